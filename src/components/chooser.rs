@@ -1,0 +1,39 @@
+use leptos::prelude::*;
+
+/// `/`: pick which screen this device is.
+#[component]
+pub fn Chooser() -> impl IntoView {
+    view! {
+        <div class="page page-chooser" data-testid="chooser-page">
+            <header class="page-header">
+                <span class="brand">"Restaurant OS"</span>
+            </header>
+            <main class="page-main chooser">
+                <h1>"Which screen is this?"</h1>
+                <nav class="chooser-links">
+                    <a class="chooser-card" href="/kiosk" data-testid="link-kiosk">
+                        <span class="chooser-title">"Kiosk"</span>
+                        <span class="chooser-sub">"Customers order by voice or touch"</span>
+                    </a>
+                    <a class="chooser-card" href="/kds" data-testid="link-kds">
+                        <span class="chooser-title">"Kitchen display"</span>
+                        <span class="chooser-sub">"Live order tickets for a station"</span>
+                    </a>
+                </nav>
+            </main>
+        </div>
+    }
+}
+
+/// Any other path: say so, and offer the way back.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <div class="page page-chooser" data-testid="not-found-page">
+            <main class="page-main chooser">
+                <h1>"This screen does not exist"</h1>
+                <p><a href="/" data-testid="link-home">"Choose a screen"</a></p>
+            </main>
+        </div>
+    }
+}

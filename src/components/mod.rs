@@ -1,0 +1,7 @@
+//! Leptos components. Everything a test reads carries a `data-testid`.
+
+pub mod chooser;
+pub mod config_error;
+pub mod kds;
+pub mod kiosk;
+pub mod shell;

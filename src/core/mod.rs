@@ -1,0 +1,46 @@
+//! Pure, sans-IO logic: state machines and data types with no browser imports.
+//!
+//! Nothing in this module touches `web_sys`, `js_sys`, `wasm_bindgen` or `leptos`: inputs go in as
+//! plain values (including the current time), decisions come out as plain values. That is what lets
+//! every behaviour here be tested natively, in simulated time, in milliseconds.
+
+pub mod config;
+
+#[cfg(test)]
+mod purity {
+    //! The architecture rule above, enforced: a browser import in `src/core` fails the build's tests.
+    use std::path::Path;
+
+    fn visit(dir: &Path, offenders: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("read src/core") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                visit(&path, offenders);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read source");
+                for (n, line) in text.lines().enumerate() {
+                    let code = line.split("//").next().unwrap_or("");
+                    for forbidden in ["web_sys", "js_sys", "wasm_bindgen", "leptos", "gloo"] {
+                        let hit = code.match_indices(forbidden).any(|(i, _)| {
+                            let before = code[..i].chars().last();
+                            let after = code[i + forbidden.len()..].chars().next();
+                            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '"')
+                                && matches!(after, Some(':') | Some(';') | Some(' ') | Some(',') | Some('}') | Some(')'))
+                        });
+                        if hit {
+                            offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn core_has_no_browser_or_framework_imports() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/core");
+        let mut offenders = Vec::new();
+        visit(&root, &mut offenders);
+        assert!(offenders.is_empty(), "src/core must stay pure:\n{}", offenders.join("\n"));
+    }
+}

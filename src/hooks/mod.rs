@@ -1,0 +1,4 @@
+//! Reactive glue: hooks own a driver, register `on_cleanup`, and never write a signal after their
+//! owner is disposed.
+
+pub mod config;

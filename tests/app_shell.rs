@@ -1,0 +1,113 @@
+//! The app shell mounts into the DOM: pages, routing by path, and the configuration error panel.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use restaurant_web::app::{App, Routed};
+use restaurant_web::components::shell::{ConnectionBanner, PageShell};
+use restaurant_web::core::config::RuntimeConfig;
+use support::{by_testid, set_location, test_root, text_of, wait_until};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn config(station: &str) -> RuntimeConfig {
+    let mut c = RuntimeConfig::defaults(&restaurant_web::core::config::Origin::parse("http://127.0.0.1:8080").unwrap());
+    c.station = station.into();
+    c
+}
+
+#[wasm_bindgen_test]
+async fn page_shell_has_header_banner_and_main_and_unmounts_cleanly() {
+    let root = test_root();
+    let (title, set_title) = signal("Order here".to_string());
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <PageShell
+                page="kiosk"
+                title=title
+                banner=ViewFn::from(|| view! { <ConnectionBanner state="connecting" text="Connecting…"/> })
+            >
+                <p data-testid="content">"hello"</p>
+            </PageShell>
+        }
+    });
+    let el: web_sys::Element = root.clone().unchecked_into();
+    assert_eq!(text_of(&el, "page-title"), "Order here");
+    let banner = by_testid(&el, "connection-status").expect("banner");
+    assert_eq!(banner.get_attribute("data-state").as_deref(), Some("connecting"));
+    assert_eq!(banner.get_attribute("role").as_deref(), Some("status"));
+    assert_eq!(banner.get_attribute("aria-live").as_deref(), Some("polite"));
+    assert_eq!(text_of(&el, "content"), "hello");
+    assert!(by_testid(&el, "page-main").unwrap().contains(by_testid(&el, "content").as_ref().map(|e| e.unchecked_ref())));
+
+    set_title.set("Kitchen".into());
+    leptos::task::tick().await;
+    assert_eq!(text_of(&el, "page-title"), "Kitchen");
+
+    drop(handle);
+    assert!(by_testid(&el, "kiosk-page").is_none(), "unmount removes the page");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn router_shows_the_page_for_the_path() {
+    for (path, page, title) in [("/kiosk", "kiosk-page", "Order here"), ("/kds", "kds-page", "Kitchen · grill")] {
+        let previous = set_location(path);
+        let root = test_root();
+        let handle = leptos::mount::mount_to(root.clone(), || view! { <Routed config=config("grill")/> });
+        leptos::task::tick().await;
+        let el: web_sys::Element = root.clone().unchecked_into();
+        assert!(by_testid(&el, page).is_some(), "{path} renders {page}");
+        assert_eq!(text_of(&el, "page-title"), title);
+        assert!(by_testid(&el, "connection-status").is_some(), "{path} has the banner area");
+        drop(handle);
+        root.remove();
+        set_location(&previous);
+    }
+
+    let previous = set_location("/");
+    let root = test_root();
+    let handle = leptos::mount::mount_to(root.clone(), || view! { <Routed config=config("kitchen")/> });
+    leptos::task::tick().await;
+    let el: web_sys::Element = root.clone().unchecked_into();
+    assert_eq!(by_testid(&el, "link-kiosk").unwrap().get_attribute("href").as_deref(), Some("/kiosk"));
+    assert_eq!(by_testid(&el, "link-kds").unwrap().get_attribute("href").as_deref(), Some("/kds"));
+    drop(handle);
+    root.remove();
+    set_location(&previous);
+}
+
+/// The whole boot path: fetch config.json (absent here → defaults), apply query overrides,
+/// show the error panel naming a bad key, and recover on Retry once the address is fixed.
+#[wasm_bindgen_test]
+async fn bad_query_value_shows_a_panel_naming_the_key_and_retry_recovers() {
+    let previous = set_location("/kds?ticket_warning_min=abc&station=grill");
+    let root = test_root();
+    let handle = leptos::mount::mount_to(root.clone(), App);
+    let el: web_sys::Element = root.clone().unchecked_into();
+    assert!(
+        wait_until(Duration::from_secs(5), || by_testid(&el, "config-error").is_some()).await,
+        "error panel shown"
+    );
+    let item = by_testid(&el, "config-error-item").unwrap();
+    assert_eq!(item.get_attribute("data-key").as_deref(), Some("ticket_warning_min"));
+    assert!(item.text_content().unwrap().contains("abc"));
+
+    set_location("/kds?station=grill");
+    let retry: web_sys::HtmlElement = by_testid(&el, "config-retry").unwrap().unchecked_into();
+    retry.click();
+    assert!(
+        wait_until(Duration::from_secs(5), || by_testid(&el, "kds-page").is_some()).await,
+        "after retry the KDS page renders"
+    );
+    assert_eq!(text_of(&el, "page-title"), "Kitchen · grill");
+    assert!(by_testid(&el, "config-error").is_none());
+    drop(handle);
+    root.remove();
+    set_location(&previous);
+}

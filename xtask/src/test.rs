@@ -1,0 +1,116 @@
+//! `cargo xtask test`: every stage runs, each prints a summary line, any failure fails the command.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::proc::{self, Counts, Result};
+use crate::tools::{self, Needs, Tools, host_cargo};
+
+struct Stage {
+    name: &'static str,
+    ok: bool,
+    counts: Counts,
+    seconds: f64,
+    note: Option<String>,
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let (native, browser) = match args.first().map(String::as_str) {
+        None => (true, true),
+        Some("--native") => (true, false),
+        Some("--browser") => (false, true),
+        Some(other) => return Err(format!("test: unknown argument {other:?} (expected --native or --browser)")),
+    };
+    let started = Instant::now();
+    // Setup first, so a missing prerequisite fails fast, before any long build.
+    let tools = tools::setup(Needs { browser_tests: browser, bundle: false })?;
+    let mut stages = Vec::new();
+    if native {
+        stages.push(stage("native", || native_tests(&tools)));
+    }
+    if browser {
+        stages.push(stage("browser", || browser_tests(&tools)));
+    }
+
+    println!();
+    let mut total = Counts::default();
+    for s in &stages {
+        total.add(s.counts);
+        println!(
+            "xtask: {} tests: {} ({} passed, {} failed, {} ignored, {:.0} s){}",
+            s.name,
+            if s.ok { "ok" } else { "FAILED" },
+            s.counts.passed,
+            s.counts.failed,
+            s.counts.ignored,
+            s.seconds,
+            s.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default()
+        );
+    }
+    println!("xtask: total {:.0} s", started.elapsed().as_secs_f64());
+    println!("{} passed, {} failed", total.passed, total.failed);
+    let failed: Vec<&str> = stages.iter().filter(|s| !s.ok).map(|s| s.name).collect();
+    if failed.is_empty() { Ok(()) } else { Err(format!("failed stages: {}", failed.join(", "))) }
+}
+
+fn stage(name: &'static str, f: impl FnOnce() -> Result<(bool, Counts)>) -> Stage {
+    println!("\nxtask: ===== {name} tests =====");
+    let t = Instant::now();
+    let (ok, counts, note) = match f() {
+        Ok((ok, counts)) => (ok && counts.failed == 0 && counts.passed > 0, counts, None),
+        Err(e) => {
+            eprintln!("xtask: {name} tests could not run: {e}");
+            (false, Counts::default(), Some(e))
+        }
+    };
+    let note = note.or_else(|| (counts.passed == 0).then(|| "no test ran".to_string()));
+    Stage { name, ok, counts, seconds: t.elapsed().as_secs_f64(), note }
+}
+
+fn native_tests(tools: &Tools) -> Result<(bool, Counts)> {
+    let mut cmd = Command::new(host_cargo());
+    cmd.current_dir(&tools.root).args(["test", "--workspace"]);
+    proc::run_tests(&mut cmd)
+}
+
+fn browser_tests(tools: &Tools) -> Result<(bool, Counts)> {
+    let work = tools.root.join("target/xtask");
+    let webdriver = write_webdriver_json(tools, &work)?;
+    // Chromium leaves profile folders in TMPDIR: give each run its own, emptied first.
+    let tmp = work.join("tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+
+    let bindgen_dir = Tools::require(&tools.wasm_bindgen_dir, "wasm-bindgen")?;
+    let driver = Tools::require(&tools.chromedriver, "chromedriver")?;
+    let mut cmd = tools.wasm_cargo();
+    cmd.args(["test", "--package", "restaurant-web", "--target", "wasm32-unknown-unknown", "--test", "*"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", bindgen_dir.join("wasm-bindgen-test-runner"))
+        .env("CHROMEDRIVER", driver)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "180")
+        .env("TMPDIR", &tmp);
+    let result = proc::run_tests(&mut cmd);
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+/// The committed `webdriver.json` plus the Chromium binary found on this machine.
+fn write_webdriver_json(tools: &Tools, work: &Path) -> Result<PathBuf> {
+    let source = tools.root.join("webdriver.json");
+    let text = std::fs::read_to_string(&source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+    let mut json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", source.display()))?;
+    let chrome = Tools::require(&tools.chrome, "chromium")?;
+    let options = json
+        .get_mut("goog:chromeOptions")
+        .and_then(|o| o.as_object_mut())
+        .ok_or("webdriver.json has no goog:chromeOptions object")?;
+    options.insert("binary".into(), serde_json::Value::String(chrome.to_string_lossy().into_owned()));
+    std::fs::create_dir_all(work).map_err(|e| e.to_string())?;
+    let out = work.join("webdriver.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&json).expect("serializable"))
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    Ok(out)
+}
