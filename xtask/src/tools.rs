@@ -283,7 +283,7 @@ fn wasm_bindgen(root: &Path, dir: &Path) -> Result<PathBuf> {
             return Ok(candidate);
         }
     }
-    // No --locked: the registry mirror can lack a pinned transitive crate (see docs/toolchain.md).
+    // No --locked: a registry mirror can lack a pinned transitive crate of the CLI.
     let mut install = Command::new(host_cargo());
     install.args(["install", "wasm-bindgen-cli", "--version", &format!("={version}"), "--root"]).arg(dir);
     proc::run(&mut install).map_err(|e| format!("wasm-bindgen-cli {version}: {e}"))?;
