@@ -1,0 +1,453 @@
+//! The wire protocol between the hub and the pages, defined once (see `docs/protocol.md`).
+//!
+//! Pure data and parsing: the hub serializes these types, the browser's `core` deserializes them,
+//! and neither side can drift from the other.
+
+pub mod time;
+
+use serde::{Deserialize, Serialize};
+
+/// Largest WebSocket frame either side accepts (bigger → close 1009 on the hub, dropped on a page).
+pub const MAX_WS_FRAME_BYTES: usize = 64 * 1024;
+/// Largest HTTP request body the hub accepts.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Quantity bounds of one order line.
+pub const MIN_QUANTITY: u32 = 1;
+pub const MAX_QUANTITY: u32 = 99;
+
+// ---------------------------------------------------------------------------------------------
+// Menu
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MenuItem {
+    pub id: String,
+    pub name: String,
+    pub price_cents: u32,
+    pub category: String,
+    /// Which prep station makes it (`grill`, `fryer`, `drinks`, …).
+    pub station: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Contains a common allergen (tickets highlight it).
+    #[serde(default)]
+    pub allergy: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Menu {
+    pub items: Vec<MenuItem>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    New,
+    Preparing,
+    Ready,
+    Completed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 5] =
+        [OrderStatus::New, OrderStatus::Preparing, OrderStatus::Ready, OrderStatus::Completed, OrderStatus::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::New => "new",
+            OrderStatus::Preparing => "preparing",
+            OrderStatus::Ready => "ready",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Still on a kitchen screen.
+    pub fn is_active(self) -> bool {
+        matches!(self, OrderStatus::New | OrderStatus::Preparing | OrderStatus::Ready)
+    }
+
+    /// `order.set_status`: new→preparing→ready→completed, any active→cancelled.
+    pub fn can_set(self, to: OrderStatus) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, to),
+            (New, Preparing) | (Preparing, Ready) | (Ready, Completed) | (New | Preparing | Ready, Cancelled)
+        )
+    }
+
+    /// `order.recall`: ready/completed → preparing.
+    pub fn can_recall(self) -> bool {
+        matches!(self, OrderStatus::Ready | OrderStatus::Completed)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSource {
+    Kiosk,
+    Voice,
+    Counter,
+}
+
+impl OrderSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderSource::Kiosk => "kiosk",
+            OrderSource::Voice => "voice",
+            OrderSource::Counter => "counter",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderItem {
+    pub id: String,
+    pub menu_item_id: String,
+    pub name: String,
+    pub quantity: u32,
+    #[serde(default)]
+    pub modifiers: Vec<String>,
+    #[serde(default)]
+    pub special_instructions: Option<String>,
+    pub station: String,
+    #[serde(default)]
+    pub allergy: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: String,
+    /// Short number called out to the customer (#42).
+    pub number: u32,
+    pub source: OrderSource,
+    pub status: OrderStatus,
+    #[serde(default)]
+    pub rush: bool,
+    pub items: Vec<OrderItem>,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub customer_name: Option<String>,
+    /// RFC 3339 (see [`time`]).
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One line of `POST /api/v1/orders`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewOrderItem {
+    pub menu_item_id: String,
+    pub quantity: u32,
+    #[serde(default)]
+    pub modifiers: Vec<String>,
+    #[serde(default)]
+    pub special_instructions: Option<String>,
+}
+
+/// Body of `POST /api/v1/orders` (header `Idempotency-Key` required).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewOrder {
+    pub items: Vec<NewOrderItem>,
+    pub source: OrderSource,
+    #[serde(default)]
+    pub customer_name: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// `201/200 {"order": …}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEnvelope {
+    pub order: Order,
+}
+
+/// `GET /api/v1/orders?station=S` → active orders as of `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub seq: u64,
+    pub orders: Vec<Order>,
+}
+
+/// `4xx {"error": {"code", "message"}}`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: ApiErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError { error: ApiErrorBody { code: code.into(), message: message.into() } }
+    }
+}
+
+/// `POST /api/v1/auth/pin`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinRequest {
+    pub pin: String,
+    pub station: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinResponse {
+    pub token: String,
+    pub station: String,
+}
+
+/// `POST /api/v1/realtime/session` → an ephemeral voice token. `expires_at` is Unix **seconds**.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealtimeToken {
+    pub value: String,
+    pub expires_at: u64,
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order feed WebSocket
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    NotFound,
+    InvalidTransition,
+    BadRequest,
+}
+
+/// Frames a page sends on `/ws`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ClientMessage {
+    #[serde(rename = "hello")]
+    Hello { token: String, station: String, since: Option<u64> },
+    #[serde(rename = "ping")]
+    Ping { ts: i64 },
+    #[serde(rename = "pong")]
+    Pong { ts: i64 },
+    #[serde(rename = "order.set_status")]
+    SetStatus { request_id: String, order_id: String, status: OrderStatus },
+    #[serde(rename = "order.recall")]
+    Recall { request_id: String, order_id: String },
+    #[serde(rename = "order.rush")]
+    Rush { request_id: String, order_id: String, rush: bool },
+}
+
+/// Frames the hub sends on `/ws`. Order events carry a strictly increasing `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ServerMessage {
+    #[serde(rename = "welcome")]
+    Welcome { seq: u64 },
+    /// The events since the client's `since` are no longer available: GET the snapshot.
+    #[serde(rename = "resync")]
+    Resync { seq: u64 },
+    #[serde(rename = "auth_failed")]
+    AuthFailed { reason: String },
+    #[serde(rename = "ping")]
+    Ping { ts: i64 },
+    #[serde(rename = "pong")]
+    Pong { ts: i64 },
+    #[serde(rename = "ack")]
+    Ack { request_id: String, seq: u64 },
+    #[serde(rename = "error")]
+    Error {
+        #[serde(default)]
+        request_id: Option<String>,
+        code: ErrorCode,
+        #[serde(default)]
+        message: String,
+    },
+    #[serde(rename = "order.created")]
+    OrderCreated { seq: u64, order: Order },
+    #[serde(rename = "order.updated")]
+    OrderUpdated { seq: u64, order: Order },
+    #[serde(rename = "order.status.changed")]
+    OrderStatusChanged { seq: u64, order_id: String, status: OrderStatus, updated_at: String },
+    #[serde(rename = "order.deleted")]
+    OrderDeleted { seq: u64, order_id: String },
+}
+
+impl ServerMessage {
+    /// The `type` names a page handles (the KDS debug surface lists them).
+    pub const TYPES: &'static [&'static str] = &[
+        "welcome",
+        "resync",
+        "auth_failed",
+        "ping",
+        "pong",
+        "ack",
+        "error",
+        "order.created",
+        "order.updated",
+        "order.status.changed",
+        "order.deleted",
+    ];
+
+    /// The order-event sequence number, for the four event types.
+    pub fn event_seq(&self) -> Option<u64> {
+        match self {
+            ServerMessage::OrderCreated { seq, .. }
+            | ServerMessage::OrderUpdated { seq, .. }
+            | ServerMessage::OrderStatusChanged { seq, .. }
+            | ServerMessage::OrderDeleted { seq, .. } => Some(*seq),
+            _ => None,
+        }
+    }
+
+    /// Parses one text frame, telling apart the ways it can be wrong.
+    pub fn parse(text: &str) -> Result<ServerMessage, FrameError> {
+        parse_tagged(text, ServerMessage::TYPES)
+    }
+}
+
+impl ClientMessage {
+    pub const TYPES: &'static [&'static str] =
+        &["hello", "ping", "pong", "order.set_status", "order.recall", "order.rush"];
+
+    pub fn parse(text: &str) -> Result<ClientMessage, FrameError> {
+        parse_tagged(text, ClientMessage::TYPES)
+    }
+}
+
+/// Why a frame was not understood. Never fatal: the receiver logs it and drops the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    TooLarge { bytes: usize },
+    Malformed(String),
+    /// Valid JSON with a `type` this side does not know.
+    UnknownType(String),
+    /// A known type whose fields are missing or of the wrong kind.
+    Invalid { kind: String, reason: String },
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::TooLarge { bytes } => write!(f, "frame of {bytes} bytes exceeds {MAX_WS_FRAME_BYTES}"),
+            FrameError::Malformed(e) => write!(f, "malformed JSON: {e}"),
+            FrameError::UnknownType(t) => write!(f, "unknown message type {t:?}"),
+            FrameError::Invalid { kind, reason } => write!(f, "invalid {kind}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+fn parse_tagged<T: serde::de::DeserializeOwned>(text: &str, known: &[&str]) -> Result<T, FrameError> {
+    if text.len() > MAX_WS_FRAME_BYTES {
+        return Err(FrameError::TooLarge { bytes: text.len() });
+    }
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    let kind = match value.get("type") {
+        Some(serde_json::Value::String(t)) => t.clone(),
+        Some(_) => return Err(FrameError::Malformed("`type` is not a string".into())),
+        None => return Err(FrameError::Malformed("no `type` field".into())),
+    };
+    if !known.contains(&kind.as_str()) {
+        return Err(FrameError::UnknownType(kind));
+    }
+    serde_json::from_value(value).map_err(|e| FrameError::Invalid { kind, reason: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn order() -> Order {
+        Order {
+            id: "o1".into(),
+            number: 42,
+            source: OrderSource::Voice,
+            status: OrderStatus::New,
+            rush: false,
+            items: vec![OrderItem {
+                id: "i1".into(),
+                menu_item_id: "cheeseburger".into(),
+                name: "Cheeseburger".into(),
+                quantity: 2,
+                modifiers: vec!["no onions".into()],
+                special_instructions: None,
+                station: "grill".into(),
+                allergy: true,
+            }],
+            notes: String::new(),
+            customer_name: None,
+            created_at: "2026-11-21T00:00:00.000Z".into(),
+            updated_at: "2026-11-21T00:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn server_messages_use_the_documented_names() {
+        let m = ServerMessage::OrderStatusChanged {
+            seq: 7,
+            order_id: "o1".into(),
+            status: OrderStatus::Ready,
+            updated_at: "t".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&m).unwrap(),
+            json!({"type":"order.status.changed","seq":7,"order_id":"o1","status":"ready","updated_at":"t"})
+        );
+        let created = ServerMessage::OrderCreated { seq: 1, order: order() };
+        let text = serde_json::to_string(&created).unwrap();
+        assert_eq!(ServerMessage::parse(&text).unwrap(), created);
+        assert_eq!(created.event_seq(), Some(1));
+        assert_eq!(ServerMessage::Welcome { seq: 3 }.event_seq(), None);
+    }
+
+    #[test]
+    fn client_messages_round_trip() {
+        let hello: ClientMessage = ClientMessage::parse(r#"{"type":"hello","token":"t","station":"grill","since":null}"#).unwrap();
+        assert_eq!(hello, ClientMessage::Hello { token: "t".into(), station: "grill".into(), since: None });
+        let cmd = ClientMessage::SetStatus { request_id: "r".into(), order_id: "o".into(), status: OrderStatus::Preparing };
+        assert_eq!(
+            serde_json::to_value(&cmd).unwrap(),
+            json!({"type":"order.set_status","request_id":"r","order_id":"o","status":"preparing"})
+        );
+    }
+
+    #[test]
+    fn frame_errors_are_told_apart() {
+        assert!(matches!(ServerMessage::parse("{nope"), Err(FrameError::Malformed(_))));
+        assert!(matches!(ServerMessage::parse(r#"{"seq":1}"#), Err(FrameError::Malformed(_))));
+        assert_eq!(
+            ServerMessage::parse(r#"{"type":"order.exploded","seq":1}"#),
+            Err(FrameError::UnknownType("order.exploded".into()))
+        );
+        assert!(matches!(
+            ServerMessage::parse(r#"{"type":"order.deleted","seq":1}"#),
+            Err(FrameError::Invalid { kind, .. }) if kind == "order.deleted"
+        ));
+        let big = format!(r#"{{"type":"ping","ts":1,"pad":"{}"}}"#, "x".repeat(MAX_WS_FRAME_BYTES));
+        assert!(matches!(ServerMessage::parse(&big), Err(FrameError::TooLarge { .. })));
+    }
+
+    #[test]
+    fn status_transitions() {
+        use OrderStatus::*;
+        assert!(New.can_set(Preparing) && Preparing.can_set(Ready) && Ready.can_set(Completed));
+        assert!(!New.can_set(Ready) && !Completed.can_set(Cancelled) && !Ready.can_set(New));
+        assert!(New.can_set(Cancelled) && Ready.can_set(Cancelled));
+        assert!(Ready.can_recall() && Completed.can_recall() && !New.can_recall() && !Cancelled.can_recall());
+        assert_eq!(OrderStatus::ALL.iter().filter(|s| s.is_active()).count(), 3);
+    }
+
+    #[test]
+    fn api_error_shape() {
+        assert_eq!(
+            serde_json::to_value(ApiError::new("bad_request", "quantity must be 1–99")).unwrap(),
+            json!({"error":{"code":"bad_request","message":"quantity must be 1–99"}})
+        );
+    }
+}
