@@ -5,6 +5,7 @@
 //! every behaviour here be tested natively, in simulated time, in milliseconds.
 
 pub mod config;
+pub mod media;
 
 #[cfg(test)]
 mod purity {

@@ -1,6 +1,7 @@
 //! Helpers shared by the browser tests (each test file includes this with `mod support;`).
 #![allow(dead_code)]
 
+pub mod fake_realtime;
 pub mod rtc;
 
 use std::time::Duration;

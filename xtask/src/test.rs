@@ -16,10 +16,12 @@ struct Stage {
 }
 
 pub fn run(args: &[String]) -> Result<()> {
-    let (native, browser) = match args.first().map(String::as_str) {
-        None => (true, true),
-        Some("--native") => (true, false),
-        Some("--browser") => (false, true),
+    // `--native` / `--browser` pick one stage; anything after it is passed to that stage's
+    // `cargo test` (e.g. `cargo xtask test --browser --test voice_channel_race`).
+    let (native, browser, extra) = match args.first().map(String::as_str) {
+        None => (true, true, &args[0..0]),
+        Some("--native") => (true, false, &args[1..]),
+        Some("--browser") => (false, true, &args[1..]),
         Some(other) => return Err(format!("test: unknown argument {other:?} (expected --native or --browser)")),
     };
     let started = Instant::now();
@@ -27,10 +29,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let tools = tools::setup(Needs { browser_tests: browser, bundle: false })?;
     let mut stages = Vec::new();
     if native {
-        stages.push(stage("native", || native_tests(&tools)));
+        stages.push(stage("native", || native_tests(&tools, extra)));
     }
     if browser {
-        stages.push(stage("browser", || browser_tests(&tools)));
+        stages.push(stage("browser", || browser_tests(&tools, extra)));
     }
 
     println!();
@@ -68,13 +70,13 @@ fn stage(name: &'static str, f: impl FnOnce() -> Result<(bool, Counts)>) -> Stag
     Stage { name, ok, counts, seconds: t.elapsed().as_secs_f64(), note }
 }
 
-fn native_tests(tools: &Tools) -> Result<(bool, Counts)> {
+fn native_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
     let mut cmd = Command::new(host_cargo());
-    cmd.current_dir(&tools.root).args(["test", "--workspace"]);
+    cmd.current_dir(&tools.root).args(["test", "--workspace"]).args(extra);
     proc::run_tests(&mut cmd)
 }
 
-fn browser_tests(tools: &Tools) -> Result<(bool, Counts)> {
+fn browser_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
     let work = tools.root.join("target/xtask");
     let webdriver = write_webdriver_json(tools, &work)?;
     // Chromium leaves profile folders in TMPDIR: give each run its own, emptied first.
@@ -85,7 +87,13 @@ fn browser_tests(tools: &Tools) -> Result<(bool, Counts)> {
     let bindgen_dir = Tools::require(&tools.wasm_bindgen_dir, "wasm-bindgen")?;
     let driver = Tools::require(&tools.chromedriver, "chromedriver")?;
     let mut cmd = tools.wasm_cargo();
-    cmd.args(["test", "--package", "restaurant-web", "--target", "wasm32-unknown-unknown", "--test", "*"])
+    cmd.args(["test", "--package", "restaurant-web", "--target", "wasm32-unknown-unknown"]);
+    if extra.is_empty() {
+        cmd.args(["--test", "*"]);
+    } else {
+        cmd.args(extra);
+    }
+    cmd
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", bindgen_dir.join("wasm-bindgen-test-runner"))
         .env("CHROMEDRIVER", driver)
         .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)

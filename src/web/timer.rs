@@ -1,0 +1,46 @@
+//! One re-armable timer: the single deadline a sans-IO core asks for (`poll_timeout`).
+//!
+//! Owns its `gloo_timers::callback::Timeout`; re-arming replaces it and dropping the timer cancels
+//! it, so a disposed component can never be called back.
+
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+
+pub struct DeadlineTimer {
+    pending: Option<Timeout>,
+    armed_for: Option<f64>,
+    on_fire: Rc<dyn Fn()>,
+}
+
+impl DeadlineTimer {
+    /// `on_fire` runs (at most once per arming) when the deadline passes.
+    pub fn new(on_fire: impl Fn() + 'static) -> DeadlineTimer {
+        DeadlineTimer { pending: None, armed_for: None, on_fire: Rc::new(on_fire) }
+    }
+
+    /// Arms for `deadline_ms` on the [`super::clock::now_ms`] clock; `None` clears. Re-arming for
+    /// the same deadline keeps the running timer.
+    pub fn set_deadline(&mut self, deadline_ms: Option<f64>) {
+        match deadline_ms {
+            None => self.clear(),
+            Some(d) if self.armed_for == Some(d) && self.pending.is_some() => {}
+            Some(d) => {
+                let delay = (d - super::clock::now_ms()).clamp(0.0, i32::MAX as f64).ceil() as u32;
+                let on_fire = self.on_fire.clone();
+                self.pending = Some(Timeout::new(delay, move || on_fire()));
+                self.armed_for = Some(d);
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        // Dropping a gloo Timeout cancels it.
+        self.pending = None;
+        self.armed_for = None;
+    }
+
+    pub fn is_armed(&self) -> bool {
+        self.pending.is_some()
+    }
+}

@@ -1,0 +1,114 @@
+//! An in-page stand-in for the Realtime API's WebRTC endpoint: a second `RTCPeerConnection` that
+//! answers an offer (after an optional delay, like network latency) and sends its first events
+//! the instant the client's data channel opens on its side.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Event, MessageEvent, RtcDataChannel, RtcDataChannelEvent, RtcIceGatheringState, RtcPeerConnection};
+
+use super::rtc::answer_offer;
+
+pub const SESSION_CREATED: &str = r#"{"type":"session.created","event_id":"evt_1","session":{"id":"sess_1","object":"realtime.session"}}"#;
+pub const ITEM_CREATED: &str = r#"{"type":"conversation.item.created","event_id":"evt_2","previous_item_id":null,"item":{"id":"item_1","object":"realtime.item","type":"message","role":"user","content":[]}}"#;
+
+pub struct FakeRealtime {
+    pub pc: RtcPeerConnection,
+    /// Frames the client sent on its channel.
+    pub received: Rc<RefCell<Vec<String>>>,
+    channel: Rc<RefCell<Option<RtcDataChannel>>>,
+    _on_channel: Closure<dyn FnMut(RtcDataChannelEvent)>,
+    _channel_handlers: Rc<RefCell<Vec<Closure<dyn FnMut(Event)>>>>,
+    _message_handler: Rc<RefCell<Option<Closure<dyn FnMut(MessageEvent)>>>>,
+}
+
+impl FakeRealtime {
+    /// `greeting`: frames sent as soon as the channel is open on this side.
+    pub fn new(greeting: Vec<String>) -> FakeRealtime {
+        let pc = RtcPeerConnection::new().expect("RTCPeerConnection");
+        let received: Rc<RefCell<Vec<String>>> = Rc::default();
+        let channel: Rc<RefCell<Option<RtcDataChannel>>> = Rc::default();
+        let handlers: Rc<RefCell<Vec<Closure<dyn FnMut(Event)>>>> = Rc::default();
+        let message_handler: Rc<RefCell<Option<Closure<dyn FnMut(MessageEvent)>>>> = Rc::default();
+        let on_channel = {
+            let (channel, handlers, message_handler, received) =
+                (channel.clone(), handlers.clone(), message_handler.clone(), received.clone());
+            Closure::<dyn FnMut(RtcDataChannelEvent)>::new(move |e: RtcDataChannelEvent| {
+                let dc = e.channel();
+                let log = received.clone();
+                let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
+                    log.borrow_mut().push(m.data().as_string().unwrap_or_default())
+                });
+                dc.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+                *message_handler.borrow_mut() = Some(on_message);
+                let greet = {
+                    let dc = dc.clone();
+                    let greeting = greeting.clone();
+                    move || {
+                        for frame in &greeting {
+                            let _ = dc.send_with_str(frame);
+                        }
+                    }
+                };
+                if dc.ready_state() == web_sys::RtcDataChannelState::Open {
+                    greet();
+                } else {
+                    let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| greet());
+                    dc.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+                    handlers.borrow_mut().push(on_open);
+                }
+                *channel.borrow_mut() = Some(dc);
+            })
+        };
+        pc.set_ondatachannel(Some(on_channel.as_ref().unchecked_ref()));
+        FakeRealtime {
+            pc,
+            received,
+            channel,
+            _on_channel: on_channel,
+            _channel_handlers: handlers,
+            _message_handler: message_handler,
+        }
+    }
+
+    /// Answers `offer_sdp` after `delay_ms`, returning an answer that carries this side's ICE
+    /// candidates (like a server's answer does), so the client needs no trickle.
+    pub async fn answer(&self, offer_sdp: &str, delay_ms: u32) -> Result<String, JsValue> {
+        answer_offer(&self.pc, offer_sdp).await?;
+        let gathered = super::wait_until(std::time::Duration::from_secs(5), || {
+            self.pc.ice_gathering_state() == RtcIceGatheringState::Complete
+        })
+        .await;
+        if !gathered {
+            return Err("ICE gathering did not complete".into());
+        }
+        if delay_ms > 0 {
+            super::sleep(delay_ms).await;
+        }
+        Ok(self.pc.local_description().map(|d| d.sdp()).unwrap_or_default())
+    }
+
+    pub fn send(&self, frame: &str) -> bool {
+        self.channel.borrow().as_ref().is_some_and(|dc| dc.send_with_str(frame).is_ok())
+    }
+
+    pub fn close_channel(&self) {
+        if let Some(dc) = self.channel.borrow().as_ref() {
+            dc.close();
+        }
+    }
+}
+
+impl Drop for FakeRealtime {
+    fn drop(&mut self) {
+        self.pc.set_ondatachannel(None);
+        if let Some(dc) = self.channel.borrow().as_ref() {
+            dc.set_onmessage(None);
+            dc.set_onopen(None);
+            dc.close();
+        }
+        self.pc.close();
+    }
+}
