@@ -15,7 +15,9 @@ use super::events::{Item, ParseError, ServerEventKind, parse_server_event};
 use super::outbox::{EventChannel, FlushReport, Outbox};
 use super::sequencer::ResponseSequencer;
 use super::token::{TokenStatus, token_status};
-use super::tools::{CallAccumulator, OrderAction, instructions, run_call, tool_definitions};
+use super::tools::{
+    CallAccumulator, CallOutcome, OrderAction, instructions, run_call, tool_definitions,
+};
 use super::transcript::{Role, TranscriptEntry, TranscriptMap, TranscriptUpdate};
 use super::turn::{Timeouts, TurnState};
 use crate::core::cart::Cart;
@@ -402,7 +404,7 @@ impl VoiceSession {
             log::info!("[VoiceSession] token refresh due");
             self.commands.push_back(VoiceCommand::RefreshToken);
         }
-        if !self.deadline.is_some_and(|d| now >= d) {
+        if self.deadline.is_none_or(|d| now < d) {
             return;
         }
         let state = self.state;
@@ -661,14 +663,7 @@ impl VoiceSession {
                 log::info!("[VoiceSession] function call {name} ({call_id})");
                 run_call(&name, &arguments, &self.menu, cart)
             }
-            None => {
-                log::error!("[VoiceSession] function call {call_id} has no name");
-                super::tools::CallOutcome {
-                    output: json!({ "ok": false, "error": "unknown function" }).to_string(),
-                    cart_changed: false,
-                    action: None,
-                }
-            }
+            None => CallOutcome::error(format!("function call {call_id} has no name")),
         };
         if outcome.cart_changed {
             self.commands.push_back(VoiceCommand::CartChanged);

@@ -309,7 +309,7 @@ pub struct CallOutcome {
 }
 
 impl CallOutcome {
-    fn error(message: String) -> CallOutcome {
+    pub(crate) fn error(message: String) -> CallOutcome {
         log::warn!("[VoiceTools] call failed: {message}");
         CallOutcome {
             output: json!({ "ok": false, "error": message }).to_string(),
