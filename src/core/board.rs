@@ -144,7 +144,15 @@ impl Command {
 
     fn to_message(self, request_id: &str, order_id: &str) -> ClientMessage {
         let (request_id, order_id) = (request_id.to_string(), order_id.to_string());
+        let set = |status| ClientMessage::SetStatus {
+            request_id: request_id.clone(),
+            order_id: order_id.clone(),
+            status,
+        };
         match self {
+            Command::Start => set(OrderStatus::Preparing),
+            Command::Ready => set(OrderStatus::Ready),
+            Command::Complete => set(OrderStatus::Completed),
             Command::Recall => ClientMessage::Recall {
                 request_id,
                 order_id,
@@ -153,11 +161,6 @@ impl Command {
                 request_id,
                 order_id,
                 rush,
-            },
-            Command::Start | Command::Ready | Command::Complete => ClientMessage::SetStatus {
-                request_id,
-                order_id,
-                status: self.target_status().unwrap_or(OrderStatus::Preparing),
             },
         }
     }
@@ -1117,7 +1120,9 @@ pub(crate) mod tests {
     #[test]
     fn acked_command_covered_by_a_snapshot_stops_overlaying() {
         let mut board = live(1, vec![burger("a", 1)]);
-        let id = board.command("a", Command::Start, [6; 16]).expect("start allowed");
+        let id = board
+            .command("a", Command::Start, [6; 16])
+            .expect("start allowed");
         board.take_unsent();
         board.handle_resync(1);
         board.handle_ack(&id, 2);
@@ -1125,8 +1130,14 @@ pub(crate) mod tests {
         // By the time of the snapshot the order moved on to ready.
         let mut ready = burger("a", 1);
         ready.status = OrderStatus::Ready;
-        board.apply_snapshot(Snapshot { seq: 3, orders: vec![ready] });
-        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Ready, false)]);
+        board.apply_snapshot(Snapshot {
+            seq: 3,
+            orders: vec![ready],
+        });
+        assert_eq!(
+            statuses(&board),
+            vec![("a".into(), OrderStatus::Ready, false)]
+        );
     }
 
     #[test]
