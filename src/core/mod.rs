@@ -4,8 +4,11 @@
 //! plain values (including the current time), decisions come out as plain values. That is what lets
 //! every behaviour here be tested natively, in simulated time, in milliseconds.
 
+pub mod board;
 pub mod cart;
 pub mod config;
+pub mod feed;
+pub mod link;
 pub mod media;
 pub mod time;
 pub mod voice;
