@@ -55,15 +55,16 @@ fn order_error(e: OrderError) -> Response {
 }
 
 /// Parses a JSON body, turning every failure (too large, unreadable, wrong shape) into a 400.
-fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, Response> {
+/// The error message is for a `400`.
+fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, String> {
     let bytes = body.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) => bad_request(format!("the body is over {MAX_BODY_BYTES} bytes or unreadable")),
-        other => bad_request(other.body_text()),
+        BytesRejection::FailedToBufferBody(_) => format!("the body is over {MAX_BODY_BYTES} bytes or unreadable"),
+        other => other.body_text(),
     })?;
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(bad_request(format!("the body is over {MAX_BODY_BYTES} bytes")));
+        return Err(format!("the body is over {MAX_BODY_BYTES} bytes"));
     }
-    serde_json::from_slice(&bytes).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 async fn menu(State(state): State<Arc<AppState>>) -> Response {
@@ -77,7 +78,7 @@ async fn pin(
 ) -> Response {
     let request: PinRequest = match json_body(body) {
         Ok(r) => r,
-        Err(response) => return response,
+        Err(message) => return bad_request(message),
     };
     if !is_valid_station(&request.station) {
         return bad_request(format!("invalid station {:?} (1–32 of a-z 0-9 - _)", request.station));
@@ -113,7 +114,10 @@ struct OrdersQuery {
     station: Option<String>,
 }
 
-async fn list_orders(State(state): State<Arc<AppState>>, query: Result<Query<OrdersQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+async fn list_orders(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<OrdersQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let station = match query {
         Ok(Query(q)) => q.station.filter(|s| !s.is_empty()),
         Err(e) => return bad_request(e.body_text()),
@@ -127,7 +131,11 @@ async fn list_orders(State(state): State<Arc<AppState>>, query: Result<Query<Ord
     }
 }
 
-async fn create_order(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+async fn create_order(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let key = match headers.get(IDEMPOTENCY_KEY).map(|v| v.to_str()) {
         None => return bad_request("the Idempotency-Key header is required"),
         Some(Err(_)) => return bad_request("the Idempotency-Key header must be visible ASCII"),
@@ -138,7 +146,7 @@ async fn create_order(State(state): State<Arc<AppState>>, headers: HeaderMap, bo
     };
     let new: NewOrder = match json_body(body) {
         Ok(n) => n,
-        Err(response) => return response,
+        Err(message) => return bad_request(message),
     };
     match state.create_order(key, new).await {
         Ok((true, order)) => {

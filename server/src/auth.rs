@@ -119,7 +119,9 @@ mod tests {
     fn the_right_pin_buys_a_128_bit_token_for_that_station() {
         let auth = auth();
         let now = Instant::now();
-        let PinOutcome::Token(token) = auth.login(ADDR, "grill", "1234", now).unwrap() else { panic!("expected a token") };
+        let PinOutcome::Token(token) = auth.login(ADDR, "grill", "1234", now).unwrap() else {
+            panic!("expected a token")
+        };
         assert_eq!(token.len(), 32);
         assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(auth.station_of(&token, now).as_deref(), Some("grill"));
@@ -142,7 +144,9 @@ mod tests {
         for _ in 0..MAX_FAILURES {
             assert_eq!(auth.login(ADDR, "grill", "0000", now).unwrap(), PinOutcome::WrongPin);
         }
-        assert!(matches!(auth.login(ADDR, "grill", "1234", now).unwrap(), PinOutcome::Limited(d) if d == FAILURE_WINDOW));
+        assert!(
+            matches!(auth.login(ADDR, "grill", "1234", now).unwrap(), PinOutcome::Limited(d) if d == FAILURE_WINDOW)
+        );
         let other: IpAddr = "10.0.0.2".parse().unwrap();
         assert!(matches!(auth.login(other, "grill", "1234", now).unwrap(), PinOutcome::Token(_)));
         assert!(matches!(auth.login(ADDR, "grill", "1234", now + FAILURE_WINDOW).unwrap(), PinOutcome::Token(_)));

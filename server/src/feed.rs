@@ -40,8 +40,7 @@ impl Feed {
     /// A feed whose last event is `last_seq`, preloaded with `recent` (oldest first).
     pub fn new(last_seq: u64, recent: Vec<Event>, replay_capacity: usize, client_queue: usize) -> Feed {
         let replay_capacity = replay_capacity.max(1);
-        let mut replay: VecDeque<(u64, Arc<str>)> =
-            recent.into_iter().map(|e| (e.seq, Arc::from(e.json))).collect();
+        let mut replay: VecDeque<(u64, Arc<str>)> = recent.into_iter().map(|e| (e.seq, Arc::from(e.json))).collect();
         while replay.len() > replay_capacity {
             replay.pop_front();
         }

@@ -192,7 +192,11 @@ fn cors_layer(settings: &Settings) -> Result<Option<CorsLayer>, String> {
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_methods([Method::GET, Method::POST])
-            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, HeaderName::from_static(api::IDEMPOTENCY_KEY)]),
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                HeaderName::from_static(api::IDEMPOTENCY_KEY),
+            ]),
     ))
 }
 

@@ -22,7 +22,8 @@ impl MenuBook {
         match path {
             None => MenuBook::parse(DEFAULT_MENU).map_err(|e| format!("built-in menu: {e}")),
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read menu {}: {e}", path.display()))?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| format!("cannot read menu {}: {e}", path.display()))?;
                 MenuBook::parse(&text).map_err(|e| format!("menu {}: {e}", path.display()))
             }
         }
@@ -87,8 +88,11 @@ mod tests {
     fn a_menu_file_is_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("menu.json");
-        std::fs::write(&path, r#"{"items":[{"id":"tea","name":"Tea","price_cents":150,"category":"Drinks","station":"drinks"}]}"#)
-            .unwrap();
+        std::fs::write(
+            &path,
+            r#"{"items":[{"id":"tea","name":"Tea","price_cents":150,"category":"Drinks","station":"drinks"}]}"#,
+        )
+        .unwrap();
         assert_eq!(MenuBook::load(Some(&path)).unwrap().item("tea").unwrap().price_cents, 150);
         assert!(MenuBook::load(Some(&dir.path().join("missing.json"))).unwrap_err().contains("cannot read"));
     }

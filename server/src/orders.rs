@@ -41,9 +41,8 @@ pub fn check(menu: &MenuBook, order: &NewOrder) -> Result<CheckedOrder, String> 
     let mut lines = Vec::with_capacity(order.items.len());
     for (i, line) in order.items.iter().enumerate() {
         let at = |e: String| format!("items[{i}]: {e}");
-        let item = menu
-            .item(&line.menu_item_id)
-            .ok_or_else(|| at(format!("unknown menu item {:?}", line.menu_item_id)))?;
+        let item =
+            menu.item(&line.menu_item_id).ok_or_else(|| at(format!("unknown menu item {:?}", line.menu_item_id)))?;
         if !(MIN_QUANTITY..=MAX_QUANTITY).contains(&line.quantity) {
             return Err(at(format!("quantity must be {MIN_QUANTITY}–{MAX_QUANTITY}, got {}", line.quantity)));
         }
@@ -145,7 +144,10 @@ mod tests {
         assert_eq!(built.customer_name.as_deref(), Some("Ada"));
         assert_eq!(built.created_at, "1970-01-01T00:00:00.000Z");
         let first = &built.items[0];
-        assert_eq!((first.id.as_str(), first.name.as_str(), first.station.as_str()), ("ord_1-1", "Cheeseburger", "grill"));
+        assert_eq!(
+            (first.id.as_str(), first.name.as_str(), first.station.as_str()),
+            ("ord_1-1", "Cheeseburger", "grill")
+        );
         assert!(first.allergy);
         assert_eq!(first.modifiers, ["no onions"]);
         assert_eq!(first.special_instructions.as_deref(), Some("well done"));
@@ -162,7 +164,9 @@ mod tests {
         }
         assert!(check(&menu, &new_order(vec![line("cheeseburger", 99)])).is_ok());
         assert!(check(&menu, &new_order(vec![])).unwrap_err().contains("at least one"));
-        assert!(check(&menu, &new_order(vec![line("cheeseburger", 1); MAX_LINES + 1])).unwrap_err().contains("at most"));
+        assert!(
+            check(&menu, &new_order(vec![line("cheeseburger", 1); MAX_LINES + 1])).unwrap_err().contains("at most")
+        );
     }
 
     #[test]

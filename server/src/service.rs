@@ -58,7 +58,12 @@ impl AppState {
     }
 
     /// Applies a KDS command; the answer is the `ack` or `error` frame for the client.
-    pub async fn apply(&self, request_id: String, order_id: String, change: Change) -> Result<ServerMessage, OrderError> {
+    pub async fn apply(
+        &self,
+        request_id: String,
+        order_id: String,
+        change: Change,
+    ) -> Result<ServerMessage, OrderError> {
         let feed = self.feed.clone();
         let now = now_ms();
         let answered = self
@@ -76,6 +81,10 @@ impl AppState {
     }
 
     pub async fn snapshot(&self, station: Option<String>) -> Result<Snapshot, OrderError> {
-        Ok(self.store.call(move |store| store.snapshot(station.as_deref())).await.map_err(|_| OrderError::Unavailable)??)
+        Ok(self
+            .store
+            .call(move |store| store.snapshot(station.as_deref()))
+            .await
+            .map_err(|_| OrderError::Unavailable)??)
     }
 }

@@ -101,12 +101,15 @@ impl Settings {
                     if !is_valid_station(station) {
                         return Err(format!("--station-pin: invalid station name {station:?} (a-z 0-9 - _)"));
                     }
-                    s.station_pins.push((station.to_string(), Secret(non_empty_pin("--station-pin", pin.to_string())?)));
+                    s.station_pins
+                        .push((station.to_string(), Secret(non_empty_pin("--station-pin", pin.to_string())?)));
                 }
                 "--heartbeat-ms" => {
                     s.heartbeat_timeout = Duration::from_millis(positive("--heartbeat-ms", &value("--heartbeat-ms")?)?)
                 }
-                "--replay-events" => s.replay_events = positive("--replay-events", &value("--replay-events")?)? as usize,
+                "--replay-events" => {
+                    s.replay_events = positive("--replay-events", &value("--replay-events")?)? as usize
+                }
                 "--client-queue" => s.client_queue = positive("--client-queue", &value("--client-queue")?)? as usize,
                 "-h" | "--help" => return Err("help requested".into()),
                 other => return Err(format!("unknown argument {other:?}")),
@@ -118,7 +121,8 @@ impl Settings {
 
 /// Station names: 1–32 characters of `a-z 0-9 - _` (the same rule as the pages' `station`).
 pub fn is_valid_station(name: &str) -> bool {
-    (1..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    (1..=32).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 fn non_empty_pin(flag: &str, pin: String) -> Result<String, String> {
@@ -161,9 +165,26 @@ mod tests {
     #[test]
     fn parses_store_security_and_feed_flags() {
         let s = Settings::from_args(args(&[
-            "--data", "/tmp/x", "--memory", "--dev", "--allow-origin", "http://a", "--allow-origin", "http://b",
-            "--pin", "9999", "--station-pin", "grill=4321", "--menu", "m.json", "--heartbeat-ms", "300",
-            "--replay-events", "5", "--client-queue", "8",
+            "--data",
+            "/tmp/x",
+            "--memory",
+            "--dev",
+            "--allow-origin",
+            "http://a",
+            "--allow-origin",
+            "http://b",
+            "--pin",
+            "9999",
+            "--station-pin",
+            "grill=4321",
+            "--menu",
+            "m.json",
+            "--heartbeat-ms",
+            "300",
+            "--replay-events",
+            "5",
+            "--client-queue",
+            "8",
         ]))
         .unwrap();
         assert_eq!(s.data, PathBuf::from("/tmp/x"));

@@ -82,7 +82,10 @@ pub struct Event {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Created {
-    New { order: Order, event: Event },
+    New {
+        order: Order,
+        event: Event,
+    },
     /// The `Idempotency-Key` was seen before: the order it created, unchanged.
     Existing(Order),
 }
@@ -174,8 +177,8 @@ impl Store {
         let known: Option<String> =
             tx.query_row("SELECT order_id FROM idempotency WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
         if let Some(id) = known {
-            let order = load_order(&tx, &id)?
-                .ok_or_else(|| StoreError(format!("idempotency key names missing order {id}")))?;
+            let order =
+                load_order(&tx, &id)?.ok_or_else(|| StoreError(format!("idempotency key names missing order {id}")))?;
             return Ok(Created::Existing(order));
         }
         let number = self.last_number % MAX_ORDER_NUMBER + 1;
@@ -198,7 +201,13 @@ impl Store {
     }
 
     /// Applies a command once per `request_id`: a repeated id gets the stored answer and changes nothing.
-    pub fn apply(&mut self, request_id: &str, order_id: &str, change: Change, now_ms: i64) -> Result<Answered, StoreError> {
+    pub fn apply(
+        &mut self,
+        request_id: &str,
+        order_id: &str,
+        change: Change,
+        now_ms: i64,
+    ) -> Result<Answered, StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM commands WHERE created_ms < ?1", params![now_ms - REMEMBER_MS])?;
         let known: Option<String> = tx
@@ -207,7 +216,8 @@ impl Store {
         if let Some(answer) = known {
             return Ok(Answered { answer: serde_json::from_str(&answer)?, event: None });
         }
-        let error = |code, message: String| ServerMessage::Error { request_id: Some(request_id.to_string()), code, message };
+        let error =
+            |code, message: String| ServerMessage::Error { request_id: Some(request_id.to_string()), code, message };
         let mut event = None;
         let answer = match load_order(&tx, order_id)? {
             None => error(ErrorCode::NotFound, format!("no order {order_id:?}")),
@@ -290,7 +300,8 @@ fn append_event(conn: &Connection, message: ServerMessage, replay_capacity: u64)
 }
 
 fn meta(conn: &Connection, name: &str) -> Result<u64, StoreError> {
-    let v: Option<i64> = conn.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
+    let v: Option<i64> =
+        conn.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
     Ok(v.map_or(0, |v| v.max(0) as u64))
 }
 
@@ -341,16 +352,17 @@ impl StoreHandle {
         std::thread::Builder::new()
             .name("hub-store".into())
             .spawn(move || {
-                let mut store = match Store::open(&location, replay_capacity).and_then(|mut s| init(&mut s).map(|t| (s, t))) {
-                    Ok((store, t)) => {
-                        let _ = opened_tx.send(Ok(t));
-                        store
-                    }
-                    Err(e) => {
-                        let _ = opened_tx.send(Err(e));
-                        return;
-                    }
-                };
+                let mut store =
+                    match Store::open(&location, replay_capacity).and_then(|mut s| init(&mut s).map(|t| (s, t))) {
+                        Ok((store, t)) => {
+                            let _ = opened_tx.send(Ok(t));
+                            store
+                        }
+                        Err(e) => {
+                            let _ = opened_tx.send(Err(e));
+                            return;
+                        }
+                    };
                 while let Some(msg) = rx.blocking_recv() {
                     match msg {
                         Msg::Run(job) => job(&mut store),
@@ -371,7 +383,10 @@ impl StoreHandle {
     }
 
     /// Runs `f` on the store thread and returns its result.
-    pub async fn call<R: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> R + Send + 'static) -> Result<R, StoreClosed> {
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> R + Send + 'static,
+    ) -> Result<R, StoreClosed> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |store| {
             let _ = tx.send(f(store));
@@ -402,7 +417,12 @@ mod tests {
     fn checked(item: &str) -> CheckedOrder {
         let menu = MenuBook::load(None).unwrap();
         let order = NewOrder {
-            items: vec![NewOrderItem { menu_item_id: item.into(), quantity: 1, modifiers: vec![], special_instructions: None }],
+            items: vec![NewOrderItem {
+                menu_item_id: item.into(),
+                quantity: 1,
+                modifiers: vec![],
+                special_instructions: None,
+            }],
             source: OrderSource::Kiosk,
             customer_name: None,
             notes: None,
@@ -433,11 +453,15 @@ mod tests {
     #[test]
     fn creating_orders_numbers_them_and_logs_an_event_each() {
         let mut store = Store::open(&Location::Memory, 100).unwrap();
-        let Created::New { order, event } = store.create_order("k1", "o1".into(), checked("cheeseburger"), 5).unwrap() else {
+        let Created::New { order, event } = store.create_order("k1", "o1".into(), checked("cheeseburger"), 5).unwrap()
+        else {
             panic!("expected a new order")
         };
         assert_eq!((order.number, event.seq, store.last_seq()), (1, 1, 1));
-        assert_eq!(ServerMessage::parse(&event.json).unwrap(), ServerMessage::OrderCreated { seq: 1, order: order.clone() });
+        assert_eq!(
+            ServerMessage::parse(&event.json).unwrap(),
+            ServerMessage::OrderCreated { seq: 1, order: order.clone() }
+        );
         assert_eq!(create(&mut store, "k2", "o2").number, 2);
         assert_eq!(store.snapshot(None).unwrap().orders.len(), 2);
     }
@@ -457,7 +481,10 @@ mod tests {
         let mut store = Store::open(&Location::Memory, 100).unwrap();
         create(&mut store, "k", "o1");
         let later = 1_000 + REMEMBER_MS + 1;
-        assert!(matches!(store.create_order("k", "o2".into(), checked("cheeseburger"), later).unwrap(), Created::New { .. }));
+        assert!(matches!(
+            store.create_order("k", "o2".into(), checked("cheeseburger"), later).unwrap(),
+            Created::New { .. }
+        ));
     }
 
     #[test]
@@ -531,7 +558,9 @@ mod tests {
         let mut store = Store::open(&location, 100).unwrap();
         assert_eq!(store.last_seq(), 2);
         assert_eq!(store.recent_events().unwrap().len(), 2);
-        assert!(matches!(store.create_order("k", "o9".into(), checked("cheeseburger"), 3).unwrap(), Created::Existing(o) if o.id == "o1"));
+        assert!(
+            matches!(store.create_order("k", "o9".into(), checked("cheeseburger"), 3).unwrap(), Created::Existing(o) if o.id == "o1")
+        );
         assert_eq!(store.apply("r", "o1", Change::SetStatus(OrderStatus::Cancelled), 4).unwrap().event, None);
         assert_eq!(create(&mut store, "k2", "o2").number, 2);
         assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Preparing);

@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use restaurant_protocol::{ClientMessage, ErrorCode, FrameError, MAX_WS_FRAME_BYTES, ServerMessage};
@@ -42,13 +42,10 @@ pub async fn upgrade(
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
     let peer = peer.map_or_else(|| "unknown peer".to_string(), |Extension(ConnectInfo(a))| a.to_string());
-    upgrade
-        .max_message_size(TRANSPORT_LIMIT)
-        .max_frame_size(TRANSPORT_LIMIT)
-        .on_upgrade(move |socket| {
-            let tasks = state.tasks.clone();
-            tasks.track_future(Connection::run(socket, state, peer))
-        })
+    upgrade.max_message_size(TRANSPORT_LIMIT).max_frame_size(TRANSPORT_LIMIT).on_upgrade(move |socket| {
+        let tasks = state.tasks.clone();
+        tasks.track_future(Connection::run(socket, state, peer))
+    })
 }
 
 /// Why a connection ends.
@@ -154,7 +151,9 @@ impl Connection {
             Message::Text(text) if text.len() > MAX_WS_FRAME_BYTES => return self.too_big(text.len()),
             Message::Text(text) => text,
             Message::Binary(bytes) if bytes.len() > MAX_WS_FRAME_BYTES => return self.too_big(bytes.len()),
-            Message::Binary(_) => return self.bad_request(None, "binary frames are not supported; send JSON text").await,
+            Message::Binary(_) => {
+                return self.bad_request(None, "binary frames are not supported; send JSON text").await;
+            }
             Message::Ping(_) | Message::Pong(_) => return Ok(()),
             Message::Close(_) => return Err(Stop::Gone),
         };
@@ -169,7 +168,9 @@ impl Connection {
             Ok(ClientMessage::SetStatus { request_id, order_id, status }) => {
                 self.command(request_id, order_id, Change::SetStatus(status)).await
             }
-            Ok(ClientMessage::Recall { request_id, order_id }) => self.command(request_id, order_id, Change::Recall).await,
+            Ok(ClientMessage::Recall { request_id, order_id }) => {
+                self.command(request_id, order_id, Change::Recall).await
+            }
             Ok(ClientMessage::Rush { request_id, order_id, rush }) => {
                 self.command(request_id, order_id, Change::Rush(rush)).await
             }

@@ -75,7 +75,8 @@ async fn send(ws: &mut Ws, frame: Value) {
 /// The next frame that is not a heartbeat.
 async fn recv(ws: &mut Ws) -> ServerMessage {
     loop {
-        let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("a frame in time").expect("open").expect("readable");
+        let frame =
+            tokio::time::timeout(WAIT, ws.next()).await.expect("a frame in time").expect("open").expect("readable");
         match frame {
             Message::Text(text) => match ServerMessage::parse(text.as_str()).expect("a known frame") {
                 ServerMessage::Ping { .. } => continue,
@@ -215,7 +216,12 @@ async fn the_same_idempotency_key_returns_the_same_order_without_a_duplicate() {
     assert_eq!(first, again);
     let snap = snapshot(&hub, "").await;
     assert_eq!((snap.seq, snap.orders.len()), (1, 1));
-    let response = reqwest::Client::new().post(hub.http("/api/v1/orders")).json(&order_body("cheeseburger", 1)).send().await.unwrap();
+    let response = reqwest::Client::new()
+        .post(hub.http("/api/v1/orders"))
+        .json(&order_body("cheeseburger", 1))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 400, "the key is required");
     hub.stop().await.unwrap();
 }
@@ -259,14 +265,20 @@ async fn commands_follow_the_transitions_and_a_repeated_request_id_changes_nothi
     let set = |rid: &str, status: &str| json!({"type":"order.set_status","request_id": rid,"order_id": order.id,"status": status});
 
     let skip = command(&mut ws, set("r1", "ready")).await;
-    assert!(matches!(skip, ServerMessage::Error { code: ErrorCode::InvalidTransition, request_id: Some(r), .. } if r == "r1"));
+    assert!(
+        matches!(skip, ServerMessage::Error { code: ErrorCode::InvalidTransition, request_id: Some(r), .. } if r == "r1")
+    );
     let recall = command(&mut ws, json!({"type":"order.recall","request_id":"r2","order_id": order.id})).await;
     assert!(matches!(recall, ServerMessage::Error { code: ErrorCode::InvalidTransition, .. }));
-    let missing = command(&mut ws, json!({"type":"order.rush","request_id":"r3","order_id":"ord_nope","rush":true})).await;
+    let missing =
+        command(&mut ws, json!({"type":"order.rush","request_id":"r3","order_id":"ord_nope","rush":true})).await;
     assert!(matches!(missing, ServerMessage::Error { code: ErrorCode::NotFound, .. }));
 
     send(&mut ws, set("r4", "preparing")).await;
-    assert!(matches!(recv(&mut ws).await, ServerMessage::OrderStatusChanged { seq: 2, status: OrderStatus::Preparing, .. }));
+    assert!(matches!(
+        recv(&mut ws).await,
+        ServerMessage::OrderStatusChanged { seq: 2, status: OrderStatus::Preparing, .. }
+    ));
     assert_eq!(recv(&mut ws).await, ServerMessage::Ack { request_id: "r4".into(), seq: 2 });
 
     // The same request_id again, even with another status: the first answer, no event.
@@ -289,7 +301,7 @@ async fn every_client_gets_every_event_and_the_snapshot_filters_by_station() {
     assert!(matches!(recv(&mut fryer).await, ServerMessage::OrderCreated { order, .. } if order == burger));
     assert!(matches!(recv(&mut fryer).await, ServerMessage::OrderCreated { seq: 2, .. }));
     let ids = |s: Snapshot| s.orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
-    assert_eq!(ids(snapshot(&hub, "?station=grill").await), [burger.id.clone()]);
+    assert_eq!(ids(snapshot(&hub, "?station=grill").await), [burger.id.as_str()]);
     assert_eq!(ids(snapshot(&hub, "?station=fryer").await), [fries["order"]["id"].as_str().unwrap().to_string()]);
     assert_eq!(snapshot(&hub, "?station=expo").await.orders.len(), 2);
     assert_eq!(reqwest::get(hub.http("/api/v1/orders?station=No%20Such")).await.unwrap().status().as_u16(), 400);
@@ -324,7 +336,11 @@ async fn a_restart_with_the_same_data_folder_loses_nothing() {
     assert_eq!(seq, 2);
     assert!(matches!(recv(&mut ws).await, ServerMessage::OrderCreated { seq: 1, .. }), "the event log survived");
     assert!(matches!(recv(&mut ws).await, ServerMessage::OrderStatusChanged { seq: 2, .. }));
-    assert_eq!(command(&mut ws, start_cmd).await, ServerMessage::Ack { request_id: "r1".into(), seq: 2 }, "the request id survived");
+    assert_eq!(
+        command(&mut ws, start_cmd).await,
+        ServerMessage::Ack { request_id: "r1".into(), seq: 2 },
+        "the request id survived"
+    );
     let next = create(&hub, "key-2").await;
     assert_eq!(next.number, order.number + 1);
     assert!(matches!(recv(&mut ws).await, ServerMessage::OrderCreated { seq: 3, .. }));
@@ -499,7 +515,13 @@ async fn broadcast_throughput() {
             posters.spawn(async move {
                 let client = reqwest::Client::new();
                 for i in (p..EVENTS).step_by(POSTERS as usize) {
-                    let r = client.post(&url).header("Idempotency-Key", format!("k{i}")).json(&order_body("cheeseburger", 1)).send().await.unwrap();
+                    let r = client
+                        .post(&url)
+                        .header("Idempotency-Key", format!("k{i}"))
+                        .json(&order_body("cheeseburger", 1))
+                        .send()
+                        .await
+                        .unwrap();
                     assert_eq!(r.status().as_u16(), 201);
                 }
             });
