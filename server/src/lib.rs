@@ -1,51 +1,249 @@
 //! The hub: the local backend the kiosk and KDS pages talk to.
 //!
-//! It serves the built bundle (with the SPA fallback for `/kiosk` and `/kds`) and the runtime
-//! `config.json`.
+//! It serves the built bundle (with the SPA fallback for `/kiosk` and `/kds`), the runtime
+//! `config.json`, the HTTP API under `/api/v1` (menu, PIN sign-in, orders) and the order-feed
+//! WebSocket at `/ws`, backed by a SQLite store. See `docs/protocol.md`.
+//!
+//! [`Hub`] owns everything that lives as long as the server: the store thread, the feed, the
+//! connection tasks. Other modules can `.merge()` their routes into [`Hub::router`] and observe
+//! [`Hub::shutdown_token`] / spawn owned tasks on [`Hub::tasks`] before [`Hub::serve`].
 
+mod api;
+mod auth;
+mod feed;
+mod menu;
+mod orders;
+mod service;
 mod settings;
 mod static_files;
+mod store;
+mod ws;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
-pub use settings::Settings;
+use crate::auth::Auth;
+use crate::feed::Feed;
+use crate::menu::MenuBook;
+use crate::store::{Location, StoreHandle, StoreThread};
 
-/// Shared, immutable server state.
+pub use settings::{Secret, Settings};
+
+/// Everything after a shutdown request must finish within this.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Part of [`SHUTDOWN_GRACE`] given to in-flight HTTP requests.
+const HTTP_DRAIN: Duration = Duration::from_secs(6);
+
+/// Shared server state.
 pub struct AppState {
     pub settings: Settings,
+    menu: MenuBook,
+    store: StoreHandle,
+    feed: Arc<Feed>,
+    auth: Auth,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
 }
 
-/// Builds the HTTP application.
-pub fn app(settings: Settings) -> Router {
-    let state = Arc::new(AppState { settings });
-    Router::new()
-        .route("/config.json", get(static_files::config_json))
-        .route("/healthz", get(|| async { "ok" }))
-        .fallback(static_files::serve)
-        .with_state(state)
+/// A started hub: store open, feed ready, not yet listening.
+pub struct Hub {
+    state: Arc<AppState>,
+    store_thread: StoreThread,
+    cors: Option<CorsLayer>,
 }
 
-/// Serves until `shutdown` resolves, then drains in-flight requests.
+impl Hub {
+    /// Loads the menu and opens the store (on its own thread).
+    pub async fn start(settings: Settings) -> Result<Hub, String> {
+        let menu_path = settings.menu.clone();
+        let menu = tokio::task::spawn_blocking(move || MenuBook::load(menu_path.as_deref()))
+            .await
+            .map_err(|e| format!("menu loader failed: {e}"))??;
+        let cors = cors_layer(&settings)?;
+        let location = if settings.memory { Location::Memory } else { Location::Folder(settings.data.clone()) };
+        let (store, store_thread, (last_seq, recent)) =
+            StoreHandle::start(location.clone(), settings.replay_events, |s| Ok((s.last_seq(), s.recent_events()?)))
+                .await
+                .map_err(|e| format!("cannot open the store ({location:?}): {e}"))?;
+        tracing::info!("[Store] opened {location:?} at seq {last_seq} ({} events to replay)", recent.len());
+        let feed = Arc::new(Feed::new(last_seq, recent, settings.replay_events, settings.client_queue));
+        let auth = Auth::new(&settings);
+        let state = Arc::new(AppState {
+            settings,
+            menu,
+            store,
+            feed,
+            auth,
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        });
+        Ok(Hub { state, store_thread, cors })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.state.settings
+    }
+
+    /// Every route of the hub, with the bundle as the fallback.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/config.json", get(static_files::config_json))
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/ws", get(ws::upgrade))
+            .merge(api::routes())
+            .fallback(static_files::serve)
+            .with_state(self.state.clone())
+    }
+
+    /// Cancelled when the hub shuts down; cancelling it shuts the hub down.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.state.shutdown.clone()
+    }
+
+    /// Tasks tracked here are awaited (within [`SHUTDOWN_GRACE`]) before the store closes.
+    pub fn tasks(&self) -> TaskTracker {
+        self.state.tasks.clone()
+    }
+
+    /// Serves `router` (normally [`Hub::router`], possibly with more routes merged) until
+    /// `shutdown` resolves or the shutdown token is cancelled; then stops accepting, closes every
+    /// WebSocket with 1001, waits for owned tasks and flushes the store, within [`SHUTDOWN_GRACE`].
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        router: Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let addr: SocketAddr = listener.local_addr()?;
+        let settings = &self.state.settings;
+        if !settings.dist.join("index.html").is_file() {
+            tracing::warn!(
+                "[Hub] {} has no index.html: build the bundle first (cargo xtask serve does)",
+                settings.dist.display()
+            );
+        }
+        tracing::info!("[Hub] listening on http://{addr} (serving {})", settings.dist.display());
+        let router = match self.cors.clone() {
+            Some(cors) => router.layer(cors),
+            None => router,
+        };
+        let token = self.state.shutdown.clone();
+        let trigger = token.clone();
+        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    _ = shutdown => {}
+                    _ = trigger.cancelled() => {}
+                }
+                trigger.cancel();
+            });
+        let drain_deadline = async {
+            token.cancelled().await;
+            tokio::time::sleep(HTTP_DRAIN).await;
+        };
+        let result = tokio::select! {
+            r = server => r,
+            _ = drain_deadline => {
+                tracing::warn!("[Hub] HTTP connections still open after {HTTP_DRAIN:?}: dropping them");
+                Ok(())
+            }
+        };
+        token.cancel();
+        let started = tokio::time::Instant::now();
+        self.close(started).await;
+        result
+    }
+
+    async fn close(self, started: tokio::time::Instant) {
+        let tasks = &self.state.tasks;
+        tasks.close();
+        let budget = SHUTDOWN_GRACE.saturating_sub(HTTP_DRAIN).saturating_sub(Duration::from_secs(1));
+        if tokio::time::timeout_at(started + budget, tasks.wait()).await.is_err() {
+            tracing::warn!("[Hub] {} tasks still running after {budget:?}; closing the store anyway", tasks.len());
+        }
+        self.store_thread.close().await;
+        tracing::info!("[Hub] stopped");
+    }
+}
+
+fn cors_layer(settings: &Settings) -> Result<Option<CorsLayer>, String> {
+    if settings.dev {
+        return Ok(Some(CorsLayer::very_permissive()));
+    }
+    if settings.allow_origins.is_empty() {
+        return Ok(None);
+    }
+    let origins = settings
+        .allow_origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o).map_err(|_| format!("--allow-origin: invalid origin {o:?}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                HeaderName::from_static(api::IDEMPOTENCY_KEY),
+            ]),
+    ))
+}
+
+/// Starts the hub with `settings` and serves until `shutdown` resolves.
 pub async fn run(
     listener: TcpListener,
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let addr: SocketAddr = listener.local_addr()?;
-    if !settings.dist.join("index.html").is_file() {
-        tracing::warn!(
-            "[Hub] {} has no index.html: build the bundle first (cargo xtask serve does)",
-            settings.dist.display()
-        );
+    let hub = Hub::start(settings).await.map_err(std::io::Error::other)?;
+    let router = hub.router();
+    hub.serve(listener, router, shutdown).await
+}
+
+/// A hub serving on `127.0.0.1:<free port>` in this process (tests, end-to-end suites).
+pub struct RunningHub {
+    pub addr: SocketAddr,
+    token: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningHub {
+    pub async fn start(settings: Settings) -> std::io::Result<RunningHub> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let hub = Hub::start(settings).await.map_err(std::io::Error::other)?;
+        let token = hub.shutdown_token();
+        let router = hub.router();
+        let task = tokio::spawn(hub.serve(listener, router, std::future::pending()));
+        Ok(RunningHub { addr, token, task })
     }
-    tracing::info!("[Hub] listening on http://{addr} (serving {})", settings.dist.display());
-    axum::serve(listener, app(settings)).with_graceful_shutdown(shutdown).await
+
+    /// `http://127.0.0.1:<port><path>`
+    pub fn http(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `ws://127.0.0.1:<port>/ws`
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// Shuts the hub down and waits until it has stopped.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.token.cancel();
+        self.task.await.map_err(std::io::Error::other)?
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -1,4 +1,15 @@
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// A secret (PIN) whose `Debug` output never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
 
 /// Command-line settings of the hub.
 #[derive(Debug, Clone)]
@@ -12,6 +23,25 @@ pub struct Settings {
     /// Explicit URLs for `config.json`; unset keys fall back to the page's own origin.
     pub realtime_url: Option<String>,
     pub token_url: Option<String>,
+    /// Folder of the SQLite database (`hub.sqlite3`).
+    pub data: PathBuf,
+    /// Keep the orders in an in-memory database (tests): nothing survives the process.
+    pub memory: bool,
+    /// Development mode: CORS allows any origin.
+    pub dev: bool,
+    /// Origins allowed by CORS outside dev mode (none → same-origin only).
+    pub allow_origins: Vec<String>,
+    /// PIN valid for every station unless overridden in `station_pins`.
+    pub pin: Secret,
+    pub station_pins: Vec<(String, Secret)>,
+    /// Menu file; `None` → the built-in default menu.
+    pub menu: Option<PathBuf>,
+    /// A WebSocket client silent for this long is dropped.
+    pub heartbeat_timeout: Duration,
+    /// How many recent order events a reconnecting client can replay.
+    pub replay_events: usize,
+    /// Frames queued per WebSocket client before it is considered behind and sent `resync`.
+    pub client_queue: usize,
 }
 
 impl Default for Settings {
@@ -23,13 +53,25 @@ impl Default for Settings {
             station: "kitchen".into(),
             realtime_url: None,
             token_url: None,
+            data: PathBuf::from(".data"),
+            memory: false,
+            dev: false,
+            allow_origins: Vec::new(),
+            pin: Secret("1234".into()),
+            station_pins: Vec::new(),
+            menu: None,
+            heartbeat_timeout: Duration::from_secs(45),
+            replay_events: 10_000,
+            client_queue: 1024,
         }
     }
 }
 
 impl Settings {
     pub const USAGE: &'static str = "usage: restaurant-hub [--host H] [--port N] [--dist DIR] [--station NAME] \
-[--realtime-url URL] [--token-url URL]";
+[--realtime-url URL] [--token-url URL]
+       [--data DIR] [--memory] [--menu FILE] [--pin PIN] [--station-pin STATION=PIN]...
+       [--dev] [--allow-origin ORIGIN]... [--heartbeat-ms N] [--replay-events N] [--client-queue N]";
 
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Settings, String> {
         let mut s = Settings::default();
@@ -46,11 +88,51 @@ impl Settings {
                 "--station" => s.station = value("--station")?,
                 "--realtime-url" => s.realtime_url = Some(value("--realtime-url")?),
                 "--token-url" => s.token_url = Some(value("--token-url")?),
+                "--data" => s.data = PathBuf::from(value("--data")?),
+                "--memory" => s.memory = true,
+                "--dev" => s.dev = true,
+                "--allow-origin" => s.allow_origins.push(value("--allow-origin")?),
+                "--menu" => s.menu = Some(PathBuf::from(value("--menu")?)),
+                "--pin" => s.pin = Secret(non_empty_pin("--pin", value("--pin")?)?),
+                "--station-pin" => {
+                    let v = value("--station-pin")?;
+                    let (station, pin) =
+                        v.split_once('=').ok_or_else(|| format!("--station-pin: expected STATION=PIN, got {v:?}"))?;
+                    if !is_valid_station(station) {
+                        return Err(format!("--station-pin: invalid station name {station:?} (a-z 0-9 - _)"));
+                    }
+                    s.station_pins
+                        .push((station.to_string(), Secret(non_empty_pin("--station-pin", pin.to_string())?)));
+                }
+                "--heartbeat-ms" => {
+                    s.heartbeat_timeout = Duration::from_millis(positive("--heartbeat-ms", &value("--heartbeat-ms")?)?)
+                }
+                "--replay-events" => {
+                    s.replay_events = positive("--replay-events", &value("--replay-events")?)? as usize
+                }
+                "--client-queue" => s.client_queue = positive("--client-queue", &value("--client-queue")?)? as usize,
                 "-h" | "--help" => return Err("help requested".into()),
                 other => return Err(format!("unknown argument {other:?}")),
             }
         }
         Ok(s)
+    }
+}
+
+/// Station names: 1–32 characters of `a-z 0-9 - _` (the same rule as the pages' `station`).
+pub fn is_valid_station(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn non_empty_pin(flag: &str, pin: String) -> Result<String, String> {
+    if pin.is_empty() { Err(format!("{flag}: the PIN must not be empty")) } else { Ok(pin) }
+}
+
+fn positive(flag: &str, v: &str) -> Result<u64, String> {
+    match v.parse::<u64>() {
+        Ok(n) if n > 0 && n <= u64::from(u32::MAX) => Ok(n),
+        _ => Err(format!("{flag}: expected a positive whole number, got {v:?}")),
     }
 }
 
@@ -74,5 +156,58 @@ mod tests {
         assert!(Settings::from_args(args(&["--port", "x"])).unwrap_err().contains("--port"));
         assert!(Settings::from_args(args(&["--port"])).unwrap_err().contains("needs a value"));
         assert!(Settings::from_args(args(&["--bogus"])).unwrap_err().contains("--bogus"));
+        assert!(Settings::from_args(args(&["--station-pin", "grill"])).unwrap_err().contains("STATION=PIN"));
+        assert!(Settings::from_args(args(&["--station-pin", "Grill=1"])).unwrap_err().contains("station"));
+        assert!(Settings::from_args(args(&["--pin", ""])).unwrap_err().contains("empty"));
+        assert!(Settings::from_args(args(&["--heartbeat-ms", "0"])).unwrap_err().contains("--heartbeat-ms"));
+    }
+
+    #[test]
+    fn parses_store_security_and_feed_flags() {
+        let s = Settings::from_args(args(&[
+            "--data",
+            "/tmp/x",
+            "--memory",
+            "--dev",
+            "--allow-origin",
+            "http://a",
+            "--allow-origin",
+            "http://b",
+            "--pin",
+            "9999",
+            "--station-pin",
+            "grill=4321",
+            "--menu",
+            "m.json",
+            "--heartbeat-ms",
+            "300",
+            "--replay-events",
+            "5",
+            "--client-queue",
+            "8",
+        ]))
+        .unwrap();
+        assert_eq!(s.data, PathBuf::from("/tmp/x"));
+        assert!(s.memory && s.dev);
+        assert_eq!(s.allow_origins, ["http://a", "http://b"]);
+        assert_eq!(s.pin, Secret("9999".into()));
+        assert_eq!(s.station_pins, [("grill".to_string(), Secret("4321".into()))]);
+        assert_eq!(s.menu, Some(PathBuf::from("m.json")));
+        assert_eq!(s.heartbeat_timeout, Duration::from_millis(300));
+        assert_eq!((s.replay_events, s.client_queue), (5, 8));
+    }
+
+    #[test]
+    fn pins_never_show_in_debug_output() {
+        let s = Settings::from_args(args(&["--pin", "8642", "--station-pin", "grill=9753"])).unwrap();
+        let text = format!("{s:?}");
+        assert!(!text.contains("8642") && !text.contains("9753"), "{text}");
+    }
+
+    #[test]
+    fn station_names_follow_the_page_rule() {
+        assert!(is_valid_station("grill") && is_valid_station("cold-bar_2"));
+        assert!(!is_valid_station("") && !is_valid_station("Grill") && !is_valid_station("a b"));
+        assert!(!is_valid_station(&"x".repeat(33)));
     }
 }

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::{Map, Value};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
@@ -69,18 +69,22 @@ mod tests {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
-    use crate::{Settings, app};
+    use crate::{Hub, Settings};
 
     fn settings_with_dist() -> (tempfile::TempDir, Settings) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), "<!doctype html><title>app</title>").unwrap();
         std::fs::write(dir.path().join("app-1234.js"), "export {}").unwrap();
-        let settings = Settings { dist: dir.path().to_path_buf(), station: "grill".into(), ..Settings::default() };
+        let settings =
+            Settings { dist: dir.path().to_path_buf(), station: "grill".into(), memory: true, ..Settings::default() };
         (dir, settings)
     }
 
     async fn get(settings: &Settings, path: &str) -> (u16, Option<String>, String) {
-        let response = app(settings.clone())
+        let response = Hub::start(settings.clone())
+            .await
+            .unwrap()
+            .router()
             .oneshot(Request::get(path).body(Body::empty()).unwrap())
             .await
             .unwrap();
@@ -121,7 +125,7 @@ mod tests {
 
     #[tokio::test]
     async fn unbuilt_bundle_says_how_to_build_it() {
-        let s = Settings { dist: "/nonexistent-dist".into(), ..Settings::default() };
+        let s = Settings { dist: "/nonexistent-dist".into(), memory: true, ..Settings::default() };
         let (status, _, body) = get(&s, "/kiosk").await;
         assert_eq!(status, 503);
         assert!(body.contains("cargo xtask serve"));

@@ -1,0 +1,225 @@
+//! Fan-out of order events to every connected WebSocket client, with a replay window.
+//!
+//! Publishing never waits for a client: each client has a bounded queue, and a client whose queue
+//! is full has it emptied and replaced by one `resync` frame (it reloads the snapshot).
+//! Subscribing and publishing share one lock, so a new client gets every event exactly once:
+//! either in its replay or in its queue.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use restaurant_protocol::ServerMessage;
+use tokio::sync::Notify;
+
+use crate::store::Event;
+
+pub struct Feed {
+    inner: Mutex<FeedInner>,
+    replay_capacity: usize,
+    client_queue: usize,
+    next_id: AtomicU64,
+}
+
+struct FeedInner {
+    last_seq: u64,
+    replay: VecDeque<(u64, Arc<str>)>,
+    clients: HashMap<u64, Arc<ClientQueue>>,
+}
+
+/// What a client (re)joining with `since` gets after `welcome`.
+#[derive(Debug, PartialEq)]
+pub enum Catchup {
+    /// The events after `since`, in order (possibly none).
+    Replay(Vec<Arc<str>>),
+    /// `since` is older than the replay window (or unknown): send `resync` with this seq.
+    Resync(u64),
+}
+
+impl Feed {
+    /// A feed whose last event is `last_seq`, preloaded with `recent` (oldest first).
+    pub fn new(last_seq: u64, recent: Vec<Event>, replay_capacity: usize, client_queue: usize) -> Feed {
+        let replay_capacity = replay_capacity.max(1);
+        let mut replay: VecDeque<(u64, Arc<str>)> = recent.into_iter().map(|e| (e.seq, Arc::from(e.json))).collect();
+        while replay.len() > replay_capacity {
+            replay.pop_front();
+        }
+        Feed {
+            inner: Mutex::new(FeedInner { last_seq, replay, clients: HashMap::new() }),
+            replay_capacity,
+            client_queue: client_queue.max(1),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, FeedInner> {
+        // A panic while holding the lock cannot leave the fields inconsistent (each update is a
+        // single push/insert), so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sends an event (events must arrive in `seq` order) to every client and the replay window.
+    pub fn publish(&self, event: &Event) {
+        let frame: Arc<str> = Arc::from(event.json.as_str());
+        let mut inner = self.lock();
+        inner.last_seq = event.seq;
+        if inner.replay.len() == self.replay_capacity {
+            inner.replay.pop_front();
+        }
+        inner.replay.push_back((event.seq, frame.clone()));
+        for client in inner.clients.values() {
+            client.push_event(event.seq, frame.clone());
+        }
+    }
+
+    /// Registers a client. Returns the `welcome` seq, what to send before the live events, and
+    /// the client's queue (which leaves the feed when dropped).
+    pub fn subscribe(self: &Arc<Self>, since: Option<u64>) -> (u64, Catchup, Subscription) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let queue = Arc::new(ClientQueue::new(self.client_queue));
+        let mut inner = self.lock();
+        let last = inner.last_seq;
+        let catchup = match since {
+            None => Catchup::Replay(Vec::new()),
+            Some(since) if since == last => Catchup::Replay(Vec::new()),
+            Some(since) => {
+                let oldest = inner.replay.front().map(|(seq, _)| *seq);
+                match oldest {
+                    Some(oldest) if since < last && since + 1 >= oldest => Catchup::Replay(
+                        inner.replay.iter().filter(|(seq, _)| *seq > since).map(|(_, f)| f.clone()).collect(),
+                    ),
+                    _ => Catchup::Resync(last),
+                }
+            }
+        };
+        inner.clients.insert(id, queue.clone());
+        drop(inner);
+        (last, catchup, Subscription { feed: self.clone(), id, queue })
+    }
+
+    #[cfg(test)]
+    fn client_count(&self) -> usize {
+        self.lock().clients.len()
+    }
+}
+
+/// A client's place in the feed; dropping it unsubscribes.
+pub struct Subscription {
+    feed: Arc<Feed>,
+    id: u64,
+    queue: Arc<ClientQueue>,
+}
+
+impl Subscription {
+    pub fn queue(&self) -> &ClientQueue {
+        &self.queue
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.feed.lock().clients.remove(&self.id);
+    }
+}
+
+/// Bounded queue of frames for one client.
+pub struct ClientQueue {
+    frames: Mutex<VecDeque<Arc<str>>>,
+    capacity: usize,
+    ready: Notify,
+}
+
+impl ClientQueue {
+    fn new(capacity: usize) -> ClientQueue {
+        ClientQueue { frames: Mutex::new(VecDeque::new()), capacity, ready: Notify::new() }
+    }
+
+    fn push_event(&self, seq: u64, frame: Arc<str>) {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        if frames.len() >= self.capacity {
+            frames.clear();
+            let resync = ServerMessage::Resync { seq };
+            match serde_json::to_string(&resync) {
+                Ok(text) => frames.push_back(Arc::from(text)),
+                Err(e) => tracing::error!("[Feed] cannot encode resync: {e}"),
+            }
+            tracing::warn!("[Feed] a client fell {} events behind at seq {seq}: sent resync", self.capacity);
+        } else {
+            frames.push_back(frame);
+        }
+        drop(frames);
+        self.ready.notify_one();
+    }
+
+    /// Waits until at least one frame may be queued.
+    pub async fn ready(&self) {
+        self.ready.notified().await
+    }
+
+    /// Takes every queued frame.
+    pub fn take(&self) -> VecDeque<Arc<str>> {
+        std::mem::take(&mut *self.frames.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: u64) -> Event {
+        Event { seq, json: format!("e{seq}") }
+    }
+
+    fn texts(frames: impl IntoIterator<Item = Arc<str>>) -> Vec<String> {
+        frames.into_iter().map(|f| f.to_string()).collect()
+    }
+
+    #[test]
+    fn a_client_gets_the_events_after_since_then_live_events() {
+        let feed = Arc::new(Feed::new(3, (1..=3).map(event).collect(), 10, 10));
+        let (welcome, catchup, sub) = feed.subscribe(Some(1));
+        assert_eq!(welcome, 3);
+        let Catchup::Replay(frames) = catchup else { panic!("expected a replay") };
+        assert_eq!(texts(frames), ["e2", "e3"]);
+        feed.publish(&event(4));
+        assert_eq!(texts(sub.queue().take()), ["e4"]);
+    }
+
+    #[test]
+    fn since_older_than_the_window_or_from_the_future_gets_resync() {
+        let feed = Arc::new(Feed::new(0, vec![], 3, 10));
+        for seq in 1..=5 {
+            feed.publish(&event(seq));
+        }
+        assert_eq!(feed.subscribe(Some(1)).1, Catchup::Resync(5), "events 2 is gone");
+        assert!(matches!(feed.subscribe(Some(2)).1, Catchup::Replay(f) if texts(f.clone()) == ["e3", "e4", "e5"]));
+        assert_eq!(feed.subscribe(Some(9)).1, Catchup::Resync(5));
+        assert_eq!(feed.subscribe(Some(5)).1, Catchup::Replay(vec![]));
+        assert_eq!(feed.subscribe(None).1, Catchup::Replay(vec![]));
+    }
+
+    #[test]
+    fn a_full_queue_is_replaced_by_resync_and_later_events_follow() {
+        let feed = Arc::new(Feed::new(0, vec![], 100, 2));
+        let (_, _, slow) = feed.subscribe(None);
+        let (_, _, fast) = feed.subscribe(None);
+        for seq in 1..=3 {
+            feed.publish(&event(seq));
+            if seq < 3 {
+                assert_eq!(texts(fast.queue().take()), [format!("e{seq}")]);
+            }
+        }
+        feed.publish(&event(4));
+        assert_eq!(texts(slow.queue().take()), [r#"{"type":"resync","seq":3}"#, "e4"]);
+        assert_eq!(texts(fast.queue().take()), ["e3", "e4"]);
+    }
+
+    #[test]
+    fn dropping_a_subscription_leaves_the_feed() {
+        let feed = Arc::new(Feed::new(0, vec![], 10, 10));
+        let (_, _, sub) = feed.subscribe(None);
+        assert_eq!(feed.client_count(), 1);
+        drop(sub);
+        assert_eq!(feed.client_count(), 0);
+    }
+}

@@ -1,0 +1,589 @@
+//! The orders store: SQLite (a file in the data folder, or in memory) holding the orders, the event
+//! log with its `seq`, idempotency keys and command answers. Every change is one transaction,
+//! committed before it is answered.
+//!
+//! [`Store`] is synchronous; [`StoreHandle`] runs it on a dedicated thread so no SQLite call ever
+//! blocks the async runtime, and serializes every change so `seq` order is commit order.
+
+use std::path::PathBuf;
+
+use restaurant_protocol::time::format_rfc3339_millis;
+use restaurant_protocol::{ErrorCode, Order, OrderStatus, ServerMessage, Snapshot};
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::orders::{CheckedOrder, shown_at};
+
+/// How long an `Idempotency-Key` or a command `request_id` is remembered.
+pub const REMEMBER_MS: i64 = 24 * 60 * 60 * 1000;
+/// Order numbers called out to customers cycle through 1..=999.
+const MAX_ORDER_NUMBER: u32 = 999;
+const DB_FILE: &str = "hub.sqlite3";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_by_status ON orders(status, created_ms);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency(created_ms);
+CREATE TABLE IF NOT EXISTS commands (
+    request_id TEXT PRIMARY KEY,
+    answer TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS commands_by_age ON commands(created_ms);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+";
+
+/// Where the database lives.
+#[derive(Debug, Clone)]
+pub enum Location {
+    Memory,
+    /// `hub.sqlite3` inside this folder (created if missing).
+    Folder(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError(format!("SQLite: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError(format!("stored JSON: {e}"))
+    }
+}
+
+/// One order event as sent on the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub seq: u64,
+    pub json: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    New {
+        order: Order,
+        event: Event,
+    },
+    /// The `Idempotency-Key` was seen before: the order it created, unchanged.
+    Existing(Order),
+}
+
+/// A change a KDS asks for over the feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    SetStatus(OrderStatus),
+    Recall,
+    Rush(bool),
+}
+
+/// The answer to a command (an `ack` or an `error` frame) and the event it produced, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answered {
+    pub answer: ServerMessage,
+    pub event: Option<Event>,
+}
+
+pub struct Store {
+    conn: Connection,
+    file: bool,
+    replay_capacity: u64,
+    last_seq: u64,
+    last_number: u32,
+}
+
+impl Store {
+    /// Opens (or creates) the database; `replay_capacity` recent events are kept in the log.
+    pub fn open(location: &Location, replay_capacity: usize) -> Result<Store, StoreError> {
+        let (conn, file) = match location {
+            Location::Memory => (Connection::open_in_memory()?, false),
+            Location::Folder(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError(format!("cannot create data folder {}: {e}", dir.display())))?;
+                let conn = Connection::open(dir.join(DB_FILE))?;
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+                conn.pragma_update(None, "synchronous", "FULL")?;
+                (conn, true)
+            }
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        let last_seq = meta(&conn, "last_seq")?;
+        let last_number = u32::try_from(meta(&conn, "last_number")?).unwrap_or(0);
+        Ok(Store { conn, file, replay_capacity: replay_capacity.max(1) as u64, last_seq, last_number })
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// The events still in the replay log, oldest first.
+    pub fn recent_events(&self) -> Result<Vec<Event>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT seq, body FROM events ORDER BY seq DESC LIMIT ?1")?;
+        let rows = stmt.query_map(params![self.replay_capacity as i64], |r| {
+            Ok(Event { seq: r.get::<_, i64>(0)? as u64, json: r.get(1)? })
+        })?;
+        let mut events = rows.collect::<Result<Vec<_>, _>>()?;
+        events.reverse();
+        Ok(events)
+    }
+
+    /// Active orders (new, preparing, ready) shown at `station`, oldest first, as of `last_seq`.
+    pub fn snapshot(&self, station: Option<&str>) -> Result<Snapshot, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT body FROM orders WHERE status IN ('new','preparing','ready') ORDER BY created_ms, rowid",
+        )?;
+        let mut orders = Vec::new();
+        for body in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            let order: Order = serde_json::from_str(&body?)?;
+            if shown_at(&order, station) {
+                orders.push(order);
+            }
+        }
+        Ok(Snapshot { seq: self.last_seq, orders })
+    }
+
+    /// Stores a checked order under `key` (or returns the order that key already created).
+    pub fn create_order(
+        &mut self,
+        key: &str,
+        order_id: String,
+        checked: CheckedOrder,
+        now_ms: i64,
+    ) -> Result<Created, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM idempotency WHERE created_ms < ?1", params![now_ms - REMEMBER_MS])?;
+        let known: Option<String> =
+            tx.query_row("SELECT order_id FROM idempotency WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
+        if let Some(id) = known {
+            let order =
+                load_order(&tx, &id)?.ok_or_else(|| StoreError(format!("idempotency key names missing order {id}")))?;
+            return Ok(Created::Existing(order));
+        }
+        let number = self.last_number % MAX_ORDER_NUMBER + 1;
+        let order = checked.into_order(order_id, number, now_ms);
+        tx.execute(
+            "INSERT INTO orders (id, status, created_ms, body) VALUES (?1, ?2, ?3, ?4)",
+            params![order.id, order.status.as_str(), now_ms, serde_json::to_string(&order)?],
+        )?;
+        tx.execute(
+            "INSERT INTO idempotency (key, order_id, created_ms) VALUES (?1, ?2, ?3)",
+            params![key, order.id, now_ms],
+        )?;
+        set_meta(&tx, "last_number", u64::from(number))?;
+        let seq = self.last_seq + 1;
+        let event = append_event(&tx, ServerMessage::OrderCreated { seq, order: order.clone() }, self.replay_capacity)?;
+        tx.commit()?;
+        self.last_seq = seq;
+        self.last_number = number;
+        Ok(Created::New { order, event })
+    }
+
+    /// Applies a command once per `request_id`: a repeated id gets the stored answer and changes nothing.
+    pub fn apply(
+        &mut self,
+        request_id: &str,
+        order_id: &str,
+        change: Change,
+        now_ms: i64,
+    ) -> Result<Answered, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM commands WHERE created_ms < ?1", params![now_ms - REMEMBER_MS])?;
+        let known: Option<String> = tx
+            .query_row("SELECT answer FROM commands WHERE request_id = ?1", params![request_id], |r| r.get(0))
+            .optional()?;
+        if let Some(answer) = known {
+            return Ok(Answered { answer: serde_json::from_str(&answer)?, event: None });
+        }
+        let error =
+            |code, message: String| ServerMessage::Error { request_id: Some(request_id.to_string()), code, message };
+        let mut event = None;
+        let answer = match load_order(&tx, order_id)? {
+            None => error(ErrorCode::NotFound, format!("no order {order_id:?}")),
+            Some(mut order) => match next_state(&order, change) {
+                Err(message) => error(ErrorCode::InvalidTransition, message),
+                Ok(None) => ServerMessage::Ack { request_id: request_id.to_string(), seq: self.last_seq },
+                Ok(Some((status, rush))) => {
+                    order.status = status;
+                    order.rush = rush;
+                    order.updated_at = format_rfc3339_millis(now_ms);
+                    tx.execute(
+                        "UPDATE orders SET status = ?1, body = ?2 WHERE id = ?3",
+                        params![status.as_str(), serde_json::to_string(&order)?, order.id],
+                    )?;
+                    let seq = self.last_seq + 1;
+                    let message = match change {
+                        Change::Rush(_) => ServerMessage::OrderUpdated { seq, order },
+                        Change::SetStatus(_) | Change::Recall => ServerMessage::OrderStatusChanged {
+                            seq,
+                            order_id: order.id,
+                            status,
+                            updated_at: order.updated_at,
+                        },
+                    };
+                    event = Some(append_event(&tx, message, self.replay_capacity)?);
+                    ServerMessage::Ack { request_id: request_id.to_string(), seq }
+                }
+            },
+        };
+        tx.execute(
+            "INSERT INTO commands (request_id, answer, created_ms) VALUES (?1, ?2, ?3)",
+            params![request_id, serde_json::to_string(&answer)?, now_ms],
+        )?;
+        tx.commit()?;
+        if let Some(e) = &event {
+            self.last_seq = e.seq;
+        }
+        Ok(Answered { answer, event })
+    }
+
+    /// Writes everything to the main database file (no-op in memory).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        if self.file {
+            self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(())
+    }
+}
+
+/// The (status, rush) a change leads to; `Ok(None)` when it changes nothing (rush already set).
+fn next_state(order: &Order, change: Change) -> Result<Option<(OrderStatus, bool)>, String> {
+    let from = order.status;
+    match change {
+        Change::SetStatus(to) if from.can_set(to) => Ok(Some((to, order.rush))),
+        Change::SetStatus(to) => Err(format!("cannot go from {} to {}", from.as_str(), to.as_str())),
+        Change::Recall if from.can_recall() => Ok(Some((OrderStatus::Preparing, order.rush))),
+        Change::Recall => Err(format!("cannot recall an order that is {}", from.as_str())),
+        Change::Rush(_) if !from.is_active() => Err(format!("cannot rush an order that is {}", from.as_str())),
+        Change::Rush(rush) if rush == order.rush => Ok(None),
+        Change::Rush(rush) => Ok(Some((from, rush))),
+    }
+}
+
+fn load_order(conn: &Connection, id: &str) -> Result<Option<Order>, StoreError> {
+    let body: Option<String> =
+        conn.query_row("SELECT body FROM orders WHERE id = ?1", params![id], |r| r.get(0)).optional()?;
+    Ok(match body {
+        Some(body) => Some(serde_json::from_str(&body)?),
+        None => None,
+    })
+}
+
+fn append_event(conn: &Connection, message: ServerMessage, replay_capacity: u64) -> Result<Event, StoreError> {
+    let seq = message.event_seq().ok_or_else(|| StoreError("not an order event".into()))?;
+    let json = serde_json::to_string(&message)?;
+    conn.execute("INSERT INTO events (seq, body) VALUES (?1, ?2)", params![seq as i64, json])?;
+    conn.execute("DELETE FROM events WHERE seq <= ?1", params![seq.saturating_sub(replay_capacity) as i64])?;
+    set_meta(conn, "last_seq", seq)?;
+    Ok(Event { seq, json })
+}
+
+fn meta(conn: &Connection, name: &str) -> Result<u64, StoreError> {
+    let v: Option<i64> =
+        conn.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
+    Ok(v.map_or(0, |v| v.max(0) as u64))
+}
+
+fn set_meta(conn: &Connection, name: &str, value: u64) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        params![name, value as i64],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store thread
+
+type Job = Box<dyn FnOnce(&mut Store) + Send>;
+
+enum Msg {
+    Run(Job),
+    Close,
+}
+
+/// The store is closed (the hub is shutting down) or its thread is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreClosed;
+
+/// Cheap to clone; every call runs on the store thread, one at a time.
+#[derive(Clone)]
+pub struct StoreHandle {
+    tx: mpsc::Sender<Msg>,
+}
+
+/// Owner of the store thread: [`StoreThread::close`] flushes and waits for it to end.
+pub struct StoreThread {
+    tx: mpsc::Sender<Msg>,
+    done: oneshot::Receiver<()>,
+}
+
+impl StoreHandle {
+    /// Opens the store on its own thread; `init` runs there first, with the opened store.
+    pub async fn start<T: Send + 'static>(
+        location: Location,
+        replay_capacity: usize,
+        init: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<(StoreHandle, StoreThread, T), StoreError> {
+        let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+        let (opened_tx, opened_rx) = oneshot::channel();
+        let (done_tx, done_rx) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("hub-store".into())
+            .spawn(move || {
+                let mut store =
+                    match Store::open(&location, replay_capacity).and_then(|mut s| init(&mut s).map(|t| (s, t))) {
+                        Ok((store, t)) => {
+                            let _ = opened_tx.send(Ok(t));
+                            store
+                        }
+                        Err(e) => {
+                            let _ = opened_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                while let Some(msg) = rx.blocking_recv() {
+                    match msg {
+                        Msg::Run(job) => job(&mut store),
+                        Msg::Close => break,
+                    }
+                }
+                rx.close();
+                match store.flush() {
+                    Ok(()) => tracing::info!("[Store] flushed and closed"),
+                    Err(e) => tracing::error!("[Store] flush on close failed: {e}"),
+                }
+                drop(store);
+                let _ = done_tx.send(());
+            })
+            .map_err(|e| StoreError(format!("cannot start the store thread: {e}")))?;
+        let init = opened_rx.await.map_err(|_| StoreError("the store thread ended while opening".into()))??;
+        Ok((StoreHandle { tx: tx.clone() }, StoreThread { tx, done: done_rx }, init))
+    }
+
+    /// Runs `f` on the store thread and returns its result.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> R + Send + 'static,
+    ) -> Result<R, StoreClosed> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |store| {
+            let _ = tx.send(f(store));
+        });
+        self.tx.send(Msg::Run(job)).await.map_err(|_| StoreClosed)?;
+        rx.await.map_err(|_| StoreClosed)
+    }
+}
+
+impl StoreThread {
+    /// Finishes the queued calls, flushes the database and ends the thread.
+    pub async fn close(self) {
+        if self.tx.send(Msg::Close).await.is_err() {
+            tracing::warn!("[Store] the store thread had already stopped");
+        }
+        let _ = self.done.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use restaurant_protocol::{NewOrder, NewOrderItem, OrderSource};
+
+    use super::*;
+    use crate::menu::MenuBook;
+    use crate::orders::check;
+
+    fn checked(item: &str) -> CheckedOrder {
+        let menu = MenuBook::load(None).unwrap();
+        let order = NewOrder {
+            items: vec![NewOrderItem {
+                menu_item_id: item.into(),
+                quantity: 1,
+                modifiers: vec![],
+                special_instructions: None,
+            }],
+            source: OrderSource::Kiosk,
+            customer_name: None,
+            notes: None,
+        };
+        check(&menu, &order).unwrap()
+    }
+
+    fn create(store: &mut Store, key: &str, id: &str) -> Order {
+        match store.create_order(key, id.into(), checked("cheeseburger"), 1_000).unwrap() {
+            Created::New { order, .. } | Created::Existing(order) => order,
+        }
+    }
+
+    fn ack_seq(a: &Answered) -> u64 {
+        match a.answer {
+            ServerMessage::Ack { seq, .. } => seq,
+            ref other => panic!("expected ack, got {other:?}"),
+        }
+    }
+
+    fn error_code(a: &Answered) -> ErrorCode {
+        match a.answer {
+            ServerMessage::Error { code, .. } => code,
+            ref other => panic!("expected error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn creating_orders_numbers_them_and_logs_an_event_each() {
+        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        let Created::New { order, event } = store.create_order("k1", "o1".into(), checked("cheeseburger"), 5).unwrap()
+        else {
+            panic!("expected a new order")
+        };
+        assert_eq!((order.number, event.seq, store.last_seq()), (1, 1, 1));
+        assert_eq!(
+            ServerMessage::parse(&event.json).unwrap(),
+            ServerMessage::OrderCreated { seq: 1, order: order.clone() }
+        );
+        assert_eq!(create(&mut store, "k2", "o2").number, 2);
+        assert_eq!(store.snapshot(None).unwrap().orders.len(), 2);
+    }
+
+    #[test]
+    fn the_same_idempotency_key_returns_the_same_order_without_a_new_event() {
+        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        let first = create(&mut store, "k", "o1");
+        let again = store.create_order("k", "o-other".into(), checked("fries-small"), 2_000).unwrap();
+        assert_eq!(again, Created::Existing(first));
+        assert_eq!(store.last_seq(), 1);
+        assert_eq!(store.snapshot(None).unwrap().orders.len(), 1);
+    }
+
+    #[test]
+    fn idempotency_keys_expire_after_a_day() {
+        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        create(&mut store, "k", "o1");
+        let later = 1_000 + REMEMBER_MS + 1;
+        assert!(matches!(
+            store.create_order("k", "o2".into(), checked("cheeseburger"), later).unwrap(),
+            Created::New { .. }
+        ));
+    }
+
+    #[test]
+    fn status_changes_follow_the_transition_rules() {
+        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        create(&mut store, "k", "o1");
+        let bad = store.apply("r1", "o1", Change::SetStatus(OrderStatus::Ready), 2).unwrap();
+        assert_eq!((error_code(&bad), bad.event), (ErrorCode::InvalidTransition, None));
+        let ok = store.apply("r2", "o1", Change::SetStatus(OrderStatus::Preparing), 3).unwrap();
+        assert_eq!(ack_seq(&ok), 2);
+        assert!(matches!(
+            ServerMessage::parse(&ok.event.unwrap().json).unwrap(),
+            ServerMessage::OrderStatusChanged { seq: 2, status: OrderStatus::Preparing, .. }
+        ));
+        assert_eq!(error_code(&store.apply("r3", "o1", Change::Recall, 4).unwrap()), ErrorCode::InvalidTransition);
+        assert_eq!(error_code(&store.apply("r4", "nope", Change::Recall, 4).unwrap()), ErrorCode::NotFound);
+        for (i, to) in [OrderStatus::Ready, OrderStatus::Completed].into_iter().enumerate() {
+            ack_seq(&store.apply(&format!("s{i}"), "o1", Change::SetStatus(to), 5).unwrap());
+        }
+        assert!(store.snapshot(None).unwrap().orders.is_empty(), "completed orders leave the snapshot");
+        ack_seq(&store.apply("recall", "o1", Change::Recall, 6).unwrap());
+        assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Preparing);
+    }
+
+    #[test]
+    fn a_repeated_request_id_returns_the_first_answer_and_changes_nothing() {
+        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        create(&mut store, "k", "o1");
+        let first = store.apply("r", "o1", Change::SetStatus(OrderStatus::Preparing), 2).unwrap();
+        let again = store.apply("r", "o1", Change::SetStatus(OrderStatus::Cancelled), 3).unwrap();
+        assert_eq!((again.answer, again.event), (first.answer, None));
+        assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Preparing);
+        assert_eq!(store.last_seq(), 2);
+    }
+
+    #[test]
+    fn rush_updates_the_order_and_a_no_op_rush_acks_without_an_event() {
+        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        create(&mut store, "k", "o1");
+        let rushed = store.apply("r1", "o1", Change::Rush(true), 2).unwrap();
+        assert!(matches!(
+            ServerMessage::parse(&rushed.event.unwrap().json).unwrap(),
+            ServerMessage::OrderUpdated { seq: 2, order } if order.rush
+        ));
+        let again = store.apply("r2", "o1", Change::Rush(true), 3).unwrap();
+        assert_eq!((ack_seq(&again), again.event), (2, None));
+        ack_seq(&store.apply("r3", "o1", Change::SetStatus(OrderStatus::Cancelled), 4).unwrap());
+        assert_eq!(error_code(&store.apply("r4", "o1", Change::Rush(false), 5).unwrap()), ErrorCode::InvalidTransition);
+    }
+
+    #[test]
+    fn the_event_log_keeps_only_the_replay_window() {
+        let mut store = Store::open(&Location::Memory, 3).unwrap();
+        for i in 0..5 {
+            create(&mut store, &format!("k{i}"), &format!("o{i}"));
+        }
+        let seqs: Vec<u64> = store.recent_events().unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [3, 4, 5]);
+    }
+
+    #[test]
+    fn everything_survives_reopening_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::Folder(dir.path().join("data"));
+        {
+            let mut store = Store::open(&location, 100).unwrap();
+            create(&mut store, "k", "o1");
+            store.apply("r", "o1", Change::SetStatus(OrderStatus::Preparing), 2).unwrap();
+            store.flush().unwrap();
+        }
+        let mut store = Store::open(&location, 100).unwrap();
+        assert_eq!(store.last_seq(), 2);
+        assert_eq!(store.recent_events().unwrap().len(), 2);
+        assert!(
+            matches!(store.create_order("k", "o9".into(), checked("cheeseburger"), 3).unwrap(), Created::Existing(o) if o.id == "o1")
+        );
+        assert_eq!(store.apply("r", "o1", Change::SetStatus(OrderStatus::Cancelled), 4).unwrap().event, None);
+        assert_eq!(create(&mut store, "k2", "o2").number, 2);
+        assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Preparing);
+    }
+
+    #[test]
+    fn snapshots_filter_by_station() {
+        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        create(&mut store, "k1", "o1");
+        store.create_order("k2", "o2".into(), checked("fries-small"), 2_000).unwrap();
+        let ids = |s: Option<&str>| store.snapshot(s).unwrap().orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
+        assert_eq!(ids(Some("grill")), ["o1"]);
+        assert_eq!(ids(Some("fryer")), ["o2"]);
+        assert_eq!(ids(Some("kitchen")), ["o1", "o2"]);
+        assert!(ids(Some("drinks")).is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_store_thread_answers_calls_and_flushes_on_close() {
+        let (handle, thread, last) = StoreHandle::start(Location::Memory, 10, |s| Ok(s.last_seq())).await.unwrap();
+        assert_eq!(last, 0);
+        assert_eq!(handle.call(|s| s.last_seq() + 41).await, Ok(41));
+        thread.close().await;
+        assert_eq!(handle.call(|s| s.last_seq()).await, Err(StoreClosed));
+    }
+}

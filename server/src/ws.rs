@@ -1,0 +1,264 @@
+//! The order-feed WebSocket (`/ws`): `hello` with a station token, `welcome` + replay (or
+//! `resync`), live order events, heartbeats and KDS commands. One task per connection, owned by
+//! the hub's task tracker; it ends on shutdown (close 1001), on a silent peer, or when the peer goes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
+use restaurant_protocol::{ClientMessage, ErrorCode, FrameError, MAX_WS_FRAME_BYTES, ServerMessage};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::AppState;
+use crate::feed::{Catchup, Subscription};
+use crate::service::{OrderError, now_ms};
+use crate::store::Change;
+
+/// Frames above this are refused by the WebSocket layer itself (the connection drops); frames
+/// between [`MAX_WS_FRAME_BYTES`] and this get a proper close 1009.
+const TRANSPORT_LIMIT: usize = 1024 * 1024;
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
+const MAX_REQUEST_ID_CHARS: usize = 128;
+
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+pub const CLOSE_INTERNAL_ERROR: u16 = 1011;
+pub const CLOSE_TOO_BIG: u16 = 1009;
+pub const CLOSE_AUTH_FAILED: u16 = 4001;
+pub const CLOSE_IDLE: u16 = 4002;
+
+pub async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if state.shutdown.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    let peer = peer.map_or_else(|| "unknown peer".to_string(), |Extension(ConnectInfo(a))| a.to_string());
+    upgrade.max_message_size(TRANSPORT_LIMIT).max_frame_size(TRANSPORT_LIMIT).on_upgrade(move |socket| {
+        let tasks = state.tasks.clone();
+        tasks.track_future(Connection::run(socket, state, peer))
+    })
+}
+
+/// Why a connection ends.
+enum Stop {
+    /// Send this close frame first.
+    Close(u16, &'static str),
+    /// The peer is gone or closed: nothing more to send.
+    Gone,
+}
+
+struct Connection {
+    sink: SplitSink<WebSocket, Message>,
+    state: Arc<AppState>,
+    peer: String,
+    subscription: Option<Subscription>,
+}
+
+impl Connection {
+    async fn run(socket: WebSocket, state: Arc<AppState>, peer: String) {
+        let heartbeat = state.settings.heartbeat_timeout;
+        let (sink, mut stream) = socket.split();
+        let mut conn = Connection { sink, state, peer, subscription: None };
+        tracing::debug!("[Feed] {} connected", conn.peer);
+        let mut last_heard = Instant::now();
+        let ping_every = heartbeat / 3;
+        let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let stop = loop {
+            let step = tokio::select! {
+                _ = conn.state.shutdown.cancelled() => Err(Stop::Close(CLOSE_GOING_AWAY, "server shutting down")),
+                _ = tokio::time::sleep_until(last_heard + heartbeat) => {
+                    tracing::warn!("[Feed] {} silent for {heartbeat:?}: dropped", conn.peer);
+                    Err(Stop::Close(CLOSE_IDLE, "heartbeat timeout"))
+                }
+                _ = ping.tick() => conn.send(vec![ServerMessage::Ping { ts: now_ms() }.into()]).await,
+                _ = queued(conn.subscription.as_ref()) => conn.flush_queue().await,
+                frame = stream.next() => match frame {
+                    None => Err(Stop::Gone),
+                    Some(Err(e)) => {
+                        tracing::warn!("[Feed] {} read failed (a frame over {TRANSPORT_LIMIT} bytes or a broken socket): {e}", conn.peer);
+                        Err(Stop::Gone)
+                    }
+                    Some(Ok(message)) => {
+                        last_heard = Instant::now();
+                        conn.on_message(message).await
+                    }
+                },
+            };
+            if let Err(stop) = step {
+                break stop;
+            }
+        };
+        conn.subscription = None;
+        if let Stop::Close(code, reason) = stop {
+            let frame = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }));
+            if tokio::time::timeout(CLOSE_WAIT, conn.sink.send(frame)).await.is_err() {
+                tracing::debug!("[Feed] {} did not take the close frame in time", conn.peer);
+            }
+        }
+        tracing::debug!("[Feed] {} disconnected", conn.peer);
+    }
+
+    /// Writes frames (flushing once), giving up on a peer that takes longer than the heartbeat
+    /// timeout or on shutdown.
+    async fn send(&mut self, frames: Vec<Frame>) -> Result<(), Stop> {
+        let heartbeat = self.state.settings.heartbeat_timeout;
+        let sink = &mut self.sink;
+        let write = async move {
+            for frame in frames {
+                sink.feed(Message::Text(frame.0)).await?;
+            }
+            sink.flush().await
+        };
+        tokio::select! {
+            written = tokio::time::timeout(heartbeat, write) => match written {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => {
+                    tracing::debug!("[Feed] {} write failed: {e}", self.peer);
+                    Err(Stop::Gone)
+                }
+                Err(_) => {
+                    tracing::warn!("[Feed] {} has not read for {heartbeat:?}: dropped", self.peer);
+                    Err(Stop::Gone)
+                }
+            },
+            _ = self.state.shutdown.cancelled() => Err(Stop::Close(CLOSE_GOING_AWAY, "server shutting down")),
+        }
+    }
+
+    async fn flush_queue(&mut self) -> Result<(), Stop> {
+        let frames = match &self.subscription {
+            Some(sub) => sub.queue().take(),
+            None => return Ok(()),
+        };
+        if frames.is_empty() {
+            return Ok(());
+        }
+        self.send(frames.into_iter().map(|f| Frame(Utf8Bytes::from(&*f))).collect()).await
+    }
+
+    async fn on_message(&mut self, message: Message) -> Result<(), Stop> {
+        let text = match message {
+            Message::Text(text) if text.len() > MAX_WS_FRAME_BYTES => return self.too_big(text.len()),
+            Message::Text(text) => text,
+            Message::Binary(bytes) if bytes.len() > MAX_WS_FRAME_BYTES => return self.too_big(bytes.len()),
+            Message::Binary(_) => {
+                return self.bad_request(None, "binary frames are not supported; send JSON text").await;
+            }
+            Message::Ping(_) | Message::Pong(_) => return Ok(()),
+            Message::Close(_) => return Err(Stop::Gone),
+        };
+        match ClientMessage::parse(text.as_str()) {
+            Err(e) => {
+                let message = e.to_string();
+                self.bad_request(request_id_of(text.as_str(), &e), &message).await
+            }
+            Ok(ClientMessage::Ping { ts }) => self.send(vec![ServerMessage::Pong { ts }.into()]).await,
+            Ok(ClientMessage::Pong { .. }) => Ok(()),
+            Ok(ClientMessage::Hello { token, station, since }) => self.hello(&token, &station, since).await,
+            Ok(ClientMessage::SetStatus { request_id, order_id, status }) => {
+                self.command(request_id, order_id, Change::SetStatus(status)).await
+            }
+            Ok(ClientMessage::Recall { request_id, order_id }) => {
+                self.command(request_id, order_id, Change::Recall).await
+            }
+            Ok(ClientMessage::Rush { request_id, order_id, rush }) => {
+                self.command(request_id, order_id, Change::Rush(rush)).await
+            }
+        }
+    }
+
+    fn too_big(&self, bytes: usize) -> Result<(), Stop> {
+        tracing::warn!("[Feed] {} sent a {bytes}-byte frame (limit {MAX_WS_FRAME_BYTES}): closing 1009", self.peer);
+        Err(Stop::Close(CLOSE_TOO_BIG, "frame too large"))
+    }
+
+    async fn bad_request(&mut self, request_id: Option<String>, message: &str) -> Result<(), Stop> {
+        tracing::warn!("[Feed] bad frame from {}: {message}", self.peer);
+        let error = ServerMessage::Error { request_id, code: ErrorCode::BadRequest, message: message.to_string() };
+        self.send(vec![error.into()]).await
+    }
+
+    async fn auth_failed(&mut self, reason: &str) -> Result<(), Stop> {
+        tracing::warn!("[Feed] {} auth failed: {reason}", self.peer);
+        self.send(vec![ServerMessage::AuthFailed { reason: reason.to_string() }.into()]).await?;
+        Err(Stop::Close(CLOSE_AUTH_FAILED, "auth failed"))
+    }
+
+    async fn hello(&mut self, token: &str, station: &str, since: Option<u64>) -> Result<(), Stop> {
+        if self.subscription.is_some() {
+            return self.bad_request(None, "hello was already accepted on this connection").await;
+        }
+        match self.state.auth.station_of(token, std::time::Instant::now()) {
+            None => return self.auth_failed("unknown or expired token").await,
+            Some(s) if s != station => return self.auth_failed(&format!("the token is for station {s}")).await,
+            Some(_) => {}
+        }
+        let (seq, catchup, subscription) = self.state.feed.subscribe(since);
+        self.subscription = Some(subscription);
+        tracing::info!("[Feed] {} joined station {station} at seq {seq} (since {since:?})", self.peer);
+        let mut frames = vec![ServerMessage::Welcome { seq }.into()];
+        match catchup {
+            Catchup::Replay(events) => frames.extend(events.iter().map(|f| Frame(Utf8Bytes::from(&**f)))),
+            Catchup::Resync(seq) => frames.push(ServerMessage::Resync { seq }.into()),
+        }
+        self.send(frames).await
+    }
+
+    async fn command(&mut self, request_id: String, order_id: String, change: Change) -> Result<(), Stop> {
+        if self.subscription.is_none() {
+            return self.auth_failed("send hello with a station token first").await;
+        }
+        if request_id.is_empty() || request_id.chars().count() > MAX_REQUEST_ID_CHARS {
+            return self.bad_request(None, &format!("request_id must be 1–{MAX_REQUEST_ID_CHARS} characters")).await;
+        }
+        match self.state.apply(request_id, order_id, change).await {
+            Ok(answer) => {
+                // The event (already queued by the store) goes out before its ack.
+                self.flush_queue().await?;
+                self.send(vec![answer.into()]).await
+            }
+            Err(OrderError::Unavailable) => Err(Stop::Close(CLOSE_GOING_AWAY, "server shutting down")),
+            Err(e) => {
+                tracing::error!("[Feed] command from {} failed: {e:?}", self.peer);
+                Err(Stop::Close(CLOSE_INTERNAL_ERROR, "internal error"))
+            }
+        }
+    }
+}
+
+/// Resolves when the client's queue may have frames; never without a subscription.
+async fn queued(subscription: Option<&Subscription>) {
+    match subscription {
+        Some(sub) => sub.queue().ready().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The `request_id` of a command whose other fields were wrong, so the error can be matched.
+fn request_id_of(text: &str, error: &FrameError) -> Option<String> {
+    if !matches!(error, FrameError::Invalid { .. }) {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    value.get("request_id")?.as_str().map(str::to_string)
+}
+
+/// One outgoing text frame.
+struct Frame(Utf8Bytes);
+
+impl From<ServerMessage> for Frame {
+    fn from(message: ServerMessage) -> Frame {
+        // Serializing these plain structs cannot fail (string keys, no maps with other keys).
+        Frame(Utf8Bytes::from(serde_json::to_string(&message).unwrap_or_default()))
+    }
+}
