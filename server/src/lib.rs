@@ -5,6 +5,7 @@
 
 mod settings;
 mod static_files;
+pub mod voice;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ pub fn app(settings: Settings) -> Router {
     Router::new()
         .route("/config.json", get(static_files::config_json))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(voice::VoiceHub::from_app_settings(&state.settings).router())
         .fallback(static_files::serve)
         .with_state(state)
 }
