@@ -21,6 +21,8 @@ use super::utterances::Utterances;
 pub const EVENTS_CHANNEL: &str = "oai-events";
 /// Longest time spent draining a closing peer.
 const CLOSE_DRAIN: Duration = Duration::from_millis(300);
+/// Time given to a channel reset to reach the client before a closing call ends.
+const CLOSE_LINGER: Duration = Duration::from_millis(200);
 
 /// Everything a call task needs.
 pub struct Call {
@@ -157,7 +159,12 @@ impl Peer {
                     }
                 }
                 _ = sleep_until(frame_at.unwrap_or(idle_at).into()), if frame_at.is_some() => self.play_frame(),
-                _ = sleep_until(close_at.unwrap_or(idle_at).into()), if close_at.is_some() => return End::CloseFault,
+                _ = sleep_until(close_at.unwrap_or(idle_at).into()), if close_at.is_some() => {
+                    // First reset the channel and let that reach the client, then end the call.
+                    let Some(cid) = self.events.take() else { return End::CloseFault };
+                    self.rtc.direct_api().close_data_channel(cid);
+                    self.close_at = Some(Instant::now() + CLOSE_LINGER);
+                }
                 _ = sleep_until(idle_at.into()) => return End::Idle,
             }
         }
@@ -276,6 +283,10 @@ impl Peer {
 
     /// Closes the peer (SCTP shutdown, DTLS close_notify) and drains it within a bound.
     async fn close(&mut self) {
+        if let Some(cid) = self.events.take() {
+            // Resets the channel's stream so the client sees it close, then the association ends.
+            self.rtc.direct_api().close_data_channel(cid);
+        }
         if let Err(e) = self.rtc.close() {
             tracing::debug!("[Voice] call {}: close: {e}", self.id);
         }
