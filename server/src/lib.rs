@@ -17,6 +17,7 @@ mod service;
 mod settings;
 mod static_files;
 mod store;
+pub mod voice;
 mod ws;
 
 use std::future::Future;
@@ -60,6 +61,7 @@ pub struct Hub {
     state: Arc<AppState>,
     store_thread: StoreThread,
     cors: Option<CorsLayer>,
+    voice: voice::VoiceHub,
 }
 
 impl Hub {
@@ -78,6 +80,7 @@ impl Hub {
         tracing::info!("[Store] opened {location:?} at seq {last_seq} ({} events to replay)", recent.len());
         let feed = Arc::new(Feed::new(last_seq, recent, settings.replay_events, settings.client_queue));
         let auth = Auth::new(&settings);
+        let voice = voice::VoiceHub::new(settings.voice_settings(), menu.menu().items.clone());
         let state = Arc::new(AppState {
             settings,
             menu,
@@ -87,7 +90,7 @@ impl Hub {
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         });
-        Ok(Hub { state, store_thread, cors })
+        Ok(Hub { state, store_thread, cors, voice })
     }
 
     pub fn settings(&self) -> &Settings {
@@ -101,6 +104,7 @@ impl Hub {
             .route("/healthz", get(|| async { "ok" }))
             .route("/ws", get(ws::upgrade))
             .merge(api::routes())
+            .merge(self.voice.router())
             .fallback(static_files::serve)
             .with_state(self.state.clone())
     }
@@ -165,6 +169,8 @@ impl Hub {
     }
 
     async fn close(self, started: tokio::time::Instant) {
+        // Voice calls first: each closes its peer connection (bounded inside).
+        self.voice.shutdown().await;
         let tasks = &self.state.tasks;
         tasks.close();
         let budget = SHUTDOWN_GRACE.saturating_sub(HTTP_DRAIN).saturating_sub(Duration::from_secs(1));

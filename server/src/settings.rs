@@ -42,6 +42,8 @@ pub struct Settings {
     pub replay_events: usize,
     /// Frames queued per WebSocket client before it is considered behind and sent `resync`.
     pub client_queue: usize,
+    /// The Realtime-compatible voice peer (host and dev mode follow `host` and `dev`).
+    pub voice: crate::voice::VoiceSettings,
 }
 
 impl Default for Settings {
@@ -63,6 +65,7 @@ impl Default for Settings {
             heartbeat_timeout: Duration::from_secs(45),
             replay_events: 10_000,
             client_queue: 1024,
+            voice: crate::voice::VoiceSettings::default(),
         }
     }
 }
@@ -71,10 +74,22 @@ impl Settings {
     pub const USAGE: &'static str = "usage: restaurant-hub [--host H] [--port N] [--dist DIR] [--station NAME] \
 [--realtime-url URL] [--token-url URL]
        [--data DIR] [--memory] [--menu FILE] [--pin PIN] [--station-pin STATION=PIN]...
-       [--dev] [--allow-origin ORIGIN]... [--heartbeat-ms N] [--replay-events N] [--client-queue N]";
+       [--dev] [--allow-origin ORIGIN]... [--heartbeat-ms N] [--replay-events N] [--client-queue N]
+       [--voice-latency-ms N|MIN-MAX] [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]";
 
+    /// The voice peer's settings: calls bind to the hub's host; dev endpoints only in dev mode.
+    pub fn voice_settings(&self) -> crate::voice::VoiceSettings {
+        let mut v = self.voice.clone();
+        if let Ok(ip) = self.host.parse() {
+            v.host = ip;
+        }
+        v.dev_mode = self.dev;
+        v
+    }
+
+    /// Parses the command line; `OPENAI_API_KEY` comes from the environment.
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Settings, String> {
-        let mut s = Settings::default();
+        let mut s = Settings { voice: crate::voice::VoiceSettings::from_env(), ..Settings::default() };
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -112,7 +127,11 @@ impl Settings {
                 }
                 "--client-queue" => s.client_queue = positive("--client-queue", &value("--client-queue")?)? as usize,
                 "-h" | "--help" => return Err("help requested".into()),
-                other => return Err(format!("unknown argument {other:?}")),
+                other => {
+                    if !s.voice.apply_flag(other, &mut || args.next())? {
+                        return Err(format!("unknown argument {other:?}"));
+                    }
+                }
             }
         }
         Ok(s)

@@ -51,8 +51,12 @@ pub async fn config_json(State(state): State<Arc<AppState>>) -> Response {
     let s = &state.settings;
     let mut map = Map::new();
     map.insert("station".into(), Value::String(s.station.clone()));
-    if let Some(url) = &s.realtime_url {
-        map.insert("realtime_url".into(), Value::String(url.clone()));
+    // With an OpenAI key the hub mints real tokens, so the kiosk must talk to OpenAI itself.
+    let realtime_url = s.realtime_url.clone().or_else(|| {
+        s.voice.openai_api_key.as_ref().map(|_| crate::voice::OPENAI_REALTIME_CALLS_URL.to_string())
+    });
+    if let Some(url) = realtime_url {
+        map.insert("realtime_url".into(), Value::String(url));
     }
     if let Some(url) = &s.token_url {
         map.insert("token_url".into(), Value::String(url.clone()));
@@ -121,6 +125,16 @@ mod tests {
         assert_eq!(status, 200);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v, serde_json::json!({"station": "grill"}));
+    }
+
+    #[tokio::test]
+    async fn with_an_openai_key_config_json_points_the_kiosk_at_openai() {
+        let (_dir, mut s) = settings_with_dist();
+        s.voice.openai_api_key = Some("sk-test".into());
+        let (_, _, body) = get(&s, "/config.json").await;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["realtime_url"], crate::voice::OPENAI_REALTIME_CALLS_URL);
+        assert!(!body.contains("sk-test"), "the key never leaves the server");
     }
 
     #[tokio::test]

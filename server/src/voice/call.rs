@@ -1,0 +1,310 @@
+//! One call: a str0m peer driven by a task over its own UDP socket.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use str0m::channel::ChannelId;
+use str0m::format::Codec;
+use str0m::media::{Frequency, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Event, IceConnectionState, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+use tokio::time::sleep_until;
+
+use super::audio::{FRAME, FRAME_TICKS, REPLY_FRAMES, SILENCE_FRAME};
+use super::conversation::{Action, Conversation};
+use super::utterances::Utterances;
+
+/// Label of the Realtime events channel.
+pub const EVENTS_CHANNEL: &str = "oai-events";
+/// Longest time spent draining a closing peer.
+const CLOSE_DRAIN: Duration = Duration::from_millis(300);
+/// Time given to a channel reset to reach the client before a closing call ends.
+const CLOSE_LINGER: Duration = Duration::from_millis(200);
+
+/// Everything a call task needs.
+pub struct Call {
+    pub id: String,
+    pub rtc: Rtc,
+    pub socket: UdpSocket,
+    pub conversation: Conversation,
+    pub utterances: Arc<Utterances>,
+    pub idle_timeout: Duration,
+    pub close_after: Option<Duration>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// Why a call ended.
+#[derive(Debug)]
+enum End {
+    ChannelClosed,
+    IceDisconnected,
+    Idle,
+    Shutdown,
+    CloseFault,
+    Failed(String),
+}
+
+/// The spoken reply being played.
+struct Playback {
+    next_at: Instant,
+    frames_left: u32,
+}
+
+struct Peer {
+    id: String,
+    rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+    conversation: Conversation,
+    utterances: Arc<Utterances>,
+    events: Option<ChannelId>,
+    audio: Option<Mid>,
+    playback: Option<Playback>,
+    rtp_time: u64,
+    close_at: Option<Instant>,
+    close_after: Option<Duration>,
+}
+
+impl Call {
+    /// Drives the call until it ends; always leaves the peer closed.
+    pub async fn run(self) {
+        let Call {
+            id,
+            rtc,
+            socket,
+            conversation,
+            utterances,
+            idle_timeout,
+            close_after,
+            mut shutdown,
+        } = self;
+        let local = match socket.local_addr() {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!("[Voice] call {id}: socket has no address: {e}");
+                return;
+            }
+        };
+        let mut peer = Peer {
+            id,
+            rtc,
+            socket,
+            local,
+            conversation,
+            utterances,
+            events: None,
+            audio: None,
+            playback: None,
+            rtp_time: 0,
+            close_at: None,
+            close_after,
+        };
+        let started = Instant::now();
+        let end = peer.drive(&mut shutdown, idle_timeout).await;
+        match &end {
+            End::Failed(e) => tracing::error!("[Voice] call {} failed: {e}", peer.id),
+            other => tracing::info!(
+                "[Voice] call {} ended ({other:?}) after {:?}",
+                peer.id,
+                started.elapsed()
+            ),
+        }
+        peer.close().await;
+    }
+}
+
+impl Peer {
+    async fn drive(&mut self, shutdown: &mut watch::Receiver<bool>, idle_timeout: Duration) -> End {
+        let mut buf = vec![0u8; 2000];
+        let mut last_rx = Instant::now();
+        loop {
+            let deadline = match self.poll().await {
+                Ok(d) => d,
+                Err(end) => return end,
+            };
+            let idle_at = last_rx + idle_timeout;
+            let frame_at = self.playback.as_ref().map(|p| p.next_at);
+            let close_at = self.close_at;
+            tokio::select! {
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        return End::Shutdown;
+                    }
+                }
+                received = self.socket.recv_from(&mut buf) => {
+                    let (n, source) = match received {
+                        Ok(r) => r,
+                        Err(e) => {
+                            // ICMP port-unreachable and the like surface here; the peer may recover.
+                            tracing::debug!("[Voice] call {}: recv error: {e}", self.id);
+                            continue;
+                        }
+                    };
+                    last_rx = Instant::now();
+                    let Ok(contents) = buf[..n].try_into() else { continue };
+                    let input = Input::Receive(
+                        last_rx,
+                        Receive { proto: Protocol::Udp, source, destination: self.local, contents },
+                    );
+                    if let Err(e) = self.rtc.handle_input(input) {
+                        tracing::warn!("[Voice] call {}: dropped a packet from {source}: {e}", self.id);
+                    }
+                }
+                _ = sleep_until(deadline.into()) => {
+                    if let Err(e) = self.rtc.handle_input(Input::Timeout(Instant::now())) {
+                        return End::Failed(format!("timeout handling: {e}"));
+                    }
+                }
+                _ = sleep_until(frame_at.unwrap_or(idle_at).into()), if frame_at.is_some() => self.play_frame(),
+                _ = sleep_until(close_at.unwrap_or(idle_at).into()), if close_at.is_some() => {
+                    // First reset the channel and let that reach the client, then end the call.
+                    let Some(cid) = self.events.take() else { return End::CloseFault };
+                    self.rtc.direct_api().close_data_channel(cid);
+                    self.close_at = Some(Instant::now() + CLOSE_LINGER);
+                }
+                _ = sleep_until(idle_at.into()) => return End::Idle,
+            }
+        }
+    }
+
+    /// Sends what str0m wants sent and handles its events; returns its next deadline.
+    async fn poll(&mut self) -> Result<Instant, End> {
+        loop {
+            match self.rtc.poll_output() {
+                Ok(Output::Timeout(t)) => return Ok(t),
+                Ok(Output::Transmit(t)) => {
+                    if let Err(e) = self.socket.send_to(&t.contents, t.destination).await {
+                        tracing::debug!("[Voice] call {}: send to {} failed: {e}", self.id, t.destination);
+                    }
+                }
+                Ok(Output::Event(e)) => self.on_event(e)?,
+                Err(e) => return Err(End::Failed(format!("poll: {e}"))),
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) -> Result<(), End> {
+        match event {
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => return Err(End::IceDisconnected),
+            Event::MediaAdded(m) if m.kind == MediaKind::Audio => self.audio = Some(m.mid),
+            Event::ChannelOpen(cid, label) if label == EVENTS_CHANNEL => {
+                self.events = Some(cid);
+                self.close_at = self.close_after.map(|d| Instant::now() + d);
+                let created = self.conversation.session_created();
+                self.send_event(&created);
+            }
+            Event::ChannelOpen(_, label) => {
+                tracing::warn!("[Voice] call {}: ignoring data channel {label:?}", self.id);
+            }
+            Event::ChannelClose(cid) if Some(cid) == self.events => return Err(End::ChannelClosed),
+            Event::ChannelData(d) if Some(d.id) == self.events => {
+                let actions = match std::str::from_utf8(&d.data) {
+                    Ok(text) if !d.binary => {
+                        let utterances = Arc::clone(&self.utterances);
+                        self.conversation.handle_text(text, &mut || utterances.next())
+                    }
+                    _ => {
+                        tracing::warn!(
+                            "[Voice] call {}: binary or non-UTF-8 frame on {EVENTS_CHANNEL}",
+                            self.id
+                        );
+                        self.conversation.handle_text("", &mut || String::new())
+                    }
+                };
+                self.apply(actions);
+            }
+            Event::MediaData(m) if Some(m.mid) == self.audio => self.conversation.handle_audio(&m.data),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Send(event) => self.send_event(&event),
+                Action::StartReply => {
+                    self.playback = Some(Playback {
+                        next_at: Instant::now(),
+                        frames_left: REPLY_FRAMES,
+                    })
+                }
+                Action::StopReply => self.playback = None,
+            }
+        }
+    }
+
+    fn send_event(&mut self, event: &serde_json::Value) {
+        let Some(cid) = self.events else { return };
+        let text = event.to_string();
+        let accepted = self.rtc.channel(cid).map(|mut ch| ch.write(false, text.as_bytes()));
+        match accepted {
+            Some(Ok(true)) => {}
+            Some(Ok(false)) => tracing::warn!(
+                "[Voice] call {}: channel buffer full, dropped {}",
+                self.id,
+                event["type"]
+            ),
+            Some(Err(e)) => tracing::warn!("[Voice] call {}: cannot send {}: {e}", self.id, event["type"]),
+            None => tracing::warn!("[Voice] call {}: channel gone, dropped {}", self.id, event["type"]),
+        }
+    }
+
+    /// Writes one reply frame; after the last one, finishes the response.
+    fn play_frame(&mut self) {
+        let Some(p) = self.playback.as_mut() else { return };
+        p.frames_left = p.frames_left.saturating_sub(1);
+        p.next_at += FRAME;
+        let done = p.frames_left == 0;
+        if let Some(mid) = self.audio
+            && let Some(writer) = self.rtc.writer(mid)
+        {
+            let pt = writer
+                .payload_params()
+                .find(|p| p.spec().codec == Codec::Opus)
+                .map(|p| p.pt());
+            if let Some(pt) = pt {
+                let time = MediaTime::new(self.rtp_time, Frequency::FORTY_EIGHT_KHZ);
+                if let Err(e) = writer.write(pt, Instant::now(), time, SILENCE_FRAME.to_vec()) {
+                    tracing::debug!("[Voice] call {}: audio frame not written: {e}", self.id);
+                }
+            }
+        }
+        self.rtp_time += FRAME_TICKS;
+        if done {
+            self.playback = None;
+            let actions = self.conversation.reply_finished();
+            self.apply(actions);
+        }
+    }
+
+    /// Closes the peer (SCTP shutdown, DTLS close_notify) and drains it within a bound.
+    async fn close(&mut self) {
+        if let Some(cid) = self.events.take() {
+            // Resets the channel's stream so the client sees it close, then the association ends.
+            self.rtc.direct_api().close_data_channel(cid);
+        }
+        if let Err(e) = self.rtc.close() {
+            tracing::debug!("[Voice] call {}: close: {e}", self.id);
+        }
+        let give_up = Instant::now() + CLOSE_DRAIN;
+        while self.rtc.is_alive() && Instant::now() < give_up {
+            match self.rtc.poll_output() {
+                Ok(Output::Transmit(t)) => {
+                    let _ = self.socket.send_to(&t.contents, t.destination).await;
+                }
+                Ok(Output::Event(_)) => {}
+                Ok(Output::Timeout(t)) => {
+                    tokio::time::sleep_until(t.min(give_up).into()).await;
+                    if self.rtc.handle_input(Input::Timeout(Instant::now())).is_err() {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+}

@@ -1,0 +1,559 @@
+//! The Realtime event protocol of one call, sans I/O: client events and inbound audio go in,
+//! server events and playback commands come out.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::audio::opus_packet_micros;
+use super::matcher::{Matcher, ToolCall};
+
+/// Largest client event accepted.
+pub const MAX_CLIENT_EVENT_BYTES: usize = 64 * 1024;
+/// A commit with less audio than this is refused like OpenAI refuses an empty buffer.
+pub const MIN_COMMIT_MICROS: u64 = 100_000;
+/// Words per transcription delta.
+const WORDS_PER_DELTA: usize = 3;
+/// Characters per function-call arguments delta.
+const CHARS_PER_ARGS_DELTA: usize = 24;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConversationFaults {
+    pub drop_item_created: bool,
+    pub no_transcripts: bool,
+}
+
+/// What the call does with the outcome of an input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Send this server event on the data channel.
+    Send(Value),
+    /// Start playing the spoken reply on the outbound track; call
+    /// [`Conversation::reply_finished`] once it has played.
+    StartReply,
+    /// Stop the reply playing now.
+    StopReply,
+}
+
+/// The spoken response being played.
+struct Speaking {
+    response_id: String,
+    item: Value,
+}
+
+pub struct Conversation {
+    prefix: String,
+    counter: u64,
+    session: Value,
+    faults: ConversationFaults,
+    matcher: Arc<Matcher>,
+    turn_micros: u64,
+    turn_bytes: usize,
+    last_item_id: Option<String>,
+    /// A user transcript (or text message) not answered yet.
+    pending_user: Option<String>,
+    /// The last tool called, which the next spoken reply talks about.
+    last_call: Option<ToolCall>,
+    /// Names added to the order in this call, for vague removals.
+    cart: Vec<String>,
+    speaking: Option<Speaking>,
+}
+
+impl Conversation {
+    /// `prefix` makes the ids of this call unique; `session` is the initial session object.
+    pub fn new(prefix: String, session: Value, matcher: Arc<Matcher>, faults: ConversationFaults) -> Self {
+        let mut c = Conversation {
+            prefix,
+            counter: 0,
+            session,
+            faults,
+            matcher,
+            turn_micros: 0,
+            turn_bytes: 0,
+            last_item_id: None,
+            pending_user: None,
+            last_call: None,
+            cart: Vec::new(),
+            speaking: None,
+        };
+        let id = c.id("sess");
+        c.session["id"] = json!(id);
+        c.session["object"] = json!("realtime.session");
+        c
+    }
+
+    /// `session.created`, sent when the events channel opens.
+    pub fn session_created(&mut self) -> Value {
+        self.event("session.created", json!({ "session": self.session }))
+    }
+
+    /// One inbound RTP audio payload (an Opus packet).
+    pub fn handle_audio(&mut self, packet: &[u8]) {
+        self.turn_bytes += packet.len();
+        self.turn_micros += opus_packet_micros(packet);
+    }
+
+    /// Audio bytes received since the last clear or commit.
+    pub fn turn_bytes(&self) -> usize {
+        self.turn_bytes
+    }
+
+    /// One text frame from the events channel. `next_utterance` supplies the transcript of a
+    /// committed turn.
+    pub fn handle_text(&mut self, text: &str, next_utterance: &mut dyn FnMut() -> String) -> Vec<Action> {
+        if text.len() > MAX_CLIENT_EVENT_BYTES {
+            tracing::warn!("[Voice] client event of {} bytes refused", text.len());
+            return self.error(
+                "invalid_request_error",
+                "event_too_large",
+                "Client event is too large.",
+                None,
+            );
+        }
+        let event: Value = match serde_json::from_str(text) {
+            Ok(v @ Value::Object(_)) => v,
+            Ok(_) | Err(_) => {
+                tracing::warn!("[Voice] unparseable client event ({} bytes)", text.len());
+                return self.error(
+                    "invalid_request_error",
+                    "invalid_json",
+                    "The event is not a JSON object.",
+                    None,
+                );
+            }
+        };
+        let client_id = event.get("event_id").and_then(Value::as_str).map(str::to_string);
+        let Some(kind) = event.get("type").and_then(Value::as_str) else {
+            tracing::warn!("[Voice] client event without a type");
+            return self.error(
+                "invalid_request_error",
+                "missing_required_parameter",
+                "Missing required parameter: 'type'.",
+                client_id,
+            );
+        };
+        match kind {
+            "session.update" => match event.get("session") {
+                Some(patch @ Value::Object(_)) => {
+                    merge(&mut self.session, patch);
+                    vec![self.send("session.updated", json!({ "session": self.session }))]
+                }
+                _ => self.error(
+                    "invalid_request_error",
+                    "missing_required_parameter",
+                    "Missing required parameter: 'session'.",
+                    client_id,
+                ),
+            },
+            "input_audio_buffer.clear" => {
+                self.reset_turn();
+                vec![self.send("input_audio_buffer.cleared", json!({}))]
+            }
+            "input_audio_buffer.commit" => self.commit(client_id, next_utterance),
+            "conversation.item.create" => self.create_item(event.get("item"), client_id),
+            "response.create" => self.respond(client_id),
+            "response.cancel" => match self.speaking.is_some() {
+                true => self.cancel_reply(),
+                false => self.error(
+                    "invalid_request_error",
+                    "response_cancel_not_active",
+                    "Cancellation failed: no active response found.",
+                    client_id,
+                ),
+            },
+            "output_audio_buffer.clear" => match self.speaking.is_some() {
+                true => self.cancel_reply(),
+                false => vec![self.send("output_audio_buffer.cleared", json!({}))],
+            },
+            other => {
+                tracing::warn!("[Voice] unsupported client event {other:?}");
+                let message = format!(
+                    "Invalid value: '{}'. Unsupported event type.",
+                    other.chars().take(64).collect::<String>()
+                );
+                self.error("invalid_request_error", "invalid_value", &message, client_id)
+            }
+        }
+    }
+
+    /// The spoken reply has played to its end.
+    pub fn reply_finished(&mut self) -> Vec<Action> {
+        let Some(Speaking { response_id, mut item }) = self.speaking.take() else {
+            return Vec::new();
+        };
+        item["status"] = json!("completed");
+        vec![
+            self.send("output_audio_buffer.stopped", json!({ "response_id": response_id })),
+            self.send(
+                "response.output_item.done",
+                json!({ "response_id": response_id, "output_index": 0, "item": item }),
+            ),
+            self.send("conversation.item.done", json!({ "item": item })),
+            self.send(
+                "response.done",
+                json!({ "response": response(&response_id, "completed", Value::Null, vec![item]) }),
+            ),
+        ]
+    }
+
+    fn commit(&mut self, client_id: Option<String>, next_utterance: &mut dyn FnMut() -> String) -> Vec<Action> {
+        if self.turn_micros < MIN_COMMIT_MICROS {
+            let message = format!(
+                "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has {:.2}ms of audio.",
+                self.turn_micros as f64 / 1000.0
+            );
+            tracing::info!(
+                "[Voice] commit refused: {} bytes, {} us of audio",
+                self.turn_bytes,
+                self.turn_micros
+            );
+            return self.error(
+                "invalid_request_error",
+                "input_audio_buffer_commit_empty",
+                &message,
+                client_id,
+            );
+        }
+        tracing::debug!(
+            "[Voice] commit of {} bytes, {} us of audio",
+            self.turn_bytes,
+            self.turn_micros
+        );
+        self.reset_turn();
+        let item_id = self.id("item");
+        let previous = self.last_item_id.replace(item_id.clone());
+        let mut out = vec![self.send(
+            "input_audio_buffer.committed",
+            json!({ "previous_item_id": previous, "item_id": item_id }),
+        )];
+        let mut item = json!({
+            "id": item_id, "object": "realtime.item", "type": "message", "status": "completed",
+            "role": "user", "content": [{"type": "input_audio", "transcript": null}],
+        });
+        out.extend(self.item_added(&previous, &item));
+        let transcript = next_utterance();
+        if !self.faults.no_transcripts {
+            let words: Vec<&str> = transcript.split_whitespace().collect();
+            let chunks = words.chunks(WORDS_PER_DELTA).collect::<Vec<_>>();
+            for (i, chunk) in chunks.iter().enumerate() {
+                let mut delta = chunk.join(" ");
+                if i + 1 < chunks.len() {
+                    delta.push(' ');
+                }
+                out.push(self.send(
+                    "conversation.item.input_audio_transcription.delta",
+                    json!({ "item_id": item_id, "content_index": 0, "delta": delta }),
+                ));
+            }
+            out.push(self.send(
+                "conversation.item.input_audio_transcription.completed",
+                json!({ "item_id": item_id, "content_index": 0, "transcript": transcript }),
+            ));
+            item["content"][0]["transcript"] = json!(transcript);
+        }
+        out.push(self.send(
+            "conversation.item.done",
+            json!({ "previous_item_id": previous, "item": item }),
+        ));
+        self.pending_user = Some(transcript);
+        if self.auto_respond() {
+            out.extend(self.respond(None));
+        }
+        out
+    }
+
+    fn create_item(&mut self, item: Option<&Value>, client_id: Option<String>) -> Vec<Action> {
+        let Some(item) = item.filter(|i| i.is_object()) else {
+            return self.error(
+                "invalid_request_error",
+                "missing_required_parameter",
+                "Missing required parameter: 'item'.",
+                client_id,
+            );
+        };
+        let id = match item.get("id").and_then(Value::as_str) {
+            Some(id) if !id.is_empty() && id.len() <= 64 => id.to_string(),
+            _ => self.id("item"),
+        };
+        let mut stored = match item.get("type").and_then(Value::as_str) {
+            Some("function_call_output") => {
+                let (Some(call_id), Some(output)) = (
+                    item.get("call_id").and_then(Value::as_str),
+                    item.get("output").and_then(Value::as_str),
+                ) else {
+                    return self.error(
+                        "invalid_request_error",
+                        "missing_required_parameter",
+                        "Missing required parameter: 'item.call_id' or 'item.output'.",
+                        client_id,
+                    );
+                };
+                json!({ "type": "function_call_output", "call_id": call_id, "output": output })
+            }
+            Some("message") => {
+                let text: Vec<&str> = item
+                    .get("content")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.get("text").and_then(Value::as_str))
+                    .collect();
+                let role = item.get("role").and_then(Value::as_str).unwrap_or("user");
+                if role == "user" && !text.is_empty() {
+                    self.pending_user = Some(text.join(" "));
+                }
+                let mut m = item.clone();
+                m["role"] = json!(role);
+                m
+            }
+            _ => {
+                tracing::warn!("[Voice] conversation.item.create with an unsupported item type");
+                return self.error(
+                    "invalid_request_error",
+                    "invalid_value",
+                    "Invalid value: 'item.type'. Supported values are: 'message' and 'function_call_output'.",
+                    client_id,
+                );
+            }
+        };
+        stored["id"] = json!(id);
+        stored["object"] = json!("realtime.item");
+        stored["status"] = json!("completed");
+        let previous = self.last_item_id.replace(id);
+        let mut out = self.item_added(&previous, &stored);
+        out.push(self.send(
+            "conversation.item.done",
+            json!({ "previous_item_id": previous, "item": stored }),
+        ));
+        out
+    }
+
+    /// `response.create`: a tool call for an unanswered transcript, else a spoken reply.
+    fn respond(&mut self, client_id: Option<String>) -> Vec<Action> {
+        if let Some(s) = &self.speaking {
+            let message = format!(
+                "Conversation already has an active response in progress: {}. Wait until the response is finished before creating a new one.",
+                s.response_id
+            );
+            return self.error(
+                "invalid_request_error",
+                "conversation_already_has_active_response",
+                &message,
+                client_id,
+            );
+        }
+        match self.pending_user.take() {
+            Some(text) => match self.matcher.match_utterance(&text, &self.cart) {
+                Some(call) => self.call_tool(call),
+                None => self.speak("Sorry, I didn't catch that. What would you like to order?"),
+            },
+            None => {
+                let sentence = reply_sentence(self.last_call.as_ref());
+                self.speak(sentence)
+            }
+        }
+    }
+
+    fn call_tool(&mut self, call: ToolCall) -> Vec<Action> {
+        let response_id = self.id("resp");
+        let item_id = self.id("item");
+        let call_id = self.id("call");
+        let arguments = call.arguments.to_string();
+        let mut item = json!({
+            "id": item_id, "object": "realtime.item", "type": "function_call", "status": "in_progress",
+            "name": call.name, "call_id": call_id, "arguments": "",
+        });
+        let mut out = vec![
+            self.send(
+                "response.created",
+                json!({ "response": response(&response_id, "in_progress", Value::Null, vec![]) }),
+            ),
+            self.send(
+                "response.output_item.added",
+                json!({ "response_id": response_id, "output_index": 0, "item": item }),
+            ),
+        ];
+        let chars: Vec<char> = arguments.chars().collect();
+        for chunk in chars.chunks(CHARS_PER_ARGS_DELTA) {
+            let delta: String = chunk.iter().collect();
+            out.push(self.send(
+                "response.function_call_arguments.delta",
+                json!({ "response_id": response_id, "item_id": item_id, "output_index": 0, "call_id": call_id, "delta": delta }),
+            ));
+        }
+        out.push(self.send(
+            "response.function_call_arguments.done",
+            json!({ "response_id": response_id, "item_id": item_id, "output_index": 0, "call_id": call_id, "name": call.name, "arguments": arguments }),
+        ));
+        item["status"] = json!("completed");
+        item["arguments"] = json!(arguments);
+        out.push(self.send(
+            "response.output_item.done",
+            json!({ "response_id": response_id, "output_index": 0, "item": item }),
+        ));
+        out.push(self.send(
+            "response.done",
+            json!({ "response": response(&response_id, "completed", Value::Null, vec![item]) }),
+        ));
+        self.last_item_id = Some(item_id);
+        self.update_cart(&call);
+        self.last_call = Some(call);
+        out
+    }
+
+    fn speak(&mut self, sentence: &str) -> Vec<Action> {
+        let response_id = self.id("resp");
+        let item_id = self.id("item");
+        let item = json!({
+            "id": item_id, "object": "realtime.item", "type": "message", "status": "in_progress",
+            "role": "assistant", "content": [],
+        });
+        let previous = self.last_item_id.replace(item_id.clone());
+        let mut out = vec![
+            self.send(
+                "response.created",
+                json!({ "response": response(&response_id, "in_progress", Value::Null, vec![]) }),
+            ),
+            self.send(
+                "response.output_item.added",
+                json!({ "response_id": response_id, "output_index": 0, "item": item }),
+            ),
+        ];
+        out.extend(self.item_added(&previous, &item));
+        let words: Vec<&str> = sentence.split_whitespace().collect();
+        let chunks = words.chunks(WORDS_PER_DELTA).collect::<Vec<_>>();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let mut delta = chunk.join(" ");
+            if i + 1 < chunks.len() {
+                delta.push(' ');
+            }
+            out.push(self.send(
+                "response.output_audio_transcript.delta",
+                json!({ "response_id": response_id, "item_id": item_id, "output_index": 0, "content_index": 0, "delta": delta }),
+            ));
+        }
+        out.push(self.send(
+            "response.output_audio_transcript.done",
+            json!({ "response_id": response_id, "item_id": item_id, "output_index": 0, "content_index": 0, "transcript": sentence }),
+        ));
+        out.push(self.send("output_audio_buffer.started", json!({ "response_id": response_id })));
+        out.push(Action::StartReply);
+        let mut item = item;
+        item["content"] = json!([{ "type": "output_audio", "transcript": sentence }]);
+        self.speaking = Some(Speaking { response_id, item });
+        out
+    }
+
+    fn cancel_reply(&mut self) -> Vec<Action> {
+        let Some(Speaking { response_id, mut item }) = self.speaking.take() else {
+            return Vec::new();
+        };
+        item["status"] = json!("incomplete");
+        let details = json!({ "type": "cancelled", "reason": "client_cancelled" });
+        vec![
+            Action::StopReply,
+            self.send("output_audio_buffer.cleared", json!({ "response_id": response_id })),
+            self.send(
+                "response.done",
+                json!({ "response": response(&response_id, "cancelled", details, vec![item]) }),
+            ),
+        ]
+    }
+
+    fn update_cart(&mut self, call: &ToolCall) {
+        match call.name {
+            "add_to_order" => {
+                let names = call.arguments["items"].as_array().into_iter().flatten();
+                self.cart
+                    .extend(names.filter_map(|i| i["name"].as_str().map(str::to_string)));
+            }
+            "remove_from_order" => {
+                if let Some(pos) = self.cart.iter().rposition(|n| call.arguments["name"] == n.as_str()) {
+                    self.cart.remove(pos);
+                }
+            }
+            _ if call.arguments["action"] != "review" => self.cart.clear(),
+            _ => {}
+        }
+    }
+
+    /// Whether a commit starts a response by itself (server VAD with `create_response`, the
+    /// default), read from the GA (`audio.input.turn_detection`) or beta (`turn_detection`) field.
+    fn auto_respond(&self) -> bool {
+        let td = self
+            .session
+            .get("turn_detection")
+            .or_else(|| self.session.pointer("/audio/input/turn_detection"));
+        match td {
+            None => true,
+            Some(Value::Null) => false,
+            Some(t) => t.get("create_response").and_then(Value::as_bool).unwrap_or(true),
+        }
+    }
+
+    fn reset_turn(&mut self) {
+        self.turn_micros = 0;
+        self.turn_bytes = 0;
+    }
+
+    fn item_added(&mut self, previous: &Option<String>, item: &Value) -> Vec<Action> {
+        let body = json!({ "previous_item_id": previous, "item": item });
+        let mut out = vec![self.send("conversation.item.added", body.clone())];
+        if !self.faults.drop_item_created {
+            out.push(self.send("conversation.item.created", body));
+        }
+        out
+    }
+
+    fn error(&mut self, kind: &str, code: &str, message: &str, client_event_id: Option<String>) -> Vec<Action> {
+        vec![self.send(
+            "error",
+            json!({ "error": { "type": kind, "code": code, "message": message, "param": null, "event_id": client_event_id } }),
+        )]
+    }
+
+    fn send(&mut self, kind: &str, body: Value) -> Action {
+        Action::Send(self.event(kind, body))
+    }
+
+    fn event(&mut self, kind: &str, mut body: Value) -> Value {
+        body["type"] = json!(kind);
+        body["event_id"] = json!(self.id("event"));
+        body
+    }
+
+    fn id(&mut self, kind: &str) -> String {
+        self.counter += 1;
+        format!("{kind}_{}{:04}", self.prefix, self.counter)
+    }
+}
+
+fn response(id: &str, status: &str, details: Value, output: Vec<Value>) -> Value {
+    json!({
+        "id": id, "object": "realtime.response", "status": status, "status_details": details,
+        "output": output, "output_modalities": ["audio"], "usage": null,
+    })
+}
+
+fn reply_sentence(call: Option<&ToolCall>) -> &'static str {
+    match call.map(|c| (c.name, c.arguments["action"].as_str())) {
+        Some(("add_to_order", _)) => "Got it. Anything else?",
+        Some(("remove_from_order", _)) => "Okay, I removed that.",
+        Some((_, Some("checkout"))) => "Great, your order is on its way to the kitchen.",
+        Some((_, Some("cancel"))) => "Okay, I cancelled the order.",
+        Some((_, Some("review"))) => "Here is your order so far.",
+        _ => "How can I help you?",
+    }
+}
+
+/// Deep-merges `patch` into `target` (objects key by key; anything else replaces).
+fn merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                merge(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}

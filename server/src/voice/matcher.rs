@@ -1,0 +1,323 @@
+//! Turns a transcript into a call of one of the kiosk's tools, matching words against the menu.
+
+use restaurant_protocol::MenuItem;
+use serde_json::{Value, json};
+
+/// A tool call the peer makes for an utterance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCall {
+    pub name: &'static str,
+    /// The JSON arguments object.
+    pub arguments: Value,
+}
+
+/// One matched order line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line {
+    name: String,
+    quantity: u32,
+    modifiers: Vec<String>,
+}
+
+/// Menu phrases (names and aliases) in normalized word form.
+pub struct Matcher {
+    /// `(words, menu item name)`, longest phrases first.
+    phrases: Vec<(Vec<String>, String)>,
+    names: Vec<String>,
+}
+
+const REMOVE_WORDS: [&str; 4] = ["remove", "delete", "cancel", "drop"];
+const CHECKOUT_PHRASES: [&str; 7] = [
+    "checkout",
+    "check out",
+    "that all",
+    "thats all",
+    "that is all",
+    "pay",
+    "place the order",
+];
+const REVIEW_PHRASES: [&str; 4] = ["review", "read back", "what in my order", "whats in my order"];
+const CANCEL_PHRASES: [&str; 3] = ["cancel the order", "cancel my order", "cancel everything"];
+/// Words that turn the next word into a modifier of the current line.
+const MODIFIER_WORDS: [(&str, &str); 3] = [("no", "no"), ("without", "no"), ("extra", "extra")];
+
+impl Matcher {
+    pub fn new(menu: &[MenuItem]) -> Matcher {
+        let mut phrases: Vec<(Vec<String>, String)> = menu
+            .iter()
+            .flat_map(|item| {
+                std::iter::once(&item.name)
+                    .chain(item.aliases.iter())
+                    .map(|p| (words(p), item.name.clone()))
+            })
+            .filter(|(w, _)| !w.is_empty())
+            .collect();
+        phrases.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
+        Matcher {
+            phrases,
+            names: menu.iter().map(|i| i.name.clone()).collect(),
+        }
+    }
+
+    /// The tool call for `transcript`, or `None` when it asks for nothing the menu knows.
+    /// `cart` lists the names ordered so far in this conversation; a vague removal
+    /// ("remove the fries") picks from it first.
+    pub fn match_utterance(&self, transcript: &str, cart: &[String]) -> Option<ToolCall> {
+        let w = words(transcript);
+        let removing = w.iter().any(|x| REMOVE_WORDS.contains(&x.as_str())) || contains_phrase(&w, &["take off"]);
+        if contains_phrase(&w, &CANCEL_PHRASES) {
+            return Some(confirm("cancel"));
+        }
+        if removing {
+            return self.removal(&w, cart);
+        }
+        let lines = self.lines(&w);
+        if !lines.is_empty() {
+            let items: Vec<Value> = lines
+                .into_iter()
+                .map(|l| json!({"name": l.name, "quantity": l.quantity, "modifiers": l.modifiers}))
+                .collect();
+            return Some(ToolCall {
+                name: "add_to_order",
+                arguments: json!({ "items": items }),
+            });
+        }
+        if contains_phrase(&w, &REVIEW_PHRASES) {
+            return Some(confirm("review"));
+        }
+        if contains_phrase(&w, &CHECKOUT_PHRASES) || w.iter().any(|x| x == "done") {
+            return Some(confirm("checkout"));
+        }
+        None
+    }
+
+    fn removal(&self, w: &[String], cart: &[String]) -> Option<ToolCall> {
+        let (name, quantity) = match self.lines(w).into_iter().next() {
+            Some(line) => {
+                let quantity = explicit_quantity(w, &line_start(w, &self.phrases, &line.name));
+                (line.name, quantity)
+            }
+            None => {
+                // No full phrase: a word contained in a name, the cart first ("the fries").
+                let pos = w.iter().position(|x| {
+                    !is_filler(x)
+                        && number(x).is_none()
+                        && !REMOVE_WORDS.contains(&x.as_str())
+                        && x != "take"
+                        && x != "off"
+                })?;
+                let contains = |n: &&String| words(n).contains(&w[pos]);
+                let name = cart.iter().rev().find(contains).or_else(|| {
+                    let mut hits = self.names.iter().filter(contains);
+                    match (hits.next(), hits.next()) {
+                        (Some(n), None) => Some(n),
+                        _ => None,
+                    }
+                })?;
+                (name.clone(), explicit_quantity(w, &Some(pos)))
+            }
+        };
+        let mut arguments = json!({ "name": name });
+        if let Some(q) = quantity {
+            arguments["quantity"] = json!(q);
+        }
+        Some(ToolCall {
+            name: "remove_from_order",
+            arguments,
+        })
+    }
+
+    /// Every menu phrase in `w`, longest match first at each position, with its quantity and
+    /// the modifiers that follow it.
+    fn lines(&self, w: &[String]) -> Vec<Line> {
+        let mut lines: Vec<Line> = Vec::new();
+        let mut i = 0;
+        while i < w.len() {
+            if let Some((phrase, name)) = self.phrases.iter().find(|(p, _)| w[i..].starts_with(p)) {
+                let quantity = i.checked_sub(1).and_then(|j| number(&w[j])).unwrap_or(1);
+                lines.push(Line {
+                    name: name.clone(),
+                    quantity,
+                    modifiers: Vec::new(),
+                });
+                i += phrase.len();
+                continue;
+            }
+            if let (Some(line), Some((_, prefix))) = (lines.last_mut(), MODIFIER_WORDS.iter().find(|(m, _)| *m == w[i]))
+                && let Some(what) = w.get(i + 1).filter(|x| !is_filler(x))
+            {
+                line.modifiers.push(format!("{prefix} {what}"));
+                i += 2;
+                continue;
+            }
+            i += 1;
+        }
+        lines
+    }
+}
+
+fn confirm(action: &str) -> ToolCall {
+    ToolCall {
+        name: "confirm_order",
+        arguments: json!({ "action": action }),
+    }
+}
+
+/// Where the phrase for `name` starts in `w`.
+fn line_start(w: &[String], phrases: &[(Vec<String>, String)], name: &str) -> Option<usize> {
+    (0..w.len()).find(|&i| phrases.iter().any(|(p, n)| n == name && w[i..].starts_with(p)))
+}
+
+/// A quantity stated right before position `at` in digits or words ("a"/"the" do not count).
+fn explicit_quantity(w: &[String], at: &Option<usize>) -> Option<u32> {
+    let j = at.and_then(|i| i.checked_sub(1))?;
+    if matches!(w[j].as_str(), "a" | "an") {
+        None
+    } else {
+        number(&w[j])
+    }
+}
+
+fn contains_phrase(w: &[String], phrases: &[&str]) -> bool {
+    let padded = format!(" {} ", w.join(" "));
+    phrases.iter().any(|p| padded.contains(&format!(" {p} ")))
+}
+
+fn is_filler(w: &str) -> bool {
+    matches!(
+        w,
+        "the" | "a" | "an" | "my" | "of" | "please" | "that" | "those" | "this" | "these" | "one" | "all"
+    )
+}
+
+/// `one`..`twelve`, digits 1..=99, `a`/`an` = 1.
+fn number(w: &str) -> Option<u32> {
+    const WORDS: [&str; 12] = [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    ];
+    if matches!(w, "a" | "an") {
+        return Some(1);
+    }
+    if let Some(i) = WORDS.iter().position(|x| *x == w) {
+        return Some(i as u32 + 1);
+    }
+    w.parse::<u32>().ok().filter(|n| (1..=99).contains(n))
+}
+
+/// Lower-case words without punctuation; apostrophes vanish ("that's" → "thats"); a plural `s`
+/// is dropped so "cheeseburgers" and "Cheeseburger" meet.
+fn words(s: &str) -> Vec<String> {
+    s.to_lowercase()
+        .replace(['\'', '’'], "")
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| match w.strip_suffix('s') {
+            Some(stem) if w.len() > 3 && !stem.ends_with('s') && stem != "thi" => stem.to_string(),
+            _ => w.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher() -> Matcher {
+        let menu: restaurant_protocol::Menu =
+            serde_json::from_str(include_str!("../../menu.json")).expect("menu.json parses");
+        Matcher::new(&menu.items)
+    }
+
+    fn call(text: &str) -> Option<ToolCall> {
+        matcher().match_utterance(text, &[])
+    }
+
+    #[test]
+    fn numbers_and_plurals_become_add_to_order_lines() {
+        let c = call("Two cheeseburgers and a large fries").unwrap();
+        assert_eq!(c.name, "add_to_order");
+        assert_eq!(
+            c.arguments,
+            json!({"items": [
+                {"name": "Cheeseburger", "quantity": 2, "modifiers": []},
+                {"name": "Large Fries", "quantity": 1, "modifiers": []},
+            ]})
+        );
+    }
+
+    #[test]
+    fn longest_phrase_wins_and_digits_count() {
+        let c = call("3 double cheeseburgers, twelve cokes").unwrap();
+        assert_eq!(
+            c.arguments["items"][0],
+            json!({"name": "Double Cheeseburger", "quantity": 3, "modifiers": []})
+        );
+        assert_eq!(
+            c.arguments["items"][1],
+            json!({"name": "Cola", "quantity": 12, "modifiers": []})
+        );
+    }
+
+    #[test]
+    fn aliases_match_and_default_quantity_is_one() {
+        let c = call("I'd like a vanilla shake and chicken fingers").unwrap();
+        let names: Vec<_> = c.arguments["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].clone())
+            .collect();
+        assert_eq!(names, vec![json!("Vanilla Shake"), json!("Chicken Tenders")]);
+        assert_eq!(c.arguments["items"][1]["quantity"], 1);
+    }
+
+    #[test]
+    fn modifiers_attach_to_the_preceding_item() {
+        let c = call("a cheeseburger with no onions and extra pickles").unwrap();
+        assert_eq!(
+            c.arguments["items"][0]["modifiers"],
+            json!(["no onion", "extra pickle"])
+        );
+    }
+
+    #[test]
+    fn vague_removal_picks_the_item_from_the_cart() {
+        let m = matcher();
+        let cart = vec!["Cheeseburger".to_string(), "Large Fries".to_string()];
+        let c = m.match_utterance("remove the fries", &cart).unwrap();
+        assert_eq!(
+            c,
+            ToolCall {
+                name: "remove_from_order",
+                arguments: json!({"name": "Large Fries"})
+            }
+        );
+    }
+
+    #[test]
+    fn removal_with_a_quantity_and_a_full_name() {
+        let c = call("take off two cheeseburgers").unwrap();
+        assert_eq!(c.arguments, json!({"name": "Cheeseburger", "quantity": 2}));
+        assert_eq!(call("remove a cola").unwrap().arguments, json!({"name": "Cola"}));
+    }
+
+    #[test]
+    fn ambiguous_removal_outside_the_cart_matches_nothing() {
+        assert_eq!(call("remove the fries"), None);
+    }
+
+    #[test]
+    fn confirmations() {
+        assert_eq!(call("that's all, checkout").unwrap(), confirm("checkout"));
+        assert_eq!(call("I'm done").unwrap(), confirm("checkout"));
+        assert_eq!(call("can you review my order").unwrap(), confirm("review"));
+        assert_eq!(call("cancel my order").unwrap(), confirm("cancel"));
+    }
+
+    #[test]
+    fn unrelated_or_empty_speech_matches_nothing() {
+        assert_eq!(call("what's the weather like"), None);
+        assert_eq!(call(""), None);
+        assert_eq!(call("!!! ??"), None);
+    }
+}

@@ -1,0 +1,441 @@
+//! The Realtime-compatible voice peer: ephemeral tokens, `POST /v1/realtime/calls` answering a
+//! WebRTC offer, and one call task per peer speaking the Realtime event protocol over the
+//! `oai-events` data channel.
+//!
+//! Routes (merge [`VoiceHub::router`] into the app):
+//! - `POST /api/v1/realtime/session` → `{"value":"ek_…","expires_at","model"}`
+//! - `POST /v1/realtime/calls` (`Authorization: Bearer ek_…`, `application/sdp`) → `201` answer SDP
+//! - dev mode: `POST /api/v1/dev/utterances {"text"}`, `GET|POST /api/v1/dev/voice-faults`
+
+mod audio;
+mod call;
+mod conversation;
+mod matcher;
+mod openai;
+mod settings;
+mod tokens;
+mod utterances;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use restaurant_protocol::MenuItem;
+use serde::Deserialize;
+use serde_json::json;
+use str0m::change::SdpOffer;
+use str0m::{Candidate, RtcConfig};
+use tokio::sync::watch;
+
+pub use conversation::{Action, Conversation, ConversationFaults, MIN_COMMIT_MICROS};
+pub use matcher::{Matcher, ToolCall};
+pub use openai::{CLIENT_SECRETS_URL, MintRequest, OPENAI_REALTIME_CALLS_URL, kiosk_session, kiosk_tools, mint_request};
+pub use settings::{LatencyMs, VoiceFaults, VoiceSettings};
+pub use tokens::TokenError;
+pub use utterances::DEMO_SCRIPT;
+
+use call::Call;
+use tokens::TokenStore;
+use utterances::{EnqueueError, Utterances};
+
+/// Largest request body of the voice routes (an SDP offer is a few KiB).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How long [`VoiceHub::shutdown`] waits for calls to close.
+pub const SHUTDOWN_BOUND: Duration = Duration::from_secs(3);
+
+/// The voice peer. Cloning shares it; when the last handle (including routers) is dropped,
+/// every call is told to stop.
+#[derive(Clone)]
+pub struct VoiceHub {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    settings: VoiceSettings,
+    /// Address advertised in ICE candidates and bound by call sockets.
+    rtc_ip: IpAddr,
+    menu: Vec<MenuItem>,
+    matcher: Arc<Matcher>,
+    tokens: Mutex<TokenStore>,
+    utterances: Arc<Utterances>,
+    faults: Mutex<VoiceFaults>,
+    shutdown: watch::Sender<bool>,
+    live_calls: Arc<watch::Sender<usize>>,
+    http: reqwest::Client,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+/// The menu shipped with the hub (`server/menu.json`).
+pub fn bundled_menu() -> Vec<MenuItem> {
+    match serde_json::from_str::<restaurant_protocol::Menu>(include_str!("../../menu.json")) {
+        Ok(m) => m.items,
+        Err(e) => {
+            tracing::error!("[Voice] bundled menu.json is invalid: {e}");
+            Vec::new()
+        }
+    }
+}
+
+impl VoiceHub {
+    pub fn new(settings: VoiceSettings, menu: Vec<MenuItem>) -> VoiceHub {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let rtc_ip = advertised_ip(settings.host);
+        if settings.openai_api_key.is_some() {
+            tracing::info!("[Voice] tokens are minted by OpenAI");
+        }
+        let faults = settings.faults.clone();
+        VoiceHub {
+            shared: Arc::new(Shared {
+                rtc_ip,
+                matcher: Arc::new(Matcher::new(&menu)),
+                menu,
+                tokens: Mutex::new(TokenStore::default()),
+                utterances: Arc::new(Utterances::default()),
+                faults: Mutex::new(faults),
+                shutdown: watch::Sender::new(false),
+                live_calls: Arc::new(watch::Sender::new(0)),
+                http: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(15))
+                    .build()
+                    .unwrap_or_default(),
+                settings,
+            }),
+        }
+    }
+
+    /// The voice routes, with their own state: merge into any `Router<S>`.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new()
+            .route("/api/v1/realtime/session", post(mint_session))
+            .route("/v1/realtime/calls", post(create_call))
+            .route("/api/v1/dev/utterances", post(enqueue_utterance))
+            .route("/api/v1/dev/voice-faults", get(get_faults).post(set_faults))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .with_state(Arc::clone(&self.shared))
+    }
+
+    /// Calls alive now.
+    pub fn live_calls(&self) -> usize {
+        *self.shared.live_calls.borrow()
+    }
+
+    /// Address used in ICE host candidates.
+    pub fn rtc_ip(&self) -> IpAddr {
+        self.shared.rtc_ip
+    }
+
+    /// Stops every call (each closes its peer) and refuses new ones; returns once all calls
+    /// have ended or [`SHUTDOWN_BOUND`] passed, with the number still alive.
+    pub async fn shutdown(&self) -> usize {
+        self.shared.shutdown.send_replace(true);
+        let mut live = self.shared.live_calls.subscribe();
+        let _ = tokio::time::timeout(SHUTDOWN_BOUND, live.wait_for(|n| *n == 0)).await;
+        let left = self.live_calls();
+        if left > 0 {
+            tracing::error!("[Voice] {left} call(s) still alive after {SHUTDOWN_BOUND:?}");
+        }
+        left
+    }
+}
+
+/// Counts a live call for as long as it exists.
+struct LiveCall(Arc<watch::Sender<usize>>);
+
+impl LiveCall {
+    fn new(counter: &Arc<watch::Sender<usize>>) -> LiveCall {
+        counter.send_modify(|n| *n += 1);
+        LiveCall(Arc::clone(counter))
+    }
+}
+
+impl Drop for LiveCall {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    let kind = if status.is_client_error() {
+        "invalid_request_error"
+    } else {
+        "server_error"
+    };
+    (
+        status,
+        Json(json!({ "error": { "type": kind, "code": code, "message": message } })),
+    )
+        .into_response()
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every update under these locks is a single step, so a poisoned lock still holds valid data.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        tracing::warn!("[Voice] system random source failed; using the clock");
+        return SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos().into());
+    }
+    u64::from_le_bytes(b)
+}
+
+async fn mint_session(State(s): State<Arc<Shared>>) -> Response {
+    let model = s.settings.model.clone();
+    let ttl = s.settings.token_ttl;
+    if let Some(key) = &s.settings.openai_api_key {
+        let request = openai::mint_request(key, &model, ttl.as_secs(), &s.menu);
+        return match openai::mint(&s.http, request, &model).await {
+            Ok(minted) => Json(minted).into_response(),
+            Err(e) => {
+                tracing::error!("[Voice] minting a token at OpenAI failed: {e}");
+                error(
+                    StatusCode::BAD_GATEWAY,
+                    "upstream_error",
+                    "could not mint a token at OpenAI",
+                )
+            }
+        };
+    }
+    let minted = lock(&s.tokens).mint(Instant::now(), ttl);
+    match minted {
+        Ok(value) => Json(openai::Minted {
+            value,
+            expires_at: unix_now() + ttl.as_secs(),
+            model,
+        })
+        .into_response(),
+        Err(e) => {
+            tracing::error!("[Voice] cannot mint a token: {}", e.message());
+            error(StatusCode::SERVICE_UNAVAILABLE, "token_unavailable", e.message())
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))?.trim();
+    (!token.is_empty()).then_some(token)
+}
+
+/// A parsed offer, or why it is refused.
+fn parse_offer(headers: &HeaderMap, body: &[u8]) -> Result<SdpOffer, &'static str> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("application/sdp")
+    {
+        return Err("Content-Type must be application/sdp");
+    }
+    let text = std::str::from_utf8(body).map_err(|_| "the offer is not UTF-8")?;
+    if !text.contains("m=application") {
+        return Err("the offer has no data channel (m=application)");
+    }
+    SdpOffer::from_sdp_string(text).map_err(|_| "the offer is not valid SDP")
+}
+
+async fn create_call(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(token) = bearer(&headers) else {
+        tracing::warn!("[Voice] call refused: no bearer token");
+        return error(StatusCode::UNAUTHORIZED, "invalid_api_key", "missing bearer token");
+    };
+    if let Err(e) = lock(&s.tokens).check(token, Instant::now()) {
+        tracing::warn!("[Voice] call refused: {}", e.message());
+        return error(StatusCode::UNAUTHORIZED, "invalid_api_key", e.message());
+    }
+    let offer = match parse_offer(&headers, &body) {
+        Ok(o) => o,
+        Err(why) => {
+            tracing::warn!("[Voice] call refused: {why} ({} bytes)", body.len());
+            return error(StatusCode::BAD_REQUEST, "invalid_offer", why);
+        }
+    };
+    let live = *s.live_calls.borrow();
+    if *s.shutdown.borrow() || live >= s.settings.max_calls {
+        tracing::warn!("[Voice] call refused: shutting down or {live} calls live");
+        return error(StatusCode::SERVICE_UNAVAILABLE, "busy", "no capacity for another call");
+    }
+    if let Err(e) = lock(&s.tokens).consume(token, Instant::now()) {
+        tracing::warn!("[Voice] call refused: {}", e.message());
+        return error(StatusCode::UNAUTHORIZED, "invalid_api_key", e.message());
+    }
+    let faults = lock(&s.faults).clone();
+    if let Some(latency) = faults.answer_latency_ms {
+        let mut shutdown = s.shutdown.subscribe();
+        tokio::select! {
+            _ = tokio::time::sleep(latency.pick(random_u64())) => {}
+            _ = shutdown.wait_for(|stop| *stop) => {
+                return error(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the hub is shutting down");
+            }
+        }
+    }
+    match start_call(&s, offer, &faults).await {
+        Ok((id, answer)) => (
+            StatusCode::CREATED,
+            [
+                (header::CONTENT_TYPE, "application/sdp".to_string()),
+                (header::LOCATION, format!("/v1/realtime/calls/{id}")),
+            ],
+            answer,
+        )
+            .into_response(),
+        Err((status, message)) => {
+            tracing::error!("[Voice] call setup failed: {message}");
+            error(status, "call_setup_failed", &message)
+        }
+    }
+}
+
+/// Binds the call's socket, answers the offer and spawns the call task.
+async fn start_call(
+    s: &Arc<Shared>,
+    offer: SdpOffer,
+    faults: &VoiceFaults,
+) -> Result<(String, String), (StatusCode, String)> {
+    let internal = |e: String| (StatusCode::INTERNAL_SERVER_ERROR, e);
+    let socket = tokio::net::UdpSocket::bind(SocketAddr::new(s.rtc_ip, 0))
+        .await
+        .map_err(|e| internal(format!("cannot bind UDP on {}: {e}", s.rtc_ip)))?;
+    let local = socket.local_addr().map_err(|e| internal(e.to_string()))?;
+    let mut rtc = RtcConfig::new().build(Instant::now());
+    let candidate = Candidate::host(local, "udp").map_err(|e| internal(format!("host candidate {local}: {e}")))?;
+    rtc.add_local_candidate(candidate);
+    let answer = rtc
+        .sdp_api()
+        .accept_offer(offer)
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("offer not accepted: {e}")))?;
+    let suffix = format!("{:016x}", random_u64());
+    let id = format!("rtc_{suffix}");
+    let mut session = openai::kiosk_session(&s.settings.model, &s.menu);
+    session["expires_at"] = json!(unix_now() + s.settings.token_ttl.as_secs());
+    let conversation = Conversation::new(
+        suffix[..8].to_string(),
+        session,
+        Arc::clone(&s.matcher),
+        ConversationFaults {
+            drop_item_created: faults.drop_item_created,
+            no_transcripts: faults.no_transcripts,
+        },
+    );
+    let call = Call {
+        id: id.clone(),
+        rtc,
+        socket,
+        conversation,
+        utterances: Arc::clone(&s.utterances),
+        idle_timeout: s.settings.idle_timeout,
+        close_after: faults.close_after_ms.map(Duration::from_millis),
+        shutdown: s.shutdown.subscribe(),
+    };
+    let live = LiveCall::new(&s.live_calls);
+    tracing::info!("[Voice] call {id} on {local}");
+    tokio::spawn(async move {
+        let _live = live;
+        call.run().await;
+    });
+    Ok((id, answer.to_sdp_string()))
+}
+
+#[derive(Deserialize)]
+struct UtteranceBody {
+    text: String,
+}
+
+async fn enqueue_utterance(State(s): State<Arc<Shared>>, body: Result<Json<UtteranceBody>, JsonRejection>) -> Response {
+    if !s.settings.dev_mode {
+        return error(StatusCode::NOT_FOUND, "not_found", "dev endpoints are off");
+    }
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!("[Voice] bad utterance body: {e}");
+            return error(StatusCode::BAD_REQUEST, "bad_request", "expected {\"text\": string}");
+        }
+    };
+    match s.utterances.enqueue(&body.text) {
+        Ok(queued) => (StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response(),
+        Err(e) => {
+            tracing::warn!("[Voice] utterance refused: {e:?}");
+            let (status, message) = match e {
+                EnqueueError::Empty => (StatusCode::BAD_REQUEST, "text is empty"),
+                EnqueueError::TooLong => (StatusCode::BAD_REQUEST, "text is too long"),
+                EnqueueError::Full => (StatusCode::TOO_MANY_REQUESTS, "utterance queue is full"),
+            };
+            error(status, "bad_request", message)
+        }
+    }
+}
+
+async fn get_faults(State(s): State<Arc<Shared>>) -> Response {
+    if !s.settings.dev_mode {
+        return error(StatusCode::NOT_FOUND, "not_found", "dev endpoints are off");
+    }
+    Json(lock(&s.faults).clone()).into_response()
+}
+
+async fn set_faults(State(s): State<Arc<Shared>>, body: Result<Json<VoiceFaults>, JsonRejection>) -> Response {
+    if !s.settings.dev_mode {
+        return error(StatusCode::NOT_FOUND, "not_found", "dev endpoints are off");
+    }
+    let faults = match body
+        .map_err(|e| e.body_text())
+        .and_then(|Json(f)| f.validate().map(|()| f))
+    {
+        Ok(f) => f,
+        Err(why) => {
+            tracing::warn!("[Voice] bad voice-faults body: {why}");
+            return error(StatusCode::BAD_REQUEST, "bad_request", &why);
+        }
+    };
+    tracing::info!("[Voice] faults set: {faults:?}");
+    *lock(&s.faults) = faults.clone();
+    Json(faults).into_response()
+}
+
+/// The address to advertise for `host`: itself, or for a wildcard the address of the
+/// default route's interface (loopback when there is none).
+fn advertised_ip(host: IpAddr) -> IpAddr {
+    if !host.is_unspecified() {
+        return host;
+    }
+    let lan = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| {
+            // Connecting a UDP socket sends nothing; it only selects the outgoing interface.
+            s.connect("192.0.2.1:9")?;
+            s.local_addr()
+        })
+        .map(|a| a.ip())
+        .ok()
+        .filter(|ip| !ip.is_unspecified() && !ip.is_loopback());
+    match lan {
+        Some(ip) => ip,
+        None => {
+            tracing::warn!("[Voice] no LAN address found; advertising 127.0.0.1");
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The kiosk's Realtime session config, and minting tokens from OpenAI when a key is configured.
+
+use std::fmt;
+
+use restaurant_protocol::MenuItem;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub const CLIENT_SECRETS_URL: &str = "https://api.openai.com/v1/realtime/client_secrets";
+/// Where a kiosk holding an OpenAI-minted token POSTs its SDP offer.
+pub const OPENAI_REALTIME_CALLS_URL: &str = "https://api.openai.com/v1/realtime/calls";
+
+/// The kiosk's tools, in the Realtime `session.tools` format.
+pub fn kiosk_tools() -> Value {
+    json!([
+        {
+            "type": "function",
+            "name": "add_to_order",
+            "description": "Add menu items to the customer's order.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "items": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "name": {"type": "string", "description": "Menu item name"},
+                                "quantity": {"type": "integer", "minimum": 1},
+                                "modifiers": {"type": "array", "items": {"type": "string"}},
+                                "special_instructions": {"type": "string"}
+                            },
+                            "required": ["name", "quantity", "modifiers"]
+                        }
+                    }
+                },
+                "required": ["items"]
+            }
+        },
+        {
+            "type": "function",
+            "name": "remove_from_order",
+            "description": "Remove an item (or some of its quantity) from the order.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "quantity": {"type": "integer", "minimum": 1}
+                },
+                "required": ["name"]
+            }
+        },
+        {
+            "type": "function",
+            "name": "confirm_order",
+            "description": "Check out, read back, or cancel the order.",
+            "parameters": {
+                "type": "object",
+                "properties": {"action": {"type": "string", "enum": ["checkout", "review", "cancel"]}},
+                "required": ["action"]
+            }
+        }
+    ])
+}
+
+/// The session the kiosk runs: instructions naming the menu, the tools, input transcription.
+pub fn kiosk_session(model: &str, menu: &[MenuItem]) -> Value {
+    let names: Vec<&str> = menu.iter().map(|i| i.name.as_str()).collect();
+    json!({
+        "type": "realtime",
+        "model": model,
+        "output_modalities": ["audio"],
+        "instructions": format!(
+            "You take food orders at a restaurant kiosk. Be brief. Use the tools to change the order. Menu: {}.",
+            names.join(", ")
+        ),
+        "tools": kiosk_tools(),
+        "tool_choice": "auto",
+        "audio": {
+            "input": {
+                "format": {"type": "audio/pcm", "rate": 24000},
+                "transcription": {"model": "gpt-4o-mini-transcribe"},
+                "turn_detection": {"type": "server_vad", "create_response": true}
+            },
+            "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "alloy"}
+        }
+    })
+}
+
+/// An HTTP request to send, built without any I/O so it can be checked exactly.
+pub struct MintRequest {
+    pub method: &'static str,
+    pub url: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Value,
+}
+
+impl fmt::Debug for MintRequest {
+    /// Never prints the `Authorization` value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    *k,
+                    if k.eq_ignore_ascii_case("authorization") {
+                        "<redacted>"
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
+            .collect();
+        f.debug_struct("MintRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+/// `POST /v1/realtime/client_secrets` for the kiosk session, valid `ttl_secs`.
+pub fn mint_request(api_key: &str, model: &str, ttl_secs: u64, menu: &[MenuItem]) -> MintRequest {
+    MintRequest {
+        method: "POST",
+        url: CLIENT_SECRETS_URL,
+        headers: vec![
+            ("Authorization", format!("Bearer {api_key}")),
+            ("Content-Type", "application/json".into()),
+        ],
+        body: json!({
+            "expires_after": {"anchor": "created_at", "seconds": ttl_secs},
+            "session": kiosk_session(model, menu),
+        }),
+    }
+}
+
+/// What the token endpoint returns to the kiosk.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Minted {
+    pub value: String,
+    pub expires_at: u64,
+    pub model: String,
+}
+
+#[derive(Deserialize)]
+struct ClientSecret {
+    value: String,
+    expires_at: u64,
+}
+
+/// Sends `req` and reads the token from OpenAI's answer. Errors carry no secret.
+pub async fn mint(client: &reqwest::Client, req: MintRequest, model: &str) -> Result<Minted, String> {
+    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| e.to_string())?;
+    let mut builder = client.request(method, req.url).json(&req.body);
+    for (k, v) in &req.headers {
+        builder = builder.header(*k, v);
+    }
+    let response = builder
+        .send()
+        .await
+        .map_err(|e| format!("request failed: {}", e.without_url()))?;
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        return Err(format!(
+            "OpenAI answered {status}: {}",
+            body.chars().take(300).collect::<String>()
+        ));
+    }
+    let secret: ClientSecret = response
+        .json()
+        .await
+        .map_err(|e| format!("unreadable client secret: {}", e.without_url()))?;
+    Ok(Minted {
+        value: secret.value,
+        expires_at: secret.expires_at,
+        model: model.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn menu() -> Vec<MenuItem> {
+        let m: restaurant_protocol::Menu = serde_json::from_str(include_str!("../../menu.json")).unwrap();
+        m.items
+    }
+
+    #[test]
+    fn mint_request_targets_client_secrets_with_the_kiosk_session() {
+        let r = mint_request("sk-test", "gpt-realtime", 600, &menu());
+        assert_eq!(
+            (r.method, r.url),
+            ("POST", "https://api.openai.com/v1/realtime/client_secrets")
+        );
+        assert_eq!(
+            r.headers,
+            vec![
+                ("Authorization", "Bearer sk-test".to_string()),
+                ("Content-Type", "application/json".to_string())
+            ]
+        );
+        assert_eq!(r.body["expires_after"], json!({"anchor": "created_at", "seconds": 600}));
+        let session = &r.body["session"];
+        assert_eq!(session["type"], "realtime");
+        assert_eq!(session["model"], "gpt-realtime");
+        let tools: Vec<&str> = session["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(tools, ["add_to_order", "remove_from_order", "confirm_order"]);
+        assert!(session["instructions"].as_str().unwrap().contains("Cheeseburger"));
+        assert_eq!(
+            session["audio"]["input"]["transcription"]["model"],
+            "gpt-4o-mini-transcribe"
+        );
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_key() {
+        let r = mint_request("sk-very-secret", "gpt-realtime", 600, &[]);
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("sk-very-secret") && shown.contains("<redacted>"));
+    }
+}

@@ -1,0 +1,221 @@
+//! Settings of the voice peer and its fault knobs.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How the voice peer is configured.
+#[derive(Debug, Clone)]
+pub struct VoiceSettings {
+    /// Address the hub listens on. Calls bind their UDP socket here; `0.0.0.0` makes the peer
+    /// advertise the machine's LAN address instead.
+    pub host: IpAddr,
+    /// Model name reported in tokens and sessions.
+    pub model: String,
+    /// Lifetime of a minted token.
+    pub token_ttl: Duration,
+    /// Dev endpoints (`/api/v1/dev/...`) answer only in dev mode.
+    pub dev_mode: bool,
+    /// With a key, tokens are minted by OpenAI instead of locally. Never logged, never sent to a page.
+    pub openai_api_key: Option<String>,
+    /// Calls alive at once; more are refused with 503.
+    pub max_calls: usize,
+    /// A call with no inbound packet for this long ends.
+    pub idle_timeout: Duration,
+    pub faults: VoiceFaults,
+}
+
+impl Default for VoiceSettings {
+    fn default() -> Self {
+        VoiceSettings {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            model: "gpt-realtime".into(),
+            token_ttl: Duration::from_secs(600),
+            dev_mode: true,
+            openai_api_key: None,
+            max_calls: 32,
+            idle_timeout: Duration::from_secs(30),
+            faults: VoiceFaults::default(),
+        }
+    }
+}
+
+impl VoiceSettings {
+    pub const USAGE: &'static str = "voice flags: [--voice-latency-ms N|MIN-MAX] \
+[--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]";
+
+    /// Defaults, with `OPENAI_API_KEY` taken from the environment when set and non-empty.
+    pub fn from_env() -> VoiceSettings {
+        let key = std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.trim().is_empty());
+        VoiceSettings {
+            openai_api_key: key,
+            ..VoiceSettings::default()
+        }
+    }
+
+    /// Applies one voice flag. Returns `Ok(false)` when `flag` is not a voice flag (so a caller
+    /// can chain it with its own parser), `Err` when it is one with a bad value.
+    pub fn apply_flag(&mut self, flag: &str, value: &mut dyn FnMut() -> Option<String>) -> Result<bool, String> {
+        let mut need = |name: &str| value().ok_or_else(|| format!("{name} needs a value"));
+        match flag {
+            "--voice-drop-item-created" => self.faults.drop_item_created = true,
+            "--voice-no-transcripts" => self.faults.no_transcripts = true,
+            "--voice-latency-ms" => {
+                let v = need(flag)?;
+                self.faults.answer_latency_ms = Some(
+                    LatencyMs::parse(&v)
+                        .ok_or_else(|| format!("{flag}: expected N or MIN-MAX milliseconds, got {v:?}"))?,
+                );
+            }
+            "--voice-close-after-ms" => {
+                let v = need(flag)?;
+                self.faults.close_after_ms = Some(v.parse().map_err(|_| format!("{flag}: not a number: {v:?}"))?);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// Faults the peer can inject, for tests and benchmarks of the kiosk.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceFaults {
+    /// Delay before the answer SDP is returned.
+    #[serde(default)]
+    pub answer_latency_ms: Option<LatencyMs>,
+    /// Never send the beta `conversation.item.created` (only the GA `conversation.item.added`).
+    #[serde(default)]
+    pub drop_item_created: bool,
+    /// Never send input-audio transcription events.
+    #[serde(default)]
+    pub no_transcripts: bool,
+    /// Close the call this long after its data channel opened.
+    #[serde(default)]
+    pub close_after_ms: Option<u64>,
+}
+
+/// A fixed latency or a uniformly random one in `min..=max` (JSON: `250` or `{"min":100,"max":400}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LatencyMs {
+    Fixed(u64),
+    Range { min: u64, max: u64 },
+}
+
+/// Longest latency accepted, so a knob cannot park requests forever.
+const MAX_LATENCY_MS: u64 = 60_000;
+
+impl LatencyMs {
+    fn parse(s: &str) -> Option<LatencyMs> {
+        let l = match s.split_once('-') {
+            Some((a, b)) => LatencyMs::Range {
+                min: a.trim().parse().ok()?,
+                max: b.trim().parse().ok()?,
+            },
+            None => LatencyMs::Fixed(s.trim().parse().ok()?),
+        };
+        l.is_valid().then_some(l)
+    }
+
+    pub fn is_valid(self) -> bool {
+        match self {
+            LatencyMs::Fixed(ms) => ms <= MAX_LATENCY_MS,
+            LatencyMs::Range { min, max } => min <= max && max <= MAX_LATENCY_MS,
+        }
+    }
+
+    /// The delay to apply; `random` is any uniformly distributed value.
+    pub fn pick(self, random: u64) -> Duration {
+        let ms = match self {
+            LatencyMs::Fixed(ms) => ms,
+            LatencyMs::Range { min, max } => min + random % (max - min + 1),
+        };
+        Duration::from_millis(ms)
+    }
+}
+
+impl VoiceFaults {
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(l) = self.answer_latency_ms
+            && !l.is_valid()
+        {
+            return Err(format!(
+                "answer_latency_ms must be at most {MAX_LATENCY_MS} and min <= max"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(flags: &[&str]) -> Result<VoiceSettings, String> {
+        let mut s = VoiceSettings::default();
+        let mut it = flags.iter().map(|f| f.to_string());
+        while let Some(flag) = it.next() {
+            let mut next = || it.next();
+            if !s.apply_flag(&flag, &mut next)? {
+                return Err(format!("not a voice flag: {flag}"));
+            }
+        }
+        Ok(s)
+    }
+
+    #[test]
+    fn fault_flags_set_the_knobs() {
+        let s = apply(&[
+            "--voice-latency-ms",
+            "100-300",
+            "--voice-no-transcripts",
+            "--voice-close-after-ms",
+            "500",
+        ])
+        .unwrap();
+        assert_eq!(
+            s.faults.answer_latency_ms,
+            Some(LatencyMs::Range { min: 100, max: 300 })
+        );
+        assert!(s.faults.no_transcripts && !s.faults.drop_item_created);
+        assert_eq!(s.faults.close_after_ms, Some(500));
+    }
+
+    #[test]
+    fn bad_flag_values_are_errors_and_other_flags_are_not_consumed() {
+        assert!(
+            apply(&["--voice-latency-ms", "300-100"])
+                .unwrap_err()
+                .contains("MIN-MAX")
+        );
+        assert!(
+            apply(&["--voice-close-after-ms"])
+                .unwrap_err()
+                .contains("needs a value")
+        );
+        let mut s = VoiceSettings::default();
+        assert_eq!(s.apply_flag("--port", &mut || Some("1".into())), Ok(false));
+    }
+
+    #[test]
+    fn latency_range_picks_within_bounds() {
+        let l = LatencyMs::Range { min: 10, max: 12 };
+        for r in 0..50 {
+            let d = l.pick(r).as_millis();
+            assert!((10..=12).contains(&d), "{d}");
+        }
+        assert_eq!(LatencyMs::Fixed(7).pick(99), Duration::from_millis(7));
+    }
+
+    #[test]
+    fn faults_parse_from_json_and_reject_unknown_fields() {
+        let f: VoiceFaults =
+            serde_json::from_str(r#"{"answer_latency_ms":{"min":1,"max":2},"drop_item_created":true}"#).unwrap();
+        assert!(f.drop_item_created);
+        assert!(serde_json::from_str::<VoiceFaults>(r#"{"bogus":1}"#).is_err());
+        let bad: VoiceFaults = serde_json::from_str(r#"{"answer_latency_ms":999999}"#).unwrap();
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,737 @@
+//! The voice peer against a native WebRTC client (str0m as the offerer, like a browser):
+//! real HTTP, real UDP, DTLS, SCTP and RTP on 127.0.0.1.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use restaurant_hub::voice::{VoiceFaults, VoiceHub, VoiceSettings, bundled_menu};
+use serde_json::{Value, json};
+use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::channel::ChannelId;
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+
+/// Generous bound for anything that should happen "now".
+const WAIT: Duration = Duration::from_secs(5);
+/// A 20 ms CELT frame; the peer counts its duration from the TOC byte.
+const OPUS_FRAME: [u8; 3] = [0xF8, 0xFF, 0xFE];
+
+struct Hub {
+    base: String,
+    hub: VoiceHub,
+    http: reqwest::Client,
+}
+
+async fn start_hub(settings: VoiceSettings) -> Hub {
+    let hub = VoiceHub::new(settings, bundled_menu());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app: axum::Router = axum::Router::new().merge(hub.router());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Hub {
+        base: format!("http://{addr}"),
+        hub,
+        http: reqwest::Client::new(),
+    }
+}
+
+async fn hub() -> Hub {
+    start_hub(VoiceSettings::default()).await
+}
+
+impl Hub {
+    async fn token(&self) -> String {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/realtime/session", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["model"], "gpt-realtime");
+        assert!(body["expires_at"].as_u64().unwrap() > 1_700_000_000);
+        body["value"].as_str().unwrap().to_string()
+    }
+
+    async fn post_offer(&self, token: Option<&str>, content_type: &str, sdp: String) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(format!("{}/v1/realtime/calls", self.base))
+            .header("Content-Type", content_type)
+            .body(sdp);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn set_faults(&self, faults: Value) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/dev/voice-faults", self.base))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    }
+
+    async fn say(&self, text: &str) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/dev/utterances", self.base))
+            .json(&json!({ "text": text }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    }
+
+    /// A client that has completed the SDP exchange.
+    async fn call(&self) -> Client {
+        let token = self.token().await;
+        let (mut client, offer, pending) = Client::new().await;
+        let r = self.post_offer(Some(&token), "application/sdp", offer).await;
+        assert_eq!(r.status(), 201);
+        assert_eq!(r.headers()["content-type"], "application/sdp");
+        assert!(
+            r.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/v1/realtime/calls/rtc_")
+        );
+        client.accept(pending, &r.text().await.unwrap());
+        client
+    }
+
+    /// A client whose `oai-events` channel is open, with `session.created` consumed.
+    async fn connected(&self) -> Client {
+        let mut c = self.call().await;
+        let created = c.next_event(WAIT).await.expect("session.created");
+        assert_eq!(created["type"], "session.created");
+        c
+    }
+}
+
+struct Client {
+    rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+    channel: Option<ChannelId>,
+    mid: Mid,
+    inbox: VecDeque<Value>,
+    audio_packets_in: usize,
+    channel_closed: bool,
+    rtp_time: u64,
+}
+
+impl Client {
+    async fn new() -> (Client, String, SdpPendingOffer) {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let local = socket.local_addr().unwrap();
+        let mut rtc = Rtc::new(Instant::now());
+        rtc.add_local_candidate(Candidate::host(local, "udp").unwrap());
+        let mut api = rtc.sdp_api();
+        let mid = api.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
+        api.add_channel("oai-events".into());
+        let (offer, pending) = api.apply().unwrap();
+        let client = Client {
+            rtc,
+            socket,
+            local,
+            channel: None,
+            mid,
+            inbox: VecDeque::new(),
+            audio_packets_in: 0,
+            channel_closed: false,
+            rtp_time: 0,
+        };
+        (client, offer.to_sdp_string(), pending)
+    }
+
+    fn accept(&mut self, pending: SdpPendingOffer, answer: &str) {
+        let answer = SdpAnswer::from_sdp_string(answer).unwrap();
+        self.rtc.sdp_api().accept_answer(pending, answer).unwrap();
+    }
+
+    /// Drives the peer until `until`, or until a server event arrives.
+    async fn pump(&mut self, until: Instant) {
+        let mut buf = vec![0u8; 2000];
+        while self.inbox.is_empty() && Instant::now() < until {
+            let deadline = loop {
+                match self.rtc.poll_output() {
+                    Ok(Output::Timeout(t)) => break t,
+                    Ok(Output::Transmit(t)) => {
+                        let _ = self.socket.send_to(&t.contents, t.destination).await;
+                    }
+                    Ok(Output::Event(e)) => self.on_event(e),
+                    Err(_) => return,
+                }
+            };
+            if !self.inbox.is_empty() {
+                return;
+            }
+            tokio::select! {
+                r = self.socket.recv_from(&mut buf) => {
+                    let Ok((n, source)) = r else { continue };
+                    let contents = buf[..n].try_into().unwrap();
+                    let input = Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination: self.local, contents });
+                    let _ = self.rtc.handle_input(input);
+                }
+                _ = tokio::time::sleep_until(deadline.min(until).into()) => {
+                    let _ = self.rtc.handle_input(Input::Timeout(Instant::now()));
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, e: Event) {
+        match e {
+            Event::ChannelOpen(id, label) if label == "oai-events" => self.channel = Some(id),
+            Event::ChannelData(d) => {
+                let v: Value = serde_json::from_slice(&d.data).expect("server events are JSON");
+                self.inbox.push_back(v);
+            }
+            Event::ChannelClose(_) => self.channel_closed = true,
+            Event::MediaData(_) => self.audio_packets_in += 1,
+            _ => {}
+        }
+    }
+
+    async fn next_event(&mut self, within: Duration) -> Option<Value> {
+        self.pump(Instant::now() + within).await;
+        self.inbox.pop_front()
+    }
+
+    /// Every event up to and including the first of type `kind`.
+    async fn events_until(&mut self, kind: &str) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let e = self
+                .next_event(WAIT)
+                .await
+                .unwrap_or_else(|| panic!("no {kind}; got {:?}", types(&seen)));
+            let done = e["type"] == kind;
+            seen.push(e);
+            if done {
+                return seen;
+            }
+        }
+    }
+
+    /// Drives the peer for `d` and returns the events that arrived meanwhile.
+    async fn quiet_for(&mut self, d: Duration) -> Vec<Value> {
+        let until = Instant::now() + d;
+        let mut seen = Vec::new();
+        while Instant::now() < until {
+            self.pump(until).await;
+            seen.extend(self.inbox.drain(..));
+        }
+        seen
+    }
+
+    fn send(&mut self, event: Value) {
+        let id = self.channel.expect("channel open");
+        let accepted = self
+            .rtc
+            .channel(id)
+            .unwrap()
+            .write(false, event.to_string().as_bytes())
+            .unwrap();
+        assert!(accepted);
+    }
+
+    /// Sends `ms` of audio as 20 ms Opus packets in real time.
+    async fn send_audio(&mut self, ms: u64) {
+        let mut next = Instant::now();
+        for _ in 0..ms / 20 {
+            let writer = self.rtc.writer(self.mid).expect("audio writer");
+            let pt = writer
+                .payload_params()
+                .find(|p| p.spec().codec == Codec::Opus)
+                .unwrap()
+                .pt();
+            writer
+                .write(
+                    pt,
+                    Instant::now(),
+                    MediaTime::new(self.rtp_time, Frequency::FORTY_EIGHT_KHZ),
+                    OPUS_FRAME.to_vec(),
+                )
+                .unwrap();
+            self.rtp_time += 960;
+            next += Duration::from_millis(20);
+            self.pump(next).await;
+        }
+    }
+
+    /// Sends audio, then a commit; returns events through `kind`.
+    async fn turn(&mut self, audio_ms: u64, kind: &str) -> Vec<Value> {
+        self.send(json!({"type": "input_audio_buffer.clear"}));
+        assert_eq!(
+            self.next_event(WAIT).await.unwrap()["type"],
+            "input_audio_buffer.cleared"
+        );
+        self.send_audio(audio_ms).await;
+        // Let the last packets land before the commit overtakes them.
+        self.quiet_for(Duration::from_millis(100)).await;
+        self.send(json!({"type": "input_audio_buffer.commit", "event_id": "evt_commit"}));
+        self.events_until(kind).await
+    }
+}
+
+fn types(events: &[Value]) -> Vec<&str> {
+    events.iter().map(|e| e["type"].as_str().unwrap_or("?")).collect()
+}
+
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+/// Named `voice::…` so `cargo test -p restaurant-hub voice` selects them.
+mod voice {
+    use super::*;
+
+    #[tokio::test]
+    async fn webrtc_client_completes_the_sdp_post_and_gets_session_created() {
+        let hub = hub().await;
+        let mut c = hub.call().await;
+        let created = c.next_event(WAIT).await.expect("session.created");
+        assert_eq!(created["type"], "session.created");
+        assert!(created["event_id"].as_str().unwrap().starts_with("event_"));
+        assert_eq!(created["session"]["object"], "realtime.session");
+        let tools: Vec<&str> = created["session"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(tools, ["add_to_order", "remove_from_order", "confirm_order"]);
+        assert_eq!(hub.hub.live_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn full_turn_gives_transcript_and_add_to_order_call_then_a_spoken_reply() {
+        let hub = hub().await;
+        hub.say("two cheeseburgers and a large fries").await;
+        let mut c = hub.connected().await;
+        let events = c.turn(600, "response.done").await;
+        let t = types(&events);
+        let order = [
+            "input_audio_buffer.committed",
+            "conversation.item.added",
+            "conversation.item.created",
+            "conversation.item.input_audio_transcription.delta",
+            "conversation.item.input_audio_transcription.completed",
+            "conversation.item.done",
+            "response.created",
+            "response.output_item.added",
+            "response.function_call_arguments.delta",
+            "response.function_call_arguments.done",
+            "response.output_item.done",
+            "response.done",
+        ];
+        let positions: Vec<usize> = order.iter().map(|k| t.iter().position(|x| x == k).expect(k)).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "out of order: {t:?}");
+
+        let item_id = events[0]["item_id"].as_str().unwrap();
+        let added = of_type(&events, "conversation.item.added")[0];
+        assert_eq!(
+            (added["item"]["id"].as_str(), added["item"]["role"].as_str()),
+            (Some(item_id), Some("user"))
+        );
+        let deltas: String = of_type(&events, "conversation.item.input_audio_transcription.delta")
+            .iter()
+            .inspect(|d| {
+                assert_eq!(
+                    (d["item_id"].as_str(), d["content_index"].as_u64()),
+                    (Some(item_id), Some(0))
+                )
+            })
+            .map(|d| d["delta"].as_str().unwrap())
+            .collect();
+        assert_eq!(deltas, "two cheeseburgers and a large fries");
+        assert!(of_type(&events, "conversation.item.input_audio_transcription.delta").len() > 1);
+        let completed = of_type(&events, "conversation.item.input_audio_transcription.completed")[0];
+        assert_eq!(completed["transcript"], "two cheeseburgers and a large fries");
+
+        let done = of_type(&events, "response.function_call_arguments.done")[0];
+        assert_eq!(done["name"], "add_to_order");
+        let call_id = done["call_id"].as_str().unwrap().to_string();
+        let streamed: String = of_type(&events, "response.function_call_arguments.delta")
+            .iter()
+            .map(|d| d["delta"].as_str().unwrap())
+            .collect();
+        assert_eq!(streamed, done["arguments"].as_str().unwrap());
+        let args: Value = serde_json::from_str(done["arguments"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            args,
+            json!({"items": [
+                {"name": "Cheeseburger", "quantity": 2, "modifiers": []},
+                {"name": "Large Fries", "quantity": 1, "modifiers": []},
+            ]})
+        );
+        assert_eq!(events.last().unwrap()["response"]["status"], "completed");
+        assert!(events.iter().all(|e| e["event_id"].is_string()));
+
+        // The kiosk answers the call and asks for a response: a short spoken reply.
+        c.send(json!({"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": call_id, "output": "{\"ok\":true}"}}));
+        c.send(json!({"type": "response.create"}));
+        let started = Instant::now();
+        let reply = c.events_until("response.done").await;
+        let t = types(&reply);
+        for k in [
+            "conversation.item.added",
+            "conversation.item.done",
+            "response.created",
+            "response.output_audio_transcript.delta",
+            "response.output_audio_transcript.done",
+            "output_audio_buffer.started",
+            "output_audio_buffer.stopped",
+            "response.done",
+        ] {
+            assert!(t.contains(&k), "{k} missing from {t:?}");
+        }
+        assert_eq!(
+            of_type(&reply, "response.output_audio_transcript.done")[0]["transcript"],
+            "Got it. Anything else?"
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(800),
+            "the reply lasts about a second"
+        );
+        assert!(
+            c.audio_packets_in >= 40,
+            "only {} reply packets arrived",
+            c.audio_packets_in
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_audio_commit_gives_the_openai_error_and_no_transcript() {
+        let hub = hub().await;
+        let mut c = hub.connected().await;
+        c.send(json!({"type": "input_audio_buffer.commit", "event_id": "evt_1"}));
+        let e = c.next_event(WAIT).await.unwrap();
+        assert_eq!(e["type"], "error");
+        assert_eq!(e["error"]["type"], "invalid_request_error");
+        assert_eq!(e["error"]["code"], "input_audio_buffer_commit_empty");
+        assert_eq!(
+            e["error"]["message"],
+            "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has 0.00ms of audio."
+        );
+        assert_eq!(e["error"]["event_id"], "evt_1");
+        let later = c.quiet_for(Duration::from_millis(500)).await;
+        assert!(later.is_empty(), "nothing may follow the error: {:?}", types(&later));
+    }
+
+    #[tokio::test]
+    async fn a_few_packets_under_100ms_are_still_an_empty_buffer() {
+        let hub = hub().await;
+        let mut c = hub.connected().await;
+        let events = c.turn(60, "error").await;
+        assert_eq!(types(&events), ["error"]);
+        assert!(
+            events[0]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("only has 60.00ms")
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_garbage_reused_and_expired_tokens_get_401() {
+        let hub = start_hub(VoiceSettings {
+            token_ttl: Duration::from_millis(300),
+            ..VoiceSettings::default()
+        })
+        .await;
+        let (_, offer, _) = Client::new().await;
+        for token in [None, Some("ek_nope")] {
+            let r = hub.post_offer(token, "application/sdp", offer.clone()).await;
+            assert_eq!(r.status(), 401);
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "invalid_api_key");
+        }
+        let token = hub.token().await;
+        assert_eq!(
+            hub.post_offer(Some(&token), "application/sdp", offer.clone())
+                .await
+                .status(),
+            201
+        );
+        let (_, offer2, _) = Client::new().await;
+        assert_eq!(
+            hub.post_offer(Some(&token), "application/sdp", offer2.clone())
+                .await
+                .status(),
+            401,
+            "single use"
+        );
+        let expiring = hub.token().await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let r = hub.post_offer(Some(&expiring), "application/sdp", offer2).await;
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["message"], "token expired");
+    }
+
+    #[tokio::test]
+    async fn bad_sdp_gets_400_and_leaves_the_token_usable() {
+        let hub = hub().await;
+        let token = hub.token().await;
+        let (_, offer, _) = Client::new().await;
+        for (content_type, body) in [
+            ("application/sdp", "not sdp at all".to_string()),
+            (
+                "application/sdp",
+                "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n".to_string(),
+            ),
+            ("application/json", offer.clone()),
+            ("application/sdp", offer.replace("m=application", "m=nothing")),
+        ] {
+            let r = hub.post_offer(Some(&token), content_type, body).await;
+            assert_eq!(r.status(), 400);
+            assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "invalid_offer");
+        }
+        assert_eq!(
+            hub.post_offer(Some(&token), "application/sdp", offer).await.status(),
+            201
+        );
+    }
+
+    #[tokio::test]
+    async fn drop_item_created_knob_sends_only_the_ga_item_added() {
+        let hub = hub().await;
+        hub.set_faults(json!({"drop_item_created": true})).await;
+        let mut c = hub.connected().await;
+        let events = c.turn(300, "response.done").await;
+        assert!(of_type(&events, "conversation.item.created").is_empty());
+        assert_eq!(of_type(&events, "conversation.item.added").len(), 1);
+        assert!(!of_type(&events, "conversation.item.input_audio_transcription.completed").is_empty());
+    }
+
+    #[tokio::test]
+    async fn no_transcripts_knob_still_calls_the_tool() {
+        let hub = hub().await;
+        hub.set_faults(json!({"no_transcripts": true})).await;
+        hub.say("a vanilla shake").await;
+        let mut c = hub.connected().await;
+        let events = c.turn(300, "response.done").await;
+        assert!(
+            !types(&events).iter().any(|t| t.contains("input_audio_transcription")),
+            "{:?}",
+            types(&events)
+        );
+        let done = of_type(&events, "response.function_call_arguments.done")[0];
+        assert_eq!(
+            done["arguments"],
+            r#"{"items":[{"modifiers":[],"name":"Vanilla Shake","quantity":1}]}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn answer_latency_knob_delays_the_answer_sdp() {
+        let hub = hub().await;
+        hub.set_faults(json!({"answer_latency_ms": {"min": 300, "max": 350}}))
+            .await;
+        let token = hub.token().await;
+        let (_, offer, _) = Client::new().await;
+        let t0 = Instant::now();
+        assert_eq!(
+            hub.post_offer(Some(&token), "application/sdp", offer).await.status(),
+            201
+        );
+        let took = t0.elapsed();
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(3),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn close_after_knob_ends_the_call() {
+        let hub = hub().await;
+        hub.set_faults(json!({"close_after_ms": 300})).await;
+        let mut c = hub.connected().await;
+        let opened = Instant::now();
+        c.quiet_for(Duration::from_millis(100)).await;
+        assert_eq!(hub.hub.live_calls(), 1, "still open before the deadline");
+        let until = opened + WAIT;
+        while (hub.hub.live_calls() > 0 || !c.channel_closed) && Instant::now() < until {
+            c.pump(Instant::now() + Duration::from_millis(20)).await;
+        }
+        assert_eq!(hub.hub.live_calls(), 0, "the call ended");
+        assert!(opened.elapsed() >= Duration::from_millis(250));
+        assert!(c.channel_closed, "the client sees its channel close");
+    }
+
+    #[tokio::test]
+    async fn bad_fault_and_utterance_bodies_are_400() {
+        let hub = hub().await;
+        for body in [json!({"bogus": 1}), json!({"answer_latency_ms": {"min": 5, "max": 1}})] {
+            let r = hub
+                .http
+                .post(format!("{}/api/v1/dev/voice-faults", hub.base))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400);
+        }
+        for body in [json!({"text": "  "}), json!({"nope": 1})] {
+            let r = hub
+                .http
+                .post(format!("{}/api/v1/dev/utterances", hub.base))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 400);
+            assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
+        }
+        let faults: VoiceFaults = hub
+            .http
+            .get(format!("{}/api/v1/dev/voice-faults", hub.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(faults, VoiceFaults::default(), "a refused body changes nothing");
+    }
+
+    #[tokio::test]
+    async fn dev_endpoints_are_off_outside_dev_mode() {
+        let hub = start_hub(VoiceSettings {
+            dev_mode: false,
+            ..VoiceSettings::default()
+        })
+        .await;
+        let r = hub
+            .http
+            .post(format!("{}/api/v1/dev/utterances", hub.base))
+            .json(&json!({"text": "a cola"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        let r = hub
+            .http
+            .get(format!("{}/api/v1/dev/voice-faults", hub.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+    }
+
+    #[tokio::test]
+    async fn manual_turns_wait_for_response_create_and_one_response_at_a_time() {
+        let hub = hub().await;
+        let mut c = hub.connected().await;
+        c.send(json!({"type": "session.update", "session": {"type": "realtime", "audio": {"input": {"turn_detection": null}}}}));
+        let updated = c.next_event(WAIT).await.unwrap();
+        assert_eq!(updated["type"], "session.updated");
+        assert_eq!(updated["session"]["audio"]["input"]["turn_detection"], Value::Null);
+        assert_eq!(
+            updated["session"]["audio"]["input"]["transcription"]["model"],
+            "gpt-4o-mini-transcribe"
+        );
+
+        hub.say("hello there").await;
+        let events = c.turn(300, "conversation.item.done").await;
+        assert!(of_type(&events, "response.created").is_empty());
+        assert!(
+            c.quiet_for(Duration::from_millis(300)).await.is_empty(),
+            "no response without response.create"
+        );
+
+        // Nothing on the menu: a spoken reply, which stays active while it plays.
+        c.send(json!({"type": "response.create"}));
+        let reply = c.events_until("output_audio_buffer.started").await;
+        assert!(
+            of_type(&reply, "response.output_audio_transcript.done")[0]["transcript"]
+                .as_str()
+                .unwrap()
+                .starts_with("Sorry")
+        );
+        c.send(json!({"type": "response.create", "event_id": "evt_second"}));
+        let e = c.events_until("error").await;
+        assert_eq!(
+            e.last().unwrap()["error"]["code"],
+            "conversation_already_has_active_response"
+        );
+        c.send(json!({"type": "response.cancel"}));
+        let done = c.events_until("response.done").await;
+        assert_eq!(done.last().unwrap()["response"]["status"], "cancelled");
+        c.send(json!({"type": "response.cancel"}));
+        assert_eq!(
+            c.events_until("error").await.last().unwrap()["error"]["code"],
+            "response_cancel_not_active"
+        );
+    }
+
+    #[tokio::test]
+    async fn malformed_client_events_get_errors_and_the_call_continues() {
+        let hub = hub().await;
+        let mut c = hub.connected().await;
+        let id = c.channel.unwrap();
+        assert!(c.rtc.channel(id).unwrap().write(false, b"{not json").unwrap());
+        assert_eq!(c.next_event(WAIT).await.unwrap()["error"]["code"], "invalid_json");
+        c.send(json!({"type": "no.such.event"}));
+        assert_eq!(c.next_event(WAIT).await.unwrap()["error"]["code"], "invalid_value");
+        c.send(json!({"type": "conversation.item.create", "item": {"type": "function_call_output"}}));
+        assert_eq!(
+            c.next_event(WAIT).await.unwrap()["error"]["code"],
+            "missing_required_parameter"
+        );
+        c.send(json!({"type": "input_audio_buffer.clear"}));
+        assert_eq!(c.next_event(WAIT).await.unwrap()["type"], "input_audio_buffer.cleared");
+    }
+
+    #[tokio::test]
+    async fn shutdown_closes_live_calls_within_the_bound() {
+        let hub = hub().await;
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            clients.push(hub.connected().await);
+        }
+        assert_eq!(hub.hub.live_calls(), 3);
+        let t0 = Instant::now();
+        assert_eq!(hub.hub.shutdown().await, 0);
+        assert!(t0.elapsed() < Duration::from_secs(2), "took {:?}", t0.elapsed());
+        let (_, offer, _) = Client::new().await;
+        let token = hub.token().await;
+        assert_eq!(
+            hub.post_offer(Some(&token), "application/sdp", offer).await.status(),
+            503
+        );
+    }
+
+    #[tokio::test]
+    async fn channel_open_time_over_20_calls() {
+        let hub = hub().await;
+        let mut times = Vec::new();
+        for _ in 0..20 {
+            let token = hub.token().await;
+            let (mut c, offer, pending) = Client::new().await;
+            let t0 = Instant::now();
+            let r = hub.post_offer(Some(&token), "application/sdp", offer).await;
+            c.accept(pending, &r.text().await.unwrap());
+            let e = c.next_event(WAIT).await.expect("session.created");
+            assert_eq!(e["type"], "session.created");
+            times.push(t0.elapsed());
+        }
+        times.sort();
+        let median = times[times.len() / 2];
+        let max = *times.last().unwrap();
+        println!("[voice] channel open (SDP POST -> session.created), 20 calls: median {median:?}, max {max:?}");
+        assert!(max < WAIT);
+    }
+}
