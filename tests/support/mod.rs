@@ -61,3 +61,17 @@ pub fn set_location(path_and_query: &str) -> String {
         .unwrap();
     previous
 }
+
+/// The hub started by `cargo xtask test` for the browser tests.
+pub fn hub_url() -> &'static str {
+    option_env!("HUB_URL").expect("HUB_URL is set by `cargo xtask test` (run the browser tests through it)")
+}
+
+/// Stops (`stop`: graceful, `kill`: crash), starts or restarts the test hub.
+pub async fn hub_control(action: &str) {
+    let base = option_env!("HUB_CONTROL_URL").expect("HUB_CONTROL_URL is set by `cargo xtask test`");
+    let response = restaurant_web::web::http::send("POST", &format!("{base}/{action}"), &[], None)
+        .await
+        .unwrap_or_else(|e| panic!("hub control {action}: {e}"));
+    assert_eq!(response.status, 200, "hub control {action}: {}", response.body);
+}

@@ -5,6 +5,7 @@
 //! - `test`: native tests, then wasm tests in headless Chromium
 
 mod bundle;
+mod hubctl;
 mod proc;
 mod test;
 mod tools;
@@ -54,9 +55,14 @@ fn serve(args: &[String]) -> proc::Result<()> {
     println!();
     println!("  Kiosk:           http://{host}:{port}/kiosk");
     println!("  Kitchen display: http://{host}:{port}/kds");
+    println!("  KDS sign-in PIN: 1234 (hub flag --pin)");
     println!("  (Ctrl-C stops the hub)");
     println!();
     let mut cmd = Command::new(hub);
-    cmd.args(["--host", &host, "--port", &port, "--dist"]).arg(dist);
+    // Dev mode: demo utterances and fault knobs for the voice peer, CORS open for local tools.
+    cmd.args(["--host", &host, "--port", &port, "--dev", "--data"])
+        .arg(tools.root.join(".data"))
+        .arg("--dist")
+        .arg(dist);
     proc::run(&mut cmd)
 }

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::hubctl::TestHub;
 use crate::proc::{self, Counts, Result};
 use crate::tools::{self, Needs, Tools, host_cargo};
 
@@ -84,6 +85,10 @@ fn browser_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
 
+    // A real hub for the tests that talk to one (URLs passed at compile time).
+    let hub_binary = build_test_hub(tools)?;
+    let hub = TestHub::start(&hub_binary, &work.join("hub-data"), &["--dev"])?;
+
     let bindgen_dir = Tools::require(&tools.wasm_bindgen_dir, "wasm-bindgen")?;
     let driver = Tools::require(&tools.chromedriver, "chromedriver")?;
     let mut cmd = tools.wasm_cargo();
@@ -98,10 +103,21 @@ fn browser_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
         .env("CHROMEDRIVER", driver)
         .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "180")
-        .env("TMPDIR", &tmp);
+        .env("TMPDIR", &tmp)
+        .env("HUB_URL", hub.url())
+        .env("HUB_CONTROL_URL", hub.control_url());
     let result = proc::run_tests(&mut cmd);
+    drop(hub);
     let _ = std::fs::remove_dir_all(&tmp);
     result
+}
+
+/// The hub binary the browser tests run against (debug build: shares the native test build).
+fn build_test_hub(tools: &Tools) -> Result<PathBuf> {
+    let mut cmd = Command::new(host_cargo());
+    cmd.current_dir(&tools.root).args(["build", "--package", "restaurant-hub", "--bin", "restaurant-hub"]);
+    proc::run(&mut cmd)?;
+    Ok(tools.root.join("target/debug/restaurant-hub"))
 }
 
 /// The committed `webdriver.json` plus the Chromium binary found on this machine.
