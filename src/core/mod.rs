@@ -10,6 +10,7 @@ pub mod config;
 pub mod feed;
 pub mod link;
 pub mod media;
+pub mod submit;
 pub mod time;
 pub mod voice;
 

@@ -2,3 +2,6 @@
 //! owner is disposed.
 
 pub mod config;
+pub mod kiosk_cart;
+pub mod voice_session;
+pub mod order_submit;

@@ -10,6 +10,7 @@ pub mod debug;
 pub mod http;
 pub mod media;
 pub mod peer;
+pub mod realtime;
 pub mod socket;
 pub mod storage;
 pub mod timer;

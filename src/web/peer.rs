@@ -10,6 +10,7 @@
 //! tracks and removes the remote audio element. No closure is leaked.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
@@ -199,55 +200,73 @@ impl Peer {
         !self.local_tracks.borrow().is_empty()
     }
 
-    /// Creates the offer and applies it locally; returns its SDP. Without a local track, an audio
-    /// transceiver is added receive-only so the offer still negotiates audio.
-    pub async fn create_offer(&self) -> Result<String, String> {
+    /// Creates the offer and applies it locally; resolves to its SDP. Without a local track, an
+    /// audio transceiver is added receive-only so the offer still negotiates audio.
+    ///
+    /// The returned future holds only a handle to the connection, not this owner: dropping the
+    /// `Peer` closes the connection at once and the pending step fails.
+    pub fn create_offer(&self) -> impl Future<Output = Result<String, String>> + 'static {
         if !self.has_local_audio() {
             let init = RtcRtpTransceiverInit::new();
             init.set_direction(RtcRtpTransceiverDirection::Recvonly);
             self.pc.add_transceiver_with_str_and_init("audio", &init);
         }
-        let offer = JsFuture::from(self.pc.create_offer()).await.map_err(|e| format!("createOffer: {}", js_error_message(&e)))?;
-        let sdp = js_sys::Reflect::get(&offer, &"sdp".into()).ok().and_then(|v| v.as_string()).ok_or("createOffer returned no SDP")?;
-        self.set_description(RtcSdpType::Offer, &sdp, true).await?;
-        Ok(sdp)
+        let pc = self.pc.clone();
+        async move {
+            let offer = JsFuture::from(pc.create_offer()).await.map_err(|e| format!("createOffer: {}", js_error_message(&e)))?;
+            let sdp = sdp_of(&offer).ok_or("createOffer returned no SDP")?;
+            set_description(&pc, RtcSdpType::Offer, &sdp, true).await?;
+            Ok(sdp)
+        }
     }
 
-    /// Applies a remote offer and returns the local answer SDP (already applied).
-    pub async fn answer(&self, offer_sdp: &str) -> Result<String, String> {
-        self.set_description(RtcSdpType::Offer, offer_sdp, false).await?;
-        let answer = JsFuture::from(self.pc.create_answer()).await.map_err(|e| format!("createAnswer: {}", js_error_message(&e)))?;
-        let sdp = js_sys::Reflect::get(&answer, &"sdp".into()).ok().and_then(|v| v.as_string()).ok_or("createAnswer returned no SDP")?;
-        self.set_description(RtcSdpType::Answer, &sdp, true).await?;
-        Ok(sdp)
+    /// Applies a remote offer; resolves to the local answer SDP (already applied).
+    pub fn answer(&self, offer_sdp: &str) -> impl Future<Output = Result<String, String>> + 'static {
+        let (pc, offer_sdp) = (self.pc.clone(), offer_sdp.to_string());
+        async move {
+            set_description(&pc, RtcSdpType::Offer, &offer_sdp, false).await?;
+            let answer = JsFuture::from(pc.create_answer()).await.map_err(|e| format!("createAnswer: {}", js_error_message(&e)))?;
+            let sdp = sdp_of(&answer).ok_or("createAnswer returned no SDP")?;
+            set_description(&pc, RtcSdpType::Answer, &sdp, true).await?;
+            Ok(sdp)
+        }
     }
 
-    pub async fn apply_answer(&self, answer_sdp: &str) -> Result<(), String> {
-        self.set_description(RtcSdpType::Answer, answer_sdp, false).await
-    }
-
-    async fn set_description(&self, kind: RtcSdpType, sdp: &str, local: bool) -> Result<(), String> {
-        let init = RtcSessionDescriptionInit::new(kind);
-        init.set_sdp(sdp);
-        let promise = if local { self.pc.set_local_description(&init) } else { self.pc.set_remote_description(&init) };
-        JsFuture::from(promise).await.map(|_| ()).map_err(|e| {
-            format!("set{}Description: {}", if local { "Local" } else { "Remote" }, js_error_message(&e))
-        })
+    pub fn apply_answer(&self, answer_sdp: &str) -> impl Future<Output = Result<(), String>> + 'static {
+        let (pc, sdp) = (self.pc.clone(), answer_sdp.to_string());
+        async move { set_description(&pc, RtcSdpType::Answer, &sdp, false).await }
     }
 
     /// Adds a remote ICE candidate given as `RTCIceCandidateInit` JSON.
-    pub async fn add_ice_candidate(&self, candidate_json: &str) -> Result<(), String> {
-        let init = js_sys::JSON::parse(candidate_json).map_err(|e| format!("bad candidate JSON: {}", js_error_message(&e)))?;
-        let init: web_sys::RtcIceCandidateInit = init.unchecked_into();
-        JsFuture::from(self.pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("addIceCandidate: {}", js_error_message(&e)))
+    pub fn add_ice_candidate(&self, candidate_json: &str) -> impl Future<Output = Result<(), String>> + 'static {
+        let pc = self.pc.clone();
+        let parsed = js_sys::JSON::parse(candidate_json).map_err(|e| format!("bad candidate JSON: {}", js_error_message(&e)));
+        async move {
+            let init: web_sys::RtcIceCandidateInit = parsed?.unchecked_into();
+            JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("addIceCandidate: {}", js_error_message(&e)))
+        }
     }
 
     pub fn remote_audio(&self) -> &HtmlAudioElement {
         &self.audio
     }
+}
+
+fn sdp_of(description: &JsValue) -> Option<String> {
+    js_sys::Reflect::get(description, &"sdp".into()).ok().and_then(|v| v.as_string())
+}
+
+async fn set_description(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str, local: bool) -> Result<(), String> {
+    let init = RtcSessionDescriptionInit::new(kind);
+    init.set_sdp(sdp);
+    let promise = if local { pc.set_local_description(&init) } else { pc.set_remote_description(&init) };
+    JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("set{}Description: {}", if local { "Local" } else { "Remote" }, js_error_message(&e)))
 }
 
 impl Drop for Peer {

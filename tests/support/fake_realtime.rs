@@ -27,6 +27,12 @@ pub struct FakeRealtime {
 impl FakeRealtime {
     /// `greeting`: frames sent as soon as the channel is open on this side.
     pub fn new(greeting: Vec<String>) -> FakeRealtime {
+        FakeRealtime::with_responder(greeting, Rc::new(|_: &str| Vec::new()))
+    }
+
+    /// Like [`FakeRealtime::new`], and every frame the client sends is answered with the frames
+    /// `respond` returns for it (a scripted Realtime server).
+    pub fn with_responder(greeting: Vec<String>, respond: Rc<dyn Fn(&str) -> Vec<String>>) -> FakeRealtime {
         let pc = RtcPeerConnection::new().expect("RTCPeerConnection");
         let received: Rc<RefCell<Vec<String>>> = Rc::default();
         let channel: Rc<RefCell<Option<RtcDataChannel>>> = Rc::default();
@@ -38,8 +44,13 @@ impl FakeRealtime {
             Closure::<dyn FnMut(RtcDataChannelEvent)>::new(move |e: RtcDataChannelEvent| {
                 let dc = e.channel();
                 let log = received.clone();
+                let (reply_on, respond) = (dc.clone(), respond.clone());
                 let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
-                    log.borrow_mut().push(m.data().as_string().unwrap_or_default())
+                    let text = m.data().as_string().unwrap_or_default();
+                    for reply in respond(&text) {
+                        let _ = reply_on.send_with_str(&reply);
+                    }
+                    log.borrow_mut().push(text)
                 });
                 dc.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
                 *message_handler.borrow_mut() = Some(on_message);

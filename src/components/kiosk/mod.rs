@@ -1,0 +1,201 @@
+//! `/kiosk`: what a customer touches — order by voice (push-to-talk) or by touch, then submit.
+
+mod cart;
+pub mod voice_button;
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use restaurant_protocol::{Menu, MenuItem, OrderSource};
+
+use self::cart::CartPanel;
+use self::voice_button::VoiceButton;
+use super::shell::{ConnectionBanner, PageShell};
+use crate::core::cart::format_price;
+use crate::core::config::VoiceMode;
+use crate::core::voice::{OrderAction, Timeouts, TurnState};
+use crate::hooks::config::use_runtime_config;
+use crate::hooks::kiosk_cart::KioskCart;
+use crate::hooks::order_submit::use_order_submitter;
+use crate::hooks::voice_session::{VoiceOptions, use_voice_session};
+use crate::web::http;
+use crate::web::realtime::{HttpTransport, VoiceTransport};
+
+/// Loads the menu, then shows the kiosk.
+#[component]
+pub fn KioskPage() -> impl IntoView {
+    let config = use_runtime_config();
+    let menu_url = format!("{}/api/v1/menu", config.api_base);
+    let menu = LocalResource::new(move || {
+        let url = menu_url.clone();
+        async move {
+            let r = http::get(&url).await.map_err(|e| e.to_string())?;
+            if !r.is_success() {
+                return Err(format!("HTTP {}", r.status));
+            }
+            serde_json::from_str::<Menu>(&r.body).map_err(|e| format!("unreadable menu: {e}"))
+        }
+    });
+    let (token_url, realtime_url, voice_mode) = (config.token_url, config.realtime_url, config.voice_mode);
+    view! {
+        <Suspense fallback=|| view! { <p class="boot" data-testid="menu-loading">"Loading the menu…"</p> }>
+            {move || {
+                menu.get().map(|result| match result {
+                    Ok(menu) => {
+                        let transport: Rc<dyn VoiceTransport> = Rc::new(HttpTransport {
+                            token_url: token_url.clone(),
+                            realtime_url: realtime_url.clone(),
+                        });
+                        view! { <KioskView menu=menu.items transport voice_mode timeouts=Timeouts::default()/> }.into_any()
+                    }
+                    Err(e) => {
+                        log::error!("[Kiosk] menu could not be loaded: {e}");
+                        view! {
+                            <div class="config-error" role="alert" data-testid="menu-error">
+                                <h1>"The menu could not be loaded"</h1>
+                                <p>{e}</p>
+                                <button class="btn" data-testid="menu-retry" on:click=move |_| menu.refetch()>"Retry"</button>
+                            </div>
+                        }
+                        .into_any()
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The kiosk for a loaded menu. `transport` and `timeouts` are injectable (tests answer the SDP
+/// in-page and shorten the timeouts; the core is never edited for that).
+#[component]
+pub fn KioskView(
+    menu: Vec<MenuItem>,
+    transport: Rc<dyn VoiceTransport>,
+    voice_mode: VoiceMode,
+    timeouts: Timeouts,
+) -> impl IntoView {
+    let config = use_runtime_config();
+    let cart = KioskCart::default();
+    let submit = use_order_submitter(&config.api_base, cart.clone());
+    let used_voice = RwSignal::new(false);
+    let reviewing = RwSignal::new(false);
+    let on_order = {
+        let (cart, submit) = (cart.clone(), submit.clone());
+        Callback::new(move |action: OrderAction| match action {
+            OrderAction::Checkout => submit.submit(OrderSource::Voice),
+            OrderAction::Review => reviewing.set(true),
+            OrderAction::Cancel => cart.clear(),
+        })
+    };
+    let voice = use_voice_session(menu.clone(), cart.clone(), VoiceOptions { transport, timeouts, on_order });
+    let state = voice.state;
+    Effect::new(move |_| {
+        if state.get() == TurnState::Recording {
+            used_voice.set(true);
+        }
+    });
+    let source = Signal::derive(move || if used_voice.get() { OrderSource::Voice } else { OrderSource::Kiosk });
+
+    let banner_state = move || match (state.get(), voice.connection.get().as_str()) {
+        (TurnState::Error, _) => "error",
+        (TurnState::Disconnected, _) => "disconnected",
+        (TurnState::Connecting | TurnState::AwaitingSessionCreated | TurnState::AwaitingSessionReady, _) => "connecting",
+        (_, "disconnected") => "reconnecting",
+        _ => "connected",
+    };
+    let banner_text = move || match banner_state() {
+        "error" => "Voice assistant unavailable",
+        "disconnected" => "Voice assistant not connected",
+        "connecting" => "Connecting to the voice assistant…",
+        "reconnecting" => "Voice connection unstable…",
+        _ => "Voice assistant ready",
+    };
+
+    let transcript = voice.transcript;
+    let problem = voice.problem;
+    let (v_retry, v_reset) = (voice.clone(), voice.clone());
+    let categories = {
+        let mut cats: Vec<String> = Vec::new();
+        for item in &menu {
+            if !cats.contains(&item.category) {
+                cats.push(item.category.clone());
+            }
+        }
+        cats
+    };
+
+    view! {
+        <PageShell
+            page="kiosk"
+            title="Order here"
+            banner=ViewFn::from(move || view! {
+                <ConnectionBanner state=Signal::derive(move || banner_state().to_string()) text=Signal::derive(move || banner_text().to_string())/>
+            })
+        >
+            <div class="kiosk-layout" class:reviewing=move || reviewing.get()>
+                <div class="kiosk-left">
+                    <section class="kiosk-voice" aria-label="Order by voice" data-testid="voice-panel">
+                        <VoiceButton voice=voice.clone() mode=voice_mode/>
+                        <Show when=move || problem.with(Option::is_some)>
+                            <div class="voice-error" role="alert" data-testid="voice-error">
+                                <strong data-testid="voice-error-title">{move || problem.get().map(|p| p.title).unwrap_or_default()}</strong>
+                                <p>{move || problem.get().map(|p| p.help).unwrap_or_default()}</p>
+                                <button class="btn" data-testid="voice-retry" on:click={
+                                    let v = v_retry.clone();
+                                    move |_| {
+                                        v.dismiss_problem();
+                                        v.force_reset();
+                                        v.connect();
+                                    }
+                                }>
+                                    {move || if state.get() == TurnState::Disconnected || state.get() == TurnState::Error { "Reconnect" } else { "Try again" }}
+                                </button>
+                            </div>
+                        </Show>
+                        <ol class="voice-transcript" data-testid="voice-transcript" aria-live="polite">
+                            {move || transcript.get().into_iter().map(|line| view! {
+                                <li
+                                    class="transcript-line"
+                                    class:customer=line.from_customer
+                                    class:assistant=!line.from_customer
+                                    class:partial=!line.is_final
+                                    class:failed=line.failed
+                                    data-testid=if line.from_customer { "transcript-customer" } else { "assistant-reply" }
+                                    data-final=line.is_final.to_string()
+                                >
+                                    {if line.failed && line.text.is_empty() { "(not understood)".to_string() } else { line.text }}
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                        <button class="btn link small" data-testid="voice-reset" on:click=move |_| v_reset.force_reset()>
+                            "Reset voice"
+                        </button>
+                    </section>
+                    <section class="kiosk-menu" aria-label="Menu" data-testid="menu">
+                        {categories.into_iter().map(|cat| {
+                            let items: Vec<MenuItem> = menu.iter().filter(|i| i.category == cat).cloned().collect();
+                            let cart = cart.clone();
+                            view! {
+                                <h3 class="menu-category">{cat}</h3>
+                                <div class="menu-grid">
+                                    {items.into_iter().map(|item| {
+                                        let cart = cart.clone();
+                                        let (name, price, id) = (item.name.clone(), format_price(u64::from(item.price_cents)), item.id.clone());
+                                        view! {
+                                            <button class="menu-item" data-testid="menu-item" data-item-id=id
+                                                on:click=move |_| { let _ = cart.add(&item); }>
+                                                <span class="menu-item-name">{name}</span>
+                                                <span class="menu-item-price">{price}</span>
+                                            </button>
+                                        }
+                                    }).collect_view()}
+                                </div>
+                            }
+                        }).collect_view()}
+                    </section>
+                </div>
+                <CartPanel cart=cart.clone() submit=submit.clone() source/>
+            </div>
+        </PageShell>
+    }
+}
