@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use crate::bundle;
 use crate::hubctl::TestHub;
 use crate::proc::{self, Counts, Result};
 use crate::tools::{self, Needs, Tools, host_cargo};
@@ -19,21 +20,27 @@ struct Stage {
 pub fn run(args: &[String]) -> Result<()> {
     // `--native` / `--browser` pick one stage; anything after it is passed to that stage's
     // `cargo test` (e.g. `cargo xtask test --browser --test voice_channel_race`).
-    let (native, browser, extra) = match args.first().map(String::as_str) {
-        None => (true, true, &args[0..0]),
-        Some("--native") => (true, false, &args[1..]),
-        Some("--browser") => (false, true, &args[1..]),
-        Some(other) => return Err(format!("test: unknown argument {other:?} (expected --native or --browser)")),
+    let (native, browser, e2e, extra) = match args.first().map(String::as_str) {
+        None => (true, true, true, &args[0..0]),
+        Some("--native") => (true, false, false, &args[1..]),
+        Some("--browser") => (false, true, false, &args[1..]),
+        Some("--e2e") => (false, false, true, &args[1..]),
+        Some(other) => {
+            return Err(format!("test: unknown argument {other:?} (expected --native, --browser or --e2e)"));
+        }
     };
     let started = Instant::now();
     // Setup first, so a missing prerequisite fails fast, before any long build.
-    let tools = tools::setup(Needs { browser_tests: browser, bundle: false })?;
+    let tools = tools::setup(Needs { browser_tests: browser || e2e, bundle: e2e })?;
     let mut stages = Vec::new();
     if native {
         stages.push(stage("native", || native_tests(&tools, extra)));
     }
     if browser {
         stages.push(stage("browser", || browser_tests(&tools, extra)));
+    }
+    if e2e {
+        stages.push(stage("e2e", || e2e_tests(&tools, extra)));
     }
 
     println!();
@@ -73,7 +80,8 @@ fn stage(name: &'static str, f: impl FnOnce() -> Result<(bool, Counts)>) -> Stag
 
 fn native_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
     let mut cmd = Command::new(host_cargo());
-    cmd.current_dir(&tools.root).args(["test", "--workspace"]).args(extra);
+    // The end-to-end suite needs a browser and a served bundle: it is its own stage.
+    cmd.current_dir(&tools.root).args(["test", "--workspace", "--exclude", "restaurant-e2e"]).args(extra);
     proc::run_tests(&mut cmd)
 }
 
@@ -110,6 +118,75 @@ fn browser_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
     drop(hub);
     let _ = std::fs::remove_dir_all(&tmp);
     result
+}
+
+/// The release bundle served by the real hub, driven by chromedriver.
+fn e2e_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
+    let dist = bundle::build(tools)?;
+    let hub_binary = build_test_hub(tools)?;
+    let work = tools.root.join("target/xtask");
+    let hub = TestHub::start(&hub_binary, &work.join("e2e-hub-data"), &["--dev", "--dist", &dist.to_string_lossy()])?;
+    let tmp = work.join("e2e-tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let driver = ChromeDriver::start(Tools::require(&tools.chromedriver, "chromedriver")?, &tmp)?;
+    let chrome = Tools::require(&tools.chrome, "chromium")?;
+    let mut cmd = Command::new(host_cargo());
+    cmd.current_dir(&tools.root)
+        .args(["test", "--package", "restaurant-e2e"])
+        .args(extra)
+        .args(["--", "--test-threads=1", "--nocapture"])
+        .env("E2E_HUB_URL", hub.url())
+        .env("E2E_HUB_CONTROL_URL", hub.control_url())
+        .env("E2E_WEBDRIVER_URL", driver.url())
+        .env("E2E_CHROME", chrome)
+        .env("TMPDIR", &tmp);
+    let result = proc::run_tests(&mut cmd);
+    drop(driver);
+    drop(hub);
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+/// A chromedriver on a free local port, killed on drop.
+struct ChromeDriver {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl ChromeDriver {
+    fn start(binary: &std::path::Path, tmp: &std::path::Path) -> Result<ChromeDriver> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port for chromedriver: {e}"))?
+            .port();
+        let child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .env("TMPDIR", tmp)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let driver = ChromeDriver { child, port };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if std::time::Instant::now() > deadline {
+                return Err("chromedriver did not start within 20 s".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Ok(driver)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The hub binary the browser tests run against (debug build: shares the native test build).
