@@ -599,7 +599,6 @@ mod tests {
             json!({"error":{"code":"bad_request","message":"quantity must be 1–99"}})
         );
     }
-}
 
     #[test]
     fn call_messages_use_the_documented_names_and_round_trip() {
@@ -651,3 +650,4 @@ mod tests {
         assert!(CallMessage::Offer { call_id: "c".into(), sdp: " ".into() }.validate().is_err());
         assert!(CallMessage::Offer { call_id: "c-1.a:b_2".into(), sdp: "v=0".into() }.validate().is_ok());
     }
+}
