@@ -1162,4 +1162,162 @@ mod tests {
         .into();
         assert_eq!(names, ["idle", "requesting", "offering", "ringing", "accepting", "connected", "ended"]);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        #[derive(Debug, Clone)]
+        enum Input {
+            Message(CallMessage),
+            Call(&'static str),
+            Accept,
+            Decline,
+            Hangup,
+            Mute(bool),
+            PeerCreated,
+            PeerFailed,
+            LocalOffer,
+            LocalAnswer,
+            LocalIce(u32),
+            RemoteDescriptionSet,
+            Connection(PeerState),
+            Wait(u64),
+        }
+
+        fn call_id() -> impl Strategy<Value = &'static str> {
+            prop_oneof![Just("c1"), Just("c2"), Just("bad id")]
+        }
+
+        fn message() -> impl Strategy<Value = CallMessage> {
+            (call_id(), 0u8..11, 0u32..4, prop_oneof![Just(KIOSK), Just(KDS), Just("zz-remote")]).prop_map(
+                |(id, kind, n, from)| {
+                    let call_id = id.to_string();
+                    match kind {
+                        0 => CallMessage::Request { call_id, from: from.into(), to_station: None },
+                        1 => CallMessage::Offer { call_id, sdp: format!("v=0 offer {n}") },
+                        2 => CallMessage::Answer { call_id, sdp: format!("v=0 answer {n}") },
+                        3 => CallMessage::Ice { call_id, candidate: ice(n) },
+                        4 => CallMessage::Accept { call_id, from: from.into() },
+                        5 => CallMessage::Decline { call_id },
+                        6 => CallMessage::Cancel { call_id },
+                        7 => CallMessage::Hangup { call_id },
+                        8 => CallMessage::Busy { call_id },
+                        9 => CallMessage::Taken { call_id },
+                        _ => CallMessage::Unavailable { call_id },
+                    }
+                },
+            )
+        }
+
+        fn input() -> impl Strategy<Value = Input> {
+            prop_oneof![
+                4 => message().prop_map(Input::Message),
+                1 => call_id().prop_map(Input::Call),
+                1 => Just(Input::Accept),
+                1 => Just(Input::Decline),
+                1 => Just(Input::Hangup),
+                1 => any::<bool>().prop_map(Input::Mute),
+                2 => Just(Input::PeerCreated),
+                1 => Just(Input::PeerFailed),
+                1 => Just(Input::LocalOffer),
+                1 => Just(Input::LocalAnswer),
+                1 => (0u32..4).prop_map(Input::LocalIce),
+                2 => Just(Input::RemoteDescriptionSet),
+                1 => prop_oneof![Just(PeerState::Connected), Just(PeerState::Failed), Just(PeerState::Closed)]
+                    .prop_map(Input::Connection),
+                2 => prop_oneof![0u64..2_000, 20_000u64..50_000].prop_map(Input::Wait),
+            ]
+        }
+
+        /// What the peer connection has been told, to check the ordering guarantees.
+        #[derive(Default)]
+        struct Peer {
+            created: bool,
+            applying: bool,
+            remote_set: bool,
+        }
+
+        fn apply(call: &mut Call, now: Millis, input: Input) {
+            match input {
+                Input::Message(m) => call.handle_message(now, m),
+                Input::Call(id) => call.handle_call(now, id.into(), None),
+                Input::Accept => call.handle_accept(now),
+                Input::Decline => call.handle_decline(now),
+                Input::Hangup => call.handle_hangup(now),
+                Input::Mute(m) => call.handle_mute(now, m),
+                Input::PeerCreated => call.handle_peer_created(now),
+                Input::PeerFailed => call.handle_peer_failed(now, "simulated"),
+                Input::LocalOffer => call.handle_local_offer(now, "v=0 local offer".into()),
+                Input::LocalAnswer => call.handle_local_answer(now, "v=0 local answer".into()),
+                Input::LocalIce(n) => call.handle_local_ice(now, ice(n)),
+                Input::RemoteDescriptionSet => call.handle_remote_description_set(now),
+                Input::Connection(s) => call.handle_connection_state(now, s),
+                Input::Wait(_) => call.handle_timeout(now),
+            }
+        }
+
+        /// Drains the commands, checking that the peer connection only gets remote SDP after it
+        /// exists and remote ICE only after a remote description is set.
+        fn check(call: &mut Call, peer: &mut Peer, input: &Input) -> Result<(), TestCaseError> {
+            if matches!(input, Input::PeerCreated) && call.state().is_active() {
+                peer.created = true;
+            }
+            if matches!(input, Input::RemoteDescriptionSet) {
+                peer.remote_set |= peer.applying;
+            }
+            for command in drain(call) {
+                match command {
+                    CallCommand::CreatePeer => *peer = Peer::default(),
+                    CallCommand::ApplyOfferAndAnswer { .. } | CallCommand::ApplyAnswer { .. } => {
+                        prop_assert!(peer.created, "remote SDP before the peer connection exists");
+                        peer.applying = true;
+                    }
+                    CallCommand::AddIceCandidate(_) => {
+                        prop_assert!(peer.remote_set, "remote ICE before the remote description is set");
+                    }
+                    CallCommand::Send(m) => prop_assert!(m.validate().is_ok(), "sent an invalid frame {m:?}"),
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn random_interleavings_never_panic_and_every_call_ends(
+                inputs in proptest::collection::vec(input(), 0..60),
+                local in prop_oneof![Just(KIOSK), Just(KDS)],
+            ) {
+                let mut call = Call::new(local);
+                let mut peer = Peer::default();
+                let mut now = Millis(0);
+                for input in inputs {
+                    if let Input::Wait(ms) = input {
+                        now = now + ms;
+                    }
+                    apply(&mut call, now, input.clone());
+                    check(&mut call, &mut peer, &input)?;
+                    prop_assert_eq!(call.poll_timeout().is_some(), call.state().is_active() && call.state() != CallState::Connected);
+                }
+                // Inputs stop: only the clock moves. No call stays in a transitional state.
+                for _ in 0..3 {
+                    let Some(deadline) = call.poll_timeout() else { break };
+                    prop_assert!(deadline <= now.after(ANSWER_TIMEOUT), "deadline too far: {deadline:?}");
+                    now = now.max(deadline);
+                    call.handle_timeout(now);
+                    drain(&mut call);
+                }
+                prop_assert!(matches!(call.state(), CallState::Idle | CallState::Ended | CallState::Connected), "stuck in {:?}", call.state());
+                prop_assert_eq!(call.poll_timeout(), None);
+                // A connected call ends when this side hangs up.
+                call.handle_hangup(now);
+                drain(&mut call);
+                prop_assert!(matches!(call.state(), CallState::Idle | CallState::Ended));
+            }
+        }
+    }
 }
