@@ -426,7 +426,7 @@ mod tests {
         router.sweep(start + MAX_RING);
         assert_eq!(router.call_count(), 0);
         let hangup = CallMessage::Hangup { call_id: "c1".into() };
-        assert_eq!(frames(&mut kiosk), [hangup.clone()]);
+        assert_eq!(frames(&mut kiosk), std::slice::from_ref(&hangup));
         assert_eq!(frames(&mut grill), [hangup]);
     }
 
