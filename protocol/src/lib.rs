@@ -318,6 +318,155 @@ impl ClientMessage {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Staff call signalling (kiosk ↔ KDS), carried on the same `/ws` as the order feed
+
+/// Longest `call_id` and `from` accepted (1–64 of `A-Z a-z 0-9 - _ . :`).
+pub const MAX_CALL_ID_CHARS: usize = 64;
+/// Longest ICE candidate line accepted.
+pub const MAX_ICE_CANDIDATE_CHARS: usize = 2048;
+/// The station name of the kiosk's restricted, call-only connection.
+pub const KIOSK_STATION: &str = "kiosk";
+
+/// One ICE candidate, in the browser's `RTCIceCandidateInit` JSON shape (`candidate.toJSON()`).
+/// An empty `candidate` is the end-of-candidates marker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceCandidate {
+    pub candidate: String,
+    #[serde(rename = "sdpMid", default)]
+    pub sdp_mid: Option<String>,
+    #[serde(rename = "sdpMLineIndex", default)]
+    pub sdp_m_line_index: Option<u16>,
+}
+
+/// Call signalling frames, in both directions on `/ws` (see `docs/protocol.md`, "Staff call
+/// signalling"). Every frame names its call by `call_id`, chosen by the caller; the hub routes by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum CallMessage {
+    /// Caller → hub → every staff screen of `to_station` (every staff screen when `None`).
+    /// `from` is the caller's client id.
+    #[serde(rename = "call.request")]
+    Request {
+        call_id: String,
+        from: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_station: Option<String>,
+    },
+    /// Either party → the other (before `call.accept`, the caller's offer goes to every ringing screen).
+    #[serde(rename = "call.offer")]
+    Offer { call_id: String, sdp: String },
+    #[serde(rename = "call.answer")]
+    Answer { call_id: String, sdp: String },
+    #[serde(rename = "call.ice")]
+    Ice { call_id: String, candidate: IceCandidate },
+    /// A ringing screen takes the call; `from` is its client id. The first one wins.
+    #[serde(rename = "call.accept")]
+    Accept { call_id: String, from: String },
+    /// A ringing screen refuses the call.
+    #[serde(rename = "call.decline")]
+    Decline { call_id: String },
+    /// The caller gives up before the call is answered.
+    #[serde(rename = "call.cancel")]
+    Cancel { call_id: String },
+    /// Either party ends the call.
+    #[serde(rename = "call.hangup")]
+    Hangup { call_id: String },
+    /// The callee is already in another call.
+    #[serde(rename = "call.busy")]
+    Busy { call_id: String },
+    /// Hub → a ringing screen: another screen accepted; stop ringing.
+    #[serde(rename = "call.taken")]
+    Taken { call_id: String },
+    /// Hub → caller: no staff screen can take the call (none connected, all gone, or too many calls).
+    #[serde(rename = "call.unavailable")]
+    Unavailable { call_id: String },
+}
+
+impl CallMessage {
+    pub const TYPES: &'static [&'static str] = &[
+        "call.request",
+        "call.offer",
+        "call.answer",
+        "call.ice",
+        "call.accept",
+        "call.decline",
+        "call.cancel",
+        "call.hangup",
+        "call.busy",
+        "call.taken",
+        "call.unavailable",
+    ];
+
+    pub fn parse(text: &str) -> Result<CallMessage, FrameError> {
+        parse_tagged(text, CallMessage::TYPES)
+    }
+
+    /// Whether a frame's `type` belongs to call signalling (it may still be unknown).
+    pub fn is_call_type(kind: &str) -> bool {
+        kind.starts_with("call.")
+    }
+
+    pub fn call_id(&self) -> &str {
+        match self {
+            CallMessage::Request { call_id, .. }
+            | CallMessage::Offer { call_id, .. }
+            | CallMessage::Answer { call_id, .. }
+            | CallMessage::Ice { call_id, .. }
+            | CallMessage::Accept { call_id, .. }
+            | CallMessage::Decline { call_id }
+            | CallMessage::Cancel { call_id }
+            | CallMessage::Hangup { call_id }
+            | CallMessage::Busy { call_id }
+            | CallMessage::Taken { call_id }
+            | CallMessage::Unavailable { call_id } => call_id,
+        }
+    }
+
+    /// The wire `type` of this frame.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallMessage::Request { .. } => "call.request",
+            CallMessage::Offer { .. } => "call.offer",
+            CallMessage::Answer { .. } => "call.answer",
+            CallMessage::Ice { .. } => "call.ice",
+            CallMessage::Accept { .. } => "call.accept",
+            CallMessage::Decline { .. } => "call.decline",
+            CallMessage::Cancel { .. } => "call.cancel",
+            CallMessage::Hangup { .. } => "call.hangup",
+            CallMessage::Busy { .. } => "call.busy",
+            CallMessage::Taken { .. } => "call.taken",
+            CallMessage::Unavailable { .. } => "call.unavailable",
+        }
+    }
+
+    /// Checks the identifiers and sizes a receiver relies on: `call_id` and `from` are 1–64 of
+    /// `A-Z a-z 0-9 - _ . :`, SDP is non-empty, an ICE candidate line is at most 2048 characters.
+    pub fn validate(&self) -> Result<(), FrameError> {
+        let invalid = |reason: String| FrameError::Invalid { kind: self.kind().to_string(), reason };
+        if !is_valid_call_token(self.call_id()) {
+            return Err(invalid(format!("call_id must be 1–{MAX_CALL_ID_CHARS} of A-Z a-z 0-9 - _ . :")));
+        }
+        match self {
+            CallMessage::Request { from, .. } | CallMessage::Accept { from, .. } if !is_valid_call_token(from) => {
+                Err(invalid(format!("from must be 1–{MAX_CALL_ID_CHARS} of A-Z a-z 0-9 - _ . :")))
+            }
+            CallMessage::Offer { sdp, .. } | CallMessage::Answer { sdp, .. } if sdp.trim().is_empty() => {
+                Err(invalid("sdp is empty".into()))
+            }
+            CallMessage::Ice { candidate, .. } if candidate.candidate.chars().count() > MAX_ICE_CANDIDATE_CHARS => {
+                Err(invalid(format!("candidate over {MAX_ICE_CANDIDATE_CHARS} characters")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn is_valid_call_token(s: &str) -> bool {
+    (1..=MAX_CALL_ID_CHARS).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
 /// Why a frame was not understood. Never fatal: the receiver logs it and drops the frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameError {
@@ -449,5 +598,56 @@ mod tests {
             serde_json::to_value(ApiError::new("bad_request", "quantity must be 1–99")).unwrap(),
             json!({"error":{"code":"bad_request","message":"quantity must be 1–99"}})
         );
+    }
+
+    #[test]
+    fn call_messages_use_the_documented_names_and_round_trip() {
+        let request =
+            CallMessage::Request { call_id: "c1".into(), from: "kiosk-1".into(), to_station: Some("grill".into()) };
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            json!({"type":"call.request","call_id":"c1","from":"kiosk-1","to_station":"grill"})
+        );
+        let untargeted = CallMessage::parse(r#"{"type":"call.request","call_id":"c1","from":"k"}"#).unwrap();
+        assert_eq!(untargeted, CallMessage::Request { call_id: "c1".into(), from: "k".into(), to_station: None });
+        let ice = CallMessage::Ice {
+            call_id: "c1".into(),
+            candidate: IceCandidate {
+                candidate: "candidate:1 1 udp 1 10.0.0.1 5000 typ host".into(),
+                sdp_mid: Some("0".into()),
+                sdp_m_line_index: Some(0),
+            },
+        };
+        let value = serde_json::to_value(&ice).unwrap();
+        assert_eq!(value["candidate"]["sdpMid"], "0");
+        assert_eq!(value["candidate"]["sdpMLineIndex"], 0);
+        assert_eq!(CallMessage::parse(&value.to_string()).unwrap(), ice);
+        for kind in CallMessage::TYPES {
+            assert!(CallMessage::is_call_type(kind));
+            assert!(!ServerMessage::TYPES.contains(kind) && !ClientMessage::TYPES.contains(kind));
+        }
+        let taken = CallMessage::Taken { call_id: "c9".into() };
+        assert_eq!(taken.kind(), "call.taken");
+        assert_eq!(taken.call_id(), "c9");
+        assert_eq!(serde_json::to_value(&taken).unwrap(), json!({"type":"call.taken","call_id":"c9"}));
+    }
+
+    #[test]
+    fn call_frame_errors_are_told_apart_and_ids_are_validated() {
+        assert_eq!(
+            CallMessage::parse(r#"{"type":"call.ring","call_id":"c"}"#),
+            Err(FrameError::UnknownType("call.ring".into()))
+        );
+        assert!(
+            matches!(CallMessage::parse(r#"{"type":"call.offer","call_id":"c"}"#), Err(FrameError::Invalid { kind, .. }) if kind == "call.offer")
+        );
+        assert!(matches!(CallMessage::parse("[1"), Err(FrameError::Malformed(_))));
+        let bad_id = CallMessage::Hangup { call_id: "has space".into() };
+        assert!(matches!(bad_id.validate(), Err(FrameError::Invalid { kind, .. }) if kind == "call.hangup"));
+        assert!(CallMessage::Hangup { call_id: "x".repeat(MAX_CALL_ID_CHARS + 1) }.validate().is_err());
+        assert!(CallMessage::Hangup { call_id: String::new() }.validate().is_err());
+        assert!(CallMessage::Accept { call_id: "c".into(), from: "".into() }.validate().is_err());
+        assert!(CallMessage::Offer { call_id: "c".into(), sdp: " ".into() }.validate().is_err());
+        assert!(CallMessage::Offer { call_id: "c-1.a:b_2".into(), sdp: "v=0".into() }.validate().is_ok());
     }
 }

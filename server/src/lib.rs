@@ -2,7 +2,7 @@
 //!
 //! It serves the built bundle (with the SPA fallback for `/kiosk` and `/kds`), the runtime
 //! `config.json`, the HTTP API under `/api/v1` (menu, PIN sign-in, orders) and the order-feed
-//! WebSocket at `/ws`, backed by a SQLite store. See `docs/protocol.md`.
+//! WebSocket at `/ws` (which also carries the staff call signalling), backed by a SQLite store. See `docs/protocol.md`.
 //!
 //! [`Hub`] owns everything that lives as long as the server: the store thread, the feed, the
 //! connection tasks. Other modules can `.merge()` their routes into [`Hub::router`] and observe
@@ -10,6 +10,7 @@
 
 mod api;
 mod auth;
+mod call;
 mod feed;
 mod menu;
 mod orders;
@@ -34,6 +35,7 @@ use tokio_util::task::TaskTracker;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::Auth;
+use crate::call::CallRouter;
 use crate::feed::Feed;
 use crate::menu::MenuBook;
 use crate::store::{Location, StoreHandle, StoreThread};
@@ -52,6 +54,7 @@ pub struct AppState {
     store: StoreHandle,
     feed: Arc<Feed>,
     auth: Auth,
+    calls: Arc<CallRouter>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -87,9 +90,11 @@ impl Hub {
             store,
             feed,
             auth,
+            calls: Arc::new(CallRouter::default()),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         });
+        state.tasks.spawn(sweep_calls(state.calls.clone(), state.shutdown.clone()));
         Ok(Hub { state, store_thread, cors, voice })
     }
 
@@ -179,6 +184,17 @@ impl Hub {
         }
         self.store_thread.close().await;
         tracing::info!("[Hub] stopped");
+    }
+}
+
+/// Ends expired staff calls every [`call::SWEEP_EVERY`] until shutdown.
+async fn sweep_calls(calls: Arc<CallRouter>, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(call::SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => calls.sweep(std::time::Instant::now()),
+        }
     }
 }
 

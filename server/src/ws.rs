@@ -1,6 +1,8 @@
 //! The order-feed WebSocket (`/ws`): `hello` with a station token, `welcome` + replay (or
-//! `resync`), live order events, heartbeats and KDS commands. One task per connection, owned by
-//! the hub's task tracker; it ends on shutdown (close 1001), on a silent peer, or when the peer goes.
+//! `resync`), live order events, heartbeats, KDS commands and staff call signalling (`call.*`,
+//! routed by [`crate::call`]). A `hello` with station `kiosk` needs no token and joins for calls
+//! only: no order events, no order commands. One task per connection, owned by the hub's task
+//! tracker; it ends on shutdown (close 1001), on a silent peer, or when the peer goes.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,10 +15,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use restaurant_protocol::{ClientMessage, ErrorCode, FrameError, MAX_WS_FRAME_BYTES, ServerMessage};
+use restaurant_protocol::{
+    CallMessage, ClientMessage, ErrorCode, FrameError, KIOSK_STATION, MAX_WS_FRAME_BYTES, ServerMessage,
+};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::AppState;
+use crate::call::{CallEndpoint, CallError, Role};
 use crate::feed::{Catchup, Subscription};
 use crate::service::{OrderError, now_ms};
 use crate::store::Change;
@@ -60,14 +65,17 @@ struct Connection {
     sink: SplitSink<WebSocket, Message>,
     state: Arc<AppState>,
     peer: String,
+    /// The order feed: staff screens only.
     subscription: Option<Subscription>,
+    /// Set by an accepted `hello` (staff screen or kiosk).
+    calls: Option<CallEndpoint>,
 }
 
 impl Connection {
     async fn run(socket: WebSocket, state: Arc<AppState>, peer: String) {
         let heartbeat = state.settings.heartbeat_timeout;
         let (sink, mut stream) = socket.split();
-        let mut conn = Connection { sink, state, peer, subscription: None };
+        let mut conn = Connection { sink, state, peer, subscription: None, calls: None };
         tracing::debug!("[Feed] {} connected", conn.peer);
         let mut last_heard = Instant::now();
         let ping_every = heartbeat / 3;
@@ -82,6 +90,7 @@ impl Connection {
                 }
                 _ = ping.tick() => conn.send(vec![ServerMessage::Ping { ts: now_ms() }.into()]).await,
                 _ = queued(conn.subscription.as_ref()) => conn.flush_queue().await,
+                Some(frame) = call_frame(conn.calls.as_mut()) => conn.send(vec![Frame(Utf8Bytes::from(frame))]).await,
                 frame = stream.next() => match frame {
                     None => Err(Stop::Gone),
                     Some(Err(e)) => {
@@ -99,6 +108,7 @@ impl Connection {
             }
         };
         conn.subscription = None;
+        conn.calls = None;
         if let Stop::Close(code, reason) = stop {
             let frame = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }));
             if tokio::time::timeout(CLOSE_WAIT, conn.sink.send(frame)).await.is_err() {
@@ -158,6 +168,7 @@ impl Connection {
             Message::Close(_) => return Err(Stop::Gone),
         };
         match ClientMessage::parse(text.as_str()) {
+            Err(FrameError::UnknownType(kind)) if CallMessage::is_call_type(&kind) => self.call(text.as_str()).await,
             Err(e) => {
                 let message = e.to_string();
                 self.bad_request(request_id_of(text.as_str(), &e), &message).await
@@ -195,8 +206,14 @@ impl Connection {
     }
 
     async fn hello(&mut self, token: &str, station: &str, since: Option<u64>) -> Result<(), Stop> {
-        if self.subscription.is_some() {
+        if self.calls.is_some() {
             return self.bad_request(None, "hello was already accepted on this connection").await;
+        }
+        if station == KIOSK_STATION {
+            // The kiosk is a public device without a PIN: it may place calls and nothing else.
+            self.calls = Some(self.state.calls.join(Role::Kiosk, self.peer.clone()));
+            tracing::info!("[Feed] {} joined as a kiosk (calls only)", self.peer);
+            return self.send(vec![ServerMessage::Welcome { seq: 0 }.into()]).await;
         }
         match self.state.auth.station_of(token, std::time::Instant::now()) {
             None => return self.auth_failed("unknown or expired token").await,
@@ -205,6 +222,7 @@ impl Connection {
         }
         let (seq, catchup, subscription) = self.state.feed.subscribe(since);
         self.subscription = Some(subscription);
+        self.calls = Some(self.state.calls.join(Role::Staff { station: station.to_string() }, self.peer.clone()));
         tracing::info!("[Feed] {} joined station {station} at seq {seq} (since {since:?})", self.peer);
         let mut frames = vec![ServerMessage::Welcome { seq }.into()];
         match catchup {
@@ -215,6 +233,12 @@ impl Connection {
     }
 
     async fn command(&mut self, request_id: String, order_id: String, change: Change) -> Result<(), Stop> {
+        if self.calls.is_some() && self.subscription.is_none() {
+            tracing::warn!("[Feed] kiosk {} sent an order command: refused", self.peer);
+            let message = "a kiosk connection may only send call messages".to_string();
+            let error = ServerMessage::Error { request_id: Some(request_id), code: ErrorCode::BadRequest, message };
+            return self.send(vec![error.into()]).await;
+        }
         if self.subscription.is_none() {
             return self.auth_failed("send hello with a station token first").await;
         }
@@ -233,6 +257,32 @@ impl Connection {
                 Err(Stop::Close(CLOSE_INTERNAL_ERROR, "internal error"))
             }
         }
+    }
+
+    /// A `call.*` frame: routed by call id once `hello` was accepted.
+    async fn call(&mut self, text: &str) -> Result<(), Stop> {
+        let message = match CallMessage::parse(text) {
+            Ok(message) => message,
+            Err(e) => return self.bad_request(None, &e.to_string()).await,
+        };
+        let Some(calls) = &self.calls else {
+            return self.auth_failed("send hello before call messages").await;
+        };
+        let (code, reason) = match calls.handle(message) {
+            Ok(()) => return Ok(()),
+            Err(CallError::UnknownCall(reason)) => (ErrorCode::NotFound, reason),
+            Err(CallError::Refused(reason)) => (ErrorCode::BadRequest, reason),
+        };
+        tracing::warn!("[Call] frame from {} refused: {reason}", self.peer);
+        self.send(vec![ServerMessage::Error { request_id: None, code, message: reason }.into()]).await
+    }
+}
+
+/// The next call frame for this connection; never before `hello`.
+async fn call_frame(calls: Option<&mut CallEndpoint>) -> Option<String> {
+    match calls {
+        Some(calls) => calls.recv().await,
+        None => std::future::pending().await,
     }
 }
 

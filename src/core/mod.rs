@@ -5,6 +5,7 @@
 //! every behaviour here be tested natively, in simulated time, in milliseconds.
 
 pub mod board;
+pub mod call;
 pub mod cart;
 pub mod config;
 pub mod feed;
