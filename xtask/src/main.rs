@@ -2,8 +2,10 @@
 //!
 //! - `setup`: find or install the wasm toolchain, wasm-bindgen, Trunk, wasm-opt, Chromium
 //! - `serve [--port N] [--host H]`: build the release bundle and run the hub
-//! - `test`: native tests, then wasm tests in headless Chromium
+//! - `test`: native tests, wasm tests in headless Chromium, then the end-to-end suite
+//! - `bench [--sessions N]`: benchmarks; prints a table and writes docs/benchmarks.md
 
+mod bench;
 mod bundle;
 mod hubctl;
 mod proc;
@@ -14,7 +16,7 @@ use std::process::{Command, ExitCode};
 
 use tools::{Needs, setup};
 
-const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] [--host H] | test [--native | --browser]>";
+const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] [--host H] | test [--native | --browser | --e2e] | bench [--sessions N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,6 +24,7 @@ fn main() -> ExitCode {
         Some("setup") => setup(Needs::ALL).map(|_| println!("xtask: setup complete")),
         Some("serve") => serve(&args[1..]),
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

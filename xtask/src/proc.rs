@@ -93,12 +93,19 @@ impl Counts {
 
 /// Runs a test command, echoing its stdout while summing its `test result:` lines.
 pub fn run_tests(cmd: &mut Command) -> Result<(bool, Counts)> {
+    run_tests_collecting(cmd, None).map(|(ok, counts, _)| (ok, counts))
+}
+
+/// Like [`run_tests`], also returning the text after `prefix` of every line that starts with it
+/// (leading spaces ignored): how benchmarks report their figures.
+pub fn run_tests_collecting(cmd: &mut Command, prefix: Option<&str>) -> Result<(bool, Counts, Vec<String>)> {
     println!("xtask: $ {}", describe(cmd));
     let mut child: Child = cmd
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
     let mut counts = Counts::default();
+    let mut collected = Vec::new();
     let stdout = child.stdout.take().expect("piped stdout");
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| e.to_string())?;
@@ -106,9 +113,12 @@ pub fn run_tests(cmd: &mut Command) -> Result<(bool, Counts)> {
         if let Some(c) = Counts::parse_line(&line) {
             counts.add(c);
         }
+        if let Some(rest) = prefix.and_then(|p| line.trim_start().strip_prefix(p)) {
+            collected.push(rest.to_string());
+        }
     }
     let status = child.wait().map_err(|e| e.to_string())?;
-    Ok((status.success(), counts))
+    Ok((status.success(), counts, collected))
 }
 
 #[cfg(test)]

@@ -87,37 +87,41 @@ fn native_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
 
 fn browser_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
     let work = tools.root.join("target/xtask");
-    let webdriver = write_webdriver_json(tools, &work)?;
-    // Chromium leaves profile folders in TMPDIR: give each run its own, emptied first.
-    let tmp = work.join("tmp");
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-
     // A real hub for the tests that talk to one (URLs passed at compile time).
     let hub_binary = build_test_hub(tools)?;
     let hub = TestHub::start(&hub_binary, &work.join("hub-data"), &["--dev"])?;
-
-    let bindgen_dir = Tools::require(&tools.wasm_bindgen_dir, "wasm-bindgen")?;
-    let driver = Tools::require(&tools.chromedriver, "chromedriver")?;
-    let mut cmd = tools.wasm_cargo();
-    cmd.args(["test", "--package", "restaurant-web", "--target", "wasm32-unknown-unknown"]);
+    let mut cmd = wasm_test_command(tools, &work, &hub)?;
     if extra.is_empty() {
         cmd.args(["--test", "*"]);
     } else {
         cmd.args(extra);
     }
-    cmd
+    let result = proc::run_tests(&mut cmd);
+    drop(hub);
+    let _ = std::fs::remove_dir_all(work.join("tmp"));
+    result
+}
+
+/// `cargo test --target wasm32-unknown-unknown -p restaurant-web` set up to run in headless
+/// Chromium against `hub` (add the test selection and any `-- …` arguments).
+pub fn wasm_test_command(tools: &Tools, work: &Path, hub: &TestHub) -> Result<Command> {
+    let webdriver = write_webdriver_json(tools, work)?;
+    // Chromium leaves profile folders in TMPDIR: give each run its own, emptied first.
+    let tmp = work.join("tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let bindgen_dir = Tools::require(&tools.wasm_bindgen_dir, "wasm-bindgen")?;
+    let driver = Tools::require(&tools.chromedriver, "chromedriver")?;
+    let mut cmd = tools.wasm_cargo();
+    cmd.args(["test", "--package", "restaurant-web", "--target", "wasm32-unknown-unknown"])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", bindgen_dir.join("wasm-bindgen-test-runner"))
         .env("CHROMEDRIVER", driver)
         .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "180")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "900")
         .env("TMPDIR", &tmp)
         .env("HUB_URL", hub.url())
         .env("HUB_CONTROL_URL", hub.control_url());
-    let result = proc::run_tests(&mut cmd);
-    drop(hub);
-    let _ = std::fs::remove_dir_all(&tmp);
-    result
+    Ok(cmd)
 }
 
 /// The release bundle served by the real hub, driven by chromedriver.
@@ -190,7 +194,7 @@ impl Drop for ChromeDriver {
 }
 
 /// The hub binary the browser tests run against (debug build: shares the native test build).
-fn build_test_hub(tools: &Tools) -> Result<PathBuf> {
+pub fn build_test_hub(tools: &Tools) -> Result<PathBuf> {
     let mut cmd = Command::new(host_cargo());
     cmd.current_dir(&tools.root).args(["build", "--package", "restaurant-hub", "--bin", "restaurant-hub"]);
     proc::run(&mut cmd)?;

@@ -1,0 +1,129 @@
+//! `cargo xtask bench`: figures, not pass/fail timings. Builds the release bundle, starts the
+//! optimised hub serving it, runs the browser benchmarks (`tests/bench_*.rs`, `bench` feature)
+//! against it, prints a table and writes `docs/benchmarks.md`.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::bundle;
+use crate::hubctl::TestHub;
+use crate::proc::{self, Result, output_line};
+use crate::test::wasm_test_command;
+use crate::tools::{self, Needs};
+
+struct Row {
+    name: String,
+    figure: String,
+    target: String,
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let mut sessions = 1000usize;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--sessions" => {
+                let v = it.next().ok_or("--sessions needs a value")?;
+                sessions = v.parse().map_err(|_| format!("--sessions: not a number: {v:?}"))?;
+            }
+            other => return Err(format!("bench: unknown argument {other:?} (expected --sessions N)")),
+        }
+    }
+    let started = Instant::now();
+    let tools = tools::setup(Needs::ALL)?;
+    let mut rows = Vec::new();
+
+    let dist = bundle::build(&tools)?;
+    for (name, raw, gz) in bundle::sizes(&dist)? {
+        let kind = if name.ends_with(".wasm") { "bundle .wasm" } else { "bundle .js" };
+        rows.push(Row {
+            name: kind.into(),
+            figure: format!("{:.1} KB raw, {:.1} KB gzip", raw as f64 / 1000.0, gz as f64 / 1000.0),
+            target: String::new(),
+        });
+    }
+
+    let hub_binary = bundle::build_hub(&tools)?;
+    let work = tools.root.join("target/xtask");
+    let hub = TestHub::start(&hub_binary, &work.join("bench-hub-data"), &["--dev", "--dist", &dist.to_string_lossy()])?;
+    let mut cmd = wasm_test_command(&tools, &work, &hub)?;
+    cmd.args(["--features", "bench", "--test", "bench_voice", "--", "--nocapture"])
+        .env("BENCH_SESSIONS", sessions.to_string());
+    let (ok, _, lines) = proc::run_tests_collecting(&mut cmd, Some("BENCH "))?;
+    drop(hub);
+    if !ok {
+        return Err("the browser benchmarks failed (see above)".into());
+    }
+    for line in &lines {
+        let v: Value = serde_json::from_str(line).map_err(|e| format!("unreadable benchmark line {line:?}: {e}"))?;
+        rows.extend(rows_for(&v));
+    }
+
+    let total = started.elapsed().as_secs_f64();
+    print_table(&rows);
+    let doc = render_markdown(&rows, sessions, total);
+    let path = tools.root.join("docs/benchmarks.md");
+    std::fs::write(&path, doc).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("xtask: wrote {} ({total:.0} s)", path.display());
+    Ok(())
+}
+
+fn rows_for(v: &Value) -> Vec<Row> {
+    let n = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    match v["bench"].as_str() {
+        Some("event_loss") => vec![
+            Row {
+                name: "event loss at channel open".into(),
+                figure: format!(
+                    "{} of {} sessions lost an event ({} session.created, {} first conversation.item.created); {} failed to set up",
+                    n("lost_session_created") + n("lost_item_created"),
+                    n("sessions"),
+                    n("lost_session_created"),
+                    n("lost_item_created"),
+                    n("setup_errors"),
+                ),
+                target: "0".into(),
+            },
+            Row {
+                name: "voice channel open (token → session.created)".into(),
+                figure: format!(
+                    "p50 {:.0} ms, p99 {:.0} ms with 0–100 ms answer latency ({} at a time, {:.0} s)",
+                    n("open_ms_p50"),
+                    n("open_ms_p99"),
+                    n("concurrency"),
+                    n("seconds")
+                ),
+                target: String::new(),
+            },
+        ],
+        _ => vec![Row { name: format!("{}", v["bench"]), figure: v.to_string(), target: String::new() }],
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(10);
+    println!();
+    for r in rows {
+        let target = if r.target.is_empty() { String::new() } else { format!("  (target {})", r.target) };
+        println!("  {:<width$}  {}{target}", r.name, r.figure);
+    }
+    println!();
+}
+
+fn render_markdown(rows: &[Row], sessions: usize, seconds: f64) -> String {
+    let date = output_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mut s = String::new();
+    let _ = writeln!(s, "# Benchmarks\n");
+    let _ = writeln!(s, "Produced by `cargo xtask bench` (event-loss sessions: {sessions}) on {date}, {cores} cores; the run took {seconds:.0} s.");
+    let _ = writeln!(s, "The release bundle is served by the hub built with its optimised `hub` profile; browser figures come from");
+    let _ = writeln!(s, "headless Chromium with a fake microphone. Re-run the command to refresh this file.\n");
+    let _ = writeln!(s, "| benchmark | figure | target |");
+    let _ = writeln!(s, "|---|---|---|");
+    for r in rows {
+        let _ = writeln!(s, "| {} | {} | {} |", r.name, r.figure, r.target);
+    }
+    s
+}
