@@ -4,6 +4,7 @@
 //! and neither side can drift from the other.
 
 pub mod time;
+pub mod voice;
 
 use serde::{Deserialize, Serialize};
 

@@ -12,55 +12,7 @@ pub const OPENAI_REALTIME_CALLS_URL: &str = "https://api.openai.com/v1/realtime/
 
 /// The kiosk's tools, in the Realtime `session.tools` format.
 pub fn kiosk_tools() -> Value {
-    json!([
-        {
-            "type": "function",
-            "name": "add_to_order",
-            "description": "Add menu items to the customer's order.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "items": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "name": {"type": "string", "description": "Menu item name"},
-                                "quantity": {"type": "integer", "minimum": 1},
-                                "modifiers": {"type": "array", "items": {"type": "string"}},
-                                "special_instructions": {"type": "string"}
-                            },
-                            "required": ["name", "quantity", "modifiers"]
-                        }
-                    }
-                },
-                "required": ["items"]
-            }
-        },
-        {
-            "type": "function",
-            "name": "remove_from_order",
-            "description": "Remove an item (or some of its quantity) from the order.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "quantity": {"type": "integer", "minimum": 1}
-                },
-                "required": ["name"]
-            }
-        },
-        {
-            "type": "function",
-            "name": "confirm_order",
-            "description": "Check out, read back, or cancel the order.",
-            "parameters": {
-                "type": "object",
-                "properties": {"action": {"type": "string", "enum": ["checkout", "review", "cancel"]}},
-                "required": ["action"]
-            }
-        }
-    ])
+    restaurant_protocol::voice::kiosk_tools()
 }
 
 /// The session the kiosk runs: instructions naming the menu, the tools, input transcription.

@@ -26,57 +26,9 @@ pub enum OrderAction {
     Cancel,
 }
 
-/// The tool list sent in `session.update`.
+/// The kiosk's tools, as sent in `session.update` (shared with the hub's OpenAI session).
 pub fn tool_definitions() -> Value {
-    json!([
-        {
-            "type": "function",
-            "name": "add_to_order",
-            "description": "Add one or more menu items to the customer's order.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "items": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "name": {"type": "string", "description": "Menu item name as on the menu"},
-                                "quantity": {"type": "integer", "minimum": 1, "maximum": 99},
-                                "modifiers": {"type": "array", "items": {"type": "string"}},
-                                "special_instructions": {"type": "string"}
-                            },
-                            "required": ["name", "quantity"]
-                        }
-                    }
-                },
-                "required": ["items"]
-            }
-        },
-        {
-            "type": "function",
-            "name": "remove_from_order",
-            "description": "Remove a menu item from the order (all of it unless a quantity is given).",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string"},
-                    "quantity": {"type": "integer", "minimum": 1, "maximum": 99}
-                },
-                "required": ["name"]
-            }
-        },
-        {
-            "type": "function",
-            "name": "confirm_order",
-            "description": "checkout: submit the order; review: show the order on screen; cancel: start over.",
-            "parameters": {
-                "type": "object",
-                "properties": {"action": {"type": "string", "enum": ["checkout", "review", "cancel"]}},
-                "required": ["action"]
-            }
-        }
-    ])
+    restaurant_protocol::voice::kiosk_tools()
 }
 
 /// The assistant's instructions, with the menu and prices.
