@@ -2,3 +2,4 @@
 //! owner is disposed.
 
 pub mod config;
+pub mod order_feed;

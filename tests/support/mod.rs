@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fake_realtime;
+pub mod kds;
 pub mod rtc;
 
 use std::time::Duration;
