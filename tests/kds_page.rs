@@ -56,6 +56,7 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     assert!(all_day.contains("Cheeseburger"), "all-day panel lists it: {all_day}");
 
     click_in(&card, "ticket-start");
+    leptos::task::tick().await;
     let card = ticket(&el, &order.id).unwrap();
     assert_eq!(attr(&card, "data-status"), "preparing", "shown at once");
     assert!(wait_ticket(&el, &order.id, "preparing", SHORT).await, "confirmed by the hub");

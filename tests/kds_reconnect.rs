@@ -71,6 +71,7 @@ async fn a_bump_made_while_the_hub_is_down_is_applied_exactly_once_when_it_retur
     hub_control("stop").await;
     assert!(wait_banner(&el, "reconnecting", SHORT).await, "banner shows the outage");
     click_in(&ticket(&el, &order.id).unwrap(), "ticket-bump");
+    leptos::task::tick().await;
     let card = ticket(&el, &order.id).unwrap();
     assert_eq!(attr(&card, "data-status"), "ready", "shown at once");
     assert_eq!(attr(&card, "data-pending"), "true", "marked as not yet confirmed");
