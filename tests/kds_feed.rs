@@ -4,6 +4,7 @@
 
 mod support;
 
+use leptos::prelude::GetUntracked;
 use restaurant_web::core::feed::Banner;
 use restaurant_web::hooks::order_feed::SignInError;
 use support::kds::*;
@@ -64,7 +65,9 @@ async fn unmount_during_connect_closes_the_socket_and_writes_nothing_afterwards(
     sleep(1_500).await;
     feed.logout();
     assert!(feed.command("ord_x", restaurant_web::core::board::Command::Start).is_err());
+    web_sys::console::warn_1(&"capture check".into());
     let captured = release_console();
+    assert!(captured.iter().any(|m| m.contains("capture check")), "the console is captured: {captured:?}");
     assert_eq!(after_dispose_messages(&captured), Vec::<String>::new(), "console: {captured:?}");
     assert_eq!(open_sockets(), open);
     clear_storage();
