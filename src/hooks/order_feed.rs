@@ -104,6 +104,13 @@ struct Driver {
     /// The snapshot request in flight; aborted when replaced or dropped.
     snapshot: Option<AbortOnDrop>,
     sign_in: Option<SignInFuture>,
+    /// The PIN of the current sign-in, kept in memory only (never stored or logged), so the screen
+    /// can sign in again by itself when the hub stops accepting its token (e.g. after a restart).
+    pin: Option<String>,
+    /// An automatic sign-in was made since the feed was last live (at most one per outage).
+    signed_in_again: bool,
+    /// The status last published.
+    shown: Option<FeedStatus>,
     /// Bumped by sign-out, so a sign-in answered afterwards is not applied.
     session_generation: u64,
     api_base: String,
@@ -182,6 +189,9 @@ impl Driver {
             timer,
             snapshot: None,
             sign_in: None,
+            pin: None,
+            signed_in_again: false,
+            shown: None,
             session_generation: 0,
             api_base: config.api_base.clone(),
             ws_url: config.ws_url.clone(),
@@ -222,16 +232,70 @@ impl Driver {
             }
         }
         self.timer.set_deadline(self.feed.poll_timeout().map(|t| t.0 as f64));
-        if !changed {
-            return None;
+        let mut status = self.feed.status();
+        match status.banner {
+            Banner::Live => self.signed_in_again = false,
+            Banner::SignInFailed => self.sign_in_again(),
+            _ => {}
         }
-        let status = self.feed.status();
-        if status.banner == Banner::SignInFailed {
+        if self.sign_in.is_some() && self.signed_in_again {
+            // Signing in again is part of reconnecting, not a failure to show.
+            status.banner = Banner::Reconnecting { attempt: self.feed.link().reconnect_attempts().max(1) };
+        } else if status.banner == Banner::SignInFailed {
             storage::remove(SESSION_KEY);
         }
+        if !changed && self.shown == Some(status) {
+            return None;
+        }
+        self.shown = Some(status);
         // The feed's clock is monotonic; the banner shows wall-clock time.
         let last_update = status.last_update.map(|t| unix_ms() - (now_ms() - t.0 as f64));
         Some(View { status, board: self.feed.board().clone(), station: self.feed.station().cloned(), last_update })
+    }
+
+    /// The hub rejected the token: sign in again once with the PIN held in memory, if any.
+    fn sign_in_again(&mut self) {
+        if self.signed_in_again || self.sign_in.is_some() {
+            return;
+        }
+        let Some(pin) = self.pin.clone() else { return };
+        log::info!("[OrderFeed] the hub no longer accepts this station's token; signing in again");
+        self.signed_in_again = true;
+        let flight = self.start_sign_in(pin);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = flight.await {
+                log::warn!("[OrderFeed] signing in again failed: {e}");
+            }
+        });
+    }
+
+    /// Starts a PIN sign-in; on success the feed logs in with the new token.
+    fn start_sign_in(&mut self, pin: String) -> SignInFuture {
+        let (api_base, station) = (self.api_base.clone(), self.station.clone());
+        let (weak, generation) = (self.me.clone(), self.session_generation);
+        let flight: SignInFuture = async move {
+            let token = request_token(&api_base, &station, &pin).await;
+            let Some(driver) = weak.upgrade() else { return Err(SignInError::Closed) };
+            run(&driver, |d, now| {
+                d.sign_in = None;
+                if d.session_generation != generation {
+                    return Err(SignInError::Closed);
+                }
+                let token = token?;
+                let session = StoredSession { token: token.clone(), station: station.clone() };
+                if let Ok(json) = serde_json::to_string(&session) {
+                    storage::set(SESSION_KEY, &json);
+                }
+                d.pin = Some(pin);
+                d.feed.login(now, token, &station);
+                Ok(())
+            })
+            .unwrap_or(Err(SignInError::Closed))
+        }
+        .boxed_local()
+        .shared();
+        self.sign_in = Some(flight.clone());
+        flight
     }
 
     fn open_socket(&mut self, attempt: AttemptId) {
@@ -385,30 +449,7 @@ fn sign_in_flight(driver: &Rc<RefCell<Driver>>, pin: &str) -> Result<Option<Sign
     if let Some(flight) = &d.sign_in {
         return Ok(Some(flight.clone()));
     }
-    let (api_base, station, pin) = (d.api_base.clone(), d.station.clone(), pin.to_string());
-    let (weak, generation) = (d.me.clone(), d.session_generation);
-    let flight: SignInFuture = async move {
-        let token = request_token(&api_base, &station, &pin).await;
-        let Some(driver) = weak.upgrade() else { return Err(SignInError::Closed) };
-        run(&driver, |d, now| {
-            d.sign_in = None;
-            if d.session_generation != generation {
-                return Err(SignInError::Closed);
-            }
-            let token = token?;
-            let session = StoredSession { token: token.clone(), station: station.clone() };
-            if let Ok(json) = serde_json::to_string(&session) {
-                storage::set(SESSION_KEY, &json);
-            }
-            d.feed.login(now, token, &station);
-            Ok(())
-        })
-        .unwrap_or(Err(SignInError::Closed))
-    }
-    .boxed_local()
-    .shared();
-    d.sign_in = Some(flight.clone());
-    Ok(Some(flight))
+    Ok(Some(d.start_sign_in(pin.to_string())))
 }
 
 impl Driver {
@@ -479,6 +520,7 @@ impl OrderFeedHandle {
             run(&driver, |d, _| {
                 d.session_generation += 1;
                 d.sign_in = None;
+                d.pin = None;
                 d.snapshot = None;
                 storage::remove(SESSION_KEY);
                 d.feed.logout();
