@@ -23,7 +23,10 @@ async fn wrong_pin_shows_an_error_and_opens_no_socket() {
     assert_eq!(attr(&banner, "aria-live"), "polite");
     type_into(&el, "pin-input", "0000");
     click(&el, "login-submit");
-    assert!(wait_until(SHORT, || by_testid(&el, "login-error").is_some()).await, "error shown");
+    assert!(
+        wait_until(SHORT, || by_testid(&el, "login-error").is_some()).await,
+        "error shown"
+    );
     assert_eq!(text_of(&el, "login-error"), "Wrong PIN");
     assert_eq!(banner_state(&el), "signed_out");
     assert_eq!(connect_count(), connects, "no socket for a wrong PIN");
@@ -37,54 +40,114 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     let el = page.el();
     sign_in_via_form(&el).await;
     let order = post_simple_order().await;
-    assert!(wait_ticket(&el, &order.id, "new", SHORT).await, "the new order appears as a ticket");
+    assert!(
+        wait_ticket(&el, &order.id, "new", SHORT).await,
+        "the new order appears as a ticket"
+    );
     let card = ticket(&el, &order.id).unwrap();
-    assert_eq!(text_of(&card, "ticket-number"), format!("#{}", order.number));
+    assert_eq!(
+        text_of(&card, "ticket-number"),
+        format!("#{}", order.number)
+    );
     assert_eq!(text_of(&card, "ticket-source"), "kiosk");
     assert_eq!(attr(&card, "data-age-level"), "ok");
     let elapsed = text_of(&card, "ticket-elapsed");
-    assert!(elapsed.len() == 5 && elapsed.starts_with("00:"), "elapsed mm:ss, got {elapsed:?}");
+    assert!(
+        elapsed.len() == 5 && elapsed.starts_with("00:"),
+        "elapsed mm:ss, got {elapsed:?}"
+    );
     let items = all_by_testid(&card, "ticket-item");
     assert_eq!(items.len(), 2);
     let burger = items[0].text_content().unwrap();
-    assert!(burger.contains("2×") && burger.contains("Cheeseburger"), "{burger}");
-    assert!(burger.contains("no onions") && burger.contains("well done"), "{burger}");
-    assert_eq!(attr(&items[0], "data-allergy"), "true", "cheeseburger is highlighted as an allergy item");
+    assert!(
+        burger.contains("2×") && burger.contains("Cheeseburger"),
+        "{burger}"
+    );
+    assert!(
+        burger.contains("no onions") && burger.contains("well done"),
+        "{burger}"
+    );
+    assert_eq!(
+        attr(&items[0], "data-allergy"),
+        "true",
+        "cheeseburger is highlighted as an allergy item"
+    );
     assert!(items[0].class_list().contains("allergy"));
     assert_eq!(attr(&items[1], "data-allergy"), "false");
     let all_day = text_of(&el, "all-day");
-    assert!(all_day.contains("Cheeseburger"), "all-day panel lists it: {all_day}");
+    assert!(
+        all_day.contains("Cheeseburger"),
+        "all-day panel lists it: {all_day}"
+    );
 
     click_in(&card, "ticket-start");
     leptos::task::tick().await;
     let card = ticket(&el, &order.id).unwrap();
     assert_eq!(attr(&card, "data-status"), "preparing", "shown at once");
-    assert!(wait_ticket(&el, &order.id, "preparing", SHORT).await, "confirmed by the hub");
+    assert!(
+        wait_ticket(&el, &order.id, "preparing", SHORT).await,
+        "confirmed by the hub"
+    );
 
     click_in(&ticket(&el, &order.id).unwrap(), "ticket-rush");
-    assert!(wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| attr(&t, "data-rush") == "true" && attr(&t, "data-pending") == "false")).await);
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| attr(
+            &t,
+            "data-rush"
+        ) == "true"
+            && attr(&t, "data-pending") == "false"))
+        .await
+    );
     let first = all_by_testid(&el, "ticket").into_iter().next().unwrap();
-    assert_eq!(attr(&first, "data-order-id"), order.id, "a rushed ticket comes first");
+    assert_eq!(
+        attr(&first, "data-order-id"),
+        order.id,
+        "a rushed ticket comes first"
+    );
 
     click_in(&ticket(&el, &order.id).unwrap(), "ticket-bump");
-    assert!(wait_ticket(&el, &order.id, "ready", SHORT).await, "bump makes it ready");
-    assert!(by_testid(&ticket(&el, &order.id).unwrap(), "ticket-bump").is_none(), "only expo completes");
+    assert!(
+        wait_ticket(&el, &order.id, "ready", SHORT).await,
+        "bump makes it ready"
+    );
+    assert!(
+        by_testid(&ticket(&el, &order.id).unwrap(), "ticket-bump").is_none(),
+        "only expo completes"
+    );
 
     select(&el, "station-filter", "expo");
-    assert!(wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| by_testid(&t, "ticket-bump").is_some())).await);
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| by_testid(
+            &t,
+            "ticket-bump"
+        )
+        .is_some()))
+        .await
+    );
     click_in(&ticket(&el, &order.id).unwrap(), "ticket-bump");
-    assert!(wait_until(SHORT, || ticket(&el, &order.id).is_none()).await, "completed at expo leaves the board");
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id).is_none()).await,
+        "completed at expo leaves the board"
+    );
     assert_eq!(ws_status()["pendingCommands"], 0);
 
     click(&el, "recall");
     let recall = wait_until(SHORT, || {
-        all_by_testid(&el, "recall-order").iter().any(|b| attr(b, "data-order-id") == order.id)
+        all_by_testid(&el, "recall-order")
+            .iter()
+            .any(|b| attr(b, "data-order-id") == order.id)
     })
     .await;
     assert!(recall, "the bumped order can be recalled");
-    let button = all_by_testid(&el, "recall-order").into_iter().find(|b| attr(b, "data-order-id") == order.id).unwrap();
+    let button = all_by_testid(&el, "recall-order")
+        .into_iter()
+        .find(|b| attr(b, "data-order-id") == order.id)
+        .unwrap();
     button.unchecked_into::<web_sys::HtmlElement>().click();
-    assert!(wait_ticket(&el, &order.id, "preparing", SHORT).await, "recall brings it back");
+    assert!(
+        wait_ticket(&el, &order.id, "preparing", SHORT).await,
+        "recall brings it back"
+    );
     page.unmount();
     clear_storage();
 }
@@ -98,9 +161,16 @@ async fn station_filter_shows_only_that_stations_items() {
     let order = post_simple_order().await;
     assert!(wait_ticket(&el, &order.id, "new", SHORT).await);
     select(&el, "station-filter", "fryer");
-    assert!(wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| all_by_testid(&t, "ticket-item").len() == 1)).await);
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id)
+            .is_some_and(|t| all_by_testid(&t, "ticket-item").len() == 1))
+        .await
+    );
     let card = ticket(&el, &order.id).unwrap();
-    assert!(text_of(&card, "ticket-item").contains("Fries"), "fryer sees the fries only");
+    assert!(
+        text_of(&card, "ticket-item").contains("Fries"),
+        "fryer sees the fries only"
+    );
     page.unmount();
     clear_storage();
 }
@@ -121,7 +191,10 @@ async fn order_text_is_rendered_as_text_never_as_markup() {
     .await;
     assert!(wait_ticket(&el, &order.id, "new", SHORT).await);
     let card = ticket(&el, &order.id).unwrap();
-    assert!(card.query_selector("img").unwrap().is_none(), "no element was created from the text");
+    assert!(
+        card.query_selector("img").unwrap().is_none(),
+        "no element was created from the text"
+    );
     assert!(card.query_selector("b").unwrap().is_none());
     assert_eq!(text_of(&card, "ticket-notes"), evil);
     assert_eq!(text_of(&card, "item-instructions"), evil);

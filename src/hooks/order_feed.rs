@@ -13,8 +13,8 @@ use std::fmt;
 use std::future::Future;
 use std::rc::{Rc, Weak};
 
-use futures::future::{AbortHandle, Abortable, LocalBoxFuture, Shared};
 use futures::FutureExt;
+use futures::future::{AbortHandle, Abortable, LocalBoxFuture, Shared};
 use leptos::prelude::*;
 use restaurant_protocol::{ApiError, PinRequest, PinResponse, ServerMessage, Snapshot};
 use serde::{Deserialize, Serialize};
@@ -26,8 +26,8 @@ use crate::core::feed::{Banner, FeedCommand, FeedConfig, FeedStatus, OrderFeed};
 use crate::core::link::AttemptId;
 use crate::core::time::Millis;
 use crate::web::clock::{now_ms, unix_ms};
-use crate::web::debug::{to_js, DebugObject};
-use crate::web::events::{is_online, WindowListener};
+use crate::web::debug::{DebugObject, to_js};
+use crate::web::events::{WindowListener, is_online};
 use crate::web::random::random_bytes;
 use crate::web::socket::{Socket, SocketEvent};
 use crate::web::timer::DeadlineTimer;
@@ -54,7 +54,9 @@ impl fmt::Display for SignInError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SignInError::WrongPin => write!(f, "Wrong PIN"),
-            SignInError::TooManyAttempts => write!(f, "Too many wrong PINs — wait a minute and try again"),
+            SignInError::TooManyAttempts => {
+                write!(f, "Too many wrong PINs — wait a minute and try again")
+            }
             SignInError::Rejected(m) => write!(f, "Sign-in refused: {m}"),
             SignInError::Unreachable(m) => write!(f, "Cannot reach the hub ({m})"),
             SignInError::Closed => write!(f, "Sign-in cancelled"),
@@ -161,25 +163,31 @@ fn run_weak(driver: &Weak<RefCell<Driver>>, input: impl FnOnce(&mut Driver, Mill
 impl Driver {
     fn new(config: &RuntimeConfig, published: Published, me: Weak<RefCell<Driver>>) -> Driver {
         let feed_config = FeedConfig {
-            board: BoardConfig::with_thresholds_min(config.ticket_warning_min, config.ticket_urgent_min),
+            board: BoardConfig::with_thresholds_min(
+                config.ticket_warning_min,
+                config.ticket_urgent_min,
+            ),
             ..FeedConfig::default()
         };
         let mut feed = OrderFeed::new(feed_config, u64::from_le_bytes(random_bytes::<8>()));
-        if let Some(stored) = storage::get(OUTBOX_KEY) {
-            if let Err(e) = feed.restore_outbox(&stored) {
-                log::error!("[OrderFeed] stored outbox not restored: {e}");
-            }
+        if let Some(stored) = storage::get(OUTBOX_KEY)
+            && let Err(e) = feed.restore_outbox(&stored)
+        {
+            log::error!("[OrderFeed] stored outbox not restored: {e}");
         }
         if !is_online() {
             feed.handle_online(now(), false);
         }
         let weak = me.clone();
-        let timer = DeadlineTimer::new(move || run_weak(&weak, |d, now| d.feed.handle_timeout(now)));
+        let timer =
+            DeadlineTimer::new(move || run_weak(&weak, |d, now| d.feed.handle_timeout(now)));
         let listeners = [("online", true), ("offline", false)]
             .into_iter()
             .filter_map(|(event, online)| {
                 let weak = me.clone();
-                WindowListener::new(event, move |_| run_weak(&weak, |d, now| d.feed.handle_online(now, online)))
+                WindowListener::new(event, move |_| {
+                    run_weak(&weak, |d, now| d.feed.handle_online(now, online))
+                })
             })
             .collect();
         let debug = install_debug(me.clone());
@@ -217,11 +225,18 @@ impl Driver {
                     }
                     _ => log::warn!("[OrderFeed] frame for closed attempt {} dropped", attempt.0),
                 },
-                FeedCommand::CloseSocket { attempt, code, reason } => {
-                    if self.socket.as_ref().is_some_and(|(current, _)| *current == attempt) {
-                        if let Some((_, socket)) = self.socket.take() {
-                            socket.close(code, &reason);
-                        }
+                FeedCommand::CloseSocket {
+                    attempt,
+                    code,
+                    reason,
+                } => {
+                    if self
+                        .socket
+                        .as_ref()
+                        .is_some_and(|(current, _)| *current == attempt)
+                        && let Some((_, socket)) = self.socket.take()
+                    {
+                        socket.close(code, &reason);
                     }
                 }
                 FeedCommand::FetchSnapshot => self.fetch_snapshot(),
@@ -231,7 +246,8 @@ impl Driver {
                 FeedCommand::UiChanged => changed = true,
             }
         }
-        self.timer.set_deadline(self.feed.poll_timeout().map(|t| t.0 as f64));
+        self.timer
+            .set_deadline(self.feed.poll_timeout().map(|t| t.0 as f64));
         let mut status = self.feed.status();
         match status.banner {
             Banner::Live => self.signed_in_again = false,
@@ -240,7 +256,9 @@ impl Driver {
         }
         if self.sign_in.is_some() && self.signed_in_again {
             // Signing in again is part of reconnecting, not a failure to show.
-            status.banner = Banner::Reconnecting { attempt: self.feed.link().reconnect_attempts().max(1) };
+            status.banner = Banner::Reconnecting {
+                attempt: self.feed.link().reconnect_attempts().max(1),
+            };
         } else if status.banner == Banner::SignInFailed {
             storage::remove(SESSION_KEY);
         }
@@ -249,8 +267,15 @@ impl Driver {
         }
         self.shown = Some(status);
         // The feed's clock is monotonic; the banner shows wall-clock time.
-        let last_update = status.last_update.map(|t| unix_ms() - (now_ms() - t.0 as f64));
-        Some(View { status, board: self.feed.board().clone(), station: self.feed.station().cloned(), last_update })
+        let last_update = status
+            .last_update
+            .map(|t| unix_ms() - (now_ms() - t.0 as f64));
+        Some(View {
+            status,
+            board: self.feed.board().clone(),
+            station: self.feed.station().cloned(),
+            last_update,
+        })
     }
 
     /// The hub rejected the token: sign in again once with the PIN held in memory, if any.
@@ -275,14 +300,19 @@ impl Driver {
         let (weak, generation) = (self.me.clone(), self.session_generation);
         let flight: SignInFuture = async move {
             let token = request_token(&api_base, &station, &pin).await;
-            let Some(driver) = weak.upgrade() else { return Err(SignInError::Closed) };
+            let Some(driver) = weak.upgrade() else {
+                return Err(SignInError::Closed);
+            };
             run(&driver, |d, now| {
                 d.sign_in = None;
                 if d.session_generation != generation {
                     return Err(SignInError::Closed);
                 }
                 let token = token?;
-                let session = StoredSession { token: token.clone(), station: station.clone() };
+                let session = StoredSession {
+                    token: token.clone(),
+                    station: station.clone(),
+                };
                 if let Ok(json) = serde_json::to_string(&session) {
                     storage::set(SESSION_KEY, &json);
                 }
@@ -307,7 +337,10 @@ impl Driver {
                 SocketEvent::Open => d.feed.handle_socket_opened(now, attempt),
                 SocketEvent::Message(text) => d.feed.handle_frame(now, attempt, &text),
                 SocketEvent::Close { code, .. } => {
-                    if d.socket.as_ref().is_some_and(|(current, _)| *current == attempt) {
+                    if d.socket
+                        .as_ref()
+                        .is_some_and(|(current, _)| *current == attempt)
+                    {
                         d.socket = None;
                     }
                     d.feed.handle_socket_closed(now, attempt, code)
@@ -348,18 +381,30 @@ impl Driver {
 async fn fetch_snapshot(url: &str) -> Result<Snapshot, String> {
     let response = http::get(url).await.map_err(|e| e.to_string())?;
     if !response.is_success() {
-        return Err(format!("GET {url} answered {}: {}", response.status, response.body));
+        return Err(format!(
+            "GET {url} answered {}: {}",
+            response.status, response.body
+        ));
     }
-    serde_json::from_str(&response.body).map_err(|e| format!("snapshot from {url} is not valid: {e}"))
+    serde_json::from_str(&response.body)
+        .map_err(|e| format!("snapshot from {url} is not valid: {e}"))
 }
 
 async fn request_token(api_base: &str, station: &str, pin: &str) -> Result<String, SignInError> {
     let url = format!("{api_base}/api/v1/auth/pin");
-    let body = serde_json::to_string(&PinRequest { pin: pin.to_string(), station: station.to_string() })
-        .map_err(|e| SignInError::Rejected(e.to_string()))?;
-    let response = http::send("POST", &url, &[("Content-Type", "application/json")], Some(&body))
-        .await
-        .map_err(|e| SignInError::Unreachable(e.to_string()))?;
+    let body = serde_json::to_string(&PinRequest {
+        pin: pin.to_string(),
+        station: station.to_string(),
+    })
+    .map_err(|e| SignInError::Rejected(e.to_string()))?;
+    let response = http::send(
+        "POST",
+        &url,
+        &[("Content-Type", "application/json")],
+        Some(&body),
+    )
+    .await
+    .map_err(|e| SignInError::Unreachable(e.to_string()))?;
     let api_message = || {
         serde_json::from_str::<ApiError>(&response.body)
             .map(|e| e.error.message)
@@ -388,12 +433,19 @@ fn install_debug(driver: Weak<RefCell<Driver>>) -> DebugObject {
             .map_or(JsValue::NULL, |value| to_js(&value))
     };
     let get_subscriptions = || {
-        ServerMessage::TYPES.iter().map(|t| JsValue::from_str(t)).collect::<js_sys::Array>().into()
+        ServerMessage::TYPES
+            .iter()
+            .map(|t| JsValue::from_str(t))
+            .collect::<js_sys::Array>()
+            .into()
     };
     DebugObject::install(
         "__wsService",
         vec![
-            ("getStatus", Box::new(get_status) as Box<dyn Fn() -> JsValue>),
+            (
+                "getStatus",
+                Box::new(get_status) as Box<dyn Fn() -> JsValue>,
+            ),
             ("getSubscriptions", Box::new(get_subscriptions)),
         ],
     )
@@ -412,9 +464,13 @@ pub struct OrderFeedHandle {
 /// `window.__wsService`. A station token stored by an earlier sign-in reconnects by itself, once
 /// the page is still mounted after the current task (so a page unmounted right away opens nothing).
 pub fn use_order_feed(config: &RuntimeConfig) -> OrderFeedHandle {
-    let board_config = BoardConfig::with_thresholds_min(config.ticket_warning_min, config.ticket_urgent_min);
+    let board_config =
+        BoardConfig::with_thresholds_min(config.ticket_warning_min, config.ticket_urgent_min);
     let published = Published {
-        status: RwSignal::new(FeedStatus { banner: Banner::SignedOut, last_update: None }),
+        status: RwSignal::new(FeedStatus {
+            banner: Banner::SignedOut,
+            last_update: None,
+        }),
         board: RwSignal::new(Board::new(board_config)),
         station: RwSignal::new(None),
         last_update: RwSignal::new(None),
@@ -434,11 +490,17 @@ pub fn use_order_feed(config: &RuntimeConfig) -> OrderFeedHandle {
             run(&driver, |d, now| d.resume(now));
         }
     });
-    OrderFeedHandle { published, driver: slot }
+    OrderFeedHandle {
+        published,
+        driver: slot,
+    }
 }
 
 /// The sign-in on its way (joined, or started now); `None` when already signed in.
-fn sign_in_flight(driver: &Rc<RefCell<Driver>>, pin: &str) -> Result<Option<SignInFuture>, SignInError> {
+fn sign_in_flight(
+    driver: &Rc<RefCell<Driver>>,
+    pin: &str,
+) -> Result<Option<SignInFuture>, SignInError> {
     let Ok(mut d) = driver.try_borrow_mut() else {
         log::error!("[OrderFeed] sign-in requested while the driver was busy");
         return Err(SignInError::Closed);
@@ -458,10 +520,15 @@ impl Driver {
         if self.feed.station().is_some() {
             return;
         }
-        let Some(text) = storage::get(SESSION_KEY) else { return };
+        let Some(text) = storage::get(SESSION_KEY) else {
+            return;
+        };
         match serde_json::from_str::<StoredSession>(&text) {
             Ok(session) if session.station == self.station => {
-                log::info!("[OrderFeed] resuming the stored session of station {}", session.station);
+                log::info!(
+                    "[OrderFeed] resuming the stored session of station {}",
+                    session.station
+                );
                 self.feed.login(now, session.token, &session.station);
             }
             Ok(_) => storage::remove(SESSION_KEY),
@@ -530,9 +597,15 @@ impl OrderFeedHandle {
 
     /// Queues a cook's command on `order_id` (shown at once, sent when connected).
     pub fn command(&self, order_id: &str, command: Command) -> Result<(), CommandError> {
-        let driver = self.driver().ok_or(CommandError::UnknownOrder(order_id.to_string()))?;
-        run(&driver, |d, _| d.feed.command(order_id, command, random_bytes::<16>()).map(|_| ()))
-            .unwrap_or(Err(CommandError::UnknownOrder(order_id.to_string())))
+        let driver = self
+            .driver()
+            .ok_or(CommandError::UnknownOrder(order_id.to_string()))?;
+        run(&driver, |d, _| {
+            d.feed
+                .command(order_id, command, random_bytes::<16>())
+                .map(|_| ())
+        })
+        .unwrap_or(Err(CommandError::UnknownOrder(order_id.to_string())))
     }
 
     pub fn dismiss_failures(&self) {

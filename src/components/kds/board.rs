@@ -30,7 +30,11 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
     let tickets = Memo::new(move |_| board.with(|b| b.tickets(&station.get(), now.get() as i64)));
     let action_error = RwSignal::new(None::<String>);
     let send = move |order_id: String, command: Command| {
-        action_error.set(feed.command(&order_id, command).err().map(|e| e.to_string()));
+        action_error.set(
+            feed.command(&order_id, command)
+                .err()
+                .map(|e| e.to_string()),
+        );
     };
 
     let flashing = new_ticket_alerts(feed, station);
@@ -49,7 +53,9 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
     let recall_open = RwSignal::new(false);
     let recallable = Memo::new(move |_| board.with(|b| b.recallable()));
     let all_day = Memo::new(move |_| board.with(|b| b.all_day(&station.get())));
-    let failures = Memo::new(move |_| board.with(|b| b.failures().map(|f| f.message.clone()).collect::<Vec<_>>()));
+    let failures = Memo::new(move |_| {
+        board.with(|b| b.failures().map(|f| f.message.clone()).collect::<Vec<_>>())
+    });
 
     view! {
         <div class="kds-layout">
@@ -186,24 +192,31 @@ fn new_ticket_alerts(feed: OrderFeedHandle, station: Memo<Station>) -> RwSignal<
     let chime = StoredValue::new_local(Chime::new());
     let unlock = move |_: web_sys::Event| chime.update_value(Chime::unlock);
     StoredValue::new_local(
-        ["pointerdown", "keydown"].into_iter().filter_map(|event| WindowListener::new(event, unlock)).collect::<Vec<_>>(),
+        ["pointerdown", "keydown"]
+            .into_iter()
+            .filter_map(|event| WindowListener::new(event, unlock))
+            .collect::<Vec<_>>(),
     );
     let seen = StoredValue::new(None::<HashSet<String>>);
     Effect::new(move |_| {
         let (ids, fresh) = board.with(|b| {
             let ids: HashSet<String> = b.confirmed_orders().keys().cloned().collect();
             let loaded = b.last_seq().is_some();
-            let fresh: Vec<String> = seen
-                .with_value(|seen| match seen {
-                    Some(seen) => ids.difference(seen).cloned().collect(),
-                    None => Vec::new(),
-                });
+            let fresh: Vec<String> = seen.with_value(|seen| match seen {
+                Some(seen) => ids.difference(seen).cloned().collect(),
+                None => Vec::new(),
+            });
             (loaded.then_some(ids), fresh)
         });
         let Some(ids) = ids else { return };
-        seen.update_value(|seen| seen.get_or_insert_with(HashSet::new).extend(ids.iter().cloned()));
+        seen.update_value(|seen| {
+            seen.get_or_insert_with(HashSet::new)
+                .extend(ids.iter().cloned())
+        });
         let visible = board.with(|b| {
-            b.tickets(&station.get_untracked(), 0).into_iter().any(|t| fresh.contains(&t.order.id))
+            b.tickets(&station.get_untracked(), 0)
+                .into_iter()
+                .any(|t| fresh.contains(&t.order.id))
         });
         flashing.update(|f| {
             f.retain(|id| ids.contains(id));

@@ -19,7 +19,12 @@ pub fn TicketCard(
     flashing: RwSignal<HashSet<String>>,
     send: impl Fn(String, Command) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let Ticket { order, pending, age, .. } = ticket;
+    let Ticket {
+        order,
+        pending,
+        age,
+        ..
+    } = ticket;
     let id = order.id.clone();
     let created = parse_rfc3339_millis(&order.created_at);
     let elapsed = move || {
@@ -36,7 +41,11 @@ pub fn TicketCard(
             if pending { " pending" } else { "" }
         );
         move || {
-            if flashing.with(|f| f.contains(&id)) { format!("{base} ticket-new") } else { base.clone() }
+            if flashing.with(|f| f.contains(&id)) {
+                format!("{base} ticket-new")
+            } else {
+                base.clone()
+            }
         }
     };
     let action = move |command: Command| {
@@ -59,9 +68,13 @@ pub fn TicketCard(
         }
     });
     let rush = order.rush;
-    let customer = order.customer_name.clone().map(|name| view! { <p class="ticket-customer">{name}</p> });
-    let notes = (!order.notes.is_empty())
-        .then(|| view! { <p class="ticket-notes" data-testid="ticket-notes">{order.notes.clone()}</p> });
+    let customer = order
+        .customer_name
+        .clone()
+        .map(|name| view! { <p class="ticket-customer">{name}</p> });
+    let notes = (!order.notes.is_empty()).then(
+        || view! { <p class="ticket-notes" data-testid="ticket-notes">{order.notes.clone()}</p> },
+    );
 
     view! {
         <article
@@ -101,7 +114,11 @@ pub fn TicketCard(
 }
 
 fn item_line(item: OrderItem) -> impl IntoView {
-    let class = if item.allergy { "ticket-item allergy" } else { "ticket-item" };
+    let class = if item.allergy {
+        "ticket-item allergy"
+    } else {
+        "ticket-item"
+    };
     view! {
         <li class=class data-testid="ticket-item" data-allergy=item.allergy.to_string()>
             <span class="item-qty">{format!("{}×", item.quantity)}</span>
