@@ -44,6 +44,12 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
         wait_ticket(&el, &order.id, "new", SHORT).await,
         "the new order appears as a ticket"
     );
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id)
+            .is_some_and(|t| t.class_list().contains("ticket-new")))
+        .await,
+        "a new ticket flashes"
+    );
     let card = ticket(&el, &order.id).unwrap();
     assert_eq!(
         text_of(&card, "ticket-number"),
@@ -147,6 +153,13 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     assert!(
         wait_ticket(&el, &order.id, "preparing", SHORT).await,
         "recall brings it back"
+    );
+    assert!(
+        !ticket(&el, &order.id)
+            .unwrap()
+            .class_list()
+            .contains("ticket-new"),
+        "a recalled ticket is not new"
     );
     page.unmount();
     clear_storage();

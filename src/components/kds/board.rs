@@ -15,6 +15,8 @@ use crate::web::events::WindowListener;
 
 /// The stations a screen can always switch to.
 const FIXED_STATIONS: [&str; 2] = ["kitchen", "expo"];
+/// Order ids remembered for new-ticket alerts before the set is pruned.
+const SEEN_LIMIT: usize = 2_000;
 
 #[component]
 pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
@@ -209,9 +211,16 @@ fn new_ticket_alerts(feed: OrderFeedHandle, station: Memo<Station>) -> RwSignal<
             (loaded.then_some(ids), fresh)
         });
         let Some(ids) = ids else { return };
+        // Orders stay remembered once seen (a recalled order is not new); past a bound the set
+        // is cut back to the active and recallable ones, so a screen running for days stays small.
         seen.update_value(|seen| {
-            seen.get_or_insert_with(HashSet::new)
-                .extend(ids.iter().cloned())
+            let seen = seen.get_or_insert_with(HashSet::new);
+            seen.extend(ids.iter().cloned());
+            if seen.len() > SEEN_LIMIT {
+                let recallable: HashSet<String> =
+                    board.with(|b| b.recallable().into_iter().map(|o| o.id).collect());
+                seen.retain(|id| ids.contains(id) || recallable.contains(id));
+            }
         });
         let visible = board.with(|b| {
             b.tickets(&station.get_untracked(), 0)
