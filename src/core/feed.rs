@@ -73,12 +73,12 @@ impl Banner {
     /// The banner's `data-state`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Banner::SignedOut => "signed-out",
+            Banner::SignedOut => "signed_out",
             Banner::Connecting => "connecting",
             Banner::Live => "live",
             Banner::Reconnecting { .. } => "reconnecting",
             Banner::Offline => "offline",
-            Banner::SignInFailed => "sign-in-failed",
+            Banner::SignInFailed => "auth_failed",
         }
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod kiosk_cart;
-pub mod voice_session;
+pub mod order_feed;
 pub mod order_submit;
+pub mod voice_session;

@@ -13,6 +13,7 @@ use super::kiosk_cart::KioskCart;
 use crate::core::board::uuid_v4;
 use crate::core::submit::{OrderSubmitter, SubmitCommand, SubmitState};
 use crate::core::time::Millis;
+use crate::web::random::random_bytes;
 use crate::web::timer::DeadlineTimer;
 use crate::web::{clock, http, storage};
 
@@ -30,15 +31,6 @@ struct Driver {
 
 fn now() -> Millis {
     Millis(clock::now_ms().max(0.0) as u64)
-}
-
-fn random_bytes() -> [u8; 16] {
-    let mut b = [0u8; 16];
-    for chunk in b.chunks_mut(4) {
-        let r = (js_sys::Math::random() * 4_294_967_296.0) as u32;
-        chunk.copy_from_slice(&r.to_le_bytes());
-    }
-    b
 }
 
 fn with_driver(weak: &Weak<RefCell<Driver>>, f: impl FnOnce(&mut Driver)) {

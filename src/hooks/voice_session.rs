@@ -510,7 +510,7 @@ pub fn use_voice_session(menu: Vec<MenuItem>, cart: KioskCart, options: VoiceOpt
     };
     let config = VoiceConfig {
         timeouts: options.timeouts,
-        id_seed: (js_sys::Math::random() * u32::MAX as f64) as u64,
+        id_seed: u64::from_le_bytes(crate::web::random::random_bytes()),
         ..VoiceConfig::default()
     };
     let driver = Rc::new_cyclic(|me: &Weak<RefCell<Driver>>| {

@@ -4,13 +4,16 @@
 //! constructed, before the underlying object can fire anything; `Drop` detaches them and releases
 //! the resource. No wrapper leaks a closure with `forget()`.
 
+pub mod chime;
 pub mod clock;
 pub mod console_log;
 pub mod debug;
+pub mod events;
 pub mod http;
 pub mod media;
 pub mod peer;
 pub mod realtime;
+pub mod random;
 pub mod socket;
 pub mod storage;
 pub mod timer;

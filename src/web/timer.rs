@@ -3,6 +3,7 @@
 //! Owns its `gloo_timers::callback::Timeout`; re-arming replaces it and dropping the timer cancels
 //! it, so a disposed component can never be called back.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
@@ -10,13 +11,21 @@ use gloo_timers::callback::Timeout;
 pub struct DeadlineTimer {
     pending: Option<Timeout>,
     armed_for: Option<f64>,
+    /// Set when the pending timeout has run: it no longer counts as armed, so asking again for
+    /// the same deadline (a timeout that fired a little early) arms a new one.
+    fired: Rc<Cell<bool>>,
     on_fire: Rc<dyn Fn()>,
 }
 
 impl DeadlineTimer {
     /// `on_fire` runs (at most once per arming) when the deadline passes.
     pub fn new(on_fire: impl Fn() + 'static) -> DeadlineTimer {
-        DeadlineTimer { pending: None, armed_for: None, on_fire: Rc::new(on_fire) }
+        DeadlineTimer {
+            pending: None,
+            armed_for: None,
+            fired: Rc::new(Cell::new(false)),
+            on_fire: Rc::new(on_fire),
+        }
     }
 
     /// Arms for `deadline_ms` on the [`super::clock::now_ms`] clock; `None` clears. Re-arming for
@@ -24,11 +33,18 @@ impl DeadlineTimer {
     pub fn set_deadline(&mut self, deadline_ms: Option<f64>) {
         match deadline_ms {
             None => self.clear(),
-            Some(d) if self.armed_for == Some(d) && self.pending.is_some() => {}
+            Some(d) if self.armed_for == Some(d) && self.is_armed() => {}
             Some(d) => {
-                let delay = (d - super::clock::now_ms()).clamp(0.0, i32::MAX as f64).ceil() as u32;
+                let delay = (d - super::clock::now_ms())
+                    .clamp(0.0, i32::MAX as f64)
+                    .ceil() as u32;
                 let on_fire = self.on_fire.clone();
-                self.pending = Some(Timeout::new(delay, move || on_fire()));
+                let fired = Rc::new(Cell::new(false));
+                self.fired = fired.clone();
+                self.pending = Some(Timeout::new(delay, move || {
+                    fired.set(true);
+                    on_fire()
+                }));
                 self.armed_for = Some(d);
             }
         }
@@ -40,7 +56,8 @@ impl DeadlineTimer {
         self.armed_for = None;
     }
 
+    /// A timeout is pending and has not run yet.
     pub fn is_armed(&self) -> bool {
-        self.pending.is_some()
+        self.pending.is_some() && !self.fired.get()
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod fake_realtime;
 pub mod kiosk;
+pub mod kds;
 pub mod rtc;
 
 use std::time::Duration;

@@ -1,0 +1,220 @@
+//! The kitchen display page driven by `data-testid` against the real hub: sign-in, tickets
+//! arriving, the cook's actions, recall, station filter, all-day counts and text safety.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use support::kds::*;
+use support::{all_by_testid, by_testid, text_of, wait_until};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn wrong_pin_shows_an_error_and_opens_no_socket() {
+    clear_storage();
+    let connects = connect_count();
+    let page = mount_page("grill");
+    let el = page.el();
+    assert_eq!(banner_state(&el), "signed_out");
+    let banner = by_testid(&el, "connection-status").unwrap();
+    assert_eq!(attr(&banner, "role"), "status");
+    assert_eq!(attr(&banner, "aria-live"), "polite");
+    type_into(&el, "pin-input", "0000");
+    click(&el, "login-submit");
+    assert!(
+        wait_until(SHORT, || by_testid(&el, "login-error").is_some()).await,
+        "error shown"
+    );
+    assert_eq!(text_of(&el, "login-error"), "Wrong PIN");
+    assert_eq!(banner_state(&el), "signed_out");
+    assert_eq!(connect_count(), connects, "no socket for a wrong PIN");
+    page.unmount();
+}
+
+#[wasm_bindgen_test]
+async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() {
+    clear_storage();
+    let page = mount_page("kitchen");
+    let el = page.el();
+    sign_in_via_form(&el).await;
+    let order = post_simple_order().await;
+    assert!(
+        wait_ticket(&el, &order.id, "new", SHORT).await,
+        "the new order appears as a ticket"
+    );
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id)
+            .is_some_and(|t| t.class_list().contains("ticket-new")))
+        .await,
+        "a new ticket flashes"
+    );
+    let card = ticket(&el, &order.id).unwrap();
+    assert_eq!(
+        text_of(&card, "ticket-number"),
+        format!("#{}", order.number)
+    );
+    assert_eq!(text_of(&card, "ticket-source"), "kiosk");
+    assert_eq!(attr(&card, "data-age-level"), "ok");
+    let elapsed = text_of(&card, "ticket-elapsed");
+    assert!(
+        elapsed.len() == 5 && elapsed.starts_with("00:"),
+        "elapsed mm:ss, got {elapsed:?}"
+    );
+    let items = all_by_testid(&card, "ticket-item");
+    assert_eq!(items.len(), 2);
+    let burger = items[0].text_content().unwrap();
+    assert!(
+        burger.contains("2×") && burger.contains("Cheeseburger"),
+        "{burger}"
+    );
+    assert!(
+        burger.contains("no onions") && burger.contains("well done"),
+        "{burger}"
+    );
+    assert_eq!(
+        attr(&items[0], "data-allergy"),
+        "true",
+        "cheeseburger is highlighted as an allergy item"
+    );
+    assert!(items[0].class_list().contains("allergy"));
+    assert_eq!(attr(&items[1], "data-allergy"), "false");
+    let all_day = text_of(&el, "all-day");
+    assert!(
+        all_day.contains("Cheeseburger"),
+        "all-day panel lists it: {all_day}"
+    );
+
+    click_in(&card, "ticket-start");
+    leptos::task::tick().await;
+    let card = ticket(&el, &order.id).unwrap();
+    assert_eq!(attr(&card, "data-status"), "preparing", "shown at once");
+    assert!(
+        wait_ticket(&el, &order.id, "preparing", SHORT).await,
+        "confirmed by the hub"
+    );
+
+    click_in(&ticket(&el, &order.id).unwrap(), "ticket-rush");
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| attr(
+            &t,
+            "data-rush"
+        ) == "true"
+            && attr(&t, "data-pending") == "false"))
+        .await
+    );
+    let first = all_by_testid(&el, "ticket").into_iter().next().unwrap();
+    assert_eq!(
+        attr(&first, "data-order-id"),
+        order.id,
+        "a rushed ticket comes first"
+    );
+
+    click_in(&ticket(&el, &order.id).unwrap(), "ticket-bump");
+    assert!(
+        wait_ticket(&el, &order.id, "ready", SHORT).await,
+        "bump makes it ready"
+    );
+    assert!(
+        by_testid(&ticket(&el, &order.id).unwrap(), "ticket-bump").is_none(),
+        "only expo completes"
+    );
+
+    select(&el, "station-filter", "expo");
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| by_testid(
+            &t,
+            "ticket-bump"
+        )
+        .is_some()))
+        .await
+    );
+    click_in(&ticket(&el, &order.id).unwrap(), "ticket-bump");
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id).is_none()).await,
+        "completed at expo leaves the board"
+    );
+    assert_eq!(ws_status()["pendingCommands"], 0);
+
+    click(&el, "recall");
+    let recall = wait_until(SHORT, || {
+        all_by_testid(&el, "recall-order")
+            .iter()
+            .any(|b| attr(b, "data-order-id") == order.id)
+    })
+    .await;
+    assert!(recall, "the bumped order can be recalled");
+    let button = all_by_testid(&el, "recall-order")
+        .into_iter()
+        .find(|b| attr(b, "data-order-id") == order.id)
+        .unwrap();
+    button.unchecked_into::<web_sys::HtmlElement>().click();
+    assert!(
+        wait_ticket(&el, &order.id, "preparing", SHORT).await,
+        "recall brings it back"
+    );
+    assert!(
+        !ticket(&el, &order.id)
+            .unwrap()
+            .class_list()
+            .contains("ticket-new"),
+        "a recalled ticket is not new"
+    );
+    page.unmount();
+    clear_storage();
+}
+
+#[wasm_bindgen_test]
+async fn station_filter_shows_only_that_stations_items() {
+    clear_storage();
+    let page = mount_page("kitchen");
+    let el = page.el();
+    sign_in_via_form(&el).await;
+    let order = post_simple_order().await;
+    assert!(wait_ticket(&el, &order.id, "new", SHORT).await);
+    select(&el, "station-filter", "fryer");
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id)
+            .is_some_and(|t| all_by_testid(&t, "ticket-item").len() == 1))
+        .await
+    );
+    let card = ticket(&el, &order.id).unwrap();
+    assert!(
+        text_of(&card, "ticket-item").contains("Fries"),
+        "fryer sees the fries only"
+    );
+    page.unmount();
+    clear_storage();
+}
+
+#[wasm_bindgen_test]
+async fn order_text_is_rendered_as_text_never_as_markup() {
+    clear_storage();
+    let page = mount_page("kitchen");
+    let el = page.el();
+    sign_in_via_form(&el).await;
+    let evil = "<img src=x onerror=\"window.__xss=1\">";
+    let order = post_order(serde_json::json!({
+        "items": [{"menu_item_id": "cheeseburger", "quantity": 1, "modifiers": [evil], "special_instructions": evil}],
+        "source": "voice",
+        "customer_name": "<b>Bob</b>",
+        "notes": evil
+    }))
+    .await;
+    assert!(wait_ticket(&el, &order.id, "new", SHORT).await);
+    let card = ticket(&el, &order.id).unwrap();
+    assert!(
+        card.query_selector("img").unwrap().is_none(),
+        "no element was created from the text"
+    );
+    assert!(card.query_selector("b").unwrap().is_none());
+    assert_eq!(text_of(&card, "ticket-notes"), evil);
+    assert_eq!(text_of(&card, "item-instructions"), evil);
+    assert!(card.text_content().unwrap().contains("<b>Bob</b>"));
+    support::sleep(100).await;
+    let xss = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__xss".into()).unwrap();
+    assert!(xss.is_undefined(), "no script ran");
+    page.unmount();
+    clear_storage();
+}

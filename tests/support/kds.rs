@@ -1,0 +1,284 @@
+//! Helpers for the kitchen-display tests: mounting against the test hub, driving the page by
+//! `data-testid`, creating orders over HTTP, reading the debug counters and the console.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use restaurant_protocol::{Order, OrderEnvelope, Snapshot};
+use restaurant_web::components::kds::KdsPage;
+use restaurant_web::core::config::{Origin, RuntimeConfig};
+use restaurant_web::hooks::config::provide_runtime_config;
+use restaurant_web::hooks::order_feed::{OUTBOX_KEY, OrderFeedHandle, SESSION_KEY, use_order_feed};
+use restaurant_web::web::{http, storage};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
+
+use super::{all_by_testid, by_testid, hub_url, test_root, wait_until};
+
+pub const PIN: &str = "1234";
+pub const LONG: Duration = Duration::from_secs(40);
+pub const SHORT: Duration = Duration::from_secs(10);
+
+pub fn config(station: &str) -> RuntimeConfig {
+    let mut c = RuntimeConfig::defaults(&Origin::parse(hub_url()).expect("hub URL"));
+    c.station = station.into();
+    c
+}
+
+/// Forgets the stored session and outbox, so a test starts signed out.
+pub fn clear_storage() {
+    storage::remove(SESSION_KEY);
+    storage::remove(OUTBOX_KEY);
+}
+
+/// A mounted test component; unmounting drops its reactive owner.
+pub struct Mounted {
+    pub root: HtmlElement,
+    handle: Option<Box<dyn std::any::Any>>,
+}
+
+impl Mounted {
+    pub fn el(&self) -> Element {
+        self.root.clone().unchecked_into()
+    }
+
+    /// Unmounts (cleaning the page's owner up) and removes the container.
+    pub fn unmount(mut self) {
+        drop(self.handle.take());
+        self.root.remove();
+    }
+}
+
+/// Mounts the KDS page for `station`.
+pub fn mount_page(station: &str) -> Mounted {
+    let root = test_root();
+    let cfg = config(station);
+    let handle = mount_to(root.clone(), move || {
+        provide_runtime_config(cfg);
+        view! { <KdsPage/> }
+    });
+    Mounted {
+        root,
+        handle: Some(Box::new(handle)),
+    }
+}
+
+/// Mounts a bare component running `use_order_feed` and hands its handle out.
+pub fn mount_feed(station: &str) -> (Mounted, OrderFeedHandle) {
+    let root = test_root();
+    let cfg = config(station);
+    let slot = Rc::new(RefCell::new(None));
+    let out = slot.clone();
+    let handle = mount_to(root.clone(), move || {
+        let feed = use_order_feed(&cfg);
+        *out.borrow_mut() = Some(feed);
+        view! { <p>"feed"</p> }
+    });
+    let feed = slot.borrow_mut().take().expect("component ran");
+    (
+        Mounted {
+            root,
+            handle: Some(Box::new(handle)),
+        },
+        feed,
+    )
+}
+
+pub fn counter(field: &str) -> f64 {
+    let window = web_sys::window().unwrap();
+    js_sys::Reflect::get(&window, &"__dbgWS".into())
+        .ok()
+        .filter(|o| o.is_object())
+        .and_then(|o| js_sys::Reflect::get(&o, &field.into()).ok())
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+}
+
+pub fn connect_count() -> f64 {
+    counter("connectCount")
+}
+
+pub fn open_sockets() -> f64 {
+    counter("openSockets")
+}
+
+/// `window.__wsService.getStatus()` as JSON (`Null` when not installed).
+pub fn ws_status() -> serde_json::Value {
+    let window = web_sys::window().unwrap();
+    let Ok(service) = js_sys::Reflect::get(&window, &"__wsService".into()) else {
+        return serde_json::Value::Null;
+    };
+    if !service.is_object() {
+        return serde_json::Value::Null;
+    }
+    let f: js_sys::Function = js_sys::Reflect::get(&service, &"getStatus".into())
+        .unwrap()
+        .unchecked_into();
+    let value = f.call0(&service).unwrap();
+    let text: String = js_sys::JSON::stringify(&value).unwrap().into();
+    serde_json::from_str(&text).unwrap()
+}
+
+pub fn banner_state(root: &Element) -> String {
+    by_testid(root, "connection-status")
+        .and_then(|b| b.get_attribute("data-state"))
+        .unwrap_or_default()
+}
+
+pub async fn wait_banner(root: &Element, state: &str, timeout: Duration) -> bool {
+    wait_until(timeout, || banner_state(root) == state).await
+}
+
+pub fn click(root: &Element, testid: &str) {
+    let el: HtmlElement = by_testid(root, testid)
+        .unwrap_or_else(|| panic!("no {testid}"))
+        .unchecked_into();
+    el.click();
+}
+
+pub fn click_in(el: &Element, testid: &str) {
+    let target: HtmlElement = by_testid(el, testid)
+        .unwrap_or_else(|| panic!("no {testid} in the card"))
+        .unchecked_into();
+    target.click();
+}
+
+pub fn type_into(root: &Element, testid: &str, value: &str) {
+    let input: HtmlInputElement = by_testid(root, testid)
+        .unwrap_or_else(|| panic!("no {testid}"))
+        .unchecked_into();
+    input.set_value(value);
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+}
+
+pub fn select(root: &Element, testid: &str, value: &str) {
+    let el: HtmlSelectElement = by_testid(root, testid)
+        .unwrap_or_else(|| panic!("no {testid}"))
+        .unchecked_into();
+    el.set_value(value);
+    el.dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+}
+
+/// Signs in through the PIN form and waits for the banner to say Live.
+pub async fn sign_in_via_form(root: &Element) {
+    type_into(root, "pin-input", PIN);
+    click(root, "login-submit");
+    assert!(
+        wait_banner(root, "live", LONG).await,
+        "live after sign-in (banner {})",
+        banner_state(root)
+    );
+}
+
+pub fn ticket(root: &Element, order_id: &str) -> Option<Element> {
+    all_by_testid(root, "ticket")
+        .into_iter()
+        .find(|t| t.get_attribute("data-order-id").as_deref() == Some(order_id))
+}
+
+pub fn attr(el: &Element, name: &str) -> String {
+    el.get_attribute(name).unwrap_or_default()
+}
+
+/// Waits until the ticket of `order_id` shows `status`, confirmed (no pending marker).
+pub async fn wait_ticket(root: &Element, order_id: &str, status: &str, timeout: Duration) -> bool {
+    wait_until(timeout, || {
+        ticket(root, order_id).is_some_and(|t| {
+            attr(&t, "data-status") == status && attr(&t, "data-pending") == "false"
+        })
+    })
+    .await
+}
+
+/// Creates an order on the hub.
+pub async fn post_order(body: serde_json::Value) -> Order {
+    let key = format!("kds-test-{}", js_sys::Math::random());
+    let response = http::send(
+        "POST",
+        &format!("{}/api/v1/orders", hub_url()),
+        &[
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", &key),
+        ],
+        Some(&body.to_string()),
+    )
+    .await
+    .expect("hub reachable");
+    assert_eq!(response.status, 201, "order created: {}", response.body);
+    serde_json::from_str::<OrderEnvelope>(&response.body)
+        .expect("order JSON")
+        .order
+}
+
+pub async fn post_simple_order() -> Order {
+    post_order(serde_json::json!({
+        "items": [
+            {"menu_item_id": "cheeseburger", "quantity": 2, "modifiers": ["no onions"], "special_instructions": "well done"},
+            {"menu_item_id": "fries-large", "quantity": 1}
+        ],
+        "source": "kiosk",
+        "customer_name": "Ada"
+    }))
+    .await
+}
+
+pub async fn snapshot() -> Snapshot {
+    let response = http::get(&format!("{}/api/v1/orders", hub_url()))
+        .await
+        .expect("hub reachable");
+    assert_eq!(response.status, 200);
+    serde_json::from_str(&response.body).expect("snapshot JSON")
+}
+
+/// Records every `console.warn` / `console.error` from now on (the originals still run).
+pub fn capture_console() {
+    run_js(
+        "window.__captured = [];
+         if (!window.__consoleOriginal) { window.__consoleOriginal = { warn: console.warn, error: console.error }; }
+         const o = window.__consoleOriginal;
+         console.warn = function (...a) { window.__captured.push('warn: ' + a.map(String).join(' ')); o.warn.apply(console, a); };
+         console.error = function (...a) { window.__captured.push('error: ' + a.map(String).join(' ')); o.error.apply(console, a); };",
+    );
+}
+
+/// Restores the console and returns what was captured.
+pub fn release_console() -> Vec<String> {
+    run_js(
+        "if (window.__consoleOriginal) { console.warn = window.__consoleOriginal.warn; console.error = window.__consoleOriginal.error; }",
+    );
+    let window = web_sys::window().unwrap();
+    let captured =
+        js_sys::Reflect::get(&window, &"__captured".into()).unwrap_or(JsValue::UNDEFINED);
+    js_sys::Array::from(&captured)
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect()
+}
+
+/// Messages that mean something ran after its component was gone.
+pub fn after_dispose_messages(captured: &[String]) -> Vec<String> {
+    captured
+        .iter()
+        .filter(|m| {
+            let m = m.to_lowercase();
+            m.contains("disposed")
+                || m.contains("after being dropped")
+                || m.contains("destroyed")
+                || m.contains("update failed")
+                || m.contains("panicked")
+        })
+        .cloned()
+        .collect()
+}
+
+fn run_js(source: &str) {
+    js_sys::Function::new_no_args(source)
+        .call0(&JsValue::NULL)
+        .expect("test script runs");
+}
