@@ -16,7 +16,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn config(station: &str) -> RuntimeConfig {
-    let mut c = RuntimeConfig::defaults(&restaurant_web::core::config::Origin::parse("http://127.0.0.1:8080").unwrap());
+    let mut c = RuntimeConfig::defaults(&restaurant_web::core::config::Origin::parse(support::hub_url()).unwrap());
     c.station = station.into();
     c
 }
@@ -60,9 +60,9 @@ async fn router_shows_the_page_for_the_path() {
         let previous = set_location(path);
         let root = test_root();
         let handle = leptos::mount::mount_to(root.clone(), || view! { <Routed config=config("grill")/> });
-        leptos::task::tick().await;
         let el: web_sys::Element = root.clone().unchecked_into();
-        assert!(by_testid(&el, page).is_some(), "{path} renders {page}");
+        // The kiosk renders once its menu has loaded from the hub.
+        assert!(wait_until(Duration::from_secs(5), || by_testid(&el, page).is_some()).await, "{path} renders {page}");
         assert_eq!(text_of(&el, "page-title"), title);
         assert!(by_testid(&el, "connection-status").is_some(), "{path} has the banner area");
         drop(handle);

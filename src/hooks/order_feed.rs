@@ -106,11 +106,6 @@ struct Driver {
     /// The snapshot request in flight; aborted when replaced or dropped.
     snapshot: Option<AbortOnDrop>,
     sign_in: Option<SignInFuture>,
-    /// The PIN of the current sign-in, kept in memory only (never stored or logged), so the screen
-    /// can sign in again by itself when the hub stops accepting its token (e.g. after a restart).
-    pin: Option<String>,
-    /// An automatic sign-in was made since the feed was last live (at most one per outage).
-    signed_in_again: bool,
     /// The status last published.
     shown: Option<FeedStatus>,
     /// Bumped by sign-out, so a sign-in answered afterwards is not applied.
@@ -197,8 +192,6 @@ impl Driver {
             timer,
             snapshot: None,
             sign_in: None,
-            pin: None,
-            signed_in_again: false,
             shown: None,
             session_generation: 0,
             api_base: config.api_base.clone(),
@@ -248,18 +241,9 @@ impl Driver {
         }
         self.timer
             .set_deadline(self.feed.poll_timeout().map(|t| t.0 as f64));
-        let mut status = self.feed.status();
-        match status.banner {
-            Banner::Live => self.signed_in_again = false,
-            Banner::SignInFailed => self.sign_in_again(),
-            _ => {}
-        }
-        if self.sign_in.is_some() && self.signed_in_again {
-            // Signing in again is part of reconnecting, not a failure to show.
-            status.banner = Banner::Reconnecting {
-                attempt: self.feed.link().reconnect_attempts().max(1),
-            };
-        } else if status.banner == Banner::SignInFailed {
+        let status = self.feed.status();
+        // The hub keeps sessions across restarts; a rejected token means signing in with the PIN.
+        if status.banner == Banner::SignInFailed {
             storage::remove(SESSION_KEY);
         }
         if !changed && self.shown == Some(status) {
@@ -276,22 +260,6 @@ impl Driver {
             station: self.feed.station().cloned(),
             last_update,
         })
-    }
-
-    /// The hub rejected the token: sign in again once with the PIN held in memory, if any.
-    fn sign_in_again(&mut self) {
-        if self.signed_in_again || self.sign_in.is_some() {
-            return;
-        }
-        let Some(pin) = self.pin.clone() else { return };
-        log::info!("[OrderFeed] the hub no longer accepts this station's token; signing in again");
-        self.signed_in_again = true;
-        let flight = self.start_sign_in(pin);
-        leptos::task::spawn_local(async move {
-            if let Err(e) = flight.await {
-                log::warn!("[OrderFeed] signing in again failed: {e}");
-            }
-        });
     }
 
     /// Starts a PIN sign-in; on success the feed logs in with the new token.
@@ -316,7 +284,6 @@ impl Driver {
                 if let Ok(json) = serde_json::to_string(&session) {
                     storage::set(SESSION_KEY, &json);
                 }
-                d.pin = Some(pin);
                 d.feed.login(now, token, &station);
                 Ok(())
             })
@@ -587,7 +554,6 @@ impl OrderFeedHandle {
             run(&driver, |d, _| {
                 d.session_generation += 1;
                 d.sign_in = None;
-                d.pin = None;
                 d.snapshot = None;
                 storage::remove(SESSION_KEY);
                 d.feed.logout();

@@ -81,7 +81,9 @@ fn stage(name: &'static str, f: impl FnOnce() -> Result<(bool, Counts)>) -> Stag
 fn native_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
     let mut cmd = Command::new(host_cargo());
     // The end-to-end suite needs a browser and a served bundle: it is its own stage.
-    cmd.current_dir(&tools.root).args(["test", "--workspace", "--exclude", "restaurant-e2e"]).args(extra);
+    cmd.current_dir(&tools.root)
+        .args(["test", "--no-fail-fast", "--workspace", "--exclude", "restaurant-e2e"])
+        .args(extra);
     proc::run_tests(&mut cmd)
 }
 
@@ -113,7 +115,7 @@ pub fn wasm_test_command(tools: &Tools, work: &Path, hub: &TestHub) -> Result<Co
     let bindgen_dir = Tools::require(&tools.wasm_bindgen_dir, "wasm-bindgen")?;
     let driver = Tools::require(&tools.chromedriver, "chromedriver")?;
     let mut cmd = tools.wasm_cargo();
-    cmd.args(["test", "--package", "restaurant-web", "--target", "wasm32-unknown-unknown"])
+    cmd.args(["test", "--no-fail-fast", "--package", "restaurant-web", "--target", "wasm32-unknown-unknown"])
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", bindgen_dir.join("wasm-bindgen-test-runner"))
         .env("CHROMEDRIVER", driver)
         .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)
@@ -137,7 +139,7 @@ fn e2e_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
     let chrome = Tools::require(&tools.chrome, "chromium")?;
     let mut cmd = Command::new(host_cargo());
     cmd.current_dir(&tools.root)
-        .args(["test", "--package", "restaurant-e2e"])
+        .args(["test", "--no-fail-fast", "--package", "restaurant-e2e"])
         .args(extra)
         .args(["--", "--test-threads=1", "--nocapture"])
         .env("E2E_HUB_URL", hub.url())
