@@ -27,7 +27,7 @@ fn greeting() -> Vec<String> {
 
 /// One session: returns the frames the client's channel delivered within 5 s of the answer, and
 /// every other event the peer reported (for diagnosis when a session fails).
-async fn one_session(delay_ms: u32) -> (Vec<String>, Vec<PeerEvent>) {
+async fn one_session(delay_ms: u32) -> (Vec<String>, Vec<PeerEvent>, String) {
     let frames: Rc<RefCell<Vec<String>>> = Rc::default();
     let events: Rc<RefCell<Vec<PeerEvent>>> = Rc::default();
     let (sink, other) = (frames.clone(), events.clone());
@@ -41,22 +41,28 @@ async fn one_session(delay_ms: u32) -> (Vec<String>, Vec<PeerEvent>) {
     let offer = peer.create_offer().await.expect("offer");
     let answer = fake.answer(&offer, delay_ms).await.expect("answer");
     peer.apply_answer(&answer).await.expect("apply answer");
-    support::wait_until(Duration::from_secs(5), || frames.borrow().len() >= 2).await;
+    support::wait_until(Duration::from_secs(10), || frames.borrow().len() >= 2).await;
+    let fake_side = format!(
+        "fake peer: channel seen {}, greeting frames sent {}, connection {:?}",
+        fake.channel_seen.get(),
+        fake.greeted.get(),
+        fake.pc.connection_state()
+    );
     drop(peer);
     drop(fake);
-    (frames.take(), events.take())
+    (frames.take(), events.take(), fake_side)
 }
 
 async fn every_session_sees_the_first_events(delay_ms: u32) {
     let started = js_sys::Date::now();
     let mut lost = 0;
     for run in 0..RUNS {
-        let (frames, events) = one_session(delay_ms).await;
+        let (frames, events, fake_side) = one_session(delay_ms).await;
         let ok = frames.first().map(String::as_str) == Some(SESSION_CREATED)
             && frames.get(1).map(String::as_str) == Some(ITEM_CREATED);
         if !ok {
             lost += 1;
-            web_sys::console::error_1(&format!("run {run} at {delay_ms} ms: got {frames:?}; peer events {events:?}").into());
+            web_sys::console::error_1(&format!("run {run} at {delay_ms} ms: got {frames:?}; peer events {events:?}; {fake_side}").into());
         }
     }
     let per_session = (js_sys::Date::now() - started) / RUNS as f64;

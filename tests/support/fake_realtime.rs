@@ -18,6 +18,10 @@ pub struct FakeRealtime {
     pub pc: RtcPeerConnection,
     /// Frames the client sent on its channel.
     pub received: Rc<RefCell<Vec<String>>>,
+    /// What this side did: its channel arrived, and how many greeting frames it sent (for
+    /// telling a lost frame from one never sent when a session fails).
+    pub channel_seen: Rc<std::cell::Cell<bool>>,
+    pub greeted: Rc<std::cell::Cell<u32>>,
     channel: Rc<RefCell<Option<RtcDataChannel>>>,
     _on_channel: Closure<dyn FnMut(RtcDataChannelEvent)>,
     _channel_handlers: Rc<RefCell<Vec<Closure<dyn FnMut(Event)>>>>,
@@ -38,10 +42,14 @@ impl FakeRealtime {
         let channel: Rc<RefCell<Option<RtcDataChannel>>> = Rc::default();
         let handlers: Rc<RefCell<Vec<Closure<dyn FnMut(Event)>>>> = Rc::default();
         let message_handler: Rc<RefCell<Option<Closure<dyn FnMut(MessageEvent)>>>> = Rc::default();
+        let channel_seen: Rc<std::cell::Cell<bool>> = Rc::default();
+        let greeted: Rc<std::cell::Cell<u32>> = Rc::default();
         let on_channel = {
             let (channel, handlers, message_handler, received) =
                 (channel.clone(), handlers.clone(), message_handler.clone(), received.clone());
+            let (seen, greeted) = (channel_seen.clone(), greeted.clone());
             Closure::<dyn FnMut(RtcDataChannelEvent)>::new(move |e: RtcDataChannelEvent| {
+                seen.set(true);
                 let dc = e.channel();
                 let log = received.clone();
                 let (reply_on, respond) = (dc.clone(), respond.clone());
@@ -57,9 +65,12 @@ impl FakeRealtime {
                 let greet = {
                     let dc = dc.clone();
                     let greeting = greeting.clone();
+                    let greeted = greeted.clone();
                     move || {
                         for frame in &greeting {
-                            let _ = dc.send_with_str(frame);
+                            if dc.send_with_str(frame).is_ok() {
+                                greeted.set(greeted.get() + 1);
+                            }
                         }
                     }
                 };
@@ -77,6 +88,8 @@ impl FakeRealtime {
         FakeRealtime {
             pc,
             received,
+            channel_seen,
+            greeted,
             channel,
             _on_channel: on_channel,
             _channel_handlers: handlers,
