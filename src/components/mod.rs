@@ -1,5 +1,6 @@
 //! Leptos components. Everything a test reads carries a `data-testid`.
 
+pub mod call;
 pub mod chooser;
 pub mod config_error;
 pub mod kds;

@@ -9,11 +9,11 @@
 use std::collections::VecDeque;
 
 use log::{info, warn};
-use restaurant_protocol::{ClientMessage, ErrorCode, ServerMessage, Snapshot};
+use restaurant_protocol::{CallMessage, ClientMessage, ErrorCode, ServerMessage, Snapshot};
 use serde::Serialize;
 
 use super::board::{Board, BoardConfig, Command, CommandError, OutboxError, Station};
-use super::link::{AttemptId, Link, LinkCommand, LinkConfig, LinkState};
+use super::link::{AttemptId, Inbound, Link, LinkCommand, LinkConfig, LinkState};
 use super::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +56,10 @@ pub enum FeedCommand {
     PersistOutbox(String),
     /// The banner or the board changed.
     UiChanged,
+    /// A staff call frame arrived on the greeted socket.
+    Call(CallMessage),
+    /// The greeted socket is gone: the hub has ended every call it carried.
+    CallsLost,
 }
 
 /// The connection banner.
@@ -207,8 +211,15 @@ impl OrderFeed {
     }
 
     pub fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) {
-        if let Some(message) = self.link.handle_frame(now, attempt, text) {
-            self.dispatch(now, attempt, message);
+        match self.link.handle_frame(now, attempt, text) {
+            Some(Inbound::Server(message)) => self.dispatch(now, attempt, message),
+            Some(Inbound::Call(message)) if self.greeted == Some(attempt) => {
+                self.commands.push_back(FeedCommand::Call(message))
+            }
+            Some(Inbound::Call(message)) => {
+                warn!("[OrderFeed] dropped {} before the hub greeted the socket", message.kind())
+            }
+            None => {}
         }
         self.pump();
     }
@@ -267,6 +278,17 @@ impl OrderFeed {
     pub fn dismiss_failures(&mut self) {
         self.board.dismiss_failures();
         self.pump();
+    }
+
+    /// Sends a staff call frame on the greeted socket; `false` (logged, nothing queued) when there
+    /// is none: call signalling is live, a frame kept for later would be stale.
+    pub fn send_call(&mut self, message: &CallMessage) -> bool {
+        let sent = self.greeted.is_some() && self.link.send(message);
+        if !sent {
+            warn!("[OrderFeed] {} for call {} not sent: not connected", message.kind(), message.call_id());
+        }
+        self.pump();
+        sent
     }
 
     pub fn handle_timeout(&mut self, now: Millis) {
@@ -391,6 +413,7 @@ impl OrderFeed {
         if self.greeted.is_some() && self.greeted != live_socket {
             self.greeted = None;
             self.board.connection_lost();
+            self.commands.push_back(FeedCommand::CallsLost);
         }
         if self.greeted.is_some() {
             for message in self.board.take_unsent() {
@@ -540,7 +563,10 @@ mod tests {
                         feed.handle_socket_closed(self.now, attempt, code);
                     }
                     FeedCommand::FetchSnapshot => self.fetches += 1,
-                    FeedCommand::PersistOutbox(_) | FeedCommand::UiChanged => {}
+                    FeedCommand::PersistOutbox(_)
+                    | FeedCommand::UiChanged
+                    | FeedCommand::Call(_)
+                    | FeedCommand::CallsLost => {}
                 }
             }
         }
@@ -949,6 +975,43 @@ mod tests {
             (debug.state, debug.reconnect_attempts, debug.is_reconnecting),
             ("open", 0, false)
         );
+    }
+
+    #[test]
+    fn call_frames_share_the_greeted_socket_and_its_loss_is_reported() {
+        let mut feed = OrderFeed::new(FeedConfig::default(), 3);
+        feed.login(Millis(0), "tok".into(), "grill");
+        let attempt = feed.link().socket_attempt().expect("connecting");
+        feed.handle_socket_opened(Millis(1), attempt);
+        let hangup = CallMessage::Hangup { call_id: "c1".into() };
+        assert!(!feed.send_call(&hangup), "nothing leaves before the hub greets the socket");
+        feed.handle_frame(Millis(2), attempt, r#"{"type":"call.cancel","call_id":"c0"}"#);
+        let early: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        assert!(!early.iter().any(|c| matches!(c, FeedCommand::Call(_))), "{early:?}");
+
+        feed.handle_frame(Millis(3), attempt, r#"{"type":"welcome","seq":0}"#);
+        feed.handle_frame(Millis(4), attempt, r#"{"type":"call.request","call_id":"c1","from":"kiosk-1"}"#);
+        feed.handle_frame(Millis(5), attempt, r#"{"type":"call.ring","call_id":"c1"}"#);
+        let commands: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        let calls: Vec<&FeedCommand> = commands.iter().filter(|c| matches!(c, FeedCommand::Call(_))).collect();
+        assert_eq!(
+            calls,
+            vec![&FeedCommand::Call(CallMessage::Request {
+                call_id: "c1".into(),
+                from: "kiosk-1".into(),
+                to_station: None
+            })]
+        );
+        assert!(feed.send_call(&hangup));
+        assert_eq!(
+            feed.poll_command(),
+            Some(FeedCommand::SendFrame { attempt, text: r#"{"type":"call.hangup","call_id":"c1"}"#.into() })
+        );
+
+        feed.handle_socket_closed(Millis(6), attempt, 1006);
+        let commands: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        assert_eq!(commands.iter().filter(|c| **c == FeedCommand::CallsLost).count(), 1);
+        assert!(!feed.send_call(&hangup));
     }
 
     #[test]

@@ -8,7 +8,8 @@
 use std::collections::VecDeque;
 
 use log::{debug, error, info, warn};
-use restaurant_protocol::{ClientMessage, ServerMessage};
+use restaurant_protocol::{CallMessage, ClientMessage, FrameError, ServerMessage};
+use serde::Serialize;
 
 use super::time::Millis;
 
@@ -88,6 +89,14 @@ pub enum LinkCommand {
         code: u16,
         reason: String,
     },
+}
+
+/// A frame the link hands on: the order feed's messages, or staff call signalling (`call.*`),
+/// which shares the socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    Server(ServerMessage),
+    Call(CallMessage),
 }
 
 /// The one state of the link, with the data that only exists in that state.
@@ -236,14 +245,9 @@ impl Link {
     }
 
     /// A text frame arrived. Heartbeats and sign-in failures are handled here; every other valid
-    /// message is returned. Frames that are too large, malformed or of an unknown type are logged
-    /// and dropped, and the link stays up.
-    pub fn handle_frame(
-        &mut self,
-        now: Millis,
-        attempt: AttemptId,
-        text: &str,
-    ) -> Option<ServerMessage> {
+    /// message, and every valid `call.*` frame, is returned. Frames that are too large, malformed
+    /// or of an unknown type are logged and dropped, and the link stays up.
+    pub fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) -> Option<Inbound> {
         let Phase::Open {
             attempt: current,
             next_ping,
@@ -267,6 +271,15 @@ impl Link {
         };
         self.last_heartbeat = Some(now);
         match ServerMessage::parse(text) {
+            Err(FrameError::UnknownType(kind)) if CallMessage::is_call_type(&kind) => {
+                match CallMessage::parse(text) {
+                    Ok(message) => Some(Inbound::Call(message)),
+                    Err(e) => {
+                        warn!("[Link] dropped call frame: {e}");
+                        None
+                    }
+                }
+            }
             Err(e) => {
                 warn!("[Link] dropped frame: {e}");
                 None
@@ -282,7 +295,7 @@ impl Link {
                 self.phase = Phase::AuthFailed;
                 None
             }
-            Ok(message) => Some(message),
+            Ok(message) => Some(Inbound::Server(message)),
         }
     }
 
@@ -332,7 +345,7 @@ impl Link {
     }
 
     /// Queues `message` on the open socket; `false` (and nothing sent) when the link is not open.
-    pub fn send(&mut self, message: &ClientMessage) -> bool {
+    pub fn send(&mut self, message: &impl Serialize) -> bool {
         let Phase::Open { attempt, .. } = self.phase else {
             return false;
         };
@@ -808,7 +821,30 @@ mod tests {
         assert!(drain(&mut link).is_empty());
         assert_eq!(
             link.handle_frame(Millis(2), attempt, r#"{"type":"welcome","seq":4}"#),
-            Some(ServerMessage::Welcome { seq: 4 })
+            Some(Inbound::Server(ServerMessage::Welcome { seq: 4 }))
+        );
+    }
+
+    #[test]
+    fn call_frames_are_handed_on_and_bad_ones_dropped() {
+        let mut link = link();
+        let attempt = open_link(&mut link, Millis(0));
+        assert_eq!(
+            link.handle_frame(Millis(1), attempt, r#"{"type":"call.hangup","call_id":"c1"}"#),
+            Some(Inbound::Call(CallMessage::Hangup { call_id: "c1".into() }))
+        );
+        for bad in [
+            r#"{"type":"call.ring","call_id":"c1"}"#,
+            r#"{"type":"call.offer","call_id":"c1"}"#,
+        ] {
+            assert_eq!(link.handle_frame(Millis(2), attempt, bad), None);
+        }
+        assert_eq!(link.state(), LinkState::Open);
+        assert_eq!(link.last_heartbeat(), Some(Millis(2)), "call frames count as signs of life");
+        assert!(link.send(&CallMessage::Busy { call_id: "c2".into() }));
+        assert_eq!(
+            drain(&mut link),
+            vec![LinkCommand::Send { attempt, text: r#"{"type":"call.busy","call_id":"c2"}"#.into() }]
         );
     }
 

@@ -6,6 +6,7 @@
 
 pub mod board;
 pub mod call;
+pub mod call_link;
 pub mod cart;
 pub mod config;
 pub mod feed;

@@ -5,4 +5,5 @@ pub mod config;
 pub mod kiosk_cart;
 pub mod order_feed;
 pub mod order_submit;
+pub mod staff_call;
 pub mod voice_session;

@@ -16,7 +16,7 @@ use std::rc::{Rc, Weak};
 use futures::FutureExt;
 use futures::future::{AbortHandle, Abortable, LocalBoxFuture, Shared};
 use leptos::prelude::*;
-use restaurant_protocol::{ApiError, PinRequest, PinResponse, ServerMessage, Snapshot};
+use restaurant_protocol::{ApiError, CallMessage, PinRequest, PinResponse, ServerMessage, Snapshot};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
@@ -25,6 +25,7 @@ use crate::core::config::RuntimeConfig;
 use crate::core::feed::{Banner, FeedCommand, FeedConfig, FeedStatus, OrderFeed};
 use crate::core::link::AttemptId;
 use crate::core::time::Millis;
+use crate::hooks::staff_call::CallSignal;
 use crate::web::clock::{now_ms, unix_ms};
 use crate::web::debug::{DebugObject, to_js};
 use crate::web::events::{WindowListener, is_online};
@@ -114,6 +115,10 @@ struct Driver {
     ws_url: String,
     station: String,
     published: Published,
+    /// Receives the staff call frames of this socket (the page's call, if it has one).
+    call_subscriber: Option<Rc<dyn Fn(CallSignal)>>,
+    /// Call signals gathered while the driver is borrowed, handed on once it is released.
+    call_signals: Vec<CallSignal>,
     me: Weak<RefCell<Driver>>,
     _listeners: Vec<WindowListener>,
     _debug: DebugObject,
@@ -141,9 +146,20 @@ fn run<R>(driver: &Rc<RefCell<Driver>>, input: impl FnOnce(&mut Driver, Millis) 
     let result = input(&mut d, now());
     let view = d.drive();
     let published = d.published;
+    let signals = std::mem::take(&mut d.call_signals);
+    let subscriber = d.call_subscriber.clone();
     drop(d);
     if let Some(view) = view {
         view.publish(published);
+    }
+    // Outside the borrow: the call may answer on this socket right away.
+    match subscriber {
+        Some(subscriber) => signals.into_iter().for_each(|signal| subscriber(signal)),
+        None => signals.iter().for_each(|signal| {
+            if let CallSignal::Message(message) = signal {
+                log::warn!("[OrderFeed] no staff call on this page; dropped {}", message.kind());
+            }
+        }),
     }
     Some(result)
 }
@@ -198,6 +214,8 @@ impl Driver {
             ws_url: config.ws_url.clone(),
             station: config.station.clone(),
             published,
+            call_subscriber: None,
+            call_signals: Vec::new(),
             me,
             _listeners: listeners,
             _debug: debug,
@@ -237,6 +255,8 @@ impl Driver {
                     storage::set(OUTBOX_KEY, &json);
                 }
                 FeedCommand::UiChanged => changed = true,
+                FeedCommand::Call(message) => self.call_signals.push(CallSignal::Message(message)),
+                FeedCommand::CallsLost => self.call_signals.push(CallSignal::Lost),
             }
         }
         self.timer
@@ -577,6 +597,23 @@ impl OrderFeedHandle {
     pub fn dismiss_failures(&self) {
         if let Some(driver) = self.driver() {
             run(&driver, |d, _| d.feed.dismiss_failures());
+        }
+    }
+
+    /// Sends a staff call frame on the feed's socket; `false` when it is not connected.
+    pub fn send_call(&self, message: &CallMessage) -> bool {
+        self.driver()
+            .and_then(|driver| run(&driver, |d, _| d.feed.send_call(message)))
+            .unwrap_or(false)
+    }
+
+    /// Hands every staff call frame arriving on the feed's socket (and the loss of the socket) to
+    /// `subscriber`, replacing any earlier one. It runs outside the feed's borrow, so it may send.
+    pub fn subscribe_calls(&self, subscriber: impl Fn(CallSignal) + 'static) {
+        if let Some(driver) = self.driver()
+            && let Ok(mut d) = driver.try_borrow_mut()
+        {
+            d.call_subscriber = Some(Rc::new(subscriber));
         }
     }
 }

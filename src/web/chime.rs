@@ -79,3 +79,60 @@ impl Drop for Chime {
         }
     }
 }
+
+/// Time between two rings of the incoming-call tone.
+const RING_PERIOD_MS: u32 = 1_500;
+
+/// The incoming-call ring: the chime repeated until stopped. Silent until the page has had a user
+/// gesture (it listens for the first pointer or key press itself); the ringing state is tracked
+/// either way, so the page (and its tests) can see that it rings.
+pub struct RingTone {
+    chime: std::rc::Rc<std::cell::RefCell<Chime>>,
+    ringing: Option<gloo_timers::callback::Interval>,
+    _unlock: Vec<super::events::WindowListener>,
+}
+
+impl RingTone {
+    pub fn new() -> RingTone {
+        let chime = std::rc::Rc::new(std::cell::RefCell::new(Chime::new()));
+        let unlock = ["pointerdown", "keydown"]
+            .into_iter()
+            .filter_map(|event| {
+                let chime = chime.clone();
+                super::events::WindowListener::new(event, move |_| {
+                    if let Ok(mut c) = chime.try_borrow_mut() {
+                        c.unlock();
+                    }
+                })
+            })
+            .collect();
+        RingTone { chime, ringing: None, _unlock: unlock }
+    }
+
+    pub fn start(&mut self) {
+        if self.ringing.is_some() {
+            return;
+        }
+        self.chime.borrow().play();
+        let chime = self.chime.clone();
+        self.ringing = Some(gloo_timers::callback::Interval::new(RING_PERIOD_MS, move || {
+            if let Ok(c) = chime.try_borrow() {
+                c.play();
+            }
+        }));
+    }
+
+    pub fn stop(&mut self) {
+        self.ringing = None;
+    }
+
+    pub fn is_ringing(&self) -> bool {
+        self.ringing.is_some()
+    }
+}
+
+impl Default for RingTone {
+    fn default() -> RingTone {
+        RingTone::new()
+    }
+}

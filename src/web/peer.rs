@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Event, HtmlAudioElement, MediaStream, MediaStreamTrack, MessageEvent, RtcDataChannel, RtcDataChannelInit,
-    RtcDataChannelState, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcRtpTransceiverDirection,
+    RtcDataChannelState, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcRtpSender, RtcRtpTransceiverDirection,
     RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
@@ -38,6 +38,13 @@ pub enum PeerEvent {
     IceCandidate(Option<String>),
     /// Remote audio arrived and is playing in the peer's hidden `<audio>` element.
     RemoteAudio,
+}
+
+/// Audio RTP payload bytes so far, from `getStats()` (`inbound-rtp` / `outbound-rtp`, kind audio).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AudioBytes {
+    pub inbound: u64,
+    pub outbound: u64,
 }
 
 pub struct PeerOptions {
@@ -60,6 +67,8 @@ pub struct Peer {
     channel: Option<RtcDataChannel>,
     audio: HtmlAudioElement,
     local_tracks: RefCell<Vec<MediaStreamTrack>>,
+    /// The sender of each local track, in the same order.
+    senders: RefCell<Vec<RtcRtpSender>>,
     _handlers: Handlers,
 }
 
@@ -148,6 +157,7 @@ impl Peer {
             channel,
             audio,
             local_tracks: RefCell::new(Vec::new()),
+            senders: RefCell::new(Vec::new()),
             _handlers: Handlers {
                 _channel: channel_handlers,
                 _channel_message: channel_message,
@@ -185,14 +195,53 @@ impl Peer {
         for track in stream.get_audio_tracks().iter() {
             let Ok(track) = track.dyn_into::<MediaStreamTrack>() else { continue };
             track.set_enabled(false);
-            self.pc.add_track_0(&track, stream);
+            let sender = self.pc.add_track_0(&track, stream);
             self.local_tracks.borrow_mut().push(track);
+            self.senders.borrow_mut().push(sender);
         }
     }
 
     pub fn set_mic_enabled(&self, enabled: bool) {
         for track in self.local_tracks.borrow().iter() {
             track.set_enabled(enabled);
+        }
+    }
+
+    /// Starts or stops sending the microphone: the track is enabled/disabled **and** detached from
+    /// its sender (`replaceTrack(null)`), so no RTP leaves while muted (a disabled track alone still
+    /// sends silence). No renegotiation.
+    pub fn set_sending(&self, enabled: bool) {
+        self.set_mic_enabled(enabled);
+        let tracks = self.local_tracks.borrow();
+        for (track, sender) in tracks.iter().zip(self.senders.borrow().iter()) {
+            let promise = sender.replace_track(enabled.then_some(track));
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = JsFuture::from(promise).await {
+                    log::error!("[Peer] replaceTrack failed: {}", js_error_message(&e));
+                }
+            });
+        }
+    }
+
+    /// Audio bytes received and sent so far, from `getStats()`.
+    pub fn audio_bytes(&self) -> impl Future<Output = Result<AudioBytes, String>> + 'static + use<> {
+        let pc = self.pc.clone();
+        async move {
+            let report = JsFuture::from(pc.get_stats()).await.map_err(|e| format!("getStats: {}", js_error_message(&e)))?;
+            let report: js_sys::Map = report.unchecked_into();
+            let mut bytes = AudioBytes::default();
+            let field = |stat: &JsValue, name: &str| js_sys::Reflect::get(stat, &name.into()).unwrap_or(JsValue::UNDEFINED);
+            report.for_each(&mut |stat, _| {
+                if field(&stat, "kind").as_string().as_deref() != Some("audio") {
+                    return;
+                }
+                match field(&stat, "type").as_string().as_deref() {
+                    Some("inbound-rtp") => bytes.inbound += field(&stat, "bytesReceived").as_f64().unwrap_or(0.0) as u64,
+                    Some("outbound-rtp") => bytes.outbound += field(&stat, "bytesSent").as_f64().unwrap_or(0.0) as u64,
+                    _ => {}
+                }
+            });
+            Ok(bytes)
         }
     }
 
@@ -205,7 +254,7 @@ impl Peer {
     ///
     /// The returned future holds only a handle to the connection, not this owner: dropping the
     /// `Peer` closes the connection at once and the pending step fails.
-    pub fn create_offer(&self) -> impl Future<Output = Result<String, String>> + 'static {
+    pub fn create_offer(&self) -> impl Future<Output = Result<String, String>> + 'static + use<> {
         if !self.has_local_audio() {
             let init = RtcRtpTransceiverInit::new();
             init.set_direction(RtcRtpTransceiverDirection::Recvonly);
@@ -221,7 +270,7 @@ impl Peer {
     }
 
     /// Applies a remote offer; resolves to the local answer SDP (already applied).
-    pub fn answer(&self, offer_sdp: &str) -> impl Future<Output = Result<String, String>> + 'static {
+    pub fn answer(&self, offer_sdp: &str) -> impl Future<Output = Result<String, String>> + 'static + use<> {
         let (pc, offer_sdp) = (self.pc.clone(), offer_sdp.to_string());
         async move {
             set_description(&pc, RtcSdpType::Offer, &offer_sdp, false).await?;
@@ -232,13 +281,13 @@ impl Peer {
         }
     }
 
-    pub fn apply_answer(&self, answer_sdp: &str) -> impl Future<Output = Result<(), String>> + 'static {
+    pub fn apply_answer(&self, answer_sdp: &str) -> impl Future<Output = Result<(), String>> + 'static + use<> {
         let (pc, sdp) = (self.pc.clone(), answer_sdp.to_string());
         async move { set_description(&pc, RtcSdpType::Answer, &sdp, false).await }
     }
 
     /// Adds a remote ICE candidate given as `RTCIceCandidateInit` JSON.
-    pub fn add_ice_candidate(&self, candidate_json: &str) -> impl Future<Output = Result<(), String>> + 'static {
+    pub fn add_ice_candidate(&self, candidate_json: &str) -> impl Future<Output = Result<(), String>> + 'static + use<> {
         let pc = self.pc.clone();
         let parsed = js_sys::JSON::parse(candidate_json).map_err(|e| format!("bad candidate JSON: {}", js_error_message(&e)));
         async move {

@@ -7,7 +7,10 @@ use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Event, MessageEvent, RtcDataChannel, RtcDataChannelEvent, RtcIceGatheringState, RtcPeerConnection};
+use web_sys::{
+    Event, MessageEvent, RtcDataChannel, RtcDataChannelEvent, RtcIceGatheringState,
+    RtcPeerConnection,
+};
 
 use super::rtc::answer_offer;
 
@@ -36,7 +39,10 @@ impl FakeRealtime {
 
     /// Like [`FakeRealtime::new`], and every frame the client sends is answered with the frames
     /// `respond` returns for it (a scripted Realtime server).
-    pub fn with_responder(greeting: Vec<String>, respond: Rc<dyn Fn(&str) -> Vec<String>>) -> FakeRealtime {
+    pub fn with_responder(
+        greeting: Vec<String>,
+        respond: Rc<dyn Fn(&str) -> Vec<String>>,
+    ) -> FakeRealtime {
         let pc = RtcPeerConnection::new().expect("RTCPeerConnection");
         let received: Rc<RefCell<Vec<String>>> = Rc::default();
         let channel: Rc<RefCell<Option<RtcDataChannel>>> = Rc::default();
@@ -111,11 +117,18 @@ impl FakeRealtime {
         if delay_ms > 0 {
             super::sleep(delay_ms).await;
         }
-        Ok(self.pc.local_description().map(|d| d.sdp()).unwrap_or_default())
+        Ok(self
+            .pc
+            .local_description()
+            .map(|d| d.sdp())
+            .unwrap_or_default())
     }
 
     pub fn send(&self, frame: &str) -> bool {
-        self.channel.borrow().as_ref().is_some_and(|dc| dc.send_with_str(frame).is_ok())
+        self.channel
+            .borrow()
+            .as_ref()
+            .is_some_and(|dc| dc.send_with_str(frame).is_ok())
     }
 
     pub fn close_channel(&self) {

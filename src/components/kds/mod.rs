@@ -6,10 +6,14 @@ mod ticket;
 
 use leptos::prelude::*;
 
+use std::rc::Rc;
+
+use super::call::{CallPanel, IncomingCall};
 use super::shell::{ConnectionBanner, PageShell};
 use crate::core::feed::Banner;
 use crate::hooks::config::use_runtime_config;
 use crate::hooks::order_feed::use_order_feed;
+use crate::hooks::staff_call::{CallOptions, random_id, use_staff_call};
 use board::KdsBoard;
 use sign_in::PinForm;
 
@@ -17,6 +21,20 @@ use sign_in::PinForm;
 pub fn KdsPage() -> impl IntoView {
     let config = use_runtime_config();
     let feed = use_order_feed(&config);
+    // Staff calls travel on the order feed's socket: the page opens no other connection.
+    let call = use_staff_call(CallOptions {
+        local_id: random_id(&format!("kds-{}", config.station)),
+        send: Rc::new(move |message| {
+            feed.send_call(&message);
+        }),
+        on_idle: None,
+        ring: true,
+        debug_name: "__kdsCall",
+    });
+    {
+        let call = call.clone();
+        feed.subscribe_calls(move |signal| call.receive(signal));
+    }
     let title = format!("Kitchen · {}", config.station);
     let status = feed.status();
     let last_update = feed.last_update();
@@ -37,9 +55,11 @@ pub fn KdsPage() -> impl IntoView {
         }
     });
     let station = config.station.clone();
+    let header_call = call.clone();
     let header_extra = ViewFn::from(move || {
         let station = station.clone();
         view! {
+            <CallPanel call=header_call.clone()/>
             <Show when=signed_in>
                 <span class="kds-station" data-testid="signed-in-station">{station.clone()}</span>
                 <button class="btn kds-logout" data-testid="logout" on:click=move |_| feed.logout()>
@@ -52,6 +72,7 @@ pub fn KdsPage() -> impl IntoView {
     let form_station = config.station.clone();
     view! {
         <PageShell page="kds" title=title banner=banner header_extra=header_extra>
+            <IncomingCall call=call/>
             <Show
                 when=signed_in
                 fallback=move || view! { <PinForm feed station=form_station.clone()/> }
@@ -86,7 +107,7 @@ fn clock_time(unix_ms: f64) -> String {
 }
 
 /// Elapsed time as `mm:ss` (minutes keep counting past an hour: a cook reads "72:05").
-fn elapsed_text(elapsed_ms: u64) -> String {
+pub(crate) fn elapsed_text(elapsed_ms: u64) -> String {
     let seconds = elapsed_ms / 1000;
     format!("{:02}:{:02}", seconds / 60, seconds % 60)
 }

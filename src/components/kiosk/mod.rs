@@ -10,6 +10,7 @@ use restaurant_protocol::{Menu, MenuItem, OrderSource};
 
 use self::cart::CartPanel;
 use self::voice_button::VoiceButton;
+use super::call::CallPanel;
 use super::shell::{ConnectionBanner, PageShell};
 use crate::core::cart::format_price;
 use crate::core::config::VoiceMode;
@@ -17,6 +18,7 @@ use crate::core::voice::{OrderAction, Timeouts, TurnState};
 use crate::hooks::config::use_runtime_config;
 use crate::hooks::kiosk_cart::KioskCart;
 use crate::hooks::order_submit::use_order_submitter;
+use crate::hooks::staff_call::use_kiosk_call;
 use crate::hooks::voice_session::{VoiceOptions, use_voice_session};
 use crate::web::http;
 use crate::web::realtime::{HttpTransport, VoiceTransport};
@@ -88,6 +90,22 @@ pub fn KioskView(
         })
     };
     let voice = use_voice_session(menu.clone(), cart.clone(), VoiceOptions { transport, timeouts, on_order });
+    let call = use_kiosk_call(&config.ws_url);
+    let call_view = call.view;
+    let header_extra = ViewFn::from(move || {
+        let (start, panel) = (call.clone(), call.clone());
+        view! {
+            <button
+                class="btn call-staff"
+                data-testid="call-staff-button"
+                disabled=move || call_view.with(|v| v.state.is_active())
+                on:click=move |_| start.call(None)
+            >
+                "Call staff"
+            </button>
+            <CallPanel call=panel/>
+        }
+    });
     let state = voice.state;
     Effect::new(move |_| {
         if state.get() == TurnState::Recording {
@@ -128,6 +146,7 @@ pub fn KioskView(
         <PageShell
             page="kiosk"
             title="Order here"
+            header_extra=header_extra
             banner=ViewFn::from(move || view! {
                 <ConnectionBanner state=Signal::derive(move || banner_state().to_string()) text=Signal::derive(move || banner_text().to_string())/>
             })
