@@ -3,6 +3,7 @@
 //! against it, prints a table and writes `docs/benchmarks.md`.
 
 use std::fmt::Write as _;
+use std::process::Command;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -10,8 +11,8 @@ use serde_json::Value;
 use crate::bundle;
 use crate::hubctl::TestHub;
 use crate::proc::{self, Result, output_line};
-use crate::test::wasm_test_command;
-use crate::tools::{self, Needs};
+use crate::test::{ChromeDriver, wasm_test_command};
+use crate::tools::{self, Needs, Tools, host_cargo};
 
 struct Row {
     name: String,
@@ -51,11 +52,32 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut cmd = wasm_test_command(&tools, &work, &hub)?;
     cmd.args(["--features", "bench", "--test", "bench_voice", "--", "--nocapture"])
         .env("BENCH_SESSIONS", sessions.to_string());
-    let (ok, _, lines) = proc::run_tests_collecting(&mut cmd, Some("BENCH "))?;
-    drop(hub);
+    let (ok, _, mut lines) = proc::run_tests_collecting(&mut cmd, Some("BENCH "))?;
     if !ok {
         return Err("the browser benchmarks failed (see above)".into());
     }
+    // Page benchmarks: the release bundle over WebDriver, measured through DevTools.
+    let tmp = work.join("bench-tmp");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let driver = ChromeDriver::start(Tools::require(&tools.chromedriver, "chromedriver")?, &tmp)?;
+    let mut pages = Command::new(host_cargo());
+    pages
+        .current_dir(&tools.root)
+        .args(["run", "--package", "restaurant-e2e", "--bin", "bench_pages"])
+        .env("E2E_HUB_URL", hub.url())
+        .env("E2E_HUB_CONTROL_URL", hub.control_url())
+        .env("E2E_WEBDRIVER_URL", driver.url())
+        .env("E2E_CHROME", Tools::require(&tools.chrome, "chromium")?)
+        .env("TMPDIR", &tmp);
+    let (ok, _, page_lines) = proc::run_tests_collecting(&mut pages, Some("BENCH "))?;
+    drop(driver);
+    drop(hub);
+    let _ = std::fs::remove_dir_all(&tmp);
+    if !ok {
+        return Err("the page benchmarks failed (see above)".into());
+    }
+    lines.extend(page_lines);
     for line in &lines {
         let v: Value = serde_json::from_str(line).map_err(|e| format!("unreadable benchmark line {line:?}: {e}"))?;
         rows.extend(rows_for(&v));
@@ -98,6 +120,26 @@ fn rows_for(v: &Value) -> Vec<Row> {
                 target: String::new(),
             },
         ],
+        Some(kind @ ("kds_mount_cycles" | "voice_connect_cycles")) => {
+            let (what, target) = if kind == "kds_mount_cycles" {
+                ("KDS mount/unmount", "heap growth < 1 MB; listeners, sockets back to baseline")
+            } else {
+                ("voice connect/disconnect", "heap growth < 1 MB; listeners, peer connections back to baseline")
+            };
+            let (b, a) = (&v["before"], &v["after"]);
+            vec![Row {
+                name: format!("leaks: {} × {what}", n("cycles")),
+                figure: format!(
+                    "heap {:+.1} KB ({:.1} → {:.1} MB after GC); DOM listeners {} → {}; open peer connections {} → {}; open sockets {} → {} ({:.0} s)",
+                    n("heap_growth_bytes") / 1000.0,
+                    b["heap_bytes"].as_f64().unwrap_or(f64::NAN) / 1e6,
+                    a["heap_bytes"].as_f64().unwrap_or(f64::NAN) / 1e6,
+                    b["listeners"], a["listeners"], b["open_peer_connections"], a["open_peer_connections"],
+                    b["open_sockets"], a["open_sockets"], n("seconds")
+                ),
+                target: target.into(),
+            }]
+        }
         _ => vec![Row { name: format!("{}", v["bench"]), figure: v.to_string(), target: String::new() }],
     }
 }

@@ -155,13 +155,13 @@ fn e2e_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
 }
 
 /// A chromedriver on a free local port, killed on drop.
-struct ChromeDriver {
+pub struct ChromeDriver {
     child: std::process::Child,
     port: u16,
 }
 
 impl ChromeDriver {
-    fn start(binary: &std::path::Path, tmp: &std::path::Path) -> Result<ChromeDriver> {
+    pub fn start(binary: &std::path::Path, tmp: &std::path::Path) -> Result<ChromeDriver> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free port for chromedriver: {e}"))?
@@ -183,7 +183,7 @@ impl ChromeDriver {
         Ok(driver)
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }

@@ -1,0 +1,156 @@
+//! Page benchmarks over WebDriver + the Chrome DevTools Protocol, run by `cargo xtask bench`
+//! (with the `E2E_*` variables of the e2e suite): mount/unmount cycles of the real pages in the
+//! release bundle, with the JS heap (after a forced GC), DOM event listeners, open peer
+//! connections and sockets measured before and after. Prints `BENCH {json}` lines.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::Client;
+use fantoccini::wd::{TimeoutConfiguration, WebDriverCompatibleCommand};
+use restaurant_e2e::*;
+use serde_json::{Value, json};
+
+/// `POST /session/{id}/goog/cdp/execute`: a DevTools command through chromedriver.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({"cmd": self.cmd, "params": self.params}).to_string()))
+    }
+}
+
+async fn cdp(c: &Client, cmd: &'static str, params: Value) -> Value {
+    c.issue_cmd(Cdp { cmd, params }).await.unwrap_or_else(|e| panic!("CDP {cmd}: {e}"))
+}
+
+/// Heap after a full GC, DOM event listeners, nodes; live peer connections and sockets.
+async fn measure(c: &Client) -> Value {
+    for _ in 0..2 {
+        cdp(c, "HeapProfiler.collectGarbage", json!({})).await;
+    }
+    let metrics = cdp(c, "Performance.getMetrics", json!({})).await;
+    let metric = |name: &str| {
+        metrics["metrics"]
+            .as_array()
+            .and_then(|m| m.iter().find(|x| x["name"] == name))
+            .and_then(|x| x["value"].as_f64())
+            .unwrap_or(f64::NAN)
+    };
+    let live = eval(
+        c,
+        "return {pcs: (window.__pcAll || []).filter(pc => pc.signalingState !== 'closed').length,
+                 sockets: (window.__dbgWS && window.__dbgWS.openSockets) || 0}",
+    )
+    .await;
+    json!({
+        "heap_bytes": metric("JSHeapUsedSize"),
+        "listeners": metric("JSEventListeners"),
+        "nodes": metric("Nodes"),
+        "open_peer_connections": live["pcs"],
+        "open_sockets": live["sockets"],
+    })
+}
+
+/// Counts every RTCPeerConnection the page creates (installed before any page script runs).
+const PEER_COUNTER: &str = "(() => { const Orig = window.RTCPeerConnection; const all = []; window.__pcAll = all;
+  function Counted(...a) { const pc = new Orig(...a); all.push(pc); return pc; }
+  Counted.prototype = Orig.prototype; Object.setPrototypeOf(Counted, Orig); window.RTCPeerConnection = Counted; })();";
+
+/// In-page: client-side navigation (the router listens to popstate) and waiting for a selector.
+const NAV: &str = "window.__nav = (path) => { history.pushState(null, '', path); dispatchEvent(new PopStateEvent('popstate')); };
+  window.__until = (test, ms) => new Promise((ok, fail) => { const t0 = performance.now();
+    (function poll() { if (test()) return ok(); if (performance.now() - t0 > ms) return fail(new Error('timeout')); setTimeout(poll, 5); })(); });
+  window.__q = (sel) => document.querySelector(sel);";
+
+async fn page(path: &str) -> Client {
+    let c = browser().await;
+    c.update_timeouts(TimeoutConfiguration::new(Some(Duration::from_secs(900)), None, None)).await.expect("timeouts");
+    cdp(&c, "Page.addScriptToEvaluateOnNewDocument", json!({"source": PEER_COUNTER})).await;
+    cdp(&c, "Performance.enable", json!({})).await;
+    c.goto(&format!("{}{path}", hub())).await.expect("page");
+    eval(&c, NAV).await;
+    c
+}
+
+fn report(name: &str, cycles: u32, before: &Value, after: &Value, seconds: f64) {
+    let line = json!({
+        "bench": name,
+        "cycles": cycles,
+        "seconds": seconds,
+        "heap_growth_bytes": after["heap_bytes"].as_f64().unwrap_or(f64::NAN) - before["heap_bytes"].as_f64().unwrap_or(f64::NAN),
+        "before": before,
+        "after": after,
+    });
+    println!("BENCH {line}");
+}
+
+async fn kds_cycles(cycles: u32) {
+    let c = page("/kds").await;
+    let pin = wait_find(&c, "pin-input", Duration::from_secs(20)).await;
+    pin.send_keys("1234").await.expect("PIN");
+    click(&c, "login-submit").await;
+    wait_state(&c, "connection-status", "live", Duration::from_secs(15)).await;
+    let script = "const [n, done] = arguments; (async () => {
+        for (let i = 0; i < n; i++) {
+          __nav('/'); await __until(() => __q('[data-testid=chooser-page]'), 5000);
+          __nav('/kds'); await __until(() => __q('[data-testid=connection-status][data-state=live]'), 10000);
+        }
+        __nav('/'); await __until(() => __q('[data-testid=chooser-page]'), 5000);
+        done(null); })().catch(e => done(String(e)));";
+    // Warm-up cycle: the baseline includes everything loaded once.
+    assert_eq!(c.execute_async(script, vec![json!(1)]).await.expect("warm-up"), Value::Null);
+    let before = measure(&c).await;
+    let t0 = Instant::now();
+    let r = c.execute_async(script, vec![json!(cycles)]).await.expect("cycles");
+    assert_eq!(r, Value::Null, "KDS cycles failed: {r}");
+    let seconds = t0.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = measure(&c).await;
+    report("kds_mount_cycles", cycles, &before, &after, seconds);
+    c.close().await.ok();
+}
+
+async fn voice_cycles(cycles: u32) {
+    let c = page("/kiosk").await;
+    wait_find(&c, "voice-order-button", Duration::from_secs(20)).await;
+    let script = "const [n, done] = arguments; (async () => {
+        for (let i = 0; i < n; i++) {
+          window.__step = 'mount ' + i;
+          if (location.pathname !== '/kiosk') __nav('/kiosk');
+          await __until(() => __q('[data-testid=voice-order-button]'), 10000);
+          window.__step = 'connect ' + i;
+          __q('[data-testid=voice-order-button]').click();
+          await __until(() => __q('[data-testid=voice-status][data-state=idle]'), 15000);
+          window.__step = 'unmount ' + i;
+          __nav('/'); await __until(() => __q('[data-testid=chooser-page]'), 5000);
+        }
+        done(null); })().catch(e => { const s = __q('[data-testid=voice-status]');
+          done(String(e) + ' at ' + window.__step + '; voice state ' + (s && s.getAttribute('data-state'))
+            + '; error ' + ((__q('[data-testid=voice-error]') || {}).textContent || 'none')); });";
+    assert_eq!(c.execute_async(script, vec![json!(1)]).await.expect("warm-up"), Value::Null);
+    let before = measure(&c).await;
+    let t0 = Instant::now();
+    let r = c.execute_async(script, vec![json!(cycles)]).await.expect("cycles");
+    assert_eq!(r, Value::Null, "voice cycles failed: {r}");
+    let seconds = t0.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = measure(&c).await;
+    report("voice_connect_cycles", cycles, &before, &after, seconds);
+    c.close().await.ok();
+}
+
+#[tokio::main]
+async fn main() {
+    let kds: u32 = std::env::var("BENCH_KDS_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let voice: u32 = std::env::var("BENCH_VOICE_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    kds_cycles(kds).await;
+    voice_cycles(voice).await;
+}
