@@ -19,6 +19,11 @@ pub fn hub() -> String {
 
 /// A headless Chromium with a fake microphone (a tone) and media permission granted.
 pub async fn browser() -> Client {
+    browser_with(&[]).await
+}
+
+/// [`browser`] with extra Chromium flags.
+pub async fn browser_with(extra_args: &[&str]) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -34,6 +39,9 @@ pub async fn browser() -> Client {
             ]
         }),
     );
+    if let Some(args) = caps["goog:chromeOptions"]["args"].as_array_mut() {
+        args.extend(extra_args.iter().map(|a| json!(a)));
+    }
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     ClientBuilder::new(connector)
         .capabilities(caps)

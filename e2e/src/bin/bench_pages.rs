@@ -68,10 +68,13 @@ const PEER_COUNTER: &str = "(() => { const Orig = window.RTCPeerConnection; cons
 const NAV: &str = "window.__nav = (path) => { history.pushState(null, '', path); dispatchEvent(new PopStateEvent('popstate')); };
   window.__until = (test, ms) => new Promise((ok, fail) => { const t0 = performance.now();
     (function poll() { if (test()) return ok(); if (performance.now() - t0 > ms) return fail(new Error('timeout')); setTimeout(poll, 5); })(); });
-  window.__q = (sel) => document.querySelector(sel);";
+  window.__q = (sel) => document.querySelector(sel);
+  window.__errors = []; const __err = console.error.bind(console);
+  console.error = (...a) => { window.__errors.push(a.map(String).join(' ').slice(0, 600)); __err(...a); };";
 
 async fn page(path: &str) -> Client {
-    let c = browser().await;
+    // Thousands of client-side navigations: Chromium would otherwise throttle history.pushState.
+    let c = browser_with(&["--disable-ipc-flooding-protection"]).await;
     c.update_timeouts(TimeoutConfiguration::new(Some(Duration::from_secs(900)), None, None)).await.expect("timeouts");
     cdp(&c, "Page.addScriptToEvaluateOnNewDocument", json!({"source": PEER_COUNTER})).await;
     cdp(&c, "Performance.enable", json!({})).await;
@@ -100,11 +103,17 @@ async fn kds_cycles(cycles: u32) {
     wait_state(&c, "connection-status", "live", Duration::from_secs(15)).await;
     let script = "const [n, done] = arguments; (async () => {
         for (let i = 0; i < n; i++) {
+          window.__step = 'unmount ' + i;
           __nav('/'); await __until(() => __q('[data-testid=chooser-page]'), 5000);
+          window.__step = 'mount ' + i;
           __nav('/kds'); await __until(() => __q('[data-testid=connection-status][data-state=live]'), 10000);
         }
         __nav('/'); await __until(() => __q('[data-testid=chooser-page]'), 5000);
-        done(null); })().catch(e => done(String(e)));";
+        done(null); })().catch(e => { const s = __q('[data-testid=connection-status]');
+          done(String(e) + ' at ' + window.__step + '; banner ' + (s && s.getAttribute('data-state') + ' ' + s.textContent)
+            + '; sockets opened ' + (window.__dbgWS && window.__dbgWS.connectCount)
+            + '; errors ' + JSON.stringify(window.__errors.slice(-3))
+            + '; at ' + location.pathname + ': ' + JSON.stringify(document.body.innerText.slice(0, 300))); });";
     // Warm-up cycle: the baseline includes everything loaded once.
     assert_eq!(c.execute_async(script, vec![json!(1)]).await.expect("warm-up"), Value::Null);
     let before = measure(&c).await;
