@@ -140,6 +140,16 @@ fn rows_for(v: &Value) -> Vec<Row> {
                 target: target.into(),
             }]
         }
+        Some("reconnect") => vec![Row {
+            name: "KDS reconnect after the hub is killed".into(),
+            figure: format!(
+                "hub restarted in {:.0} ms; banner Live {:.0} ms and board equal to the snapshot {:.0} ms after the restart began (includes the backoff wait)",
+                n("hub_start_ms"),
+                n("live_ms"),
+                n("board_equal_ms")
+            ),
+            target: String::new(),
+        }],
         _ => vec![Row { name: format!("{}", v["bench"]), figure: v.to_string(), target: String::new() }],
     }
 }

@@ -1,7 +1,8 @@
 //! Page benchmarks over WebDriver + the Chrome DevTools Protocol, run by `cargo xtask bench`
 //! (with the `E2E_*` variables of the e2e suite): mount/unmount cycles of the real pages in the
 //! release bundle, with the JS heap (after a forced GC), DOM event listeners, open peer
-//! connections and sockets measured before and after. Prints `BENCH {json}` lines.
+//! connections and sockets measured before and after; and the KDS reconnecting after the hub is
+//! killed and restarted. Prints `BENCH {json}` lines.
 
 use std::time::{Duration, Instant};
 
@@ -156,10 +157,50 @@ async fn voice_cycles(cycles: u32) {
     c.close().await.ok();
 }
 
+/// The hub is killed (a crash) and started again: time from its restart until the banner is Live,
+/// and until the board equals the hub's snapshot.
+async fn reconnect() {
+    let c = page("/kds").await;
+    let pin = wait_find(&c, "pin-input", Duration::from_secs(20)).await;
+    pin.send_keys("1234").await.expect("PIN");
+    click(&c, "login-submit").await;
+    wait_state(&c, "connection-status", "live", Duration::from_secs(15)).await;
+    let run = std::process::id();
+    for i in 0..5 {
+        place_order(json!([{"menu_item_id": "cola", "quantity": 1}]), None, &format!("bench-reconnect-{run}-{i}")).await;
+    }
+    hub_control("kill").await;
+    wait_state(&c, "connection-status", "reconnecting", Duration::from_secs(15)).await;
+    let t0 = Instant::now();
+    hub_control("start").await;
+    let started_ms = t0.elapsed().as_millis();
+    // Orders placed while the page is reconnecting must show up too.
+    place_order(json!([{"menu_item_id": "iced-tea", "quantity": 2}]), None, &format!("bench-reconnect-{run}-late")).await;
+    wait_state(&c, "connection-status", "live", Duration::from_secs(60)).await;
+    let live_ms = t0.elapsed().as_millis();
+    wait_for(Duration::from_secs(30), "the board equal to the snapshot", || async {
+        let want: std::collections::BTreeSet<String> =
+            snapshot().await.orders.into_iter().filter(|o| o.status.is_active()).map(|o| o.id).collect();
+        let mut shown = std::collections::BTreeSet::new();
+        for t in find_all(&c, "ticket").await {
+            if let Ok(Some(id)) = t.attr("data-order-id").await {
+                shown.insert(id);
+            }
+        }
+        (shown == want).then_some(())
+    })
+    .await;
+    let equal_ms = t0.elapsed().as_millis();
+    let line = json!({"bench": "reconnect", "hub_start_ms": started_ms, "live_ms": live_ms, "board_equal_ms": equal_ms});
+    println!("BENCH {line}");
+    c.close().await.ok();
+}
+
 #[tokio::main]
 async fn main() {
     let kds: u32 = std::env::var("BENCH_KDS_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let voice: u32 = std::env::var("BENCH_VOICE_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     kds_cycles(kds).await;
     voice_cycles(voice).await;
+    reconnect().await;
 }
