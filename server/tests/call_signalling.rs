@@ -1,10 +1,12 @@
 //! Staff call signalling through a real hub: kiosk and KDS screens on `/ws` with tokio-tungstenite.
 
+mod common;
+
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use restaurant_hub::{RunningHub, Settings};
-use restaurant_protocol::{CallMessage, ErrorCode, IceCandidate, PinResponse, ServerMessage};
+use restaurant_protocol::{CallMessage, ErrorCode, IceCandidate, ServerMessage};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -75,13 +77,7 @@ async fn join_kiosk(hub: &RunningHub) -> Ws {
 }
 
 async fn join_kds(hub: &RunningHub, station: &str) -> Ws {
-    let response = reqwest::Client::new()
-        .post(hub.http("/api/v1/auth/pin"))
-        .json(&json!({"pin": "1234", "station": station}))
-        .send()
-        .await
-        .unwrap();
-    let token = response.json::<PinResponse>().await.unwrap().token;
+    let token = common::station_token(hub, station).await;
     let mut ws = tokio_tungstenite::connect_async(hub.ws_url()).await.expect("WebSocket connects").0;
     send(&mut ws, json!({"type":"hello","token": token,"station": station,"since":null})).await;
     assert!(matches!(recv(&mut ws).await, Frame::Server(ServerMessage::Welcome { .. })));

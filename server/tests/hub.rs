@@ -1,5 +1,7 @@
 //! The hub against real sockets: HTTP with reqwest, the order feed with tokio-tungstenite.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -54,14 +56,7 @@ async fn snapshot(hub: &RunningHub, query: &str) -> Snapshot {
 }
 
 async fn token(hub: &RunningHub, station: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(hub.http("/api/v1/auth/pin"))
-        .json(&json!({"pin": "1234", "station": station}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    response.json::<PinResponse>().await.unwrap().token
+    common::station_token(hub, station).await
 }
 
 async fn connect(hub: &RunningHub) -> Ws {

@@ -23,6 +23,18 @@ pub struct ConversationFaults {
     pub no_transcripts: bool,
 }
 
+/// `text` in streaming deltas of a few words each; joined, they give `text` with single spaces.
+fn word_deltas(text: &str) -> Vec<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let chunks: Vec<&[&str]> = words.chunks(WORDS_PER_DELTA).collect();
+    let last = chunks.len().saturating_sub(1);
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| if i < last { format!("{} ", chunk.join(" ")) } else { chunk.join(" ") })
+        .collect()
+}
+
 /// What the call does with the outcome of an input.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -233,13 +245,7 @@ impl Conversation {
         out.extend(self.item_added(&previous, &item));
         let transcript = next_utterance();
         if !self.faults.no_transcripts {
-            let words: Vec<&str> = transcript.split_whitespace().collect();
-            let chunks = words.chunks(WORDS_PER_DELTA).collect::<Vec<_>>();
-            for (i, chunk) in chunks.iter().enumerate() {
-                let mut delta = chunk.join(" ");
-                if i + 1 < chunks.len() {
-                    delta.push(' ');
-                }
+            for delta in word_deltas(&transcript) {
                 out.push(self.send(
                     "conversation.item.input_audio_transcription.delta",
                     json!({ "item_id": item_id, "content_index": 0, "delta": delta }),
@@ -420,13 +426,7 @@ impl Conversation {
             ),
         ];
         out.extend(self.item_added(&previous, &item));
-        let words: Vec<&str> = sentence.split_whitespace().collect();
-        let chunks = words.chunks(WORDS_PER_DELTA).collect::<Vec<_>>();
-        for (i, chunk) in chunks.iter().enumerate() {
-            let mut delta = chunk.join(" ");
-            if i + 1 < chunks.len() {
-                delta.push(' ');
-            }
+        for delta in word_deltas(sentence) {
             out.push(self.send(
                 "response.output_audio_transcript.delta",
                 json!({ "response_id": response_id, "item_id": item_id, "output_index": 0, "content_index": 0, "delta": delta }),
