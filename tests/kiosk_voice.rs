@@ -87,7 +87,32 @@ fn voice_state(root: &Element) -> String {
 
 async fn wait_state(root: &Element, state: &str, within: Duration) {
     let ok = wait_until(within, || voice_state(root) == state).await;
-    assert!(ok, "voice state {state:?} expected, still {:?}", voice_state(root));
+    assert!(ok, "voice state {state:?} expected, still {:?}; {}", voice_state(root), voice_diagnostics(root));
+}
+
+/// What the in-page fake Realtime peer saw and did, for a failure message.
+fn fake_side(transport: &FakeTransport) -> String {
+    match transport.fake() {
+        Some(f) => format!(
+            "channel seen {} ({}), greeting frames sent {} (again {}), frames received {:?}, connection {:?}",
+            f.channel_seen.get(),
+            f.channel_state(),
+            f.greeted.get(),
+            f.resent.get(),
+            f.received.borrow(),
+            f.pc.connection_state()
+        ),
+        None => "none".into(),
+    }
+}
+
+/// What the page showed and what the driver reports, for a failure message.
+fn voice_diagnostics(root: &Element) -> String {
+    let status = js_sys::eval("JSON.stringify(window.__voiceClient ? window.__voiceClient.getStatus() : null)")
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    format!("problem shown: {:?}; driver status: {status}", text_of(root, "voice-error"))
 }
 
 /// Taps the voice button once the toggle debounce (300 ms) has passed.
@@ -264,7 +289,8 @@ async fn twenty_connect_disconnect_cycles_leave_no_peer_connection_open() {
     let voice = slot.borrow().clone().unwrap();
     for cycle in 0..20 {
         voice.connect();
-        wait_state(&el, "idle", Duration::from_secs(10)).await;
+        let ready = wait_until(Duration::from_secs(10), || voice_state(&el) == "idle").await;
+        assert!(ready, "cycle {cycle}: idle expected, still {:?}; {}; fake peer: {}", voice_state(&el), voice_diagnostics(&el), fake_side(&transport));
         voice.disconnect();
         wait_state(&el, "disconnected", Duration::from_secs(5)).await;
         assert_eq!(transport.exchanges.get(), cycle + 1);

@@ -25,9 +25,18 @@ fn greeting() -> Vec<String> {
     vec![SESSION_CREATED.to_string(), ITEM_CREATED.to_string()]
 }
 
-/// One session: returns the frames the client's channel delivered within 5 s of the answer, and
-/// every other event the peer reported (for diagnosis when a session fails).
-async fn one_session(delay_ms: u32) -> (Vec<String>, Vec<PeerEvent>, String) {
+/// A run of the race: what the peer wrapper delivered, what the browser dispatched on the channel
+/// (seen by a listener added right after the wrapper's constructor returned, before any offer
+/// exists), every other peer event, and what the fake side did (for diagnosis).
+struct Session {
+    frames: Vec<String>,
+    dispatched: usize,
+    events: Vec<PeerEvent>,
+    fake_side: String,
+}
+
+/// One session: waits up to 10 s after the answer for the two greeting frames.
+async fn one_session(delay_ms: u32) -> Session {
     let frames: Rc<RefCell<Vec<String>>> = Rc::default();
     let events: Rc<RefCell<Vec<PeerEvent>>> = Rc::default();
     let (sink, other) = (frames.clone(), events.clone());
@@ -37,6 +46,11 @@ async fn one_session(delay_ms: u32) -> (Vec<String>, Vec<PeerEvent>, String) {
         e => other.borrow_mut().push(e),
     })
     .expect("peer");
+    let dispatched = Rc::new(std::cell::Cell::new(0usize));
+    let count = dispatched.clone();
+    let oracle = Closure::<dyn FnMut(Event)>::new(move |_: Event| count.set(count.get() + 1));
+    let channel = peer.channel().expect("the peer has its data channel").clone();
+    channel.add_event_listener_with_callback("message", oracle.as_ref().unchecked_ref()).unwrap();
     let fake = FakeRealtime::new(greeting());
     let offer = peer.create_offer().await.expect("offer");
     let answer = fake.answer(&offer, delay_ms).await.expect("answer");
@@ -48,26 +62,47 @@ async fn one_session(delay_ms: u32) -> (Vec<String>, Vec<PeerEvent>, String) {
         fake.greeted.get(),
         fake.pc.connection_state()
     );
+    let _ = channel.remove_event_listener_with_callback("message", oracle.as_ref().unchecked_ref());
     drop(peer);
     drop(fake);
-    (frames.take(), events.take(), fake_side)
+    Session { frames: frames.take(), dispatched: dispatched.get(), events: events.take(), fake_side }
 }
+
+/// Sessions in which the browser itself never dispatched the greeting may be run again, up to
+/// this many per test. Chrome, with both peers in one page, now and then accepts a send on an open
+/// channel and never delivers it (about once in 500 sessions on a loaded machine). That is not the
+/// race under test: the question is whether the client saw every frame the browser dispatched.
+const MAX_UNDELIVERED: usize = 3;
 
 async fn every_session_sees_the_first_events(delay_ms: u32) {
     let started = js_sys::Date::now();
-    let mut lost = 0;
-    for run in 0..RUNS {
-        let (frames, events, fake_side) = one_session(delay_ms).await;
+    let (mut lost, mut undelivered, mut run) = (0, 0, 0);
+    while run < RUNS {
+        let Session { frames, dispatched, events, fake_side } = one_session(delay_ms).await;
         let ok = frames.first().map(String::as_str) == Some(SESSION_CREATED)
             && frames.get(1).map(String::as_str) == Some(ITEM_CREATED);
+        if !ok && dispatched < 2 && undelivered < MAX_UNDELIVERED {
+            undelivered += 1;
+            web_sys::console::warn_1(
+                &format!("run {run} at {delay_ms} ms: the browser dispatched {dispatched} of 2 frames; run again. {fake_side}").into(),
+            );
+            continue;
+        }
         if !ok {
             lost += 1;
-            web_sys::console::error_1(&format!("run {run} at {delay_ms} ms: got {frames:?}; peer events {events:?}; {fake_side}").into());
+            web_sys::console::error_1(
+                &format!("run {run} at {delay_ms} ms: got {frames:?} of {dispatched} dispatched; peer events {events:?}; {fake_side}")
+                    .into(),
+            );
         }
+        run += 1;
     }
     let per_session = (js_sys::Date::now() - started) / RUNS as f64;
     web_sys::console::log_1(
-        &format!("[race] delay {delay_ms} ms: {} / {RUNS} sessions saw both events ({per_session:.0} ms per session)", RUNS - lost)
+        &format!(
+            "[race] delay {delay_ms} ms: {} / {RUNS} sessions saw both events ({per_session:.0} ms per session; {undelivered} run again, not delivered by the browser)",
+            RUNS - lost
+        )
             .into(),
     );
     assert_eq!(lost, 0, "sessions that lost session.created or conversation.item.created at {delay_ms} ms");

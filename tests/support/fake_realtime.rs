@@ -25,6 +25,8 @@ pub struct FakeRealtime {
     /// telling a lost frame from one never sent when a session fails).
     pub channel_seen: Rc<std::cell::Cell<bool>>,
     pub greeted: Rc<std::cell::Cell<u32>>,
+    /// How many times an unanswered greeting was sent again.
+    pub resent: Rc<std::cell::Cell<u32>>,
     channel: Rc<RefCell<Option<RtcDataChannel>>>,
     _on_channel: Closure<dyn FnMut(RtcDataChannelEvent)>,
     _channel_handlers: Rc<RefCell<Vec<Closure<dyn FnMut(Event)>>>>,
@@ -34,14 +36,16 @@ pub struct FakeRealtime {
 impl FakeRealtime {
     /// `greeting`: frames sent as soon as the channel is open on this side.
     pub fn new(greeting: Vec<String>) -> FakeRealtime {
-        FakeRealtime::with_responder(greeting, Rc::new(|_: &str| Vec::new()))
+        FakeRealtime::with_responder(greeting, Rc::new(|_: &str| Vec::new()), None)
     }
 
     /// Like [`FakeRealtime::new`], and every frame the client sends is answered with the frames
-    /// `respond` returns for it (a scripted Realtime server).
+    /// `respond` returns for it (a scripted Realtime server). With `resend_after_ms`, a greeting
+    /// the client has not answered after that long is sent again (at most 3 times).
     pub fn with_responder(
         greeting: Vec<String>,
         respond: Rc<dyn Fn(&str) -> Vec<String>>,
+        resend_after_ms: Option<u32>,
     ) -> FakeRealtime {
         let pc = RtcPeerConnection::new().expect("RTCPeerConnection");
         let received: Rc<RefCell<Vec<String>>> = Rc::default();
@@ -50,10 +54,11 @@ impl FakeRealtime {
         let message_handler: Rc<RefCell<Option<Closure<dyn FnMut(MessageEvent)>>>> = Rc::default();
         let channel_seen: Rc<std::cell::Cell<bool>> = Rc::default();
         let greeted: Rc<std::cell::Cell<u32>> = Rc::default();
+        let resent: Rc<std::cell::Cell<u32>> = Rc::default();
         let on_channel = {
             let (channel, handlers, message_handler, received) =
                 (channel.clone(), handlers.clone(), message_handler.clone(), received.clone());
-            let (seen, greeted) = (channel_seen.clone(), greeted.clone());
+            let (seen, greeted, resent) = (channel_seen.clone(), greeted.clone(), resent.clone());
             Closure::<dyn FnMut(RtcDataChannelEvent)>::new(move |e: RtcDataChannelEvent| {
                 seen.set(true);
                 let dc = e.channel();
@@ -71,13 +76,34 @@ impl FakeRealtime {
                 let greet = {
                     let dc = dc.clone();
                     let greeting = greeting.clone();
-                    let greeted = greeted.clone();
+                    let (greeted, resent, heard) = (greeted.clone(), resent.clone(), received.clone());
                     move || {
                         for frame in &greeting {
                             if dc.send_with_str(frame).is_ok() {
                                 greeted.set(greeted.get() + 1);
                             }
                         }
+                        let Some(after_ms) = resend_after_ms else { return };
+                        // Chrome, with both peers in one page, now and then accepts a send on an
+                        // open channel and never delivers it (about once in 500 sessions on a
+                        // loaded machine: the client's channel is open, a `message` listener
+                        // attached when it was created sees nothing, no error anywhere). A client
+                        // answers the greeting at once; if it has said nothing, say it again
+                        // (same event ids: a client applies an event once).
+                        let (dc, greeting, resent, heard) = (dc.clone(), greeting.clone(), resent.clone(), heard.clone());
+                        wasm_bindgen_futures::spawn_local(async move {
+                            for _ in 0..3 {
+                                gloo_timers::future::TimeoutFuture::new(after_ms).await;
+                                if !heard.borrow().is_empty() || dc.ready_state() != web_sys::RtcDataChannelState::Open {
+                                    return;
+                                }
+                                web_sys::console::warn_1(&"[FakeRealtime] no answer to the greeting; sending it again".into());
+                                resent.set(resent.get() + 1);
+                                for frame in &greeting {
+                                    let _ = dc.send_with_str(frame);
+                                }
+                            }
+                        });
                     }
                 };
                 if dc.ready_state() == web_sys::RtcDataChannelState::Open {
@@ -96,6 +122,7 @@ impl FakeRealtime {
             received,
             channel_seen,
             greeted,
+            resent,
             channel,
             _on_channel: on_channel,
             _channel_handlers: handlers,
@@ -129,6 +156,14 @@ impl FakeRealtime {
             .borrow()
             .as_ref()
             .is_some_and(|dc| dc.send_with_str(frame).is_ok())
+    }
+
+    /// Bytes queued on this side's channel and its state (diagnostics).
+    pub fn channel_state(&self) -> String {
+        match self.channel.borrow().as_ref() {
+            Some(dc) => format!("{:?}, {} bytes buffered", dc.ready_state(), dc.buffered_amount()),
+            None => "no channel".into(),
+        }
     }
 
     pub fn close_channel(&self) {

@@ -81,6 +81,7 @@ impl VoiceTransport for FakeTransport {
         let fake = Rc::new(FakeRealtime::with_responder(
             self.greeting.clone(),
             self.respond.clone(),
+            Some(1_000),
         ));
         *self.current.borrow_mut() = Some(fake.clone());
         let delay = self.answer_delay_ms;

@@ -11,8 +11,10 @@ use std::time::Duration;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-/// A fresh, attached container for one test's DOM.
+/// A fresh, attached container for one test's DOM. Installs the app's console logger, so a
+/// failing test's captured console shows the `[Component]` errors the app logged.
 pub fn test_root() -> HtmlElement {
+    restaurant_web::web::console_log::init();
     let document = web_sys::window().unwrap().document().unwrap();
     let root: HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&root).unwrap();
