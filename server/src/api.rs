@@ -56,7 +56,7 @@ fn order_error(e: OrderError) -> Response {
 
 /// Parses a JSON body, turning every failure (too large, unreadable, wrong shape) into a 400.
 /// The error message is for a `400`.
-fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, String> {
+pub fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, String> {
     let bytes = body.map_err(|e| match e {
         BytesRejection::FailedToBufferBody(_) => format!("the body is over {MAX_BODY_BYTES} bytes or unreadable"),
         other => other.body_text(),

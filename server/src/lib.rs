@@ -12,6 +12,7 @@ mod api;
 mod auth;
 mod call;
 mod feed;
+mod load;
 mod menu;
 mod orders;
 mod service;
@@ -109,6 +110,7 @@ impl Hub {
             .route("/healthz", get(|| async { "ok" }))
             .route("/ws", get(ws::upgrade))
             .merge(api::routes())
+            .merge(load::routes())
             .merge(self.voice.router())
             .fallback(static_files::serve)
             .with_state(self.state.clone())

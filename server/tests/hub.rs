@@ -460,6 +460,52 @@ async fn shutdown_with_clients_connected_finishes_within_10_s_and_they_get_1001(
 }
 
 #[tokio::test]
+async fn update_load_toggles_rush_round_robin_at_the_asked_rate_in_dev_mode_only() {
+    let off = start(|_| {}).await;
+    let status = reqwest::Client::new()
+        .post(off.http("/api/v1/dev/update-load"))
+        .json(&json!({"per_second": 10, "seconds": 1}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 404, "dev endpoints are off without --dev");
+    off.stop().await.unwrap();
+
+    let hub = start(|s| s.dev = true).await;
+    let load = |body: Value| {
+        let url = hub.http("/api/v1/dev/update-load");
+        async move {
+            let r = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(load(json!({"per_second": 10, "seconds": 1})).await.0, 409, "no active orders yet");
+    assert_eq!(load(json!({"per_second": 0, "seconds": 1})).await.0, 400);
+    assert_eq!(load(json!({"per_second": 10, "seconds": 1, "extra": 1})).await.0, 400);
+    let (a, b) = (create(&hub, "a").await, create(&hub, "b").await);
+    let (mut ws, _) = joined(&hub, "expo", None).await;
+    let (status, report) = load(json!({"per_second": 40, "seconds": 1})).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["updates"], 40, "{report}");
+    assert_eq!(report["orders"], 2);
+    assert!(report["seconds"].as_f64().unwrap() >= 0.95, "paced over the second: {report}");
+    let mut seen = Vec::new();
+    for _ in 0..40 {
+        match recv(&mut ws).await {
+            ServerMessage::OrderUpdated { order, .. } => seen.push((order.id, order.rush)),
+            other => panic!("expected order.updated, got {other:?}"),
+        }
+    }
+    // a on, b on, a off, b off, …
+    for (k, (id, rush)) in seen.iter().enumerate() {
+        assert_eq!(id, if k % 2 == 0 { &a.id } else { &b.id }, "round robin at {k}");
+        assert_eq!(*rush, (k / 2) % 2 == 0, "toggled at {k}");
+    }
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn cors_answers_only_the_configured_origins() {
     let hub = start(|s| s.allow_origins = vec!["http://kiosk.local".into()]).await;
     let client = reqwest::Client::new();

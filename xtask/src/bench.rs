@@ -46,6 +46,12 @@ pub fn run(args: &[String]) -> Result<()> {
         });
     }
 
+    // The KDS latency baseline is served next to the bundle, from the same origin.
+    let baseline = tools.root.join("benches/kds-vanilla.html");
+    std::fs::create_dir_all(dist.join("bench")).map_err(|e| format!("cannot create {}/bench: {e}", dist.display()))?;
+    std::fs::copy(&baseline, dist.join("bench/kds-vanilla.html"))
+        .map_err(|e| format!("cannot copy {}: {e}", baseline.display()))?;
+
     let hub_binary = bundle::build_hub(&tools)?;
     let work = tools.root.join("target/xtask");
     let hub = TestHub::start(&hub_binary, &work.join("bench-hub-data"), &["--dev", "--dist", &dist.to_string_lossy()])?;
@@ -78,10 +84,15 @@ pub fn run(args: &[String]) -> Result<()> {
         return Err("the page benchmarks failed (see above)".into());
     }
     lines.extend(page_lines);
+    let mut latency = Vec::new();
     for line in &lines {
         let v: Value = serde_json::from_str(line).map_err(|e| format!("unreadable benchmark line {line:?}: {e}"))?;
         rows.extend(rows_for(&v));
+        if v["bench"] == "kds_latency" {
+            latency.push(v);
+        }
     }
+    rows.extend(latency_ratio(&latency));
 
     let total = started.elapsed().as_secs_f64();
     print_table(&rows);
@@ -150,8 +161,43 @@ fn rows_for(v: &Value) -> Vec<Row> {
             ),
             target: String::new(),
         }],
+        Some("kds_latency") => vec![Row {
+            name: format!(
+                "KDS latency, {} page: {} tickets, {} updates/s for {} s",
+                if v["page"] == "vanilla" { "vanilla-JS baseline" } else { "real" },
+                n("tickets"),
+                n("per_second"),
+                n("seconds")
+            ),
+            figure: format!(
+                "hub stamp → ticket DOM change p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} of {} updates seen); {} of {} frames dropped (frame {:.1} ms, longest gap {:.0} ms), {} long tasks",
+                n("p50_ms"),
+                n("p99_ms"),
+                n("max_ms"),
+                n("updates_seen"),
+                n("updates_sent"),
+                n("dropped_frames"),
+                n("frames") + n("dropped_frames"),
+                n("frame_ms"),
+                n("longest_frame_gap_ms"),
+                n("long_tasks")
+            ),
+            target: String::new(),
+        }],
         _ => vec![Row { name: format!("{}", v["bench"]), figure: v.to_string(), target: String::new() }],
     }
+}
+
+/// Real page ÷ vanilla baseline, when both ran.
+fn latency_ratio(runs: &[Value]) -> Option<Row> {
+    let of = |page: &str| runs.iter().find(|v| v["page"] == page);
+    let (real, base) = (of("leptos")?, of("vanilla")?);
+    let ratio = |k: &str| real[k].as_f64().unwrap_or(f64::NAN) / base[k].as_f64().unwrap_or(f64::NAN);
+    Some(Row {
+        name: "KDS latency, real ÷ vanilla baseline".into(),
+        figure: format!("p50 ×{:.2}, p99 ×{:.2}", ratio("p50_ms"), ratio("p99_ms")),
+        target: String::new(),
+    })
 }
 
 fn print_table(rows: &[Row]) {

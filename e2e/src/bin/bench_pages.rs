@@ -2,7 +2,8 @@
 //! (with the `E2E_*` variables of the e2e suite): mount/unmount cycles of the real pages in the
 //! release bundle, with the JS heap (after a forced GC), DOM event listeners, open peer
 //! connections and sockets measured before and after; and the KDS reconnecting after the hub is
-//! killed and restarted. Prints `BENCH {json}` lines.
+//! killed and restarted; and KDS render latency under a steady stream of updates, for the real
+//! page and for the vanilla-JS baseline in `benches/`. Prints `BENCH {json}` lines.
 
 use std::time::{Duration, Instant};
 
@@ -196,6 +197,113 @@ async fn reconnect() {
     c.close().await.ok();
 }
 
+/// Records, in the page, when each ticket's DOM shows a newer `data-updated-at` (a
+/// MutationObserver on the grid: latency = now − the hub's `updated_at` stamp), every animation
+/// frame, and long tasks. The tickets on screen now are the baseline.
+const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], seen: new Map(), frames: [], longtasks: 0, running: true};
+  const grid = document.querySelector('[data-testid=orders-grid]');
+  grid.querySelectorAll('[data-testid=ticket]').forEach(t => L.seen.set(t.dataset.orderId, t.dataset.updatedAt));
+  const see = (t, now) => { const id = t.dataset.orderId, at = t.dataset.updatedAt;
+    if (!at || L.seen.get(id) === at) return; L.seen.set(id, at); L.samples.push(now - Date.parse(at)); };
+  L.observer = new MutationObserver(records => { const now = performance.timeOrigin + performance.now();
+    for (const r of records) { for (const n of (r.type === 'attributes' ? [r.target] : r.addedNodes)) {
+      if (n.nodeType !== 1) continue;
+      if (n.matches('[data-testid=ticket]')) see(n, now); else n.querySelectorAll('[data-testid=ticket]').forEach(t => see(t, now)); } } });
+  L.observer.observe(grid, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-updated-at']});
+  (function frame(t) { if (!L.running) return; L.frames.push(t); requestAnimationFrame(frame); })(performance.now());
+  try { new PerformanceObserver(l => { L.longtasks += l.getEntries().length; }).observe({type: 'longtask'}); } catch (e) {}";
+
+const LATENCY_TICKETS: usize = 300;
+
+/// Makes sure the hub has [`LATENCY_TICKETS`] active orders (a realistic mix of items).
+async fn latency_orders() {
+    const ITEMS: [&str; 8] =
+        ["cheeseburger", "fries-large", "cola", "chicken-tenders", "veggie-burger", "onion-rings", "lemonade", "apple-pie"];
+    let active = snapshot().await.orders.into_iter().filter(|o| o.status.is_active()).count();
+    let run = std::process::id();
+    for i in active..LATENCY_TICKETS {
+        let items = json!([
+            {"menu_item_id": ITEMS[i % ITEMS.len()], "quantity": 1 + i % 3},
+            {"menu_item_id": ITEMS[(i + 3) % ITEMS.len()], "quantity": 1, "modifiers": if i % 4 == 0 { json!(["no onions"]) } else { json!([]) }},
+        ]);
+        place_order(items, (i % 5 == 0).then_some("table by the window"), &format!("bench-latency-{run}-{i}")).await;
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// The hub sends `per_second` ticket updates for `seconds` while `path` shows every active ticket.
+async fn kds_latency(label: &str, path: &str, per_second: u32, seconds: u32) {
+    latency_orders().await;
+    let c = page(path).await;
+    if label == "leptos" {
+        let pin = wait_find(&c, "pin-input", Duration::from_secs(20)).await;
+        pin.send_keys("1234").await.expect("PIN");
+        click(&c, "login-submit").await;
+    }
+    wait_state(&c, "connection-status", "live", Duration::from_secs(20)).await;
+    let expected = snapshot().await.orders.into_iter().filter(|o| o.status.is_active()).count();
+    wait_for(Duration::from_secs(30), "every active ticket on screen", || async {
+        (find_all(&c, "ticket").await.len() == expected).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    eval(&c, LATENCY_PROBE).await;
+    let load = reqwest::Client::builder()
+        .timeout(Duration::from_secs(u64::from(seconds) + 60))
+        .build()
+        .expect("HTTP client")
+        .post(format!("{}/api/v1/dev/update-load", hub()))
+        .json(&json!({"per_second": per_second, "seconds": seconds}))
+        .send()
+        .await
+        .expect("hub reachable");
+    assert!(load.status().is_success(), "update-load: {}", load.status());
+    let sent: Value = load.json().await.expect("load report");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let got = eval(
+        &c,
+        "const L = window.__lat; L.running = false; L.observer.disconnect();
+         return {samples: L.samples, frames: L.frames, longtasks: L.longtasks,
+                 tickets: document.querySelectorAll('[data-testid=ticket]').length};",
+    )
+    .await;
+    c.close().await.ok();
+    let mut samples: Vec<f64> = got["samples"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    samples.sort_by(f64::total_cmp);
+    let frames: Vec<f64> = got["frames"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    let mut gaps: Vec<f64> = frames.windows(2).map(|w| w[1] - w[0]).collect();
+    let longest_gap = gaps.iter().copied().fold(0.0, f64::max);
+    gaps.sort_by(f64::total_cmp);
+    let frame = percentile(&gaps, 0.5);
+    // A gap of k frame intervals means k − 1 frames were not produced.
+    let dropped: f64 = gaps.iter().map(|g| ((g / frame).round() - 1.0).max(0.0)).sum();
+    let line = json!({
+        "bench": "kds_latency",
+        "page": label,
+        "tickets": expected,
+        "per_second": per_second,
+        "seconds": seconds,
+        "updates_sent": sent["updates"],
+        "updates_seen": samples.len(),
+        "hub_max_lag_ms": sent["max_lag_ms"],
+        "p50_ms": percentile(&samples, 0.5),
+        "p99_ms": percentile(&samples, 0.99),
+        "max_ms": samples.last().copied().unwrap_or(f64::NAN),
+        "frames": frames.len(),
+        "frame_ms": frame,
+        "dropped_frames": dropped,
+        "longest_frame_gap_ms": longest_gap,
+        "long_tasks": got["longtasks"],
+    });
+    println!("BENCH {line}");
+}
+
 #[tokio::main]
 async fn main() {
     let kds: u32 = std::env::var("BENCH_KDS_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
@@ -203,4 +311,7 @@ async fn main() {
     kds_cycles(kds).await;
     voice_cycles(voice).await;
     reconnect().await;
+    let (rate, seconds) = (100, 30);
+    kds_latency("leptos", "/kds", rate, seconds).await;
+    kds_latency("vanilla", "/bench/kds-vanilla.html?pin=1234&station=kitchen", rate, seconds).await;
 }

@@ -85,6 +85,7 @@ pub fn TicketCard(
             data-age-level=age.as_str()
             data-pending=pending.to_string()
             data-rush=rush.to_string()
+            data-updated-at=order.updated_at.clone()
             aria-label=format!("Order {}", order.number)
         >
             <header class="ticket-head">

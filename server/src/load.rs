@@ -1,0 +1,121 @@
+//! Dev mode only: `POST /api/v1/dev/update-load {"per_second":100,"seconds":30}` makes the hub
+//! change its active orders at a steady rate — rush on, rush off, round robin — through the same
+//! path as a KDS command (store commit, then `order.updated` on the feed), so a kitchen display can
+//! be measured under a known load. Answers when the run is over with what was sent.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tokio::time::MissedTickBehavior;
+
+use crate::AppState;
+use crate::api::{error, json_body};
+use crate::auth::random_hex;
+use crate::service::OrderError;
+use crate::store::Change;
+
+pub const MAX_PER_SECOND: u32 = 1000;
+pub const MAX_SECONDS: u32 = 600;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoadRequest {
+    per_second: u32,
+    seconds: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct LoadReport {
+    /// Active orders the updates went round.
+    orders: usize,
+    /// Updates committed and sent on the feed.
+    updates: u64,
+    /// Updates the store refused (an order completed meanwhile, …).
+    refused: u64,
+    seconds: f64,
+    /// How far the latest update started behind its schedule.
+    max_lag_ms: f64,
+}
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/api/v1/dev/update-load", post(update_load))
+}
+
+async fn update_load(State(state): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
+    if !state.settings.dev {
+        return error(StatusCode::NOT_FOUND, "not_found", "dev endpoints are off");
+    }
+    let request: LoadRequest = match json_body(body) {
+        Ok(r) => r,
+        Err(message) => return error(StatusCode::BAD_REQUEST, "bad_request", message),
+    };
+    if !(1..=MAX_PER_SECOND).contains(&request.per_second) || !(1..=MAX_SECONDS).contains(&request.seconds) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("per_second must be 1–{MAX_PER_SECOND} and seconds 1–{MAX_SECONDS}"),
+        );
+    }
+    let orders = match state.snapshot(None).await {
+        Ok(s) => s.orders,
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("no snapshot: {e:?}")),
+    };
+    if orders.is_empty() {
+        return error(StatusCode::CONFLICT, "conflict", "there are no active orders to update");
+    }
+    let run = match random_hex(4) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("no randomness: {e}")),
+    };
+    let mut rush: Vec<(String, bool)> = orders.into_iter().map(|o| (o.id, o.rush)).collect();
+    let total = u64::from(request.per_second) * u64::from(request.seconds);
+    let period = Duration::from_secs_f64(1.0 / f64::from(request.per_second));
+    tracing::info!(
+        "[Load] {} updates/s for {} s over {} active orders",
+        request.per_second,
+        request.seconds,
+        rush.len()
+    );
+    let started = Instant::now();
+    let mut ticks = tokio::time::interval(period);
+    // Late ticks fire at once: the run keeps its total rate.
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let (mut updates, mut refused, mut max_lag) = (0u64, 0u64, Duration::ZERO);
+    for k in 0..total {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        let due = period.mul_f64(k as f64);
+        max_lag = max_lag.max(started.elapsed().saturating_sub(due));
+        let slot = (k % rush.len() as u64) as usize;
+        let (id, on) = &mut rush[slot];
+        *on = !*on;
+        match state.apply(format!("load-{run}-{k}"), id.clone(), Change::Rush(*on)).await {
+            Ok(restaurant_protocol::ServerMessage::Ack { .. }) => updates += 1,
+            Ok(_) => refused += 1,
+            Err(OrderError::Unavailable) => break,
+            Err(e) => {
+                tracing::error!("[Load] update of {id} failed: {e:?}");
+                refused += 1;
+            }
+        }
+    }
+    let report = LoadReport {
+        orders: rush.len(),
+        updates,
+        refused,
+        seconds: started.elapsed().as_secs_f64(),
+        max_lag_ms: max_lag.as_secs_f64() * 1000.0,
+    };
+    tracing::info!("[Load] done: {report:?}");
+    (StatusCode::OK, Json(report)).into_response()
+}
