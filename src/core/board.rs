@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 
 use log::{debug, info, warn};
 use restaurant_protocol::time::parse_rfc3339_millis;
@@ -248,7 +249,8 @@ impl AgeLevel {
 /// One card of the grid: the order as displayed (items already filtered to the station).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
-    pub order: Order,
+    /// Shared with the board while unchanged: deriving the grid copies no order.
+    pub order: Arc<Order>,
     /// A command on it is still waiting for the hub's answer.
     pub pending: bool,
     pub elapsed_ms: u64,
@@ -290,10 +292,11 @@ enum Sync {
 #[derive(Debug, Clone)]
 pub struct Board {
     config: BoardConfig,
-    /// Confirmed active orders.
-    orders: BTreeMap<String, Order>,
+    /// Confirmed active orders. Shared (`Arc`): every view derived from the board, and every
+    /// published copy of it, points at the same orders; a change replaces one.
+    orders: BTreeMap<String, Arc<Order>>,
     /// Confirmed completed orders, newest first, for recall.
-    completed: VecDeque<Order>,
+    completed: VecDeque<Arc<Order>>,
     last_seq: Option<u64>,
     sync: Sync,
     outbox: Vec<OutboxEntry>,
@@ -422,7 +425,7 @@ impl Board {
         // the snapshot covers, and it does not list them: a later event about one resyncs.
         self.completed.clear();
         for order in snapshot.orders {
-            self.put(order);
+            self.put(Arc::new(order));
         }
         self.last_seq = Some(snapshot.seq);
         self.revision += 1;
@@ -477,7 +480,7 @@ impl Board {
     }
 
     /// Confirmed active orders, by id (without the outbox's optimistic changes).
-    pub fn confirmed_orders(&self) -> &BTreeMap<String, Order> {
+    pub fn confirmed_orders(&self) -> &BTreeMap<String, Arc<Order>> {
         &self.orders
     }
 
@@ -504,7 +507,7 @@ impl Board {
         self.revision += 1;
         match event {
             ServerMessage::OrderCreated { order, .. }
-            | ServerMessage::OrderUpdated { order, .. } => self.put(order),
+            | ServerMessage::OrderUpdated { order, .. } => self.put(Arc::new(order)),
             ServerMessage::OrderStatusChanged {
                 order_id,
                 status,
@@ -517,8 +520,9 @@ impl Board {
                     .or_else(|| self.take_completed(&order_id));
                 match known {
                     Some(mut order) => {
-                        order.status = status;
-                        order.updated_at = updated_at;
+                        let changed = Arc::make_mut(&mut order);
+                        changed.status = status;
+                        changed.updated_at = updated_at;
                         self.put(order);
                     }
                     None if status.is_active() => {
@@ -542,7 +546,7 @@ impl Board {
     }
 
     /// Files a confirmed order where its status puts it.
-    fn put(&mut self, order: Order) {
+    fn put(&mut self, order: Arc<Order>) {
         self.take_completed(&order.id);
         if order.status.is_active() {
             self.orders.insert(order.id.clone(), order);
@@ -555,7 +559,7 @@ impl Board {
         }
     }
 
-    fn take_completed(&mut self, order_id: &str) -> Option<Order> {
+    fn take_completed(&mut self, order_id: &str) -> Option<Arc<Order>> {
         let index = self.completed.iter().position(|o| o.id == order_id)?;
         self.completed.remove(index)
     }
@@ -756,16 +760,17 @@ impl Board {
 
     /// Confirmed orders (active and recently completed) with the outbox applied, by id, and
     /// whether a command on each is still unanswered.
-    fn overlaid(&self) -> BTreeMap<String, (Order, bool)> {
-        let mut view: BTreeMap<String, (Order, bool)> = self
+    fn overlaid(&self) -> BTreeMap<String, (Arc<Order>, bool)> {
+        let mut view: BTreeMap<String, (Arc<Order>, bool)> = self
             .orders
             .values()
             .chain(&self.completed)
-            .map(|o| (o.id.clone(), (o.clone(), false)))
+            .map(|o| (o.id.clone(), (Arc::clone(o), false)))
             .collect();
         for entry in &self.outbox {
             if let Some((order, pending)) = view.get_mut(&entry.order_id) {
-                entry.command.apply_to(order);
+                // Copy-on-write: only an order with a command in flight is copied.
+                entry.command.apply_to(Arc::make_mut(order));
                 *pending |= entry.acked_seq.is_none();
             }
         }
@@ -773,7 +778,7 @@ impl Board {
     }
 
     /// Active orders as displayed.
-    fn view(&self) -> BTreeMap<String, (Order, bool)> {
+    fn view(&self) -> BTreeMap<String, (Arc<Order>, bool)> {
         let mut view = self.overlaid();
         view.retain(|_, (order, _)| order.status.is_active());
         view
@@ -781,7 +786,9 @@ impl Board {
 
     /// An order as displayed, active or recently completed.
     fn projected(&self, order_id: &str) -> Option<Order> {
-        self.overlaid().remove(order_id).map(|(order, _)| order)
+        self.overlaid()
+            .remove(order_id)
+            .map(|(order, _)| Arc::unwrap_or_clone(order))
     }
 
     /// The tickets `station` shows at wall-clock `now_unix_ms`: rush first, then oldest first.
@@ -790,7 +797,11 @@ impl Board {
             .view()
             .into_values()
             .filter_map(|(mut order, pending)| {
-                order.items.retain(|item| station.shows_item(&item.station));
+                if !order.items.iter().all(|item| station.shows_item(&item.station)) {
+                    Arc::make_mut(&mut order)
+                        .items
+                        .retain(|item| station.shows_item(&item.station));
+                }
                 if order.items.is_empty() {
                     return None;
                 }
@@ -805,7 +816,8 @@ impl Board {
                 })
             })
             .collect();
-        tickets.sort_by_key(|t| {
+        // Cached: the key parses a timestamp, once per ticket rather than per comparison.
+        tickets.sort_by_cached_key(|t| {
             (
                 !t.order.rush,
                 created_ms(&t.order).unwrap_or(i64::MAX),
@@ -824,7 +836,7 @@ impl Board {
                 view.get(&o.id)
                     .filter(|(shown, _)| shown.status == OrderStatus::Completed)
             })
-            .map(|(order, _)| order.clone())
+            .map(|(order, _)| Order::clone(order))
             .collect()
     }
 
@@ -952,7 +964,7 @@ pub(crate) mod tests {
         board
             .tickets(&Station::Kitchen, T0)
             .into_iter()
-            .map(|t| (t.order.id, t.order.status, t.pending))
+            .map(|t| (t.order.id.clone(), t.order.status, t.pending))
             .collect()
     }
 
@@ -1238,7 +1250,7 @@ pub(crate) mod tests {
         let ids: Vec<String> = board
             .tickets(&Station::Kitchen, T0)
             .into_iter()
-            .map(|t| t.order.id)
+            .map(|t| t.order.id.clone())
             .collect();
         assert_eq!(ids, ["r", "old", "new"]);
     }

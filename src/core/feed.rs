@@ -519,18 +519,18 @@ mod tests {
             }
         }
 
-        fn active(&self) -> BTreeMap<String, Order> {
+        fn active(&self) -> BTreeMap<String, std::sync::Arc<Order>> {
             self.orders
                 .iter()
                 .filter(|(_, o)| o.status.is_active())
-                .map(|(k, o)| (k.clone(), o.clone()))
+                .map(|(k, o)| (k.clone(), std::sync::Arc::new(o.clone())))
                 .collect()
         }
 
         fn snapshot(&self) -> Snapshot {
             Snapshot {
                 seq: self.seq,
-                orders: self.active().into_values().collect(),
+                orders: self.active().into_values().map(std::sync::Arc::unwrap_or_clone).collect(),
             }
         }
 
@@ -1251,7 +1251,7 @@ mod tests {
             prop_assert!(feed.board().is_live());
             prop_assert_eq!(feed.board().confirmed_orders(), &hub.active());
             prop_assert_eq!(feed.debug_status().pending_commands, 0);
-            let shown: BTreeMap<String, Order> = feed
+            let shown: BTreeMap<String, std::sync::Arc<Order>> = feed
                 .board()
                 .tickets(&Station::Kitchen, 0)
                 .into_iter()

@@ -181,6 +181,12 @@ fn rows_for(v: &Value) -> Vec<Row> {
                 n("frame_ms"),
                 n("longest_frame_gap_ms"),
                 n("long_tasks")
+            ) + &format!(
+                "; main thread {:.1} s busy in 30 s (script {:.1} s, style {:.1} s, layout {:.1} s)",
+                n("task_s"),
+                n("script_s"),
+                n("style_s"),
+                n("layout_s")
             ),
             target: String::new(),
         }],

@@ -215,6 +215,39 @@ const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], seen: new Ma
 
 const LATENCY_TICKETS: usize = 300;
 
+/// The functions with the most self time in a DevTools CPU profile (`BENCH_PROFILE=1`).
+fn print_profile(label: &str, profile: &Value) {
+    let mut by_name: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut total = 0u64;
+    for node in profile["nodes"].as_array().into_iter().flatten() {
+        let hits = node["hitCount"].as_u64().unwrap_or(0);
+        total += hits;
+        let f = &node["callFrame"];
+        let name = format!("{} {}", f["functionName"].as_str().unwrap_or("?"), f["url"].as_str().unwrap_or("").rsplit('/').next().unwrap_or(""));
+        *by_name.entry(name).or_default() += hits;
+    }
+    let mut rows: Vec<_> = by_name.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    println!("PROFILE {label}: {total} samples");
+    for (name, hits) in rows.into_iter().take(40) {
+        println!("PROFILE {label} {:5.1}% {name}", hits as f64 * 100.0 / total.max(1) as f64);
+    }
+}
+
+/// Main-thread time so far (seconds): script, style, layout, all tasks.
+async fn main_thread(c: &Client) -> Value {
+    let metrics = cdp(c, "Performance.getMetrics", json!({})).await;
+    let mut out = serde_json::Map::new();
+    for m in metrics["metrics"].as_array().into_iter().flatten() {
+        if let (Some(name), Some(v)) = (m["name"].as_str(), m["value"].as_f64())
+            && matches!(name, "ScriptDuration" | "RecalcStyleDuration" | "LayoutDuration" | "TaskDuration")
+        {
+            out.insert(name.into(), json!(v));
+        }
+    }
+    Value::Object(out)
+}
+
 /// Makes sure the hub has [`LATENCY_TICKETS`] active orders (a realistic mix of items).
 async fn latency_orders() {
     const ITEMS: [&str; 8] =
@@ -254,6 +287,12 @@ async fn kds_latency(label: &str, path: &str, per_second: u32, seconds: u32) {
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     eval(&c, LATENCY_PROBE).await;
+    let main_thread_before = main_thread(&c).await;
+    let profile = std::env::var("BENCH_PROFILE").is_ok();
+    if profile {
+        cdp(&c, "Profiler.enable", json!({})).await;
+        cdp(&c, "Profiler.start", json!({})).await;
+    }
     let load = reqwest::Client::builder()
         .timeout(Duration::from_secs(u64::from(seconds) + 60))
         .build()
@@ -266,6 +305,11 @@ async fn kds_latency(label: &str, path: &str, per_second: u32, seconds: u32) {
     assert!(load.status().is_success(), "update-load: {}", load.status());
     let sent: Value = load.json().await.expect("load report");
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let main_thread_after = main_thread(&c).await;
+    if profile {
+        print_profile(label, &cdp(&c, "Profiler.stop", json!({})).await["profile"]);
+    }
+    let busy = |k: &str| main_thread_after[k].as_f64().unwrap_or(f64::NAN) - main_thread_before[k].as_f64().unwrap_or(f64::NAN);
     let got = eval(
         &c,
         "const L = window.__lat; L.running = false; L.observer.disconnect();
@@ -300,18 +344,33 @@ async fn kds_latency(label: &str, path: &str, per_second: u32, seconds: u32) {
         "dropped_frames": dropped,
         "longest_frame_gap_ms": longest_gap,
         "long_tasks": got["longtasks"],
+        "script_s": busy("ScriptDuration"),
+        "style_s": busy("RecalcStyleDuration"),
+        "layout_s": busy("LayoutDuration"),
+        "task_s": busy("TaskDuration"),
     });
     println!("BENCH {line}");
 }
 
 #[tokio::main]
 async fn main() {
+    // BENCH_PAGES=latency,reconnect,… runs only those (all by default).
+    let only = std::env::var("BENCH_PAGES").unwrap_or_default();
+    let wanted = |name: &str| only.is_empty() || only.split(',').any(|n| n.trim() == name);
     let kds: u32 = std::env::var("BENCH_KDS_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let voice: u32 = std::env::var("BENCH_VOICE_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    kds_cycles(kds).await;
-    voice_cycles(voice).await;
-    reconnect().await;
-    let (rate, seconds) = (100, 30);
-    kds_latency("leptos", "/kds", rate, seconds).await;
-    kds_latency("vanilla", "/bench/kds-vanilla.html?pin=1234&station=kitchen", rate, seconds).await;
+    if wanted("kds-cycles") {
+        kds_cycles(kds).await;
+    }
+    if wanted("voice-cycles") {
+        voice_cycles(voice).await;
+    }
+    if wanted("reconnect") {
+        reconnect().await;
+    }
+    if wanted("latency") {
+        let (rate, seconds) = (100, 30);
+        kds_latency("leptos", "/kds", rate, seconds).await;
+        kds_latency("vanilla", "/bench/kds-vanilla.html?pin=1234&station=kitchen", rate, seconds).await;
+    }
 }

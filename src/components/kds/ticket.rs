@@ -96,7 +96,7 @@ pub fn TicketCard(
             </header>
             {pending.then(|| view! { <p class="ticket-pending" data-testid="ticket-pending">"Sending…"</p> })}
             {customer}
-            <ul class="ticket-items">{order.items.into_iter().map(item_line).collect_view()}</ul>
+            <ul class="ticket-items">{order.items.iter().cloned().map(item_line).collect_view()}</ul>
             {notes}
             <footer class="ticket-actions">
                 {start}
