@@ -38,14 +38,8 @@ async fn measure(c: &Client) -> Value {
     for _ in 0..2 {
         cdp(c, "HeapProfiler.collectGarbage", json!({})).await;
     }
-    let metrics = cdp(c, "Performance.getMetrics", json!({})).await;
-    let metric = |name: &str| {
-        metrics["metrics"]
-            .as_array()
-            .and_then(|m| m.iter().find(|x| x["name"] == name))
-            .and_then(|x| x["value"].as_f64())
-            .unwrap_or(f64::NAN)
-    };
+    let metrics = metrics(c).await;
+    let metric = |name: &str| metrics.get(name).copied().unwrap_or(f64::NAN);
     let live = eval(
         c,
         "return {pcs: (window.__pcAll || []).filter(pc => pc.signalingState !== 'closed').length,
@@ -234,18 +228,27 @@ fn print_profile(label: &str, profile: &Value) {
     }
 }
 
+/// `Performance.getMetrics` as name → value.
+async fn metrics(c: &Client) -> std::collections::HashMap<String, f64> {
+    let metrics = cdp(c, "Performance.getMetrics", json!({})).await;
+    metrics["metrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| Some((m["name"].as_str()?.to_string(), m["value"].as_f64()?)))
+        .collect()
+}
+
 /// Main-thread time so far (seconds): script, style, layout, all tasks.
 async fn main_thread(c: &Client) -> Value {
-    let metrics = cdp(c, "Performance.getMetrics", json!({})).await;
-    let mut out = serde_json::Map::new();
-    for m in metrics["metrics"].as_array().into_iter().flatten() {
-        if let (Some(name), Some(v)) = (m["name"].as_str(), m["value"].as_f64())
-            && matches!(name, "ScriptDuration" | "RecalcStyleDuration" | "LayoutDuration" | "TaskDuration")
-        {
-            out.insert(name.into(), json!(v));
-        }
-    }
-    Value::Object(out)
+    let all = metrics(c).await;
+    let pick = |k: &str| all.get(k).copied().unwrap_or(f64::NAN);
+    json!({
+        "ScriptDuration": pick("ScriptDuration"),
+        "RecalcStyleDuration": pick("RecalcStyleDuration"),
+        "LayoutDuration": pick("LayoutDuration"),
+        "TaskDuration": pick("TaskDuration"),
+    })
 }
 
 /// Makes sure the hub has [`LATENCY_TICKETS`] active orders (a realistic mix of items).
