@@ -67,6 +67,10 @@ pub enum FeedCommand {
 pub enum Banner {
     SignedOut,
     Connecting,
+    /// Connected and greeted, but the board is still loading the hub's snapshot (first sign-in,
+    /// or after a gap): what is on screen may be incomplete.
+    Syncing,
+    /// Connected and the board is current.
     Live,
     Reconnecting { attempt: u32 },
     Offline,
@@ -79,6 +83,7 @@ impl Banner {
         match self {
             Banner::SignedOut => "signed_out",
             Banner::Connecting => "connecting",
+            Banner::Syncing => "syncing",
             Banner::Live => "live",
             Banner::Reconnecting { .. } => "reconnecting",
             Banner::Offline => "offline",
@@ -354,7 +359,8 @@ impl OrderFeed {
         match self.link.state() {
             LinkState::AuthFailed => Banner::SignInFailed,
             _ if !self.online => Banner::Offline,
-            LinkState::Open if self.greeted.is_some() => Banner::Live,
+            LinkState::Open if self.greeted.is_some() && self.board.is_live() => Banner::Live,
+            LinkState::Open if self.greeted.is_some() => Banner::Syncing,
             LinkState::Backoff => Banner::Reconnecting { attempt: attempts },
             LinkState::Connecting | LinkState::Open if attempts > 0 => {
                 Banner::Reconnecting { attempt: attempts }
@@ -839,10 +845,38 @@ mod tests {
         ));
         hub.deliver(&mut feed, usize::MAX);
         assert_eq!(hub.fetches, 1);
-        assert_eq!(feed.status().banner, Banner::Live);
+        assert_eq!(
+            feed.status().banner,
+            Banner::Syncing,
+            "not live before the board holds the snapshot"
+        );
         hub.answer_fetches(&mut feed);
+        assert_eq!(feed.status().banner, Banner::Live);
         assert_eq!(feed.board().confirmed_orders(), &hub.active());
         assert_eq!(feed.status().last_update, Some(hub.now));
+    }
+
+    #[test]
+    fn a_failed_snapshot_keeps_the_banner_at_syncing_until_a_retry_loads_it() {
+        let mut hub = Hub::new();
+        hub.create();
+        let mut feed = OrderFeed::new(FeedConfig::default(), 1);
+        feed.login(hub.now, "tok".into(), "kitchen");
+        hub.serve(&mut feed);
+        hub.deliver(&mut feed, usize::MAX);
+        hub.up = false;
+        hub.answer_fetches(&mut feed);
+        assert_eq!(
+            feed.status().banner,
+            Banner::Syncing,
+            "an empty board is never called live"
+        );
+        assert!(feed.board().confirmed_orders().is_empty());
+        hub.up = true;
+        hub.advance(&mut feed, FeedConfig::default().snapshot_retry_ms);
+        hub.answer_fetches(&mut feed);
+        assert_eq!(feed.status().banner, Banner::Live);
+        assert_eq!(feed.board().confirmed_orders(), &hub.active());
     }
 
     #[test]
@@ -953,6 +987,8 @@ mod tests {
         assert_eq!(feed.status().banner, Banner::Connecting);
         hub.serve(&mut feed);
         hub.deliver(&mut feed, usize::MAX);
+        assert_eq!(feed.status().banner, Banner::Syncing);
+        hub.answer_fetches(&mut feed);
         assert_eq!(feed.status().banner, Banner::Live);
         hub.up = false;
         hub.drop_socket(&mut feed);

@@ -88,6 +88,7 @@ fn banner_text(banner: Banner) -> String {
     match banner {
         Banner::SignedOut => "Not signed in".into(),
         Banner::Connecting => "Connecting…".into(),
+        Banner::Syncing => "Loading orders…".into(),
         Banner::Live => "Live".into(),
         Banner::Reconnecting { attempt } => format!("Reconnecting (attempt {attempt})"),
         Banner::Offline => "Offline".into(),
