@@ -760,15 +760,15 @@ impl Board {
 
     /// Confirmed orders (active and recently completed) with the outbox applied, by id, and
     /// whether a command on each is still unanswered.
-    fn overlaid(&self) -> BTreeMap<String, (Arc<Order>, bool)> {
-        let mut view: BTreeMap<String, (Arc<Order>, bool)> = self
+    fn overlaid(&self) -> BTreeMap<&str, (Arc<Order>, bool)> {
+        let mut view: BTreeMap<&str, (Arc<Order>, bool)> = self
             .orders
             .values()
             .chain(&self.completed)
-            .map(|o| (o.id.clone(), (Arc::clone(o), false)))
+            .map(|o| (o.id.as_str(), (Arc::clone(o), false)))
             .collect();
         for entry in &self.outbox {
-            if let Some((order, pending)) = view.get_mut(&entry.order_id) {
+            if let Some((order, pending)) = view.get_mut(entry.order_id.as_str()) {
                 // Copy-on-write: only an order with a command in flight is copied.
                 entry.command.apply_to(Arc::make_mut(order));
                 *pending |= entry.acked_seq.is_none();
@@ -778,7 +778,7 @@ impl Board {
     }
 
     /// Active orders as displayed.
-    fn view(&self) -> BTreeMap<String, (Arc<Order>, bool)> {
+    fn view(&self) -> BTreeMap<&str, (Arc<Order>, bool)> {
         let mut view = self.overlaid();
         view.retain(|_, (order, _)| order.status.is_active());
         view
@@ -833,7 +833,7 @@ impl Board {
         self.completed
             .iter()
             .filter_map(|o| {
-                view.get(&o.id)
+                view.get(o.id.as_str())
                     .filter(|(shown, _)| shown.status == OrderStatus::Completed)
             })
             .map(|(order, _)| Order::clone(order))
@@ -852,20 +852,24 @@ impl Board {
 
     /// Item name × total quantity over the active tickets `station` shows, most first.
     pub fn all_day(&self, station: &Station) -> Vec<AllDayCount> {
-        let mut totals: BTreeMap<String, u32> = BTreeMap::new();
-        for (order, _) in self.view().values() {
+        let view = self.view();
+        let mut totals: BTreeMap<&str, u32> = BTreeMap::new();
+        for (order, _) in view.values() {
             for item in order
                 .items
                 .iter()
                 .filter(|i| station.shows_item(&i.station))
             {
-                let total = totals.entry(item.name.clone()).or_default();
+                let total = totals.entry(&item.name).or_default();
                 *total = total.saturating_add(item.quantity);
             }
         }
         let mut counts: Vec<AllDayCount> = totals
             .into_iter()
-            .map(|(name, quantity)| AllDayCount { name, quantity })
+            .map(|(name, quantity)| AllDayCount {
+                name: name.to_string(),
+                quantity,
+            })
             .collect();
         counts.sort_by(|a, b| {
             b.quantity
