@@ -88,14 +88,26 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
 
     click_in(&card, "ticket-start");
     leptos::task::tick().await;
-    let card = ticket(&el, &order.id).unwrap();
+    let same_card = |card: &web_sys::Element| {
+        ticket(&el, &order.id).is_some_and(|now| now.is_same_node(Some(card)))
+    };
+    assert!(same_card(&card), "the card is updated in place, not replaced");
     assert_eq!(attr(&card, "data-status"), "preparing", "shown at once");
+    assert!(
+        by_testid(&card, "ticket-start").is_none(),
+        "no Start once started"
+    );
     assert!(
         wait_ticket(&el, &order.id, "preparing", SHORT).await,
         "confirmed by the hub"
     );
+    assert!(same_card(&card));
+    assert!(
+        by_testid(&card, "ticket-bump").is_some(),
+        "a started ticket can be bumped"
+    );
 
-    click_in(&ticket(&el, &order.id).unwrap(), "ticket-rush");
+    click_in(&card, "ticket-rush");
     assert!(
         wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| attr(
             &t,
@@ -103,6 +115,15 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
         ) == "true"
             && attr(&t, "data-pending") == "false"))
         .await
+    );
+    let card = ticket(&el, &order.id).unwrap();
+    assert!(card.class_list().contains("rush"));
+    assert_eq!(text_of(&card, "ticket-rush"), "Unrush");
+    assert!(
+        wait_until(SHORT, || ticket(&el, &order.id)
+            .is_some_and(|t| !t.class_list().contains("ticket-new")))
+        .await,
+        "the flash ends"
     );
     let first = all_by_testid(&el, "ticket").into_iter().next().unwrap();
     assert_eq!(
@@ -135,7 +156,11 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
         wait_until(SHORT, || ticket(&el, &order.id).is_none()).await,
         "completed at expo leaves the board"
     );
-    assert_eq!(ws_status()["pendingCommands"], 0);
+    // It leaves at once (optimistically); the hub's ack follows.
+    assert!(
+        wait_until(SHORT, || ws_status()["pendingCommands"] == 0).await,
+        "the completion is acknowledged"
+    );
 
     click(&el, "recall");
     let recall = wait_until(SHORT, || {

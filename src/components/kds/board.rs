@@ -1,12 +1,12 @@
 //! The signed-in board: toolbar (station filter, recall), command errors, the ticket grid and the
 //! all-day panel. One 1 Hz clock drives every ticket's elapsed time.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
-use super::ticket::TicketCard;
+use super::ticket::{TicketCard, TicketState};
 use crate::core::board::{Command, Station};
 use crate::hooks::order_feed::OrderFeedHandle;
 use crate::web::chime::Chime;
@@ -17,6 +17,8 @@ use crate::web::events::WindowListener;
 const FIXED_STATIONS: [&str; 2] = ["kitchen", "expo"];
 /// Order ids remembered for new-ticket alerts before the set is pruned.
 const SEEN_LIMIT: usize = 2_000;
+/// How long a new ticket flashes (the `ticket-flash` animation: 4 × 0.5 s).
+const FLASH_MS: f64 = 2_000.0;
 
 #[component]
 pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
@@ -29,7 +31,33 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
 
     let filter = RwSignal::new(home_station.clone());
     let station = Memo::new(move |_| Station::parse(&filter.get()));
-    let tickets = Memo::new(move |_| board.with(|b| b.tickets(&station.get(), now.get() as i64)));
+    // The grid in display order. The clock only changes it when a ticket's age level changes:
+    // cards derive their elapsed time themselves.
+    let tickets = Memo::new(move |_| {
+        board.with(|b| {
+            b.tickets(&station.get(), now.get() as i64)
+                .iter()
+                .map(TicketState::from)
+                .collect::<Vec<_>>()
+        })
+    });
+    // Each card's own signal, by order id; a card registers it when built and removes it when
+    // dropped. A board change is pushed to the cards it changed only, so an update costs one
+    // card's worth of reactive work, not one per card on screen.
+    let cards = StoredValue::new(HashMap::<String, RwSignal<TicketState>>::new());
+    Effect::new(move |_| {
+        tickets.with(|tickets| {
+            cards.with_value(|cards| {
+                for ticket in tickets {
+                    if let Some(card) = cards.get(&ticket.order.id)
+                        && card.try_with_untracked(|shown| shown != ticket) == Some(true)
+                    {
+                        card.set(ticket.clone());
+                    }
+                }
+            })
+        })
+    });
     let action_error = RwSignal::new(None::<String>);
     let send = move |order_id: String, command: Command| {
         action_error.set(
@@ -39,14 +67,16 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
         );
     };
 
-    let flashing = new_ticket_alerts(feed, station);
+    let flashing = new_ticket_alerts(feed, station, now);
 
     let stations = Memo::new(move |_| {
         let mut names: BTreeSet<String> = FIXED_STATIONS.iter().map(|s| s.to_string()).collect();
         names.insert(home_station.clone());
         board.with(|b| {
-            for order in b.confirmed_orders().values() {
-                names.extend(order.items.iter().map(|i| i.station.clone()));
+            for item in b.confirmed_orders().values().flat_map(|o| &o.items) {
+                if !names.contains(&item.station) {
+                    names.insert(item.station.clone());
+                }
             }
         });
         names.into_iter().collect::<Vec<_>>()
@@ -143,23 +173,31 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
                 <Show when=move || tickets.with(Vec::is_empty)>
                     <p class="empty" data-testid="orders-empty">"No active orders"</p>
                 </Show>
+                // Keyed by order id and rush. A card is updated in place (see `TicketCard`)
+                // except when rush moves it to or from the front: then it is rebuilt at its new
+                // place, which the keyed list does with one removal and one insertion, where a
+                // pure move would shift every card in between.
                 <For
                     each=move || tickets.get()
-                    key=move |t| {
-                        (
-                            t.order.id.clone(),
-                            t.order.status,
-                            t.order.rush,
-                            t.pending,
-                            t.age,
-                            t.order.updated_at.clone(),
-                            filter.get_untracked(),
-                        )
+                    key=|t| (t.order.id.clone(), t.order.rush)
+                    children=move |first: TicketState| {
+                        let id = first.order.id.clone();
+                        let ticket = RwSignal::new(first);
+                        cards.update_value(|cards| {
+                            cards.insert(id.clone(), ticket);
+                        });
+                        on_cleanup(move || {
+                            // Only its own entry: the card that replaces it (rush toggled) may
+                            // already be registered.
+                            let _ = cards.try_update_value(|cards| {
+                                if cards.get(&id) == Some(&ticket) {
+                                    cards.remove(&id);
+                                }
+                            });
+                        });
+                        view! { <TicketCard ticket=ticket.read_only() station now flashing send/> }
                     }
-                    let:ticket
-                >
-                    <TicketCard ticket station=station.get_untracked() now flashing send/>
-                </For>
+                />
             </section>
             <aside class="kds-all-day" data-testid="all-day" aria-label="All day">
                 <h2>"All day"</h2>
@@ -185,12 +223,17 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
     }
 }
 
-/// Watches the board for orders it has not seen before: they flash, and the tone plays once the
-/// screen has been touched (browsers keep a page silent until a user gesture). Orders on the
-/// board when it first loads do not count as new. Returns the ids currently flashing.
-fn new_ticket_alerts(feed: OrderFeedHandle, station: Memo<Station>) -> RwSignal<HashSet<String>> {
+/// Watches the board for orders it has not seen before: they flash for [`FLASH_MS`], and the
+/// tone plays once the screen has been touched (browsers keep a page silent until a user
+/// gesture). Orders on the board when it first loads do not count as new, nor does a recalled
+/// one. Returns the orders flashing, with when their flash started (Unix ms).
+fn new_ticket_alerts(
+    feed: OrderFeedHandle,
+    station: Memo<Station>,
+    now: RwSignal<f64>,
+) -> RwSignal<HashMap<String, f64>> {
     let board = feed.board();
-    let flashing = RwSignal::new(HashSet::<String>::new());
+    let flashing = RwSignal::new(HashMap::<String, f64>::new());
     let chime = StoredValue::new_local(Chime::new());
     let unlock = move |_: web_sys::Event| chime.update_value(Chime::unlock);
     StoredValue::new_local(
@@ -199,40 +242,70 @@ fn new_ticket_alerts(feed: OrderFeedHandle, station: Memo<Station>) -> RwSignal<
             .filter_map(|event| WindowListener::new(event, unlock))
             .collect::<Vec<_>>(),
     );
+    // Every order id seen since the board first loaded (`None` until then).
     let seen = StoredValue::new(None::<HashSet<String>>);
     Effect::new(move |_| {
-        let (ids, fresh) = board.with(|b| {
-            let ids: HashSet<String> = b.confirmed_orders().keys().cloned().collect();
-            let loaded = b.last_seq().is_some();
-            let fresh: Vec<String> = seen.with_value(|seen| match seen {
-                Some(seen) => ids.difference(seen).cloned().collect(),
-                None => Vec::new(),
+        let Some((fresh, visible, gone)) = board.with(|b| {
+            b.last_seq()?;
+            let orders = b.confirmed_orders();
+            let fresh = seen
+                .try_update_value(|seen| match seen {
+                    None => {
+                        *seen = Some(orders.keys().cloned().collect());
+                        Vec::new()
+                    }
+                    Some(seen) => {
+                        let fresh: Vec<String> = orders
+                            .keys()
+                            .filter(|id| !seen.contains(id.as_str()))
+                            .cloned()
+                            .collect();
+                        seen.extend(fresh.iter().cloned());
+                        // Past a bound the set is cut back to the active and recallable
+                        // orders, so a screen running for days stays small.
+                        if seen.len() > SEEN_LIMIT {
+                            let recallable: HashSet<String> =
+                                b.recallable().into_iter().map(|o| o.id).collect();
+                            seen.retain(|id| orders.contains_key(id) || recallable.contains(id));
+                        }
+                        fresh
+                    }
+                })
+                .unwrap_or_default();
+            let visible = !fresh.is_empty()
+                && b.tickets(&station.get_untracked(), 0)
+                    .iter()
+                    .any(|t| fresh.contains(&t.order.id));
+            let gone: Vec<String> = flashing.with_untracked(|f| {
+                f.keys()
+                    .filter(|id| !orders.contains_key(id.as_str()))
+                    .cloned()
+                    .collect()
             });
-            (loaded.then_some(ids), fresh)
-        });
-        let Some(ids) = ids else { return };
-        // Orders stay remembered once seen (a recalled order is not new); past a bound the set
-        // is cut back to the active and recallable ones, so a screen running for days stays small.
-        seen.update_value(|seen| {
-            let seen = seen.get_or_insert_with(HashSet::new);
-            seen.extend(ids.iter().cloned());
-            if seen.len() > SEEN_LIMIT {
-                let recallable: HashSet<String> =
-                    board.with(|b| b.recallable().into_iter().map(|o| o.id).collect());
-                seen.retain(|id| ids.contains(id) || recallable.contains(id));
-            }
-        });
-        let visible = board.with(|b| {
-            b.tickets(&station.get_untracked(), 0)
-                .into_iter()
-                .any(|t| fresh.contains(&t.order.id))
-        });
-        flashing.update(|f| {
-            f.retain(|id| ids.contains(id));
-            f.extend(fresh);
-        });
+            Some((fresh, visible, gone))
+        }) else {
+            return;
+        };
+        // Written only when something changed: every card watches this map.
+        if !fresh.is_empty() || !gone.is_empty() {
+            let started = unix_ms();
+            flashing.update(|f| {
+                for id in &gone {
+                    f.remove(id);
+                }
+                f.extend(fresh.into_iter().map(|id| (id, started)));
+            });
+        }
         if visible {
             chime.with_value(Chime::play);
+        }
+    });
+    // Flashes end on the page clock's first tick after their time is up.
+    Effect::new(move |_| {
+        let now = now.get();
+        let over = |started: f64| started + FLASH_MS <= now;
+        if flashing.with_untracked(|f| f.values().any(|&started| over(started))) {
+            flashing.update(|f| f.retain(|_, started| !over(*started)));
         }
     });
     flashing

@@ -1,113 +1,165 @@
 //! One ticket card: number, source, elapsed time, items (allergies highlighted) and the actions.
+//!
+//! A card lives as long as its order is on the grid. It is built once and then updated in place,
+//! field by field, from its [`TicketState`]: starting, bumping or a pending marker change an
+//! attribute or a button, not the whole card, and a cook's focus stays where it was.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use restaurant_protocol::time::parse_rfc3339_millis;
-use restaurant_protocol::{OrderItem, OrderStatus};
+use restaurant_protocol::{Order, OrderItem, OrderStatus};
 
 use super::elapsed_text;
-use crate::core::board::{Command, Station, Ticket};
+use crate::core::board::{AgeLevel, Command, Station, Ticket};
+use crate::web::clock::unix_ms;
+
+/// What a card shows of its ticket: everything but the elapsed time, which the card derives
+/// from the page clock itself (so the clock's tick changes no card state).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketState {
+    pub order: Arc<Order>,
+    pub pending: bool,
+    pub age: AgeLevel,
+}
+
+impl From<&Ticket> for TicketState {
+    fn from(ticket: &Ticket) -> TicketState {
+        TicketState {
+            order: ticket.order.clone(),
+            pending: ticket.pending,
+            age: ticket.age,
+        }
+    }
+}
 
 #[component]
 pub fn TicketCard(
-    ticket: Ticket,
+    /// This card's ticket; changes only when something it shows changes.
+    ticket: ReadSignal<TicketState>,
     /// The station the grid shows (decides what bumping does).
-    station: Station,
+    station: Memo<Station>,
     /// The page's 1 Hz wall clock (Unix ms).
     now: RwSignal<f64>,
-    flashing: RwSignal<HashSet<String>>,
+    /// New orders flashing, with when their flash started (Unix ms).
+    flashing: RwSignal<HashMap<String, f64>>,
     send: impl Fn(String, Command) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let Ticket {
-        order,
-        pending,
-        age,
-        ..
-    } = ticket;
-    let id = order.id.clone();
-    let created = parse_rfc3339_millis(&order.created_at);
+    // What never changes for an order.
+    let (id, number, source, created) = ticket.with_untracked(|t| {
+        (
+            t.order.id.clone(),
+            t.order.number,
+            t.order.source.as_str(),
+            parse_rfc3339_millis(&t.order.created_at),
+        )
+    });
+    // One memo per shown field: a change re-renders only what depends on it.
+    let status = Memo::new(move |_| ticket.with(|t| t.order.status));
+    let rush = Memo::new(move |_| ticket.with(|t| t.order.rush));
+    let pending = Memo::new(move |_| ticket.with(|t| t.pending));
+    let age = Memo::new(move |_| ticket.with(|t| t.age));
+    let updated_at = Memo::new(move |_| ticket.with(|t| t.order.updated_at.clone()));
+    let items = Memo::new(move |_| ticket.with(|t| t.order.items.clone()));
+    let customer = Memo::new(move |_| ticket.with(|t| t.order.customer_name.clone()));
+    let notes = Memo::new(move |_| ticket.with(|t| t.order.notes.clone()));
+    // A flashing card rebuilt (rush moved it) picks its flash up where it was, rather than
+    // starting it again: a negative delay puts the animation that far in.
+    let built_at = unix_ms();
+    let flash_started = {
+        let id = id.clone();
+        Memo::new(move |_| flashing.with(|f| f.get(&id).copied()))
+    };
+    let is_new = move || flash_started.get().is_some();
+    let flash_style = move || {
+        flash_started
+            .get()
+            .filter(|&started| started < built_at)
+            .map(|started| format!("animation-delay: {:.0}ms", started - built_at))
+    };
+
     let elapsed = move || {
         let ms = created.map_or(0, |c| u64::try_from(now.get() as i64 - c).unwrap_or(0));
         elapsed_text(ms)
     };
-    let class = {
+    let class = move || {
+        format!(
+            "ticket status-{} age-{}{}{}{}",
+            status.get().as_str(),
+            age.get().as_str(),
+            if rush.get() { " rush" } else { "" },
+            if pending.get() { " pending" } else { "" },
+            if is_new() { " ticket-new" } else { "" },
+        )
+    };
+    let action = {
         let id = id.clone();
-        let base = format!(
-            "ticket status-{} age-{}{}{}",
-            order.status.as_str(),
-            age.as_str(),
-            if order.rush { " rush" } else { "" },
-            if pending { " pending" } else { "" }
-        );
-        move || {
-            if flashing.with(|f| f.contains(&id)) {
-                format!("{base} ticket-new")
-            } else {
-                base.clone()
+        move |command: Command| {
+            let id = id.clone();
+            move |_: leptos::ev::MouseEvent| send(id.clone(), command)
+        }
+    };
+    let start_action = action.clone();
+    let bump_action = action.clone();
+    let rush_id = id.clone();
+    let start = move || {
+        (status.get() == OrderStatus::New).then(|| {
+            view! {
+                <button class="btn ticket-action action-start" data-testid="ticket-start" on:click=start_action(Command::Start)>
+                    "Start"
+                </button>
             }
-        }
+        })
     };
-    let action = move |command: Command| {
-        let id = id.clone();
-        move |_: leptos::ev::MouseEvent| send(id.clone(), command)
+    let bump = move || {
+        station.with(|s| s.bump_command(status.get())).map(|command| {
+            let label = if command == Command::Complete { "Complete" } else { "Bump" };
+            view! {
+                <button class="btn ticket-action action-bump" data-testid="ticket-bump" on:click=bump_action(command)>
+                    {label}
+                </button>
+            }
+        })
     };
-    let start = (order.status == OrderStatus::New).then(|| {
-        view! {
-            <button class="btn ticket-action action-start" data-testid="ticket-start" on:click=action(Command::Start)>
-                "Start"
-            </button>
-        }
-    });
-    let bump = station.bump_command(order.status).map(|command| {
-        let label = if command == Command::Complete { "Complete" } else { "Bump" };
-        view! {
-            <button class="btn ticket-action action-bump" data-testid="ticket-bump" on:click=action(command)>
-                {label}
-            </button>
-        }
-    });
-    let rush = order.rush;
-    let customer = order
-        .customer_name
-        .clone()
-        .map(|name| view! { <p class="ticket-customer">{name}</p> });
-    let notes = (!order.notes.is_empty()).then(
-        || view! { <p class="ticket-notes" data-testid="ticket-notes">{order.notes.clone()}</p> },
-    );
 
     view! {
         <article
             class=class
+            style=flash_style
             data-testid="ticket"
-            data-order-id=order.id.clone()
-            data-status=order.status.as_str()
-            data-age-level=age.as_str()
-            data-pending=pending.to_string()
-            data-rush=rush.to_string()
-            data-updated-at=order.updated_at.clone()
-            aria-label=format!("Order {}", order.number)
+            data-order-id=id
+            data-status=move || status.get().as_str()
+            data-age-level=move || age.get().as_str()
+            data-pending=move || pending.get().to_string()
+            data-rush=move || rush.get().to_string()
+            data-updated-at=move || updated_at.get()
+            aria-label=format!("Order {number}")
         >
             <header class="ticket-head">
-                <span class="ticket-number" data-testid="ticket-number">{format!("#{}", order.number)}</span>
-                <span class="ticket-source" data-testid="ticket-source">{order.source.as_str()}</span>
-                {rush.then(|| view! { <span class="ticket-rush-badge">"RUSH"</span> })}
+                <span class="ticket-number" data-testid="ticket-number">{format!("#{number}")}</span>
+                <span class="ticket-source" data-testid="ticket-source">{source}</span>
+                {move || rush.get().then(|| view! { <span class="ticket-rush-badge">"RUSH"</span> })}
                 <span class="ticket-elapsed" data-testid="ticket-elapsed">{elapsed}</span>
             </header>
-            {pending.then(|| view! { <p class="ticket-pending" data-testid="ticket-pending">"Sending…"</p> })}
-            {customer}
-            <ul class="ticket-items">{order.items.iter().cloned().map(item_line).collect_view()}</ul>
-            {notes}
+            {move || pending.get().then(|| view! { <p class="ticket-pending" data-testid="ticket-pending">"Sending…"</p> })}
+            {move || customer.get().map(|name| view! { <p class="ticket-customer">{name}</p> })}
+            <ul class="ticket-items">{move || items.get().into_iter().map(item_line).collect_view()}</ul>
+            {move || {
+                let notes = notes.get();
+                (!notes.is_empty())
+                    .then(|| view! { <p class="ticket-notes" data-testid="ticket-notes">{notes}</p> })
+            }}
             <footer class="ticket-actions">
                 {start}
                 {bump}
                 <button
                     class="btn ticket-action action-rush"
                     data-testid="ticket-rush"
-                    aria-pressed=rush.to_string()
-                    on:click=action(Command::Rush { rush: !rush })
+                    aria-pressed=move || rush.get().to_string()
+                    on:click=move |_| send(rush_id.clone(), Command::Rush { rush: !rush.get_untracked() })
                 >
-                    {if rush { "Unrush" } else { "Rush" }}
+                    {move || if rush.get() { "Unrush" } else { "Rush" }}
                 </button>
             </footer>
         </article>
