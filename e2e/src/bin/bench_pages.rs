@@ -247,6 +247,7 @@ async fn main_thread(c: &Client) -> Value {
         "ScriptDuration": pick("ScriptDuration"),
         "RecalcStyleDuration": pick("RecalcStyleDuration"),
         "LayoutDuration": pick("LayoutDuration"),
+        "LayoutCount": pick("LayoutCount"),
         "TaskDuration": pick("TaskDuration"),
     })
 }
@@ -350,6 +351,7 @@ async fn kds_latency(label: &str, path: &str, per_second: u32, seconds: u32) {
         "script_s": busy("ScriptDuration"),
         "style_s": busy("RecalcStyleDuration"),
         "layout_s": busy("LayoutDuration"),
+        "layouts": busy("LayoutCount"),
         "task_s": busy("TaskDuration"),
     });
     println!("BENCH {line}");
