@@ -796,12 +796,17 @@ mod tests {
         }
     }
 
-    fn signed_in() -> (Hub, OrderFeed) {
-        let mut hub = Hub::new();
+    /// Signed in, connected and greeted; the snapshot fetch is still unanswered.
+    fn greeted(mut hub: Hub) -> (Hub, OrderFeed) {
         let mut feed = OrderFeed::new(FeedConfig::default(), 42);
         feed.login(hub.now, "tok".into(), "kitchen");
         hub.serve(&mut feed);
         hub.deliver(&mut feed, usize::MAX);
+        (hub, feed)
+    }
+
+    fn signed_in() -> (Hub, OrderFeed) {
+        let (mut hub, mut feed) = greeted(Hub::new());
         hub.answer_fetches(&mut feed);
         (hub, feed)
     }
@@ -860,10 +865,7 @@ mod tests {
     fn a_failed_snapshot_keeps_the_banner_at_syncing_until_a_retry_loads_it() {
         let mut hub = Hub::new();
         hub.create();
-        let mut feed = OrderFeed::new(FeedConfig::default(), 1);
-        feed.login(hub.now, "tok".into(), "kitchen");
-        hub.serve(&mut feed);
-        hub.deliver(&mut feed, usize::MAX);
+        let (mut hub, mut feed) = greeted(hub);
         hub.up = false;
         hub.answer_fetches(&mut feed);
         assert_eq!(

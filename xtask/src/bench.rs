@@ -182,11 +182,13 @@ fn rows_for(v: &Value) -> Vec<Row> {
                 n("longest_frame_gap_ms"),
                 n("long_tasks")
             ) + &format!(
-                "; main thread {:.1} s busy in 30 s (script {:.1} s, style {:.1} s, layout {:.1} s)",
+                "; main thread {:.1} s busy in {} s (script {:.1} s, style {:.1} s, layout {:.1} s in {} passes)",
                 n("task_s"),
+                n("seconds"),
                 n("script_s"),
                 n("style_s"),
-                n("layout_s")
+                n("layout_s"),
+                n("layouts")
             ),
             target: String::new(),
         }],
