@@ -55,15 +55,14 @@ pub fn TicketCard(
             parse_rfc3339_millis(&t.order.created_at),
         )
     });
-    // One memo per shown field: a change re-renders only what depends on it.
-    let status = Memo::new(move |_| ticket.with(|t| t.order.status));
-    let rush = Memo::new(move |_| ticket.with(|t| t.order.rush));
-    let pending = Memo::new(move |_| ticket.with(|t| t.pending));
-    let age = Memo::new(move |_| ticket.with(|t| t.age));
-    let updated_at = Memo::new(move |_| ticket.with(|t| t.order.updated_at.clone()));
+    // The fields a card shows. Plain reads: a card's ticket changes only when something on it
+    // does, and the DOM is written only where a value differs. The item list, the one costly
+    // part to rebuild, is a memo.
+    let status = move || ticket.with(|t| t.order.status);
+    let rush = move || ticket.with(|t| t.order.rush);
+    let pending = move || ticket.with(|t| t.pending);
+    let age = move || ticket.with(|t| t.age);
     let items = Memo::new(move |_| ticket.with(|t| t.order.items.clone()));
-    let customer = Memo::new(move |_| ticket.with(|t| t.order.customer_name.clone()));
-    let notes = Memo::new(move |_| ticket.with(|t| t.order.notes.clone()));
     // A flashing card rebuilt (rush moved it) picks its flash up where it was, rather than
     // starting it again: a negative delay puts the animation that far in.
     let built_at = unix_ms();
@@ -86,10 +85,10 @@ pub fn TicketCard(
     let class = move || {
         format!(
             "ticket status-{} age-{}{}{}{}",
-            status.get().as_str(),
-            age.get().as_str(),
-            if rush.get() { " rush" } else { "" },
-            if pending.get() { " pending" } else { "" },
+            status().as_str(),
+            age().as_str(),
+            if rush() { " rush" } else { "" },
+            if pending() { " pending" } else { "" },
             if is_new() { " ticket-new" } else { "" },
         )
     };
@@ -104,7 +103,7 @@ pub fn TicketCard(
     let bump_action = action.clone();
     let rush_id = id.clone();
     let start = move || {
-        (status.get() == OrderStatus::New).then(|| {
+        (status() == OrderStatus::New).then(|| {
             view! {
                 <button class="btn ticket-action action-start" data-testid="ticket-start" on:click=start_action(Command::Start)>
                     "Start"
@@ -113,7 +112,7 @@ pub fn TicketCard(
         })
     };
     let bump = move || {
-        station.with(|s| s.bump_command(status.get())).map(|command| {
+        station.with(|s| s.bump_command(status())).map(|command| {
             let label = if command == Command::Complete { "Complete" } else { "Bump" };
             view! {
                 <button class="btn ticket-action action-bump" data-testid="ticket-bump" on:click=bump_action(command)>
@@ -129,24 +128,24 @@ pub fn TicketCard(
             style=flash_style
             data-testid="ticket"
             data-order-id=id
-            data-status=move || status.get().as_str()
-            data-age-level=move || age.get().as_str()
-            data-pending=move || pending.get().to_string()
-            data-rush=move || rush.get().to_string()
-            data-updated-at=move || updated_at.get()
+            data-status=move || status().as_str()
+            data-age-level=move || age().as_str()
+            data-pending=move || pending().to_string()
+            data-rush=move || rush().to_string()
+            data-updated-at=move || ticket.with(|t| t.order.updated_at.clone())
             aria-label=format!("Order {number}")
         >
             <header class="ticket-head">
                 <span class="ticket-number" data-testid="ticket-number">{format!("#{number}")}</span>
                 <span class="ticket-source" data-testid="ticket-source">{source}</span>
-                {move || rush.get().then(|| view! { <span class="ticket-rush-badge">"RUSH"</span> })}
+                {move || rush().then(|| view! { <span class="ticket-rush-badge">"RUSH"</span> })}
                 <span class="ticket-elapsed" data-testid="ticket-elapsed">{elapsed}</span>
             </header>
-            {move || pending.get().then(|| view! { <p class="ticket-pending" data-testid="ticket-pending">"Sending…"</p> })}
-            {move || customer.get().map(|name| view! { <p class="ticket-customer">{name}</p> })}
+            {move || pending().then(|| view! { <p class="ticket-pending" data-testid="ticket-pending">"Sending…"</p> })}
+            {move || ticket.with(|t| t.order.customer_name.clone()).map(|name| view! { <p class="ticket-customer">{name}</p> })}
             <ul class="ticket-items">{move || items.get().into_iter().map(item_line).collect_view()}</ul>
             {move || {
-                let notes = notes.get();
+                let notes = ticket.with(|t| t.order.notes.clone());
                 (!notes.is_empty())
                     .then(|| view! { <p class="ticket-notes" data-testid="ticket-notes">{notes}</p> })
             }}
@@ -156,10 +155,10 @@ pub fn TicketCard(
                 <button
                     class="btn ticket-action action-rush"
                     data-testid="ticket-rush"
-                    aria-pressed=move || rush.get().to_string()
-                    on:click=move |_| send(rush_id.clone(), Command::Rush { rush: !rush.get_untracked() })
+                    aria-pressed=move || rush().to_string()
+                    on:click=move |_| send(rush_id.clone(), Command::Rush { rush: !ticket.with_untracked(|t| t.order.rush) })
                 >
-                    {move || if rush.get() { "Unrush" } else { "Rush" }}
+                    {move || if rush() { "Unrush" } else { "Rush" }}
                 </button>
             </footer>
         </article>
