@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use log::{info, warn};
 use restaurant_protocol::{CallMessage, ClientMessage, KIOSK_STATION, ServerMessage};
 
-use super::link::{AttemptId, Inbound, Link, LinkCommand, LinkConfig};
+use super::link::{AttemptId, Inbound, Link, LinkCommand, LinkConfig, SocketInput};
 use super::time::Millis;
 
 /// Frames held while the socket is not greeted yet; more are dropped (a call sends a handful).
@@ -92,54 +92,6 @@ impl CallLink {
         self.link.socket_attempt().is_some()
     }
 
-    pub fn handle_socket_opened(&mut self, now: Millis, attempt: AttemptId) {
-        if self.link.handle_open(now, attempt) {
-            let hello = ClientMessage::Hello {
-                token: String::new(),
-                station: KIOSK_STATION.into(),
-                since: None,
-            };
-            self.link.send(&hello);
-        }
-        self.pump();
-    }
-
-    pub fn handle_socket_closed(&mut self, now: Millis, attempt: AttemptId, code: u16) {
-        self.link.handle_close(now, attempt, code);
-        self.pump();
-    }
-
-    pub fn handle_socket_error(&mut self, now: Millis, attempt: AttemptId) {
-        self.link.handle_error(now, attempt);
-        self.pump();
-    }
-
-    pub fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) {
-        match self.link.handle_frame(now, attempt, text) {
-            Some(Inbound::Server(ServerMessage::Welcome { .. } | ServerMessage::Resync { .. })) => {
-                info!("[CallLink] the hub greeted the kiosk");
-                self.greeted = Some(attempt);
-                for message in std::mem::take(&mut self.waiting) {
-                    self.link.send(&message);
-                }
-            }
-            Some(Inbound::Server(ServerMessage::Error { code, message, .. })) => {
-                warn!("[CallLink] the hub refused a frame ({code:?}): {message}");
-            }
-            Some(Inbound::Server(other)) => {
-                warn!("[CallLink] unexpected frame for a kiosk: {other:?}")
-            }
-            Some(Inbound::Call(message)) if self.greeted == Some(attempt) => {
-                self.commands.push_back(CallLinkCommand::Call(message))
-            }
-            Some(Inbound::Call(message)) => {
-                warn!("[CallLink] dropped {} before the welcome", message.kind())
-            }
-            None => {}
-        }
-        self.pump();
-    }
-
     pub fn handle_timeout(&mut self, now: Millis) {
         self.link.handle_timeout(now);
         self.pump();
@@ -174,6 +126,55 @@ impl CallLink {
                 },
             });
         }
+    }
+}
+
+impl SocketInput for CallLink {
+    fn link_mut(&mut self) -> &mut Link {
+        &mut self.link
+    }
+
+    fn after_input(&mut self) {
+        self.pump();
+    }
+
+    fn handle_socket_opened(&mut self, now: Millis, attempt: AttemptId) {
+        if self.link.handle_open(now, attempt) {
+            let hello = ClientMessage::Hello {
+                token: String::new(),
+                station: KIOSK_STATION.into(),
+                since: None,
+            };
+            self.link.send(&hello);
+        }
+        self.pump();
+    }
+
+
+    fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) {
+        match self.link.handle_frame(now, attempt, text) {
+            Some(Inbound::Server(ServerMessage::Welcome { .. } | ServerMessage::Resync { .. })) => {
+                info!("[CallLink] the hub greeted the kiosk");
+                self.greeted = Some(attempt);
+                for message in std::mem::take(&mut self.waiting) {
+                    self.link.send(&message);
+                }
+            }
+            Some(Inbound::Server(ServerMessage::Error { code, message, .. })) => {
+                warn!("[CallLink] the hub refused a frame ({code:?}): {message}");
+            }
+            Some(Inbound::Server(other)) => {
+                warn!("[CallLink] unexpected frame for a kiosk: {other:?}")
+            }
+            Some(Inbound::Call(message)) if self.greeted == Some(attempt) => {
+                self.commands.push_back(CallLinkCommand::Call(message))
+            }
+            Some(Inbound::Call(message)) => {
+                warn!("[CallLink] dropped {} before the welcome", message.kind())
+            }
+            None => {}
+        }
+        self.pump();
     }
 }
 

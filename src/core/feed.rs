@@ -13,7 +13,7 @@ use restaurant_protocol::{CallMessage, ClientMessage, ErrorCode, ServerMessage, 
 use serde::Serialize;
 
 use super::board::{Board, BoardConfig, Command, CommandError, OutboxError, Station};
-use super::link::{AttemptId, Inbound, Link, LinkCommand, LinkConfig, LinkState};
+use super::link::{AttemptId, Inbound, Link, LinkCommand, LinkConfig, LinkState, SocketInput};
 use super::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,44 +188,6 @@ impl OrderFeed {
         self.board.clear();
         self.snapshot_retry_at = None;
         self.last_update = None;
-        self.pump();
-    }
-
-    pub fn handle_socket_opened(&mut self, now: Millis, attempt: AttemptId) {
-        if self.link.handle_open(now, attempt)
-            && let Some(session) = &self.session
-        {
-            let hello = ClientMessage::Hello {
-                token: session.token.clone(),
-                station: session.station_name.clone(),
-                since: self.board.last_seq(),
-            };
-            self.link.send(&hello);
-        }
-        self.pump();
-    }
-
-    pub fn handle_socket_closed(&mut self, now: Millis, attempt: AttemptId, code: u16) {
-        self.link.handle_close(now, attempt, code);
-        self.pump();
-    }
-
-    pub fn handle_socket_error(&mut self, now: Millis, attempt: AttemptId) {
-        self.link.handle_error(now, attempt);
-        self.pump();
-    }
-
-    pub fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) {
-        match self.link.handle_frame(now, attempt, text) {
-            Some(Inbound::Server(message)) => self.dispatch(now, attempt, message),
-            Some(Inbound::Call(message)) if self.greeted == Some(attempt) => {
-                self.commands.push_back(FeedCommand::Call(message))
-            }
-            Some(Inbound::Call(message)) => {
-                warn!("[OrderFeed] dropped {} before the hub greeted the socket", message.kind())
-            }
-            None => {}
-        }
         self.pump();
     }
 
@@ -455,6 +417,45 @@ impl OrderFeed {
             self.shown = shown;
             self.commands.push_back(FeedCommand::UiChanged);
         }
+    }
+}
+
+impl SocketInput for OrderFeed {
+    fn link_mut(&mut self) -> &mut Link {
+        &mut self.link
+    }
+
+    fn after_input(&mut self) {
+        self.pump();
+    }
+
+    fn handle_socket_opened(&mut self, now: Millis, attempt: AttemptId) {
+        if self.link.handle_open(now, attempt)
+            && let Some(session) = &self.session
+        {
+            let hello = ClientMessage::Hello {
+                token: session.token.clone(),
+                station: session.station_name.clone(),
+                since: self.board.last_seq(),
+            };
+            self.link.send(&hello);
+        }
+        self.pump();
+    }
+
+
+    fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) {
+        match self.link.handle_frame(now, attempt, text) {
+            Some(Inbound::Server(message)) => self.dispatch(now, attempt, message),
+            Some(Inbound::Call(message)) if self.greeted == Some(attempt) => {
+                self.commands.push_back(FeedCommand::Call(message))
+            }
+            Some(Inbound::Call(message)) => {
+                warn!("[OrderFeed] dropped {} before the hub greeted the socket", message.kind())
+            }
+            None => {}
+        }
+        self.pump();
     }
 }
 

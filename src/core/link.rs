@@ -43,6 +43,28 @@ impl Default for LinkConfig {
     }
 }
 
+/// A sans-IO machine fed by one socket attempt at a time (the KDS order feed, the kiosk's call
+/// line): the browser side hands it every event of the attempt's socket through these.
+pub trait SocketInput {
+    /// The link whose attempts these are.
+    fn link_mut(&mut self) -> &mut Link;
+    /// Runs after every input: turns what the link and the machine now want into commands.
+    fn after_input(&mut self);
+
+    fn handle_socket_opened(&mut self, now: Millis, attempt: AttemptId);
+    fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str);
+
+    fn handle_socket_closed(&mut self, now: Millis, attempt: AttemptId, code: u16) {
+        self.link_mut().handle_close(now, attempt, code);
+        self.after_input();
+    }
+
+    fn handle_socket_error(&mut self, now: Millis, attempt: AttemptId) {
+        self.link_mut().handle_error(now, attempt);
+        self.after_input();
+    }
+}
+
 /// Identifies one socket: the n-th open the link asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AttemptId(pub u64);

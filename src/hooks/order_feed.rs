@@ -23,14 +23,14 @@ use wasm_bindgen::JsValue;
 use crate::core::board::{Board, BoardConfig, Command, CommandError, Station};
 use crate::core::config::RuntimeConfig;
 use crate::core::feed::{Banner, FeedCommand, FeedConfig, FeedStatus, OrderFeed};
-use crate::core::link::AttemptId;
+use crate::core::link::{AttemptId, SocketInput};
 use crate::core::time::Millis;
 use crate::hooks::staff_call::CallSignal;
 use crate::web::clock::{now_ms, unix_ms};
 use crate::web::debug::{DebugObject, to_js};
 use crate::web::events::{WindowListener, is_online};
 use crate::web::random::random_bytes;
-use crate::web::socket::{Socket, SocketEvent};
+use crate::web::socket::AttemptSocket;
 use crate::web::timer::DeadlineTimer;
 use crate::web::{http, storage};
 
@@ -102,7 +102,7 @@ impl View {
 
 struct Driver {
     feed: OrderFeed,
-    socket: Option<(AttemptId, Socket)>,
+    socket: AttemptSocket,
     timer: DeadlineTimer,
     /// The snapshot request in flight; aborted when replaced or dropped.
     snapshot: Option<AbortOnDrop>,
@@ -204,7 +204,7 @@ impl Driver {
         let debug = install_debug(me.clone());
         Driver {
             feed,
-            socket: None,
+            socket: AttemptSocket::new("OrderFeed"),
             timer,
             snapshot: None,
             sign_in: None,
@@ -228,28 +228,12 @@ impl Driver {
         while let Some(command) = self.feed.poll_command() {
             match command {
                 FeedCommand::OpenSocket { attempt } => self.open_socket(attempt),
-                FeedCommand::SendFrame { attempt, text } => match &self.socket {
-                    Some((current, socket)) if *current == attempt => {
-                        if let Err(e) = socket.send(&text) {
-                            log::error!("[OrderFeed] send on attempt {} failed: {e}", attempt.0);
-                        }
-                    }
-                    _ => log::warn!("[OrderFeed] frame for closed attempt {} dropped", attempt.0),
-                },
+                FeedCommand::SendFrame { attempt, text } => self.socket.send(attempt, &text),
                 FeedCommand::CloseSocket {
                     attempt,
                     code,
                     reason,
-                } => {
-                    if self
-                        .socket
-                        .as_ref()
-                        .is_some_and(|(current, _)| *current == attempt)
-                        && let Some((_, socket)) = self.socket.take()
-                    {
-                        socket.close(code, &reason);
-                    }
-                }
+                } => self.socket.close(attempt, code, &reason),
                 FeedCommand::FetchSnapshot => self.fetch_snapshot(),
                 FeedCommand::PersistOutbox(json) => {
                     storage::set(OUTBOX_KEY, &json);
@@ -316,31 +300,13 @@ impl Driver {
     }
 
     fn open_socket(&mut self, attempt: AttemptId) {
-        // A new attempt replaces whatever socket is left (its events no longer matter).
-        self.socket = None;
         let weak = self.me.clone();
-        let opened = Socket::open(&self.ws_url, move |event| {
-            run_weak(&weak, |d, now| match event {
-                SocketEvent::Open => d.feed.handle_socket_opened(now, attempt),
-                SocketEvent::Message(text) => d.feed.handle_frame(now, attempt, &text),
-                SocketEvent::Close { code, .. } => {
-                    if d.socket
-                        .as_ref()
-                        .is_some_and(|(current, _)| *current == attempt)
-                    {
-                        d.socket = None;
-                    }
-                    d.feed.handle_socket_closed(now, attempt, code)
-                }
-                SocketEvent::Error => d.feed.handle_socket_error(now, attempt),
-            })
+        let opened = self.socket.open(&self.ws_url, attempt, move |event| {
+            run_weak(&weak, |d, now| d.socket.deliver(&mut d.feed, now, attempt, event))
         });
-        match opened {
-            Ok(socket) => self.socket = Some((attempt, socket)),
-            Err(e) => {
-                log::error!("[OrderFeed] {e}");
-                self.feed.handle_socket_error(now(), attempt);
-            }
+        if let Err(e) = opened {
+            log::error!("[OrderFeed] {e}");
+            self.feed.handle_socket_error(now(), attempt);
         }
     }
 

@@ -22,7 +22,7 @@ use wasm_bindgen::JsCast;
 
 use crate::core::call::{Call, CallCommand, CallState, CallView, PeerState};
 use crate::core::call_link::{CallLink, CallLinkCommand};
-use crate::core::link::{AttemptId, LinkConfig};
+use crate::core::link::{AttemptId, LinkConfig, SocketInput};
 use crate::core::time::Millis;
 use crate::web::chime::RingTone;
 use crate::web::clock;
@@ -30,7 +30,7 @@ use crate::web::debug::{DebugObject, to_js};
 use crate::web::media::open_microphone;
 use crate::web::peer::{Peer, PeerEvent, PeerOptions};
 use crate::web::random::random_bytes;
-use crate::web::socket::{Socket, SocketEvent};
+use crate::web::socket::AttemptSocket;
 use crate::web::timer::DeadlineTimer;
 
 /// What a page's signalling connection hands to its call.
@@ -487,7 +487,7 @@ fn install_debug(name: &'static str, driver: Weak<RefCell<Driver>>) -> DebugObje
 /// handing frames to it through a `Weak`-backed handle.
 struct KioskLine {
     link: CallLink,
-    socket: Option<(AttemptId, Socket)>,
+    socket: AttemptSocket,
     timer: Option<DeadlineTimer>,
     ws_url: String,
     call: Option<StaffCallHandle>,
@@ -517,28 +517,12 @@ impl KioskLine {
         while let Some(command) = self.link.poll_command() {
             match command {
                 CallLinkCommand::OpenSocket { attempt } => self.open(attempt),
-                CallLinkCommand::SendFrame { attempt, text } => match &self.socket {
-                    Some((current, socket)) if *current == attempt => {
-                        if let Err(e) = socket.send(&text) {
-                            log::error!("[KioskCall] send failed: {e}");
-                        }
-                    }
-                    _ => log::warn!("[KioskCall] frame for closed attempt {} dropped", attempt.0),
-                },
+                CallLinkCommand::SendFrame { attempt, text } => self.socket.send(attempt, &text),
                 CallLinkCommand::CloseSocket {
                     attempt,
                     code,
                     reason,
-                } => {
-                    if self
-                        .socket
-                        .as_ref()
-                        .is_some_and(|(current, _)| *current == attempt)
-                        && let Some((_, socket)) = self.socket.take()
-                    {
-                        socket.close(code, &reason);
-                    }
-                }
+                } => self.socket.close(attempt, code, &reason),
                 CallLinkCommand::Call(message) => signals.push(CallSignal::Message(message)),
                 CallLinkCommand::Lost => signals.push(CallSignal::Lost),
             }
@@ -550,31 +534,13 @@ impl KioskLine {
     }
 
     fn open(&mut self, attempt: AttemptId) {
-        self.socket = None;
         let weak = self.me.clone();
-        let opened = Socket::open(&self.ws_url, move |event| {
-            with_line(&weak, move |line, now| match event {
-                SocketEvent::Open => line.link.handle_socket_opened(now, attempt),
-                SocketEvent::Message(text) => line.link.handle_frame(now, attempt, &text),
-                SocketEvent::Close { code, .. } => {
-                    if line
-                        .socket
-                        .as_ref()
-                        .is_some_and(|(current, _)| *current == attempt)
-                    {
-                        line.socket = None;
-                    }
-                    line.link.handle_socket_closed(now, attempt, code)
-                }
-                SocketEvent::Error => line.link.handle_socket_error(now, attempt),
-            })
+        let opened = self.socket.open(&self.ws_url, attempt, move |event| {
+            with_line(&weak, move |line, now| line.socket.deliver(&mut line.link, now, attempt, event))
         });
-        match opened {
-            Ok(socket) => self.socket = Some((attempt, socket)),
-            Err(e) => {
-                log::error!("[KioskCall] {e}");
-                self.link.handle_socket_error(now(), attempt);
-            }
+        if let Err(e) = opened {
+            log::error!("[KioskCall] {e}");
+            self.link.handle_socket_error(now(), attempt);
         }
     }
 }
@@ -592,7 +558,7 @@ pub fn use_kiosk_call(ws_url: &str) -> StaffCallHandle {
                 LinkConfig::default(),
                 u64::from_le_bytes(random_bytes::<8>()),
             ),
-            socket: None,
+            socket: AttemptSocket::new("KioskCall"),
             timer: Some(DeadlineTimer::new(move || {
                 with_line(&fire, |l, now| l.link.handle_timeout(now))
             })),

@@ -9,6 +9,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 use super::debug::bump_counter;
+use crate::core::link::{AttemptId, SocketInput};
+use crate::core::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SocketEvent {
@@ -86,5 +88,66 @@ impl Drop for Socket {
             let _ = self.ws.close_with_code_and_reason(1000, "client closed");
         }
         bump_counter("__dbgWS", "openSockets", -1.0);
+    }
+}
+
+/// The socket of a link's current attempt (`core::link` numbers them). A new attempt replaces
+/// whatever socket is left; a frame or a close for an attempt that is no longer current is
+/// dropped; a socket that closes by itself is forgotten. `component` prefixes the log lines.
+pub struct AttemptSocket {
+    current: Option<(AttemptId, Socket)>,
+    component: &'static str,
+}
+
+impl AttemptSocket {
+    pub fn new(component: &'static str) -> AttemptSocket {
+        AttemptSocket { current: None, component }
+    }
+
+    /// Opens `url` for `attempt`. Every event goes to `on_event`, which hands it back to
+    /// [`AttemptSocket::deliver`] together with the machine that owns the attempt.
+    pub fn open(&mut self, url: &str, attempt: AttemptId, on_event: impl Fn(SocketEvent) + 'static) -> Result<(), String> {
+        self.current = None;
+        self.current = Some((attempt, Socket::open(url, on_event)?));
+        Ok(())
+    }
+
+    /// Feeds one event of `attempt`'s socket to `machine`.
+    pub fn deliver(&mut self, machine: &mut impl SocketInput, now: Millis, attempt: AttemptId, event: SocketEvent) {
+        match event {
+            SocketEvent::Open => machine.handle_socket_opened(now, attempt),
+            SocketEvent::Message(text) => machine.handle_frame(now, attempt, &text),
+            SocketEvent::Close { code, .. } => {
+                if self.is_current(attempt) {
+                    self.current = None;
+                }
+                machine.handle_socket_closed(now, attempt, code)
+            }
+            SocketEvent::Error => machine.handle_socket_error(now, attempt),
+        }
+    }
+
+    pub fn send(&self, attempt: AttemptId, text: &str) {
+        match &self.current {
+            Some((current, socket)) if *current == attempt => {
+                if let Err(e) = socket.send(text) {
+                    log::error!("[{}] send on attempt {} failed: {e}", self.component, attempt.0);
+                }
+            }
+            _ => log::warn!("[{}] frame for closed attempt {} dropped", self.component, attempt.0),
+        }
+    }
+
+    /// Closes `attempt`'s socket (if it is still the current one) and forgets it.
+    pub fn close(&mut self, attempt: AttemptId, code: u16, reason: &str) {
+        if self.is_current(attempt)
+            && let Some((_, socket)) = self.current.take()
+        {
+            socket.close(code, reason);
+        }
+    }
+
+    fn is_current(&self, attempt: AttemptId) -> bool {
+        self.current.as_ref().is_some_and(|(current, _)| *current == attempt)
     }
 }
