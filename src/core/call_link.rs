@@ -150,7 +150,6 @@ impl SocketInput for CallLink {
         self.pump();
     }
 
-
     fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) {
         match self.link.handle_frame(now, attempt, text) {
             Some(Inbound::Server(ServerMessage::Welcome { .. } | ServerMessage::Resync { .. })) => {

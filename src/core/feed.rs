@@ -443,7 +443,6 @@ impl SocketInput for OrderFeed {
         self.pump();
     }
 
-
     fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) {
         match self.link.handle_frame(now, attempt, text) {
             Some(Inbound::Server(message)) => self.dispatch(now, attempt, message),

@@ -92,8 +92,9 @@ impl Drop for Socket {
 }
 
 /// The socket of a link's current attempt (`core::link` numbers them). A new attempt replaces
-/// whatever socket is left; a frame or a close for an attempt that is no longer current is
-/// dropped; a socket that closes by itself is forgotten. `component` prefixes the log lines.
+/// whatever socket is left; a frame to send or a close for an attempt that is no longer current
+/// is dropped; a socket that closes by itself is forgotten. Incoming events carry their attempt
+/// to the machine, whose link ignores stale ones. `component` prefixes the log lines.
 pub struct AttemptSocket {
     current: Option<(AttemptId, Socket)>,
     component: &'static str,
@@ -106,14 +107,25 @@ impl AttemptSocket {
 
     /// Opens `url` for `attempt`. Every event goes to `on_event`, which hands it back to
     /// [`AttemptSocket::deliver`] together with the machine that owns the attempt.
-    pub fn open(&mut self, url: &str, attempt: AttemptId, on_event: impl Fn(SocketEvent) + 'static) -> Result<(), String> {
+    pub fn open(
+        &mut self,
+        url: &str,
+        attempt: AttemptId,
+        on_event: impl Fn(SocketEvent) + 'static,
+    ) -> Result<(), String> {
         self.current = None;
         self.current = Some((attempt, Socket::open(url, on_event)?));
         Ok(())
     }
 
     /// Feeds one event of `attempt`'s socket to `machine`.
-    pub fn deliver(&mut self, machine: &mut impl SocketInput, now: Millis, attempt: AttemptId, event: SocketEvent) {
+    pub fn deliver(
+        &mut self,
+        machine: &mut impl SocketInput,
+        now: Millis,
+        attempt: AttemptId,
+        event: SocketEvent,
+    ) {
         match event {
             SocketEvent::Open => machine.handle_socket_opened(now, attempt),
             SocketEvent::Message(text) => machine.handle_frame(now, attempt, &text),
