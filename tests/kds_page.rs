@@ -107,7 +107,10 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
         "a started ticket can be bumped"
     );
 
-    click_in(&card, "ticket-rush");
+    // Rush moves the card to the front (it is rebuilt there); a keyboard user's focus follows.
+    let rush: web_sys::HtmlElement = by_testid(&card, "ticket-rush").unwrap().unchecked_into();
+    rush.focus().unwrap();
+    rush.click();
     assert!(
         wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| attr(
             &t,
@@ -119,6 +122,16 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     let card = ticket(&el, &order.id).unwrap();
     assert!(card.class_list().contains("rush"));
     assert_eq!(text_of(&card, "ticket-rush"), "Unrush");
+    let focused_rush = || {
+        let active = web_sys::window().unwrap().document().unwrap().active_element();
+        ticket(&el, &order.id).is_some_and(|card| {
+            active.is_some_and(|a| card.contains(Some(&a)) && attr(&a, "data-testid") == "ticket-rush")
+        })
+    };
+    assert!(
+        wait_until(SHORT, focused_rush).await,
+        "the rebuilt card's Rush button has the focus"
+    );
     assert!(
         wait_until(SHORT, || ticket(&el, &order.id)
             .is_some_and(|t| !t.class_list().contains("ticket-new")))

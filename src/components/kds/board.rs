@@ -7,7 +7,7 @@ use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
 use super::ticket::{TicketCard, TicketState};
-use crate::core::board::{Command, Station};
+use crate::core::board::{Board, Command, Station};
 use crate::hooks::order_feed::OrderFeedHandle;
 use crate::web::chime::Chime;
 use crate::web::clock::unix_ms;
@@ -68,6 +68,7 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
     };
 
     let flashing = new_ticket_alerts(feed, station, now);
+    let refocus = StoredValue::new(None::<String>);
 
     let stations = Memo::new(move |_| {
         let mut names: BTreeSet<String> = FIXED_STATIONS.iter().map(|s| s.to_string()).collect();
@@ -171,7 +172,9 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
             </Show>
             <section class="orders-grid" aria-label="Active orders" data-testid="orders-grid">
                 <Show when=move || tickets.with(Vec::is_empty)>
-                    <p class="empty" data-testid="orders-empty">"No active orders"</p>
+                    <p class="empty" data-testid="orders-empty">
+                        {move || if board.with(Board::is_live) { "No active orders" } else { "Loading orders…" }}
+                    </p>
                 </Show>
                 // Keyed by order id and rush. A card is updated in place (see `TicketCard`)
                 // except when rush moves it to or from the front: then it is rebuilt at its new
@@ -195,7 +198,7 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
                                 }
                             });
                         });
-                        view! { <TicketCard ticket=ticket.read_only() station now flashing send/> }
+                        view! { <TicketCard ticket=ticket.read_only() station now flashing refocus send/> }
                     }
                 />
             </section>
@@ -223,10 +226,10 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
     }
 }
 
-/// Watches the board for orders it has not seen before: they flash for [`FLASH_MS`], and the
-/// tone plays once the screen has been touched (browsers keep a page silent until a user
-/// gesture). Orders on the board when it first loads do not count as new, nor does a recalled
-/// one. Returns the orders flashing, with when their flash started (Unix ms).
+/// Watches the board for orders it has not seen before: they flash for [`FLASH_MS`] (the class
+/// goes on the clock's next tick after that), and the tone plays once the screen has been
+/// touched (browsers keep a page silent until a user gesture). Orders on the board when it
+/// first loads do not count as new, nor does a recalled one. Returns the orders flashing, with when their flash started (Unix ms).
 fn new_ticket_alerts(
     feed: OrderFeedHandle,
     station: Memo<Station>,

@@ -1,8 +1,9 @@
 //! One ticket card: number, source, elapsed time, items (allergies highlighted) and the actions.
 //!
-//! A card lives as long as its order is on the grid. It is built once and then updated in place,
-//! field by field, from its [`TicketState`]: starting, bumping or a pending marker change an
-//! attribute or a button, not the whole card, and a cook's focus stays where it was.
+//! A card is built when its order appears (or when rush moves it, or the station filter shows it
+//! again) and is otherwise updated in place, field by field, from its [`TicketState`]: starting,
+//! bumping or a pending marker change an attribute or a button, not the whole card, so focus
+//! stays where it was. A card rebuilt by its own Rush button takes the focus back.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,6 +45,8 @@ pub fn TicketCard(
     now: RwSignal<f64>,
     /// New orders flashing, with when their flash started (Unix ms).
     flashing: RwSignal<HashMap<String, f64>>,
+    /// The order whose focused Rush button rebuilt its card: the new card takes the focus.
+    refocus: StoredValue<Option<String>>,
     send: impl Fn(String, Command) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     // What never changes for an order.
@@ -102,6 +105,19 @@ pub fn TicketCard(
     let start_action = action.clone();
     let bump_action = action.clone();
     let rush_id = id.clone();
+    let rush_button = NodeRef::<leptos::html::Button>::new();
+    {
+        let id = id.clone();
+        Effect::new(move |_| {
+            let Some(button) = rush_button.get() else { return };
+            if refocus.with_value(|r| r.as_deref() == Some(id.as_str())) {
+                refocus.set_value(None);
+                if let Err(e) = button.focus() {
+                    log::warn!("[KDS] could not focus the Rush button of {id}: {e:?}");
+                }
+            }
+        });
+    }
     let start = move || {
         (status() == OrderStatus::New).then(|| {
             view! {
@@ -156,7 +172,17 @@ pub fn TicketCard(
                     class="btn ticket-action action-rush"
                     data-testid="ticket-rush"
                     aria-pressed=move || rush().to_string()
-                    on:click=move |_| send(rush_id.clone(), Command::Rush { rush: !ticket.with_untracked(|t| t.order.rush) })
+                    node_ref=rush_button
+                    on:click=move |_| {
+                        // Rush moves the card, which rebuilds it: keep the focus on this button.
+                        let focused = document().active_element();
+                        if rush_button.get_untracked().is_some_and(|b| {
+                            focused.is_some_and(|f| f.is_same_node(Some(&b)))
+                        }) {
+                            refocus.set_value(Some(rush_id.clone()));
+                        }
+                        send(rush_id.clone(), Command::Rush { rush: !ticket.with_untracked(|t| t.order.rush) })
+                    }
                 >
                     {move || if rush() { "Unrush" } else { "Rush" }}
                 </button>
