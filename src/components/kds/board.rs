@@ -229,7 +229,8 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
 /// Watches the board for orders it has not seen before: they flash for [`FLASH_MS`] (the class
 /// goes on the clock's next tick after that), and the tone plays once the screen has been
 /// touched (browsers keep a page silent until a user gesture). Orders on the board when it
-/// first loads do not count as new, nor does a recalled one. Returns the orders flashing, with when their flash started (Unix ms).
+/// first loads do not count as new, nor does a recalled one. Returns the orders flashing, with
+/// when their flash started (Unix ms).
 fn new_ticket_alerts(
     feed: OrderFeedHandle,
     station: Memo<Station>,
