@@ -43,7 +43,9 @@ async fn page_shell_has_header_banner_and_main_and_unmounts_cleanly() {
     assert_eq!(banner.get_attribute("role").as_deref(), Some("status"));
     assert_eq!(banner.get_attribute("aria-live").as_deref(), Some("polite"));
     assert_eq!(text_of(&el, "content"), "hello");
-    assert!(by_testid(&el, "page-main").unwrap().contains(by_testid(&el, "content").as_ref().map(|e| e.unchecked_ref())));
+    assert!(
+        by_testid(&el, "page-main").unwrap().contains(by_testid(&el, "content").as_ref().map(|e| e.unchecked_ref()))
+    );
 
     set_title.set("Kitchen".into());
     leptos::task::tick().await;
@@ -90,10 +92,7 @@ async fn bad_query_value_shows_a_panel_naming_the_key_and_retry_recovers() {
     let root = test_root();
     let handle = leptos::mount::mount_to(root.clone(), App);
     let el: web_sys::Element = root.clone().unchecked_into();
-    assert!(
-        wait_until(Duration::from_secs(5), || by_testid(&el, "config-error").is_some()).await,
-        "error panel shown"
-    );
+    assert!(wait_until(Duration::from_secs(5), || by_testid(&el, "config-error").is_some()).await, "error panel shown");
     let item = by_testid(&el, "config-error-item").unwrap();
     assert_eq!(item.get_attribute("data-key").as_deref(), Some("ticket_warning_min"));
     assert!(item.text_content().unwrap().contains("abc"));

@@ -96,10 +96,11 @@ async fn bench_event_loss_at_channel_open() {
     let devices = web_sys::window().unwrap().navigator().media_devices().unwrap();
     let constraints = web_sys::MediaStreamConstraints::new();
     constraints.set_audio(&true.into());
-    let stream: MediaStream = wasm_bindgen_futures::JsFuture::from(devices.get_user_media_with_constraints(&constraints).unwrap())
-        .await
-        .expect("fake microphone")
-        .unchecked_into();
+    let stream: MediaStream =
+        wasm_bindgen_futures::JsFuture::from(devices.get_user_media_with_constraints(&constraints).unwrap())
+            .await
+            .expect("fake microphone")
+            .unchecked_into();
     let mic: MediaStreamTrack = stream.get_audio_tracks().get(0).unchecked_into();
     let hub = support::hub_url();
     let transport = Rc::new(HttpTransport {

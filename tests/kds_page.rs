@@ -23,10 +23,7 @@ async fn wrong_pin_shows_an_error_and_opens_no_socket() {
     assert_eq!(attr(&banner, "aria-live"), "polite");
     type_into(&el, "pin-input", "0000");
     click(&el, "login-submit");
-    assert!(
-        wait_until(SHORT, || by_testid(&el, "login-error").is_some()).await,
-        "error shown"
-    );
+    assert!(wait_until(SHORT, || by_testid(&el, "login-error").is_some()).await, "error shown");
     assert_eq!(text_of(&el, "login-error"), "Wrong PIN");
     assert_eq!(banner_state(&el), "signed_out");
     assert_eq!(connect_count(), connects, "no socket for a wrong PIN");
@@ -40,83 +37,45 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     let el = page.el();
     sign_in_via_form(&el).await;
     let order = post_simple_order().await;
+    assert!(wait_ticket(&el, &order.id, "new", SHORT).await, "the new order appears as a ticket");
     assert!(
-        wait_ticket(&el, &order.id, "new", SHORT).await,
-        "the new order appears as a ticket"
-    );
-    assert!(
-        wait_until(SHORT, || ticket(&el, &order.id)
-            .is_some_and(|t| t.class_list().contains("ticket-new")))
-        .await,
+        wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| t.class_list().contains("ticket-new"))).await,
         "a new ticket flashes"
     );
     let card = ticket(&el, &order.id).unwrap();
-    assert_eq!(
-        text_of(&card, "ticket-number"),
-        format!("#{}", order.number)
-    );
+    assert_eq!(text_of(&card, "ticket-number"), format!("#{}", order.number));
     assert_eq!(text_of(&card, "ticket-source"), "kiosk");
     assert_eq!(attr(&card, "data-age-level"), "ok");
     let elapsed = text_of(&card, "ticket-elapsed");
-    assert!(
-        elapsed.len() == 5 && elapsed.starts_with("00:"),
-        "elapsed mm:ss, got {elapsed:?}"
-    );
+    assert!(elapsed.len() == 5 && elapsed.starts_with("00:"), "elapsed mm:ss, got {elapsed:?}");
     let items = all_by_testid(&card, "ticket-item");
     assert_eq!(items.len(), 2);
     let burger = items[0].text_content().unwrap();
-    assert!(
-        burger.contains("2×") && burger.contains("Cheeseburger"),
-        "{burger}"
-    );
-    assert!(
-        burger.contains("no onions") && burger.contains("well done"),
-        "{burger}"
-    );
-    assert_eq!(
-        attr(&items[0], "data-allergy"),
-        "true",
-        "cheeseburger is highlighted as an allergy item"
-    );
+    assert!(burger.contains("2×") && burger.contains("Cheeseburger"), "{burger}");
+    assert!(burger.contains("no onions") && burger.contains("well done"), "{burger}");
+    assert_eq!(attr(&items[0], "data-allergy"), "true", "cheeseburger is highlighted as an allergy item");
     assert!(items[0].class_list().contains("allergy"));
     assert_eq!(attr(&items[1], "data-allergy"), "false");
     let all_day = text_of(&el, "all-day");
-    assert!(
-        all_day.contains("Cheeseburger"),
-        "all-day panel lists it: {all_day}"
-    );
+    assert!(all_day.contains("Cheeseburger"), "all-day panel lists it: {all_day}");
 
     click_in(&card, "ticket-start");
     leptos::task::tick().await;
-    let same_card = |card: &web_sys::Element| {
-        ticket(&el, &order.id).is_some_and(|now| now.is_same_node(Some(card)))
-    };
+    let same_card = |card: &web_sys::Element| ticket(&el, &order.id).is_some_and(|now| now.is_same_node(Some(card)));
     assert!(same_card(&card), "the card is updated in place, not replaced");
     assert_eq!(attr(&card, "data-status"), "preparing", "shown at once");
-    assert!(
-        by_testid(&card, "ticket-start").is_none(),
-        "no Start once started"
-    );
-    assert!(
-        wait_ticket(&el, &order.id, "preparing", SHORT).await,
-        "confirmed by the hub"
-    );
+    assert!(by_testid(&card, "ticket-start").is_none(), "no Start once started");
+    assert!(wait_ticket(&el, &order.id, "preparing", SHORT).await, "confirmed by the hub");
     assert!(same_card(&card));
-    assert!(
-        by_testid(&card, "ticket-bump").is_some(),
-        "a started ticket can be bumped"
-    );
+    assert!(by_testid(&card, "ticket-bump").is_some(), "a started ticket can be bumped");
 
     // Rush moves the card to the front (it is rebuilt there); a keyboard user's focus follows.
     let rush: web_sys::HtmlElement = by_testid(&card, "ticket-rush").unwrap().unchecked_into();
     rush.focus().unwrap();
     rush.click();
     assert!(
-        wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| attr(
-            &t,
-            "data-rush"
-        ) == "true"
-            && attr(&t, "data-pending") == "false"))
+        wait_until(SHORT, || ticket(&el, &order.id)
+            .is_some_and(|t| attr(&t, "data-rush") == "true" && attr(&t, "data-pending") == "false"))
         .await
     );
     let card = ticket(&el, &order.id).unwrap();
@@ -128,77 +87,34 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
             active.is_some_and(|a| card.contains(Some(&a)) && attr(&a, "data-testid") == "ticket-rush")
         })
     };
+    assert!(wait_until(SHORT, focused_rush).await, "the rebuilt card's Rush button has the focus");
     assert!(
-        wait_until(SHORT, focused_rush).await,
-        "the rebuilt card's Rush button has the focus"
-    );
-    assert!(
-        wait_until(SHORT, || ticket(&el, &order.id)
-            .is_some_and(|t| !t.class_list().contains("ticket-new")))
-        .await,
+        wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| !t.class_list().contains("ticket-new"))).await,
         "the flash ends"
     );
     let first = all_by_testid(&el, "ticket").into_iter().next().unwrap();
-    assert_eq!(
-        attr(&first, "data-order-id"),
-        order.id,
-        "a rushed ticket comes first"
-    );
+    assert_eq!(attr(&first, "data-order-id"), order.id, "a rushed ticket comes first");
 
     click_in(&ticket(&el, &order.id).unwrap(), "ticket-bump");
-    assert!(
-        wait_ticket(&el, &order.id, "ready", SHORT).await,
-        "bump makes it ready"
-    );
-    assert!(
-        by_testid(&ticket(&el, &order.id).unwrap(), "ticket-bump").is_none(),
-        "only expo completes"
-    );
+    assert!(wait_ticket(&el, &order.id, "ready", SHORT).await, "bump makes it ready");
+    assert!(by_testid(&ticket(&el, &order.id).unwrap(), "ticket-bump").is_none(), "only expo completes");
 
     select(&el, "station-filter", "expo");
-    assert!(
-        wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| by_testid(
-            &t,
-            "ticket-bump"
-        )
-        .is_some()))
-        .await
-    );
+    assert!(wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| by_testid(&t, "ticket-bump").is_some())).await);
     click_in(&ticket(&el, &order.id).unwrap(), "ticket-bump");
-    assert!(
-        wait_until(SHORT, || ticket(&el, &order.id).is_none()).await,
-        "completed at expo leaves the board"
-    );
+    assert!(wait_until(SHORT, || ticket(&el, &order.id).is_none()).await, "completed at expo leaves the board");
     // It leaves at once (optimistically); the hub's ack follows.
-    assert!(
-        wait_until(SHORT, || ws_status()["pendingCommands"] == 0).await,
-        "the completion is acknowledged"
-    );
+    assert!(wait_until(SHORT, || ws_status()["pendingCommands"] == 0).await, "the completion is acknowledged");
 
     click(&el, "recall");
-    let recall = wait_until(SHORT, || {
-        all_by_testid(&el, "recall-order")
-            .iter()
-            .any(|b| attr(b, "data-order-id") == order.id)
-    })
-    .await;
+    let recall =
+        wait_until(SHORT, || all_by_testid(&el, "recall-order").iter().any(|b| attr(b, "data-order-id") == order.id))
+            .await;
     assert!(recall, "the bumped order can be recalled");
-    let button = all_by_testid(&el, "recall-order")
-        .into_iter()
-        .find(|b| attr(b, "data-order-id") == order.id)
-        .unwrap();
+    let button = all_by_testid(&el, "recall-order").into_iter().find(|b| attr(b, "data-order-id") == order.id).unwrap();
     button.unchecked_into::<web_sys::HtmlElement>().click();
-    assert!(
-        wait_ticket(&el, &order.id, "preparing", SHORT).await,
-        "recall brings it back"
-    );
-    assert!(
-        !ticket(&el, &order.id)
-            .unwrap()
-            .class_list()
-            .contains("ticket-new"),
-        "a recalled ticket is not new"
-    );
+    assert!(wait_ticket(&el, &order.id, "preparing", SHORT).await, "recall brings it back");
+    assert!(!ticket(&el, &order.id).unwrap().class_list().contains("ticket-new"), "a recalled ticket is not new");
     page.unmount();
     clear_storage();
 }
@@ -213,15 +129,10 @@ async fn station_filter_shows_only_that_stations_items() {
     assert!(wait_ticket(&el, &order.id, "new", SHORT).await);
     select(&el, "station-filter", "fryer");
     assert!(
-        wait_until(SHORT, || ticket(&el, &order.id)
-            .is_some_and(|t| all_by_testid(&t, "ticket-item").len() == 1))
-        .await
+        wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| all_by_testid(&t, "ticket-item").len() == 1)).await
     );
     let card = ticket(&el, &order.id).unwrap();
-    assert!(
-        text_of(&card, "ticket-item").contains("Fries"),
-        "fryer sees the fries only"
-    );
+    assert!(text_of(&card, "ticket-item").contains("Fries"), "fryer sees the fries only");
     page.unmount();
     clear_storage();
 }
@@ -242,10 +153,7 @@ async fn order_text_is_rendered_as_text_never_as_markup() {
     .await;
     assert!(wait_ticket(&el, &order.id, "new", SHORT).await);
     let card = ticket(&el, &order.id).unwrap();
-    assert!(
-        card.query_selector("img").unwrap().is_none(),
-        "no element was created from the text"
-    );
+    assert!(card.query_selector("img").unwrap().is_none(), "no element was created from the text");
     assert!(card.query_selector("b").unwrap().is_none());
     assert_eq!(text_of(&card, "ticket-notes"), evil);
     assert_eq!(text_of(&card, "item-instructions"), evil);

@@ -17,10 +17,7 @@ use web_sys::Element;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn board_of(el: &Element) -> BTreeSet<(String, String)> {
-    all_by_testid(el, "ticket")
-        .iter()
-        .map(|t| (attr(t, "data-order-id"), attr(t, "data-status")))
-        .collect()
+    all_by_testid(el, "ticket").iter().map(|t| (attr(t, "data-order-id"), attr(t, "data-status"))).collect()
 }
 
 #[wasm_bindgen_test]
@@ -44,30 +41,16 @@ async fn hub_restart_shows_reconnecting_then_live_and_the_board_matches_the_snap
     let ((), back) = futures::join!(hub_control("restart"), watch);
     let reconnect_ms = js_sys::Date::now() - started;
     assert!(saw_reconnecting.get(), "the banner said Reconnecting");
-    assert!(
-        back,
-        "live again after the restart (banner {})",
-        banner_state(&el)
-    );
-    wasm_bindgen_test::console_log!(
-        "KDS reconnect after hub restart: {reconnect_ms:.0} ms (restart call included)"
-    );
+    assert!(back, "live again after the restart (banner {})", banner_state(&el));
+    wasm_bindgen_test::console_log!("KDS reconnect after hub restart: {reconnect_ms:.0} ms (restart call included)");
 
     // An order created after the restart arrives on the new connection.
     let after = post_simple_order().await;
     assert!(wait_ticket(&el, &after.id, "new", SHORT).await);
     let server = snapshot().await;
-    let expected: BTreeSet<(String, String)> = server
-        .orders
-        .iter()
-        .map(|o| (o.id.clone(), o.status.as_str().to_string()))
-        .collect();
-    assert!(
-        wait_until(SHORT, || board_of(&el) == expected).await,
-        "board {:?} != hub {:?}",
-        board_of(&el),
-        expected
-    );
+    let expected: BTreeSet<(String, String)> =
+        server.orders.iter().map(|o| (o.id.clone(), o.status.as_str().to_string())).collect();
+    assert!(wait_until(SHORT, || board_of(&el) == expected).await, "board {:?} != hub {:?}", board_of(&el), expected);
     assert_eq!(ws_status()["lastSeq"], server.seq);
     page.unmount();
     clear_storage();
@@ -86,49 +69,25 @@ async fn a_bump_made_while_the_hub_is_down_is_applied_exactly_once_when_it_retur
     let seq_before = snapshot().await.seq;
 
     hub_control("stop").await;
-    assert!(
-        wait_banner(&el, "reconnecting", SHORT).await,
-        "banner shows the outage"
-    );
+    assert!(wait_banner(&el, "reconnecting", SHORT).await, "banner shows the outage");
     click_in(&ticket(&el, &order.id).unwrap(), "ticket-bump");
     leptos::task::tick().await;
     let card = ticket(&el, &order.id).unwrap();
     assert_eq!(attr(&card, "data-status"), "ready", "shown at once");
-    assert_eq!(
-        attr(&card, "data-pending"),
-        "true",
-        "marked as not yet confirmed"
-    );
+    assert_eq!(attr(&card, "data-pending"), "true", "marked as not yet confirmed");
     assert!(support::by_testid(&card, "ticket-pending").is_some());
     assert_eq!(ws_status()["pendingCommands"], 1);
-    assert!(
-        storage::get(OUTBOX_KEY).is_some_and(|o| o.contains(&order.id)),
-        "the outbox is persisted"
-    );
+    assert!(storage::get(OUTBOX_KEY).is_some_and(|o| o.contains(&order.id)), "the outbox is persisted");
 
     hub_control("start").await;
     assert!(wait_banner(&el, "live", LONG).await, "live again");
-    assert!(
-        wait_ticket(&el, &order.id, "ready", LONG).await,
-        "confirmed after the hub returned"
-    );
+    assert!(wait_ticket(&el, &order.id, "ready", LONG).await, "confirmed after the hub returned");
     assert!(wait_until(SHORT, || ws_status()["pendingCommands"] == 0).await);
     let server = snapshot().await;
-    assert_eq!(
-        server.seq,
-        seq_before + 1,
-        "the hub applied the bump exactly once"
-    );
-    let on_hub = server
-        .orders
-        .iter()
-        .find(|o| o.id == order.id)
-        .expect("still active");
+    assert_eq!(server.seq, seq_before + 1, "the hub applied the bump exactly once");
+    let on_hub = server.orders.iter().find(|o| o.id == order.id).expect("still active");
     assert_eq!(on_hub.status.as_str(), "ready");
-    assert!(
-        storage::get(OUTBOX_KEY).is_some_and(|o| !o.contains(&order.id)),
-        "the answered command left the outbox"
-    );
+    assert!(storage::get(OUTBOX_KEY).is_some_and(|o| !o.contains(&order.id)), "the answered command left the outbox");
     page.unmount();
     clear_storage();
 }

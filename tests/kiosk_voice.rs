@@ -229,7 +229,10 @@ async fn a_blocked_microphone_says_how_to_allow_it_touch_ordering_still_works_an
     assert_eq!(transport.exchanges.get(), 0, "no connection attempted without a microphone");
 
     click(&el, "menu-item");
-    assert!(wait_until(Duration::from_secs(2), || all_by_testid(&el, "cart-item").len() == 1).await, "touch ordering works");
+    assert!(
+        wait_until(Duration::from_secs(2), || all_by_testid(&el, "cart-item").len() == 1).await,
+        "touch ordering works"
+    );
 
     click(&el, "voice-retry");
     wait_state(&el, "idle", Duration::from_secs(10)).await;
@@ -254,7 +257,10 @@ async fn unmounting_during_connect_is_silent_and_leaves_no_peer_connection_open(
         .iter()
         .filter(|m| {
             let m = m.to_lowercase();
-            m.contains("disposed") || m.contains("closure invoked") || m.contains("already been dropped") || m.contains("panicked")
+            m.contains("disposed")
+                || m.contains("closure invoked")
+                || m.contains("already been dropped")
+                || m.contains("panicked")
         })
         .collect();
     assert!(bad.is_empty(), "messages after unmount: {bad:?}");
@@ -290,7 +296,13 @@ async fn twenty_connect_disconnect_cycles_leave_no_peer_connection_open() {
     for cycle in 0..20 {
         voice.connect();
         let ready = wait_until(Duration::from_secs(10), || voice_state(&el) == "idle").await;
-        assert!(ready, "cycle {cycle}: idle expected, still {:?}; {}; fake peer: {}", voice_state(&el), voice_diagnostics(&el), fake_side(&transport));
+        assert!(
+            ready,
+            "cycle {cycle}: idle expected, still {:?}; {}; fake peer: {}",
+            voice_state(&el),
+            voice_diagnostics(&el),
+            fake_side(&transport)
+        );
         voice.disconnect();
         wait_state(&el, "disconnected", Duration::from_secs(5)).await;
         assert_eq!(transport.exchanges.get(), cycle + 1);
@@ -350,9 +362,10 @@ async fn a_channel_closed_mid_flush_requeues_and_a_new_channel_gets_the_rest_onc
         let b = lb.answerer.create_data_channel_with_data_channel_dict("oai-events", &init);
         let got: Rc<RefCell<Vec<String>>> = Rc::default();
         let log = got.clone();
-        let on = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            log.borrow_mut().push(e.data().as_string().unwrap_or_default())
-        });
+        let on =
+            wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                log.borrow_mut().push(e.data().as_string().unwrap_or_default())
+            });
         b.set_onmessage(Some(on.as_ref().unchecked_ref()));
         lb.negotiate().await.unwrap();
         (lb, a, on, got)

@@ -174,6 +174,11 @@ async fn the_check_detects_a_handler_attached_after_open() {
         pc.close();
         drop(fake);
     }
-    web_sys::console::log_1(&format!("[race] broken pattern lost the first events in {lost} / {BROKEN_RUNS} sessions").into());
-    assert!(lost * 2 >= BROKEN_RUNS, "the late-handler pattern lost events in only {lost} of {BROKEN_RUNS} runs: the race check is too weak");
+    web_sys::console::log_1(
+        &format!("[race] broken pattern lost the first events in {lost} / {BROKEN_RUNS} sessions").into(),
+    );
+    assert!(
+        lost * 2 >= BROKEN_RUNS,
+        "the late-handler pattern lost events in only {lost} of {BROKEN_RUNS} runs: the race check is too weak"
+    );
 }

@@ -31,11 +31,15 @@ async fn two_peer_connections_exchange_data_channel_messages() {
     let received_by_a: Rc<RefCell<Vec<String>>> = Rc::default();
     let on_b = {
         let log = received_by_b.clone();
-        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| log.borrow_mut().push(e.data().as_string().unwrap_or_default()))
+        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            log.borrow_mut().push(e.data().as_string().unwrap_or_default())
+        })
     };
     let on_a = {
         let log = received_by_a.clone();
-        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| log.borrow_mut().push(e.data().as_string().unwrap_or_default()))
+        Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            log.borrow_mut().push(e.data().as_string().unwrap_or_default())
+        })
     };
     b.set_onmessage(Some(on_b.as_ref().unchecked_ref()));
     a.set_onmessage(Some(on_a.as_ref().unchecked_ref()));

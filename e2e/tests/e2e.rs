@@ -106,7 +106,9 @@ async fn e2e_2_kds_sign_in_and_out_ten_times_opens_exactly_one_socket_each_time(
     wait_find(&c, "pin-input", 20 * SEC).await;
     let count = |c: &Client| {
         let c = c.clone();
-        async move { eval(&c, "return (window.__dbgWS && window.__dbgWS.connectCount) || 0").await.as_f64().unwrap_or(0.0) as u64 }
+        async move {
+            eval(&c, "return (window.__dbgWS && window.__dbgWS.connectCount) || 0").await.as_f64().unwrap_or(0.0) as u64
+        }
     };
     let before = count(&c).await;
     for i in 1..=10 {
@@ -114,7 +116,8 @@ async fn e2e_2_kds_sign_in_and_out_ten_times_opens_exactly_one_socket_each_time(
         assert_eq!(count(&c).await, before + i, "sign-in {i} opened exactly one socket");
         click(&c, "logout").await;
         wait_find(&c, "pin-input", 10 * SEC).await;
-        let open = eval(&c, "return (window.__dbgWS && window.__dbgWS.openSockets) || 0").await.as_f64().unwrap_or(-1.0);
+        let open =
+            eval(&c, "return (window.__dbgWS && window.__dbgWS.openSockets) || 0").await.as_f64().unwrap_or(-1.0);
         assert_eq!(open, 0.0, "no socket left open after sign-out {i}");
     }
     c.close().await.ok();
@@ -125,7 +128,8 @@ async fn e2e_3_hub_restart_during_200_orders_ends_with_the_board_equal_to_the_hu
     let kds = open_kds().await;
     let run = format!("{}", std::process::id());
     // One order to work on during the outage.
-    let target = place_order(json!([{"menu_item_id": "onion-rings", "quantity": 1}]), None, &format!("{run}-target")).await;
+    let target =
+        place_order(json!([{"menu_item_id": "onion-rings", "quantity": 1}]), None, &format!("{run}-target")).await;
     let t = wait_for(10 * SEC, "target ticket", || async { ticket(&kds, &target.id).await }).await;
     t.find(Locator::Css(&testid("ticket-start"))).await.expect("start button").click().await.expect("start");
     wait_for(5 * SEC, "target preparing", || async {

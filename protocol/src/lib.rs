@@ -471,12 +471,17 @@ fn is_valid_call_token(s: &str) -> bool {
 /// Why a frame was not understood. Never fatal: the receiver logs it and drops the frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameError {
-    TooLarge { bytes: usize },
+    TooLarge {
+        bytes: usize,
+    },
     Malformed(String),
     /// Valid JSON with a `type` this side does not know.
     UnknownType(String),
     /// A known type whose fields are missing or of the wrong kind.
-    Invalid { kind: String, reason: String },
+    Invalid {
+        kind: String,
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for FrameError {
@@ -558,9 +563,11 @@ mod tests {
 
     #[test]
     fn client_messages_round_trip() {
-        let hello: ClientMessage = ClientMessage::parse(r#"{"type":"hello","token":"t","station":"grill","since":null}"#).unwrap();
+        let hello: ClientMessage =
+            ClientMessage::parse(r#"{"type":"hello","token":"t","station":"grill","since":null}"#).unwrap();
         assert_eq!(hello, ClientMessage::Hello { token: "t".into(), station: "grill".into(), since: None });
-        let cmd = ClientMessage::SetStatus { request_id: "r".into(), order_id: "o".into(), status: OrderStatus::Preparing };
+        let cmd =
+            ClientMessage::SetStatus { request_id: "r".into(), order_id: "o".into(), status: OrderStatus::Preparing };
         assert_eq!(
             serde_json::to_value(&cmd).unwrap(),
             json!({"type":"order.set_status","request_id":"r","order_id":"o","status":"preparing"})

@@ -14,7 +14,13 @@ pub fn format_rfc3339_millis(unix_ms: i64) -> String {
 /// Parses an RFC 3339 timestamp (any offset, optional fraction) into Unix milliseconds.
 pub fn parse_rfc3339_millis(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -103,7 +109,14 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00Zjunk"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T00:00:00",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00Zjunk",
+        ] {
             assert_eq!(parse_rfc3339_millis(bad), None, "{bad}");
         }
     }

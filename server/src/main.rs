@@ -6,8 +6,7 @@ use restaurant_hub::{Settings, run, shutdown_signal};
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "restaurant_hub=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "restaurant_hub=info,warn".into()),
         )
         .init();
     let settings = match Settings::from_args(std::env::args().skip(1)) {

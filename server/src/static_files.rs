@@ -52,9 +52,10 @@ pub async fn config_json(State(state): State<Arc<AppState>>) -> Response {
     let mut map = Map::new();
     map.insert("station".into(), Value::String(s.station.clone()));
     // With an OpenAI key the hub mints real tokens, so the kiosk must talk to OpenAI itself.
-    let realtime_url = s.realtime_url.clone().or_else(|| {
-        s.voice.openai_api_key.as_ref().map(|_| crate::voice::OPENAI_REALTIME_CALLS_URL.to_string())
-    });
+    let realtime_url = s
+        .realtime_url
+        .clone()
+        .or_else(|| s.voice.openai_api_key.as_ref().map(|_| crate::voice::OPENAI_REALTIME_CALLS_URL.to_string()));
     if let Some(url) = realtime_url {
         map.insert("realtime_url".into(), Value::String(url));
     }

@@ -32,11 +32,7 @@ async fn start_hub(settings: VoiceSettings) -> Hub {
     let addr = listener.local_addr().unwrap();
     let app: axum::Router = axum::Router::new().merge(hub.router());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Hub {
-        base: format!("http://{addr}"),
-        hub,
-        http: reqwest::Client::new(),
-    }
+    Hub { base: format!("http://{addr}"), hub, http: reqwest::Client::new() }
 }
 
 async fn hub() -> Hub {
@@ -45,12 +41,7 @@ async fn hub() -> Hub {
 
 impl Hub {
     async fn token(&self) -> String {
-        let r = self
-            .http
-            .post(format!("{}/api/v1/realtime/session", self.base))
-            .send()
-            .await
-            .unwrap();
+        let r = self.http.post(format!("{}/api/v1/realtime/session", self.base)).send().await.unwrap();
         assert_eq!(r.status(), 200);
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["model"], "gpt-realtime");
@@ -59,11 +50,8 @@ impl Hub {
     }
 
     async fn post_offer(&self, token: Option<&str>, content_type: &str, sdp: String) -> reqwest::Response {
-        let mut req = self
-            .http
-            .post(format!("{}/v1/realtime/calls", self.base))
-            .header("Content-Type", content_type)
-            .body(sdp);
+        let mut req =
+            self.http.post(format!("{}/v1/realtime/calls", self.base)).header("Content-Type", content_type).body(sdp);
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -71,13 +59,7 @@ impl Hub {
     }
 
     async fn set_faults(&self, faults: Value) {
-        let r = self
-            .http
-            .post(format!("{}/api/v1/dev/voice-faults", self.base))
-            .json(&faults)
-            .send()
-            .await
-            .unwrap();
+        let r = self.http.post(format!("{}/api/v1/dev/voice-faults", self.base)).json(&faults).send().await.unwrap();
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     }
 
@@ -99,12 +81,7 @@ impl Hub {
         let r = self.post_offer(Some(&token), "application/sdp", offer).await;
         assert_eq!(r.status(), 201);
         assert_eq!(r.headers()["content-type"], "application/sdp");
-        assert!(
-            r.headers()["location"]
-                .to_str()
-                .unwrap()
-                .starts_with("/v1/realtime/calls/rtc_")
-        );
+        assert!(r.headers()["location"].to_str().unwrap().starts_with("/v1/realtime/calls/rtc_"));
         client.accept(pending, &r.text().await.unwrap());
         client
     }
@@ -213,10 +190,7 @@ impl Client {
     async fn events_until(&mut self, kind: &str) -> Vec<Value> {
         let mut seen = Vec::new();
         loop {
-            let e = self
-                .next_event(WAIT)
-                .await
-                .unwrap_or_else(|| panic!("no {kind}; got {:?}", types(&seen)));
+            let e = self.next_event(WAIT).await.unwrap_or_else(|| panic!("no {kind}; got {:?}", types(&seen)));
             let done = e["type"] == kind;
             seen.push(e);
             if done {
@@ -238,12 +212,7 @@ impl Client {
 
     fn send(&mut self, event: Value) {
         let id = self.channel.expect("channel open");
-        let accepted = self
-            .rtc
-            .channel(id)
-            .unwrap()
-            .write(false, event.to_string().as_bytes())
-            .unwrap();
+        let accepted = self.rtc.channel(id).unwrap().write(false, event.to_string().as_bytes()).unwrap();
         assert!(accepted);
     }
 
@@ -252,11 +221,7 @@ impl Client {
         let mut next = Instant::now();
         for _ in 0..ms / 20 {
             let writer = self.rtc.writer(self.mid).expect("audio writer");
-            let pt = writer
-                .payload_params()
-                .find(|p| p.spec().codec == Codec::Opus)
-                .unwrap()
-                .pt();
+            let pt = writer.payload_params().find(|p| p.spec().codec == Codec::Opus).unwrap().pt();
             writer
                 .write(
                     pt,
@@ -274,10 +239,7 @@ impl Client {
     /// Sends audio, then a commit; returns events through `kind`.
     async fn turn(&mut self, audio_ms: u64, kind: &str) -> Vec<Value> {
         self.send(json!({"type": "input_audio_buffer.clear"}));
-        assert_eq!(
-            self.next_event(WAIT).await.unwrap()["type"],
-            "input_audio_buffer.cleared"
-        );
+        assert_eq!(self.next_event(WAIT).await.unwrap()["type"], "input_audio_buffer.cleared");
         self.send_audio(audio_ms).await;
         // Let the last packets land before the commit overtakes them.
         self.quiet_for(Duration::from_millis(100)).await;
@@ -306,12 +268,8 @@ mod voice {
         assert_eq!(created["type"], "session.created");
         assert!(created["event_id"].as_str().unwrap().starts_with("event_"));
         assert_eq!(created["session"]["object"], "realtime.session");
-        let tools: Vec<&str> = created["session"]["tools"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["name"].as_str().unwrap())
-            .collect();
+        let tools: Vec<&str> =
+            created["session"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
         assert_eq!(tools, ["add_to_order", "remove_from_order", "confirm_order"]);
         assert_eq!(hub.hub.live_calls(), 1);
     }
@@ -342,18 +300,10 @@ mod voice {
 
         let item_id = events[0]["item_id"].as_str().unwrap();
         let added = of_type(&events, "conversation.item.added")[0];
-        assert_eq!(
-            (added["item"]["id"].as_str(), added["item"]["role"].as_str()),
-            (Some(item_id), Some("user"))
-        );
+        assert_eq!((added["item"]["id"].as_str(), added["item"]["role"].as_str()), (Some(item_id), Some("user")));
         let deltas: String = of_type(&events, "conversation.item.input_audio_transcription.delta")
             .iter()
-            .inspect(|d| {
-                assert_eq!(
-                    (d["item_id"].as_str(), d["content_index"].as_u64()),
-                    (Some(item_id), Some(0))
-                )
-            })
+            .inspect(|d| assert_eq!((d["item_id"].as_str(), d["content_index"].as_u64()), (Some(item_id), Some(0))))
             .map(|d| d["delta"].as_str().unwrap())
             .collect();
         assert_eq!(deltas, "two cheeseburgers and a large fries");
@@ -398,19 +348,9 @@ mod voice {
         ] {
             assert!(t.contains(&k), "{k} missing from {t:?}");
         }
-        assert_eq!(
-            of_type(&reply, "response.output_audio_transcript.done")[0]["transcript"],
-            "Got it. Anything else?"
-        );
-        assert!(
-            started.elapsed() >= Duration::from_millis(800),
-            "the reply lasts about a second"
-        );
-        assert!(
-            c.audio_packets_in >= 40,
-            "only {} reply packets arrived",
-            c.audio_packets_in
-        );
+        assert_eq!(of_type(&reply, "response.output_audio_transcript.done")[0]["transcript"], "Got it. Anything else?");
+        assert!(started.elapsed() >= Duration::from_millis(800), "the reply lasts about a second");
+        assert!(c.audio_packets_in >= 40, "only {} reply packets arrived", c.audio_packets_in);
     }
 
     #[tokio::test]
@@ -437,21 +377,12 @@ mod voice {
         let mut c = hub.connected().await;
         let events = c.turn(60, "error").await;
         assert_eq!(types(&events), ["error"]);
-        assert!(
-            events[0]["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("only has 60.00ms")
-        );
+        assert!(events[0]["error"]["message"].as_str().unwrap().contains("only has 60.00ms"));
     }
 
     #[tokio::test]
     async fn missing_garbage_reused_and_expired_tokens_get_401() {
-        let hub = start_hub(VoiceSettings {
-            token_ttl: Duration::from_millis(300),
-            ..VoiceSettings::default()
-        })
-        .await;
+        let hub = start_hub(VoiceSettings { token_ttl: Duration::from_millis(300), ..VoiceSettings::default() }).await;
         let (_, offer, _) = Client::new().await;
         for token in [None, Some("ek_nope")] {
             let r = hub.post_offer(token, "application/sdp", offer.clone()).await;
@@ -460,20 +391,9 @@ mod voice {
             assert_eq!(body["error"]["code"], "invalid_api_key");
         }
         let token = hub.token().await;
-        assert_eq!(
-            hub.post_offer(Some(&token), "application/sdp", offer.clone())
-                .await
-                .status(),
-            201
-        );
+        assert_eq!(hub.post_offer(Some(&token), "application/sdp", offer.clone()).await.status(), 201);
         let (_, offer2, _) = Client::new().await;
-        assert_eq!(
-            hub.post_offer(Some(&token), "application/sdp", offer2.clone())
-                .await
-                .status(),
-            401,
-            "single use"
-        );
+        assert_eq!(hub.post_offer(Some(&token), "application/sdp", offer2.clone()).await.status(), 401, "single use");
         let expiring = hub.token().await;
         tokio::time::sleep(Duration::from_millis(400)).await;
         let r = hub.post_offer(Some(&expiring), "application/sdp", offer2).await;
@@ -488,10 +408,7 @@ mod voice {
         let (_, offer, _) = Client::new().await;
         for (content_type, body) in [
             ("application/sdp", "not sdp at all".to_string()),
-            (
-                "application/sdp",
-                "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n".to_string(),
-            ),
+            ("application/sdp", "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n".to_string()),
             ("application/json", offer.clone()),
             ("application/sdp", offer.replace("m=application", "m=nothing")),
         ] {
@@ -499,10 +416,7 @@ mod voice {
             assert_eq!(r.status(), 400);
             assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "invalid_offer");
         }
-        assert_eq!(
-            hub.post_offer(Some(&token), "application/sdp", offer).await.status(),
-            201
-        );
+        assert_eq!(hub.post_offer(Some(&token), "application/sdp", offer).await.status(), 201);
     }
 
     #[tokio::test]
@@ -523,35 +437,21 @@ mod voice {
         hub.say("a vanilla shake").await;
         let mut c = hub.connected().await;
         let events = c.turn(300, "response.done").await;
-        assert!(
-            !types(&events).iter().any(|t| t.contains("input_audio_transcription")),
-            "{:?}",
-            types(&events)
-        );
+        assert!(!types(&events).iter().any(|t| t.contains("input_audio_transcription")), "{:?}", types(&events));
         let done = of_type(&events, "response.function_call_arguments.done")[0];
-        assert_eq!(
-            done["arguments"],
-            r#"{"items":[{"modifiers":[],"name":"Vanilla Shake","quantity":1}]}"#
-        );
+        assert_eq!(done["arguments"], r#"{"items":[{"modifiers":[],"name":"Vanilla Shake","quantity":1}]}"#);
     }
 
     #[tokio::test]
     async fn answer_latency_knob_delays_the_answer_sdp() {
         let hub = hub().await;
-        hub.set_faults(json!({"answer_latency_ms": {"min": 300, "max": 350}}))
-            .await;
+        hub.set_faults(json!({"answer_latency_ms": {"min": 300, "max": 350}})).await;
         let token = hub.token().await;
         let (_, offer, _) = Client::new().await;
         let t0 = Instant::now();
-        assert_eq!(
-            hub.post_offer(Some(&token), "application/sdp", offer).await.status(),
-            201
-        );
+        assert_eq!(hub.post_offer(Some(&token), "application/sdp", offer).await.status(), 201);
         let took = t0.elapsed();
-        assert!(
-            took >= Duration::from_millis(300) && took < Duration::from_secs(3),
-            "{took:?}"
-        );
+        assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(3), "{took:?}");
     }
 
     #[tokio::test]
@@ -575,45 +475,22 @@ mod voice {
     async fn bad_fault_and_utterance_bodies_are_400() {
         let hub = hub().await;
         for body in [json!({"bogus": 1}), json!({"answer_latency_ms": {"min": 5, "max": 1}})] {
-            let r = hub
-                .http
-                .post(format!("{}/api/v1/dev/voice-faults", hub.base))
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+            let r = hub.http.post(format!("{}/api/v1/dev/voice-faults", hub.base)).json(&body).send().await.unwrap();
             assert_eq!(r.status(), 400);
         }
         for body in [json!({"text": "  "}), json!({"nope": 1})] {
-            let r = hub
-                .http
-                .post(format!("{}/api/v1/dev/utterances", hub.base))
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
+            let r = hub.http.post(format!("{}/api/v1/dev/utterances", hub.base)).json(&body).send().await.unwrap();
             assert_eq!(r.status(), 400);
             assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
         }
-        let faults: VoiceFaults = hub
-            .http
-            .get(format!("{}/api/v1/dev/voice-faults", hub.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let faults: VoiceFaults =
+            hub.http.get(format!("{}/api/v1/dev/voice-faults", hub.base)).send().await.unwrap().json().await.unwrap();
         assert_eq!(faults, VoiceFaults::default(), "a refused body changes nothing");
     }
 
     #[tokio::test]
     async fn dev_endpoints_are_off_outside_dev_mode() {
-        let hub = start_hub(VoiceSettings {
-            dev_mode: false,
-            ..VoiceSettings::default()
-        })
-        .await;
+        let hub = start_hub(VoiceSettings { dev_mode: false, ..VoiceSettings::default() }).await;
         let r = hub
             .http
             .post(format!("{}/api/v1/dev/utterances", hub.base))
@@ -622,12 +499,7 @@ mod voice {
             .await
             .unwrap();
         assert_eq!(r.status(), 404);
-        let r = hub
-            .http
-            .get(format!("{}/api/v1/dev/voice-faults", hub.base))
-            .send()
-            .await
-            .unwrap();
+        let r = hub.http.get(format!("{}/api/v1/dev/voice-faults", hub.base)).send().await.unwrap();
         assert_eq!(r.status(), 404);
     }
 
@@ -639,18 +511,12 @@ mod voice {
         let updated = c.next_event(WAIT).await.unwrap();
         assert_eq!(updated["type"], "session.updated");
         assert_eq!(updated["session"]["audio"]["input"]["turn_detection"], Value::Null);
-        assert_eq!(
-            updated["session"]["audio"]["input"]["transcription"]["model"],
-            "gpt-4o-mini-transcribe"
-        );
+        assert_eq!(updated["session"]["audio"]["input"]["transcription"]["model"], "gpt-4o-mini-transcribe");
 
         hub.say("hello there").await;
         let events = c.turn(300, "conversation.item.done").await;
         assert!(of_type(&events, "response.created").is_empty());
-        assert!(
-            c.quiet_for(Duration::from_millis(300)).await.is_empty(),
-            "no response without response.create"
-        );
+        assert!(c.quiet_for(Duration::from_millis(300)).await.is_empty(), "no response without response.create");
 
         // Nothing on the menu: a spoken reply, which stays active while it plays.
         c.send(json!({"type": "response.create"}));
@@ -663,18 +529,12 @@ mod voice {
         );
         c.send(json!({"type": "response.create", "event_id": "evt_second"}));
         let e = c.events_until("error").await;
-        assert_eq!(
-            e.last().unwrap()["error"]["code"],
-            "conversation_already_has_active_response"
-        );
+        assert_eq!(e.last().unwrap()["error"]["code"], "conversation_already_has_active_response");
         c.send(json!({"type": "response.cancel"}));
         let done = c.events_until("response.done").await;
         assert_eq!(done.last().unwrap()["response"]["status"], "cancelled");
         c.send(json!({"type": "response.cancel"}));
-        assert_eq!(
-            c.events_until("error").await.last().unwrap()["error"]["code"],
-            "response_cancel_not_active"
-        );
+        assert_eq!(c.events_until("error").await.last().unwrap()["error"]["code"], "response_cancel_not_active");
     }
 
     #[tokio::test]
@@ -687,10 +547,7 @@ mod voice {
         c.send(json!({"type": "no.such.event"}));
         assert_eq!(c.next_event(WAIT).await.unwrap()["error"]["code"], "invalid_value");
         c.send(json!({"type": "conversation.item.create", "item": {"type": "function_call_output"}}));
-        assert_eq!(
-            c.next_event(WAIT).await.unwrap()["error"]["code"],
-            "missing_required_parameter"
-        );
+        assert_eq!(c.next_event(WAIT).await.unwrap()["error"]["code"], "missing_required_parameter");
         c.send(json!({"type": "input_audio_buffer.clear"}));
         assert_eq!(c.next_event(WAIT).await.unwrap()["type"], "input_audio_buffer.cleared");
     }
@@ -708,10 +565,7 @@ mod voice {
         assert!(t0.elapsed() < Duration::from_secs(2), "took {:?}", t0.elapsed());
         let (_, offer, _) = Client::new().await;
         let token = hub.token().await;
-        assert_eq!(
-            hub.post_offer(Some(&token), "application/sdp", offer).await.status(),
-            503
-        );
+        assert_eq!(hub.post_offer(Some(&token), "application/sdp", offer).await.status(), 503);
     }
 
     #[tokio::test]

@@ -15,11 +15,7 @@ pub fn status_text(view: &CallView) -> String {
         CallState::Ringing => "Incoming call".into(),
         CallState::Accepting => "Connecting…".into(),
         CallState::Connected => "On a call".into(),
-        CallState::Ended => view
-            .ended
-            .map(|r| r.message())
-            .unwrap_or("Call ended")
-            .into(),
+        CallState::Ended => view.ended.map(|r| r.message()).unwrap_or("Call ended").into(),
     }
 }
 
@@ -30,13 +26,7 @@ pub fn CallPanel(call: StaffCallHandle) -> impl IntoView {
     let elapsed = call.elapsed_secs;
     let state = move || view.with(|v| v.state);
     let in_call = move || {
-        matches!(
-            state(),
-            CallState::Requesting
-                | CallState::Offering
-                | CallState::Accepting
-                | CallState::Connected
-        )
+        matches!(state(), CallState::Requesting | CallState::Offering | CallState::Accepting | CallState::Connected)
     };
     let muted = move || view.with(|v| v.muted);
     let call = StoredValue::new_local(call);
@@ -93,14 +83,7 @@ mod tests {
     use crate::core::call::EndReason;
 
     fn view(state: CallState, ended: Option<EndReason>) -> CallView {
-        CallView {
-            state,
-            call_id: None,
-            remote: None,
-            connected_since: None,
-            muted: false,
-            ended,
-        }
+        CallView { state, call_id: None, remote: None, connected_since: None, muted: false, ended }
     }
 
     #[test]
@@ -109,10 +92,7 @@ mod tests {
             status_text(&view(CallState::Ended, Some(EndReason::RemoteDeclined))),
             "Staff could not take the call"
         );
-        assert_eq!(
-            status_text(&view(CallState::Offering, None)),
-            "Calling staff…"
-        );
+        assert_eq!(status_text(&view(CallState::Offering, None)), "Calling staff…");
         assert_eq!(status_text(&view(CallState::Idle, None)), "");
     }
 }

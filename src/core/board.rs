@@ -145,24 +145,14 @@ impl Command {
 
     fn to_message(self, request_id: &str, order_id: &str) -> ClientMessage {
         let (request_id, order_id) = (request_id.to_string(), order_id.to_string());
-        let set = |status| ClientMessage::SetStatus {
-            request_id: request_id.clone(),
-            order_id: order_id.clone(),
-            status,
-        };
+        let set =
+            |status| ClientMessage::SetStatus { request_id: request_id.clone(), order_id: order_id.clone(), status };
         match self {
             Command::Start => set(OrderStatus::Preparing),
             Command::Ready => set(OrderStatus::Ready),
             Command::Complete => set(OrderStatus::Completed),
-            Command::Recall => ClientMessage::Recall {
-                request_id,
-                order_id,
-            },
-            Command::Rush { rush } => ClientMessage::Rush {
-                request_id,
-                order_id,
-                rush,
-            },
+            Command::Recall => ClientMessage::Recall { request_id, order_id },
+            Command::Rush { rush } => ClientMessage::Rush { request_id, order_id, rush },
         }
     }
 }
@@ -170,11 +160,7 @@ impl Command {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandError {
     UnknownOrder(String),
-    NotAllowed {
-        order_id: String,
-        status: OrderStatus,
-        command: Command,
-    },
+    NotAllowed { order_id: String, status: OrderStatus, command: Command },
     OutboxFull,
 }
 
@@ -182,17 +168,8 @@ impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CommandError::UnknownOrder(id) => write!(f, "unknown order {id}"),
-            CommandError::NotAllowed {
-                order_id,
-                status,
-                command,
-            } => {
-                write!(
-                    f,
-                    "cannot {} order {order_id} while it is {}",
-                    command.name(),
-                    status.as_str()
-                )
+            CommandError::NotAllowed { order_id, status, command } => {
+                write!(f, "cannot {} order {order_id} while it is {}", command.name(), status.as_str())
             }
             CommandError::OutboxFull => write!(f, "too many commands waiting for the hub"),
         }
@@ -283,10 +260,7 @@ enum Sync {
     /// Applying events as they come.
     Live,
     /// Waiting for a snapshot, buffering events (by seq) meanwhile.
-    Resync {
-        fetching: bool,
-        buffer: BTreeMap<u64, ServerMessage>,
-    },
+    Resync { fetching: bool, buffer: BTreeMap<u64, ServerMessage> },
 }
 
 #[derive(Debug, Clone)]
@@ -314,10 +288,7 @@ impl Board {
             orders: BTreeMap::new(),
             completed: VecDeque::new(),
             last_seq: None,
-            sync: Sync::Resync {
-                fetching: false,
-                buffer: BTreeMap::new(),
-            },
+            sync: Sync::Resync { fetching: false, buffer: BTreeMap::new() },
             outbox: Vec::new(),
             failures: VecDeque::new(),
             revision: 0,
@@ -328,11 +299,7 @@ impl Board {
     /// Forgets every order and command (sign-out).
     pub fn clear(&mut self) {
         let (revision, outbox_revision) = (self.revision + 1, self.outbox_revision + 1);
-        *self = Board {
-            revision,
-            outbox_revision,
-            ..Board::new(self.config.clone())
-        };
+        *self = Board { revision, outbox_revision, ..Board::new(self.config.clone()) };
     }
 
     // -----------------------------------------------------------------------------------------
@@ -341,10 +308,7 @@ impl Board {
     /// The hub's greeting on a new connection, with its current seq.
     pub fn handle_welcome(&mut self, seq: u64) {
         if self.last_seq.is_some_and(|last| seq < last) {
-            warn!(
-                "[OrderFeed] hub is at seq {seq}, behind the board's {:?}; resyncing",
-                self.last_seq
-            );
+            warn!("[OrderFeed] hub is at seq {seq}, behind the board's {:?}; resyncing", self.last_seq);
             self.start_resync(true);
         }
         self.drop_unknown_acks(seq);
@@ -372,9 +336,7 @@ impl Board {
         match &mut self.sync {
             Sync::Resync { buffer, .. } => {
                 if buffer.len() >= limit {
-                    warn!(
-                        "[OrderFeed] resync buffer full ({limit} events); dropping it for a newer snapshot"
-                    );
+                    warn!("[OrderFeed] resync buffer full ({limit} events); dropping it for a newer snapshot");
                     buffer.clear();
                 }
                 buffer.insert(seq, event);
@@ -409,17 +371,10 @@ impl Board {
     /// A fetched snapshot replaces the confirmed orders; buffered events newer than it follow.
     pub fn apply_snapshot(&mut self, snapshot: Snapshot) {
         let Sync::Resync { mut buffer, .. } = std::mem::replace(&mut self.sync, Sync::Live) else {
-            debug!(
-                "[OrderFeed] unrequested snapshot at seq {} ignored (board is live)",
-                snapshot.seq
-            );
+            debug!("[OrderFeed] unrequested snapshot at seq {} ignored (board is live)", snapshot.seq);
             return;
         };
-        info!(
-            "[OrderFeed] snapshot at seq {} with {} orders",
-            snapshot.seq,
-            snapshot.orders.len()
-        );
+        info!("[OrderFeed] snapshot at seq {} with {} orders", snapshot.seq, snapshot.orders.len());
         self.orders.clear();
         // Completed orders may have changed unseen (recalled, rushed, completed again) in the gap
         // the snapshot covers, and it does not list them: a later event about one resyncs.
@@ -443,14 +398,8 @@ impl Board {
         if !newer.is_empty() {
             match &mut self.sync {
                 Sync::Live => {
-                    warn!(
-                        "[OrderFeed] gap after snapshot at seq {:?}; resyncing again",
-                        self.last_seq
-                    );
-                    self.sync = Sync::Resync {
-                        fetching: false,
-                        buffer: newer,
-                    };
+                    warn!("[OrderFeed] gap after snapshot at seq {:?}; resyncing again", self.last_seq);
+                    self.sync = Sync::Resync { fetching: false, buffer: newer };
                 }
                 Sync::Resync { buffer, .. } => buffer.extend(newer),
             }
@@ -491,12 +440,7 @@ impl Board {
                     buffer.clear();
                 }
             }
-            Sync::Live => {
-                self.sync = Sync::Resync {
-                    fetching: false,
-                    buffer: BTreeMap::new(),
-                }
-            }
+            Sync::Live => self.sync = Sync::Resync { fetching: false, buffer: BTreeMap::new() },
         }
     }
 
@@ -506,18 +450,11 @@ impl Board {
         self.last_seq = Some(seq);
         self.revision += 1;
         match event {
-            ServerMessage::OrderCreated { order, .. }
-            | ServerMessage::OrderUpdated { order, .. } => self.put(Arc::new(order)),
-            ServerMessage::OrderStatusChanged {
-                order_id,
-                status,
-                updated_at,
-                ..
-            } => {
-                let known = self
-                    .orders
-                    .remove(&order_id)
-                    .or_else(|| self.take_completed(&order_id));
+            ServerMessage::OrderCreated { order, .. } | ServerMessage::OrderUpdated { order, .. } => {
+                self.put(Arc::new(order))
+            }
+            ServerMessage::OrderStatusChanged { order_id, status, updated_at, .. } => {
+                let known = self.orders.remove(&order_id).or_else(|| self.take_completed(&order_id));
                 match known {
                     Some(mut order) => {
                         let changed = Arc::make_mut(&mut order);
@@ -526,9 +463,7 @@ impl Board {
                         self.put(order);
                     }
                     None if status.is_active() => {
-                        warn!(
-                            "[OrderFeed] seq {seq}: status of unknown order {order_id}; resyncing"
-                        );
+                        warn!("[OrderFeed] seq {seq}: status of unknown order {order_id}; resyncing");
                         self.start_resync(false);
                     }
                     None => {
@@ -568,41 +503,22 @@ impl Board {
     // The outbox
 
     /// Queues `command` for `order_id` under a request id made from `random`, and shows it at once.
-    pub fn command(
-        &mut self,
-        order_id: &str,
-        command: Command,
-        random: [u8; 16],
-    ) -> Result<String, CommandError> {
+    pub fn command(&mut self, order_id: &str, command: Command, random: [u8; 16]) -> Result<String, CommandError> {
         if self.outbox.len() >= self.config.outbox_limit {
-            warn!(
-                "[OrderFeed] {} on {order_id} refused: outbox full",
-                command.name()
-            );
+            warn!("[OrderFeed] {} on {order_id} refused: outbox full", command.name());
             return Err(CommandError::OutboxFull);
         }
         let Some(order) = self.projected(order_id) else {
-            warn!(
-                "[OrderFeed] {} on unknown order {order_id} refused",
-                command.name()
-            );
+            warn!("[OrderFeed] {} on unknown order {order_id} refused", command.name());
             return Err(CommandError::UnknownOrder(order_id.to_string()));
         };
         if !command.allowed_from(order.status) {
-            let error = CommandError::NotAllowed {
-                order_id: order_id.to_string(),
-                status: order.status,
-                command,
-            };
+            let error = CommandError::NotAllowed { order_id: order_id.to_string(), status: order.status, command };
             warn!("[OrderFeed] {error}");
             return Err(error);
         }
         let request_id = uuid_v4(random);
-        info!(
-            "[OrderFeed] {} on order #{} queued as {request_id}",
-            command.name(),
-            order.number
-        );
+        info!("[OrderFeed] {} on order #{} queued as {request_id}", command.name(), order.number);
         self.outbox.push(OutboxEntry {
             request_id: request_id.clone(),
             order_id: order_id.to_string(),
@@ -651,13 +567,9 @@ impl Board {
             return;
         };
         let entry = self.outbox.remove(index);
-        let number = self
-            .projected(&entry.order_id)
-            .map_or_else(|| entry.order_id.clone(), |o| format!("#{}", o.number));
-        let text = format!(
-            "Could not {} order {number}: {message} ({code})",
-            entry.command.name()
-        );
+        let number =
+            self.projected(&entry.order_id).map_or_else(|| entry.order_id.clone(), |o| format!("#{}", o.number));
+        let text = format!("Could not {} order {number}: {message} ({code})", entry.command.name());
         warn!("[OrderFeed] {text} [{request_id}]");
         self.failures.push_back(CommandFailure {
             request_id: entry.request_id,
@@ -694,11 +606,7 @@ impl Board {
 
     /// The unanswered commands as JSON, for local storage.
     pub fn outbox_json(&self) -> String {
-        let unanswered: Vec<&OutboxEntry> = self
-            .outbox
-            .iter()
-            .filter(|e| e.acked_seq.is_none())
-            .collect();
+        let unanswered: Vec<&OutboxEntry> = self.outbox.iter().filter(|e| e.acked_seq.is_none()).collect();
         serde_json::to_string(&unanswered).unwrap_or_else(|e| {
             warn!("[OrderFeed] could not serialize the outbox: {e}");
             "[]".to_string()
@@ -717,10 +625,7 @@ impl Board {
             .filter(|s| !self.outbox.iter().any(|e| e.request_id == s.request_id))
             .collect();
         if self.outbox.len() + fresh.len() > self.config.outbox_limit {
-            warn!(
-                "[OrderFeed] stored outbox of {} commands exceeds the limit; ignored",
-                fresh.len()
-            );
+            warn!("[OrderFeed] stored outbox of {} commands exceeds the limit; ignored", fresh.len());
             return Err(OutboxError::TooMany(fresh.len()));
         }
         let count = fresh.len();
@@ -742,8 +647,7 @@ impl Board {
     fn prune_acked(&mut self) {
         let Some(last) = self.last_seq else { return };
         let before = self.outbox.len();
-        self.outbox
-            .retain(|e| e.acked_seq.is_none_or(|seq| seq > last));
+        self.outbox.retain(|e| e.acked_seq.is_none_or(|seq| seq > last));
         if self.outbox.len() != before {
             self.revision += 1;
         }
@@ -751,8 +655,7 @@ impl Board {
 
     /// Acks for seqs the hub no longer has (it restarted empty) will never be applied.
     fn drop_unknown_acks(&mut self, hub_seq: u64) {
-        self.outbox
-            .retain(|e| e.acked_seq.is_none_or(|seq| seq <= hub_seq));
+        self.outbox.retain(|e| e.acked_seq.is_none_or(|seq| seq <= hub_seq));
     }
 
     // -----------------------------------------------------------------------------------------
@@ -761,12 +664,8 @@ impl Board {
     /// Confirmed orders (active and recently completed) with the outbox applied, by id, and
     /// whether a command on each is still unanswered.
     fn overlaid(&self) -> BTreeMap<&str, (Arc<Order>, bool)> {
-        let mut view: BTreeMap<&str, (Arc<Order>, bool)> = self
-            .orders
-            .values()
-            .chain(&self.completed)
-            .map(|o| (o.id.as_str(), (Arc::clone(o), false)))
-            .collect();
+        let mut view: BTreeMap<&str, (Arc<Order>, bool)> =
+            self.orders.values().chain(&self.completed).map(|o| (o.id.as_str(), (Arc::clone(o), false))).collect();
         for entry in &self.outbox {
             if let Some((order, pending)) = view.get_mut(entry.order_id.as_str()) {
                 // Copy-on-write: only an order with a command in flight is copied.
@@ -786,9 +685,7 @@ impl Board {
 
     /// An order as displayed, active or recently completed.
     fn projected(&self, order_id: &str) -> Option<Order> {
-        self.overlaid()
-            .remove(order_id)
-            .map(|(order, _)| Arc::unwrap_or_clone(order))
+        self.overlaid().remove(order_id).map(|(order, _)| Arc::unwrap_or_clone(order))
     }
 
     /// The tickets `station` shows at wall-clock `now_unix_ms`: rush first, then oldest first.
@@ -798,32 +695,18 @@ impl Board {
             .into_values()
             .filter_map(|(mut order, pending)| {
                 if !order.items.iter().all(|item| station.shows_item(&item.station)) {
-                    Arc::make_mut(&mut order)
-                        .items
-                        .retain(|item| station.shows_item(&item.station));
+                    Arc::make_mut(&mut order).items.retain(|item| station.shows_item(&item.station));
                 }
                 if order.items.is_empty() {
                     return None;
                 }
-                let elapsed_ms =
-                    created_ms(&order).map_or(0, |c| u64::try_from(now_unix_ms - c).unwrap_or(0));
+                let elapsed_ms = created_ms(&order).map_or(0, |c| u64::try_from(now_unix_ms - c).unwrap_or(0));
                 let age = self.age_level(elapsed_ms);
-                Some(Ticket {
-                    order,
-                    pending,
-                    elapsed_ms,
-                    age,
-                })
+                Some(Ticket { order, pending, elapsed_ms, age })
             })
             .collect();
         // Cached: the key parses a timestamp, once per ticket rather than per comparison.
-        tickets.sort_by_cached_key(|t| {
-            (
-                !t.order.rush,
-                created_ms(&t.order).unwrap_or(i64::MAX),
-                t.order.number,
-            )
-        });
+        tickets.sort_by_cached_key(|t| (!t.order.rush, created_ms(&t.order).unwrap_or(i64::MAX), t.order.number));
         tickets
     }
 
@@ -832,10 +715,7 @@ impl Board {
         let view = self.overlaid();
         self.completed
             .iter()
-            .filter_map(|o| {
-                view.get(o.id.as_str())
-                    .filter(|(shown, _)| shown.status == OrderStatus::Completed)
-            })
+            .filter_map(|o| view.get(o.id.as_str()).filter(|(shown, _)| shown.status == OrderStatus::Completed))
             .map(|(order, _)| Order::clone(order))
             .collect()
     }
@@ -855,27 +735,14 @@ impl Board {
         let view = self.view();
         let mut totals: BTreeMap<&str, u32> = BTreeMap::new();
         for (order, _) in view.values() {
-            for item in order
-                .items
-                .iter()
-                .filter(|i| station.shows_item(&i.station))
-            {
+            for item in order.items.iter().filter(|i| station.shows_item(&i.station)) {
                 let total = totals.entry(&item.name).or_default();
                 *total = total.saturating_add(item.quantity);
             }
         }
-        let mut counts: Vec<AllDayCount> = totals
-            .into_iter()
-            .map(|(name, quantity)| AllDayCount {
-                name: name.to_string(),
-                quantity,
-            })
-            .collect();
-        counts.sort_by(|a, b| {
-            b.quantity
-                .cmp(&a.quantity)
-                .then_with(|| a.name.cmp(&b.name))
-        });
+        let mut counts: Vec<AllDayCount> =
+            totals.into_iter().map(|(name, quantity)| AllDayCount { name: name.to_string(), quantity }).collect();
+        counts.sort_by(|a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
         counts
     }
 }
@@ -889,14 +756,7 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
 #[cfg(test)]
@@ -947,12 +807,7 @@ pub(crate) mod tests {
     }
 
     fn status(seq: u64, id: &str, status: OrderStatus) -> ServerMessage {
-        ServerMessage::OrderStatusChanged {
-            seq,
-            order_id: id.into(),
-            status,
-            updated_at: format!("t{seq}"),
-        }
+        ServerMessage::OrderStatusChanged { seq, order_id: id.into(), status, updated_at: format!("t{seq}") }
     }
 
     /// A live board at seq `seq` holding `orders`.
@@ -981,10 +836,7 @@ pub(crate) mod tests {
         board.handle_event(created(3, burger("z", 9)));
         assert_eq!(board.revision(), revision);
         assert_eq!(board.last_seq(), Some(6));
-        assert_eq!(
-            statuses(&board),
-            vec![("a".into(), OrderStatus::Preparing, false)]
-        );
+        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Preparing, false)]);
     }
 
     #[test]
@@ -996,10 +848,7 @@ pub(crate) mod tests {
         assert!(!board.poll_snapshot_request(), "one fetch at a time");
         board.handle_event(created(9, burger("d", 4)));
         // The snapshot already contains seq 6–8; event 8 in the buffer is older and skipped.
-        board.apply_snapshot(Snapshot {
-            seq: 8,
-            orders: vec![burger("a", 1), burger("b", 2), burger("c", 3)],
-        });
+        board.apply_snapshot(Snapshot { seq: 8, orders: vec![burger("a", 1), burger("b", 2), burger("c", 3)] });
         assert!(board.is_live());
         assert_eq!(board.last_seq(), Some(9));
         let ids: Vec<String> = board.confirmed_orders().keys().cloned().collect();
@@ -1011,16 +860,10 @@ pub(crate) mod tests {
         let mut board = live(5, vec![]);
         board.handle_event(created(9, burger("d", 4)));
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot {
-            seq: 7,
-            orders: vec![],
-        });
+        board.apply_snapshot(Snapshot { seq: 7, orders: vec![] });
         assert!(!board.is_live(), "seq 8 is still missing");
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot {
-            seq: 8,
-            orders: vec![],
-        });
+        board.apply_snapshot(Snapshot { seq: 8, orders: vec![] });
         assert!(board.is_live());
         assert_eq!(board.last_seq(), Some(9));
     }
@@ -1045,10 +888,7 @@ pub(crate) mod tests {
         let mut board = live(4, vec![burger("a", 1)]);
         board.handle_resync(10);
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot {
-            seq: 10,
-            orders: vec![],
-        });
+        board.apply_snapshot(Snapshot { seq: 10, orders: vec![] });
         assert!(board.confirmed_orders().is_empty());
     }
 
@@ -1060,26 +900,16 @@ pub(crate) mod tests {
         board.handle_event(status(4, "a", OrderStatus::Completed));
         assert!(statuses(&board).is_empty());
         assert_eq!(board.recallable().len(), 1);
-        board
-            .command("a", Command::Recall, [1; 16])
-            .expect("recall allowed");
-        assert_eq!(
-            statuses(&board),
-            vec![("a".into(), OrderStatus::Preparing, true)]
-        );
+        board.command("a", Command::Recall, [1; 16]).expect("recall allowed");
+        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Preparing, true)]);
         assert!(board.recallable().is_empty());
     }
 
     #[test]
     fn command_is_optimistic_and_pending_until_acked_and_applied() {
         let mut board = live(1, vec![burger("a", 1)]);
-        let id = board
-            .command("a", Command::Start, [7; 16])
-            .expect("start allowed");
-        assert_eq!(
-            statuses(&board),
-            vec![("a".into(), OrderStatus::Preparing, true)]
-        );
+        let id = board.command("a", Command::Start, [7; 16]).expect("start allowed");
+        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Preparing, true)]);
         assert_eq!(board.pending_commands(), 1);
         let sent = board.take_unsent();
         assert_eq!(
@@ -1094,15 +924,9 @@ pub(crate) mod tests {
         // The ack can overtake the event: the card keeps the new status meanwhile.
         board.handle_ack(&id, 2);
         assert_eq!(board.pending_commands(), 0);
-        assert_eq!(
-            statuses(&board),
-            vec![("a".into(), OrderStatus::Preparing, false)]
-        );
+        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Preparing, false)]);
         board.handle_event(status(2, "a", OrderStatus::Preparing));
-        assert_eq!(
-            statuses(&board),
-            vec![("a".into(), OrderStatus::Preparing, false)]
-        );
+        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Preparing, false)]);
         assert_eq!(board.outbox_json(), "[]");
     }
 
@@ -1110,17 +934,11 @@ pub(crate) mod tests {
     fn ack_removes_the_command() {
         let mut board = live(1, vec![burger("a", 1)]);
         board.handle_event(status(2, "a", OrderStatus::Preparing));
-        let id = board
-            .command("a", Command::Rush { rush: true }, [2; 16])
-            .expect("rush allowed");
+        let id = board.command("a", Command::Rush { rush: true }, [2; 16]).expect("rush allowed");
         board.take_unsent();
         board.handle_event(ServerMessage::OrderUpdated {
             seq: 3,
-            order: Order {
-                rush: true,
-                status: OrderStatus::Preparing,
-                ..burger("a", 1)
-            },
+            order: Order { rush: true, status: OrderStatus::Preparing, ..burger("a", 1) },
         });
         board.handle_ack(&id, 3);
         assert_eq!(board.pending_commands(), 0);
@@ -1136,9 +954,7 @@ pub(crate) mod tests {
     #[test]
     fn acked_command_covered_by_a_snapshot_stops_overlaying() {
         let mut board = live(1, vec![burger("a", 1)]);
-        let id = board
-            .command("a", Command::Start, [6; 16])
-            .expect("start allowed");
+        let id = board.command("a", Command::Start, [6; 16]).expect("start allowed");
         board.take_unsent();
         board.handle_resync(1);
         board.handle_ack(&id, 2);
@@ -1146,28 +962,17 @@ pub(crate) mod tests {
         // By the time of the snapshot the order moved on to ready.
         let mut ready = burger("a", 1);
         ready.status = OrderStatus::Ready;
-        board.apply_snapshot(Snapshot {
-            seq: 3,
-            orders: vec![ready],
-        });
-        assert_eq!(
-            statuses(&board),
-            vec![("a".into(), OrderStatus::Ready, false)]
-        );
+        board.apply_snapshot(Snapshot { seq: 3, orders: vec![ready] });
+        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Ready, false)]);
     }
 
     #[test]
     fn error_reverts_the_optimistic_change_with_a_message() {
         let mut board = live(1, vec![burger("a", 7)]);
-        let id = board
-            .command("a", Command::Start, [3; 16])
-            .expect("start allowed");
+        let id = board.command("a", Command::Start, [3; 16]).expect("start allowed");
         board.take_unsent();
         board.handle_command_error(&id, "invalid_transition", "order is cancelled");
-        assert_eq!(
-            statuses(&board),
-            vec![("a".into(), OrderStatus::New, false)]
-        );
+        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::New, false)]);
         assert_eq!(board.pending_commands(), 0);
         let failure = board.failures().next().expect("a failure");
         assert_eq!(failure.request_id, id);
@@ -1181,9 +986,7 @@ pub(crate) mod tests {
     #[test]
     fn unanswered_commands_are_resent_after_the_connection_is_lost() {
         let mut board = live(1, vec![burger("a", 1)]);
-        board
-            .command("a", Command::Start, [4; 16])
-            .expect("start allowed");
+        board.command("a", Command::Start, [4; 16]).expect("start allowed");
         assert_eq!(board.take_unsent().len(), 1);
         board.connection_lost();
         assert_eq!(board.take_unsent().len(), 1);
@@ -1193,22 +996,11 @@ pub(crate) mod tests {
     #[test]
     fn invalid_commands_are_refused_locally() {
         let mut board = live(1, vec![burger("a", 1)]);
-        assert!(matches!(
-            board.command("a", Command::Ready, [0; 16]),
-            Err(CommandError::NotAllowed { .. })
-        ));
-        assert_eq!(
-            board.command("nope", Command::Start, [0; 16]),
-            Err(CommandError::UnknownOrder("nope".into()))
-        );
-        board
-            .command("a", Command::Start, [0; 16])
-            .expect("start allowed");
+        assert!(matches!(board.command("a", Command::Ready, [0; 16]), Err(CommandError::NotAllowed { .. })));
+        assert_eq!(board.command("nope", Command::Start, [0; 16]), Err(CommandError::UnknownOrder("nope".into())));
+        board.command("a", Command::Start, [0; 16]).expect("start allowed");
         assert!(
-            matches!(
-                board.command("a", Command::Start, [1; 16]),
-                Err(CommandError::NotAllowed { .. })
-            ),
+            matches!(board.command("a", Command::Start, [1; 16]), Err(CommandError::NotAllowed { .. })),
             "a double tap does not queue twice"
         );
         assert_eq!(board.pending_commands(), 1);
@@ -1217,26 +1009,18 @@ pub(crate) mod tests {
     #[test]
     fn outbox_survives_a_reload_through_json() {
         let mut board = live(1, vec![burger("a", 1)]);
-        let id = board
-            .command("a", Command::Start, [5; 16])
-            .expect("start allowed");
+        let id = board.command("a", Command::Start, [5; 16]).expect("start allowed");
         board.take_unsent();
         let stored = board.outbox_json();
 
         let mut reloaded = live(1, vec![burger("a", 1)]);
         assert_eq!(reloaded.restore_outbox(&stored), Ok(1));
         assert_eq!(reloaded.restore_outbox(&stored), Ok(0), "already queued");
-        assert_eq!(
-            statuses(&reloaded),
-            vec![("a".into(), OrderStatus::Preparing, true)]
-        );
+        assert_eq!(statuses(&reloaded), vec![("a".into(), OrderStatus::Preparing, true)]);
         assert!(
             matches!(&reloaded.take_unsent()[..], [ClientMessage::SetStatus { request_id, .. }] if *request_id == id)
         );
-        assert!(matches!(
-            reloaded.restore_outbox("{not json"),
-            Err(OutboxError::Malformed(_))
-        ));
+        assert!(matches!(reloaded.restore_outbox("{not json"), Err(OutboxError::Malformed(_))));
     }
 
     #[test]
@@ -1251,11 +1035,7 @@ pub(crate) mod tests {
                 rushed,
             ],
         );
-        let ids: Vec<String> = board
-            .tickets(&Station::Kitchen, T0)
-            .into_iter()
-            .map(|t| t.order.id.clone())
-            .collect();
+        let ids: Vec<String> = board.tickets(&Station::Kitchen, T0).into_iter().map(|t| t.order.id.clone()).collect();
         assert_eq!(ids, ["r", "old", "new"]);
     }
 
@@ -1266,10 +1046,7 @@ pub(crate) mod tests {
         assert_eq!(age_at(9), AgeLevel::Ok);
         assert_eq!(age_at(10), AgeLevel::Warning);
         assert_eq!(age_at(15), AgeLevel::Urgent);
-        assert_eq!(
-            board.tickets(&Station::Kitchen, T0 + 90_500)[0].elapsed_ms,
-            90_500
-        );
+        assert_eq!(board.tickets(&Station::Kitchen, T0 + 90_500)[0].elapsed_ms, 90_500);
 
         let custom = Board::new(BoardConfig::with_thresholds_min(2, 4));
         assert_eq!(custom.age_level(2 * 60_000), AgeLevel::Warning);
@@ -1283,33 +1060,14 @@ pub(crate) mod tests {
         let board = live(
             1,
             vec![
-                order(
-                    "a",
-                    1,
-                    0,
-                    vec![item("Burger", "grill", 2), item("Fries", "fryer", 1)],
-                ),
-                order(
-                    "b",
-                    2,
-                    1,
-                    vec![item("Burger", "grill", 1), item("Cola", "drinks", 3)],
-                ),
+                order("a", 1, 0, vec![item("Burger", "grill", 2), item("Fries", "fryer", 1)]),
+                order("b", 2, 1, vec![item("Burger", "grill", 1), item("Cola", "drinks", 3)]),
                 done,
             ],
         );
-        let count = |name: &str, quantity| AllDayCount {
-            name: name.into(),
-            quantity,
-        };
-        assert_eq!(
-            board.all_day(&Station::Kitchen),
-            vec![count("Burger", 3), count("Cola", 3), count("Fries", 1)]
-        );
-        assert_eq!(
-            board.all_day(&Station::parse("grill")),
-            vec![count("Burger", 3)]
-        );
+        let count = |name: &str, quantity| AllDayCount { name: name.into(), quantity };
+        assert_eq!(board.all_day(&Station::Kitchen), vec![count("Burger", 3), count("Cola", 3), count("Fries", 1)]);
+        assert_eq!(board.all_day(&Station::parse("grill")), vec![count("Burger", 3)]);
     }
 
     #[test]
@@ -1317,35 +1075,18 @@ pub(crate) mod tests {
         let board = live(
             1,
             vec![
-                order(
-                    "a",
-                    1,
-                    0,
-                    vec![item("Burger", "grill", 2), item("Fries", "fryer", 1)],
-                ),
+                order("a", 1, 0, vec![item("Burger", "grill", 2), item("Fries", "fryer", 1)]),
                 order("b", 2, 1, vec![item("Cola", "drinks", 1)]),
             ],
         );
         let grill = board.tickets(&Station::parse("grill"), T0);
         assert_eq!(grill.len(), 1);
         assert_eq!(grill[0].order.items.len(), 1);
-        assert_eq!(
-            board.tickets(&Station::parse("expo"), T0)[0]
-                .order
-                .items
-                .len(),
-            2
-        );
+        assert_eq!(board.tickets(&Station::parse("expo"), T0)[0].order.items.len(), 2);
         assert_eq!(board.tickets(&Station::Kitchen, T0).len(), 2);
-        assert_eq!(
-            Station::Expo.bump_command(OrderStatus::Ready),
-            Some(Command::Complete)
-        );
+        assert_eq!(Station::Expo.bump_command(OrderStatus::Ready), Some(Command::Complete));
         assert_eq!(Station::Expo.bump_command(OrderStatus::Preparing), None);
-        assert_eq!(
-            Station::parse("grill").bump_command(OrderStatus::Preparing),
-            Some(Command::Ready)
-        );
+        assert_eq!(Station::parse("grill").bump_command(OrderStatus::Preparing), Some(Command::Ready));
         assert_eq!(Station::Kitchen.bump_command(OrderStatus::Ready), None);
     }
 

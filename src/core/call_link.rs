@@ -48,12 +48,7 @@ pub struct CallLink {
 impl CallLink {
     /// `seed` drives the reconnect jitter.
     pub fn new(config: LinkConfig, seed: u64) -> CallLink {
-        CallLink {
-            link: Link::new(config, seed),
-            greeted: None,
-            waiting: Vec::new(),
-            commands: VecDeque::new(),
-        }
+        CallLink { link: Link::new(config, seed), greeted: None, waiting: Vec::new(), commands: VecDeque::new() }
     }
 
     /// Sends `message`, connecting first if needed (it waits for the hub's `welcome`).
@@ -63,10 +58,7 @@ impl CallLink {
             return;
         }
         if self.waiting.len() >= MAX_WAITING_FRAMES {
-            warn!(
-                "[CallLink] dropped {}: {MAX_WAITING_FRAMES} frames already wait for the hub",
-                message.kind()
-            );
+            warn!("[CallLink] dropped {}: {MAX_WAITING_FRAMES} frames already wait for the hub", message.kind());
             return;
         }
         self.waiting.push(message);
@@ -77,10 +69,7 @@ impl CallLink {
     /// Closes the connection (the call is over); frames still waiting for the hub are dropped.
     pub fn close(&mut self) {
         if !self.waiting.is_empty() {
-            info!(
-                "[CallLink] closing with {} frames the hub never saw",
-                self.waiting.len()
-            );
+            info!("[CallLink] closing with {} frames the hub never saw", self.waiting.len());
         }
         self.waiting.clear();
         self.greeted = None;
@@ -115,15 +104,9 @@ impl CallLink {
             self.commands.push_back(match command {
                 LinkCommand::OpenSocket { attempt } => CallLinkCommand::OpenSocket { attempt },
                 LinkCommand::Send { attempt, text } => CallLinkCommand::SendFrame { attempt, text },
-                LinkCommand::CloseSocket {
-                    attempt,
-                    code,
-                    reason,
-                } => CallLinkCommand::CloseSocket {
-                    attempt,
-                    code,
-                    reason,
-                },
+                LinkCommand::CloseSocket { attempt, code, reason } => {
+                    CallLinkCommand::CloseSocket { attempt, code, reason }
+                }
             });
         }
     }
@@ -140,11 +123,7 @@ impl SocketInput for CallLink {
 
     fn handle_socket_opened(&mut self, now: Millis, attempt: AttemptId) {
         if self.link.handle_open(now, attempt) {
-            let hello = ClientMessage::Hello {
-                token: String::new(),
-                station: KIOSK_STATION.into(),
-                since: None,
-            };
+            let hello = ClientMessage::Hello { token: String::new(), station: KIOSK_STATION.into(), since: None };
             self.link.send(&hello);
         }
         self.pump();
@@ -215,11 +194,8 @@ mod tests {
 
     #[test]
     fn the_first_frame_connects_as_the_kiosk_and_waits_for_the_welcome() {
-        let (_, _, commands) = greeted(CallMessage::Request {
-            call_id: "c1".into(),
-            from: "k1".into(),
-            to_station: None,
-        });
+        let (_, _, commands) =
+            greeted(CallMessage::Request { call_id: "c1".into(), from: "k1".into(), to_station: None });
         assert_eq!(
             sent(&commands),
             vec![
@@ -233,28 +209,16 @@ mod tests {
     fn call_frames_reach_the_page_and_pings_are_answered() {
         let (mut link, attempt, _) = greeted(hangup("c1"));
         link.handle_frame(Millis(3), attempt, r#"{"type":"ping","ts":7}"#);
-        link.handle_frame(
-            Millis(4),
-            attempt,
-            r#"{"type":"call.accept","call_id":"c1","from":"kds-1"}"#,
-        );
+        link.handle_frame(Millis(4), attempt, r#"{"type":"call.accept","call_id":"c1","from":"kds-1"}"#);
         link.handle_frame(Millis(5), attempt, r#"{"type":"order.created","seq":1}"#);
         let commands = drain(&mut link);
-        assert_eq!(
-            sent(&commands),
-            vec![r#"{"type":"pong","ts":7}"#.to_string()]
-        );
+        assert_eq!(sent(&commands), vec![r#"{"type":"pong","ts":7}"#.to_string()]);
         assert!(
-            commands.contains(&CallLinkCommand::Call(CallMessage::Accept {
-                call_id: "c1".into(),
-                from: "kds-1".into()
-            }))
+            commands
+                .contains(&CallLinkCommand::Call(CallMessage::Accept { call_id: "c1".into(), from: "kds-1".into() }))
         );
         link.send(Millis(6), hangup("c1"));
-        assert_eq!(
-            sent(&drain(&mut link)),
-            vec![r#"{"type":"call.hangup","call_id":"c1"}"#.to_string()]
-        );
+        assert_eq!(sent(&drain(&mut link)), vec![r#"{"type":"call.hangup","call_id":"c1"}"#.to_string()]);
     }
 
     #[test]
@@ -262,16 +226,16 @@ mod tests {
         let (mut link, attempt, _) = greeted(hangup("c1"));
         link.close();
         let commands = drain(&mut link);
-        assert!(commands.iter().any(|c| matches!(c, CallLinkCommand::CloseSocket { attempt: a, code: 1000, .. } if *a == attempt)));
+        assert!(
+            commands
+                .iter()
+                .any(|c| matches!(c, CallLinkCommand::CloseSocket { attempt: a, code: 1000, .. } if *a == attempt))
+        );
         assert!(!commands.contains(&CallLinkCommand::Lost));
         link.handle_socket_closed(Millis(10), attempt, 1000);
         assert!(drain(&mut link).is_empty());
         assert!(!link.is_connected());
-        assert_eq!(
-            link.poll_timeout(),
-            None,
-            "nothing reconnects after a close"
-        );
+        assert_eq!(link.poll_timeout(), None, "nothing reconnects after a close");
     }
 
     #[test]
@@ -279,13 +243,7 @@ mod tests {
         let (mut link, attempt, _) = greeted(hangup("c1"));
         link.handle_socket_closed(Millis(10), attempt, 1006);
         let commands = drain(&mut link);
-        assert_eq!(
-            commands
-                .iter()
-                .filter(|c| **c == CallLinkCommand::Lost)
-                .count(),
-            1
-        );
+        assert_eq!(commands.iter().filter(|c| **c == CallLinkCommand::Lost).count(), 1);
         link.handle_timeout(Millis(20_000));
         assert!(!drain(&mut link).contains(&CallLinkCommand::Lost));
     }
@@ -295,10 +253,7 @@ mod tests {
         let mut link = CallLink::new(LinkConfig::default(), 1);
         link.send(Millis(0), hangup("c1"));
         link.send(Millis(1), hangup("c2"));
-        let opens = drain(&mut link)
-            .iter()
-            .filter(|c| matches!(c, CallLinkCommand::OpenSocket { .. }))
-            .count();
+        let opens = drain(&mut link).iter().filter(|c| matches!(c, CallLinkCommand::OpenSocket { .. })).count();
         assert_eq!(opens, 1, "one socket for every waiting frame");
         link.close();
         assert!(sent(&drain(&mut link)).is_empty());

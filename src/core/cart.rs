@@ -21,20 +21,12 @@ impl LineKey {
     pub fn new(item_id: &str, modifiers: &[String]) -> LineKey {
         let mut mods: Vec<String> = modifiers
             .iter()
-            .map(|m| {
-                m.split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                    .to_lowercase()
-            })
+            .map(|m| m.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
             .filter(|m| !m.is_empty())
             .collect();
         mods.sort();
         mods.dedup();
-        LineKey {
-            item_id: item_id.to_string(),
-            modifiers: mods,
-        }
+        LineKey { item_id: item_id.to_string(), modifiers: mods }
     }
 }
 
@@ -81,10 +73,7 @@ impl std::error::Error for CartError {}
 fn check_quantity(name: &str, quantity: u64) -> Result<u32, CartError> {
     match u32::try_from(quantity) {
         Ok(q) if (MIN_QUANTITY..=MAX_QUANTITY).contains(&q) => Ok(q),
-        _ => Err(CartError::QuantityOutOfRange {
-            name: name.to_string(),
-            quantity,
-        }),
+        _ => Err(CartError::QuantityOutOfRange { name: name.to_string(), quantity }),
     }
 }
 
@@ -118,11 +107,7 @@ impl Cart {
 
     /// Units of one menu item across its lines (any modifiers).
     pub fn quantity_of(&self, item_id: &str) -> u64 {
-        self.lines
-            .iter()
-            .filter(|l| l.key.item_id == item_id)
-            .map(|l| u64::from(l.quantity))
-            .sum()
+        self.lines.iter().filter(|l| l.key.item_id == item_id).map(|l| u64::from(l.quantity)).sum()
     }
 
     /// Adds `quantity` of `item` (priced from the menu entry). Merges into the line with the same
@@ -136,12 +121,9 @@ impl Cart {
     ) -> Result<LineKey, CartError> {
         check_quantity(&item.name, u64::from(quantity))?;
         let key = LineKey::new(&item.id, modifiers);
-        let special = special_instructions
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty());
+        let special = special_instructions.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         if let Some(line) = self.lines.iter_mut().find(|l| l.key == key) {
-            line.quantity =
-                check_quantity(&item.name, u64::from(line.quantity) + u64::from(quantity))?;
+            line.quantity = check_quantity(&item.name, u64::from(line.quantity) + u64::from(quantity))?;
             if special.is_some() {
                 line.special_instructions = special;
             }
@@ -159,28 +141,17 @@ impl Cart {
 
     /// Removes `quantity` units of an item (all of them when `None`), newest lines first. Returns how
     /// many units were removed (fewer than asked when the cart held fewer).
-    pub fn remove_item(
-        &mut self,
-        item: &MenuItem,
-        quantity: Option<u32>,
-    ) -> Result<u64, CartError> {
+    pub fn remove_item(&mut self, item: &MenuItem, quantity: Option<u32>) -> Result<u64, CartError> {
         let held = self.quantity_of(&item.id);
         if held == 0 {
-            return Err(CartError::NotInCart {
-                name: item.name.clone(),
-            });
+            return Err(CartError::NotInCart { name: item.name.clone() });
         }
         let mut to_remove = match quantity {
             Some(q) => u64::from(check_quantity(&item.name, u64::from(q))?).min(held),
             None => held,
         };
         let removed = to_remove;
-        for line in self
-            .lines
-            .iter_mut()
-            .rev()
-            .filter(|l| l.key.item_id == item.id)
-        {
+        for line in self.lines.iter_mut().rev().filter(|l| l.key.item_id == item.id) {
             let take = to_remove.min(u64::from(line.quantity));
             // `take <= line.quantity <= 99`, so the subtraction fits.
             line.quantity -= u32::try_from(take).unwrap_or(line.quantity);
@@ -191,11 +162,7 @@ impl Cart {
     }
 
     pub fn set_quantity(&mut self, key: &LineKey, quantity: u32) -> Result<(), CartError> {
-        let line = self
-            .lines
-            .iter_mut()
-            .find(|l| &l.key == key)
-            .ok_or(CartError::NoSuchLine)?;
+        let line = self.lines.iter_mut().find(|l| &l.key == key).ok_or(CartError::NoSuchLine)?;
         line.quantity = check_quantity(&line.name, u64::from(quantity))?;
         Ok(())
     }
@@ -203,11 +170,7 @@ impl Cart {
     pub fn remove_line(&mut self, key: &LineKey) -> Result<(), CartError> {
         let before = self.lines.len();
         self.lines.retain(|l| &l.key != key);
-        if self.lines.len() == before {
-            Err(CartError::NoSuchLine)
-        } else {
-            Ok(())
-        }
+        if self.lines.len() == before { Err(CartError::NoSuchLine) } else { Ok(()) }
     }
 
     pub fn clear(&mut self) {
@@ -238,37 +201,18 @@ pub(crate) mod tests {
     }
 
     fn item(id: &str) -> MenuItem {
-        menu_fixture()
-            .into_iter()
-            .find(|i| i.id == id)
-            .expect("fixture item")
+        menu_fixture().into_iter().find(|i| i.id == id).expect("fixture item")
     }
 
     #[test]
     fn same_item_and_modifiers_merge_into_one_line() {
         let mut cart = Cart::new();
-        cart.add(
-            &item("cheeseburger"),
-            1,
-            &["No Onions".into(), "extra cheese".into()],
-            None,
-        )
-        .unwrap();
-        cart.add(
-            &item("cheeseburger"),
-            2,
-            &["extra  cheese".into(), "no onions".into()],
-            None,
-        )
-        .unwrap();
+        cart.add(&item("cheeseburger"), 1, &["No Onions".into(), "extra cheese".into()], None).unwrap();
+        cart.add(&item("cheeseburger"), 2, &["extra  cheese".into(), "no onions".into()], None).unwrap();
         assert_eq!(cart.lines().len(), 1);
         assert_eq!(cart.lines()[0].quantity, 3);
         cart.add(&item("cheeseburger"), 1, &[], None).unwrap();
-        assert_eq!(
-            cart.lines().len(),
-            2,
-            "different modifiers make a separate line"
-        );
+        assert_eq!(cart.lines().len(), 2, "different modifiers make a separate line");
     }
 
     #[test]
@@ -284,14 +228,8 @@ pub(crate) mod tests {
     #[test]
     fn quantity_outside_1_to_99_is_rejected_without_change() {
         let mut cart = Cart::new();
-        assert!(matches!(
-            cart.add(&item("cola"), 0, &[], None),
-            Err(CartError::QuantityOutOfRange { .. })
-        ));
-        assert!(matches!(
-            cart.add(&item("cola"), 100, &[], None),
-            Err(CartError::QuantityOutOfRange { .. })
-        ));
+        assert!(matches!(cart.add(&item("cola"), 0, &[], None), Err(CartError::QuantityOutOfRange { .. })));
+        assert!(matches!(cart.add(&item("cola"), 100, &[], None), Err(CartError::QuantityOutOfRange { .. })));
         let key = cart.add(&item("cola"), 98, &[], None).unwrap();
         assert!(matches!(
             cart.add(&item("cola"), 2, &[], None),
@@ -307,8 +245,7 @@ pub(crate) mod tests {
     fn remove_item_takes_units_from_newest_lines_and_drops_empty_lines() {
         let mut cart = Cart::new();
         cart.add(&item("cheeseburger"), 2, &[], None).unwrap();
-        cart.add(&item("cheeseburger"), 1, &["no pickles".into()], None)
-            .unwrap();
+        cart.add(&item("cheeseburger"), 1, &["no pickles".into()], None).unwrap();
         assert_eq!(cart.remove_item(&item("cheeseburger"), Some(2)).unwrap(), 2);
         assert_eq!(cart.lines().len(), 1);
         assert_eq!(cart.lines()[0].quantity, 1);
@@ -339,19 +276,11 @@ pub(crate) mod tests {
     #[test]
     fn special_instructions_are_kept_and_replaced_when_given() {
         let mut cart = Cart::new();
-        cart.add(&item("cola"), 1, &[], Some(" no ice ".into()))
-            .unwrap();
+        cart.add(&item("cola"), 1, &[], Some(" no ice ".into())).unwrap();
         cart.add(&item("cola"), 1, &[], None).unwrap();
-        assert_eq!(
-            cart.lines()[0].special_instructions.as_deref(),
-            Some("no ice")
-        );
-        cart.add(&item("cola"), 1, &[], Some("light ice".into()))
-            .unwrap();
-        assert_eq!(
-            cart.lines()[0].special_instructions.as_deref(),
-            Some("light ice")
-        );
+        assert_eq!(cart.lines()[0].special_instructions.as_deref(), Some("no ice"));
+        cart.add(&item("cola"), 1, &[], Some("light ice".into())).unwrap();
+        assert_eq!(cart.lines()[0].special_instructions.as_deref(), Some("light ice"));
     }
 
     #[test]

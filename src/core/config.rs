@@ -123,11 +123,7 @@ impl RuntimeConfig {
     /// `config_json` is the body of `config.json`, or `None` when the file does not exist.
     /// `query` is `location.search` (with or without the leading `?`). Every invalid key is
     /// reported, not only the first one.
-    pub fn resolve(
-        origin: &str,
-        config_json: Option<&str>,
-        query: &str,
-    ) -> Result<RuntimeConfig, Vec<ConfigError>> {
+    pub fn resolve(origin: &str, config_json: Option<&str>, query: &str) -> Result<RuntimeConfig, Vec<ConfigError>> {
         let origin = Origin::parse(origin).map_err(|e| vec![e])?;
         let mut raw: Vec<(String, String)> = Vec::new();
         let mut errors = Vec::new();
@@ -151,14 +147,12 @@ impl RuntimeConfig {
                         }
                     }
                 }
-                Ok(_) => errors.push(ConfigError {
-                    key: "config.json".into(),
-                    message: "must be a JSON object".into(),
-                }),
-                Err(e) => errors.push(ConfigError {
-                    key: "config.json".into(),
-                    message: format!("is not valid JSON: {e}"),
-                }),
+                Ok(_) => {
+                    errors.push(ConfigError { key: "config.json".into(), message: "must be a JSON object".into() })
+                }
+                Err(e) => {
+                    errors.push(ConfigError { key: "config.json".into(), message: format!("is not valid JSON: {e}") })
+                }
             }
         }
 
@@ -201,9 +195,7 @@ impl RuntimeConfig {
                     && value.len() <= 32
                     && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
                 if !ok {
-                    return Err(format!(
-                        "must be 1–32 characters of a–z, 0–9, '-' or '_', got {value:?}"
-                    ));
+                    return Err(format!("must be 1–32 characters of a–z, 0–9, '-' or '_', got {value:?}"));
                 }
                 self.station = value.to_string();
             }

@@ -26,11 +26,7 @@ pub struct FeedConfig {
 
 impl Default for FeedConfig {
     fn default() -> FeedConfig {
-        FeedConfig {
-            link: LinkConfig::default(),
-            board: BoardConfig::default(),
-            snapshot_retry_ms: 2_000,
-        }
+        FeedConfig { link: LinkConfig::default(), board: BoardConfig::default(), snapshot_retry_ms: 2_000 }
     }
 }
 
@@ -72,7 +68,9 @@ pub enum Banner {
     Syncing,
     /// Connected and the board is current.
     Live,
-    Reconnecting { attempt: u32 },
+    Reconnecting {
+        attempt: u32,
+    },
     Offline,
     SignInFailed,
 }
@@ -162,16 +160,8 @@ impl OrderFeed {
     /// Signs in `station` with `token` and connects. Repeating the same sign-in while connecting
     /// or connected changes nothing (one socket); a different one replaces the connection.
     pub fn login(&mut self, now: Millis, token: String, station: &str) {
-        let session = Session {
-            token,
-            station_name: station.to_string(),
-            station: Station::parse(station),
-        };
-        if self
-            .session
-            .as_ref()
-            .is_some_and(|current| *current != session)
-        {
+        let session = Session { token, station_name: station.to_string(), station: Station::parse(station) };
+        if self.session.as_ref().is_some_and(|current| *current != session) {
             info!("[OrderFeed] signing in again as station {station}");
             self.link.disconnect();
         }
@@ -203,10 +193,7 @@ impl OrderFeed {
                 self.last_update = Some(now);
             }
             Err(e) => {
-                warn!(
-                    "[OrderFeed] snapshot fetch failed: {e}; retrying in {} ms",
-                    self.config.snapshot_retry_ms
-                );
+                warn!("[OrderFeed] snapshot fetch failed: {e}; retrying in {} ms", self.config.snapshot_retry_ms);
                 self.board.snapshot_failed();
                 self.snapshot_retry_at = Some(now + self.config.snapshot_retry_ms);
             }
@@ -224,12 +211,7 @@ impl OrderFeed {
     }
 
     /// A cook's command on `order_id`; `random` (16 bytes from a secure source) makes its request id.
-    pub fn command(
-        &mut self,
-        order_id: &str,
-        command: Command,
-        random: [u8; 16],
-    ) -> Result<String, CommandError> {
+    pub fn command(&mut self, order_id: &str, command: Command, random: [u8; 16]) -> Result<String, CommandError> {
         let result = self.board.command(order_id, command, random);
         self.pump();
         result
@@ -274,17 +256,11 @@ impl OrderFeed {
     }
 
     pub fn poll_timeout(&self) -> Option<Millis> {
-        [self.link.poll_timeout(), self.snapshot_retry_at]
-            .into_iter()
-            .flatten()
-            .min()
+        [self.link.poll_timeout(), self.snapshot_retry_at].into_iter().flatten().min()
     }
 
     pub fn status(&self) -> FeedStatus {
-        FeedStatus {
-            banner: self.banner(),
-            last_update: self.last_update,
-        }
+        FeedStatus { banner: self.banner(), last_update: self.last_update }
     }
 
     pub fn debug_status(&self) -> DebugStatus {
@@ -324,9 +300,7 @@ impl OrderFeed {
             LinkState::Open if self.greeted.is_some() && self.board.is_live() => Banner::Live,
             LinkState::Open if self.greeted.is_some() => Banner::Syncing,
             LinkState::Backoff => Banner::Reconnecting { attempt: attempts },
-            LinkState::Connecting | LinkState::Open if attempts > 0 => {
-                Banner::Reconnecting { attempt: attempts }
-            }
+            LinkState::Connecting | LinkState::Open if attempts > 0 => Banner::Reconnecting { attempt: attempts },
             LinkState::Connecting | LinkState::Open => Banner::Connecting,
             LinkState::Idle | LinkState::Closed => Banner::Offline,
         }
@@ -344,19 +318,10 @@ impl OrderFeed {
                 self.board.handle_resync(seq);
             }
             ServerMessage::Ack { request_id, seq } => self.board.handle_ack(&request_id, seq),
-            ServerMessage::Error {
-                request_id: Some(request_id),
-                code,
-                message,
-            } => {
-                self.board
-                    .handle_command_error(&request_id, error_code(code), &message);
+            ServerMessage::Error { request_id: Some(request_id), code, message } => {
+                self.board.handle_command_error(&request_id, error_code(code), &message);
             }
-            ServerMessage::Error {
-                request_id: None,
-                code,
-                message,
-            } => {
+            ServerMessage::Error { request_id: None, code, message } => {
                 warn!("[OrderFeed] hub reported {}: {message}", error_code(code));
             }
             event @ (ServerMessage::OrderCreated { .. }
@@ -366,18 +331,13 @@ impl OrderFeed {
                 self.board.handle_event(event);
                 self.last_update = Some(now);
             }
-            ServerMessage::AuthFailed { .. }
-            | ServerMessage::Ping { .. }
-            | ServerMessage::Pong { .. } => {}
+            ServerMessage::AuthFailed { .. } | ServerMessage::Ping { .. } | ServerMessage::Pong { .. } => {}
         }
     }
 
     /// Moves everything the inputs decided into the command queue.
     fn pump(&mut self) {
-        let live_socket = self
-            .link
-            .socket_attempt()
-            .filter(|_| self.link.state() == LinkState::Open);
+        let live_socket = self.link.socket_attempt().filter(|_| self.link.state() == LinkState::Open);
         if self.greeted.is_some() && self.greeted != live_socket {
             self.greeted = None;
             self.board.connection_lost();
@@ -396,21 +356,14 @@ impl OrderFeed {
             self.commands.push_back(match command {
                 LinkCommand::OpenSocket { attempt } => FeedCommand::OpenSocket { attempt },
                 LinkCommand::Send { attempt, text } => FeedCommand::SendFrame { attempt, text },
-                LinkCommand::CloseSocket {
-                    attempt,
-                    code,
-                    reason,
-                } => FeedCommand::CloseSocket {
-                    attempt,
-                    code,
-                    reason,
-                },
+                LinkCommand::CloseSocket { attempt, code, reason } => {
+                    FeedCommand::CloseSocket { attempt, code, reason }
+                }
             });
         }
         if self.board.outbox_revision() != self.persisted_outbox {
             self.persisted_outbox = self.board.outbox_revision();
-            self.commands
-                .push_back(FeedCommand::PersistOutbox(self.board.outbox_json()));
+            self.commands.push_back(FeedCommand::PersistOutbox(self.board.outbox_json()));
         }
         let shown = Some((self.status(), self.board.revision()));
         if shown != self.shown {
@@ -547,11 +500,7 @@ mod tests {
                     FeedCommand::OpenSocket { attempt } => {
                         if self.up {
                             self.opened += 1;
-                            self.conn = Some(Conn {
-                                attempt,
-                                greeted: false,
-                                inflight: VecDeque::new(),
-                            });
+                            self.conn = Some(Conn { attempt, greeted: false, inflight: VecDeque::new() });
                             feed.handle_socket_opened(self.now, attempt);
                         } else {
                             feed.handle_socket_closed(self.now, attempt, 1006);
@@ -593,12 +542,8 @@ mod tests {
                     if let Some(since) = since {
                         let oldest = self.log.front().map_or(seq + 1, |(s, _)| *s);
                         if since >= seq || since + 1 >= oldest {
-                            let replay: Vec<String> = self
-                                .log
-                                .iter()
-                                .filter(|(s, _)| *s > since)
-                                .map(|(_, t)| t.clone())
-                                .collect();
+                            let replay: Vec<String> =
+                                self.log.iter().filter(|(s, _)| *s > since).map(|(_, t)| t.clone()).collect();
                             replay.into_iter().for_each(|t| self.push(t));
                         } else {
                             self.push(frame(&ServerMessage::Resync { seq }));
@@ -610,53 +555,28 @@ mod tests {
                 }
                 ClientMessage::Ping { ts } => self.push(frame(&ServerMessage::Pong { ts })),
                 ClientMessage::Pong { .. } => {}
-                ClientMessage::SetStatus {
-                    request_id,
-                    order_id,
-                    status,
-                } => {
+                ClientMessage::SetStatus { request_id, order_id, status } => {
+                    self.answer(request_id, &order_id, |o| o.status.can_set(status).then(|| o.status = status));
+                }
+                ClientMessage::Recall { request_id, order_id } => {
                     self.answer(request_id, &order_id, |o| {
-                        o.status.can_set(status).then(|| o.status = status)
+                        o.status.can_recall().then(|| o.status = OrderStatus::Preparing)
                     });
                 }
-                ClientMessage::Recall {
-                    request_id,
-                    order_id,
-                } => {
-                    self.answer(request_id, &order_id, |o| {
-                        o.status
-                            .can_recall()
-                            .then(|| o.status = OrderStatus::Preparing)
-                    });
-                }
-                ClientMessage::Rush {
-                    request_id,
-                    order_id,
-                    rush,
-                } => {
-                    self.answer(request_id, &order_id, |o| {
-                        o.status.is_active().then(|| o.rush = rush)
-                    });
+                ClientMessage::Rush { request_id, order_id, rush } => {
+                    self.answer(request_id, &order_id, |o| o.status.is_active().then(|| o.rush = rush));
                 }
             }
         }
 
         /// Applies a command once per request id; a repeat gets the original answer.
-        fn answer(
-            &mut self,
-            request_id: String,
-            order_id: &str,
-            change: impl FnOnce(&mut Order) -> Option<()>,
-        ) {
+        fn answer(&mut self, request_id: String, order_id: &str, change: impl FnOnce(&mut Order) -> Option<()>) {
             if let Some(answer) = self.answers.get(&request_id).cloned() {
                 self.push(answer);
                 return;
             }
             let answer = match self.mutate(order_id, change) {
-                Some(seq) => ServerMessage::Ack {
-                    request_id: request_id.clone(),
-                    seq,
-                },
+                Some(seq) => ServerMessage::Ack { request_id: request_id.clone(), seq },
                 None => ServerMessage::Error {
                     request_id: Some(request_id.clone()),
                     code: ErrorCode::InvalidTransition,
@@ -669,21 +589,14 @@ mod tests {
         }
 
         /// Changes an order and broadcasts it; the event's seq, or `None` when nothing changed.
-        fn mutate(
-            &mut self,
-            order_id: &str,
-            change: impl FnOnce(&mut Order) -> Option<()>,
-        ) -> Option<u64> {
+        fn mutate(&mut self, order_id: &str, change: impl FnOnce(&mut Order) -> Option<()>) -> Option<u64> {
             let mut order = self.orders.get(order_id)?.clone();
             let before = order.status;
             change(&mut order)?;
             let seq = self.seq + 1;
             order.updated_at = format!("t{seq}");
             let event = if order.status == before {
-                ServerMessage::OrderUpdated {
-                    seq,
-                    order: order.clone(),
-                }
+                ServerMessage::OrderUpdated { seq, order: order.clone() }
             } else {
                 ServerMessage::OrderStatusChanged {
                     seq,
@@ -712,34 +625,21 @@ mod tests {
         fn create(&mut self) -> String {
             let number = self.next_order;
             self.next_order += 1;
-            let order = order(
-                &format!("o{number}"),
-                number,
-                i64::from(number),
-                vec![item("Burger", "grill", 1)],
-            );
+            let order = order(&format!("o{number}"), number, i64::from(number), vec![item("Burger", "grill", 1)]);
             self.orders.insert(order.id.clone(), order.clone());
-            self.broadcast(ServerMessage::OrderCreated {
-                seq: self.seq + 1,
-                order: order.clone(),
-            });
+            self.broadcast(ServerMessage::OrderCreated { seq: self.seq + 1, order: order.clone() });
             order.id
         }
 
         fn delete(&mut self, order_id: &str) {
             if self.orders.remove(order_id).is_some() {
-                self.broadcast(ServerMessage::OrderDeleted {
-                    seq: self.seq + 1,
-                    order_id: order_id.into(),
-                });
+                self.broadcast(ServerMessage::OrderDeleted { seq: self.seq + 1, order_id: order_id.into() });
             }
         }
 
         fn nth_order(&self, n: u8) -> Option<String> {
             let len = self.orders.len();
-            (len > 0)
-                .then(|| self.orders.keys().nth(usize::from(n) % len).cloned())
-                .flatten()
+            (len > 0).then(|| self.orders.keys().nth(usize::from(n) % len).cloned()).flatten()
         }
 
         /// Delivers up to `n` frames in order.
@@ -759,11 +659,7 @@ mod tests {
         fn answer_fetches(&mut self, feed: &mut OrderFeed) {
             while self.fetches > 0 {
                 self.fetches -= 1;
-                let result = if self.up {
-                    Ok(self.snapshot())
-                } else {
-                    Err("hub unreachable".to_string())
-                };
+                let result = if self.up { Ok(self.snapshot()) } else { Err("hub unreachable".to_string()) };
                 feed.handle_snapshot(self.now, result);
                 self.serve(feed);
             }
@@ -812,10 +708,7 @@ mod tests {
     }
 
     fn sent_commands(hub: &Hub) -> Vec<&ClientMessage> {
-        hub.received
-            .iter()
-            .filter(|m| !matches!(m, ClientMessage::Hello { .. } | ClientMessage::Ping { .. }))
-            .collect()
+        hub.received.iter().filter(|m| !matches!(m, ClientMessage::Hello { .. } | ClientMessage::Ping { .. })).collect()
     }
 
     #[test]
@@ -829,10 +722,7 @@ mod tests {
         assert_eq!(hub.opened, 1);
         feed.login(Millis(1), "tok".into(), "grill");
         hub.serve(&mut feed);
-        assert_eq!(
-            hub.opened, 1,
-            "signing in again with the same credentials keeps the socket"
-        );
+        assert_eq!(hub.opened, 1, "signing in again with the same credentials keeps the socket");
     }
 
     #[test]
@@ -844,17 +734,10 @@ mod tests {
         assert_eq!(feed.status().banner, Banner::Connecting);
         hub.serve(&mut feed);
         assert_eq!(hub.fetches, 0, "no fetch before the hub greets the socket");
-        assert!(matches!(
-            &hub.received[..],
-            [ClientMessage::Hello { since: None, .. }]
-        ));
+        assert!(matches!(&hub.received[..], [ClientMessage::Hello { since: None, .. }]));
         hub.deliver(&mut feed, usize::MAX);
         assert_eq!(hub.fetches, 1);
-        assert_eq!(
-            feed.status().banner,
-            Banner::Syncing,
-            "not live before the board holds the snapshot"
-        );
+        assert_eq!(feed.status().banner, Banner::Syncing, "not live before the board holds the snapshot");
         hub.answer_fetches(&mut feed);
         assert_eq!(feed.status().banner, Banner::Live);
         assert_eq!(feed.board().confirmed_orders(), &hub.active());
@@ -868,11 +751,7 @@ mod tests {
         let (mut hub, mut feed) = greeted(hub);
         hub.up = false;
         hub.answer_fetches(&mut feed);
-        assert_eq!(
-            feed.status().banner,
-            Banner::Syncing,
-            "an empty board is never called live"
-        );
+        assert_eq!(feed.status().banner, Banner::Syncing, "an empty board is never called live");
         assert!(feed.board().confirmed_orders().is_empty());
         hub.up = true;
         hub.advance(&mut feed, FeedConfig::default().snapshot_retry_ms);
@@ -889,10 +768,7 @@ mod tests {
         hub.drop_socket(&mut feed);
         hub.create();
         hub.advance(&mut feed, 1_250);
-        assert!(matches!(
-            hub.received.last(),
-            Some(ClientMessage::Hello { since: Some(1), .. })
-        ));
+        assert!(matches!(hub.received.last(), Some(ClientMessage::Hello { since: Some(1), .. })));
         hub.deliver(&mut feed, usize::MAX);
         assert_eq!(hub.fetches, 0, "replayed, no snapshot needed");
         assert_eq!(feed.board().last_seq(), Some(2));
@@ -906,37 +782,22 @@ mod tests {
         hub.deliver(&mut feed, usize::MAX);
         hub.up = false;
         hub.drop_socket(&mut feed);
-        let request_id = feed
-            .command(&id, Command::Start, [9; 16])
-            .expect("start allowed");
+        let request_id = feed.command(&id, Command::Start, [9; 16]).expect("start allowed");
         hub.serve(&mut feed);
-        assert!(
-            sent_commands(&hub).is_empty(),
-            "nothing goes out while disconnected"
-        );
+        assert!(sent_commands(&hub).is_empty(), "nothing goes out while disconnected");
         assert_eq!(feed.debug_status().pending_commands, 1);
         hub.up = true;
         hub.advance(&mut feed, 1_250);
-        assert!(
-            sent_commands(&hub).is_empty(),
-            "commands wait for the hub's welcome"
-        );
+        assert!(sent_commands(&hub).is_empty(), "commands wait for the hub's welcome");
         hub.deliver(&mut feed, 1);
         assert_eq!(sent_commands(&hub).len(), 1);
         hub.deliver(&mut feed, usize::MAX);
         hub.advance(&mut feed, 20_000);
         hub.deliver(&mut feed, usize::MAX);
         assert_eq!(sent_commands(&hub).len(), 1, "sent exactly once");
-        assert_eq!(
-            feed.debug_status().pending_commands,
-            0,
-            "the ack removed it"
-        );
+        assert_eq!(feed.debug_status().pending_commands, 0, "the ack removed it");
         assert_eq!(hub.orders[&id].status, OrderStatus::Preparing);
-        assert_eq!(
-            feed.board().confirmed_orders()[&id].status,
-            OrderStatus::Preparing
-        );
+        assert_eq!(feed.board().confirmed_orders()[&id].status, OrderStatus::Preparing);
         assert!(hub.answers.contains_key(&request_id));
     }
 
@@ -945,19 +806,14 @@ mod tests {
         let (mut hub, mut feed) = signed_in();
         let id = hub.create();
         hub.deliver(&mut feed, usize::MAX);
-        feed.command(&id, Command::Start, [8; 16])
-            .expect("start allowed");
+        feed.command(&id, Command::Start, [8; 16]).expect("start allowed");
         hub.serve(&mut feed);
         assert_eq!(sent_commands(&hub).len(), 1);
         let applied_seq = hub.seq;
         hub.drop_socket(&mut feed); // the answer never arrives
         hub.advance(&mut feed, 1_250);
         hub.deliver(&mut feed, usize::MAX);
-        assert_eq!(
-            sent_commands(&hub).len(),
-            2,
-            "re-sent on the new connection"
-        );
+        assert_eq!(sent_commands(&hub).len(), 2, "re-sent on the new connection");
         assert_eq!(hub.seq, applied_seq, "the hub applied it once");
         assert_eq!(feed.debug_status().pending_commands, 0);
     }
@@ -971,8 +827,7 @@ mod tests {
             o.status = OrderStatus::Cancelled;
             Some(())
         });
-        feed.command(&id, Command::Start, [6; 16])
-            .expect("the board has not seen the cancel yet");
+        feed.command(&id, Command::Start, [6; 16]).expect("the board has not seen the cancel yet");
         hub.serve(&mut feed);
         hub.deliver(&mut feed, usize::MAX);
         assert!(feed.board().tickets(&Station::Kitchen, 0).is_empty());
@@ -1003,16 +858,9 @@ mod tests {
         feed.handle_online(hub.now, true);
         hub.serve(&mut feed);
         hub.deliver(&mut feed, usize::MAX);
-        assert_eq!(
-            feed.status().banner,
-            Banner::Live,
-            "back online reconnects at once"
-        );
+        assert_eq!(feed.status().banner, Banner::Live, "back online reconnects at once");
         let debug = feed.debug_status();
-        assert_eq!(
-            (debug.state, debug.reconnect_attempts, debug.is_reconnecting),
-            ("open", 0, false)
-        );
+        assert_eq!((debug.state, debug.reconnect_attempts, debug.is_reconnecting), ("open", 0, false));
     }
 
     #[test]
@@ -1059,11 +907,7 @@ mod tests {
         feed.login(hub.now, "bad".into(), "grill");
         let attempt = feed.link().socket_attempt().expect("connecting");
         feed.handle_socket_opened(hub.now, attempt);
-        feed.handle_frame(
-            hub.now,
-            attempt,
-            r#"{"type":"auth_failed","reason":"bad token"}"#,
-        );
+        feed.handle_frame(hub.now, attempt, r#"{"type":"auth_failed","reason":"bad token"}"#);
         feed.handle_socket_closed(hub.now, attempt, CLOSE_AUTH_FAILED);
         while feed.poll_command().is_some() {}
         hub.advance(&mut feed, 120_000);
@@ -1076,25 +920,17 @@ mod tests {
         let (mut hub, mut feed) = signed_in();
         let id = hub.create();
         hub.deliver(&mut feed, usize::MAX);
-        feed.command(&id, Command::Rush { rush: true }, [1; 16])
-            .expect("rush allowed");
+        feed.command(&id, Command::Rush { rush: true }, [1; 16]).expect("rush allowed");
         while feed.poll_command().is_some() {}
         feed.logout();
         let commands: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
-        assert!(
-            commands
-                .iter()
-                .any(|c| matches!(c, FeedCommand::CloseSocket { code: 1000, .. }))
-        );
+        assert!(commands.iter().any(|c| matches!(c, FeedCommand::CloseSocket { code: 1000, .. })));
         assert!(commands.contains(&FeedCommand::PersistOutbox("[]".into())));
         assert!(commands.contains(&FeedCommand::UiChanged));
         assert!(feed.board().confirmed_orders().is_empty());
         assert_eq!(feed.status().banner, Banner::SignedOut);
         feed.handle_snapshot(hub.now, Ok(hub.snapshot()));
-        assert!(
-            feed.board().confirmed_orders().is_empty(),
-            "a late snapshot does not refill the board"
-        );
+        assert!(feed.board().confirmed_orders().is_empty(), "a late snapshot does not refill the board");
     }
 
     #[test]
@@ -1121,8 +957,7 @@ mod tests {
         hub.deliver(&mut feed, usize::MAX);
         hub.up = false;
         hub.drop_socket(&mut feed);
-        feed.command(&id, Command::Start, [4; 16])
-            .expect("start allowed");
+        feed.command(&id, Command::Start, [4; 16]).expect("start allowed");
         let stored = std::iter::from_fn(|| feed.poll_command())
             .find_map(|c| match c {
                 FeedCommand::PersistOutbox(json) => Some(json),
@@ -1203,11 +1038,7 @@ mod tests {
             }
             Op::Recall(n) => {
                 if let Some(id) = hub.nth_order(n) {
-                    hub.mutate(&id, |o| {
-                        o.status
-                            .can_recall()
-                            .then(|| o.status = OrderStatus::Preparing)
-                    });
+                    hub.mutate(&id, |o| o.status.can_recall().then(|| o.status = OrderStatus::Preparing));
                 }
             }
             Op::Rush(n) => {
@@ -1229,9 +1060,8 @@ mod tests {
             Op::LoseEvent => {
                 // A frame lost mid-stream: the next event reveals the gap.
                 if let Some(conn) = &mut hub.conn {
-                    let events: Vec<usize> = (0..conn.inflight.len())
-                        .filter(|&i| is_event(&conn.inflight[i]))
-                        .collect();
+                    let events: Vec<usize> =
+                        (0..conn.inflight.len()).filter(|&i| is_event(&conn.inflight[i])).collect();
                     if let [first, _, ..] = events[..] {
                         conn.inflight.remove(first);
                     }
@@ -1243,8 +1073,7 @@ mod tests {
                     && conn.greeted
                 {
                     conn.inflight.retain(|t| !is_event(t));
-                    conn.inflight
-                        .push_back(frame(&ServerMessage::Resync { seq }));
+                    conn.inflight.push_back(frame(&ServerMessage::Resync { seq }));
                 }
             }
             Op::DropSocket => hub.drop_socket(feed),

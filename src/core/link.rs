@@ -99,18 +99,9 @@ impl LinkState {
 /// What the driver must do with the socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkCommand {
-    OpenSocket {
-        attempt: AttemptId,
-    },
-    Send {
-        attempt: AttemptId,
-        text: String,
-    },
-    CloseSocket {
-        attempt: AttemptId,
-        code: u16,
-        reason: String,
-    },
+    OpenSocket { attempt: AttemptId },
+    Send { attempt: AttemptId, text: String },
+    CloseSocket { attempt: AttemptId, code: u16, reason: String },
 }
 
 /// A frame the link hands on: the order feed's messages, or staff call signalling (`call.*`),
@@ -125,18 +116,9 @@ pub enum Inbound {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Idle,
-    Connecting {
-        attempt: AttemptId,
-        deadline: Millis,
-    },
-    Open {
-        attempt: AttemptId,
-        next_ping: Millis,
-        last_frame: Millis,
-    },
-    Backoff {
-        until: Millis,
-    },
+    Connecting { attempt: AttemptId, deadline: Millis },
+    Open { attempt: AttemptId, next_ping: Millis, last_frame: Millis },
+    Backoff { until: Millis },
     AuthFailed,
     Closed,
 }
@@ -174,10 +156,7 @@ impl Link {
     pub fn connect(&mut self, now: Millis) -> AttemptId {
         match self.phase {
             Phase::Connecting { attempt, .. } | Phase::Open { attempt, .. } => {
-                debug!(
-                    "[Link] connect ignored: attempt {} already in flight",
-                    attempt.0
-                );
+                debug!("[Link] connect ignored: attempt {} already in flight", attempt.0);
                 attempt
             }
             Phase::Backoff { .. } => {
@@ -207,29 +186,18 @@ impl Link {
     /// The socket of `attempt` opened.
     pub fn handle_open(&mut self, now: Millis, attempt: AttemptId) -> bool {
         match self.phase {
-            Phase::Connecting {
-                attempt: current, ..
-            } if current == attempt => {
+            Phase::Connecting { attempt: current, .. } if current == attempt => {
                 info!("[Link] open (attempt {})", attempt.0);
-                self.phase = Phase::Open {
-                    attempt,
-                    next_ping: now + self.config.ping_interval_ms,
-                    last_frame: now,
-                };
+                self.phase = Phase::Open { attempt, next_ping: now + self.config.ping_interval_ms, last_frame: now };
                 self.failures = 0;
                 true
             }
-            Phase::Open {
-                attempt: current, ..
-            } if current == attempt => {
+            Phase::Open { attempt: current, .. } if current == attempt => {
                 debug!("[Link] repeated open of attempt {} ignored", attempt.0);
                 false
             }
             _ => {
-                warn!(
-                    "[Link] socket of stale attempt {} opened; closing it",
-                    attempt.0
-                );
+                warn!("[Link] socket of stale attempt {} opened; closing it", attempt.0);
                 self.close_socket(attempt, CLOSE_NORMAL, "stale attempt");
                 false
             }
@@ -239,10 +207,7 @@ impl Link {
     /// The socket of `attempt` closed with `code`.
     pub fn handle_close(&mut self, now: Millis, attempt: AttemptId, code: u16) {
         if self.socket_attempt() != Some(attempt) {
-            debug!(
-                "[Link] close {code} of attempt {} ignored (not the live socket)",
-                attempt.0
-            );
+            debug!("[Link] close {code} of attempt {} ignored (not the live socket)", attempt.0);
             return;
         }
         if code == CLOSE_AUTH_FAILED {
@@ -256,10 +221,7 @@ impl Link {
     /// The socket of `attempt` reported an error (a close usually follows; either one suffices).
     pub fn handle_error(&mut self, now: Millis, attempt: AttemptId) {
         if self.socket_attempt() != Some(attempt) {
-            debug!(
-                "[Link] error of attempt {} ignored (not the live socket)",
-                attempt.0
-            );
+            debug!("[Link] error of attempt {} ignored (not the live socket)", attempt.0);
             return;
         }
         self.close_socket(attempt, CLOSE_UNRESPONSIVE, "socket error");
@@ -270,38 +232,24 @@ impl Link {
     /// message, and every valid `call.*` frame, is returned. Frames that are too large, malformed
     /// or of an unknown type are logged and dropped, and the link stays up.
     pub fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) -> Option<Inbound> {
-        let Phase::Open {
-            attempt: current,
-            next_ping,
-            ..
-        } = self.phase
-        else {
-            debug!(
-                "[Link] frame of attempt {} ignored (link not open)",
-                attempt.0
-            );
+        let Phase::Open { attempt: current, next_ping, .. } = self.phase else {
+            debug!("[Link] frame of attempt {} ignored (link not open)", attempt.0);
             return None;
         };
         if current != attempt {
             debug!("[Link] frame of stale attempt {} ignored", attempt.0);
             return None;
         }
-        self.phase = Phase::Open {
-            attempt,
-            next_ping,
-            last_frame: now,
-        };
+        self.phase = Phase::Open { attempt, next_ping, last_frame: now };
         self.last_heartbeat = Some(now);
         match ServerMessage::parse(text) {
-            Err(FrameError::UnknownType(kind)) if CallMessage::is_call_type(&kind) => {
-                match CallMessage::parse(text) {
-                    Ok(message) => Some(Inbound::Call(message)),
-                    Err(e) => {
-                        warn!("[Link] dropped call frame: {e}");
-                        None
-                    }
+            Err(FrameError::UnknownType(kind)) if CallMessage::is_call_type(&kind) => match CallMessage::parse(text) {
+                Ok(message) => Some(Inbound::Call(message)),
+                Err(e) => {
+                    warn!("[Link] dropped call frame: {e}");
+                    None
                 }
-            }
+            },
             Err(e) => {
                 warn!("[Link] dropped frame: {e}");
                 None
@@ -325,21 +273,14 @@ impl Link {
     pub fn handle_timeout(&mut self, now: Millis) {
         match self.phase {
             Phase::Connecting { attempt, deadline } if now >= deadline => {
-                warn!(
-                    "[Link] attempt {} did not open within {} ms",
-                    attempt.0, self.config.connect_timeout_ms
-                );
+                warn!("[Link] attempt {} did not open within {} ms", attempt.0, self.config.connect_timeout_ms);
                 self.close_socket(attempt, CLOSE_UNRESPONSIVE, "connect timeout");
                 self.schedule_reconnect(now, "connect timeout");
             }
             Phase::Backoff { until } if now >= until => {
                 self.start_attempt(now);
             }
-            Phase::Open {
-                attempt,
-                last_frame,
-                ..
-            } if now >= last_frame + self.dead_after_ms() => {
+            Phase::Open { attempt, last_frame, .. } if now >= last_frame + self.dead_after_ms() => {
                 warn!(
                     "[Link] no frame for {} ms on attempt {}; socket presumed dead",
                     now.saturating_sub(last_frame),
@@ -348,19 +289,9 @@ impl Link {
                 self.close_socket(attempt, CLOSE_UNRESPONSIVE, "heartbeat timeout");
                 self.schedule_reconnect(now, "heartbeat timeout");
             }
-            Phase::Open {
-                attempt,
-                next_ping,
-                last_frame,
-            } if now >= next_ping => {
-                self.send(&ClientMessage::Ping {
-                    ts: i64::try_from(now.0).unwrap_or(i64::MAX),
-                });
-                self.phase = Phase::Open {
-                    attempt,
-                    next_ping: now + self.config.ping_interval_ms,
-                    last_frame,
-                };
+            Phase::Open { attempt, next_ping, last_frame } if now >= next_ping => {
+                self.send(&ClientMessage::Ping { ts: i64::try_from(now.0).unwrap_or(i64::MAX) });
+                self.phase = Phase::Open { attempt, next_ping: now + self.config.ping_interval_ms, last_frame };
             }
             _ => {}
         }
@@ -392,11 +323,7 @@ impl Link {
         match self.phase {
             Phase::Connecting { deadline, .. } => Some(deadline),
             Phase::Backoff { until } => Some(until),
-            Phase::Open {
-                next_ping,
-                last_frame,
-                ..
-            } => Some(next_ping.min(last_frame + self.dead_after_ms())),
+            Phase::Open { next_ping, last_frame, .. } => Some(next_ping.min(last_frame + self.dead_after_ms())),
             Phase::Idle | Phase::AuthFailed | Phase::Closed => None,
         }
     }
@@ -447,20 +374,13 @@ impl Link {
         self.last_attempt += 1;
         let attempt = AttemptId(self.last_attempt);
         info!("[Link] opening socket (attempt {})", attempt.0);
-        self.phase = Phase::Connecting {
-            attempt,
-            deadline: now + self.config.connect_timeout_ms,
-        };
+        self.phase = Phase::Connecting { attempt, deadline: now + self.config.connect_timeout_ms };
         self.commands.push_back(LinkCommand::OpenSocket { attempt });
         attempt
     }
 
     fn close_socket(&mut self, attempt: AttemptId, code: u16, reason: &str) {
-        self.commands.push_back(LinkCommand::CloseSocket {
-            attempt,
-            code,
-            reason: reason.to_string(),
-        });
+        self.commands.push_back(LinkCommand::CloseSocket { attempt, code, reason: reason.to_string() });
     }
 
     /// Schedules the next attempt; a no-op when one is already scheduled or the link must stay down.
@@ -472,41 +392,25 @@ impl Link {
                 return;
             }
             Phase::Idle | Phase::AuthFailed | Phase::Closed => {
-                debug!(
-                    "[Link] not reconnecting after {why}: link is {:?}",
-                    self.state()
-                );
+                debug!("[Link] not reconnecting after {why}: link is {:?}", self.state());
                 return;
             }
         }
-        if self
-            .config
-            .max_attempts
-            .is_some_and(|max| self.failures >= max)
-        {
+        if self.config.max_attempts.is_some_and(|max| self.failures >= max) {
             error!("[Link] {why}; giving up after {} attempts", self.failures);
             self.phase = Phase::Closed;
             return;
         }
         self.failures = self.failures.saturating_add(1);
         let delay = self.backoff_ms(self.failures);
-        info!(
-            "[Link] {why}; reconnect attempt {} in {delay} ms",
-            self.failures
-        );
+        info!("[Link] {why}; reconnect attempt {} in {delay} ms", self.failures);
         self.phase = Phase::Backoff { until: now + delay };
     }
 
     /// `min(base · 2^(n-1), cap)` plus 0–25 % jitter.
     fn backoff_ms(&mut self, attempt: u32) -> u64 {
-        let factor = 1u64
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u64::MAX);
-        let delay = self
-            .config
-            .backoff_base_ms
-            .saturating_mul(factor)
-            .min(self.config.backoff_cap_ms);
+        let factor = 1u64.checked_shl(attempt.saturating_sub(1)).unwrap_or(u64::MAX);
+        let delay = self.config.backoff_base_ms.saturating_mul(factor).min(self.config.backoff_cap_ms);
         delay + self.rng.next() % (delay / 4 + 1)
     }
 }
@@ -560,9 +464,7 @@ mod tests {
         let attempt = link.socket_attempt().expect("a live socket");
         link.handle_close(now, attempt, 1006);
         assert_eq!(link.state(), LinkState::Backoff);
-        link.poll_timeout()
-            .expect("reconnect scheduled")
-            .saturating_sub(now)
+        link.poll_timeout().expect("reconnect scheduled").saturating_sub(now)
     }
 
     /// Fails `n` attempts in a row (never opening), returning the delays.
@@ -589,11 +491,7 @@ mod tests {
         assert_eq!((a, b), (b, c));
         assert_eq!(opens(&drain(&mut link)), vec![a]);
         assert!(link.handle_open(Millis(3), a));
-        assert_eq!(
-            link.connect(Millis(4)),
-            a,
-            "connect while open returns the open attempt"
-        );
+        assert_eq!(link.connect(Millis(4)), a, "connect while open returns the open attempt");
         assert!(drain(&mut link).is_empty());
     }
 
@@ -605,11 +503,7 @@ mod tests {
         let first = link.poll_timeout();
         link.handle_close(Millis(11), attempt, 1006);
         link.handle_error(Millis(12), attempt);
-        assert_eq!(
-            link.poll_timeout(),
-            first,
-            "a second failure report does not reschedule"
-        );
+        assert_eq!(link.poll_timeout(), first, "a second failure report does not reschedule");
         assert_eq!(link.reconnect_attempts(), 1);
         drain(&mut link);
         link.handle_timeout(first.expect("scheduled"));
@@ -620,30 +514,13 @@ mod tests {
     #[test]
     fn backoff_sequence_doubles_to_the_cap_with_jitter_from_the_seed() {
         let delays = failure_delays(&mut link(), 9);
-        let bases = [
-            1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000, 30_000,
-        ];
+        let bases = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000, 30_000];
         for (n, (delay, base)) in delays.iter().zip(bases).enumerate() {
-            assert!(
-                (base..=base + base / 4).contains(delay),
-                "attempt {}: {delay} ms not in {base} ms + 25 %",
-                n + 1
-            );
+            assert!((base..=base + base / 4).contains(delay), "attempt {}: {delay} ms not in {base} ms + 25 %", n + 1);
         }
-        assert_eq!(
-            failure_delays(&mut link(), 9),
-            delays,
-            "same seed, same sequence"
-        );
-        assert_ne!(
-            failure_delays(&mut Link::new(LinkConfig::default(), 8), 9),
-            delays,
-            "the seed drives the jitter"
-        );
-        assert!(
-            delays.iter().zip(bases).any(|(d, b)| *d != b),
-            "jitter is applied"
-        );
+        assert_eq!(failure_delays(&mut link(), 9), delays, "same seed, same sequence");
+        assert_ne!(failure_delays(&mut Link::new(LinkConfig::default(), 8), 9), delays, "the seed drives the jitter");
+        assert!(delays.iter().zip(bases).any(|(d, b)| *d != b), "jitter is applied");
     }
 
     #[test]
@@ -657,10 +534,7 @@ mod tests {
         assert_eq!(link.reconnect_attempts(), 0);
         assert!(!link.is_reconnecting());
         let delay = fail(&mut link, Millis(100_000));
-        assert!(
-            (1_000..=1_250).contains(&delay),
-            "back to the first delay, got {delay}"
-        );
+        assert!((1_000..=1_250).contains(&delay), "back to the first delay, got {delay}");
     }
 
     #[test]
@@ -673,13 +547,7 @@ mod tests {
 
     #[test]
     fn configured_attempt_limit_gives_up() {
-        let mut link = Link::new(
-            LinkConfig {
-                max_attempts: Some(3),
-                ..LinkConfig::default()
-            },
-            1,
-        );
+        let mut link = Link::new(LinkConfig { max_attempts: Some(3), ..LinkConfig::default() }, 1);
         failure_delays(&mut link, 3);
         let attempt = link.socket_attempt().expect("connecting");
         link.handle_close(Millis(1_000_000), attempt, 1006);
@@ -706,11 +574,7 @@ mod tests {
         link.disconnect();
         assert_eq!(
             drain(&mut link),
-            vec![LinkCommand::CloseSocket {
-                attempt,
-                code: CLOSE_NORMAL,
-                reason: "client disconnect".into()
-            }]
+            vec![LinkCommand::CloseSocket { attempt, code: CLOSE_NORMAL, reason: "client disconnect".into() }]
         );
         link.handle_close(Millis(1), attempt, CLOSE_NORMAL);
         assert_eq!(link.state(), LinkState::Closed);
@@ -733,14 +597,7 @@ mod tests {
     fn no_reconnect_after_auth_failure() {
         let mut link = link();
         let attempt = open_link(&mut link, Millis(0));
-        assert_eq!(
-            link.handle_frame(
-                Millis(1),
-                attempt,
-                r#"{"type":"auth_failed","reason":"bad token"}"#
-            ),
-            None
-        );
+        assert_eq!(link.handle_frame(Millis(1), attempt, r#"{"type":"auth_failed","reason":"bad token"}"#), None);
         assert_eq!(link.state(), LinkState::AuthFailed);
         link.handle_close(Millis(2), attempt, CLOSE_AUTH_FAILED);
         link.handle_timeout(Millis(1_000_000));
@@ -753,11 +610,7 @@ mod tests {
         assert_eq!(by_code.state(), LinkState::AuthFailed);
         assert_eq!(by_code.poll_timeout(), None);
         by_code.connect(Millis(2));
-        assert_eq!(
-            by_code.state(),
-            LinkState::Connecting,
-            "a new sign-in connects again"
-        );
+        assert_eq!(by_code.state(), LinkState::Connecting, "a new sign-in connects again");
     }
 
     #[test]
@@ -769,17 +622,10 @@ mod tests {
         link.handle_timeout(Millis(10_000));
         assert_eq!(
             drain(&mut link),
-            vec![LinkCommand::CloseSocket {
-                attempt,
-                code: CLOSE_UNRESPONSIVE,
-                reason: "connect timeout".into()
-            }]
+            vec![LinkCommand::CloseSocket { attempt, code: CLOSE_UNRESPONSIVE, reason: "connect timeout".into() }]
         );
         assert_eq!(link.state(), LinkState::Backoff);
-        assert!(
-            !link.handle_open(Millis(10_001), attempt),
-            "the abandoned socket opening late is refused"
-        );
+        assert!(!link.handle_open(Millis(10_001), attempt), "the abandoned socket opening late is refused");
     }
 
     #[test]
@@ -787,9 +633,7 @@ mod tests {
         let mut link = link();
         let attempt = open_link(&mut link, Millis(0));
         link.handle_timeout(Millis(15_000));
-        assert!(
-            matches!(&drain(&mut link)[..], [LinkCommand::Send { text, .. }] if text.contains(r#""type":"ping""#))
-        );
+        assert!(matches!(&drain(&mut link)[..], [LinkCommand::Send { text, .. }] if text.contains(r#""type":"ping""#)));
         link.handle_frame(Millis(15_050), attempt, r#"{"type":"pong","ts":15000}"#);
         assert_eq!(link.last_heartbeat(), Some(Millis(15_050)));
         // The socket goes silent without an error: pings keep going out, nothing comes back.
@@ -810,33 +654,16 @@ mod tests {
     fn server_ping_is_answered_with_pong() {
         let mut link = link();
         let attempt = open_link(&mut link, Millis(0));
-        assert_eq!(
-            link.handle_frame(Millis(1), attempt, r#"{"type":"ping","ts":99}"#),
-            None
-        );
-        assert_eq!(
-            drain(&mut link),
-            vec![LinkCommand::Send {
-                attempt,
-                text: r#"{"type":"pong","ts":99}"#.into()
-            }]
-        );
+        assert_eq!(link.handle_frame(Millis(1), attempt, r#"{"type":"ping","ts":99}"#), None);
+        assert_eq!(drain(&mut link), vec![LinkCommand::Send { attempt, text: r#"{"type":"pong","ts":99}"#.into() }]);
     }
 
     #[test]
     fn bad_frames_are_dropped_and_the_link_stays_up() {
         let mut link = link();
         let attempt = open_link(&mut link, Millis(0));
-        let huge = format!(
-            r#"{{"type":"welcome","seq":1,"pad":"{}"}}"#,
-            "x".repeat(70 * 1024)
-        );
-        for bad in [
-            "{nope",
-            r#"{"type":"order.exploded"}"#,
-            r#"{"type":"order.deleted"}"#,
-            huge.as_str(),
-        ] {
+        let huge = format!(r#"{{"type":"welcome","seq":1,"pad":"{}"}}"#, "x".repeat(70 * 1024));
+        for bad in ["{nope", r#"{"type":"order.exploded"}"#, r#"{"type":"order.deleted"}"#, huge.as_str()] {
             assert_eq!(link.handle_frame(Millis(1), attempt, bad), None);
         }
         assert_eq!(link.state(), LinkState::Open);
@@ -855,10 +682,7 @@ mod tests {
             link.handle_frame(Millis(1), attempt, r#"{"type":"call.hangup","call_id":"c1"}"#),
             Some(Inbound::Call(CallMessage::Hangup { call_id: "c1".into() }))
         );
-        for bad in [
-            r#"{"type":"call.ring","call_id":"c1"}"#,
-            r#"{"type":"call.offer","call_id":"c1"}"#,
-        ] {
+        for bad in [r#"{"type":"call.ring","call_id":"c1"}"#, r#"{"type":"call.offer","call_id":"c1"}"#] {
             assert_eq!(link.handle_frame(Millis(2), attempt, bad), None);
         }
         assert_eq!(link.state(), LinkState::Open);
@@ -880,10 +704,7 @@ mod tests {
         assert_ne!(old, new);
         link.handle_close(Millis(2_001), old, 1006);
         link.handle_error(Millis(2_002), old);
-        assert_eq!(
-            link.handle_frame(Millis(2_003), old, r#"{"type":"welcome","seq":1}"#),
-            None
-        );
+        assert_eq!(link.handle_frame(Millis(2_003), old, r#"{"type":"welcome","seq":1}"#), None);
         assert_eq!(link.state(), LinkState::Connecting);
         assert_eq!(link.socket_attempt(), Some(new));
     }

@@ -8,7 +8,10 @@ pub enum MicError {
     NotFound,
     /// `NotReadableError`: another application holds the device.
     Busy,
-    Other { name: String, message: String },
+    Other {
+        name: String,
+        message: String,
+    },
 }
 
 impl MicError {

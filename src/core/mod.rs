@@ -35,7 +35,10 @@ mod purity {
                             let before = code[..i].chars().last();
                             let after = code[i + forbidden.len()..].chars().next();
                             !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '"')
-                                && matches!(after, Some(':') | Some(';') | Some(' ') | Some(',') | Some('}') | Some(')'))
+                                && matches!(
+                                    after,
+                                    Some(':') | Some(';') | Some(' ') | Some(',') | Some('}') | Some(')')
+                                )
                         });
                         if hit {
                             offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));

@@ -24,19 +24,32 @@ pub struct PendingOrder {
 pub enum SubmitState {
     Idle,
     /// A POST is in flight (`attempt` counts from 1).
-    Sending { attempt: u32 },
+    Sending {
+        attempt: u32,
+    },
     /// The last attempt failed for a reason worth retrying; the next one is scheduled.
-    Retrying { attempt: u32, reason: String },
+    Retrying {
+        attempt: u32,
+        reason: String,
+    },
     /// Acknowledged by the hub.
-    Sent { number: u32, order_id: String },
+    Sent {
+        number: u32,
+        order_id: String,
+    },
     /// The hub refused the order (it would refuse it again): shown, not retried.
-    Rejected { message: String },
+    Rejected {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitCommand {
     /// `POST /api/v1/orders` with this key and JSON body.
-    Post { idempotency_key: String, body: String },
+    Post {
+        idempotency_key: String,
+        body: String,
+    },
     /// Store this (or remove the stored value on `None`).
     Persist(Option<String>),
     StateChanged(SubmitState),
@@ -237,7 +250,10 @@ mod tests {
         let mut s = OrderSubmitter::new();
         s.submit(Millis(0), order(), "key-1".into()).unwrap();
         let cmds = drain(&mut s);
-        assert!(matches!(&cmds[0], SubmitCommand::Persist(Some(json)) if json.contains("key-1")), "persist before sending");
+        assert!(
+            matches!(&cmds[0], SubmitCommand::Persist(Some(json)) if json.contains("key-1")),
+            "persist before sending"
+        );
         assert_eq!(posts(&cmds), ["key-1"]);
         s.handle_response(Millis(50), 201, CREATED);
         let cmds = drain(&mut s);

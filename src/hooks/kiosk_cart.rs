@@ -37,7 +37,8 @@ impl KioskCart {
     }
 
     pub fn set_quantity(&self, key: &LineKey, quantity: u32) {
-        if let Err(e) = self.update(|c| if quantity == 0 { c.remove_line(key) } else { c.set_quantity(key, quantity) }) {
+        if let Err(e) = self.update(|c| if quantity == 0 { c.remove_line(key) } else { c.set_quantity(key, quantity) })
+        {
             log::error!("[Cart] {e}");
         }
     }

@@ -174,10 +174,7 @@ fn run_weak(driver: &Weak<RefCell<Driver>>, input: impl FnOnce(&mut Driver, Mill
 impl Driver {
     fn new(config: &RuntimeConfig, published: Published, me: Weak<RefCell<Driver>>) -> Driver {
         let feed_config = FeedConfig {
-            board: BoardConfig::with_thresholds_min(
-                config.ticket_warning_min,
-                config.ticket_urgent_min,
-            ),
+            board: BoardConfig::with_thresholds_min(config.ticket_warning_min, config.ticket_urgent_min),
             ..FeedConfig::default()
         };
         let mut feed = OrderFeed::new(feed_config, u64::from_le_bytes(random_bytes::<8>()));
@@ -190,15 +187,12 @@ impl Driver {
             feed.handle_online(now(), false);
         }
         let weak = me.clone();
-        let timer =
-            DeadlineTimer::new(move || run_weak(&weak, |d, now| d.feed.handle_timeout(now)));
+        let timer = DeadlineTimer::new(move || run_weak(&weak, |d, now| d.feed.handle_timeout(now)));
         let listeners = [("online", true), ("offline", false)]
             .into_iter()
             .filter_map(|(event, online)| {
                 let weak = me.clone();
-                WindowListener::new(event, move |_| {
-                    run_weak(&weak, |d, now| d.feed.handle_online(now, online))
-                })
+                WindowListener::new(event, move |_| run_weak(&weak, |d, now| d.feed.handle_online(now, online)))
             })
             .collect();
         let debug = install_debug(me.clone());
@@ -229,11 +223,7 @@ impl Driver {
             match command {
                 FeedCommand::OpenSocket { attempt } => self.open_socket(attempt),
                 FeedCommand::SendFrame { attempt, text } => self.socket.send(attempt, &text),
-                FeedCommand::CloseSocket {
-                    attempt,
-                    code,
-                    reason,
-                } => self.socket.close(attempt, code, &reason),
+                FeedCommand::CloseSocket { attempt, code, reason } => self.socket.close(attempt, code, &reason),
                 FeedCommand::FetchSnapshot => self.fetch_snapshot(),
                 FeedCommand::PersistOutbox(json) => {
                     storage::set(OUTBOX_KEY, &json);
@@ -243,8 +233,7 @@ impl Driver {
                 FeedCommand::CallsLost => self.call_signals.push(CallSignal::Lost),
             }
         }
-        self.timer
-            .set_deadline(self.feed.poll_timeout().map(|t| t.0 as f64));
+        self.timer.set_deadline(self.feed.poll_timeout().map(|t| t.0 as f64));
         let status = self.feed.status();
         // The hub keeps sessions across restarts; a rejected token means signing in with the PIN.
         if status.banner == Banner::SignInFailed {
@@ -255,15 +244,8 @@ impl Driver {
         }
         self.shown = Some(status);
         // The feed's clock is monotonic; the banner shows wall-clock time.
-        let last_update = status
-            .last_update
-            .map(|t| unix_ms() - (now_ms() - t.0 as f64));
-        Some(View {
-            status,
-            board: self.feed.board().clone(),
-            station: self.feed.station().cloned(),
-            last_update,
-        })
+        let last_update = status.last_update.map(|t| unix_ms() - (now_ms() - t.0 as f64));
+        Some(View { status, board: self.feed.board().clone(), station: self.feed.station().cloned(), last_update })
     }
 
     /// Starts a PIN sign-in; on success the feed logs in with the new token.
@@ -281,10 +263,7 @@ impl Driver {
                     return Err(SignInError::Closed);
                 }
                 let token = token?;
-                let session = StoredSession {
-                    token: token.clone(),
-                    station: station.clone(),
-                };
+                let session = StoredSession { token: token.clone(), station: station.clone() };
                 if let Ok(json) = serde_json::to_string(&session) {
                     storage::set(SESSION_KEY, &json);
                 }
@@ -334,30 +313,18 @@ impl Driver {
 async fn fetch_snapshot(url: &str) -> Result<Snapshot, String> {
     let response = http::get(url).await.map_err(|e| e.to_string())?;
     if !response.is_success() {
-        return Err(format!(
-            "GET {url} answered {}: {}",
-            response.status, response.body
-        ));
+        return Err(format!("GET {url} answered {}: {}", response.status, response.body));
     }
-    serde_json::from_str(&response.body)
-        .map_err(|e| format!("snapshot from {url} is not valid: {e}"))
+    serde_json::from_str(&response.body).map_err(|e| format!("snapshot from {url} is not valid: {e}"))
 }
 
 async fn request_token(api_base: &str, station: &str, pin: &str) -> Result<String, SignInError> {
     let url = format!("{api_base}/api/v1/auth/pin");
-    let body = serde_json::to_string(&PinRequest {
-        pin: pin.to_string(),
-        station: station.to_string(),
-    })
-    .map_err(|e| SignInError::Rejected(e.to_string()))?;
-    let response = http::send(
-        "POST",
-        &url,
-        &[("Content-Type", "application/json")],
-        Some(&body),
-    )
-    .await
-    .map_err(|e| SignInError::Unreachable(e.to_string()))?;
+    let body = serde_json::to_string(&PinRequest { pin: pin.to_string(), station: station.to_string() })
+        .map_err(|e| SignInError::Rejected(e.to_string()))?;
+    let response = http::send("POST", &url, &[("Content-Type", "application/json")], Some(&body))
+        .await
+        .map_err(|e| SignInError::Unreachable(e.to_string()))?;
     let api_message = || {
         serde_json::from_str::<ApiError>(&response.body)
             .map(|e| e.error.message)
@@ -385,20 +352,12 @@ fn install_debug(driver: Weak<RefCell<Driver>>) -> DebugObject {
             .and_then(|status| serde_json::to_value(status).ok())
             .map_or(JsValue::NULL, |value| to_js(&value))
     };
-    let get_subscriptions = || {
-        ServerMessage::TYPES
-            .iter()
-            .map(|t| JsValue::from_str(t))
-            .collect::<js_sys::Array>()
-            .into()
-    };
+    let get_subscriptions =
+        || ServerMessage::TYPES.iter().map(|t| JsValue::from_str(t)).collect::<js_sys::Array>().into();
     DebugObject::install(
         "__wsService",
         vec![
-            (
-                "getStatus",
-                Box::new(get_status) as Box<dyn Fn() -> JsValue>,
-            ),
+            ("getStatus", Box::new(get_status) as Box<dyn Fn() -> JsValue>),
             ("getSubscriptions", Box::new(get_subscriptions)),
         ],
     )
@@ -417,13 +376,9 @@ pub struct OrderFeedHandle {
 /// `window.__wsService`. A station token stored by an earlier sign-in reconnects by itself, once
 /// the page is still mounted after the current task (so a page unmounted right away opens nothing).
 pub fn use_order_feed(config: &RuntimeConfig) -> OrderFeedHandle {
-    let board_config =
-        BoardConfig::with_thresholds_min(config.ticket_warning_min, config.ticket_urgent_min);
+    let board_config = BoardConfig::with_thresholds_min(config.ticket_warning_min, config.ticket_urgent_min);
     let published = Published {
-        status: RwSignal::new(FeedStatus {
-            banner: Banner::SignedOut,
-            last_update: None,
-        }),
+        status: RwSignal::new(FeedStatus { banner: Banner::SignedOut, last_update: None }),
         board: RwSignal::new(Board::new(board_config)),
         station: RwSignal::new(None),
         last_update: RwSignal::new(None),
@@ -443,17 +398,11 @@ pub fn use_order_feed(config: &RuntimeConfig) -> OrderFeedHandle {
             run(&driver, |d, now| d.resume(now));
         }
     });
-    OrderFeedHandle {
-        published,
-        driver: slot,
-    }
+    OrderFeedHandle { published, driver: slot }
 }
 
 /// The sign-in on its way (joined, or started now); `None` when already signed in.
-fn sign_in_flight(
-    driver: &Rc<RefCell<Driver>>,
-    pin: &str,
-) -> Result<Option<SignInFuture>, SignInError> {
+fn sign_in_flight(driver: &Rc<RefCell<Driver>>, pin: &str) -> Result<Option<SignInFuture>, SignInError> {
     let Ok(mut d) = driver.try_borrow_mut() else {
         log::error!("[OrderFeed] sign-in requested while the driver was busy");
         return Err(SignInError::Closed);
@@ -478,10 +427,7 @@ impl Driver {
         };
         match serde_json::from_str::<StoredSession>(&text) {
             Ok(session) if session.station == self.station => {
-                log::info!(
-                    "[OrderFeed] resuming the stored session of station {}",
-                    session.station
-                );
+                log::info!("[OrderFeed] resuming the stored session of station {}", session.station);
                 self.feed.login(now, session.token, &session.station);
             }
             Ok(_) => storage::remove(SESSION_KEY),
@@ -549,15 +495,9 @@ impl OrderFeedHandle {
 
     /// Queues a cook's command on `order_id` (shown at once, sent when connected).
     pub fn command(&self, order_id: &str, command: Command) -> Result<(), CommandError> {
-        let driver = self
-            .driver()
-            .ok_or(CommandError::UnknownOrder(order_id.to_string()))?;
-        run(&driver, |d, _| {
-            d.feed
-                .command(order_id, command, random_bytes::<16>())
-                .map(|_| ())
-        })
-        .unwrap_or(Err(CommandError::UnknownOrder(order_id.to_string())))
+        let driver = self.driver().ok_or(CommandError::UnknownOrder(order_id.to_string()))?;
+        run(&driver, |d, _| d.feed.command(order_id, command, random_bytes::<16>()).map(|_| ()))
+            .unwrap_or(Err(CommandError::UnknownOrder(order_id.to_string())))
     }
 
     pub fn dismiss_failures(&self) {
@@ -568,9 +508,7 @@ impl OrderFeedHandle {
 
     /// Sends a staff call frame on the feed's socket; `false` when it is not connected.
     pub fn send_call(&self, message: &CallMessage) -> bool {
-        self.driver()
-            .and_then(|driver| run(&driver, |d, _| d.feed.send_call(message)))
-            .unwrap_or(false)
+        self.driver().and_then(|driver| run(&driver, |d, _| d.feed.send_call(message))).unwrap_or(false)
     }
 
     /// Hands every staff call frame arriving on the feed's socket (and the loss of the socket) to

@@ -282,12 +282,10 @@ impl Driver {
     fn on_peer_event(&mut self, event: PeerEvent) {
         let t = now();
         match event {
-            PeerEvent::IceCandidate(Some(json)) => {
-                match serde_json::from_str::<IceCandidate>(&json) {
-                    Ok(candidate) => self.call.handle_local_ice(t, candidate),
-                    Err(e) => log::error!("[StaffCall] local ICE candidate unreadable: {e}"),
-                }
-            }
+            PeerEvent::IceCandidate(Some(json)) => match serde_json::from_str::<IceCandidate>(&json) {
+                Ok(candidate) => self.call.handle_local_ice(t, candidate),
+                Err(e) => log::error!("[StaffCall] local ICE candidate unreadable: {e}"),
+            },
             PeerEvent::IceCandidate(None) => log::info!("[StaffCall] ICE gathering complete"),
             PeerEvent::ConnectionState(state) => {
                 log::info!("[StaffCall] peer connection {state}");
@@ -341,19 +339,14 @@ fn stop_tracks(stream: &web_sys::MediaStream) {
 
 /// A fresh random id of `A-Z a-z 0-9 -` for calls and clients.
 pub fn random_id(prefix: &str) -> String {
-    let hex: String = random_bytes::<8>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = random_bytes::<8>().iter().map(|b| format!("{b:02x}")).collect();
     format!("{prefix}-{hex}")
 }
 
 impl StaffCallHandle {
     /// Calls staff (`to_station`: one station's screens, `None`: every staff screen).
     pub fn call(&self, to_station: Option<String>) {
-        with_driver(&self.driver, move |d| {
-            d.call.handle_call(now(), random_id("call"), to_station)
-        });
+        with_driver(&self.driver, move |d| d.call.handle_call(now(), random_id("call"), to_station));
     }
 
     pub fn accept(&self) {
@@ -376,9 +369,9 @@ impl StaffCallHandle {
     pub fn receive(&self, signal: CallSignal) {
         with_driver(&self.driver, move |d| match signal {
             CallSignal::Message(message) => d.call.handle_message(now(), message),
-            CallSignal::Lost if d.call.state().is_active() => d
-                .call
-                .handle_peer_failed(now(), "the connection to the hub was lost"),
+            CallSignal::Lost if d.call.state().is_active() => {
+                d.call.handle_peer_failed(now(), "the connection to the hub was lost")
+            }
             CallSignal::Lost => {}
         });
     }
@@ -399,9 +392,7 @@ pub fn use_staff_call(options: CallOptions) -> StaffCallHandle {
             peer: None,
             generation: 0,
             tasks: Vec::new(),
-            timer: Some(DeadlineTimer::new(move || {
-                with_driver(&fire, |d| d.call.handle_timeout(now()))
-            })),
+            timer: Some(DeadlineTimer::new(move || with_driver(&fire, |d| d.call.handle_timeout(now())))),
             ring: options.ring.then(RingTone::new),
             ticker: None,
             view,
@@ -412,11 +403,7 @@ pub fn use_staff_call(options: CallOptions) -> StaffCallHandle {
     });
     driver.borrow_mut()._debug = Some(install_debug(options.debug_name, Rc::downgrade(&driver)));
 
-    let handle = StaffCallHandle {
-        view,
-        elapsed_secs,
-        driver: SendWrapper::new(Rc::downgrade(&driver)),
-    };
+    let handle = StaffCallHandle { view, elapsed_secs, driver: SendWrapper::new(Rc::downgrade(&driver)) };
     let owned = SendWrapper::new(driver);
     on_cleanup(move || {
         let driver = owned.take();
@@ -447,31 +434,22 @@ fn install_debug(name: &'static str, driver: Weak<RefCell<Driver>>) -> DebugObje
             (
                 "getStatus",
                 Box::new(move || match status_of.upgrade() {
-                    Some(rc) => rc
-                        .try_borrow()
-                        .map(|d| to_js(&d.status()))
-                        .unwrap_or(wasm_bindgen::JsValue::NULL),
+                    Some(rc) => rc.try_borrow().map(|d| to_js(&d.status())).unwrap_or(wasm_bindgen::JsValue::NULL),
                     None => wasm_bindgen::JsValue::NULL,
                 }),
             ),
             (
                 "audioBytes",
                 Box::new(move || {
-                    let step = driver.upgrade().and_then(|rc| {
-                        rc.try_borrow()
-                            .ok()
-                            .and_then(|d| d.peer.as_ref().map(Peer::audio_bytes))
-                    });
+                    let step = driver
+                        .upgrade()
+                        .and_then(|rc| rc.try_borrow().ok().and_then(|d| d.peer.as_ref().map(Peer::audio_bytes)));
                     wasm_bindgen_futures::future_to_promise(async move {
                         let Some(step) = step else {
                             return Ok(wasm_bindgen::JsValue::NULL);
                         };
-                        let bytes = step
-                            .await
-                            .map_err(|e| wasm_bindgen::JsValue::from_str(&e))?;
-                        Ok(to_js(
-                            &json!({ "inbound": bytes.inbound, "outbound": bytes.outbound }),
-                        ))
+                        let bytes = step.await.map_err(|e| wasm_bindgen::JsValue::from_str(&e))?;
+                        Ok(to_js(&json!({ "inbound": bytes.inbound, "outbound": bytes.outbound })))
                     })
                     .into()
                 }),
@@ -518,11 +496,7 @@ impl KioskLine {
             match command {
                 CallLinkCommand::OpenSocket { attempt } => self.open(attempt),
                 CallLinkCommand::SendFrame { attempt, text } => self.socket.send(attempt, &text),
-                CallLinkCommand::CloseSocket {
-                    attempt,
-                    code,
-                    reason,
-                } => self.socket.close(attempt, code, &reason),
+                CallLinkCommand::CloseSocket { attempt, code, reason } => self.socket.close(attempt, code, &reason),
                 CallLinkCommand::Call(message) => signals.push(CallSignal::Message(message)),
                 CallLinkCommand::Lost => signals.push(CallSignal::Lost),
             }
@@ -554,14 +528,9 @@ pub fn use_kiosk_call(ws_url: &str) -> StaffCallHandle {
     let line = Rc::new_cyclic(|me: &Weak<RefCell<KioskLine>>| {
         let fire = me.clone();
         RefCell::new(KioskLine {
-            link: CallLink::new(
-                LinkConfig::default(),
-                u64::from_le_bytes(random_bytes::<8>()),
-            ),
+            link: CallLink::new(LinkConfig::default(), u64::from_le_bytes(random_bytes::<8>())),
             socket: AttemptSocket::new("KioskCall"),
-            timer: Some(DeadlineTimer::new(move || {
-                with_line(&fire, |l, now| l.link.handle_timeout(now))
-            })),
+            timer: Some(DeadlineTimer::new(move || with_line(&fire, |l, now| l.link.handle_timeout(now)))),
             ws_url: ws_url.to_string(),
             call: None,
             me: me.clone(),
@@ -572,11 +541,7 @@ pub fn use_kiosk_call(ws_url: &str) -> StaffCallHandle {
     let (sender, closer) = (line.clone(), line.clone());
     let call = use_staff_call(CallOptions {
         local_id: random_id("kiosk"),
-        send: Rc::new(move |message| {
-            with_line(&Rc::downgrade(&sender), move |l, now| {
-                l.link.send(now, message)
-            })
-        }),
+        send: Rc::new(move |message| with_line(&Rc::downgrade(&sender), move |l, now| l.link.send(now, message))),
         on_idle: Some(Rc::new(move || {
             if closer.try_borrow().is_ok_and(|l| l.link.is_connected()) {
                 with_line(&Rc::downgrade(&closer), |l, _| l.link.close());

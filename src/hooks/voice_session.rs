@@ -23,12 +23,12 @@ use crate::core::voice::{
     EntryStatus, EventChannel, OrderAction, Role, Timeouts, TranscriptUpdate, TurnState, VoiceCommand, VoiceConfig,
     VoiceSession,
 };
+use crate::web::clock;
 use crate::web::debug::{DebugObject, to_js};
 use crate::web::media::open_microphone;
 use crate::web::peer::{Peer, PeerEvent, PeerOptions};
 use crate::web::realtime::VoiceTransport;
 use crate::web::timer::DeadlineTimer;
-use crate::web::clock;
 
 /// Grace period for a `disconnected` peer connection before the session is ended.
 const DISCONNECTED_GRACE_MS: u32 = 5_000;

@@ -20,26 +20,18 @@ impl Chime {
                 if ctx.state() == AudioContextState::Suspended
                     && let Err(e) = ctx.resume()
                 {
-                    log::error!(
-                        "[Chime] cannot resume audio: {}",
-                        super::js_error_message(&e)
-                    );
+                    log::error!("[Chime] cannot resume audio: {}", super::js_error_message(&e));
                 }
             }
             None => match AudioContext::new() {
                 Ok(ctx) => self.context = Some(ctx),
-                Err(e) => log::error!(
-                    "[Chime] WebAudio unavailable: {}",
-                    super::js_error_message(&e)
-                ),
+                Err(e) => log::error!("[Chime] WebAudio unavailable: {}", super::js_error_message(&e)),
             },
         }
     }
 
     pub fn is_unlocked(&self) -> bool {
-        self.context
-            .as_ref()
-            .is_some_and(|c| c.state() == AudioContextState::Running)
+        self.context.as_ref().is_some_and(|c| c.state() == AudioContextState::Running)
     }
 
     /// A short two-tone beep (~0.4 s); silent before [`Chime::unlock`].
@@ -61,10 +53,8 @@ fn beep(ctx: &AudioContext) -> Result<(), wasm_bindgen::JsValue> {
     osc.frequency().set_value_at_time(1320.0, t + 0.15)?;
     let gain = ctx.create_gain()?;
     gain.gain().set_value_at_time(0.0001, t)?;
-    gain.gain()
-        .exponential_ramp_to_value_at_time(0.3, t + 0.02)?;
-    gain.gain()
-        .exponential_ramp_to_value_at_time(0.0001, t + 0.38)?;
+    gain.gain().exponential_ramp_to_value_at_time(0.3, t + 0.02)?;
+    gain.gain().exponential_ramp_to_value_at_time(0.0001, t + 0.38)?;
     osc.connect_with_audio_node(&gain)?;
     gain.connect_with_audio_node(&ctx.destination())?;
     osc.start()?;

@@ -12,19 +12,11 @@ pub struct WindowListener {
 
 impl WindowListener {
     /// Listens for `event` on `window`; `None` (logged) when there is no window.
-    pub fn new(
-        event: &'static str,
-        handler: impl FnMut(Event) + 'static,
-    ) -> Option<WindowListener> {
+    pub fn new(event: &'static str, handler: impl FnMut(Event) + 'static) -> Option<WindowListener> {
         let window = web_sys::window()?;
         let closure = Closure::<dyn FnMut(Event)>::new(handler);
-        if let Err(e) =
-            window.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())
-        {
-            log::error!(
-                "[Events] cannot listen for {event}: {}",
-                super::js_error_message(&e)
-            );
+        if let Err(e) = window.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref()) {
+            log::error!("[Events] cannot listen for {event}: {}", super::js_error_message(&e));
             return None;
         }
         Some(WindowListener { event, closure })
@@ -34,17 +26,12 @@ impl WindowListener {
 impl Drop for WindowListener {
     fn drop(&mut self) {
         if let Some(window) = web_sys::window() {
-            let _ = window.remove_event_listener_with_callback(
-                self.event,
-                self.closure.as_ref().unchecked_ref(),
-            );
+            let _ = window.remove_event_listener_with_callback(self.event, self.closure.as_ref().unchecked_ref());
         }
     }
 }
 
 /// `navigator.onLine` (true when unknown).
 pub fn is_online() -> bool {
-    web_sys::window()
-        .map(|w| w.navigator().on_line())
-        .unwrap_or(true)
+    web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
 }

@@ -7,9 +7,8 @@ use web_sys::{MediaStream, MediaStreamConstraints, MediaTrackConstraints};
 use crate::core::media::MicError;
 
 pub async fn open_microphone() -> Result<MediaStream, MicError> {
-    let devices = web_sys::window()
-        .and_then(|w| w.navigator().media_devices().ok())
-        .ok_or_else(|| MicError::Other {
+    let devices =
+        web_sys::window().and_then(|w| w.navigator().media_devices().ok()).ok_or_else(|| MicError::Other {
             name: "NotSupportedError".into(),
             message: "this browser (or an insecure page) offers no microphone access".into(),
         })?;

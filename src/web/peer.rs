@@ -75,7 +75,8 @@ pub struct Peer {
 impl Peer {
     pub fn new(options: PeerOptions, on_event: impl Fn(PeerEvent) + 'static) -> Result<Peer, String> {
         let sink: Rc<dyn Fn(PeerEvent)> = Rc::new(on_event);
-        let pc = RtcPeerConnection::new().map_err(|e| format!("cannot create RTCPeerConnection: {}", js_error_message(&e)))?;
+        let pc = RtcPeerConnection::new()
+            .map_err(|e| format!("cannot create RTCPeerConnection: {}", js_error_message(&e)))?;
         bump_counter("__dbgRTC", "created", 1.0);
         bump_counter("__dbgRTC", "live", 1.0);
 
@@ -94,17 +95,19 @@ impl Peer {
                 init.set_ordered(true);
                 let dc = pc.create_data_channel_with_data_channel_dict(label, &init);
                 let s = sink.clone();
-                let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| match e.data().as_string() {
-                    Some(text) => s(PeerEvent::ChannelMessage(text)),
-                    None => log::error!("[Peer] dropped a non-text data-channel frame"),
-                });
+                let on_message =
+                    Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| match e.data().as_string() {
+                        Some(text) => s(PeerEvent::ChannelMessage(text)),
+                        None => log::error!("[Peer] dropped a non-text data-channel frame"),
+                    });
                 let s = sink.clone();
                 let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| s(PeerEvent::ChannelOpen));
                 let s = sink.clone();
                 let on_close = Closure::<dyn FnMut(Event)>::new(move |_: Event| s(PeerEvent::ChannelClosed));
                 let s = sink.clone();
                 let on_error = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
-                    let detail = js_sys::Reflect::get(&e, &"error".into()).map(|v| js_error_message(&v)).unwrap_or_default();
+                    let detail =
+                        js_sys::Reflect::get(&e, &"error".into()).map(|v| js_error_message(&v)).unwrap_or_default();
                     s(PeerEvent::ChannelError(detail))
                 });
                 // onmessage first: it must exist before the channel can possibly open.
@@ -119,20 +122,27 @@ impl Peer {
         let s = sink.clone();
         let pc_ref = pc.clone();
         let connection_state = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            let state = js_sys::Reflect::get(&pc_ref, &"connectionState".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            let state = js_sys::Reflect::get(&pc_ref, &"connectionState".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
             s(PeerEvent::ConnectionState(state))
         });
         let s = sink.clone();
         let pc_ref = pc.clone();
         let ice_state = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
-            let state = js_sys::Reflect::get(&pc_ref, &"iceConnectionState".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            let state = js_sys::Reflect::get(&pc_ref, &"iceConnectionState".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
             s(PeerEvent::IceConnectionState(state))
         });
         let s = sink.clone();
-        let ice_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(move |e: RtcPeerConnectionIceEvent| {
-            let json = e.candidate().and_then(|c| js_sys::JSON::stringify(&c.to_json()).ok()).map(String::from);
-            s(PeerEvent::IceCandidate(json))
-        });
+        let ice_candidate =
+            Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(move |e: RtcPeerConnectionIceEvent| {
+                let json = e.candidate().and_then(|c| js_sys::JSON::stringify(&c.to_json()).ok()).map(String::from);
+                s(PeerEvent::IceCandidate(json))
+            });
         let s = sink;
         let audio_ref = audio.clone();
         let track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |e: RtcTrackEvent| {
@@ -227,16 +237,20 @@ impl Peer {
     pub fn audio_bytes(&self) -> impl Future<Output = Result<AudioBytes, String>> + 'static + use<> {
         let pc = self.pc.clone();
         async move {
-            let report = JsFuture::from(pc.get_stats()).await.map_err(|e| format!("getStats: {}", js_error_message(&e)))?;
+            let report =
+                JsFuture::from(pc.get_stats()).await.map_err(|e| format!("getStats: {}", js_error_message(&e)))?;
             let report: js_sys::Map = report.unchecked_into();
             let mut bytes = AudioBytes::default();
-            let field = |stat: &JsValue, name: &str| js_sys::Reflect::get(stat, &name.into()).unwrap_or(JsValue::UNDEFINED);
+            let field =
+                |stat: &JsValue, name: &str| js_sys::Reflect::get(stat, &name.into()).unwrap_or(JsValue::UNDEFINED);
             report.for_each(&mut |stat, _| {
                 if field(&stat, "kind").as_string().as_deref() != Some("audio") {
                     return;
                 }
                 match field(&stat, "type").as_string().as_deref() {
-                    Some("inbound-rtp") => bytes.inbound += field(&stat, "bytesReceived").as_f64().unwrap_or(0.0) as u64,
+                    Some("inbound-rtp") => {
+                        bytes.inbound += field(&stat, "bytesReceived").as_f64().unwrap_or(0.0) as u64
+                    }
                     Some("outbound-rtp") => bytes.outbound += field(&stat, "bytesSent").as_f64().unwrap_or(0.0) as u64,
                     _ => {}
                 }
@@ -262,7 +276,9 @@ impl Peer {
         }
         let pc = self.pc.clone();
         async move {
-            let offer = JsFuture::from(pc.create_offer()).await.map_err(|e| format!("createOffer: {}", js_error_message(&e)))?;
+            let offer = JsFuture::from(pc.create_offer())
+                .await
+                .map_err(|e| format!("createOffer: {}", js_error_message(&e)))?;
             let sdp = sdp_of(&offer).ok_or("createOffer returned no SDP")?;
             set_description(&pc, RtcSdpType::Offer, &sdp, true).await?;
             Ok(sdp)
@@ -274,7 +290,9 @@ impl Peer {
         let (pc, offer_sdp) = (self.pc.clone(), offer_sdp.to_string());
         async move {
             set_description(&pc, RtcSdpType::Offer, &offer_sdp, false).await?;
-            let answer = JsFuture::from(pc.create_answer()).await.map_err(|e| format!("createAnswer: {}", js_error_message(&e)))?;
+            let answer = JsFuture::from(pc.create_answer())
+                .await
+                .map_err(|e| format!("createAnswer: {}", js_error_message(&e)))?;
             let sdp = sdp_of(&answer).ok_or("createAnswer returned no SDP")?;
             set_description(&pc, RtcSdpType::Answer, &sdp, true).await?;
             Ok(sdp)
@@ -287,9 +305,13 @@ impl Peer {
     }
 
     /// Adds a remote ICE candidate given as `RTCIceCandidateInit` JSON.
-    pub fn add_ice_candidate(&self, candidate_json: &str) -> impl Future<Output = Result<(), String>> + 'static + use<> {
+    pub fn add_ice_candidate(
+        &self,
+        candidate_json: &str,
+    ) -> impl Future<Output = Result<(), String>> + 'static + use<> {
         let pc = self.pc.clone();
-        let parsed = js_sys::JSON::parse(candidate_json).map_err(|e| format!("bad candidate JSON: {}", js_error_message(&e)));
+        let parsed =
+            js_sys::JSON::parse(candidate_json).map_err(|e| format!("bad candidate JSON: {}", js_error_message(&e)));
         async move {
             let init: web_sys::RtcIceCandidateInit = parsed?.unchecked_into();
             JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))

@@ -17,7 +17,11 @@ pub enum SocketEvent {
     Open,
     /// A text frame. Binary frames are logged and dropped (the protocol is text only).
     Message(String),
-    Close { code: u16, reason: String, was_clean: bool },
+    Close {
+        code: u16,
+        reason: String,
+        was_clean: bool,
+    },
     Error,
 }
 
@@ -32,7 +36,8 @@ pub struct Socket {
 impl Socket {
     /// Opens `url`; every event goes to `on_event`, synchronously, from the first one on.
     pub fn open(url: &str, on_event: impl Fn(SocketEvent) + 'static) -> Result<Socket, String> {
-        let ws = WebSocket::new(url).map_err(|e| format!("cannot open WebSocket to {url}: {}", super::js_error_message(&e)))?;
+        let ws = WebSocket::new(url)
+            .map_err(|e| format!("cannot open WebSocket to {url}: {}", super::js_error_message(&e)))?;
         bump_counter("__dbgWS", "connectCount", 1.0);
         bump_counter("__dbgWS", "openSockets", 1.0);
         let sink: Rc<dyn Fn(SocketEvent)> = Rc::new(on_event);
@@ -119,13 +124,7 @@ impl AttemptSocket {
     }
 
     /// Feeds one event of `attempt`'s socket to `machine`.
-    pub fn deliver(
-        &mut self,
-        machine: &mut impl SocketInput,
-        now: Millis,
-        attempt: AttemptId,
-        event: SocketEvent,
-    ) {
+    pub fn deliver(&mut self, machine: &mut impl SocketInput, now: Millis, attempt: AttemptId, event: SocketEvent) {
         match event {
             SocketEvent::Open => machine.handle_socket_opened(now, attempt),
             SocketEvent::Message(text) => machine.handle_frame(now, attempt, &text),

@@ -20,12 +20,7 @@ pub struct DeadlineTimer {
 impl DeadlineTimer {
     /// `on_fire` runs (at most once per arming) when the deadline passes.
     pub fn new(on_fire: impl Fn() + 'static) -> DeadlineTimer {
-        DeadlineTimer {
-            pending: None,
-            armed_for: None,
-            fired: Rc::new(Cell::new(false)),
-            on_fire: Rc::new(on_fire),
-        }
+        DeadlineTimer { pending: None, armed_for: None, fired: Rc::new(Cell::new(false)), on_fire: Rc::new(on_fire) }
     }
 
     /// Arms for `deadline_ms` on the [`super::clock::now_ms`] clock; `None` clears. Re-arming for
@@ -35,9 +30,7 @@ impl DeadlineTimer {
             None => self.clear(),
             Some(d) if self.armed_for == Some(d) && self.is_armed() => {}
             Some(d) => {
-                let delay = (d - super::clock::now_ms())
-                    .clamp(0.0, i32::MAX as f64)
-                    .ceil() as u32;
+                let delay = (d - super::clock::now_ms()).clamp(0.0, i32::MAX as f64).ceil() as u32;
                 let on_fire = self.on_fire.clone();
                 let fired = Rc::new(Cell::new(false));
                 self.fired = fired.clone();

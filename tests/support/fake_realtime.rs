@@ -7,14 +7,12 @@ use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{
-    Event, MessageEvent, RtcDataChannel, RtcDataChannelEvent, RtcIceGatheringState,
-    RtcPeerConnection,
-};
+use web_sys::{Event, MessageEvent, RtcDataChannel, RtcDataChannelEvent, RtcIceGatheringState, RtcPeerConnection};
 
 use super::rtc::answer_offer;
 
-pub const SESSION_CREATED: &str = r#"{"type":"session.created","event_id":"evt_1","session":{"id":"sess_1","object":"realtime.session"}}"#;
+pub const SESSION_CREATED: &str =
+    r#"{"type":"session.created","event_id":"evt_1","session":{"id":"sess_1","object":"realtime.session"}}"#;
 pub const ITEM_CREATED: &str = r#"{"type":"conversation.item.created","event_id":"evt_2","previous_item_id":null,"item":{"id":"item_1","object":"realtime.item","type":"message","role":"user","content":[]}}"#;
 
 pub struct FakeRealtime {
@@ -90,14 +88,18 @@ impl FakeRealtime {
                         // attached when it was created sees nothing, no error anywhere). A client
                         // answers the greeting at once; if it has said nothing, say it again
                         // (same event ids: a client applies an event once).
-                        let (dc, greeting, resent, heard) = (dc.clone(), greeting.clone(), resent.clone(), heard.clone());
+                        let (dc, greeting, resent, heard) =
+                            (dc.clone(), greeting.clone(), resent.clone(), heard.clone());
                         wasm_bindgen_futures::spawn_local(async move {
                             for _ in 0..3 {
                                 gloo_timers::future::TimeoutFuture::new(after_ms).await;
-                                if !heard.borrow().is_empty() || dc.ready_state() != web_sys::RtcDataChannelState::Open {
+                                if !heard.borrow().is_empty() || dc.ready_state() != web_sys::RtcDataChannelState::Open
+                                {
                                     return;
                                 }
-                                web_sys::console::warn_1(&"[FakeRealtime] no answer to the greeting; sending it again".into());
+                                web_sys::console::warn_1(
+                                    &"[FakeRealtime] no answer to the greeting; sending it again".into(),
+                                );
                                 resent.set(resent.get() + 1);
                                 for frame in &greeting {
                                     let _ = dc.send_with_str(frame);
@@ -144,18 +146,11 @@ impl FakeRealtime {
         if delay_ms > 0 {
             super::sleep(delay_ms).await;
         }
-        Ok(self
-            .pc
-            .local_description()
-            .map(|d| d.sdp())
-            .unwrap_or_default())
+        Ok(self.pc.local_description().map(|d| d.sdp()).unwrap_or_default())
     }
 
     pub fn send(&self, frame: &str) -> bool {
-        self.channel
-            .borrow()
-            .as_ref()
-            .is_some_and(|dc| dc.send_with_str(frame).is_ok())
+        self.channel.borrow().as_ref().is_some_and(|dc| dc.send_with_str(frame).is_ok())
     }
 
     /// Bytes queued on this side's channel and its state (diagnostics).

@@ -60,10 +60,7 @@ pub fn mount_page(station: &str) -> Mounted {
         provide_runtime_config(cfg);
         view! { <KdsPage/> }
     });
-    Mounted {
-        root,
-        handle: Some(Box::new(handle)),
-    }
+    Mounted { root, handle: Some(Box::new(handle)) }
 }
 
 /// Mounts a bare component running `use_order_feed` and hands its handle out.
@@ -78,13 +75,7 @@ pub fn mount_feed(station: &str) -> (Mounted, OrderFeedHandle) {
         view! { <p>"feed"</p> }
     });
     let feed = slot.borrow_mut().take().expect("component ran");
-    (
-        Mounted {
-            root,
-            handle: Some(Box::new(handle)),
-        },
-        feed,
-    )
+    (Mounted { root, handle: Some(Box::new(handle)) }, feed)
 }
 
 pub fn counter(field: &str) -> f64 {
@@ -114,18 +105,14 @@ pub fn ws_status() -> serde_json::Value {
     if !service.is_object() {
         return serde_json::Value::Null;
     }
-    let f: js_sys::Function = js_sys::Reflect::get(&service, &"getStatus".into())
-        .unwrap()
-        .unchecked_into();
+    let f: js_sys::Function = js_sys::Reflect::get(&service, &"getStatus".into()).unwrap().unchecked_into();
     let value = f.call0(&service).unwrap();
     let text: String = js_sys::JSON::stringify(&value).unwrap().into();
     serde_json::from_str(&text).unwrap()
 }
 
 pub fn banner_state(root: &Element) -> String {
-    by_testid(root, "connection-status")
-        .and_then(|b| b.get_attribute("data-state"))
-        .unwrap_or_default()
+    by_testid(root, "connection-status").and_then(|b| b.get_attribute("data-state")).unwrap_or_default()
 }
 
 pub async fn wait_banner(root: &Element, state: &str, timeout: Duration) -> bool {
@@ -133,53 +120,37 @@ pub async fn wait_banner(root: &Element, state: &str, timeout: Duration) -> bool
 }
 
 pub fn click(root: &Element, testid: &str) {
-    let el: HtmlElement = by_testid(root, testid)
-        .unwrap_or_else(|| panic!("no {testid}"))
-        .unchecked_into();
+    let el: HtmlElement = by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into();
     el.click();
 }
 
 pub fn click_in(el: &Element, testid: &str) {
-    let target: HtmlElement = by_testid(el, testid)
-        .unwrap_or_else(|| panic!("no {testid} in the card"))
-        .unchecked_into();
+    let target: HtmlElement =
+        by_testid(el, testid).unwrap_or_else(|| panic!("no {testid} in the card")).unchecked_into();
     target.click();
 }
 
 pub fn type_into(root: &Element, testid: &str, value: &str) {
-    let input: HtmlInputElement = by_testid(root, testid)
-        .unwrap_or_else(|| panic!("no {testid}"))
-        .unchecked_into();
+    let input: HtmlInputElement = by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into();
     input.set_value(value);
-    input
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
 }
 
 pub fn select(root: &Element, testid: &str, value: &str) {
-    let el: HtmlSelectElement = by_testid(root, testid)
-        .unwrap_or_else(|| panic!("no {testid}"))
-        .unchecked_into();
+    let el: HtmlSelectElement = by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into();
     el.set_value(value);
-    el.dispatch_event(&web_sys::Event::new("change").unwrap())
-        .unwrap();
+    el.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
 }
 
 /// Signs in through the PIN form and waits for the banner to say Live.
 pub async fn sign_in_via_form(root: &Element) {
     type_into(root, "pin-input", PIN);
     click(root, "login-submit");
-    assert!(
-        wait_banner(root, "live", LONG).await,
-        "live after sign-in (banner {})",
-        banner_state(root)
-    );
+    assert!(wait_banner(root, "live", LONG).await, "live after sign-in (banner {})", banner_state(root));
 }
 
 pub fn ticket(root: &Element, order_id: &str) -> Option<Element> {
-    all_by_testid(root, "ticket")
-        .into_iter()
-        .find(|t| t.get_attribute("data-order-id").as_deref() == Some(order_id))
+    all_by_testid(root, "ticket").into_iter().find(|t| t.get_attribute("data-order-id").as_deref() == Some(order_id))
 }
 
 pub fn attr(el: &Element, name: &str) -> String {
@@ -189,9 +160,7 @@ pub fn attr(el: &Element, name: &str) -> String {
 /// Waits until the ticket of `order_id` shows `status`, confirmed (no pending marker).
 pub async fn wait_ticket(root: &Element, order_id: &str, status: &str, timeout: Duration) -> bool {
     wait_until(timeout, || {
-        ticket(root, order_id).is_some_and(|t| {
-            attr(&t, "data-status") == status && attr(&t, "data-pending") == "false"
-        })
+        ticket(root, order_id).is_some_and(|t| attr(&t, "data-status") == status && attr(&t, "data-pending") == "false")
     })
     .await
 }
@@ -202,18 +171,13 @@ pub async fn post_order(body: serde_json::Value) -> Order {
     let response = http::send(
         "POST",
         &format!("{}/api/v1/orders", hub_url()),
-        &[
-            ("Content-Type", "application/json"),
-            ("Idempotency-Key", &key),
-        ],
+        &[("Content-Type", "application/json"), ("Idempotency-Key", &key)],
         Some(&body.to_string()),
     )
     .await
     .expect("hub reachable");
     assert_eq!(response.status, 201, "order created: {}", response.body);
-    serde_json::from_str::<OrderEnvelope>(&response.body)
-        .expect("order JSON")
-        .order
+    serde_json::from_str::<OrderEnvelope>(&response.body).expect("order JSON").order
 }
 
 pub async fn post_simple_order() -> Order {
@@ -229,9 +193,7 @@ pub async fn post_simple_order() -> Order {
 }
 
 pub async fn snapshot() -> Snapshot {
-    let response = http::get(&format!("{}/api/v1/orders", hub_url()))
-        .await
-        .expect("hub reachable");
+    let response = http::get(&format!("{}/api/v1/orders", hub_url())).await.expect("hub reachable");
     assert_eq!(response.status, 200);
     serde_json::from_str(&response.body).expect("snapshot JSON")
 }
@@ -253,12 +215,8 @@ pub fn release_console() -> Vec<String> {
         "if (window.__consoleOriginal) { console.warn = window.__consoleOriginal.warn; console.error = window.__consoleOriginal.error; }",
     );
     let window = web_sys::window().unwrap();
-    let captured =
-        js_sys::Reflect::get(&window, &"__captured".into()).unwrap_or(JsValue::UNDEFINED);
-    js_sys::Array::from(&captured)
-        .iter()
-        .filter_map(|v| v.as_string())
-        .collect()
+    let captured = js_sys::Reflect::get(&window, &"__captured".into()).unwrap_or(JsValue::UNDEFINED);
+    js_sys::Array::from(&captured).iter().filter_map(|v| v.as_string()).collect()
 }
 
 /// Messages that mean something ran after its component was gone.
@@ -278,7 +236,5 @@ pub fn after_dispose_messages(captured: &[String]) -> Vec<String> {
 }
 
 fn run_js(source: &str) {
-    js_sys::Function::new_no_args(source)
-        .call0(&JsValue::NULL)
-        .expect("test script runs");
+    js_sys::Function::new_no_args(source).call0(&JsValue::NULL).expect("test script runs");
 }

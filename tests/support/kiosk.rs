@@ -12,9 +12,7 @@ use super::fake_realtime::{FakeRealtime, SESSION_CREATED};
 
 pub fn menu() -> Vec<MenuItem> {
     let text = include_str!("../../server/menu.json");
-    serde_json::from_str::<Menu>(text)
-        .expect("server/menu.json")
-        .items
+    serde_json::from_str::<Menu>(text).expect("server/menu.json").items
 }
 
 /// Answers offers in-page: each exchange creates a fresh fake peer (the previous one is dropped).
@@ -62,44 +60,23 @@ impl VoiceTransport for FakeTransport {
     fn fetch_token(&self) -> LocalFuture<Result<RealtimeToken, String>> {
         self.tokens.set(self.tokens.get() + 1);
         let expires_at = (js_sys::Date::now() / 1000.0) as u64 + 600;
-        Box::pin(async move {
-            Ok(RealtimeToken {
-                value: "ek_test".into(),
-                expires_at,
-                model: None,
-            })
-        })
+        Box::pin(async move { Ok(RealtimeToken { value: "ek_test".into(), expires_at, model: None }) })
     }
 
-    fn exchange_sdp(
-        &self,
-        offer_sdp: String,
-        token: String,
-    ) -> LocalFuture<Result<String, String>> {
+    fn exchange_sdp(&self, offer_sdp: String, token: String) -> LocalFuture<Result<String, String>> {
         assert_eq!(token, "ek_test", "the kiosk sends the token it fetched");
         self.exchanges.set(self.exchanges.get() + 1);
-        let fake = Rc::new(FakeRealtime::with_responder(
-            self.greeting.clone(),
-            self.respond.clone(),
-            Some(1_000),
-        ));
+        let fake = Rc::new(FakeRealtime::with_responder(self.greeting.clone(), self.respond.clone(), Some(1_000)));
         *self.current.borrow_mut() = Some(fake.clone());
         let delay = self.answer_delay_ms;
-        Box::pin(async move {
-            fake.answer(&offer_sdp, delay)
-                .await
-                .map_err(|e| format!("{e:?}"))
-        })
+        Box::pin(async move { fake.answer(&offer_sdp, delay).await.map_err(|e| format!("{e:?}")) })
     }
 }
 
 /// A scripted Realtime server: `session.updated` on `session.update`; on commit, the transcript of
 /// `utterance`; on the first `response.create`, an `add_to_order` call with `arguments`; on the
 /// next, a short spoken reply.
-pub fn realtime_script(
-    utterance: &'static str,
-    arguments: &'static str,
-) -> Rc<dyn Fn(&str) -> Vec<String>> {
+pub fn realtime_script(utterance: &'static str, arguments: &'static str) -> Rc<dyn Fn(&str) -> Vec<String>> {
     let responses = Rc::new(Cell::new(0u32));
     let n = Rc::new(Cell::new(100u32));
     Rc::new(move |frame: &str| {
@@ -111,10 +88,9 @@ pub fn realtime_script(
             format!("evt_{}", n.get())
         };
         match v["type"].as_str().unwrap_or("") {
-            "session.update" => vec![format!(
-                r#"{{"type":"session.updated","event_id":"{}","session":{{"id":"sess_1"}}}}"#,
-                id()
-            )],
+            "session.update" => {
+                vec![format!(r#"{{"type":"session.updated","event_id":"{}","session":{{"id":"sess_1"}}}}"#, id())]
+            }
             "input_audio_buffer.commit" => vec![
                 format!(
                     r#"{{"type":"input_audio_buffer.committed","event_id":"{}","previous_item_id":null,"item_id":"item_u1"}}"#,
@@ -192,17 +168,12 @@ pub fn install_peer_counter() {
 }
 
 pub fn peers_created() -> u32 {
-    js_sys::eval("window.__pcAll.length")
-        .unwrap()
-        .as_f64()
-        .unwrap_or(0.0) as u32
+    js_sys::eval("window.__pcAll.length").unwrap().as_f64().unwrap_or(0.0) as u32
 }
 
 pub fn peers_open() -> u32 {
-    js_sys::eval("window.__pcAll.filter(pc => pc.signalingState !== 'closed').length")
-        .unwrap()
-        .as_f64()
-        .unwrap_or(0.0) as u32
+    js_sys::eval("window.__pcAll.filter(pc => pc.signalingState !== 'closed').length").unwrap().as_f64().unwrap_or(0.0)
+        as u32
 }
 
 /// Records everything written to `console.warn` and `console.error` from now on.
@@ -222,10 +193,7 @@ pub fn capture_console() {
 
 pub fn captured_console() -> Vec<String> {
     let v: JsValue = js_sys::eval("window.__consoleCaptured.slice()").unwrap();
-    js_sys::Array::from(&v)
-        .iter()
-        .filter_map(|x| x.as_string())
-        .collect()
+    js_sys::Array::from(&v).iter().filter_map(|x| x.as_string()).collect()
 }
 
 /// Makes `getUserMedia` fail with a `DOMException` of `name` (None restores the real one).

@@ -23,23 +23,16 @@ pub fn test_root() -> HtmlElement {
 
 /// The element with `data-testid="{id}"` inside `root`.
 pub fn by_testid(root: &Element, id: &str) -> Option<Element> {
-    root.query_selector(&format!("[data-testid=\"{id}\"]"))
-        .unwrap()
+    root.query_selector(&format!("[data-testid=\"{id}\"]")).unwrap()
 }
 
 pub fn all_by_testid(root: &Element, id: &str) -> Vec<Element> {
-    let list = root
-        .query_selector_all(&format!("[data-testid=\"{id}\"]"))
-        .unwrap();
-    (0..list.length())
-        .filter_map(|i| list.item(i)?.dyn_into().ok())
-        .collect()
+    let list = root.query_selector_all(&format!("[data-testid=\"{id}\"]")).unwrap();
+    (0..list.length()).filter_map(|i| list.item(i)?.dyn_into().ok()).collect()
 }
 
 pub fn text_of(root: &Element, id: &str) -> String {
-    by_testid(root, id)
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
+    by_testid(root, id).and_then(|e| e.text_content()).unwrap_or_default()
 }
 
 pub async fn sleep(ms: u32) {
@@ -64,35 +57,21 @@ pub async fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) 
 pub fn set_location(path_and_query: &str) -> String {
     let window = web_sys::window().unwrap();
     let location = window.location();
-    let previous = format!(
-        "{}{}",
-        location.pathname().unwrap(),
-        location.search().unwrap()
-    );
-    window
-        .history()
-        .unwrap()
-        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path_and_query))
-        .unwrap();
+    let previous = format!("{}{}", location.pathname().unwrap(), location.search().unwrap());
+    window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path_and_query)).unwrap();
     previous
 }
 
 /// The hub started by `cargo xtask test` for the browser tests.
 pub fn hub_url() -> &'static str {
-    option_env!("HUB_URL")
-        .expect("HUB_URL is set by `cargo xtask test` (run the browser tests through it)")
+    option_env!("HUB_URL").expect("HUB_URL is set by `cargo xtask test` (run the browser tests through it)")
 }
 
 /// Stops (`stop`: graceful, `kill`: crash), starts or restarts the test hub.
 pub async fn hub_control(action: &str) {
-    let base =
-        option_env!("HUB_CONTROL_URL").expect("HUB_CONTROL_URL is set by `cargo xtask test`");
+    let base = option_env!("HUB_CONTROL_URL").expect("HUB_CONTROL_URL is set by `cargo xtask test`");
     let response = restaurant_web::web::http::send("POST", &format!("{base}/{action}"), &[], None)
         .await
         .unwrap_or_else(|e| panic!("hub control {action}: {e}"));
-    assert_eq!(
-        response.status, 200,
-        "hub control {action}: {}",
-        response.body
-    );
+    assert_eq!(response.status, 200, "hub control {action}: {}", response.body);
 }

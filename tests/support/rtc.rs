@@ -8,8 +8,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    RtcIceCandidateInit, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSdpType,
-    RtcSessionDescriptionInit,
+    RtcIceCandidateInit, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit,
 };
 
 type IceHandler = Closure<dyn FnMut(RtcPeerConnectionIceEvent)>;
@@ -41,19 +40,13 @@ impl Loopback {
         let to_offerer = forward_ice_to(offerer.clone());
         offerer.set_onicecandidate(Some(to_answerer.as_ref().unchecked_ref()));
         answerer.set_onicecandidate(Some(to_offerer.as_ref().unchecked_ref()));
-        Loopback {
-            offerer,
-            answerer,
-            _ice: [to_answerer, to_offerer],
-        }
+        Loopback { offerer, answerer, _ice: [to_answerer, to_offerer] }
     }
 
     /// Offer from `offerer`, answer from `answerer`, both descriptions applied.
     pub async fn negotiate(&self) -> Result<(), JsValue> {
         let offer = JsFuture::from(self.offerer.create_offer()).await?;
-        let offer_sdp = js_sys::Reflect::get(&offer, &"sdp".into())?
-            .as_string()
-            .unwrap_or_default();
+        let offer_sdp = js_sys::Reflect::get(&offer, &"sdp".into())?.as_string().unwrap_or_default();
         let answer_sdp = answer_offer(&self.answerer, &offer_sdp).await?;
         let local = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
         local.set_sdp(&offer_sdp);
@@ -71,9 +64,7 @@ pub async fn answer_offer(pc: &RtcPeerConnection, offer_sdp: &str) -> Result<Str
     remote.set_sdp(offer_sdp);
     JsFuture::from(pc.set_remote_description(&remote)).await?;
     let answer = JsFuture::from(pc.create_answer()).await?;
-    let answer_sdp = js_sys::Reflect::get(&answer, &"sdp".into())?
-        .as_string()
-        .unwrap_or_default();
+    let answer_sdp = js_sys::Reflect::get(&answer, &"sdp".into())?.as_string().unwrap_or_default();
     let local = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
     local.set_sdp(&answer_sdp);
     JsFuture::from(pc.set_local_description(&local)).await?;

@@ -145,8 +145,13 @@ fn rows_for(v: &Value) -> Vec<Row> {
                     n("heap_growth_bytes") / 1000.0,
                     b["heap_bytes"].as_f64().unwrap_or(f64::NAN) / 1e6,
                     a["heap_bytes"].as_f64().unwrap_or(f64::NAN) / 1e6,
-                    b["listeners"], a["listeners"], b["open_peer_connections"], a["open_peer_connections"],
-                    b["open_sockets"], a["open_sockets"], n("seconds")
+                    b["listeners"],
+                    a["listeners"],
+                    b["open_peer_connections"],
+                    a["open_peer_connections"],
+                    b["open_sockets"],
+                    a["open_sockets"],
+                    n("seconds")
                 ),
                 target: target.into(),
             }]
@@ -223,8 +228,14 @@ fn render_markdown(rows: &[Row], sessions: usize, seconds: f64) -> String {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
     let mut s = String::new();
     let _ = writeln!(s, "# Benchmarks\n");
-    let _ = writeln!(s, "Produced by `cargo xtask bench` (event-loss sessions: {sessions}) on {date}, {cores} cores; the run took {seconds:.0} s.");
-    let _ = writeln!(s, "The release bundle is served by the hub built with its optimised `hub` profile; browser figures come from");
+    let _ = writeln!(
+        s,
+        "Produced by `cargo xtask bench` (event-loss sessions: {sessions}) on {date}, {cores} cores; the run took {seconds:.0} s."
+    );
+    let _ = writeln!(
+        s,
+        "The release bundle is served by the hub built with its optimised `hub` profile; browser figures come from"
+    );
     let _ = writeln!(s, "headless Chromium with a fake microphone. Re-run the command to refresh this file.\n");
     let _ = writeln!(s, "| benchmark | figure | target |");
     let _ = writeln!(s, "|---|---|---|");

@@ -100,10 +100,8 @@ pub fn run_tests(cmd: &mut Command) -> Result<(bool, Counts)> {
 /// (leading spaces ignored): how benchmarks report their figures.
 pub fn run_tests_collecting(cmd: &mut Command, prefix: Option<&str>) -> Result<(bool, Counts, Vec<String>)> {
     println!("xtask: $ {}", describe(cmd));
-    let mut child: Child = cmd
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
+    let mut child: Child =
+        cmd.stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
     let mut counts = Counts::default();
     let mut collected = Vec::new();
     let stdout = child.stdout.take().expect("piped stdout");
@@ -127,7 +125,10 @@ mod tests {
 
     #[test]
     fn parses_cargo_test_result_lines() {
-        let c = Counts::parse_line("test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s").unwrap();
+        let c = Counts::parse_line(
+            "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s",
+        )
+        .unwrap();
         assert_eq!(c, Counts { passed: 12, failed: 0, ignored: 1 });
         let c = Counts::parse_line("test result: FAILED. 3 passed; 2 failed; 0 ignored").unwrap();
         assert_eq!(c, Counts { passed: 3, failed: 2, ignored: 0 });

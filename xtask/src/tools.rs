@@ -372,21 +372,27 @@ fn chromium() -> Result<(PathBuf, PathBuf)> {
             .filter(|p| p.is_file())
             // Debian's real binary; /usr/bin/chromium is a shell wrapper.
             .or_else(|| Some(PathBuf::from("/usr/lib/chromium/chromium")).filter(|p| p.is_file()))
-            .or_else(|| ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"].iter().find_map(|n| which(n)));
-        let driver = env::var_os("CHROMEDRIVER").map(PathBuf::from).filter(|p| p.is_file()).or_else(|| which("chromedriver"));
+            .or_else(|| {
+                ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"].iter().find_map(|n| which(n))
+            });
+        let driver =
+            env::var_os("CHROMEDRIVER").map(PathBuf::from).filter(|p| p.is_file()).or_else(|| which("chromedriver"));
         chrome.zip(driver)
     };
     let found = match find() {
         Some(f) => f,
         None => {
             apt_install(&["chromium", "chromium-driver"])?;
-            find().ok_or("Chromium and chromedriver not found: install chromium + chromium-driver (Debian) \
-                           or Chrome + a matching chromedriver, or set CHROME_BIN / CHROMEDRIVER")?
+            find().ok_or(
+                "Chromium and chromedriver not found: install chromium + chromium-driver (Debian) \
+                           or Chrome + a matching chromedriver, or set CHROME_BIN / CHROMEDRIVER",
+            )?
         }
     };
     let major = |p: &Path| {
-        output_line(&p.to_string_lossy(), &["--version"])
-            .and_then(|l| l.split_whitespace().find_map(|w| w.split('.').next()?.parse::<u32>().ok().filter(|n| *n > 50)))
+        output_line(&p.to_string_lossy(), &["--version"]).and_then(|l| {
+            l.split_whitespace().find_map(|w| w.split('.').next()?.parse::<u32>().ok().filter(|n| *n > 50))
+        })
     };
     let (cv, dv) = (major(&found.0), major(&found.1));
     println!("xtask: chromium {}: {}", cv.map_or("?".into(), |v| v.to_string()), found.0.display());

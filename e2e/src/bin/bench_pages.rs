@@ -162,7 +162,8 @@ async fn reconnect() {
     wait_state(&c, "connection-status", "live", Duration::from_secs(15)).await;
     let run = std::process::id();
     for i in 0..5 {
-        place_order(json!([{"menu_item_id": "cola", "quantity": 1}]), None, &format!("bench-reconnect-{run}-{i}")).await;
+        place_order(json!([{"menu_item_id": "cola", "quantity": 1}]), None, &format!("bench-reconnect-{run}-{i}"))
+            .await;
     }
     hub_control("kill").await;
     wait_state(&c, "connection-status", "reconnecting", Duration::from_secs(15)).await;
@@ -170,7 +171,8 @@ async fn reconnect() {
     hub_control("start").await;
     let started_ms = t0.elapsed().as_millis();
     // Orders placed while the page is reconnecting must show up too.
-    place_order(json!([{"menu_item_id": "iced-tea", "quantity": 2}]), None, &format!("bench-reconnect-{run}-late")).await;
+    place_order(json!([{"menu_item_id": "iced-tea", "quantity": 2}]), None, &format!("bench-reconnect-{run}-late"))
+        .await;
     wait_state(&c, "connection-status", "live", Duration::from_secs(60)).await;
     let live_ms = t0.elapsed().as_millis();
     wait_for(Duration::from_secs(30), "the board equal to the snapshot", || async {
@@ -186,7 +188,8 @@ async fn reconnect() {
     })
     .await;
     let equal_ms = t0.elapsed().as_millis();
-    let line = json!({"bench": "reconnect", "hub_start_ms": started_ms, "live_ms": live_ms, "board_equal_ms": equal_ms});
+    let line =
+        json!({"bench": "reconnect", "hub_start_ms": started_ms, "live_ms": live_ms, "board_equal_ms": equal_ms});
     println!("BENCH {line}");
     c.close().await.ok();
 }
@@ -217,7 +220,11 @@ fn print_profile(label: &str, profile: &Value) {
         let hits = node["hitCount"].as_u64().unwrap_or(0);
         total += hits;
         let f = &node["callFrame"];
-        let name = format!("{} {}", f["functionName"].as_str().unwrap_or("?"), f["url"].as_str().unwrap_or("").rsplit('/').next().unwrap_or(""));
+        let name = format!(
+            "{} {}",
+            f["functionName"].as_str().unwrap_or("?"),
+            f["url"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("")
+        );
         *by_name.entry(name).or_default() += hits;
     }
     let mut rows: Vec<_> = by_name.into_iter().collect();
@@ -254,8 +261,16 @@ async fn main_thread(c: &Client) -> Value {
 
 /// Makes sure the hub has [`LATENCY_TICKETS`] active orders (a realistic mix of items).
 async fn latency_orders() {
-    const ITEMS: [&str; 8] =
-        ["cheeseburger", "fries-large", "cola", "chicken-tenders", "veggie-burger", "onion-rings", "lemonade", "apple-pie"];
+    const ITEMS: [&str; 8] = [
+        "cheeseburger",
+        "fries-large",
+        "cola",
+        "chicken-tenders",
+        "veggie-burger",
+        "onion-rings",
+        "lemonade",
+        "apple-pie",
+    ];
     let active = snapshot().await.orders.into_iter().filter(|o| o.status.is_active()).count();
     let run = std::process::id();
     for i in active..LATENCY_TICKETS {
@@ -313,7 +328,9 @@ async fn kds_latency(label: &str, path: &str, per_second: u32, seconds: u32) {
     if profile {
         print_profile(label, &cdp(&c, "Profiler.stop", json!({})).await["profile"]);
     }
-    let busy = |k: &str| main_thread_after[k].as_f64().unwrap_or(f64::NAN) - main_thread_before[k].as_f64().unwrap_or(f64::NAN);
+    let busy = |k: &str| {
+        main_thread_after[k].as_f64().unwrap_or(f64::NAN) - main_thread_before[k].as_f64().unwrap_or(f64::NAN)
+    };
     let got = eval(
         &c,
         "const L = window.__lat; L.running = false; L.observer.disconnect();
@@ -322,9 +339,11 @@ async fn kds_latency(label: &str, path: &str, per_second: u32, seconds: u32) {
     )
     .await;
     c.close().await.ok();
-    let mut samples: Vec<f64> = got["samples"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    let mut samples: Vec<f64> =
+        got["samples"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
     samples.sort_by(f64::total_cmp);
-    let frames: Vec<f64> = got["frames"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
+    let frames: Vec<f64> =
+        got["frames"].as_array().map(|a| a.iter().filter_map(Value::as_f64).collect()).unwrap_or_default();
     let mut gaps: Vec<f64> = frames.windows(2).map(|w| w[1] - w[0]).collect();
     let longest_gap = gaps.iter().copied().fold(0.0, f64::max);
     gaps.sort_by(f64::total_cmp);

@@ -71,16 +71,7 @@ struct Peer {
 impl Call {
     /// Drives the call until it ends; always leaves the peer closed.
     pub async fn run(self) {
-        let Call {
-            id,
-            rtc,
-            socket,
-            conversation,
-            utterances,
-            idle_timeout,
-            close_after,
-            mut shutdown,
-        } = self;
+        let Call { id, rtc, socket, conversation, utterances, idle_timeout, close_after, mut shutdown } = self;
         let local = match socket.local_addr() {
             Ok(a) => a,
             Err(e) => {
@@ -106,11 +97,7 @@ impl Call {
         let end = peer.drive(&mut shutdown, idle_timeout).await;
         match &end {
             End::Failed(e) => tracing::error!("[Voice] call {} failed: {e}", peer.id),
-            other => tracing::info!(
-                "[Voice] call {} ended ({other:?}) after {:?}",
-                peer.id,
-                started.elapsed()
-            ),
+            other => tracing::info!("[Voice] call {} ended ({other:?}) after {:?}", peer.id, started.elapsed()),
         }
         peer.close().await;
     }
@@ -207,10 +194,7 @@ impl Peer {
                         self.conversation.handle_text(text, &mut || utterances.next())
                     }
                     _ => {
-                        tracing::warn!(
-                            "[Voice] call {}: binary or non-UTF-8 frame on {EVENTS_CHANNEL}",
-                            self.id
-                        );
+                        tracing::warn!("[Voice] call {}: binary or non-UTF-8 frame on {EVENTS_CHANNEL}", self.id);
                         self.conversation.handle_text("", &mut || String::new())
                     }
                 };
@@ -227,10 +211,7 @@ impl Peer {
             match action {
                 Action::Send(event) => self.send_event(&event),
                 Action::StartReply => {
-                    self.playback = Some(Playback {
-                        next_at: Instant::now(),
-                        frames_left: REPLY_FRAMES,
-                    })
+                    self.playback = Some(Playback { next_at: Instant::now(), frames_left: REPLY_FRAMES })
                 }
                 Action::StopReply => self.playback = None,
             }
@@ -243,11 +224,9 @@ impl Peer {
         let accepted = self.rtc.channel(cid).map(|mut ch| ch.write(false, text.as_bytes()));
         match accepted {
             Some(Ok(true)) => {}
-            Some(Ok(false)) => tracing::warn!(
-                "[Voice] call {}: channel buffer full, dropped {}",
-                self.id,
-                event["type"]
-            ),
+            Some(Ok(false)) => {
+                tracing::warn!("[Voice] call {}: channel buffer full, dropped {}", self.id, event["type"])
+            }
             Some(Err(e)) => tracing::warn!("[Voice] call {}: cannot send {}: {e}", self.id, event["type"]),
             None => tracing::warn!("[Voice] call {}: channel gone, dropped {}", self.id, event["type"]),
         }
@@ -262,10 +241,7 @@ impl Peer {
         if let Some(mid) = self.audio
             && let Some(writer) = self.rtc.writer(mid)
         {
-            let pt = writer
-                .payload_params()
-                .find(|p| p.spec().codec == Codec::Opus)
-                .map(|p| p.pt());
+            let pt = writer.payload_params().find(|p| p.spec().codec == Codec::Opus).map(|p| p.pt());
             if let Some(pt) = pt {
                 let time = MediaTime::new(self.rtp_time, Frequency::FORTY_EIGHT_KHZ);
                 if let Err(e) = writer.write(pt, Instant::now(), time, SILENCE_FRAME.to_vec()) {

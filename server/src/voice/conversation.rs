@@ -115,23 +115,13 @@ impl Conversation {
     pub fn handle_text(&mut self, text: &str, next_utterance: &mut dyn FnMut() -> String) -> Vec<Action> {
         if text.len() > MAX_CLIENT_EVENT_BYTES {
             tracing::warn!("[Voice] client event of {} bytes refused", text.len());
-            return self.error(
-                "invalid_request_error",
-                "event_too_large",
-                "Client event is too large.",
-                None,
-            );
+            return self.error("invalid_request_error", "event_too_large", "Client event is too large.", None);
         }
         let event: Value = match serde_json::from_str(text) {
             Ok(v @ Value::Object(_)) => v,
             Ok(_) | Err(_) => {
                 tracing::warn!("[Voice] unparseable client event ({} bytes)", text.len());
-                return self.error(
-                    "invalid_request_error",
-                    "invalid_json",
-                    "The event is not a JSON object.",
-                    None,
-                );
+                return self.error("invalid_request_error", "invalid_json", "The event is not a JSON object.", None);
             }
         };
         let client_id = event.get("event_id").and_then(Value::as_str).map(str::to_string);
@@ -179,10 +169,8 @@ impl Conversation {
             },
             other => {
                 tracing::warn!("[Voice] unsupported client event {other:?}");
-                let message = format!(
-                    "Invalid value: '{}'. Unsupported event type.",
-                    other.chars().take(64).collect::<String>()
-                );
+                let message =
+                    format!("Invalid value: '{}'. Unsupported event type.", other.chars().take(64).collect::<String>());
                 self.error("invalid_request_error", "invalid_value", &message, client_id)
             }
         }
@@ -214,30 +202,16 @@ impl Conversation {
                 "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has {:.2}ms of audio.",
                 self.turn_micros as f64 / 1000.0
             );
-            tracing::info!(
-                "[Voice] commit refused: {} bytes, {} us of audio",
-                self.turn_bytes,
-                self.turn_micros
-            );
-            return self.error(
-                "invalid_request_error",
-                "input_audio_buffer_commit_empty",
-                &message,
-                client_id,
-            );
+            tracing::info!("[Voice] commit refused: {} bytes, {} us of audio", self.turn_bytes, self.turn_micros);
+            return self.error("invalid_request_error", "input_audio_buffer_commit_empty", &message, client_id);
         }
-        tracing::debug!(
-            "[Voice] commit of {} bytes, {} us of audio",
-            self.turn_bytes,
-            self.turn_micros
-        );
+        tracing::debug!("[Voice] commit of {} bytes, {} us of audio", self.turn_bytes, self.turn_micros);
         self.reset_turn();
         let item_id = self.id("item");
         let previous = self.last_item_id.replace(item_id.clone());
-        let mut out = vec![self.send(
-            "input_audio_buffer.committed",
-            json!({ "previous_item_id": previous, "item_id": item_id }),
-        )];
+        let mut out = vec![
+            self.send("input_audio_buffer.committed", json!({ "previous_item_id": previous, "item_id": item_id })),
+        ];
         let mut item = json!({
             "id": item_id, "object": "realtime.item", "type": "message", "status": "completed",
             "role": "user", "content": [{"type": "input_audio", "transcript": null}],
@@ -257,10 +231,7 @@ impl Conversation {
             ));
             item["content"][0]["transcript"] = json!(transcript);
         }
-        out.push(self.send(
-            "conversation.item.done",
-            json!({ "previous_item_id": previous, "item": item }),
-        ));
+        out.push(self.send("conversation.item.done", json!({ "previous_item_id": previous, "item": item })));
         self.pending_user = Some(transcript);
         if self.auto_respond() {
             out.extend(self.respond(None));
@@ -283,10 +254,9 @@ impl Conversation {
         };
         let mut stored = match item.get("type").and_then(Value::as_str) {
             Some("function_call_output") => {
-                let (Some(call_id), Some(output)) = (
-                    item.get("call_id").and_then(Value::as_str),
-                    item.get("output").and_then(Value::as_str),
-                ) else {
+                let (Some(call_id), Some(output)) =
+                    (item.get("call_id").and_then(Value::as_str), item.get("output").and_then(Value::as_str))
+                else {
                     return self.error(
                         "invalid_request_error",
                         "missing_required_parameter",
@@ -327,10 +297,7 @@ impl Conversation {
         stored["status"] = json!("completed");
         let previous = self.last_item_id.replace(id);
         let mut out = self.item_added(&previous, &stored);
-        out.push(self.send(
-            "conversation.item.done",
-            json!({ "previous_item_id": previous, "item": stored }),
-        ));
+        out.push(self.send("conversation.item.done", json!({ "previous_item_id": previous, "item": stored })));
         out
     }
 
@@ -393,10 +360,12 @@ impl Conversation {
         ));
         item["status"] = json!("completed");
         item["arguments"] = json!(arguments);
-        out.push(self.send(
-            "response.output_item.done",
-            json!({ "response_id": response_id, "output_index": 0, "item": item }),
-        ));
+        out.push(
+            self.send(
+                "response.output_item.done",
+                json!({ "response_id": response_id, "output_index": 0, "item": item }),
+            ),
+        );
         out.push(self.send(
             "response.done",
             json!({ "response": response(&response_id, "completed", Value::Null, vec![item]) }),
@@ -453,10 +422,7 @@ impl Conversation {
         vec![
             Action::StopReply,
             self.send("output_audio_buffer.cleared", json!({ "response_id": response_id })),
-            self.send(
-                "response.done",
-                json!({ "response": response(&response_id, "cancelled", details, vec![item]) }),
-            ),
+            self.send("response.done", json!({ "response": response(&response_id, "cancelled", details, vec![item]) })),
         ]
     }
 
@@ -464,8 +430,7 @@ impl Conversation {
         match call.name {
             "add_to_order" => {
                 let names = call.arguments["items"].as_array().into_iter().flatten();
-                self.cart
-                    .extend(names.filter_map(|i| i["name"].as_str().map(str::to_string)));
+                self.cart.extend(names.filter_map(|i| i["name"].as_str().map(str::to_string)));
             }
             "remove_from_order" => {
                 if let Some(pos) = self.cart.iter().rposition(|n| call.arguments["name"] == n.as_str()) {
@@ -480,10 +445,7 @@ impl Conversation {
     /// Whether a commit starts a response by itself (server VAD with `create_response`, the
     /// default), read from the GA (`audio.input.turn_detection`) or beta (`turn_detection`) field.
     fn auto_respond(&self) -> bool {
-        let td = self
-            .session
-            .get("turn_detection")
-            .or_else(|| self.session.pointer("/audio/input/turn_detection"));
+        let td = self.session.get("turn_detection").or_else(|| self.session.pointer("/audio/input/turn_detection"));
         match td {
             None => true,
             Some(Value::Null) => false,

@@ -27,15 +27,8 @@ pub struct Matcher {
 }
 
 const REMOVE_WORDS: [&str; 4] = ["remove", "delete", "cancel", "drop"];
-const CHECKOUT_PHRASES: [&str; 7] = [
-    "checkout",
-    "check out",
-    "that all",
-    "thats all",
-    "that is all",
-    "pay",
-    "place the order",
-];
+const CHECKOUT_PHRASES: [&str; 7] =
+    ["checkout", "check out", "that all", "thats all", "that is all", "pay", "place the order"];
 const REVIEW_PHRASES: [&str; 4] = ["review", "read back", "what in my order", "whats in my order"];
 const CANCEL_PHRASES: [&str; 3] = ["cancel the order", "cancel my order", "cancel everything"];
 /// Words that turn the next word into a modifier of the current line.
@@ -46,17 +39,12 @@ impl Matcher {
         let mut phrases: Vec<(Vec<String>, String)> = menu
             .iter()
             .flat_map(|item| {
-                std::iter::once(&item.name)
-                    .chain(item.aliases.iter())
-                    .map(|p| (words(p), item.name.clone()))
+                std::iter::once(&item.name).chain(item.aliases.iter()).map(|p| (words(p), item.name.clone()))
             })
             .filter(|(w, _)| !w.is_empty())
             .collect();
         phrases.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
-        Matcher {
-            phrases,
-            names: menu.iter().map(|i| i.name.clone()).collect(),
-        }
+        Matcher { phrases, names: menu.iter().map(|i| i.name.clone()).collect() }
     }
 
     /// The tool call for `transcript`, or `None` when it asks for nothing the menu knows.
@@ -77,10 +65,7 @@ impl Matcher {
                 .into_iter()
                 .map(|l| json!({"name": l.name, "quantity": l.quantity, "modifiers": l.modifiers}))
                 .collect();
-            return Some(ToolCall {
-                name: "add_to_order",
-                arguments: json!({ "items": items }),
-            });
+            return Some(ToolCall { name: "add_to_order", arguments: json!({ "items": items }) });
         }
         if contains_phrase(&w, &REVIEW_PHRASES) {
             return Some(confirm("review"));
@@ -121,10 +106,7 @@ impl Matcher {
         if let Some(q) = quantity {
             arguments["quantity"] = json!(q);
         }
-        Some(ToolCall {
-            name: "remove_from_order",
-            arguments,
-        })
+        Some(ToolCall { name: "remove_from_order", arguments })
     }
 
     /// Every menu phrase in `w`, longest match first at each position, with its quantity and
@@ -135,11 +117,7 @@ impl Matcher {
         while i < w.len() {
             if let Some((phrase, name)) = self.phrases.iter().find(|(p, _)| w[i..].starts_with(p)) {
                 let quantity = i.checked_sub(1).and_then(|j| number(&w[j])).unwrap_or(1);
-                lines.push(Line {
-                    name: name.clone(),
-                    quantity,
-                    modifiers: Vec::new(),
-                });
+                lines.push(Line { name: name.clone(), quantity, modifiers: Vec::new() });
                 i += phrase.len();
                 continue;
             }
@@ -157,10 +135,7 @@ impl Matcher {
 }
 
 fn confirm(action: &str) -> ToolCall {
-    ToolCall {
-        name: "confirm_order",
-        arguments: json!({ "action": action }),
-    }
+    ToolCall { name: "confirm_order", arguments: json!({ "action": action }) }
 }
 
 /// Where the phrase for `name` starts in `w`.
@@ -171,11 +146,7 @@ fn line_start(w: &[String], phrases: &[(Vec<String>, String)], name: &str) -> Op
 /// A quantity stated right before position `at` in digits or words ("a"/"the" do not count).
 fn explicit_quantity(w: &[String], at: &Option<usize>) -> Option<u32> {
     let j = at.and_then(|i| i.checked_sub(1))?;
-    if matches!(w[j].as_str(), "a" | "an") {
-        None
-    } else {
-        number(&w[j])
-    }
+    if matches!(w[j].as_str(), "a" | "an") { None } else { number(&w[j]) }
 }
 
 fn contains_phrase(w: &[String], phrases: &[&str]) -> bool {
@@ -184,17 +155,13 @@ fn contains_phrase(w: &[String], phrases: &[&str]) -> bool {
 }
 
 fn is_filler(w: &str) -> bool {
-    matches!(
-        w,
-        "the" | "a" | "an" | "my" | "of" | "please" | "that" | "those" | "this" | "these" | "one" | "all"
-    )
+    matches!(w, "the" | "a" | "an" | "my" | "of" | "please" | "that" | "those" | "this" | "these" | "one" | "all")
 }
 
 /// `one`..`twelve`, digits 1..=99, `a`/`an` = 1.
 fn number(w: &str) -> Option<u32> {
-    const WORDS: [&str; 12] = [
-        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    ];
+    const WORDS: [&str; 12] =
+        ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
     if matches!(w, "a" | "an") {
         return Some(1);
     }
@@ -248,25 +215,14 @@ mod tests {
     #[test]
     fn longest_phrase_wins_and_digits_count() {
         let c = call("3 double cheeseburgers, twelve cokes").unwrap();
-        assert_eq!(
-            c.arguments["items"][0],
-            json!({"name": "Double Cheeseburger", "quantity": 3, "modifiers": []})
-        );
-        assert_eq!(
-            c.arguments["items"][1],
-            json!({"name": "Cola", "quantity": 12, "modifiers": []})
-        );
+        assert_eq!(c.arguments["items"][0], json!({"name": "Double Cheeseburger", "quantity": 3, "modifiers": []}));
+        assert_eq!(c.arguments["items"][1], json!({"name": "Cola", "quantity": 12, "modifiers": []}));
     }
 
     #[test]
     fn aliases_match_and_default_quantity_is_one() {
         let c = call("I'd like a vanilla shake and chicken fingers").unwrap();
-        let names: Vec<_> = c.arguments["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["name"].clone())
-            .collect();
+        let names: Vec<_> = c.arguments["items"].as_array().unwrap().iter().map(|i| i["name"].clone()).collect();
         assert_eq!(names, vec![json!("Vanilla Shake"), json!("Chicken Tenders")]);
         assert_eq!(c.arguments["items"][1]["quantity"], 1);
     }
@@ -274,10 +230,7 @@ mod tests {
     #[test]
     fn modifiers_attach_to_the_preceding_item() {
         let c = call("a cheeseburger with no onions and extra pickles").unwrap();
-        assert_eq!(
-            c.arguments["items"][0]["modifiers"],
-            json!(["no onion", "extra pickle"])
-        );
+        assert_eq!(c.arguments["items"][0]["modifiers"], json!(["no onion", "extra pickle"]));
     }
 
     #[test]
@@ -285,13 +238,7 @@ mod tests {
         let m = matcher();
         let cart = vec!["Cheeseburger".to_string(), "Large Fries".to_string()];
         let c = m.match_utterance("remove the fries", &cart).unwrap();
-        assert_eq!(
-            c,
-            ToolCall {
-                name: "remove_from_order",
-                arguments: json!({"name": "Large Fries"})
-            }
-        );
+        assert_eq!(c, ToolCall { name: "remove_from_order", arguments: json!({"name": "Large Fries"}) });
     }
 
     #[test]

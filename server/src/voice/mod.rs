@@ -37,7 +37,9 @@ use tokio::sync::watch;
 
 pub use conversation::{Action, Conversation, ConversationFaults, MIN_COMMIT_MICROS};
 pub use matcher::{Matcher, ToolCall};
-pub use openai::{CLIENT_SECRETS_URL, MintRequest, OPENAI_REALTIME_CALLS_URL, kiosk_session, kiosk_tools, mint_request};
+pub use openai::{
+    CLIENT_SECRETS_URL, MintRequest, OPENAI_REALTIME_CALLS_URL, kiosk_session, kiosk_tools, mint_request,
+};
 pub use settings::{LatencyMs, VoiceFaults, VoiceSettings};
 pub use tokens::TokenError;
 pub use utterances::DEMO_SCRIPT;
@@ -107,10 +109,7 @@ impl VoiceHub {
                 faults: Mutex::new(faults),
                 shutdown: watch::Sender::new(false),
                 live_calls: Arc::new(watch::Sender::new(0)),
-                http: reqwest::Client::builder()
-                    .timeout(Duration::from_secs(15))
-                    .build()
-                    .unwrap_or_default(),
+                http: reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap_or_default(),
                 settings,
             }),
         }
@@ -168,16 +167,8 @@ impl Drop for LiveCall {
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let kind = if status.is_client_error() {
-        "invalid_request_error"
-    } else {
-        "server_error"
-    };
-    (
-        status,
-        Json(json!({ "error": { "type": kind, "code": code, "message": message } })),
-    )
-        .into_response()
+    let kind = if status.is_client_error() { "invalid_request_error" } else { "server_error" };
+    (status, Json(json!({ "error": { "type": kind, "code": code, "message": message } }))).into_response()
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -193,9 +184,7 @@ fn random_u64() -> u64 {
     let mut b = [0u8; 8];
     if getrandom::fill(&mut b).is_err() {
         tracing::warn!("[Voice] system random source failed; using the clock");
-        return SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos().into());
+        return SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos().into());
     }
     u64::from_le_bytes(b)
 }
@@ -209,22 +198,13 @@ async fn mint_session(State(s): State<Arc<Shared>>) -> Response {
             Ok(minted) => Json(minted).into_response(),
             Err(e) => {
                 tracing::error!("[Voice] minting a token at OpenAI failed: {e}");
-                error(
-                    StatusCode::BAD_GATEWAY,
-                    "upstream_error",
-                    "could not mint a token at OpenAI",
-                )
+                error(StatusCode::BAD_GATEWAY, "upstream_error", "could not mint a token at OpenAI")
             }
         };
     }
     let minted = lock(&s.tokens).mint(Instant::now(), ttl);
     match minted {
-        Ok(value) => Json(openai::Minted {
-            value,
-            expires_at: unix_now() + ttl.as_secs(),
-            model,
-        })
-        .into_response(),
+        Ok(value) => Json(openai::Minted { value, expires_at: unix_now() + ttl.as_secs(), model }).into_response(),
         Err(e) => {
             tracing::error!("[Voice] cannot mint a token: {}", e.message());
             error(StatusCode::SERVICE_UNAVAILABLE, "token_unavailable", e.message())
@@ -240,15 +220,8 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// A parsed offer, or why it is refused.
 fn parse_offer(headers: &HeaderMap, body: &[u8]) -> Result<SdpOffer, &'static str> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type
-        .trim_start()
-        .to_ascii_lowercase()
-        .starts_with("application/sdp")
-    {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.trim_start().to_ascii_lowercase().starts_with("application/sdp") {
         return Err("Content-Type must be application/sdp");
     }
     let text = std::str::from_utf8(body).map_err(|_| "the offer is not UTF-8")?;
@@ -324,10 +297,8 @@ async fn start_call(
     let mut rtc = RtcConfig::new().build(Instant::now());
     let candidate = Candidate::host(local, "udp").map_err(|e| internal(format!("host candidate {local}: {e}")))?;
     rtc.add_local_candidate(candidate);
-    let answer = rtc
-        .sdp_api()
-        .accept_offer(offer)
-        .map_err(|e| (StatusCode::BAD_REQUEST, format!("offer not accepted: {e}")))?;
+    let answer =
+        rtc.sdp_api().accept_offer(offer).map_err(|e| (StatusCode::BAD_REQUEST, format!("offer not accepted: {e}")))?;
     let suffix = format!("{:016x}", random_u64());
     let id = format!("rtc_{suffix}");
     let mut session = openai::kiosk_session(&s.settings.model, &s.menu);
@@ -336,10 +307,7 @@ async fn start_call(
         suffix[..8].to_string(),
         session,
         Arc::clone(&s.matcher),
-        ConversationFaults {
-            drop_item_created: faults.drop_item_created,
-            no_transcripts: faults.no_transcripts,
-        },
+        ConversationFaults { drop_item_created: faults.drop_item_created, no_transcripts: faults.no_transcripts },
     );
     let call = Call {
         id: id.clone(),
@@ -401,10 +369,7 @@ async fn set_faults(State(s): State<Arc<Shared>>, body: Result<Json<VoiceFaults>
     if !s.settings.dev_mode {
         return error(StatusCode::NOT_FOUND, "not_found", "dev endpoints are off");
     }
-    let faults = match body
-        .map_err(|e| e.body_text())
-        .and_then(|Json(f)| f.validate().map(|()| f))
-    {
+    let faults = match body.map_err(|e| e.body_text()).and_then(|Json(f)| f.validate().map(|()| f)) {
         Ok(f) => f,
         Err(why) => {
             tracing::warn!("[Voice] bad voice-faults body: {why}");

@@ -53,16 +53,7 @@ impl fmt::Debug for MintRequest {
         let headers: Vec<(&str, &str)> = self
             .headers
             .iter()
-            .map(|(k, v)| {
-                (
-                    *k,
-                    if k.eq_ignore_ascii_case("authorization") {
-                        "<redacted>"
-                    } else {
-                        v.as_str()
-                    },
-                )
-            })
+            .map(|(k, v)| (*k, if k.eq_ignore_ascii_case("authorization") { "<redacted>" } else { v.as_str() }))
             .collect();
         f.debug_struct("MintRequest")
             .field("method", &self.method)
@@ -78,10 +69,7 @@ pub fn mint_request(api_key: &str, model: &str, ttl_secs: u64, menu: &[MenuItem]
     MintRequest {
         method: "POST",
         url: CLIENT_SECRETS_URL,
-        headers: vec![
-            ("Authorization", format!("Bearer {api_key}")),
-            ("Content-Type", "application/json".into()),
-        ],
+        headers: vec![("Authorization", format!("Bearer {api_key}")), ("Content-Type", "application/json".into())],
         body: json!({
             "expires_after": {"anchor": "created_at", "seconds": ttl_secs},
             "session": kiosk_session(model, menu),
@@ -110,27 +98,15 @@ pub async fn mint(client: &reqwest::Client, req: MintRequest, model: &str) -> Re
     for (k, v) in &req.headers {
         builder = builder.header(*k, v);
     }
-    let response = builder
-        .send()
-        .await
-        .map_err(|e| format!("request failed: {}", e.without_url()))?;
+    let response = builder.send().await.map_err(|e| format!("request failed: {}", e.without_url()))?;
     let status = response.status();
     if !status.is_success() {
         let body = response.text().await.unwrap_or_default();
-        return Err(format!(
-            "OpenAI answered {status}: {}",
-            body.chars().take(300).collect::<String>()
-        ));
+        return Err(format!("OpenAI answered {status}: {}", body.chars().take(300).collect::<String>()));
     }
-    let secret: ClientSecret = response
-        .json()
-        .await
-        .map_err(|e| format!("unreadable client secret: {}", e.without_url()))?;
-    Ok(Minted {
-        value: secret.value,
-        expires_at: secret.expires_at,
-        model: model.to_string(),
-    })
+    let secret: ClientSecret =
+        response.json().await.map_err(|e| format!("unreadable client secret: {}", e.without_url()))?;
+    Ok(Minted { value: secret.value, expires_at: secret.expires_at, model: model.to_string() })
 }
 
 #[cfg(test)]
@@ -145,33 +121,20 @@ mod tests {
     #[test]
     fn mint_request_targets_client_secrets_with_the_kiosk_session() {
         let r = mint_request("sk-test", "gpt-realtime", 600, &menu());
-        assert_eq!(
-            (r.method, r.url),
-            ("POST", "https://api.openai.com/v1/realtime/client_secrets")
-        );
+        assert_eq!((r.method, r.url), ("POST", "https://api.openai.com/v1/realtime/client_secrets"));
         assert_eq!(
             r.headers,
-            vec![
-                ("Authorization", "Bearer sk-test".to_string()),
-                ("Content-Type", "application/json".to_string())
-            ]
+            vec![("Authorization", "Bearer sk-test".to_string()), ("Content-Type", "application/json".to_string())]
         );
         assert_eq!(r.body["expires_after"], json!({"anchor": "created_at", "seconds": 600}));
         let session = &r.body["session"];
         assert_eq!(session["type"], "realtime");
         assert_eq!(session["model"], "gpt-realtime");
-        let tools: Vec<&str> = session["tools"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t["name"].as_str().unwrap())
-            .collect();
+        let tools: Vec<&str> =
+            session["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
         assert_eq!(tools, ["add_to_order", "remove_from_order", "confirm_order"]);
         assert!(session["instructions"].as_str().unwrap().contains("Cheeseburger"));
-        assert_eq!(
-            session["audio"]["input"]["transcription"]["model"],
-            "gpt-4o-mini-transcribe"
-        );
+        assert_eq!(session["audio"]["input"]["transcription"]["model"], "gpt-4o-mini-transcribe");
     }
 
     #[test]

@@ -48,10 +48,7 @@ impl VoiceSettings {
     /// Defaults, with `OPENAI_API_KEY` taken from the environment when set and non-empty.
     pub fn from_env() -> VoiceSettings {
         let key = std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.trim().is_empty());
-        VoiceSettings {
-            openai_api_key: key,
-            ..VoiceSettings::default()
-        }
+        VoiceSettings { openai_api_key: key, ..VoiceSettings::default() }
     }
 
     /// Applies one voice flag. Returns `Ok(false)` when `flag` is not a voice flag (so a caller
@@ -110,10 +107,7 @@ const MAX_LATENCY_MS: u64 = 60_000;
 impl LatencyMs {
     fn parse(s: &str) -> Option<LatencyMs> {
         let l = match s.split_once('-') {
-            Some((a, b)) => LatencyMs::Range {
-                min: a.trim().parse().ok()?,
-                max: b.trim().parse().ok()?,
-            },
+            Some((a, b)) => LatencyMs::Range { min: a.trim().parse().ok()?, max: b.trim().parse().ok()? },
             None => LatencyMs::Fixed(s.trim().parse().ok()?),
         };
         l.is_valid().then_some(l)
@@ -141,9 +135,7 @@ impl VoiceFaults {
         if let Some(l) = self.answer_latency_ms
             && !l.is_valid()
         {
-            return Err(format!(
-                "answer_latency_ms must be at most {MAX_LATENCY_MS} and min <= max"
-            ));
+            return Err(format!("answer_latency_ms must be at most {MAX_LATENCY_MS} and min <= max"));
         }
         Ok(())
     }
@@ -167,34 +159,17 @@ mod tests {
 
     #[test]
     fn fault_flags_set_the_knobs() {
-        let s = apply(&[
-            "--voice-latency-ms",
-            "100-300",
-            "--voice-no-transcripts",
-            "--voice-close-after-ms",
-            "500",
-        ])
-        .unwrap();
-        assert_eq!(
-            s.faults.answer_latency_ms,
-            Some(LatencyMs::Range { min: 100, max: 300 })
-        );
+        let s = apply(&["--voice-latency-ms", "100-300", "--voice-no-transcripts", "--voice-close-after-ms", "500"])
+            .unwrap();
+        assert_eq!(s.faults.answer_latency_ms, Some(LatencyMs::Range { min: 100, max: 300 }));
         assert!(s.faults.no_transcripts && !s.faults.drop_item_created);
         assert_eq!(s.faults.close_after_ms, Some(500));
     }
 
     #[test]
     fn bad_flag_values_are_errors_and_other_flags_are_not_consumed() {
-        assert!(
-            apply(&["--voice-latency-ms", "300-100"])
-                .unwrap_err()
-                .contains("MIN-MAX")
-        );
-        assert!(
-            apply(&["--voice-close-after-ms"])
-                .unwrap_err()
-                .contains("needs a value")
-        );
+        assert!(apply(&["--voice-latency-ms", "300-100"]).unwrap_err().contains("MIN-MAX"));
+        assert!(apply(&["--voice-close-after-ms"]).unwrap_err().contains("needs a value"));
         let mut s = VoiceSettings::default();
         assert_eq!(s.apply_flag("--port", &mut || Some("1".into())), Ok(false));
     }

@@ -86,10 +86,7 @@ mod tests {
     fn bad_utterances_are_refused_and_the_queue_is_bounded() {
         let u = Utterances::default();
         assert_eq!(u.enqueue("   "), Err(EnqueueError::Empty));
-        assert_eq!(
-            u.enqueue(&"x".repeat(MAX_UTTERANCE_CHARS + 1)),
-            Err(EnqueueError::TooLong)
-        );
+        assert_eq!(u.enqueue(&"x".repeat(MAX_UTTERANCE_CHARS + 1)), Err(EnqueueError::TooLong));
         for _ in 0..MAX_QUEUED {
             u.enqueue("a cola").unwrap();
         }

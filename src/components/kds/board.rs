@@ -34,12 +34,7 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
     // The grid in display order. The clock only changes it when a ticket's age level changes:
     // cards derive their elapsed time themselves.
     let tickets = Memo::new(move |_| {
-        board.with(|b| {
-            b.tickets(&station.get(), now.get() as i64)
-                .iter()
-                .map(TicketState::from)
-                .collect::<Vec<_>>()
-        })
+        board.with(|b| b.tickets(&station.get(), now.get() as i64).iter().map(TicketState::from).collect::<Vec<_>>())
     });
     // Each card's own signal, by order id; a card registers it when built and removes it when
     // dropped. A board change is pushed to the cards it changed only, so an update costs one
@@ -60,11 +55,7 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
     });
     let action_error = RwSignal::new(None::<String>);
     let send = move |order_id: String, command: Command| {
-        action_error.set(
-            feed.command(&order_id, command)
-                .err()
-                .map(|e| e.to_string()),
-        );
+        action_error.set(feed.command(&order_id, command).err().map(|e| e.to_string()));
     };
 
     let flashing = new_ticket_alerts(feed, station, now);
@@ -86,9 +77,7 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
     let recall_open = RwSignal::new(false);
     let recallable = Memo::new(move |_| board.with(|b| b.recallable()));
     let all_day = Memo::new(move |_| board.with(|b| b.all_day(&station.get())));
-    let failures = Memo::new(move |_| {
-        board.with(|b| b.failures().map(|f| f.message.clone()).collect::<Vec<_>>())
-    });
+    let failures = Memo::new(move |_| board.with(|b| b.failures().map(|f| f.message.clone()).collect::<Vec<_>>()));
 
     view! {
         <div class="kds-layout">
@@ -259,33 +248,23 @@ fn new_ticket_alerts(
                         Vec::new()
                     }
                     Some(seen) => {
-                        let fresh: Vec<String> = orders
-                            .keys()
-                            .filter(|id| !seen.contains(id.as_str()))
-                            .cloned()
-                            .collect();
+                        let fresh: Vec<String> =
+                            orders.keys().filter(|id| !seen.contains(id.as_str())).cloned().collect();
                         seen.extend(fresh.iter().cloned());
                         // Past a bound the set is cut back to the active and recallable
                         // orders, so a screen running for days stays small.
                         if seen.len() > SEEN_LIMIT {
-                            let recallable: HashSet<String> =
-                                b.recallable().into_iter().map(|o| o.id).collect();
+                            let recallable: HashSet<String> = b.recallable().into_iter().map(|o| o.id).collect();
                             seen.retain(|id| orders.contains_key(id) || recallable.contains(id));
                         }
                         fresh
                     }
                 })
                 .unwrap_or_default();
-            let visible = !fresh.is_empty()
-                && b.tickets(&station.get_untracked(), 0)
-                    .iter()
-                    .any(|t| fresh.contains(&t.order.id));
-            let gone: Vec<String> = flashing.with_untracked(|f| {
-                f.keys()
-                    .filter(|id| !orders.contains_key(id.as_str()))
-                    .cloned()
-                    .collect()
-            });
+            let visible =
+                !fresh.is_empty() && b.tickets(&station.get_untracked(), 0).iter().any(|t| fresh.contains(&t.order.id));
+            let gone: Vec<String> =
+                flashing.with_untracked(|f| f.keys().filter(|id| !orders.contains_key(id.as_str())).cloned().collect());
             Some((fresh, visible, gone))
         }) else {
             return;

@@ -38,12 +38,7 @@ pub fn KdsPage() -> impl IntoView {
     let title = format!("Kitchen · {}", config.station);
     let status = feed.status();
     let last_update = feed.last_update();
-    let signed_in = move || {
-        !matches!(
-            status.get().banner,
-            Banner::SignedOut | Banner::SignInFailed
-        )
-    };
+    let signed_in = move || !matches!(status.get().banner, Banner::SignedOut | Banner::SignInFailed);
 
     let banner = ViewFn::from(move || {
         view! {
@@ -99,12 +94,7 @@ fn banner_text(banner: Banner) -> String {
 /// `hh:mm:ss` of a Unix-ms time in the screen's local time zone.
 fn clock_time(unix_ms: f64) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms));
-    format!(
-        "{:02}:{:02}:{:02}",
-        date.get_hours(),
-        date.get_minutes(),
-        date.get_seconds()
-    )
+    format!("{:02}:{:02}:{:02}", date.get_hours(), date.get_minutes(), date.get_seconds())
 }
 
 /// Elapsed time as `mm:ss` (minutes keep counting past an hour: a cook reads "72:05").
@@ -126,10 +116,7 @@ mod tests {
 
     #[test]
     fn reconnecting_banner_names_the_attempt() {
-        assert_eq!(
-            banner_text(Banner::Reconnecting { attempt: 3 }),
-            "Reconnecting (attempt 3)"
-        );
+        assert_eq!(banner_text(Banner::Reconnecting { attempt: 3 }), "Reconnecting (attempt 3)");
         assert_eq!(banner_text(Banner::Live), "Live");
     }
 }

@@ -27,11 +27,7 @@ pub struct TicketState {
 
 impl From<&Ticket> for TicketState {
     fn from(ticket: &Ticket) -> TicketState {
-        TicketState {
-            order: ticket.order.clone(),
-            pending: ticket.pending,
-            age: ticket.age,
-        }
+        TicketState { order: ticket.order.clone(), pending: ticket.pending, age: ticket.age }
     }
 }
 
@@ -51,12 +47,7 @@ pub fn TicketCard(
 ) -> impl IntoView {
     // What never changes for an order.
     let (id, number, source, created) = ticket.with_untracked(|t| {
-        (
-            t.order.id.clone(),
-            t.order.number,
-            t.order.source.as_str(),
-            parse_rfc3339_millis(&t.order.created_at),
-        )
+        (t.order.id.clone(), t.order.number, t.order.source.as_str(), parse_rfc3339_millis(&t.order.created_at))
     });
     // The fields a card shows. Plain reads: a card's ticket changes only when something on it
     // does, and the DOM is written only where a value differs. The item list, the one costly
@@ -192,11 +183,7 @@ pub fn TicketCard(
 }
 
 fn item_line(item: OrderItem) -> impl IntoView {
-    let class = if item.allergy {
-        "ticket-item allergy"
-    } else {
-        "ticket-item"
-    };
+    let class = if item.allergy { "ticket-item allergy" } else { "ticket-item" };
     view! {
         <li class=class data-testid="ticket-item" data-allergy=item.allergy.to_string()>
             <span class="item-qty">{format!("{}×", item.quantity)}</span>

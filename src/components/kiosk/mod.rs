@@ -117,7 +117,9 @@ pub fn KioskView(
     let banner_state = move || match (state.get(), voice.connection.get().as_str()) {
         (TurnState::Error, _) => "error",
         (TurnState::Disconnected, _) => "disconnected",
-        (TurnState::Connecting | TurnState::AwaitingSessionCreated | TurnState::AwaitingSessionReady, _) => "connecting",
+        (TurnState::Connecting | TurnState::AwaitingSessionCreated | TurnState::AwaitingSessionReady, _) => {
+            "connecting"
+        }
         (_, "disconnected") => "reconnecting",
         _ => "connected",
     };

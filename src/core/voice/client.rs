@@ -42,17 +42,12 @@ impl ClientEvent {
         match self {
             ClientEvent::SessionUpdate { session } => value["session"] = session.clone(),
             ClientEvent::FunctionCallOutput { call_id, output } => {
-                value["item"] =
-                    json!({ "type": "function_call_output", "call_id": call_id, "output": output });
+                value["item"] = json!({ "type": "function_call_output", "call_id": call_id, "output": output });
             }
             _ => {}
         }
         let text = value.to_string();
-        if text.len() > MAX_CLIENT_EVENT_BYTES {
-            Err(text.len())
-        } else {
-            Ok(text)
-        }
+        if text.len() > MAX_CLIENT_EVENT_BYTES { Err(text.len()) } else { Ok(text) }
     }
 }
 
@@ -62,10 +57,7 @@ mod tests {
 
     #[test]
     fn function_call_output_is_a_conversation_item_with_event_id() {
-        let ev = ClientEvent::FunctionCallOutput {
-            call_id: "c1".into(),
-            output: "{}".into(),
-        };
+        let ev = ClientEvent::FunctionCallOutput { call_id: "c1".into(), output: "{}".into() };
         let v: Value = serde_json::from_str(&ev.to_json("evt_1").unwrap()).unwrap();
         assert_eq!(v["type"], "conversation.item.create");
         assert_eq!(v["event_id"], "evt_1");
@@ -75,10 +67,7 @@ mod tests {
 
     #[test]
     fn event_over_50_kb_is_refused() {
-        let ev = ClientEvent::FunctionCallOutput {
-            call_id: "c".into(),
-            output: "x".repeat(MAX_CLIENT_EVENT_BYTES),
-        };
+        let ev = ClientEvent::FunctionCallOutput { call_id: "c".into(), output: "x".repeat(MAX_CLIENT_EVENT_BYTES) };
         assert!(ev.to_json("e").is_err());
     }
 }

@@ -125,13 +125,7 @@ pub(crate) mod tests {
         assert_eq!(o.flush(&mut ch).stopped, Some(FlushStop::ChannelClosed));
         assert_eq!(o.len(), 3);
         ch.open = true;
-        assert_eq!(
-            o.flush(&mut ch),
-            FlushReport {
-                sent: 3,
-                stopped: None
-            }
-        );
+        assert_eq!(o.flush(&mut ch), FlushReport { sent: 3, stopped: None });
         assert_eq!(ch.sent, ["m0", "m1", "m2"]);
         assert!(o.is_empty());
     }
@@ -139,19 +133,9 @@ pub(crate) mod tests {
     #[test]
     fn channel_closing_mid_flush_requeues_the_rest_in_order_without_duplicates() {
         let mut o = outbox_with(5);
-        let mut ch = FakeChannel {
-            open: true,
-            close_after: Some(2),
-            ..FakeChannel::default()
-        };
+        let mut ch = FakeChannel { open: true, close_after: Some(2), ..FakeChannel::default() };
         let report = o.flush(&mut ch);
-        assert_eq!(
-            report,
-            FlushReport {
-                sent: 2,
-                stopped: Some(FlushStop::ChannelClosed)
-            }
-        );
+        assert_eq!(report, FlushReport { sent: 2, stopped: Some(FlushStop::ChannelClosed) });
         assert_eq!(o.len(), 3);
         ch.open = true;
         ch.close_after = None;
@@ -162,15 +146,8 @@ pub(crate) mod tests {
     #[test]
     fn failed_send_keeps_the_message_for_the_next_flush() {
         let mut o = outbox_with(2);
-        let mut ch = FakeChannel {
-            open: true,
-            fail_next_send: true,
-            ..FakeChannel::default()
-        };
-        assert!(matches!(
-            o.flush(&mut ch).stopped,
-            Some(FlushStop::SendFailed(_))
-        ));
+        let mut ch = FakeChannel { open: true, fail_next_send: true, ..FakeChannel::default() };
+        assert!(matches!(o.flush(&mut ch).stopped, Some(FlushStop::SendFailed(_))));
         assert_eq!(o.len(), 2);
         o.flush(&mut ch);
         assert_eq!(ch.sent, ["m0", "m1"]);

@@ -15,9 +15,7 @@ use super::events::{Item, ParseError, ServerEventKind, parse_server_event};
 use super::outbox::{EventChannel, FlushReport, Outbox};
 use super::sequencer::ResponseSequencer;
 use super::token::{TokenStatus, token_status};
-use super::tools::{
-    CallAccumulator, CallOutcome, OrderAction, instructions, run_call, tool_definitions,
-};
+use super::tools::{CallAccumulator, CallOutcome, OrderAction, instructions, run_call, tool_definitions};
 use super::transcript::{Role, TranscriptEntry, TranscriptMap, TranscriptUpdate};
 use super::turn::{Timeouts, TurnState};
 use crate::core::cart::Cart;
@@ -83,20 +81,12 @@ pub enum VoiceCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VoiceError {
-    Rejected {
-        command: &'static str,
-        state: TurnState,
-    },
+    Rejected { command: &'static str, state: TurnState },
     NoToken,
     TokenExpired,
     Parse(ParseError),
-    EventTooLarge {
-        event_type: &'static str,
-        bytes: usize,
-    },
-    OutboxFull {
-        event_type: &'static str,
-    },
+    EventTooLarge { event_type: &'static str, bytes: usize },
+    OutboxFull { event_type: &'static str },
 }
 
 impl fmt::Display for VoiceError {
@@ -208,8 +198,7 @@ impl VoiceSession {
     /// In a state that must end by a deadline, and the deadline is missing or already past (the
     /// driver did not deliver the timeout).
     pub fn is_stuck(&self, now: Millis) -> bool {
-        self.config.timeouts.for_state(self.state).is_some()
-            && self.deadline.is_none_or(|d| now >= d)
+        self.config.timeouts.for_state(self.state).is_some() && self.deadline.is_none_or(|d| now >= d)
     }
 
     pub fn poll_command(&mut self) -> Option<VoiceCommand> {
@@ -218,10 +207,7 @@ impl VoiceSession {
 
     /// When to call [`VoiceSession::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Millis> {
-        let refresh = self
-            .token
-            .filter(|t| !t.refresh_requested)
-            .map(|t| t.refresh_at);
+        let refresh = self.token.filter(|t| !t.refresh_requested).map(|t| t.refresh_at);
         match (self.deadline, refresh) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -232,12 +218,7 @@ impl VoiceSession {
     // Token and connection
 
     /// A freshly fetched token: `expires_at_secs` is Unix seconds, `unix_now_ms` the wall clock.
-    pub fn handle_token(
-        &mut self,
-        now: Millis,
-        expires_at_secs: u64,
-        unix_now_ms: u64,
-    ) -> Result<(), VoiceError> {
+    pub fn handle_token(&mut self, now: Millis, expires_at_secs: u64, unix_now_ms: u64) -> Result<(), VoiceError> {
         let (expires_in, refresh_in) = match token_status(expires_at_secs, unix_now_ms) {
             TokenStatus::Expired => {
                 self.token = None;
@@ -249,9 +230,7 @@ impl VoiceSession {
                 return Err(VoiceError::TokenExpired);
             }
             TokenStatus::RefreshDue { expires_in } => (expires_in, std::time::Duration::ZERO),
-            TokenStatus::Valid { refresh_in } => {
-                (refresh_in + super::token::REFRESH_MARGIN, refresh_in)
-            }
+            TokenStatus::Valid { refresh_in } => (refresh_in + super::token::REFRESH_MARGIN, refresh_in),
         };
         self.token = Some(TokenClock {
             expires: now.after(expires_in),
@@ -288,11 +267,7 @@ impl VoiceSession {
     }
 
     /// The data channel exists (open or about to open). Flushes anything queued.
-    pub fn handle_channel_open(
-        &mut self,
-        now: Millis,
-        channel: &mut dyn EventChannel,
-    ) -> Result<(), VoiceError> {
+    pub fn handle_channel_open(&mut self, now: Millis, channel: &mut dyn EventChannel) -> Result<(), VoiceError> {
         match self.state {
             TurnState::Connecting => self.enter(now, TurnState::AwaitingSessionCreated),
             s if s.is_connected() => {}
@@ -306,11 +281,7 @@ impl VoiceSession {
         match self.state {
             TurnState::Disconnected | TurnState::Error => {}
             TurnState::Disconnecting => self.enter(now, TurnState::Disconnected),
-            _ => self.fail(
-                now,
-                "[VoiceSession] data channel closed unexpectedly",
-                "The voice connection was lost.",
-            ),
+            _ => self.fail(now, "[VoiceSession] data channel closed unexpectedly", "The voice connection was lost."),
         }
     }
 
@@ -343,10 +314,7 @@ impl VoiceSession {
 
     /// Escape hatch: back to Idle (Disconnected when there is no channel), timers cleared.
     pub fn force_reset(&mut self, now: Millis) {
-        log::warn!(
-            "[VoiceSession] force reset from {}",
-            self.state.as_snake_case()
-        );
+        log::warn!("[VoiceSession] force reset from {}", self.state.as_snake_case());
         self.set_mic(false);
         self.sequencer.reset();
         self.calls.clear();
@@ -410,16 +378,12 @@ impl VoiceSession {
         let state = self.state;
         log::warn!("[VoiceSession] timeout in state {}", state.as_snake_case());
         match state {
-            TurnState::Connecting => self.fail(
-                now,
-                "[VoiceSession] connect timed out",
-                "Could not connect to the voice assistant.",
-            ),
-            TurnState::AwaitingSessionCreated => self.fail(
-                now,
-                "[VoiceSession] no session.created in time",
-                "The voice assistant did not start.",
-            ),
+            TurnState::Connecting => {
+                self.fail(now, "[VoiceSession] connect timed out", "Could not connect to the voice assistant.")
+            }
+            TurnState::AwaitingSessionCreated => {
+                self.fail(now, "[VoiceSession] no session.created in time", "The voice assistant did not start.")
+            }
             TurnState::AwaitingSessionReady => self.enter(now, TurnState::Idle),
             TurnState::Recording => self.stop_and_commit(now),
             TurnState::Committing | TurnState::AwaitingTranscript | TurnState::AwaitingResponse => {
@@ -458,35 +422,20 @@ impl VoiceSession {
     // Server events
 
     /// One text frame from the data channel. Function calls act on `cart`.
-    pub fn handle_server_frame(
-        &mut self,
-        now: Millis,
-        text: &str,
-        cart: &mut Cart,
-    ) -> Result<(), VoiceError> {
+    pub fn handle_server_frame(&mut self, now: Millis, text: &str, cart: &mut Cart) -> Result<(), VoiceError> {
         let event = parse_server_event(text).map_err(|e| {
             let preview: String = text.chars().take(120).collect();
             log::error!("[VoiceSession] dropped server frame: {e} (starts with {preview:?})");
             VoiceError::Parse(e)
         })?;
-        if matches!(
-            self.state,
-            TurnState::Disconnected | TurnState::Disconnecting | TurnState::Error
-        ) {
-            log::info!(
-                "[VoiceSession] {} ignored while {}",
-                event.kind.name(),
-                self.state.as_snake_case()
-            );
+        if matches!(self.state, TurnState::Disconnected | TurnState::Disconnecting | TurnState::Error) {
+            log::info!("[VoiceSession] {} ignored while {}", event.kind.name(), self.state.as_snake_case());
             return Ok(());
         }
         if let Some(id) = &event.event_id
             && !self.dedupe.insert(id)
         {
-            log::info!(
-                "[VoiceSession] duplicate event {id} ({}) ignored",
-                event.kind.name()
-            );
+            log::info!("[VoiceSession] duplicate event {id} ({}) ignored", event.kind.name());
             return Ok(());
         }
         self.count(&event.kind);
@@ -512,10 +461,7 @@ impl VoiceSession {
         match kind {
             K::SessionCreated { ga } => {
                 self.ga = ga;
-                if matches!(
-                    self.state,
-                    TurnState::Connecting | TurnState::AwaitingSessionCreated
-                ) {
+                if matches!(self.state, TurnState::Connecting | TurnState::AwaitingSessionCreated) {
                     let session = self.session_config();
                     self.send(ClientEvent::SessionUpdate { session });
                     self.enter(now, TurnState::AwaitingSessionReady);
@@ -536,18 +482,14 @@ impl VoiceSession {
                     }
                 }
             }
-            K::ItemAdded(item)
-            | K::ItemDone(item)
-            | K::OutputItemAdded(item)
-            | K::OutputItemDone(item) => self.note_item(&item),
+            K::ItemAdded(item) | K::ItemDone(item) | K::OutputItemAdded(item) | K::OutputItemDone(item) => {
+                self.note_item(&item)
+            }
             K::TranscriptionDelta { item_id, delta } => {
                 let update = self.transcripts.append(&item_id, Role::User, &delta);
                 self.commands.push_back(VoiceCommand::Transcript(update));
             }
-            K::TranscriptionCompleted {
-                item_id,
-                transcript,
-            } => {
+            K::TranscriptionCompleted { item_id, transcript } => {
                 let update = self.transcripts.complete(&item_id, Role::User, &transcript);
                 self.commands.push_back(VoiceCommand::Transcript(update));
                 self.user_turn_transcribed(now);
@@ -559,9 +501,7 @@ impl VoiceSession {
                 self.user_turn_transcribed(now);
             }
             K::ResponseCreated => self.sequencer.on_created(),
-            K::ResponseDone { status, reason } => {
-                self.response_done(now, &status, reason.as_deref())
-            }
+            K::ResponseDone { status, reason } => self.response_done(now, &status, reason.as_deref()),
             K::AssistantDelta { item_id, delta } => {
                 let update = self.transcripts.append(&item_id, Role::Assistant, &delta);
                 self.commands.push_back(VoiceCommand::Transcript(update));
@@ -571,19 +511,13 @@ impl VoiceSession {
                 self.commands.push_back(VoiceCommand::Transcript(update));
             }
             K::FunctionArgumentsDelta { call_id, delta } => self.calls.delta(&call_id, &delta),
-            K::FunctionArgumentsDone {
-                call_id,
-                name,
-                arguments,
-            } => self.function_call_done(now, &call_id, name, arguments, cart),
+            K::FunctionArgumentsDone { call_id, name, arguments } => {
+                self.function_call_done(now, &call_id, name, arguments, cart)
+            }
             K::OutputAudioStarted => self.set_speaking(true),
             K::OutputAudioStopped | K::OutputAudioCleared => self.set_speaking(false),
             K::Error { code, message } => self.server_error(now, code.as_deref(), &message),
-            K::SpeechStarted
-            | K::SpeechStopped
-            | K::InputCleared
-            | K::RateLimitsUpdated
-            | K::Unknown { .. } => {}
+            K::SpeechStarted | K::SpeechStopped | K::InputCleared | K::RateLimitsUpdated | K::Unknown { .. } => {}
         }
     }
 
@@ -602,29 +536,16 @@ impl VoiceSession {
 
     /// The customer's words are known (or failed): wait for the reply if one is coming.
     fn user_turn_transcribed(&mut self, now: Millis) {
-        if !matches!(
-            self.state,
-            TurnState::Committing | TurnState::AwaitingTranscript
-        ) {
+        if !matches!(self.state, TurnState::Committing | TurnState::AwaitingTranscript) {
             return;
         }
-        let reply_coming =
-            self.sequencer.busy() || (self.config.server_vad && !self.response_done_this_turn);
-        self.enter(
-            now,
-            if reply_coming {
-                TurnState::AwaitingResponse
-            } else {
-                TurnState::Idle
-            },
-        );
+        let reply_coming = self.sequencer.busy() || (self.config.server_vad && !self.response_done_this_turn);
+        self.enter(now, if reply_coming { TurnState::AwaitingResponse } else { TurnState::Idle });
     }
 
     fn response_done(&mut self, now: Millis, status: &str, reason: Option<&str>) {
-        let in_turn = matches!(
-            self.state,
-            TurnState::Committing | TurnState::AwaitingTranscript | TurnState::AwaitingResponse
-        );
+        let in_turn =
+            matches!(self.state, TurnState::Committing | TurnState::AwaitingTranscript | TurnState::AwaitingResponse);
         if status != "completed" {
             let detail = reason.map(|r| format!(": {r}")).unwrap_or_default();
             self.report_error(
@@ -671,10 +592,7 @@ impl VoiceSession {
         if let Some(action) = outcome.action {
             self.commands.push_back(VoiceCommand::Order(action));
         }
-        self.send(ClientEvent::FunctionCallOutput {
-            call_id: call_id.to_string(),
-            output: outcome.output,
-        });
+        self.send(ClientEvent::FunctionCallOutput { call_id: call_id.to_string(), output: outcome.output });
         self.request_response(now);
     }
 
@@ -690,9 +608,7 @@ impl VoiceSession {
     fn server_error(&mut self, now: Millis, code: Option<&str>, message: &str) {
         match code {
             Some("conversation_already_has_active_response") => {
-                log::warn!(
-                    "[VoiceSession] server already has an active response; pending create dropped"
-                );
+                log::warn!("[VoiceSession] server already has an active response; pending create dropped");
                 self.sequencer.on_already_active();
             }
             Some("input_audio_buffer_commit_empty") => {
@@ -705,10 +621,7 @@ impl VoiceSession {
                 }
             }
             _ => self.report_error(
-                &format!(
-                    "[VoiceSession] server error {}: {message}",
-                    code.unwrap_or("(no code)")
-                ),
+                &format!("[VoiceSession] server error {}: {message}", code.unwrap_or("(no code)")),
                 &format!("Voice assistant error: {message}"),
             ),
         }
@@ -718,11 +631,7 @@ impl VoiceSession {
     // Internals
 
     fn session_config(&self) -> Value {
-        let turn_detection = if self.config.server_vad {
-            json!({ "type": "server_vad" })
-        } else {
-            Value::Null
-        };
+        let turn_detection = if self.config.server_vad { json!({ "type": "server_vad" }) } else { Value::Null };
         let transcription = json!({ "model": self.config.transcription_model });
         let mut session = json!({
             "instructions": instructions(&self.menu),
@@ -746,17 +655,10 @@ impl VoiceSession {
         let event_type = event.event_type();
         let error = match event.to_json(&id) {
             Err(bytes) => Some(VoiceError::EventTooLarge { event_type, bytes }),
-            Ok(text) => self
-                .outbox
-                .push(text)
-                .err()
-                .map(|_| VoiceError::OutboxFull { event_type }),
+            Ok(text) => self.outbox.push(text).err().map(|_| VoiceError::OutboxFull { event_type }),
         };
         if let Some(e) = error {
-            self.report_error(
-                &format!("[VoiceSession] {e}"),
-                "The voice assistant could not be reached.",
-            );
+            self.report_error(&format!("[VoiceSession] {e}"), "The voice assistant could not be reached.");
         }
     }
 
@@ -765,33 +667,22 @@ impl VoiceSession {
         self.state = state;
         self.deadline = self.config.timeouts.for_state(state).map(|d| now.after(d));
         if from != state {
-            log::info!(
-                "[VoiceSession] {} → {}",
-                from.as_snake_case(),
-                state.as_snake_case()
-            );
-            self.commands
-                .push_back(VoiceCommand::StateChanged { from, to: state });
+            log::info!("[VoiceSession] {} → {}", from.as_snake_case(), state.as_snake_case());
+            self.commands.push_back(VoiceCommand::StateChanged { from, to: state });
         }
     }
 
     fn reject(&mut self, command: &'static str) -> VoiceError {
         let state = self.state;
-        log::warn!(
-            "[VoiceSession] rejected: cannot {command} while {}",
-            state.as_snake_case()
-        );
-        self.commands
-            .push_back(VoiceCommand::Rejected { command, state });
+        log::warn!("[VoiceSession] rejected: cannot {command} while {}", state.as_snake_case());
+        self.commands.push_back(VoiceCommand::Rejected { command, state });
         VoiceError::Rejected { command, state }
     }
 
     fn report_error(&mut self, log_line: &str, message: &str) {
         log::error!("{log_line}");
         self.last_error = Some(message.to_string());
-        self.commands.push_back(VoiceCommand::Error {
-            message: message.to_string(),
-        });
+        self.commands.push_back(VoiceCommand::Error { message: message.to_string() });
     }
 
     fn fail(&mut self, now: Millis, log_line: &str, message: &str) {
@@ -811,8 +702,7 @@ impl VoiceSession {
     fn set_speaking(&mut self, speaking: bool) {
         if self.assistant_speaking != speaking {
             self.assistant_speaking = speaking;
-            self.commands
-                .push_back(VoiceCommand::AssistantSpeaking(speaking));
+            self.commands.push_back(VoiceCommand::AssistantSpeaking(speaking));
         }
     }
 

@@ -32,8 +32,7 @@ impl Harness {
             ch: FakeChannel::default(),
             cmds: Vec::new(),
         };
-        h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS)
-            .unwrap();
+        h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS).unwrap();
         h
     }
 
@@ -51,9 +50,7 @@ impl Harness {
         h.s.handle_connect_requested(h.now).unwrap();
         h.ch.open = true;
         h.s.handle_channel_open(h.now, &mut h.ch).unwrap();
-        h.frame(
-            json!({"type": "session.created", "event_id": "s1", "session": {"type": "realtime"}}),
-        );
+        h.frame(json!({"type": "session.created", "event_id": "s1", "session": {"type": "realtime"}}));
         h.frame(json!({"type": "session.updated", "event_id": "s2", "session": {}}));
         assert_eq!(h.s.state(), TurnState::Idle);
         h.cmds.clear();
@@ -70,9 +67,7 @@ impl Harness {
     }
 
     fn frame(&mut self, v: Value) {
-        self.s
-            .handle_server_frame(self.now, &v.to_string(), &mut self.cart)
-            .unwrap();
+        self.s.handle_server_frame(self.now, &v.to_string(), &mut self.cart).unwrap();
         self.settle();
     }
 
@@ -106,18 +101,11 @@ impl Harness {
     }
 
     fn sent(&self) -> Vec<Value> {
-        self.ch
-            .sent
-            .iter()
-            .map(|t| serde_json::from_str(t).unwrap())
-            .collect()
+        self.ch.sent.iter().map(|t| serde_json::from_str(t).unwrap()).collect()
     }
 
     fn sent_types(&self) -> Vec<String> {
-        self.sent()
-            .iter()
-            .map(|v| v["type"].as_str().unwrap().to_string())
-            .collect()
+        self.sent().iter().map(|v| v["type"].as_str().unwrap().to_string()).collect()
     }
 
     fn errors(&self) -> Vec<String> {
@@ -155,10 +143,7 @@ fn awaiting_transcript_times_out_to_idle_after_10s_and_recording_works_again() {
     h.advance(1);
     assert_eq!(h.s.state(), TurnState::Idle);
     assert_eq!(h.errors(), ["Sorry, that took too long. Please try again."]);
-    assert!(
-        h.sent_types().contains(&"response.cancel".to_string()),
-        "the requested response is cancelled"
-    );
+    assert!(h.sent_types().contains(&"response.cancel".to_string()), "the requested response is cancelled");
     h.start().expect("recording works again");
     assert_eq!(h.s.state(), TurnState::Recording);
 }
@@ -169,18 +154,10 @@ fn transcript_completion_before_the_deadline_clears_it() {
     h.committed_turn();
     h.advance(secs(5));
     h.frame(json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "A cola"}));
-    assert_eq!(
-        h.s.state(),
-        TurnState::AwaitingResponse,
-        "response.create is in flight"
-    );
+    assert_eq!(h.s.state(), TurnState::AwaitingResponse, "response.create is in flight");
     h.frame(json!({"type": "response.created", "response": {}}));
     h.advance(secs(20));
-    assert_eq!(
-        h.s.state(),
-        TurnState::AwaitingResponse,
-        "no late transcript timeout"
-    );
+    assert_eq!(h.s.state(), TurnState::AwaitingResponse, "no late transcript timeout");
     h.frame(json!({"type": "response.done", "response": {"status": "completed"}}));
     assert_eq!(h.s.state(), TurnState::Idle);
     assert_eq!(h.s.poll_timeout(), None);
@@ -199,11 +176,7 @@ fn disconnect_clears_the_timer() {
     h.s.handle_channel_closed(h.now);
     h.settle();
     assert_eq!(h.s.state(), TurnState::Disconnected);
-    assert_eq!(
-        h.s.poll_timeout(),
-        None,
-        "no turn timer and the spent token is gone"
-    );
+    assert_eq!(h.s.poll_timeout(), None, "no turn timer and the spent token is gone");
     h.advance(secs(60));
     assert!(h.errors().is_empty());
 }
@@ -297,17 +270,16 @@ fn every_waiting_state_times_out_to_its_documented_state() {
     h.advance(secs(45));
     assert_eq!(h.s.state(), TurnState::Committing);
     assert!(h.cmds.contains(&VoiceCommand::SetMicEnabled(false)));
-    assert_eq!(
-        h.sent_types(),
-        ["input_audio_buffer.clear", "input_audio_buffer.commit"]
-    );
+    assert_eq!(h.sent_types(), ["input_audio_buffer.clear", "input_audio_buffer.commit"]);
     h.advance(secs(5));
     assert_eq!(h.s.state(), TurnState::Idle);
 
     // AwaitingResponse → Idle.
     let mut h = Harness::idle();
     h.committed_turn();
-    h.frame(json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "hi"}));
+    h.frame(
+        json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "hi"}),
+    );
     h.advance(secs(30) - 1);
     assert_eq!(h.s.state(), TurnState::AwaitingResponse);
     h.advance(1);
@@ -317,10 +289,7 @@ fn every_waiting_state_times_out_to_its_documented_state() {
 #[test]
 fn shortened_timeouts_are_honoured() {
     let config = VoiceConfig {
-        timeouts: Timeouts {
-            awaiting_transcript: Duration::from_millis(50),
-            ..Timeouts::default()
-        },
+        timeouts: Timeouts { awaiting_transcript: Duration::from_millis(50), ..Timeouts::default() },
         ..VoiceConfig::default()
     };
     let mut h = Harness::idle_with(config);
@@ -332,35 +301,14 @@ fn shortened_timeouts_are_honoured() {
 #[test]
 fn start_recording_outside_idle_is_rejected_and_reported() {
     let mut h = Harness::new();
-    assert_eq!(
-        h.start(),
-        Err(VoiceError::Rejected {
-            command: "start recording",
-            state: TurnState::Disconnected
-        })
-    );
-    assert!(h.cmds.contains(&VoiceCommand::Rejected {
-        command: "start recording",
-        state: TurnState::Disconnected
-    }));
+    assert_eq!(h.start(), Err(VoiceError::Rejected { command: "start recording", state: TurnState::Disconnected }));
+    assert!(h.cmds.contains(&VoiceCommand::Rejected { command: "start recording", state: TurnState::Disconnected }));
     let mut h = Harness::idle();
     h.start().unwrap();
     assert!(h.start().is_err());
     assert_eq!(h.stop(), Ok(()));
-    assert!(matches!(
-        h.stop(),
-        Err(VoiceError::Rejected {
-            command: "stop recording",
-            ..
-        })
-    ));
-    assert_eq!(
-        h.cmds
-            .iter()
-            .filter(|c| matches!(c, VoiceCommand::Rejected { .. }))
-            .count(),
-        2
-    );
+    assert!(matches!(h.stop(), Err(VoiceError::Rejected { command: "stop recording", .. })));
+    assert_eq!(h.cmds.iter().filter(|c| matches!(c, VoiceCommand::Rejected { .. })).count(), 2);
 }
 
 #[test]
@@ -370,40 +318,26 @@ fn push_to_talk_clears_then_enables_mic_and_commits_then_creates_a_response_afte
     assert_eq!(h.sent_types(), ["input_audio_buffer.clear"]);
     assert!(h.cmds.contains(&VoiceCommand::SetMicEnabled(true)));
     h.stop().unwrap();
-    assert_eq!(
-        h.sent_types(),
-        ["input_audio_buffer.clear", "input_audio_buffer.commit"]
-    );
+    assert_eq!(h.sent_types(), ["input_audio_buffer.clear", "input_audio_buffer.commit"]);
     assert_eq!(
         h.cmds.last(),
-        Some(&VoiceCommand::StateChanged {
-            from: TurnState::Recording,
-            to: TurnState::Committing
-        })
+        Some(&VoiceCommand::StateChanged { from: TurnState::Recording, to: TurnState::Committing })
     );
     h.frame(json!({"type": "input_audio_buffer.committed", "item_id": "u1"}));
-    assert_eq!(
-        h.sent_types().last().map(String::as_str),
-        Some("response.create")
-    );
+    assert_eq!(h.sent_types().last().map(String::as_str), Some("response.create"));
     let ids: Vec<Value> = h.sent().iter().map(|v| v["event_id"].clone()).collect();
     assert!(ids.iter().all(Value::is_string));
-    assert_eq!(
-        ids.len(),
-        ids.iter().collect::<std::collections::HashSet<_>>().len(),
-        "unique event ids"
-    );
+    assert_eq!(ids.len(), ids.iter().collect::<std::collections::HashSet<_>>().len(), "unique event ids");
 }
 
 #[test]
 fn with_server_vad_the_kiosk_does_not_create_responses_itself() {
-    let mut h = Harness::idle_with(VoiceConfig {
-        server_vad: true,
-        ..VoiceConfig::default()
-    });
+    let mut h = Harness::idle_with(VoiceConfig { server_vad: true, ..VoiceConfig::default() });
     h.committed_turn();
     assert!(!h.sent_types().contains(&"response.create".to_string()));
-    h.frame(json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "hi"}));
+    h.frame(
+        json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "hi"}),
+    );
     assert_eq!(h.s.state(), TurnState::AwaitingResponse);
     h.frame(json!({"type": "response.created", "response": {}}));
     h.frame(json!({"type": "response.done", "response": {"status": "completed"}}));
@@ -423,19 +357,9 @@ fn empty_audio_turn_commit_then_nothing_recovers() {
     h.start().unwrap();
     h.stop().unwrap();
     h.frame(json!({"type": "error", "error": {"type": "invalid_request_error", "code": "input_audio_buffer_commit_empty", "message": "buffer too small"}}));
-    assert_eq!(
-        h.s.state(),
-        TurnState::Idle,
-        "recovers at once on the server's error"
-    );
-    assert_eq!(
-        h.errors(),
-        ["I didn't hear anything. Hold the button while you speak."]
-    );
-    assert!(
-        !h.sent_types().contains(&"response.create".to_string()),
-        "no response for empty audio"
-    );
+    assert_eq!(h.s.state(), TurnState::Idle, "recovers at once on the server's error");
+    assert_eq!(h.errors(), ["I didn't hear anything. Hold the button while you speak."]);
+    assert!(!h.sent_types().contains(&"response.create".to_string()), "no response for empty audio");
 }
 
 #[test]
@@ -469,18 +393,9 @@ fn assistant_speaking_follows_output_audio_buffer_and_barge_in_clears_it() {
     h.frame(json!({"type": "output_audio_buffer.started", "response_id": "r"}));
     assert!(h.cmds.contains(&VoiceCommand::AssistantSpeaking(true)));
     h.start().unwrap();
-    assert_eq!(
-        h.sent_types(),
-        ["output_audio_buffer.clear", "input_audio_buffer.clear"]
-    );
+    assert_eq!(h.sent_types(), ["output_audio_buffer.clear", "input_audio_buffer.clear"]);
     h.frame(json!({"type": "output_audio_buffer.stopped", "response_id": "r"}));
-    assert_eq!(
-        h.cmds
-            .iter()
-            .filter(|c| matches!(c, VoiceCommand::AssistantSpeaking(_)))
-            .count(),
-        2
-    );
+    assert_eq!(h.cmds.iter().filter(|c| matches!(c, VoiceCommand::AssistantSpeaking(_))).count(), 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -489,17 +404,17 @@ fn assistant_speaking_follows_output_audio_buffer_and_barge_in_clears_it() {
 #[test]
 fn transcript_delta_before_item_created_creates_the_entry_and_appends() {
     let mut h = Harness::idle();
-    h.frame(json!({"type": "conversation.item.input_audio_transcription.delta", "item_id": "item_123", "delta": "Hello "}));
-    h.frame(json!({"type": "conversation.item.input_audio_transcription.delta", "item_id": "item_123", "delta": "world"}));
+    h.frame(
+        json!({"type": "conversation.item.input_audio_transcription.delta", "item_id": "item_123", "delta": "Hello "}),
+    );
+    h.frame(
+        json!({"type": "conversation.item.input_audio_transcription.delta", "item_id": "item_123", "delta": "world"}),
+    );
     let entries = h.s.transcript();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].text, "Hello world");
     assert_eq!(entries[0].status, EntryStatus::Partial);
-    assert!(
-        h.cmds
-            .iter()
-            .any(|c| matches!(c, VoiceCommand::Transcript(u) if u.text == "Hello world"))
-    );
+    assert!(h.cmds.iter().any(|c| matches!(c, VoiceCommand::Transcript(u) if u.text == "Hello world")));
 }
 
 #[test]
@@ -507,10 +422,7 @@ fn completed_without_any_delta_gives_a_final_entry() {
     let mut h = Harness::idle();
     h.frame(json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u9", "transcript": "Two colas"}));
     let e = &h.s.transcript()[0];
-    assert_eq!(
-        (e.text.as_str(), e.status, e.role),
-        ("Two colas", EntryStatus::Final, Role::User)
-    );
+    assert_eq!((e.text.as_str(), e.status, e.role), ("Two colas", EntryStatus::Final, Role::User));
 }
 
 #[test]
@@ -521,20 +433,12 @@ fn events_arriving_before_the_driver_reports_the_channel_open_are_not_lost() {
     h.frame(json!({"type": "session.created", "session": {"type": "realtime"}}));
     h.frame(json!({"type": "conversation.item.added", "item": {"id": "u1", "type": "message", "role": "user"}}));
     assert_eq!(h.s.state(), TurnState::AwaitingSessionReady);
-    assert_eq!(
-        h.s.queued_events(),
-        1,
-        "session.update waits for the channel"
-    );
+    assert_eq!(h.s.queued_events(), 1, "session.update waits for the channel");
     h.ch.open = true;
     h.s.handle_channel_open(h.now, &mut h.ch).unwrap();
     h.settle();
     assert_eq!(h.sent_types(), ["session.update"]);
-    assert_eq!(
-        h.s.state(),
-        TurnState::AwaitingSessionReady,
-        "does not go back to awaiting session.created"
-    );
+    assert_eq!(h.s.state(), TurnState::AwaitingSessionReady, "does not go back to awaiting session.created");
     assert_eq!(h.s.transcript().len(), 1);
 }
 
@@ -545,10 +449,7 @@ fn duplicate_event_id_is_ignored() {
     h.frame(ev.clone());
     h.frame(ev);
     assert_eq!(h.s.transcript()[0].text, "ab");
-    assert_eq!(
-        h.s.event_count("conversation.item.input_audio_transcription.delta"),
-        1
-    );
+    assert_eq!(h.s.event_count("conversation.item.input_audio_transcription.delta"), 1);
 }
 
 /// A whole turn with a function call, written once, sent with either the GA or the beta names.
@@ -585,10 +486,7 @@ fn ga_and_beta_event_names_give_the_same_result() {
 
 #[test]
 fn session_update_matches_the_server_api_shape_and_carries_menu_and_tools() {
-    for (session, ga) in [
-        (json!({"type": "realtime"}), true),
-        (json!({"modalities": ["audio"]}), false),
-    ] {
+    for (session, ga) in [(json!({"type": "realtime"}), true), (json!({"modalities": ["audio"]}), false)] {
         let mut h = Harness::new();
         h.s.handle_connect_requested(h.now).unwrap();
         h.ch.open = true;
@@ -600,19 +498,10 @@ fn session_update_matches_the_server_api_shape_and_carries_menu_and_tools() {
         assert!(s["instructions"].as_str().unwrap().contains("Large Fries"));
         assert_eq!(s["tools"].as_array().unwrap().len(), 3);
         if ga {
-            assert_eq!(
-                s["audio"]["input"]["transcription"]["model"],
-                "gpt-4o-mini-transcribe"
-            );
-            assert!(
-                s["audio"]["input"]["turn_detection"].is_null(),
-                "push-to-talk: no server VAD"
-            );
+            assert_eq!(s["audio"]["input"]["transcription"]["model"], "gpt-4o-mini-transcribe");
+            assert!(s["audio"]["input"]["turn_detection"].is_null(), "push-to-talk: no server VAD");
         } else {
-            assert_eq!(
-                s["input_audio_transcription"]["model"],
-                "gpt-4o-mini-transcribe"
-            );
+            assert_eq!(s["input_audio_transcription"]["model"], "gpt-4o-mini-transcribe");
             assert!(s["turn_detection"].is_null());
         }
     }
@@ -624,20 +513,12 @@ fn malformed_oversize_or_incomplete_frames_are_errors_without_state_change() {
     h.committed_turn();
     let before = (h.s.state(), h.s.poll_timeout(), h.s.transcript().len());
     assert!(matches!(h.raw("{oops"), Err(VoiceError::Parse(_))));
+    assert!(matches!(h.raw(&"x".repeat(300 * 1024)), Err(VoiceError::Parse(_))));
     assert!(matches!(
-        h.raw(&"x".repeat(300 * 1024)),
+        h.raw(r#"{"type":"conversation.item.input_audio_transcription.completed","transcript":"hi"}"#),
         Err(VoiceError::Parse(_))
     ));
-    assert!(matches!(
-        h.raw(
-            r#"{"type":"conversation.item.input_audio_transcription.completed","transcript":"hi"}"#
-        ),
-        Err(VoiceError::Parse(_))
-    ));
-    assert_eq!(
-        before,
-        (h.s.state(), h.s.poll_timeout(), h.s.transcript().len())
-    );
+    assert_eq!(before, (h.s.state(), h.s.poll_timeout(), h.s.transcript().len()));
 }
 
 #[test]
@@ -675,10 +556,7 @@ fn channel_that_opens_later_receives_the_queue_in_order() {
     assert_eq!(h.s.queued_events(), 2);
     h.ch.open = true;
     h.settle();
-    assert_eq!(
-        h.sent_types(),
-        ["input_audio_buffer.clear", "input_audio_buffer.commit"]
-    );
+    assert_eq!(h.sent_types(), ["input_audio_buffer.clear", "input_audio_buffer.commit"]);
     assert_eq!(h.s.queued_events(), 0);
 }
 
@@ -689,31 +567,14 @@ fn channel_closing_mid_flush_requeues_the_rest_in_order_without_duplicates() {
     h.start().unwrap();
     h.stop().unwrap();
     h.frame(json!({"type": "input_audio_buffer.committed", "item_id": "u1"}));
-    h.ch = FakeChannel {
-        open: true,
-        close_after: Some(1),
-        ..FakeChannel::default()
-    };
+    h.ch = FakeChannel { open: true, close_after: Some(1), ..FakeChannel::default() };
     let report = h.s.flush(h.now, &mut h.ch);
-    assert_eq!(
-        report,
-        FlushReport {
-            sent: 1,
-            stopped: Some(FlushStop::ChannelClosed)
-        }
-    );
+    assert_eq!(report, FlushReport { sent: 1, stopped: Some(FlushStop::ChannelClosed) });
     assert_eq!(h.s.queued_events(), 2);
     h.ch.open = true;
     h.ch.close_after = None;
     h.settle();
-    assert_eq!(
-        h.sent_types(),
-        [
-            "input_audio_buffer.clear",
-            "input_audio_buffer.commit",
-            "response.create"
-        ]
-    );
+    assert_eq!(h.sent_types(), ["input_audio_buffer.clear", "input_audio_buffer.commit", "response.create"]);
     let unique: std::collections::HashSet<_> = h.ch.sent.iter().collect();
     assert_eq!(unique.len(), 3, "no duplicates");
 }
@@ -734,8 +595,7 @@ fn disconnect_drops_queued_events_so_they_never_reach_the_next_connection() {
 fn rapid_connect_disconnect_100_times_never_overlaps_connections() {
     let mut h = Harness::new();
     for i in 0..100u64 {
-        h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS)
-            .unwrap();
+        h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS).unwrap();
         h.s.handle_connect_requested(h.now).unwrap();
         if i % 2 == 0 {
             h.ch.open = true;
@@ -743,10 +603,7 @@ fn rapid_connect_disconnect_100_times_never_overlaps_connections() {
         }
         h.s.disconnect(h.now);
         // A second tap while the first is still closing is refused, not silently dropped.
-        assert!(matches!(
-            h.s.handle_connect_requested(h.now),
-            Err(VoiceError::Rejected { .. })
-        ));
+        assert!(matches!(h.s.handle_connect_requested(h.now), Err(VoiceError::Rejected { .. })));
         h.ch.open = false;
         h.s.handle_channel_closed(h.now);
         h.settle();
@@ -757,29 +614,14 @@ fn rapid_connect_disconnect_100_times_never_overlaps_connections() {
         match c {
             VoiceCommand::StartConnection => {
                 open += 1;
-                assert_eq!(
-                    open, 1,
-                    "a second connection started before the first was closed"
-                );
+                assert_eq!(open, 1, "a second connection started before the first was closed");
             }
             VoiceCommand::CloseConnection => open = 0,
             _ => {}
         }
     }
-    assert_eq!(
-        h.cmds
-            .iter()
-            .filter(|c| **c == VoiceCommand::StartConnection)
-            .count(),
-        100
-    );
-    assert_eq!(
-        h.cmds
-            .iter()
-            .filter(|c| matches!(c, VoiceCommand::Rejected { .. }))
-            .count(),
-        100
-    );
+    assert_eq!(h.cmds.iter().filter(|c| **c == VoiceCommand::StartConnection).count(), 100);
+    assert_eq!(h.cmds.iter().filter(|c| matches!(c, VoiceCommand::Rejected { .. })).count(), 100);
     assert_eq!(h.s.poll_timeout(), None);
     assert_eq!(h.s.queued_events(), 0);
 }
@@ -788,28 +630,16 @@ fn rapid_connect_disconnect_100_times_never_overlaps_connections() {
 fn connect_is_refused_with_an_expired_token_and_a_refresh_is_asked_for() {
     let mut h = Harness::new();
     h.advance(secs(60));
-    assert!(
-        h.cmds.contains(&VoiceCommand::RefreshToken),
-        "asked 10 s before expiry"
-    );
-    assert_eq!(
-        h.s.handle_connect_requested(h.now),
-        Err(VoiceError::TokenExpired)
-    );
+    assert!(h.cmds.contains(&VoiceCommand::RefreshToken), "asked 10 s before expiry");
+    assert_eq!(h.s.handle_connect_requested(h.now), Err(VoiceError::TokenExpired));
     h.settle();
     assert_eq!(h.s.state(), TurnState::Disconnected);
     assert!(!h.cmds.contains(&VoiceCommand::StartConnection));
     assert!(!h.errors().is_empty());
 
     let mut h = Harness::new();
-    assert_eq!(
-        h.s.handle_token(h.now, 1_000, UNIX_NOW_MS),
-        Err(VoiceError::TokenExpired)
-    );
-    assert_eq!(
-        h.s.handle_connect_requested(h.now),
-        Err(VoiceError::NoToken)
-    );
+    assert_eq!(h.s.handle_token(h.now, 1_000, UNIX_NOW_MS), Err(VoiceError::TokenExpired));
+    assert_eq!(h.s.handle_connect_requested(h.now), Err(VoiceError::NoToken));
 }
 
 #[test]
@@ -819,22 +649,13 @@ fn token_refresh_is_requested_10_seconds_before_expiry_once() {
     h.advance(secs(50) - 1);
     assert!(!h.cmds.contains(&VoiceCommand::RefreshToken));
     h.advance(1);
-    assert_eq!(
-        h.cmds
-            .iter()
-            .filter(|c| **c == VoiceCommand::RefreshToken)
-            .count(),
-        1
-    );
+    assert_eq!(h.cmds.iter().filter(|c| **c == VoiceCommand::RefreshToken).count(), 1);
     assert_eq!(h.s.poll_timeout(), None);
     // Still usable until it actually expires, then spent by the connect.
     h.s.handle_connect_requested(h.now).unwrap();
     h.s.disconnect(h.now);
     h.s.handle_channel_closed(h.now);
-    assert_eq!(
-        h.s.handle_connect_requested(h.now),
-        Err(VoiceError::NoToken)
-    );
+    assert_eq!(h.s.handle_connect_requested(h.now), Err(VoiceError::NoToken));
 }
 
 #[test]
@@ -858,10 +679,8 @@ fn connection_failure_reports_a_human_error() {
     h.settle();
     assert_eq!(h.s.state(), TurnState::Error);
     assert_eq!(h.errors(), ["Could not connect to the voice assistant."]);
-    h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS)
-        .unwrap();
-    h.s.handle_connect_requested(h.now)
-        .expect("retry allowed from Error");
+    h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS).unwrap();
+    h.s.handle_connect_requested(h.now).expect("retry allowed from Error");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -887,7 +706,9 @@ fn function_call_arguments_streamed_over_many_deltas_update_the_cart() {
         h.frame(json!({"type": "response.function_call_arguments.delta", "item_id": "fc1", "call_id": "c1", "delta": delta}));
     }
     assert!(h.cart.is_empty(), "nothing happens before .done");
-    h.frame(json!({"type": "response.function_call_arguments.done", "item_id": "fc1", "call_id": "c1", "arguments": ""}));
+    h.frame(
+        json!({"type": "response.function_call_arguments.done", "item_id": "fc1", "call_id": "c1", "arguments": ""}),
+    );
     assert_eq!(h.cart.total_cents(), 2 * 899 + 449);
     assert!(h.cmds.contains(&VoiceCommand::CartChanged));
     let out = output_of(&h, "c1");
@@ -902,10 +723,7 @@ fn response_create_after_function_output_waits_for_the_active_response() {
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": "{\"items\":[{\"name\":\"Cola\",\"quantity\":1}]}"}));
     assert_eq!(h.sent_types(), ["conversation.item.create"], "create waits");
     h.frame(json!({"type": "response.done", "response": {"status": "completed"}}));
-    assert_eq!(
-        h.sent_types(),
-        ["conversation.item.create", "response.create"]
-    );
+    assert_eq!(h.sent_types(), ["conversation.item.create", "response.create"]);
     h.frame(json!({"type": "response.done", "response": {"status": "completed"}}));
     assert_eq!(h.sent_types().len(), 2, "exactly one create");
 }
@@ -916,28 +734,17 @@ fn bad_function_arguments_json_gets_an_error_output_and_the_model_is_asked_again
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": "{\"items\": [{\"name\": "}));
     let out = output_of(&h, "c1");
     assert_eq!(out["ok"], false);
-    assert!(
-        out["error"]
-            .as_str()
-            .unwrap()
-            .contains("could not read the arguments")
-    );
+    assert!(out["error"].as_str().unwrap().contains("could not read the arguments"));
     assert!(h.cart.is_empty());
     assert!(!h.cmds.contains(&VoiceCommand::CartChanged));
-    assert_eq!(
-        h.sent_types().last().map(String::as_str),
-        Some("response.create")
-    );
+    assert_eq!(h.sent_types().last().map(String::as_str), Some("response.create"));
 }
 
 #[test]
 fn unknown_menu_item_gets_an_error_output() {
     let mut h = Harness::idle();
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": "{\"items\":[{\"name\":\"pizza\",\"quantity\":1}]}"}));
-    assert_eq!(
-        output_of(&h, "c1")["error"],
-        "nothing was added: \"pizza\" is not on the menu"
-    );
+    assert_eq!(output_of(&h, "c1")["error"], "nothing was added: \"pizza\" is not on the menu");
     assert!(h.cart.is_empty());
 }
 
@@ -945,10 +752,7 @@ fn unknown_menu_item_gets_an_error_output() {
 fn removing_an_item_not_in_the_order_reports_what_really_happened() {
     let mut h = Harness::idle();
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "remove_from_order", "arguments": "{\"name\":\"Large Fries\"}"}));
-    assert_eq!(
-        output_of(&h, "c1")["error"],
-        "Large Fries is not in the order"
-    );
+    assert_eq!(output_of(&h, "c1")["error"], "Large Fries is not in the order");
 }
 
 #[test]
@@ -970,10 +774,7 @@ fn active_response_error_clears_the_pending_create() {
     h.frame(json!({"type": "error", "error": {"type": "invalid_request_error", "code": "conversation_already_has_active_response", "message": "Conversation already has an active response"}}));
     assert!(h.errors().is_empty(), "not a customer-facing error");
     h.frame(json!({"type": "response.done", "response": {"status": "completed"}}));
-    assert!(
-        !h.sent_types().contains(&"response.create".to_string()),
-        "pending create was dropped"
-    );
+    assert!(!h.sent_types().contains(&"response.create".to_string()), "pending create was dropped");
 }
 
 #[test]
@@ -1059,8 +860,7 @@ mod properties {
         let now = h.now;
         match op {
             Op::Frame(i) => {
-                let _ =
-                    h.s.handle_server_frame(now, &frames[*i].to_string(), &mut h.cart);
+                let _ = h.s.handle_server_frame(now, &frames[*i].to_string(), &mut h.cart);
             }
             Op::Garbage(text) => {
                 let _ = h.s.handle_server_frame(now, text, &mut h.cart);
@@ -1069,8 +869,7 @@ mod properties {
                 let _ = h.s.handle_connect_requested(now);
             }
             Op::Token => {
-                let _ =
-                    h.s.handle_token(now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS + now.0);
+                let _ = h.s.handle_token(now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS + now.0);
             }
             Op::Open => {
                 let _ = h.s.handle_channel_open(now, &mut h.ch);

@@ -25,13 +25,9 @@ pub fn token_status(expires_at_secs: u64, unix_now_ms: u64) -> TokenStatus {
     if unix_now_ms >= expires_ms {
         TokenStatus::Expired
     } else if unix_now_ms + margin_ms >= expires_ms {
-        TokenStatus::RefreshDue {
-            expires_in: Duration::from_millis(expires_ms - unix_now_ms),
-        }
+        TokenStatus::RefreshDue { expires_in: Duration::from_millis(expires_ms - unix_now_ms) }
     } else {
-        TokenStatus::Valid {
-            refresh_in: Duration::from_millis(expires_ms - margin_ms - unix_now_ms),
-        }
+        TokenStatus::Valid { refresh_in: Duration::from_millis(expires_ms - margin_ms - unix_now_ms) }
     }
 }
 
@@ -44,24 +40,14 @@ mod tests {
         // 1_700_000_060 s, now 1_700_000_000_000 ms: 60 s left, refresh in 50 s.
         assert_eq!(
             token_status(1_700_000_060, 1_700_000_000_000),
-            TokenStatus::Valid {
-                refresh_in: Duration::from_secs(50)
-            }
+            TokenStatus::Valid { refresh_in: Duration::from_secs(50) }
         );
     }
 
     #[test]
     fn refresh_is_due_10_seconds_before_expiry() {
-        assert_eq!(
-            token_status(100, 90_000),
-            TokenStatus::RefreshDue {
-                expires_in: Duration::from_secs(10)
-            }
-        );
-        assert!(matches!(
-            token_status(100, 89_999),
-            TokenStatus::Valid { .. }
-        ));
+        assert_eq!(token_status(100, 90_000), TokenStatus::RefreshDue { expires_in: Duration::from_secs(10) });
+        assert!(matches!(token_status(100, 89_999), TokenStatus::Valid { .. }));
         assert_eq!(token_status(100, 100_000), TokenStatus::Expired);
         assert_eq!(token_status(100, 200_000), TokenStatus::Expired);
     }

@@ -40,12 +40,7 @@ pub fn instructions(menu: &[MenuItem]) -> String {
          clarify.\n\nMenu:\n",
     );
     for item in menu {
-        text.push_str(&format!(
-            "- {} ({}), {}",
-            item.name,
-            item.category,
-            format_price(item.price_cents.into())
-        ));
+        text.push_str(&format!("- {} ({}), {}", item.name, item.category, format_price(item.price_cents.into())));
         if !item.aliases.is_empty() {
             text.push_str(&format!("; also called: {}", item.aliases.join(", ")));
         }
@@ -82,13 +77,8 @@ pub struct MenuMatch<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MatchError {
-    Unknown {
-        name: String,
-    },
-    Ambiguous {
-        name: String,
-        candidates: Vec<String>,
-    },
+    Unknown { name: String },
+    Ambiguous { name: String, candidates: Vec<String> },
 }
 
 impl std::fmt::Display for MatchError {
@@ -105,13 +95,7 @@ impl std::fmt::Display for MatchError {
 /// Lower-case words separated by single spaces (punctuation dropped).
 fn normalize(s: &str) -> String {
     s.chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                ' '
-            }
-        })
+        .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { ' ' })
         .collect::<String>()
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -127,26 +111,15 @@ fn contains_words(hay: &str, needle: &str) -> bool {
 /// different items is ambiguous). All comparisons ignore case and punctuation.
 pub fn match_menu_item<'a>(menu: &'a [MenuItem], name: &str) -> Result<MenuMatch<'a>, MatchError> {
     let query = normalize(name);
-    let unknown = || MatchError::Unknown {
-        name: name.trim().to_string(),
-    };
+    let unknown = || MatchError::Unknown { name: name.trim().to_string() };
     if query.is_empty() {
         return Err(unknown());
     }
     if let Some(item) = menu.iter().find(|i| normalize(&i.name) == query) {
-        return Ok(MenuMatch {
-            item,
-            kind: MatchKind::Exact,
-        });
+        return Ok(MenuMatch { item, kind: MatchKind::Exact });
     }
-    if let Some(item) = menu
-        .iter()
-        .find(|i| i.aliases.iter().any(|a| normalize(a) == query))
-    {
-        return Ok(MenuMatch {
-            item,
-            kind: MatchKind::Alias,
-        });
+    if let Some(item) = menu.iter().find(|i| i.aliases.iter().any(|a| normalize(a) == query)) {
+        return Ok(MenuMatch { item, kind: MatchKind::Alias });
     }
     let mut best: Vec<(usize, &MenuItem)> = Vec::new();
     for item in menu {
@@ -173,10 +146,7 @@ pub fn match_menu_item<'a>(menu: &'a [MenuItem], name: &str) -> Result<MenuMatch
     }
     match best.as_slice() {
         [] => Err(unknown()),
-        [(_, item)] => Ok(MenuMatch {
-            item,
-            kind: MatchKind::Contains,
-        }),
+        [(_, item)] => Ok(MenuMatch { item, kind: MatchKind::Contains }),
         many => Err(MatchError::Ambiguous {
             name: name.trim().to_string(),
             candidates: many.iter().map(|(_, i)| i.name.clone()).collect(),
@@ -218,9 +188,7 @@ impl CallAccumulator {
     pub fn delta(&mut self, call_id: &str, delta: &str) {
         if let Some(call) = self.open(call_id) {
             if call.arguments.len() + delta.len() > MAX_ARGUMENT_BYTES {
-                log::error!(
-                    "[VoiceTools] arguments of {call_id} exceed {MAX_ARGUMENT_BYTES} bytes; dropping delta"
-                );
+                log::error!("[VoiceTools] arguments of {call_id} exceed {MAX_ARGUMENT_BYTES} bytes; dropping delta");
                 return;
             }
             call.arguments.push_str(delta);
@@ -229,18 +197,9 @@ impl CallAccumulator {
 
     /// Closes the call: its name (from the event or the announcement) and its full arguments (the
     /// event's, or the accumulated text when the event's are empty).
-    pub fn finish(
-        &mut self,
-        call_id: &str,
-        name: Option<String>,
-        arguments: String,
-    ) -> (Option<String>, String) {
+    pub fn finish(&mut self, call_id: &str, name: Option<String>, arguments: String) -> (Option<String>, String) {
         let open = self.calls.remove(call_id).unwrap_or_default();
-        let arguments = if arguments.trim().is_empty() {
-            open.arguments
-        } else {
-            arguments
-        };
+        let arguments = if arguments.trim().is_empty() { open.arguments } else { arguments };
         (name.or(open.name), arguments)
     }
 
@@ -263,26 +222,12 @@ pub struct CallOutcome {
 impl CallOutcome {
     pub(crate) fn error(message: String) -> CallOutcome {
         log::warn!("[VoiceTools] call failed: {message}");
-        CallOutcome {
-            output: json!({ "ok": false, "error": message }).to_string(),
-            cart_changed: false,
-            action: None,
-        }
+        CallOutcome { output: json!({ "ok": false, "error": message }).to_string(), cart_changed: false, action: None }
     }
 
-    fn success(
-        message: String,
-        cart: &Cart,
-        cart_changed: bool,
-        action: Option<OrderAction>,
-    ) -> CallOutcome {
-        let output =
-            json!({ "ok": true, "message": message, "order": cart_summary(cart) }).to_string();
-        CallOutcome {
-            output,
-            cart_changed,
-            action,
-        }
+    fn success(message: String, cart: &Cart, cart_changed: bool, action: Option<OrderAction>) -> CallOutcome {
+        let output = json!({ "ok": true, "message": message, "order": cart_summary(cart) }).to_string();
+        CallOutcome { output, cart_changed, action }
     }
 }
 
@@ -336,8 +281,7 @@ struct ConfirmArgs {
 }
 
 fn parse_args<'de, T: Deserialize<'de>>(tool: &str, arguments: &'de str) -> Result<T, String> {
-    serde_json::from_str(arguments)
-        .map_err(|e| format!("{tool}: could not read the arguments ({e})"))
+    serde_json::from_str(arguments).map_err(|e| format!("{tool}: could not read the arguments ({e})"))
 }
 
 fn quantity(name: &str, q: i64) -> Result<u32, String> {
@@ -359,11 +303,7 @@ pub fn run_call(name: &str, arguments: &str, menu: &[MenuItem], cart: &mut Cart)
     result.unwrap_or_else(CallOutcome::error)
 }
 
-fn add_to_order(
-    arguments: &str,
-    menu: &[MenuItem],
-    cart: &mut Cart,
-) -> Result<CallOutcome, String> {
+fn add_to_order(arguments: &str, menu: &[MenuItem], cart: &mut Cart) -> Result<CallOutcome, String> {
     let args: AddArgs = parse_args("add_to_order", arguments)?;
     if args.items.is_empty() {
         return Err("add_to_order: no items given".into());
@@ -381,14 +321,9 @@ fn add_to_order(
             }
         };
         let outcome = quantity(&found.item.name, req.quantity).and_then(|q| {
-            next.add(
-                found.item,
-                q,
-                &req.modifiers,
-                req.special_instructions.clone(),
-            )
-            .map(|_| q)
-            .map_err(|e| e.to_string())
+            next.add(found.item, q, &req.modifiers, req.special_instructions.clone())
+                .map(|_| q)
+                .map_err(|e| e.to_string())
         });
         match outcome {
             Ok(q) => added.push(format!("{q} × {}", found.item.name)),
@@ -399,62 +334,32 @@ fn add_to_order(
         return Err(format!("nothing was added: {}", problems.join("; ")));
     }
     *cart = next;
-    Ok(CallOutcome::success(
-        format!("Added {}.", added.join(", ")),
-        cart,
-        true,
-        None,
-    ))
+    Ok(CallOutcome::success(format!("Added {}.", added.join(", ")), cart, true, None))
 }
 
-fn remove_from_order(
-    arguments: &str,
-    menu: &[MenuItem],
-    cart: &mut Cart,
-) -> Result<CallOutcome, String> {
+fn remove_from_order(arguments: &str, menu: &[MenuItem], cart: &mut Cart) -> Result<CallOutcome, String> {
     let args: RemoveArgs = parse_args("remove_from_order", arguments)?;
     let found = match_menu_item(menu, &args.name).map_err(|e| e.to_string())?;
-    let q = args
-        .quantity
-        .map(|q| quantity(&found.item.name, q))
-        .transpose()?;
+    let q = args.quantity.map(|q| quantity(&found.item.name, q)).transpose()?;
     let removed = cart.remove_item(found.item, q).map_err(|e| e.to_string())?;
-    Ok(CallOutcome::success(
-        format!("Removed {removed} × {}.", found.item.name),
-        cart,
-        true,
-        None,
-    ))
+    Ok(CallOutcome::success(format!("Removed {removed} × {}.", found.item.name), cart, true, None))
 }
 
 fn confirm_order(arguments: &str, cart: &mut Cart) -> Result<CallOutcome, String> {
     let args: ConfirmArgs = parse_args("confirm_order", arguments)?;
     match args.action.as_str() {
         "checkout" if cart.is_empty() => Err("the order is empty; nothing to check out".into()),
-        "checkout" => Ok(CallOutcome::success(
-            "Submitting the order.".into(),
-            cart,
-            false,
-            Some(OrderAction::Checkout),
-        )),
-        "review" => Ok(CallOutcome::success(
-            "Showing the order on screen.".into(),
-            cart,
-            false,
-            Some(OrderAction::Review),
-        )),
+        "checkout" => {
+            Ok(CallOutcome::success("Submitting the order.".into(), cart, false, Some(OrderAction::Checkout)))
+        }
+        "review" => {
+            Ok(CallOutcome::success("Showing the order on screen.".into(), cart, false, Some(OrderAction::Review)))
+        }
         "cancel" => {
             cart.clear();
-            Ok(CallOutcome::success(
-                "The order was cancelled.".into(),
-                cart,
-                true,
-                Some(OrderAction::Cancel),
-            ))
+            Ok(CallOutcome::success("The order was cancelled.".into(), cart, true, Some(OrderAction::Cancel)))
         }
-        other => Err(format!(
-            "confirm_order: unknown action \"{other}\" (use checkout, review or cancel)"
-        )),
+        other => Err(format!("confirm_order: unknown action \"{other}\" (use checkout, review or cancel)")),
     }
 }
 
@@ -471,31 +376,16 @@ mod tests {
     fn matching_prefers_exact_then_alias_then_contains() {
         let menu = menu_fixture();
         let m = match_menu_item(&menu, "  CHEESEBURGER ").unwrap();
-        assert_eq!(
-            (m.item.id.as_str(), m.kind),
-            ("cheeseburger", MatchKind::Exact)
-        );
+        assert_eq!((m.item.id.as_str(), m.kind), ("cheeseburger", MatchKind::Exact));
         let m = match_menu_item(&menu, "cheeseburgers").unwrap();
-        assert_eq!(
-            (m.item.id.as_str(), m.kind),
-            ("cheeseburger", MatchKind::Alias)
-        );
+        assert_eq!((m.item.id.as_str(), m.kind), ("cheeseburger", MatchKind::Alias));
         let m = match_menu_item(&menu, "big fries").unwrap();
-        assert_eq!(
-            (m.item.id.as_str(), m.kind),
-            ("fries-large", MatchKind::Alias)
-        );
+        assert_eq!((m.item.id.as_str(), m.kind), ("fries-large", MatchKind::Alias));
         let m = match_menu_item(&menu, "a large fries please").unwrap();
-        assert_eq!(
-            (m.item.id.as_str(), m.kind),
-            ("fries-large", MatchKind::Contains)
-        );
+        assert_eq!((m.item.id.as_str(), m.kind), ("fries-large", MatchKind::Contains));
         assert!(m.kind.confidence() < MatchKind::Alias.confidence());
         let m = match_menu_item(&menu, "double cheeseburger with bacon").unwrap();
-        assert_eq!(
-            m.item.id, "double-cheeseburger",
-            "the longest contained term wins"
-        );
+        assert_eq!(m.item.id, "double-cheeseburger", "the longest contained term wins");
     }
 
     #[test]
@@ -504,12 +394,7 @@ mod tests {
         assert!(
             matches!(match_menu_item(&menu, "fries"), Err(MatchError::Ambiguous { candidates, .. }) if candidates.len() == 2)
         );
-        assert_eq!(
-            match_menu_item(&menu, "pizza"),
-            Err(MatchError::Unknown {
-                name: "pizza".into()
-            })
-        );
+        assert_eq!(match_menu_item(&menu, "pizza"), Err(MatchError::Unknown { name: "pizza".into() }));
         assert!(match_menu_item(&menu, "  ").is_err());
     }
 
@@ -544,12 +429,7 @@ mod tests {
         assert!(cart.is_empty(), "all or nothing");
         let out = output(&o);
         assert_eq!(out["ok"], false);
-        assert!(
-            out["error"]
-                .as_str()
-                .unwrap()
-                .contains("\"pizza\" is not on the menu")
-        );
+        assert!(out["error"].as_str().unwrap().contains("\"pizza\" is not on the menu"));
     }
 
     #[test]
@@ -558,10 +438,7 @@ mod tests {
         let mut cart = Cart::new();
         for (name, args) in [
             ("add_to_order", "{\"items\":[{\"name\":"),
-            (
-                "add_to_order",
-                r#"{"items":[{"name":"Cola","quantity":0}]}"#,
-            ),
+            ("add_to_order", r#"{"items":[{"name":"Cola","quantity":0}]}"#),
             ("remove_from_order", r#"{"quantity":1}"#),
             ("confirm_order", r#"{"action":"maybe"}"#),
             ("order_pizza", "{}"),
@@ -576,12 +453,7 @@ mod tests {
     fn removing_an_item_not_in_the_order_says_so() {
         let menu = menu_fixture();
         let mut cart = Cart::new();
-        let o = run_call(
-            "remove_from_order",
-            r#"{"name":"big fries"}"#,
-            &menu,
-            &mut cart,
-        );
+        let o = run_call("remove_from_order", r#"{"name":"big fries"}"#, &menu, &mut cart);
         assert_eq!(output(&o)["error"], "Large Fries is not in the order");
     }
 
@@ -589,37 +461,16 @@ mod tests {
     fn confirm_order_actions() {
         let menu = menu_fixture();
         let mut cart = Cart::new();
-        assert_eq!(
-            output(&run_call(
-                "confirm_order",
-                r#"{"action":"checkout"}"#,
-                &menu,
-                &mut cart
-            ))["ok"],
-            false
-        );
-        run_call(
-            "add_to_order",
-            r#"{"items":[{"name":"cola","quantity":1}]}"#,
-            &menu,
-            &mut cart,
-        );
-        let o = run_call(
-            "confirm_order",
-            r#"{"action":"checkout"}"#,
-            &menu,
-            &mut cart,
-        );
+        assert_eq!(output(&run_call("confirm_order", r#"{"action":"checkout"}"#, &menu, &mut cart))["ok"], false);
+        run_call("add_to_order", r#"{"items":[{"name":"cola","quantity":1}]}"#, &menu, &mut cart);
+        let o = run_call("confirm_order", r#"{"action":"checkout"}"#, &menu, &mut cart);
         assert_eq!(o.action, Some(OrderAction::Checkout));
         assert_eq!(
             run_call("confirm_order", r#"{"action":"review"}"#, &menu, &mut cart).action,
             Some(OrderAction::Review)
         );
         let o = run_call("confirm_order", r#"{"action":"cancel"}"#, &menu, &mut cart);
-        assert_eq!(
-            (o.action, o.cart_changed),
-            (Some(OrderAction::Cancel), true)
-        );
+        assert_eq!((o.action, o.cart_changed), (Some(OrderAction::Cancel), true));
         assert!(cart.is_empty());
     }
 
@@ -631,10 +482,7 @@ mod tests {
         for ch in args.chars() {
             acc.delta("c1", &ch.to_string());
         }
-        assert_eq!(
-            acc.finish("c1", None, String::new()),
-            (Some("add_to_order".into()), args.to_string())
-        );
+        assert_eq!(acc.finish("c1", None, String::new()), (Some("add_to_order".into()), args.to_string()));
         let (_, from_done) = acc.finish("c2", Some("x".into()), "{}".into());
         assert_eq!(from_done, "{}");
     }
@@ -642,8 +490,6 @@ mod tests {
     #[test]
     fn instructions_list_the_menu_with_prices() {
         let text = instructions(&menu_fixture());
-        assert!(text.contains(
-            "- Cheeseburger (Burgers), $8.99; also called: cheese burger, cheeseburgers"
-        ));
+        assert!(text.contains("- Cheeseburger (Burgers), $8.99; also called: cheese burger, cheeseburgers"));
     }
 }

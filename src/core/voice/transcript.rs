@@ -179,11 +179,7 @@ mod tests {
         map.complete("i1", Role::User, "Two cheeseburgers");
         assert_eq!(map.get("i1").unwrap().text, "Two cheeseburgers");
         map.append("i1", Role::User, " late");
-        assert_eq!(
-            map.get("i1").unwrap().text,
-            "Two cheeseburgers",
-            "finals do not grow"
-        );
+        assert_eq!(map.get("i1").unwrap().text, "Two cheeseburgers", "finals do not grow");
     }
 
     #[test]
