@@ -3,6 +3,7 @@
 //! Pure data and parsing: the hub serializes these types, the browser's `core` deserializes them,
 //! and neither side can drift from the other.
 
+pub mod close;
 pub mod time;
 pub mod voice;
 

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use restaurant_protocol::{
-    CallMessage, ClientMessage, ErrorCode, FrameError, KIOSK_STATION, MAX_WS_FRAME_BYTES, ServerMessage,
+    CallMessage, ClientMessage, ErrorCode, FrameError, KIOSK_STATION, MAX_WS_FRAME_BYTES, ServerMessage, close,
 };
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -31,12 +31,6 @@ use crate::store::Change;
 const TRANSPORT_LIMIT: usize = 1024 * 1024;
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 const MAX_REQUEST_ID_CHARS: usize = 128;
-
-pub const CLOSE_GOING_AWAY: u16 = 1001;
-pub const CLOSE_INTERNAL_ERROR: u16 = 1011;
-pub const CLOSE_TOO_BIG: u16 = 1009;
-pub const CLOSE_AUTH_FAILED: u16 = 4001;
-pub const CLOSE_IDLE: u16 = 4002;
 
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
@@ -83,10 +77,10 @@ impl Connection {
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let stop = loop {
             let step = tokio::select! {
-                _ = conn.state.shutdown.cancelled() => Err(Stop::Close(CLOSE_GOING_AWAY, "server shutting down")),
+                _ = conn.state.shutdown.cancelled() => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
                 _ = tokio::time::sleep_until(last_heard + heartbeat) => {
                     tracing::warn!("[Feed] {} silent for {heartbeat:?}: dropped", conn.peer);
-                    Err(Stop::Close(CLOSE_IDLE, "heartbeat timeout"))
+                    Err(Stop::Close(close::IDLE, "heartbeat timeout"))
                 }
                 _ = ping.tick() => conn.send(vec![ServerMessage::Ping { ts: now_ms() }.into()]).await,
                 _ = queued(conn.subscription.as_ref()) => conn.flush_queue().await,
@@ -141,7 +135,7 @@ impl Connection {
                     Err(Stop::Gone)
                 }
             },
-            _ = self.state.shutdown.cancelled() => Err(Stop::Close(CLOSE_GOING_AWAY, "server shutting down")),
+            _ = self.state.shutdown.cancelled() => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
         }
     }
 
@@ -190,7 +184,7 @@ impl Connection {
 
     fn too_big(&self, bytes: usize) -> Result<(), Stop> {
         tracing::warn!("[Feed] {} sent a {bytes}-byte frame (limit {MAX_WS_FRAME_BYTES}): closing 1009", self.peer);
-        Err(Stop::Close(CLOSE_TOO_BIG, "frame too large"))
+        Err(Stop::Close(close::TOO_BIG, "frame too large"))
     }
 
     async fn bad_request(&mut self, request_id: Option<String>, message: &str) -> Result<(), Stop> {
@@ -202,7 +196,7 @@ impl Connection {
     async fn auth_failed(&mut self, reason: &str) -> Result<(), Stop> {
         tracing::warn!("[Feed] {} auth failed: {reason}", self.peer);
         self.send(vec![ServerMessage::AuthFailed { reason: reason.to_string() }.into()]).await?;
-        Err(Stop::Close(CLOSE_AUTH_FAILED, "auth failed"))
+        Err(Stop::Close(close::AUTH_FAILED, "auth failed"))
     }
 
     async fn hello(&mut self, token: &str, station: &str, since: Option<u64>) -> Result<(), Stop> {
@@ -251,10 +245,10 @@ impl Connection {
                 self.flush_queue().await?;
                 self.send(vec![answer.into()]).await
             }
-            Err(OrderError::Unavailable) => Err(Stop::Close(CLOSE_GOING_AWAY, "server shutting down")),
+            Err(OrderError::Unavailable) => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
             Err(e) => {
                 tracing::error!("[Feed] command from {} failed: {e:?}", self.peer);
-                Err(Stop::Close(CLOSE_INTERNAL_ERROR, "internal error"))
+                Err(Stop::Close(close::INTERNAL_ERROR, "internal error"))
             }
         }
     }

@@ -428,7 +428,7 @@ mod tests {
 
     use super::*;
     use crate::core::board::tests::{item, order};
-    use crate::core::link::CLOSE_AUTH_FAILED;
+    use restaurant_protocol::close;
 
     /// Events the simulated hub can still replay.
     const REPLAY: usize = 6;
@@ -908,7 +908,7 @@ mod tests {
         let attempt = feed.link().socket_attempt().expect("connecting");
         feed.handle_socket_opened(hub.now, attempt);
         feed.handle_frame(hub.now, attempt, r#"{"type":"auth_failed","reason":"bad token"}"#);
-        feed.handle_socket_closed(hub.now, attempt, CLOSE_AUTH_FAILED);
+        feed.handle_socket_closed(hub.now, attempt, close::AUTH_FAILED);
         while feed.poll_command().is_some() {}
         hub.advance(&mut feed, 120_000);
         assert_eq!(feed.status().banner, Banner::SignInFailed);

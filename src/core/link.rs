@@ -8,17 +8,10 @@
 use std::collections::VecDeque;
 
 use log::{debug, error, info, warn};
-use restaurant_protocol::{CallMessage, ClientMessage, FrameError, ServerMessage};
+use restaurant_protocol::{CallMessage, ClientMessage, FrameError, ServerMessage, close};
 use serde::Serialize;
 
 use super::time::Millis;
-
-/// Close code of a normal, intentional close.
-pub const CLOSE_NORMAL: u16 = 1000;
-/// Close code the link uses when it gives up on a socket (connect or heartbeat timeout, error).
-pub const CLOSE_UNRESPONSIVE: u16 = 4000;
-/// Close code the hub uses after `auth_failed`.
-pub const CLOSE_AUTH_FAILED: u16 = 4001;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkConfig {
@@ -174,7 +167,7 @@ impl Link {
     /// next `connect`.
     pub fn disconnect(&mut self) {
         if let Some(attempt) = self.socket_attempt() {
-            self.close_socket(attempt, CLOSE_NORMAL, "client disconnect");
+            self.close_socket(attempt, close::NORMAL, "client disconnect");
         }
         if self.phase != Phase::Closed {
             info!("[Link] disconnected");
@@ -198,7 +191,7 @@ impl Link {
             }
             _ => {
                 warn!("[Link] socket of stale attempt {} opened; closing it", attempt.0);
-                self.close_socket(attempt, CLOSE_NORMAL, "stale attempt");
+                self.close_socket(attempt, close::NORMAL, "stale attempt");
                 false
             }
         }
@@ -210,7 +203,7 @@ impl Link {
             debug!("[Link] close {code} of attempt {} ignored (not the live socket)", attempt.0);
             return;
         }
-        if code == CLOSE_AUTH_FAILED {
+        if code == close::AUTH_FAILED {
             warn!("[Link] closed with {code}: sign-in rejected, not reconnecting");
             self.phase = Phase::AuthFailed;
         } else {
@@ -224,7 +217,7 @@ impl Link {
             debug!("[Link] error of attempt {} ignored (not the live socket)", attempt.0);
             return;
         }
-        self.close_socket(attempt, CLOSE_UNRESPONSIVE, "socket error");
+        self.close_socket(attempt, close::UNRESPONSIVE, "socket error");
         self.schedule_reconnect(now, "socket error");
     }
 
@@ -261,7 +254,7 @@ impl Link {
             Ok(ServerMessage::Pong { .. }) => None,
             Ok(ServerMessage::AuthFailed { reason }) => {
                 warn!("[Link] sign-in rejected: {reason}; not reconnecting");
-                self.close_socket(attempt, CLOSE_NORMAL, "auth failed");
+                self.close_socket(attempt, close::NORMAL, "auth failed");
                 self.phase = Phase::AuthFailed;
                 None
             }
@@ -274,7 +267,7 @@ impl Link {
         match self.phase {
             Phase::Connecting { attempt, deadline } if now >= deadline => {
                 warn!("[Link] attempt {} did not open within {} ms", attempt.0, self.config.connect_timeout_ms);
-                self.close_socket(attempt, CLOSE_UNRESPONSIVE, "connect timeout");
+                self.close_socket(attempt, close::UNRESPONSIVE, "connect timeout");
                 self.schedule_reconnect(now, "connect timeout");
             }
             Phase::Backoff { until } if now >= until => {
@@ -286,7 +279,7 @@ impl Link {
                     now.saturating_sub(last_frame),
                     attempt.0
                 );
-                self.close_socket(attempt, CLOSE_UNRESPONSIVE, "heartbeat timeout");
+                self.close_socket(attempt, close::UNRESPONSIVE, "heartbeat timeout");
                 self.schedule_reconnect(now, "heartbeat timeout");
             }
             Phase::Open { attempt, next_ping, last_frame } if now >= next_ping => {
@@ -574,9 +567,9 @@ mod tests {
         link.disconnect();
         assert_eq!(
             drain(&mut link),
-            vec![LinkCommand::CloseSocket { attempt, code: CLOSE_NORMAL, reason: "client disconnect".into() }]
+            vec![LinkCommand::CloseSocket { attempt, code: close::NORMAL, reason: "client disconnect".into() }]
         );
-        link.handle_close(Millis(1), attempt, CLOSE_NORMAL);
+        link.handle_close(Millis(1), attempt, close::NORMAL);
         assert_eq!(link.state(), LinkState::Closed);
         assert_eq!(link.poll_timeout(), None);
     }
@@ -599,14 +592,14 @@ mod tests {
         let attempt = open_link(&mut link, Millis(0));
         assert_eq!(link.handle_frame(Millis(1), attempt, r#"{"type":"auth_failed","reason":"bad token"}"#), None);
         assert_eq!(link.state(), LinkState::AuthFailed);
-        link.handle_close(Millis(2), attempt, CLOSE_AUTH_FAILED);
+        link.handle_close(Millis(2), attempt, close::AUTH_FAILED);
         link.handle_timeout(Millis(1_000_000));
         assert_eq!(link.state(), LinkState::AuthFailed);
         assert!(opens(&drain(&mut link)).is_empty());
 
         let mut by_code = self::link();
         let attempt = open_link(&mut by_code, Millis(0));
-        by_code.handle_close(Millis(1), attempt, CLOSE_AUTH_FAILED);
+        by_code.handle_close(Millis(1), attempt, close::AUTH_FAILED);
         assert_eq!(by_code.state(), LinkState::AuthFailed);
         assert_eq!(by_code.poll_timeout(), None);
         by_code.connect(Millis(2));
@@ -622,7 +615,7 @@ mod tests {
         link.handle_timeout(Millis(10_000));
         assert_eq!(
             drain(&mut link),
-            vec![LinkCommand::CloseSocket { attempt, code: CLOSE_UNRESPONSIVE, reason: "connect timeout".into() }]
+            vec![LinkCommand::CloseSocket { attempt, code: close::UNRESPONSIVE, reason: "connect timeout".into() }]
         );
         assert_eq!(link.state(), LinkState::Backoff);
         assert!(!link.handle_open(Millis(10_001), attempt), "the abandoned socket opening late is refused");
@@ -645,7 +638,7 @@ mod tests {
         let commands = drain(&mut link);
         assert!(commands.contains(&LinkCommand::CloseSocket {
             attempt,
-            code: CLOSE_UNRESPONSIVE,
+            code: close::UNRESPONSIVE,
             reason: "heartbeat timeout".into()
         }));
     }
