@@ -14,10 +14,10 @@ use axum::{Extension, Json, Router};
 use restaurant_protocol::{ApiError, MAX_BODY_BYTES, NewOrder, OrderEnvelope, PinRequest, PinResponse};
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::PinOutcome;
-use crate::service::OrderError;
 use crate::settings::is_valid_station;
+use crate::state::AppState;
+use crate::state::OrderError;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;

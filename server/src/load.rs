@@ -16,10 +16,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::time::MissedTickBehavior;
 
-use crate::AppState;
 use crate::api::{error, json_body};
 use crate::auth::random_hex;
-use crate::service::OrderError;
+use crate::state::AppState;
+use crate::state::OrderError;
 use crate::store::Change;
 
 pub const MAX_PER_SECOND: u32 = 1000;

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use crate::AppState;
+use crate::state::AppState;
 
 pub async fn serve(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let last_segment = req.uri().path().rsplit('/').next().unwrap_or("");

@@ -20,10 +20,10 @@ use restaurant_protocol::{
 };
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::AppState;
 use crate::call::{CallEndpoint, CallError, Role};
 use crate::feed::{Catchup, Subscription};
-use crate::service::{OrderError, now_ms};
+use crate::state::AppState;
+use crate::state::{OrderError, now_ms};
 use crate::store::Change;
 
 /// Frames above this are refused by the WebSocket layer itself (the connection drops); frames

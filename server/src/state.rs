@@ -1,15 +1,34 @@
-//! Order operations shared by the HTTP API and the WebSocket: each runs on the store thread and
-//! publishes its event to the feed there, so events reach clients in `seq` order, after commit.
+//! The state every handler shares, and the order operations on it.
+//!
+//! The order operations are shared by the HTTP API and the WebSocket: each runs on the store
+//! thread and publishes its event to the feed there, so events reach clients in `seq` order,
+//! after commit.
 
 use std::sync::Arc;
 
 use restaurant_protocol::{NewOrder, Order, ServerMessage, Snapshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::AppState;
-use crate::auth::random_hex;
+use crate::auth::{Auth, random_hex};
+use crate::call::CallRouter;
 use crate::feed::Feed;
+use crate::menu::MenuBook;
 use crate::orders::check;
-use crate::store::{Change, Created, StoreError};
+use crate::settings::Settings;
+use crate::store::{Change, Created, StoreError, StoreHandle};
+
+/// Shared server state.
+pub struct AppState {
+    pub settings: Settings,
+    pub(crate) menu: MenuBook,
+    pub(crate) store: StoreHandle,
+    pub(crate) feed: Arc<Feed>,
+    pub(crate) auth: Auth,
+    pub(crate) calls: Arc<CallRouter>,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) tasks: TaskTracker,
+}
 
 #[derive(Debug, PartialEq)]
 pub enum OrderError {
@@ -34,6 +53,21 @@ pub fn now_ms() -> i64 {
 }
 
 impl AppState {
+    /// The state of a hub whose menu is loaded and whose store and feed are open.
+    pub(crate) fn new(settings: Settings, menu: MenuBook, store: StoreHandle, feed: Arc<Feed>) -> AppState {
+        let auth = Auth::new(&settings);
+        AppState {
+            settings,
+            menu,
+            store,
+            feed,
+            auth,
+            calls: Arc::new(CallRouter::default()),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        }
+    }
+
     /// Creates an order once per idempotency `key`. `Ok((true, order))` when new.
     pub async fn create_order(&self, key: String, new: NewOrder) -> Result<(bool, Order), OrderError> {
         let checked = check(&self.menu, &new).map_err(OrderError::Invalid)?;

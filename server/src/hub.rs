@@ -1,0 +1,257 @@
+//! The running hub: starting it (menu, store, feed), its routes, serving them until shutdown,
+//! and closing everything it owns within [`SHUTDOWN_GRACE`].
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::call::{self, CallRouter};
+use crate::feed::Feed;
+use crate::menu::MenuBook;
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::store::{Location, StoreHandle, StoreThread};
+use crate::{api, load, static_files, voice, ws};
+
+/// Everything after a shutdown request must finish within this.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Part of [`SHUTDOWN_GRACE`] given to in-flight HTTP requests.
+const HTTP_DRAIN: Duration = Duration::from_secs(6);
+
+/// A started hub: store open, feed ready, not yet listening.
+pub struct Hub {
+    state: Arc<AppState>,
+    store_thread: StoreThread,
+    cors: Option<CorsLayer>,
+    voice: voice::VoiceHub,
+}
+
+impl Hub {
+    /// Loads the menu and opens the store (on its own thread).
+    pub async fn start(settings: Settings) -> Result<Hub, String> {
+        let menu_path = settings.menu.clone();
+        let menu = tokio::task::spawn_blocking(move || MenuBook::load(menu_path.as_deref()))
+            .await
+            .map_err(|e| format!("menu loader failed: {e}"))??;
+        let cors = cors_layer(&settings)?;
+        let location = if settings.memory { Location::Memory } else { Location::Folder(settings.data.clone()) };
+        let (store, store_thread, (last_seq, recent)) =
+            StoreHandle::start(location.clone(), settings.replay_events, |s| Ok((s.last_seq(), s.recent_events()?)))
+                .await
+                .map_err(|e| format!("cannot open the store ({location:?}): {e}"))?;
+        tracing::info!("[Store] opened {location:?} at seq {last_seq} ({} events to replay)", recent.len());
+        let feed = Arc::new(Feed::new(last_seq, recent, settings.replay_events, settings.client_queue));
+        let voice = voice::VoiceHub::new(settings.voice_settings(), menu.menu().items.clone());
+        let state = Arc::new(AppState::new(settings, menu, store, feed));
+        state.tasks.spawn(sweep_calls(state.calls.clone(), state.shutdown.clone()));
+        Ok(Hub { state, store_thread, cors, voice })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.state.settings
+    }
+
+    /// Every route of the hub, with the bundle as the fallback.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/config.json", get(static_files::config_json))
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/ws", get(ws::upgrade))
+            .merge(api::routes())
+            .merge(load::routes())
+            .merge(self.voice.router())
+            .fallback(static_files::serve)
+            .with_state(self.state.clone())
+    }
+
+    /// Cancelled when the hub shuts down; cancelling it shuts the hub down.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.state.shutdown.clone()
+    }
+
+    /// Tasks tracked here are awaited (within [`SHUTDOWN_GRACE`]) before the store closes.
+    pub fn tasks(&self) -> TaskTracker {
+        self.state.tasks.clone()
+    }
+
+    /// Serves `router` (normally [`Hub::router`], possibly with more routes merged) until
+    /// `shutdown` resolves or the shutdown token is cancelled; then stops accepting, closes every
+    /// WebSocket with 1001, waits for owned tasks and flushes the store, within [`SHUTDOWN_GRACE`].
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        router: Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let addr: SocketAddr = listener.local_addr()?;
+        let settings = &self.state.settings;
+        if !settings.dist.join("index.html").is_file() {
+            tracing::warn!(
+                "[Hub] {} has no index.html: build the bundle first (cargo xtask serve does)",
+                settings.dist.display()
+            );
+        }
+        tracing::info!("[Hub] listening on http://{addr} (serving {})", settings.dist.display());
+        let router = match self.cors.clone() {
+            Some(cors) => router.layer(cors),
+            None => router,
+        };
+        let token = self.state.shutdown.clone();
+        let trigger = token.clone();
+        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    _ = shutdown => {}
+                    _ = trigger.cancelled() => {}
+                }
+                trigger.cancel();
+            });
+        let drain_deadline = async {
+            token.cancelled().await;
+            tokio::time::sleep(HTTP_DRAIN).await;
+        };
+        let result = tokio::select! {
+            r = server => r,
+            _ = drain_deadline => {
+                tracing::warn!("[Hub] HTTP connections still open after {HTTP_DRAIN:?}: dropping them");
+                Ok(())
+            }
+        };
+        token.cancel();
+        let started = tokio::time::Instant::now();
+        self.close(started).await;
+        result
+    }
+
+    async fn close(self, started: tokio::time::Instant) {
+        // Voice calls first: each closes its peer connection (bounded inside).
+        self.voice.shutdown().await;
+        let tasks = &self.state.tasks;
+        tasks.close();
+        let budget = SHUTDOWN_GRACE.saturating_sub(HTTP_DRAIN).saturating_sub(Duration::from_secs(1));
+        if tokio::time::timeout_at(started + budget, tasks.wait()).await.is_err() {
+            tracing::warn!("[Hub] {} tasks still running after {budget:?}; closing the store anyway", tasks.len());
+        }
+        self.store_thread.close().await;
+        tracing::info!("[Hub] stopped");
+    }
+}
+
+/// Ends expired staff calls every [`call::SWEEP_EVERY`] until shutdown.
+async fn sweep_calls(calls: Arc<CallRouter>, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(call::SWEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every.tick() => calls.sweep(std::time::Instant::now()),
+        }
+    }
+}
+
+fn cors_layer(settings: &Settings) -> Result<Option<CorsLayer>, String> {
+    if settings.dev {
+        return Ok(Some(CorsLayer::very_permissive()));
+    }
+    if settings.allow_origins.is_empty() {
+        return Ok(None);
+    }
+    let origins = settings
+        .allow_origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o).map_err(|_| format!("--allow-origin: invalid origin {o:?}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                HeaderName::from_static(api::IDEMPOTENCY_KEY),
+            ]),
+    ))
+}
+
+/// Starts the hub with `settings` and serves until `shutdown` resolves.
+pub async fn run(
+    listener: TcpListener,
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let hub = Hub::start(settings).await.map_err(std::io::Error::other)?;
+    let router = hub.router();
+    hub.serve(listener, router, shutdown).await
+}
+
+/// A hub serving on `127.0.0.1:<free port>` in this process (tests, end-to-end suites).
+pub struct RunningHub {
+    pub addr: SocketAddr,
+    token: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningHub {
+    pub async fn start(settings: Settings) -> std::io::Result<RunningHub> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let hub = Hub::start(settings).await.map_err(std::io::Error::other)?;
+        let token = hub.shutdown_token();
+        let router = hub.router();
+        let task = tokio::spawn(hub.serve(listener, router, std::future::pending()));
+        Ok(RunningHub { addr, token, task })
+    }
+
+    /// `http://127.0.0.1:<port><path>`
+    pub fn http(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `ws://127.0.0.1:<port>/ws`
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// Shuts the hub down and waits until it has stopped.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.token.cancel();
+        self.task.await.map_err(std::io::Error::other)?
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("[Hub] cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("[Hub] cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("[Hub] shutting down");
+}
