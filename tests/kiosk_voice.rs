@@ -15,8 +15,8 @@ use restaurant_web::core::config::{Origin, RuntimeConfig, VoiceMode};
 use restaurant_web::core::voice::outbox::Outbox;
 use restaurant_web::core::voice::{EventChannel, Timeouts};
 use restaurant_web::hooks::config::provide_runtime_config;
-use restaurant_web::hooks::kiosk_cart::KioskCart;
-use restaurant_web::hooks::voice_session::{VoiceHandle, VoiceOptions, use_voice_session};
+use restaurant_web::hooks::kiosk_cart::use_kiosk_cart;
+use restaurant_web::hooks::voice_session::{UseVoiceSessionOptions, UseVoiceSessionReturn, use_voice_session};
 use restaurant_web::web::realtime::VoiceTransport;
 use support::kiosk::{
     FakeTransport, capture_console, captured_console, fail_microphone, install_peer_counter, menu, peers_created,
@@ -269,17 +269,17 @@ async fn unmounting_during_connect_is_silent_and_leaves_no_peer_connection_open(
 }
 
 /// Mounts only the hook, for driving it directly.
-fn mount_hook(transport: Rc<FakeTransport>) -> (Mounted, Rc<RefCell<Option<VoiceHandle>>>) {
-    let slot: Rc<RefCell<Option<VoiceHandle>>> = Rc::default();
+fn mount_hook(transport: Rc<FakeTransport>) -> (Mounted, Rc<RefCell<Option<UseVoiceSessionReturn>>>) {
+    let slot: Rc<RefCell<Option<UseVoiceSessionReturn>>> = Rc::default();
     let out = slot.clone();
     let root = test_root();
     let handle = leptos::mount::mount_to(root.clone(), move || {
         let voice = use_voice_session(
             menu(),
-            KioskCart::default(),
-            VoiceOptions { transport, timeouts: Timeouts::default(), on_order: Callback::new(|_| {}) },
+            use_kiosk_cart(),
+            UseVoiceSessionOptions { transport, timeouts: Timeouts::default(), on_order: Callback::new(|_| {}) },
         );
-        let state = voice.state;
+        let state = voice.state();
         *out.borrow_mut() = Some(voice);
         view! { <p data-testid="voice-status" data-state=move || state.get().as_snake_case()></p> }.into_any()
     });
@@ -292,7 +292,7 @@ async fn twenty_connect_disconnect_cycles_leave_no_peer_connection_open() {
     let transport = Rc::new(FakeTransport::new(0, realtime_script("", ORDER_ARGS)));
     let (m, slot) = mount_hook(transport.clone());
     let el = m.el();
-    let voice = slot.borrow().clone().unwrap();
+    let voice = slot.borrow().unwrap();
     for cycle in 0..20 {
         voice.connect();
         let ready = wait_until(Duration::from_secs(10), || voice_state(&el) == "idle").await;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::kds::elapsed_text;
 use crate::core::call::{CallState, CallView};
-use crate::hooks::staff_call::StaffCallHandle;
+use crate::hooks::staff_call::UseStaffCallReturn;
 
 /// The words of the status line.
 pub fn status_text(view: &CallView) -> String {
@@ -21,15 +21,14 @@ pub fn status_text(view: &CallView) -> String {
 
 /// Status, timer, mute and hang-up of the current call (nothing while there has been none).
 #[component]
-pub fn CallPanel(call: StaffCallHandle) -> impl IntoView {
-    let view = call.view;
-    let elapsed = call.elapsed_secs;
+pub fn CallPanel(call: UseStaffCallReturn) -> impl IntoView {
+    let view = call.view();
+    let elapsed = call.elapsed_secs();
     let state = move || view.with(|v| v.state);
     let in_call = move || {
         matches!(state(), CallState::Requesting | CallState::Offering | CallState::Accepting | CallState::Connected)
     };
     let muted = move || view.with(|v| v.muted);
-    let call = StoredValue::new_local(call);
     view! {
         <Show when=move || state() != CallState::Idle>
             <div class="call-panel" data-testid="call-panel">
@@ -44,11 +43,11 @@ pub fn CallPanel(call: StaffCallHandle) -> impl IntoView {
                         class="btn call-mute"
                         data-testid="call-mute"
                         aria-pressed=move || muted().to_string()
-                        on:click=move |_| call.with_value(|c| c.set_muted(!muted()))
+                        on:click=move |_| call.set_muted(!muted())
                     >
                         {move || if muted() { "Unmute" } else { "Mute" }}
                     </button>
-                    <button class="btn danger call-hangup" data-testid="call-hangup" on:click=move |_| call.with_value(StaffCallHandle::hangup)>
+                    <button class="btn danger call-hangup" data-testid="call-hangup" on:click=move |_| call.hangup()>
                         "Hang up"
                     </button>
                 </Show>
@@ -59,17 +58,16 @@ pub fn CallPanel(call: StaffCallHandle) -> impl IntoView {
 
 /// The ringing prompt of a staff screen.
 #[component]
-pub fn IncomingCall(call: StaffCallHandle) -> impl IntoView {
-    let view = call.view;
-    let call = StoredValue::new_local(call);
+pub fn IncomingCall(call: UseStaffCallReturn) -> impl IntoView {
+    let view = call.view();
     view! {
         <Show when=move || view.with(|v| v.state == CallState::Ringing)>
             <div class="modal-backdrop">
                 <div class="modal incoming-call" role="alertdialog" aria-label="Incoming call" data-testid="incoming-call">
                     <h2>"Customer calling from the kiosk"</h2>
                     <div class="modal-actions">
-                        <button class="btn primary" data-testid="call-accept" on:click=move |_| call.with_value(StaffCallHandle::accept)>"Accept"</button>
-                        <button class="btn" data-testid="call-decline" on:click=move |_| call.with_value(StaffCallHandle::decline)>"Decline"</button>
+                        <button class="btn primary" data-testid="call-accept" on:click=move |_| call.accept()>"Accept"</button>
+                        <button class="btn" data-testid="call-decline" on:click=move |_| call.decline()>"Decline"</button>
                     </div>
                 </div>
             </div>

@@ -28,10 +28,11 @@ pub fn PageShell(
     }
 }
 
-/// Connection status line: `data-state` is machine-readable, the text is for people.
+/// Connection status line: `data-state` (a state enum's `as_str()`) is machine-readable and
+/// selects the style; the text is for people.
 #[component]
 pub fn ConnectionBanner(
-    #[prop(into)] state: Signal<String>,
+    #[prop(into)] state: Signal<&'static str>,
     #[prop(into)] text: Signal<String>,
     /// Optional secondary line (e.g. "Last update 12:03:44").
     #[prop(optional, into)]
@@ -39,7 +40,7 @@ pub fn ConnectionBanner(
 ) -> impl IntoView {
     view! {
         <div
-            class=move || format!("connection-banner state-{}", state.get())
+            class="connection-banner"
             data-testid="connection-status"
             role="status"
             aria-live="polite"

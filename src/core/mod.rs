@@ -12,6 +12,7 @@ pub mod config;
 pub mod feed;
 pub mod link;
 pub mod media;
+pub mod peer;
 pub mod submit;
 pub mod time;
 pub mod voice;

@@ -43,6 +43,24 @@ pub enum SubmitState {
     },
 }
 
+impl SubmitState {
+    /// `data-state` of the submit status line.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SubmitState::Idle => "idle",
+            SubmitState::Sending { .. } => "sending",
+            SubmitState::Retrying { .. } => "retrying",
+            SubmitState::Sent { .. } => "sent",
+            SubmitState::Rejected { .. } => "rejected",
+        }
+    }
+
+    /// A POST is in flight or scheduled: the submit button waits.
+    pub fn is_sending(&self) -> bool {
+        matches!(self, SubmitState::Sending { .. } | SubmitState::Retrying { .. })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitCommand {
     /// `POST /api/v1/orders` with this key and JSON body.

@@ -1,7 +1,10 @@
-//! Reactive glue: hooks own a driver, register `on_cleanup`, and never write a signal after their
-//! owner is disposed.
+//! Reactive glue: each hook owns a driver ([`driver`]: one shell, one re-entrancy policy) and
+//! returns a `Copy` handle of read-only signals and methods; nothing is written after its owner
+//! is cleaned up.
 
 pub mod config;
+pub mod driver;
+pub mod kiosk_call;
 pub mod kiosk_cart;
 pub mod order_feed;
 pub mod order_submit;

@@ -1,51 +1,36 @@
-//! `use_order_submitter`: sends the cart as an order through the persisted outbox of
+//! `use_order_submit`: sends the cart as an order through the persisted outbox of
 //! [`OrderSubmitter`] (same `Idempotency-Key` until acknowledged; survives a reload).
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
-
-use futures::future::{AbortHandle, Abortable};
 use leptos::prelude::*;
 use restaurant_protocol::OrderSource;
-use send_wrapper::SendWrapper;
 
+use super::driver::{After, Driver, DriverHandle, DriverRef, Task, use_driver};
 use super::kiosk_cart::KioskCart;
-use crate::core::board::uuid_v4;
 use crate::core::submit::{OrderSubmitter, SubmitCommand, SubmitState};
 use crate::core::time::Millis;
-use crate::web::random::random_bytes;
+use crate::web::random::random_uuid;
 use crate::web::timer::DeadlineTimer;
-use crate::web::{clock, http, storage};
+use crate::web::{http, storage};
 
 const STORAGE_KEY: &str = "restaurant.kiosk.pending_order";
 
-struct Driver {
+struct SubmitDriver {
     submitter: OrderSubmitter,
     url: String,
     state: RwSignal<SubmitState>,
     cart: KioskCart,
-    timer: Option<DeadlineTimer>,
-    request: Option<AbortHandle>,
-    me: Weak<RefCell<Driver>>,
+    timer: DeadlineTimer,
+    /// The POST in flight; replacing or dropping it aborts the request.
+    request: Option<Task>,
+    me: DriverRef<SubmitDriver>,
 }
 
-fn now() -> Millis {
-    Millis(clock::now_ms().max(0.0) as u64)
-}
+impl Driver for SubmitDriver {
+    const NAME: &'static str = "OrderSubmit";
 
-fn with_driver(weak: &Weak<RefCell<Driver>>, f: impl FnOnce(&mut Driver)) {
-    if let Some(rc) = weak.upgrade() {
-        if let Ok(mut d) = rc.try_borrow_mut() {
-            f(&mut d);
-            d.run();
-        }
-    }
-}
-
-impl Driver {
-    fn run(&mut self) {
-        while let Some(cmd) = self.submitter.poll_command() {
-            match cmd {
+    fn drive(&mut self, _after: &mut After) {
+        while let Some(command) = self.submitter.poll_command() {
+            match command {
                 SubmitCommand::Persist(Some(json)) => {
                     storage::set(STORAGE_KEY, &json);
                 }
@@ -59,93 +44,87 @@ impl Driver {
                 SubmitCommand::Post { idempotency_key, body } => self.post(idempotency_key, body),
             }
         }
-        let deadline = self.submitter.poll_timeout().map(|m| m.0 as f64);
-        if let Some(t) = self.timer.as_mut() {
-            t.set_deadline(deadline);
-        }
+        self.timer.set_deadline(self.submitter.poll_timeout());
     }
 
+    // An unacknowledged order stays in localStorage and is resumed on the next mount.
+}
+
+impl SubmitDriver {
     fn post(&mut self, key: String, body: String) {
-        let (url, me) = (self.url.clone(), self.me.clone());
-        let (handle, registration) = AbortHandle::new_pair();
-        if let Some(old) = self.request.replace(handle) {
-            old.abort();
-        }
-        wasm_bindgen_futures::spawn_local(async move {
+        let url = self.url.clone();
+        let request = async move {
             let headers = [("Content-Type", "application/json"), ("Idempotency-Key", key.as_str())];
-            let request = http::send("POST", &url, &headers, Some(&body));
-            let Ok(result) = Abortable::new(request, registration).await else { return };
-            with_driver(&me, move |d| {
-                d.request = None;
-                match result {
-                    Ok(r) => d.submitter.handle_response(now(), r.status, &r.body),
-                    Err(e) => d.submitter.handle_network_error(now(), &e.to_string()),
-                }
-            });
-        });
+            http::send("POST", &url, &headers, Some(&body)).await
+        };
+        self.request = Some(self.me.spawn(request, |d, now, result| {
+            d.request = None;
+            match result {
+                Ok(r) => d.submitter.handle_response(now, r.status, &r.body),
+                Err(e) => d.submitter.handle_network_error(now, &e.to_string()),
+            }
+        }));
+    }
+
+    fn submit(&mut self, now: Millis, source: OrderSource) {
+        if self.cart.is_empty() {
+            return;
+        }
+        let order = self.cart.to_order(source);
+        if let Err(e) = self.submitter.submit(now, order, random_uuid()) {
+            log::warn!("[OrderSubmit] not submitted: {e:?}");
+        }
     }
 }
 
-#[derive(Clone)]
-pub struct SubmitHandle {
-    pub state: RwSignal<SubmitState>,
-    /// `SendWrapper`: usable in Leptos views; the app is single-threaded.
-    driver: SendWrapper<Weak<RefCell<Driver>>>,
+/// The kiosk's order submission. `Copy`; every method is a no-op once the page is gone.
+#[derive(Clone, Copy)]
+pub struct UseOrderSubmitReturn {
+    state: RwSignal<SubmitState>,
+    driver: DriverHandle<SubmitDriver>,
 }
 
-impl SubmitHandle {
+impl UseOrderSubmitReturn {
+    pub fn state(&self) -> Signal<SubmitState> {
+        self.state.into()
+    }
+
     /// Sends the cart (a fresh idempotency key per order attempt). Refused while one is on its way.
     pub fn submit(&self, source: OrderSource) {
-        with_driver(&self.driver, |d| {
-            if d.cart.is_empty() {
-                return;
-            }
-            let order = d.cart.to_order(source);
-            if let Err(e) = d.submitter.submit(now(), order, uuid_v4(random_bytes())) {
-                log::warn!("[OrderSubmit] not submitted: {e:?}");
-            }
-        });
+        self.driver.run(move |d, now| d.submit(now, source));
     }
 
     pub fn retry_now(&self) {
-        with_driver(&self.driver, |d| d.submitter.retry_now(now()));
+        self.driver.run(|d, now| d.submitter.retry_now(now));
     }
 
     /// Leaves the confirmation / rejection view.
     pub fn acknowledge(&self) {
-        with_driver(&self.driver, |d| d.submitter.acknowledge());
+        self.driver.run(|d, _| d.submitter.acknowledge());
     }
 }
 
-pub fn use_order_submitter(api_base: &str, cart: KioskCart) -> SubmitHandle {
+/// Creates the order outbox for `cart`, posting to `{api_base}/api/v1/orders`. An order left
+/// unacknowledged by an earlier page (a reload, a crash) is resumed at once.
+pub fn use_order_submit(api_base: &str, cart: KioskCart) -> UseOrderSubmitReturn {
     let state = RwSignal::new(SubmitState::Idle);
-    let driver = Rc::new_cyclic(|me: &Weak<RefCell<Driver>>| {
+    let url = format!("{api_base}/api/v1/orders");
+    let driver = use_driver(|me: DriverRef<SubmitDriver>| {
         let fire = me.clone();
-        RefCell::new(Driver {
+        SubmitDriver {
             submitter: OrderSubmitter::new(),
-            url: format!("{api_base}/api/v1/orders"),
+            url,
             state,
             cart,
-            timer: Some(DeadlineTimer::new(move || with_driver(&fire, |d| d.submitter.handle_timeout(now())))),
+            timer: DeadlineTimer::new(move || {
+                fire.run(|d, now| d.submitter.handle_timeout(now));
+            }),
             request: None,
-            me: me.clone(),
-        })
+            me,
+        }
     });
     if let Some(stored) = storage::get(STORAGE_KEY) {
-        with_driver(&Rc::downgrade(&driver), |d| d.submitter.restore(now(), &stored));
+        driver.run(move |d, now| d.submitter.restore(now, &stored));
     }
-    let handle = SubmitHandle { state, driver: SendWrapper::new(Rc::downgrade(&driver)) };
-    let owned = SendWrapper::new(driver);
-    on_cleanup(move || {
-        let driver = owned.take();
-        if let Ok(mut d) = driver.try_borrow_mut() {
-            if let Some(r) = d.request.take() {
-                r.abort();
-            }
-            d.timer = None;
-        }
-        // An unacknowledged order stays in localStorage and is resumed on the next mount.
-        drop(driver);
-    });
-    handle
+    UseOrderSubmitReturn { state, driver }
 }

@@ -4,6 +4,7 @@
 use web_sys::{AudioContext, AudioContextState, OscillatorType};
 
 #[derive(Default)]
+#[must_use = "dropping the chime closes its audio context"]
 pub struct Chime {
     context: Option<AudioContext>,
 }
@@ -76,6 +77,7 @@ const RING_PERIOD_MS: u32 = 1_500;
 /// The incoming-call ring: the chime repeated until stopped. Silent until the page has had a user
 /// gesture (it listens for the first pointer or key press itself); the ringing state is tracked
 /// either way, so the page (and its tests) can see that it rings.
+#[must_use = "dropping the ring tone stops it"]
 pub struct RingTone {
     chime: std::rc::Rc<std::cell::RefCell<Chime>>,
     ringing: Option<gloo_timers::callback::Interval>,

@@ -1,5 +1,14 @@
-//! The monotonic clock handed to the sans-IO cores (`performance.now()`, milliseconds).
+//! The clocks: [`now`] is the monotonic time every core and wrapper works in; [`unix_ms`] is
+//! wall-clock time, only for what a person reads or a server compares (timestamps, token expiry).
 
+use crate::core::time::Millis;
+
+/// Monotonic time (`performance.now()`), the one clock handed to the sans-IO cores.
+pub fn now() -> Millis {
+    Millis(now_ms().max(0.0) as u64)
+}
+
+/// `performance.now()` with its sub-millisecond part, for measurements.
 pub fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_else(js_sys::Date::now)
 }

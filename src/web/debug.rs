@@ -8,7 +8,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 type Method = Closure<dyn Fn() -> JsValue>;
+/// A method of a debug object: its name and what it returns.
+pub type DebugMethod = (&'static str, Box<dyn Fn() -> JsValue>);
 
+#[must_use = "dropping it removes the window property"]
 pub struct DebugObject {
     name: &'static str,
     object: js_sys::Object,
@@ -16,7 +19,7 @@ pub struct DebugObject {
 }
 
 impl DebugObject {
-    pub fn install(name: &'static str, methods: Vec<(&'static str, Box<dyn Fn() -> JsValue>)>) -> DebugObject {
+    pub fn install(name: &'static str, methods: Vec<DebugMethod>) -> DebugObject {
         let object = js_sys::Object::new();
         let mut owned = Vec::with_capacity(methods.len());
         for (method, f) in methods {
@@ -24,10 +27,10 @@ impl DebugObject {
             let _ = js_sys::Reflect::set(&object, &method.into(), closure.as_ref().unchecked_ref());
             owned.push(closure);
         }
-        if let Some(window) = web_sys::window() {
-            if js_sys::Reflect::set(&window, &name.into(), &object).is_err() {
-                log::error!("[Debug] cannot install window.{name}");
-            }
+        if let Some(window) = web_sys::window()
+            && js_sys::Reflect::set(&window, &name.into(), &object).is_err()
+        {
+            log::error!("[Debug] cannot install window.{name}");
         }
         DebugObject { name, object, _methods: owned }
     }

@@ -5,6 +5,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Event;
 
+#[must_use = "dropping the listener detaches it"]
 pub struct WindowListener {
     event: &'static str,
     closure: Closure<dyn FnMut(Event)>,

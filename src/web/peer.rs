@@ -24,6 +24,7 @@ use web_sys::{
 
 use super::debug::bump_counter;
 use super::js_error_message;
+pub use crate::core::peer::PeerConnectionState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerEvent {
@@ -31,8 +32,8 @@ pub enum PeerEvent {
     ChannelMessage(String),
     ChannelClosed,
     ChannelError(String),
-    /// `connectionState`: new, connecting, connected, disconnected, failed, closed.
-    ConnectionState(String),
+    /// `connectionState` changed.
+    ConnectionState(PeerConnectionState),
     IceConnectionState(String),
     /// A local ICE candidate as JSON (`RTCIceCandidate.toJSON()`), or `None` at the end of gathering.
     IceCandidate(Option<String>),
@@ -52,9 +53,11 @@ pub struct PeerOptions {
     pub data_channel: Option<&'static str>,
 }
 
+type EventHandler = Closure<dyn FnMut(Event)>;
+
 /// Owned only to keep the closures alive as long as the browser may call them.
 struct Handlers {
-    _channel: Option<[Closure<dyn FnMut(Event)>; 3]>,
+    _channel: Option<[EventHandler; 3]>,
     _channel_message: Option<Closure<dyn FnMut(MessageEvent)>>,
     _connection_state: Closure<dyn FnMut(Event)>,
     _ice_state: Closure<dyn FnMut(Event)>,
@@ -62,6 +65,7 @@ struct Handlers {
     _track: Closure<dyn FnMut(RtcTrackEvent)>,
 }
 
+#[must_use = "dropping the peer closes the connection and stops its tracks"]
 pub struct Peer {
     pc: RtcPeerConnection,
     channel: Option<RtcDataChannel>,
@@ -126,7 +130,7 @@ impl Peer {
                 .ok()
                 .and_then(|v| v.as_string())
                 .unwrap_or_default();
-            s(PeerEvent::ConnectionState(state))
+            s(PeerEvent::ConnectionState(PeerConnectionState::parse(&state)))
         });
         let s = sink.clone();
         let pc_ref = pc.clone();

@@ -25,6 +25,7 @@ pub enum SocketEvent {
     Error,
 }
 
+#[must_use = "dropping the socket closes it"]
 pub struct Socket {
     ws: WebSocket,
     _on_open: Closure<dyn FnMut(Event)>,
@@ -100,6 +101,7 @@ impl Drop for Socket {
 /// whatever socket is left; a frame to send or a close for an attempt that is no longer current
 /// is dropped; a socket that closes by itself is forgotten. Incoming events carry their attempt
 /// to the machine, whose link ignores stale ones. `component` prefixes the log lines.
+#[must_use = "dropping it closes the current socket"]
 pub struct AttemptSocket {
     current: Option<(AttemptId, Socket)>,
     component: &'static str,

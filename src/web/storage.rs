@@ -37,9 +37,9 @@ pub fn set(key: &str, value: &str) -> bool {
 }
 
 pub fn remove(key: &str) {
-    if let Some(s) = storage() {
-        if let Err(e) = s.remove_item(key) {
-            log::error!("[Storage] removing {key:?} failed: {}", super::js_error_message(&e));
-        }
+    if let Some(s) = storage()
+        && let Err(e) = s.remove_item(key)
+    {
+        log::error!("[Storage] removing {key:?} failed: {}", super::js_error_message(&e));
     }
 }

@@ -8,9 +8,12 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 
+use crate::core::time::Millis;
+
+#[must_use = "dropping the timer cancels it"]
 pub struct DeadlineTimer {
     pending: Option<Timeout>,
-    armed_for: Option<f64>,
+    armed_for: Option<Millis>,
     /// Set when the pending timeout has run: it no longer counts as armed, so asking again for
     /// the same deadline (a timeout that fired a little early) arms a new one.
     fired: Rc<Cell<bool>>,
@@ -23,14 +26,16 @@ impl DeadlineTimer {
         DeadlineTimer { pending: None, armed_for: None, fired: Rc::new(Cell::new(false)), on_fire: Rc::new(on_fire) }
     }
 
-    /// Arms for `deadline_ms` on the [`super::clock::now_ms`] clock; `None` clears. Re-arming for
-    /// the same deadline keeps the running timer.
-    pub fn set_deadline(&mut self, deadline_ms: Option<f64>) {
-        match deadline_ms {
+    /// Arms for `deadline` on the [`super::clock::now`] clock; `None` clears. Re-arming for the
+    /// same deadline keeps the running timer.
+    pub fn set_deadline(&mut self, deadline: Option<Millis>) {
+        match deadline {
             None => self.clear(),
             Some(d) if self.armed_for == Some(d) && self.is_armed() => {}
             Some(d) => {
-                let delay = (d - super::clock::now_ms()).clamp(0.0, i32::MAX as f64).ceil() as u32;
+                let delay = u32::try_from(d.saturating_sub(super::clock::now()))
+                    .unwrap_or(i32::MAX as u32)
+                    .min(i32::MAX as u32);
                 let on_fire = self.on_fire.clone();
                 let fired = Rc::new(Cell::new(false));
                 self.fired = fired.clone();

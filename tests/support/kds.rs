@@ -11,7 +11,7 @@ use restaurant_protocol::{Order, OrderEnvelope, Snapshot};
 use restaurant_web::components::kds::KdsPage;
 use restaurant_web::core::config::{Origin, RuntimeConfig};
 use restaurant_web::hooks::config::provide_runtime_config;
-use restaurant_web::hooks::order_feed::{OUTBOX_KEY, OrderFeedHandle, SESSION_KEY, use_order_feed};
+use restaurant_web::hooks::order_feed::{OUTBOX_KEY, SESSION_KEY, UseOrderFeedReturn, use_order_feed};
 use restaurant_web::web::{http, storage};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
@@ -64,7 +64,7 @@ pub fn mount_page(station: &str) -> Mounted {
 }
 
 /// Mounts a bare component running `use_order_feed` and hands its handle out.
-pub fn mount_feed(station: &str) -> (Mounted, OrderFeedHandle) {
+pub fn mount_feed(station: &str) -> (Mounted, UseOrderFeedReturn) {
     let root = test_root();
     let cfg = config(station);
     let slot = Rc::new(RefCell::new(None));

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::ticket::{TicketCard, TicketState};
 use crate::core::board::{Board, Command, Station};
-use crate::hooks::order_feed::OrderFeedHandle;
+use crate::hooks::order_feed::UseOrderFeedReturn;
 use crate::web::chime::Chime;
 use crate::web::clock::unix_ms;
 use crate::web::events::WindowListener;
@@ -21,7 +21,7 @@ const SEEN_LIMIT: usize = 2_000;
 const FLASH_MS: f64 = 2_000.0;
 
 #[component]
-pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
+pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView {
     let board = feed.board();
     let now = RwSignal::new(unix_ms());
     // The one clock of the page; dropped (and stopped) with the board.
@@ -221,7 +221,7 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
 /// first loads do not count as new, nor does a recalled one. Returns the orders flashing, with
 /// when their flash started (Unix ms).
 fn new_ticket_alerts(
-    feed: OrderFeedHandle,
+    feed: UseOrderFeedReturn,
     station: Memo<Station>,
     now: RwSignal<f64>,
 ) -> RwSignal<HashMap<String, f64>> {

@@ -13,7 +13,8 @@ use super::shell::{ConnectionBanner, PageShell};
 use crate::core::feed::Banner;
 use crate::hooks::config::use_runtime_config;
 use crate::hooks::order_feed::use_order_feed;
-use crate::hooks::staff_call::{CallOptions, random_id, use_staff_call};
+use crate::hooks::staff_call::{UseStaffCallOptions, use_staff_call};
+use crate::web::random::random_id;
 use board::KdsBoard;
 use sign_in::PinForm;
 
@@ -22,7 +23,7 @@ pub fn KdsPage() -> impl IntoView {
     let config = use_runtime_config();
     let feed = use_order_feed(&config);
     // Staff calls travel on the order feed's socket: the page opens no other connection.
-    let call = use_staff_call(CallOptions {
+    let call = use_staff_call(UseStaffCallOptions {
         local_id: random_id(&format!("kds-{}", config.station)),
         send: Rc::new(move |message| {
             feed.send_call(&message);
@@ -31,10 +32,7 @@ pub fn KdsPage() -> impl IntoView {
         ring: true,
         debug_name: "__kdsCall",
     });
-    {
-        let call = call.clone();
-        feed.subscribe_calls(move |signal| call.receive(signal));
-    }
+    feed.subscribe_calls(move |signal| call.receive(signal));
     let title = format!("Kitchen · {}", config.station);
     let status = feed.status();
     let last_update = feed.last_update();
@@ -43,18 +41,17 @@ pub fn KdsPage() -> impl IntoView {
     let banner = ViewFn::from(move || {
         view! {
             <ConnectionBanner
-                state=Signal::derive(move || status.get().banner.as_str().to_string())
+                state=Signal::derive(move || status.get().banner.as_str())
                 text=Signal::derive(move || banner_text(status.get().banner))
                 detail=Signal::derive(move || last_update.get().map(|ms| format!("Last update {}", clock_time(ms))).unwrap_or_default())
             />
         }
     });
     let station = config.station.clone();
-    let header_call = call.clone();
     let header_extra = ViewFn::from(move || {
         let station = station.clone();
         view! {
-            <CallPanel call=header_call.clone()/>
+            <CallPanel call/>
             <Show when=signed_in>
                 <span class="kds-station" data-testid="signed-in-station">{station.clone()}</span>
                 <button class="btn kds-logout" data-testid="logout" on:click=move |_| feed.logout()>

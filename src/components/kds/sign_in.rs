@@ -4,10 +4,10 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::core::feed::Banner;
-use crate::hooks::order_feed::{OrderFeedHandle, SignInError};
+use crate::hooks::order_feed::{SignInError, UseOrderFeedReturn};
 
 #[component]
-pub fn PinForm(feed: OrderFeedHandle, station: String) -> impl IntoView {
+pub fn PinForm(feed: UseOrderFeedReturn, station: String) -> impl IntoView {
     let pin = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);

@@ -16,10 +16,10 @@ use crate::core::cart::format_price;
 use crate::core::config::VoiceMode;
 use crate::core::voice::{OrderAction, Timeouts, TurnState};
 use crate::hooks::config::use_runtime_config;
-use crate::hooks::kiosk_cart::KioskCart;
-use crate::hooks::order_submit::use_order_submitter;
-use crate::hooks::staff_call::use_kiosk_call;
-use crate::hooks::voice_session::{VoiceOptions, use_voice_session};
+use crate::hooks::kiosk_call::use_kiosk_call;
+use crate::hooks::kiosk_cart::use_kiosk_cart;
+use crate::hooks::order_submit::use_order_submit;
+use crate::hooks::voice_session::{UseVoiceSessionOptions, use_voice_session};
 use crate::web::http;
 use crate::web::realtime::{HttpTransport, VoiceTransport};
 
@@ -77,63 +77,40 @@ pub fn KioskView(
     timeouts: Timeouts,
 ) -> impl IntoView {
     let config = use_runtime_config();
-    let cart = KioskCart::default();
-    let submit = use_order_submitter(&config.api_base, cart.clone());
+    let cart = use_kiosk_cart();
+    let submit = use_order_submit(&config.api_base, cart);
     let used_voice = RwSignal::new(false);
     let reviewing = RwSignal::new(false);
-    let on_order = {
-        let (cart, submit) = (cart.clone(), submit.clone());
-        Callback::new(move |action: OrderAction| match action {
-            OrderAction::Checkout => submit.submit(OrderSource::Voice),
-            OrderAction::Review => reviewing.set(true),
-            OrderAction::Cancel => cart.clear(),
-        })
-    };
-    let voice = use_voice_session(menu.clone(), cart.clone(), VoiceOptions { transport, timeouts, on_order });
+    let on_order = Callback::new(move |action: OrderAction| match action {
+        OrderAction::Checkout => submit.submit(OrderSource::Voice),
+        OrderAction::Review => reviewing.set(true),
+        OrderAction::Cancel => cart.clear(),
+    });
+    let voice = use_voice_session(menu.clone(), cart, UseVoiceSessionOptions { transport, timeouts, on_order });
     let call = use_kiosk_call(&config.ws_url);
-    let call_view = call.view;
     let header_extra = ViewFn::from(move || {
-        let (start, panel) = (call.clone(), call.clone());
         view! {
             <button
                 class="btn call-staff"
                 data-testid="call-staff-button"
-                disabled=move || call_view.with(|v| v.state.is_active())
-                on:click=move |_| start.call(None)
+                disabled=move || call.view().with(|v| v.state.is_active())
+                on:click=move |_| call.call(None)
             >
                 "Call staff"
             </button>
-            <CallPanel call=panel/>
+            <CallPanel call/>
         }
     });
-    let state = voice.state;
+    let state = voice.state();
     Effect::new(move |_| {
         if state.get() == TurnState::Recording {
             used_voice.set(true);
         }
     });
     let source = Signal::derive(move || if used_voice.get() { OrderSource::Voice } else { OrderSource::Kiosk });
-
-    let banner_state = move || match (state.get(), voice.connection.get().as_str()) {
-        (TurnState::Error, _) => "error",
-        (TurnState::Disconnected, _) => "disconnected",
-        (TurnState::Connecting | TurnState::AwaitingSessionCreated | TurnState::AwaitingSessionReady, _) => {
-            "connecting"
-        }
-        (_, "disconnected") => "reconnecting",
-        _ => "connected",
-    };
-    let banner_text = move || match banner_state() {
-        "error" => "Voice assistant unavailable",
-        "disconnected" => "Voice assistant not connected",
-        "connecting" => "Connecting to the voice assistant…",
-        "reconnecting" => "Voice connection unstable…",
-        _ => "Voice assistant ready",
-    };
-
-    let transcript = voice.transcript;
-    let problem = voice.problem;
-    let (v_retry, v_reset) = (voice.clone(), voice.clone());
+    let banner = voice.banner();
+    let transcript = voice.transcript();
+    let problem = voice.problem();
     let categories = {
         let mut cats: Vec<String> = Vec::new();
         for item in &menu {
@@ -150,24 +127,21 @@ pub fn KioskView(
             title="Order here"
             header_extra=header_extra
             banner=ViewFn::from(move || view! {
-                <ConnectionBanner state=Signal::derive(move || banner_state().to_string()) text=Signal::derive(move || banner_text().to_string())/>
+                <ConnectionBanner state=Signal::derive(move || banner.get().as_str()) text=Signal::derive(move || banner.get().text().to_string())/>
             })
         >
             <div class="kiosk-layout" class:reviewing=move || reviewing.get()>
                 <div class="kiosk-left">
                     <section class="kiosk-voice" aria-label="Order by voice" data-testid="voice-panel">
-                        <VoiceButton voice=voice.clone() mode=voice_mode/>
+                        <VoiceButton voice mode=voice_mode/>
                         <Show when=move || problem.with(Option::is_some)>
                             <div class="voice-error" role="alert" data-testid="voice-error">
                                 <strong data-testid="voice-error-title">{move || problem.get().map(|p| p.title).unwrap_or_default()}</strong>
                                 <p>{move || problem.get().map(|p| p.help).unwrap_or_default()}</p>
-                                <button class="btn" data-testid="voice-retry" on:click={
-                                    let v = v_retry.clone();
-                                    move |_| {
-                                        v.dismiss_problem();
-                                        v.force_reset();
-                                        v.connect();
-                                    }
+                                <button class="btn" data-testid="voice-retry" on:click=move |_| {
+                                    voice.dismiss_problem();
+                                    voice.force_reset();
+                                    voice.connect();
                                 }>
                                     {move || if state.get() == TurnState::Disconnected || state.get() == TurnState::Error { "Reconnect" } else { "Try again" }}
                                 </button>
@@ -188,23 +162,21 @@ pub fn KioskView(
                                 </li>
                             }).collect_view()}
                         </ol>
-                        <button class="btn link small" data-testid="voice-reset" on:click=move |_| v_reset.force_reset()>
+                        <button class="btn link small" data-testid="voice-reset" on:click=move |_| voice.force_reset()>
                             "Reset voice"
                         </button>
                     </section>
                     <section class="kiosk-menu" aria-label="Menu" data-testid="menu">
                         {categories.into_iter().map(|cat| {
                             let items: Vec<MenuItem> = menu.iter().filter(|i| i.category == cat).cloned().collect();
-                            let cart = cart.clone();
                             view! {
                                 <h3 class="menu-category">{cat}</h3>
                                 <div class="menu-grid">
                                     {items.into_iter().map(|item| {
-                                        let cart = cart.clone();
                                         let (name, price, id) = (item.name.clone(), format_price(u64::from(item.price_cents)), item.id.clone());
                                         view! {
                                             <button class="menu-item" data-testid="menu-item" data-item-id=id
-                                                on:click=move |_| { let _ = cart.add(&item); }>
+                                                on:click=move |_| cart.add(&item)>
                                                 <span class="menu-item-name">{name}</span>
                                                 <span class="menu-item-price">{price}</span>
                                             </button>
@@ -215,7 +187,7 @@ pub fn KioskView(
                         }).collect_view()}
                     </section>
                 </div>
-                <CartPanel cart=cart.clone() submit=submit.clone() source/>
+                <CartPanel cart submit source/>
             </div>
         </PageShell>
     }

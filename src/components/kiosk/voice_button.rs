@@ -4,95 +4,39 @@ use leptos::ev::{KeyboardEvent, MouseEvent, PointerEvent};
 use leptos::prelude::*;
 
 use crate::core::config::VoiceMode;
+use crate::core::time::Millis;
 use crate::core::voice::TurnState;
-use crate::hooks::voice_session::VoiceHandle;
+use crate::core::voice::ui::{ButtonAction, aria_label, debounce_ms, is_busy, press_action, status_text};
+use crate::hooks::voice_session::UseVoiceSessionReturn;
 use crate::web::clock;
 
-/// Ignore re-activations closer than this (a bounce, a double tap).
-fn debounce_ms(mode: VoiceMode) -> f64 {
-    match mode {
-        VoiceMode::Hold => 100.0,
-        VoiceMode::Toggle => 300.0,
-    }
-}
-
-fn is_busy(s: TurnState) -> bool {
-    matches!(
-        s,
-        TurnState::Connecting
-            | TurnState::AwaitingSessionCreated
-            | TurnState::AwaitingSessionReady
-            | TurnState::Committing
-            | TurnState::AwaitingTranscript
-            | TurnState::AwaitingResponse
-            | TurnState::Disconnecting
-    )
-}
-
-/// The status line's text for people.
-pub fn status_text(state: TurnState, speaking: bool, mode: VoiceMode) -> &'static str {
-    match state {
-        TurnState::Disconnected => "Tap to start",
-        TurnState::Connecting | TurnState::AwaitingSessionCreated | TurnState::AwaitingSessionReady => "Connecting…",
-        TurnState::Idle if speaking => "Speaking…",
-        TurnState::Idle => match mode {
-            VoiceMode::Toggle => "Tap to talk",
-            VoiceMode::Hold => "Hold to talk",
-        },
-        TurnState::Recording => match mode {
-            VoiceMode::Toggle => "Recording... tap to send",
-            VoiceMode::Hold => "Recording... release to send",
-        },
-        TurnState::Committing | TurnState::AwaitingTranscript | TurnState::AwaitingResponse => "Thinking…",
-        TurnState::Error => "Voice is unavailable",
-        TurnState::Disconnecting => "Stopping…",
-    }
-}
-
-fn aria_label(state: TurnState, mode: VoiceMode) -> &'static str {
-    match (state, mode) {
-        (TurnState::Disconnected | TurnState::Error, _) => "Start voice ordering",
-        (TurnState::Idle, VoiceMode::Toggle) => "Start talking",
-        (TurnState::Idle, VoiceMode::Hold) => "Hold to talk",
-        (TurnState::Recording, VoiceMode::Toggle) => "Stop talking and send",
-        (TurnState::Recording, VoiceMode::Hold) => "Release to send",
-        _ => "Please wait",
-    }
-}
-
 #[component]
-pub fn VoiceButton(voice: VoiceHandle, mode: VoiceMode) -> impl IntoView {
-    let state = voice.state;
-    let speaking = voice.speaking;
-    let last_activation = StoredValue::new(f64::NEG_INFINITY);
+pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoView {
+    let state = voice.state();
+    let speaking = voice.speaking();
+    let last_activation = StoredValue::new(None::<Millis>);
     let active_pointer = StoredValue::new(None::<i32>);
 
     let debounced = move || {
-        let t = clock::now_ms();
-        if t - last_activation.get_value() < debounce_ms(mode) {
+        let t = clock::now();
+        if last_activation.get_value().is_some_and(|last| t.saturating_sub(last) < debounce_ms(mode)) {
             return false;
         }
-        last_activation.set_value(t);
+        last_activation.set_value(Some(t));
         true
     };
-    let (v_press, v_release, v_click) = (voice.clone(), voice.clone(), voice.clone());
-    let press = move || match state.get_untracked() {
-        TurnState::Disconnected | TurnState::Error => v_press.connect(),
-        TurnState::Idle => v_press.start_talking(),
-        _ => {}
+    let act = move |action: ButtonAction| match action {
+        ButtonAction::Connect => voice.connect(),
+        ButtonAction::StartTalking => voice.start_talking(),
+        ButtonAction::StopTalking => voice.stop_talking(),
+        ButtonAction::Nothing => {}
     };
+    let press = move || act(press_action(state.get_untracked(), mode));
     let release = move || {
         if state.get_untracked() == TurnState::Recording {
-            v_release.stop_talking();
+            voice.stop_talking();
         }
     };
-    let toggle = move || match state.get_untracked() {
-        TurnState::Disconnected | TurnState::Error => v_click.connect(),
-        TurnState::Idle => v_click.start_talking(),
-        TurnState::Recording => v_click.stop_talking(),
-        _ => {}
-    };
-    let (press_k, release_k, release_c, release_l) = (press.clone(), release.clone(), release.clone(), release.clone());
 
     view! {
         <div class="voice-control">
@@ -109,7 +53,7 @@ pub fn VoiceButton(voice: VoiceHandle, mode: VoiceMode) -> impl IntoView {
                 on:contextmenu=|e: MouseEvent| e.prevent_default()
                 on:click=move |_| {
                     if mode == VoiceMode::Toggle && debounced() {
-                        toggle();
+                        press();
                     }
                 }
                 on:pointerdown=move |e: PointerEvent| {
@@ -135,24 +79,24 @@ pub fn VoiceButton(voice: VoiceHandle, mode: VoiceMode) -> impl IntoView {
                     if active_pointer.get_value() == Some(e.pointer_id()) {
                         active_pointer.set_value(None);
                     }
-                    release_c();
+                    release();
                 }
                 on:pointerleave=move |e: PointerEvent| {
                     if mode == VoiceMode::Hold && active_pointer.get_value() == Some(e.pointer_id()) {
                         active_pointer.set_value(None);
-                        release_l();
+                        release();
                     }
                 }
                 on:keydown=move |e: KeyboardEvent| {
                     if mode == VoiceMode::Hold && !e.repeat() && (e.key() == " " || e.key() == "Enter") {
                         e.prevent_default();
-                        press_k();
+                        press();
                     }
                 }
                 on:keyup=move |e: KeyboardEvent| {
                     if mode == VoiceMode::Hold && (e.key() == " " || e.key() == "Enter") {
                         e.prevent_default();
-                        release_k();
+                        release();
                     }
                 }
             >

@@ -14,6 +14,7 @@ pub mod token;
 pub mod tools;
 pub mod transcript;
 pub mod turn;
+pub mod ui;
 
 #[cfg(test)]
 mod tests;

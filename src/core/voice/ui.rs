@@ -1,0 +1,162 @@
+//! What the kiosk shows of the voice session: the connection banner and the push-to-talk button's
+//! words, decided from the turn state (and the peer connection) so the views hold no policy.
+
+use super::turn::TurnState;
+use crate::core::config::VoiceMode;
+use crate::core::peer::PeerConnectionState;
+
+/// The kiosk's voice connection banner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoiceBanner {
+    Error,
+    Disconnected,
+    Connecting,
+    /// Connected, but the peer connection reports `disconnected` (it may recover).
+    Reconnecting,
+    Connected,
+}
+
+impl VoiceBanner {
+    pub fn of(state: TurnState, connection: PeerConnectionState) -> VoiceBanner {
+        match (state, connection) {
+            (TurnState::Error, _) => VoiceBanner::Error,
+            (TurnState::Disconnected, _) => VoiceBanner::Disconnected,
+            (TurnState::Connecting | TurnState::AwaitingSessionCreated | TurnState::AwaitingSessionReady, _) => {
+                VoiceBanner::Connecting
+            }
+            (_, PeerConnectionState::Disconnected) => VoiceBanner::Reconnecting,
+            _ => VoiceBanner::Connected,
+        }
+    }
+
+    /// `data-state` of the banner.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoiceBanner::Error => "error",
+            VoiceBanner::Disconnected => "disconnected",
+            VoiceBanner::Connecting => "connecting",
+            VoiceBanner::Reconnecting => "reconnecting",
+            VoiceBanner::Connected => "connected",
+        }
+    }
+
+    /// The banner's words for people.
+    pub fn text(self) -> &'static str {
+        match self {
+            VoiceBanner::Error => "Voice assistant unavailable",
+            VoiceBanner::Disconnected => "Voice assistant not connected",
+            VoiceBanner::Connecting => "Connecting to the voice assistant…",
+            VoiceBanner::Reconnecting => "Voice connection unstable…",
+            VoiceBanner::Connected => "Voice assistant ready",
+        }
+    }
+}
+
+/// What a press of the push-to-talk button does in `state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ButtonAction {
+    Connect,
+    StartTalking,
+    StopTalking,
+    /// Busy (connecting, thinking): the press is ignored.
+    Nothing,
+}
+
+/// The press (tap in toggle mode, press in hold mode) in `state`.
+pub fn press_action(state: TurnState, mode: VoiceMode) -> ButtonAction {
+    match (state, mode) {
+        (TurnState::Disconnected | TurnState::Error, _) => ButtonAction::Connect,
+        (TurnState::Idle, _) => ButtonAction::StartTalking,
+        (TurnState::Recording, VoiceMode::Toggle) => ButtonAction::StopTalking,
+        _ => ButtonAction::Nothing,
+    }
+}
+
+/// Re-activations closer than this many milliseconds are ignored (a bounce, a double tap).
+pub fn debounce_ms(mode: VoiceMode) -> u64 {
+    match mode {
+        VoiceMode::Hold => 100,
+        VoiceMode::Toggle => 300,
+    }
+}
+
+/// The session is working and the button waits (`aria-busy`).
+pub fn is_busy(state: TurnState) -> bool {
+    matches!(
+        state,
+        TurnState::Connecting
+            | TurnState::AwaitingSessionCreated
+            | TurnState::AwaitingSessionReady
+            | TurnState::Committing
+            | TurnState::AwaitingTranscript
+            | TurnState::AwaitingResponse
+            | TurnState::Disconnecting
+    )
+}
+
+/// The status line under the button.
+pub fn status_text(state: TurnState, speaking: bool, mode: VoiceMode) -> &'static str {
+    match state {
+        TurnState::Disconnected => "Tap to start",
+        TurnState::Connecting | TurnState::AwaitingSessionCreated | TurnState::AwaitingSessionReady => "Connecting…",
+        TurnState::Idle if speaking => "Speaking…",
+        TurnState::Idle => match mode {
+            VoiceMode::Toggle => "Tap to talk",
+            VoiceMode::Hold => "Hold to talk",
+        },
+        TurnState::Recording => match mode {
+            VoiceMode::Toggle => "Recording... tap to send",
+            VoiceMode::Hold => "Recording... release to send",
+        },
+        TurnState::Committing | TurnState::AwaitingTranscript | TurnState::AwaitingResponse => "Thinking…",
+        TurnState::Error => "Voice is unavailable",
+        TurnState::Disconnecting => "Stopping…",
+    }
+}
+
+/// The button's accessible name.
+pub fn aria_label(state: TurnState, mode: VoiceMode) -> &'static str {
+    match (state, mode) {
+        (TurnState::Disconnected | TurnState::Error, _) => "Start voice ordering",
+        (TurnState::Idle, VoiceMode::Toggle) => "Start talking",
+        (TurnState::Idle, VoiceMode::Hold) => "Hold to talk",
+        (TurnState::Recording, VoiceMode::Toggle) => "Stop talking and send",
+        (TurnState::Recording, VoiceMode::Hold) => "Release to send",
+        _ => "Please wait",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banner_follows_the_turn_state_then_the_peer_connection() {
+        use PeerConnectionState as P;
+        assert_eq!(VoiceBanner::of(TurnState::Error, P::Connected), VoiceBanner::Error);
+        assert_eq!(VoiceBanner::of(TurnState::Disconnected, P::None), VoiceBanner::Disconnected);
+        assert_eq!(VoiceBanner::of(TurnState::AwaitingSessionReady, P::Connected), VoiceBanner::Connecting);
+        assert_eq!(VoiceBanner::of(TurnState::Idle, P::Disconnected), VoiceBanner::Reconnecting);
+        assert_eq!(VoiceBanner::of(TurnState::Recording, P::Connected), VoiceBanner::Connected);
+        assert_eq!(VoiceBanner::Reconnecting.as_str(), "reconnecting");
+    }
+
+    #[test]
+    fn a_press_connects_talks_or_sends_and_waits_while_busy() {
+        assert_eq!(press_action(TurnState::Error, VoiceMode::Hold), ButtonAction::Connect);
+        assert_eq!(press_action(TurnState::Idle, VoiceMode::Toggle), ButtonAction::StartTalking);
+        assert_eq!(press_action(TurnState::Recording, VoiceMode::Toggle), ButtonAction::StopTalking);
+        // Hold mode sends on release, not on a second press.
+        assert_eq!(press_action(TurnState::Recording, VoiceMode::Hold), ButtonAction::Nothing);
+        assert_eq!(press_action(TurnState::AwaitingResponse, VoiceMode::Toggle), ButtonAction::Nothing);
+        assert!(is_busy(TurnState::Committing) && !is_busy(TurnState::Idle));
+    }
+
+    #[test]
+    fn status_line_names_the_mode() {
+        assert_eq!(status_text(TurnState::Idle, false, VoiceMode::Hold), "Hold to talk");
+        assert_eq!(status_text(TurnState::Idle, true, VoiceMode::Hold), "Speaking…");
+        assert_eq!(status_text(TurnState::Recording, false, VoiceMode::Toggle), "Recording... tap to send");
+        assert_eq!(aria_label(TurnState::Recording, VoiceMode::Hold), "Release to send");
+    }
+}

@@ -1,0 +1,265 @@
+//! The order feed's driver: the [`OrderFeed`] core with its socket, timer, snapshot fetch,
+//! connectivity listeners and debug surface.
+
+use std::rc::Rc;
+
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared};
+use leptos::prelude::*;
+use restaurant_protocol::CallMessage;
+
+use super::api::{self, SignInError, StoredSession};
+use super::{OUTBOX_KEY, SESSION_KEY};
+use crate::core::board::{Board, BoardConfig, Station};
+use crate::core::config::RuntimeConfig;
+use crate::core::feed::{Banner, FeedCommand, FeedConfig, FeedStatus, OrderFeed};
+use crate::core::link::{AttemptId, SocketInput};
+use crate::core::time::Millis;
+use crate::hooks::driver::{After, Driver, DriverRef, Task};
+use crate::hooks::staff_call::CallSignal;
+use crate::web::clock;
+use crate::web::debug::DebugObject;
+use crate::web::events::{WindowListener, is_online};
+use crate::web::random::random_bytes;
+use crate::web::socket::AttemptSocket;
+use crate::web::storage;
+use crate::web::timer::DeadlineTimer;
+
+pub(super) type SignInFuture = Shared<LocalBoxFuture<'static, Result<(), SignInError>>>;
+
+/// The signals the page renders from; written only through `try_set` (silent once disposed).
+#[derive(Clone, Copy)]
+pub(super) struct Published {
+    pub status: RwSignal<FeedStatus>,
+    pub board: RwSignal<Board>,
+    pub station: RwSignal<Option<Station>>,
+    /// Wall-clock time (Unix ms) of the last board update.
+    pub last_update: RwSignal<Option<f64>>,
+}
+
+impl Published {
+    pub fn new(board: BoardConfig) -> Published {
+        Published {
+            status: RwSignal::new(FeedStatus { banner: Banner::SignedOut, last_update: None }),
+            board: RwSignal::new(Board::new(board)),
+            station: RwSignal::new(None),
+            last_update: RwSignal::new(None),
+        }
+    }
+}
+
+pub(super) struct FeedDriver {
+    pub feed: OrderFeed,
+    socket: AttemptSocket,
+    timer: DeadlineTimer,
+    /// The snapshot request in flight; replacing or dropping it aborts it.
+    snapshot: Option<Task>,
+    sign_in: Option<SignInFuture>,
+    /// The status last published.
+    shown: Option<FeedStatus>,
+    /// Bumped by sign-out, so a sign-in answered afterwards is not applied.
+    session_generation: u64,
+    api_base: String,
+    ws_url: String,
+    station: String,
+    published: Published,
+    /// Receives the staff call frames of this socket (the page's call, if it has one).
+    pub call_subscriber: Option<Rc<dyn Fn(CallSignal)>>,
+    me: DriverRef<FeedDriver>,
+    _listeners: Vec<WindowListener>,
+    _debug: DebugObject,
+}
+
+impl Driver for FeedDriver {
+    const NAME: &'static str = "OrderFeed";
+
+    fn drive(&mut self, after: &mut After) {
+        let mut changed = false;
+        let mut signals = Vec::new();
+        while let Some(command) = self.feed.poll_command() {
+            match command {
+                FeedCommand::OpenSocket { attempt } => self.open_socket(attempt),
+                FeedCommand::SendFrame { attempt, text } => self.socket.send(attempt, &text),
+                FeedCommand::CloseSocket { attempt, code, reason } => self.socket.close(attempt, code, &reason),
+                FeedCommand::FetchSnapshot => self.fetch_snapshot(),
+                FeedCommand::PersistOutbox(json) => {
+                    storage::set(OUTBOX_KEY, &json);
+                }
+                FeedCommand::UiChanged => changed = true,
+                FeedCommand::Call(message) => signals.push(CallSignal::Message(message)),
+                FeedCommand::CallsLost => signals.push(CallSignal::Lost),
+            }
+        }
+        self.timer.set_deadline(self.feed.poll_timeout());
+        let status = self.feed.status();
+        // The hub keeps sessions across restarts; a rejected token means signing in with the PIN.
+        if status.banner == Banner::SignInFailed {
+            storage::remove(SESSION_KEY);
+        }
+        if changed || self.shown != Some(status) {
+            self.shown = Some(status);
+            self.publish(status, after);
+        }
+        if !signals.is_empty() {
+            // Released first: the call may answer on this socket right away.
+            let subscriber = self.call_subscriber.clone();
+            after.push(move || match subscriber {
+                Some(subscriber) => signals.into_iter().for_each(|signal| subscriber(signal)),
+                None => signals.iter().for_each(|signal| {
+                    if let CallSignal::Message(message) = signal {
+                        log::warn!("[OrderFeed] no staff call on this page; dropped {}", message.kind());
+                    }
+                }),
+            });
+        }
+    }
+}
+
+impl FeedDriver {
+    pub fn new(config: &RuntimeConfig, published: Published, me: DriverRef<FeedDriver>) -> FeedDriver {
+        let feed_config = FeedConfig {
+            board: BoardConfig::with_thresholds_min(config.ticket_warning_min, config.ticket_urgent_min),
+            ..FeedConfig::default()
+        };
+        let mut feed = OrderFeed::new(feed_config, u64::from_le_bytes(random_bytes::<8>()));
+        if let Some(stored) = storage::get(OUTBOX_KEY)
+            && let Err(e) = feed.restore_outbox(&stored)
+        {
+            log::error!("[OrderFeed] stored outbox not restored: {e}");
+        }
+        if !is_online() {
+            feed.handle_online(clock::now(), false);
+        }
+        let fire = me.clone();
+        let timer = DeadlineTimer::new(move || {
+            fire.run(|d, now| d.feed.handle_timeout(now));
+        });
+        let listeners = [("online", true), ("offline", false)]
+            .into_iter()
+            .filter_map(|(event, online)| {
+                let me = me.clone();
+                WindowListener::new(event, move |_| {
+                    me.run(move |d, now| d.feed.handle_online(now, online));
+                })
+            })
+            .collect();
+        FeedDriver {
+            feed,
+            socket: AttemptSocket::new("OrderFeed"),
+            timer,
+            snapshot: None,
+            sign_in: None,
+            shown: None,
+            session_generation: 0,
+            api_base: config.api_base.clone(),
+            ws_url: config.ws_url.clone(),
+            station: config.station.clone(),
+            published,
+            call_subscriber: None,
+            _debug: super::debug::install(me.clone()),
+            me,
+            _listeners: listeners,
+        }
+    }
+
+    /// Writes what changed to the page's signals, once the driver is released.
+    fn publish(&self, status: FeedStatus, after: &mut After) {
+        let (to, board, station) = (self.published, self.feed.board().clone(), self.feed.station().cloned());
+        // The feed's clock is monotonic; the banner shows wall-clock time.
+        let last_update = status.last_update.map(|t| clock::unix_ms() - (clock::now_ms() - t.0 as f64));
+        after.push(move || {
+            let _ = to.status.try_set(status);
+            let _ = to.board.try_set(board);
+            let _ = to.station.try_set(station);
+            let _ = to.last_update.try_set(last_update);
+        });
+    }
+
+    fn open_socket(&mut self, attempt: AttemptId) {
+        let me = self.me.clone();
+        let opened = self.socket.open(&self.ws_url, attempt, move |event| {
+            me.run(move |d, now| d.socket.deliver(&mut d.feed, now, attempt, event));
+        });
+        if let Err(e) = opened {
+            log::error!("[OrderFeed] {e}");
+            self.feed.handle_socket_error(clock::now(), attempt);
+        }
+    }
+
+    fn fetch_snapshot(&mut self) {
+        let api_base = self.api_base.clone();
+        let fetch = async move { api::fetch_snapshot(&api_base).await };
+        self.snapshot = Some(self.me.spawn(fetch, |d, now, result| {
+            d.snapshot = None;
+            d.feed.handle_snapshot(now, result);
+        }));
+    }
+
+    /// The sign-in on its way (joined, or started now); `None` when already signed in.
+    pub fn sign_in_flight(&mut self, pin: String) -> Option<SignInFuture> {
+        if self.feed.station().is_some() && self.feed.status().banner != Banner::SignInFailed {
+            return None;
+        }
+        if let Some(flight) = &self.sign_in {
+            return Some(flight.clone());
+        }
+        let (api_base, station) = (self.api_base.clone(), self.station.clone());
+        let (me, generation) = (self.me.clone(), self.session_generation);
+        let flight: SignInFuture = async move {
+            let token = api::request_token(&api_base, &station, &pin).await;
+            me.run(move |d, now| {
+                d.sign_in = None;
+                if d.session_generation != generation {
+                    return Err(SignInError::Closed);
+                }
+                let token = token?;
+                let session = StoredSession { token: token.clone(), station: station.clone() };
+                if let Ok(json) = serde_json::to_string(&session) {
+                    storage::set(SESSION_KEY, &json);
+                }
+                d.feed.login(now, token, &station);
+                Ok(())
+            })
+            .unwrap_or(Err(SignInError::Closed))
+        }
+        .boxed_local()
+        .shared();
+        self.sign_in = Some(flight.clone());
+        Some(flight)
+    }
+
+    /// Disconnects, forgets the board and the stored session, and cancels a sign-in on its way.
+    pub fn logout(&mut self) {
+        self.session_generation += 1;
+        self.sign_in = None;
+        self.snapshot = None;
+        storage::remove(SESSION_KEY);
+        self.feed.logout();
+    }
+
+    /// Signs in with the stored token of this page's station, if any.
+    pub fn resume(&mut self, now: Millis) {
+        if self.feed.station().is_some() {
+            return;
+        }
+        let Some(text) = storage::get(SESSION_KEY) else {
+            return;
+        };
+        match serde_json::from_str::<StoredSession>(&text) {
+            Ok(session) if session.station == self.station => {
+                log::info!("[OrderFeed] resuming the stored session of station {}", session.station);
+                self.feed.login(now, session.token, &session.station);
+            }
+            Ok(_) => storage::remove(SESSION_KEY),
+            Err(e) => {
+                log::error!("[OrderFeed] stored session ignored: {e}");
+                storage::remove(SESSION_KEY);
+            }
+        }
+    }
+
+    /// Sends a staff call frame on the feed's socket; `false` when it is not connected.
+    pub fn send_call(&mut self, message: &CallMessage) -> bool {
+        self.feed.send_call(message)
+    }
+}
