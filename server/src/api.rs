@@ -48,9 +48,11 @@ fn bad_request(message: impl Into<String>) -> Response {
 
 fn order_error(e: OrderError) -> Response {
     match e {
-        OrderError::Invalid(m) => bad_request(m),
+        OrderError::Invalid(e) => bad_request(e.to_string()),
         OrderError::Unavailable => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the hub is shutting down"),
-        OrderError::Internal(m) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", m),
+        e @ (OrderError::Store(_) | OrderError::Random(_)) => {
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        }
     }
 }
 

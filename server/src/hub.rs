@@ -16,16 +16,29 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::call::{self, CallRouter};
 use crate::feed::Feed;
-use crate::menu::MenuBook;
+use crate::menu::{MenuBook, MenuError};
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::store::{Location, StoreHandle, StoreThread};
+use crate::store::{Location, StoreError, StoreHandle, StoreThread};
 use crate::{api, load, static_files, voice, ws};
 
 /// Everything after a shutdown request must finish within this.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Part of [`SHUTDOWN_GRACE`] given to in-flight HTTP requests.
 const HTTP_DRAIN: Duration = Duration::from_secs(6);
+
+/// Why the hub cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Menu(#[from] MenuError),
+    #[error("menu loader failed: {0}")]
+    MenuLoader(#[from] tokio::task::JoinError),
+    #[error("--allow-origin: invalid origin {0:?}")]
+    Origin(String),
+    #[error("cannot open the store ({location}): {source}")]
+    Store { location: String, source: StoreError },
+}
 
 /// A started hub: store open, feed ready, not yet listening.
 pub struct Hub {
@@ -37,17 +50,15 @@ pub struct Hub {
 
 impl Hub {
     /// Loads the menu and opens the store (on its own thread).
-    pub async fn start(settings: Settings) -> Result<Hub, String> {
+    pub async fn start(settings: Settings) -> Result<Hub, StartError> {
         let menu_path = settings.menu.clone();
-        let menu = tokio::task::spawn_blocking(move || MenuBook::load(menu_path.as_deref()))
-            .await
-            .map_err(|e| format!("menu loader failed: {e}"))??;
+        let menu = tokio::task::spawn_blocking(move || MenuBook::load(menu_path.as_deref())).await??;
         let cors = cors_layer(&settings)?;
         let location = if settings.memory { Location::Memory } else { Location::Folder(settings.data.clone()) };
         let (store, store_thread, (last_seq, recent)) =
             StoreHandle::start(location.clone(), settings.replay_events, |s| Ok((s.last_seq(), s.recent_events()?)))
                 .await
-                .map_err(|e| format!("cannot open the store ({location:?}): {e}"))?;
+                .map_err(|source| StartError::Store { location: format!("{location:?}"), source })?;
         tracing::info!("[Store] opened {location:?} at seq {last_seq} ({} events to replay)", recent.len());
         let feed = Arc::new(Feed::new(last_seq, recent, settings.replay_events, settings.client_queue));
         let voice = voice::VoiceHub::new(settings.voice_settings(), menu.menu().items.clone());
@@ -157,7 +168,7 @@ async fn sweep_calls(calls: Arc<CallRouter>, shutdown: CancellationToken) {
     }
 }
 
-fn cors_layer(settings: &Settings) -> Result<Option<CorsLayer>, String> {
+fn cors_layer(settings: &Settings) -> Result<Option<CorsLayer>, StartError> {
     if settings.dev {
         return Ok(Some(CorsLayer::very_permissive()));
     }
@@ -167,7 +178,7 @@ fn cors_layer(settings: &Settings) -> Result<Option<CorsLayer>, String> {
     let origins = settings
         .allow_origins
         .iter()
-        .map(|o| HeaderValue::from_str(o).map_err(|_| format!("--allow-origin: invalid origin {o:?}")))
+        .map(|o| HeaderValue::from_str(o).map_err(|_| StartError::Origin(o.clone())))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(
         CorsLayer::new()

@@ -23,6 +23,6 @@ mod store;
 pub mod voice;
 mod ws;
 
-pub use hub::{Hub, RunningHub, SHUTDOWN_GRACE, run, shutdown_signal};
+pub use hub::{Hub, RunningHub, SHUTDOWN_GRACE, StartError, run, shutdown_signal};
 pub use settings::{Secret, Settings};
 pub use state::AppState;

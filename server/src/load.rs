@@ -66,7 +66,7 @@ async fn update_load(State(state): State<Arc<AppState>>, body: Result<Bytes, Byt
     }
     let orders = match state.snapshot(None).await {
         Ok(s) => s.orders,
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("no snapshot: {e:?}")),
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("no snapshot: {e}")),
     };
     if orders.is_empty() {
         return error(StatusCode::CONFLICT, "conflict", "there are no active orders to update");
@@ -104,7 +104,7 @@ async fn update_load(State(state): State<Arc<AppState>>, body: Result<Bytes, Byt
             Ok(_) => refused += 1,
             Err(OrderError::Unavailable) => break,
             Err(e) => {
-                tracing::error!("[Load] update of {id} failed: {e:?}");
+                tracing::error!("[Load] update of {id} failed: {e}");
                 refused += 1;
             }
         }

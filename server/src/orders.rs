@@ -25,13 +25,33 @@ pub struct CheckedOrder {
     lines: Vec<OrderItem>,
 }
 
-/// Checks every line against the menu and the size limits; the message names the offending line.
-pub fn check(menu: &MenuBook, order: &NewOrder) -> Result<CheckedOrder, String> {
+/// Why a new order is refused; the message names the offending line and field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidOrder {
+    #[error("an order needs at least one item")]
+    NoItems,
+    #[error("an order has at most {MAX_LINES} lines, got {0}")]
+    TooManyLines(usize),
+    #[error("{field} is longer than {max_chars} characters")]
+    TooLong { field: &'static str, max_chars: usize },
+    #[error("unknown menu item {0:?}")]
+    UnknownItem(String),
+    #[error("quantity must be {MIN_QUANTITY}–{MAX_QUANTITY}, got {0}")]
+    Quantity(u32),
+    #[error("at most {MAX_MODIFIERS} modifiers")]
+    TooManyModifiers,
+    /// A problem with one line of `items`.
+    #[error("items[{line}]: {problem}")]
+    Line { line: usize, problem: Box<InvalidOrder> },
+}
+
+/// Checks every line against the menu and the size limits.
+pub fn check(menu: &MenuBook, order: &NewOrder) -> Result<CheckedOrder, InvalidOrder> {
     if order.items.is_empty() {
-        return Err("an order needs at least one item".into());
+        return Err(InvalidOrder::NoItems);
     }
     if order.items.len() > MAX_LINES {
-        return Err(format!("an order has at most {MAX_LINES} lines, got {}", order.items.len()));
+        return Err(InvalidOrder::TooManyLines(order.items.len()));
     }
     let customer_name = match order.customer_name.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -40,14 +60,14 @@ pub fn check(menu: &MenuBook, order: &NewOrder) -> Result<CheckedOrder, String> 
     let notes = limited("notes", order.notes.as_deref().unwrap_or("").trim(), MAX_NOTES_CHARS)?.to_string();
     let mut lines = Vec::with_capacity(order.items.len());
     for (i, line) in order.items.iter().enumerate() {
-        let at = |e: String| format!("items[{i}]: {e}");
+        let at = |problem: InvalidOrder| InvalidOrder::Line { line: i, problem: Box::new(problem) };
         let item =
-            menu.item(&line.menu_item_id).ok_or_else(|| at(format!("unknown menu item {:?}", line.menu_item_id)))?;
+            menu.item(&line.menu_item_id).ok_or_else(|| at(InvalidOrder::UnknownItem(line.menu_item_id.clone())))?;
         if !(MIN_QUANTITY..=MAX_QUANTITY).contains(&line.quantity) {
-            return Err(at(format!("quantity must be {MIN_QUANTITY}–{MAX_QUANTITY}, got {}", line.quantity)));
+            return Err(at(InvalidOrder::Quantity(line.quantity)));
         }
         if line.modifiers.len() > MAX_MODIFIERS {
-            return Err(at(format!("at most {MAX_MODIFIERS} modifiers")));
+            return Err(at(InvalidOrder::TooManyModifiers));
         }
         let mut modifiers = Vec::with_capacity(line.modifiers.len());
         for m in &line.modifiers {
@@ -74,12 +94,8 @@ pub fn check(menu: &MenuBook, order: &NewOrder) -> Result<CheckedOrder, String> 
     Ok(CheckedOrder { source: order.source, customer_name, notes, lines })
 }
 
-fn limited<'a>(field: &str, text: &'a str, max_chars: usize) -> Result<&'a str, String> {
-    if text.chars().count() > max_chars {
-        Err(format!("{field} is longer than {max_chars} characters"))
-    } else {
-        Ok(text)
-    }
+fn limited<'a>(field: &'static str, text: &'a str, max_chars: usize) -> Result<&'a str, InvalidOrder> {
+    if text.chars().count() > max_chars { Err(InvalidOrder::TooLong { field, max_chars }) } else { Ok(text) }
 }
 
 impl CheckedOrder {
@@ -157,16 +173,15 @@ mod tests {
     #[test]
     fn unknown_items_and_out_of_range_quantities_are_refused() {
         let menu = MenuBook::load(None).unwrap();
-        assert!(check(&menu, &new_order(vec![line("unicorn", 1)])).unwrap_err().contains("unknown menu item"));
+        let refused = |order: NewOrder| check(&menu, &order).unwrap_err().to_string();
+        assert!(refused(new_order(vec![line("unicorn", 1)])).contains("unknown menu item"));
         for q in [0, 100] {
-            let err = check(&menu, &new_order(vec![line("cheeseburger", 1), line("cheeseburger", q)])).unwrap_err();
+            let err = refused(new_order(vec![line("cheeseburger", 1), line("cheeseburger", q)]));
             assert!(err.starts_with("items[1]: quantity must be 1–99"), "{err}");
         }
         assert!(check(&menu, &new_order(vec![line("cheeseburger", 99)])).is_ok());
-        assert!(check(&menu, &new_order(vec![])).unwrap_err().contains("at least one"));
-        assert!(
-            check(&menu, &new_order(vec![line("cheeseburger", 1); MAX_LINES + 1])).unwrap_err().contains("at most")
-        );
+        assert!(refused(new_order(vec![])).contains("at least one"));
+        assert!(refused(new_order(vec![line("cheeseburger", 1); MAX_LINES + 1])).contains("at most"));
     }
 
     #[test]
@@ -174,10 +189,10 @@ mod tests {
         let menu = MenuBook::load(None).unwrap();
         let mut order = new_order(vec![line("cheeseburger", 1)]);
         order.items[0].special_instructions = Some("x".repeat(MAX_INSTRUCTIONS_CHARS + 1));
-        assert!(check(&menu, &order).unwrap_err().contains("special_instructions"));
+        assert!(check(&menu, &order).unwrap_err().to_string().contains("special_instructions"));
         let mut order = new_order(vec![line("cheeseburger", 1)]);
         order.customer_name = Some("n".repeat(MAX_NAME_CHARS + 1));
-        assert!(check(&menu, &order).unwrap_err().contains("customer_name"));
+        assert!(check(&menu, &order).unwrap_err().to_string().contains("customer_name"));
     }
 
     #[test]

@@ -14,9 +14,9 @@ use crate::auth::{Auth, random_hex};
 use crate::call::CallRouter;
 use crate::feed::Feed;
 use crate::menu::MenuBook;
-use crate::orders::check;
+use crate::orders::{InvalidOrder, check};
 use crate::settings::Settings;
-use crate::store::{Change, Created, StoreError, StoreHandle};
+use crate::store::{Change, Created, StoreClosed, StoreError, StoreHandle};
 
 /// Shared server state.
 pub struct AppState {
@@ -30,18 +30,24 @@ pub struct AppState {
     pub(crate) tasks: TaskTracker,
 }
 
-#[derive(Debug, PartialEq)]
+/// Why an order operation failed.
+#[derive(Debug, thiserror::Error)]
 pub enum OrderError {
     /// The request is wrong (unknown item, bad quantity, …): the message says how.
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidOrder),
     /// The store is closed: the hub is shutting down.
+    #[error("the hub is shutting down")]
     Unavailable,
-    Internal(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no randomness: {0}")]
+    Random(getrandom::Error),
 }
 
-impl From<StoreError> for OrderError {
-    fn from(e: StoreError) -> Self {
-        OrderError::Internal(e.0)
+impl From<StoreClosed> for OrderError {
+    fn from(_: StoreClosed) -> Self {
+        OrderError::Unavailable
     }
 }
 
@@ -70,8 +76,8 @@ impl AppState {
 
     /// Creates an order once per idempotency `key`. `Ok((true, order))` when new.
     pub async fn create_order(&self, key: String, new: NewOrder) -> Result<(bool, Order), OrderError> {
-        let checked = check(&self.menu, &new).map_err(OrderError::Invalid)?;
-        let id = format!("ord_{}", random_hex(8).map_err(|e| OrderError::Internal(format!("no randomness: {e}")))?);
+        let checked = check(&self.menu, &new)?;
+        let id = format!("ord_{}", random_hex(8).map_err(OrderError::Random)?);
         let feed: Arc<Feed> = self.feed.clone();
         let now = now_ms();
         let created = self
@@ -83,8 +89,7 @@ impl AppState {
                 }
                 Ok::<_, StoreError>(created)
             })
-            .await
-            .map_err(|_| OrderError::Unavailable)??;
+            .await??;
         Ok(match created {
             Created::New { order, .. } => (true, order),
             Created::Existing(order) => (false, order),
@@ -109,16 +114,11 @@ impl AppState {
                 }
                 Ok::<_, StoreError>(answered)
             })
-            .await
-            .map_err(|_| OrderError::Unavailable)??;
+            .await??;
         Ok(answered.answer)
     }
 
     pub async fn snapshot(&self, station: Option<String>) -> Result<Snapshot, OrderError> {
-        Ok(self
-            .store
-            .call(move |store| store.snapshot(station.as_deref()))
-            .await
-            .map_err(|_| OrderError::Unavailable)??)
+        Ok(self.store.call(move |store| store.snapshot(station.as_deref())).await??)
     }
 }

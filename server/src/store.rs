@@ -52,25 +52,22 @@ pub enum Location {
     Folder(PathBuf),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(pub String);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError(format!("SQLite: {e}"))
-    }
-}
-
-impl From<serde_json::Error> for StoreError {
-    fn from(e: serde_json::Error) -> Self {
-        StoreError(format!("stored JSON: {e}"))
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot create data folder {}: {source}", path.display())]
+    CreateFolder { path: PathBuf, source: std::io::Error },
+    #[error("idempotency key names missing order {0}")]
+    MissingOrder(String),
+    #[error("not an order event")]
+    NotAnEvent,
+    #[error("cannot start the store thread: {0}")]
+    StartThread(std::io::Error),
+    #[error("the store thread ended while opening")]
+    ThreadEnded,
 }
 
 /// One order event as sent on the feed.
@@ -120,7 +117,7 @@ impl Store {
             Location::Memory => (Connection::open_in_memory()?, false),
             Location::Folder(dir) => {
                 std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError(format!("cannot create data folder {}: {e}", dir.display())))?;
+                    .map_err(|source| StoreError::CreateFolder { path: dir.clone(), source })?;
                 let conn = Connection::open(dir.join(DB_FILE))?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.pragma_update(None, "synchronous", "FULL")?;
@@ -177,8 +174,7 @@ impl Store {
         let known: Option<String> =
             tx.query_row("SELECT order_id FROM idempotency WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
         if let Some(id) = known {
-            let order =
-                load_order(&tx, &id)?.ok_or_else(|| StoreError(format!("idempotency key names missing order {id}")))?;
+            let order = load_order(&tx, &id)?.ok_or(StoreError::MissingOrder(id))?;
             return Ok(Created::Existing(order));
         }
         let number = self.last_number % MAX_ORDER_NUMBER + 1;
@@ -222,7 +218,7 @@ impl Store {
         let answer = match load_order(&tx, order_id)? {
             None => error(ErrorCode::NotFound, format!("no order {order_id:?}")),
             Some(mut order) => match next_state(&order, change) {
-                Err(message) => error(ErrorCode::InvalidTransition, message),
+                Err(refused) => error(ErrorCode::InvalidTransition, refused.to_string()),
                 Ok(None) => ServerMessage::Ack { request_id: request_id.to_string(), seq: self.last_seq },
                 Ok(Some((status, rush))) => {
                     order.status = status;
@@ -267,15 +263,26 @@ impl Store {
     }
 }
 
+/// A change the order's status does not allow (answered as `invalid_transition`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum InvalidTransition {
+    #[error("cannot go from {} to {}", from.as_str(), to.as_str())]
+    Status { from: OrderStatus, to: OrderStatus },
+    #[error("cannot recall an order that is {}", .0.as_str())]
+    Recall(OrderStatus),
+    #[error("cannot rush an order that is {}", .0.as_str())]
+    Rush(OrderStatus),
+}
+
 /// The (status, rush) a change leads to; `Ok(None)` when it changes nothing (rush already set).
-fn next_state(order: &Order, change: Change) -> Result<Option<(OrderStatus, bool)>, String> {
+fn next_state(order: &Order, change: Change) -> Result<Option<(OrderStatus, bool)>, InvalidTransition> {
     let from = order.status;
     match change {
         Change::SetStatus(to) if from.can_set(to) => Ok(Some((to, order.rush))),
-        Change::SetStatus(to) => Err(format!("cannot go from {} to {}", from.as_str(), to.as_str())),
+        Change::SetStatus(to) => Err(InvalidTransition::Status { from, to }),
         Change::Recall if from.can_recall() => Ok(Some((OrderStatus::Preparing, order.rush))),
-        Change::Recall => Err(format!("cannot recall an order that is {}", from.as_str())),
-        Change::Rush(_) if !from.is_active() => Err(format!("cannot rush an order that is {}", from.as_str())),
+        Change::Recall => Err(InvalidTransition::Recall(from)),
+        Change::Rush(_) if !from.is_active() => Err(InvalidTransition::Rush(from)),
         Change::Rush(rush) if rush == order.rush => Ok(None),
         Change::Rush(rush) => Ok(Some((from, rush))),
     }
@@ -291,7 +298,7 @@ fn load_order(conn: &Connection, id: &str) -> Result<Option<Order>, StoreError> 
 }
 
 fn append_event(conn: &Connection, message: ServerMessage, replay_capacity: u64) -> Result<Event, StoreError> {
-    let seq = message.event_seq().ok_or_else(|| StoreError("not an order event".into()))?;
+    let seq = message.event_seq().ok_or(StoreError::NotAnEvent)?;
     let json = serde_json::to_string(&message)?;
     conn.execute("INSERT INTO events (seq, body) VALUES (?1, ?2)", params![seq as i64, json])?;
     conn.execute("DELETE FROM events WHERE seq <= ?1", params![seq.saturating_sub(replay_capacity) as i64])?;
@@ -324,7 +331,8 @@ enum Msg {
 }
 
 /// The store is closed (the hub is shutting down) or its thread is gone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the store is closed")]
 pub struct StoreClosed;
 
 /// Cheap to clone; every call runs on the store thread, one at a time.
@@ -377,8 +385,8 @@ impl StoreHandle {
                 drop(store);
                 let _ = done_tx.send(());
             })
-            .map_err(|e| StoreError(format!("cannot start the store thread: {e}")))?;
-        let init = opened_rx.await.map_err(|_| StoreError("the store thread ended while opening".into()))??;
+            .map_err(StoreError::StartThread)?;
+        let init = opened_rx.await.map_err(|_| StoreError::ThreadEnded)??;
         Ok((StoreHandle { tx: tx.clone() }, StoreThread { tx, done: done_rx }, init))
     }
 

@@ -247,7 +247,7 @@ impl Connection {
             }
             Err(OrderError::Unavailable) => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
             Err(e) => {
-                tracing::error!("[Feed] command from {} failed: {e:?}", self.peer);
+                tracing::error!("[Feed] command from {} failed: {e}", self.peer);
                 Err(Stop::Close(close::INTERNAL_ERROR, "internal error"))
             }
         }

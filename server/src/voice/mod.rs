@@ -10,6 +10,7 @@
 mod audio;
 mod call;
 mod conversation;
+mod error;
 mod matcher;
 mod openai;
 mod settings;
@@ -24,9 +25,10 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use restaurant_protocol::MenuItem;
 use serde::Deserialize;
@@ -40,11 +42,12 @@ pub use matcher::{Matcher, ToolCall};
 pub use openai::{
     CLIENT_SECRETS_URL, MintRequest, OPENAI_REALTIME_CALLS_URL, kiosk_session, kiosk_tools, mint_request,
 };
-pub use settings::{LatencyMs, VoiceFaults, VoiceSettings};
+pub use settings::{InvalidFaults, LatencyMs, VoiceFaults, VoiceSettings};
 pub use tokens::TokenError;
 pub use utterances::DEMO_SCRIPT;
 
 use call::Call;
+use error::RealtimeError;
 use tokens::TokenStore;
 use utterances::{EnqueueError, Utterances};
 
@@ -166,9 +169,16 @@ impl Drop for LiveCall {
     }
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    let kind = if status.is_client_error() { "invalid_request_error" } else { "server_error" };
-    (status, Json(json!({ "error": { "type": kind, "code": code, "message": message } }))).into_response()
+/// Passes only in dev mode: the dev endpoints take it first, so outside dev mode they answer
+/// 404 before looking at the body.
+struct DevOnly;
+
+impl FromRequestParts<Arc<Shared>> for DevOnly {
+    type Rejection = RealtimeError;
+
+    async fn from_request_parts(_: &mut Parts, s: &Arc<Shared>) -> Result<DevOnly, RealtimeError> {
+        if s.settings.dev_mode { Ok(DevOnly) } else { Err(RealtimeError::dev_only()) }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -189,27 +199,21 @@ fn random_u64() -> u64 {
     u64::from_le_bytes(b)
 }
 
-async fn mint_session(State(s): State<Arc<Shared>>) -> Response {
+async fn mint_session(State(s): State<Arc<Shared>>) -> Result<Json<openai::Minted>, RealtimeError> {
     let model = s.settings.model.clone();
     let ttl = s.settings.token_ttl;
     if let Some(key) = &s.settings.openai_api_key {
         let request = openai::mint_request(key, &model, ttl.as_secs(), &s.menu);
-        return match openai::mint(&s.http, request, &model).await {
-            Ok(minted) => Json(minted).into_response(),
-            Err(e) => {
-                tracing::error!("[Voice] minting a token at OpenAI failed: {e}");
-                error(StatusCode::BAD_GATEWAY, "upstream_error", "could not mint a token at OpenAI")
-            }
-        };
+        let minted = openai::mint(&s.http, request, &model).await.map_err(|e| {
+            RealtimeError::new(StatusCode::BAD_GATEWAY, "upstream_error", "could not mint a token at OpenAI")
+                .with_detail(e)
+        })?;
+        return Ok(Json(minted));
     }
-    let minted = lock(&s.tokens).mint(Instant::now(), ttl);
-    match minted {
-        Ok(value) => Json(openai::Minted { value, expires_at: unix_now() + ttl.as_secs(), model }).into_response(),
-        Err(e) => {
-            tracing::error!("[Voice] cannot mint a token: {}", e.message());
-            error(StatusCode::SERVICE_UNAVAILABLE, "token_unavailable", e.message())
-        }
-    }
+    let value = lock(&s.tokens)
+        .mint(Instant::now(), ttl)
+        .map_err(|e| RealtimeError::new(StatusCode::SERVICE_UNAVAILABLE, "token_unavailable", e.message()))?;
+    Ok(Json(openai::Minted { value, expires_at: unix_now() + ttl.as_secs(), model }))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -231,56 +235,62 @@ fn parse_offer(headers: &HeaderMap, body: &[u8]) -> Result<SdpOffer, &'static st
     SdpOffer::from_sdp_string(text).map_err(|_| "the offer is not valid SDP")
 }
 
-async fn create_call(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(token) = bearer(&headers) else {
-        tracing::warn!("[Voice] call refused: no bearer token");
-        return error(StatusCode::UNAUTHORIZED, "invalid_api_key", "missing bearer token");
-    };
-    if let Err(e) = lock(&s.tokens).check(token, Instant::now()) {
-        tracing::warn!("[Voice] call refused: {}", e.message());
-        return error(StatusCode::UNAUTHORIZED, "invalid_api_key", e.message());
+/// Why a call could not be set up after its offer was accepted for answering.
+#[derive(Debug, thiserror::Error)]
+enum CallSetupError {
+    #[error("cannot bind UDP on {ip}: {source}")]
+    Bind { ip: IpAddr, source: std::io::Error },
+    #[error("{0}")]
+    LocalAddr(std::io::Error),
+    #[error("host candidate {local}: {source}")]
+    Candidate { local: SocketAddr, source: str0m::error::IceError },
+    #[error("offer not accepted: {0}")]
+    Offer(str0m::RtcError),
+}
+
+impl From<CallSetupError> for RealtimeError {
+    fn from(e: CallSetupError) -> RealtimeError {
+        let status = match e {
+            CallSetupError::Offer(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        RealtimeError::new(status, "call_setup_failed", e.to_string())
     }
-    let offer = match parse_offer(&headers, &body) {
-        Ok(o) => o,
-        Err(why) => {
-            tracing::warn!("[Voice] call refused: {why} ({} bytes)", body.len());
-            return error(StatusCode::BAD_REQUEST, "invalid_offer", why);
-        }
-    };
+}
+
+async fn create_call(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, RealtimeError> {
+    let token = bearer(&headers).ok_or_else(|| RealtimeError::invalid_api_key("missing bearer token"))?;
+    let refused = |e: TokenError| RealtimeError::invalid_api_key(e.message());
+    lock(&s.tokens).check(token, Instant::now()).map_err(refused)?;
+    let offer = parse_offer(&headers, &body).map_err(|why| {
+        RealtimeError::new(StatusCode::BAD_REQUEST, "invalid_offer", why).with_detail(format!("{} bytes", body.len()))
+    })?;
     let live = *s.live_calls.borrow();
     if *s.shutdown.borrow() || live >= s.settings.max_calls {
-        tracing::warn!("[Voice] call refused: shutting down or {live} calls live");
-        return error(StatusCode::SERVICE_UNAVAILABLE, "busy", "no capacity for another call");
+        return Err(RealtimeError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "no capacity for another call")
+            .with_detail(format!("shutting down or {live} calls live")));
     }
-    if let Err(e) = lock(&s.tokens).consume(token, Instant::now()) {
-        tracing::warn!("[Voice] call refused: {}", e.message());
-        return error(StatusCode::UNAUTHORIZED, "invalid_api_key", e.message());
-    }
+    lock(&s.tokens).consume(token, Instant::now()).map_err(refused)?;
     let faults = lock(&s.faults).clone();
     if let Some(latency) = faults.answer_latency_ms {
         let mut shutdown = s.shutdown.subscribe();
         tokio::select! {
             _ = tokio::time::sleep(latency.pick(random_u64())) => {}
             _ = shutdown.wait_for(|stop| *stop) => {
-                return error(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the hub is shutting down");
+                return Err(RealtimeError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the hub is shutting down"));
             }
         }
     }
-    match start_call(&s, offer, &faults).await {
-        Ok((id, answer)) => (
-            StatusCode::CREATED,
-            [
-                (header::CONTENT_TYPE, "application/sdp".to_string()),
-                (header::LOCATION, format!("/v1/realtime/calls/{id}")),
-            ],
-            answer,
-        )
-            .into_response(),
-        Err((status, message)) => {
-            tracing::error!("[Voice] call setup failed: {message}");
-            error(status, "call_setup_failed", &message)
-        }
-    }
+    let (id, answer) = start_call(&s, offer, &faults).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/sdp".to_string()), (header::LOCATION, format!("/v1/realtime/calls/{id}"))],
+        answer,
+    ))
 }
 
 /// Binds the call's socket, answers the offer and spawns the call task.
@@ -288,17 +298,15 @@ async fn start_call(
     s: &Arc<Shared>,
     offer: SdpOffer,
     faults: &VoiceFaults,
-) -> Result<(String, String), (StatusCode, String)> {
-    let internal = |e: String| (StatusCode::INTERNAL_SERVER_ERROR, e);
+) -> Result<(String, String), CallSetupError> {
     let socket = tokio::net::UdpSocket::bind(SocketAddr::new(s.rtc_ip, 0))
         .await
-        .map_err(|e| internal(format!("cannot bind UDP on {}: {e}", s.rtc_ip)))?;
-    let local = socket.local_addr().map_err(|e| internal(e.to_string()))?;
+        .map_err(|source| CallSetupError::Bind { ip: s.rtc_ip, source })?;
+    let local = socket.local_addr().map_err(CallSetupError::LocalAddr)?;
     let mut rtc = RtcConfig::new().build(Instant::now());
-    let candidate = Candidate::host(local, "udp").map_err(|e| internal(format!("host candidate {local}: {e}")))?;
+    let candidate = Candidate::host(local, "udp").map_err(|source| CallSetupError::Candidate { local, source })?;
     rtc.add_local_candidate(candidate);
-    let answer =
-        rtc.sdp_api().accept_offer(offer).map_err(|e| (StatusCode::BAD_REQUEST, format!("offer not accepted: {e}")))?;
+    let answer = rtc.sdp_api().accept_offer(offer).map_err(CallSetupError::Offer)?;
     let suffix = format!("{:016x}", random_u64());
     let id = format!("rtc_{suffix}");
     let mut session = openai::kiosk_session(&s.settings.model, &s.menu);
@@ -333,52 +341,36 @@ struct UtteranceBody {
     text: String,
 }
 
-async fn enqueue_utterance(State(s): State<Arc<Shared>>, body: Result<Json<UtteranceBody>, JsonRejection>) -> Response {
-    if !s.settings.dev_mode {
-        return error(StatusCode::NOT_FOUND, "not_found", "dev endpoints are off");
-    }
-    let Json(body) = match body {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!("[Voice] bad utterance body: {e}");
-            return error(StatusCode::BAD_REQUEST, "bad_request", "expected {\"text\": string}");
-        }
-    };
-    match s.utterances.enqueue(&body.text) {
-        Ok(queued) => (StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response(),
-        Err(e) => {
-            tracing::warn!("[Voice] utterance refused: {e:?}");
-            let (status, message) = match e {
-                EnqueueError::Empty => (StatusCode::BAD_REQUEST, "text is empty"),
-                EnqueueError::TooLong => (StatusCode::BAD_REQUEST, "text is too long"),
-                EnqueueError::Full => (StatusCode::TOO_MANY_REQUESTS, "utterance queue is full"),
-            };
-            error(status, "bad_request", message)
-        }
-    }
+async fn enqueue_utterance(
+    _: DevOnly,
+    State(s): State<Arc<Shared>>,
+    body: Result<Json<UtteranceBody>, JsonRejection>,
+) -> Result<impl IntoResponse, RealtimeError> {
+    let Json(body) = body.map_err(|e| RealtimeError::bad_request("expected {\"text\": string}").with_detail(e))?;
+    let queued = s.utterances.enqueue(&body.text).map_err(|e| {
+        let status = match e {
+            EnqueueError::Empty | EnqueueError::TooLong => StatusCode::BAD_REQUEST,
+            EnqueueError::Full => StatusCode::TOO_MANY_REQUESTS,
+        };
+        RealtimeError::new(status, "bad_request", e.to_string())
+    })?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))))
 }
 
-async fn get_faults(State(s): State<Arc<Shared>>) -> Response {
-    if !s.settings.dev_mode {
-        return error(StatusCode::NOT_FOUND, "not_found", "dev endpoints are off");
-    }
-    Json(lock(&s.faults).clone()).into_response()
+async fn get_faults(_: DevOnly, State(s): State<Arc<Shared>>) -> Json<VoiceFaults> {
+    Json(lock(&s.faults).clone())
 }
 
-async fn set_faults(State(s): State<Arc<Shared>>, body: Result<Json<VoiceFaults>, JsonRejection>) -> Response {
-    if !s.settings.dev_mode {
-        return error(StatusCode::NOT_FOUND, "not_found", "dev endpoints are off");
-    }
-    let faults = match body.map_err(|e| e.body_text()).and_then(|Json(f)| f.validate().map(|()| f)) {
-        Ok(f) => f,
-        Err(why) => {
-            tracing::warn!("[Voice] bad voice-faults body: {why}");
-            return error(StatusCode::BAD_REQUEST, "bad_request", &why);
-        }
-    };
+async fn set_faults(
+    _: DevOnly,
+    State(s): State<Arc<Shared>>,
+    body: Result<Json<VoiceFaults>, JsonRejection>,
+) -> Result<Json<VoiceFaults>, RealtimeError> {
+    let Json(faults) = body?;
+    faults.validate().map_err(|e| RealtimeError::bad_request(e.to_string()))?;
     tracing::info!("[Voice] faults set: {faults:?}");
     *lock(&s.faults) = faults.clone();
-    Json(faults).into_response()
+    Ok(Json(faults))
 }
 
 /// The address to advertise for `host`: itself, or for a wildcard the address of the

@@ -91,21 +91,34 @@ struct ClientSecret {
     expires_at: u64,
 }
 
-/// Sends `req` and reads the token from OpenAI's answer. Errors carry no secret.
-pub async fn mint(client: &reqwest::Client, req: MintRequest, model: &str) -> Result<Minted, String> {
-    let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| e.to_string())?;
+/// Why OpenAI gave no token. Carries no secret.
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    #[error("{0}")]
+    Method(#[from] axum::http::method::InvalidMethod),
+    #[error("request failed: {0}")]
+    Request(reqwest::Error),
+    /// OpenAI's status and the start of its answer.
+    #[error("OpenAI answered {status}: {body}")]
+    Refused { status: reqwest::StatusCode, body: String },
+    #[error("unreadable client secret: {0}")]
+    Unreadable(reqwest::Error),
+}
+
+/// Sends `req` and reads the token from OpenAI's answer.
+pub async fn mint(client: &reqwest::Client, req: MintRequest, model: &str) -> Result<Minted, MintError> {
+    let method = reqwest::Method::from_bytes(req.method.as_bytes())?;
     let mut builder = client.request(method, req.url).json(&req.body);
     for (k, v) in &req.headers {
         builder = builder.header(*k, v);
     }
-    let response = builder.send().await.map_err(|e| format!("request failed: {}", e.without_url()))?;
+    let response = builder.send().await.map_err(|e| MintError::Request(e.without_url()))?;
     let status = response.status();
     if !status.is_success() {
         let body = response.text().await.unwrap_or_default();
-        return Err(format!("OpenAI answered {status}: {}", body.chars().take(300).collect::<String>()));
+        return Err(MintError::Refused { status, body: body.chars().take(300).collect() });
     }
-    let secret: ClientSecret =
-        response.json().await.map_err(|e| format!("unreadable client secret: {}", e.without_url()))?;
+    let secret: ClientSecret = response.json().await.map_err(|e| MintError::Unreadable(e.without_url()))?;
     Ok(Minted { value: secret.value, expires_at: secret.expires_at, model: model.to_string() })
 }
 

@@ -130,12 +130,17 @@ impl LatencyMs {
     }
 }
 
+/// Fault knobs out of range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("answer_latency_ms must be at most {MAX_LATENCY_MS} and min <= max")]
+pub struct InvalidFaults;
+
 impl VoiceFaults {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidFaults> {
         if let Some(l) = self.answer_latency_ms
             && !l.is_valid()
         {
-            return Err(format!("answer_latency_ms must be at most {MAX_LATENCY_MS} and min <= max"));
+            return Err(InvalidFaults);
         }
         Ok(())
     }

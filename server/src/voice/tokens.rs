@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 /// Tokens kept at once; minting beyond it (after dropping expired ones) is refused.
 pub const MAX_TOKENS: usize = 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message())]
 pub enum TokenError {
     /// Never minted, already used, or dropped after expiry.
     Unknown,

@@ -16,10 +16,13 @@ pub const DEMO_SCRIPT: [&str; 5] = [
     "that's all, checkout",
 ];
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EnqueueError {
+    #[error("text is empty")]
     Empty,
+    #[error("text is too long")]
     TooLong,
+    #[error("utterance queue is full")]
     Full,
 }
 
