@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use restaurant_web::app::{App, Routed};
 use restaurant_web::components::shell::{ConnectionBanner, PageShell};
 use restaurant_web::core::config::RuntimeConfig;
-use support::{by_testid, set_location, test_root, text_of, wait_until};
+use support::{Location, by_testid, mount, text_of, wait_until};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -23,9 +23,8 @@ fn config(station: &str) -> RuntimeConfig {
 
 #[wasm_bindgen_test]
 async fn page_shell_has_header_banner_and_main_and_unmounts_cleanly() {
-    let root = test_root();
     let (title, set_title) = signal("Order here".to_string());
-    let handle = leptos::mount::mount_to(root.clone(), move || {
+    let mut page = mount(move || {
         view! {
             <PageShell
                 page="kiosk"
@@ -36,7 +35,7 @@ async fn page_shell_has_header_banner_and_main_and_unmounts_cleanly() {
             </PageShell>
         }
     });
-    let el: web_sys::Element = root.clone().unchecked_into();
+    let el = page.el();
     assert_eq!(text_of(&el, "page-title"), "Order here");
     let banner = by_testid(&el, "connection-status").expect("banner");
     assert_eq!(banner.get_attribute("data-state").as_deref(), Some("connecting"));
@@ -51,53 +50,46 @@ async fn page_shell_has_header_banner_and_main_and_unmounts_cleanly() {
     leptos::task::tick().await;
     assert_eq!(text_of(&el, "page-title"), "Kitchen");
 
-    drop(handle);
+    page.unmount();
     assert!(by_testid(&el, "kiosk-page").is_none(), "unmount removes the page");
-    root.remove();
 }
 
 #[wasm_bindgen_test]
 async fn router_shows_the_page_for_the_path() {
-    for (path, page, title) in [("/kiosk", "kiosk-page", "Order here"), ("/kds", "kds-page", "Kitchen · grill")] {
-        let previous = set_location(path);
-        let root = test_root();
-        let handle = leptos::mount::mount_to(root.clone(), || view! { <Routed config=config("grill")/> });
-        let el: web_sys::Element = root.clone().unchecked_into();
+    for (path, page_id, title) in [("/kiosk", "kiosk-page", "Order here"), ("/kds", "kds-page", "Kitchen · grill")] {
+        let _location = Location::set(path);
+        let page = mount(|| view! { <Routed config=config("grill")/> });
+        let el = page.el();
         // The kiosk renders once its menu has loaded from the hub.
-        assert!(wait_until(Duration::from_secs(5), || by_testid(&el, page).is_some()).await, "{path} renders {page}");
+        assert!(
+            wait_until(Duration::from_secs(5), || by_testid(&el, page_id).is_some()).await,
+            "{path} renders {page_id}"
+        );
         assert_eq!(text_of(&el, "page-title"), title);
         assert!(by_testid(&el, "connection-status").is_some(), "{path} has the banner area");
-        drop(handle);
-        root.remove();
-        set_location(&previous);
     }
 
-    let previous = set_location("/");
-    let root = test_root();
-    let handle = leptos::mount::mount_to(root.clone(), || view! { <Routed config=config("kitchen")/> });
+    let _location = Location::set("/");
+    let page = mount(|| view! { <Routed config=config("kitchen")/> });
     leptos::task::tick().await;
-    let el: web_sys::Element = root.clone().unchecked_into();
+    let el = page.el();
     assert_eq!(by_testid(&el, "link-kiosk").unwrap().get_attribute("href").as_deref(), Some("/kiosk"));
     assert_eq!(by_testid(&el, "link-kds").unwrap().get_attribute("href").as_deref(), Some("/kds"));
-    drop(handle);
-    root.remove();
-    set_location(&previous);
 }
 
 /// The whole boot path: fetch config.json (absent here → defaults), apply query overrides,
 /// show the error panel naming a bad key, and recover on Retry once the address is fixed.
 #[wasm_bindgen_test]
 async fn bad_query_value_shows_a_panel_naming_the_key_and_retry_recovers() {
-    let previous = set_location("/kds?ticket_warning_min=abc&station=grill");
-    let root = test_root();
-    let handle = leptos::mount::mount_to(root.clone(), App);
-    let el: web_sys::Element = root.clone().unchecked_into();
+    let _location = Location::set("/kds?ticket_warning_min=abc&station=grill");
+    let page = mount(App);
+    let el = page.el();
     assert!(wait_until(Duration::from_secs(5), || by_testid(&el, "config-error").is_some()).await, "error panel shown");
     let item = by_testid(&el, "config-error-item").unwrap();
     assert_eq!(item.get_attribute("data-key").as_deref(), Some("ticket_warning_min"));
     assert!(item.text_content().unwrap().contains("abc"));
 
-    set_location("/kds?station=grill");
+    support::set_location("/kds?station=grill");
     let retry: web_sys::HtmlElement = by_testid(&el, "config-retry").unwrap().unchecked_into();
     retry.click();
     assert!(
@@ -106,7 +98,4 @@ async fn bad_query_value_shows_a_panel_naming_the_key_and_retry_recovers() {
     );
     assert_eq!(text_of(&el, "page-title"), "Kitchen · grill");
     assert!(by_testid(&el, "config-error").is_none());
-    drop(handle);
-    root.remove();
-    set_location(&previous);
 }

@@ -14,52 +14,25 @@ use restaurant_web::core::config::{Origin, RuntimeConfig, VoiceMode};
 use restaurant_web::core::voice::Timeouts;
 use restaurant_web::hooks::config::provide_runtime_config;
 use restaurant_web::web::realtime::VoiceTransport;
-use support::kds::{
-    self, LONG, SHORT, clear_storage, click, connect_count, mount_page, open_sockets, sign_in_via_form,
-};
+use support::kds::{LONG, SHORT, clear_storage, connect_count, mount_page, open_sockets, sign_in_via_form};
 use support::kiosk::{FakeTransport, install_peer_counter, menu, peers_open};
-use support::{by_testid, test_root, text_of, wait_until};
+use support::{Mounted, by_testid, click, mount, text_of, wait_until};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement};
+use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const KIOSK: &str = "__kioskCall";
 const KDS: &str = "__kdsCall";
 
-struct Kiosk {
-    root: HtmlElement,
-    handle: Option<leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState>>,
-}
-
-impl Kiosk {
-    fn el(&self) -> Element {
-        self.root.clone().unchecked_into()
-    }
-
-    fn unmount(&mut self) {
-        self.handle.take();
-    }
-}
-
-impl Drop for Kiosk {
-    fn drop(&mut self) {
-        self.handle.take();
-        self.root.remove();
-    }
-}
-
-fn mount_kiosk() -> Kiosk {
-    let root = test_root();
-    let handle = leptos::mount::mount_to(root.clone(), move || {
+fn mount_kiosk() -> Mounted {
+    mount(move || {
         provide_runtime_config(RuntimeConfig::defaults(&Origin::parse(support::hub_url()).unwrap()));
         let transport: Rc<dyn VoiceTransport> = Rc::new(FakeTransport::new(0, Rc::new(|_: &str| Vec::new())));
         view! { <KioskView menu=menu() transport voice_mode=VoiceMode::Toggle timeouts=Timeouts::default()/> }
-            .into_any()
-    });
-    Kiosk { root, handle: Some(handle) }
+    })
 }
 
 fn call_state(root: &Element) -> String {
@@ -98,7 +71,7 @@ async fn wait_inbound_audio(name: &str) -> (u64, u64) {
 }
 
 /// Signs a kitchen screen in, mounts the kiosk, calls staff and waits for the screen to ring.
-async fn ringing() -> (kds::Mounted, Kiosk) {
+async fn ringing() -> (Mounted, Mounted) {
     install_peer_counter();
     clear_storage();
     let kds = mount_page("grill");
@@ -112,7 +85,7 @@ async fn ringing() -> (kds::Mounted, Kiosk) {
 #[wasm_bindgen_test]
 async fn a_call_accepted_after_a_wait_connects_carries_audio_mutes_and_hangs_up_on_both_sides() {
     let sockets_before = connect_count();
-    let (kds, kiosk) = ringing().await;
+    let (mut kds, kiosk) = ringing().await;
     let (k, s) = (kiosk.el(), kds.el());
     assert_eq!(call_status(KDS)["ringing"], true, "the ring tone runs");
     wait_call_state(&k, "offering", SHORT, "kiosk").await;
@@ -180,7 +153,7 @@ async fn a_call_accepted_after_a_wait_connects_carries_audio_mutes_and_hangs_up_
 
 #[wasm_bindgen_test]
 async fn declining_ends_the_callers_call_with_a_message() {
-    let (kds, kiosk) = ringing().await;
+    let (mut kds, kiosk) = ringing().await;
     let (k, s) = (kiosk.el(), kds.el());
     click(&s, "call-decline");
     wait_call_state(&s, "ended", SHORT, "kds").await;
@@ -196,7 +169,7 @@ async fn declining_ends_the_callers_call_with_a_message() {
 
 #[wasm_bindgen_test]
 async fn unmounting_the_kiosk_during_a_call_ends_it_on_the_kitchen_screen() {
-    let (kds, mut kiosk) = ringing().await;
+    let (mut kds, mut kiosk) = ringing().await;
     let s = kds.el();
     click(&s, "call-accept");
     let k = kiosk.el();

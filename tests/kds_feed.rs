@@ -7,8 +7,9 @@ mod support;
 use leptos::prelude::GetUntracked;
 use restaurant_web::core::feed::Banner;
 use restaurant_web::hooks::order_feed::SignInError;
+use support::console::*;
 use support::kds::*;
-use support::{sleep, wait_until};
+use support::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -17,7 +18,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 async fn three_concurrent_sign_ins_open_exactly_one_socket() {
     clear_storage();
     let (connects, open) = (connect_count(), open_sockets());
-    let (mounted, feed) = mount_feed("kitchen");
+    let (mut mounted, feed) = mount_feed("kitchen");
     let (a, b, c) = futures::join!(feed.sign_in(PIN), feed.sign_in(PIN), feed.sign_in(PIN));
     assert_eq!((a, b, c), (Ok(()), Ok(()), Ok(())));
     assert!(wait_until(LONG, || feed.status().get_untracked().banner == Banner::Live).await, "live");
@@ -33,7 +34,7 @@ async fn three_concurrent_sign_ins_open_exactly_one_socket() {
 async fn ten_sign_in_sign_out_cycles_leave_one_socket_then_none() {
     clear_storage();
     let open = open_sockets();
-    let page = mount_page("kitchen");
+    let mut page = mount_page("kitchen");
     let el = page.el();
     for cycle in 0..10 {
         let connects = connect_count();
@@ -54,7 +55,7 @@ async fn unmount_during_connect_closes_the_socket_and_writes_nothing_afterwards(
     clear_storage();
     capture_console();
     let open = open_sockets();
-    let (mounted, feed) = mount_feed("kitchen");
+    let (mut mounted, feed) = mount_feed("kitchen");
     assert_eq!(feed.sign_in(PIN).await, Ok(()));
     assert_eq!(open_sockets() - open, 1.0, "the socket is connecting");
     assert_eq!(ws_status()["state"], "connecting");
@@ -78,7 +79,7 @@ async fn unmount_during_the_pin_request_opens_nothing() {
     clear_storage();
     capture_console();
     let (connects, open) = (connect_count(), open_sockets());
-    let page = mount_page("kitchen");
+    let mut page = mount_page("kitchen");
     let el = page.el();
     type_into(&el, "pin-input", PIN);
     click(&el, "login-submit");
@@ -89,7 +90,7 @@ async fn unmount_during_the_pin_request_opens_nothing() {
     assert_eq!(connect_count(), connects, "the late token opened no socket");
     assert_eq!(open_sockets(), open);
 
-    let (mounted, feed) = mount_feed("kitchen");
+    let (mut mounted, feed) = mount_feed("kitchen");
     let flight = feed.sign_in(PIN);
     mounted.unmount();
     assert_eq!(flight.await, Err(SignInError::Closed));
@@ -100,14 +101,14 @@ async fn unmount_during_the_pin_request_opens_nothing() {
 #[wasm_bindgen_test]
 async fn rapid_mount_unmount_mount_with_a_stored_session_opens_one_socket() {
     clear_storage();
-    let (mounted, feed) = mount_feed("kitchen");
+    let (mut mounted, feed) = mount_feed("kitchen");
     assert_eq!(feed.sign_in(PIN).await, Ok(()));
     mounted.unmount();
     let (connects, open) = (connect_count(), open_sockets());
 
-    let first = mount_page("kitchen");
+    let mut first = mount_page("kitchen");
     first.unmount();
-    let second = mount_page("kitchen");
+    let mut second = mount_page("kitchen");
     let el = second.el();
     assert!(wait_banner(&el, "live", LONG).await, "the stored session reconnects by itself");
     assert_eq!(connect_count() - connects, 1.0, "one socket for mount/unmount/mount");
@@ -120,7 +121,7 @@ async fn rapid_mount_unmount_mount_with_a_stored_session_opens_one_socket() {
 #[wasm_bindgen_test]
 async fn debug_surface_reports_the_feed_and_goes_away_on_unmount() {
     clear_storage();
-    let page = mount_page("kitchen");
+    let mut page = mount_page("kitchen");
     let el = page.el();
     assert_eq!(ws_status()["state"], "idle");
     sign_in_via_form(&el).await;

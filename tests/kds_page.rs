@@ -5,7 +5,7 @@
 mod support;
 
 use support::kds::*;
-use support::{all_by_testid, by_testid, text_of, wait_until};
+use support::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -15,7 +15,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 async fn wrong_pin_shows_an_error_and_opens_no_socket() {
     clear_storage();
     let connects = connect_count();
-    let page = mount_page("grill");
+    let mut page = mount_page("grill");
     let el = page.el();
     assert_eq!(banner_state(&el), "signed_out");
     let banner = by_testid(&el, "connection-status").unwrap();
@@ -33,7 +33,7 @@ async fn wrong_pin_shows_an_error_and_opens_no_socket() {
 #[wasm_bindgen_test]
 async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() {
     clear_storage();
-    let page = mount_page("kitchen");
+    let mut page = mount_page("kitchen");
     let el = page.el();
     sign_in_via_form(&el).await;
     let order = post_simple_order().await;
@@ -122,7 +122,7 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
 #[wasm_bindgen_test]
 async fn station_filter_shows_only_that_stations_items() {
     clear_storage();
-    let page = mount_page("kitchen");
+    let mut page = mount_page("kitchen");
     let el = page.el();
     sign_in_via_form(&el).await;
     let order = post_simple_order().await;
@@ -140,7 +140,7 @@ async fn station_filter_shows_only_that_stations_items() {
 #[wasm_bindgen_test]
 async fn order_text_is_rendered_as_text_never_as_markup() {
     clear_storage();
-    let page = mount_page("kitchen");
+    let mut page = mount_page("kitchen");
     let el = page.el();
     sign_in_via_form(&el).await;
     let evil = "<img src=x onerror=\"window.__xss=1\">";

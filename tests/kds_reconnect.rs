@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use restaurant_web::hooks::order_feed::OUTBOX_KEY;
 use restaurant_web::web::storage;
 use support::kds::*;
-use support::{all_by_testid, hub_control, wait_until};
+use support::*;
 use wasm_bindgen_test::*;
 use web_sys::Element;
 
@@ -23,7 +23,7 @@ fn board_of(el: &Element) -> BTreeSet<(String, String)> {
 #[wasm_bindgen_test]
 async fn hub_restart_shows_reconnecting_then_live_and_the_board_matches_the_snapshot() {
     clear_storage();
-    let page = mount_page("kitchen");
+    let mut page = mount_page("kitchen");
     let el = page.el();
     sign_in_via_form(&el).await;
     let before = post_simple_order().await;
@@ -59,7 +59,7 @@ async fn hub_restart_shows_reconnecting_then_live_and_the_board_matches_the_snap
 #[wasm_bindgen_test]
 async fn a_bump_made_while_the_hub_is_down_is_applied_exactly_once_when_it_returns() {
     clear_storage();
-    let page = mount_page("kitchen");
+    let mut page = mount_page("kitchen");
     let el = page.el();
     sign_in_via_form(&el).await;
     let order = post_simple_order().await;

@@ -15,16 +15,11 @@ use restaurant_web::hooks::config::provide_runtime_config;
 use restaurant_web::web::http;
 use restaurant_web::web::realtime::{HttpTransport, VoiceTransport};
 use support::kiosk::menu;
-use support::{all_by_testid, by_testid, test_root, text_of, wait_until};
-use wasm_bindgen::JsCast;
+use support::{all_by_testid, by_testid, click, mount, text_of, wait_until};
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement};
+use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn click(root: &Element, testid: &str) {
-    by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into::<HtmlElement>().click();
-}
 
 fn voice_state(root: &Element) -> String {
     by_testid(root, "voice-status").and_then(|e| e.get_attribute("data-state")).unwrap_or_default()
@@ -47,12 +42,11 @@ async fn a_spoken_order_through_the_hub_voice_peer_fills_the_cart() {
     let config = RuntimeConfig::defaults(&Origin::parse(hub).unwrap());
     let transport: Rc<dyn VoiceTransport> =
         Rc::new(HttpTransport { token_url: config.token_url.clone(), realtime_url: config.realtime_url.clone() });
-    let root = test_root();
-    let handle = leptos::mount::mount_to(root.clone(), move || {
+    let page = mount(move || {
         provide_runtime_config(config);
         view! { <KioskView menu=menu() transport voice_mode=VoiceMode::Toggle timeouts=Timeouts::default()/> }
     });
-    let el: Element = root.clone().unchecked_into();
+    let el = page.el();
 
     let t0 = js_sys::Date::now();
     click(&el, "voice-order-button");
@@ -80,6 +74,4 @@ async fn a_spoken_order_through_the_hub_voice_peer_fills_the_cart() {
     assert_eq!(text_of(&el, "cart-total"), "$22.47");
     assert!(text_of(&el, "voice-transcript").contains("two cheeseburgers and a large fries"));
     assert!(wait_until(Duration::from_secs(15), || voice_state(&el) == "idle").await, "the turn completes");
-    drop(handle);
-    root.remove();
 }

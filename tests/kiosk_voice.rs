@@ -18,14 +18,14 @@ use restaurant_web::hooks::config::provide_runtime_config;
 use restaurant_web::hooks::kiosk_cart::use_kiosk_cart;
 use restaurant_web::hooks::voice_session::{UseVoiceSessionOptions, UseVoiceSessionReturn, use_voice_session};
 use restaurant_web::web::realtime::VoiceTransport;
+use support::console::{after_dispose_messages, capture_console, release_console};
 use support::kiosk::{
-    FakeTransport, capture_console, captured_console, fail_microphone, install_peer_counter, menu, peers_created,
-    peers_open, realtime_script,
+    FakeTransport, fail_microphone, install_peer_counter, menu, peers_created, peers_open, realtime_script,
 };
-use support::{all_by_testid, by_testid, test_root, text_of, wait_until};
+use support::{Mounted, all_by_testid, by_testid, click, mount, text_of, wait_until};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, RtcDataChannel, RtcDataChannelInit, RtcDataChannelState};
+use web_sys::{Element, RtcDataChannel, RtcDataChannelInit, RtcDataChannelState};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -44,41 +44,13 @@ fn quick_timeouts() -> Timeouts {
     }
 }
 
-struct Mounted {
-    root: HtmlElement,
-    handle: Option<leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState>>,
-}
-
-impl Mounted {
-    fn el(&self) -> Element {
-        self.root.clone().unchecked_into()
-    }
-
-    fn unmount(&mut self) {
-        self.handle.take();
-    }
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        self.handle.take();
-        self.root.remove();
-    }
-}
-
 fn mount_kiosk(transport: Rc<FakeTransport>, timeouts: Timeouts) -> Mounted {
     restaurant_web::web::storage::remove("restaurant.kiosk.pending_order");
-    let root = test_root();
-    let handle = leptos::mount::mount_to(root.clone(), move || {
+    mount(move || {
         provide_runtime_config(config());
         let transport: Rc<dyn VoiceTransport> = transport;
-        view! { <KioskView menu=menu() transport voice_mode=VoiceMode::Toggle timeouts/> }.into_any()
-    });
-    Mounted { root, handle: Some(handle) }
-}
-
-fn click(root: &Element, testid: &str) {
-    by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into::<HtmlElement>().click();
+        view! { <KioskView menu=menu() transport voice_mode=VoiceMode::Toggle timeouts/> }
+    })
 }
 
 fn voice_state(root: &Element) -> String {
@@ -191,7 +163,7 @@ async fn a_transcript_delta_without_item_created_still_shows_its_text() {
 #[wasm_bindgen_test]
 async fn an_empty_turn_gets_no_transcript_and_the_button_works_again_after_the_timeout() {
     // A server that never answers a commit (the stuck-in-waiting incident).
-    let silent: Rc<dyn Fn(&str) -> Vec<String>> = Rc::new(|frame: &str| {
+    let silent: support::kiosk::Respond = Rc::new(|frame: &str| {
         if frame.contains(r#""type":"session.update""#) {
             vec![r#"{"type":"session.updated","event_id":"evt_s1","session":{"id":"sess_1"}}"#.to_string()]
         } else {
@@ -252,17 +224,8 @@ async fn unmounting_during_connect_is_silent_and_leaves_no_peer_connection_open(
     support::sleep(800).await;
     transport.current.borrow_mut().take();
     support::sleep(50).await;
-    let messages = captured_console();
-    let bad: Vec<&String> = messages
-        .iter()
-        .filter(|m| {
-            let m = m.to_lowercase();
-            m.contains("disposed")
-                || m.contains("closure invoked")
-                || m.contains("already been dropped")
-                || m.contains("panicked")
-        })
-        .collect();
+    let messages = release_console();
+    let bad = after_dispose_messages(&messages);
     assert!(bad.is_empty(), "messages after unmount: {bad:?}");
     assert_eq!(peers_open(), 0, "every peer connection closed");
     assert!(js_sys::eval("window.__voiceClient === undefined").unwrap().is_truthy(), "debug surface removed");
@@ -272,8 +235,7 @@ async fn unmounting_during_connect_is_silent_and_leaves_no_peer_connection_open(
 fn mount_hook(transport: Rc<FakeTransport>) -> (Mounted, Rc<RefCell<Option<UseVoiceSessionReturn>>>) {
     let slot: Rc<RefCell<Option<UseVoiceSessionReturn>>> = Rc::default();
     let out = slot.clone();
-    let root = test_root();
-    let handle = leptos::mount::mount_to(root.clone(), move || {
+    let mounted = mount(move || {
         let voice = use_voice_session(
             menu(),
             use_kiosk_cart(),
@@ -281,9 +243,9 @@ fn mount_hook(transport: Rc<FakeTransport>) -> (Mounted, Rc<RefCell<Option<UseVo
         );
         let state = voice.state();
         *out.borrow_mut() = Some(voice);
-        view! { <p data-testid="voice-status" data-state=move || state.get().as_snake_case()></p> }.into_any()
+        view! { <p data-testid="voice-status" data-state=move || state.get().as_snake_case()></p> }
     });
-    (Mounted { root, handle: Some(handle) }, slot)
+    (mounted, slot)
 }
 
 #[wasm_bindgen_test]

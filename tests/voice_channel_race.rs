@@ -136,7 +136,7 @@ async fn the_check_detects_a_handler_attached_after_open() {
         init.set_ordered(true);
         let dc = pc.create_data_channel_with_data_channel_dict("oai-events", &init);
         let frames: Rc<RefCell<Vec<String>>> = Rc::default();
-        let late_handler: Rc<RefCell<Option<Closure<dyn FnMut(MessageEvent)>>>> = Rc::default();
+        let late_handler: support::fake_realtime::MessageHandler = Rc::default();
         let on_open = {
             let (dc, frames, late_handler) = (dc.clone(), frames.clone(), late_handler.clone());
             Closure::<dyn FnMut(Event)>::new(move |_: Event| {

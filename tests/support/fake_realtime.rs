@@ -11,6 +11,11 @@ use web_sys::{Event, MessageEvent, RtcDataChannel, RtcDataChannelEvent, RtcIceGa
 
 use super::rtc::answer_offer;
 
+/// Answers one client event with the server events to send back.
+pub type Respond = Rc<dyn Fn(&str) -> Vec<String>>;
+pub type ChannelHandlers = Rc<RefCell<Vec<Closure<dyn FnMut(Event)>>>>;
+pub type MessageHandler = Rc<RefCell<Option<Closure<dyn FnMut(MessageEvent)>>>>;
+
 pub const SESSION_CREATED: &str =
     r#"{"type":"session.created","event_id":"evt_1","session":{"id":"sess_1","object":"realtime.session"}}"#;
 pub const ITEM_CREATED: &str = r#"{"type":"conversation.item.created","event_id":"evt_2","previous_item_id":null,"item":{"id":"item_1","object":"realtime.item","type":"message","role":"user","content":[]}}"#;
@@ -27,8 +32,8 @@ pub struct FakeRealtime {
     pub resent: Rc<std::cell::Cell<u32>>,
     channel: Rc<RefCell<Option<RtcDataChannel>>>,
     _on_channel: Closure<dyn FnMut(RtcDataChannelEvent)>,
-    _channel_handlers: Rc<RefCell<Vec<Closure<dyn FnMut(Event)>>>>,
-    _message_handler: Rc<RefCell<Option<Closure<dyn FnMut(MessageEvent)>>>>,
+    _channel_handlers: ChannelHandlers,
+    _message_handler: MessageHandler,
 }
 
 impl FakeRealtime {
@@ -40,16 +45,12 @@ impl FakeRealtime {
     /// Like [`FakeRealtime::new`], and every frame the client sends is answered with the frames
     /// `respond` returns for it (a scripted Realtime server). With `resend_after_ms`, a greeting
     /// the client has not answered after that long is sent again (at most 3 times).
-    pub fn with_responder(
-        greeting: Vec<String>,
-        respond: Rc<dyn Fn(&str) -> Vec<String>>,
-        resend_after_ms: Option<u32>,
-    ) -> FakeRealtime {
+    pub fn with_responder(greeting: Vec<String>, respond: Respond, resend_after_ms: Option<u32>) -> FakeRealtime {
         let pc = RtcPeerConnection::new().expect("RTCPeerConnection");
         let received: Rc<RefCell<Vec<String>>> = Rc::default();
         let channel: Rc<RefCell<Option<RtcDataChannel>>> = Rc::default();
-        let handlers: Rc<RefCell<Vec<Closure<dyn FnMut(Event)>>>> = Rc::default();
-        let message_handler: Rc<RefCell<Option<Closure<dyn FnMut(MessageEvent)>>>> = Rc::default();
+        let handlers: ChannelHandlers = Rc::default();
+        let message_handler: MessageHandler = Rc::default();
         let channel_seen: Rc<std::cell::Cell<bool>> = Rc::default();
         let greeted: Rc<std::cell::Cell<u32>> = Rc::default();
         let resent: Rc<std::cell::Cell<u32>> = Rc::default();

@@ -1,11 +1,10 @@
 //! Helpers for the kitchen-display tests: mounting against the test hub, driving the page by
-//! `data-testid`, creating orders over HTTP, reading the debug counters and the console.
+//! `data-testid`, creating orders over HTTP, reading the debug counters.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use leptos::mount::mount_to;
 use leptos::prelude::*;
 use restaurant_protocol::{Order, OrderEnvelope, Snapshot};
 use restaurant_web::components::kds::KdsPage;
@@ -13,10 +12,10 @@ use restaurant_web::core::config::{Origin, RuntimeConfig};
 use restaurant_web::hooks::config::provide_runtime_config;
 use restaurant_web::hooks::order_feed::{OUTBOX_KEY, SESSION_KEY, UseOrderFeedReturn, use_order_feed};
 use restaurant_web::web::{http, storage};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
 
-use super::{all_by_testid, by_testid, hub_url, test_root, wait_until};
+use super::{Mounted, all_by_testid, attr, by_testid, click, hub_url, mount, type_into, wait_until};
 
 pub const PIN: &str = "1234";
 pub const LONG: Duration = Duration::from_secs(40);
@@ -34,48 +33,27 @@ pub fn clear_storage() {
     storage::remove(OUTBOX_KEY);
 }
 
-/// A mounted test component; unmounting drops its reactive owner.
-pub struct Mounted {
-    pub root: HtmlElement,
-    handle: Option<Box<dyn std::any::Any>>,
-}
-
-impl Mounted {
-    pub fn el(&self) -> Element {
-        self.root.clone().unchecked_into()
-    }
-
-    /// Unmounts (cleaning the page's owner up) and removes the container.
-    pub fn unmount(mut self) {
-        drop(self.handle.take());
-        self.root.remove();
-    }
-}
-
 /// Mounts the KDS page for `station`.
 pub fn mount_page(station: &str) -> Mounted {
-    let root = test_root();
     let cfg = config(station);
-    let handle = mount_to(root.clone(), move || {
+    mount(move || {
         provide_runtime_config(cfg);
         view! { <KdsPage/> }
-    });
-    Mounted { root, handle: Some(Box::new(handle)) }
+    })
 }
 
 /// Mounts a bare component running `use_order_feed` and hands its handle out.
 pub fn mount_feed(station: &str) -> (Mounted, UseOrderFeedReturn) {
-    let root = test_root();
     let cfg = config(station);
     let slot = Rc::new(RefCell::new(None));
     let out = slot.clone();
-    let handle = mount_to(root.clone(), move || {
+    let mounted = mount(move || {
         let feed = use_order_feed(&cfg);
         *out.borrow_mut() = Some(feed);
         view! { <p>"feed"</p> }
     });
     let feed = slot.borrow_mut().take().expect("component ran");
-    (Mounted { root, handle: Some(Box::new(handle)) }, feed)
+    (mounted, feed)
 }
 
 pub fn counter(field: &str) -> f64 {
@@ -119,27 +97,10 @@ pub async fn wait_banner(root: &Element, state: &str, timeout: Duration) -> bool
     wait_until(timeout, || banner_state(root) == state).await
 }
 
-pub fn click(root: &Element, testid: &str) {
-    let el: HtmlElement = by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into();
-    el.click();
-}
-
 pub fn click_in(el: &Element, testid: &str) {
     let target: HtmlElement =
         by_testid(el, testid).unwrap_or_else(|| panic!("no {testid} in the card")).unchecked_into();
     target.click();
-}
-
-pub fn type_into(root: &Element, testid: &str, value: &str) {
-    let input: HtmlInputElement = by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into();
-    input.set_value(value);
-    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
-}
-
-pub fn select(root: &Element, testid: &str, value: &str) {
-    let el: HtmlSelectElement = by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into();
-    el.set_value(value);
-    el.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
 }
 
 /// Signs in through the PIN form and waits for the banner to say Live.
@@ -151,10 +112,6 @@ pub async fn sign_in_via_form(root: &Element) {
 
 pub fn ticket(root: &Element, order_id: &str) -> Option<Element> {
     all_by_testid(root, "ticket").into_iter().find(|t| t.get_attribute("data-order-id").as_deref() == Some(order_id))
-}
-
-pub fn attr(el: &Element, name: &str) -> String {
-    el.get_attribute(name).unwrap_or_default()
 }
 
 /// Waits until the ticket of `order_id` shows `status`, confirmed (no pending marker).
@@ -196,45 +153,4 @@ pub async fn snapshot() -> Snapshot {
     let response = http::get(&format!("{}/api/v1/orders", hub_url())).await.expect("hub reachable");
     assert_eq!(response.status, 200);
     serde_json::from_str(&response.body).expect("snapshot JSON")
-}
-
-/// Records every `console.warn` / `console.error` from now on (the originals still run).
-pub fn capture_console() {
-    run_js(
-        "window.__captured = [];
-         if (!window.__consoleOriginal) { window.__consoleOriginal = { warn: console.warn, error: console.error }; }
-         const o = window.__consoleOriginal;
-         console.warn = function (...a) { window.__captured.push('warn: ' + a.map(String).join(' ')); o.warn.apply(console, a); };
-         console.error = function (...a) { window.__captured.push('error: ' + a.map(String).join(' ')); o.error.apply(console, a); };",
-    );
-}
-
-/// Restores the console and returns what was captured.
-pub fn release_console() -> Vec<String> {
-    run_js(
-        "if (window.__consoleOriginal) { console.warn = window.__consoleOriginal.warn; console.error = window.__consoleOriginal.error; }",
-    );
-    let window = web_sys::window().unwrap();
-    let captured = js_sys::Reflect::get(&window, &"__captured".into()).unwrap_or(JsValue::UNDEFINED);
-    js_sys::Array::from(&captured).iter().filter_map(|v| v.as_string()).collect()
-}
-
-/// Messages that mean something ran after its component was gone.
-pub fn after_dispose_messages(captured: &[String]) -> Vec<String> {
-    captured
-        .iter()
-        .filter(|m| {
-            let m = m.to_lowercase();
-            m.contains("disposed")
-                || m.contains("after being dropped")
-                || m.contains("destroyed")
-                || m.contains("update failed")
-                || m.contains("panicked")
-        })
-        .cloned()
-        .collect()
-}
-
-fn run_js(source: &str) {
-    js_sys::Function::new_no_args(source).call0(&JsValue::NULL).expect("test script runs");
 }

@@ -6,9 +6,10 @@ use std::rc::Rc;
 
 use restaurant_protocol::{Menu, MenuItem, RealtimeToken};
 use restaurant_web::web::realtime::{LocalFuture, VoiceTransport};
-use wasm_bindgen::JsValue;
 
 use super::fake_realtime::{FakeRealtime, SESSION_CREATED};
+
+pub use super::fake_realtime::Respond;
 
 pub fn menu() -> Vec<MenuItem> {
     let text = include_str!("../../server/menu.json");
@@ -19,14 +20,14 @@ pub fn menu() -> Vec<MenuItem> {
 pub struct FakeTransport {
     pub answer_delay_ms: u32,
     pub greeting: Vec<String>,
-    pub respond: Rc<dyn Fn(&str) -> Vec<String>>,
+    pub respond: Respond,
     pub current: Rc<RefCell<Option<Rc<FakeRealtime>>>>,
     pub exchanges: Rc<Cell<u32>>,
     pub tokens: Rc<Cell<u32>>,
 }
 
 impl FakeTransport {
-    pub fn new(answer_delay_ms: u32, respond: Rc<dyn Fn(&str) -> Vec<String>>) -> FakeTransport {
+    pub fn new(answer_delay_ms: u32, respond: Respond) -> FakeTransport {
         FakeTransport {
             answer_delay_ms,
             greeting: vec![SESSION_CREATED.to_string()],
@@ -76,7 +77,7 @@ impl VoiceTransport for FakeTransport {
 /// A scripted Realtime server: `session.updated` on `session.update`; on commit, the transcript of
 /// `utterance`; on the first `response.create`, an `add_to_order` call with `arguments`; on the
 /// next, a short spoken reply.
-pub fn realtime_script(utterance: &'static str, arguments: &'static str) -> Rc<dyn Fn(&str) -> Vec<String>> {
+pub fn realtime_script(utterance: &'static str, arguments: &'static str) -> Respond {
     let responses = Rc::new(Cell::new(0u32));
     let n = Rc::new(Cell::new(100u32));
     Rc::new(move |frame: &str| {
@@ -174,26 +175,6 @@ pub fn peers_created() -> u32 {
 pub fn peers_open() -> u32 {
     js_sys::eval("window.__pcAll.filter(pc => pc.signalingState !== 'closed').length").unwrap().as_f64().unwrap_or(0.0)
         as u32
-}
-
-/// Records everything written to `console.warn` and `console.error` from now on.
-pub fn capture_console() {
-    js_sys::eval(
-        "if (!window.__consoleCaptured) {
-            window.__consoleCaptured = [];
-            for (const level of ['warn', 'error']) {
-                const orig = console[level].bind(console);
-                console[level] = (...args) => { window.__consoleCaptured.push(level + ': ' + args.map(String).join(' ')); orig(...args); };
-            }
-        }
-        window.__consoleCaptured.length = 0;",
-    )
-    .expect("capture the console");
-}
-
-pub fn captured_console() -> Vec<String> {
-    let v: JsValue = js_sys::eval("window.__consoleCaptured.slice()").unwrap();
-    js_sys::Array::from(&v).iter().filter_map(|x| x.as_string()).collect()
 }
 
 /// Makes `getUserMedia` fail with a `DOMException` of `name` (None restores the real one).

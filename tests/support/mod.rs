@@ -1,6 +1,7 @@
 //! Helpers shared by the browser tests (each test file includes this with `mod support;`).
 #![allow(dead_code)]
 
+pub mod console;
 pub mod fake_realtime;
 pub mod kds;
 pub mod kiosk;
@@ -8,8 +9,9 @@ pub mod rtc;
 
 use std::time::Duration;
 
+use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlElement};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
 
 /// A fresh, attached container for one test's DOM. Installs the app's console logger, so a
 /// failing test's captured console shows the `[Component]` errors the app logged.
@@ -19,6 +21,42 @@ pub fn test_root() -> HtmlElement {
     let root: HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&root).unwrap();
     root
+}
+
+/// A mounted test component. `unmount` cleans its reactive owner up (a page closing: its stored
+/// state stays, so a test can mount again and resume); dropping it — also when a test fails —
+/// unmounts, removes the container and clears local storage, so no test leaks into the next.
+pub struct Mounted {
+    pub root: HtmlElement,
+    handle: Option<Box<dyn std::any::Any>>,
+}
+
+/// Mounts `view` into a fresh container.
+pub fn mount<V: IntoView + 'static>(view: impl FnOnce() -> V + 'static) -> Mounted {
+    let root = test_root();
+    let handle = leptos::mount::mount_to(root.clone(), view);
+    Mounted { root, handle: Some(Box::new(handle)) }
+}
+
+impl Mounted {
+    pub fn el(&self) -> Element {
+        self.root.clone().unchecked_into()
+    }
+
+    /// Cleans the component's owner up, as closing the page would; local storage stays.
+    pub fn unmount(&mut self) {
+        drop(self.handle.take());
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        drop(self.handle.take());
+        self.root.remove();
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.clear();
+        }
+    }
 }
 
 /// The element with `data-testid="{id}"` inside `root`.
@@ -33,6 +71,27 @@ pub fn all_by_testid(root: &Element, id: &str) -> Vec<Element> {
 
 pub fn text_of(root: &Element, id: &str) -> String {
     by_testid(root, id).and_then(|e| e.text_content()).unwrap_or_default()
+}
+
+pub fn click(root: &Element, testid: &str) {
+    let el: HtmlElement = by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into();
+    el.click();
+}
+
+pub fn type_into(root: &Element, testid: &str, value: &str) {
+    let input: HtmlInputElement = by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into();
+    input.set_value(value);
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+}
+
+pub fn select(root: &Element, testid: &str, value: &str) {
+    let el: HtmlSelectElement = by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into();
+    el.set_value(value);
+    el.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+}
+
+pub fn attr(el: &Element, name: &str) -> String {
+    el.get_attribute(name).unwrap_or_default()
 }
 
 pub async fn sleep(ms: u32) {
@@ -53,23 +112,42 @@ pub async fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) 
     }
 }
 
-/// Replaces the page URL (path and query) without a navigation; returns the previous one.
-pub fn set_location(path_and_query: &str) -> String {
+/// Replaces the page URL (path and query) without a navigation.
+pub fn set_location(path_and_query: &str) {
     let window = web_sys::window().unwrap();
-    let location = window.location();
-    let previous = format!("{}{}", location.pathname().unwrap(), location.search().unwrap());
     window.history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path_and_query)).unwrap();
-    previous
 }
+
+/// Sets the page URL for a test and restores the previous one when dropped (also on failure).
+pub struct Location(String);
+
+impl Location {
+    pub fn set(path_and_query: &str) -> Location {
+        let location = web_sys::window().unwrap().location();
+        let previous = format!("{}{}", location.pathname().unwrap(), location.search().unwrap());
+        set_location(path_and_query);
+        Location(previous)
+    }
+}
+
+impl Drop for Location {
+    fn drop(&mut self) {
+        set_location(&self.0);
+    }
+}
+
+/// Set at compile time by `cargo xtask test`, which starts the hub.
+const HUB_URL: Option<&str> = option_env!("HUB_URL");
+const HUB_CONTROL_URL: Option<&str> = option_env!("HUB_CONTROL_URL");
 
 /// The hub started by `cargo xtask test` for the browser tests.
 pub fn hub_url() -> &'static str {
-    option_env!("HUB_URL").expect("HUB_URL is set by `cargo xtask test` (run the browser tests through it)")
+    HUB_URL.expect("HUB_URL is set by `cargo xtask test` (run the browser tests through it)")
 }
 
 /// Stops (`stop`: graceful, `kill`: crash), starts or restarts the test hub.
 pub async fn hub_control(action: &str) {
-    let base = option_env!("HUB_CONTROL_URL").expect("HUB_CONTROL_URL is set by `cargo xtask test`");
+    let base = HUB_CONTROL_URL.expect("HUB_CONTROL_URL is set by `cargo xtask test`");
     let response = restaurant_web::web::http::send("POST", &format!("{base}/{action}"), &[], None)
         .await
         .unwrap_or_else(|e| panic!("hub control {action}: {e}"));
