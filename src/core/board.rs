@@ -16,6 +16,8 @@ use restaurant_protocol::time::parse_rfc3339_millis;
 use restaurant_protocol::{ClientMessage, Order, OrderStatus, ServerMessage, Snapshot};
 use serde::{Deserialize, Serialize};
 
+use super::id::uuid_v4;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoardConfig {
     /// A ticket older than this is `warning`.
@@ -751,14 +753,6 @@ fn created_ms(order: &Order) -> Option<i64> {
     parse_rfc3339_millis(&order.created_at)
 }
 
-/// Formats 16 random bytes as a version-4 UUID (`xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`).
-pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use restaurant_protocol::time::format_rfc3339_millis;
@@ -1088,12 +1082,5 @@ pub(crate) mod tests {
         assert_eq!(Station::Expo.bump_command(OrderStatus::Preparing), None);
         assert_eq!(Station::parse("grill").bump_command(OrderStatus::Preparing), Some(Command::Ready));
         assert_eq!(Station::Kitchen.bump_command(OrderStatus::Ready), None);
-    }
-
-    #[test]
-    fn request_ids_are_uuid_v4() {
-        let id = uuid_v4([0xff; 16]);
-        assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
-        assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
     }
 }

@@ -10,6 +10,7 @@ pub mod call_link;
 pub mod cart;
 pub mod config;
 pub mod feed;
+pub mod id;
 pub mod link;
 pub mod media;
 pub mod submit;

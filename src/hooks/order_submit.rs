@@ -10,7 +10,7 @@ use restaurant_protocol::OrderSource;
 use send_wrapper::SendWrapper;
 
 use super::kiosk_cart::KioskCart;
-use crate::core::board::uuid_v4;
+use crate::core::id::uuid_v4;
 use crate::core::submit::{OrderSubmitter, SubmitCommand, SubmitState};
 use crate::core::time::Millis;
 use crate::web::random::random_bytes;
