@@ -427,7 +427,7 @@ mod tests {
     use restaurant_protocol::{Order, OrderStatus};
 
     use super::*;
-    use crate::core::board::tests::{item, order};
+    use crate::core::test_support::{item, order};
     use restaurant_protocol::close;
 
     /// Events the simulated hub can still replay.

@@ -18,6 +18,9 @@ pub mod time;
 pub mod voice;
 
 #[cfg(test)]
+pub(crate) mod test_support;
+
+#[cfg(test)]
 mod purity {
     //! The architecture rule above, enforced: a browser import in `src/core` fails the build's tests.
     use std::path::Path;

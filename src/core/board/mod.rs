@@ -1,0 +1,142 @@
+//! The order board: the hub's orders as of a sequence number, the commands still on their way, and
+//! what a station's screen derives from both.
+//!
+//! Orders arrive as a snapshot (`{seq, orders}`) and then as events numbered by `seq`; a duplicate
+//! is ignored, the next one applied, and a gap makes the board ask for a fresh snapshot while it
+//! buffers what keeps arriving. Commands go through an outbox: shown optimistically at once (the
+//! displayed orders are the confirmed ones with the outbox laid over them), sent once per
+//! connection until answered, and reverted by removing them when the hub says no.
+
+mod outbox;
+mod stream;
+mod view;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use restaurant_protocol::Order;
+
+pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
+pub use view::{AgeLevel, AllDayCount, Station, Ticket};
+
+use outbox::OutboxEntry;
+use stream::Sync;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardConfig {
+    /// A ticket older than this is `warning`.
+    pub warning_after_ms: u64,
+    /// A ticket older than this is `urgent`.
+    pub urgent_after_ms: u64,
+    /// How many completed orders stay available for recall.
+    pub recall_limit: usize,
+    /// Commands waiting for an answer, at most.
+    pub outbox_limit: usize,
+    /// Events buffered during a resync, at most (beyond it the buffer restarts from the snapshot).
+    pub buffer_limit: usize,
+}
+
+impl BoardConfig {
+    pub fn with_thresholds_min(warning_min: u32, urgent_min: u32) -> BoardConfig {
+        BoardConfig {
+            warning_after_ms: u64::from(warning_min) * 60_000,
+            urgent_after_ms: u64::from(urgent_min) * 60_000,
+            ..BoardConfig::default()
+        }
+    }
+}
+
+impl Default for BoardConfig {
+    fn default() -> BoardConfig {
+        BoardConfig {
+            warning_after_ms: 10 * 60_000,
+            urgent_after_ms: 15 * 60_000,
+            recall_limit: 20,
+            outbox_limit: 200,
+            buffer_limit: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Board {
+    config: BoardConfig,
+    /// Confirmed active orders. Shared (`Arc`): every view derived from the board, and every
+    /// published copy of it, points at the same orders; a change replaces one.
+    orders: BTreeMap<String, Arc<Order>>,
+    /// Confirmed completed orders, newest first, for recall.
+    completed: VecDeque<Arc<Order>>,
+    last_seq: Option<u64>,
+    sync: Sync,
+    outbox: Vec<OutboxEntry>,
+    failures: VecDeque<CommandFailure>,
+    revision: u64,
+    outbox_revision: u64,
+}
+
+impl Board {
+    pub fn new(config: BoardConfig) -> Board {
+        Board {
+            config,
+            orders: BTreeMap::new(),
+            completed: VecDeque::new(),
+            last_seq: None,
+            sync: Sync::Resync { fetching: false, buffer: BTreeMap::new() },
+            outbox: Vec::new(),
+            failures: VecDeque::new(),
+            revision: 0,
+            outbox_revision: 0,
+        }
+    }
+
+    /// Forgets every order and command (sign-out).
+    pub fn clear(&mut self) {
+        let (revision, outbox_revision) = (self.revision + 1, self.outbox_revision + 1);
+        *self = Board { revision, outbox_revision, ..Board::new(self.config.clone()) };
+    }
+
+    /// Changes whenever what the board displays changes.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+}
+
+#[cfg(test)]
+mod fixtures {
+    //! Boards and events the tests of every part of the board start from.
+
+    use restaurant_protocol::{Order, OrderStatus, ServerMessage, Snapshot};
+
+    use super::{Board, BoardConfig, Station};
+    use crate::core::test_support::{T0, item, order};
+
+    pub(super) fn burger(id: &str, number: u32) -> Order {
+        order(id, number, 0, vec![item("Burger", "grill", 1)])
+    }
+
+    pub(super) fn created(seq: u64, order: Order) -> ServerMessage {
+        ServerMessage::OrderCreated { seq, order }
+    }
+
+    pub(super) fn status(seq: u64, id: &str, status: OrderStatus) -> ServerMessage {
+        ServerMessage::OrderStatusChanged { seq, order_id: id.into(), status, updated_at: format!("t{seq}") }
+    }
+
+    /// A live board at seq `seq` holding `orders`.
+    pub(super) fn live(seq: u64, orders: Vec<Order>) -> Board {
+        let mut board = Board::new(BoardConfig::default());
+        assert!(board.poll_snapshot_request());
+        board.apply_snapshot(Snapshot { seq, orders });
+        assert!(board.is_live());
+        board
+    }
+
+    /// What the kitchen sees: each ticket's id, status and whether a command on it is pending.
+    pub(super) fn statuses(board: &Board) -> Vec<(String, OrderStatus, bool)> {
+        board
+            .tickets(&Station::Kitchen, T0)
+            .into_iter()
+            .map(|t| (t.order.id.clone(), t.order.status, t.pending))
+            .collect()
+    }
+}

@@ -1,0 +1,36 @@
+//! What the tests of the cores share: draining a core's commands, and the orders they start from.
+
+use restaurant_protocol::time::format_rfc3339_millis;
+use restaurant_protocol::{Order, OrderItem, OrderSource, OrderStatus};
+
+/// Wall-clock origin of the tests: orders are created minutes after it.
+pub(crate) const T0: i64 = 1_795_000_000_000;
+
+pub(crate) fn item(name: &str, station: &str, quantity: u32) -> OrderItem {
+    OrderItem {
+        id: format!("{name}-{station}"),
+        menu_item_id: name.to_lowercase(),
+        name: name.to_string(),
+        quantity,
+        modifiers: Vec::new(),
+        special_instructions: None,
+        station: station.to_string(),
+        allergy: false,
+    }
+}
+
+pub(crate) fn order(id: &str, number: u32, created_min: i64, items: Vec<OrderItem>) -> Order {
+    let created = format_rfc3339_millis(T0 + created_min * 60_000);
+    Order {
+        id: id.to_string(),
+        number,
+        source: OrderSource::Kiosk,
+        status: OrderStatus::New,
+        rush: false,
+        items,
+        notes: String::new(),
+        customer_name: None,
+        created_at: created.clone(),
+        updated_at: created,
+    }
+}
