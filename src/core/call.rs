@@ -684,6 +684,7 @@ impl Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::test_support::{ms, secs};
 
     const KIOSK: &str = "kiosk-1";
     const KDS: &str = "kds-grill-1";
@@ -1089,10 +1090,10 @@ mod tests {
             self.pump();
             assert_eq!(self.kds.state(), CallState::Ringing);
             assert_eq!(self.kiosk.state(), CallState::Offering);
-            self.now = self.now + 2_000;
+            self.now = self.now + secs(2);
             self.kds.handle_accept(self.now);
             self.pump();
-            self.now = self.now + 300;
+            self.now = self.now + ms(300);
             self.kiosk.handle_connection_state(self.now, PeerState::Connected);
             self.kds.handle_connection_state(self.now, PeerState::Connected);
             assert_eq!((self.kiosk.state(), self.kds.state()), (CallState::Connected, CallState::Connected));
@@ -1103,7 +1104,7 @@ mod tests {
     fn the_kiosk_hanging_up_ends_the_call_on_both_sides() {
         let mut pair = Pair::new();
         pair.connect();
-        pair.kiosk.handle_hangup(pair.now + 60_000);
+        pair.kiosk.handle_hangup(pair.now + secs(60));
         pair.pump();
         assert_eq!(
             (pair.kiosk.end_reason(), pair.kds.end_reason()),
@@ -1116,7 +1117,7 @@ mod tests {
     fn the_kds_hanging_up_ends_the_call_on_both_sides() {
         let mut pair = Pair::new();
         pair.connect();
-        pair.kds.handle_hangup(pair.now + 60_000);
+        pair.kds.handle_hangup(pair.now + secs(60));
         pair.pump();
         assert_eq!(
             (pair.kiosk.end_reason(), pair.kds.end_reason()),
@@ -1129,7 +1130,7 @@ mod tests {
     fn a_failed_connection_hangs_up_the_other_side() {
         let mut pair = Pair::new();
         pair.connect();
-        pair.kds.handle_connection_state(pair.now + 5_000, PeerState::Failed);
+        pair.kds.handle_connection_state(pair.now + secs(5), PeerState::Failed);
         pair.pump();
         assert_eq!(pair.kds.end_reason(), Some(EndReason::Failed));
         assert_eq!(pair.kiosk.end_reason(), Some(EndReason::RemoteHungUp));
@@ -1141,7 +1142,7 @@ mod tests {
         pair.connect();
         pair.kiosk.handle_hangup(pair.now);
         pair.pump();
-        pair.kiosk.handle_call(pair.now + 1_000, "c2".into(), None);
+        pair.kiosk.handle_call(pair.now + secs(1), "c2".into(), None);
         pair.pump();
         assert_eq!((pair.kds.state(), pair.kds.call_id()), (CallState::Ringing, Some("c2")));
         assert_eq!(pair.kds.end_reason(), None);
@@ -1296,8 +1297,8 @@ mod tests {
                 let mut peer = Peer::default();
                 let mut now = Millis(0);
                 for input in inputs {
-                    if let Input::Wait(ms) = input {
-                        now = now + ms;
+                    if let Input::Wait(n) = input {
+                        now = now + ms(n);
                     }
                     apply(&mut call, now, input.clone());
                     check(&mut call, &mut peer, &input)?;

@@ -7,6 +7,7 @@
 //! on a socket the hub has greeted (`welcome`/`resync`), so they never race the sign-in.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use log::{info, warn};
 use restaurant_protocol::{CallMessage, ClientMessage, ErrorCode, ServerMessage, Snapshot};
@@ -14,19 +15,23 @@ use serde::Serialize;
 
 use super::board::{Board, BoardConfig, Command, CommandError, OutboxError, Station};
 use super::link::{AttemptId, Inbound, Link, LinkCommand, LinkConfig, LinkState, SocketInput};
-use super::time::Millis;
+use super::time::{Millis, whole_millis};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedConfig {
     pub link: LinkConfig,
     pub board: BoardConfig,
     /// Wait before fetching a snapshot again after a failed fetch.
-    pub snapshot_retry_ms: u64,
+    pub snapshot_retry: Duration,
 }
 
 impl Default for FeedConfig {
     fn default() -> FeedConfig {
-        FeedConfig { link: LinkConfig::default(), board: BoardConfig::default(), snapshot_retry_ms: 2_000 }
+        FeedConfig {
+            link: LinkConfig::default(),
+            board: BoardConfig::default(),
+            snapshot_retry: Duration::from_secs(2),
+        }
     }
 }
 
@@ -193,9 +198,12 @@ impl OrderFeed {
                 self.last_update = Some(now);
             }
             Err(e) => {
-                warn!("[OrderFeed] snapshot fetch failed: {e}; retrying in {} ms", self.config.snapshot_retry_ms);
+                warn!(
+                    "[OrderFeed] snapshot fetch failed: {e}; retrying in {} ms",
+                    whole_millis(self.config.snapshot_retry)
+                );
                 self.board.snapshot_failed();
-                self.snapshot_retry_at = Some(now + self.config.snapshot_retry_ms);
+                self.snapshot_retry_at = Some(now + self.config.snapshot_retry);
             }
         }
         self.pump();
@@ -427,7 +435,7 @@ mod tests {
     use restaurant_protocol::{Order, OrderStatus};
 
     use super::*;
-    use crate::core::test_support::{item, order};
+    use crate::core::test_support::{item, ms, order, secs};
     use restaurant_protocol::close;
 
     /// Events the simulated hub can still replay.
@@ -673,8 +681,8 @@ mod tests {
             }
         }
 
-        fn advance(&mut self, feed: &mut OrderFeed, ms: u64) {
-            self.now = self.now + ms;
+        fn advance(&mut self, feed: &mut OrderFeed, by: Duration) {
+            self.now = self.now + by;
             feed.handle_timeout(self.now);
             self.serve(feed);
         }
@@ -685,7 +693,7 @@ mod tests {
             for _ in 0..400 {
                 self.answer_fetches(feed);
                 self.deliver(feed, usize::MAX);
-                self.advance(feed, 500);
+                self.advance(feed, ms(500));
             }
             self.answer_fetches(feed);
             self.deliver(feed, usize::MAX);
@@ -754,7 +762,7 @@ mod tests {
         assert_eq!(feed.status().banner, Banner::Syncing, "an empty board is never called live");
         assert!(feed.board().confirmed_orders().is_empty());
         hub.up = true;
-        hub.advance(&mut feed, FeedConfig::default().snapshot_retry_ms);
+        hub.advance(&mut feed, FeedConfig::default().snapshot_retry);
         hub.answer_fetches(&mut feed);
         assert_eq!(feed.status().banner, Banner::Live);
         assert_eq!(feed.board().confirmed_orders(), &hub.active());
@@ -767,7 +775,7 @@ mod tests {
         hub.deliver(&mut feed, usize::MAX);
         hub.drop_socket(&mut feed);
         hub.create();
-        hub.advance(&mut feed, 1_250);
+        hub.advance(&mut feed, ms(1_250));
         assert!(matches!(hub.received.last(), Some(ClientMessage::Hello { since: Some(1), .. })));
         hub.deliver(&mut feed, usize::MAX);
         assert_eq!(hub.fetches, 0, "replayed, no snapshot needed");
@@ -787,12 +795,12 @@ mod tests {
         assert!(sent_commands(&hub).is_empty(), "nothing goes out while disconnected");
         assert_eq!(feed.debug_status().pending_commands, 1);
         hub.up = true;
-        hub.advance(&mut feed, 1_250);
+        hub.advance(&mut feed, ms(1_250));
         assert!(sent_commands(&hub).is_empty(), "commands wait for the hub's welcome");
         hub.deliver(&mut feed, 1);
         assert_eq!(sent_commands(&hub).len(), 1);
         hub.deliver(&mut feed, usize::MAX);
-        hub.advance(&mut feed, 20_000);
+        hub.advance(&mut feed, secs(20));
         hub.deliver(&mut feed, usize::MAX);
         assert_eq!(sent_commands(&hub).len(), 1, "sent exactly once");
         assert_eq!(feed.debug_status().pending_commands, 0, "the ack removed it");
@@ -811,7 +819,7 @@ mod tests {
         assert_eq!(sent_commands(&hub).len(), 1);
         let applied_seq = hub.seq;
         hub.drop_socket(&mut feed); // the answer never arrives
-        hub.advance(&mut feed, 1_250);
+        hub.advance(&mut feed, ms(1_250));
         hub.deliver(&mut feed, usize::MAX);
         assert_eq!(sent_commands(&hub).len(), 2, "re-sent on the new connection");
         assert_eq!(hub.seq, applied_seq, "the hub applied it once");
@@ -830,7 +838,7 @@ mod tests {
         feed.command(&id, Command::Start, [6; 16]).expect("the board has not seen the cancel yet");
         hub.serve(&mut feed);
         hub.deliver(&mut feed, usize::MAX);
-        assert!(feed.board().tickets(&Station::Kitchen, 0).is_empty());
+        assert!(feed.board().tickets(&Station::Kitchen, Millis(0)).is_empty());
         assert_eq!(feed.board().failures().count(), 1);
         assert_eq!(feed.debug_status().pending_commands, 0);
     }
@@ -850,7 +858,7 @@ mod tests {
         hub.up = false;
         hub.drop_socket(&mut feed);
         assert_eq!(feed.status().banner, Banner::Reconnecting { attempt: 1 });
-        hub.advance(&mut feed, 1_250);
+        hub.advance(&mut feed, ms(1_250));
         assert_eq!(feed.status().banner, Banner::Reconnecting { attempt: 2 });
         feed.handle_online(hub.now, false);
         assert_eq!(feed.status().banner, Banner::Offline);
@@ -910,7 +918,7 @@ mod tests {
         feed.handle_frame(hub.now, attempt, r#"{"type":"auth_failed","reason":"bad token"}"#);
         feed.handle_socket_closed(hub.now, attempt, close::AUTH_FAILED);
         while feed.poll_command().is_some() {}
-        hub.advance(&mut feed, 120_000);
+        hub.advance(&mut feed, secs(120));
         assert_eq!(feed.status().banner, Banner::SignInFailed);
         assert_eq!(feed.poll_timeout(), None);
     }
@@ -945,8 +953,8 @@ mod tests {
         feed.handle_snapshot(hub.now, Err("503".into()));
         hub.serve(&mut feed);
         assert_eq!(hub.fetches, 0);
-        assert_eq!(feed.poll_timeout(), Some(hub.now + 2_000));
-        hub.advance(&mut feed, 2_000);
+        assert_eq!(feed.poll_timeout(), Some(hub.now + secs(2)));
+        hub.advance(&mut feed, secs(2));
         assert_eq!(hub.fetches, 1);
     }
 
@@ -1082,10 +1090,10 @@ mod tests {
                 hub.drop_socket(feed);
             }
             Op::HubUp => hub.up = true,
-            Op::Wait(ms) => hub.advance(feed, u64::from(ms)),
+            Op::Wait(n) => hub.advance(feed, ms(u64::from(n))),
             Op::AnswerFetches => hub.answer_fetches(feed),
             Op::UserCommand(n, kind) => {
-                let tickets = feed.board().tickets(&Station::Kitchen, 0);
+                let tickets = feed.board().tickets(&Station::Kitchen, Millis(0));
                 if !tickets.is_empty() {
                     let id = tickets[usize::from(n) % tickets.len()].order.id.clone();
                     let command = match kind {
@@ -1120,7 +1128,7 @@ mod tests {
             prop_assert_eq!(feed.debug_status().pending_commands, 0);
             let shown: BTreeMap<String, std::sync::Arc<Order>> = feed
                 .board()
-                .tickets(&Station::Kitchen, 0)
+                .tickets(&Station::Kitchen, Millis(0))
                 .into_iter()
                 .map(|t| (t.order.id.clone(), t.order))
                 .collect();

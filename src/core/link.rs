@@ -6,20 +6,23 @@
 //! socket can never disturb the current one.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use log::{debug, error, info, warn};
 use restaurant_protocol::{CallMessage, ClientMessage, FrameError, ServerMessage, close};
 use serde::Serialize;
 
-use super::time::Millis;
+use super::time::{Millis, whole_millis};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkConfig {
-    pub connect_timeout_ms: u64,
-    pub ping_interval_ms: u64,
+    /// A socket that has not opened by then is abandoned.
+    pub connect_timeout: Duration,
+    /// A ping goes out this long after the last one; a socket silent for twice as long is dead.
+    pub ping_interval: Duration,
     /// Delay before the first reconnect; doubles per failed attempt.
-    pub backoff_base_ms: u64,
-    pub backoff_cap_ms: u64,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
     /// Consecutive reconnect attempts before giving up; `None` = never give up.
     pub max_attempts: Option<u32>,
 }
@@ -27,10 +30,10 @@ pub struct LinkConfig {
 impl Default for LinkConfig {
     fn default() -> LinkConfig {
         LinkConfig {
-            connect_timeout_ms: 10_000,
-            ping_interval_ms: 15_000,
-            backoff_base_ms: 1_000,
-            backoff_cap_ms: 30_000,
+            connect_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(15),
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(30),
             max_attempts: None,
         }
     }
@@ -181,7 +184,7 @@ impl Link {
         match self.phase {
             Phase::Connecting { attempt: current, .. } if current == attempt => {
                 info!("[Link] open (attempt {})", attempt.0);
-                self.phase = Phase::Open { attempt, next_ping: now + self.config.ping_interval_ms, last_frame: now };
+                self.phase = Phase::Open { attempt, next_ping: now + self.config.ping_interval, last_frame: now };
                 self.failures = 0;
                 true
             }
@@ -266,17 +269,21 @@ impl Link {
     pub fn handle_timeout(&mut self, now: Millis) {
         match self.phase {
             Phase::Connecting { attempt, deadline } if now >= deadline => {
-                warn!("[Link] attempt {} did not open within {} ms", attempt.0, self.config.connect_timeout_ms);
+                warn!(
+                    "[Link] attempt {} did not open within {} ms",
+                    attempt.0,
+                    whole_millis(self.config.connect_timeout)
+                );
                 self.close_socket(attempt, close::UNRESPONSIVE, "connect timeout");
                 self.schedule_reconnect(now, "connect timeout");
             }
             Phase::Backoff { until } if now >= until => {
                 self.start_attempt(now);
             }
-            Phase::Open { attempt, last_frame, .. } if now >= last_frame + self.dead_after_ms() => {
+            Phase::Open { attempt, last_frame, .. } if now >= last_frame + self.dead_after() => {
                 warn!(
                     "[Link] no frame for {} ms on attempt {}; socket presumed dead",
-                    now.saturating_sub(last_frame),
+                    whole_millis(now.since(last_frame)),
                     attempt.0
                 );
                 self.close_socket(attempt, close::UNRESPONSIVE, "heartbeat timeout");
@@ -284,7 +291,7 @@ impl Link {
             }
             Phase::Open { attempt, next_ping, last_frame } if now >= next_ping => {
                 self.send(&ClientMessage::Ping { ts: i64::try_from(now.0).unwrap_or(i64::MAX) });
-                self.phase = Phase::Open { attempt, next_ping: now + self.config.ping_interval_ms, last_frame };
+                self.phase = Phase::Open { attempt, next_ping: now + self.config.ping_interval, last_frame };
             }
             _ => {}
         }
@@ -316,7 +323,7 @@ impl Link {
         match self.phase {
             Phase::Connecting { deadline, .. } => Some(deadline),
             Phase::Backoff { until } => Some(until),
-            Phase::Open { next_ping, last_frame, .. } => Some(next_ping.min(last_frame + self.dead_after_ms())),
+            Phase::Open { next_ping, last_frame, .. } => Some(next_ping.min(last_frame + self.dead_after())),
             Phase::Idle | Phase::AuthFailed | Phase::Closed => None,
         }
     }
@@ -359,15 +366,16 @@ impl Link {
         self.last_heartbeat
     }
 
-    fn dead_after_ms(&self) -> u64 {
-        self.config.ping_interval_ms.saturating_mul(2)
+    /// Silence after which the socket is presumed dead: two missed pings.
+    fn dead_after(&self) -> Duration {
+        self.config.ping_interval.saturating_mul(2)
     }
 
     fn start_attempt(&mut self, now: Millis) -> AttemptId {
         self.last_attempt += 1;
         let attempt = AttemptId(self.last_attempt);
         info!("[Link] opening socket (attempt {})", attempt.0);
-        self.phase = Phase::Connecting { attempt, deadline: now + self.config.connect_timeout_ms };
+        self.phase = Phase::Connecting { attempt, deadline: now + self.config.connect_timeout };
         self.commands.push_back(LinkCommand::OpenSocket { attempt });
         attempt
     }
@@ -395,16 +403,16 @@ impl Link {
             return;
         }
         self.failures = self.failures.saturating_add(1);
-        let delay = self.backoff_ms(self.failures);
-        info!("[Link] {why}; reconnect attempt {} in {delay} ms", self.failures);
+        let delay = self.backoff(self.failures);
+        info!("[Link] {why}; reconnect attempt {} in {} ms", self.failures, whole_millis(delay));
         self.phase = Phase::Backoff { until: now + delay };
     }
 
     /// `min(base · 2^(n-1), cap)` plus 0–25 % jitter.
-    fn backoff_ms(&mut self, attempt: u32) -> u64 {
-        let factor = 1u64.checked_shl(attempt.saturating_sub(1)).unwrap_or(u64::MAX);
-        let delay = self.config.backoff_base_ms.saturating_mul(factor).min(self.config.backoff_cap_ms);
-        delay + self.rng.next() % (delay / 4 + 1)
+    fn backoff(&mut self, attempt: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let delay = self.config.backoff_base.saturating_mul(factor).min(self.config.backoff_cap);
+        delay + Duration::from_millis(self.rng.next() % (whole_millis(delay) / 4 + 1))
     }
 }
 
@@ -425,6 +433,7 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::test_support::{ms, secs};
 
     fn link() -> Link {
         Link::new(LinkConfig::default(), 7)
@@ -453,15 +462,15 @@ mod tests {
     }
 
     /// Fails the live socket at `now` and returns the backoff delay chosen.
-    fn fail(link: &mut Link, now: Millis) -> u64 {
+    fn fail(link: &mut Link, now: Millis) -> Duration {
         let attempt = link.socket_attempt().expect("a live socket");
         link.handle_close(now, attempt, 1006);
         assert_eq!(link.state(), LinkState::Backoff);
-        link.poll_timeout().expect("reconnect scheduled").saturating_sub(now)
+        link.poll_timeout().expect("reconnect scheduled").since(now)
     }
 
     /// Fails `n` attempts in a row (never opening), returning the delays.
-    fn failure_delays(link: &mut Link, n: usize) -> Vec<u64> {
+    fn failure_delays(link: &mut Link, n: usize) -> Vec<Duration> {
         let mut now = Millis(0);
         link.connect(now);
         let mut delays = Vec::new();
@@ -500,16 +509,16 @@ mod tests {
         assert_eq!(link.reconnect_attempts(), 1);
         drain(&mut link);
         link.handle_timeout(first.expect("scheduled"));
-        link.handle_timeout(first.expect("scheduled") + 1);
+        link.handle_timeout(first.expect("scheduled") + ms(1));
         assert_eq!(opens(&drain(&mut link)).len(), 1, "exactly one reconnect");
     }
 
     #[test]
     fn backoff_sequence_doubles_to_the_cap_with_jitter_from_the_seed() {
         let delays = failure_delays(&mut link(), 9);
-        let bases = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000, 30_000];
+        let bases = [1, 2, 4, 8, 16, 30, 30, 30, 30].map(secs);
         for (n, (delay, base)) in delays.iter().zip(bases).enumerate() {
-            assert!((base..=base + base / 4).contains(delay), "attempt {}: {delay} ms not in {base} ms + 25 %", n + 1);
+            assert!((base..=base + base / 4).contains(delay), "attempt {}: {delay:?} not in {base:?} + 25 %", n + 1);
         }
         assert_eq!(failure_delays(&mut link(), 9), delays, "same seed, same sequence");
         assert_ne!(failure_delays(&mut Link::new(LinkConfig::default(), 8), 9), delays, "the seed drives the jitter");
@@ -527,7 +536,7 @@ mod tests {
         assert_eq!(link.reconnect_attempts(), 0);
         assert!(!link.is_reconnecting());
         let delay = fail(&mut link, Millis(100_000));
-        assert!((1_000..=1_250).contains(&delay), "back to the first delay, got {delay}");
+        assert!((ms(1_000)..=ms(1_250)).contains(&delay), "back to the first delay, got {delay:?}");
     }
 
     #[test]
@@ -535,7 +544,7 @@ mod tests {
         let mut link = link();
         let delays = failure_delays(&mut link, 1000);
         assert_eq!(link.reconnect_attempts(), 1000);
-        assert!(delays[999] >= 30_000 && delays[999] <= 37_500);
+        assert!(delays[999] >= secs(30) && delays[999] <= ms(37_500));
     }
 
     #[test]
@@ -582,7 +591,7 @@ mod tests {
         let attempt = open_link(&mut link, Millis(10));
         link.handle_close(Millis(20), attempt, 1006);
         assert_eq!(link.state(), LinkState::Backoff);
-        link.handle_timeout(Millis(20) + 1_250);
+        link.handle_timeout(Millis(20) + ms(1_250));
         assert_eq!(opens(&drain(&mut link)).len(), 1);
     }
 

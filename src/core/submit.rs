@@ -4,14 +4,16 @@
 //! JSON this module hands out.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use restaurant_protocol::{ApiError, NewOrder, OrderEnvelope};
 use serde::{Deserialize, Serialize};
 
-use super::time::Millis;
+use super::time::{Millis, whole_millis};
 
-const RETRY_BASE_MS: u64 = 1_000;
-const RETRY_CAP_MS: u64 = 30_000;
+/// Wait before the first retry; doubles per failed attempt.
+const RETRY_BASE: Duration = Duration::from_secs(1);
+const RETRY_CAP: Duration = Duration::from_secs(30);
 
 /// What is persisted while an order is unacknowledged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,8 +197,12 @@ impl OrderSubmitter {
     }
 
     fn retry(&mut self, now: Millis, reason: String) {
-        let delay = (RETRY_BASE_MS << self.attempt.saturating_sub(1).min(10)).min(RETRY_CAP_MS);
-        log::warn!("[OrderSubmit] attempt {} failed: {reason}; retrying in {delay} ms with the same key", self.attempt);
+        let delay = RETRY_BASE.saturating_mul(1 << self.attempt.saturating_sub(1).min(10)).min(RETRY_CAP);
+        log::warn!(
+            "[OrderSubmit] attempt {} failed: {reason}; retrying in {} ms with the same key",
+            self.attempt,
+            whole_millis(delay)
+        );
         self.retry_at = Some(now + delay);
         self.set_state(SubmitState::Retrying { attempt: self.attempt, reason });
     }

@@ -1,10 +1,22 @@
 //! What the tests of the cores share: draining a core's commands, and the orders they start from.
 
+use std::time::Duration;
+
 use restaurant_protocol::time::format_rfc3339_millis;
 use restaurant_protocol::{Order, OrderItem, OrderSource, OrderStatus};
 
-/// Wall-clock origin of the tests: orders are created minutes after it.
-pub(crate) const T0: i64 = 1_795_000_000_000;
+use super::time::Millis;
+
+pub(crate) const fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+pub(crate) const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// Wall-clock origin of the tests (Unix ms): orders are created minutes after it.
+pub(crate) const T0: Millis = Millis(1_795_000_000_000);
 
 pub(crate) fn item(name: &str, station: &str, quantity: u32) -> OrderItem {
     OrderItem {
@@ -20,7 +32,7 @@ pub(crate) fn item(name: &str, station: &str, quantity: u32) -> OrderItem {
 }
 
 pub(crate) fn order(id: &str, number: u32, created_min: i64, items: Vec<OrderItem>) -> Order {
-    let created = format_rfc3339_millis(T0 + created_min * 60_000);
+    let created = format_rfc3339_millis(T0.0 as i64 + created_min * 60_000);
     Order {
         id: id.to_string(),
         number,

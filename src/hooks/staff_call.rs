@@ -197,7 +197,7 @@ impl Driver {
                 if self.ticker.is_none() {
                     let elapsed = self.elapsed_secs;
                     let tick = move || {
-                        let _ = elapsed.try_set(now().saturating_sub(since) / 1000);
+                        let _ = elapsed.try_set(now().since(since).as_secs());
                     };
                     tick();
                     self.ticker = Some(Interval::new(250, tick));

@@ -379,7 +379,7 @@ impl Driver {
                 d.token_task = None;
                 match result {
                     Ok(token) => {
-                        let _ = d.session.handle_token(now(), token.expires_at, clock::unix_ms() as u64);
+                        let _ = d.session.handle_token(now(), token.expires_at, Millis(clock::unix_ms() as u64));
                         d.token_value = Some(token.value);
                     }
                     Err(e) => log::error!("[Voice] token refresh failed: {e}"),
@@ -433,7 +433,7 @@ impl VoiceHandle {
                 }
                 match token {
                     Ok(token) => {
-                        if d.session.handle_token(now(), token.expires_at, clock::unix_ms() as u64).is_ok() {
+                        if d.session.handle_token(now(), token.expires_at, Millis(clock::unix_ms() as u64)).is_ok() {
                             d.token_value = Some(token.value);
                             if let Err(e) = d.session.handle_connect_requested(now()) {
                                 log::error!("[Voice] connect refused: {e}");

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::ticket::{TicketCard, TicketState};
 use crate::core::board::{Board, Command, Station};
+use crate::core::time::Millis;
 use crate::hooks::order_feed::OrderFeedHandle;
 use crate::web::chime::Chime;
 use crate::web::clock::unix_ms;
@@ -34,7 +35,9 @@ pub fn KdsBoard(feed: OrderFeedHandle, home_station: String) -> impl IntoView {
     // The grid in display order. The clock only changes it when a ticket's age level changes:
     // cards derive their elapsed time themselves.
     let tickets = Memo::new(move |_| {
-        board.with(|b| b.tickets(&station.get(), now.get() as i64).iter().map(TicketState::from).collect::<Vec<_>>())
+        board.with(|b| {
+            b.tickets(&station.get(), Millis(now.get() as u64)).iter().map(TicketState::from).collect::<Vec<_>>()
+        })
     });
     // Each card's own signal, by order id; a card registers it when built and removes it when
     // dropped. A board change is pushed to the cards it changed only, so an update costs one
@@ -261,8 +264,8 @@ fn new_ticket_alerts(
                     }
                 })
                 .unwrap_or_default();
-            let visible =
-                !fresh.is_empty() && b.tickets(&station.get_untracked(), 0).iter().any(|t| fresh.contains(&t.order.id));
+            let visible = !fresh.is_empty()
+                && b.tickets(&station.get_untracked(), Millis(0)).iter().any(|t| fresh.contains(&t.order.id));
             let gone: Vec<String> =
                 flashing.with_untracked(|f| f.keys().filter(|id| !orders.contains_key(id.as_str())).cloned().collect());
             Some((fresh, visible, gone))

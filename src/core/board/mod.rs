@@ -13,6 +13,7 @@ mod view;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use restaurant_protocol::Order;
 
@@ -25,9 +26,9 @@ use stream::Sync;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BoardConfig {
     /// A ticket older than this is `warning`.
-    pub warning_after_ms: u64,
+    pub warning_after: Duration,
     /// A ticket older than this is `urgent`.
-    pub urgent_after_ms: u64,
+    pub urgent_after: Duration,
     /// How many completed orders stay available for recall.
     pub recall_limit: usize,
     /// Commands waiting for an answer, at most.
@@ -37,25 +38,26 @@ pub struct BoardConfig {
 }
 
 impl BoardConfig {
+    /// The thresholds as deployments set them, in minutes (`ticket_warning_min`, `ticket_urgent_min`).
     pub fn with_thresholds_min(warning_min: u32, urgent_min: u32) -> BoardConfig {
-        BoardConfig {
-            warning_after_ms: u64::from(warning_min) * 60_000,
-            urgent_after_ms: u64::from(urgent_min) * 60_000,
-            ..BoardConfig::default()
-        }
+        BoardConfig { warning_after: minutes(warning_min), urgent_after: minutes(urgent_min), ..BoardConfig::default() }
     }
 }
 
 impl Default for BoardConfig {
     fn default() -> BoardConfig {
         BoardConfig {
-            warning_after_ms: 10 * 60_000,
-            urgent_after_ms: 15 * 60_000,
+            warning_after: minutes(10),
+            urgent_after: minutes(15),
             recall_limit: 20,
             outbox_limit: 200,
             buffer_limit: 10_000,
         }
     }
+}
+
+fn minutes(n: u32) -> Duration {
+    Duration::from_secs(u64::from(n) * 60)
 }
 
 #[derive(Debug, Clone)]

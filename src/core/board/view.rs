@@ -4,11 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use restaurant_protocol::time::parse_rfc3339_millis;
 use restaurant_protocol::{Order, OrderStatus};
 
 use super::{Board, Command};
+use crate::core::time::Millis;
 
 /// Which part of the kitchen a screen shows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -72,7 +74,8 @@ pub struct Ticket {
     pub order: Arc<Order>,
     /// A command on it is still waiting for the hub's answer.
     pub pending: bool,
-    pub elapsed_ms: u64,
+    /// Since the order was created.
+    pub elapsed: Duration,
     pub age: AgeLevel,
 }
 
@@ -111,8 +114,10 @@ impl Board {
         self.overlaid().remove(order_id).map(|(order, _)| Arc::unwrap_or_clone(order))
     }
 
-    /// The tickets `station` shows at wall-clock `now_unix_ms`: rush first, then oldest first.
-    pub fn tickets(&self, station: &Station, now_unix_ms: i64) -> Vec<Ticket> {
+    /// The tickets `station` shows at `now_unix` (the wall clock, since orders carry their creation
+    /// time from the hub): rush first, then oldest first.
+    pub fn tickets(&self, station: &Station, now_unix: Millis) -> Vec<Ticket> {
+        let now_unix = i64::try_from(now_unix.0).unwrap_or(i64::MAX);
         let mut tickets: Vec<Ticket> = self
             .view()
             .into_values()
@@ -123,9 +128,10 @@ impl Board {
                 if order.items.is_empty() {
                     return None;
                 }
-                let elapsed_ms = created_ms(&order).map_or(0, |c| u64::try_from(now_unix_ms - c).unwrap_or(0));
-                let age = self.age_level(elapsed_ms);
-                Some(Ticket { order, pending, elapsed_ms, age })
+                let elapsed_ms = created_ms(&order).map_or(0, |c| now_unix.saturating_sub(c));
+                let elapsed = Duration::from_millis(u64::try_from(elapsed_ms).unwrap_or(0));
+                let age = self.age_level(elapsed);
+                Some(Ticket { order, pending, elapsed, age })
             })
             .collect();
         // Cached: the key parses a timestamp, once per ticket rather than per comparison.
@@ -143,10 +149,11 @@ impl Board {
             .collect()
     }
 
-    pub fn age_level(&self, elapsed_ms: u64) -> AgeLevel {
-        if elapsed_ms >= self.config.urgent_after_ms {
+    /// How late a ticket `elapsed` old is.
+    pub fn age_level(&self, elapsed: Duration) -> AgeLevel {
+        if elapsed >= self.config.urgent_after {
             AgeLevel::Urgent
-        } else if elapsed_ms >= self.config.warning_after_ms {
+        } else if elapsed >= self.config.warning_after {
             AgeLevel::Warning
         } else {
             AgeLevel::Ok
@@ -179,7 +186,7 @@ mod tests {
     use super::super::fixtures::live;
     use super::*;
     use crate::core::board::BoardConfig;
-    use crate::core::test_support::{T0, item, order};
+    use crate::core::test_support::{T0, item, ms, order, secs};
 
     #[test]
     fn sort_puts_rush_first_then_oldest() {
@@ -200,15 +207,15 @@ mod tests {
     #[test]
     fn age_levels_follow_the_configured_thresholds() {
         let board = live(1, vec![order("a", 1, 0, vec![item("Fries", "fryer", 1)])]);
-        let age_at = |min: i64| board.tickets(&Station::Kitchen, T0 + min * 60_000)[0].age;
+        let age_at = |min: u64| board.tickets(&Station::Kitchen, T0 + secs(min * 60))[0].age;
         assert_eq!(age_at(9), AgeLevel::Ok);
         assert_eq!(age_at(10), AgeLevel::Warning);
         assert_eq!(age_at(15), AgeLevel::Urgent);
-        assert_eq!(board.tickets(&Station::Kitchen, T0 + 90_500)[0].elapsed_ms, 90_500);
+        assert_eq!(board.tickets(&Station::Kitchen, T0 + ms(90_500))[0].elapsed, ms(90_500));
 
         let custom = Board::new(BoardConfig::with_thresholds_min(2, 4));
-        assert_eq!(custom.age_level(2 * 60_000), AgeLevel::Warning);
-        assert_eq!(custom.age_level(4 * 60_000), AgeLevel::Urgent);
+        assert_eq!(custom.age_level(secs(2 * 60)), AgeLevel::Warning);
+        assert_eq!(custom.age_level(secs(4 * 60)), AgeLevel::Urgent);
     }
 
     #[test]

@@ -217,9 +217,9 @@ impl VoiceSession {
     // -----------------------------------------------------------------------------------------
     // Token and connection
 
-    /// A freshly fetched token: `expires_at_secs` is Unix seconds, `unix_now_ms` the wall clock.
-    pub fn handle_token(&mut self, now: Millis, expires_at_secs: u64, unix_now_ms: u64) -> Result<(), VoiceError> {
-        let (expires_in, refresh_in) = match token_status(expires_at_secs, unix_now_ms) {
+    /// A freshly fetched token: `expires_at_secs` is Unix seconds, `unix_now` the wall clock.
+    pub fn handle_token(&mut self, now: Millis, expires_at_secs: u64, unix_now: Millis) -> Result<(), VoiceError> {
+        let (expires_in, refresh_in) = match token_status(expires_at_secs, unix_now) {
             TokenStatus::Expired => {
                 self.token = None;
                 self.report_error(
