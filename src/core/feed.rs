@@ -435,7 +435,7 @@ mod tests {
     use restaurant_protocol::{Order, OrderStatus};
 
     use super::*;
-    use crate::core::test_support::{item, ms, order, secs};
+    use crate::core::test_support::{drain, item, ms, order, secs};
     use restaurant_protocol::close;
 
     /// Events the simulated hub can still replay.
@@ -880,13 +880,13 @@ mod tests {
         let hangup = CallMessage::Hangup { call_id: "c1".into() };
         assert!(!feed.send_call(&hangup), "nothing leaves before the hub greets the socket");
         feed.handle_frame(Millis(2), attempt, r#"{"type":"call.cancel","call_id":"c0"}"#);
-        let early: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        let early = drain(|| feed.poll_command());
         assert!(!early.iter().any(|c| matches!(c, FeedCommand::Call(_))), "{early:?}");
 
         feed.handle_frame(Millis(3), attempt, r#"{"type":"welcome","seq":0}"#);
         feed.handle_frame(Millis(4), attempt, r#"{"type":"call.request","call_id":"c1","from":"kiosk-1"}"#);
         feed.handle_frame(Millis(5), attempt, r#"{"type":"call.ring","call_id":"c1"}"#);
-        let commands: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        let commands = drain(|| feed.poll_command());
         let calls: Vec<&FeedCommand> = commands.iter().filter(|c| matches!(c, FeedCommand::Call(_))).collect();
         assert_eq!(
             calls,
@@ -903,7 +903,7 @@ mod tests {
         );
 
         feed.handle_socket_closed(Millis(6), attempt, 1006);
-        let commands: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        let commands = drain(|| feed.poll_command());
         assert_eq!(commands.iter().filter(|c| **c == FeedCommand::CallsLost).count(), 1);
         assert!(!feed.send_call(&hangup));
     }
@@ -917,7 +917,7 @@ mod tests {
         feed.handle_socket_opened(hub.now, attempt);
         feed.handle_frame(hub.now, attempt, r#"{"type":"auth_failed","reason":"bad token"}"#);
         feed.handle_socket_closed(hub.now, attempt, close::AUTH_FAILED);
-        while feed.poll_command().is_some() {}
+        drain(|| feed.poll_command());
         hub.advance(&mut feed, secs(120));
         assert_eq!(feed.status().banner, Banner::SignInFailed);
         assert_eq!(feed.poll_timeout(), None);
@@ -929,9 +929,9 @@ mod tests {
         let id = hub.create();
         hub.deliver(&mut feed, usize::MAX);
         feed.command(&id, Command::Rush { rush: true }, [1; 16]).expect("rush allowed");
-        while feed.poll_command().is_some() {}
+        drain(|| feed.poll_command());
         feed.logout();
-        let commands: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        let commands = drain(|| feed.poll_command());
         assert!(commands.iter().any(|c| matches!(c, FeedCommand::CloseSocket { code: 1000, .. })));
         assert!(commands.contains(&FeedCommand::PersistOutbox("[]".into())));
         assert!(commands.contains(&FeedCommand::UiChanged));
@@ -966,7 +966,8 @@ mod tests {
         hub.up = false;
         hub.drop_socket(&mut feed);
         feed.command(&id, Command::Start, [4; 16]).expect("start allowed");
-        let stored = std::iter::from_fn(|| feed.poll_command())
+        let stored = drain(|| feed.poll_command())
+            .into_iter()
             .find_map(|c| match c {
                 FeedCommand::PersistOutbox(json) => Some(json),
                 _ => None,

@@ -433,31 +433,21 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::test_support::{ms, secs};
+    use crate::core::test_support::{drain, ms, picked, secs};
 
     fn link() -> Link {
         Link::new(LinkConfig::default(), 7)
     }
 
-    fn drain(link: &mut Link) -> Vec<LinkCommand> {
-        std::iter::from_fn(|| link.poll_command()).collect()
-    }
-
     fn opens(commands: &[LinkCommand]) -> Vec<AttemptId> {
-        commands
-            .iter()
-            .filter_map(|c| match c {
-                LinkCommand::OpenSocket { attempt } => Some(*attempt),
-                _ => None,
-            })
-            .collect()
+        picked!(commands, LinkCommand::OpenSocket { attempt } => *attempt)
     }
 
     /// Connects and opens the socket at `now`.
     fn open_link(link: &mut Link, now: Millis) -> AttemptId {
         let attempt = link.connect(now);
         assert!(link.handle_open(now, attempt));
-        drain(link);
+        drain(|| link.poll_command());
         attempt
     }
 
@@ -491,10 +481,10 @@ mod tests {
         let b = link.connect(Millis(1));
         let c = link.connect(Millis(2));
         assert_eq!((a, b), (b, c));
-        assert_eq!(opens(&drain(&mut link)), vec![a]);
+        assert_eq!(opens(&drain(|| link.poll_command())), vec![a]);
         assert!(link.handle_open(Millis(3), a));
         assert_eq!(link.connect(Millis(4)), a, "connect while open returns the open attempt");
-        assert!(drain(&mut link).is_empty());
+        assert!(drain(|| link.poll_command()).is_empty());
     }
 
     #[test]
@@ -507,10 +497,10 @@ mod tests {
         link.handle_error(Millis(12), attempt);
         assert_eq!(link.poll_timeout(), first, "a second failure report does not reschedule");
         assert_eq!(link.reconnect_attempts(), 1);
-        drain(&mut link);
+        drain(|| link.poll_command());
         link.handle_timeout(first.expect("scheduled"));
         link.handle_timeout(first.expect("scheduled") + ms(1));
-        assert_eq!(opens(&drain(&mut link)).len(), 1, "exactly one reconnect");
+        assert_eq!(opens(&drain(|| link.poll_command())).len(), 1, "exactly one reconnect");
     }
 
     #[test]
@@ -566,7 +556,7 @@ mod tests {
         assert_eq!(link.state(), LinkState::Closed);
         assert_eq!(link.poll_timeout(), None);
         link.handle_timeout(Millis(1_000_000));
-        assert!(opens(&drain(&mut link)).is_empty());
+        assert!(opens(&drain(|| link.poll_command())).is_empty());
     }
 
     #[test]
@@ -575,7 +565,7 @@ mod tests {
         let attempt = open_link(&mut link, Millis(0));
         link.disconnect();
         assert_eq!(
-            drain(&mut link),
+            drain(|| link.poll_command()),
             vec![LinkCommand::CloseSocket { attempt, code: close::NORMAL, reason: "client disconnect".into() }]
         );
         link.handle_close(Millis(1), attempt, close::NORMAL);
@@ -592,7 +582,7 @@ mod tests {
         link.handle_close(Millis(20), attempt, 1006);
         assert_eq!(link.state(), LinkState::Backoff);
         link.handle_timeout(Millis(20) + ms(1_250));
-        assert_eq!(opens(&drain(&mut link)).len(), 1);
+        assert_eq!(opens(&drain(|| link.poll_command())).len(), 1);
     }
 
     #[test]
@@ -604,7 +594,7 @@ mod tests {
         link.handle_close(Millis(2), attempt, close::AUTH_FAILED);
         link.handle_timeout(Millis(1_000_000));
         assert_eq!(link.state(), LinkState::AuthFailed);
-        assert!(opens(&drain(&mut link)).is_empty());
+        assert!(opens(&drain(|| link.poll_command())).is_empty());
 
         let mut by_code = self::link();
         let attempt = open_link(&mut by_code, Millis(0));
@@ -619,11 +609,11 @@ mod tests {
     fn connect_timeout_closes_and_reconnects() {
         let mut link = link();
         let attempt = link.connect(Millis(0));
-        drain(&mut link);
+        drain(|| link.poll_command());
         assert_eq!(link.poll_timeout(), Some(Millis(10_000)));
         link.handle_timeout(Millis(10_000));
         assert_eq!(
-            drain(&mut link),
+            drain(|| link.poll_command()),
             vec![LinkCommand::CloseSocket { attempt, code: close::UNRESPONSIVE, reason: "connect timeout".into() }]
         );
         assert_eq!(link.state(), LinkState::Backoff);
@@ -635,7 +625,9 @@ mod tests {
         let mut link = link();
         let attempt = open_link(&mut link, Millis(0));
         link.handle_timeout(Millis(15_000));
-        assert!(matches!(&drain(&mut link)[..], [LinkCommand::Send { text, .. }] if text.contains(r#""type":"ping""#)));
+        assert!(
+            matches!(&drain(|| link.poll_command())[..], [LinkCommand::Send { text, .. }] if text.contains(r#""type":"ping""#))
+        );
         link.handle_frame(Millis(15_050), attempt, r#"{"type":"pong","ts":15000}"#);
         assert_eq!(link.last_heartbeat(), Some(Millis(15_050)));
         // The socket goes silent without an error: pings keep going out, nothing comes back.
@@ -644,7 +636,7 @@ mod tests {
         assert_eq!(link.poll_timeout(), Some(Millis(45_000)));
         link.handle_timeout(Millis(45_050));
         assert_eq!(link.state(), LinkState::Backoff);
-        let commands = drain(&mut link);
+        let commands = drain(|| link.poll_command());
         assert!(commands.contains(&LinkCommand::CloseSocket {
             attempt,
             code: close::UNRESPONSIVE,
@@ -657,7 +649,10 @@ mod tests {
         let mut link = link();
         let attempt = open_link(&mut link, Millis(0));
         assert_eq!(link.handle_frame(Millis(1), attempt, r#"{"type":"ping","ts":99}"#), None);
-        assert_eq!(drain(&mut link), vec![LinkCommand::Send { attempt, text: r#"{"type":"pong","ts":99}"#.into() }]);
+        assert_eq!(
+            drain(|| link.poll_command()),
+            vec![LinkCommand::Send { attempt, text: r#"{"type":"pong","ts":99}"#.into() }]
+        );
     }
 
     #[test]
@@ -669,7 +664,7 @@ mod tests {
             assert_eq!(link.handle_frame(Millis(1), attempt, bad), None);
         }
         assert_eq!(link.state(), LinkState::Open);
-        assert!(drain(&mut link).is_empty());
+        assert!(drain(|| link.poll_command()).is_empty());
         assert_eq!(
             link.handle_frame(Millis(2), attempt, r#"{"type":"welcome","seq":4}"#),
             Some(Inbound::Server(ServerMessage::Welcome { seq: 4 }))
@@ -691,7 +686,7 @@ mod tests {
         assert_eq!(link.last_heartbeat(), Some(Millis(2)), "call frames count as signs of life");
         assert!(link.send(&CallMessage::Busy { call_id: "c2".into() }));
         assert_eq!(
-            drain(&mut link),
+            drain(|| link.poll_command()),
             vec![LinkCommand::Send { attempt, text: r#"{"type":"call.busy","call_id":"c2"}"#.into() }]
         );
     }

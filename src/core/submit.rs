@@ -220,6 +220,7 @@ mod tests {
     use restaurant_protocol::{NewOrderItem, OrderSource};
 
     use super::*;
+    use crate::core::test_support::{drain, picked};
 
     fn order() -> NewOrder {
         NewOrder {
@@ -235,17 +236,8 @@ mod tests {
         }
     }
 
-    fn drain(s: &mut OrderSubmitter) -> Vec<SubmitCommand> {
-        std::iter::from_fn(|| s.poll_command()).collect()
-    }
-
     fn posts(cmds: &[SubmitCommand]) -> Vec<String> {
-        cmds.iter()
-            .filter_map(|c| match c {
-                SubmitCommand::Post { idempotency_key, .. } => Some(idempotency_key.clone()),
-                _ => None,
-            })
-            .collect()
+        picked!(cmds, SubmitCommand::Post { idempotency_key, .. } => idempotency_key.clone())
     }
 
     const CREATED: &str = r#"{"order":{"id":"o-1","number":42,"source":"voice","status":"new","rush":false,
@@ -255,14 +247,14 @@ mod tests {
     fn submit_persists_then_posts_and_an_ack_clears_it() {
         let mut s = OrderSubmitter::new();
         s.submit(Millis(0), order(), "key-1".into()).unwrap();
-        let cmds = drain(&mut s);
+        let cmds = drain(|| s.poll_command());
         assert!(
             matches!(&cmds[0], SubmitCommand::Persist(Some(json)) if json.contains("key-1")),
             "persist before sending"
         );
         assert_eq!(posts(&cmds), ["key-1"]);
         s.handle_response(Millis(50), 201, CREATED);
-        let cmds = drain(&mut s);
+        let cmds = drain(|| s.poll_command());
         assert!(cmds.contains(&SubmitCommand::Persist(None)));
         assert_eq!(s.state(), SubmitState::Sent { number: 42, order_id: "o-1".into() });
         assert!(s.pending().is_none());
@@ -272,17 +264,17 @@ mod tests {
     fn network_failure_retries_with_the_same_key_and_backoff() {
         let mut s = OrderSubmitter::new();
         s.submit(Millis(0), order(), "key-1".into()).unwrap();
-        drain(&mut s);
+        drain(|| s.poll_command());
         s.handle_network_error(Millis(10), "offline");
         assert_eq!(s.poll_timeout(), Some(Millis(1_010)));
         s.handle_timeout(Millis(500));
-        assert!(posts(&drain(&mut s)).is_empty(), "not before the deadline");
+        assert!(posts(&drain(|| s.poll_command())).is_empty(), "not before the deadline");
         s.handle_timeout(Millis(1_010));
-        assert_eq!(posts(&drain(&mut s)), ["key-1"]);
+        assert_eq!(posts(&drain(|| s.poll_command())), ["key-1"]);
         s.handle_response(Millis(1_020), 503, "");
         assert_eq!(s.poll_timeout(), Some(Millis(3_020)), "backoff doubles");
         s.handle_timeout(Millis(3_020));
-        assert_eq!(posts(&drain(&mut s)), ["key-1"]);
+        assert_eq!(posts(&drain(|| s.poll_command())), ["key-1"]);
         s.handle_response(Millis(3_100), 200, CREATED);
         assert!(matches!(s.state(), SubmitState::Sent { number: 42, .. }));
         assert_eq!(s.poll_timeout(), None);
@@ -293,25 +285,25 @@ mod tests {
         let mut s = OrderSubmitter::new();
         s.submit(Millis(0), order(), "key-1".into()).unwrap();
         assert_eq!(s.submit(Millis(1), order(), "key-2".into()), Err(SubmitError::InFlight));
-        assert_eq!(posts(&drain(&mut s)), ["key-1"]);
+        assert_eq!(posts(&drain(|| s.poll_command())), ["key-1"]);
     }
 
     #[test]
     fn a_rejected_order_is_reported_and_not_retried() {
         let mut s = OrderSubmitter::new();
         s.submit(Millis(0), order(), "key-1".into()).unwrap();
-        drain(&mut s);
+        drain(|| s.poll_command());
         s.handle_response(Millis(5), 400, r#"{"error":{"code":"bad_request","message":"unknown menu item"}}"#);
         assert_eq!(s.state(), SubmitState::Rejected { message: "unknown menu item".into() });
         assert_eq!(s.poll_timeout(), None);
-        assert!(drain(&mut s).contains(&SubmitCommand::Persist(None)));
+        assert!(drain(|| s.poll_command()).contains(&SubmitCommand::Persist(None)));
     }
 
     #[test]
     fn an_order_restored_after_a_reload_is_sent_again_with_its_key() {
         let mut first = OrderSubmitter::new();
         first.submit(Millis(0), order(), "key-7".into()).unwrap();
-        let stored = drain(&mut first)
+        let stored = drain(|| first.poll_command())
             .into_iter()
             .find_map(|c| match c {
                 SubmitCommand::Persist(Some(json)) => Some(json),
@@ -320,14 +312,14 @@ mod tests {
             .unwrap();
         let mut reloaded = OrderSubmitter::new();
         reloaded.restore(Millis(0), &stored);
-        assert_eq!(posts(&drain(&mut reloaded)), ["key-7"]);
+        assert_eq!(posts(&drain(|| reloaded.poll_command())), ["key-7"]);
     }
 
     #[test]
     fn unreadable_stored_order_is_discarded_with_a_log() {
         let mut s = OrderSubmitter::new();
         s.restore(Millis(0), "{not json");
-        assert_eq!(drain(&mut s), [SubmitCommand::Persist(None)]);
+        assert_eq!(drain(|| s.poll_command()), [SubmitCommand::Persist(None)]);
         assert_eq!(s.state(), SubmitState::Idle);
     }
 

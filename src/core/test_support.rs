@@ -7,6 +7,26 @@ use restaurant_protocol::{Order, OrderItem, OrderSource, OrderStatus};
 
 use super::time::Millis;
 
+/// Everything a core has queued, in order: `drain(|| core.poll_command())`.
+pub(crate) fn drain<T>(poll: impl FnMut() -> Option<T>) -> Vec<T> {
+    std::iter::from_fn(poll).collect()
+}
+
+/// The commands of one kind, in order, each mapped to what the test looks at:
+/// `picked!(commands, CallCommand::Send(m) => m.clone())`.
+macro_rules! picked {
+    ($commands:expr, $kind:pat => $value:expr) => {
+        $commands
+            .iter()
+            .filter_map(|command| match command {
+                $kind => Some($value),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+}
+pub(crate) use picked;
+
 pub(crate) const fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }

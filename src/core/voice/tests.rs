@@ -9,7 +9,7 @@ use super::outbox::tests::FakeChannel;
 use super::*;
 use crate::core::cart::Cart;
 use crate::core::cart::tests::menu_fixture;
-use crate::core::test_support::{ms, secs};
+use crate::core::test_support::{drain, ms, picked, secs};
 use crate::core::time::Millis;
 
 const UNIX_NOW: Millis = Millis(1_700_000_000_000);
@@ -62,9 +62,7 @@ impl Harness {
     /// The driver loop after an input: flush, drain commands.
     fn settle(&mut self) {
         self.s.flush(self.now, &mut self.ch);
-        while let Some(c) = self.s.poll_command() {
-            self.cmds.push(c);
-        }
+        self.cmds.extend(drain(|| self.s.poll_command()));
     }
 
     fn frame(&mut self, v: Value) {
@@ -110,13 +108,7 @@ impl Harness {
     }
 
     fn errors(&self) -> Vec<String> {
-        self.cmds
-            .iter()
-            .filter_map(|c| match c {
-                VoiceCommand::Error { message } => Some(message.clone()),
-                _ => None,
-            })
-            .collect()
+        picked!(self.cmds, VoiceCommand::Error { message } => message.clone())
     }
 
     /// Recording → stop → committed: AwaitingTranscript.
