@@ -230,6 +230,7 @@ pub struct Call {
 
 impl Call {
     /// `local_id` is this screen's client id (sent as `from`; compared for glare).
+    #[must_use]
     pub fn new(local_id: impl Into<String>) -> Call {
         Call {
             local_id: local_id.into(),
@@ -265,11 +266,13 @@ impl Call {
     }
 
     /// The next thing the driver must do.
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<CallCommand> {
         self.commands.pop_front()
     }
 
     /// When [`Call::handle_timeout`] is next due.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         self.active().and_then(|c| c.deadline)
     }

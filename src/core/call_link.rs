@@ -47,6 +47,7 @@ pub struct CallLink {
 
 impl CallLink {
     /// `seed` drives the reconnect jitter.
+    #[must_use]
     pub fn new(config: LinkConfig, seed: u64) -> CallLink {
         CallLink { link: Link::new(config, seed), greeted: None, waiting: Vec::new(), commands: VecDeque::new() }
     }
@@ -86,10 +87,12 @@ impl CallLink {
         self.pump();
     }
 
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<CallLinkCommand> {
         self.commands.pop_front()
     }
 
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         self.link.poll_timeout()
     }

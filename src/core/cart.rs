@@ -18,6 +18,7 @@ pub struct LineKey {
 }
 
 impl LineKey {
+    #[must_use]
     pub fn new(item_id: &str, modifiers: &[String]) -> LineKey {
         let mut mods: Vec<String> = modifiers
             .iter()
@@ -84,6 +85,7 @@ pub struct Cart {
 }
 
 impl Cart {
+    #[must_use]
     pub fn new() -> Cart {
         Cart::default()
     }

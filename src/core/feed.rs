@@ -140,6 +140,7 @@ pub struct OrderFeed {
 
 impl OrderFeed {
     /// `seed` drives the reconnect jitter.
+    #[must_use]
     pub fn new(config: FeedConfig, seed: u64) -> OrderFeed {
         let link = Link::new(config.link.clone(), seed);
         let board = Board::new(config.board.clone());
@@ -259,10 +260,12 @@ impl OrderFeed {
     // -----------------------------------------------------------------------------------------
     // Outputs
 
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<FeedCommand> {
         self.commands.pop_front()
     }
 
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         [self.link.poll_timeout(), self.snapshot_retry_at].into_iter().flatten().min()
     }

@@ -2,6 +2,7 @@
 //! (`crypto.getRandomValues`) and these functions only format them.
 
 /// Formats 16 random bytes as a version-4 UUID (`xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx`).
+#[must_use]
 pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
@@ -11,6 +12,7 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
 
 /// `prefix-` followed by 8 random bytes in lowercase hex (`kiosk-0123456789abcdef`): call and
 /// client ids. Of `A-Z a-z 0-9 -` when the prefix is.
+#[must_use]
 pub fn prefixed_id(prefix: &str, bytes: [u8; 8]) -> String {
     format!("{prefix}-{}", hex(&bytes))
 }

@@ -134,6 +134,7 @@ pub struct Link {
 
 impl Link {
     /// `seed` drives the backoff jitter, so a test run is exactly reproducible.
+    #[must_use]
     pub fn new(config: LinkConfig, seed: u64) -> Link {
         Link {
             config,
@@ -180,6 +181,7 @@ impl Link {
     }
 
     /// The socket of `attempt` opened.
+    #[must_use = "`true`: the socket is up and must be greeted"]
     pub fn handle_open(&mut self, now: Millis, attempt: AttemptId) -> bool {
         match self.phase {
             Phase::Connecting { attempt: current, .. } if current == attempt => {
@@ -227,6 +229,7 @@ impl Link {
     /// A text frame arrived. Heartbeats and sign-in failures are handled here; every other valid
     /// message, and every valid `call.*` frame, is returned. Frames that are too large, malformed
     /// or of an unknown type are logged and dropped, and the link stays up.
+    #[must_use = "the message the frame carried is dropped otherwise"]
     pub fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) -> Option<Inbound> {
         let Phase::Open { attempt: current, next_ping, .. } = self.phase else {
             debug!("[Link] frame of attempt {} ignored (link not open)", attempt.0);
@@ -314,11 +317,13 @@ impl Link {
         }
     }
 
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<LinkCommand> {
         self.commands.pop_front()
     }
 
     /// When `handle_timeout` must next run, if anything is pending.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         match self.phase {
             Phase::Connecting { deadline, .. } => Some(deadline),
@@ -628,7 +633,7 @@ mod tests {
         assert!(
             matches!(&drain(|| link.poll_command())[..], [LinkCommand::Send { text, .. }] if text.contains(r#""type":"ping""#))
         );
-        link.handle_frame(Millis(15_050), attempt, r#"{"type":"pong","ts":15000}"#);
+        assert_eq!(link.handle_frame(Millis(15_050), attempt, r#"{"type":"pong","ts":15000}"#), None);
         assert_eq!(link.last_heartbeat(), Some(Millis(15_050)));
         // The socket goes silent without an error: pings keep going out, nothing comes back.
         link.handle_timeout(Millis(30_000));

@@ -75,6 +75,7 @@ pub struct OrderSubmitter {
 }
 
 impl OrderSubmitter {
+    #[must_use]
     pub fn new() -> OrderSubmitter {
         OrderSubmitter::default()
     }
@@ -87,10 +88,12 @@ impl OrderSubmitter {
         self.pending.as_ref()
     }
 
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<SubmitCommand> {
         self.commands.pop_front()
     }
 
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         self.retry_at
     }

@@ -39,6 +39,7 @@ pub struct BoardConfig {
 
 impl BoardConfig {
     /// The thresholds as deployments set them, in minutes (`ticket_warning_min`, `ticket_urgent_min`).
+    #[must_use]
     pub fn with_thresholds_min(warning_min: u32, urgent_min: u32) -> BoardConfig {
         BoardConfig { warning_after: minutes(warning_min), urgent_after: minutes(urgent_min), ..BoardConfig::default() }
     }
@@ -77,6 +78,7 @@ pub struct Board {
 }
 
 impl Board {
+    #[must_use]
     pub fn new(config: BoardConfig) -> Board {
         Board {
             config,

@@ -172,6 +172,7 @@ impl Board {
     }
 
     /// The commands not yet sent on this connection, marked as sent.
+    #[must_use = "the commands are marked as sent: send them"]
     pub fn take_unsent(&mut self) -> Vec<ClientMessage> {
         self.outbox
             .iter_mut()
@@ -337,7 +338,7 @@ mod tests {
         let mut board = live(1, vec![burger("a", 1)]);
         board.handle_event(status(2, "a", OrderStatus::Preparing));
         let id = board.command("a", Command::Rush { rush: true }, [2; 16]).expect("rush allowed");
-        board.take_unsent();
+        assert_eq!(board.take_unsent().len(), 1);
         board.handle_event(ServerMessage::OrderUpdated {
             seq: 3,
             order: Order { rush: true, status: OrderStatus::Preparing, ..burger("a", 1) },
@@ -357,7 +358,7 @@ mod tests {
     fn acked_command_covered_by_a_snapshot_stops_overlaying() {
         let mut board = live(1, vec![burger("a", 1)]);
         let id = board.command("a", Command::Start, [6; 16]).expect("start allowed");
-        board.take_unsent();
+        assert_eq!(board.take_unsent().len(), 1);
         board.handle_resync(1);
         board.handle_ack(&id, 2);
         assert!(board.poll_snapshot_request());
@@ -372,7 +373,7 @@ mod tests {
     fn error_reverts_the_optimistic_change_with_a_message() {
         let mut board = live(1, vec![burger("a", 7)]);
         let id = board.command("a", Command::Start, [3; 16]).expect("start allowed");
-        board.take_unsent();
+        assert_eq!(board.take_unsent().len(), 1);
         board.handle_command_error(&id, "invalid_transition", "order is cancelled");
         assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::New, false)]);
         assert_eq!(board.pending_commands(), 0);
@@ -412,7 +413,7 @@ mod tests {
     fn outbox_survives_a_reload_through_json() {
         let mut board = live(1, vec![burger("a", 1)]);
         let id = board.command("a", Command::Start, [5; 16]).expect("start allowed");
-        board.take_unsent();
+        assert_eq!(board.take_unsent().len(), 1);
         let stored = board.outbox_json();
 
         let mut reloaded = live(1, vec![burger("a", 1)]);

@@ -72,6 +72,7 @@ impl Board {
 
     /// `true` once per needed snapshot: the caller must now fetch it (all stations: filtering is
     /// done here) and report with `apply_snapshot` or `snapshot_failed`.
+    #[must_use = "the board now waits for this snapshot: fetch it"]
     pub fn poll_snapshot_request(&mut self) -> bool {
         match &mut self.sync {
             Sync::Resync { fetching, .. } if !*fetching => {

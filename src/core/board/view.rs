@@ -24,6 +24,7 @@ pub enum Station {
 }
 
 impl Station {
+    #[must_use]
     pub fn parse(name: &str) -> Station {
         match name.trim() {
             "kitchen" => Station::Kitchen,
@@ -33,6 +34,7 @@ impl Station {
     }
 
     /// The command the bump button sends for an order in `status`, if bumping applies.
+    #[must_use]
     pub fn bump_command(&self, status: OrderStatus) -> Option<Command> {
         match (self, status) {
             (Station::Expo, OrderStatus::Ready) => Some(Command::Complete),

@@ -22,6 +22,7 @@ pub enum TokenStatus {
 }
 
 /// Where a token expiring at `expires_at_secs` stands at `unix_now` (the wall clock).
+#[must_use]
 pub fn token_status(expires_at_secs: u64, unix_now: Millis) -> TokenStatus {
     let expires = Millis(expires_at_secs.saturating_mul(1000));
     let expires_in = expires.since(unix_now);
