@@ -1,10 +1,12 @@
-//! What the tests of the cores share: draining a core's commands, and the orders they start from.
+//! What the tests of the cores share: draining a core's commands, and the orders, events and boards
+//! they start from.
 
 use std::time::Duration;
 
 use restaurant_protocol::time::format_rfc3339_millis;
-use restaurant_protocol::{Order, OrderItem, OrderSource, OrderStatus};
+use restaurant_protocol::{Order, OrderItem, OrderSource, OrderStatus, ServerMessage, Snapshot};
 
+use super::board::{Board, BoardConfig, Station};
 use super::time::Millis;
 
 /// Everything a core has queued, in order: `drain(|| core.poll_command())`.
@@ -65,4 +67,30 @@ pub(crate) fn order(id: &str, number: u32, created_min: i64, items: Vec<OrderIte
         created_at: created.clone(),
         updated_at: created,
     }
+}
+
+pub(crate) fn burger(id: &str, number: u32) -> Order {
+    order(id, number, 0, vec![item("Burger", "grill", 1)])
+}
+
+pub(crate) fn created(seq: u64, order: Order) -> ServerMessage {
+    ServerMessage::OrderCreated { seq, order }
+}
+
+pub(crate) fn status(seq: u64, id: &str, status: OrderStatus) -> ServerMessage {
+    ServerMessage::OrderStatusChanged { seq, order_id: id.into(), status, updated_at: format!("t{seq}") }
+}
+
+/// A live board at seq `seq` holding `orders`.
+pub(crate) fn live(seq: u64, orders: Vec<Order>) -> Board {
+    let mut board = Board::new(BoardConfig::default());
+    assert!(board.poll_snapshot_request());
+    board.apply_snapshot(Snapshot { seq, orders });
+    assert!(board.is_live());
+    board
+}
+
+/// What the kitchen sees: each ticket's id, status and whether a command on it is pending.
+pub(crate) fn statuses(board: &Board) -> Vec<(String, OrderStatus, bool)> {
+    board.tickets(&Station::Kitchen, T0).into_iter().map(|t| (t.order.id.clone(), t.order.status, t.pending)).collect()
 }

@@ -305,8 +305,8 @@ impl Board {
 mod tests {
     use restaurant_protocol::{ServerMessage, Snapshot};
 
-    use super::super::fixtures::{burger, live, status, statuses};
     use super::*;
+    use crate::core::test_support::{burger, live, status, statuses};
 
     #[test]
     fn command_is_optimistic_and_pending_until_acked_and_applied() {

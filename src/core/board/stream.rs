@@ -214,9 +214,9 @@ impl Board {
 mod tests {
     use restaurant_protocol::Snapshot;
 
-    use super::super::fixtures::{burger, created, live, status, statuses};
     use super::*;
     use crate::core::board::{BoardConfig, Command};
+    use crate::core::test_support::{burger, created, live, status, statuses};
 
     #[test]
     fn duplicate_events_are_ignored() {

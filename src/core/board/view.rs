@@ -185,10 +185,9 @@ fn created_ms(order: &Order) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::live;
     use super::*;
     use crate::core::board::BoardConfig;
-    use crate::core::test_support::{T0, item, ms, order, secs};
+    use crate::core::test_support::{T0, item, live, ms, order, secs};
 
     #[test]
     fn sort_puts_rush_first_then_oldest() {
