@@ -67,6 +67,12 @@ impl CallState {
     pub fn is_active(self) -> bool {
         !matches!(self, CallState::Idle | CallState::Ended)
     }
+
+    /// This side has joined the call (calling, accepting or connected): mute and hang-up apply.
+    /// A ringing screen has not: it accepts or declines.
+    pub fn is_joined(self) -> bool {
+        matches!(self, CallState::Requesting | CallState::Offering | CallState::Accepting | CallState::Connected)
+    }
 }
 
 /// Why a call ended.
@@ -130,6 +136,20 @@ pub struct CallView {
     pub connected_since: Option<Millis>,
     pub muted: bool,
     pub ended: Option<EndReason>,
+}
+
+impl CallView {
+    /// The words of the status line.
+    pub fn status_text(&self) -> &'static str {
+        match self.state {
+            CallState::Idle => "",
+            CallState::Requesting | CallState::Offering => "Calling staff…",
+            CallState::Ringing => "Incoming call",
+            CallState::Accepting => "Connecting…",
+            CallState::Connected => "On a call",
+            CallState::Ended => self.ended.map_or("Call ended", EndReason::message),
+        }
+    }
 }
 
 /// What the driver must do, in order.
@@ -1140,6 +1160,36 @@ mod tests {
         pair.pump();
         assert_eq!((pair.kds.state(), pair.kds.call_id()), (CallState::Ringing, Some("c2")));
         assert_eq!(pair.kds.end_reason(), None);
+    }
+
+    #[test]
+    fn status_line_names_the_end_reason() {
+        let view =
+            |state, ended| CallView { state, call_id: None, remote: None, connected_since: None, muted: false, ended };
+        assert_eq!(
+            view(CallState::Ended, Some(EndReason::RemoteDeclined)).status_text(),
+            "Staff could not take the call"
+        );
+        assert_eq!(view(CallState::Ended, None).status_text(), "Call ended");
+        assert_eq!(view(CallState::Offering, None).status_text(), "Calling staff…");
+        assert_eq!(view(CallState::Idle, None).status_text(), "");
+    }
+
+    #[test]
+    fn only_a_joined_call_can_be_muted_or_hung_up() {
+        let joined: Vec<CallState> = [
+            CallState::Idle,
+            CallState::Requesting,
+            CallState::Offering,
+            CallState::Ringing,
+            CallState::Accepting,
+            CallState::Connected,
+            CallState::Ended,
+        ]
+        .into_iter()
+        .filter(|s| s.is_joined())
+        .collect();
+        assert_eq!(joined, [CallState::Requesting, CallState::Offering, CallState::Accepting, CallState::Connected]);
     }
 
     #[test]

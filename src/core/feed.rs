@@ -93,6 +93,24 @@ impl Banner {
             Banner::SignInFailed => "auth_failed",
         }
     }
+
+    /// The banner's words for people.
+    pub fn text(self) -> String {
+        match self {
+            Banner::SignedOut => "Not signed in".into(),
+            Banner::Connecting => "Connecting…".into(),
+            Banner::Syncing => "Loading orders…".into(),
+            Banner::Live => "Live".into(),
+            Banner::Reconnecting { attempt } => format!("Reconnecting (attempt {attempt})"),
+            Banner::Offline => "Offline".into(),
+            Banner::SignInFailed => "Sign-in failed".into(),
+        }
+    }
+
+    /// A station is signed in (the board shows, not the sign-in form), connected or not.
+    pub fn is_signed_in(self) -> bool {
+        !matches!(self, Banner::SignedOut | Banner::SignInFailed)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -872,6 +890,24 @@ mod tests {
         assert_eq!(feed.status().banner, Banner::Live, "back online reconnects at once");
         let debug = feed.debug_status();
         assert_eq!((debug.state, debug.reconnect_attempts, debug.is_reconnecting), ("open", 0, false));
+    }
+
+    #[test]
+    fn banner_words_name_the_reconnect_attempt() {
+        assert_eq!(Banner::Reconnecting { attempt: 3 }.text(), "Reconnecting (attempt 3)");
+        assert_eq!(Banner::Live.text(), "Live");
+        assert_eq!(Banner::SignInFailed.text(), "Sign-in failed");
+    }
+
+    #[test]
+    fn only_a_signed_out_or_refused_station_shows_the_sign_in_form() {
+        assert!(!Banner::SignedOut.is_signed_in());
+        assert!(!Banner::SignInFailed.is_signed_in());
+        for banner in
+            [Banner::Connecting, Banner::Syncing, Banner::Live, Banner::Reconnecting { attempt: 1 }, Banner::Offline]
+        {
+            assert!(banner.is_signed_in(), "{banner:?}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! plain values (including the current time), decisions come out as plain values. That is what lets
 //! every behaviour here be tested natively, in simulated time, in milliseconds.
 
+pub mod alerts;
 pub mod board;
 pub mod call;
 pub mod call_link;

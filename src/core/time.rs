@@ -40,6 +40,14 @@ pub fn whole_millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// A span as a stopwatch shows it, `MM:SS`; minutes keep counting past the hour (a cook reads
+/// `72:05`). Ticket ages and the call timer.
+#[must_use]
+pub fn clock_text(d: Duration) -> String {
+    let seconds = d.as_secs();
+    format!("{:02}:{:02}", seconds / 60, seconds % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +64,13 @@ mod tests {
     fn since_is_zero_when_earlier_is_later() {
         assert_eq!(Millis(5).since(Millis(10)), Duration::ZERO);
         assert_eq!(Millis(15).since(Millis(10)), Duration::from_millis(5));
+    }
+
+    #[test]
+    fn clock_text_is_minutes_and_seconds_past_the_hour() {
+        assert_eq!(clock_text(Duration::ZERO), "00:00");
+        assert_eq!(clock_text(Duration::from_millis(61_999)), "01:01");
+        assert_eq!(clock_text(Duration::from_secs(72 * 60 + 5)), "72:05");
     }
 
     #[test]

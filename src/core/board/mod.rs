@@ -18,7 +18,7 @@ use std::time::Duration;
 use restaurant_protocol::Order;
 
 pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
-pub use view::{AgeLevel, AllDayCount, Station, Ticket};
+pub use view::{AgeLevel, AllDayCount, Station, Ticket, created_unix_ms, elapsed_since};
 
 use outbox::OutboxEntry;
 use stream::Sync;

@@ -2,7 +2,7 @@
 //! with the outbox laid over them, filtered to the station), the recallable orders and the
 //! all-day counts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +11,9 @@ use restaurant_protocol::{Order, OrderStatus};
 
 use super::{Board, Command};
 use crate::core::time::Millis;
+
+/// The stations every screen can switch to.
+const ALWAYS_SHOWN: [&str; 2] = ["kitchen", "expo"];
 
 /// Which part of the kitchen a screen shows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -119,7 +122,6 @@ impl Board {
     /// The tickets `station` shows at `now_unix` (the wall clock, since orders carry their creation
     /// time from the hub): rush first, then oldest first.
     pub fn tickets(&self, station: &Station, now_unix: Millis) -> Vec<Ticket> {
-        let now_unix = i64::try_from(now_unix.0).unwrap_or(i64::MAX);
         let mut tickets: Vec<Ticket> = self
             .view()
             .into_values()
@@ -130,14 +132,13 @@ impl Board {
                 if order.items.is_empty() {
                     return None;
                 }
-                let elapsed_ms = created_ms(&order).map_or(0, |c| now_unix.saturating_sub(c));
-                let elapsed = Duration::from_millis(u64::try_from(elapsed_ms).unwrap_or(0));
+                let elapsed = elapsed_since(created_unix_ms(&order), now_unix);
                 let age = self.age_level(elapsed);
                 Some(Ticket { order, pending, elapsed, age })
             })
             .collect();
         // Cached: the key parses a timestamp, once per ticket rather than per comparison.
-        tickets.sort_by_cached_key(|t| (!t.order.rush, created_ms(&t.order).unwrap_or(i64::MAX), t.order.number));
+        tickets.sort_by_cached_key(|t| (!t.order.rush, created_unix_ms(&t.order).unwrap_or(i64::MAX), t.order.number));
         tickets
     }
 
@@ -162,6 +163,15 @@ impl Board {
         }
     }
 
+    /// The stations a screen whose own station is `home` can switch to, by name: kitchen and expo,
+    /// `home`, and every station an active order has items for.
+    pub fn stations(&self, home: &str) -> Vec<String> {
+        let mut names: BTreeSet<&str> = ALWAYS_SHOWN.into_iter().collect();
+        names.insert(home);
+        names.extend(self.orders.values().flat_map(|o| &o.items).map(|item| item.station.as_str()));
+        names.into_iter().map(str::to_string).collect()
+    }
+
     /// Item name × total quantity over the active tickets `station` shows, most first.
     pub fn all_day(&self, station: &Station) -> Vec<AllDayCount> {
         let view = self.view();
@@ -179,15 +189,26 @@ impl Board {
     }
 }
 
-fn created_ms(order: &Order) -> Option<i64> {
+/// When `order` was created, on the wall clock (Unix ms); `None` when its `created_at` is unreadable.
+#[must_use]
+pub fn created_unix_ms(order: &Order) -> Option<i64> {
     parse_rfc3339_millis(&order.created_at)
+}
+
+/// How long before `now_unix` an order created at `created` (see [`created_unix_ms`]) was created:
+/// zero when that is unknown or later.
+#[must_use]
+pub fn elapsed_since(created: Option<i64>, now_unix: Millis) -> Duration {
+    let now = i64::try_from(now_unix.0).unwrap_or(i64::MAX);
+    let elapsed_ms = created.map_or(0, |c| now.saturating_sub(c));
+    Duration::from_millis(u64::try_from(elapsed_ms).unwrap_or(0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::board::BoardConfig;
-    use crate::core::test_support::{T0, item, live, ms, order, secs};
+    use crate::core::test_support::{T0, item, live, ms, order, secs, status};
 
     #[test]
     fn sort_puts_rush_first_then_oldest() {
@@ -234,6 +255,24 @@ mod tests {
         let count = |name: &str, quantity| AllDayCount { name: name.into(), quantity };
         assert_eq!(board.all_day(&Station::Kitchen), vec![count("Burger", 3), count("Cola", 3), count("Fries", 1)]);
         assert_eq!(board.all_day(&Station::parse("grill")), vec![count("Burger", 3)]);
+    }
+
+    #[test]
+    fn elapsed_is_zero_for_an_unknown_or_future_creation_time() {
+        let created = created_unix_ms(&order("a", 1, 0, vec![]));
+        assert_eq!(created, Some(T0.0 as i64));
+        assert_eq!(elapsed_since(created, T0 + ms(1_500)), ms(1_500));
+        assert_eq!(elapsed_since(created, Millis(0)), Duration::ZERO);
+        assert_eq!(elapsed_since(None, T0), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_screen_can_switch_to_kitchen_expo_its_home_and_every_station_with_orders() {
+        let mut board = live(1, vec![order("a", 1, 0, vec![item("Burger", "grill", 1), item("Fries", "fryer", 1)])]);
+        assert_eq!(board.stations("drinks"), ["drinks", "expo", "fryer", "grill", "kitchen"]);
+        assert_eq!(board.stations("grill"), ["expo", "fryer", "grill", "kitchen"]);
+        board.handle_event(status(2, "a", OrderStatus::Cancelled));
+        assert_eq!(board.stations("kitchen"), ["expo", "kitchen"], "a station without active orders goes");
     }
 
     #[test]
