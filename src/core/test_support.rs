@@ -1,13 +1,14 @@
-//! What the tests of the cores share: draining a core's commands, and the orders, events and boards
-//! they start from.
+//! What the tests of the cores share: draining a core's commands, and what they start from (orders,
+//! events, boards, the menu, a data channel).
 
 use std::time::Duration;
 
 use restaurant_protocol::time::format_rfc3339_millis;
-use restaurant_protocol::{Order, OrderItem, OrderSource, OrderStatus, ServerMessage, Snapshot};
+use restaurant_protocol::{MenuItem, Order, OrderItem, OrderSource, OrderStatus, ServerMessage, Snapshot};
 
 use super::board::{Board, BoardConfig, Station};
 use super::time::Millis;
+use super::voice::EventChannel;
 
 /// Everything a core has queued, in order: `drain(|| core.poll_command())`.
 pub(crate) fn drain<T>(poll: impl FnMut() -> Option<T>) -> Vec<T> {
@@ -93,4 +94,46 @@ pub(crate) fn live(seq: u64, orders: Vec<Order>) -> Board {
 /// What the kitchen sees: each ticket's id, status and whether a command on it is pending.
 pub(crate) fn statuses(board: &Board) -> Vec<(String, OrderStatus, bool)> {
     board.tickets(&Station::Kitchen, T0).into_iter().map(|t| (t.order.id.clone(), t.order.status, t.pending)).collect()
+}
+
+/// A few entries of the default menu (`server/menu.json`).
+pub(crate) fn menu_fixture() -> Vec<MenuItem> {
+    let json = r#"[
+      {"id": "cheeseburger", "name": "Cheeseburger", "price_cents": 899, "category": "Burgers", "station": "grill", "aliases": ["cheese burger", "cheeseburgers"], "allergy": true},
+      {"id": "double-cheeseburger", "name": "Double Cheeseburger", "price_cents": 1199, "category": "Burgers", "station": "grill", "aliases": ["double cheese burger", "double"], "allergy": true},
+      {"id": "fries-small", "name": "Small Fries", "price_cents": 299, "category": "Sides", "station": "fryer", "aliases": ["small fry", "small french fries"]},
+      {"id": "fries-large", "name": "Large Fries", "price_cents": 449, "category": "Sides", "station": "fryer", "aliases": ["large fry", "large french fries", "big fries"]},
+      {"id": "cola", "name": "Cola", "price_cents": 249, "category": "Drinks", "station": "drinks", "aliases": ["coke", "soda", "coca cola"]},
+      {"id": "chocolate-shake", "name": "Chocolate Shake", "price_cents": 549, "category": "Desserts", "station": "drinks", "aliases": ["chocolate milkshake", "shake", "milkshake"], "allergy": true}
+    ]"#;
+    serde_json::from_str(json).expect("fixture parses")
+}
+
+/// A channel that records what it sent and can close itself after `close_after` sends.
+#[derive(Debug, Default)]
+pub(crate) struct FakeChannel {
+    pub open: bool,
+    pub sent: Vec<String>,
+    pub close_after: Option<usize>,
+    pub fail_next_send: bool,
+}
+
+impl EventChannel for FakeChannel {
+    fn is_open(&self) -> bool {
+        self.open
+    }
+    fn send(&mut self, text: &str) -> Result<(), String> {
+        if !self.open {
+            return Err("closed".into());
+        }
+        if self.fail_next_send {
+            self.fail_next_send = false;
+            return Err("send failed: InvalidStateError".into());
+        }
+        self.sent.push(text.to_string());
+        if self.close_after == Some(self.sent.len()) {
+            self.open = false;
+        }
+        Ok(())
+    }
 }

@@ -5,11 +5,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::outbox::tests::FakeChannel;
 use super::*;
 use crate::core::cart::Cart;
-use crate::core::cart::tests::menu_fixture;
-use crate::core::test_support::{drain, ms, picked, secs};
+use crate::core::test_support::{FakeChannel, drain, menu_fixture, ms, picked, secs};
 use crate::core::time::Millis;
 
 const UNIX_NOW: Millis = Millis(1_700_000_000_000);
