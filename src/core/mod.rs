@@ -2,7 +2,7 @@
 //!
 //! Nothing in this module touches `web_sys`, `js_sys`, `wasm_bindgen` or `leptos`: inputs go in as
 //! plain values (including the current time), decisions come out as plain values. That is what lets
-//! every behaviour here be tested natively, in simulated time, in milliseconds.
+//! every behaviour here be tested natively, in simulated time.
 
 pub mod alerts;
 pub mod board;
