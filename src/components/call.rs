@@ -1,23 +1,13 @@
 //! Staff call controls shared by the kiosk and the kitchen display: the status line, the timer,
 //! mute and hang-up, and the incoming-call prompt.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 
-use super::kds::elapsed_text;
 use crate::core::call::{CallState, CallView};
+use crate::core::time::clock_text;
 use crate::hooks::staff_call::UseStaffCallReturn;
-
-/// The words of the status line.
-pub fn status_text(view: &CallView) -> String {
-    match view.state {
-        CallState::Idle => String::new(),
-        CallState::Requesting | CallState::Offering => "Calling staff…".into(),
-        CallState::Ringing => "Incoming call".into(),
-        CallState::Accepting => "Connecting…".into(),
-        CallState::Connected => "On a call".into(),
-        CallState::Ended => view.ended.map(|r| r.message()).unwrap_or("Call ended").into(),
-    }
-}
 
 /// Status, timer, mute and hang-up of the current call (nothing while there has been none).
 #[component]
@@ -25,18 +15,16 @@ pub fn CallPanel(call: UseStaffCallReturn) -> impl IntoView {
     let view = call.view();
     let elapsed = call.elapsed_secs();
     let state = move || view.with(|v| v.state);
-    let in_call = move || {
-        matches!(state(), CallState::Requesting | CallState::Offering | CallState::Accepting | CallState::Connected)
-    };
+    let in_call = move || state().is_joined();
     let muted = move || view.with(|v| v.muted);
     view! {
         <Show when=move || state() != CallState::Idle>
             <div class="call-panel" data-testid="call-panel">
                 <span class="call-status" data-testid="call-status" role="status" aria-live="polite" data-state=move || state().as_str()>
-                    {move || view.with(status_text)}
+                    {move || view.with(CallView::status_text)}
                 </span>
                 <Show when=move || state() == CallState::Connected>
-                    <span class="call-timer" data-testid="call-timer">{move || elapsed_text(elapsed.get() * 1000)}</span>
+                    <span class="call-timer" data-testid="call-timer">{move || clock_text(Duration::from_secs(elapsed.get()))}</span>
                 </Show>
                 <Show when=in_call>
                     <button
@@ -72,25 +60,5 @@ pub fn IncomingCall(call: UseStaffCallReturn) -> impl IntoView {
                 </div>
             </div>
         </Show>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::call::EndReason;
-
-    fn view(state: CallState, ended: Option<EndReason>) -> CallView {
-        CallView { state, call_id: None, remote: None, connected_since: None, muted: false, ended }
-    }
-
-    #[test]
-    fn status_names_the_end_reason() {
-        assert_eq!(
-            status_text(&view(CallState::Ended, Some(EndReason::RemoteDeclined))),
-            "Staff could not take the call"
-        );
-        assert_eq!(status_text(&view(CallState::Offering, None)), "Calling staff…");
-        assert_eq!(status_text(&view(CallState::Idle, None)), "");
     }
 }

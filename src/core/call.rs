@@ -67,6 +67,12 @@ impl CallState {
     pub fn is_active(self) -> bool {
         !matches!(self, CallState::Idle | CallState::Ended)
     }
+
+    /// This side has joined the call (calling, accepting or connected): mute and hang-up apply.
+    /// A ringing screen has not: it accepts or declines.
+    pub fn is_joined(self) -> bool {
+        matches!(self, CallState::Requesting | CallState::Offering | CallState::Accepting | CallState::Connected)
+    }
 }
 
 /// Why a call ended.
@@ -130,6 +136,20 @@ pub struct CallView {
     pub connected_since: Option<Millis>,
     pub muted: bool,
     pub ended: Option<EndReason>,
+}
+
+impl CallView {
+    /// The words of the status line.
+    pub fn status_text(&self) -> &'static str {
+        match self.state {
+            CallState::Idle => "",
+            CallState::Requesting | CallState::Offering => "Calling staff…",
+            CallState::Ringing => "Incoming call",
+            CallState::Accepting => "Connecting…",
+            CallState::Connected => "On a call",
+            CallState::Ended => self.ended.map_or("Call ended", EndReason::message),
+        }
+    }
 }
 
 /// What the driver must do, in order.
@@ -230,6 +250,7 @@ pub struct Call {
 
 impl Call {
     /// `local_id` is this screen's client id (sent as `from`; compared for glare).
+    #[must_use]
     pub fn new(local_id: impl Into<String>) -> Call {
         Call {
             local_id: local_id.into(),
@@ -265,11 +286,13 @@ impl Call {
     }
 
     /// The next thing the driver must do.
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<CallCommand> {
         self.commands.pop_front()
     }
 
     /// When [`Call::handle_timeout`] is next due.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         self.active().and_then(|c| c.deadline)
     }
@@ -684,22 +707,13 @@ impl Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::test_support::{drain, ms, picked, secs};
 
     const KIOSK: &str = "kiosk-1";
     const KDS: &str = "kds-grill-1";
 
-    fn drain(call: &mut Call) -> Vec<CallCommand> {
-        std::iter::from_fn(|| call.poll_command()).collect()
-    }
-
     fn sent(commands: &[CallCommand]) -> Vec<CallMessage> {
-        commands
-            .iter()
-            .filter_map(|c| match c {
-                CallCommand::Send(m) => Some(m.clone()),
-                _ => None,
-            })
-            .collect()
+        picked!(commands, CallCommand::Send(m) => m.clone())
     }
 
     fn ice(n: u32) -> IceCandidate {
@@ -711,13 +725,7 @@ mod tests {
     }
 
     fn added_ice(commands: &[CallCommand]) -> Vec<IceCandidate> {
-        commands
-            .iter()
-            .filter_map(|c| match c {
-                CallCommand::AddIceCandidate(i) => Some(i.clone()),
-                _ => None,
-            })
-            .collect()
+        picked!(commands, CallCommand::AddIceCandidate(i) => i.clone())
     }
 
     fn request(id: &str) -> CallMessage {
@@ -731,7 +739,7 @@ mod tests {
     fn ringing_kds(id: &str) -> Call {
         let mut kds = Call::new(KDS);
         kds.handle_message(Millis(0), request(id));
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert!(commands.contains(&CallCommand::StartRingTone));
         assert_eq!(kds.state(), CallState::Ringing);
         kds
@@ -741,14 +749,14 @@ mod tests {
     fn offering_kiosk(id: &str) -> Call {
         let mut kiosk = Call::new(KIOSK);
         kiosk.handle_call(Millis(0), id.into(), Some("grill".into()));
-        let commands = drain(&mut kiosk);
+        let commands = drain(|| kiosk.poll_command());
         assert_eq!(sent(&commands), [request(id)]);
         assert!(commands.contains(&CallCommand::CreatePeer));
         assert_eq!(kiosk.state(), CallState::Requesting);
         kiosk.handle_peer_created(Millis(300));
-        assert_eq!(drain(&mut kiosk), [CallCommand::CreateOffer]);
+        assert_eq!(drain(|| kiosk.poll_command()), [CallCommand::CreateOffer]);
         kiosk.handle_local_offer(Millis(350), "v=0 offer".into());
-        assert_eq!(sent(&drain(&mut kiosk)), [offer(id)]);
+        assert_eq!(sent(&drain(|| kiosk.poll_command())), [offer(id)]);
         assert_eq!(kiosk.state(), CallState::Offering);
         kiosk
     }
@@ -757,7 +765,7 @@ mod tests {
     fn an_offer_before_accept_is_stored_and_answered_when_staff_accept_3s_later() {
         let mut kds = ringing_kds("c1");
         kds.handle_message(Millis(100), offer("c1"));
-        let early = drain(&mut kds);
+        let early = drain(|| kds.poll_command());
         assert!(
             !early.iter().any(|c| matches!(c, CallCommand::ApplyOfferAndAnswer { .. })),
             "no peer connection yet: the offer must wait, got {early:?}"
@@ -765,7 +773,7 @@ mod tests {
         assert_eq!(kds.state(), CallState::Ringing);
 
         kds.handle_accept(Millis(3_100));
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert_eq!(
             sent(&commands),
             [CallMessage::Accept { call_id: "c1".into(), from: KDS.into() }],
@@ -775,10 +783,13 @@ mod tests {
         assert_eq!(kds.state(), CallState::Accepting);
 
         kds.handle_peer_created(Millis(3_400));
-        assert_eq!(drain(&mut kds), [CallCommand::ApplyOfferAndAnswer { sdp: "v=0 offer".into() }]);
+        assert_eq!(drain(|| kds.poll_command()), [CallCommand::ApplyOfferAndAnswer { sdp: "v=0 offer".into() }]);
         kds.handle_remote_description_set(Millis(3_410));
         kds.handle_local_answer(Millis(3_420), "v=0 answer".into());
-        assert_eq!(sent(&drain(&mut kds)), [CallMessage::Answer { call_id: "c1".into(), sdp: "v=0 answer".into() }]);
+        assert_eq!(
+            sent(&drain(|| kds.poll_command())),
+            [CallMessage::Answer { call_id: "c1".into(), sdp: "v=0 answer".into() }]
+        );
         kds.handle_connection_state(Millis(3_900), PeerState::Connected);
         assert_eq!(kds.state(), CallState::Connected);
         assert_eq!(kds.view().connected_since, Some(Millis(3_900)));
@@ -792,14 +803,14 @@ mod tests {
         kds.handle_message(Millis(20), CallMessage::Ice { call_id: "c1".into(), candidate: ice(2) });
         kds.handle_accept(Millis(2_000));
         kds.handle_peer_created(Millis(2_100));
-        assert!(added_ice(&drain(&mut kds)).is_empty(), "no remote description yet");
+        assert!(added_ice(&drain(|| kds.poll_command())).is_empty(), "no remote description yet");
         kds.handle_message(Millis(2_200), offer("c1"));
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert_eq!(commands, [CallCommand::ApplyOfferAndAnswer { sdp: "v=0 offer".into() }]);
         kds.handle_remote_description_set(Millis(2_250));
-        assert_eq!(added_ice(&drain(&mut kds)), [ice(1), ice(2)], "flushed in arrival order");
+        assert_eq!(added_ice(&drain(|| kds.poll_command())), [ice(1), ice(2)], "flushed in arrival order");
         kds.handle_message(Millis(2_300), CallMessage::Ice { call_id: "c1".into(), candidate: ice(3) });
-        assert_eq!(added_ice(&drain(&mut kds)), [ice(3)], "later candidates go straight in");
+        assert_eq!(added_ice(&drain(|| kds.poll_command())), [ice(3)], "later candidates go straight in");
     }
 
     #[test]
@@ -807,20 +818,20 @@ mod tests {
         let mut kds = ringing_kds("c1");
         kds.handle_message(Millis(10), offer("c1"));
         kds.handle_message(Millis(20), CallMessage::Ice { call_id: "c1".into(), candidate: ice(1) });
-        assert!(drain(&mut kds).is_empty());
+        assert!(drain(|| kds.poll_command()).is_empty());
         kds.handle_accept(Millis(5_000));
         kds.handle_peer_created(Millis(5_200));
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert!(added_ice(&commands).is_empty(), "the offer is being applied: candidates still wait");
         kds.handle_remote_description_set(Millis(5_210));
-        assert_eq!(added_ice(&drain(&mut kds)), [ice(1)]);
+        assert_eq!(added_ice(&drain(|| kds.poll_command())), [ice(1)]);
     }
 
     #[test]
     fn declining_stops_the_ring_and_tells_the_caller() {
         let mut kds = ringing_kds("c1");
         kds.handle_decline(Millis(1_000));
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert_eq!(sent(&commands), [CallMessage::Decline { call_id: "c1".into() }]);
         assert!(commands.contains(&CallCommand::StopRingTone));
         assert!(!commands.contains(&CallCommand::ClosePeer), "no peer was created");
@@ -828,7 +839,7 @@ mod tests {
 
         let mut kiosk = offering_kiosk("c2");
         kiosk.handle_message(Millis(1_000), CallMessage::Decline { call_id: "c2".into() });
-        let commands = drain(&mut kiosk);
+        let commands = drain(|| kiosk.poll_command());
         assert!(sent(&commands).is_empty() && commands.contains(&CallCommand::ClosePeer));
         assert_eq!(kiosk.end_reason(), Some(EndReason::RemoteDeclined));
     }
@@ -837,7 +848,7 @@ mod tests {
     fn a_cancel_while_ringing_stops_the_ring_and_ends_the_call() {
         let mut kds = ringing_kds("c1");
         kds.handle_message(Millis(5_000), CallMessage::Cancel { call_id: "c1".into() });
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert!(commands.contains(&CallCommand::StopRingTone));
         assert!(sent(&commands).is_empty());
         assert_eq!(kds.state(), CallState::Ended);
@@ -850,9 +861,9 @@ mod tests {
         let mut kds = ringing_kds("c1");
         kds.handle_message(Millis(100), offer("c1"));
         kds.handle_message(Millis(5_000), CallMessage::Cancel { call_id: "c1".into() });
-        drain(&mut kds);
+        drain(|| kds.poll_command());
         kds.handle_accept(Millis(5_050));
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert!(sent(&commands).is_empty() && !commands.contains(&CallCommand::CreatePeer), "{commands:?}");
         let Some(CallCommand::Ui(view)) = commands.last() else { panic!("the UI is told again, got {commands:?}") };
         assert_eq!(view.state, CallState::Ended);
@@ -862,9 +873,9 @@ mod tests {
         let mut kds = ringing_kds("c2");
         kds.handle_accept(Millis(1_000));
         kds.handle_peer_created(Millis(1_100));
-        drain(&mut kds);
+        drain(|| kds.poll_command());
         kds.handle_message(Millis(1_200), CallMessage::Cancel { call_id: "c2".into() });
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert!(commands.contains(&CallCommand::ClosePeer));
         assert_eq!(kds.end_reason().map(EndReason::message), Some("Call ended"));
     }
@@ -873,24 +884,24 @@ mod tests {
     fn duplicated_and_reordered_messages_change_nothing() {
         let mut kds = ringing_kds("c1");
         kds.handle_message(Millis(1), request("c1"));
-        assert!(drain(&mut kds).is_empty(), "a repeated request does not ring twice or answer busy");
+        assert!(drain(|| kds.poll_command()).is_empty(), "a repeated request does not ring twice or answer busy");
         kds.handle_message(Millis(2), CallMessage::Ice { call_id: "c1".into(), candidate: ice(1) });
         kds.handle_message(Millis(3), offer("c1"));
         kds.handle_message(Millis(4), offer("c1"));
         kds.handle_message(Millis(5), CallMessage::Ice { call_id: "c1".into(), candidate: ice(1) });
         kds.handle_accept(Millis(2_000));
         kds.handle_accept(Millis(2_001));
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert_eq!(sent(&commands).len(), 1, "one accept: {commands:?}");
         assert_eq!(commands.iter().filter(|c| **c == CallCommand::CreatePeer).count(), 1);
         kds.handle_peer_created(Millis(2_100));
         kds.handle_peer_created(Millis(2_101));
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert_eq!(commands.iter().filter(|c| matches!(c, CallCommand::ApplyOfferAndAnswer { .. })).count(), 1);
         kds.handle_remote_description_set(Millis(2_200));
-        assert_eq!(added_ice(&drain(&mut kds)), [ice(1)], "the duplicate candidate is dropped");
+        assert_eq!(added_ice(&drain(|| kds.poll_command())), [ice(1)], "the duplicate candidate is dropped");
         kds.handle_message(Millis(2_300), offer("c1"));
-        assert!(drain(&mut kds).is_empty(), "an offer already applied is not applied again");
+        assert!(drain(|| kds.poll_command()).is_empty(), "an offer already applied is not applied again");
 
         // Caller: the answer overtakes the accept; a second answer is ignored.
         let mut kiosk = offering_kiosk("c2");
@@ -898,7 +909,7 @@ mod tests {
         kiosk.handle_message(Millis(1_000), answer.clone());
         kiosk.handle_message(Millis(1_001), answer);
         kiosk.handle_message(Millis(1_002), CallMessage::Accept { call_id: "c2".into(), from: KDS.into() });
-        let commands = drain(&mut kiosk);
+        let commands = drain(|| kiosk.poll_command());
         assert_eq!(commands.iter().filter(|c| matches!(c, CallCommand::ApplyAnswer { .. })).count(), 1);
         assert_eq!(kiosk.view().remote.as_deref(), Some(KDS));
         kiosk.handle_connection_state(Millis(1_500), PeerState::Connected);
@@ -912,15 +923,15 @@ mod tests {
         kds.handle_message(Millis(10), offer("old"));
         kds.handle_message(Millis(11), CallMessage::Hangup { call_id: "old".into() });
         kds.handle_message(Millis(12), CallMessage::Ice { call_id: "other".into(), candidate: ice(1) });
-        assert!(drain(&mut kds).is_empty());
+        assert!(drain(|| kds.poll_command()).is_empty());
         assert_eq!(kds.state(), CallState::Ringing);
         kds.handle_message(Millis(20), CallMessage::Cancel { call_id: "c1".into() });
-        drain(&mut kds);
+        drain(|| kds.poll_command());
         kds.handle_message(Millis(30), offer("c1"));
         kds.handle_message(Millis(31), CallMessage::Hangup { call_id: "c1".into() });
-        assert!(drain(&mut kds).is_empty(), "frames of the ended call are stale");
+        assert!(drain(|| kds.poll_command()).is_empty(), "frames of the ended call are stale");
         kds.handle_message(Millis(40), CallMessage::Hangup { call_id: "bad id!".into() });
-        assert!(drain(&mut kds).is_empty(), "an invalid id is dropped");
+        assert!(drain(|| kds.poll_command()).is_empty(), "an invalid id is dropped");
         assert_eq!(kds.end_reason(), Some(EndReason::RemoteHungUp));
     }
 
@@ -928,14 +939,14 @@ mod tests {
     fn a_second_incoming_call_while_busy_is_answered_busy() {
         let mut kds = ringing_kds("c1");
         kds.handle_message(Millis(10), request("c2"));
-        assert_eq!(sent(&drain(&mut kds)), [CallMessage::Busy { call_id: "c2".into() }]);
+        assert_eq!(sent(&drain(|| kds.poll_command())), [CallMessage::Busy { call_id: "c2".into() }]);
         assert_eq!((kds.state(), kds.call_id()), (CallState::Ringing, Some("c1")));
 
         let mut kiosk = offering_kiosk("c3");
         kiosk.handle_message(Millis(10), request("c4"));
-        assert_eq!(sent(&drain(&mut kiosk)), [CallMessage::Busy { call_id: "c4".into() }]);
+        assert_eq!(sent(&drain(|| kiosk.poll_command())), [CallMessage::Busy { call_id: "c4".into() }]);
         kiosk.handle_message(Millis(20), CallMessage::Busy { call_id: "c3".into() });
-        drain(&mut kiosk);
+        drain(|| kiosk.poll_command());
         assert_eq!(kiosk.end_reason().map(EndReason::message), Some("Staff are busy"));
     }
 
@@ -948,20 +959,20 @@ mod tests {
         kds.handle_accept(Millis(400));
         kds.handle_peer_created(Millis(450));
         kds.handle_local_offer(Millis(460), "v=0 kds offer".into());
-        drain(&mut kds);
-        drain(&mut kiosk);
+        drain(|| kds.poll_command());
+        drain(|| kiosk.poll_command());
         assert!(KDS < KIOSK, "the KDS id sorts lower: it is the polite side");
 
         kiosk.handle_message(Millis(500), CallMessage::Offer { call_id: "c1".into(), sdp: "v=0 kds offer".into() });
-        assert!(drain(&mut kiosk).is_empty(), "the impolite side ignores the remote offer");
+        assert!(drain(|| kiosk.poll_command()).is_empty(), "the impolite side ignores the remote offer");
         kds.handle_message(Millis(500), offer("c1"));
-        assert_eq!(drain(&mut kds), [CallCommand::ApplyOfferAndAnswer { sdp: "v=0 offer".into() }]);
+        assert_eq!(drain(|| kds.poll_command()), [CallCommand::ApplyOfferAndAnswer { sdp: "v=0 offer".into() }]);
         kds.handle_remote_description_set(Millis(510));
         kds.handle_local_answer(Millis(520), "v=0 answer".into());
-        let answer = sent(&drain(&mut kds));
+        let answer = sent(&drain(|| kds.poll_command()));
         assert_eq!(answer, [CallMessage::Answer { call_id: "c1".into(), sdp: "v=0 answer".into() }]);
         kiosk.handle_message(Millis(530), answer[0].clone());
-        assert_eq!(drain(&mut kiosk), [CallCommand::ApplyAnswer { sdp: "v=0 answer".into() }]);
+        assert_eq!(drain(|| kiosk.poll_command()), [CallCommand::ApplyAnswer { sdp: "v=0 answer".into() }]);
     }
 
     #[test]
@@ -969,9 +980,9 @@ mod tests {
         let mut kds = ringing_kds("c1");
         assert_eq!(kds.poll_timeout(), Some(Millis(30_000)));
         kds.handle_timeout(Millis(29_999));
-        assert!(drain(&mut kds).is_empty());
+        assert!(drain(|| kds.poll_command()).is_empty());
         kds.handle_timeout(Millis(30_000));
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert!(commands.contains(&CallCommand::StopRingTone));
         assert_eq!(sent(&commands), [CallMessage::Decline { call_id: "c1".into() }]);
         assert_eq!(kds.end_reason(), Some(EndReason::Missed));
@@ -982,28 +993,32 @@ mod tests {
     fn the_caller_gives_up_after_45_seconds_without_an_answer() {
         let mut kiosk = offering_kiosk("c1");
         kiosk.handle_message(Millis(2_000), CallMessage::Accept { call_id: "c1".into(), from: KDS.into() });
-        drain(&mut kiosk);
+        drain(|| kiosk.poll_command());
         assert_eq!(kiosk.poll_timeout(), Some(Millis(45_000)));
         kiosk.handle_timeout(Millis(44_999));
-        assert!(drain(&mut kiosk).is_empty());
+        assert!(drain(|| kiosk.poll_command()).is_empty());
         kiosk.handle_timeout(Millis(45_000));
-        let commands = drain(&mut kiosk);
+        let commands = drain(|| kiosk.poll_command());
         assert_eq!(sent(&commands), [CallMessage::Hangup { call_id: "c1".into() }], "accepted: hang up");
         assert!(commands.contains(&CallCommand::ClosePeer));
         assert_eq!(kiosk.end_reason().map(EndReason::message), Some("No answer"));
 
         let mut kiosk = offering_kiosk("c2");
         kiosk.handle_timeout(Millis(45_000));
-        assert_eq!(sent(&drain(&mut kiosk)), [CallMessage::Cancel { call_id: "c2".into() }], "unanswered: cancel");
+        assert_eq!(
+            sent(&drain(|| kiosk.poll_command())),
+            [CallMessage::Cancel { call_id: "c2".into() }],
+            "unanswered: cancel"
+        );
     }
 
     #[test]
     fn a_refused_microphone_ends_the_call_and_tells_the_other_side() {
         let mut kiosk = Call::new(KIOSK);
         kiosk.handle_call(Millis(0), "c1".into(), None);
-        drain(&mut kiosk);
+        drain(|| kiosk.poll_command());
         kiosk.handle_peer_failed(Millis(100), "NotAllowedError: permission denied");
-        let commands = drain(&mut kiosk);
+        let commands = drain(|| kiosk.poll_command());
         assert_eq!(sent(&commands), [CallMessage::Cancel { call_id: "c1".into() }]);
         assert_eq!(kiosk.end_reason(), Some(EndReason::Failed));
     }
@@ -1012,7 +1027,7 @@ mod tests {
     fn another_screen_taking_the_call_stops_the_ring() {
         let mut kds = ringing_kds("c1");
         kds.handle_message(Millis(900), CallMessage::Taken { call_id: "c1".into() });
-        let commands = drain(&mut kds);
+        let commands = drain(|| kds.poll_command());
         assert!(commands.contains(&CallCommand::StopRingTone) && sent(&commands).is_empty());
         assert_eq!(kds.end_reason().map(EndReason::message), Some("Answered on another screen"));
     }
@@ -1021,11 +1036,11 @@ mod tests {
     fn mute_reaches_the_track_and_the_ui() {
         let mut kiosk = offering_kiosk("c1");
         kiosk.handle_mute(Millis(10), true);
-        let commands = drain(&mut kiosk);
+        let commands = drain(|| kiosk.poll_command());
         assert_eq!(commands[0], CallCommand::SetMuted(true));
         assert!(matches!(&commands[1], CallCommand::Ui(v) if v.muted));
         kiosk.handle_mute(Millis(11), true);
-        assert!(drain(&mut kiosk).is_empty());
+        assert!(drain(|| kiosk.poll_command()).is_empty());
     }
 
     /// Runs two machines against each other, forwarding frames 1:1 and playing the browser's part
@@ -1051,8 +1066,8 @@ mod tests {
 
         fn pump(&mut self) {
             for _ in 0..100 {
-                let a = drain(&mut self.kiosk);
-                let b = drain(&mut self.kds);
+                let a = drain(|| self.kiosk.poll_command());
+                let b = drain(|| self.kds.poll_command());
                 if a.is_empty() && b.is_empty() {
                     return;
                 }
@@ -1089,10 +1104,10 @@ mod tests {
             self.pump();
             assert_eq!(self.kds.state(), CallState::Ringing);
             assert_eq!(self.kiosk.state(), CallState::Offering);
-            self.now = self.now + 2_000;
+            self.now = self.now + secs(2);
             self.kds.handle_accept(self.now);
             self.pump();
-            self.now = self.now + 300;
+            self.now = self.now + ms(300);
             self.kiosk.handle_connection_state(self.now, PeerState::Connected);
             self.kds.handle_connection_state(self.now, PeerState::Connected);
             assert_eq!((self.kiosk.state(), self.kds.state()), (CallState::Connected, CallState::Connected));
@@ -1103,7 +1118,7 @@ mod tests {
     fn the_kiosk_hanging_up_ends_the_call_on_both_sides() {
         let mut pair = Pair::new();
         pair.connect();
-        pair.kiosk.handle_hangup(pair.now + 60_000);
+        pair.kiosk.handle_hangup(pair.now + secs(60));
         pair.pump();
         assert_eq!(
             (pair.kiosk.end_reason(), pair.kds.end_reason()),
@@ -1116,7 +1131,7 @@ mod tests {
     fn the_kds_hanging_up_ends_the_call_on_both_sides() {
         let mut pair = Pair::new();
         pair.connect();
-        pair.kds.handle_hangup(pair.now + 60_000);
+        pair.kds.handle_hangup(pair.now + secs(60));
         pair.pump();
         assert_eq!(
             (pair.kiosk.end_reason(), pair.kds.end_reason()),
@@ -1129,7 +1144,7 @@ mod tests {
     fn a_failed_connection_hangs_up_the_other_side() {
         let mut pair = Pair::new();
         pair.connect();
-        pair.kds.handle_connection_state(pair.now + 5_000, PeerState::Failed);
+        pair.kds.handle_connection_state(pair.now + secs(5), PeerState::Failed);
         pair.pump();
         assert_eq!(pair.kds.end_reason(), Some(EndReason::Failed));
         assert_eq!(pair.kiosk.end_reason(), Some(EndReason::RemoteHungUp));
@@ -1141,10 +1156,40 @@ mod tests {
         pair.connect();
         pair.kiosk.handle_hangup(pair.now);
         pair.pump();
-        pair.kiosk.handle_call(pair.now + 1_000, "c2".into(), None);
+        pair.kiosk.handle_call(pair.now + secs(1), "c2".into(), None);
         pair.pump();
         assert_eq!((pair.kds.state(), pair.kds.call_id()), (CallState::Ringing, Some("c2")));
         assert_eq!(pair.kds.end_reason(), None);
+    }
+
+    #[test]
+    fn status_line_names_the_end_reason() {
+        let view =
+            |state, ended| CallView { state, call_id: None, remote: None, connected_since: None, muted: false, ended };
+        assert_eq!(
+            view(CallState::Ended, Some(EndReason::RemoteDeclined)).status_text(),
+            "Staff could not take the call"
+        );
+        assert_eq!(view(CallState::Ended, None).status_text(), "Call ended");
+        assert_eq!(view(CallState::Offering, None).status_text(), "Calling staff…");
+        assert_eq!(view(CallState::Idle, None).status_text(), "");
+    }
+
+    #[test]
+    fn only_a_joined_call_can_be_muted_or_hung_up() {
+        let joined: Vec<CallState> = [
+            CallState::Idle,
+            CallState::Requesting,
+            CallState::Offering,
+            CallState::Ringing,
+            CallState::Accepting,
+            CallState::Connected,
+            CallState::Ended,
+        ]
+        .into_iter()
+        .filter(|s| s.is_joined())
+        .collect();
+        assert_eq!(joined, [CallState::Requesting, CallState::Offering, CallState::Accepting, CallState::Connected]);
     }
 
     #[test]
@@ -1267,7 +1312,7 @@ mod tests {
             if matches!(input, Input::RemoteDescriptionSet) {
                 peer.remote_set |= peer.applying;
             }
-            for command in drain(call) {
+            for command in drain(|| call.poll_command()) {
                 match command {
                     CallCommand::CreatePeer => *peer = Peer::default(),
                     CallCommand::ApplyOfferAndAnswer { .. } | CallCommand::ApplyAnswer { .. } => {
@@ -1296,8 +1341,8 @@ mod tests {
                 let mut peer = Peer::default();
                 let mut now = Millis(0);
                 for input in inputs {
-                    if let Input::Wait(ms) = input {
-                        now = now + ms;
+                    if let Input::Wait(n) = input {
+                        now = now + ms(n);
                     }
                     apply(&mut call, now, input.clone());
                     check(&mut call, &mut peer, &input)?;
@@ -1309,13 +1354,13 @@ mod tests {
                     prop_assert!(deadline <= now.after(ANSWER_TIMEOUT), "deadline too far: {deadline:?}");
                     now = now.max(deadline);
                     call.handle_timeout(now);
-                    drain(&mut call);
+                    drain(|| call.poll_command());
                 }
                 prop_assert!(matches!(call.state(), CallState::Idle | CallState::Ended | CallState::Connected), "stuck in {:?}", call.state());
                 prop_assert_eq!(call.poll_timeout(), None);
                 // A connected call ends when this side hangs up.
                 call.handle_hangup(now);
-                drain(&mut call);
+                drain(|| call.poll_command());
                 prop_assert!(matches!(call.state(), CallState::Idle | CallState::Ended));
             }
         }

@@ -47,6 +47,7 @@ pub struct CallLink {
 
 impl CallLink {
     /// `seed` drives the reconnect jitter.
+    #[must_use]
     pub fn new(config: LinkConfig, seed: u64) -> CallLink {
         CallLink { link: Link::new(config, seed), greeted: None, waiting: Vec::new(), commands: VecDeque::new() }
     }
@@ -86,10 +87,12 @@ impl CallLink {
         self.pump();
     }
 
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<CallLinkCommand> {
         self.commands.pop_front()
     }
 
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         self.link.poll_timeout()
     }
@@ -159,19 +162,10 @@ impl SocketInput for CallLink {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn drain(link: &mut CallLink) -> Vec<CallLinkCommand> {
-        std::iter::from_fn(|| link.poll_command()).collect()
-    }
+    use crate::core::test_support::{drain, picked};
 
     fn sent(commands: &[CallLinkCommand]) -> Vec<String> {
-        commands
-            .iter()
-            .filter_map(|c| match c {
-                CallLinkCommand::SendFrame { text, .. } => Some(text.clone()),
-                _ => None,
-            })
-            .collect()
+        picked!(commands, CallLinkCommand::SendFrame { text, .. } => text.clone())
     }
 
     fn hangup(id: &str) -> CallMessage {
@@ -182,13 +176,13 @@ mod tests {
     fn greeted(first: CallMessage) -> (CallLink, AttemptId, Vec<CallLinkCommand>) {
         let mut link = CallLink::new(LinkConfig::default(), 1);
         link.send(Millis(0), first);
-        let attempt = match drain(&mut link).as_slice() {
+        let attempt = match drain(|| link.poll_command()).as_slice() {
             [CallLinkCommand::OpenSocket { attempt }] => *attempt,
             other => panic!("expected one open, got {other:?}"),
         };
         link.handle_socket_opened(Millis(1), attempt);
         link.handle_frame(Millis(2), attempt, r#"{"type":"welcome","seq":0}"#);
-        let commands = drain(&mut link);
+        let commands = drain(|| link.poll_command());
         (link, attempt, commands)
     }
 
@@ -211,21 +205,21 @@ mod tests {
         link.handle_frame(Millis(3), attempt, r#"{"type":"ping","ts":7}"#);
         link.handle_frame(Millis(4), attempt, r#"{"type":"call.accept","call_id":"c1","from":"kds-1"}"#);
         link.handle_frame(Millis(5), attempt, r#"{"type":"order.created","seq":1}"#);
-        let commands = drain(&mut link);
+        let commands = drain(|| link.poll_command());
         assert_eq!(sent(&commands), vec![r#"{"type":"pong","ts":7}"#.to_string()]);
         assert!(
             commands
                 .contains(&CallLinkCommand::Call(CallMessage::Accept { call_id: "c1".into(), from: "kds-1".into() }))
         );
         link.send(Millis(6), hangup("c1"));
-        assert_eq!(sent(&drain(&mut link)), vec![r#"{"type":"call.hangup","call_id":"c1"}"#.to_string()]);
+        assert_eq!(sent(&drain(|| link.poll_command())), vec![r#"{"type":"call.hangup","call_id":"c1"}"#.to_string()]);
     }
 
     #[test]
     fn close_ends_the_connection_without_reporting_a_loss() {
         let (mut link, attempt, _) = greeted(hangup("c1"));
         link.close();
-        let commands = drain(&mut link);
+        let commands = drain(|| link.poll_command());
         assert!(
             commands
                 .iter()
@@ -233,7 +227,7 @@ mod tests {
         );
         assert!(!commands.contains(&CallLinkCommand::Lost));
         link.handle_socket_closed(Millis(10), attempt, 1000);
-        assert!(drain(&mut link).is_empty());
+        assert!(drain(|| link.poll_command()).is_empty());
         assert!(!link.is_connected());
         assert_eq!(link.poll_timeout(), None, "nothing reconnects after a close");
     }
@@ -242,10 +236,10 @@ mod tests {
     fn losing_the_greeted_socket_is_reported_once() {
         let (mut link, attempt, _) = greeted(hangup("c1"));
         link.handle_socket_closed(Millis(10), attempt, 1006);
-        let commands = drain(&mut link);
+        let commands = drain(|| link.poll_command());
         assert_eq!(commands.iter().filter(|c| **c == CallLinkCommand::Lost).count(), 1);
         link.handle_timeout(Millis(20_000));
-        assert!(!drain(&mut link).contains(&CallLinkCommand::Lost));
+        assert!(!drain(|| link.poll_command()).contains(&CallLinkCommand::Lost));
     }
 
     #[test]
@@ -253,9 +247,10 @@ mod tests {
         let mut link = CallLink::new(LinkConfig::default(), 1);
         link.send(Millis(0), hangup("c1"));
         link.send(Millis(1), hangup("c2"));
-        let opens = drain(&mut link).iter().filter(|c| matches!(c, CallLinkCommand::OpenSocket { .. })).count();
+        let opens =
+            drain(|| link.poll_command()).iter().filter(|c| matches!(c, CallLinkCommand::OpenSocket { .. })).count();
         assert_eq!(opens, 1, "one socket for every waiting frame");
         link.close();
-        assert!(sent(&drain(&mut link)).is_empty());
+        assert!(sent(&drain(|| link.poll_command())).is_empty());
     }
 }

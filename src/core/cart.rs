@@ -18,6 +18,7 @@ pub struct LineKey {
 }
 
 impl LineKey {
+    #[must_use]
     pub fn new(item_id: &str, modifiers: &[String]) -> LineKey {
         let mut mods: Vec<String> = modifiers
             .iter()
@@ -84,6 +85,7 @@ pub struct Cart {
 }
 
 impl Cart {
+    #[must_use]
     pub fn new() -> Cart {
         Cart::default()
     }
@@ -184,21 +186,9 @@ pub fn format_price(cents: u64) -> String {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A few entries of the default menu (`server/menu.json`).
-    pub(crate) fn menu_fixture() -> Vec<MenuItem> {
-        let json = r#"[
-          {"id": "cheeseburger", "name": "Cheeseburger", "price_cents": 899, "category": "Burgers", "station": "grill", "aliases": ["cheese burger", "cheeseburgers"], "allergy": true},
-          {"id": "double-cheeseburger", "name": "Double Cheeseburger", "price_cents": 1199, "category": "Burgers", "station": "grill", "aliases": ["double cheese burger", "double"], "allergy": true},
-          {"id": "fries-small", "name": "Small Fries", "price_cents": 299, "category": "Sides", "station": "fryer", "aliases": ["small fry", "small french fries"]},
-          {"id": "fries-large", "name": "Large Fries", "price_cents": 449, "category": "Sides", "station": "fryer", "aliases": ["large fry", "large french fries", "big fries"]},
-          {"id": "cola", "name": "Cola", "price_cents": 249, "category": "Drinks", "station": "drinks", "aliases": ["coke", "soda", "coca cola"]},
-          {"id": "chocolate-shake", "name": "Chocolate Shake", "price_cents": 549, "category": "Desserts", "station": "drinks", "aliases": ["chocolate milkshake", "shake", "milkshake"], "allergy": true}
-        ]"#;
-        serde_json::from_str(json).expect("fixture parses")
-    }
+    use crate::core::test_support::menu_fixture;
 
     fn item(id: &str) -> MenuItem {
         menu_fixture().into_iter().find(|i| i.id == id).expect("fixture item")

@@ -7,6 +7,7 @@
 //! on a socket the hub has greeted (`welcome`/`resync`), so they never race the sign-in.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use log::{info, warn};
 use restaurant_protocol::{CallMessage, ClientMessage, ErrorCode, ServerMessage, Snapshot};
@@ -14,19 +15,23 @@ use serde::Serialize;
 
 use super::board::{Board, BoardConfig, Command, CommandError, OutboxError, Station};
 use super::link::{AttemptId, Inbound, Link, LinkCommand, LinkConfig, LinkState, SocketInput};
-use super::time::Millis;
+use super::time::{Millis, whole_millis};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedConfig {
     pub link: LinkConfig,
     pub board: BoardConfig,
     /// Wait before fetching a snapshot again after a failed fetch.
-    pub snapshot_retry_ms: u64,
+    pub snapshot_retry: Duration,
 }
 
 impl Default for FeedConfig {
     fn default() -> FeedConfig {
-        FeedConfig { link: LinkConfig::default(), board: BoardConfig::default(), snapshot_retry_ms: 2_000 }
+        FeedConfig {
+            link: LinkConfig::default(),
+            board: BoardConfig::default(),
+            snapshot_retry: Duration::from_secs(2),
+        }
     }
 }
 
@@ -88,6 +93,24 @@ impl Banner {
             Banner::SignInFailed => "auth_failed",
         }
     }
+
+    /// The banner's words for people.
+    pub fn text(self) -> String {
+        match self {
+            Banner::SignedOut => "Not signed in".into(),
+            Banner::Connecting => "Connecting…".into(),
+            Banner::Syncing => "Loading orders…".into(),
+            Banner::Live => "Live".into(),
+            Banner::Reconnecting { attempt } => format!("Reconnecting (attempt {attempt})"),
+            Banner::Offline => "Offline".into(),
+            Banner::SignInFailed => "Sign-in failed".into(),
+        }
+    }
+
+    /// A station is signed in (the board shows, not the sign-in form), connected or not.
+    pub fn is_signed_in(self) -> bool {
+        !matches!(self, Banner::SignedOut | Banner::SignInFailed)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +158,7 @@ pub struct OrderFeed {
 
 impl OrderFeed {
     /// `seed` drives the reconnect jitter.
+    #[must_use]
     pub fn new(config: FeedConfig, seed: u64) -> OrderFeed {
         let link = Link::new(config.link.clone(), seed);
         let board = Board::new(config.board.clone());
@@ -193,9 +217,12 @@ impl OrderFeed {
                 self.last_update = Some(now);
             }
             Err(e) => {
-                warn!("[OrderFeed] snapshot fetch failed: {e}; retrying in {} ms", self.config.snapshot_retry_ms);
+                warn!(
+                    "[OrderFeed] snapshot fetch failed: {e}; retrying in {} ms",
+                    whole_millis(self.config.snapshot_retry)
+                );
                 self.board.snapshot_failed();
-                self.snapshot_retry_at = Some(now + self.config.snapshot_retry_ms);
+                self.snapshot_retry_at = Some(now + self.config.snapshot_retry);
             }
         }
         self.pump();
@@ -251,10 +278,12 @@ impl OrderFeed {
     // -----------------------------------------------------------------------------------------
     // Outputs
 
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<FeedCommand> {
         self.commands.pop_front()
     }
 
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         [self.link.poll_timeout(), self.snapshot_retry_at].into_iter().flatten().min()
     }
@@ -427,7 +456,7 @@ mod tests {
     use restaurant_protocol::{Order, OrderStatus};
 
     use super::*;
-    use crate::core::board::tests::{item, order};
+    use crate::core::test_support::{drain, item, ms, order, secs};
     use restaurant_protocol::close;
 
     /// Events the simulated hub can still replay.
@@ -673,8 +702,8 @@ mod tests {
             }
         }
 
-        fn advance(&mut self, feed: &mut OrderFeed, ms: u64) {
-            self.now = self.now + ms;
+        fn advance(&mut self, feed: &mut OrderFeed, by: Duration) {
+            self.now = self.now + by;
             feed.handle_timeout(self.now);
             self.serve(feed);
         }
@@ -685,7 +714,7 @@ mod tests {
             for _ in 0..400 {
                 self.answer_fetches(feed);
                 self.deliver(feed, usize::MAX);
-                self.advance(feed, 500);
+                self.advance(feed, ms(500));
             }
             self.answer_fetches(feed);
             self.deliver(feed, usize::MAX);
@@ -754,7 +783,7 @@ mod tests {
         assert_eq!(feed.status().banner, Banner::Syncing, "an empty board is never called live");
         assert!(feed.board().confirmed_orders().is_empty());
         hub.up = true;
-        hub.advance(&mut feed, FeedConfig::default().snapshot_retry_ms);
+        hub.advance(&mut feed, FeedConfig::default().snapshot_retry);
         hub.answer_fetches(&mut feed);
         assert_eq!(feed.status().banner, Banner::Live);
         assert_eq!(feed.board().confirmed_orders(), &hub.active());
@@ -767,7 +796,7 @@ mod tests {
         hub.deliver(&mut feed, usize::MAX);
         hub.drop_socket(&mut feed);
         hub.create();
-        hub.advance(&mut feed, 1_250);
+        hub.advance(&mut feed, ms(1_250));
         assert!(matches!(hub.received.last(), Some(ClientMessage::Hello { since: Some(1), .. })));
         hub.deliver(&mut feed, usize::MAX);
         assert_eq!(hub.fetches, 0, "replayed, no snapshot needed");
@@ -787,12 +816,12 @@ mod tests {
         assert!(sent_commands(&hub).is_empty(), "nothing goes out while disconnected");
         assert_eq!(feed.debug_status().pending_commands, 1);
         hub.up = true;
-        hub.advance(&mut feed, 1_250);
+        hub.advance(&mut feed, ms(1_250));
         assert!(sent_commands(&hub).is_empty(), "commands wait for the hub's welcome");
         hub.deliver(&mut feed, 1);
         assert_eq!(sent_commands(&hub).len(), 1);
         hub.deliver(&mut feed, usize::MAX);
-        hub.advance(&mut feed, 20_000);
+        hub.advance(&mut feed, secs(20));
         hub.deliver(&mut feed, usize::MAX);
         assert_eq!(sent_commands(&hub).len(), 1, "sent exactly once");
         assert_eq!(feed.debug_status().pending_commands, 0, "the ack removed it");
@@ -811,7 +840,7 @@ mod tests {
         assert_eq!(sent_commands(&hub).len(), 1);
         let applied_seq = hub.seq;
         hub.drop_socket(&mut feed); // the answer never arrives
-        hub.advance(&mut feed, 1_250);
+        hub.advance(&mut feed, ms(1_250));
         hub.deliver(&mut feed, usize::MAX);
         assert_eq!(sent_commands(&hub).len(), 2, "re-sent on the new connection");
         assert_eq!(hub.seq, applied_seq, "the hub applied it once");
@@ -830,7 +859,7 @@ mod tests {
         feed.command(&id, Command::Start, [6; 16]).expect("the board has not seen the cancel yet");
         hub.serve(&mut feed);
         hub.deliver(&mut feed, usize::MAX);
-        assert!(feed.board().tickets(&Station::Kitchen, 0).is_empty());
+        assert!(feed.board().tickets(&Station::Kitchen, Millis(0)).is_empty());
         assert_eq!(feed.board().failures().count(), 1);
         assert_eq!(feed.debug_status().pending_commands, 0);
     }
@@ -850,7 +879,7 @@ mod tests {
         hub.up = false;
         hub.drop_socket(&mut feed);
         assert_eq!(feed.status().banner, Banner::Reconnecting { attempt: 1 });
-        hub.advance(&mut feed, 1_250);
+        hub.advance(&mut feed, ms(1_250));
         assert_eq!(feed.status().banner, Banner::Reconnecting { attempt: 2 });
         feed.handle_online(hub.now, false);
         assert_eq!(feed.status().banner, Banner::Offline);
@@ -864,6 +893,24 @@ mod tests {
     }
 
     #[test]
+    fn banner_words_name_the_reconnect_attempt() {
+        assert_eq!(Banner::Reconnecting { attempt: 3 }.text(), "Reconnecting (attempt 3)");
+        assert_eq!(Banner::Live.text(), "Live");
+        assert_eq!(Banner::SignInFailed.text(), "Sign-in failed");
+    }
+
+    #[test]
+    fn only_a_signed_out_or_refused_station_shows_the_sign_in_form() {
+        assert!(!Banner::SignedOut.is_signed_in());
+        assert!(!Banner::SignInFailed.is_signed_in());
+        for banner in
+            [Banner::Connecting, Banner::Syncing, Banner::Live, Banner::Reconnecting { attempt: 1 }, Banner::Offline]
+        {
+            assert!(banner.is_signed_in(), "{banner:?}");
+        }
+    }
+
+    #[test]
     fn call_frames_share_the_greeted_socket_and_its_loss_is_reported() {
         let mut feed = OrderFeed::new(FeedConfig::default(), 3);
         feed.login(Millis(0), "tok".into(), "grill");
@@ -872,13 +919,13 @@ mod tests {
         let hangup = CallMessage::Hangup { call_id: "c1".into() };
         assert!(!feed.send_call(&hangup), "nothing leaves before the hub greets the socket");
         feed.handle_frame(Millis(2), attempt, r#"{"type":"call.cancel","call_id":"c0"}"#);
-        let early: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        let early = drain(|| feed.poll_command());
         assert!(!early.iter().any(|c| matches!(c, FeedCommand::Call(_))), "{early:?}");
 
         feed.handle_frame(Millis(3), attempt, r#"{"type":"welcome","seq":0}"#);
         feed.handle_frame(Millis(4), attempt, r#"{"type":"call.request","call_id":"c1","from":"kiosk-1"}"#);
         feed.handle_frame(Millis(5), attempt, r#"{"type":"call.ring","call_id":"c1"}"#);
-        let commands: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        let commands = drain(|| feed.poll_command());
         let calls: Vec<&FeedCommand> = commands.iter().filter(|c| matches!(c, FeedCommand::Call(_))).collect();
         assert_eq!(
             calls,
@@ -895,7 +942,7 @@ mod tests {
         );
 
         feed.handle_socket_closed(Millis(6), attempt, 1006);
-        let commands: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        let commands = drain(|| feed.poll_command());
         assert_eq!(commands.iter().filter(|c| **c == FeedCommand::CallsLost).count(), 1);
         assert!(!feed.send_call(&hangup));
     }
@@ -909,8 +956,8 @@ mod tests {
         feed.handle_socket_opened(hub.now, attempt);
         feed.handle_frame(hub.now, attempt, r#"{"type":"auth_failed","reason":"bad token"}"#);
         feed.handle_socket_closed(hub.now, attempt, close::AUTH_FAILED);
-        while feed.poll_command().is_some() {}
-        hub.advance(&mut feed, 120_000);
+        drain(|| feed.poll_command());
+        hub.advance(&mut feed, secs(120));
         assert_eq!(feed.status().banner, Banner::SignInFailed);
         assert_eq!(feed.poll_timeout(), None);
     }
@@ -921,9 +968,9 @@ mod tests {
         let id = hub.create();
         hub.deliver(&mut feed, usize::MAX);
         feed.command(&id, Command::Rush { rush: true }, [1; 16]).expect("rush allowed");
-        while feed.poll_command().is_some() {}
+        drain(|| feed.poll_command());
         feed.logout();
-        let commands: Vec<FeedCommand> = std::iter::from_fn(|| feed.poll_command()).collect();
+        let commands = drain(|| feed.poll_command());
         assert!(commands.iter().any(|c| matches!(c, FeedCommand::CloseSocket { code: 1000, .. })));
         assert!(commands.contains(&FeedCommand::PersistOutbox("[]".into())));
         assert!(commands.contains(&FeedCommand::UiChanged));
@@ -945,8 +992,8 @@ mod tests {
         feed.handle_snapshot(hub.now, Err("503".into()));
         hub.serve(&mut feed);
         assert_eq!(hub.fetches, 0);
-        assert_eq!(feed.poll_timeout(), Some(hub.now + 2_000));
-        hub.advance(&mut feed, 2_000);
+        assert_eq!(feed.poll_timeout(), Some(hub.now + secs(2)));
+        hub.advance(&mut feed, secs(2));
         assert_eq!(hub.fetches, 1);
     }
 
@@ -958,7 +1005,8 @@ mod tests {
         hub.up = false;
         hub.drop_socket(&mut feed);
         feed.command(&id, Command::Start, [4; 16]).expect("start allowed");
-        let stored = std::iter::from_fn(|| feed.poll_command())
+        let stored = drain(|| feed.poll_command())
+            .into_iter()
             .find_map(|c| match c {
                 FeedCommand::PersistOutbox(json) => Some(json),
                 _ => None,
@@ -1082,10 +1130,10 @@ mod tests {
                 hub.drop_socket(feed);
             }
             Op::HubUp => hub.up = true,
-            Op::Wait(ms) => hub.advance(feed, u64::from(ms)),
+            Op::Wait(n) => hub.advance(feed, ms(u64::from(n))),
             Op::AnswerFetches => hub.answer_fetches(feed),
             Op::UserCommand(n, kind) => {
-                let tickets = feed.board().tickets(&Station::Kitchen, 0);
+                let tickets = feed.board().tickets(&Station::Kitchen, Millis(0));
                 if !tickets.is_empty() {
                     let id = tickets[usize::from(n) % tickets.len()].order.id.clone();
                     let command = match kind {
@@ -1120,7 +1168,7 @@ mod tests {
             prop_assert_eq!(feed.debug_status().pending_commands, 0);
             let shown: BTreeMap<String, std::sync::Arc<Order>> = feed
                 .board()
-                .tickets(&Station::Kitchen, 0)
+                .tickets(&Station::Kitchen, Millis(0))
                 .into_iter()
                 .map(|t| (t.order.id.clone(), t.order))
                 .collect();

@@ -6,20 +6,23 @@
 //! socket can never disturb the current one.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use log::{debug, error, info, warn};
 use restaurant_protocol::{CallMessage, ClientMessage, FrameError, ServerMessage, close};
 use serde::Serialize;
 
-use super::time::Millis;
+use super::time::{Millis, whole_millis};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkConfig {
-    pub connect_timeout_ms: u64,
-    pub ping_interval_ms: u64,
+    /// A socket that has not opened by then is abandoned.
+    pub connect_timeout: Duration,
+    /// A ping goes out this long after the last one; a socket silent for twice as long is dead.
+    pub ping_interval: Duration,
     /// Delay before the first reconnect; doubles per failed attempt.
-    pub backoff_base_ms: u64,
-    pub backoff_cap_ms: u64,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
     /// Consecutive reconnect attempts before giving up; `None` = never give up.
     pub max_attempts: Option<u32>,
 }
@@ -27,10 +30,10 @@ pub struct LinkConfig {
 impl Default for LinkConfig {
     fn default() -> LinkConfig {
         LinkConfig {
-            connect_timeout_ms: 10_000,
-            ping_interval_ms: 15_000,
-            backoff_base_ms: 1_000,
-            backoff_cap_ms: 30_000,
+            connect_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(15),
+            backoff_base: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(30),
             max_attempts: None,
         }
     }
@@ -131,6 +134,7 @@ pub struct Link {
 
 impl Link {
     /// `seed` drives the backoff jitter, so a test run is exactly reproducible.
+    #[must_use]
     pub fn new(config: LinkConfig, seed: u64) -> Link {
         Link {
             config,
@@ -177,11 +181,12 @@ impl Link {
     }
 
     /// The socket of `attempt` opened.
+    #[must_use = "`true`: the socket is up and must be greeted"]
     pub fn handle_open(&mut self, now: Millis, attempt: AttemptId) -> bool {
         match self.phase {
             Phase::Connecting { attempt: current, .. } if current == attempt => {
                 info!("[Link] open (attempt {})", attempt.0);
-                self.phase = Phase::Open { attempt, next_ping: now + self.config.ping_interval_ms, last_frame: now };
+                self.phase = Phase::Open { attempt, next_ping: now + self.config.ping_interval, last_frame: now };
                 self.failures = 0;
                 true
             }
@@ -224,6 +229,7 @@ impl Link {
     /// A text frame arrived. Heartbeats and sign-in failures are handled here; every other valid
     /// message, and every valid `call.*` frame, is returned. Frames that are too large, malformed
     /// or of an unknown type are logged and dropped, and the link stays up.
+    #[must_use = "the message the frame carried is dropped otherwise"]
     pub fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) -> Option<Inbound> {
         let Phase::Open { attempt: current, next_ping, .. } = self.phase else {
             debug!("[Link] frame of attempt {} ignored (link not open)", attempt.0);
@@ -266,17 +272,21 @@ impl Link {
     pub fn handle_timeout(&mut self, now: Millis) {
         match self.phase {
             Phase::Connecting { attempt, deadline } if now >= deadline => {
-                warn!("[Link] attempt {} did not open within {} ms", attempt.0, self.config.connect_timeout_ms);
+                warn!(
+                    "[Link] attempt {} did not open within {} ms",
+                    attempt.0,
+                    whole_millis(self.config.connect_timeout)
+                );
                 self.close_socket(attempt, close::UNRESPONSIVE, "connect timeout");
                 self.schedule_reconnect(now, "connect timeout");
             }
             Phase::Backoff { until } if now >= until => {
                 self.start_attempt(now);
             }
-            Phase::Open { attempt, last_frame, .. } if now >= last_frame + self.dead_after_ms() => {
+            Phase::Open { attempt, last_frame, .. } if now >= last_frame + self.dead_after() => {
                 warn!(
                     "[Link] no frame for {} ms on attempt {}; socket presumed dead",
-                    now.saturating_sub(last_frame),
+                    whole_millis(now.since(last_frame)),
                     attempt.0
                 );
                 self.close_socket(attempt, close::UNRESPONSIVE, "heartbeat timeout");
@@ -284,7 +294,7 @@ impl Link {
             }
             Phase::Open { attempt, next_ping, last_frame } if now >= next_ping => {
                 self.send(&ClientMessage::Ping { ts: i64::try_from(now.0).unwrap_or(i64::MAX) });
-                self.phase = Phase::Open { attempt, next_ping: now + self.config.ping_interval_ms, last_frame };
+                self.phase = Phase::Open { attempt, next_ping: now + self.config.ping_interval, last_frame };
             }
             _ => {}
         }
@@ -307,16 +317,18 @@ impl Link {
         }
     }
 
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<LinkCommand> {
         self.commands.pop_front()
     }
 
     /// When `handle_timeout` must next run, if anything is pending.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         match self.phase {
             Phase::Connecting { deadline, .. } => Some(deadline),
             Phase::Backoff { until } => Some(until),
-            Phase::Open { next_ping, last_frame, .. } => Some(next_ping.min(last_frame + self.dead_after_ms())),
+            Phase::Open { next_ping, last_frame, .. } => Some(next_ping.min(last_frame + self.dead_after())),
             Phase::Idle | Phase::AuthFailed | Phase::Closed => None,
         }
     }
@@ -359,15 +371,16 @@ impl Link {
         self.last_heartbeat
     }
 
-    fn dead_after_ms(&self) -> u64 {
-        self.config.ping_interval_ms.saturating_mul(2)
+    /// Silence after which the socket is presumed dead: two missed pings.
+    fn dead_after(&self) -> Duration {
+        self.config.ping_interval.saturating_mul(2)
     }
 
     fn start_attempt(&mut self, now: Millis) -> AttemptId {
         self.last_attempt += 1;
         let attempt = AttemptId(self.last_attempt);
         info!("[Link] opening socket (attempt {})", attempt.0);
-        self.phase = Phase::Connecting { attempt, deadline: now + self.config.connect_timeout_ms };
+        self.phase = Phase::Connecting { attempt, deadline: now + self.config.connect_timeout };
         self.commands.push_back(LinkCommand::OpenSocket { attempt });
         attempt
     }
@@ -395,16 +408,16 @@ impl Link {
             return;
         }
         self.failures = self.failures.saturating_add(1);
-        let delay = self.backoff_ms(self.failures);
-        info!("[Link] {why}; reconnect attempt {} in {delay} ms", self.failures);
+        let delay = self.backoff(self.failures);
+        info!("[Link] {why}; reconnect attempt {} in {} ms", self.failures, whole_millis(delay));
         self.phase = Phase::Backoff { until: now + delay };
     }
 
     /// `min(base · 2^(n-1), cap)` plus 0–25 % jitter.
-    fn backoff_ms(&mut self, attempt: u32) -> u64 {
-        let factor = 1u64.checked_shl(attempt.saturating_sub(1)).unwrap_or(u64::MAX);
-        let delay = self.config.backoff_base_ms.saturating_mul(factor).min(self.config.backoff_cap_ms);
-        delay + self.rng.next() % (delay / 4 + 1)
+    fn backoff(&mut self, attempt: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let delay = self.config.backoff_base.saturating_mul(factor).min(self.config.backoff_cap);
+        delay + Duration::from_millis(self.rng.next() % (whole_millis(delay) / 4 + 1))
     }
 }
 
@@ -425,43 +438,34 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::test_support::{drain, ms, picked, secs};
 
     fn link() -> Link {
         Link::new(LinkConfig::default(), 7)
     }
 
-    fn drain(link: &mut Link) -> Vec<LinkCommand> {
-        std::iter::from_fn(|| link.poll_command()).collect()
-    }
-
     fn opens(commands: &[LinkCommand]) -> Vec<AttemptId> {
-        commands
-            .iter()
-            .filter_map(|c| match c {
-                LinkCommand::OpenSocket { attempt } => Some(*attempt),
-                _ => None,
-            })
-            .collect()
+        picked!(commands, LinkCommand::OpenSocket { attempt } => *attempt)
     }
 
     /// Connects and opens the socket at `now`.
     fn open_link(link: &mut Link, now: Millis) -> AttemptId {
         let attempt = link.connect(now);
         assert!(link.handle_open(now, attempt));
-        drain(link);
+        drain(|| link.poll_command());
         attempt
     }
 
     /// Fails the live socket at `now` and returns the backoff delay chosen.
-    fn fail(link: &mut Link, now: Millis) -> u64 {
+    fn fail(link: &mut Link, now: Millis) -> Duration {
         let attempt = link.socket_attempt().expect("a live socket");
         link.handle_close(now, attempt, 1006);
         assert_eq!(link.state(), LinkState::Backoff);
-        link.poll_timeout().expect("reconnect scheduled").saturating_sub(now)
+        link.poll_timeout().expect("reconnect scheduled").since(now)
     }
 
     /// Fails `n` attempts in a row (never opening), returning the delays.
-    fn failure_delays(link: &mut Link, n: usize) -> Vec<u64> {
+    fn failure_delays(link: &mut Link, n: usize) -> Vec<Duration> {
         let mut now = Millis(0);
         link.connect(now);
         let mut delays = Vec::new();
@@ -482,10 +486,10 @@ mod tests {
         let b = link.connect(Millis(1));
         let c = link.connect(Millis(2));
         assert_eq!((a, b), (b, c));
-        assert_eq!(opens(&drain(&mut link)), vec![a]);
+        assert_eq!(opens(&drain(|| link.poll_command())), vec![a]);
         assert!(link.handle_open(Millis(3), a));
         assert_eq!(link.connect(Millis(4)), a, "connect while open returns the open attempt");
-        assert!(drain(&mut link).is_empty());
+        assert!(drain(|| link.poll_command()).is_empty());
     }
 
     #[test]
@@ -498,18 +502,18 @@ mod tests {
         link.handle_error(Millis(12), attempt);
         assert_eq!(link.poll_timeout(), first, "a second failure report does not reschedule");
         assert_eq!(link.reconnect_attempts(), 1);
-        drain(&mut link);
+        drain(|| link.poll_command());
         link.handle_timeout(first.expect("scheduled"));
-        link.handle_timeout(first.expect("scheduled") + 1);
-        assert_eq!(opens(&drain(&mut link)).len(), 1, "exactly one reconnect");
+        link.handle_timeout(first.expect("scheduled") + ms(1));
+        assert_eq!(opens(&drain(|| link.poll_command())).len(), 1, "exactly one reconnect");
     }
 
     #[test]
     fn backoff_sequence_doubles_to_the_cap_with_jitter_from_the_seed() {
         let delays = failure_delays(&mut link(), 9);
-        let bases = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000, 30_000];
+        let bases = [1, 2, 4, 8, 16, 30, 30, 30, 30].map(secs);
         for (n, (delay, base)) in delays.iter().zip(bases).enumerate() {
-            assert!((base..=base + base / 4).contains(delay), "attempt {}: {delay} ms not in {base} ms + 25 %", n + 1);
+            assert!((base..=base + base / 4).contains(delay), "attempt {}: {delay:?} not in {base:?} + 25 %", n + 1);
         }
         assert_eq!(failure_delays(&mut link(), 9), delays, "same seed, same sequence");
         assert_ne!(failure_delays(&mut Link::new(LinkConfig::default(), 8), 9), delays, "the seed drives the jitter");
@@ -527,7 +531,7 @@ mod tests {
         assert_eq!(link.reconnect_attempts(), 0);
         assert!(!link.is_reconnecting());
         let delay = fail(&mut link, Millis(100_000));
-        assert!((1_000..=1_250).contains(&delay), "back to the first delay, got {delay}");
+        assert!((ms(1_000)..=ms(1_250)).contains(&delay), "back to the first delay, got {delay:?}");
     }
 
     #[test]
@@ -535,7 +539,7 @@ mod tests {
         let mut link = link();
         let delays = failure_delays(&mut link, 1000);
         assert_eq!(link.reconnect_attempts(), 1000);
-        assert!(delays[999] >= 30_000 && delays[999] <= 37_500);
+        assert!(delays[999] >= secs(30) && delays[999] <= ms(37_500));
     }
 
     #[test]
@@ -557,7 +561,7 @@ mod tests {
         assert_eq!(link.state(), LinkState::Closed);
         assert_eq!(link.poll_timeout(), None);
         link.handle_timeout(Millis(1_000_000));
-        assert!(opens(&drain(&mut link)).is_empty());
+        assert!(opens(&drain(|| link.poll_command())).is_empty());
     }
 
     #[test]
@@ -566,7 +570,7 @@ mod tests {
         let attempt = open_link(&mut link, Millis(0));
         link.disconnect();
         assert_eq!(
-            drain(&mut link),
+            drain(|| link.poll_command()),
             vec![LinkCommand::CloseSocket { attempt, code: close::NORMAL, reason: "client disconnect".into() }]
         );
         link.handle_close(Millis(1), attempt, close::NORMAL);
@@ -582,8 +586,8 @@ mod tests {
         let attempt = open_link(&mut link, Millis(10));
         link.handle_close(Millis(20), attempt, 1006);
         assert_eq!(link.state(), LinkState::Backoff);
-        link.handle_timeout(Millis(20) + 1_250);
-        assert_eq!(opens(&drain(&mut link)).len(), 1);
+        link.handle_timeout(Millis(20) + ms(1_250));
+        assert_eq!(opens(&drain(|| link.poll_command())).len(), 1);
     }
 
     #[test]
@@ -595,7 +599,7 @@ mod tests {
         link.handle_close(Millis(2), attempt, close::AUTH_FAILED);
         link.handle_timeout(Millis(1_000_000));
         assert_eq!(link.state(), LinkState::AuthFailed);
-        assert!(opens(&drain(&mut link)).is_empty());
+        assert!(opens(&drain(|| link.poll_command())).is_empty());
 
         let mut by_code = self::link();
         let attempt = open_link(&mut by_code, Millis(0));
@@ -610,11 +614,11 @@ mod tests {
     fn connect_timeout_closes_and_reconnects() {
         let mut link = link();
         let attempt = link.connect(Millis(0));
-        drain(&mut link);
+        drain(|| link.poll_command());
         assert_eq!(link.poll_timeout(), Some(Millis(10_000)));
         link.handle_timeout(Millis(10_000));
         assert_eq!(
-            drain(&mut link),
+            drain(|| link.poll_command()),
             vec![LinkCommand::CloseSocket { attempt, code: close::UNRESPONSIVE, reason: "connect timeout".into() }]
         );
         assert_eq!(link.state(), LinkState::Backoff);
@@ -626,8 +630,10 @@ mod tests {
         let mut link = link();
         let attempt = open_link(&mut link, Millis(0));
         link.handle_timeout(Millis(15_000));
-        assert!(matches!(&drain(&mut link)[..], [LinkCommand::Send { text, .. }] if text.contains(r#""type":"ping""#)));
-        link.handle_frame(Millis(15_050), attempt, r#"{"type":"pong","ts":15000}"#);
+        assert!(
+            matches!(&drain(|| link.poll_command())[..], [LinkCommand::Send { text, .. }] if text.contains(r#""type":"ping""#))
+        );
+        assert_eq!(link.handle_frame(Millis(15_050), attempt, r#"{"type":"pong","ts":15000}"#), None);
         assert_eq!(link.last_heartbeat(), Some(Millis(15_050)));
         // The socket goes silent without an error: pings keep going out, nothing comes back.
         link.handle_timeout(Millis(30_000));
@@ -635,7 +641,7 @@ mod tests {
         assert_eq!(link.poll_timeout(), Some(Millis(45_000)));
         link.handle_timeout(Millis(45_050));
         assert_eq!(link.state(), LinkState::Backoff);
-        let commands = drain(&mut link);
+        let commands = drain(|| link.poll_command());
         assert!(commands.contains(&LinkCommand::CloseSocket {
             attempt,
             code: close::UNRESPONSIVE,
@@ -648,7 +654,10 @@ mod tests {
         let mut link = link();
         let attempt = open_link(&mut link, Millis(0));
         assert_eq!(link.handle_frame(Millis(1), attempt, r#"{"type":"ping","ts":99}"#), None);
-        assert_eq!(drain(&mut link), vec![LinkCommand::Send { attempt, text: r#"{"type":"pong","ts":99}"#.into() }]);
+        assert_eq!(
+            drain(|| link.poll_command()),
+            vec![LinkCommand::Send { attempt, text: r#"{"type":"pong","ts":99}"#.into() }]
+        );
     }
 
     #[test]
@@ -660,7 +669,7 @@ mod tests {
             assert_eq!(link.handle_frame(Millis(1), attempt, bad), None);
         }
         assert_eq!(link.state(), LinkState::Open);
-        assert!(drain(&mut link).is_empty());
+        assert!(drain(|| link.poll_command()).is_empty());
         assert_eq!(
             link.handle_frame(Millis(2), attempt, r#"{"type":"welcome","seq":4}"#),
             Some(Inbound::Server(ServerMessage::Welcome { seq: 4 }))
@@ -682,7 +691,7 @@ mod tests {
         assert_eq!(link.last_heartbeat(), Some(Millis(2)), "call frames count as signs of life");
         assert!(link.send(&CallMessage::Busy { call_id: "c2".into() }));
         assert_eq!(
-            drain(&mut link),
+            drain(|| link.poll_command()),
             vec![LinkCommand::Send { attempt, text: r#"{"type":"call.busy","call_id":"c2"}"#.into() }]
         );
     }

@@ -2,20 +2,25 @@
 //!
 //! Nothing in this module touches `web_sys`, `js_sys`, `wasm_bindgen` or `leptos`: inputs go in as
 //! plain values (including the current time), decisions come out as plain values. That is what lets
-//! every behaviour here be tested natively, in simulated time, in milliseconds.
+//! every behaviour here be tested natively, in simulated time.
 
+pub mod alerts;
 pub mod board;
 pub mod call;
 pub mod call_link;
 pub mod cart;
 pub mod config;
 pub mod feed;
+pub mod id;
 pub mod link;
 pub mod media;
 pub mod peer;
 pub mod submit;
 pub mod time;
 pub mod voice;
+
+#[cfg(test)]
+pub(crate) mod test_support;
 
 #[cfg(test)]
 mod purity {

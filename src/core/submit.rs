@@ -4,14 +4,16 @@
 //! JSON this module hands out.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use restaurant_protocol::{ApiError, NewOrder, OrderEnvelope};
 use serde::{Deserialize, Serialize};
 
-use super::time::Millis;
+use super::time::{Millis, whole_millis};
 
-const RETRY_BASE_MS: u64 = 1_000;
-const RETRY_CAP_MS: u64 = 30_000;
+/// Wait before the first retry; doubles per failed attempt.
+const RETRY_BASE: Duration = Duration::from_secs(1);
+const RETRY_CAP: Duration = Duration::from_secs(30);
 
 /// What is persisted while an order is unacknowledged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +93,7 @@ pub struct OrderSubmitter {
 }
 
 impl OrderSubmitter {
+    #[must_use]
     pub fn new() -> OrderSubmitter {
         OrderSubmitter::default()
     }
@@ -103,10 +106,12 @@ impl OrderSubmitter {
         self.pending.as_ref()
     }
 
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<SubmitCommand> {
         self.commands.pop_front()
     }
 
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         self.retry_at
     }
@@ -213,8 +218,12 @@ impl OrderSubmitter {
     }
 
     fn retry(&mut self, now: Millis, reason: String) {
-        let delay = (RETRY_BASE_MS << self.attempt.saturating_sub(1).min(10)).min(RETRY_CAP_MS);
-        log::warn!("[OrderSubmit] attempt {} failed: {reason}; retrying in {delay} ms with the same key", self.attempt);
+        let delay = RETRY_BASE.saturating_mul(1 << self.attempt.saturating_sub(1).min(10)).min(RETRY_CAP);
+        log::warn!(
+            "[OrderSubmit] attempt {} failed: {reason}; retrying in {} ms with the same key",
+            self.attempt,
+            whole_millis(delay)
+        );
         self.retry_at = Some(now + delay);
         self.set_state(SubmitState::Retrying { attempt: self.attempt, reason });
     }
@@ -232,6 +241,7 @@ mod tests {
     use restaurant_protocol::{NewOrderItem, OrderSource};
 
     use super::*;
+    use crate::core::test_support::{drain, picked};
 
     fn order() -> NewOrder {
         NewOrder {
@@ -247,17 +257,8 @@ mod tests {
         }
     }
 
-    fn drain(s: &mut OrderSubmitter) -> Vec<SubmitCommand> {
-        std::iter::from_fn(|| s.poll_command()).collect()
-    }
-
     fn posts(cmds: &[SubmitCommand]) -> Vec<String> {
-        cmds.iter()
-            .filter_map(|c| match c {
-                SubmitCommand::Post { idempotency_key, .. } => Some(idempotency_key.clone()),
-                _ => None,
-            })
-            .collect()
+        picked!(cmds, SubmitCommand::Post { idempotency_key, .. } => idempotency_key.clone())
     }
 
     const CREATED: &str = r#"{"order":{"id":"o-1","number":42,"source":"voice","status":"new","rush":false,
@@ -267,14 +268,14 @@ mod tests {
     fn submit_persists_then_posts_and_an_ack_clears_it() {
         let mut s = OrderSubmitter::new();
         s.submit(Millis(0), order(), "key-1".into()).unwrap();
-        let cmds = drain(&mut s);
+        let cmds = drain(|| s.poll_command());
         assert!(
             matches!(&cmds[0], SubmitCommand::Persist(Some(json)) if json.contains("key-1")),
             "persist before sending"
         );
         assert_eq!(posts(&cmds), ["key-1"]);
         s.handle_response(Millis(50), 201, CREATED);
-        let cmds = drain(&mut s);
+        let cmds = drain(|| s.poll_command());
         assert!(cmds.contains(&SubmitCommand::Persist(None)));
         assert_eq!(s.state(), SubmitState::Sent { number: 42, order_id: "o-1".into() });
         assert!(s.pending().is_none());
@@ -284,17 +285,17 @@ mod tests {
     fn network_failure_retries_with_the_same_key_and_backoff() {
         let mut s = OrderSubmitter::new();
         s.submit(Millis(0), order(), "key-1".into()).unwrap();
-        drain(&mut s);
+        drain(|| s.poll_command());
         s.handle_network_error(Millis(10), "offline");
         assert_eq!(s.poll_timeout(), Some(Millis(1_010)));
         s.handle_timeout(Millis(500));
-        assert!(posts(&drain(&mut s)).is_empty(), "not before the deadline");
+        assert!(posts(&drain(|| s.poll_command())).is_empty(), "not before the deadline");
         s.handle_timeout(Millis(1_010));
-        assert_eq!(posts(&drain(&mut s)), ["key-1"]);
+        assert_eq!(posts(&drain(|| s.poll_command())), ["key-1"]);
         s.handle_response(Millis(1_020), 503, "");
         assert_eq!(s.poll_timeout(), Some(Millis(3_020)), "backoff doubles");
         s.handle_timeout(Millis(3_020));
-        assert_eq!(posts(&drain(&mut s)), ["key-1"]);
+        assert_eq!(posts(&drain(|| s.poll_command())), ["key-1"]);
         s.handle_response(Millis(3_100), 200, CREATED);
         assert!(matches!(s.state(), SubmitState::Sent { number: 42, .. }));
         assert_eq!(s.poll_timeout(), None);
@@ -305,25 +306,25 @@ mod tests {
         let mut s = OrderSubmitter::new();
         s.submit(Millis(0), order(), "key-1".into()).unwrap();
         assert_eq!(s.submit(Millis(1), order(), "key-2".into()), Err(SubmitError::InFlight));
-        assert_eq!(posts(&drain(&mut s)), ["key-1"]);
+        assert_eq!(posts(&drain(|| s.poll_command())), ["key-1"]);
     }
 
     #[test]
     fn a_rejected_order_is_reported_and_not_retried() {
         let mut s = OrderSubmitter::new();
         s.submit(Millis(0), order(), "key-1".into()).unwrap();
-        drain(&mut s);
+        drain(|| s.poll_command());
         s.handle_response(Millis(5), 400, r#"{"error":{"code":"bad_request","message":"unknown menu item"}}"#);
         assert_eq!(s.state(), SubmitState::Rejected { message: "unknown menu item".into() });
         assert_eq!(s.poll_timeout(), None);
-        assert!(drain(&mut s).contains(&SubmitCommand::Persist(None)));
+        assert!(drain(|| s.poll_command()).contains(&SubmitCommand::Persist(None)));
     }
 
     #[test]
     fn an_order_restored_after_a_reload_is_sent_again_with_its_key() {
         let mut first = OrderSubmitter::new();
         first.submit(Millis(0), order(), "key-7".into()).unwrap();
-        let stored = drain(&mut first)
+        let stored = drain(|| first.poll_command())
             .into_iter()
             .find_map(|c| match c {
                 SubmitCommand::Persist(Some(json)) => Some(json),
@@ -332,14 +333,14 @@ mod tests {
             .unwrap();
         let mut reloaded = OrderSubmitter::new();
         reloaded.restore(Millis(0), &stored);
-        assert_eq!(posts(&drain(&mut reloaded)), ["key-7"]);
+        assert_eq!(posts(&drain(|| reloaded.poll_command())), ["key-7"]);
     }
 
     #[test]
     fn unreadable_stored_order_is_discarded_with_a_log() {
         let mut s = OrderSubmitter::new();
         s.restore(Millis(0), "{not json");
-        assert_eq!(drain(&mut s), [SubmitCommand::Persist(None)]);
+        assert_eq!(drain(|| s.poll_command()), [SubmitCommand::Persist(None)]);
         assert_eq!(s.state(), SubmitState::Idle);
     }
 

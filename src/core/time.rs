@@ -1,38 +1,51 @@
-//! Monotonic time as a plain value. Core state machines never read a clock: the driver passes the
-//! current `Millis` into every input, and deadlines come back out as `Millis`.
+//! Time as plain values. Core state machines never read a clock: the driver passes the current
+//! [`Millis`] into every input, and deadlines come back out as `Millis`. Every span of time (a
+//! timeout, an interval, an age) is a [`Duration`]; only instants are `Millis`.
 
 use std::ops::Add;
 use std::time::Duration;
 
-/// Milliseconds on a monotonic clock (the browser's `performance.now()`, or a test's counter).
+/// An instant, in milliseconds. On the monotonic clock (the browser's `performance.now()`, or a
+/// test's counter) unless the parameter says otherwise: ticket ages and token expiry are measured
+/// against timestamps from the hub, so those inputs take the wall clock (Unix milliseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Millis(pub u64);
 
 impl Millis {
     /// `self + d`, saturating instead of overflowing.
+    #[must_use]
     pub fn after(self, d: Duration) -> Millis {
-        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        Millis(self.0.saturating_add(ms))
+        Millis(self.0.saturating_add(whole_millis(d)))
     }
 
     /// Time elapsed from `earlier` to `self` (zero if `earlier` is later).
+    #[must_use]
     pub fn since(self, earlier: Millis) -> Duration {
-        Duration::from_millis(self.saturating_sub(earlier))
-    }
-
-    /// Milliseconds from `earlier` to `self`, or 0 when `earlier` is later.
-    pub fn saturating_sub(self, earlier: Millis) -> u64 {
-        self.0.saturating_sub(earlier.0)
+        Duration::from_millis(self.0.saturating_sub(earlier.0))
     }
 }
 
-impl Add<u64> for Millis {
+impl Add<Duration> for Millis {
     type Output = Millis;
 
-    /// `self + ms`, saturating.
-    fn add(self, ms: u64) -> Millis {
-        Millis(self.0.saturating_add(ms))
+    /// `self + d`, saturating (the same as [`Millis::after`]).
+    fn add(self, d: Duration) -> Millis {
+        self.after(d)
     }
+}
+
+/// `d` in whole milliseconds, saturating at `u64::MAX`.
+#[must_use]
+pub fn whole_millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A span as a stopwatch shows it, `MM:SS`; minutes keep counting past the hour (a cook reads
+/// `72:05`). Ticket ages and the call timer.
+#[must_use]
+pub fn clock_text(d: Duration) -> String {
+    let seconds = d.as_secs();
+    format!("{:02}:{:02}", seconds / 60, seconds % 60)
 }
 
 #[cfg(test)]
@@ -43,13 +56,26 @@ mod tests {
     fn after_and_add_saturate_instead_of_overflowing() {
         assert_eq!(Millis(u64::MAX - 1).after(Duration::from_secs(1)), Millis(u64::MAX));
         assert_eq!(Millis(5).after(Duration::from_millis(10)), Millis(15));
-        assert_eq!(Millis(u64::MAX) + 1, Millis(u64::MAX));
+        assert_eq!(Millis(u64::MAX) + Duration::from_millis(1), Millis(u64::MAX));
+        assert_eq!(Millis(5) + Duration::from_millis(10), Millis(15));
     }
 
     #[test]
     fn since_is_zero_when_earlier_is_later() {
         assert_eq!(Millis(5).since(Millis(10)), Duration::ZERO);
         assert_eq!(Millis(15).since(Millis(10)), Duration::from_millis(5));
-        assert_eq!(Millis(15).saturating_sub(Millis(10)), 5);
+    }
+
+    #[test]
+    fn clock_text_is_minutes_and_seconds_past_the_hour() {
+        assert_eq!(clock_text(Duration::ZERO), "00:00");
+        assert_eq!(clock_text(Duration::from_millis(61_999)), "01:01");
+        assert_eq!(clock_text(Duration::from_secs(72 * 60 + 5)), "72:05");
+    }
+
+    #[test]
+    fn whole_millis_truncates_and_saturates() {
+        assert_eq!(whole_millis(Duration::from_micros(1_999)), 1);
+        assert_eq!(whole_millis(Duration::MAX), u64::MAX);
     }
 }

@@ -176,7 +176,7 @@ impl CallDriver {
                 if self.ticker.is_none() {
                     let elapsed = self.elapsed_secs;
                     let tick = move || {
-                        let _ = elapsed.try_set(clock::now().saturating_sub(since) / 1000);
+                        let _ = elapsed.try_set(clock::now().since(since).as_secs());
                     };
                     tick();
                     self.ticker = Some(Interval::new(250, tick));

@@ -234,7 +234,7 @@ impl VoiceDriver {
         }
         match token {
             Ok(token) => {
-                if self.session.handle_token(now, token.expires_at, clock::unix_ms() as u64).is_ok() {
+                if self.session.handle_token(now, token.expires_at, Millis(clock::unix_ms() as u64)).is_ok() {
                     self.token_value = Some(token.value);
                     if let Err(e) = self.session.handle_connect_requested(now) {
                         log::error!("[Voice] connect refused: {e}");
@@ -389,7 +389,7 @@ impl VoiceDriver {
             d.token_task = None;
             match result {
                 Ok(token) => {
-                    let _ = d.session.handle_token(now, token.expires_at, clock::unix_ms() as u64);
+                    let _ = d.session.handle_token(now, token.expires_at, Millis(clock::unix_ms() as u64));
                     d.token_value = Some(token.value);
                 }
                 Err(e) => log::error!("[Voice] token refresh failed: {e}"),

@@ -18,11 +18,10 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// A fresh random id `{prefix}-{16 hex digits}` for calls and clients.
 pub fn random_id(prefix: &str) -> String {
-    let hex: String = random_bytes::<8>().iter().map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}-{hex}")
+    crate::core::id::prefixed_id(prefix, random_bytes())
 }
 
 /// A fresh random UUID v4 (idempotency keys).
 pub fn random_uuid() -> String {
-    crate::core::board::uuid_v4(random_bytes())
+    crate::core::id::uuid_v4(random_bytes())
 }

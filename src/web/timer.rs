@@ -33,9 +33,9 @@ impl DeadlineTimer {
             None => self.clear(),
             Some(d) if self.armed_for == Some(d) && self.is_armed() => {}
             Some(d) => {
-                let delay = u32::try_from(d.saturating_sub(super::clock::now()))
-                    .unwrap_or(i32::MAX as u32)
-                    .min(i32::MAX as u32);
+                // setTimeout takes an i32 of milliseconds.
+                let delay = u32::try_from(d.since(super::clock::now()).as_millis())
+                    .map_or(i32::MAX as u32, |ms| ms.min(i32::MAX as u32));
                 let on_fire = self.on_fire.clone();
                 let fired = Rc::new(Cell::new(false));
                 self.fired = fired.clone();

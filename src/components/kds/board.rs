@@ -1,32 +1,32 @@
 //! The signed-in board: toolbar (station filter, recall), command errors, the ticket grid and the
 //! all-day panel. One 1 Hz clock drives every ticket's elapsed time.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
 use super::ticket::{TicketCard, TicketState};
+use crate::core::alerts::NewTicketAlerts;
 use crate::core::board::{Board, Command, Station};
+use crate::core::time::Millis;
 use crate::hooks::order_feed::UseOrderFeedReturn;
 use crate::web::chime::Chime;
 use crate::web::clock::unix_ms;
 use crate::web::events::WindowListener;
 
-/// The stations a screen can always switch to.
-const FIXED_STATIONS: [&str; 2] = ["kitchen", "expo"];
-/// Order ids remembered for new-ticket alerts before the set is pruned.
-const SEEN_LIMIT: usize = 2_000;
-/// How long a new ticket flashes (the `ticket-flash` animation: 4 × 0.5 s).
-const FLASH_MS: f64 = 2_000.0;
+/// The wall clock as the board's cores take it: ticket ages are measured from the hub's timestamps.
+pub(super) fn wall_clock() -> Millis {
+    Millis(unix_ms().max(0.0) as u64)
+}
 
 #[component]
 pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView {
     let board = feed.board();
-    let now = RwSignal::new(unix_ms());
+    let now = RwSignal::new(wall_clock());
     // The one clock of the page; dropped (and stopped) with the board.
     StoredValue::new_local(Interval::new(1_000, move || {
-        let _ = now.try_set(unix_ms());
+        let _ = now.try_set(wall_clock());
     }));
 
     let filter = RwSignal::new(home_station.clone());
@@ -34,7 +34,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     // The grid in display order. The clock only changes it when a ticket's age level changes:
     // cards derive their elapsed time themselves.
     let tickets = Memo::new(move |_| {
-        board.with(|b| b.tickets(&station.get(), now.get() as i64).iter().map(TicketState::from).collect::<Vec<_>>())
+        board.with(|b| b.tickets(&station.get(), now.get()).iter().map(TicketState::from).collect::<Vec<_>>())
     });
     // Each card's own signal, by order id; a card registers it when built and removes it when
     // dropped. A board change is pushed to the cards it changed only, so an update costs one
@@ -61,18 +61,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let flashing = new_ticket_alerts(feed, station, now);
     let refocus = StoredValue::new(None::<String>);
 
-    let stations = Memo::new(move |_| {
-        let mut names: BTreeSet<String> = FIXED_STATIONS.iter().map(|s| s.to_string()).collect();
-        names.insert(home_station.clone());
-        board.with(|b| {
-            for item in b.confirmed_orders().values().flat_map(|o| &o.items) {
-                if !names.contains(&item.station) {
-                    names.insert(item.station.clone());
-                }
-            }
-        });
-        names.into_iter().collect::<Vec<_>>()
-    });
+    let stations = Memo::new(move |_| board.with(|b| b.stations(&home_station)));
 
     let recall_open = RwSignal::new(false);
     let recallable = Memo::new(move |_| board.with(|b| b.recallable()));
@@ -215,18 +204,18 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     }
 }
 
-/// Watches the board for orders it has not seen before: they flash for [`FLASH_MS`] (the class
-/// goes on the clock's next tick after that), and the tone plays once the screen has been
-/// touched (browsers keep a page silent until a user gesture). Orders on the board when it
-/// first loads do not count as new, nor does a recalled one. Returns the orders flashing, with
-/// when their flash started (Unix ms).
+/// Feeds the board and the page clock to the new-ticket alerts ([`NewTicketAlerts`]): new orders
+/// flash (the class goes on the clock's next tick after the flash is over), and the tone plays once
+/// the screen has been touched (browsers keep a page silent until a user gesture). Returns the
+/// orders flashing, with when their flash started on the wall clock, as the cards compare it with
+/// their own build time.
 fn new_ticket_alerts(
     feed: UseOrderFeedReturn,
     station: Memo<Station>,
-    now: RwSignal<f64>,
-) -> RwSignal<HashMap<String, f64>> {
+    now: RwSignal<Millis>,
+) -> RwSignal<HashMap<String, Millis>> {
     let board = feed.board();
-    let flashing = RwSignal::new(HashMap::<String, f64>::new());
+    let flashing = RwSignal::new(HashMap::<String, Millis>::new());
     let chime = StoredValue::new_local(Chime::new());
     let unlock = move |_: web_sys::Event| chime.update_value(Chime::unlock);
     StoredValue::new_local(
@@ -235,60 +224,28 @@ fn new_ticket_alerts(
             .filter_map(|event| WindowListener::new(event, unlock))
             .collect::<Vec<_>>(),
     );
-    // Every order id seen since the board first loaded (`None` until then).
-    let seen = StoredValue::new(None::<HashSet<String>>);
-    Effect::new(move |_| {
-        let Some((fresh, visible, gone)) = board.with(|b| {
-            b.last_seq()?;
-            let orders = b.confirmed_orders();
-            let fresh = seen
-                .try_update_value(|seen| match seen {
-                    None => {
-                        *seen = Some(orders.keys().cloned().collect());
-                        Vec::new()
-                    }
-                    Some(seen) => {
-                        let fresh: Vec<String> =
-                            orders.keys().filter(|id| !seen.contains(id.as_str())).cloned().collect();
-                        seen.extend(fresh.iter().cloned());
-                        // Past a bound the set is cut back to the active and recallable
-                        // orders, so a screen running for days stays small.
-                        if seen.len() > SEEN_LIMIT {
-                            let recallable: HashSet<String> = b.recallable().into_iter().map(|o| o.id).collect();
-                            seen.retain(|id| orders.contains_key(id) || recallable.contains(id));
-                        }
-                        fresh
-                    }
-                })
-                .unwrap_or_default();
-            let visible =
-                !fresh.is_empty() && b.tickets(&station.get_untracked(), 0).iter().any(|t| fresh.contains(&t.order.id));
-            let gone: Vec<String> =
-                flashing.with_untracked(|f| f.keys().filter(|id| !orders.contains_key(id.as_str())).cloned().collect());
-            Some((fresh, visible, gone))
-        }) else {
-            return;
-        };
-        // Written only when something changed: every card watches this map.
-        if !fresh.is_empty() || !gone.is_empty() {
-            let started = unix_ms();
-            flashing.update(|f| {
-                for id in &gone {
-                    f.remove(id);
-                }
-                f.extend(fresh.into_iter().map(|id| (id, started)));
-            });
+    let alerts = StoredValue::new(NewTicketAlerts::new());
+    // Written only when something changed: every card watches this map.
+    let publish = move || {
+        if let Some(shown) = alerts.try_with_value(|a| a.flashing().clone()) {
+            flashing.set(shown);
         }
-        if visible {
+    };
+    Effect::new(move |_| {
+        let update =
+            board.with(|b| alerts.try_update_value(|a| a.handle_board(wall_clock(), b, &station.get_untracked())));
+        let Some(update) = update else { return };
+        if update.changed {
+            publish();
+        }
+        if update.chime {
             chime.with_value(Chime::play);
         }
     });
-    // Flashes end on the page clock's first tick after their time is up.
     Effect::new(move |_| {
         let now = now.get();
-        let over = |started: f64| started + FLASH_MS <= now;
-        if flashing.with_untracked(|f| f.values().any(|&started| over(started))) {
-            flashing.update(|f| f.retain(|_, started| !over(*started)));
+        if alerts.try_update_value(|a| a.handle_tick(now)) == Some(true) {
+            publish();
         }
     });
     flashing

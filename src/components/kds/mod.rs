@@ -10,7 +10,6 @@ use std::rc::Rc;
 
 use super::call::{CallPanel, IncomingCall};
 use super::shell::{ConnectionBanner, PageShell};
-use crate::core::feed::Banner;
 use crate::hooks::config::use_runtime_config;
 use crate::hooks::order_feed::use_order_feed;
 use crate::hooks::staff_call::{UseStaffCallOptions, use_staff_call};
@@ -36,13 +35,13 @@ pub fn KdsPage() -> impl IntoView {
     let title = format!("Kitchen · {}", config.station);
     let status = feed.status();
     let last_update = feed.last_update();
-    let signed_in = move || !matches!(status.get().banner, Banner::SignedOut | Banner::SignInFailed);
+    let signed_in = move || status.get().banner.is_signed_in();
 
     let banner = ViewFn::from(move || {
         view! {
             <ConnectionBanner
                 state=Signal::derive(move || status.get().banner.as_str())
-                text=Signal::derive(move || banner_text(status.get().banner))
+                text=Signal::derive(move || status.get().banner.text())
                 detail=Signal::derive(move || last_update.get().map(|ms| format!("Last update {}", clock_time(ms))).unwrap_or_default())
             />
         }
@@ -75,45 +74,8 @@ pub fn KdsPage() -> impl IntoView {
     }
 }
 
-/// The banner's words for people.
-fn banner_text(banner: Banner) -> String {
-    match banner {
-        Banner::SignedOut => "Not signed in".into(),
-        Banner::Connecting => "Connecting…".into(),
-        Banner::Syncing => "Loading orders…".into(),
-        Banner::Live => "Live".into(),
-        Banner::Reconnecting { attempt } => format!("Reconnecting (attempt {attempt})"),
-        Banner::Offline => "Offline".into(),
-        Banner::SignInFailed => "Sign-in failed".into(),
-    }
-}
-
 /// `hh:mm:ss` of a Unix-ms time in the screen's local time zone.
 fn clock_time(unix_ms: f64) -> String {
     let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_ms));
     format!("{:02}:{:02}:{:02}", date.get_hours(), date.get_minutes(), date.get_seconds())
-}
-
-/// Elapsed time as `mm:ss` (minutes keep counting past an hour: a cook reads "72:05").
-pub(crate) fn elapsed_text(elapsed_ms: u64) -> String {
-    let seconds = elapsed_ms / 1000;
-    format!("{:02}:{:02}", seconds / 60, seconds % 60)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn elapsed_is_minutes_and_seconds_past_the_hour() {
-        assert_eq!(elapsed_text(0), "00:00");
-        assert_eq!(elapsed_text(61_999), "01:01");
-        assert_eq!(elapsed_text(72 * 60_000 + 5_000), "72:05");
-    }
-
-    #[test]
-    fn reconnecting_banner_names_the_attempt() {
-        assert_eq!(banner_text(Banner::Reconnecting { attempt: 3 }), "Reconnecting (attempt 3)");
-        assert_eq!(banner_text(Banner::Live), "Live");
-    }
 }

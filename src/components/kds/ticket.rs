@@ -9,12 +9,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use restaurant_protocol::time::parse_rfc3339_millis;
 use restaurant_protocol::{Order, OrderItem, OrderStatus};
 
-use super::elapsed_text;
-use crate::core::board::{AgeLevel, Command, Station, Ticket};
-use crate::web::clock::unix_ms;
+use super::board::wall_clock;
+use crate::core::board::{AgeLevel, Command, Station, Ticket, created_unix_ms, elapsed_since};
+use crate::core::time::{Millis, clock_text, whole_millis};
 
 /// What a card shows of its ticket: everything but the elapsed time, which the card derives
 /// from the page clock itself (so the clock's tick changes no card state).
@@ -37,18 +36,17 @@ pub fn TicketCard(
     ticket: ReadSignal<TicketState>,
     /// The station the grid shows (decides what bumping does).
     station: Memo<Station>,
-    /// The page's 1 Hz wall clock (Unix ms).
-    now: RwSignal<f64>,
-    /// New orders flashing, with when their flash started (Unix ms).
-    flashing: RwSignal<HashMap<String, f64>>,
+    /// The page's 1 Hz wall clock.
+    now: RwSignal<Millis>,
+    /// New orders flashing, with when their flash started on the wall clock.
+    flashing: RwSignal<HashMap<String, Millis>>,
     /// The order whose focused Rush button rebuilt its card: the new card takes the focus.
     refocus: StoredValue<Option<String>>,
     send: impl Fn(String, Command) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     // What never changes for an order.
-    let (id, number, source, created) = ticket.with_untracked(|t| {
-        (t.order.id.clone(), t.order.number, t.order.source.as_str(), parse_rfc3339_millis(&t.order.created_at))
-    });
+    let (id, number, source, created) = ticket
+        .with_untracked(|t| (t.order.id.clone(), t.order.number, t.order.source.as_str(), created_unix_ms(&t.order)));
     // The fields a card shows. Plain reads: a card's ticket changes only when something on it
     // does, and the DOM is written only where a value differs. The item list, the one costly
     // part to rebuild, is a memo.
@@ -59,7 +57,7 @@ pub fn TicketCard(
     let items = Memo::new(move |_| ticket.with(|t| t.order.items.clone()));
     // A flashing card rebuilt (rush moved it) picks its flash up where it was, rather than
     // starting it again: a negative delay puts the animation that far in.
-    let built_at = unix_ms();
+    let built_at = wall_clock();
     let flash_started = {
         let id = id.clone();
         Memo::new(move |_| flashing.with(|f| f.get(&id).copied()))
@@ -69,23 +67,10 @@ pub fn TicketCard(
         flash_started
             .get()
             .filter(|&started| started < built_at)
-            .map(|started| format!("animation-delay: {:.0}ms", started - built_at))
+            .map(|started| format!("animation-delay: -{}ms", whole_millis(built_at.since(started))))
     };
 
-    let elapsed = move || {
-        let ms = created.map_or(0, |c| u64::try_from(now.get() as i64 - c).unwrap_or(0));
-        elapsed_text(ms)
-    };
-    let class = move || {
-        format!(
-            "ticket status-{} age-{}{}{}{}",
-            status().as_str(),
-            age().as_str(),
-            if rush() { " rush" } else { "" },
-            if pending() { " pending" } else { "" },
-            if is_new() { " ticket-new" } else { "" },
-        )
-    };
+    let elapsed = move || clock_text(elapsed_since(created, now.get()));
     let action = {
         let id = id.clone();
         move |command: Command| {
@@ -131,7 +116,18 @@ pub fn TicketCard(
 
     view! {
         <article
-            class=class
+            class="ticket"
+            class:status-new=move || status() == OrderStatus::New
+            class:status-preparing=move || status() == OrderStatus::Preparing
+            class:status-ready=move || status() == OrderStatus::Ready
+            class:status-completed=move || status() == OrderStatus::Completed
+            class:status-cancelled=move || status() == OrderStatus::Cancelled
+            class:age-ok=move || age() == AgeLevel::Ok
+            class:age-warning=move || age() == AgeLevel::Warning
+            class:age-urgent=move || age() == AgeLevel::Urgent
+            class:rush=rush
+            class:pending=pending
+            class:ticket-new=is_new
             style=flash_style
             data-testid="ticket"
             data-order-id=id
@@ -183,9 +179,8 @@ pub fn TicketCard(
 }
 
 fn item_line(item: OrderItem) -> impl IntoView {
-    let class = if item.allergy { "ticket-item allergy" } else { "ticket-item" };
     view! {
-        <li class=class data-testid="ticket-item" data-allergy=item.allergy.to_string()>
+        <li class="ticket-item" class:allergy=item.allergy data-testid="ticket-item" data-allergy=item.allergy.to_string()>
             <span class="item-qty">{format!("{}×", item.quantity)}</span>
             " "
             <span class="item-name">{item.name}</span>

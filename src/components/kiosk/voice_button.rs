@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use crate::core::config::VoiceMode;
 use crate::core::time::Millis;
 use crate::core::voice::TurnState;
-use crate::core::voice::ui::{ButtonAction, aria_label, debounce_ms, is_busy, press_action, status_text};
+use crate::core::voice::ui::{ButtonAction, aria_label, debounce, is_busy, press_action, status_text};
 use crate::hooks::voice_session::UseVoiceSessionReturn;
 use crate::web::clock;
 
@@ -19,7 +19,7 @@ pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoVi
 
     let debounced = move || {
         let t = clock::now();
-        if last_activation.get_value().is_some_and(|last| t.saturating_sub(last) < debounce_ms(mode)) {
+        if last_activation.get_value().is_some_and(|last| t.since(last) < debounce(mode)) {
             return false;
         }
         last_activation.set_value(Some(t));

@@ -78,37 +78,9 @@ impl Outbox {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A channel that records what it sent and can close itself after `close_after` sends.
-    #[derive(Debug, Default)]
-    pub(crate) struct FakeChannel {
-        pub open: bool,
-        pub sent: Vec<String>,
-        pub close_after: Option<usize>,
-        pub fail_next_send: bool,
-    }
-
-    impl EventChannel for FakeChannel {
-        fn is_open(&self) -> bool {
-            self.open
-        }
-        fn send(&mut self, text: &str) -> Result<(), String> {
-            if !self.open {
-                return Err("closed".into());
-            }
-            if self.fail_next_send {
-                self.fail_next_send = false;
-                return Err("send failed: InvalidStateError".into());
-            }
-            self.sent.push(text.to_string());
-            if self.close_after == Some(self.sent.len()) {
-                self.open = false;
-            }
-            Ok(())
-        }
-    }
+    use crate::core::test_support::FakeChannel;
 
     fn outbox_with(n: usize) -> Outbox {
         let mut o = Outbox::default();

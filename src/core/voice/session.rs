@@ -143,6 +143,7 @@ pub struct VoiceSession {
 }
 
 impl VoiceSession {
+    #[must_use]
     pub fn new(config: VoiceConfig, menu: Vec<MenuItem>) -> VoiceSession {
         VoiceSession {
             config,
@@ -201,11 +202,13 @@ impl VoiceSession {
         self.config.timeouts.for_state(self.state).is_some() && self.deadline.is_none_or(|d| now >= d)
     }
 
+    #[must_use = "the command must be carried out"]
     pub fn poll_command(&mut self) -> Option<VoiceCommand> {
         self.commands.pop_front()
     }
 
     /// When to call [`VoiceSession::handle_timeout`] next.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         let refresh = self.token.filter(|t| !t.refresh_requested).map(|t| t.refresh_at);
         match (self.deadline, refresh) {
@@ -217,9 +220,9 @@ impl VoiceSession {
     // -----------------------------------------------------------------------------------------
     // Token and connection
 
-    /// A freshly fetched token: `expires_at_secs` is Unix seconds, `unix_now_ms` the wall clock.
-    pub fn handle_token(&mut self, now: Millis, expires_at_secs: u64, unix_now_ms: u64) -> Result<(), VoiceError> {
-        let (expires_in, refresh_in) = match token_status(expires_at_secs, unix_now_ms) {
+    /// A freshly fetched token: `expires_at_secs` is Unix seconds, `unix_now` the wall clock.
+    pub fn handle_token(&mut self, now: Millis, expires_at_secs: u64, unix_now: Millis) -> Result<(), VoiceError> {
+        let (expires_in, refresh_in) = match token_status(expires_at_secs, unix_now) {
             TokenStatus::Expired => {
                 self.token = None;
                 self.report_error(

@@ -5,13 +5,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::outbox::tests::FakeChannel;
 use super::*;
 use crate::core::cart::Cart;
-use crate::core::cart::tests::menu_fixture;
+use crate::core::test_support::{FakeChannel, drain, menu_fixture, ms, picked, secs};
 use crate::core::time::Millis;
 
-const UNIX_NOW_MS: u64 = 1_700_000_000_000;
+const UNIX_NOW: Millis = Millis(1_700_000_000_000);
 /// Token valid for 60 s from the start of every test.
 const TOKEN_EXPIRES_AT_SECS: u64 = 1_700_000_060;
 
@@ -32,7 +31,7 @@ impl Harness {
             ch: FakeChannel::default(),
             cmds: Vec::new(),
         };
-        h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS).unwrap();
+        h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW).unwrap();
         h
     }
 
@@ -61,9 +60,7 @@ impl Harness {
     /// The driver loop after an input: flush, drain commands.
     fn settle(&mut self) {
         self.s.flush(self.now, &mut self.ch);
-        while let Some(c) = self.s.poll_command() {
-            self.cmds.push(c);
-        }
+        self.cmds.extend(drain(|| self.s.poll_command()));
     }
 
     fn frame(&mut self, v: Value) {
@@ -78,8 +75,8 @@ impl Harness {
     }
 
     /// Moves the clock, firing the timer each time it comes due (as the driver's timer would).
-    fn advance(&mut self, ms: u64) {
-        let end = Millis(self.now.0 + ms);
+    fn advance(&mut self, by: Duration) {
+        let end = self.now + by;
         while let Some(at) = self.s.poll_timeout().filter(|at| *at <= end) {
             self.now = self.now.max(at);
             self.s.handle_timeout(self.now);
@@ -109,13 +106,7 @@ impl Harness {
     }
 
     fn errors(&self) -> Vec<String> {
-        self.cmds
-            .iter()
-            .filter_map(|c| match c {
-                VoiceCommand::Error { message } => Some(message.clone()),
-                _ => None,
-            })
-            .collect()
+        picked!(self.cmds, VoiceCommand::Error { message } => message.clone())
     }
 
     /// Recording → stop → committed: AwaitingTranscript.
@@ -127,10 +118,6 @@ impl Harness {
     }
 }
 
-fn secs(s: u64) -> u64 {
-    s * 1000
-}
-
 // ---------------------------------------------------------------------------------------------
 // Turn state machine and timeouts
 
@@ -138,9 +125,9 @@ fn secs(s: u64) -> u64 {
 fn awaiting_transcript_times_out_to_idle_after_10s_and_recording_works_again() {
     let mut h = Harness::idle();
     h.committed_turn();
-    h.advance(secs(10) - 1);
+    h.advance(secs(10) - ms(1));
     assert_eq!(h.s.state(), TurnState::AwaitingTranscript);
-    h.advance(1);
+    h.advance(ms(1));
     assert_eq!(h.s.state(), TurnState::Idle);
     assert_eq!(h.errors(), ["Sorry, that took too long. Please try again."]);
     assert!(h.sent_types().contains(&"response.cancel".to_string()), "the requested response is cancelled");
@@ -217,9 +204,9 @@ fn is_stuck_detects_a_waiting_state_past_its_deadline() {
     let mut h = Harness::idle();
     assert!(!h.s.is_stuck(h.now), "idle is never stuck");
     h.committed_turn();
-    assert!(!h.s.is_stuck(Millis(h.now.0 + secs(9))));
+    assert!(!h.s.is_stuck(h.now + secs(9)));
     // The driver never delivered the timeout.
-    assert!(h.s.is_stuck(Millis(h.now.0 + secs(10))));
+    assert!(h.s.is_stuck(h.now + secs(10)));
     h.advance(secs(10));
     assert!(!h.s.is_stuck(h.now));
 }
@@ -280,21 +267,21 @@ fn every_waiting_state_times_out_to_its_documented_state() {
     h.frame(
         json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "hi"}),
     );
-    h.advance(secs(30) - 1);
+    h.advance(secs(30) - ms(1));
     assert_eq!(h.s.state(), TurnState::AwaitingResponse);
-    h.advance(1);
+    h.advance(ms(1));
     assert_eq!(h.s.state(), TurnState::Idle);
 }
 
 #[test]
 fn shortened_timeouts_are_honoured() {
     let config = VoiceConfig {
-        timeouts: Timeouts { awaiting_transcript: Duration::from_millis(50), ..Timeouts::default() },
+        timeouts: Timeouts { awaiting_transcript: ms(50), ..Timeouts::default() },
         ..VoiceConfig::default()
     };
     let mut h = Harness::idle_with(config);
     h.committed_turn();
-    h.advance(50);
+    h.advance(ms(50));
     assert_eq!(h.s.state(), TurnState::Idle);
 }
 
@@ -595,7 +582,7 @@ fn disconnect_drops_queued_events_so_they_never_reach_the_next_connection() {
 fn rapid_connect_disconnect_100_times_never_overlaps_connections() {
     let mut h = Harness::new();
     for i in 0..100u64 {
-        h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS).unwrap();
+        h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW).unwrap();
         h.s.handle_connect_requested(h.now).unwrap();
         if i % 2 == 0 {
             h.ch.open = true;
@@ -638,17 +625,17 @@ fn connect_is_refused_with_an_expired_token_and_a_refresh_is_asked_for() {
     assert!(!h.errors().is_empty());
 
     let mut h = Harness::new();
-    assert_eq!(h.s.handle_token(h.now, 1_000, UNIX_NOW_MS), Err(VoiceError::TokenExpired));
+    assert_eq!(h.s.handle_token(h.now, 1_000, UNIX_NOW), Err(VoiceError::TokenExpired));
     assert_eq!(h.s.handle_connect_requested(h.now), Err(VoiceError::NoToken));
 }
 
 #[test]
 fn token_refresh_is_requested_10_seconds_before_expiry_once() {
     let mut h = Harness::new();
-    assert_eq!(h.s.poll_timeout(), Some(Millis(h.now.0 + secs(50))));
-    h.advance(secs(50) - 1);
+    assert_eq!(h.s.poll_timeout(), Some(h.now + secs(50)));
+    h.advance(secs(50) - ms(1));
     assert!(!h.cmds.contains(&VoiceCommand::RefreshToken));
-    h.advance(1);
+    h.advance(ms(1));
     assert_eq!(h.cmds.iter().filter(|c| **c == VoiceCommand::RefreshToken).count(), 1);
     assert_eq!(h.s.poll_timeout(), None);
     // Still usable until it actually expires, then spent by the connect.
@@ -679,7 +666,7 @@ fn connection_failure_reports_a_human_error() {
     h.settle();
     assert_eq!(h.s.state(), TurnState::Error);
     assert_eq!(h.errors(), ["Could not connect to the voice assistant."]);
-    h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS).unwrap();
+    h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW).unwrap();
     h.s.handle_connect_requested(h.now).expect("retry allowed from Error");
 }
 
@@ -869,7 +856,7 @@ mod properties {
                 let _ = h.s.handle_connect_requested(now);
             }
             Op::Token => {
-                let _ = h.s.handle_token(now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW_MS + now.0);
+                let _ = h.s.handle_token(now, TOKEN_EXPIRES_AT_SECS, Millis(UNIX_NOW.0 + now.0));
             }
             Op::Open => {
                 let _ = h.s.handle_channel_open(now, &mut h.ch);
@@ -884,7 +871,7 @@ mod properties {
             }
             Op::Disconnect => h.s.disconnect(now),
             Op::ForceReset => h.s.force_reset(now),
-            Op::Jump(ms) => h.now = Millis(now.0 + ms),
+            Op::Jump(n) => h.now = now + ms(*n),
             Op::Timeout => h.s.handle_timeout(now),
             Op::ChannelState(open, close_after) => {
                 h.ch.open = *open;

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::core::time::Millis;
+
 /// Refresh this long before expiry.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(10);
 
@@ -19,15 +21,17 @@ pub enum TokenStatus {
     Expired,
 }
 
-pub fn token_status(expires_at_secs: u64, unix_now_ms: u64) -> TokenStatus {
-    let expires_ms = expires_at_secs.saturating_mul(1000);
-    let margin_ms = REFRESH_MARGIN.as_millis() as u64;
-    if unix_now_ms >= expires_ms {
+/// Where a token expiring at `expires_at_secs` stands at `unix_now` (the wall clock).
+#[must_use]
+pub fn token_status(expires_at_secs: u64, unix_now: Millis) -> TokenStatus {
+    let expires = Millis(expires_at_secs.saturating_mul(1000));
+    let expires_in = expires.since(unix_now);
+    if expires_in.is_zero() {
         TokenStatus::Expired
-    } else if unix_now_ms + margin_ms >= expires_ms {
-        TokenStatus::RefreshDue { expires_in: Duration::from_millis(expires_ms - unix_now_ms) }
+    } else if expires_in <= REFRESH_MARGIN {
+        TokenStatus::RefreshDue { expires_in }
     } else {
-        TokenStatus::Valid { refresh_in: Duration::from_millis(expires_ms - margin_ms - unix_now_ms) }
+        TokenStatus::Valid { refresh_in: expires_in - REFRESH_MARGIN }
     }
 }
 
@@ -39,16 +43,16 @@ mod tests {
     fn expires_at_is_read_as_seconds() {
         // 1_700_000_060 s, now 1_700_000_000_000 ms: 60 s left, refresh in 50 s.
         assert_eq!(
-            token_status(1_700_000_060, 1_700_000_000_000),
+            token_status(1_700_000_060, Millis(1_700_000_000_000)),
             TokenStatus::Valid { refresh_in: Duration::from_secs(50) }
         );
     }
 
     #[test]
     fn refresh_is_due_10_seconds_before_expiry() {
-        assert_eq!(token_status(100, 90_000), TokenStatus::RefreshDue { expires_in: Duration::from_secs(10) });
-        assert!(matches!(token_status(100, 89_999), TokenStatus::Valid { .. }));
-        assert_eq!(token_status(100, 100_000), TokenStatus::Expired);
-        assert_eq!(token_status(100, 200_000), TokenStatus::Expired);
+        assert_eq!(token_status(100, Millis(90_000)), TokenStatus::RefreshDue { expires_in: Duration::from_secs(10) });
+        assert!(matches!(token_status(100, Millis(89_999)), TokenStatus::Valid { .. }));
+        assert_eq!(token_status(100, Millis(100_000)), TokenStatus::Expired);
+        assert_eq!(token_status(100, Millis(200_000)), TokenStatus::Expired);
     }
 }

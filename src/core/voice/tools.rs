@@ -366,7 +366,7 @@ fn confirm_order(arguments: &str, cart: &mut Cart) -> Result<CallOutcome, String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::cart::tests::menu_fixture;
+    use crate::core::test_support::menu_fixture;
 
     fn output(o: &CallOutcome) -> Value {
         serde_json::from_str(&o.output).unwrap()

@@ -1,6 +1,8 @@
 //! What the kiosk shows of the voice session: the connection banner and the push-to-talk button's
 //! words, decided from the turn state (and the peer connection) so the views hold no policy.
 
+use std::time::Duration;
+
 use super::turn::TurnState;
 use crate::core::config::VoiceMode;
 use crate::core::peer::PeerConnectionState;
@@ -72,11 +74,11 @@ pub fn press_action(state: TurnState, mode: VoiceMode) -> ButtonAction {
     }
 }
 
-/// Re-activations closer than this many milliseconds are ignored (a bounce, a double tap).
-pub fn debounce_ms(mode: VoiceMode) -> u64 {
+/// Re-activations closer than this are ignored (a bounce, a double tap).
+pub fn debounce(mode: VoiceMode) -> Duration {
     match mode {
-        VoiceMode::Hold => 100,
-        VoiceMode::Toggle => 300,
+        VoiceMode::Hold => Duration::from_millis(100),
+        VoiceMode::Toggle => Duration::from_millis(300),
     }
 }
 

@@ -1,0 +1,224 @@
+//! New-ticket alerts of a kitchen screen: which orders are new, how long they flash, and when the
+//! chime plays.
+//!
+//! An order is new when the board holds it for the first time since the board first loaded: the
+//! orders of that first board are not new, nor is a recalled order (it was seen before it was
+//! bumped). A new order flashes for [`FLASH`], or until it leaves the board; the chime plays when a
+//! new order has a ticket on the screen's station. An order of another station flashes too, so its
+//! card flashes if a cook switches to that station, but rings no chime.
+//!
+//! Pure: the page feeds every board change and its clock in, redraws when the flashing orders
+//! change and plays the chime. Instants are on whichever clock the page passes, the same one
+//! throughout: the KDS passes the wall clock (Unix ms), which its cards compare with their own build
+//! time to pick a flash up where it was.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use super::board::{Board, Station};
+use super::time::Millis;
+
+/// Order ids remembered before the set is cut back to the active and recallable orders, so a
+/// screen running for days stays small.
+pub const SEEN_LIMIT: usize = 2_000;
+/// How long a new ticket flashes (the `ticket-flash` animation: 4 × 0.5 s).
+pub const FLASH: Duration = Duration::from_secs(2);
+
+/// What a board change did to the alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[must_use = "the chime and the redraw are the caller's to do"]
+pub struct AlertsUpdate {
+    /// A new order has a ticket on this screen's station: play the chime.
+    pub chime: bool,
+    /// [`NewTicketAlerts::flashing`] changed.
+    pub changed: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct NewTicketAlerts {
+    /// Every order id seen since the board first loaded (`None` until then).
+    seen: Option<HashSet<String>>,
+    /// Orders flashing, with when their flash started.
+    flashing: HashMap<String, Millis>,
+}
+
+impl NewTicketAlerts {
+    #[must_use]
+    pub fn new() -> NewTicketAlerts {
+        NewTicketAlerts::default()
+    }
+
+    /// The board changed at `now` (which becomes the flash start of the orders it brings);
+    /// `station` is the one the screen shows.
+    pub fn handle_board(&mut self, now: Millis, board: &Board, station: &Station) -> AlertsUpdate {
+        if board.last_seq().is_none() {
+            return AlertsUpdate::default();
+        }
+        let orders = board.confirmed_orders();
+        let Some(seen) = &mut self.seen else {
+            self.seen = Some(orders.keys().cloned().collect());
+            return AlertsUpdate::default();
+        };
+        let fresh: Vec<String> = orders.keys().filter(|id| !seen.contains(id.as_str())).cloned().collect();
+        seen.extend(fresh.iter().cloned());
+        if seen.len() > SEEN_LIMIT {
+            let recallable: HashSet<String> = board.recallable().into_iter().map(|o| o.id).collect();
+            seen.retain(|id| orders.contains_key(id) || recallable.contains(id));
+        }
+        let chime = !fresh.is_empty() && board.tickets(station, Millis(0)).iter().any(|t| fresh.contains(&t.order.id));
+        let flashing = self.flashing.len();
+        self.flashing.retain(|id, _| orders.contains_key(id));
+        let changed = !fresh.is_empty() || self.flashing.len() != flashing;
+        self.flashing.extend(fresh.into_iter().map(|id| (id, now)));
+        AlertsUpdate { chime, changed }
+    }
+
+    /// The clock moved on to `now`: flashes that have run for [`FLASH`] end. Returns whether
+    /// [`NewTicketAlerts::flashing`] changed.
+    #[must_use = "a change must be redrawn"]
+    pub fn handle_tick(&mut self, now: Millis) -> bool {
+        let flashing = self.flashing.len();
+        self.flashing.retain(|_, started| now < started.after(FLASH));
+        self.flashing.len() != flashing
+    }
+
+    /// When the next flash ends: [`NewTicketAlerts::handle_tick`] is due then.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        self.flashing.values().map(|started| started.after(FLASH)).min()
+    }
+
+    /// The orders flashing, by id, with when their flash started.
+    pub fn flashing(&self) -> &HashMap<String, Millis> {
+        &self.flashing
+    }
+
+    /// How many order ids are remembered as seen.
+    pub fn remembered(&self) -> usize {
+        self.seen.as_ref().map_or(0, HashSet::len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use restaurant_protocol::{Order, OrderStatus, ServerMessage};
+
+    use super::*;
+    use crate::core::board::BoardConfig;
+    use crate::core::test_support::{T0, burger, created, item, live, ms, order, status};
+
+    /// Alerts that have seen `board` load.
+    fn loaded(board: &Board, station: &Station) -> NewTicketAlerts {
+        let mut alerts = NewTicketAlerts::new();
+        assert_eq!(alerts.handle_board(T0, board, station), AlertsUpdate::default());
+        alerts
+    }
+
+    fn flashing(alerts: &NewTicketAlerts) -> Vec<(&str, Millis)> {
+        let mut flashing: Vec<(&str, Millis)> = alerts.flashing().iter().map(|(id, at)| (id.as_str(), *at)).collect();
+        flashing.sort();
+        flashing
+    }
+
+    #[test]
+    fn the_orders_of_the_first_loaded_board_are_not_new() {
+        let mut alerts = NewTicketAlerts::new();
+        let loading = Board::new(BoardConfig::default());
+        assert_eq!(alerts.handle_board(T0, &loading, &Station::Kitchen), AlertsUpdate::default());
+        assert_eq!(alerts.remembered(), 0, "nothing is seen before the board loads");
+        let board = live(1, vec![burger("a", 1), burger("b", 2)]);
+        assert_eq!(alerts.handle_board(T0, &board, &Station::Kitchen), AlertsUpdate::default());
+        assert!(alerts.flashing().is_empty());
+        assert_eq!(alerts.remembered(), 2);
+        assert_eq!(alerts.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_new_order_on_the_station_flashes_and_chimes_once() {
+        let mut board = live(1, vec![burger("a", 1)]);
+        let mut alerts = loaded(&board, &Station::Kitchen);
+        board.handle_event(created(2, burger("b", 2)));
+        let at = T0 + ms(500);
+        assert_eq!(alerts.handle_board(at, &board, &Station::Kitchen), AlertsUpdate { chime: true, changed: true });
+        assert_eq!(flashing(&alerts), [("b", at)]);
+        assert_eq!(
+            alerts.handle_board(at + ms(100), &board, &Station::Kitchen),
+            AlertsUpdate::default(),
+            "seen: not new again"
+        );
+    }
+
+    #[test]
+    fn a_recalled_order_is_not_new() {
+        let mut board = live(1, vec![burger("a", 1)]);
+        let mut alerts = loaded(&board, &Station::Kitchen);
+        board.handle_event(status(2, "a", OrderStatus::Completed));
+        assert_eq!(alerts.handle_board(T0, &board, &Station::Kitchen), AlertsUpdate::default());
+        board.handle_event(status(3, "a", OrderStatus::Preparing));
+        assert_eq!(alerts.handle_board(T0, &board, &Station::Kitchen), AlertsUpdate::default());
+        assert!(alerts.flashing().is_empty());
+    }
+
+    #[test]
+    fn an_order_for_another_station_flashes_without_the_chime() {
+        let grill = Station::parse("grill");
+        let mut board = live(1, vec![]);
+        let mut alerts = loaded(&board, &grill);
+        board.handle_event(created(2, order("f", 2, 0, vec![item("Fries", "fryer", 1)])));
+        assert_eq!(alerts.handle_board(T0, &board, &grill), AlertsUpdate { chime: false, changed: true });
+        assert_eq!(flashing(&alerts), [("f", T0)]);
+        board.handle_event(created(3, order("g", 3, 0, vec![item("Fries", "fryer", 1), item("Burger", "grill", 1)])));
+        assert_eq!(alerts.handle_board(T0, &board, &grill), AlertsUpdate { chime: true, changed: true });
+    }
+
+    #[test]
+    fn a_flash_ends_after_two_seconds_or_when_the_order_leaves_the_board() {
+        let mut board = live(1, vec![]);
+        let mut alerts = loaded(&board, &Station::Kitchen);
+        board.handle_event(created(2, burger("a", 1)));
+        let _ = alerts.handle_board(T0, &board, &Station::Kitchen);
+        board.handle_event(created(3, burger("b", 2)));
+        let _ = alerts.handle_board(T0 + ms(700), &board, &Station::Kitchen);
+        assert_eq!(alerts.poll_timeout(), Some(T0 + FLASH));
+        assert!(!alerts.handle_tick(T0 + (FLASH - ms(1))));
+        assert!(alerts.handle_tick(T0 + FLASH));
+        assert_eq!(flashing(&alerts), [("b", T0 + ms(700))]);
+        assert_eq!(alerts.poll_timeout(), Some(T0 + ms(700) + FLASH));
+
+        board.handle_event(status(4, "b", OrderStatus::Cancelled));
+        assert_eq!(
+            alerts.handle_board(T0 + ms(800), &board, &Station::Kitchen),
+            AlertsUpdate { chime: false, changed: true }
+        );
+        assert!(alerts.flashing().is_empty());
+        assert_eq!(alerts.poll_timeout(), None);
+        assert!(!alerts.handle_tick(T0 + ms(10_000)));
+    }
+
+    #[test]
+    fn past_the_limit_only_active_and_recallable_orders_are_remembered() {
+        let ids: Vec<String> = (0..SEEN_LIMIT).map(|n| format!("o{n}")).collect();
+        let orders: Vec<Order> = ids.iter().zip(1..).map(|(id, n)| burger(id, n)).collect();
+        let mut board = live(1, orders);
+        let mut alerts = loaded(&board, &Station::Kitchen);
+        assert_eq!(alerts.remembered(), SEEN_LIMIT);
+        for (id, seq) in ids.iter().zip(2..) {
+            board.handle_event(status(seq, id, OrderStatus::Completed));
+        }
+        let mut seq = board.last_seq().expect("live") + 1;
+        board.handle_event(created(seq, burger("new", 9_999)));
+        let _ = alerts.handle_board(T0, &board, &Station::Kitchen);
+        let recall_limit = BoardConfig::default().recall_limit;
+        assert_eq!(alerts.remembered(), 1 + recall_limit, "the new order and the recallable ones");
+
+        // Recalling a remembered order is still no news; one forgotten and back is new again.
+        let (recallable, forgotten) = (&ids[SEEN_LIMIT - 1], &ids[0]);
+        seq += 1;
+        board.handle_event(status(seq, recallable, OrderStatus::Preparing));
+        assert_eq!(alerts.handle_board(T0, &board, &Station::Kitchen), AlertsUpdate::default());
+        seq += 1;
+        board.handle_event(ServerMessage::OrderUpdated { seq, order: burger(forgotten, 1) });
+        assert!(alerts.handle_board(T0, &board, &Station::Kitchen).changed);
+        assert!(alerts.flashing().contains_key(forgotten.as_str()));
+    }
+}

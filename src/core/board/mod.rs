@@ -1,0 +1,106 @@
+//! The order board: the hub's orders as of a sequence number, the commands still on their way, and
+//! what a station's screen derives from both.
+//!
+//! Orders arrive as a snapshot (`{seq, orders}`) and then as events numbered by `seq`; a duplicate
+//! is ignored, the next one applied, and a gap makes the board ask for a fresh snapshot while it
+//! buffers what keeps arriving. Commands go through an outbox: shown optimistically at once (the
+//! displayed orders are the confirmed ones with the outbox laid over them), sent once per
+//! connection until answered, and reverted by removing them when the hub says no.
+
+mod outbox;
+mod stream;
+mod view;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use restaurant_protocol::Order;
+
+pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
+pub use view::{AgeLevel, AllDayCount, Station, Ticket, created_unix_ms, elapsed_since};
+
+use outbox::OutboxEntry;
+use stream::Sync;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardConfig {
+    /// A ticket older than this is `warning`.
+    pub warning_after: Duration,
+    /// A ticket older than this is `urgent`.
+    pub urgent_after: Duration,
+    /// How many completed orders stay available for recall.
+    pub recall_limit: usize,
+    /// Commands waiting for an answer, at most.
+    pub outbox_limit: usize,
+    /// Events buffered during a resync, at most (beyond it the buffer restarts from the snapshot).
+    pub buffer_limit: usize,
+}
+
+impl BoardConfig {
+    /// The thresholds as deployments set them, in minutes (`ticket_warning_min`, `ticket_urgent_min`).
+    #[must_use]
+    pub fn with_thresholds_min(warning_min: u32, urgent_min: u32) -> BoardConfig {
+        BoardConfig { warning_after: minutes(warning_min), urgent_after: minutes(urgent_min), ..BoardConfig::default() }
+    }
+}
+
+impl Default for BoardConfig {
+    fn default() -> BoardConfig {
+        BoardConfig {
+            warning_after: minutes(10),
+            urgent_after: minutes(15),
+            recall_limit: 20,
+            outbox_limit: 200,
+            buffer_limit: 10_000,
+        }
+    }
+}
+
+fn minutes(n: u32) -> Duration {
+    Duration::from_secs(u64::from(n) * 60)
+}
+
+#[derive(Debug, Clone)]
+pub struct Board {
+    config: BoardConfig,
+    /// Confirmed active orders. Shared (`Arc`): every view derived from the board, and every
+    /// published copy of it, points at the same orders; a change replaces one.
+    orders: BTreeMap<String, Arc<Order>>,
+    /// Confirmed completed orders, newest first, for recall.
+    completed: VecDeque<Arc<Order>>,
+    last_seq: Option<u64>,
+    sync: Sync,
+    outbox: Vec<OutboxEntry>,
+    failures: VecDeque<CommandFailure>,
+    revision: u64,
+    outbox_revision: u64,
+}
+
+impl Board {
+    #[must_use]
+    pub fn new(config: BoardConfig) -> Board {
+        Board {
+            config,
+            orders: BTreeMap::new(),
+            completed: VecDeque::new(),
+            last_seq: None,
+            sync: Sync::Resync { fetching: false, buffer: BTreeMap::new() },
+            outbox: Vec::new(),
+            failures: VecDeque::new(),
+            revision: 0,
+            outbox_revision: 0,
+        }
+    }
+
+    /// Forgets every order and command (sign-out).
+    pub fn clear(&mut self) {
+        let (revision, outbox_revision) = (self.revision + 1, self.outbox_revision + 1);
+        *self = Board { revision, outbox_revision, ..Board::new(self.config.clone()) };
+    }
+
+    /// Changes whenever what the board displays changes.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+}

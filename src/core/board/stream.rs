@@ -1,0 +1,298 @@
+//! The board's side of the event stream: a snapshot, then events applied strictly by `seq`; a
+//! duplicate is ignored, a gap buffers what keeps arriving and asks for a fresh snapshot.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use log::{debug, info, warn};
+use restaurant_protocol::{Order, OrderStatus, ServerMessage, Snapshot};
+
+use super::Board;
+
+/// Where the board stands with the event stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Sync {
+    /// Applying events as they come.
+    Live,
+    /// Waiting for a snapshot, buffering events (by seq) meanwhile.
+    Resync { fetching: bool, buffer: BTreeMap<u64, ServerMessage> },
+}
+
+impl Board {
+    /// The hub's greeting on a new connection, with its current seq.
+    pub fn handle_welcome(&mut self, seq: u64) {
+        if self.last_seq.is_some_and(|last| seq < last) {
+            warn!("[OrderFeed] hub is at seq {seq}, behind the board's {:?}; resyncing", self.last_seq);
+            self.start_resync(true);
+        }
+        self.drop_unknown_acks(seq);
+    }
+
+    /// The hub cannot replay what was missed: a snapshot is needed. Events buffered so far came
+    /// before this point of the new connection and are superseded by it.
+    pub fn handle_resync(&mut self, seq: u64) {
+        info!("[OrderFeed] hub asks for a resync at seq {seq}");
+        self.start_resync(true);
+        self.drop_unknown_acks(seq);
+    }
+
+    /// An order event (`order.*`); anything else is ignored.
+    pub fn handle_event(&mut self, event: ServerMessage) {
+        let Some(seq) = event.event_seq() else {
+            debug!("[OrderFeed] not an order event: {event:?}");
+            return;
+        };
+        if self.last_seq.is_some_and(|last| seq <= last) {
+            debug!("[OrderFeed] duplicate event seq {seq} ignored");
+            return;
+        }
+        let limit = self.config.buffer_limit;
+        match &mut self.sync {
+            Sync::Resync { buffer, .. } => {
+                if buffer.len() >= limit {
+                    warn!("[OrderFeed] resync buffer full ({limit} events); dropping it for a newer snapshot");
+                    buffer.clear();
+                }
+                buffer.insert(seq, event);
+            }
+            Sync::Live => {
+                let next = self.last_seq.map_or(0, |last| last + 1);
+                if seq == next {
+                    self.apply_in_order(seq, event);
+                } else {
+                    warn!("[OrderFeed] gap: expected seq {next}, got {seq}; resyncing");
+                    self.start_resync(false);
+                    if let Sync::Resync { buffer, .. } = &mut self.sync {
+                        buffer.insert(seq, event);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `true` once per needed snapshot: the caller must now fetch it (all stations: filtering is
+    /// done here) and report with `apply_snapshot` or `snapshot_failed`.
+    #[must_use = "the board now waits for this snapshot: fetch it"]
+    pub fn poll_snapshot_request(&mut self) -> bool {
+        match &mut self.sync {
+            Sync::Resync { fetching, .. } if !*fetching => {
+                *fetching = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A fetched snapshot replaces the confirmed orders; buffered events newer than it follow.
+    pub fn apply_snapshot(&mut self, snapshot: Snapshot) {
+        let Sync::Resync { mut buffer, .. } = std::mem::replace(&mut self.sync, Sync::Live) else {
+            debug!("[OrderFeed] unrequested snapshot at seq {} ignored (board is live)", snapshot.seq);
+            return;
+        };
+        info!("[OrderFeed] snapshot at seq {} with {} orders", snapshot.seq, snapshot.orders.len());
+        self.orders.clear();
+        // Completed orders may have changed unseen (recalled, rushed, completed again) in the gap
+        // the snapshot covers, and it does not list them: a later event about one resyncs.
+        self.completed.clear();
+        for order in snapshot.orders {
+            self.put(Arc::new(order));
+        }
+        self.last_seq = Some(snapshot.seq);
+        self.revision += 1;
+        let mut newer = buffer.split_off(&snapshot.seq.saturating_add(1));
+        while self.sync == Sync::Live {
+            let Some(entry) = newer.first_entry() else {
+                break;
+            };
+            let seq = *entry.key();
+            if self.last_seq.is_none_or(|last| seq != last + 1) {
+                break;
+            }
+            self.apply_in_order(seq, entry.remove());
+        }
+        if !newer.is_empty() {
+            match &mut self.sync {
+                Sync::Live => {
+                    warn!("[OrderFeed] gap after snapshot at seq {:?}; resyncing again", self.last_seq);
+                    self.sync = Sync::Resync { fetching: false, buffer: newer };
+                }
+                Sync::Resync { buffer, .. } => buffer.extend(newer),
+            }
+        }
+        self.prune_acked();
+    }
+
+    /// The snapshot could not be fetched; `poll_snapshot_request` will ask again.
+    pub fn snapshot_failed(&mut self) {
+        if let Sync::Resync { fetching, .. } = &mut self.sync {
+            *fetching = false;
+        }
+    }
+
+    pub fn last_seq(&self) -> Option<u64> {
+        self.last_seq
+    }
+
+    /// Applying events as they come (not waiting for a snapshot).
+    pub fn is_live(&self) -> bool {
+        self.sync == Sync::Live
+    }
+
+    /// Confirmed active orders, by id (without the outbox's optimistic changes).
+    pub fn confirmed_orders(&self) -> &BTreeMap<String, Arc<Order>> {
+        &self.orders
+    }
+
+    pub(super) fn start_resync(&mut self, clear_buffer: bool) {
+        match &mut self.sync {
+            Sync::Resync { buffer, .. } => {
+                if clear_buffer {
+                    buffer.clear();
+                }
+            }
+            Sync::Live => self.sync = Sync::Resync { fetching: false, buffer: BTreeMap::new() },
+        }
+    }
+
+    /// Applies the event that is exactly next; an event about an order the board does not know
+    /// means the board has diverged, which a snapshot repairs.
+    fn apply_in_order(&mut self, seq: u64, event: ServerMessage) {
+        self.last_seq = Some(seq);
+        self.revision += 1;
+        match event {
+            ServerMessage::OrderCreated { order, .. } | ServerMessage::OrderUpdated { order, .. } => {
+                self.put(Arc::new(order))
+            }
+            ServerMessage::OrderStatusChanged { order_id, status, updated_at, .. } => {
+                let known = self.orders.remove(&order_id).or_else(|| self.take_completed(&order_id));
+                match known {
+                    Some(mut order) => {
+                        let changed = Arc::make_mut(&mut order);
+                        changed.status = status;
+                        changed.updated_at = updated_at;
+                        self.put(order);
+                    }
+                    None if status.is_active() => {
+                        warn!("[OrderFeed] seq {seq}: status of unknown order {order_id}; resyncing");
+                        self.start_resync(false);
+                    }
+                    None => {
+                        debug!("[OrderFeed] seq {seq}: unknown order {order_id} left the board")
+                    }
+                }
+            }
+            ServerMessage::OrderDeleted { order_id, .. } => {
+                self.orders.remove(&order_id);
+                self.take_completed(&order_id);
+            }
+            other => debug!("[OrderFeed] seq {seq}: not an order event: {other:?}"),
+        }
+        self.prune_acked();
+    }
+
+    /// Files a confirmed order where its status puts it.
+    pub(super) fn put(&mut self, order: Arc<Order>) {
+        self.take_completed(&order.id);
+        if order.status.is_active() {
+            self.orders.insert(order.id.clone(), order);
+        } else {
+            self.orders.remove(&order.id);
+            if order.status == OrderStatus::Completed {
+                self.completed.push_front(order);
+                self.completed.truncate(self.config.recall_limit);
+            }
+        }
+    }
+
+    pub(super) fn take_completed(&mut self, order_id: &str) -> Option<Arc<Order>> {
+        let index = self.completed.iter().position(|o| o.id == order_id)?;
+        self.completed.remove(index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use restaurant_protocol::Snapshot;
+
+    use super::*;
+    use crate::core::board::{BoardConfig, Command};
+    use crate::core::test_support::{burger, created, live, status, statuses};
+
+    #[test]
+    fn duplicate_events_are_ignored() {
+        let mut board = live(5, vec![burger("a", 1)]);
+        board.handle_event(status(6, "a", OrderStatus::Preparing));
+        let revision = board.revision();
+        board.handle_event(status(6, "a", OrderStatus::Ready));
+        board.handle_event(created(3, burger("z", 9)));
+        assert_eq!(board.revision(), revision);
+        assert_eq!(board.last_seq(), Some(6));
+        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Preparing, false)]);
+    }
+
+    #[test]
+    fn gap_requests_a_snapshot_then_applies_buffered_newer_events() {
+        let mut board = live(5, vec![burger("a", 1)]);
+        board.handle_event(created(8, burger("c", 3)));
+        assert!(!board.is_live());
+        assert!(board.poll_snapshot_request());
+        assert!(!board.poll_snapshot_request(), "one fetch at a time");
+        board.handle_event(created(9, burger("d", 4)));
+        // The snapshot already contains seq 6–8; event 8 in the buffer is older and skipped.
+        board.apply_snapshot(Snapshot { seq: 8, orders: vec![burger("a", 1), burger("b", 2), burger("c", 3)] });
+        assert!(board.is_live());
+        assert_eq!(board.last_seq(), Some(9));
+        let ids: Vec<String> = board.confirmed_orders().keys().cloned().collect();
+        assert_eq!(ids, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn snapshot_older_than_the_buffer_resyncs_again() {
+        let mut board = live(5, vec![]);
+        board.handle_event(created(9, burger("d", 4)));
+        assert!(board.poll_snapshot_request());
+        board.apply_snapshot(Snapshot { seq: 7, orders: vec![] });
+        assert!(!board.is_live(), "seq 8 is still missing");
+        assert!(board.poll_snapshot_request());
+        board.apply_snapshot(Snapshot { seq: 8, orders: vec![] });
+        assert!(board.is_live());
+        assert_eq!(board.last_seq(), Some(9));
+    }
+
+    #[test]
+    fn failed_snapshot_is_requested_again() {
+        let mut board = Board::new(BoardConfig::default());
+        assert!(board.poll_snapshot_request());
+        board.snapshot_failed();
+        assert!(board.poll_snapshot_request());
+    }
+
+    #[test]
+    fn status_of_an_unknown_active_order_resyncs() {
+        let mut board = live(1, vec![]);
+        board.handle_event(status(2, "ghost", OrderStatus::Preparing));
+        assert!(!board.is_live());
+    }
+
+    #[test]
+    fn hub_resync_message_needs_a_snapshot() {
+        let mut board = live(4, vec![burger("a", 1)]);
+        board.handle_resync(10);
+        assert!(board.poll_snapshot_request());
+        board.apply_snapshot(Snapshot { seq: 10, orders: vec![] });
+        assert!(board.confirmed_orders().is_empty());
+    }
+
+    #[test]
+    fn completed_orders_leave_the_grid_and_can_be_recalled() {
+        let mut board = live(1, vec![burger("a", 1)]);
+        board.handle_event(status(2, "a", OrderStatus::Preparing));
+        board.handle_event(status(3, "a", OrderStatus::Ready));
+        board.handle_event(status(4, "a", OrderStatus::Completed));
+        assert!(statuses(&board).is_empty());
+        assert_eq!(board.recallable().len(), 1);
+        board.command("a", Command::Recall, [1; 16]).expect("recall allowed");
+        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Preparing, true)]);
+        assert!(board.recallable().is_empty());
+    }
+}

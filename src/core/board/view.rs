@@ -1,0 +1,297 @@
+//! What a station's screen derives from the board: the tickets of the grid (the confirmed orders
+//! with the outbox laid over them, filtered to the station), the recallable orders and the
+//! all-day counts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use restaurant_protocol::time::parse_rfc3339_millis;
+use restaurant_protocol::{Order, OrderStatus};
+
+use super::{Board, Command};
+use crate::core::time::Millis;
+
+/// The stations every screen can switch to.
+const ALWAYS_SHOWN: [&str; 2] = ["kitchen", "expo"];
+
+/// Which part of the kitchen a screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Station {
+    /// Every prep item of every order.
+    Kitchen,
+    /// Whole orders; only `ready` ones can be completed here.
+    Expo,
+    /// One prep station (`grill`, `fryer`, …): its items, on the orders that have any.
+    Prep(String),
+}
+
+impl Station {
+    #[must_use]
+    pub fn parse(name: &str) -> Station {
+        match name.trim() {
+            "kitchen" => Station::Kitchen,
+            "expo" => Station::Expo,
+            other => Station::Prep(other.to_string()),
+        }
+    }
+
+    /// The command the bump button sends for an order in `status`, if bumping applies.
+    #[must_use]
+    pub fn bump_command(&self, status: OrderStatus) -> Option<Command> {
+        match (self, status) {
+            (Station::Expo, OrderStatus::Ready) => Some(Command::Complete),
+            (Station::Expo, _) => None,
+            (_, OrderStatus::Preparing) => Some(Command::Ready),
+            _ => None,
+        }
+    }
+
+    fn shows_item(&self, item_station: &str) -> bool {
+        match self {
+            Station::Kitchen | Station::Expo => true,
+            Station::Prep(name) => name == item_station,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AgeLevel {
+    Ok,
+    Warning,
+    Urgent,
+}
+
+impl AgeLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgeLevel::Ok => "ok",
+            AgeLevel::Warning => "warning",
+            AgeLevel::Urgent => "urgent",
+        }
+    }
+}
+
+/// One card of the grid: the order as displayed (items already filtered to the station).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    /// Shared with the board while unchanged: deriving the grid copies no order.
+    pub order: Arc<Order>,
+    /// A command on it is still waiting for the hub's answer.
+    pub pending: bool,
+    /// Since the order was created.
+    pub elapsed: Duration,
+    pub age: AgeLevel,
+}
+
+/// One line of the all-day panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllDayCount {
+    pub name: String,
+    pub quantity: u32,
+}
+
+impl Board {
+    /// Confirmed orders (active and recently completed) with the outbox applied, by id, and
+    /// whether a command on each is still unanswered.
+    fn overlaid(&self) -> BTreeMap<&str, (Arc<Order>, bool)> {
+        let mut view: BTreeMap<&str, (Arc<Order>, bool)> =
+            self.orders.values().chain(&self.completed).map(|o| (o.id.as_str(), (Arc::clone(o), false))).collect();
+        for entry in &self.outbox {
+            if let Some((order, pending)) = view.get_mut(entry.order_id.as_str()) {
+                // Copy-on-write: only an order with a command in flight is copied.
+                entry.command.apply_to(Arc::make_mut(order));
+                *pending |= entry.acked_seq.is_none();
+            }
+        }
+        view
+    }
+
+    /// Active orders as displayed.
+    fn view(&self) -> BTreeMap<&str, (Arc<Order>, bool)> {
+        let mut view = self.overlaid();
+        view.retain(|_, (order, _)| order.status.is_active());
+        view
+    }
+
+    /// An order as displayed, active or recently completed.
+    pub(super) fn projected(&self, order_id: &str) -> Option<Order> {
+        self.overlaid().remove(order_id).map(|(order, _)| Arc::unwrap_or_clone(order))
+    }
+
+    /// The tickets `station` shows at `now_unix` (the wall clock, since orders carry their creation
+    /// time from the hub): rush first, then oldest first.
+    pub fn tickets(&self, station: &Station, now_unix: Millis) -> Vec<Ticket> {
+        let mut tickets: Vec<Ticket> = self
+            .view()
+            .into_values()
+            .filter_map(|(mut order, pending)| {
+                if !order.items.iter().all(|item| station.shows_item(&item.station)) {
+                    Arc::make_mut(&mut order).items.retain(|item| station.shows_item(&item.station));
+                }
+                if order.items.is_empty() {
+                    return None;
+                }
+                let elapsed = elapsed_since(created_unix_ms(&order), now_unix);
+                let age = self.age_level(elapsed);
+                Some(Ticket { order, pending, elapsed, age })
+            })
+            .collect();
+        // Cached: the key parses a timestamp, once per ticket rather than per comparison.
+        tickets.sort_by_cached_key(|t| (!t.order.rush, created_unix_ms(&t.order).unwrap_or(i64::MAX), t.order.number));
+        tickets
+    }
+
+    /// Completed orders that can be recalled, newest first.
+    pub fn recallable(&self) -> Vec<Order> {
+        let view = self.overlaid();
+        self.completed
+            .iter()
+            .filter_map(|o| view.get(o.id.as_str()).filter(|(shown, _)| shown.status == OrderStatus::Completed))
+            .map(|(order, _)| Order::clone(order))
+            .collect()
+    }
+
+    /// How late a ticket `elapsed` old is.
+    pub fn age_level(&self, elapsed: Duration) -> AgeLevel {
+        if elapsed >= self.config.urgent_after {
+            AgeLevel::Urgent
+        } else if elapsed >= self.config.warning_after {
+            AgeLevel::Warning
+        } else {
+            AgeLevel::Ok
+        }
+    }
+
+    /// The stations a screen whose own station is `home` can switch to, by name: kitchen and expo,
+    /// `home`, and every station an active order has items for.
+    pub fn stations(&self, home: &str) -> Vec<String> {
+        let mut names: BTreeSet<&str> = ALWAYS_SHOWN.into_iter().collect();
+        names.insert(home);
+        names.extend(self.orders.values().flat_map(|o| &o.items).map(|item| item.station.as_str()));
+        names.into_iter().map(str::to_string).collect()
+    }
+
+    /// Item name × total quantity over the active tickets `station` shows, most first.
+    pub fn all_day(&self, station: &Station) -> Vec<AllDayCount> {
+        let view = self.view();
+        let mut totals: BTreeMap<&str, u32> = BTreeMap::new();
+        for (order, _) in view.values() {
+            for item in order.items.iter().filter(|i| station.shows_item(&i.station)) {
+                let total = totals.entry(&item.name).or_default();
+                *total = total.saturating_add(item.quantity);
+            }
+        }
+        let mut counts: Vec<AllDayCount> =
+            totals.into_iter().map(|(name, quantity)| AllDayCount { name: name.to_string(), quantity }).collect();
+        counts.sort_by(|a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
+        counts
+    }
+}
+
+/// When `order` was created, on the wall clock (Unix ms); `None` when its `created_at` is unreadable.
+#[must_use]
+pub fn created_unix_ms(order: &Order) -> Option<i64> {
+    parse_rfc3339_millis(&order.created_at)
+}
+
+/// How long before `now_unix` an order created at `created` (see [`created_unix_ms`]) was created:
+/// zero when that is unknown or later.
+#[must_use]
+pub fn elapsed_since(created: Option<i64>, now_unix: Millis) -> Duration {
+    let now = i64::try_from(now_unix.0).unwrap_or(i64::MAX);
+    let elapsed_ms = created.map_or(0, |c| now.saturating_sub(c));
+    Duration::from_millis(u64::try_from(elapsed_ms).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::board::BoardConfig;
+    use crate::core::test_support::{T0, item, live, ms, order, secs, status};
+
+    #[test]
+    fn sort_puts_rush_first_then_oldest() {
+        let mut rushed = order("r", 3, 8, vec![item("Fries", "fryer", 1)]);
+        rushed.rush = true;
+        let board = live(
+            1,
+            vec![
+                order("new", 1, 9, vec![item("Fries", "fryer", 1)]),
+                order("old", 2, 1, vec![item("Fries", "fryer", 1)]),
+                rushed,
+            ],
+        );
+        let ids: Vec<String> = board.tickets(&Station::Kitchen, T0).into_iter().map(|t| t.order.id.clone()).collect();
+        assert_eq!(ids, ["r", "old", "new"]);
+    }
+
+    #[test]
+    fn age_levels_follow_the_configured_thresholds() {
+        let board = live(1, vec![order("a", 1, 0, vec![item("Fries", "fryer", 1)])]);
+        let age_at = |min: u64| board.tickets(&Station::Kitchen, T0 + secs(min * 60))[0].age;
+        assert_eq!(age_at(9), AgeLevel::Ok);
+        assert_eq!(age_at(10), AgeLevel::Warning);
+        assert_eq!(age_at(15), AgeLevel::Urgent);
+        assert_eq!(board.tickets(&Station::Kitchen, T0 + ms(90_500))[0].elapsed, ms(90_500));
+
+        let custom = Board::new(BoardConfig::with_thresholds_min(2, 4));
+        assert_eq!(custom.age_level(secs(2 * 60)), AgeLevel::Warning);
+        assert_eq!(custom.age_level(secs(4 * 60)), AgeLevel::Urgent);
+    }
+
+    #[test]
+    fn all_day_counts_sum_quantities_over_active_tickets_by_station() {
+        let mut done = order("done", 4, 0, vec![item("Burger", "grill", 9)]);
+        done.status = OrderStatus::Completed;
+        let board = live(
+            1,
+            vec![
+                order("a", 1, 0, vec![item("Burger", "grill", 2), item("Fries", "fryer", 1)]),
+                order("b", 2, 1, vec![item("Burger", "grill", 1), item("Cola", "drinks", 3)]),
+                done,
+            ],
+        );
+        let count = |name: &str, quantity| AllDayCount { name: name.into(), quantity };
+        assert_eq!(board.all_day(&Station::Kitchen), vec![count("Burger", 3), count("Cola", 3), count("Fries", 1)]);
+        assert_eq!(board.all_day(&Station::parse("grill")), vec![count("Burger", 3)]);
+    }
+
+    #[test]
+    fn elapsed_is_zero_for_an_unknown_or_future_creation_time() {
+        let created = created_unix_ms(&order("a", 1, 0, vec![]));
+        assert_eq!(created, Some(T0.0 as i64));
+        assert_eq!(elapsed_since(created, T0 + ms(1_500)), ms(1_500));
+        assert_eq!(elapsed_since(created, Millis(0)), Duration::ZERO);
+        assert_eq!(elapsed_since(None, T0), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_screen_can_switch_to_kitchen_expo_its_home_and_every_station_with_orders() {
+        let mut board = live(1, vec![order("a", 1, 0, vec![item("Burger", "grill", 1), item("Fries", "fryer", 1)])]);
+        assert_eq!(board.stations("drinks"), ["drinks", "expo", "fryer", "grill", "kitchen"]);
+        assert_eq!(board.stations("grill"), ["expo", "fryer", "grill", "kitchen"]);
+        board.handle_event(status(2, "a", OrderStatus::Cancelled));
+        assert_eq!(board.stations("kitchen"), ["expo", "kitchen"], "a station without active orders goes");
+    }
+
+    #[test]
+    fn station_filter_shows_its_items_and_expo_completes_only_ready() {
+        let board = live(
+            1,
+            vec![
+                order("a", 1, 0, vec![item("Burger", "grill", 2), item("Fries", "fryer", 1)]),
+                order("b", 2, 1, vec![item("Cola", "drinks", 1)]),
+            ],
+        );
+        let grill = board.tickets(&Station::parse("grill"), T0);
+        assert_eq!(grill.len(), 1);
+        assert_eq!(grill[0].order.items.len(), 1);
+        assert_eq!(board.tickets(&Station::parse("expo"), T0)[0].order.items.len(), 2);
+        assert_eq!(board.tickets(&Station::Kitchen, T0).len(), 2);
+        assert_eq!(Station::Expo.bump_command(OrderStatus::Ready), Some(Command::Complete));
+        assert_eq!(Station::Expo.bump_command(OrderStatus::Preparing), None);
+        assert_eq!(Station::parse("grill").bump_command(OrderStatus::Preparing), Some(Command::Ready));
+        assert_eq!(Station::Kitchen.bump_command(OrderStatus::Ready), None);
+    }
+}
