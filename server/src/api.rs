@@ -1,23 +1,25 @@
-//! The HTTP API under `/api/v1` (see `docs/protocol.md`). Errors are `{"error":{"code","message"}}`.
+//! The HTTP API under `/api/v1` (see `docs/protocol.md`). Handlers answer `Result<_, ApiError>`;
+//! every error is `{"error":{"code","message"}}`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Extension, Json, Router};
-use restaurant_protocol::{ApiError, MAX_BODY_BYTES, NewOrder, OrderEnvelope, PinRequest, PinResponse};
+use restaurant_protocol::{MAX_BODY_BYTES, NewOrder, OrderEnvelope, PinRequest, PinResponse, Snapshot};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::auth::PinOutcome;
+use crate::error::ApiError;
 use crate::settings::is_valid_station;
 use crate::state::AppState;
-use crate::state::OrderError;
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
@@ -31,42 +33,27 @@ pub fn routes() -> Router<Arc<AppState>> {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-/// A JSON error response, logged with its context.
-pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    let message = message.into();
-    if status.is_server_error() {
-        tracing::error!("[Api] {} {code}: {message}", status.as_u16());
-    } else {
-        tracing::warn!("[Api] {} {code}: {message}", status.as_u16());
-    }
-    (status, Json(ApiError::new(code, message))).into_response()
-}
+/// A JSON request body. Every failure (too large, unreadable, wrong shape) is a `400`; the
+/// `Content-Type` is not checked.
+pub struct ApiJson<T>(pub T);
 
-fn bad_request(message: impl Into<String>) -> Response {
-    error(StatusCode::BAD_REQUEST, "bad_request", message)
-}
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
 
-fn order_error(e: OrderError) -> Response {
-    match e {
-        OrderError::Invalid(e) => bad_request(e.to_string()),
-        OrderError::Unavailable => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the hub is shutting down"),
-        e @ (OrderError::Store(_) | OrderError::Random(_)) => {
-            error(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(_) => {
+                ApiError::bad_request(format!("the body is over {MAX_BODY_BYTES} bytes or unreadable"))
+            }
+            other => ApiError::bad_request(other.body_text()),
+        })?;
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(ApiError::bad_request(format!("the body is over {MAX_BODY_BYTES} bytes")));
         }
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
     }
-}
-
-/// Parses a JSON body, turning every failure (too large, unreadable, wrong shape) into a 400.
-/// The error message is for a `400`.
-pub fn json_body<T: serde::de::DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, String> {
-    let bytes = body.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) => format!("the body is over {MAX_BODY_BYTES} bytes or unreadable"),
-        other => other.body_text(),
-    })?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(format!("the body is over {MAX_BODY_BYTES} bytes"));
-    }
-    serde_json::from_slice(&bytes).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 async fn menu(State(state): State<Arc<AppState>>) -> Response {
@@ -76,38 +63,28 @@ async fn menu(State(state): State<Arc<AppState>>) -> Response {
 async fn pin(
     State(state): State<Arc<AppState>>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let request: PinRequest = match json_body(body) {
-        Ok(r) => r,
-        Err(message) => return bad_request(message),
-    };
+    ApiJson(request): ApiJson<PinRequest>,
+) -> Result<Json<PinResponse>, ApiError> {
     if !is_valid_station(&request.station) {
-        return bad_request(format!("invalid station {:?} (1–32 of a-z 0-9 - _)", request.station));
+        return Err(ApiError::bad_request(format!("invalid station {:?} (1–32 of a-z 0-9 - _)", request.station)));
     }
     let addr = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(ConnectInfo(a))| a.ip());
-    match state.auth.login(addr, &request.station, &request.pin, Instant::now()) {
-        Ok(PinOutcome::Token(token)) => {
+    let outcome = state
+        .auth
+        .login(addr, &request.station, &request.pin, Instant::now())
+        .map_err(|e| ApiError::internal(format!("no randomness for a token: {e}")))?;
+    match outcome {
+        PinOutcome::Token(token) => {
             tracing::info!("[Auth] {addr} signed in at station {}", request.station);
-            Json(PinResponse { token, station: request.station }).into_response()
+            Ok(Json(PinResponse { token, station: request.station }))
         }
-        Ok(PinOutcome::WrongPin) => error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            format!("wrong PIN for station {} (from {addr})", request.station),
-        ),
-        Ok(PinOutcome::Limited(wait)) => {
-            let mut response = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                format!("too many wrong PINs from {addr}; retry in {} s", wait.as_secs().max(1)),
-            );
-            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            response
+        PinOutcome::WrongPin => {
+            Err(ApiError::unauthorized(format!("wrong PIN for station {} (from {addr})", request.station)))
         }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("no randomness for a token: {e}")),
+        PinOutcome::Limited(wait) => {
+            let seconds = wait.as_secs().max(1);
+            Err(ApiError::too_many_requests(format!("too many wrong PINs from {addr}; retry in {seconds} s"), seconds))
+        }
     }
 }
 
@@ -118,48 +95,47 @@ struct OrdersQuery {
 
 async fn list_orders(
     State(state): State<Arc<AppState>>,
-    query: Result<Query<OrdersQuery>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let station = match query {
-        Ok(Query(q)) => q.station.filter(|s| !s.is_empty()),
-        Err(e) => return bad_request(e.body_text()),
-    };
+    query: Result<Query<OrdersQuery>, QueryRejection>,
+) -> Result<Json<Snapshot>, ApiError> {
+    let Query(query) = query?;
+    let station = query.station.filter(|s| !s.is_empty());
     if let Some(s) = station.as_deref().filter(|s| !is_valid_station(s)) {
-        return bad_request(format!("invalid station {s:?} (1–32 of a-z 0-9 - _)"));
+        return Err(ApiError::bad_request(format!("invalid station {s:?} (1–32 of a-z 0-9 - _)")));
     }
-    match state.snapshot(station).await {
-        Ok(snapshot) => Json(snapshot).into_response(),
-        Err(e) => order_error(e),
+    Ok(Json(state.snapshot(station).await?))
+}
+
+/// The `Idempotency-Key` header: required, visible ASCII, 1–[`MAX_IDEMPOTENCY_KEY_CHARS`].
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let key = headers
+        .get(IDEMPOTENCY_KEY)
+        .ok_or_else(|| ApiError::bad_request("the Idempotency-Key header is required"))?
+        .to_str()
+        .map_err(|_| ApiError::bad_request("the Idempotency-Key header must be visible ASCII"))?;
+    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "the Idempotency-Key header must be 1–{MAX_IDEMPOTENCY_KEY_CHARS} characters"
+        )));
     }
+    Ok(key.to_string())
 }
 
 async fn create_order(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let key = match headers.get(IDEMPOTENCY_KEY).map(|v| v.to_str()) {
-        None => return bad_request("the Idempotency-Key header is required"),
-        Some(Err(_)) => return bad_request("the Idempotency-Key header must be visible ASCII"),
-        Some(Ok(k)) if k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY_CHARS => {
-            return bad_request(format!("the Idempotency-Key header must be 1–{MAX_IDEMPOTENCY_KEY_CHARS} characters"));
-        }
-        Some(Ok(k)) => k.to_string(),
-    };
-    let new: NewOrder = match json_body(body) {
-        Ok(n) => n,
-        Err(message) => return bad_request(message),
-    };
-    match state.create_order(key, new).await {
-        Ok((true, order)) => {
-            tracing::info!("[Orders] created #{} ({}) from {}", order.number, order.id, order.source.as_str());
-            (StatusCode::CREATED, Json(OrderEnvelope { order })).into_response()
-        }
-        Ok((false, order)) => (StatusCode::OK, Json(OrderEnvelope { order })).into_response(),
-        Err(e) => order_error(e),
+    body: Result<ApiJson<NewOrder>, ApiError>,
+) -> Result<impl IntoResponse, ApiError> {
+    // The header is checked before the body, so a request wrong in both hears about the header.
+    let key = idempotency_key(&headers)?;
+    let ApiJson(new) = body?;
+    let (created, order) = state.create_order(key, new).await?;
+    if created {
+        tracing::info!("[Orders] created #{} ({}) from {}", order.number, order.id, order.source.as_str());
     }
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(OrderEnvelope { order })))
 }
 
-async fn not_found(uri: axum::http::Uri) -> Response {
-    error(StatusCode::NOT_FOUND, "not_found", format!("no API endpoint {}", uri.path()))
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no API endpoint {}", uri.path()))
 }

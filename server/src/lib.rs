@@ -11,6 +11,7 @@
 mod api;
 mod auth;
 mod call;
+mod error;
 mod feed;
 mod hub;
 mod load;

@@ -6,20 +6,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::time::MissedTickBehavior;
 
-use crate::api::{error, json_body};
+use crate::api::ApiJson;
 use crate::auth::random_hex;
-use crate::state::AppState;
-use crate::state::OrderError;
+use crate::error::ApiError;
+use crate::state::{AppState, OrderError};
 use crate::store::Change;
 
 pub const MAX_PER_SECOND: u32 = 1000;
@@ -49,32 +46,33 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/api/v1/dev/update-load", post(update_load))
 }
 
-async fn update_load(State(state): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
-    if !state.settings.dev {
-        return error(StatusCode::NOT_FOUND, "not_found", "dev endpoints are off");
+/// Passes only with `--dev`: dev endpoints take it first, so without it they answer 404 before
+/// looking at the body.
+pub struct DevOnly;
+
+impl FromRequestParts<Arc<AppState>> for DevOnly {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_: &mut Parts, state: &Arc<AppState>) -> Result<DevOnly, ApiError> {
+        if state.settings.dev { Ok(DevOnly) } else { Err(ApiError::not_found("dev endpoints are off")) }
     }
-    let request: LoadRequest = match json_body(body) {
-        Ok(r) => r,
-        Err(message) => return error(StatusCode::BAD_REQUEST, "bad_request", message),
-    };
+}
+
+async fn update_load(
+    _: DevOnly,
+    State(state): State<Arc<AppState>>,
+    ApiJson(request): ApiJson<LoadRequest>,
+) -> Result<Json<LoadReport>, ApiError> {
     if !(1..=MAX_PER_SECOND).contains(&request.per_second) || !(1..=MAX_SECONDS).contains(&request.seconds) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("per_second must be 1–{MAX_PER_SECOND} and seconds 1–{MAX_SECONDS}"),
-        );
+        return Err(ApiError::bad_request(format!(
+            "per_second must be 1–{MAX_PER_SECOND} and seconds 1–{MAX_SECONDS}"
+        )));
     }
-    let orders = match state.snapshot(None).await {
-        Ok(s) => s.orders,
-        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("no snapshot: {e}")),
-    };
+    let orders = state.snapshot(None).await.map_err(|e| ApiError::unavailable(format!("no snapshot: {e}")))?.orders;
     if orders.is_empty() {
-        return error(StatusCode::CONFLICT, "conflict", "there are no active orders to update");
+        return Err(ApiError::conflict("there are no active orders to update"));
     }
-    let run = match random_hex(4) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("no randomness: {e}")),
-    };
+    let run = random_hex(4).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
     let mut rush: Vec<(String, bool)> = orders.into_iter().map(|o| (o.id, o.rush)).collect();
     let total = u64::from(request.per_second) * u64::from(request.seconds);
     let period = Duration::from_secs_f64(1.0 / f64::from(request.per_second));
@@ -117,5 +115,5 @@ async fn update_load(State(state): State<Arc<AppState>>, body: Result<Bytes, Byt
         max_lag_ms: max_lag.as_secs_f64() * 1000.0,
     };
     tracing::info!("[Load] done: {report:?}");
-    (StatusCode::OK, Json(report)).into_response()
+    Ok(Json(report))
 }

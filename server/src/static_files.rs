@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use tower::ServiceExt;
@@ -27,13 +27,8 @@ pub async fn serve(State(state): State<Arc<AppState>>, req: Request) -> Response
 async fn index_html(state: &AppState) -> Response {
     let path = state.settings.dist.join("index.html");
     match tokio::fs::read(&path).await {
-        Ok(bytes) => {
-            let mut response = bytes.into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            response
-        }
+        Ok(bytes) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], bytes)
+            .into_response(),
         Err(e) => {
             tracing::error!("[Hub] cannot read {}: {e}", path.display());
             (
@@ -47,7 +42,7 @@ async fn index_html(state: &AppState) -> Response {
 
 /// `config.json`: only what the hub knows better than the page; every other key falls back to
 /// defaults relative to the page's origin.
-pub async fn config_json(State(state): State<Arc<AppState>>) -> Response {
+pub async fn config_json(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let s = &state.settings;
     let mut map = Map::new();
     map.insert("station".into(), Value::String(s.station.clone()));
@@ -62,9 +57,7 @@ pub async fn config_json(State(state): State<Arc<AppState>>) -> Response {
     if let Some(url) = &s.token_url {
         map.insert("token_url".into(), Value::String(url.clone()));
     }
-    let mut response = Json(Value::Object(map)).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    ([(header::CACHE_CONTROL, "no-store")], Json(Value::Object(map)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,140 @@
+//! The hub's HTTP error: a status, one of the documented codes and a message, answered as
+//! `{"error":{"code","message"}}` (the wire type [`restaurant_protocol::ApiError`], see
+//! `docs/protocol.md`) and logged where it becomes a response: 4xx as warnings, 5xx as errors.
+
+use std::fmt;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::state::OrderError;
+
+/// A refused or failed API request. Build it with the constructor of its status.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// `Retry-After`, in seconds.
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into(), retry_after: None }
+    }
+
+    /// `400 bad_request`: malformed JSON, wrong field types, invalid order, bad header, …
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// `401 unauthorized`: a wrong PIN.
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// `404 not_found`.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// `409 conflict`: the request cannot apply to the current state.
+    pub fn conflict(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    /// `429 too_many_requests` with `Retry-After: <retry_after_secs>`.
+    pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(retry_after_secs),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message)
+        }
+    }
+
+    /// `500 internal`: a storage failure or the like.
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+
+    /// `503 unavailable`: the hub is shutting down.
+    pub fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = (self.status.as_u16(), self.code);
+        if self.status.is_server_error() {
+            tracing::error!(status, code, "{}", self.message);
+        } else {
+            tracing::warn!(status, code, "{}", self.message);
+        }
+        let mut response = (self.status, Json(restaurant_protocol::ApiError::new(code, self.message))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(e: OrderError) -> ApiError {
+        match e {
+            OrderError::Invalid(e) => ApiError::bad_request(e.to_string()),
+            OrderError::Unavailable => ApiError::unavailable(e.to_string()),
+            OrderError::Store(_) | OrderError::Random(_) => ApiError::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> ApiError {
+        ApiError::bad_request(rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    async fn answer(error: ApiError) -> (u16, Option<String>, restaurant_protocol::ApiError) {
+        let response = error.into_response();
+        let status = response.status().as_u16();
+        let retry_after = response.headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_string());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, retry_after, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn errors_answer_the_documented_body() {
+        let (status, retry_after, body) = answer(ApiError::bad_request("the body is over 65536 bytes")).await;
+        assert_eq!((status, retry_after), (400, None));
+        assert_eq!(body, restaurant_protocol::ApiError::new("bad_request", "the body is over 65536 bytes"));
+        let (status, retry_after, body) = answer(ApiError::too_many_requests("slow down", 42)).await;
+        assert_eq!((status, retry_after.as_deref(), body.error.code.as_str()), (429, Some("42"), "too_many_requests"));
+    }
+
+    #[tokio::test]
+    async fn order_errors_map_to_their_status() {
+        assert_eq!(answer(OrderError::Unavailable.into()).await.0, 503);
+        let (status, _, body) = answer(OrderError::Store(crate::store::StoreError::NotAnEvent).into()).await;
+        assert_eq!(
+            (status, body.error.code.as_str(), body.error.message.as_str()),
+            (500, "internal", "not an order event")
+        );
+    }
+}
