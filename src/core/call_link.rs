@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use log::{info, warn};
 use restaurant_protocol::{CallMessage, ClientMessage, KIOSK_STATION, ServerMessage};
 
-use super::link::{AttemptId, Inbound, Link, LinkCommand, LinkConfig, SocketInput};
+use super::link::{AttemptId, Inbound, Link, LinkConfig, SocketCommand, SocketInput};
 use super::time::Millis;
 
 /// Frames held while the socket is not greeted yet; more are dropped (a call sends a handful).
@@ -19,18 +19,8 @@ pub const MAX_WAITING_FRAMES: usize = 128;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallLinkCommand {
-    OpenSocket {
-        attempt: AttemptId,
-    },
-    SendFrame {
-        attempt: AttemptId,
-        text: String,
-    },
-    CloseSocket {
-        attempt: AttemptId,
-        code: u16,
-        reason: String,
-    },
+    /// Open, send on or close the link's socket.
+    Socket(SocketCommand),
     /// A call frame for the page's call.
     Call(CallMessage),
     /// The greeted socket went away on its own: the hub has ended its calls.
@@ -104,13 +94,7 @@ impl CallLink {
             self.commands.push_back(CallLinkCommand::Lost);
         }
         while let Some(command) = self.link.poll_command() {
-            self.commands.push_back(match command {
-                LinkCommand::OpenSocket { attempt } => CallLinkCommand::OpenSocket { attempt },
-                LinkCommand::Send { attempt, text } => CallLinkCommand::SendFrame { attempt, text },
-                LinkCommand::CloseSocket { attempt, code, reason } => {
-                    CallLinkCommand::CloseSocket { attempt, code, reason }
-                }
-            });
+            self.commands.push_back(CallLinkCommand::Socket(command));
         }
     }
 }
@@ -165,7 +149,7 @@ mod tests {
     use crate::core::test_support::{drain, picked};
 
     fn sent(commands: &[CallLinkCommand]) -> Vec<String> {
-        picked!(commands, CallLinkCommand::SendFrame { text, .. } => text.clone())
+        picked!(commands, CallLinkCommand::Socket(SocketCommand::Send { text, .. }) => text.clone())
     }
 
     fn hangup(id: &str) -> CallMessage {
@@ -177,7 +161,7 @@ mod tests {
         let mut link = CallLink::new(LinkConfig::default(), 1);
         link.send(Millis(0), first);
         let attempt = match drain(|| link.poll_command()).as_slice() {
-            [CallLinkCommand::OpenSocket { attempt }] => *attempt,
+            [CallLinkCommand::Socket(SocketCommand::Open { attempt })] => *attempt,
             other => panic!("expected one open, got {other:?}"),
         };
         link.handle_socket_opened(Millis(1), attempt);
@@ -223,7 +207,7 @@ mod tests {
         assert!(
             commands
                 .iter()
-                .any(|c| matches!(c, CallLinkCommand::CloseSocket { attempt: a, code: 1000, .. } if *a == attempt))
+                .any(|c| matches!(c, CallLinkCommand::Socket(SocketCommand::Close { attempt: a, code: 1000, .. }) if *a == attempt))
         );
         assert!(!commands.contains(&CallLinkCommand::Lost));
         link.handle_socket_closed(Millis(10), attempt, 1000);
@@ -247,8 +231,10 @@ mod tests {
         let mut link = CallLink::new(LinkConfig::default(), 1);
         link.send(Millis(0), hangup("c1"));
         link.send(Millis(1), hangup("c2"));
-        let opens =
-            drain(|| link.poll_command()).iter().filter(|c| matches!(c, CallLinkCommand::OpenSocket { .. })).count();
+        let opens = drain(|| link.poll_command())
+            .iter()
+            .filter(|c| matches!(c, CallLinkCommand::Socket(SocketCommand::Open { .. })))
+            .count();
         assert_eq!(opens, 1, "one socket for every waiting frame");
         link.close();
         assert!(sent(&drain(|| link.poll_command())).is_empty());

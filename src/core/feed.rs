@@ -14,7 +14,7 @@ use restaurant_protocol::{CallMessage, ClientMessage, ErrorCode, ServerMessage, 
 use serde::Serialize;
 
 use super::board::{Board, BoardConfig, Command, CommandError, OutboxError, Station};
-use super::link::{AttemptId, Inbound, Link, LinkCommand, LinkConfig, LinkState, SocketInput};
+use super::link::{AttemptId, Inbound, Link, LinkConfig, LinkState, SocketCommand, SocketInput};
 use super::time::{Millis, whole_millis};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,18 +38,8 @@ impl Default for FeedConfig {
 /// What the page must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedCommand {
-    OpenSocket {
-        attempt: AttemptId,
-    },
-    SendFrame {
-        attempt: AttemptId,
-        text: String,
-    },
-    CloseSocket {
-        attempt: AttemptId,
-        code: u16,
-        reason: String,
-    },
+    /// Open, send on or close the link's socket.
+    Socket(SocketCommand),
     /// `GET /api/v1/orders` for all stations (the board filters locally, since the socket carries
     /// every order's events); answer with [`OrderFeed::handle_snapshot`].
     FetchSnapshot,
@@ -382,13 +372,7 @@ impl OrderFeed {
             }
         }
         while let Some(command) = self.link.poll_command() {
-            self.commands.push_back(match command {
-                LinkCommand::OpenSocket { attempt } => FeedCommand::OpenSocket { attempt },
-                LinkCommand::Send { attempt, text } => FeedCommand::SendFrame { attempt, text },
-                LinkCommand::CloseSocket { attempt, code, reason } => {
-                    FeedCommand::CloseSocket { attempt, code, reason }
-                }
-            });
+            self.commands.push_back(FeedCommand::Socket(command));
         }
         if self.board.outbox_revision() != self.persisted_outbox {
             self.persisted_outbox = self.board.outbox_revision();
@@ -526,7 +510,7 @@ mod tests {
         fn serve(&mut self, feed: &mut OrderFeed) {
             while let Some(command) = feed.poll_command() {
                 match command {
-                    FeedCommand::OpenSocket { attempt } => {
+                    FeedCommand::Socket(SocketCommand::Open { attempt }) => {
                         if self.up {
                             self.opened += 1;
                             self.conn = Some(Conn { attempt, greeted: false, inflight: VecDeque::new() });
@@ -535,12 +519,12 @@ mod tests {
                             feed.handle_socket_closed(self.now, attempt, 1006);
                         }
                     }
-                    FeedCommand::SendFrame { attempt, text } => {
+                    FeedCommand::Socket(SocketCommand::Send { attempt, text }) => {
                         if self.conn.as_ref().is_some_and(|c| c.attempt == attempt) {
                             self.receive(&text);
                         }
                     }
-                    FeedCommand::CloseSocket { attempt, code, .. } => {
+                    FeedCommand::Socket(SocketCommand::Close { attempt, code, .. }) => {
                         if self.conn.as_ref().is_some_and(|c| c.attempt == attempt) {
                             self.conn = None;
                         }
@@ -938,7 +922,10 @@ mod tests {
         assert!(feed.send_call(&hangup));
         assert_eq!(
             feed.poll_command(),
-            Some(FeedCommand::SendFrame { attempt, text: r#"{"type":"call.hangup","call_id":"c1"}"#.into() })
+            Some(FeedCommand::Socket(SocketCommand::Send {
+                attempt,
+                text: r#"{"type":"call.hangup","call_id":"c1"}"#.into()
+            }))
         );
 
         feed.handle_socket_closed(Millis(6), attempt, 1006);
@@ -971,7 +958,7 @@ mod tests {
         drain(|| feed.poll_command());
         feed.logout();
         let commands = drain(|| feed.poll_command());
-        assert!(commands.iter().any(|c| matches!(c, FeedCommand::CloseSocket { code: 1000, .. })));
+        assert!(commands.iter().any(|c| matches!(c, FeedCommand::Socket(SocketCommand::Close { code: 1000, .. }))));
         assert!(commands.contains(&FeedCommand::PersistOutbox("[]".into())));
         assert!(commands.contains(&FeedCommand::UiChanged));
         assert!(feed.board().confirmed_orders().is_empty());

@@ -94,10 +94,10 @@ impl LinkState {
 
 /// What the driver must do with the socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkCommand {
-    OpenSocket { attempt: AttemptId },
+pub enum SocketCommand {
+    Open { attempt: AttemptId },
     Send { attempt: AttemptId, text: String },
-    CloseSocket { attempt: AttemptId, code: u16, reason: String },
+    Close { attempt: AttemptId, code: u16, reason: String },
 }
 
 /// A frame the link hands on: the order feed's messages, or staff call signalling (`call.*`),
@@ -129,7 +129,7 @@ pub struct Link {
     failures: u32,
     last_heartbeat: Option<Millis>,
     rng: SplitMix64,
-    commands: VecDeque<LinkCommand>,
+    commands: VecDeque<SocketCommand>,
 }
 
 impl Link {
@@ -307,7 +307,7 @@ impl Link {
         };
         match serde_json::to_string(message) {
             Ok(text) => {
-                self.commands.push_back(LinkCommand::Send { attempt, text });
+                self.commands.push_back(SocketCommand::Send { attempt, text });
                 true
             }
             Err(e) => {
@@ -318,7 +318,7 @@ impl Link {
     }
 
     #[must_use = "the command must be carried out"]
-    pub fn poll_command(&mut self) -> Option<LinkCommand> {
+    pub fn poll_command(&mut self) -> Option<SocketCommand> {
         self.commands.pop_front()
     }
 
@@ -381,12 +381,12 @@ impl Link {
         let attempt = AttemptId(self.last_attempt);
         info!("[Link] opening socket (attempt {})", attempt.0);
         self.phase = Phase::Connecting { attempt, deadline: now + self.config.connect_timeout };
-        self.commands.push_back(LinkCommand::OpenSocket { attempt });
+        self.commands.push_back(SocketCommand::Open { attempt });
         attempt
     }
 
     fn close_socket(&mut self, attempt: AttemptId, code: u16, reason: &str) {
-        self.commands.push_back(LinkCommand::CloseSocket { attempt, code, reason: reason.to_string() });
+        self.commands.push_back(SocketCommand::Close { attempt, code, reason: reason.to_string() });
     }
 
     /// Schedules the next attempt; a no-op when one is already scheduled or the link must stay down.
@@ -444,8 +444,8 @@ mod tests {
         Link::new(LinkConfig::default(), 7)
     }
 
-    fn opens(commands: &[LinkCommand]) -> Vec<AttemptId> {
-        picked!(commands, LinkCommand::OpenSocket { attempt } => *attempt)
+    fn opens(commands: &[SocketCommand]) -> Vec<AttemptId> {
+        picked!(commands, SocketCommand::Open { attempt } => *attempt)
     }
 
     /// Connects and opens the socket at `now`.
@@ -571,7 +571,7 @@ mod tests {
         link.disconnect();
         assert_eq!(
             drain(|| link.poll_command()),
-            vec![LinkCommand::CloseSocket { attempt, code: close::NORMAL, reason: "client disconnect".into() }]
+            vec![SocketCommand::Close { attempt, code: close::NORMAL, reason: "client disconnect".into() }]
         );
         link.handle_close(Millis(1), attempt, close::NORMAL);
         assert_eq!(link.state(), LinkState::Closed);
@@ -619,7 +619,7 @@ mod tests {
         link.handle_timeout(Millis(10_000));
         assert_eq!(
             drain(|| link.poll_command()),
-            vec![LinkCommand::CloseSocket { attempt, code: close::UNRESPONSIVE, reason: "connect timeout".into() }]
+            vec![SocketCommand::Close { attempt, code: close::UNRESPONSIVE, reason: "connect timeout".into() }]
         );
         assert_eq!(link.state(), LinkState::Backoff);
         assert!(!link.handle_open(Millis(10_001), attempt), "the abandoned socket opening late is refused");
@@ -631,7 +631,7 @@ mod tests {
         let attempt = open_link(&mut link, Millis(0));
         link.handle_timeout(Millis(15_000));
         assert!(
-            matches!(&drain(|| link.poll_command())[..], [LinkCommand::Send { text, .. }] if text.contains(r#""type":"ping""#))
+            matches!(&drain(|| link.poll_command())[..], [SocketCommand::Send { text, .. }] if text.contains(r#""type":"ping""#))
         );
         assert_eq!(link.handle_frame(Millis(15_050), attempt, r#"{"type":"pong","ts":15000}"#), None);
         assert_eq!(link.last_heartbeat(), Some(Millis(15_050)));
@@ -642,7 +642,7 @@ mod tests {
         link.handle_timeout(Millis(45_050));
         assert_eq!(link.state(), LinkState::Backoff);
         let commands = drain(|| link.poll_command());
-        assert!(commands.contains(&LinkCommand::CloseSocket {
+        assert!(commands.contains(&SocketCommand::Close {
             attempt,
             code: close::UNRESPONSIVE,
             reason: "heartbeat timeout".into()
@@ -656,7 +656,7 @@ mod tests {
         assert_eq!(link.handle_frame(Millis(1), attempt, r#"{"type":"ping","ts":99}"#), None);
         assert_eq!(
             drain(|| link.poll_command()),
-            vec![LinkCommand::Send { attempt, text: r#"{"type":"pong","ts":99}"#.into() }]
+            vec![SocketCommand::Send { attempt, text: r#"{"type":"pong","ts":99}"#.into() }]
         );
     }
 
@@ -692,7 +692,7 @@ mod tests {
         assert!(link.send(&CallMessage::Busy { call_id: "c2".into() }));
         assert_eq!(
             drain(|| link.poll_command()),
-            vec![LinkCommand::Send { attempt, text: r#"{"type":"call.busy","call_id":"c2"}"#.into() }]
+            vec![SocketCommand::Send { attempt, text: r#"{"type":"call.busy","call_id":"c2"}"#.into() }]
         );
     }
 

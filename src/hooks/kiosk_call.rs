@@ -11,7 +11,7 @@ use std::rc::Rc;
 use super::driver::{After, Driver, DriverOwner, DriverRef};
 use super::staff_call::{CallSignal, UseStaffCallOptions, UseStaffCallReturn, use_staff_call};
 use crate::core::call_link::{CallLink, CallLinkCommand};
-use crate::core::link::{AttemptId, LinkConfig, SocketInput};
+use crate::core::link::{AttemptId, LinkConfig, SocketCommand, SocketInput};
 use crate::web::clock;
 use crate::web::random::{random_bytes, random_id};
 use crate::web::socket::AttemptSocket;
@@ -36,9 +36,7 @@ impl Driver for LineDriver {
         let mut signals = Vec::new();
         while let Some(command) = self.link.poll_command() {
             match command {
-                CallLinkCommand::OpenSocket { attempt } => self.open(attempt),
-                CallLinkCommand::SendFrame { attempt, text } => self.socket.send(attempt, &text),
-                CallLinkCommand::CloseSocket { attempt, code, reason } => self.socket.close(attempt, code, &reason),
+                CallLinkCommand::Socket(command) => self.socket_command(command),
                 CallLinkCommand::Call(message) => signals.push(CallSignal::Message(message)),
                 CallLinkCommand::Lost => signals.push(CallSignal::Lost),
             }
@@ -54,12 +52,15 @@ impl Driver for LineDriver {
 }
 
 impl LineDriver {
-    fn open(&mut self, attempt: AttemptId) {
-        let me = self.me.clone();
-        let opened = self.socket.open(&self.ws_url, attempt, move |event| {
-            me.run(move |line, now| line.socket.deliver(&mut line.link, now, attempt, event));
-        });
-        if let Err(e) = opened {
+    fn socket_command(&mut self, command: SocketCommand) {
+        let me = &self.me;
+        let sink = |attempt: AttemptId| {
+            let me = me.clone();
+            move |event| {
+                me.run(move |line, now| line.socket.deliver(&mut line.link, now, attempt, event));
+            }
+        };
+        if let Err((attempt, e)) = self.socket.execute(command, &self.ws_url, sink) {
             log::error!("[KioskCall] {e}");
             self.link.handle_socket_error(clock::now(), attempt);
         }

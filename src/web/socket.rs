@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 use super::debug::bump_counter;
-use crate::core::link::{AttemptId, SocketInput};
+use crate::core::link::{AttemptId, SocketCommand, SocketInput};
 use crate::core::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,15 +114,32 @@ impl AttemptSocket {
 
     /// Opens `url` for `attempt`. Every event goes to `on_event`, which hands it back to
     /// [`AttemptSocket::deliver`] together with the machine that owns the attempt.
-    pub fn open(
-        &mut self,
-        url: &str,
-        attempt: AttemptId,
-        on_event: impl Fn(SocketEvent) + 'static,
-    ) -> Result<(), String> {
+    fn open(&mut self, url: &str, attempt: AttemptId, on_event: impl Fn(SocketEvent) + 'static) -> Result<(), String> {
         self.current = None;
         self.current = Some((attempt, Socket::open(url, on_event)?));
         Ok(())
+    }
+
+    /// Carries out one of the link's socket commands. `Open` connects to `url`, handing every
+    /// event to the sink `on_event(attempt)` makes; an error names the attempt that could not
+    /// open, for the machine's `handle_socket_error`.
+    pub fn execute<F: Fn(SocketEvent) + 'static>(
+        &mut self,
+        command: SocketCommand,
+        url: &str,
+        on_event: impl FnOnce(AttemptId) -> F,
+    ) -> Result<(), (AttemptId, String)> {
+        match command {
+            SocketCommand::Open { attempt } => self.open(url, attempt, on_event(attempt)).map_err(|e| (attempt, e)),
+            SocketCommand::Send { attempt, text } => {
+                self.send(attempt, &text);
+                Ok(())
+            }
+            SocketCommand::Close { attempt, code, reason } => {
+                self.close(attempt, code, &reason);
+                Ok(())
+            }
+        }
     }
 
     /// Feeds one event of `attempt`'s socket to `machine`.
@@ -140,7 +157,7 @@ impl AttemptSocket {
         }
     }
 
-    pub fn send(&self, attempt: AttemptId, text: &str) {
+    fn send(&self, attempt: AttemptId, text: &str) {
         match &self.current {
             Some((current, socket)) if *current == attempt => {
                 if let Err(e) = socket.send(text) {
@@ -152,7 +169,7 @@ impl AttemptSocket {
     }
 
     /// Closes `attempt`'s socket (if it is still the current one) and forgets it.
-    pub fn close(&mut self, attempt: AttemptId, code: u16, reason: &str) {
+    fn close(&mut self, attempt: AttemptId, code: u16, reason: &str) {
         if self.is_current(attempt)
             && let Some((_, socket)) = self.current.take()
         {

@@ -13,7 +13,7 @@ use super::{OUTBOX_KEY, SESSION_KEY};
 use crate::core::board::{Board, BoardConfig, Station};
 use crate::core::config::RuntimeConfig;
 use crate::core::feed::{Banner, FeedCommand, FeedConfig, FeedStatus, OrderFeed};
-use crate::core::link::{AttemptId, SocketInput};
+use crate::core::link::{AttemptId, SocketCommand, SocketInput};
 use crate::core::time::Millis;
 use crate::hooks::driver::{After, Driver, DriverRef, Task};
 use crate::hooks::staff_call::CallSignal;
@@ -78,9 +78,7 @@ impl Driver for FeedDriver {
         let mut signals = Vec::new();
         while let Some(command) = self.feed.poll_command() {
             match command {
-                FeedCommand::OpenSocket { attempt } => self.open_socket(attempt),
-                FeedCommand::SendFrame { attempt, text } => self.socket.send(attempt, &text),
-                FeedCommand::CloseSocket { attempt, code, reason } => self.socket.close(attempt, code, &reason),
+                FeedCommand::Socket(command) => self.socket_command(command),
                 FeedCommand::FetchSnapshot => self.fetch_snapshot(),
                 FeedCommand::PersistOutbox(json) => {
                     storage::set(OUTBOX_KEY, &json);
@@ -175,12 +173,15 @@ impl FeedDriver {
         });
     }
 
-    fn open_socket(&mut self, attempt: AttemptId) {
-        let me = self.me.clone();
-        let opened = self.socket.open(&self.ws_url, attempt, move |event| {
-            me.run(move |d, now| d.socket.deliver(&mut d.feed, now, attempt, event));
-        });
-        if let Err(e) = opened {
+    fn socket_command(&mut self, command: SocketCommand) {
+        let me = &self.me;
+        let sink = |attempt: AttemptId| {
+            let me = me.clone();
+            move |event| {
+                me.run(move |d, now| d.socket.deliver(&mut d.feed, now, attempt, event));
+            }
+        };
+        if let Err((attempt, e)) = self.socket.execute(command, &self.ws_url, sink) {
             log::error!("[OrderFeed] {e}");
             self.feed.handle_socket_error(clock::now(), attempt);
         }
