@@ -32,6 +32,10 @@ pub fn run(args: &[String]) -> Result<()> {
     let started = Instant::now();
     // Setup first, so a missing prerequisite fails fast, before any long build.
     let tools = tools::setup(Needs { browser_tests: browser || e2e, bundle: e2e })?;
+    // Formatting and lints next: seconds to fail, against many minutes of tests.
+    if extra.is_empty() {
+        lint(&tools)?;
+    }
     let mut stages = Vec::new();
     if native {
         stages.push(stage("native", || native_tests(&tools, extra)));
@@ -76,6 +80,31 @@ fn stage(name: &'static str, f: impl FnOnce() -> Result<(bool, Counts)>) -> Stag
     };
     let note = note.or_else(|| (counts.passed == 0).then(|| "no test ran".to_string()));
     Stage { name, ok, counts, seconds: t.elapsed().as_secs_f64(), note }
+}
+
+/// `cargo fmt --check`, then clippy with warnings denied: the whole workspace natively, and the
+/// frontend (library, binary, browser tests) for wasm32 as it is built for the browser.
+fn lint(tools: &Tools) -> Result<()> {
+    println!("\nxtask: ===== fmt + clippy =====");
+    let t = Instant::now();
+    tools::ensure_rustup_components(&["rustfmt", "clippy"])?;
+    let mut fmt = Command::new(host_cargo());
+    fmt.current_dir(&tools.root).args(["fmt", "--all", "--check"]);
+    proc::run(&mut fmt).map_err(|e| format!("formatting differs from rustfmt.toml (run `cargo fmt --all`): {e}"))?;
+    let mut native = Command::new(host_cargo());
+    native.current_dir(&tools.root).args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    proc::run(&mut native).map_err(|e| format!("clippy (native): {e}"))?;
+    match tools.wasm_has_clippy() {
+        true => {
+            let mut wasm = tools.wasm_cargo();
+            wasm.args(["clippy", "--package", "restaurant-web", "--target", "wasm32-unknown-unknown"])
+                .args(["--lib", "--bins", "--test", "*", "--", "-D", "warnings"]);
+            proc::run(&mut wasm).map_err(|e| format!("clippy (wasm32): {e}"))?;
+        }
+        false => println!("xtask: clippy (wasm32) skipped: the wasm toolchain in use has no clippy"),
+    }
+    println!("xtask: fmt + clippy: ok ({:.0} s)", t.elapsed().as_secs_f64());
+    Ok(())
 }
 
 fn native_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {

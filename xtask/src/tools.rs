@@ -167,8 +167,38 @@ impl Tools {
         cmd
     }
 
+    /// Whether clippy can check the wasm target: rustup's toolchain (with its clippy component)
+    /// has the wasm32 std; Debian's `rustc-web` ships no clippy.
+    pub fn wasm_has_clippy(&self) -> bool {
+        matches!(self.wasm, Some(WasmToolchain::Rustup))
+            && proc::output_line(&host_cargo(), &["clippy", "--version"]).is_some()
+    }
+
     pub fn require<'a, T>(what: &'a Option<T>, name: &str) -> Result<&'a T> {
         what.as_ref().ok_or_else(|| format!("{name} is not set up (run `cargo xtask setup`)"))
+    }
+}
+
+/// Makes sure rustup's toolchain has `components` (e.g. rustfmt, clippy), adding the missing ones.
+pub fn ensure_rustup_components(components: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = components
+        .iter()
+        .copied()
+        .filter(|c| {
+            let probe = if *c == "rustfmt" { "fmt" } else { c };
+            output_line(&host_cargo(), &[probe, "--version"]).is_none()
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut add = Command::new("rustup");
+    add.args(["component", "add"]).args(&missing);
+    if proc::run_with_timeout(&mut add, Duration::from_secs(120))? {
+        println!("xtask: rustup components added: {}", missing.join(", "));
+        Ok(())
+    } else {
+        Err(format!("rustup could not add {} (needed by the lint stage)", missing.join(", ")))
     }
 }
 
