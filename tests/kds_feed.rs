@@ -27,14 +27,13 @@ async fn three_concurrent_sign_ins_open_exactly_one_socket() {
     assert_eq!(open_sockets() - open, 1.0);
     mounted.unmount();
     assert_eq!(open_sockets(), open, "unmount closes it");
-    clear_storage();
 }
 
 #[wasm_bindgen_test]
 async fn ten_sign_in_sign_out_cycles_leave_one_socket_then_none() {
     clear_storage();
     let open = open_sockets();
-    let mut page = mount_page("kitchen");
+    let page = mount_page("kitchen");
     let el = page.el();
     for cycle in 0..10 {
         let connects = connect_count();
@@ -46,8 +45,6 @@ async fn ten_sign_in_sign_out_cycles_leave_one_socket_then_none() {
         assert!(wait_banner(&el, "signed_out", SHORT).await);
         assert!(support::by_testid(&el, "pin-input").is_some(), "cycle {cycle}: back at the PIN screen");
     }
-    page.unmount();
-    clear_storage();
 }
 
 #[wasm_bindgen_test]
@@ -71,7 +68,6 @@ async fn unmount_during_connect_closes_the_socket_and_writes_nothing_afterwards(
     assert!(captured.iter().any(|m| m.contains("capture check")), "the console is captured: {captured:?}");
     assert_eq!(after_dispose_messages(&captured), Vec::<String>::new(), "console: {captured:?}");
     assert_eq!(open_sockets(), open);
-    clear_storage();
 }
 
 #[wasm_bindgen_test]
@@ -95,7 +91,6 @@ async fn unmount_during_the_pin_request_opens_nothing() {
     mounted.unmount();
     assert_eq!(flight.await, Err(SignInError::Closed));
     assert_eq!(connect_count(), connects);
-    clear_storage();
 }
 
 #[wasm_bindgen_test]
@@ -115,7 +110,6 @@ async fn rapid_mount_unmount_mount_with_a_stored_session_opens_one_socket() {
     assert_eq!(open_sockets() - open, 1.0);
     second.unmount();
     assert_eq!(open_sockets(), open);
-    clear_storage();
 }
 
 #[wasm_bindgen_test]
@@ -142,5 +136,4 @@ async fn debug_surface_reports_the_feed_and_goes_away_on_unmount() {
 
     page.unmount();
     assert!(ws_status().is_null());
-    clear_storage();
 }

@@ -33,7 +33,7 @@ async fn wrong_pin_shows_an_error_and_opens_no_socket() {
 #[wasm_bindgen_test]
 async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() {
     clear_storage();
-    let mut page = mount_page("kitchen");
+    let page = mount_page("kitchen");
     let el = page.el();
     sign_in_via_form(&el).await;
     let order = post_simple_order().await;
@@ -115,32 +115,23 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     button.unchecked_into::<web_sys::HtmlElement>().click();
     assert!(wait_ticket(&el, &order.id, "preparing", SHORT).await, "recall brings it back");
     assert!(!ticket(&el, &order.id).unwrap().class_list().contains("ticket-new"), "a recalled ticket is not new");
-    page.unmount();
-    clear_storage();
 }
 
 #[wasm_bindgen_test]
 async fn station_filter_shows_only_that_stations_items() {
-    clear_storage();
-    let mut page = mount_page("kitchen");
-    let el = page.el();
-    sign_in_via_form(&el).await;
-    let order = post_simple_order().await;
-    assert!(wait_ticket(&el, &order.id, "new", SHORT).await);
+    let (_page, el, order) = live_page_with_order("kitchen").await;
     select(&el, "station-filter", "fryer");
     assert!(
         wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| all_by_testid(&t, "ticket-item").len() == 1)).await
     );
     let card = ticket(&el, &order.id).unwrap();
     assert!(text_of(&card, "ticket-item").contains("Fries"), "fryer sees the fries only");
-    page.unmount();
-    clear_storage();
 }
 
 #[wasm_bindgen_test]
 async fn order_text_is_rendered_as_text_never_as_markup() {
     clear_storage();
-    let mut page = mount_page("kitchen");
+    let page = mount_page("kitchen");
     let el = page.el();
     sign_in_via_form(&el).await;
     let evil = "<img src=x onerror=\"window.__xss=1\">";
@@ -161,6 +152,4 @@ async fn order_text_is_rendered_as_text_never_as_markup() {
     support::sleep(100).await;
     let xss = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__xss".into()).unwrap();
     assert!(xss.is_undefined(), "no script ran");
-    page.unmount();
-    clear_storage();
 }

@@ -23,7 +23,7 @@ fn board_of(el: &Element) -> BTreeSet<(String, String)> {
 #[wasm_bindgen_test]
 async fn hub_restart_shows_reconnecting_then_live_and_the_board_matches_the_snapshot() {
     clear_storage();
-    let mut page = mount_page("kitchen");
+    let page = mount_page("kitchen");
     let el = page.el();
     sign_in_via_form(&el).await;
     let before = post_simple_order().await;
@@ -52,18 +52,11 @@ async fn hub_restart_shows_reconnecting_then_live_and_the_board_matches_the_snap
         server.orders.iter().map(|o| (o.id.clone(), o.status.as_str().to_string())).collect();
     assert!(wait_until(SHORT, || board_of(&el) == expected).await, "board {:?} != hub {:?}", board_of(&el), expected);
     assert_eq!(ws_status()["lastSeq"], server.seq);
-    page.unmount();
-    clear_storage();
 }
 
 #[wasm_bindgen_test]
 async fn a_bump_made_while_the_hub_is_down_is_applied_exactly_once_when_it_returns() {
-    clear_storage();
-    let mut page = mount_page("kitchen");
-    let el = page.el();
-    sign_in_via_form(&el).await;
-    let order = post_simple_order().await;
-    assert!(wait_ticket(&el, &order.id, "new", SHORT).await);
+    let (_page, el, order) = live_page_with_order("kitchen").await;
     click_in(&ticket(&el, &order.id).unwrap(), "ticket-start");
     assert!(wait_ticket(&el, &order.id, "preparing", SHORT).await);
     let seq_before = snapshot().await.seq;
@@ -88,6 +81,4 @@ async fn a_bump_made_while_the_hub_is_down_is_applied_exactly_once_when_it_retur
     let on_hub = server.orders.iter().find(|o| o.id == order.id).expect("still active");
     assert_eq!(on_hub.status.as_str(), "ready");
     assert!(storage::get(OUTBOX_KEY).is_some_and(|o| !o.contains(&order.id)), "the answered command left the outbox");
-    page.unmount();
-    clear_storage();
 }

@@ -28,8 +28,10 @@ use futures::future::{AbortHandle, Abortable};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
+use crate::core::link::{AttemptId, SocketInput};
 use crate::core::time::Millis;
 use crate::web::clock;
+use crate::web::socket::{AttemptSocket, SocketEvent};
 
 /// A hook's driver: owns a core and the wrappers that carry out its commands.
 pub trait Driver: 'static {
@@ -130,6 +132,22 @@ impl<D: Driver> DriverRef<D> {
             }
         });
         Task(handle)
+    }
+
+    /// The event sink of `attempt`'s socket: every event goes, as an input, to the socket and
+    /// the link machine that `parts` picks out of the driver.
+    pub fn socket_sink<M: SocketInput + 'static>(
+        &self,
+        attempt: AttemptId,
+        parts: fn(&mut D) -> (&mut AttemptSocket, &mut M),
+    ) -> impl Fn(SocketEvent) + 'static {
+        let me = self.clone();
+        move |event| {
+            me.run(move |d, now| {
+                let (socket, machine) = parts(d);
+                socket.deliver(machine, now, attempt, event);
+            });
+        }
     }
 
     /// Reads the driver (e.g. for a debug surface). `None` when it is gone or busy.

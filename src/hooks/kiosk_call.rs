@@ -11,7 +11,7 @@ use std::rc::Rc;
 use super::driver::{After, Driver, DriverOwner, DriverRef};
 use super::staff_call::{CallSignal, UseStaffCallOptions, UseStaffCallReturn, use_staff_call};
 use crate::core::call_link::{CallLink, CallLinkCommand};
-use crate::core::link::{AttemptId, LinkConfig, SocketCommand, SocketInput};
+use crate::core::link::{LinkConfig, SocketCommand, SocketInput};
 use crate::web::clock;
 use crate::web::random::{random_bytes, random_id};
 use crate::web::socket::AttemptSocket;
@@ -54,12 +54,7 @@ impl Driver for LineDriver {
 impl LineDriver {
     fn socket_command(&mut self, command: SocketCommand) {
         let me = &self.me;
-        let sink = |attempt: AttemptId| {
-            let me = me.clone();
-            move |event| {
-                me.run(move |line, now| line.socket.deliver(&mut line.link, now, attempt, event));
-            }
-        };
+        let sink = |attempt| me.socket_sink(attempt, |line| (&mut line.socket, &mut line.link));
         if let Err((attempt, e)) = self.socket.execute(command, &self.ws_url, sink) {
             log::error!("[KioskCall] {e}");
             self.link.handle_socket_error(clock::now(), attempt);

@@ -42,6 +42,17 @@ pub fn mount_page(station: &str) -> Mounted {
     })
 }
 
+/// A signed-in KDS page for `station` (storage cleared first) showing a new order.
+pub async fn live_page_with_order(station: &str) -> (Mounted, Element, Order) {
+    clear_storage();
+    let page = mount_page(station);
+    let el = page.el();
+    sign_in_via_form(&el).await;
+    let order = post_simple_order().await;
+    assert!(wait_ticket(&el, &order.id, "new", SHORT).await, "the new order shows on the board");
+    (page, el, order)
+}
+
 /// Mounts a bare component running `use_order_feed` and hands its handle out.
 pub fn mount_feed(station: &str) -> (Mounted, UseOrderFeedReturn) {
     let cfg = config(station);

@@ -13,7 +13,7 @@ use super::{OUTBOX_KEY, SESSION_KEY};
 use crate::core::board::{Board, BoardConfig, Station};
 use crate::core::config::RuntimeConfig;
 use crate::core::feed::{Banner, FeedCommand, FeedConfig, FeedStatus, OrderFeed};
-use crate::core::link::{AttemptId, SocketCommand, SocketInput};
+use crate::core::link::{SocketCommand, SocketInput};
 use crate::core::time::Millis;
 use crate::hooks::driver::{After, Driver, DriverRef, Task};
 use crate::hooks::staff_call::CallSignal;
@@ -175,12 +175,7 @@ impl FeedDriver {
 
     fn socket_command(&mut self, command: SocketCommand) {
         let me = &self.me;
-        let sink = |attempt: AttemptId| {
-            let me = me.clone();
-            move |event| {
-                me.run(move |d, now| d.socket.deliver(&mut d.feed, now, attempt, event));
-            }
-        };
+        let sink = |attempt| me.socket_sink(attempt, |d| (&mut d.socket, &mut d.feed));
         if let Err((attempt, e)) = self.socket.execute(command, &self.ws_url, sink) {
             log::error!("[OrderFeed] {e}");
             self.feed.handle_socket_error(clock::now(), attempt);
