@@ -1,7 +1,7 @@
 //! `cargo xtask setup`: finds, or installs, everything the wasm build and the browser tests need.
 //!
 //! Idempotent: each tool is looked for first (project tools folder, then PATH), and installed only
-//! when missing. Project-local installs go to `.tools/` (git-ignored); system packages come from
+//! when missing. Built tools go to the user's cache (see [`tools_dir`]); system packages come from
 //! apt-get, when it is available and we are root. Whatever cannot be found or installed ends the
 //! run with one error that names it.
 
@@ -57,8 +57,20 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
+/// Where the built tools live: `RESTAURANT_TOOLS_DIR`, else the user's cache
+/// (`$XDG_CACHE_HOME` or `~/.cache`, under `restaurant-os/tools`) — shared by every checkout on the
+/// machine, so a fresh clone does not build Trunk and wasm-bindgen again — else `.tools/`.
 fn tools_dir(root: &Path) -> PathBuf {
-    env::var_os("RESTAURANT_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| root.join(".tools"))
+    if let Some(dir) = env::var_os("RESTAURANT_TOOLS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let cache = env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
+    match cache {
+        Some(cache) => cache.join("restaurant-os/tools"),
+        None => root.join(".tools"),
+    }
 }
 
 /// The cargo that runs xtask (rustup's, normally).
