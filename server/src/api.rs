@@ -75,7 +75,7 @@ async fn pin(
         .map_err(|e| ApiError::internal(format!("no randomness for a token: {e}")))?;
     match outcome {
         PinOutcome::Token(token) => {
-            tracing::info!("[Auth] {addr} signed in at station {}", request.station);
+            tracing::info!(%addr, station = %request.station, "signed in");
             Ok(Json(PinResponse { token, station: request.station }))
         }
         PinOutcome::WrongPin => {
@@ -130,7 +130,7 @@ async fn create_order(
     let ApiJson(new) = body?;
     let (created, order) = state.create_order(key, new).await?;
     if created {
-        tracing::info!("[Orders] created #{} ({}) from {}", order.number, order.id, order.source.as_str());
+        tracing::info!(number = order.number, id = %order.id, source = order.source.as_str(), "order created");
     }
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(OrderEnvelope { order })))

@@ -98,7 +98,7 @@ impl Auth {
             .and_then(|bytes| std::fs::write(&tmp, bytes))
             .and_then(|()| std::fs::rename(&tmp, path));
         if let Err(e) = result {
-            tracing::error!("[Auth] cannot save sessions to {}: {e}", path.display());
+            tracing::error!("cannot save sessions to {}: {e}", path.display());
         }
     }
 
@@ -148,14 +148,14 @@ fn load_sessions(path: &std::path::Path, now: Instant) -> HashMap<String, Sessio
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return HashMap::new(),
         Err(e) => {
-            tracing::error!("[Auth] cannot read {}: {e}; stations must sign in again", path.display());
+            tracing::error!("cannot read {}: {e}; stations must sign in again", path.display());
             return HashMap::new();
         }
     };
     let stored: Vec<StoredSession> = match serde_json::from_slice(&bytes) {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!("[Auth] {} is unreadable ({e}); stations must sign in again", path.display());
+            tracing::error!("{} is unreadable ({e}); stations must sign in again", path.display());
             return HashMap::new();
         }
     };
@@ -169,7 +169,7 @@ fn load_sessions(path: &std::path::Path, now: Instant) -> HashMap<String, Sessio
             (s.token_sha256, Session { station: s.station, expires: now + left })
         })
         .collect();
-    tracing::info!("[Auth] {} station session(s) restored", sessions.len());
+    tracing::info!(sessions = sessions.len(), "station sessions restored");
     sessions
 }
 

@@ -170,7 +170,7 @@ impl CallRouter {
                         .chain([call.caller])
                         .filter(|id| *id != from)
                         .collect();
-                    tracing::info!("[Call] call {call_id} ended by its {}", party.name());
+                    tracing::info!(%call_id, "call ended by its {}", party.name());
                     inner.deliver(&others, &message);
                 }
             }
@@ -180,7 +180,7 @@ impl CallRouter {
                 call.released = std::mem::take(&mut call.ringing);
                 call.released.retain(|id| *id != from);
                 let (caller, released) = (call.caller, call.released.clone());
-                tracing::info!("[Call] call {call_id} accepted by {}", inner.peer(from));
+                tracing::info!(%call_id, by = inner.peer(from), "call accepted");
                 inner.deliver(&[caller], &message);
                 inner.deliver(&released, &CallMessage::Taken { call_id: call_id.clone() });
             }
@@ -219,7 +219,7 @@ impl CallRouter {
             if call.ringing.contains(&id) {
                 inner.refuse(&call_id, id, Refusal::Gone);
             } else if call.caller == id || call.callee == Some(id) {
-                tracing::info!("[Call] call {call_id} ended: {} left", inner.peer(id));
+                tracing::info!(%call_id, left = inner.peer(id), "call ended: a party left");
                 inner.end(&call_id);
             }
         }
@@ -261,7 +261,7 @@ impl Inner {
         }
         let unavailable = CallMessage::Unavailable { call_id: call_id.to_string() };
         if self.calls.len() >= MAX_CALLS {
-            tracing::warn!("[Call] call {call_id} from {} refused: {MAX_CALLS} calls under way", self.peer(from));
+            tracing::warn!(%call_id, from = self.peer(from), "call refused: {MAX_CALLS} calls under way");
             self.deliver(&[from], &unavailable);
             return Ok(());
         }
@@ -275,11 +275,11 @@ impl Inner {
             .collect();
         let target = to_station.unwrap_or("any staff");
         if targets.is_empty() {
-            tracing::info!("[Call] call {call_id} from {}: no screen of {target} connected", self.peer(from));
+            tracing::info!(%call_id, from = self.peer(from), "no screen of {target} connected");
             self.deliver(&[from], &unavailable);
             return Ok(());
         }
-        tracing::info!("[Call] call {call_id} from {} rings {} screens of {target}", self.peer(from), targets.len());
+        tracing::info!(%call_id, from = self.peer(from), "call rings {} screens of {target}", targets.len());
         self.deliver(&targets, message);
         self.calls.insert(
             call_id.to_string(),
@@ -312,7 +312,7 @@ impl Inner {
             Refusal::Busy => CallMessage::Busy { call_id },
             Refusal::Gone => CallMessage::Unavailable { call_id },
         };
-        tracing::info!("[Call] call {} refused by every screen: {refusal:?}", answer.call_id());
+        tracing::info!(call_id = answer.call_id(), ?refusal, "call refused by every screen");
         self.deliver(&[caller], &answer);
     }
 
@@ -334,7 +334,7 @@ impl Inner {
             .map(|(id, _)| id.clone())
             .collect();
         for call_id in expired {
-            tracing::info!("[Call] call {call_id} expired");
+            tracing::info!(%call_id, "call expired");
             self.end(&call_id);
         }
     }
@@ -347,7 +347,7 @@ impl Inner {
         let text = match serde_json::to_string(message) {
             Ok(text) => text,
             Err(e) => {
-                tracing::error!("[Call] cannot encode {}: {e}", message.kind());
+                tracing::error!("cannot encode {}: {e}", message.kind());
                 return;
             }
         };
@@ -356,13 +356,13 @@ impl Inner {
             match endpoint.frames.try_send(text.clone()) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => tracing::warn!(
-                    "[Call] {} has {QUEUE} call frames unread: {} for call {} dropped",
-                    endpoint.peer,
-                    message.kind(),
-                    message.call_id()
+                    call_id = message.call_id(),
+                    peer = %endpoint.peer,
+                    "{QUEUE} call frames unread: {} dropped",
+                    message.kind()
                 ),
                 Err(mpsc::error::TrySendError::Closed(_)) => {
-                    tracing::debug!("[Call] {} is closing: {} not delivered", endpoint.peer, message.kind())
+                    tracing::debug!(peer = %endpoint.peer, "closing: {} not delivered", message.kind())
                 }
             }
         }

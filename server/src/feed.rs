@@ -141,9 +141,9 @@ impl ClientQueue {
             let resync = ServerMessage::Resync { seq };
             match serde_json::to_string(&resync) {
                 Ok(text) => frames.push_back(Arc::from(text)),
-                Err(e) => tracing::error!("[Feed] cannot encode resync: {e}"),
+                Err(e) => tracing::error!("cannot encode resync: {e}"),
             }
-            tracing::warn!("[Feed] a client fell {} events behind at seq {seq}: sent resync", self.capacity);
+            tracing::warn!(behind = self.capacity, seq, "a client fell behind: sent resync");
         } else {
             frames.push_back(frame);
         }

@@ -7,12 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::Instrument;
 
 use crate::call::{self, CallRouter};
 use crate::feed::Feed;
@@ -59,7 +63,7 @@ impl Hub {
             StoreHandle::start(location.clone(), settings.replay_events, |s| Ok((s.last_seq(), s.recent_events()?)))
                 .await
                 .map_err(|source| StartError::Store { location: format!("{location:?}"), source })?;
-        tracing::info!("[Store] opened {location:?} at seq {last_seq} ({} events to replay)", recent.len());
+        tracing::info!(?location, last_seq, replay = recent.len(), "store opened");
         let feed = Arc::new(Feed::new(last_seq, recent, settings.replay_events, settings.client_queue));
         let voice = voice::VoiceHub::new(settings.voice_settings(), menu.menu().items.clone());
         let state = Arc::new(AppState::new(settings, menu, store, feed));
@@ -81,6 +85,7 @@ impl Hub {
             .merge(load::routes())
             .merge(self.voice.router())
             .fallback(static_files::serve)
+            .layer(middleware::from_fn(request_span))
             .with_state(self.state.clone())
     }
 
@@ -107,11 +112,11 @@ impl Hub {
         let settings = &self.state.settings;
         if !settings.dist.join("index.html").is_file() {
             tracing::warn!(
-                "[Hub] {} has no index.html: build the bundle first (cargo xtask serve does)",
+                "{} has no index.html: build the bundle first (cargo xtask serve does)",
                 settings.dist.display()
             );
         }
-        tracing::info!("[Hub] listening on http://{addr} (serving {})", settings.dist.display());
+        tracing::info!("listening on http://{addr} (serving {})", settings.dist.display());
         let router = match self.cors.clone() {
             Some(cors) => router.layer(cors),
             None => router,
@@ -133,7 +138,7 @@ impl Hub {
         let result = tokio::select! {
             r = server => r,
             _ = drain_deadline => {
-                tracing::warn!("[Hub] HTTP connections still open after {HTTP_DRAIN:?}: dropping them");
+                tracing::warn!("HTTP connections still open after {HTTP_DRAIN:?}: dropping them");
                 Ok(())
             }
         };
@@ -150,11 +155,18 @@ impl Hub {
         tasks.close();
         let budget = SHUTDOWN_GRACE.saturating_sub(HTTP_DRAIN).saturating_sub(Duration::from_secs(1));
         if tokio::time::timeout_at(started + budget, tasks.wait()).await.is_err() {
-            tracing::warn!("[Hub] {} tasks still running after {budget:?}; closing the store anyway", tasks.len());
+            tracing::warn!(tasks = tasks.len(), "tasks still running after {budget:?}; closing the store anyway");
         }
         self.store_thread.close().await;
-        tracing::info!("[Hub] stopped");
+        tracing::info!("stopped");
     }
+}
+
+/// Runs each request in a span naming its method and path, so whatever it logs (an
+/// [`ApiError`](crate::error::ApiError), a sign-in, a new order) says which request it was.
+async fn request_span(request: Request, next: Next) -> Response {
+    let span = tracing::info_span!("http", method = %request.method(), path = %request.uri().path());
+    next.run(request).instrument(span).await
 }
 
 /// Ends expired staff calls every [`call::SWEEP_EVERY`] until shutdown.
@@ -242,7 +254,7 @@ impl RunningHub {
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!("[Hub] cannot listen for Ctrl-C: {e}");
+            tracing::error!("cannot listen for Ctrl-C: {e}");
             std::future::pending::<()>().await;
         }
     };
@@ -253,7 +265,7 @@ pub async fn shutdown_signal() {
                 s.recv().await;
             }
             Err(e) => {
-                tracing::error!("[Hub] cannot listen for SIGTERM: {e}");
+                tracing::error!("cannot listen for SIGTERM: {e}");
                 std::future::pending::<()>().await;
             }
         }
@@ -264,5 +276,5 @@ pub async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-    tracing::info!("[Hub] shutting down");
+    tracing::info!("shutting down");
 }

@@ -77,10 +77,10 @@ async fn update_load(
     let total = u64::from(request.per_second) * u64::from(request.seconds);
     let period = Duration::from_secs_f64(1.0 / f64::from(request.per_second));
     tracing::info!(
-        "[Load] {} updates/s for {} s over {} active orders",
-        request.per_second,
-        request.seconds,
-        rush.len()
+        per_second = request.per_second,
+        seconds = request.seconds,
+        orders = rush.len(),
+        "update load started"
     );
     let started = Instant::now();
     let mut ticks = tokio::time::interval(period);
@@ -102,7 +102,7 @@ async fn update_load(
             Ok(_) => refused += 1,
             Err(OrderError::Unavailable) => break,
             Err(e) => {
-                tracing::error!("[Load] update of {id} failed: {e}");
+                tracing::error!(order = %id, "update failed: {e}");
                 refused += 1;
             }
         }
@@ -114,6 +114,6 @@ async fn update_load(
         seconds: started.elapsed().as_secs_f64(),
         max_lag_ms: max_lag.as_secs_f64() * 1000.0,
     };
-    tracing::info!("[Load] done: {report:?}");
+    tracing::info!(?report, "update load done");
     Ok(Json(report))
 }

@@ -12,21 +12,21 @@ async fn main() -> ExitCode {
     let settings = match Settings::from_args(std::env::args().skip(1)) {
         Ok(s) => s,
         Err(message) => {
-            eprintln!("[Hub] {message}\n\n{}", Settings::USAGE);
+            eprintln!("restaurant-hub: {message}\n\n{}", Settings::USAGE);
             return ExitCode::from(2);
         }
     };
     let listener = match tokio::net::TcpListener::bind((settings.host.as_str(), settings.port)).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("[Hub] cannot listen on {}:{}: {e}", settings.host, settings.port);
+            eprintln!("restaurant-hub: cannot listen on {}:{}: {e}", settings.host, settings.port);
             return ExitCode::FAILURE;
         }
     };
     match run(listener, settings, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("[Hub] {e}");
+            eprintln!("restaurant-hub: {e}");
             ExitCode::FAILURE
         }
     }

@@ -30,7 +30,7 @@ async fn index_html(state: &AppState) -> Response {
         Ok(bytes) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], bytes)
             .into_response(),
         Err(e) => {
-            tracing::error!("[Hub] cannot read {}: {e}", path.display());
+            tracing::error!("cannot read {}: {e}", path.display());
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The page bundle is not built. Run `cargo xtask serve`, which builds it first.",

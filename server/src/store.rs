@@ -379,8 +379,8 @@ impl StoreHandle {
                 }
                 rx.close();
                 match store.flush() {
-                    Ok(()) => tracing::info!("[Store] flushed and closed"),
-                    Err(e) => tracing::error!("[Store] flush on close failed: {e}"),
+                    Ok(()) => tracing::info!("flushed and closed"),
+                    Err(e) => tracing::error!("flush on close failed: {e}"),
                 }
                 drop(store);
                 let _ = done_tx.send(());
@@ -408,7 +408,7 @@ impl StoreThread {
     /// Finishes the queued calls, flushes the database and ends the thread.
     pub async fn close(self) {
         if self.tx.send(Msg::Close).await.is_err() {
-            tracing::warn!("[Store] the store thread had already stopped");
+            tracing::warn!("the store thread had already stopped");
         }
         let _ = self.done.await;
     }

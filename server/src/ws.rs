@@ -19,6 +19,7 @@ use restaurant_protocol::{
     CallMessage, ClientMessage, ErrorCode, FrameError, KIOSK_STATION, MAX_WS_FRAME_BYTES, ServerMessage, close,
 };
 use tokio::time::{Instant, MissedTickBehavior};
+use tracing::Instrument;
 
 use crate::call::{CallEndpoint, CallError, Role};
 use crate::feed::{Catchup, Subscription};
@@ -42,8 +43,10 @@ pub async fn upgrade(
     }
     let peer = peer.map_or_else(|| "unknown peer".to_string(), |Extension(ConnectInfo(a))| a.to_string());
     upgrade.max_message_size(TRANSPORT_LIMIT).max_frame_size(TRANSPORT_LIMIT).on_upgrade(move |socket| {
+        // Everything the connection logs names its peer, and its station once `hello` is accepted.
+        let span = tracing::info_span!(parent: None, "ws", %peer, station = tracing::field::Empty);
         let tasks = state.tasks.clone();
-        tasks.track_future(Connection::run(socket, state, peer))
+        tasks.track_future(Connection::run(socket, state, peer).instrument(span))
     })
 }
 
@@ -70,7 +73,7 @@ impl Connection {
         let heartbeat = state.settings.heartbeat_timeout;
         let (sink, mut stream) = socket.split();
         let mut conn = Connection { sink, state, peer, subscription: None, calls: None };
-        tracing::debug!("[Feed] {} connected", conn.peer);
+        tracing::debug!("connected");
         let mut last_heard = Instant::now();
         let ping_every = heartbeat / 3;
         let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
@@ -79,7 +82,7 @@ impl Connection {
             let step = tokio::select! {
                 _ = conn.state.shutdown.cancelled() => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
                 _ = tokio::time::sleep_until(last_heard + heartbeat) => {
-                    tracing::warn!("[Feed] {} silent for {heartbeat:?}: dropped", conn.peer);
+                    tracing::warn!(?heartbeat, "silent for the heartbeat timeout: dropped");
                     Err(Stop::Close(close::IDLE, "heartbeat timeout"))
                 }
                 _ = ping.tick() => conn.send(vec![ServerMessage::Ping { ts: now_ms() }.into()]).await,
@@ -88,7 +91,7 @@ impl Connection {
                 frame = stream.next() => match frame {
                     None => Err(Stop::Gone),
                     Some(Err(e)) => {
-                        tracing::warn!("[Feed] {} read failed (a frame over {TRANSPORT_LIMIT} bytes or a broken socket): {e}", conn.peer);
+                        tracing::warn!("read failed (a frame over {TRANSPORT_LIMIT} bytes or a broken socket): {e}");
                         Err(Stop::Gone)
                     }
                     Some(Ok(message)) => {
@@ -106,10 +109,10 @@ impl Connection {
         if let Stop::Close(code, reason) = stop {
             let frame = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }));
             if tokio::time::timeout(CLOSE_WAIT, conn.sink.send(frame)).await.is_err() {
-                tracing::debug!("[Feed] {} did not take the close frame in time", conn.peer);
+                tracing::debug!("the close frame was not taken in time");
             }
         }
-        tracing::debug!("[Feed] {} disconnected", conn.peer);
+        tracing::debug!("disconnected");
     }
 
     /// Writes frames (flushing once), giving up on a peer that takes longer than the heartbeat
@@ -127,11 +130,11 @@ impl Connection {
             written = tokio::time::timeout(heartbeat, write) => match written {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => {
-                    tracing::debug!("[Feed] {} write failed: {e}", self.peer);
+                    tracing::debug!("write failed: {e}");
                     Err(Stop::Gone)
                 }
                 Err(_) => {
-                    tracing::warn!("[Feed] {} has not read for {heartbeat:?}: dropped", self.peer);
+                    tracing::warn!(?heartbeat, "not reading for the heartbeat timeout: dropped");
                     Err(Stop::Gone)
                 }
             },
@@ -183,18 +186,18 @@ impl Connection {
     }
 
     fn too_big(&self, bytes: usize) -> Result<(), Stop> {
-        tracing::warn!("[Feed] {} sent a {bytes}-byte frame (limit {MAX_WS_FRAME_BYTES}): closing 1009", self.peer);
+        tracing::warn!(bytes, limit = MAX_WS_FRAME_BYTES, "frame too large: closing 1009");
         Err(Stop::Close(close::TOO_BIG, "frame too large"))
     }
 
     async fn bad_request(&mut self, request_id: Option<String>, message: &str) -> Result<(), Stop> {
-        tracing::warn!("[Feed] bad frame from {}: {message}", self.peer);
+        tracing::warn!("bad frame: {message}");
         let error = ServerMessage::Error { request_id, code: ErrorCode::BadRequest, message: message.to_string() };
         self.send(vec![error.into()]).await
     }
 
     async fn auth_failed(&mut self, reason: &str) -> Result<(), Stop> {
-        tracing::warn!("[Feed] {} auth failed: {reason}", self.peer);
+        tracing::warn!("auth failed: {reason}");
         self.send(vec![ServerMessage::AuthFailed { reason: reason.to_string() }.into()]).await?;
         Err(Stop::Close(close::AUTH_FAILED, "auth failed"))
     }
@@ -206,7 +209,8 @@ impl Connection {
         if station == KIOSK_STATION {
             // The kiosk is a public device without a PIN: it may place calls and nothing else.
             self.calls = Some(self.state.calls.join(Role::Kiosk, self.peer.clone()));
-            tracing::info!("[Feed] {} joined as a kiosk (calls only)", self.peer);
+            tracing::Span::current().record("station", KIOSK_STATION);
+            tracing::info!("joined as a kiosk (calls only)");
             return self.send(vec![ServerMessage::Welcome { seq: 0 }.into()]).await;
         }
         match self.state.auth.station_of(token, std::time::Instant::now()) {
@@ -217,7 +221,8 @@ impl Connection {
         let (seq, catchup, subscription) = self.state.feed.subscribe(since);
         self.subscription = Some(subscription);
         self.calls = Some(self.state.calls.join(Role::Staff { station: station.to_string() }, self.peer.clone()));
-        tracing::info!("[Feed] {} joined station {station} at seq {seq} (since {since:?})", self.peer);
+        tracing::Span::current().record("station", station);
+        tracing::info!(seq, ?since, "joined");
         let mut frames = vec![ServerMessage::Welcome { seq }.into()];
         match catchup {
             Catchup::Replay(events) => frames.extend(events.iter().map(|f| Frame(Utf8Bytes::from(&**f)))),
@@ -228,7 +233,7 @@ impl Connection {
 
     async fn command(&mut self, request_id: String, order_id: String, change: Change) -> Result<(), Stop> {
         if self.calls.is_some() && self.subscription.is_none() {
-            tracing::warn!("[Feed] kiosk {} sent an order command: refused", self.peer);
+            tracing::warn!("order command from a kiosk: refused");
             let message = "a kiosk connection may only send call messages".to_string();
             let error = ServerMessage::Error { request_id: Some(request_id), code: ErrorCode::BadRequest, message };
             return self.send(vec![error.into()]).await;
@@ -247,7 +252,7 @@ impl Connection {
             }
             Err(OrderError::Unavailable) => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
             Err(e) => {
-                tracing::error!("[Feed] command from {} failed: {e}", self.peer);
+                tracing::error!("command failed: {e}");
                 Err(Stop::Close(close::INTERNAL_ERROR, "internal error"))
             }
         }
@@ -267,7 +272,7 @@ impl Connection {
             Err(CallError::UnknownCall(reason)) => (ErrorCode::NotFound, reason),
             Err(CallError::Refused(reason)) => (ErrorCode::BadRequest, reason),
         };
-        tracing::warn!("[Call] frame from {} refused: {reason}", self.peer);
+        tracing::warn!("call frame refused: {reason}");
         self.send(vec![ServerMessage::Error { request_id: None, code, message: reason }.into()]).await
     }
 }

@@ -26,7 +26,6 @@ const CLOSE_LINGER: Duration = Duration::from_millis(200);
 
 /// Everything a call task needs.
 pub struct Call {
-    pub id: String,
     pub rtc: Rtc,
     pub socket: UdpSocket,
     pub conversation: Conversation,
@@ -54,7 +53,6 @@ struct Playback {
 }
 
 struct Peer {
-    id: String,
     rtc: Rtc,
     socket: UdpSocket,
     local: SocketAddr,
@@ -71,16 +69,15 @@ struct Peer {
 impl Call {
     /// Drives the call until it ends; always leaves the peer closed.
     pub async fn run(self) {
-        let Call { id, rtc, socket, conversation, utterances, idle_timeout, close_after, mut shutdown } = self;
+        let Call { rtc, socket, conversation, utterances, idle_timeout, close_after, mut shutdown } = self;
         let local = match socket.local_addr() {
             Ok(a) => a,
             Err(e) => {
-                tracing::error!("[Voice] call {id}: socket has no address: {e}");
+                tracing::error!("socket has no address: {e}");
                 return;
             }
         };
         let mut peer = Peer {
-            id,
             rtc,
             socket,
             local,
@@ -96,8 +93,8 @@ impl Call {
         let started = Instant::now();
         let end = peer.drive(&mut shutdown, idle_timeout).await;
         match &end {
-            End::Failed(e) => tracing::error!("[Voice] call {} failed: {e}", peer.id),
-            other => tracing::info!("[Voice] call {} ended ({other:?}) after {:?}", peer.id, started.elapsed()),
+            End::Failed(e) => tracing::error!("call failed: {e}"),
+            other => tracing::info!(end = ?other, after = ?started.elapsed(), "call ended"),
         }
         peer.close().await;
     }
@@ -126,7 +123,7 @@ impl Peer {
                         Ok(r) => r,
                         Err(e) => {
                             // ICMP port-unreachable and the like surface here; the peer may recover.
-                            tracing::debug!("[Voice] call {}: recv error: {e}", self.id);
+                            tracing::debug!("recv error: {e}");
                             continue;
                         }
                     };
@@ -137,7 +134,7 @@ impl Peer {
                         Receive { proto: Protocol::Udp, source, destination: self.local, contents },
                     );
                     if let Err(e) = self.rtc.handle_input(input) {
-                        tracing::warn!("[Voice] call {}: dropped a packet from {source}: {e}", self.id);
+                        tracing::warn!(%source, "dropped a packet: {e}");
                     }
                 }
                 _ = sleep_until(deadline.into()) => {
@@ -164,7 +161,7 @@ impl Peer {
                 Ok(Output::Timeout(t)) => return Ok(t),
                 Ok(Output::Transmit(t)) => {
                     if let Err(e) = self.socket.send_to(&t.contents, t.destination).await {
-                        tracing::debug!("[Voice] call {}: send to {} failed: {e}", self.id, t.destination);
+                        tracing::debug!(destination = %t.destination, "send failed: {e}");
                     }
                 }
                 Ok(Output::Event(e)) => self.on_event(e)?,
@@ -184,7 +181,7 @@ impl Peer {
                 self.send_event(&created);
             }
             Event::ChannelOpen(_, label) => {
-                tracing::warn!("[Voice] call {}: ignoring data channel {label:?}", self.id);
+                tracing::warn!(?label, "ignoring a data channel");
             }
             Event::ChannelClose(cid) if Some(cid) == self.events => return Err(End::ChannelClosed),
             Event::ChannelData(d) if Some(d.id) == self.events => {
@@ -194,7 +191,7 @@ impl Peer {
                         self.conversation.handle_text(text, &mut || utterances.next())
                     }
                     _ => {
-                        tracing::warn!("[Voice] call {}: binary or non-UTF-8 frame on {EVENTS_CHANNEL}", self.id);
+                        tracing::warn!("binary or non-UTF-8 frame on {EVENTS_CHANNEL}");
                         self.conversation.handle_text("", &mut || String::new())
                     }
                 };
@@ -225,10 +222,10 @@ impl Peer {
         match accepted {
             Some(Ok(true)) => {}
             Some(Ok(false)) => {
-                tracing::warn!("[Voice] call {}: channel buffer full, dropped {}", self.id, event["type"])
+                tracing::warn!(event = %event["type"], "channel buffer full: event dropped")
             }
-            Some(Err(e)) => tracing::warn!("[Voice] call {}: cannot send {}: {e}", self.id, event["type"]),
-            None => tracing::warn!("[Voice] call {}: channel gone, dropped {}", self.id, event["type"]),
+            Some(Err(e)) => tracing::warn!(event = %event["type"], "cannot send: {e}"),
+            None => tracing::warn!(event = %event["type"], "channel gone: event dropped"),
         }
     }
 
@@ -245,7 +242,7 @@ impl Peer {
             if let Some(pt) = pt {
                 let time = MediaTime::new(self.rtp_time, Frequency::FORTY_EIGHT_KHZ);
                 if let Err(e) = writer.write(pt, Instant::now(), time, SILENCE_FRAME.to_vec()) {
-                    tracing::debug!("[Voice] call {}: audio frame not written: {e}", self.id);
+                    tracing::debug!("audio frame not written: {e}");
                 }
             }
         }
@@ -264,7 +261,7 @@ impl Peer {
             self.rtc.direct_api().close_data_channel(cid);
         }
         if let Err(e) = self.rtc.close() {
-            tracing::debug!("[Voice] call {}: close: {e}", self.id);
+            tracing::debug!("close: {e}");
         }
         let give_up = Instant::now() + CLOSE_DRAIN;
         while self.rtc.is_alive() && Instant::now() < give_up {

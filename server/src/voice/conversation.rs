@@ -114,19 +114,19 @@ impl Conversation {
     /// committed turn.
     pub fn handle_text(&mut self, text: &str, next_utterance: &mut dyn FnMut() -> String) -> Vec<Action> {
         if text.len() > MAX_CLIENT_EVENT_BYTES {
-            tracing::warn!("[Voice] client event of {} bytes refused", text.len());
+            tracing::warn!(bytes = text.len(), "client event refused: too large");
             return self.error("invalid_request_error", "event_too_large", "Client event is too large.", None);
         }
         let event: Value = match serde_json::from_str(text) {
             Ok(v @ Value::Object(_)) => v,
             Ok(_) | Err(_) => {
-                tracing::warn!("[Voice] unparseable client event ({} bytes)", text.len());
+                tracing::warn!(bytes = text.len(), "unparseable client event");
                 return self.error("invalid_request_error", "invalid_json", "The event is not a JSON object.", None);
             }
         };
         let client_id = event.get("event_id").and_then(Value::as_str).map(str::to_string);
         let Some(kind) = event.get("type").and_then(Value::as_str) else {
-            tracing::warn!("[Voice] client event without a type");
+            tracing::warn!("client event without a type");
             return self.error(
                 "invalid_request_error",
                 "missing_required_parameter",
@@ -168,7 +168,7 @@ impl Conversation {
                 false => vec![self.send("output_audio_buffer.cleared", json!({}))],
             },
             other => {
-                tracing::warn!("[Voice] unsupported client event {other:?}");
+                tracing::warn!(kind = other, "unsupported client event");
                 let message =
                     format!("Invalid value: '{}'. Unsupported event type.", other.chars().take(64).collect::<String>());
                 self.error("invalid_request_error", "invalid_value", &message, client_id)
@@ -202,10 +202,10 @@ impl Conversation {
                 "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has {:.2}ms of audio.",
                 self.turn_micros as f64 / 1000.0
             );
-            tracing::info!("[Voice] commit refused: {} bytes, {} us of audio", self.turn_bytes, self.turn_micros);
+            tracing::info!(bytes = self.turn_bytes, micros = self.turn_micros, "commit refused: too little audio");
             return self.error("invalid_request_error", "input_audio_buffer_commit_empty", &message, client_id);
         }
-        tracing::debug!("[Voice] commit of {} bytes, {} us of audio", self.turn_bytes, self.turn_micros);
+        tracing::debug!(bytes = self.turn_bytes, micros = self.turn_micros, "audio committed");
         self.reset_turn();
         let item_id = self.id("item");
         let previous = self.last_item_id.replace(item_id.clone());
@@ -283,7 +283,7 @@ impl Conversation {
                 m
             }
             _ => {
-                tracing::warn!("[Voice] conversation.item.create with an unsupported item type");
+                tracing::warn!("conversation.item.create with an unsupported item type");
                 return self.error(
                     "invalid_request_error",
                     "invalid_value",

@@ -66,7 +66,7 @@ impl std::error::Error for RealtimeError {}
 
 impl IntoResponse for RealtimeError {
     fn into_response(self) -> Response {
-        let (status, code, detail) = (self.status.as_u16(), self.code, self.detail.as_deref().unwrap_or(""));
+        let (status, code, detail) = (self.status.as_u16(), self.code, self.detail.as_deref());
         if self.status.is_server_error() {
             tracing::error!(status, code, detail, "{}", self.message);
         } else {

@@ -36,6 +36,7 @@ use serde_json::json;
 use str0m::change::SdpOffer;
 use str0m::{Candidate, RtcConfig};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 pub use conversation::{Action, Conversation, ConversationFaults, MIN_COMMIT_MICROS};
 pub use matcher::{Matcher, ToolCall};
@@ -88,7 +89,7 @@ pub fn bundled_menu() -> Vec<MenuItem> {
     match serde_json::from_str::<restaurant_protocol::Menu>(include_str!("../../menu.json")) {
         Ok(m) => m.items,
         Err(e) => {
-            tracing::error!("[Voice] bundled menu.json is invalid: {e}");
+            tracing::error!("bundled menu.json is invalid: {e}");
             Vec::new()
         }
     }
@@ -99,7 +100,7 @@ impl VoiceHub {
         str0m::crypto::from_feature_flags().install_process_default();
         let rtc_ip = advertised_ip(settings.host);
         if settings.openai_api_key.is_some() {
-            tracing::info!("[Voice] tokens are minted by OpenAI");
+            tracing::info!("tokens are minted by OpenAI");
         }
         let faults = settings.faults.clone();
         VoiceHub {
@@ -147,7 +148,7 @@ impl VoiceHub {
         let _ = tokio::time::timeout(SHUTDOWN_BOUND, live.wait_for(|n| *n == 0)).await;
         let left = self.live_calls();
         if left > 0 {
-            tracing::error!("[Voice] {left} call(s) still alive after {SHUTDOWN_BOUND:?}");
+            tracing::error!(calls = left, "calls still alive after {SHUTDOWN_BOUND:?}");
         }
         left
     }
@@ -193,7 +194,7 @@ fn unix_now() -> u64 {
 fn random_u64() -> u64 {
     let mut b = [0u8; 8];
     if getrandom::fill(&mut b).is_err() {
-        tracing::warn!("[Voice] system random source failed; using the clock");
+        tracing::warn!("system random source failed; using the clock");
         return SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos().into());
     }
     u64::from_le_bytes(b)
@@ -318,7 +319,6 @@ async fn start_call(
         ConversationFaults { drop_item_created: faults.drop_item_created, no_transcripts: faults.no_transcripts },
     );
     let call = Call {
-        id: id.clone(),
         rtc,
         socket,
         conversation,
@@ -328,11 +328,16 @@ async fn start_call(
         shutdown: s.shutdown.subscribe(),
     };
     let live = LiveCall::new(&s.live_calls);
-    tracing::info!("[Voice] call {id} on {local}");
-    tokio::spawn(async move {
-        let _live = live;
-        call.run().await;
-    });
+    tracing::info!(call_id = %id, %local, "call started");
+    // Everything the call logs names it.
+    let span = tracing::info_span!(parent: None, "voice_call", call_id = %id);
+    tokio::spawn(
+        async move {
+            let _live = live;
+            call.run().await;
+        }
+        .instrument(span),
+    );
     Ok((id, answer.to_sdp_string()))
 }
 
@@ -368,7 +373,7 @@ async fn set_faults(
 ) -> Result<Json<VoiceFaults>, RealtimeError> {
     let Json(faults) = body?;
     faults.validate().map_err(|e| RealtimeError::bad_request(e.to_string()))?;
-    tracing::info!("[Voice] faults set: {faults:?}");
+    tracing::info!(?faults, "faults set");
     *lock(&s.faults) = faults.clone();
     Ok(Json(faults))
 }
@@ -391,7 +396,7 @@ fn advertised_ip(host: IpAddr) -> IpAddr {
     match lan {
         Some(ip) => ip,
         None => {
-            tracing::warn!("[Voice] no LAN address found; advertising 127.0.0.1");
+            tracing::warn!("no LAN address found; advertising 127.0.0.1");
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         }
     }
