@@ -243,7 +243,7 @@ fn mount_hook(transport: Rc<FakeTransport>) -> (Mounted, Rc<RefCell<Option<UseVo
         );
         let state = voice.state();
         *out.borrow_mut() = Some(voice);
-        view! { <p data-testid="voice-status" data-state=move || state.get().as_snake_case()></p> }
+        view! { <p data-testid="voice-status" data-state=move || state.get().as_str()></p> }
     });
     (mounted, slot)
 }

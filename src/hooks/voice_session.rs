@@ -163,7 +163,7 @@ impl VoiceDriver {
                 after.push(move || on_order.run(action));
             }
             VoiceCommand::Rejected { command, state } => {
-                log::warn!("[Voice] {command} ignored while {}", state.as_snake_case());
+                log::warn!("[Voice] {command} ignored while {}", state.as_str());
             }
             VoiceCommand::Error { message } => {
                 self.show_problem(message, String::new(), false);
@@ -408,7 +408,7 @@ impl VoiceDriver {
         let channel = self.peer.as_ref().and_then(|p| p.channel());
         json!({
             "connectionState": self.connection_state.as_str(),
-            "turnState": self.session.state().as_snake_case(),
+            "turnState": self.session.state().as_str(),
             "transcriptMapSize": self.session.transcript().len(),
             "hasDataChannel": channel.is_some(),
             "dataChannelReady": self.peer.as_ref().is_some_and(Peer::channel_is_open),

@@ -105,7 +105,7 @@ pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoVi
             <p
                 class="voice-status"
                 data-testid="voice-status"
-                data-state=move || state.get().as_snake_case()
+                data-state=move || state.get().as_str()
                 aria-live="polite"
             >
                 {move || status_text(state.get(), speaking.get(), mode)}

@@ -93,7 +93,7 @@ impl fmt::Display for VoiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VoiceError::Rejected { command, state } => {
-                write!(f, "cannot {command} while {}", state.as_snake_case())
+                write!(f, "cannot {command} while {}", state.as_str())
             }
             VoiceError::NoToken => write!(f, "no voice token yet"),
             VoiceError::TokenExpired => write!(f, "the voice token has expired"),
@@ -317,7 +317,7 @@ impl VoiceSession {
 
     /// Escape hatch: back to Idle (Disconnected when there is no channel), timers cleared.
     pub fn force_reset(&mut self, now: Millis) {
-        log::warn!("[VoiceSession] force reset from {}", self.state.as_snake_case());
+        log::warn!("[VoiceSession] force reset from {}", self.state.as_str());
         self.set_mic(false);
         self.sequencer.reset();
         self.calls.clear();
@@ -379,7 +379,7 @@ impl VoiceSession {
             return;
         }
         let state = self.state;
-        log::warn!("[VoiceSession] timeout in state {}", state.as_snake_case());
+        log::warn!("[VoiceSession] timeout in state {}", state.as_str());
         match state {
             TurnState::Connecting => {
                 self.fail(now, "[VoiceSession] connect timed out", "Could not connect to the voice assistant.")
@@ -395,7 +395,7 @@ impl VoiceSession {
                     self.sequencer.reset();
                 }
                 self.report_error(
-                    &format!("[VoiceSession] turn timed out in {}", state.as_snake_case()),
+                    &format!("[VoiceSession] turn timed out in {}", state.as_str()),
                     "Sorry, that took too long. Please try again.",
                 );
                 self.enter(now, TurnState::Idle);
@@ -432,7 +432,7 @@ impl VoiceSession {
             VoiceError::Parse(e)
         })?;
         if matches!(self.state, TurnState::Disconnected | TurnState::Disconnecting | TurnState::Error) {
-            log::info!("[VoiceSession] {} ignored while {}", event.kind.name(), self.state.as_snake_case());
+            log::info!("[VoiceSession] {} ignored while {}", event.kind.name(), self.state.as_str());
             return Ok(());
         }
         if let Some(id) = &event.event_id
@@ -670,14 +670,14 @@ impl VoiceSession {
         self.state = state;
         self.deadline = self.config.timeouts.for_state(state).map(|d| now.after(d));
         if from != state {
-            log::info!("[VoiceSession] {} → {}", from.as_snake_case(), state.as_snake_case());
+            log::info!("[VoiceSession] {} → {}", from.as_str(), state.as_str());
             self.commands.push_back(VoiceCommand::StateChanged { from, to: state });
         }
     }
 
     fn reject(&mut self, command: &'static str) -> VoiceError {
         let state = self.state;
-        log::warn!("[VoiceSession] rejected: cannot {command} while {}", state.as_snake_case());
+        log::warn!("[VoiceSession] rejected: cannot {command} while {}", state.as_str());
         self.commands.push_back(VoiceCommand::Rejected { command, state });
         VoiceError::Rejected { command, state }
     }

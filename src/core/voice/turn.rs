@@ -18,7 +18,7 @@ pub enum TurnState {
 }
 
 impl TurnState {
-    pub fn as_snake_case(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             TurnState::Disconnected => "disconnected",
             TurnState::Connecting => "connecting",
