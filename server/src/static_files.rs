@@ -156,6 +156,6 @@ mod tests {
         assert!(text.starts_with("HTTP/1.1 200"), "{text}");
         assert!(text.contains("<title>app</title>"));
         stop_tx.send(()).unwrap();
-        tokio::time::timeout(std::time::Duration::from_secs(5), server).await.unwrap().unwrap().unwrap();
+        tokio::time::timeout(crate::SHUTDOWN_GRACE, server).await.unwrap().unwrap().unwrap();
     }
 }
