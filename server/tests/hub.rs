@@ -344,7 +344,13 @@ async fn a_restart_with_the_same_data_folder_loses_nothing() {
 
 #[tokio::test]
 async fn a_slow_client_gets_resync_and_does_not_hold_up_the_others() {
-    let hub = start(|s| s.client_queue = 8).await;
+    // Neither client sends anything after its hello, and on a busy machine the 300 orders can
+    // take longer than the default heartbeat timeout: the heartbeat must not end this test.
+    let hub = start(|s| {
+        s.client_queue = 8;
+        s.heartbeat_timeout = Duration::from_secs(600);
+    })
+    .await;
     let station = "kitchen";
     let slow_token = token(&hub, station).await;
     // A client with a tiny receive buffer that stops reading after its welcome.
