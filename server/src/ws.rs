@@ -23,8 +23,7 @@ use tracing::Instrument;
 
 use crate::call::{CallEndpoint, CallError, Role};
 use crate::feed::{Catchup, Subscription};
-use crate::state::AppState;
-use crate::state::{OrderError, now_ms};
+use crate::state::{AppState, OrderError, now_ms};
 use crate::store::Change;
 
 /// Frames above this are refused by the WebSocket layer itself (the connection drops); frames

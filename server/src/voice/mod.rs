@@ -236,7 +236,7 @@ fn parse_offer(headers: &HeaderMap, body: &[u8]) -> Result<SdpOffer, &'static st
     SdpOffer::from_sdp_string(text).map_err(|_| "the offer is not valid SDP")
 }
 
-/// Why a call could not be set up after its offer was accepted for answering.
+/// Why a call could not be set up: no socket for it, or an offer the peer cannot answer.
 #[derive(Debug, thiserror::Error)]
 enum CallSetupError {
     #[error("cannot bind UDP on {ip}: {source}")]
@@ -282,7 +282,8 @@ async fn create_call(
         tokio::select! {
             _ = tokio::time::sleep(latency.pick(random_u64())) => {}
             _ = shutdown.wait_for(|stop| *stop) => {
-                return Err(RealtimeError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the hub is shutting down"));
+                let status = StatusCode::SERVICE_UNAVAILABLE;
+                return Err(RealtimeError::new(status, "shutting_down", "the hub is shutting down"));
             }
         }
     }
