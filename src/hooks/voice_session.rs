@@ -7,6 +7,7 @@
 //! cancelled, pending fetches are aborted — and no signal is written after that.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
@@ -32,7 +33,7 @@ use crate::web::realtime::VoiceTransport;
 use crate::web::timer::DeadlineTimer;
 
 /// Grace period for a `disconnected` peer connection before the session is ended.
-const DISCONNECTED_GRACE_MS: u32 = 5_000;
+const DISCONNECTED_GRACE: Duration = Duration::from_secs(5);
 /// Lines of the conversation the screen keeps.
 const TRANSCRIPT_LINES: usize = 12;
 
@@ -351,7 +352,7 @@ impl VoiceDriver {
                     PeerConnectionState::Connected => self.grace = None,
                     PeerConnectionState::Disconnected => {
                         let me = self.me.clone();
-                        self.grace = Some(Timeout::new(DISCONNECTED_GRACE_MS, move || {
+                        self.grace = Some(Timeout::new(DISCONNECTED_GRACE.as_millis() as u32, move || {
                             me.run(|d, now| {
                                 d.grace = None;
                                 if d.connection_state == PeerConnectionState::Disconnected {

@@ -439,10 +439,10 @@ fn chromium() -> Result<(PathBuf, PathBuf)> {
     let (cv, dv) = (major(&found.0), major(&found.1));
     println!("xtask: chromium {}: {}", cv.map_or("?".into(), |v| v.to_string()), found.0.display());
     println!("xtask: chromedriver {}: {}", dv.map_or("?".into(), |v| v.to_string()), found.1.display());
-    if let (Some(c), Some(d)) = (cv, dv) {
-        if c != d {
-            return Err(format!("chromedriver {d} does not match Chromium {c}: install matching versions"));
-        }
+    if let (Some(c), Some(d)) = (cv, dv)
+        && c != d
+    {
+        return Err(format!("chromedriver {d} does not match Chromium {c}: install matching versions"));
     }
     Ok(found)
 }

@@ -228,7 +228,7 @@ fn print_profile(label: &str, profile: &Value) {
         *by_name.entry(name).or_default() += hits;
     }
     let mut rows: Vec<_> = by_name.into_iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.1));
     println!("PROFILE {label}: {total} samples");
     for (name, hits) in rows.into_iter().take(40) {
         println!("PROFILE {label} {:5.1}% {name}", hits as f64 * 100.0 / total.max(1) as f64);
