@@ -1175,36 +1175,25 @@ mod tests {
         assert_eq!(view(CallState::Idle, None).status_text(), "");
     }
 
+    const ALL_STATES: [CallState; 7] = [
+        CallState::Idle,
+        CallState::Requesting,
+        CallState::Offering,
+        CallState::Ringing,
+        CallState::Accepting,
+        CallState::Connected,
+        CallState::Ended,
+    ];
+
     #[test]
     fn only_a_joined_call_can_be_muted_or_hung_up() {
-        let joined: Vec<CallState> = [
-            CallState::Idle,
-            CallState::Requesting,
-            CallState::Offering,
-            CallState::Ringing,
-            CallState::Accepting,
-            CallState::Connected,
-            CallState::Ended,
-        ]
-        .into_iter()
-        .filter(|s| s.is_joined())
-        .collect();
+        let joined: Vec<CallState> = ALL_STATES.into_iter().filter(|s| s.is_joined()).collect();
         assert_eq!(joined, [CallState::Requesting, CallState::Offering, CallState::Accepting, CallState::Connected]);
     }
 
     #[test]
     fn state_names_are_snake_case() {
-        let names: Vec<_> = [
-            CallState::Idle,
-            CallState::Requesting,
-            CallState::Offering,
-            CallState::Ringing,
-            CallState::Accepting,
-            CallState::Connected,
-            CallState::Ended,
-        ]
-        .map(CallState::as_str)
-        .into();
+        let names: Vec<_> = ALL_STATES.map(CallState::as_str).into();
         assert_eq!(names, ["idle", "requesting", "offering", "ringing", "accepting", "connected", "ended"]);
     }
 

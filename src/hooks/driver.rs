@@ -28,7 +28,7 @@ use futures::future::{AbortHandle, Abortable};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
-use crate::core::link::{AttemptId, SocketInput};
+use crate::core::link::{AttemptId, SocketCommand, SocketInput};
 use crate::core::time::Millis;
 use crate::web::clock;
 use crate::web::socket::{AttemptSocket, SocketEvent};
@@ -134,22 +134,6 @@ impl<D: Driver> DriverRef<D> {
         Task(handle)
     }
 
-    /// The event sink of `attempt`'s socket: every event goes, as an input, to the socket and
-    /// the link machine that `parts` picks out of the driver.
-    pub fn socket_sink<M: SocketInput + 'static>(
-        &self,
-        attempt: AttemptId,
-        parts: fn(&mut D) -> (&mut AttemptSocket, &mut M),
-    ) -> impl Fn(SocketEvent) + 'static {
-        let me = self.clone();
-        move |event| {
-            me.run(move |d, now| {
-                let (socket, machine) = parts(d);
-                socket.deliver(machine, now, attempt, event);
-            });
-        }
-    }
-
     /// Reads the driver (e.g. for a debug surface). `None` when it is gone or busy.
     pub fn with<R>(&self, read: impl FnOnce(&D) -> R) -> Option<R> {
         let shell = self.0.upgrade()?;
@@ -160,6 +144,35 @@ impl<D: Driver> DriverRef<D> {
     /// Whether the driver still exists (its owner has not been cleaned up).
     pub fn is_alive(&self) -> bool {
         self.0.strong_count() > 0
+    }
+}
+
+/// A driver's WebSocket: its [`AttemptSocket`], the link machine that decides about it, and the
+/// URL it connects to — picked out of the driver by a [`SocketParts`] function.
+pub type SocketParts<D, M> = fn(&mut D) -> (&mut AttemptSocket, &mut M, &str);
+
+/// Carries out one of a link's socket commands for `driver`: every event of a socket it opens
+/// comes back to the driver as an input for the socket and its machine; a socket that cannot be
+/// opened is logged and reported to the machine as a socket error.
+pub fn socket_command<D: Driver, M: SocketInput + 'static>(
+    me: &DriverRef<D>,
+    driver: &mut D,
+    command: SocketCommand,
+    parts: SocketParts<D, M>,
+) {
+    let sink = |attempt: AttemptId| {
+        let me = me.clone();
+        move |event: SocketEvent| {
+            me.run(move |d, now| {
+                let (socket, machine, _) = parts(d);
+                socket.deliver(machine, now, attempt, event);
+            });
+        }
+    };
+    let (socket, machine, url) = parts(driver);
+    if let Err((attempt, e)) = socket.execute(command, url, sink) {
+        log::error!("[{}] {e}", D::NAME);
+        machine.handle_socket_error(clock::now(), attempt);
     }
 }
 

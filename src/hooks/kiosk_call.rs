@@ -8,11 +8,10 @@
 
 use std::rc::Rc;
 
-use super::driver::{After, Driver, DriverOwner, DriverRef};
+use super::driver::{After, Driver, DriverOwner, DriverRef, socket_command};
 use super::staff_call::{CallSignal, UseStaffCallOptions, UseStaffCallReturn, use_staff_call};
 use crate::core::call_link::{CallLink, CallLinkCommand};
-use crate::core::link::{LinkConfig, SocketCommand, SocketInput};
-use crate::web::clock;
+use crate::core::link::LinkConfig;
 use crate::web::random::{random_bytes, random_id};
 use crate::web::socket::AttemptSocket;
 use crate::web::timer::DeadlineTimer;
@@ -36,7 +35,10 @@ impl Driver for LineDriver {
         let mut signals = Vec::new();
         while let Some(command) = self.link.poll_command() {
             match command {
-                CallLinkCommand::Socket(command) => self.socket_command(command),
+                CallLinkCommand::Socket(command) => {
+                    let me = self.me.clone();
+                    socket_command(&me, self, command, |line| (&mut line.socket, &mut line.link, &line.ws_url));
+                }
                 CallLinkCommand::Call(message) => signals.push(CallSignal::Message(message)),
                 CallLinkCommand::Lost => signals.push(CallSignal::Lost),
             }
@@ -51,16 +53,7 @@ impl Driver for LineDriver {
     }
 }
 
-impl LineDriver {
-    fn socket_command(&mut self, command: SocketCommand) {
-        let me = &self.me;
-        let sink = |attempt| me.socket_sink(attempt, |line| (&mut line.socket, &mut line.link));
-        if let Err((attempt, e)) = self.socket.execute(command, &self.ws_url, sink) {
-            log::error!("[KioskCall] {e}");
-            self.link.handle_socket_error(clock::now(), attempt);
-        }
-    }
-}
+impl LineDriver {}
 
 /// The kiosk's staff call, signalling on its own connection to `ws_url`.
 pub fn use_kiosk_call(ws_url: &str) -> UseStaffCallReturn {

@@ -13,9 +13,8 @@ use super::{OUTBOX_KEY, SESSION_KEY};
 use crate::core::board::{Board, BoardConfig, Station};
 use crate::core::config::RuntimeConfig;
 use crate::core::feed::{Banner, FeedCommand, FeedConfig, FeedStatus, OrderFeed};
-use crate::core::link::{SocketCommand, SocketInput};
 use crate::core::time::Millis;
-use crate::hooks::driver::{After, Driver, DriverRef, Task};
+use crate::hooks::driver::{After, Driver, DriverRef, Task, socket_command};
 use crate::hooks::staff_call::CallSignal;
 use crate::web::clock;
 use crate::web::debug::DebugObject;
@@ -78,7 +77,10 @@ impl Driver for FeedDriver {
         let mut signals = Vec::new();
         while let Some(command) = self.feed.poll_command() {
             match command {
-                FeedCommand::Socket(command) => self.socket_command(command),
+                FeedCommand::Socket(command) => {
+                    let me = self.me.clone();
+                    socket_command(&me, self, command, |d| (&mut d.socket, &mut d.feed, &d.ws_url));
+                }
                 FeedCommand::FetchSnapshot => self.fetch_snapshot(),
                 FeedCommand::PersistOutbox(json) => {
                     storage::set(OUTBOX_KEY, &json);
@@ -171,15 +173,6 @@ impl FeedDriver {
             let _ = to.station.try_set(station);
             let _ = to.last_update.try_set(last_update);
         });
-    }
-
-    fn socket_command(&mut self, command: SocketCommand) {
-        let me = &self.me;
-        let sink = |attempt| me.socket_sink(attempt, |d| (&mut d.socket, &mut d.feed));
-        if let Err((attempt, e)) = self.socket.execute(command, &self.ws_url, sink) {
-            log::error!("[OrderFeed] {e}");
-            self.feed.handle_socket_error(clock::now(), attempt);
-        }
     }
 
     fn fetch_snapshot(&mut self) {
