@@ -205,6 +205,34 @@ pub struct PinResponse {
     pub station: String,
 }
 
+/// A paired device (a kiosk), as the hub lists it. `paired_at` is Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub id: String,
+    pub name: String,
+    pub paired_at: i64,
+}
+
+/// `POST /api/v1/devices/pair`: the manager's PIN pairs a device called `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairRequest {
+    pub pin: String,
+    pub name: String,
+}
+
+/// The answer to a pairing: the device token is given once and never shown again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairResponse {
+    pub device: DeviceInfo,
+    pub token: String,
+}
+
+/// `GET /api/v1/devices` (manager token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceList {
+    pub devices: Vec<DeviceInfo>,
+}
+
 /// `POST /api/v1/realtime/session` → an ephemeral voice token. `expires_at` is Unix **seconds**.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RealtimeToken {

@@ -3,23 +3,28 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::{Extension, Json, Router};
-use restaurant_protocol::{MAX_BODY_BYTES, NewOrder, OrderEnvelope, PinRequest, PinResponse, Snapshot};
+use restaurant_protocol::{
+    DeviceList, MAX_BODY_BYTES, NewOrder, OrderEnvelope, PairRequest, PairResponse, PinRequest, PinResponse, Snapshot,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::auth::PinOutcome;
+use crate::devices::{DeviceError, DeviceId};
 use crate::error::ApiError;
+use crate::guard::{ManagerAuth, StationAuth, bearer};
+use crate::pins::MANAGER;
 use crate::settings::is_valid_station;
-use crate::state::AppState;
+use crate::state::{AppState, now_ms};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
@@ -28,19 +33,32 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/menu", get(menu))
         .route("/api/v1/auth/pin", post(pin))
+        .route("/api/v1/auth/signout", post(signout))
+        .route("/api/v1/devices/pair", post(pair_device))
+        .route("/api/v1/devices", get(list_devices))
+        .route("/api/v1/devices/{id}", delete(revoke_device))
         .route("/api/v1/orders", get(list_orders).post(create_order))
         .route("/api/{*rest}", any(not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
-/// A JSON request body. Every failure (too large, unreadable, wrong shape) is a `400`; the
-/// `Content-Type` is not checked.
+/// A JSON request body: `Content-Type: application/json` or `415`; every other failure (too
+/// large, unreadable, wrong shape) is a `400`.
 pub struct ApiJson<T>(pub T);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::unsupported_media_type("the body must be JSON (Content-Type: application/json)"));
+        }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
             BytesRejection::FailedToBufferBody(_) => {
                 ApiError::bad_request(format!("the body is over {MAX_BODY_BYTES} bytes or unreadable"))
@@ -68,11 +86,12 @@ async fn pin(
     if !is_valid_station(&request.station) {
         return Err(ApiError::bad_request(format!("invalid station {:?} (1–32 of a-z 0-9 - _)", request.station)));
     }
-    let addr = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(ConnectInfo(a))| a.ip());
+    let addr = peer_ip(peer);
     let outcome = state
         .auth
         .login(addr, &request.station, &request.pin, Instant::now())
-        .map_err(|e| ApiError::internal(format!("no randomness for a token: {e}")))?;
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     match outcome {
         PinOutcome::Token(token) => {
             tracing::info!(%addr, station = %request.station, "signed in");
@@ -81,10 +100,72 @@ async fn pin(
         PinOutcome::WrongPin => {
             Err(ApiError::unauthorized(format!("wrong PIN for station {} (from {addr})", request.station)))
         }
-        PinOutcome::Limited(wait) => {
-            let seconds = wait.as_secs().max(1);
-            Err(ApiError::too_many_requests(format!("too many wrong PINs from {addr}; retry in {seconds} s"), seconds))
+        PinOutcome::Limited(wait) => Err(pin_limited(addr, &request.station, wait)),
+    }
+}
+
+fn peer_ip(peer: Option<Extension<ConnectInfo<SocketAddr>>>) -> IpAddr {
+    peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(ConnectInfo(a))| a.ip())
+}
+
+fn pin_limited(addr: IpAddr, station: &str, wait: Duration) -> ApiError {
+    let seconds = wait.as_secs().max(1);
+    ApiError::too_many_requests(
+        format!("too many wrong PINs from {addr} or for station {station}; retry in {seconds} s"),
+        seconds,
+    )
+}
+
+/// `POST /api/v1/auth/signout`: ends the session of the bearer token on the hub.
+async fn signout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    let token = bearer(&headers).ok_or_else(|| ApiError::unauthorized("no station token to sign out"))?;
+    match state.auth.logout(token, Instant::now()) {
+        Some(station) => {
+            tracing::info!(%station, "signed out");
+            Ok(StatusCode::NO_CONTENT)
         }
+        None => Err(ApiError::unauthorized("the station token is unknown, expired or already signed out")),
+    }
+}
+
+/// `POST /api/v1/devices/pair`: the manager's PIN pairs a device; its token is answered once.
+async fn pair_device(
+    State(state): State<Arc<AppState>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ApiJson(request): ApiJson<PairRequest>,
+) -> Result<(StatusCode, Json<PairResponse>), ApiError> {
+    let addr = peer_ip(peer);
+    match state.auth.check_pin(addr, MANAGER, &request.pin, Instant::now()).await {
+        Err(wait) => return Err(pin_limited(addr, MANAGER, wait)),
+        Ok(None) => return Err(ApiError::unauthorized(format!("wrong manager PIN (from {addr})"))),
+        Ok(Some(_)) => {}
+    }
+    let (device, token) = state.devices.pair(&request.name, now_ms()).map_err(|e| match e {
+        DeviceError::BadName => ApiError::bad_request(e.to_string()),
+        DeviceError::Full => ApiError::conflict(e.to_string()),
+        DeviceError::Random(_) | DeviceError::Save { .. } => ApiError::internal(e.to_string()),
+    })?;
+    tracing::info!(%addr, id = %device.id, name = %device.name, "device paired");
+    Ok((StatusCode::CREATED, Json(PairResponse { device, token })))
+}
+
+/// `GET /api/v1/devices` (manager): every paired device.
+async fn list_devices(State(state): State<Arc<AppState>>, _: ManagerAuth) -> Json<DeviceList> {
+    Json(DeviceList { devices: state.devices.list() })
+}
+
+/// `DELETE /api/v1/devices/{id}` (manager): the device's token is refused from now on.
+async fn revoke_device(
+    State(state): State<Arc<AppState>>,
+    _: ManagerAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    match state.devices.revoke(&id).map_err(|e| ApiError::internal(e.to_string()))? {
+        Some(device) => {
+            tracing::info!(id = %device.id, name = %device.name, "device revoked");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        None => Err(ApiError::not_found(format!("no paired device {id}"))),
     }
 }
 
@@ -95,6 +176,7 @@ struct OrdersQuery {
 
 async fn list_orders(
     State(state): State<Arc<AppState>>,
+    _: StationAuth,
     query: Result<Query<OrdersQuery>, QueryRejection>,
 ) -> Result<Json<Snapshot>, ApiError> {
     let Query(query) = query?;
@@ -122,6 +204,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
 
 async fn create_order(
     State(state): State<Arc<AppState>>,
+    Extension(device): Extension<DeviceId>,
     headers: HeaderMap,
     body: Result<ApiJson<NewOrder>, ApiError>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -130,7 +213,7 @@ async fn create_order(
     let ApiJson(new) = body?;
     let (created, order) = state.create_order(key, new).await?;
     if created {
-        tracing::info!(number = order.number, id = %order.id, source = order.source.as_str(), "order created");
+        tracing::info!(number = order.number, id = %order.id, source = order.source.as_str(), device = %device.0, "order created");
     }
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(OrderEnvelope { order })))

@@ -36,6 +36,26 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
+    /// `401 device_unpaired`: the device has no (valid) token; a kiosk shows its pairing screen.
+    pub fn device_unpaired(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "device_unpaired", message)
+    }
+
+    /// `403 forbidden`: signed in, but not as someone who may do this.
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// `403 origin_refused`: a state-changing request from a page of another origin.
+    pub fn origin_refused(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "origin_refused", message)
+    }
+
+    /// `415 unsupported_media_type`: a JSON endpoint sent something else.
+    pub fn unsupported_media_type(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message)
+    }
+
     /// `404 not_found`.
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)

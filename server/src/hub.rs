@@ -18,13 +18,16 @@ use tokio_util::task::TaskTracker;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument;
 
+use crate::auth::Auth;
 use crate::call::{self, CallRouter};
+use crate::devices::Devices;
 use crate::feed::Feed;
 use crate::menu::{MenuBook, MenuError};
+use crate::pins::PinError;
 use crate::settings::Settings;
 use crate::state::AppState;
 use crate::store::{Location, StoreError, StoreHandle, StoreThread};
-use crate::{api, load, static_files, voice, ws};
+use crate::{api, guard, load, static_files, voice, ws};
 
 /// Everything after a shutdown request must finish within this.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -36,12 +39,30 @@ const HTTP_DRAIN: Duration = Duration::from_secs(6);
 pub enum StartError {
     #[error(transparent)]
     Menu(#[from] MenuError),
-    #[error("menu loader failed: {0}")]
-    MenuLoader(#[from] tokio::task::JoinError),
+    #[error("a start-up task failed: {0}")]
+    StartTask(#[from] tokio::task::JoinError),
     #[error("--allow-origin: invalid origin {0:?}")]
     Origin(String),
     #[error("cannot open the store ({location}): {source}")]
     Store { location: String, source: StoreError },
+    #[error(transparent)]
+    Pins(#[from] PinError),
+    #[error(
+        "demo mode only listens on this machine (127.0.0.1, ::1 or localhost), not {0}: to serve the \
+         tablets on the restaurant's network run the production hub (`cargo xtask serve --lan`, see docs/deployment.md)"
+    )]
+    DemoNotLoopback(String),
+    #[error(
+        "no PINs are set, so no one could sign in: set the manager's PIN and each station's with\n\n    \
+         restaurant-hub set-pin --data {data} manager kitchen\n\n(one prompt per name; add every station \
+         name), then start the hub again"
+    )]
+    NoPins { data: String },
+}
+
+/// Whether `host` (the `--host` value) only reaches this machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A started hub: store open, feed ready, not yet listening.
@@ -55,6 +76,17 @@ pub struct Hub {
 impl Hub {
     /// Loads the menu and opens the store (on its own thread).
     pub async fn start(settings: Settings) -> Result<Hub, StartError> {
+        if settings.mode.is_demo() && !is_loopback_host(&settings.host) {
+            return Err(StartError::DemoNotLoopback(settings.host.clone()));
+        }
+        let auth = {
+            let settings = settings.clone();
+            tokio::task::spawn_blocking(move || Auth::new(&settings)).await??
+        };
+        if !auth.has_pins() {
+            return Err(StartError::NoPins { data: settings.data.display().to_string() });
+        }
+        let devices = Devices::load((!settings.memory).then_some(settings.data.as_path()));
         let menu_path = settings.menu.clone();
         let menu = tokio::task::spawn_blocking(move || MenuBook::load(menu_path.as_deref())).await??;
         let cors = cors_layer(&settings)?;
@@ -66,8 +98,10 @@ impl Hub {
         tracing::info!(?location, last_seq, replay = recent.len(), "store opened");
         let feed = Arc::new(Feed::new(last_seq, recent, settings.replay_events, settings.client_queue));
         let voice = voice::VoiceHub::new(settings.voice_settings(), menu.menu().items.clone());
-        let state = Arc::new(AppState::new(settings, menu, store, feed));
+        tracing::info!(mode = settings.mode.as_str(), "starting");
+        let state = Arc::new(AppState::new(settings, auth, devices, menu, store, feed));
         state.tasks.spawn(sweep_calls(state.calls.clone(), state.shutdown.clone()));
+        state.tasks.spawn(watch_pins(state.clone()));
         Ok(Hub { state, store_thread, cors, voice })
     }
 
@@ -85,6 +119,7 @@ impl Hub {
             .merge(load::routes())
             .merge(self.voice.router())
             .fallback(static_files::serve)
+            .layer(middleware::from_fn_with_state(self.state.clone(), guard::guard))
             .layer(middleware::from_fn(request_span))
             .with_state(self.state.clone())
     }
@@ -169,6 +204,37 @@ async fn request_span(request: Request, next: Next) -> Response {
     next.run(request).instrument(span).await
 }
 
+/// How often `pins.json` is checked for a change (`restaurant-hub set-pin` while the hub runs).
+const PIN_WATCH_EVERY: Duration = Duration::from_secs(2);
+
+/// Reloads the PINs when `pins.json` changes, which ends the sessions of every station whose PIN
+/// changed. An unreadable file is logged and the PINs in force stay.
+async fn watch_pins(state: Arc<AppState>) {
+    if state.settings.memory {
+        return;
+    }
+    let path = state.settings.data.join(crate::pins::FILE_NAME);
+    let stamp = |path: &std::path::Path| std::fs::metadata(path).ok().map(|m| (m.modified().ok(), m.len()));
+    let mut last = stamp(&path);
+    let mut every = tokio::time::interval(PIN_WATCH_EVERY);
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let now = stamp(&path);
+        if now == last {
+            continue;
+        }
+        last = now;
+        match state.auth.reload_pins() {
+            Ok(changed) if changed.is_empty() => tracing::info!("PINs reloaded from {}", path.display()),
+            Ok(changed) => tracing::info!(?changed, "PINs reloaded: the sessions of these stations ended"),
+            Err(e) => tracing::error!("cannot reload the PINs: {e}; the PINs in force stay"),
+        }
+    }
+}
+
 /// Ends expired staff calls every [`call::SWEEP_EVERY`] until shutdown.
 async fn sweep_calls(calls: Arc<CallRouter>, shutdown: CancellationToken) {
     let mut every = tokio::time::interval(call::SWEEP_EVERY);
@@ -181,7 +247,7 @@ async fn sweep_calls(calls: Arc<CallRouter>, shutdown: CancellationToken) {
 }
 
 fn cors_layer(settings: &Settings) -> Result<Option<CorsLayer>, StartError> {
-    if settings.dev {
+    if settings.mode.is_demo() {
         return Ok(Some(CorsLayer::very_permissive()));
     }
     if settings.allow_origins.is_empty() {

@@ -11,12 +11,16 @@
 mod api;
 mod auth;
 mod call;
+mod devices;
 mod error;
 mod feed;
+mod fsutil;
+mod guard;
 mod hub;
 mod load;
 mod menu;
 mod orders;
+pub mod pins;
 mod settings;
 mod state;
 mod static_files;
@@ -25,5 +29,5 @@ pub mod voice;
 mod ws;
 
 pub use hub::{Hub, RunningHub, SHUTDOWN_GRACE, StartError, run, shutdown_signal};
-pub use settings::{Secret, Settings};
+pub use settings::{Mode, Secret, Settings};
 pub use state::AppState;

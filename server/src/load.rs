@@ -54,7 +54,7 @@ impl FromRequestParts<Arc<AppState>> for DevOnly {
     type Rejection = ApiError;
 
     async fn from_request_parts(_: &mut Parts, state: &Arc<AppState>) -> Result<DevOnly, ApiError> {
-        if state.settings.dev { Ok(DevOnly) } else { Err(ApiError::not_found("dev endpoints are off")) }
+        if state.settings.mode.is_demo() { Ok(DevOnly) } else { Err(ApiError::not_found("dev endpoints are off")) }
     }
 }
 

@@ -11,6 +11,29 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// How the hub runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `--demo`: loopback only, the demo PIN for every station and the manager, dev endpoints
+    /// (`/api/v1/dev/*`), any origin, unpaired kiosks accepted as the device `demo`.
+    Demo,
+    /// The default: PINs from `pins.json`, paired devices only, same-origin only, no dev endpoints.
+    Production,
+}
+
+impl Mode {
+    pub fn is_demo(self) -> bool {
+        self == Mode::Demo
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Demo => "demo",
+            Mode::Production => "production",
+        }
+    }
+}
+
 /// Command-line settings of the hub.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -27,12 +50,15 @@ pub struct Settings {
     pub data: PathBuf,
     /// Keep the orders in an in-memory database (tests): nothing survives the process.
     pub memory: bool,
-    /// Development mode: CORS allows any origin.
-    pub dev: bool,
-    /// Origins allowed by CORS outside dev mode (none → same-origin only).
+    /// Demo (loopback only, demo PIN, dev endpoints, any origin) or production (the default).
+    pub mode: Mode,
+    /// Origins allowed by CORS and the origin check outside demo mode (none → same-origin only).
     pub allow_origins: Vec<String>,
-    /// PIN valid for every station unless overridden in `station_pins`.
-    pub pin: Secret,
+    /// `config.json` lets the pages take URLs of other origins from their query (always in demo).
+    pub allow_url_overrides: bool,
+    /// `--pin`: one PIN for every station (and the manager) without its own — an explicit choice;
+    /// `restaurant-hub set-pin` (hashed in the data folder) is the way to set PINs.
+    pub pin: Option<Secret>,
     pub station_pins: Vec<(String, Secret)>,
     /// Menu file; `None` → the built-in default menu.
     pub menu: Option<PathBuf>,
@@ -57,9 +83,10 @@ impl Default for Settings {
             token_url: None,
             data: PathBuf::from(".data"),
             memory: false,
-            dev: false,
+            mode: Mode::Production,
             allow_origins: Vec::new(),
-            pin: Secret("1234".into()),
+            allow_url_overrides: false,
+            pin: None,
             station_pins: Vec::new(),
             menu: None,
             heartbeat_timeout: Duration::from_secs(45),
@@ -71,10 +98,16 @@ impl Default for Settings {
 }
 
 impl Settings {
-    pub const USAGE: &'static str = "usage: restaurant-hub [--host H] [--port N] [--dist DIR] [--station NAME] \
+    /// The default settings in demo mode (what `cargo xtask serve` and the tests run).
+    pub fn demo() -> Settings {
+        Settings { mode: Mode::Demo, ..Settings::default() }
+    }
+
+    pub const USAGE: &'static str = "usage: restaurant-hub set-pin --data DIR STATION...   (see set-pin --help)
+       restaurant-hub [--host H] [--port N] [--dist DIR] [--station NAME] \
 [--realtime-url URL] [--token-url URL]
        [--data DIR] [--memory] [--menu FILE] [--pin PIN] [--station-pin STATION=PIN]...
-       [--dev] [--allow-origin ORIGIN]... [--heartbeat-ms N] [--replay-events N] [--client-queue N]
+       [--demo] [--allow-origin ORIGIN]... [--allow-url-overrides] [--heartbeat-ms N] [--replay-events N] [--client-queue N]
        [--voice-latency-ms N|MIN-MAX] [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]";
 
     /// The voice peer's settings: calls bind to the hub's host; dev endpoints only in dev mode.
@@ -83,7 +116,7 @@ impl Settings {
         if let Ok(ip) = self.host.parse() {
             v.host = ip;
         }
-        v.dev_mode = self.dev;
+        v.dev_mode = self.mode.is_demo();
         v
     }
 
@@ -105,10 +138,11 @@ impl Settings {
                 "--token-url" => s.token_url = Some(value("--token-url")?),
                 "--data" => s.data = PathBuf::from(value("--data")?),
                 "--memory" => s.memory = true,
-                "--dev" => s.dev = true,
+                "--demo" => s.mode = Mode::Demo,
                 "--allow-origin" => s.allow_origins.push(value("--allow-origin")?),
+                "--allow-url-overrides" => s.allow_url_overrides = true,
                 "--menu" => s.menu = Some(PathBuf::from(value("--menu")?)),
-                "--pin" => s.pin = Secret(non_empty_pin("--pin", value("--pin")?)?),
+                "--pin" => s.pin = Some(Secret(non_empty_pin("--pin", value("--pin")?)?)),
                 "--station-pin" => {
                     let v = value("--station-pin")?;
                     let (station, pin) =
@@ -187,7 +221,7 @@ mod tests {
             "--data",
             "/tmp/x",
             "--memory",
-            "--dev",
+            "--demo",
             "--allow-origin",
             "http://a",
             "--allow-origin",
@@ -207,9 +241,9 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(s.data, PathBuf::from("/tmp/x"));
-        assert!(s.memory && s.dev);
+        assert!(s.memory && s.mode.is_demo());
         assert_eq!(s.allow_origins, ["http://a", "http://b"]);
-        assert_eq!(s.pin, Secret("9999".into()));
+        assert_eq!(s.pin, Some(Secret("9999".into())));
         assert_eq!(s.station_pins, [("grill".to_string(), Secret("4321".into()))]);
         assert_eq!(s.menu, Some(PathBuf::from("m.json")));
         assert_eq!(s.heartbeat_timeout, Duration::from_millis(300));

@@ -12,7 +12,9 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::{Auth, random_hex};
 use crate::call::CallRouter;
+use crate::devices::Devices;
 use crate::feed::Feed;
+use crate::guard::PerKeyRate;
 use crate::menu::MenuBook;
 use crate::orders::{InvalidOrder, check};
 use crate::settings::Settings;
@@ -25,6 +27,9 @@ pub struct AppState {
     pub(crate) store: StoreHandle,
     pub(crate) feed: Arc<Feed>,
     pub(crate) auth: Auth,
+    pub(crate) devices: Devices,
+    /// Voice tokens per paired device ([`crate::guard::VOICE_TOKENS_PER_MINUTE`]).
+    pub(crate) voice_token_rate: PerKeyRate,
     pub(crate) calls: Arc<CallRouter>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) tasks: TaskTracker,
@@ -60,14 +65,26 @@ pub fn now_ms() -> i64 {
 
 impl AppState {
     /// The state of a hub whose menu is loaded and whose store and feed are open.
-    pub(crate) fn new(settings: Settings, menu: MenuBook, store: StoreHandle, feed: Arc<Feed>) -> AppState {
-        let auth = Auth::new(&settings);
+    pub(crate) fn new(
+        settings: Settings,
+        auth: Auth,
+        devices: Devices,
+        menu: MenuBook,
+        store: StoreHandle,
+        feed: Arc<Feed>,
+    ) -> AppState {
         AppState {
             settings,
             menu,
             store,
             feed,
             auth,
+            devices,
+            voice_token_rate: PerKeyRate::new(
+                crate::guard::VOICE_TOKENS_PER_MINUTE,
+                std::time::Duration::from_secs(60),
+                crate::devices::MAX_DEVICES + 1,
+            ),
             calls: Arc::new(CallRouter::default()),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),

@@ -46,6 +46,8 @@ pub async fn config_json(State(state): State<Arc<AppState>>) -> impl IntoRespons
     let s = &state.settings;
     let mut map = Map::new();
     map.insert("station".into(), Value::String(s.station.clone()));
+    map.insert("mode".into(), Value::String(s.mode.as_str().into()));
+    map.insert("allow_url_overrides".into(), Value::Bool(s.mode.is_demo() || s.allow_url_overrides));
     // With an OpenAI key the hub mints real tokens, so the kiosk must talk to OpenAI itself.
     let realtime_url = s
         .realtime_url
@@ -74,7 +76,7 @@ mod tests {
         std::fs::write(dir.path().join("index.html"), "<!doctype html><title>app</title>").unwrap();
         std::fs::write(dir.path().join("app-1234.js"), "export {}").unwrap();
         let settings =
-            Settings { dist: dir.path().to_path_buf(), station: "grill".into(), memory: true, ..Settings::default() };
+            Settings { dist: dir.path().to_path_buf(), station: "grill".into(), memory: true, ..Settings::demo() };
         (dir, settings)
     }
 
@@ -118,7 +120,7 @@ mod tests {
         let (status, _, body) = get(&s, "/config.json").await;
         assert_eq!(status, 200);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(v, serde_json::json!({"station": "grill"}));
+        assert_eq!(v, serde_json::json!({"station": "grill", "mode": "demo", "allow_url_overrides": true}));
     }
 
     #[tokio::test]
@@ -133,7 +135,7 @@ mod tests {
 
     #[tokio::test]
     async fn unbuilt_bundle_says_how_to_build_it() {
-        let s = Settings { dist: "/nonexistent-dist".into(), memory: true, ..Settings::default() };
+        let s = Settings { dist: "/nonexistent-dist".into(), memory: true, ..Settings::demo() };
         let (status, _, body) = get(&s, "/kiosk").await;
         assert_eq!(status, 503);
         assert!(body.contains("cargo xtask serve"));

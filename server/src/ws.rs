@@ -43,7 +43,13 @@ pub async fn upgrade(
     let peer = peer.map_or_else(|| "unknown peer".to_string(), |Extension(ConnectInfo(a))| a.to_string());
     upgrade.max_message_size(TRANSPORT_LIMIT).max_frame_size(TRANSPORT_LIMIT).on_upgrade(move |socket| {
         // Everything the connection logs names its peer, and its station once `hello` is accepted.
-        let span = tracing::info_span!(parent: None, "ws", %peer, station = tracing::field::Empty);
+        let span = tracing::info_span!(
+            parent: None,
+            "ws",
+            %peer,
+            station = tracing::field::Empty,
+            device = tracing::field::Empty
+        );
         let tasks = state.tasks.clone();
         tasks.track_future(Connection::run(socket, state, peer).instrument(span))
     })
@@ -206,7 +212,17 @@ impl Connection {
             return self.bad_request(None, "hello was already accepted on this connection").await;
         }
         if station == KIOSK_STATION {
-            // The kiosk is a public device without a PIN: it may place calls and nothing else.
+            // A kiosk is a paired device without a PIN: it may place calls and nothing else.
+            let device = match self.state.devices.device_of(token) {
+                Some(device) => device.0,
+                None if token.is_empty() && self.state.settings.mode.is_demo() => crate::devices::DEMO_DEVICE.into(),
+                None => {
+                    return self
+                        .auth_failed("this kiosk is not paired with the hub (unknown or revoked device token)")
+                        .await;
+                }
+            };
+            tracing::Span::current().record("device", device.as_str());
             self.calls = Some(self.state.calls.join(Role::Kiosk, self.peer.clone()));
             tracing::Span::current().record("station", KIOSK_STATION);
             tracing::info!("joined as a kiosk (calls only)");

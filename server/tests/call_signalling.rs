@@ -18,7 +18,7 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn start() -> RunningHub {
-    let settings = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::default() };
+    let settings = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::demo() };
     RunningHub::start(settings).await.expect("hub starts")
 }
 

@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use restaurant_hub::{RunningHub, SHUTDOWN_GRACE, Secret, Settings};
+use restaurant_hub::{Mode, RunningHub, SHUTDOWN_GRACE, Secret, Settings};
 use restaurant_protocol::{
     ApiError, ErrorCode, Menu, OrderEnvelope, OrderStatus, PinResponse, ServerMessage, Snapshot,
 };
@@ -20,7 +20,7 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const WAIT: Duration = Duration::from_secs(10);
 
 fn settings(adjust: impl FnOnce(&mut Settings)) -> Settings {
-    let mut s = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::default() };
+    let mut s = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::demo() };
     adjust(&mut s);
     s
 }
@@ -52,7 +52,21 @@ async fn create(hub: &RunningHub, key: &str) -> restaurant_protocol::Order {
 }
 
 async fn snapshot(hub: &RunningHub, query: &str) -> Snapshot {
-    reqwest::get(hub.http(&format!("/api/v1/orders{query}"))).await.unwrap().json().await.unwrap()
+    let token = token(hub, "expo").await;
+    let response = reqwest::Client::new()
+        .get(hub.http(&format!("/api/v1/orders{query}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.unwrap()
+}
+
+/// A production hub whose every station (and the manager) has the PIN 1234.
+fn production(s: &mut Settings) {
+    s.mode = Mode::Production;
+    s.pin = Some(Secret("1234".into()));
 }
 
 async fn token(hub: &RunningHub, station: &str) -> String {
@@ -193,7 +207,8 @@ async fn pin_sign_in_checks_station_pins_and_rate_limits_failures() {
     assert_eq!(ok.status().as_u16(), 200);
     assert_eq!(ok.json::<PinResponse>().await.unwrap().station, "bar");
     assert_eq!(attempt("1234", "Not A Station").await.unwrap().status().as_u16(), 400);
-    for _ in 0..5 {
+    // The wrong PIN for bar was the first of the five failures this address may make a minute.
+    for _ in 0..4 {
         assert_eq!(attempt("0000", "grill").await.unwrap().status().as_u16(), 401);
     }
     let limited = attempt("1234", "grill").await.unwrap();
@@ -299,7 +314,18 @@ async fn every_client_gets_every_event_and_the_snapshot_filters_by_station() {
     assert_eq!(ids(snapshot(&hub, "?station=grill").await), [burger.id.as_str()]);
     assert_eq!(ids(snapshot(&hub, "?station=fryer").await), [fries["order"]["id"].as_str().unwrap().to_string()]);
     assert_eq!(snapshot(&hub, "?station=expo").await.orders.len(), 2);
-    assert_eq!(reqwest::get(hub.http("/api/v1/orders?station=No%20Such")).await.unwrap().status().as_u16(), 400);
+    let expo = token(&hub, "expo").await;
+    let get = |query: &str, token: Option<&str>| {
+        let request = reqwest::Client::new().get(hub.http(&format!("/api/v1/orders{query}")));
+        let request = match token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        };
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get("?station=No%20Such", Some(&expo)).await, 400);
+    assert_eq!(get("", None).await, 401, "the orders need a station's sign-in");
+    assert_eq!(get("", Some("0123456789abcdef0123456789abcdef")).await, 401);
     hub.stop().await.unwrap();
 }
 
@@ -472,7 +498,7 @@ async fn shutdown_with_clients_connected_finishes_within_10_s_and_they_get_1001(
 
 #[tokio::test]
 async fn update_load_toggles_rush_round_robin_at_the_asked_rate_in_dev_mode_only() {
-    let off = start(|_| {}).await;
+    let off = start(production).await;
     let status = reqwest::Client::new()
         .post(off.http("/api/v1/dev/update-load"))
         .json(&json!({"per_second": 10, "seconds": 1}))
@@ -480,10 +506,10 @@ async fn update_load_toggles_rush_round_robin_at_the_asked_rate_in_dev_mode_only
         .await
         .unwrap()
         .status();
-    assert_eq!(status.as_u16(), 404, "dev endpoints are off without --dev");
+    assert_eq!(status.as_u16(), 404, "dev endpoints are off outside demo mode");
     off.stop().await.unwrap();
 
-    let hub = start(|s| s.dev = true).await;
+    let hub = start(|_| {}).await;
     let load = |body: Value| {
         let url = hub.http("/api/v1/dev/update-load");
         async move {
@@ -518,7 +544,11 @@ async fn update_load_toggles_rush_round_robin_at_the_asked_rate_in_dev_mode_only
 
 #[tokio::test]
 async fn cors_answers_only_the_configured_origins() {
-    let hub = start(|s| s.allow_origins = vec!["http://kiosk.local".into()]).await;
+    let hub = start(|s| {
+        production(s);
+        s.allow_origins = vec!["http://kiosk.local".into()];
+    })
+    .await;
     let client = reqwest::Client::new();
     let allowed = client.get(hub.http("/api/v1/menu")).header("Origin", "http://kiosk.local").send().await.unwrap();
     assert_eq!(allowed.headers().get("access-control-allow-origin").unwrap(), "http://kiosk.local");
@@ -526,7 +556,7 @@ async fn cors_answers_only_the_configured_origins() {
     assert!(other.headers().get("access-control-allow-origin").is_none());
     hub.stop().await.unwrap();
 
-    let closed = start(|_| {}).await;
+    let closed = start(production).await;
     let response = client.get(closed.http("/api/v1/menu")).header("Origin", "http://kiosk.local").send().await.unwrap();
     assert!(response.headers().get("access-control-allow-origin").is_none(), "no CORS without configuration");
     closed.stop().await.unwrap();

@@ -54,7 +54,8 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let hub_binary = bundle::build_hub(&tools)?;
     let work = tools.root.join("target/xtask");
-    let hub = TestHub::start(&hub_binary, &work.join("bench-hub-data"), &["--dev", "--dist", &dist.to_string_lossy()])?;
+    let hub =
+        TestHub::start(&hub_binary, &work.join("bench-hub-data"), &["--demo", "--dist", &dist.to_string_lossy()])?;
     let mut cmd = wasm_test_command(&tools, &work, &hub)?;
     cmd.args(["--features", "bench", "--test", "bench_voice", "--", "--nocapture"])
         .env("BENCH_SESSIONS", sessions.to_string());

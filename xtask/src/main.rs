@@ -63,7 +63,7 @@ fn serve(args: &[String]) -> proc::Result<()> {
     println!();
     let mut cmd = Command::new(hub);
     // Dev mode: demo utterances and fault knobs for the voice peer, CORS open for local tools.
-    cmd.args(["--host", &host, "--port", &port, "--dev", "--data"])
+    cmd.args(["--host", &host, "--port", &port, "--demo", "--data"])
         .arg(tools.root.join(".data"))
         .arg("--dist")
         .arg(dist);

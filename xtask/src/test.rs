@@ -120,7 +120,7 @@ fn browser_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
     let work = tools.root.join("target/xtask");
     // A real hub for the tests that talk to one (URLs passed at compile time).
     let hub_binary = build_test_hub(tools)?;
-    let hub = TestHub::start(&hub_binary, &work.join("hub-data"), &["--dev"])?;
+    let hub = TestHub::start(&hub_binary, &work.join("hub-data"), &["--demo"])?;
     let mut cmd = wasm_test_command(tools, &work, &hub)?;
     if extra.is_empty() {
         cmd.args(["--test", "*"]);
@@ -160,7 +160,7 @@ fn e2e_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
     let dist = bundle::build(tools)?;
     let hub_binary = build_test_hub(tools)?;
     let work = tools.root.join("target/xtask");
-    let hub = TestHub::start(&hub_binary, &work.join("e2e-hub-data"), &["--dev", "--dist", &dist.to_string_lossy()])?;
+    let hub = TestHub::start(&hub_binary, &work.join("e2e-hub-data"), &["--demo", "--dist", &dist.to_string_lossy()])?;
     let tmp = work.join("e2e-tmp");
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;

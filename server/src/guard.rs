@@ -1,0 +1,215 @@
+//! The hub's door: who may do what, checked before any handler runs.
+//!
+//! - [`guard`] (middleware on every route): a state-changing request (`POST`/`PUT`/`PATCH`/
+//!   `DELETE`) or a `/ws` upgrade whose `Origin` is neither the hub's own nor one of
+//!   `--allow-origin` is refused with `403 origin_refused` (demo mode allows any); the routes
+//!   in [`DEVICE_ROUTES`] need a paired device's token (`401 device_unpaired`; demo mode accepts
+//!   a missing token as the device `demo`), and the device is put in the request's extensions;
+//!   voice tokens are limited per device.
+//! - [`StationAuth`] / [`ManagerAuth`]: extractors for a station's (or the manager's) session
+//!   token, `Authorization: Bearer`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::devices::{DEMO_DEVICE, DeviceId};
+use crate::error::ApiError;
+use crate::pins::MANAGER;
+use crate::state::AppState;
+
+/// `(method, path)` of the routes only a paired device may use.
+pub const DEVICE_ROUTES: [(Method, &str); 2] =
+    [(Method::POST, "/api/v1/orders"), (Method::POST, "/api/v1/realtime/session")];
+/// Voice tokens a device may get per minute (a customer session needs one; a retry or two more).
+pub const VOICE_TOKENS_PER_MINUTE: usize = 10;
+const VOICE_TOKEN_PATH: &str = "/api/v1/realtime/session";
+
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?.trim();
+    (!token.is_empty()).then_some(token)
+}
+
+/// Whether `origin` (an `Origin` header) is the hub itself (same host and port as `Host`) or
+/// allowed by the settings.
+fn origin_allowed(state: &AppState, headers: &HeaderMap, origin: &str) -> bool {
+    if state.settings.mode.is_demo() || state.settings.allow_origins.iter().any(|o| o == origin) {
+        return true;
+    }
+    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+}
+
+pub async fn guard(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let changes_state = matches!(method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
+    if (changes_state || path == "/ws")
+        && let Some(origin) = request.headers().get(header::ORIGIN)
+    {
+        let origin = origin.to_str().unwrap_or("(not text)");
+        if !origin_allowed(&state, request.headers(), origin) {
+            return ApiError::origin_refused(format!("{method} {path} from origin {origin} is not allowed"))
+                .into_response();
+        }
+    }
+    if DEVICE_ROUTES.iter().any(|(m, p)| *m == method && *p == path) {
+        let device = match device_of(&state, request.headers()) {
+            Ok(device) => device,
+            Err(e) => return e.into_response(),
+        };
+        if path == VOICE_TOKEN_PATH
+            && let Err(wait) = state.voice_token_rate.check(&device, Instant::now())
+        {
+            let seconds = wait.as_secs().max(1);
+            let message = format!(
+                "device {} asked for more than {VOICE_TOKENS_PER_MINUTE} voice tokens a minute; retry in {seconds} s",
+                device.0
+            );
+            return ApiError::too_many_requests(message, seconds).into_response();
+        }
+        request.extensions_mut().insert(device);
+    }
+    next.run(request).await
+}
+
+/// The paired device of a request's bearer token.
+fn device_of(state: &AppState, headers: &HeaderMap) -> Result<DeviceId, ApiError> {
+    match bearer(headers) {
+        Some(token) => state.devices.device_of(token).ok_or_else(|| {
+            ApiError::device_unpaired("this device is not paired with the hub (unknown or revoked token)")
+        }),
+        None if state.settings.mode.is_demo() => Ok(DeviceId(DEMO_DEVICE.into())),
+        None => Err(ApiError::device_unpaired("this device is not paired with the hub: a manager must pair it")),
+    }
+}
+
+/// A request signed in as a station: `Authorization: Bearer <session token>`.
+pub struct StationAuth {
+    pub station: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for StationAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<StationAuth, ApiError> {
+        let token = bearer(&parts.headers)
+            .ok_or_else(|| ApiError::unauthorized("sign in first: Authorization: Bearer <station token>"))?;
+        let station = state
+            .auth
+            .station_of(token, Instant::now())
+            .ok_or_else(|| ApiError::unauthorized("the station token is unknown, expired or signed out"))?;
+        Ok(StationAuth { station })
+    }
+}
+
+/// A request signed in as the manager.
+pub struct ManagerAuth;
+
+impl FromRequestParts<Arc<AppState>> for ManagerAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<ManagerAuth, ApiError> {
+        let StationAuth { station } = StationAuth::from_request_parts(parts, state).await?;
+        if station != MANAGER {
+            return Err(ApiError::forbidden(format!("only the manager may do this (signed in as {station})")));
+        }
+        Ok(ManagerAuth)
+    }
+}
+
+/// A sliding-window count per key, bounded: when the table is full, keys beyond it share one
+/// counter, so many keys cannot escape the limit.
+pub struct PerKeyRate {
+    max: usize,
+    window: Duration,
+    max_keys: usize,
+    counts: Mutex<Counts>,
+}
+
+#[derive(Default)]
+struct Counts {
+    table: std::collections::HashMap<DeviceId, Vec<Instant>>,
+    overflow: Vec<Instant>,
+}
+
+impl PerKeyRate {
+    pub fn new(max: usize, window: Duration, max_keys: usize) -> PerKeyRate {
+        PerKeyRate { max, window, max_keys, counts: Mutex::new(Default::default()) }
+    }
+
+    /// Counts one event for `key`, or says how long until it may happen.
+    pub fn check(&self, key: &DeviceId, now: Instant) -> Result<(), Duration> {
+        let mut guard = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let Counts { table, overflow } = &mut *guard;
+        let window = self.window;
+        let live = |t: &Instant| now.saturating_duration_since(*t) < window;
+        table.retain(|_, times| {
+            times.retain(live);
+            !times.is_empty()
+        });
+        overflow.retain(live);
+        let times = if table.len() < self.max_keys || table.contains_key(key) {
+            table.entry(key.clone()).or_default()
+        } else {
+            overflow
+        };
+        if times.len() >= self.max {
+            let oldest = times.iter().min().copied().unwrap_or(now);
+            return Err(window.saturating_sub(now.saturating_duration_since(oldest)).max(Duration::from_secs(1)));
+        }
+        times.push(now);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_gets_its_quota_per_window_and_others_are_not_affected() {
+        let rate = PerKeyRate::new(3, Duration::from_secs(60), 10);
+        let (a, b) = (DeviceId("a".into()), DeviceId("b".into()));
+        let now = Instant::now();
+        for _ in 0..3 {
+            rate.check(&a, now).unwrap();
+        }
+        assert_eq!(rate.check(&a, now + Duration::from_secs(20)), Err(Duration::from_secs(40)));
+        rate.check(&b, now).unwrap();
+        rate.check(&a, now + Duration::from_secs(60)).unwrap();
+    }
+
+    #[test]
+    fn keys_beyond_a_full_table_share_one_counter() {
+        let rate = PerKeyRate::new(2, Duration::from_secs(60), 2);
+        let now = Instant::now();
+        for k in ["a", "b"] {
+            rate.check(&DeviceId(k.into()), now).unwrap();
+        }
+        rate.check(&DeviceId("c".into()), now).unwrap();
+        rate.check(&DeviceId("d".into()), now).unwrap();
+        assert!(rate.check(&DeviceId("e".into()), now).is_err(), "the overflow counter is full");
+        rate.check(&DeviceId("a".into()), now).unwrap();
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_header() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer(&headers), None);
+        headers.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(bearer(&headers), Some("abc"));
+        headers.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer(&headers), None);
+        headers.insert(header::AUTHORIZATION, "Bearer ".parse().unwrap());
+        assert_eq!(bearer(&headers), None);
+    }
+}
