@@ -897,6 +897,8 @@ If a device warns about the certificate, install the CA that issued it as your I
 
 #[cfg(test)]
 mod tests {
+    use tokio::net::TcpStream;
+
     use super::*;
 
     fn names(dns: &[&str], ips: &[&str]) -> Names {
@@ -1090,6 +1092,21 @@ mod tests {
         let ok = files(&cert, &key).unwrap();
         assert_eq!(ok.names, ["hub.lan"]);
         assert!(ok.ca.is_none());
+    }
+
+    #[tokio::test]
+    async fn handlers_see_the_peer_address_and_stop_ends_the_loop() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new()
+            .route("/peer", get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }));
+        let (stop, kill) = (CancellationToken::new(), CancellationToken::new());
+        let server = tokio::spawn(serve_connections(listener, None, router, stop.clone(), kill));
+        let peer = reqwest::get(format!("http://{addr}/peer")).await.unwrap().text().await.unwrap();
+        assert!(peer.starts_with("127.0.0.1:"), "{peer}");
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(5), server).await.expect("the loop ends").unwrap();
+        assert!(TcpStream::connect(addr).await.is_err(), "no longer accepting");
     }
 
     #[test]
