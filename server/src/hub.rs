@@ -142,14 +142,6 @@ impl Hub {
             None => router,
         };
         let token = self.state.shutdown.clone();
-        let trigger = token.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                _ = shutdown => {}
-                _ = trigger.cancelled() => {}
-            }
-            trigger.cancel();
-        });
         // Cancelled once HTTP_DRAIN is over: connections still open are dropped.
         let kill = CancellationToken::new();
         let server: Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match &self.tls {
@@ -190,6 +182,14 @@ impl Hub {
                 })
             }
         };
+        let trigger = token.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = shutdown => {}
+                _ = trigger.cancelled() => {}
+            }
+            trigger.cancel();
+        });
         let drain_deadline = async {
             token.cancelled().await;
             tokio::time::sleep(HTTP_DRAIN).await;
