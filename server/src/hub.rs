@@ -1,8 +1,9 @@
 //! The running hub: starting it (menu, store, feed), its routes, serving them until shutdown,
 //! and closing everything it owns within [`SHUTDOWN_GRACE`].
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,10 +25,11 @@ use crate::devices::Devices;
 use crate::feed::Feed;
 use crate::menu::{MenuBook, MenuError};
 use crate::pins::PinError;
-use crate::settings::Settings;
+use crate::settings::{Settings, TlsSetting};
 use crate::state::AppState;
 use crate::store::{Location, StoreError, StoreHandle, StoreThread};
-use crate::{api, guard, load, static_files, voice, ws};
+use crate::tls::{HubTls, TlsError};
+use crate::{api, guard, load, static_files, tls, voice, ws};
 
 /// Everything after a shutdown request must finish within this.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -58,6 +60,8 @@ pub enum StartError {
          name), then start the hub again"
     )]
     NoPins { data: String },
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
 }
 
 /// Whether `host` (the `--host` value) only reaches this machine.
@@ -71,6 +75,7 @@ pub struct Hub {
     store_thread: StoreThread,
     cors: Option<CorsLayer>,
     voice: voice::VoiceHub,
+    tls: Option<HubTls>,
 }
 
 impl Hub {
@@ -90,6 +95,13 @@ impl Hub {
         let menu_path = settings.menu.clone();
         let menu = tokio::task::spawn_blocking(move || MenuBook::load(menu_path.as_deref())).await??;
         let cors = cors_layer(&settings)?;
+        let tls = {
+            let (setting, data, dist) = (settings.tls.clone(), settings.data.clone(), settings.dist.clone());
+            let names = settings.hostnames.clone();
+            tokio::task::spawn_blocking(move || HubTls::load(&setting, &data, &dist, &names))
+                .await
+                .map_err(|e| TlsError::Config(format!("the certificate loader failed: {e}")))??
+        };
         let location = if settings.memory { Location::Memory } else { Location::Folder(settings.data.clone()) };
         let (store, store_thread, (last_seq, recent)) =
             StoreHandle::start(location.clone(), settings.replay_events, |s| Ok((s.last_seq(), s.recent_events()?)))
@@ -102,11 +114,16 @@ impl Hub {
         let state = Arc::new(AppState::new(settings, auth, devices, menu, store, feed));
         state.tasks.spawn(sweep_calls(state.calls.clone(), state.shutdown.clone()));
         state.tasks.spawn(watch_pins(state.clone()));
-        Ok(Hub { state, store_thread, cors, voice })
+        Ok(Hub { state, store_thread, cors, voice, tls })
     }
 
     pub fn settings(&self) -> &Settings {
         &self.state.settings
+    }
+
+    /// What HTTPS is served with; `None` when TLS is off.
+    pub fn tls(&self) -> Option<&HubTls> {
+        self.tls.as_ref()
     }
 
     /// Every route of the hub, with the bundle as the fallback.
@@ -137,13 +154,17 @@ impl Hub {
     /// Serves `router` (normally [`Hub::router`], possibly with more routes merged) until
     /// `shutdown` resolves or the shutdown token is cancelled; then stops accepting, closes every
     /// WebSocket with 1001, waits for owned tasks and flushes the store, within [`SHUTDOWN_GRACE`].
+    ///
+    /// With TLS off, `listeners.main` serves plain HTTP. With TLS on it serves HTTPS, and
+    /// `listeners.plain` (if any) serves the CA certificate, the setup page and redirects to HTTPS.
     pub async fn serve(
         self,
-        listener: TcpListener,
+        listeners: impl Into<Listeners>,
         router: Router,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let addr: SocketAddr = listener.local_addr()?;
+        let Listeners { main, plain } = listeners.into();
+        let addr: SocketAddr = main.local_addr()?;
         let settings = &self.state.settings;
         if !settings.dist.join("index.html").is_file() {
             tracing::warn!(
@@ -151,21 +172,59 @@ impl Hub {
                 settings.dist.display()
             );
         }
-        tracing::info!("listening on http://{addr} (serving {})", settings.dist.display());
         let router = match self.cors.clone() {
             Some(cors) => router.layer(cors),
             None => router,
         };
         let token = self.state.shutdown.clone();
-        let trigger = token.clone();
-        let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = shutdown => {}
-                    _ = trigger.cancelled() => {}
+        // Cancelled once HTTP_DRAIN is over: connections still open are dropped.
+        let kill = CancellationToken::new();
+        let server: Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match &self.tls {
+            None => {
+                if plain.is_some() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "a plain-HTTP redirect listener was given but TLS is off",
+                    ));
                 }
-                trigger.cancel();
-            });
+                tracing::info!("listening on http://{addr} (serving {})", settings.dist.display());
+                Box::pin(
+                    axum::serve(main, router.into_make_service_with_connect_info::<SocketAddr>())
+                        .with_graceful_shutdown(token.clone().cancelled_owned())
+                        .into_future(),
+                )
+            }
+            Some(hub_tls) => {
+                let plain_addr = plain.as_ref().map(TcpListener::local_addr).transpose()?;
+                tls::log_listening(hub_tls, addr, plain_addr, &settings.dist);
+                let https = tls::serve_connections(
+                    main,
+                    Some((hub_tls.acceptor(), settings.tls_handshake_timeout)),
+                    router.clone(),
+                    token.clone(),
+                    kill.clone(),
+                );
+                let plain = plain.map(|listener| {
+                    let routes = tls::plain_router(hub_tls, addr.port(), router);
+                    tls::serve_connections(listener, None, routes, token.clone(), kill.clone())
+                });
+                Box::pin(async move {
+                    match plain {
+                        Some(plain) => tokio::join!(https, plain).0,
+                        None => https.await,
+                    };
+                    Ok(())
+                })
+            }
+        };
+        let trigger = token.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = shutdown => {}
+                _ = trigger.cancelled() => {}
+            }
+            trigger.cancel();
+        });
         let drain_deadline = async {
             token.cancelled().await;
             tokio::time::sleep(HTTP_DRAIN).await;
@@ -177,6 +236,7 @@ impl Hub {
                 Ok(())
             }
         };
+        kill.cancel();
         token.cancel();
         let started = tokio::time::Instant::now();
         self.close(started).await;
@@ -270,43 +330,121 @@ fn cors_layer(settings: &Settings) -> Result<Option<CorsLayer>, StartError> {
     ))
 }
 
+/// The sockets a hub serves on.
+pub struct Listeners {
+    /// `--port`: HTTPS when TLS is on, plain HTTP when it is off.
+    pub main: TcpListener,
+    /// `--http-port`, with TLS on only: the CA certificate, the setup page, redirects to HTTPS.
+    pub plain: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(main: TcpListener) -> Self {
+        Listeners { main, plain: None }
+    }
+}
+
+impl Listeners {
+    /// Binds `--host` on `--port`, and on `--http-port` too when TLS is on; errors name the flag.
+    pub async fn bind(settings: &Settings) -> std::io::Result<Listeners> {
+        let bind = |port: u16, flag: &'static str| async move {
+            TcpListener::bind((settings.host.as_str(), port)).await.map_err(|e| {
+                std::io::Error::new(e.kind(), format!("cannot listen on {}:{port} ({flag}): {e}", settings.host))
+            })
+        };
+        let main = bind(settings.port, "--port").await?;
+        let plain = match settings.tls {
+            TlsSetting::Off => None,
+            _ => Some(bind(settings.http_port, "--http-port").await?),
+        };
+        Ok(Listeners { main, plain })
+    }
+}
+
 /// Starts the hub with `settings` and serves until `shutdown` resolves.
 pub async fn run(
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     settings: Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let hub = Hub::start(settings).await.map_err(std::io::Error::other)?;
     let router = hub.router();
-    hub.serve(listener, router, shutdown).await
+    hub.serve(listeners, router, shutdown).await
 }
 
 /// A hub serving on `127.0.0.1:<free port>` in this process (tests, end-to-end suites).
 pub struct RunningHub {
+    /// Plain HTTP ([`RunningHub::start`]) or HTTPS ([`RunningHub::start_tls`]).
     pub addr: SocketAddr,
+    /// With TLS: the plain-HTTP listener (CA certificate, setup page, redirects).
+    pub plain_addr: Option<SocketAddr>,
+    ca_pem: Option<String>,
     token: CancellationToken,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningHub {
+    /// Plain HTTP only, whatever `settings.tls` says.
     pub async fn start(settings: Settings) -> std::io::Result<RunningHub> {
+        RunningHub::launch(Settings { tls: TlsSetting::Off, ..settings }).await
+    }
+
+    /// HTTPS on [`RunningHub::addr`] (`settings.tls`, or [`TlsSetting::Auto`] when it is off)
+    /// and the plain-HTTP side on [`RunningHub::plain_addr`].
+    pub async fn start_tls(mut settings: Settings) -> std::io::Result<RunningHub> {
+        if settings.tls == TlsSetting::Off {
+            settings.tls = TlsSetting::Auto;
+        }
+        RunningHub::launch(settings).await
+    }
+
+    async fn launch(settings: Settings) -> std::io::Result<RunningHub> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let plain = match settings.tls {
+            TlsSetting::Off => None,
+            _ => Some(TcpListener::bind("127.0.0.1:0").await?),
+        };
+        let plain_addr = plain.as_ref().map(TcpListener::local_addr).transpose()?;
         let hub = Hub::start(settings).await.map_err(std::io::Error::other)?;
+        let ca_pem = hub.tls().and_then(|t| t.ca.as_ref()).map(|ca| ca.pem.clone());
         let token = hub.shutdown_token();
         let router = hub.router();
-        let task = tokio::spawn(hub.serve(listener, router, std::future::pending()));
-        Ok(RunningHub { addr, token, task })
+        let task = tokio::spawn(hub.serve(Listeners { main: listener, plain }, router, std::future::pending()));
+        Ok(RunningHub { addr, plain_addr, ca_pem, token, task })
     }
 
-    /// `http://127.0.0.1:<port><path>`
+    /// `http://127.0.0.1:<port>` of the plain-HTTP listener (the only one with TLS off).
+    pub fn http_base(&self) -> String {
+        format!("http://{}", self.plain_addr.unwrap_or(self.addr))
+    }
+
+    /// `http://127.0.0.1:<port><path>` (with TLS, the plain side: CA, setup page, redirects).
     pub fn http(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("{}{path}", self.http_base())
     }
 
-    /// `ws://127.0.0.1:<port>/ws`
+    /// `https://localhost:<port>` with TLS on (`localhost` is a name the certificate covers).
+    pub fn https_base(&self) -> Option<String> {
+        self.plain_addr.map(|_| format!("https://localhost:{}", self.addr.port()))
+    }
+
+    /// `https://localhost:<port><path>`; panics on a hub without TLS.
+    pub fn https(&self, path: &str) -> String {
+        format!("{}{path}", self.https_base().expect("a hub started with start_tls"))
+    }
+
+    /// The local CA's certificate (PEM), with TLS [`TlsSetting::Auto`].
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// `ws://127.0.0.1:<port>/ws`, or `wss://localhost:<port>/ws` with TLS.
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.addr)
+        match self.https_base() {
+            Some(_) => format!("wss://localhost:{}/ws", self.addr.port()),
+            None => format!("ws://{}/ws", self.addr),
+        }
     }
 
     /// Shuts the hub down and waits until it has stopped.

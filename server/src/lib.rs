@@ -25,9 +25,10 @@ mod settings;
 mod state;
 mod static_files;
 mod store;
+pub mod tls;
 pub mod voice;
 mod ws;
 
-pub use hub::{Hub, RunningHub, SHUTDOWN_GRACE, StartError, run, shutdown_signal};
-pub use settings::{Mode, Secret, Settings};
+pub use hub::{Hub, Listeners, RunningHub, SHUTDOWN_GRACE, StartError, run, shutdown_signal};
+pub use settings::{Mode, Secret, Settings, TlsSetting};
 pub use state::AppState;

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use restaurant_hub::pins::{EVERY_STATION, MIN_PIN_CHARS, PinBook, check_pin};
-use restaurant_hub::{Settings, run, shutdown_signal};
+use restaurant_hub::{Listeners, Settings, TlsSetting, run, shutdown_signal};
 
 const SET_PIN_USAGE: &str = "usage: restaurant-hub set-pin [--data DIR] [--every-station] STATION...
   Sets the PIN of each STATION (`manager` pairs kiosks; kitchen stations sign in their screens),
@@ -38,14 +38,24 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let listener = match tokio::net::TcpListener::bind((settings.host.as_str(), settings.port)).await {
+    if settings.tls == TlsSetting::Off && !settings.mode.is_demo() {
+        tracing::warn!(
+            "TLS is off (--no-tls): serve the hub behind a TLS-terminating proxy; \
+             tablets need HTTPS for voice ordering and staff calls"
+        );
+    }
+    // One TLS provider for the process (the hub's own configs name it explicitly too).
+    if rustls::crypto::ring::default_provider().install_default().is_err() {
+        tracing::debug!("a TLS crypto provider was already installed");
+    }
+    let listeners = match Listeners::bind(&settings).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("restaurant-hub: cannot listen on {}:{}: {e}", settings.host, settings.port);
+            eprintln!("restaurant-hub: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match run(listener, settings, shutdown_signal()).await {
+    match run(listeners, settings, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("restaurant-hub: {e}");

@@ -34,11 +34,38 @@ impl Mode {
     }
 }
 
+/// How the hub serves HTTPS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSetting {
+    /// Plain HTTP on `--port` (demo mode, tests, or `--no-tls` behind a TLS-terminating proxy).
+    Off,
+    /// A local CA and a server certificate created once in `<data>/tls/` (see [`crate::tls`]).
+    Auto,
+    /// The restaurant's own certificate chain and key (PEM files).
+    Files { cert: PathBuf, key: PathBuf },
+}
+
+impl TlsSetting {
+    pub fn is_on(&self) -> bool {
+        *self != TlsSetting::Off
+    }
+}
+
 /// Command-line settings of the hub.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub host: String,
+    /// The HTTPS port when TLS is on (default 8443), the plain HTTP port when it is off (default 8080).
     pub port: u16,
+    /// HTTPS: [`Settings::default`] is `Off` (tests, embedding); the command line defaults to `Auto`.
+    pub tls: TlsSetting,
+    /// With TLS on: the plain-HTTP port serving the CA certificate and the setup page, and
+    /// redirecting every other path to HTTPS.
+    pub http_port: u16,
+    /// Extra names (or addresses) for the generated server certificate (`--hostname`).
+    pub hostnames: Vec<String>,
+    /// A client that has not finished its TLS handshake within this is dropped (10 s; not a flag).
+    pub tls_handshake_timeout: Duration,
     /// The built bundle (Trunk's `dist/`).
     pub dist: PathBuf,
     /// Station a KDS opens by default (`config.json`'s `station`).
@@ -77,6 +104,10 @@ impl Default for Settings {
         Settings {
             host: "127.0.0.1".into(),
             port: 8080,
+            tls: TlsSetting::Off,
+            http_port: 8080,
+            hostnames: Vec::new(),
+            tls_handshake_timeout: Duration::from_secs(10),
             dist: PathBuf::from("dist"),
             station: "kitchen".into(),
             realtime_url: None,
@@ -106,6 +137,7 @@ impl Settings {
     pub const USAGE: &'static str = "usage: restaurant-hub set-pin --data DIR STATION...   (see set-pin --help)
        restaurant-hub [--host H] [--port N] [--dist DIR] [--station NAME] \
 [--realtime-url URL] [--token-url URL]
+       [--tls-cert FILE --tls-key FILE | --no-tls] [--http-port N] [--hostname NAME]...
        [--data DIR] [--memory] [--menu FILE] [--pin PIN] [--station-pin STATION=PIN]...
        [--demo] [--allow-origin ORIGIN]... [--allow-url-overrides] [--heartbeat-ms N] [--replay-events N] [--client-queue N]
        [--voice-latency-ms N|MIN-MAX] [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]";
@@ -123,14 +155,23 @@ impl Settings {
     /// Parses the command line; `OPENAI_API_KEY` comes from the environment.
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Settings, String> {
         let mut s = Settings { voice: crate::voice::VoiceSettings::from_env(), ..Settings::default() };
+        let (mut port, mut tls_cert, mut tls_key, mut no_tls) = (None, None, None, false);
         let mut args = args.into_iter();
         while let Some(flag) = args.next() {
             let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
             match flag.as_str() {
                 "--host" => s.host = value("--host")?,
-                "--port" => {
-                    let v = value("--port")?;
-                    s.port = v.parse().map_err(|_| format!("--port: not a port number: {v:?}"))?;
+                "--port" => port = Some(port_number("--port", &value("--port")?)?),
+                "--http-port" => s.http_port = port_number("--http-port", &value("--http-port")?)?,
+                "--tls-cert" => tls_cert = Some(PathBuf::from(value("--tls-cert")?)),
+                "--tls-key" => tls_key = Some(PathBuf::from(value("--tls-key")?)),
+                "--no-tls" => no_tls = true,
+                "--hostname" => {
+                    let v = value("--hostname")?;
+                    if !is_valid_hostname(&v) && v.parse::<std::net::IpAddr>().is_err() {
+                        return Err(format!("--hostname: not a host name or IP address: {v:?}"));
+                    }
+                    s.hostnames.push(v.to_ascii_lowercase());
                 }
                 "--dist" => s.dist = PathBuf::from(value("--dist")?),
                 "--station" => s.station = value("--station")?,
@@ -168,8 +209,48 @@ impl Settings {
                 }
             }
         }
+        if no_tls && (tls_cert.is_some() || tls_key.is_some()) {
+            return Err("--no-tls cannot be combined with --tls-cert/--tls-key".into());
+        }
+        s.tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => TlsSetting::Files { cert, key },
+            (Some(_), None) => return Err("--tls-cert needs --tls-key (the certificate's private key)".into()),
+            (None, Some(_)) => return Err("--tls-key needs --tls-cert (the certificate chain)".into()),
+            (None, None) if no_tls => TlsSetting::Off,
+            (None, None) => TlsSetting::Auto,
+        };
+        if s.mode.is_demo() {
+            // Demo mode is loopback-only plain HTTP.
+            if let TlsSetting::Files { .. } = s.tls {
+                return Err("--tls-cert/--tls-key are not used in demo mode".into());
+            }
+            s.tls = TlsSetting::Off;
+        }
+        s.port = port.unwrap_or(if s.tls.is_on() { 8443 } else { 8080 });
+        if s.tls.is_on() && s.port == s.http_port && s.port != 0 {
+            return Err(format!(
+                "--port {} is the HTTPS port and --http-port {} the plain-HTTP one: they must differ",
+                s.port, s.http_port
+            ));
+        }
         Ok(s)
     }
+}
+
+fn port_number(flag: &str, v: &str) -> Result<u16, String> {
+    v.parse().map_err(|_| format!("{flag}: not a port number: {v:?}"))
+}
+
+/// A DNS name for a certificate: dot-separated labels of `a-z A-Z 0-9 -`, none empty or
+/// starting/ending with `-`, at most 253 characters.
+pub fn is_valid_hostname(name: &str) -> bool {
+    (1..=253).contains(&name.len())
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// Station names: 1–32 characters of `a-z 0-9 - _` (the same rule as the pages' `station`).
@@ -248,6 +329,78 @@ mod tests {
         assert_eq!(s.menu, Some(PathBuf::from("m.json")));
         assert_eq!(s.heartbeat_timeout, Duration::from_millis(300));
         assert_eq!((s.replay_events, s.client_queue), (5, 8));
+    }
+
+    #[test]
+    fn tls_is_on_by_default_on_the_command_line() {
+        let s = Settings::from_args(args(&[])).unwrap();
+        assert_eq!(s.tls, TlsSetting::Auto);
+        assert_eq!((s.port, s.http_port), (8443, 8080));
+        assert!(s.hostnames.is_empty());
+        assert_eq!(Settings::default().tls, TlsSetting::Off, "embedders and tests opt in");
+    }
+
+    #[test]
+    fn parses_tls_flags() {
+        let s = Settings::from_args(args(&[
+            "--tls-cert",
+            "/etc/hub/chain.pem",
+            "--tls-key",
+            "/etc/hub/key.pem",
+            "--port",
+            "443",
+            "--http-port",
+            "80",
+            "--hostname",
+            "Hub.Example.Lan",
+            "--hostname",
+            "10.0.0.5",
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.tls,
+            TlsSetting::Files { cert: PathBuf::from("/etc/hub/chain.pem"), key: PathBuf::from("/etc/hub/key.pem") }
+        );
+        assert_eq!((s.port, s.http_port), (443, 80));
+        assert_eq!(s.hostnames, ["hub.example.lan", "10.0.0.5"]);
+
+        let s = Settings::from_args(args(&["--no-tls"])).unwrap();
+        assert_eq!((s.tls, s.port), (TlsSetting::Off, 8080), "--port defaults to 8080 without TLS");
+        let s = Settings::from_args(args(&["--no-tls", "--port", "9000"])).unwrap();
+        assert_eq!(s.port, 9000);
+    }
+
+    #[test]
+    fn demo_mode_serves_plain_http() {
+        let s = Settings::from_args(args(&["--demo"])).unwrap();
+        assert_eq!((s.tls, s.port), (TlsSetting::Off, 8080));
+        let e = Settings::from_args(args(&["--demo", "--tls-cert", "c", "--tls-key", "k"])).unwrap_err();
+        assert!(e.contains("demo"), "{e}");
+    }
+
+    #[test]
+    fn rejects_inconsistent_tls_flags() {
+        let e = Settings::from_args(args(&["--tls-cert", "c.pem"])).unwrap_err();
+        assert!(e.contains("--tls-cert needs --tls-key"), "{e}");
+        let e = Settings::from_args(args(&["--tls-key", "k.pem"])).unwrap_err();
+        assert!(e.contains("--tls-key needs --tls-cert"), "{e}");
+        let e = Settings::from_args(args(&["--no-tls", "--tls-cert", "c", "--tls-key", "k"])).unwrap_err();
+        assert!(e.contains("--no-tls"), "{e}");
+        let e = Settings::from_args(args(&["--port", "8080"])).unwrap_err();
+        assert!(e.contains("must differ"), "{e}");
+        assert!(Settings::from_args(args(&["--http-port", "x"])).unwrap_err().contains("--http-port"));
+        assert!(Settings::from_args(args(&["--hostname"])).unwrap_err().contains("needs a value"));
+        for bad in ["", "a b", "-hub", "hub-", "a..b", "hüb", "hub/x"] {
+            let e = Settings::from_args(args(&["--hostname", bad])).unwrap_err();
+            assert!(e.contains("--hostname"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn host_names_follow_dns_rules() {
+        assert!(is_valid_hostname("hub") && is_valid_hostname("hub-1.local") && is_valid_hostname("x.example.com"));
+        assert!(!is_valid_hostname("") && !is_valid_hostname(".hub") && !is_valid_hostname("hub."));
+        assert!(!is_valid_hostname(&format!("{}.lan", "a".repeat(64))));
     }
 
     #[test]

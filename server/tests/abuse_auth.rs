@@ -323,7 +323,7 @@ fn set_pin_stores_hashes_that_a_production_hub_then_starts_with() {
     let dir = tempfile::tempdir().unwrap();
     let hub = env!("CARGO_BIN_EXE_restaurant-hub");
     let data = dir.path().to_str().unwrap();
-    let refused = Command::new(hub).args(["--data", data, "--port", "0"]).output().unwrap();
+    let refused = Command::new(hub).args(["--data", data, "--port", "0", "--no-tls"]).output().unwrap();
     assert!(!refused.status.success());
     let text = String::from_utf8_lossy(&refused.stderr);
     assert!(text.contains("no PINs are set") && text.contains("set-pin --data"), "{text}");
