@@ -14,6 +14,7 @@ mod call;
 mod error;
 mod feed;
 mod hub;
+pub mod limits;
 mod load;
 mod menu;
 mod orders;
