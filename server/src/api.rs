@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::PinOutcome;
 use crate::error::ApiError;
+use crate::limits::ClientKey;
 use crate::settings::is_valid_station;
 use crate::state::AppState;
 
@@ -122,15 +123,18 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
 
 async fn create_order(
     State(state): State<Arc<AppState>>,
+    client: ClientKey,
     headers: HeaderMap,
     body: Result<ApiJson<NewOrder>, ApiError>,
 ) -> Result<impl IntoResponse, ApiError> {
     // The header is checked before the body, so a request wrong in both hears about the header.
     let key = idempotency_key(&headers)?;
     let ApiJson(new) = body?;
-    let (created, order) = state.create_order(key, new).await?;
+    let (created, order) = state.create_order(client.clone(), key, new).await?;
     if created {
-        tracing::info!(number = order.number, id = %order.id, source = order.source.as_str(), "order created");
+        tracing::info!(number = order.number, id = %order.id, source = order.source.as_str(), %client, "order created");
+    } else {
+        tracing::info!(number = order.number, id = %order.id, %client, "order already created: answered again");
     }
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(OrderEnvelope { order })))

@@ -26,5 +26,5 @@ pub mod voice;
 mod ws;
 
 pub use hub::{Hub, RunningHub, SHUTDOWN_GRACE, StartError, run, shutdown_signal};
-pub use settings::{Secret, Settings};
+pub use settings::{Limits, Secret, Settings};
 pub use state::AppState;
