@@ -160,9 +160,15 @@ mod tests {
         let (status, retry_after, body) = answer(limited.into()).await;
         assert_eq!((status, retry_after.as_deref(), body.error.code.as_str()), (429, Some("2"), "too_many_requests"));
         assert!(body.error.message.contains("dev_1"), "{}", body.error.message);
-        let (status, retry_after, body) = answer(OrderError::Full { active: 500 }.into()).await;
+        let (status, retry_after, body) =
+            answer(OrderError::Full { client: crate::limits::ClientKey("ip:10.0.0.9".into()), active: 500 }.into())
+                .await;
         assert_eq!((status, retry_after.as_deref(), body.error.code.as_str()), (503, Some("30"), "unavailable"));
-        let (status, retry_after, body) = answer(OrderError::TooLarge { bytes: 65_600, limit: 65_536 }.into()).await;
+        let (status, retry_after, body) = answer(
+            OrderError::TooLarge { client: crate::limits::ClientKey("dev_1".into()), bytes: 65_600, limit: 65_536 }
+                .into(),
+        )
+        .await;
         assert_eq!((status, retry_after, body.error.code.as_str()), (413, None, "order_too_large"));
         assert!(body.error.message.contains("64 over"), "{}", body.error.message);
         let (status, _, body) = answer(OrderError::Store(crate::store::StoreError::NotAnEvent).into()).await;

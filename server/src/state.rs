@@ -60,15 +60,15 @@ pub enum OrderError {
     )]
     RateLimited { client: ClientKey, per_minute: u32, retry_after: Duration },
     /// The kitchen has as many active orders as the hub accepts.
-    #[error("the kitchen has {active} active orders (the most the hub takes); retry later")]
-    Full { active: u64 },
+    #[error("the kitchen has {active} active orders (the most the hub takes); retry later (from {client})")]
+    Full { client: ClientKey, active: u64 },
     /// The order's events would not fit a WebSocket frame.
     #[error(
         "the order is too large: its order events would be {bytes} bytes, {} over the {limit}-byte frame limit; \
-         shorten its notes, instructions or modifiers, or split it",
+         shorten its notes, instructions or modifiers, or split it (from {client})",
         bytes - limit
     )]
-    TooLarge { bytes: usize, limit: usize },
+    TooLarge { client: ClientKey, bytes: usize, limit: usize },
 }
 
 impl From<StoreClosed> for OrderError {
@@ -131,11 +131,11 @@ impl AppState {
                     return Ok(Ok(Created::Existing(order)));
                 }
                 if bytes > MAX_WS_FRAME_BYTES {
-                    return Ok(Err(OrderError::TooLarge { bytes, limit: MAX_WS_FRAME_BYTES }));
+                    return Ok(Err(OrderError::TooLarge { client, bytes, limit: MAX_WS_FRAME_BYTES }));
                 }
                 let active = store.active_orders()?;
                 if active >= max_active {
-                    return Ok(Err(OrderError::Full { active }));
+                    return Ok(Err(OrderError::Full { client, active }));
                 }
                 if let Err(retry_after) = rate.check(&client, Instant::now()) {
                     return Ok(Err(OrderError::RateLimited { client, per_minute, retry_after }));
