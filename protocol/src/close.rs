@@ -16,3 +16,5 @@ pub const UNRESPONSIVE: u16 = 4000;
 pub const AUTH_FAILED: u16 = 4001;
 /// The hub heard nothing from the connection within its heartbeat timeout.
 pub const IDLE: u16 = 4002;
+/// No accepted `hello` within the hub's hello deadline (10 s by default): reconnect and send it.
+pub const HELLO_TIMEOUT: u16 = 4003;

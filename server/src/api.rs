@@ -19,9 +19,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::auth::PinOutcome;
-use crate::devices::{DeviceError, DeviceId};
+use crate::devices::DeviceError;
 use crate::error::ApiError;
 use crate::guard::{ManagerAuth, StationAuth, bearer};
+use crate::limits::ClientKey;
 use crate::pins::MANAGER;
 use crate::settings::is_valid_station;
 use crate::state::{AppState, now_ms};
@@ -204,16 +205,18 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
 
 async fn create_order(
     State(state): State<Arc<AppState>>,
-    Extension(device): Extension<DeviceId>,
+    client: ClientKey,
     headers: HeaderMap,
     body: Result<ApiJson<NewOrder>, ApiError>,
 ) -> Result<impl IntoResponse, ApiError> {
     // The header is checked before the body, so a request wrong in both hears about the header.
     let key = idempotency_key(&headers)?;
     let ApiJson(new) = body?;
-    let (created, order) = state.create_order(key, new).await?;
+    let (created, order) = state.create_order(client.clone(), key, new).await?;
     if created {
-        tracing::info!(number = order.number, id = %order.id, source = order.source.as_str(), device = %device.0, "order created");
+        tracing::info!(number = order.number, id = %order.id, source = order.source.as_str(), %client, "order created");
+    } else {
+        tracing::info!(number = order.number, id = %order.id, %client, "order already created: answered again");
     }
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(OrderEnvelope { order })))

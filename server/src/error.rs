@@ -3,13 +3,14 @@
 //! `docs/protocol.md`) and logged where it becomes a response: 4xx as warnings, 5xx as errors.
 
 use std::fmt;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::state::OrderError;
+use crate::state::{FULL_RETRY_AFTER, OrderError};
 
 /// A refused or failed API request. Build it with the constructor of its status.
 #[derive(Debug)]
@@ -74,6 +75,11 @@ impl ApiError {
         }
     }
 
+    /// `413 order_too_large`: the order's events would not fit a WebSocket frame.
+    pub fn order_too_large(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "order_too_large", message)
+    }
+
     /// `500 internal`: a storage failure or the like.
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
@@ -82,6 +88,11 @@ impl ApiError {
     /// `503 unavailable`: the hub is shutting down.
     pub fn unavailable(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+
+    /// `503 unavailable` with `Retry-After: <retry_after_secs>`: the hub is at a capacity limit.
+    pub fn busy(message: impl Into<String>, retry_after_secs: u64) -> ApiError {
+        ApiError { retry_after: Some(retry_after_secs), ..ApiError::unavailable(message) }
     }
 }
 
@@ -115,8 +126,18 @@ impl From<OrderError> for ApiError {
             OrderError::Invalid(e) => ApiError::bad_request(e.to_string()),
             OrderError::Unavailable => ApiError::unavailable(e.to_string()),
             OrderError::Store(_) | OrderError::Random(_) => ApiError::internal(e.to_string()),
+            OrderError::RateLimited { retry_after, .. } => {
+                ApiError::too_many_requests(e.to_string(), retry_after_secs(&retry_after))
+            }
+            OrderError::Full { .. } => ApiError::busy(e.to_string(), retry_after_secs(&FULL_RETRY_AFTER)),
+            OrderError::TooLarge { .. } => ApiError::order_too_large(e.to_string()),
         }
     }
+}
+
+/// Whole seconds for `Retry-After`, rounded up (at least 1: `0` would invite an immediate retry).
+pub fn retry_after_secs(wait: &Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 impl From<QueryRejection> for ApiError {
@@ -151,6 +172,25 @@ mod tests {
     #[tokio::test]
     async fn order_errors_map_to_their_status() {
         assert_eq!(answer(OrderError::Unavailable.into()).await.0, 503);
+        let limited = OrderError::RateLimited {
+            client: crate::limits::ClientKey("dev_1".into()),
+            per_minute: 30,
+            retry_after: Duration::from_millis(1_500),
+        };
+        let (status, retry_after, body) = answer(limited.into()).await;
+        assert_eq!((status, retry_after.as_deref(), body.error.code.as_str()), (429, Some("2"), "too_many_requests"));
+        assert!(body.error.message.contains("dev_1"), "{}", body.error.message);
+        let (status, retry_after, body) =
+            answer(OrderError::Full { client: crate::limits::ClientKey("ip:10.0.0.9".into()), active: 500 }.into())
+                .await;
+        assert_eq!((status, retry_after.as_deref(), body.error.code.as_str()), (503, Some("30"), "unavailable"));
+        let (status, retry_after, body) = answer(
+            OrderError::TooLarge { client: crate::limits::ClientKey("dev_1".into()), bytes: 65_600, limit: 65_536 }
+                .into(),
+        )
+        .await;
+        assert_eq!((status, retry_after, body.error.code.as_str()), (413, None, "order_too_large"));
+        assert!(body.error.message.contains("64 over"), "{}", body.error.message);
         let (status, _, body) = answer(OrderError::Store(crate::store::StoreError::NotAnEvent).into()).await;
         assert_eq!(
             (status, body.error.code.as_str(), body.error.message.as_str()),

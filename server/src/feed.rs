@@ -1,4 +1,5 @@
-//! Fan-out of order events to every connected WebSocket client, with a replay window.
+//! Fan-out of order events to every connected WebSocket client, with a replay window bounded in
+//! events and in bytes ([`ReplayLimits`]; the oldest events leave first).
 //!
 //! Publishing never waits for a client: each client has a bounded queue, and a client whose queue
 //! is full has it emptied and replaced by one `resync` frame (it reloads the snapshot).
@@ -14,9 +15,23 @@ use tokio::sync::Notify;
 
 use crate::store::Event;
 
+/// Bounds of a replay window: at most `events` events and `bytes` bytes of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayLimits {
+    pub events: usize,
+    pub bytes: usize,
+}
+
+impl ReplayLimits {
+    /// Whether a window of `events` events totalling `bytes` is within both bounds.
+    pub fn hold(&self, events: usize, bytes: usize) -> bool {
+        events <= self.events && bytes <= self.bytes
+    }
+}
+
 pub struct Feed {
     inner: Mutex<FeedInner>,
-    replay_capacity: usize,
+    replay_limits: ReplayLimits,
     client_queue: usize,
     next_id: AtomicU64,
 }
@@ -24,7 +39,21 @@ pub struct Feed {
 struct FeedInner {
     last_seq: u64,
     replay: VecDeque<(u64, Arc<str>)>,
+    /// Total length of the frames in `replay`.
+    replay_bytes: usize,
     clients: HashMap<u64, Arc<ClientQueue>>,
+}
+
+impl FeedInner {
+    /// Drops the oldest events until the window is within `limits`.
+    fn trim(&mut self, limits: ReplayLimits) {
+        while !limits.hold(self.replay.len(), self.replay_bytes) {
+            match self.replay.pop_front() {
+                Some((_, frame)) => self.replay_bytes -= frame.len(),
+                None => break,
+            }
+        }
+    }
 }
 
 /// What a client (re)joining with `since` gets after `welcome`.
@@ -38,18 +67,12 @@ pub enum Catchup {
 
 impl Feed {
     /// A feed whose last event is `last_seq`, preloaded with `recent` (oldest first).
-    pub fn new(last_seq: u64, recent: Vec<Event>, replay_capacity: usize, client_queue: usize) -> Feed {
-        let replay_capacity = replay_capacity.max(1);
-        let mut replay: VecDeque<(u64, Arc<str>)> = recent.into_iter().map(|e| (e.seq, Arc::from(e.json))).collect();
-        while replay.len() > replay_capacity {
-            replay.pop_front();
-        }
-        Feed {
-            inner: Mutex::new(FeedInner { last_seq, replay, clients: HashMap::new() }),
-            replay_capacity,
-            client_queue: client_queue.max(1),
-            next_id: AtomicU64::new(1),
-        }
+    pub fn new(last_seq: u64, recent: Vec<Event>, replay_limits: ReplayLimits, client_queue: usize) -> Feed {
+        let replay: VecDeque<(u64, Arc<str>)> = recent.into_iter().map(|e| (e.seq, Arc::from(e.json))).collect();
+        let replay_bytes = replay.iter().map(|(_, f)| f.len()).sum();
+        let mut inner = FeedInner { last_seq, replay, replay_bytes, clients: HashMap::new() };
+        inner.trim(replay_limits);
+        Feed { inner: Mutex::new(inner), replay_limits, client_queue: client_queue.max(1), next_id: AtomicU64::new(1) }
     }
 
     fn lock(&self) -> MutexGuard<'_, FeedInner> {
@@ -63,10 +86,9 @@ impl Feed {
         let frame: Arc<str> = Arc::from(event.json.as_str());
         let mut inner = self.lock();
         inner.last_seq = event.seq;
-        if inner.replay.len() == self.replay_capacity {
-            inner.replay.pop_front();
-        }
+        inner.replay_bytes += frame.len();
         inner.replay.push_back((event.seq, frame.clone()));
+        inner.trim(self.replay_limits);
         for client in inner.clients.values() {
             client.push_event(event.seq, frame.clone());
         }
@@ -95,6 +117,17 @@ impl Feed {
         inner.clients.insert(id, queue.clone());
         drop(inner);
         (last, catchup, Subscription { feed: self.clone(), id, queue })
+    }
+
+    /// Drops the replay events up to and including `seq` (their orders were removed): a client
+    /// asking for `since` before them gets `resync`.
+    pub fn forget_through(&self, seq: u64) {
+        let mut inner = self.lock();
+        while inner.replay.front().is_some_and(|(s, _)| *s <= seq) {
+            if let Some((_, frame)) = inner.replay.pop_front() {
+                inner.replay_bytes -= frame.len();
+            }
+        }
     }
 
     #[cfg(test)]
@@ -170,13 +203,17 @@ mod tests {
         Event { seq, json: format!("e{seq}") }
     }
 
+    fn events(n: usize) -> ReplayLimits {
+        ReplayLimits { events: n, bytes: usize::MAX }
+    }
+
     fn texts(frames: impl IntoIterator<Item = Arc<str>>) -> Vec<String> {
         frames.into_iter().map(|f| f.to_string()).collect()
     }
 
     #[test]
     fn a_client_gets_the_events_after_since_then_live_events() {
-        let feed = Arc::new(Feed::new(3, (1..=3).map(event).collect(), 10, 10));
+        let feed = Arc::new(Feed::new(3, (1..=3).map(event).collect(), events(10), 10));
         let (welcome, catchup, sub) = feed.subscribe(Some(1));
         assert_eq!(welcome, 3);
         let Catchup::Replay(frames) = catchup else { panic!("expected a replay") };
@@ -187,7 +224,7 @@ mod tests {
 
     #[test]
     fn since_older_than_the_window_or_from_the_future_gets_resync() {
-        let feed = Arc::new(Feed::new(0, vec![], 3, 10));
+        let feed = Arc::new(Feed::new(0, vec![], events(3), 10));
         for seq in 1..=5 {
             feed.publish(&event(seq));
         }
@@ -199,8 +236,32 @@ mod tests {
     }
 
     #[test]
+    fn the_replay_window_is_bounded_in_bytes_too() {
+        // "e1".."e9" are 2 bytes each: 6 bytes hold three events.
+        let feed = Arc::new(Feed::new(0, vec![], ReplayLimits { events: 100, bytes: 6 }, 10));
+        for seq in 1..=5 {
+            feed.publish(&event(seq));
+        }
+        assert!(matches!(feed.subscribe(Some(2)).1, Catchup::Replay(f) if texts(f.clone()) == ["e3", "e4", "e5"]));
+        assert_eq!(feed.subscribe(Some(1)).1, Catchup::Resync(5), "e2 left for the bytes");
+        let preloaded = Feed::new(5, (1..=5).map(event).collect(), ReplayLimits { events: 100, bytes: 4 }, 10);
+        assert_eq!(Arc::new(preloaded).subscribe(Some(2)).1, Catchup::Resync(5));
+    }
+
+    #[test]
+    fn forgotten_events_leave_the_window() {
+        let feed = Arc::new(Feed::new(4, (1..=4).map(event).collect(), events(10), 10));
+        feed.forget_through(2);
+        assert_eq!(feed.subscribe(Some(1)).1, Catchup::Resync(4));
+        assert!(matches!(feed.subscribe(Some(2)).1, Catchup::Replay(f) if texts(f.clone()) == ["e3", "e4"]));
+        feed.forget_through(4);
+        assert_eq!(feed.subscribe(Some(3)).1, Catchup::Resync(4));
+        assert_eq!(feed.subscribe(Some(4)).1, Catchup::Replay(vec![]));
+    }
+
+    #[test]
     fn a_full_queue_is_replaced_by_resync_and_later_events_follow() {
-        let feed = Arc::new(Feed::new(0, vec![], 100, 2));
+        let feed = Arc::new(Feed::new(0, vec![], events(100), 2));
         let (_, _, slow) = feed.subscribe(None);
         let (_, _, fast) = feed.subscribe(None);
         for seq in 1..=3 {
@@ -216,7 +277,7 @@ mod tests {
 
     #[test]
     fn dropping_a_subscription_leaves_the_feed() {
-        let feed = Arc::new(Feed::new(0, vec![], 10, 10));
+        let feed = Arc::new(Feed::new(0, vec![], events(10), 10));
         let (_, _, sub) = feed.subscribe(None);
         assert_eq!(feed.client_count(), 1);
         drop(sub);

@@ -4,13 +4,14 @@
 //!   `DELETE`) or a `/ws` upgrade whose `Origin` is neither the hub's own nor one of
 //!   `--allow-origin` is refused with `403 origin_refused` (demo mode allows any); the routes
 //!   in [`DEVICE_ROUTES`] need a paired device's token (`401 device_unpaired`; demo mode accepts
-//!   a missing token as the device `demo`), and the device is put in the request's extensions;
-//!   voice tokens are limited per device.
+//!   a missing token as the device `demo`), and the device is put in the request's extensions
+//!   (as [`DeviceId`], and as the [`ClientKey`] the limits count by); voice tokens are limited per
+//!   device.
 //! - [`StationAuth`] / [`ManagerAuth`]: extractors for a station's (or the manager's) session
 //!   token, `Authorization: Bearer`.
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -20,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::devices::{DEMO_DEVICE, DeviceId};
 use crate::error::ApiError;
+use crate::limits::ClientKey;
 use crate::pins::MANAGER;
 use crate::state::AppState;
 
@@ -27,7 +29,7 @@ use crate::state::AppState;
 pub const DEVICE_ROUTES: [(Method, &str); 2] =
     [(Method::POST, "/api/v1/orders"), (Method::POST, "/api/v1/realtime/session")];
 /// Voice tokens a device may get per minute (a customer session needs one; a retry or two more).
-pub const VOICE_TOKENS_PER_MINUTE: usize = 10;
+pub const VOICE_TOKENS_PER_MINUTE: u32 = 10;
 const VOICE_TOKEN_PATH: &str = "/api/v1/realtime/session";
 
 /// The token of `Authorization: Bearer <token>`.
@@ -67,7 +69,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut request: Request, nex
             Err(e) => return e.into_response(),
         };
         if path == VOICE_TOKEN_PATH
-            && let Err(wait) = state.voice_token_rate.check(&device, Instant::now())
+            && let Err(wait) = state.voice_token_rate.check(&device.0, Instant::now())
         {
             let seconds = wait.as_secs().max(1);
             let message = format!(
@@ -76,6 +78,8 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut request: Request, nex
             );
             return ApiError::too_many_requests(message, seconds).into_response();
         }
+        // Limits (orders per device, …) count per device from here on.
+        request.extensions_mut().insert(ClientKey(format!("device:{}", device.0)));
         request.extensions_mut().insert(device);
     }
     next.run(request).await
@@ -126,80 +130,9 @@ impl FromRequestParts<Arc<AppState>> for ManagerAuth {
     }
 }
 
-/// A sliding-window count per key, bounded: when the table is full, keys beyond it share one
-/// counter, so many keys cannot escape the limit.
-pub struct PerKeyRate {
-    max: usize,
-    window: Duration,
-    max_keys: usize,
-    counts: Mutex<Counts>,
-}
-
-#[derive(Default)]
-struct Counts {
-    table: std::collections::HashMap<DeviceId, Vec<Instant>>,
-    overflow: Vec<Instant>,
-}
-
-impl PerKeyRate {
-    pub fn new(max: usize, window: Duration, max_keys: usize) -> PerKeyRate {
-        PerKeyRate { max, window, max_keys, counts: Mutex::new(Default::default()) }
-    }
-
-    /// Counts one event for `key`, or says how long until it may happen.
-    pub fn check(&self, key: &DeviceId, now: Instant) -> Result<(), Duration> {
-        let mut guard = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let Counts { table, overflow } = &mut *guard;
-        let window = self.window;
-        let live = |t: &Instant| now.saturating_duration_since(*t) < window;
-        table.retain(|_, times| {
-            times.retain(live);
-            !times.is_empty()
-        });
-        overflow.retain(live);
-        let times = if table.len() < self.max_keys || table.contains_key(key) {
-            table.entry(key.clone()).or_default()
-        } else {
-            overflow
-        };
-        if times.len() >= self.max {
-            let oldest = times.iter().min().copied().unwrap_or(now);
-            return Err(window.saturating_sub(now.saturating_duration_since(oldest)).max(Duration::from_secs(1)));
-        }
-        times.push(now);
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_key_gets_its_quota_per_window_and_others_are_not_affected() {
-        let rate = PerKeyRate::new(3, Duration::from_secs(60), 10);
-        let (a, b) = (DeviceId("a".into()), DeviceId("b".into()));
-        let now = Instant::now();
-        for _ in 0..3 {
-            rate.check(&a, now).unwrap();
-        }
-        assert_eq!(rate.check(&a, now + Duration::from_secs(20)), Err(Duration::from_secs(40)));
-        rate.check(&b, now).unwrap();
-        rate.check(&a, now + Duration::from_secs(60)).unwrap();
-    }
-
-    #[test]
-    fn keys_beyond_a_full_table_share_one_counter() {
-        let rate = PerKeyRate::new(2, Duration::from_secs(60), 2);
-        let now = Instant::now();
-        for k in ["a", "b"] {
-            rate.check(&DeviceId(k.into()), now).unwrap();
-        }
-        rate.check(&DeviceId("c".into()), now).unwrap();
-        rate.check(&DeviceId("d".into()), now).unwrap();
-        assert!(rate.check(&DeviceId("e".into()), now).is_err(), "the overflow counter is full");
-        rate.check(&DeviceId("a".into()), now).unwrap();
-    }
 
     #[test]
     fn bearer_tokens_are_read_from_the_authorization_header() {

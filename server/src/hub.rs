@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -22,12 +22,13 @@ use tracing::Instrument;
 use crate::auth::Auth;
 use crate::call::{self, CallRouter};
 use crate::devices::Devices;
-use crate::feed::Feed;
+use crate::error::ApiError;
+use crate::feed::{Feed, ReplayLimits};
 use crate::menu::{MenuBook, MenuError};
 use crate::pins::PinError;
 use crate::settings::{Settings, TlsSetting};
-use crate::state::AppState;
-use crate::store::{Location, StoreError, StoreHandle, StoreThread};
+use crate::state::{AppState, now_ms};
+use crate::store::{Location, StoreClosed, StoreError, StoreHandle, StoreThread};
 use crate::tls::{HubTls, TlsError};
 use crate::{api, guard, load, static_files, tls, voice, ws};
 
@@ -35,6 +36,10 @@ use crate::{api, guard, load, static_files, tls, voice, ws};
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Part of [`SHUTDOWN_GRACE`] given to in-flight HTTP requests.
 const HTTP_DRAIN: Duration = Duration::from_secs(6);
+/// `/healthz` fails when the store thread does not answer within this.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
+/// Old finished orders are removed at start and then this often.
+pub const RETENTION_SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Why the hub cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -103,17 +108,22 @@ impl Hub {
                 .map_err(|e| TlsError::Config(format!("the certificate loader failed: {e}")))??
         };
         let location = if settings.memory { Location::Memory } else { Location::Folder(settings.data.clone()) };
+        let replay = ReplayLimits { events: settings.replay_events, bytes: settings.limits.replay_bytes };
         let (store, store_thread, (last_seq, recent)) =
-            StoreHandle::start(location.clone(), settings.replay_events, |s| Ok((s.last_seq(), s.recent_events()?)))
+            StoreHandle::start(location.clone(), replay, |s| Ok((s.last_seq(), s.recent_events()?)))
                 .await
                 .map_err(|source| StartError::Store { location: format!("{location:?}"), source })?;
         tracing::info!(?location, last_seq, replay = recent.len(), "store opened");
-        let feed = Arc::new(Feed::new(last_seq, recent, settings.replay_events, settings.client_queue));
+        let feed = Arc::new(Feed::new(last_seq, recent, replay, settings.client_queue));
         let voice = voice::VoiceHub::new(settings.voice_settings(), menu.menu().items.clone());
         tracing::info!(mode = settings.mode.as_str(), "starting");
         let state = Arc::new(AppState::new(settings, auth, devices, menu, store, feed));
         state.tasks.spawn(sweep_calls(state.calls.clone(), state.shutdown.clone()));
         state.tasks.spawn(watch_pins(state.clone()));
+        // The first sweep runs before the hub serves; then hourly.
+        if remove_finished_orders(&state).await.is_ok() {
+            state.tasks.spawn(sweep_finished_orders(state.clone()));
+        }
         Ok(Hub { state, store_thread, cors, voice, tls })
     }
 
@@ -130,7 +140,7 @@ impl Hub {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/config.json", get(static_files::config_json))
-            .route("/healthz", get(|| async { "ok" }))
+            .route("/healthz", get(healthz))
             .route("/ws", get(ws::upgrade))
             .merge(api::routes())
             .merge(load::routes())
@@ -295,6 +305,65 @@ async fn watch_pins(state: Arc<AppState>) {
     }
 }
 
+/// `200 ok` when the store thread answers a trivial call within [`HEALTH_TIMEOUT`], else `503`.
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match tokio::time::timeout(HEALTH_TIMEOUT, state.store.call(|_| ())).await {
+        Ok(Ok(())) => "ok".into_response(),
+        Ok(Err(StoreClosed)) => ApiError::unavailable("unhealthy: the store thread is not running").into_response(),
+        Err(_) => {
+            ApiError::unavailable(format!("unhealthy: the store thread did not answer within {HEALTH_TIMEOUT:?}"))
+                .into_response()
+        }
+    }
+}
+
+/// Removes old finished orders every [`RETENTION_SWEEP_EVERY`] until shutdown.
+async fn sweep_finished_orders(state: Arc<AppState>) {
+    let start = tokio::time::Instant::now() + RETENTION_SWEEP_EVERY;
+    let mut every = tokio::time::interval_at(start, RETENTION_SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = every.tick() => {
+                if remove_finished_orders(&state).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One retention sweep; `Err` when the store is closed.
+async fn remove_finished_orders(state: &AppState) -> Result<(), StoreClosed> {
+    let retain = state.settings.limits.retain_finished;
+    let now = now_ms();
+    let before = now.saturating_sub(i64::try_from(retain.as_millis()).unwrap_or(i64::MAX));
+    let feed = state.feed.clone();
+    let swept = state
+        .store
+        .call(move |store| {
+            let removed = store.remove_finished(before, now)?;
+            if let Some(seq) = removed.events_through {
+                feed.forget_through(seq);
+            }
+            Ok::<_, StoreError>(removed)
+        })
+        .await?;
+    let retain_days = retain.as_secs_f64() / 86_400.0;
+    match swept {
+        Ok(removed) if removed.orders > 0 => tracing::info!(
+            removed = removed.orders,
+            retain_days,
+            replay_through = removed.events_through,
+            "removed old finished orders with their idempotency keys and events"
+        ),
+        Ok(_) => tracing::debug!(retain_days, "no finished order old enough to remove"),
+        Err(e) => tracing::error!(retain_days, "removing old finished orders failed (retried in an hour): {e}"),
+    }
+    Ok(())
+}
+
 /// Ends expired staff calls every [`call::SWEEP_EVERY`] until shutdown.
 async fn sweep_calls(calls: Arc<CallRouter>, shutdown: CancellationToken) {
     let mut every = tokio::time::interval(call::SWEEP_EVERY);
@@ -454,7 +523,8 @@ impl RunningHub {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
+/// Resolves on SIGINT, SIGTERM or SIGHUP (a closed terminal or a service manager's reload: the
+/// hub has nothing to reload, so it stops cleanly rather than die mid-write).
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
@@ -463,22 +533,74 @@ pub async fn shutdown_signal() {
         }
     };
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!("cannot listen for SIGTERM: {e}");
-                std::future::pending::<()>().await;
-            }
-        }
+    let (terminate, hangup) = {
+        use tokio::signal::unix::SignalKind;
+        (unix_signal(SignalKind::terminate(), "SIGTERM"), unix_signal(SignalKind::hangup(), "SIGHUP"))
     };
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+    let (terminate, hangup) = (std::future::pending::<()>(), std::future::pending::<()>());
+    let signal = tokio::select! {
+        _ = ctrl_c => "SIGINT",
+        _ = terminate => "SIGTERM",
+        _ = hangup => "SIGHUP",
+    };
+    tracing::info!(signal, "shutting down");
+}
+
+/// Resolves when `kind` arrives; never if it cannot be listened for (logged).
+#[cfg(unix)]
+async fn unix_signal(kind: tokio::signal::unix::SignalKind, name: &str) {
+    match tokio::signal::unix::signal(kind) {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(e) => {
+            tracing::error!("cannot listen for {name}: {e}");
+            std::future::pending::<()>().await;
+        }
     }
-    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn health(router: &Router) -> (u16, String) {
+        let request = Request::builder().uri("/healthz").body(Body::empty()).unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn healthz_fails_when_the_store_thread_is_stuck_or_gone() {
+        let settings = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::default() };
+        let hub = Hub::start(settings).await.unwrap();
+        let router = hub.router();
+        assert_eq!(health(&router).await, (200, "ok".to_string()));
+
+        // A call that holds the store thread for longer than the health timeout.
+        let store = hub.state.store.clone();
+        let stuck = tokio::spawn(async move { store.call(|_| std::thread::sleep(HEALTH_TIMEOUT * 2)).await });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let started = std::time::Instant::now();
+        let (status, body) = health(&router).await;
+        assert_eq!(status, 503, "{body}");
+        assert!(body.contains(r#""code":"unavailable""#) && body.contains("did not answer"), "{body}");
+        assert!(started.elapsed() < HEALTH_TIMEOUT * 2, "answered at the timeout, not when the store woke up");
+        stuck.await.unwrap().unwrap();
+        assert_eq!(health(&router).await.0, 200, "healthy again once the store answers");
+
+        // The store thread gone (here: closed; a panic in a call ends it the same way).
+        let Hub { store_thread, .. } = hub;
+        store_thread.close().await;
+        let (status, body) = health(&router).await;
+        assert_eq!(status, 503);
+        assert!(body.contains("not running"), "{body}");
+    }
 }

@@ -17,6 +17,7 @@ mod feed;
 mod fsutil;
 mod guard;
 mod hub;
+pub mod limits;
 mod load;
 mod menu;
 mod orders;
@@ -30,5 +31,5 @@ pub mod voice;
 mod ws;
 
 pub use hub::{Hub, Listeners, RunningHub, SHUTDOWN_GRACE, StartError, run, shutdown_signal};
-pub use settings::{Mode, Secret, Settings, TlsSetting};
+pub use settings::{Limits, Mode, Secret, Settings, TlsSetting};
 pub use state::AppState;

@@ -97,6 +97,40 @@ pub struct Settings {
     pub client_queue: usize,
     /// The Realtime-compatible voice peer (host and dev mode follow `host` and `dev`).
     pub voice: crate::voice::VoiceSettings,
+    /// Bounds on what clients may ask of the hub (see "Limits" in `docs/protocol.md`).
+    pub limits: Limits,
+}
+
+const DAY_SECS: u64 = 24 * 60 * 60;
+
+/// The hub's limits on clients and on its own storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Orders one client (paired device, else IP address) may create per minute (`--order-rate`).
+    pub order_rate: u32,
+    /// New orders are refused while this many are active (`--max-active-orders`).
+    pub max_active_orders: u64,
+    /// Open `/ws` connections (`--max-connections`).
+    pub max_connections: usize,
+    /// A `/ws` connection without an accepted `hello` after this long is closed (`--hello-ms`).
+    pub hello_timeout: Duration,
+    /// Finished orders older than this are removed (`--retain-days`, whole days).
+    pub retain_finished: Duration,
+    /// The replay window holds at most this many bytes of events (`--replay-bytes`).
+    pub replay_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            order_rate: 30,
+            max_active_orders: 500,
+            max_connections: 256,
+            hello_timeout: Duration::from_secs(10),
+            retain_finished: Duration::from_secs(30 * DAY_SECS),
+            replay_bytes: 8 * 1024 * 1024,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -124,6 +158,7 @@ impl Default for Settings {
             replay_events: 10_000,
             client_queue: 1024,
             voice: crate::voice::VoiceSettings::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -140,7 +175,11 @@ impl Settings {
        [--tls-cert FILE --tls-key FILE | --no-tls] [--http-port N] [--hostname NAME]...
        [--data DIR] [--memory] [--menu FILE] [--pin PIN] [--station-pin STATION=PIN]...
        [--demo] [--allow-origin ORIGIN]... [--allow-url-overrides] [--heartbeat-ms N] [--replay-events N] [--client-queue N]
-       [--voice-latency-ms N|MIN-MAX] [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]";
+       [--voice-latency-ms N|MIN-MAX] [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]
+       [--order-rate N] [--max-active-orders N] [--max-connections N] [--hello-ms N] [--retain-days N] [--replay-bytes N]
+
+limits (defaults): --order-rate 30 orders per minute per device (else per IP address), --max-active-orders 500,
+       --max-connections 256 WebSockets, --hello-ms 10000, --retain-days 30 (finished orders), --replay-bytes 8388608";
 
     /// The voice peer's settings: calls bind to the hub's host; dev endpoints only in dev mode.
     pub fn voice_settings(&self) -> crate::voice::VoiceSettings {
@@ -201,6 +240,23 @@ impl Settings {
                     s.replay_events = positive("--replay-events", &value("--replay-events")?)? as usize
                 }
                 "--client-queue" => s.client_queue = positive("--client-queue", &value("--client-queue")?)? as usize,
+                "--order-rate" => s.limits.order_rate = positive("--order-rate", &value("--order-rate")?)? as u32,
+                "--max-active-orders" => {
+                    s.limits.max_active_orders = positive("--max-active-orders", &value("--max-active-orders")?)?
+                }
+                "--max-connections" => {
+                    s.limits.max_connections = positive("--max-connections", &value("--max-connections")?)? as usize
+                }
+                "--hello-ms" => {
+                    s.limits.hello_timeout = Duration::from_millis(positive("--hello-ms", &value("--hello-ms")?)?)
+                }
+                "--retain-days" => {
+                    let days = positive("--retain-days", &value("--retain-days")?)?;
+                    s.limits.retain_finished = Duration::from_secs(days * DAY_SECS);
+                }
+                "--replay-bytes" => {
+                    s.limits.replay_bytes = positive("--replay-bytes", &value("--replay-bytes")?)? as usize
+                }
                 "-h" | "--help" => return Err("help requested".into()),
                 other => {
                     if !s.voice.apply_flag(other, &mut || args.next())? {
@@ -401,6 +457,37 @@ mod tests {
         assert!(is_valid_hostname("hub") && is_valid_hostname("hub-1.local") && is_valid_hostname("x.example.com"));
         assert!(!is_valid_hostname("") && !is_valid_hostname(".hub") && !is_valid_hostname("hub."));
         assert!(!is_valid_hostname(&format!("{}.lan", "a".repeat(64))));
+    }
+
+    #[test]
+    fn parses_limit_flags() {
+        assert_eq!(Settings::from_args(args(&[])).unwrap().limits, Limits::default());
+        let s = Settings::from_args(args(&[
+            "--order-rate",
+            "5",
+            "--max-active-orders",
+            "7",
+            "--max-connections",
+            "3",
+            "--hello-ms",
+            "250",
+            "--retain-days",
+            "2",
+            "--replay-bytes",
+            "4096",
+        ]))
+        .unwrap();
+        let expected = Limits {
+            order_rate: 5,
+            max_active_orders: 7,
+            max_connections: 3,
+            hello_timeout: Duration::from_millis(250),
+            retain_finished: Duration::from_secs(2 * 24 * 60 * 60),
+            replay_bytes: 4096,
+        };
+        assert_eq!(s.limits, expected);
+        assert!(Settings::from_args(args(&["--order-rate", "0"])).unwrap_err().contains("--order-rate"));
+        assert!(Settings::from_args(args(&["--retain-days", "x"])).unwrap_err().contains("--retain-days"));
     }
 
     #[test]

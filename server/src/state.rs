@@ -5,8 +5,10 @@
 //! after commit.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::{Duration, Instant};
 
-use restaurant_protocol::{NewOrder, Order, ServerMessage, Snapshot};
+use restaurant_protocol::{MAX_WS_FRAME_BYTES, NewOrder, Order, OrderStatus, ServerMessage, Snapshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -14,11 +16,14 @@ use crate::auth::{Auth, random_hex};
 use crate::call::CallRouter;
 use crate::devices::Devices;
 use crate::feed::Feed;
-use crate::guard::PerKeyRate;
+use crate::limits::{ClientKey, RateLimit};
 use crate::menu::MenuBook;
-use crate::orders::{InvalidOrder, check};
+use crate::orders::{CheckedOrder, InvalidOrder, check};
 use crate::settings::Settings;
-use crate::store::{Change, Created, StoreClosed, StoreError, StoreHandle};
+use crate::store::{Change, Created, MAX_ORDER_NUMBER, StoreClosed, StoreError, StoreHandle};
+
+/// How long a client refused for the active-order cap is asked to wait.
+pub const FULL_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// Shared server state.
 pub struct AppState {
@@ -29,10 +34,14 @@ pub struct AppState {
     pub(crate) auth: Auth,
     pub(crate) devices: Devices,
     /// Voice tokens per paired device ([`crate::guard::VOICE_TOKENS_PER_MINUTE`]).
-    pub(crate) voice_token_rate: PerKeyRate,
+    pub(crate) voice_token_rate: RateLimit,
     pub(crate) calls: Arc<CallRouter>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) tasks: TaskTracker,
+    /// Orders created per client ([`crate::settings::Limits::order_rate`] per minute).
+    pub(crate) order_rate: Arc<RateLimit<ClientKey>>,
+    /// Open `/ws` connections.
+    pub(crate) connections: Arc<AtomicUsize>,
 }
 
 /// Why an order operation failed.
@@ -48,6 +57,22 @@ pub enum OrderError {
     Store(#[from] StoreError),
     #[error("no randomness: {0}")]
     Random(getrandom::Error),
+    /// The client created too many orders lately.
+    #[error(
+        "{client} is over its limit of {per_minute} new orders a minute; retry in {} s",
+        crate::error::retry_after_secs(.retry_after)
+    )]
+    RateLimited { client: ClientKey, per_minute: u32, retry_after: Duration },
+    /// The kitchen has as many active orders as the hub accepts.
+    #[error("the kitchen has {active} active orders (the most the hub takes); retry later (from {client})")]
+    Full { client: ClientKey, active: u64 },
+    /// The order's events would not fit a WebSocket frame.
+    #[error(
+        "the order is too large: its order events would be {bytes} bytes, {} over the {limit}-byte frame limit; \
+         shorten its notes, instructions or modifiers, or split it (from {client})",
+        bytes - limit
+    )]
+    TooLarge { client: ClientKey, bytes: usize, limit: usize },
 }
 
 impl From<StoreClosed> for OrderError {
@@ -73,40 +98,67 @@ impl AppState {
         store: StoreHandle,
         feed: Arc<Feed>,
     ) -> AppState {
+        let order_rate = Arc::new(RateLimit::per_minute(settings.limits.order_rate));
         AppState {
+            order_rate,
             settings,
             menu,
             store,
             feed,
             auth,
             devices,
-            voice_token_rate: PerKeyRate::new(
-                crate::guard::VOICE_TOKENS_PER_MINUTE,
-                std::time::Duration::from_secs(60),
-                crate::devices::MAX_DEVICES + 1,
-            ),
+            voice_token_rate: RateLimit::per_minute(crate::guard::VOICE_TOKENS_PER_MINUTE),
             calls: Arc::new(CallRouter::default()),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            connections: Arc::new(AtomicUsize::new(0)),
         }
     }
 
-    /// Creates an order once per idempotency `key`. `Ok((true, order))` when new.
-    pub async fn create_order(&self, key: String, new: NewOrder) -> Result<(bool, Order), OrderError> {
+    /// Creates an order once per idempotency `key` for `client`. `Ok((true, order))` when new.
+    ///
+    /// A key that already created an order gets that order back before any limit applies (a
+    /// client retrying an order it placed never loses it). A new order is refused, with nothing
+    /// stored, when its events would not fit a frame ([`OrderError::TooLarge`]), when the kitchen
+    /// is full ([`OrderError::Full`]) or when `client` is over its rate ([`OrderError::RateLimited`]).
+    /// The checks and the insert run on the store thread together, so the cap cannot be raced.
+    pub async fn create_order(
+        &self,
+        client: ClientKey,
+        key: String,
+        new: NewOrder,
+    ) -> Result<(bool, Order), OrderError> {
         let checked = check(&self.menu, &new)?;
         let id = format!("ord_{}", random_hex(8).map_err(OrderError::Random)?);
-        let feed: Arc<Feed> = self.feed.clone();
         let now = now_ms();
+        let bytes = largest_event_bytes(&checked, &id, now);
+        let feed: Arc<Feed> = self.feed.clone();
+        let max_active = self.settings.limits.max_active_orders;
+        let rate = self.order_rate.clone();
+        let per_minute = self.settings.limits.order_rate;
         let created = self
             .store
             .call(move |store| {
+                if let Some(order) = store.order_for_key(&key, now)? {
+                    return Ok(Ok(Created::Existing(order)));
+                }
+                if bytes > MAX_WS_FRAME_BYTES {
+                    return Ok(Err(OrderError::TooLarge { client, bytes, limit: MAX_WS_FRAME_BYTES }));
+                }
+                let active = store.active_orders()?;
+                if active >= max_active {
+                    return Ok(Err(OrderError::Full { client, active }));
+                }
+                if let Err(retry_after) = rate.check(&client, Instant::now()) {
+                    return Ok(Err(OrderError::RateLimited { client, per_minute, retry_after }));
+                }
                 let created = store.create_order(&key, id, checked, now)?;
                 if let Created::New { event, .. } = &created {
                     feed.publish(event);
                 }
-                Ok::<_, StoreError>(created)
+                Ok::<_, StoreError>(Ok(created))
             })
-            .await??;
+            .await???;
         Ok(match created {
             Created::New { order, .. } => (true, order),
             Created::Existing(order) => (false, order),
@@ -137,5 +189,43 @@ impl AppState {
 
     pub async fn snapshot(&self, station: Option<String>) -> Result<Snapshot, OrderError> {
         Ok(self.store.call(move |store| store.snapshot(station.as_deref())).await??)
+    }
+}
+
+/// The largest frame any event of this order can be: `order.created` and `order.updated` in
+/// every status and rush state, with the longest `seq` and order number. Every other field of an
+/// event keeps its length (the id, and the times, which are RFC 3339 with milliseconds), and the
+/// other order events (`order.status.changed`, `order.deleted`) carry only the id and a status.
+pub fn largest_event_bytes(checked: &CheckedOrder, id: &str, now_ms: i64) -> usize {
+    let order = checked.clone().into_order(id.to_string(), MAX_ORDER_NUMBER, now_ms);
+    let mut largest = 0;
+    for status in OrderStatus::ALL {
+        for rush in [false, true] {
+            let order = Order { status, rush, ..order.clone() };
+            let created = ServerMessage::OrderCreated { seq: u64::MAX, order: order.clone() };
+            let updated = ServerMessage::OrderUpdated { seq: u64::MAX, order };
+            largest = largest.max(json_len(&created)).max(json_len(&updated));
+        }
+    }
+    largest
+}
+
+/// The length of `message` as JSON, without building the text.
+fn json_len(message: &ServerMessage) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Plain structs with string keys: serializing cannot fail; if it did, the order is refused.
+    match serde_json::to_writer(&mut count, message) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
     }
 }

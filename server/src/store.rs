@@ -5,6 +5,7 @@
 //! [`Store`] is synchronous; [`StoreHandle`] runs it on a dedicated thread so no SQLite call ever
 //! blocks the async runtime, and serializes every change so `seq` order is commit order.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use restaurant_protocol::time::format_rfc3339_millis;
@@ -12,12 +13,17 @@ use restaurant_protocol::{ErrorCode, Order, OrderStatus, ServerMessage, Snapshot
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::feed::ReplayLimits;
 use crate::orders::{CheckedOrder, shown_at};
 
 /// How long an `Idempotency-Key` or a command `request_id` is remembered.
 pub const REMEMBER_MS: i64 = 24 * 60 * 60 * 1000;
 /// Order numbers called out to customers cycle through 1..=999.
-const MAX_ORDER_NUMBER: u32 = 999;
+pub const MAX_ORDER_NUMBER: u32 = 999;
+/// Statuses of an active order (on a kitchen screen), as stored.
+const ACTIVE: &str = "('new','preparing','ready')";
+/// Statuses of a finished order (removed by [`Store::remove_finished`] once old).
+const FINISHED: &str = "('completed','cancelled')";
 const DB_FILE: &str = "hub.sqlite3";
 
 const SCHEMA: &str = "
@@ -105,14 +111,64 @@ pub struct Answered {
 pub struct Store {
     conn: Connection,
     file: bool,
-    replay_capacity: u64,
+    window: Window,
     last_seq: u64,
     last_number: u32,
 }
 
+/// What [`Store::remove_finished`] removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Removed {
+    pub orders: u64,
+    /// The events up to this seq left the replay log (they named a removed order).
+    pub events_through: Option<u64>,
+}
+
+/// The `(seq, bytes)` of every event in the log, oldest first: the log keeps the newest events
+/// within [`ReplayLimits`].
+struct Window {
+    events: VecDeque<(u64, usize)>,
+    bytes: usize,
+    limits: ReplayLimits,
+}
+
+impl Window {
+    /// The seq through which old events must go for a new event of `len` bytes to fit.
+    fn cutoff_for(&self, len: usize) -> Option<u64> {
+        let (mut count, mut bytes) = (self.events.len() + 1, self.bytes + len);
+        let mut cutoff = None;
+        for &(seq, old) in &self.events {
+            if self.limits.hold(count, bytes) {
+                break;
+            }
+            (count, bytes, cutoff) = (count - 1, bytes - old, Some(seq));
+        }
+        cutoff
+    }
+
+    fn forget_through(&mut self, seq: u64) {
+        while let Some(&(first, len)) = self.events.front() {
+            if first > seq {
+                break;
+            }
+            self.events.pop_front();
+            self.bytes -= len;
+        }
+    }
+
+    /// A committed event, after the events through `cutoff` were deleted.
+    fn push(&mut self, event: &Event, cutoff: Option<u64>) {
+        if let Some(cutoff) = cutoff {
+            self.forget_through(cutoff);
+        }
+        self.events.push_back((event.seq, event.json.len()));
+        self.bytes += event.json.len();
+    }
+}
+
 impl Store {
-    /// Opens (or creates) the database; `replay_capacity` recent events are kept in the log.
-    pub fn open(location: &Location, replay_capacity: usize) -> Result<Store, StoreError> {
+    /// Opens (or creates) the database; the event log keeps the newest events within `replay`.
+    pub fn open(location: &Location, replay: ReplayLimits) -> Result<Store, StoreError> {
         let (conn, file) = match location {
             Location::Memory => (Connection::open_in_memory()?, false),
             Location::Folder(dir) => {
@@ -128,7 +184,27 @@ impl Store {
         conn.execute_batch(SCHEMA)?;
         let last_seq = meta(&conn, "last_seq")?;
         let last_number = u32::try_from(meta(&conn, "last_number")?).unwrap_or(0);
-        Ok(Store { conn, file, replay_capacity: replay_capacity.max(1) as u64, last_seq, last_number })
+        let mut window = Window { events: VecDeque::new(), bytes: 0, limits: replay };
+        {
+            let mut stmt = conn.prepare("SELECT seq, length(CAST(body AS BLOB)) FROM events ORDER BY seq")?;
+            for row in stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as usize)))? {
+                let (seq, len) = row?;
+                window.events.push_back((seq, len));
+                window.bytes += len;
+            }
+        }
+        // The limits may be smaller than when the log was written.
+        let mut cutoff = None;
+        while !replay.hold(window.events.len(), window.bytes) && window.events.len() > 1 {
+            cutoff = window.events.front().map(|&(seq, _)| seq);
+            if let Some(seq) = cutoff {
+                window.forget_through(seq);
+            }
+        }
+        if let Some(seq) = cutoff {
+            conn.execute("DELETE FROM events WHERE seq <= ?1", params![seq as i64])?;
+        }
+        Ok(Store { conn, file, window, last_seq, last_number })
     }
 
     pub fn last_seq(&self) -> u64 {
@@ -137,13 +213,65 @@ impl Store {
 
     /// The events still in the replay log, oldest first.
     pub fn recent_events(&self) -> Result<Vec<Event>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT seq, body FROM events ORDER BY seq DESC LIMIT ?1")?;
-        let rows = stmt.query_map(params![self.replay_capacity as i64], |r| {
-            Ok(Event { seq: r.get::<_, i64>(0)? as u64, json: r.get(1)? })
-        })?;
-        let mut events = rows.collect::<Result<Vec<_>, _>>()?;
-        events.reverse();
-        Ok(events)
+        let mut stmt = self.conn.prepare("SELECT seq, body FROM events ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok(Event { seq: r.get::<_, i64>(0)? as u64, json: r.get(1)? }))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The order an `Idempotency-Key` created within the last [`REMEMBER_MS`], if any.
+    pub fn order_for_key(&self, key: &str, now_ms: i64) -> Result<Option<Order>, StoreError> {
+        let known: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT order_id FROM idempotency WHERE key = ?1 AND created_ms >= ?2",
+                params![key, now_ms - REMEMBER_MS],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match known {
+            Some(id) => Ok(Some(load_order(&self.conn, &id)?.ok_or(StoreError::MissingOrder(id))?)),
+            None => Ok(None),
+        }
+    }
+
+    /// How many orders are active (new, preparing or ready).
+    pub fn active_orders(&self) -> Result<u64, StoreError> {
+        let n: i64 =
+            self.conn.query_row(&format!("SELECT COUNT(*) FROM orders WHERE status IN {ACTIVE}"), [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Removes the finished orders (completed or cancelled) created before `before_ms`, the
+    /// idempotency keys that name them, and the replay log up to the last event that names one
+    /// of them (so the log stays contiguous: a client from before gets `resync`). Also drops the
+    /// idempotency keys and command answers older than [`REMEMBER_MS`]. `seq` is unchanged.
+    pub fn remove_finished(&mut self, before_ms: i64, now_ms: i64) -> Result<Removed, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS swept (id TEXT PRIMARY KEY); DELETE FROM swept;")?;
+        let orders = tx.execute(
+            &format!("INSERT INTO swept (id) SELECT id FROM orders WHERE status IN {FINISHED} AND created_ms < ?1"),
+            params![before_ms],
+        )? as u64;
+        let events_through: Option<i64> = tx.query_row(
+            "SELECT MAX(seq) FROM events WHERE COALESCE(json_extract(body, '$.order.id'), \
+             json_extract(body, '$.order_id')) IN (SELECT id FROM swept)",
+            [],
+            |r| r.get(0),
+        )?;
+        if let Some(seq) = events_through {
+            tx.execute("DELETE FROM events WHERE seq <= ?1", params![seq])?;
+        }
+        tx.execute("DELETE FROM idempotency WHERE order_id IN (SELECT id FROM swept)", [])?;
+        tx.execute("DELETE FROM orders WHERE id IN (SELECT id FROM swept)", [])?;
+        tx.execute("DELETE FROM swept", [])?;
+        tx.execute("DELETE FROM idempotency WHERE created_ms < ?1", params![now_ms - REMEMBER_MS])?;
+        tx.execute("DELETE FROM commands WHERE created_ms < ?1", params![now_ms - REMEMBER_MS])?;
+        tx.commit()?;
+        let events_through = events_through.map(|seq| seq as u64);
+        if let Some(seq) = events_through {
+            self.window.forget_through(seq);
+        }
+        Ok(Removed { orders, events_through })
     }
 
     /// Active orders (new, preparing, ready) shown at `station`, oldest first, as of `last_seq`.
@@ -189,8 +317,10 @@ impl Store {
         )?;
         set_meta(&tx, "last_number", u64::from(number))?;
         let seq = self.last_seq + 1;
-        let event = append_event(&tx, ServerMessage::OrderCreated { seq, order: order.clone() }, self.replay_capacity)?;
+        let event = append_event(&tx, ServerMessage::OrderCreated { seq, order: order.clone() })?;
+        let cutoff = trim_log(&tx, &self.window, &event)?;
         tx.commit()?;
+        self.window.push(&event, cutoff);
         self.last_seq = seq;
         self.last_number = number;
         Ok(Created::New { order, event })
@@ -215,6 +345,7 @@ impl Store {
         let error =
             |code, message: String| ServerMessage::Error { request_id: Some(request_id.to_string()), code, message };
         let mut event = None;
+        let mut cutoff = None;
         let answer = match load_order(&tx, order_id)? {
             None => error(ErrorCode::NotFound, format!("no order {order_id:?}")),
             Some(mut order) => match next_state(&order, change) {
@@ -238,7 +369,9 @@ impl Store {
                             updated_at: order.updated_at,
                         },
                     };
-                    event = Some(append_event(&tx, message, self.replay_capacity)?);
+                    let appended = append_event(&tx, message)?;
+                    cutoff = trim_log(&tx, &self.window, &appended)?;
+                    event = Some(appended);
                     ServerMessage::Ack { request_id: request_id.to_string(), seq }
                 }
             },
@@ -249,6 +382,7 @@ impl Store {
         )?;
         tx.commit()?;
         if let Some(e) = &event {
+            self.window.push(e, cutoff);
             self.last_seq = e.seq;
         }
         Ok(Answered { answer, event })
@@ -297,13 +431,22 @@ fn load_order(conn: &Connection, id: &str) -> Result<Option<Order>, StoreError> 
     })
 }
 
-fn append_event(conn: &Connection, message: ServerMessage, replay_capacity: u64) -> Result<Event, StoreError> {
+fn append_event(conn: &Connection, message: ServerMessage) -> Result<Event, StoreError> {
     let seq = message.event_seq().ok_or(StoreError::NotAnEvent)?;
     let json = serde_json::to_string(&message)?;
     conn.execute("INSERT INTO events (seq, body) VALUES (?1, ?2)", params![seq as i64, json])?;
-    conn.execute("DELETE FROM events WHERE seq <= ?1", params![seq.saturating_sub(replay_capacity) as i64])?;
     set_meta(conn, "last_seq", seq)?;
     Ok(Event { seq, json })
+}
+
+/// Deletes the oldest events that no longer fit the replay window with `event` in it; the seq
+/// through which they went, for [`Window::push`] once committed.
+fn trim_log(conn: &Connection, window: &Window, event: &Event) -> Result<Option<u64>, StoreError> {
+    let cutoff = window.cutoff_for(event.json.len());
+    if let Some(seq) = cutoff {
+        conn.execute("DELETE FROM events WHERE seq <= ?1", params![seq as i64])?;
+    }
+    Ok(cutoff)
 }
 
 fn meta(conn: &Connection, name: &str) -> Result<u64, StoreError> {
@@ -351,7 +494,7 @@ impl StoreHandle {
     /// Opens the store on its own thread; `init` runs there first, with the opened store.
     pub async fn start<T: Send + 'static>(
         location: Location,
-        replay_capacity: usize,
+        replay: ReplayLimits,
         init: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<(StoreHandle, StoreThread, T), StoreError> {
         let (tx, mut rx) = mpsc::channel::<Msg>(1024);
@@ -360,17 +503,16 @@ impl StoreHandle {
         std::thread::Builder::new()
             .name("hub-store".into())
             .spawn(move || {
-                let mut store =
-                    match Store::open(&location, replay_capacity).and_then(|mut s| init(&mut s).map(|t| (s, t))) {
-                        Ok((store, t)) => {
-                            let _ = opened_tx.send(Ok(t));
-                            store
-                        }
-                        Err(e) => {
-                            let _ = opened_tx.send(Err(e));
-                            return;
-                        }
-                    };
+                let mut store = match Store::open(&location, replay).and_then(|mut s| init(&mut s).map(|t| (s, t))) {
+                    Ok((store, t)) => {
+                        let _ = opened_tx.send(Ok(t));
+                        store
+                    }
+                    Err(e) => {
+                        let _ = opened_tx.send(Err(e));
+                        return;
+                    }
+                };
                 while let Some(msg) = rx.blocking_recv() {
                     match msg {
                         Msg::Run(job) => job(&mut store),
@@ -422,6 +564,10 @@ mod tests {
     use crate::menu::MenuBook;
     use crate::orders::check;
 
+    fn events(n: usize) -> ReplayLimits {
+        ReplayLimits { events: n, bytes: usize::MAX }
+    }
+
     fn checked(item: &str) -> CheckedOrder {
         let menu = MenuBook::load(None).unwrap();
         let order = NewOrder {
@@ -460,7 +606,7 @@ mod tests {
 
     #[test]
     fn creating_orders_numbers_them_and_logs_an_event_each() {
-        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         let Created::New { order, event } = store.create_order("k1", "o1".into(), checked("cheeseburger"), 5).unwrap()
         else {
             panic!("expected a new order")
@@ -476,7 +622,7 @@ mod tests {
 
     #[test]
     fn the_same_idempotency_key_returns_the_same_order_without_a_new_event() {
-        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         let first = create(&mut store, "k", "o1");
         let again = store.create_order("k", "o-other".into(), checked("fries-small"), 2_000).unwrap();
         assert_eq!(again, Created::Existing(first));
@@ -486,7 +632,7 @@ mod tests {
 
     #[test]
     fn idempotency_keys_expire_after_a_day() {
-        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         create(&mut store, "k", "o1");
         let later = 1_000 + REMEMBER_MS + 1;
         assert!(matches!(
@@ -497,7 +643,7 @@ mod tests {
 
     #[test]
     fn status_changes_follow_the_transition_rules() {
-        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         create(&mut store, "k", "o1");
         let bad = store.apply("r1", "o1", Change::SetStatus(OrderStatus::Ready), 2).unwrap();
         assert_eq!((error_code(&bad), bad.event), (ErrorCode::InvalidTransition, None));
@@ -519,7 +665,7 @@ mod tests {
 
     #[test]
     fn a_repeated_request_id_returns_the_first_answer_and_changes_nothing() {
-        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         create(&mut store, "k", "o1");
         let first = store.apply("r", "o1", Change::SetStatus(OrderStatus::Preparing), 2).unwrap();
         let again = store.apply("r", "o1", Change::SetStatus(OrderStatus::Cancelled), 3).unwrap();
@@ -530,7 +676,7 @@ mod tests {
 
     #[test]
     fn rush_updates_the_order_and_a_no_op_rush_acks_without_an_event() {
-        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         create(&mut store, "k", "o1");
         let rushed = store.apply("r1", "o1", Change::Rush(true), 2).unwrap();
         assert!(matches!(
@@ -545,7 +691,7 @@ mod tests {
 
     #[test]
     fn the_event_log_keeps_only_the_replay_window() {
-        let mut store = Store::open(&Location::Memory, 3).unwrap();
+        let mut store = Store::open(&Location::Memory, events(3)).unwrap();
         for i in 0..5 {
             create(&mut store, &format!("k{i}"), &format!("o{i}"));
         }
@@ -554,16 +700,89 @@ mod tests {
     }
 
     #[test]
+    fn the_event_log_is_bounded_in_bytes_too_also_when_reopened_with_smaller_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::Folder(dir.path().to_path_buf());
+        let mut store = Store::open(&location, events(100)).unwrap();
+        for i in 0..5 {
+            create(&mut store, &format!("k{i}"), &format!("o{i}"));
+        }
+        let sizes: Vec<usize> = store.recent_events().unwrap().iter().map(|e| e.json.len()).collect();
+        let two = sizes[3] + sizes[4];
+        drop(store);
+        let mut store = Store::open(&location, ReplayLimits { events: 100, bytes: two }).unwrap();
+        let seqs = |store: &Store| store.recent_events().unwrap().iter().map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(&store), [4, 5]);
+        create(&mut store, "k5", "o5");
+        assert_eq!(seqs(&store), [5, 6]);
+        assert_eq!(store.last_seq(), 6);
+    }
+
+    #[test]
+    fn active_orders_and_keys_are_counted_and_found() {
+        let mut store = Store::open(&Location::Memory, events(100)).unwrap();
+        assert_eq!(store.active_orders().unwrap(), 0);
+        let first = create(&mut store, "k1", "o1");
+        create(&mut store, "k2", "o2");
+        store.apply("r1", "o2", Change::SetStatus(OrderStatus::Cancelled), 2_000).unwrap();
+        assert_eq!(store.active_orders().unwrap(), 1);
+        assert_eq!(store.order_for_key("k1", 2_000).unwrap(), Some(first));
+        assert_eq!(store.order_for_key("k3", 2_000).unwrap(), None);
+        assert_eq!(store.order_for_key("k1", 1_000 + REMEMBER_MS + 1).unwrap(), None, "forgotten after a day");
+    }
+
+    #[test]
+    fn old_finished_orders_are_removed_with_their_keys_and_events_and_seq_goes_on() {
+        let day = 24 * 60 * 60 * 1000;
+        let mut store = Store::open(&Location::Memory, events(100)).unwrap();
+        // o1 completed and o2 cancelled long ago; o3 active long ago; o4 completed recently.
+        for (i, at) in [(1, 0), (2, 0), (3, 0), (4, 40 * day)] {
+            store.create_order(&format!("k{i}"), format!("o{i}"), checked("cheeseburger"), at).unwrap();
+        }
+        for (r, (id, to)) in [
+            ("o1", OrderStatus::Preparing),
+            ("o1", OrderStatus::Ready),
+            ("o1", OrderStatus::Completed),
+            ("o2", OrderStatus::Cancelled),
+            ("o4", OrderStatus::Preparing),
+            ("o4", OrderStatus::Ready),
+            ("o4", OrderStatus::Completed),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            ack_seq(&store.apply(&format!("r{r}"), id, Change::SetStatus(to), 40 * day).unwrap());
+        }
+        let last = store.last_seq();
+        let now = 41 * day;
+        let removed = store.remove_finished(now - 30 * day, now).unwrap();
+        // The last event naming o1 or o2 is o2's cancel, seq 8.
+        assert_eq!(removed, Removed { orders: 2, events_through: Some(8) });
+        let seqs: Vec<u64> = store.recent_events().unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [9, 10, 11]);
+        assert_eq!(store.last_seq(), last);
+        assert_eq!(store.order_for_key("k1", 0).unwrap(), None);
+        assert!(load_order(&store.conn, "o1").unwrap().is_none() && load_order(&store.conn, "o2").unwrap().is_none());
+        assert!(load_order(&store.conn, "o3").unwrap().is_some() && load_order(&store.conn, "o4").unwrap().is_some());
+        let Created::New { event, .. } = store.create_order("k1", "o5".into(), checked("cheeseburger"), now).unwrap()
+        else {
+            panic!("k1 was removed with its order")
+        };
+        assert_eq!(event.seq, last + 1);
+        assert_eq!(store.remove_finished(now - 30 * day, now).unwrap(), Removed::default());
+    }
+
+    #[test]
     fn everything_survives_reopening_the_folder() {
         let dir = tempfile::tempdir().unwrap();
         let location = Location::Folder(dir.path().join("data"));
         {
-            let mut store = Store::open(&location, 100).unwrap();
+            let mut store = Store::open(&location, events(100)).unwrap();
             create(&mut store, "k", "o1");
             store.apply("r", "o1", Change::SetStatus(OrderStatus::Preparing), 2).unwrap();
             store.flush().unwrap();
         }
-        let mut store = Store::open(&location, 100).unwrap();
+        let mut store = Store::open(&location, events(100)).unwrap();
         assert_eq!(store.last_seq(), 2);
         assert_eq!(store.recent_events().unwrap().len(), 2);
         assert!(
@@ -576,7 +795,7 @@ mod tests {
 
     #[test]
     fn snapshots_filter_by_station() {
-        let mut store = Store::open(&Location::Memory, 100).unwrap();
+        let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         create(&mut store, "k1", "o1");
         store.create_order("k2", "o2".into(), checked("fries-small"), 2_000).unwrap();
         let ids = |s: Option<&str>| store.snapshot(s).unwrap().orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
@@ -588,7 +807,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_store_thread_answers_calls_and_flushes_on_close() {
-        let (handle, thread, last) = StoreHandle::start(Location::Memory, 10, |s| Ok(s.last_seq())).await.unwrap();
+        let (handle, thread, last) =
+            StoreHandle::start(Location::Memory, events(10), |s| Ok(s.last_seq())).await.unwrap();
         assert_eq!(last, 0);
         assert_eq!(handle.call(|s| s.last_seq() + 41).await, Ok(41));
         thread.close().await;

@@ -3,9 +3,14 @@
 //! routed by [`crate::call`]). A `hello` with station `kiosk` needs no token and joins for calls
 //! only: no order events, no order commands. One task per connection, owned by the hub's task
 //! tracker; it ends on shutdown (close 1001), on a silent peer, or when the peer goes.
+//!
+//! Limits: at most `--max-connections` connections (more get `503` before the upgrade); a
+//! connection without an accepted `hello` after `--hello-ms` is closed with 4003; the station
+//! token is checked again on every order command (expired or revoked → `auth_failed`, 4001).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Extension;
@@ -21,7 +26,9 @@ use restaurant_protocol::{
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::Instrument;
 
+use crate::auth::Auth;
 use crate::call::{CallEndpoint, CallError, Role};
+use crate::error::ApiError;
 use crate::feed::{Catchup, Subscription};
 use crate::state::{AppState, OrderError, now_ms};
 use crate::store::Change;
@@ -31,6 +38,24 @@ use crate::store::Change;
 const TRANSPORT_LIMIT: usize = 1024 * 1024;
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 const MAX_REQUEST_ID_CHARS: usize = 128;
+/// `Retry-After` of a `/ws` upgrade refused for the connection cap.
+const FULL_RETRY_AFTER_SECS: u64 = 5;
+
+/// One of the `--max-connections` places; given back when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    fn take(open: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
+        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1)).ok()?;
+        Some(Slot(open.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 pub async fn upgrade(
     State(state): State<Arc<AppState>>,
@@ -41,6 +66,12 @@ pub async fn upgrade(
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
     let peer = peer.map_or_else(|| "unknown peer".to_string(), |Extension(ConnectInfo(a))| a.to_string());
+    let max = state.settings.limits.max_connections;
+    let Some(slot) = Slot::take(&state.connections, max) else {
+        let message = format!("the hub has its maximum of {max} WebSocket connections; refused {peer}");
+        return ApiError::busy(message, FULL_RETRY_AFTER_SECS).into_response();
+    };
+    // If the upgrade fails, the closure (and the slot) is dropped.
     upgrade.max_message_size(TRANSPORT_LIMIT).max_frame_size(TRANSPORT_LIMIT).on_upgrade(move |socket| {
         // Everything the connection logs names its peer, and its station once `hello` is accepted.
         let span = tracing::info_span!(
@@ -51,7 +82,13 @@ pub async fn upgrade(
             device = tracing::field::Empty
         );
         let tasks = state.tasks.clone();
-        tasks.track_future(Connection::run(socket, state, peer).instrument(span))
+        tasks.track_future(
+            async move {
+                Connection::run(socket, state, peer).await;
+                drop(slot);
+            }
+            .instrument(span),
+        )
     })
 }
 
@@ -71,14 +108,18 @@ struct Connection {
     subscription: Option<Subscription>,
     /// Set by an accepted `hello` (staff screen or kiosk).
     calls: Option<CallEndpoint>,
+    /// The station token and station of an accepted staff `hello`, checked again on every command.
+    signed_in: Option<(String, String)>,
 }
 
 impl Connection {
     async fn run(socket: WebSocket, state: Arc<AppState>, peer: String) {
         let heartbeat = state.settings.heartbeat_timeout;
         let (sink, mut stream) = socket.split();
-        let mut conn = Connection { sink, state, peer, subscription: None, calls: None };
+        let mut conn = Connection { sink, state, peer, subscription: None, calls: None, signed_in: None };
         tracing::debug!("connected");
+        let hello_timeout = conn.state.settings.limits.hello_timeout;
+        let hello_by = Instant::now() + hello_timeout;
         let mut last_heard = Instant::now();
         let ping_every = heartbeat / 3;
         let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
@@ -89,6 +130,10 @@ impl Connection {
                 _ = tokio::time::sleep_until(last_heard + heartbeat) => {
                     tracing::warn!(?heartbeat, "silent for the heartbeat timeout: dropped");
                     Err(Stop::Close(close::IDLE, "heartbeat timeout"))
+                }
+                _ = tokio::time::sleep_until(hello_by), if conn.calls.is_none() => {
+                    tracing::warn!(?hello_timeout, "no accepted hello in time: closing 4003");
+                    Err(Stop::Close(close::HELLO_TIMEOUT, "hello timeout"))
                 }
                 _ = ping.tick() => conn.send(vec![ServerMessage::Ping { ts: now_ms() }.into()]).await,
                 _ = queued(conn.subscription.as_ref()) => conn.flush_queue().await,
@@ -235,6 +280,7 @@ impl Connection {
         }
         let (seq, catchup, subscription) = self.state.feed.subscribe(since);
         self.subscription = Some(subscription);
+        self.signed_in = Some((token.to_string(), station.to_string()));
         self.calls = Some(self.state.calls.join(Role::Staff { station: station.to_string() }, self.peer.clone()));
         tracing::Span::current().record("station", station);
         tracing::info!(seq, ?since, "joined");
@@ -258,6 +304,10 @@ impl Connection {
         }
         if request_id.is_empty() || request_id.chars().count() > MAX_REQUEST_ID_CHARS {
             return self.bad_request(None, &format!("request_id must be 1–{MAX_REQUEST_ID_CHARS} characters")).await;
+        }
+        // A session ends on its expiry, sign-out or a PIN change, not only at the next `hello`.
+        if !still_signed_in(&self.state.auth, self.signed_in.as_ref(), std::time::Instant::now()) {
+            return self.auth_failed("the station token expired or was revoked; sign in again").await;
         }
         match self.state.apply(request_id, order_id, change).await {
             Ok(answer) => {
@@ -292,6 +342,11 @@ impl Connection {
     }
 }
 
+/// Whether the `(token, station)` of an accepted `hello` is still a live session of that station.
+fn still_signed_in(auth: &Auth, signed_in: Option<&(String, String)>, now: std::time::Instant) -> bool {
+    signed_in.is_some_and(|(token, station)| auth.station_of(token, now).is_some_and(|s| &s == station))
+}
+
 /// The next call frame for this connection; never before `hello`.
 async fn call_frame(calls: Option<&mut CallEndpoint>) -> Option<String> {
     match calls {
@@ -314,7 +369,9 @@ fn request_id_of(text: &str, error: &FrameError) -> Option<String> {
         return None;
     }
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    value.get("request_id")?.as_str().map(str::to_string)
+    // Only a valid one is echoed: the error frame must stay small whatever the client sent.
+    let id = value.get("request_id")?.as_str()?;
+    (!id.is_empty() && id.chars().count() <= MAX_REQUEST_ID_CHARS).then(|| id.to_string())
 }
 
 /// One outgoing text frame.
@@ -324,5 +381,30 @@ impl From<ServerMessage> for Frame {
     fn from(message: ServerMessage) -> Frame {
         // Serializing these plain structs cannot fail (string keys, no maps with other keys).
         Frame(Utf8Bytes::from(serde_json::to_string(&message).unwrap_or_default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use super::*;
+    use crate::auth::{PinOutcome, TOKEN_TTL};
+    use crate::settings::Settings;
+
+    #[test]
+    fn a_command_needs_a_session_that_is_still_live_for_its_station() {
+        let auth = Auth::new(&Settings { memory: true, ..Settings::default() });
+        let t0 = std::time::Instant::now();
+        let PinOutcome::Token(token) = auth.login(IpAddr::V4(Ipv4Addr::LOCALHOST), "grill", "1234", t0).unwrap() else {
+            panic!("the default PIN signs in")
+        };
+        let grill = (token.clone(), "grill".to_string());
+        assert!(still_signed_in(&auth, Some(&grill), t0));
+        assert!(still_signed_in(&auth, Some(&grill), t0 + TOKEN_TTL - Duration::from_secs(1)));
+        assert!(!still_signed_in(&auth, Some(&grill), t0 + TOKEN_TTL), "expired");
+        assert!(!still_signed_in(&auth, Some(&(token, "fryer".to_string())), t0), "another station");
+        assert!(!still_signed_in(&auth, Some(&("0".repeat(32), "grill".to_string())), t0), "unknown token");
+        assert!(!still_signed_in(&auth, None, t0), "no hello");
     }
 }

@@ -45,6 +45,9 @@ impl Inner {
         let mut cmd = Command::new(&self.binary);
         cmd.args(["--host", "127.0.0.1", "--port", &self.port.to_string(), "--data"])
             .arg(&self.data)
+            // The suites post hundreds of orders from one address in a few seconds; the order
+            // limits have their own tests (server/tests/abuse_limits.rs).
+            .args(["--order-rate", "1000000", "--max-active-orders", "1000000"])
             .args(&self.args)
             .stdin(Stdio::null());
         let spawned = cmd.spawn().map_err(|e| format!("cannot start the hub {}: {e}", self.binary.display()))?;
