@@ -2,6 +2,7 @@
 //! server events and playback commands come out.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -174,6 +175,19 @@ impl Conversation {
                 self.error("invalid_request_error", "invalid_value", &message, client_id)
             }
         }
+    }
+
+    /// The call reached its maximum length: OpenAI's `error`, after which the call is closed.
+    pub fn session_expired(&mut self, max: Duration) -> Vec<Action> {
+        let secs = max.as_secs();
+        let length = match secs {
+            60 => "1 minute".to_string(),
+            s if s >= 60 && s % 60 == 0 => format!("{} minutes", s / 60),
+            1 => "1 second".to_string(),
+            s => format!("{s} seconds"),
+        };
+        let message = format!("Your session hit the maximum duration of {length}.");
+        self.error("invalid_request_error", "session_expired", &message, None)
     }
 
     /// The spoken reply has played to its end.
@@ -517,5 +531,29 @@ fn merge(target: &mut Value, patch: &Value) {
             }
         }
         (t, p) => *t = p.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation() -> Conversation {
+        let session = json!({"type": "realtime", "instructions": "hi", "audio": {"input": {"turn_detection": {"type": "server_vad"}}}});
+        Conversation::new("t".into(), session, Arc::new(Matcher::new(&[])), ConversationFaults::default())
+    }
+
+    fn sent(actions: Vec<Action>) -> Vec<Value> {
+        actions.into_iter().filter_map(|a| if let Action::Send(v) = a { Some(v) } else { None }).collect()
+    }
+
+    #[test]
+    fn session_expired_names_the_length_like_openai() {
+        let mut c = conversation();
+        let e = &sent(c.session_expired(Duration::from_secs(900)))[0];
+        assert_eq!((e["type"].as_str(), e["error"]["code"].as_str()), (Some("error"), Some("session_expired")));
+        assert_eq!(e["error"]["message"], "Your session hit the maximum duration of 15 minutes.");
+        let e = &sent(c.session_expired(Duration::from_secs(2)))[0];
+        assert_eq!(e["error"]["message"], "Your session hit the maximum duration of 2 seconds.");
     }
 }

@@ -1,0 +1,178 @@
+//! Abuse of the voice peer: each limit is attempted against a real peer (HTTP, UDP, DTLS, SCTP on
+//! 127.0.0.1) and refused with the documented status or event, and the peer keeps serving.
+
+mod voice_client;
+
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use restaurant_hub::voice::VoiceSettings;
+use serde_json::{Value, json};
+use str0m::crypto::CryptoProvider;
+use str0m::ice::{StunMessage, TransId};
+use tokio::net::UdpSocket;
+use voice_client::*;
+
+/// `a=<name>:<value>` of an SDP.
+fn sdp_attribute<'a>(sdp: &'a str, name: &str) -> &'a str {
+    let prefix = format!("a={name}:");
+    sdp.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no a={name} in {sdp}")).trim()
+}
+
+/// Waits until the hub has no live call; returns when that was seen, or `None` after `within`.
+async fn all_calls_ended(hub: &Hub, within: Duration) -> Option<Instant> {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        if hub.hub.live_calls() == 0 {
+            return Some(Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+/// Named `voice::…` so `cargo test -p restaurant-hub voice` selects them.
+mod voice {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_offers_cannot_race_past_the_call_capacity() {
+        const CAPACITY: usize = 3;
+        const OFFERS: usize = 10;
+        let settings =
+            VoiceSettings { max_calls: CAPACITY, idle_timeout: Duration::from_secs(2), ..VoiceSettings::default() };
+        let hub = start_hub(settings).await;
+        // A slow answer holds every offer between its capacity check and its call existing.
+        hub.set_faults(json!({"answer_latency_ms": 300})).await;
+
+        let mut tokens = Vec::new();
+        let mut offers = Vec::new();
+        for _ in 0..OFFERS {
+            tokens.push(hub.token().await);
+            offers.push(Client::new().await.1);
+        }
+        let answers = join_all(
+            tokens
+                .iter()
+                .zip(&offers)
+                .map(|(token, offer)| hub.post_offer(Some(token), "application/sdp", offer.clone())),
+        )
+        .await;
+        let mut refused_tokens = Vec::new();
+        let mut created = 0;
+        for (response, token) in answers.into_iter().zip(&tokens) {
+            match response.status().as_u16() {
+                201 => created += 1,
+                503 => {
+                    let body: Value = response.json().await.unwrap();
+                    assert_eq!(
+                        body,
+                        json!({"error": {"type": "server_error", "code": "busy", "message": "no capacity for another call"}})
+                    );
+                    refused_tokens.push(token.clone());
+                }
+                other => panic!("unexpected {other}: {}", response.text().await.unwrap()),
+            }
+        }
+        assert_eq!(created, CAPACITY, "exactly the capacity is answered");
+        assert_eq!(hub.hub.live_calls(), CAPACITY);
+
+        // Nobody connects: the calls end at their idle timeout and free their slots.
+        assert!(all_calls_ended(&hub, WAIT).await.is_some(), "{} calls still live", hub.hub.live_calls());
+        hub.set_faults(json!({})).await;
+        // A refused offer did not use its token up.
+        for token in refused_tokens.iter().take(CAPACITY) {
+            let r = hub.post_offer(Some(token), "application/sdp", Client::new().await.1).await;
+            assert_eq!(r.status(), 201, "a freed slot is usable again");
+        }
+        let token = hub.token().await;
+        let r = hub.post_offer(Some(&token), "application/sdp", Client::new().await.1).await;
+        assert_eq!(r.status(), 503, "and the capacity still holds");
+    }
+
+    #[tokio::test]
+    async fn unauthenticated_udp_does_not_keep_an_abandoned_call_alive() {
+        const IDLE: Duration = Duration::from_secs(4);
+        let hub = start_hub(VoiceSettings { idle_timeout: IDLE, ..VoiceSettings::default() }).await;
+        let token = hub.token().await;
+        let (mut c, offer, pending) = Client::new().await;
+        let client_ufrag = sdp_attribute(&offer, "ice-ufrag").to_string();
+        let r = hub.post_offer(Some(&token), "application/sdp", offer).await;
+        assert_eq!(r.status(), 201);
+        let answer = r.text().await.unwrap();
+        c.accept(pending, &answer);
+        assert_eq!(c.next_event(WAIT).await.unwrap()["type"], "session.created");
+
+        // A client that is there but says nothing keeps the call: its ICE checks are authenticated.
+        c.quiet_for(IDLE + Duration::from_secs(1)).await;
+        assert_eq!(hub.hub.live_calls(), 1, "a quiet client is not idle");
+
+        // The call's port, from the answer's host candidate: `candidate:… udp <prio> <ip> <port> typ host`.
+        let candidate: Vec<&str> = sdp_attribute(&answer, "candidate").split_whitespace().collect();
+        let call_addr: std::net::SocketAddr = format!("{}:{}", candidate[4], candidate[5]).parse().unwrap();
+        let hub_ufrag = sdp_attribute(&answer, "ice-ufrag");
+
+        // A STUN check to the call's username, signed with a guessed password.
+        let username = format!("{hub_ufrag}:{client_ufrag}");
+        let forged_check = {
+            let crypto = CryptoProvider::get_default().unwrap();
+            let message = StunMessage::binding_request(&username, TransId::new(), true, 7, 1_000, true);
+            let mut buf = vec![0u8; 1500];
+            let n = message
+                .to_bytes(Some(&b"not-the-password-0000000"[..]), &mut buf, |k, p| {
+                    crypto.sha1_hmac_provider.sha1_hmac(k, p)
+                })
+                .unwrap();
+            buf.truncate(n);
+            buf
+        };
+        let junk: [Vec<u8>; 4] = [
+            forged_check,
+            // DTLS application data, RTP and bytes of no protocol.
+            [&[23u8, 0xfe, 0xfd][..], &[0u8; 40]].concat(),
+            [&[0x80u8, 111, 0, 1][..], &[0u8; 160]].concat(),
+            vec![0xAB; 64],
+        ];
+
+        // The real client goes away; a stranger, and the client's own (now silent) address, send junk.
+        let stranger = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let gone = Instant::now();
+        let mut sent = 0;
+        while hub.hub.live_calls() > 0 && gone.elapsed() < IDLE + Duration::from_secs(3) {
+            let packet = &junk[sent % junk.len()];
+            stranger.send_to(packet, call_addr).await.unwrap();
+            c.socket.send_to(packet, call_addr).await.unwrap();
+            sent += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let ended_after = gone.elapsed();
+        assert_eq!(hub.hub.live_calls(), 0, "junk kept the call alive for {ended_after:?} ({sent} rounds)");
+        // Its last authenticated packet came at most a few seconds before the client left.
+        assert!(ended_after <= IDLE + Duration::from_secs(1), "ended {ended_after:?} after the client left");
+        assert!(sent >= 5, "the junk was sent while the call was live ({sent} rounds)");
+    }
+
+    #[tokio::test]
+    async fn a_call_ends_at_its_maximum_length_with_an_error_event() {
+        const MAX: Duration = Duration::from_secs(2);
+        let hub = start_hub(VoiceSettings { max_call: MAX, ..VoiceSettings::default() }).await;
+        let offered = Instant::now();
+        let mut c = hub.connected().await;
+        let e = c.events_until("error").await;
+        let error = &e.last().unwrap()["error"];
+        assert_eq!(
+            (error["type"].as_str(), error["code"].as_str()),
+            (Some("invalid_request_error"), Some("session_expired"))
+        );
+        assert_eq!(error["message"], "Your session hit the maximum duration of 2 seconds.");
+        let until = Instant::now() + WAIT;
+        while (hub.hub.live_calls() > 0 || !c.channel_closed) && Instant::now() < until {
+            c.pump(Instant::now() + Duration::from_millis(20)).await;
+        }
+        assert!(c.channel_closed, "the client sees its channel close");
+        assert_eq!(hub.hub.live_calls(), 0, "the call ended");
+        assert!(offered.elapsed() >= MAX, "ended after {:?}", offered.elapsed());
+        // The hub takes new calls.
+        hub.connected().await;
+    }
+}
