@@ -175,4 +175,44 @@ mod voice {
         // The hub takes new calls.
         hub.connected().await;
     }
+
+    #[tokio::test]
+    async fn an_oversized_session_update_is_refused_and_the_call_continues() {
+        let hub = hub().await;
+        let mut c = hub.connected().await;
+        c.send(json!({"type": "session.update", "session": {"instructions": "Be brief."}}));
+        let before = c.next_event(WAIT).await.unwrap();
+        assert_eq!(before["type"], "session.updated");
+
+        let big = "x".repeat(17 * 1024);
+        c.send(json!({"type": "session.update", "event_id": "evt_big", "session": {"instructions": big}}));
+        let e = c.next_event(WAIT).await.unwrap();
+        assert_eq!(e["type"], "error");
+        assert_eq!(
+            (e["error"]["type"].as_str(), e["error"]["code"].as_str(), e["error"]["event_id"].as_str()),
+            (Some("invalid_request_error"), Some("session_update_too_large"), Some("evt_big"))
+        );
+        let message = e["error"]["message"].as_str().unwrap();
+        assert!(message.contains("the limit is 16384 bytes"), "{message}");
+
+        c.send(json!({"type": "session.update", "session": {}}));
+        let after = c.next_event(WAIT).await.unwrap();
+        assert_eq!(after["type"], "session.updated");
+        assert_eq!(after["session"], before["session"], "the refused update changed nothing");
+        c.send(json!({"type": "input_audio_buffer.clear"}));
+        assert_eq!(c.next_event(WAIT).await.unwrap()["type"], "input_audio_buffer.cleared");
+    }
+
+    #[tokio::test]
+    async fn an_oversized_client_event_of_any_type_is_refused_and_the_call_continues() {
+        let hub = hub().await;
+        let mut c = hub.connected().await;
+        let text = "y".repeat(70 * 1024);
+        c.send(json!({"type": "conversation.item.create", "event_id": "evt_huge", "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}}));
+        let e = c.next_event(WAIT).await.unwrap();
+        assert_eq!((e["type"].as_str(), e["error"]["code"].as_str()), (Some("error"), Some("event_too_large")));
+        assert!(c.quiet_for(Duration::from_millis(300)).await.is_empty(), "nothing else answers it");
+        c.send(json!({"type": "input_audio_buffer.clear"}));
+        assert_eq!(c.next_event(WAIT).await.unwrap()["type"], "input_audio_buffer.cleared");
+    }
 }
