@@ -3,6 +3,8 @@
 
 mod voice_client;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
@@ -11,6 +13,7 @@ use serde_json::{Value, json};
 use str0m::crypto::CryptoProvider;
 use str0m::ice::{StunMessage, TransId};
 use tokio::net::UdpSocket;
+use tokio::sync::watch;
 use voice_client::*;
 
 /// `a=<name>:<value>` of an SDP.
@@ -214,5 +217,86 @@ mod voice {
         assert!(c.quiet_for(Duration::from_millis(300)).await.is_empty(), "nothing else answers it");
         c.send(json!({"type": "input_audio_buffer.clear"}));
         assert_eq!(c.next_event(WAIT).await.unwrap()["type"], "input_audio_buffer.cleared");
+    }
+
+    /// A stand-in for OpenAI's `client_secrets` that answers only when released.
+    struct SlowUpstream {
+        url: String,
+        in_flight: Arc<AtomicUsize>,
+        most_in_flight: Arc<AtomicUsize>,
+        release: watch::Sender<bool>,
+    }
+
+    type UpstreamState = (Arc<AtomicUsize>, Arc<AtomicUsize>, watch::Receiver<bool>);
+
+    async fn mint_when_released(
+        axum::extract::State((in_flight, most, mut gate)): axum::extract::State<UpstreamState>,
+    ) -> axum::Json<Value> {
+        let n = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        most.fetch_max(n, Ordering::SeqCst);
+        let _ = gate.wait_for(|open| *open).await;
+        in_flight.fetch_sub(1, Ordering::SeqCst);
+        axum::Json(json!({"value": "ek_from_upstream", "expires_at": 4_000_000_000u64}))
+    }
+
+    async fn slow_upstream() -> SlowUpstream {
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let most_in_flight = Arc::new(AtomicUsize::new(0));
+        let release = watch::Sender::new(false);
+        let state = (Arc::clone(&in_flight), Arc::clone(&most_in_flight), release.subscribe());
+        let app = axum::Router::new().route("/v1/realtime/client_secrets", axum::routing::post(mint_when_released));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app.with_state(state)).await });
+        SlowUpstream { url: format!("http://{addr}/v1/realtime/client_secrets"), in_flight, most_in_flight, release }
+    }
+
+    #[tokio::test]
+    async fn token_requests_to_openai_beyond_the_cap_get_429_with_retry_after() {
+        const CAP: usize = 2;
+        let upstream = slow_upstream().await;
+        let hub = start_hub(VoiceSettings {
+            openai_api_key: Some("sk-test".into()),
+            client_secrets_url: upstream.url.clone(),
+            max_mint_requests: CAP,
+            ..VoiceSettings::default()
+        })
+        .await;
+        let url = format!("{}/api/v1/realtime/session", hub.base);
+        let waiting: Vec<_> = (0..CAP)
+            .map(|_| {
+                let (http, url) = (hub.http.clone(), url.clone());
+                tokio::spawn(async move { http.post(url).send().await.unwrap() })
+            })
+            .collect();
+        let until = Instant::now() + WAIT;
+        while upstream.in_flight.load(Ordering::SeqCst) < CAP && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(upstream.in_flight.load(Ordering::SeqCst), CAP);
+
+        // Full: answered at once, never queued.
+        for _ in 0..3 {
+            let t0 = Instant::now();
+            let r = hub.http.post(&url).send().await.unwrap();
+            assert!(t0.elapsed() < Duration::from_secs(1), "refused without waiting ({:?})", t0.elapsed());
+            assert_eq!(r.status(), 429);
+            assert_eq!(r.headers()["retry-after"], "1");
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(
+                (body["error"]["type"].as_str(), body["error"]["code"].as_str()),
+                (Some("invalid_request_error"), Some("too_many_requests"))
+            );
+        }
+        assert_eq!(upstream.most_in_flight.load(Ordering::SeqCst), CAP, "OpenAI never saw more than the cap");
+
+        upstream.release.send_replace(true);
+        for w in waiting {
+            let r = w.await.unwrap();
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.json::<Value>().await.unwrap()["value"], "ek_from_upstream");
+        }
+        let r = hub.http.post(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200, "the slots are free again");
     }
 }

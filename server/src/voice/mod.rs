@@ -78,6 +78,8 @@ struct Shared {
     /// One permit per call that may exist ([`VoiceSettings::max_calls`]), taken before the offer
     /// is answered, so concurrent offers cannot all pass a check of `live_calls`.
     call_slots: Arc<Semaphore>,
+    /// One permit per token request OpenAI may be answering ([`VoiceSettings::max_mint_requests`]).
+    mint_slots: Arc<Semaphore>,
     http: reqwest::Client,
 }
 
@@ -117,6 +119,7 @@ impl VoiceHub {
                 shutdown: watch::Sender::new(false),
                 live_calls: Arc::new(watch::Sender::new(0)),
                 call_slots: Arc::new(Semaphore::new(settings.max_calls)),
+                mint_slots: Arc::new(Semaphore::new(settings.max_mint_requests)),
                 http: reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap_or_default(),
                 settings,
             }),
@@ -211,7 +214,18 @@ async fn mint_session(State(s): State<Arc<Shared>>) -> Result<Json<openai::Minte
     let model = s.settings.model.clone();
     let ttl = s.settings.token_ttl;
     if let Some(key) = &s.settings.openai_api_key {
-        let request = openai::mint_request(key, &model, ttl.as_secs(), &s.menu);
+        // Never queue: a burst beyond the cap is told to come back rather than piling up.
+        let _slot = Arc::clone(&s.mint_slots).try_acquire_owned().map_err(|_| {
+            RealtimeError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "too many token requests in progress; retry in 1 s",
+            )
+            .with_detail(format!("{} requests to OpenAI in flight", s.settings.max_mint_requests))
+            .with_retry_after(1)
+        })?;
+        let mut request = openai::mint_request(key, &model, ttl.as_secs(), &s.menu);
+        request.url.clone_from(&s.settings.client_secrets_url);
         let minted = openai::mint(&s.http, request, &model).await.map_err(|e| {
             RealtimeError::new(StatusCode::BAD_GATEWAY, "upstream_error", "could not mint a token at OpenAI")
                 .with_detail(e)

@@ -27,6 +27,12 @@ pub struct VoiceSettings {
     pub idle_timeout: Duration,
     /// Longest call: at this age the peer sends an `error` (`session_expired`) and closes it.
     pub max_call: Duration,
+    /// Token requests to OpenAI in flight at once; more are refused with 429 and `Retry-After: 1`.
+    pub max_mint_requests: usize,
+    /// Where OpenAI-minted tokens come from ([`CLIENT_SECRETS_URL`]); tests point it at a fake.
+    ///
+    /// [`CLIENT_SECRETS_URL`]: super::CLIENT_SECRETS_URL
+    pub client_secrets_url: String,
     pub faults: VoiceFaults,
 }
 
@@ -41,6 +47,8 @@ impl Default for VoiceSettings {
             max_calls: 32,
             idle_timeout: Duration::from_secs(30),
             max_call: Duration::from_secs(900),
+            max_mint_requests: 4,
+            client_secrets_url: super::CLIENT_SECRETS_URL.to_string(),
             faults: VoiceFaults::default(),
         }
     }
@@ -49,7 +57,7 @@ impl Default for VoiceSettings {
 impl VoiceSettings {
     pub const USAGE: &'static str = "voice flags: [--voice-latency-ms N|MIN-MAX] \
 [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N] [--voice-max-call-secs N] \
-[--voice-max-calls N]";
+[--voice-max-calls N] [--voice-max-mint-requests N]";
 
     /// Defaults, with `OPENAI_API_KEY` taken from the environment when set and non-empty.
     pub fn from_env() -> VoiceSettings {
@@ -77,6 +85,7 @@ impl VoiceSettings {
             }
             "--voice-max-call-secs" => self.max_call = Duration::from_secs(positive(flag, &need(flag)?)?),
             "--voice-max-calls" => self.max_calls = positive(flag, &need(flag)?)? as usize,
+            "--voice-max-mint-requests" => self.max_mint_requests = positive(flag, &need(flag)?)? as usize,
             _ => return Ok(false),
         }
         Ok(true)
@@ -189,10 +198,11 @@ mod tests {
 
     #[test]
     fn limit_flags_set_the_limits_and_refuse_zero() {
-        let s = apply(&["--voice-max-call-secs", "60", "--voice-max-calls", "3"]).unwrap();
-        assert_eq!((s.max_call, s.max_calls), (Duration::from_secs(60), 3));
+        let s = apply(&["--voice-max-call-secs", "60", "--voice-max-calls", "3", "--voice-max-mint-requests", "2"])
+            .unwrap();
+        assert_eq!((s.max_call, s.max_calls, s.max_mint_requests), (Duration::from_secs(60), 3, 2));
         let d = VoiceSettings::default();
-        assert_eq!((d.max_call, d.max_calls), (Duration::from_secs(900), 32));
+        assert_eq!((d.max_call, d.max_calls, d.max_mint_requests), (Duration::from_secs(900), 32, 4));
         for bad in ["0", "-1", "ten", "1000001"] {
             assert!(apply(&["--voice-max-call-secs", bad]).unwrap_err().contains("whole number"), "{bad}");
         }
