@@ -118,8 +118,9 @@ impl VoiceHub {
                 faults: Mutex::new(faults),
                 shutdown: watch::Sender::new(false),
                 live_calls: Arc::new(watch::Sender::new(0)),
-                call_slots: Arc::new(Semaphore::new(settings.max_calls)),
-                mint_slots: Arc::new(Semaphore::new(settings.max_mint_requests)),
+                // Beyond MAX_PERMITS a semaphore panics; no setting needs that many.
+                call_slots: Arc::new(Semaphore::new(settings.max_calls.min(Semaphore::MAX_PERMITS))),
+                mint_slots: Arc::new(Semaphore::new(settings.max_mint_requests.min(Semaphore::MAX_PERMITS))),
                 http: reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap_or_default(),
                 settings,
             }),
