@@ -5,10 +5,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use str0m::channel::ChannelId;
+use str0m::crypto::CryptoProvider;
 use str0m::format::Codec;
+use str0m::ice::StunMessage;
 use str0m::media::{Frequency, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
-use str0m::{Event, IceConnectionState, Input, Output, Rtc};
+use str0m::{Event, IceConnectionState, IceCreds, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tokio::time::sleep_until;
@@ -31,6 +33,8 @@ pub struct Call {
     pub conversation: Conversation,
     pub utterances: Arc<Utterances>,
     pub idle_timeout: Duration,
+    /// The call is closed (after an `error` event) at this age.
+    pub max_call: Duration,
     pub close_after: Option<Duration>,
     pub shutdown: watch::Receiver<bool>,
 }
@@ -41,6 +45,7 @@ enum End {
     ChannelClosed,
     IceDisconnected,
     Idle,
+    MaxLength,
     Shutdown,
     CloseFault,
     Failed(String),
@@ -62,14 +67,24 @@ struct Peer {
     audio: Option<Mid>,
     playback: Option<Playback>,
     rtp_time: u64,
+    /// When the closing sequence takes its next step (channel reset, then the end).
     close_at: Option<Instant>,
+    /// Why the call is closing; `None` until a limit or the close fault starts it.
+    closing: Option<End>,
     close_after: Option<Duration>,
+    /// The call's own ICE credentials: a STUN check carrying them proves the peer is there.
+    ice: IceCreds,
+    /// Last authenticated inbound traffic; the idle timeout counts from here.
+    last_alive: Instant,
+    /// Datagrams that did not prove themselves (unknown, failed STUN check, refused by str0m).
+    ignored: u64,
 }
 
 impl Call {
     /// Drives the call until it ends; always leaves the peer closed.
     pub async fn run(self) {
-        let Call { rtc, socket, conversation, utterances, idle_timeout, close_after, mut shutdown } = self;
+        let Call { mut rtc, socket, conversation, utterances, idle_timeout, max_call, close_after, mut shutdown } =
+            self;
         let local = match socket.local_addr() {
             Ok(a) => a,
             Err(e) => {
@@ -77,6 +92,8 @@ impl Call {
                 return;
             }
         };
+        let ice = rtc.direct_api().local_ice_credentials();
+        let started = Instant::now();
         let mut peer = Peer {
             rtc,
             socket,
@@ -88,28 +105,33 @@ impl Call {
             playback: None,
             rtp_time: 0,
             close_at: None,
+            closing: None,
             close_after,
+            ice,
+            last_alive: started,
+            ignored: 0,
         };
-        let started = Instant::now();
-        let end = peer.drive(&mut shutdown, idle_timeout).await;
+        let end = peer.drive(&mut shutdown, idle_timeout, max_call).await;
+        let ignored = peer.ignored;
         match &end {
-            End::Failed(e) => tracing::error!("call failed: {e}"),
-            other => tracing::info!(end = ?other, after = ?started.elapsed(), "call ended"),
+            End::Failed(e) => tracing::error!(ignored, "call failed: {e}"),
+            other => tracing::info!(end = ?other, after = ?started.elapsed(), ignored, "call ended"),
         }
         peer.close().await;
     }
 }
 
 impl Peer {
-    async fn drive(&mut self, shutdown: &mut watch::Receiver<bool>, idle_timeout: Duration) -> End {
+    async fn drive(&mut self, shutdown: &mut watch::Receiver<bool>, idle_timeout: Duration, max_call: Duration) -> End {
+        let max_at = Instant::now() + max_call;
         let mut buf = vec![0u8; 2000];
-        let mut last_rx = Instant::now();
         loop {
             let deadline = match self.poll().await {
                 Ok(d) => d,
                 Err(end) => return end,
             };
-            let idle_at = last_rx + idle_timeout;
+            let idle_at = self.last_alive + idle_timeout;
+            let expiring = self.closing.is_none();
             let frame_at = self.playback.as_ref().map(|p| p.next_at);
             let close_at = self.close_at;
             tokio::select! {
@@ -127,14 +149,21 @@ impl Peer {
                             continue;
                         }
                     };
-                    last_rx = Instant::now();
-                    let Ok(contents) = buf[..n].try_into() else { continue };
-                    let input = Input::Receive(
-                        last_rx,
-                        Receive { proto: Protocol::Udp, source, destination: self.local, contents },
-                    );
+                    let now = Instant::now();
+                    let datagram = &buf[..n];
+                    match stun_check(datagram, &self.ice) {
+                        StunCheck::Authenticated => self.last_alive = now,
+                        StunCheck::Refused => self.ignore(source, "STUN without this call's ICE credentials"),
+                        StunCheck::NotARequest => {}
+                    }
+                    let Ok(contents) = datagram.try_into() else {
+                        self.ignore(source, "not STUN, DTLS or RTP");
+                        continue;
+                    };
+                    let input =
+                        Input::Receive(now, Receive { proto: Protocol::Udp, source, destination: self.local, contents });
                     if let Err(e) = self.rtc.handle_input(input) {
-                        tracing::warn!(%source, "dropped a packet: {e}");
+                        self.ignore(source, &e.to_string());
                     }
                 }
                 _ = sleep_until(deadline.into()) => {
@@ -145,8 +174,18 @@ impl Peer {
                 _ = sleep_until(frame_at.unwrap_or(idle_at).into()), if frame_at.is_some() => self.play_frame(),
                 _ = sleep_until(close_at.unwrap_or(idle_at).into()), if close_at.is_some() => {
                     // First reset the channel and let that reach the client, then end the call.
-                    let Some(cid) = self.events.take() else { return End::CloseFault };
+                    let Some(cid) = self.events.take() else {
+                        return self.closing.take().unwrap_or(End::CloseFault);
+                    };
                     self.rtc.direct_api().close_data_channel(cid);
+                    self.close_at = Some(Instant::now() + CLOSE_LINGER);
+                }
+                _ = sleep_until(max_at.into()), if expiring => {
+                    tracing::warn!(max = ?max_call, "call reached its maximum length; closing it");
+                    let actions = self.conversation.session_expired(max_call);
+                    self.apply(actions);
+                    self.closing = Some(End::MaxLength);
+                    // The error goes out before the channel is reset.
                     self.close_at = Some(Instant::now() + CLOSE_LINGER);
                 }
                 _ = sleep_until(idle_at.into()) => return End::Idle,
@@ -170,13 +209,28 @@ impl Peer {
         }
     }
 
+    /// Counts a datagram that did not prove itself; the first of a call is logged, the total
+    /// when the call ends (a flood must not flood the log).
+    fn ignore(&mut self, source: SocketAddr, why: &str) {
+        self.ignored += 1;
+        if self.ignored == 1 {
+            tracing::warn!(%source, "ignored a datagram: {why} (further ones are counted)");
+        }
+    }
+
     fn on_event(&mut self, event: Event) -> Result<(), End> {
+        // Only what str0m decrypted (DTLS, SCTP, SRTP) proves the peer is still there.
+        if matches!(event, Event::Connected | Event::ChannelOpen(..) | Event::ChannelData(_) | Event::MediaData(_)) {
+            self.last_alive = Instant::now();
+        }
         match event {
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => return Err(End::IceDisconnected),
             Event::MediaAdded(m) if m.kind == MediaKind::Audio => self.audio = Some(m.mid),
             Event::ChannelOpen(cid, label) if label == EVENTS_CHANNEL => {
                 self.events = Some(cid);
-                self.close_at = self.close_after.map(|d| Instant::now() + d);
+                if self.closing.is_none() {
+                    self.close_at = self.close_after.map(|d| Instant::now() + d);
+                }
                 let created = self.conversation.session_created();
                 self.send_event(&created);
             }
@@ -278,6 +332,64 @@ impl Peer {
                 }
                 Err(_) => break,
             }
+        }
+    }
+}
+
+/// What a datagram says about the peer being there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StunCheck {
+    /// A STUN binding request to this call's ICE username with a valid MESSAGE-INTEGRITY: only
+    /// the peer that received the answer SDP can send it.
+    Authenticated,
+    /// A binding request that is not (wrong username, bad or missing integrity).
+    Refused,
+    /// Anything else (DTLS, RTP, a STUN response, junk): proves nothing by itself.
+    NotARequest,
+}
+
+fn stun_check(datagram: &[u8], creds: &IceCreds) -> StunCheck {
+    // RFC 7983: STUN starts with 0..=3.
+    if !matches!(datagram.first(), Some(0..=3)) {
+        return StunCheck::NotARequest;
+    }
+    let Ok(message) = StunMessage::parse(datagram) else { return StunCheck::NotARequest };
+    if !message.is_binding_request() {
+        return StunCheck::NotARequest;
+    }
+    let ours = message.split_username().is_some_and(|(local, _)| local == creds.ufrag);
+    let Some(crypto) = CryptoProvider::get_default() else { return StunCheck::Refused };
+    let hmac = |key: &[u8], payloads: &[&[u8]]| crypto.sha1_hmac_provider.sha1_hmac(key, payloads);
+    if ours && message.verify(creds.pass.as_bytes(), hmac) { StunCheck::Authenticated } else { StunCheck::Refused }
+}
+
+#[cfg(test)]
+mod tests {
+    use str0m::ice::TransId;
+
+    use super::*;
+
+    fn check(username: &str, password: &[u8]) -> Vec<u8> {
+        str0m::crypto::from_feature_flags().install_process_default();
+        let crypto = CryptoProvider::get_default().unwrap();
+        let message = StunMessage::binding_request(username, TransId::new(), true, 1, 100, false);
+        let mut buf = vec![0u8; 1500];
+        let n = message.to_bytes(Some(password), &mut buf, |k, p| crypto.sha1_hmac_provider.sha1_hmac(k, p)).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
+    #[test]
+    fn only_a_check_signed_with_the_call_s_credentials_proves_the_peer() {
+        let creds = IceCreds { ufrag: "hub1".into(), pass: "a-password-of-22-chars".into() };
+        assert_eq!(stun_check(&check("hub1:kiosk", b"a-password-of-22-chars"), &creds), StunCheck::Authenticated);
+        assert_eq!(stun_check(&check("hub1:kiosk", b"a-guessed-password-000"), &creds), StunCheck::Refused);
+        assert_eq!(stun_check(&check("other:kiosk", b"a-password-of-22-chars"), &creds), StunCheck::Refused);
+        let mut tampered = check("hub1:kiosk", b"a-password-of-22-chars");
+        tampered[8] ^= 1;
+        assert_eq!(stun_check(&tampered, &creds), StunCheck::Refused);
+        for junk in [&[0x80u8, 0, 0, 1][..], &[23, 0xfe, 0xfd, 0, 0][..], &[0xAB; 32][..], &[][..]] {
+            assert_eq!(stun_check(junk, &creds), StunCheck::NotARequest);
         }
     }
 }

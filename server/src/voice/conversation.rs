@@ -2,6 +2,7 @@
 //! server events and playback commands come out.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -10,6 +11,10 @@ use super::matcher::{Matcher, ToolCall};
 
 /// Largest client event accepted.
 pub const MAX_CLIENT_EVENT_BYTES: usize = 64 * 1024;
+/// Largest `session.update` accepted (the whole event as received, in bytes of JSON).
+pub const MAX_SESSION_UPDATE_BYTES: usize = 16 * 1024;
+/// Largest session an update may grow to (updates add keys; this keeps repeated ones bounded).
+pub const MAX_SESSION_BYTES: usize = 32 * 1024;
 /// A commit with less audio than this is refused like OpenAI refuses an empty buffer.
 pub const MIN_COMMIT_MICROS: u64 = 100_000;
 /// Words per transcription delta.
@@ -135,9 +140,35 @@ impl Conversation {
             );
         };
         match kind {
+            "session.update" if text.len() > MAX_SESSION_UPDATE_BYTES => {
+                tracing::warn!(
+                    bytes = text.len(),
+                    limit = MAX_SESSION_UPDATE_BYTES,
+                    "session.update refused: too large"
+                );
+                let message = format!(
+                    "session.update is too large: {} bytes, the limit is {MAX_SESSION_UPDATE_BYTES} bytes.",
+                    text.len()
+                );
+                self.error("invalid_request_error", "session_update_too_large", &message, client_id)
+            }
             "session.update" => match event.get("session") {
                 Some(patch @ Value::Object(_)) => {
-                    merge(&mut self.session, patch);
+                    let mut updated = self.session.clone();
+                    merge(&mut updated, patch);
+                    let (before, after) = (self.session.to_string().len(), updated.to_string().len());
+                    if after > MAX_SESSION_BYTES && after > before {
+                        tracing::warn!(
+                            bytes = after,
+                            limit = MAX_SESSION_BYTES,
+                            "session.update refused: session too large"
+                        );
+                        let message = format!(
+                            "session.update would make the session {after} bytes, the limit is {MAX_SESSION_BYTES} bytes."
+                        );
+                        return self.error("invalid_request_error", "session_too_large", &message, client_id);
+                    }
+                    self.session = updated;
                     vec![self.send("session.updated", json!({ "session": self.session }))]
                 }
                 _ => self.error(
@@ -174,6 +205,19 @@ impl Conversation {
                 self.error("invalid_request_error", "invalid_value", &message, client_id)
             }
         }
+    }
+
+    /// The call reached its maximum length: OpenAI's `error`, after which the call is closed.
+    pub fn session_expired(&mut self, max: Duration) -> Vec<Action> {
+        let secs = max.as_secs();
+        let length = match secs {
+            60 => "1 minute".to_string(),
+            s if s >= 60 && s % 60 == 0 => format!("{} minutes", s / 60),
+            1 => "1 second".to_string(),
+            s => format!("{s} seconds"),
+        };
+        let message = format!("Your session hit the maximum duration of {length}.");
+        self.error("invalid_request_error", "session_expired", &message, None)
     }
 
     /// The spoken reply has played to its end.
@@ -517,5 +561,82 @@ fn merge(target: &mut Value, patch: &Value) {
             }
         }
         (t, p) => *t = p.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation() -> Conversation {
+        let session = json!({"type": "realtime", "instructions": "hi", "audio": {"input": {"turn_detection": {"type": "server_vad"}}}});
+        Conversation::new("t".into(), session, Arc::new(Matcher::new(&[])), ConversationFaults::default())
+    }
+
+    fn sent(actions: Vec<Action>) -> Vec<Value> {
+        actions.into_iter().filter_map(|a| if let Action::Send(v) = a { Some(v) } else { None }).collect()
+    }
+
+    fn handle(c: &mut Conversation, event: &Value) -> Vec<Value> {
+        sent(c.handle_text(&event.to_string(), &mut String::new))
+    }
+
+    fn session_of(c: &mut Conversation) -> Value {
+        handle(c, &json!({"type": "session.update", "session": {}})).remove(0)["session"].clone()
+    }
+
+    #[test]
+    fn a_session_update_over_the_limit_is_refused_and_changes_nothing() {
+        let mut c = conversation();
+        let before = session_of(&mut c);
+        let pad = "x".repeat(MAX_SESSION_UPDATE_BYTES);
+        let out =
+            handle(&mut c, &json!({"type": "session.update", "event_id": "e1", "session": {"instructions": pad}}));
+        assert_eq!(out.len(), 1);
+        let error = &out[0]["error"];
+        assert_eq!((out[0]["type"].as_str(), error["type"].as_str()), (Some("error"), Some("invalid_request_error")));
+        assert_eq!(
+            (error["code"].as_str(), error["event_id"].as_str()),
+            (Some("session_update_too_large"), Some("e1"))
+        );
+        assert!(error["message"].as_str().unwrap().contains(&format!("limit is {MAX_SESSION_UPDATE_BYTES} bytes")));
+        assert_eq!(session_of(&mut c), before);
+    }
+
+    #[test]
+    fn updates_under_the_limit_cannot_add_up_to_an_unbounded_session() {
+        let mut c = conversation();
+        let chunk = "y".repeat(MAX_SESSION_UPDATE_BYTES / 2);
+        let mut refused = None;
+        for i in 0..10 {
+            let out = handle(&mut c, &json!({"type": "session.update", "session": {format!("k{i}"): chunk}}));
+            if out[0]["type"] == "error" {
+                refused = Some(out[0]["error"]["code"].clone());
+                break;
+            }
+        }
+        assert_eq!(refused, Some(json!("session_too_large")));
+        assert!(session_of(&mut c).to_string().len() <= MAX_SESSION_BYTES);
+        // Replacing a field with something no larger is still accepted.
+        let out = handle(&mut c, &json!({"type": "session.update", "session": {"k0": "short"}}));
+        assert_eq!(out[0]["type"], "session.updated");
+    }
+
+    #[test]
+    fn any_client_event_over_its_limit_is_refused() {
+        let mut c = conversation();
+        let big = json!({"type": "conversation.item.create", "item": {"type": "message", "content": [{"type": "input_text", "text": "z".repeat(MAX_CLIENT_EVENT_BYTES)}]}});
+        let out = handle(&mut c, &big);
+        assert_eq!(out[0]["error"]["code"], "event_too_large");
+    }
+
+    #[test]
+    fn session_expired_names_the_length_like_openai() {
+        let mut c = conversation();
+        let e = &sent(c.session_expired(Duration::from_secs(900)))[0];
+        assert_eq!((e["type"].as_str(), e["error"]["code"].as_str()), (Some("error"), Some("session_expired")));
+        assert_eq!(e["error"]["message"], "Your session hit the maximum duration of 15 minutes.");
+        let e = &sent(c.session_expired(Duration::from_secs(2)))[0];
+        assert_eq!(e["error"]["message"], "Your session hit the maximum duration of 2 seconds.");
     }
 }

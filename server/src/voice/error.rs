@@ -6,7 +6,7 @@ use std::fmt;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -18,11 +18,13 @@ pub struct RealtimeError {
     message: Cow<'static, str>,
     /// Logged with the error, never sent (the upstream answer, the rejected body, …).
     detail: Option<String>,
+    /// Sent as `Retry-After`, in seconds.
+    retry_after: Option<u32>,
 }
 
 impl RealtimeError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> RealtimeError {
-        RealtimeError { status, code, message: message.into(), detail: None }
+        RealtimeError { status, code, message: message.into(), detail: None, retry_after: None }
     }
 
     /// `400 bad_request`.
@@ -43,6 +45,12 @@ impl RealtimeError {
     /// Adds what the log should say beyond the message.
     pub fn with_detail(mut self, detail: impl fmt::Display) -> RealtimeError {
         self.detail = Some(detail.to_string());
+        self
+    }
+
+    /// Tells the client when to try again (`Retry-After: <secs>`).
+    pub fn with_retry_after(mut self, secs: u32) -> RealtimeError {
+        self.retry_after = Some(secs);
         self
     }
 
@@ -73,7 +81,11 @@ impl IntoResponse for RealtimeError {
             tracing::warn!(status, code, detail, "{}", self.message);
         }
         let body = json!({ "error": { "type": self.kind(), "code": self.code, "message": self.message } });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -93,6 +105,7 @@ mod tests {
     async fn body(error: RealtimeError) -> (u16, serde_json::Value) {
         let response = error.into_response();
         let status = response.status().as_u16();
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         (status, serde_json::from_slice(&bytes).unwrap())
     }
@@ -109,5 +122,14 @@ mod tests {
         assert!(!v.to_string().contains("upstream"));
         let (status, v) = body(RealtimeError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "no capacity")).await;
         assert_eq!((status, v["error"]["type"].as_str()), (503, Some("server_error")));
+    }
+
+    #[test]
+    fn retry_after_becomes_a_header() {
+        let response = RealtimeError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "busy")
+            .with_retry_after(1)
+            .into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
     }
 }

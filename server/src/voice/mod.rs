@@ -35,7 +35,7 @@ use serde::Deserialize;
 use serde_json::json;
 use str0m::change::SdpOffer;
 use str0m::{Candidate, RtcConfig};
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tracing::Instrument;
 
 pub use conversation::{Action, Conversation, ConversationFaults, MIN_COMMIT_MICROS};
@@ -75,6 +75,11 @@ struct Shared {
     faults: Mutex<VoiceFaults>,
     shutdown: watch::Sender<bool>,
     live_calls: Arc<watch::Sender<usize>>,
+    /// One permit per call that may exist ([`VoiceSettings::max_calls`]), taken before the offer
+    /// is answered, so concurrent offers cannot all pass a check of `live_calls`.
+    call_slots: Arc<Semaphore>,
+    /// One permit per token request OpenAI may be answering ([`VoiceSettings::max_mint_requests`]).
+    mint_slots: Arc<Semaphore>,
     http: reqwest::Client,
 }
 
@@ -113,6 +118,9 @@ impl VoiceHub {
                 faults: Mutex::new(faults),
                 shutdown: watch::Sender::new(false),
                 live_calls: Arc::new(watch::Sender::new(0)),
+                // Beyond MAX_PERMITS a semaphore panics; no setting needs that many.
+                call_slots: Arc::new(Semaphore::new(settings.max_calls.min(Semaphore::MAX_PERMITS))),
+                mint_slots: Arc::new(Semaphore::new(settings.max_mint_requests.min(Semaphore::MAX_PERMITS))),
                 http: reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap_or_default(),
                 settings,
             }),
@@ -154,19 +162,22 @@ impl VoiceHub {
     }
 }
 
-/// Counts a live call for as long as it exists.
-struct LiveCall(Arc<watch::Sender<usize>>);
+/// Counts a live call, and holds its capacity slot, for as long as it exists.
+struct LiveCall {
+    counter: Arc<watch::Sender<usize>>,
+    _slot: OwnedSemaphorePermit,
+}
 
 impl LiveCall {
-    fn new(counter: &Arc<watch::Sender<usize>>) -> LiveCall {
+    fn new(counter: &Arc<watch::Sender<usize>>, slot: OwnedSemaphorePermit) -> LiveCall {
         counter.send_modify(|n| *n += 1);
-        LiveCall(Arc::clone(counter))
+        LiveCall { counter: Arc::clone(counter), _slot: slot }
     }
 }
 
 impl Drop for LiveCall {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        self.counter.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 
@@ -204,7 +215,18 @@ async fn mint_session(State(s): State<Arc<Shared>>) -> Result<Json<openai::Minte
     let model = s.settings.model.clone();
     let ttl = s.settings.token_ttl;
     if let Some(key) = &s.settings.openai_api_key {
-        let request = openai::mint_request(key, &model, ttl.as_secs(), &s.menu);
+        // Never queue: a burst beyond the cap is told to come back rather than piling up.
+        let _slot = Arc::clone(&s.mint_slots).try_acquire_owned().map_err(|_| {
+            RealtimeError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "too many token requests in progress; retry in 1 s",
+            )
+            .with_detail(format!("{} requests to OpenAI in flight", s.settings.max_mint_requests))
+            .with_retry_after(1)
+        })?;
+        let mut request = openai::mint_request(key, &model, ttl.as_secs(), &s.menu);
+        request.url.clone_from(&s.settings.client_secrets_url);
         let minted = openai::mint(&s.http, request, &model).await.map_err(|e| {
             RealtimeError::new(StatusCode::BAD_GATEWAY, "upstream_error", "could not mint a token at OpenAI")
                 .with_detail(e)
@@ -270,11 +292,16 @@ async fn create_call(
     let offer = parse_offer(&headers, &body).map_err(|why| {
         RealtimeError::new(StatusCode::BAD_REQUEST, "invalid_offer", why).with_detail(format!("{} bytes", body.len()))
     })?;
-    let live = *s.live_calls.borrow();
-    if *s.shutdown.borrow() || live >= s.settings.max_calls {
-        return Err(RealtimeError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "no capacity for another call")
-            .with_detail(format!("shutting down or {live} calls live")));
+    let busy = |why: String| {
+        RealtimeError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "no capacity for another call").with_detail(why)
+    };
+    if *s.shutdown.borrow() {
+        return Err(busy("shutting down".into()));
     }
+    // The slot is taken before anything awaits and travels with the call; an early return frees it.
+    let slot = Arc::clone(&s.call_slots)
+        .try_acquire_owned()
+        .map_err(|_| busy(format!("all {} call slots are live or being set up", s.settings.max_calls)))?;
     lock(&s.tokens).consume(token, Instant::now()).map_err(refused)?;
     let faults = lock(&s.faults).clone();
     if let Some(latency) = faults.answer_latency_ms {
@@ -287,7 +314,7 @@ async fn create_call(
             }
         }
     }
-    let (id, answer) = start_call(&s, offer, &faults).await?;
+    let (id, answer) = start_call(&s, offer, &faults, slot).await?;
     Ok((
         StatusCode::CREATED,
         [(header::CONTENT_TYPE, "application/sdp".to_string()), (header::LOCATION, format!("/v1/realtime/calls/{id}"))],
@@ -300,6 +327,7 @@ async fn start_call(
     s: &Arc<Shared>,
     offer: SdpOffer,
     faults: &VoiceFaults,
+    slot: OwnedSemaphorePermit,
 ) -> Result<(String, String), CallSetupError> {
     let socket = tokio::net::UdpSocket::bind(SocketAddr::new(s.rtc_ip, 0))
         .await
@@ -325,10 +353,11 @@ async fn start_call(
         conversation,
         utterances: Arc::clone(&s.utterances),
         idle_timeout: s.settings.idle_timeout,
+        max_call: s.settings.max_call,
         close_after: faults.close_after_ms.map(Duration::from_millis),
         shutdown: s.shutdown.subscribe(),
     };
-    let live = LiveCall::new(&s.live_calls);
+    let live = LiveCall::new(&s.live_calls, slot);
     tracing::info!(call_id = %id, %local, "call started");
     // Everything the call logs names it.
     let span = tracing::info_span!(parent: None, "voice_call", call_id = %id);

@@ -42,7 +42,7 @@ pub fn kiosk_session(model: &str, menu: &[MenuItem]) -> Value {
 /// An HTTP request to send, built without any I/O so it can be checked exactly.
 pub struct MintRequest {
     pub method: &'static str,
-    pub url: &'static str,
+    pub url: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: Value,
 }
@@ -68,7 +68,7 @@ impl fmt::Debug for MintRequest {
 pub fn mint_request(api_key: &str, model: &str, ttl_secs: u64, menu: &[MenuItem]) -> MintRequest {
     MintRequest {
         method: "POST",
-        url: CLIENT_SECRETS_URL,
+        url: CLIENT_SECRETS_URL.to_string(),
         headers: vec![("Authorization", format!("Bearer {api_key}")), ("Content-Type", "application/json".into())],
         body: json!({
             "expires_after": {"anchor": "created_at", "seconds": ttl_secs},
@@ -108,7 +108,7 @@ pub enum MintError {
 /// Sends `req` and reads the token from OpenAI's answer.
 pub async fn mint(client: &reqwest::Client, req: MintRequest, model: &str) -> Result<Minted, MintError> {
     let method = reqwest::Method::from_bytes(req.method.as_bytes())?;
-    let mut builder = client.request(method, req.url).json(&req.body);
+    let mut builder = client.request(method, &req.url).json(&req.body);
     for (k, v) in &req.headers {
         builder = builder.header(*k, v);
     }
@@ -134,7 +134,7 @@ mod tests {
     #[test]
     fn mint_request_targets_client_secrets_with_the_kiosk_session() {
         let r = mint_request("sk-test", "gpt-realtime", 600, &menu());
-        assert_eq!((r.method, r.url), ("POST", "https://api.openai.com/v1/realtime/client_secrets"));
+        assert_eq!((r.method, r.url.as_str()), ("POST", "https://api.openai.com/v1/realtime/client_secrets"));
         assert_eq!(
             r.headers,
             vec![("Authorization", "Bearer sk-test".to_string()), ("Content-Type", "application/json".to_string())]

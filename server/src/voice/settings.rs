@@ -19,10 +19,20 @@ pub struct VoiceSettings {
     pub dev_mode: bool,
     /// With a key, tokens are minted by OpenAI instead of locally. Never logged, never sent to a page.
     pub openai_api_key: Option<String>,
-    /// Calls alive at once; more are refused with 503.
+    /// Calls alive at once; more are refused with 503. A slot is reserved before the offer is
+    /// answered and freed when the call ends or its setup fails.
     pub max_calls: usize,
-    /// A call with no inbound packet for this long ends.
+    /// A call with no authenticated inbound traffic (ICE checks with the call's credentials,
+    /// decrypted data or audio) for this long ends. Other datagrams never keep a call alive.
     pub idle_timeout: Duration,
+    /// Longest call: at this age the peer sends an `error` (`session_expired`) and closes it.
+    pub max_call: Duration,
+    /// Token requests to OpenAI in flight at once; more are refused with 429 and `Retry-After: 1`.
+    pub max_mint_requests: usize,
+    /// Where OpenAI-minted tokens come from ([`CLIENT_SECRETS_URL`]); tests point it at a fake.
+    ///
+    /// [`CLIENT_SECRETS_URL`]: super::CLIENT_SECRETS_URL
+    pub client_secrets_url: String,
     pub faults: VoiceFaults,
 }
 
@@ -36,6 +46,9 @@ impl Default for VoiceSettings {
             openai_api_key: None,
             max_calls: 32,
             idle_timeout: Duration::from_secs(30),
+            max_call: Duration::from_secs(900),
+            max_mint_requests: 4,
+            client_secrets_url: super::CLIENT_SECRETS_URL.to_string(),
             faults: VoiceFaults::default(),
         }
     }
@@ -43,7 +56,8 @@ impl Default for VoiceSettings {
 
 impl VoiceSettings {
     pub const USAGE: &'static str = "voice flags: [--voice-latency-ms N|MIN-MAX] \
-[--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]";
+[--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N] [--voice-max-call-secs N] \
+[--voice-max-calls N] [--voice-max-mint-requests N]";
 
     /// Defaults, with `OPENAI_API_KEY` taken from the environment when set and non-empty.
     pub fn from_env() -> VoiceSettings {
@@ -69,9 +83,20 @@ impl VoiceSettings {
                 let v = need(flag)?;
                 self.faults.close_after_ms = Some(v.parse().map_err(|_| format!("{flag}: not a number: {v:?}"))?);
             }
+            "--voice-max-call-secs" => self.max_call = Duration::from_secs(positive(flag, &need(flag)?)?),
+            "--voice-max-calls" => self.max_calls = positive(flag, &need(flag)?)? as usize,
+            "--voice-max-mint-requests" => self.max_mint_requests = positive(flag, &need(flag)?)? as usize,
             _ => return Ok(false),
         }
         Ok(true)
+    }
+}
+
+/// A whole number of at least 1 (and at most a million, so no setting overflows a clock).
+fn positive(flag: &str, v: &str) -> Result<u64, String> {
+    match v.trim().parse::<u64>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("{flag}: expected a whole number from 1 to 1000000, got {v:?}")),
     }
 }
 
@@ -169,6 +194,19 @@ mod tests {
         assert_eq!(s.faults.answer_latency_ms, Some(LatencyMs::Range { min: 100, max: 300 }));
         assert!(s.faults.no_transcripts && !s.faults.drop_item_created);
         assert_eq!(s.faults.close_after_ms, Some(500));
+    }
+
+    #[test]
+    fn limit_flags_set_the_limits_and_refuse_zero() {
+        let s = apply(&["--voice-max-call-secs", "60", "--voice-max-calls", "3", "--voice-max-mint-requests", "2"])
+            .unwrap();
+        assert_eq!((s.max_call, s.max_calls, s.max_mint_requests), (Duration::from_secs(60), 3, 2));
+        let d = VoiceSettings::default();
+        assert_eq!((d.max_call, d.max_calls, d.max_mint_requests), (Duration::from_secs(900), 32, 4));
+        for bad in ["0", "-1", "ten", "1000001"] {
+            assert!(apply(&["--voice-max-call-secs", bad]).unwrap_err().contains("whole number"), "{bad}");
+        }
+        assert!(apply(&["--voice-max-calls", "0"]).is_err());
     }
 
     #[test]
