@@ -579,7 +579,7 @@ mod tests {
 
     #[tokio::test]
     async fn healthz_fails_when_the_store_thread_is_stuck_or_gone() {
-        let settings = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::default() };
+        let settings = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::demo() };
         let hub = Hub::start(settings).await.unwrap();
         let router = hub.router();
         assert_eq!(health(&router).await, (200, "ok".to_string()));

@@ -176,6 +176,7 @@ impl Settings {
        [--data DIR] [--memory] [--menu FILE] [--pin PIN] [--station-pin STATION=PIN]...
        [--demo] [--allow-origin ORIGIN]... [--allow-url-overrides] [--heartbeat-ms N] [--replay-events N] [--client-queue N]
        [--voice-latency-ms N|MIN-MAX] [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]
+       [--voice-max-calls N] [--voice-max-call-secs N] [--voice-max-mint-requests N]
        [--order-rate N] [--max-active-orders N] [--max-connections N] [--hello-ms N] [--retain-days N] [--replay-bytes N]
 
 limits (defaults): --order-rate 30 orders per minute per device (else per IP address), --max-active-orders 500,

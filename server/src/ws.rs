@@ -392,19 +392,22 @@ mod tests {
     use crate::auth::{PinOutcome, TOKEN_TTL};
     use crate::settings::Settings;
 
-    #[test]
-    fn a_command_needs_a_session_that_is_still_live_for_its_station() {
-        let auth = Auth::new(&Settings { memory: true, ..Settings::default() });
+    #[tokio::test]
+    async fn a_command_needs_a_session_that_is_still_live_for_its_station() {
+        let auth = Auth::new(&Settings { memory: true, ..Settings::demo() }).unwrap();
         let t0 = std::time::Instant::now();
-        let PinOutcome::Token(token) = auth.login(IpAddr::V4(Ipv4Addr::LOCALHOST), "grill", "1234", t0).unwrap() else {
-            panic!("the default PIN signs in")
+        let PinOutcome::Token(token) = auth.login(IpAddr::V4(Ipv4Addr::LOCALHOST), "grill", "1234", t0).await.unwrap()
+        else {
+            panic!("the demo PIN signs in")
         };
         let grill = (token.clone(), "grill".to_string());
         assert!(still_signed_in(&auth, Some(&grill), t0));
         assert!(still_signed_in(&auth, Some(&grill), t0 + TOKEN_TTL - Duration::from_secs(1)));
         assert!(!still_signed_in(&auth, Some(&grill), t0 + TOKEN_TTL), "expired");
-        assert!(!still_signed_in(&auth, Some(&(token, "fryer".to_string())), t0), "another station");
+        assert!(!still_signed_in(&auth, Some(&(token.clone(), "fryer".to_string())), t0), "another station");
         assert!(!still_signed_in(&auth, Some(&("0".repeat(32), "grill".to_string())), t0), "unknown token");
         assert!(!still_signed_in(&auth, None, t0), "no hello");
+        auth.logout(&token, t0);
+        assert!(!still_signed_in(&auth, Some(&grill), t0), "signed out");
     }
 }

@@ -346,3 +346,35 @@ fn set_pin_stores_hashes_that_a_production_hub_then_starts_with() {
     let book = PinBook::read(&dir.path().join("pins.json")).unwrap();
     assert!(book.is_complete() && book.verify("grill", GRILL_PIN).is_some());
 }
+
+#[tokio::test]
+async fn a_screen_signed_out_elsewhere_cannot_send_another_command_on_its_open_connection() {
+    let c = Client::start(production()).await;
+    let kiosk = c.pair("Kiosk").await;
+    let (status, body) = c.order(Some(&kiosk.token), "cheeseburger").await;
+    assert_eq!(status, 201, "{body}");
+    let order_id = body["order"]["id"].as_str().unwrap().to_string();
+    let token = c.sign_in("grill", GRILL_PIN).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(c.hub.ws_url()).await.unwrap();
+    let hello = json!({"type": "hello", "token": token, "station": "grill", "since": null});
+    ws.send(Message::text(hello.to_string())).await.unwrap();
+    assert_eq!(c.call("POST", "/api/v1/auth/signout", Some(&token), None).await.0, 204);
+    let command = json!({"type": "order.set_status", "request_id": "r1", "order_id": order_id, "status": "preparing"});
+    ws.send(Message::text(command.to_string())).await.unwrap();
+    let (mut refused, mut close) = (false, None);
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout(WAIT, ws.next()).await {
+        match frame {
+            Message::Text(text) => {
+                refused |= matches!(ServerMessage::parse(text.as_str()).unwrap(), ServerMessage::AuthFailed { .. })
+            }
+            Message::Close(frame) => {
+                close = frame.map(|f| u16::from(f.code));
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(refused && close == Some(4001), "auth_failed then 4001, got {refused} {close:?}");
+    let order = c.snapshot().await.orders.into_iter().find(|o| o.id == order_id).unwrap();
+    assert_eq!(order.status.as_str(), "new", "the command was not applied");
+}

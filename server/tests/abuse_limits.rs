@@ -21,10 +21,11 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// The hub settings of every in-process test, built in one place (the mode, device tokens and
-/// the like go here when they apply to these requests).
+/// The hub settings of every in-process test, built in one place: demo mode, so orders come from
+/// the one demo device (the doors themselves are abuse_auth.rs's subject) and the limits apply as
+/// in production.
 fn settings(adjust: impl FnOnce(&mut Settings)) -> Settings {
-    let mut s = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::default() };
+    let mut s = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::demo() };
     adjust(&mut s);
     s
 }
@@ -77,7 +78,15 @@ async fn create(hub: &RunningHub, key: &str) -> Order {
 }
 
 async fn snapshot_at(base: &str) -> Snapshot {
-    let response = reqwest::get(format!("{base}/api/v1/orders")).await.expect("GET /api/v1/orders");
+    let client = reqwest::Client::new();
+    let sign_in = client.post(format!("{base}/api/v1/auth/pin")).json(&json!({"station": "expo", "pin": "1234"}));
+    let token: Value = sign_in.send().await.expect("sign-in").json().await.expect("a token");
+    let response = client
+        .get(format!("{base}/api/v1/orders"))
+        .bearer_auth(token["token"].as_str().expect("a token"))
+        .send()
+        .await
+        .expect("GET /api/v1/orders");
     assert_eq!(response.status().as_u16(), 200);
     response.json().await.expect("a snapshot")
 }
@@ -439,7 +448,7 @@ impl HubProcess {
     fn start(data: Option<&Path>, extra: &[&str]) -> HubProcess {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_restaurant-hub"));
-        cmd.args(["--host", "127.0.0.1", "--port", &port.to_string(), "--dist", "/nonexistent-dist"]);
+        cmd.args(["--demo", "--host", "127.0.0.1", "--port", &port.to_string(), "--dist", "/nonexistent-dist"]);
         match data {
             Some(dir) => cmd.arg("--data").arg(dir),
             None => cmd.arg("--memory"),
