@@ -2,6 +2,8 @@
 //! serving it and chromedriver, then runs `cargo test -p restaurant-e2e` with their addresses in
 //! `E2E_HUB_URL`, `E2E_HUB_CONTROL_URL`, `E2E_WEBDRIVER_URL` and `E2E_CHROME`.
 
+pub mod production;
+
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
@@ -136,8 +138,18 @@ pub async fn place_order(items: Value, notes: Option<&str>, key: &str) -> Order 
     serde_json::from_value(r.json::<Value>().await.expect("JSON")["order"].clone()).expect("an order")
 }
 
+/// A station token for `station` from the demo hub (PIN 1234).
+pub async fn station_token(station: &str) -> String {
+    let answer = post_json("/api/v1/auth/pin", json!({"station": station, "pin": "1234"})).await;
+    answer["token"].as_str().expect("a station token").to_string()
+}
+
+/// The active orders, as the expo screen sees them.
 pub async fn snapshot() -> Snapshot {
-    http().get(format!("{}/api/v1/orders", hub())).send().await.expect("hub").json().await.expect("snapshot")
+    let token = station_token("expo").await;
+    let response = http().get(format!("{}/api/v1/orders", hub())).bearer_auth(token).send().await.expect("hub");
+    assert!(response.status().is_success(), "GET /api/v1/orders: {}", response.status());
+    response.json().await.expect("snapshot")
 }
 
 /// Stops (graceful), kills, starts or restarts the hub.

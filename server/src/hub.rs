@@ -377,7 +377,8 @@ async fn sweep_calls(calls: Arc<CallRouter>, shutdown: CancellationToken) {
 
 fn cors_layer(settings: &Settings) -> Result<Option<CorsLayer>, StartError> {
     if settings.mode.is_demo() {
-        return Ok(Some(CorsLayer::very_permissive()));
+        // Pages of other origins (the browser tests' runner) read `Retry-After` too.
+        return Ok(Some(CorsLayer::very_permissive().expose_headers([header::RETRY_AFTER])));
     }
     if settings.allow_origins.is_empty() {
         return Ok(None);
@@ -391,11 +392,8 @@ fn cors_layer(settings: &Settings) -> Result<Option<CorsLayer>, StartError> {
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_methods([Method::GET, Method::POST])
-            .allow_headers([
-                header::CONTENT_TYPE,
-                header::AUTHORIZATION,
-                HeaderName::from_static(api::IDEMPOTENCY_KEY),
-            ]),
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, HeaderName::from_static(api::IDEMPOTENCY_KEY)])
+            .expose_headers([header::RETRY_AFTER]),
     ))
 }
 

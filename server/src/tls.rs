@@ -225,6 +225,38 @@ fn refuse_data_inside_dist(data: &Path, dist: &Path) -> Result<(), TlsError> {
     Ok(())
 }
 
+/// The SHA-256 of a DER certificate's public key (SubjectPublicKeyInfo), base64: the "SPKI pin"
+/// that HPKP-style allow-lists (e.g. Chromium's `--ignore-certificate-errors-spki-list`) take.
+pub fn spki_pin(der: &[u8]) -> Result<String, TlsError> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der)
+        .map_err(|e| TlsError::Config(format!("not a DER certificate: {e}")))?;
+    Ok(base64(&Sha256::digest(cert.tbs_certificate.subject_pki.raw)))
+}
+
+/// [`spki_pin`] of the first certificate in a PEM text (e.g. the hub's `tls/ca.pem`).
+pub fn spki_pin_of_pem(pem: &str) -> Result<String, TlsError> {
+    let der = CertificateDer::from_pem_slice(pem.as_bytes())
+        .map_err(|e| TlsError::Config(format!("no PEM certificate: {e}")))?;
+    spki_pin(&der)
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// The SHA-256 fingerprint of a DER certificate, `AB:CD:…`.
 pub fn fingerprint(der: &[u8]) -> String {
     let digest = Sha256::digest(der);
@@ -273,7 +305,10 @@ fn auto(dir: &Path, required: &Names) -> Result<HubTls, TlsError> {
             (cert.pem(), key.serialize_pem())
         }
     };
-    let chain = parse_chain(&cert_path, &server_pem)?;
+    // The CA goes with the server certificate, so a client can match the CA it was told to
+    // trust by its public key (e.g. an SPKI pin) even before the CA is installed.
+    let mut chain = parse_chain(&cert_path, &server_pem)?;
+    chain.push(ca_der.clone().into_owned());
     let key = parse_key(&key_path, &server_key_pem)?;
     let server_config = server_config(chain, key, &cert_path, &key_path)?;
     let fingerprint = fingerprint(&ca_der);
@@ -576,7 +611,8 @@ pub(crate) fn log_listening(tls: &HubTls, https: SocketAddr, plain: Option<Socke
     };
     tracing::info!("listening on {} (serving {})", urls.join(" "), dist.display());
     if let Some(ca) = &tls.ca {
-        tracing::info!("local CA SHA-256 fingerprint {}", ca.fingerprint);
+        let pin = spki_pin(&ca.der).unwrap_or_else(|e| format!("(unreadable: {e})"));
+        tracing::info!("local CA SHA-256 fingerprint {} (public key pin {pin})", ca.fingerprint);
     }
     let Some(plain) = plain else { return };
     let setup_host = if plain.ip().is_unspecified() {
@@ -926,6 +962,16 @@ mod tests {
         assert_eq!(bare, names(&["localhost"], &["127.0.0.1", "::1"]));
         let odd = required_names(Some("not a name"), &[], &[]);
         assert_eq!(odd.dns.len(), 1, "an unusable host name is left out");
+    }
+
+    #[test]
+    fn base64_matches_the_standard_alphabet_and_padding() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
     }
 
     #[test]

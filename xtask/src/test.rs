@@ -175,6 +175,8 @@ fn e2e_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
         .env("E2E_HUB_CONTROL_URL", hub.control_url())
         .env("E2E_WEBDRIVER_URL", driver.url())
         .env("E2E_CHROME", chrome)
+        .env("E2E_HUB_BINARY", &hub_binary)
+        .env("E2E_DIST", &dist)
         .env("TMPDIR", &tmp);
     let result = proc::run_tests(&mut cmd);
     drop(driver);
