@@ -564,8 +564,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!((c.mode, c.allow_url_overrides, c.https_url), (Mode::Production, false, None));
-        let errors =
-            RuntimeConfig::resolve(ORIGIN, None, "mode=demo&ws_url=ws%3A%2F%2Fevil.example%2Fws").unwrap_err();
+        let errors = RuntimeConfig::resolve(ORIGIN, None, "mode=demo&ws_url=ws%3A%2F%2Fevil.example%2Fws").unwrap_err();
         assert_eq!(keys(&errors), ["ws_url"], "the override is still refused");
     }
 
