@@ -39,7 +39,7 @@ pub fn Routed(config: RuntimeConfig) -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Chooser/>
                 <Route path=path!("/kiosk") view=KioskPage/>
-                <Route path=path!("/kds") view=KdsPage/>
+                <Route path=path!("/kds") view=|| view! { <KdsPage/> }/>
             </Routes>
         </Router>
     }

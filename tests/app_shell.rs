@@ -16,7 +16,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn config(station: &str) -> RuntimeConfig {
-    let mut c = RuntimeConfig::defaults(&restaurant_web::core::config::Origin::parse(support::hub_url()).unwrap());
+    let mut c = support::hub_config();
     c.station = station.into();
     c
 }

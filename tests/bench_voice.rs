@@ -63,7 +63,7 @@ async fn one_session(transport: Rc<HttpTransport>, mic: MediaStreamTrack) -> Out
     let t0 = js_sys::Date::now();
     let token = match transport.fetch_token().await {
         Ok(t) => t.value,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.to_string()),
     };
     let offer = match peer.create_offer().await {
         Ok(o) => o,
@@ -103,10 +103,8 @@ async fn bench_event_loss_at_channel_open() {
             .unchecked_into();
     let mic: MediaStreamTrack = stream.get_audio_tracks().get(0).unchecked_into();
     let hub = support::hub_url();
-    let transport = Rc::new(HttpTransport {
-        token_url: format!("{hub}/api/v1/realtime/session"),
-        realtime_url: format!("{hub}/v1/realtime/calls"),
-    });
+    let transport =
+        Rc::new(HttpTransport::new(format!("{hub}/api/v1/realtime/session"), format!("{hub}/v1/realtime/calls")));
 
     let started = js_sys::Date::now();
     let outcomes: Vec<Outcome> = futures::stream::iter(0..sessions)

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use restaurant_web::components::kiosk::KioskView;
-use restaurant_web::core::config::{Origin, RuntimeConfig, VoiceMode};
+use restaurant_web::core::config::VoiceMode;
 use restaurant_web::core::voice::Timeouts;
 use restaurant_web::hooks::config::provide_runtime_config;
 use restaurant_web::web::realtime::VoiceTransport;
@@ -29,7 +29,7 @@ const KDS: &str = "__kdsCall";
 
 fn mount_kiosk() -> Mounted {
     mount(move || {
-        provide_runtime_config(RuntimeConfig::defaults(&Origin::parse(support::hub_url()).unwrap()));
+        provide_runtime_config(support::hub_config());
         let transport: Rc<dyn VoiceTransport> = Rc::new(FakeTransport::new(0, Rc::new(|_: &str| Vec::new())));
         view! { <KioskView menu=menu() transport voice_mode=VoiceMode::Toggle timeouts=Timeouts::default()/> }
     })

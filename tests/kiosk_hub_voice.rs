@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use restaurant_web::components::kiosk::KioskView;
-use restaurant_web::core::config::{Origin, RuntimeConfig, VoiceMode};
+use restaurant_web::core::config::VoiceMode;
 use restaurant_web::core::voice::Timeouts;
 use restaurant_web::hooks::config::provide_runtime_config;
 use restaurant_web::web::http;
@@ -39,9 +39,9 @@ async fn a_spoken_order_through_the_hub_voice_peer_fills_the_cart() {
     assert!(queued.is_success(), "utterance endpoint: {} {}", queued.status, queued.body);
 
     restaurant_web::web::storage::remove("restaurant.kiosk.pending_order");
-    let config = RuntimeConfig::defaults(&Origin::parse(hub).unwrap());
+    let config = support::hub_config();
     let transport: Rc<dyn VoiceTransport> =
-        Rc::new(HttpTransport { token_url: config.token_url.clone(), realtime_url: config.realtime_url.clone() });
+        Rc::new(HttpTransport::new(config.token_url.clone(), config.realtime_url.clone()));
     let page = mount(move || {
         provide_runtime_config(config);
         view! { <KioskView menu=menu() transport voice_mode=VoiceMode::Toggle timeouts=Timeouts::default()/> }

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use restaurant_web::components::kiosk::KioskView;
-use restaurant_web::core::config::{Origin, RuntimeConfig, VoiceMode};
+use restaurant_web::core::config::{RuntimeConfig, VoiceMode};
+use restaurant_web::core::secure::MediaAccess;
 use restaurant_web::core::voice::outbox::Outbox;
 use restaurant_web::core::voice::{EventChannel, Timeouts};
 use restaurant_web::hooks::config::provide_runtime_config;
@@ -32,7 +33,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 const ORDER_ARGS: &str = r#"{"items":[{"name":"Cheeseburger","quantity":2,"modifiers":[]},{"name":"Large Fries","quantity":1,"modifiers":[]}]}"#;
 
 fn config() -> RuntimeConfig {
-    RuntimeConfig::defaults(&Origin::parse(support::hub_url()).unwrap())
+    support::hub_config()
 }
 
 fn quick_timeouts() -> Timeouts {
@@ -239,7 +240,13 @@ fn mount_hook(transport: Rc<FakeTransport>) -> (Mounted, Rc<RefCell<Option<UseVo
         let voice = use_voice_session(
             menu(),
             use_kiosk_cart(),
-            UseVoiceSessionOptions { transport, timeouts: Timeouts::default(), on_order: Callback::new(|_| {}) },
+            UseVoiceSessionOptions {
+                transport,
+                timeouts: Timeouts::default(),
+                on_order: Callback::new(|_| {}),
+                media: MediaAccess::Available,
+                on_unpaired: None,
+            },
         );
         let state = voice.state();
         *out.borrow_mut() = Some(voice);

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use super::shell::InsecureContextNotice;
 use crate::core::call::{CallState, CallView};
+use crate::core::secure::MediaAccess;
 use crate::core::time::clock_text;
 use crate::hooks::staff_call::UseStaffCallReturn;
 
@@ -44,19 +46,22 @@ pub fn CallPanel(call: UseStaffCallReturn) -> impl IntoView {
     }
 }
 
-/// The ringing prompt of a staff screen.
+/// The ringing prompt of a staff screen. Where calls cannot be answered (no secure context) it
+/// still shows, so staff know a customer is calling, with Accept disabled and the reason.
 #[component]
-pub fn IncomingCall(call: UseStaffCallReturn) -> impl IntoView {
+pub fn IncomingCall(call: UseStaffCallReturn, access: MediaAccess) -> impl IntoView {
     let view = call.view();
+    let available = call.available();
     view! {
         <Show when=move || view.with(|v| v.state == CallState::Ringing)>
             <div class="modal-backdrop">
                 <div class="modal incoming-call" role="alertdialog" aria-label="Incoming call" data-testid="incoming-call">
                     <h2>"Customer calling from the kiosk"</h2>
                     <div class="modal-actions">
-                        <button class="btn primary" data-testid="call-accept" on:click=move |_| call.accept()>"Accept"</button>
+                        <button class="btn primary" data-testid="call-accept" disabled=!available on:click=move |_| call.accept()>"Accept"</button>
                         <button class="btn" data-testid="call-decline" on:click=move |_| call.decline()>"Decline"</button>
                     </div>
+                    <InsecureContextNotice access=access.clone()/>
                 </div>
             </div>
         </Show>

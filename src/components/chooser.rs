@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use super::shell::DemoBadge;
+
 /// `/`: pick which screen this device is.
 #[component]
 pub fn Chooser() -> impl IntoView {
@@ -7,6 +9,7 @@ pub fn Chooser() -> impl IntoView {
         <div class="page page-chooser" data-testid="chooser-page">
             <header class="page-header">
                 <span class="brand">"Restaurant OS"</span>
+                <DemoBadge/>
             </header>
             <main class="page-main chooser">
                 <h1>"Which screen is this?"</h1>
@@ -30,6 +33,10 @@ pub fn Chooser() -> impl IntoView {
 pub fn NotFound() -> impl IntoView {
     view! {
         <div class="page page-chooser" data-testid="not-found-page">
+            <header class="page-header">
+                <span class="brand">"Restaurant OS"</span>
+                <DemoBadge/>
+            </header>
             <main class="page-main chooser">
                 <h1>"This screen does not exist"</h1>
                 <p><a href="/" data-testid="link-home">"Choose a screen"</a></p>

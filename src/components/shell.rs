@@ -1,5 +1,8 @@
 use leptos::prelude::*;
 
+use crate::core::secure::{MediaAccess, NEEDS_HTTPS};
+use crate::hooks::config::try_use_runtime_config;
+
 /// The frame every page shares: a header, the connection banner area and the main region.
 #[component]
 pub fn PageShell(
@@ -19,6 +22,7 @@ pub fn PageShell(
         <div class=format!("page page-{page}") data-testid=format!("{page}-page")>
             <header class="page-header" data-testid="page-header">
                 <a class="brand" href="/">"Restaurant OS"</a>
+                <DemoBadge/>
                 <h1 class="page-title" data-testid="page-title">{move || title.get()}</h1>
                 <div class="header-extra">{header_extra.map(|f| f.run())}</div>
             </header>
@@ -51,4 +55,36 @@ pub fn ConnectionBanner(
             {detail.map(|d| view! { <span class="banner-detail">{move || d.get()}</span> })}
         </div>
     }
+}
+
+/// "Demo" beside the brand while the hub runs in demo mode (nothing in production).
+#[component]
+pub fn DemoBadge() -> impl IntoView {
+    let demo = try_use_runtime_config().is_some_and(|c| c.mode.is_demo());
+    demo.then(|| {
+        view! {
+            <span
+                class="demo-badge"
+                data-testid="demo-badge"
+                title="Demo hub: demo PIN, no pairing, test endpoints open — not for a restaurant's real orders"
+            >
+                "Demo"
+            </span>
+        }
+    })
+}
+
+/// Why voice and calls are unavailable on this page, and where they work (nothing when they do).
+#[component]
+pub fn InsecureContextNotice(access: MediaAccess) -> impl IntoView {
+    let state = access.as_str();
+    access.open_url().map(str::to_string).map(|open| {
+        view! {
+            <p class="insecure-context" role="note" data-testid="insecure-context" data-state=state>
+                {NEEDS_HTTPS}
+                " "
+                <a href=open.clone() data-testid="insecure-context-link">{open.clone()}</a>
+            </p>
+        }
+    })
 }

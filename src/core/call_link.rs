@@ -1,7 +1,7 @@
 //! The kiosk's call-only connection to the hub, as a sans-IO driver around the [`Link`].
 //!
 //! The kiosk has no order feed: it opens a socket only for a staff call (the first frame to send
-//! connects), greets the hub as the restricted `kiosk` station, holds the call's frames until the
+//! connects), greets the hub as the restricted `kiosk` station with its device token, holds the call's frames until the
 //! hub's `welcome`, then hands every `call.*` frame that arrives to the page. [`CallLink::close`]
 //! ends the connection once the call is over; a greeted socket lost any other way is reported
 //! ([`CallLinkCommand::Lost`]), since the hub ends the calls of a connection that goes away.
@@ -32,6 +32,8 @@ pub struct CallLink {
     link: Link,
     greeted: Option<AttemptId>,
     waiting: Vec<CallMessage>,
+    /// The kiosk's device token, sent in `hello` (empty: none, as a demo hub accepts).
+    token: String,
     commands: VecDeque<CallLinkCommand>,
 }
 
@@ -39,7 +41,18 @@ impl CallLink {
     /// `seed` drives the reconnect jitter.
     #[must_use]
     pub fn new(config: LinkConfig, seed: u64) -> CallLink {
-        CallLink { link: Link::new(config, seed), greeted: None, waiting: Vec::new(), commands: VecDeque::new() }
+        CallLink {
+            link: Link::new(config, seed),
+            greeted: None,
+            waiting: Vec::new(),
+            token: String::new(),
+            commands: VecDeque::new(),
+        }
+    }
+
+    /// The device token the next `hello` carries (`None`: an unpaired or demo kiosk).
+    pub fn set_token(&mut self, token: Option<String>) {
+        self.token = token.unwrap_or_default();
     }
 
     /// Sends `message`, connecting first if needed (it waits for the hub's `welcome`).
@@ -110,7 +123,7 @@ impl SocketInput for CallLink {
 
     fn handle_socket_opened(&mut self, now: Millis, attempt: AttemptId) {
         if self.link.handle_open(now, attempt) {
-            let hello = ClientMessage::Hello { token: String::new(), station: KIOSK_STATION.into(), since: None };
+            let hello = ClientMessage::Hello { token: self.token.clone(), station: KIOSK_STATION.into(), since: None };
             self.link.send(&hello);
         }
         self.pump();
@@ -180,6 +193,22 @@ mod tests {
                 r#"{"type":"hello","token":"","station":"kiosk","since":null}"#.to_string(),
                 r#"{"type":"call.request","call_id":"c1","from":"k1"}"#.to_string(),
             ]
+        );
+    }
+
+    #[test]
+    fn the_hello_carries_the_device_token() {
+        let mut link = CallLink::new(LinkConfig::default(), 1);
+        link.set_token(Some("dev-token".into()));
+        link.send(Millis(0), hangup("c1"));
+        let attempt = match drain(|| link.poll_command()).as_slice() {
+            [CallLinkCommand::Socket(SocketCommand::Open { attempt })] => *attempt,
+            other => panic!("expected one open, got {other:?}"),
+        };
+        link.handle_socket_opened(Millis(1), attempt);
+        assert_eq!(
+            sent(&drain(|| link.poll_command())),
+            vec![r#"{"type":"hello","token":"dev-token","station":"kiosk","since":null}"#.to_string()]
         );
     }
 

@@ -1,6 +1,11 @@
 //! Runtime configuration: defaults derived from the page origin, then `config.json`, then query
 //! parameters of the same name. Pure: the browser side hands in the origin, the fetched text and the
 //! query string; this module decides and validates.
+//!
+//! Only `config.json` (the hub's word) sets [`HUB_KEYS`]; a query parameter cannot. A query
+//! parameter may point one of [`URL_KEYS`] only at the page's own origin unless `config.json` says
+//! `"allow_url_overrides": true`: otherwise an address like `/kds?ws_url=ws://elsewhere/ws` would
+//! hand the station's stored token to another host.
 
 use std::fmt;
 
@@ -17,6 +22,34 @@ pub const KEYS: &[&str] = &[
     "ticket_urgent_min",
     "voice_mode",
 ];
+
+/// Keys only `config.json` sets: how the hub runs. Query parameters of these names are ignored.
+pub const HUB_KEYS: &[&str] = &["mode", "allow_url_overrides", "https_url"];
+
+/// The keys that name a URL the page sends its tokens to.
+pub const URL_KEYS: &[&str] = &["api_base", "ws_url", "token_url", "realtime_url"];
+
+/// How the hub runs, as its `config.json` says (`"mode"`); production when it does not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// The labelled exception: loopback only, demo PIN, kiosks need no pairing.
+    Demo,
+    #[default]
+    Production,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Demo => "demo",
+            Mode::Production => "production",
+        }
+    }
+
+    pub fn is_demo(self) -> bool {
+        self == Mode::Demo
+    }
+}
 
 /// How the kiosk's push-to-talk button behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,6 +85,12 @@ pub struct RuntimeConfig {
     pub ticket_warning_min: u32,
     pub ticket_urgent_min: u32,
     pub voice_mode: VoiceMode,
+    pub mode: Mode,
+    /// Query parameters may point the URL keys at other origins (demo, or the hub's
+    /// `--allow-url-overrides`).
+    pub allow_url_overrides: bool,
+    /// Where this hub is reachable over HTTPS (`https://host:port`), when it serves HTTPS.
+    pub https_url: Option<String>,
 }
 
 /// One invalid key, with a message a person can act on.
@@ -115,6 +154,9 @@ impl RuntimeConfig {
             ticket_warning_min: 10,
             ticket_urgent_min: 15,
             voice_mode: VoiceMode::Toggle,
+            mode: Mode::Production,
+            allow_url_overrides: false,
+            https_url: None,
         }
     }
 
@@ -125,20 +167,26 @@ impl RuntimeConfig {
     /// reported, not only the first one.
     pub fn resolve(origin: &str, config_json: Option<&str>, query: &str) -> Result<RuntimeConfig, Vec<ConfigError>> {
         let origin = Origin::parse(origin).map_err(|e| vec![e])?;
-        let mut raw: Vec<(String, String)> = Vec::new();
+        // (key, value, from the query string)
+        let mut raw: Vec<(String, String, bool)> = Vec::new();
+        let mut hub: Vec<(String, Value)> = Vec::new();
         let mut errors = Vec::new();
 
         if let Some(text) = config_json {
             match serde_json::from_str::<Value>(text) {
                 Ok(Value::Object(map)) => {
                     for (key, value) in map {
+                        if HUB_KEYS.contains(&key.as_str()) {
+                            hub.push((key, value));
+                            continue;
+                        }
                         if !KEYS.contains(&key.as_str()) {
                             // Extra keys are allowed (other tools may share the file) but not silently.
                             continue;
                         }
                         match value {
-                            Value::String(s) => raw.push((key, s)),
-                            Value::Number(n) => raw.push((key, n.to_string())),
+                            Value::String(s) => raw.push((key, s, false)),
+                            Value::Number(n) => raw.push((key, n.to_string(), false)),
                             Value::Null => {}
                             other => errors.push(ConfigError {
                                 key,
@@ -158,14 +206,26 @@ impl RuntimeConfig {
 
         for (key, value) in parse_query(query) {
             if KEYS.contains(&key.as_str()) {
-                raw.push((key, value));
+                raw.push((key, value, true));
+            } else if HUB_KEYS.contains(&key.as_str()) {
+                log::warn!("[Config] query parameter {key} ignored: only the hub's config.json sets it");
             }
         }
 
         let mut config = RuntimeConfig::defaults(&origin);
+        for (key, value) in hub {
+            if let Err(message) = config.set_hub(&key, value) {
+                errors.push(ConfigError { key, message });
+            }
+        }
         // Later entries win: query parameters were pushed after config.json.
-        for (key, value) in raw {
-            if let Err(message) = config.set(&origin, &key, value.trim()) {
+        for (key, value, from_query) in raw {
+            let checked = if from_query && !config.allow_url_overrides && URL_KEYS.contains(&key.as_str()) {
+                same_origin_override(&origin, &key, value.trim())
+            } else {
+                Ok(())
+            };
+            if let Err(message) = checked.and_then(|()| config.set(&origin, &key, value.trim())) {
                 errors.retain(|e: &ConfigError| e.key != key);
                 errors.push(ConfigError { key, message });
             } else {
@@ -182,6 +242,33 @@ impl RuntimeConfig {
             });
         }
         if errors.is_empty() { Ok(config) } else { Err(errors) }
+    }
+
+    /// A key only `config.json` sets.
+    fn set_hub(&mut self, key: &str, value: Value) -> Result<(), String> {
+        match (key, value) {
+            (_, Value::Null) => {}
+            ("mode", Value::String(s)) => {
+                self.mode = match s.as_str() {
+                    "demo" => Mode::Demo,
+                    "production" => Mode::Production,
+                    _ => return Err(format!("must be \"demo\" or \"production\", got {s:?}")),
+                }
+            }
+            ("allow_url_overrides", Value::Bool(b)) => self.allow_url_overrides = b,
+            ("https_url", Value::String(s)) => {
+                let origin = Origin::parse(s.trim()).map_err(|_| format!("must be https://host[:port], got {s:?}"))?;
+                if !origin.secure {
+                    return Err(format!("must be an https:// address, got {s:?}"));
+                }
+                self.https_url = Some(origin.http());
+            }
+            (key, other) => {
+                let expected = if key == "allow_url_overrides" { "true or false" } else { "a string" };
+                return Err(format!("expected {expected} in config.json, got {other}"));
+            }
+        }
+        Ok(())
     }
 
     fn set(&mut self, origin: &Origin, key: &str, value: &str) -> Result<(), String> {
@@ -212,6 +299,70 @@ impl RuntimeConfig {
         }
         Ok(())
     }
+}
+
+/// A query parameter may point a URL key only at the page's own origin (`ws`/`wss` count as the
+/// page's `http`/`https`). Paths starting with `/` are on the page's origin by definition.
+fn same_origin_override(origin: &Origin, key: &str, value: &str) -> Result<(), String> {
+    if value.starts_with('/') && !value.starts_with("//") {
+        return Ok(());
+    }
+    if same_origin(origin, value) {
+        return Ok(());
+    }
+    log::warn!("[Config] query parameter {key}={value:?} refused: not the page's origin {}", origin.http());
+    Err(format!(
+        "may only point at this page's own origin ({}) when set in the address; {value:?} was refused \
+         (this hub's config.json does not allow overrides to other hosts)",
+        origin.http()
+    ))
+}
+
+/// Whether `url` (absolute) is on `origin`: same security, host (case-insensitive) and port
+/// (default ports made explicit). A URL with user info (`http://a@b/`) never is.
+pub fn same_origin(origin: &Origin, url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else { return false };
+    let secure = match scheme.to_ascii_lowercase().as_str() {
+        "http" | "ws" => false,
+        "https" | "wss" => true,
+        _ => return false,
+    };
+    // Browsers treat `\` like `/` in these schemes.
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
+    match (endpoint(secure, authority), endpoint(origin.secure, &origin.authority)) {
+        (Some(theirs), Some(ours)) => secure == origin.secure && theirs == ours,
+        _ => false,
+    }
+}
+
+/// `(host, port)` of an authority, host lowercased, the scheme's default port made explicit.
+fn endpoint(secure: bool, authority: &str) -> Option<(String, u16)> {
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        let (host, rest) = authority.split_at(end + 1);
+        match rest {
+            "" => (host, None),
+            _ => (host, Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    let default = if secure { 443 } else { 80 };
+    let port = match port {
+        None | Some("") => default,
+        Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
+        Some(_) => return None,
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some((host.to_ascii_lowercase(), port))
 }
 
 fn minutes(value: &str) -> Result<u32, String> {
@@ -318,7 +469,7 @@ mod tests {
 
     #[test]
     fn config_json_then_query_override_each_key() {
-        let json = r#"{"station":"grill","ticket_warning_min":8,"ticket_urgent_min":"12",
+        let json = r#"{"station":"grill","ticket_warning_min":8,"ticket_urgent_min":"12","allow_url_overrides":true,
                        "realtime_url":"https://api.openai.com/v1/realtime/calls","extra":true}"#;
         let c = RuntimeConfig::resolve(
             ORIGIN,
@@ -389,6 +540,108 @@ mod tests {
     fn bad_origin_is_an_error_not_a_panic() {
         assert_eq!(keys(&RuntimeConfig::resolve("file://", None, "").unwrap_err()), ["origin"]);
         assert_eq!(keys(&RuntimeConfig::resolve("", None, "").unwrap_err()), ["origin"]);
+    }
+
+    #[test]
+    fn hub_keys_come_from_config_json() {
+        let c = RuntimeConfig::resolve(ORIGIN, None, "").unwrap();
+        assert_eq!((c.mode, c.allow_url_overrides, c.https_url.as_deref()), (Mode::Production, false, None));
+        let json = r#"{"mode":"demo","allow_url_overrides":true,"https_url":"https://hub.local:8443/"}"#;
+        let c = RuntimeConfig::resolve(ORIGIN, Some(json), "").unwrap();
+        assert_eq!(c.mode, Mode::Demo);
+        assert!(c.allow_url_overrides);
+        assert_eq!(c.https_url.as_deref(), Some("https://hub.local:8443"));
+        let c = RuntimeConfig::resolve(ORIGIN, Some(r#"{"mode":"production","https_url":null}"#), "").unwrap();
+        assert_eq!((c.mode, c.https_url), (Mode::Production, None));
+    }
+
+    #[test]
+    fn a_query_parameter_cannot_change_hub_keys() {
+        let c = RuntimeConfig::resolve(
+            ORIGIN,
+            Some(r#"{"mode":"production"}"#),
+            "mode=demo&allow_url_overrides=true&https_url=https%3A%2F%2Fevil.example",
+        )
+        .unwrap();
+        assert_eq!((c.mode, c.allow_url_overrides, c.https_url), (Mode::Production, false, None));
+        let errors = RuntimeConfig::resolve(ORIGIN, None, "mode=demo&ws_url=ws%3A%2F%2Fevil.example%2Fws").unwrap_err();
+        assert_eq!(keys(&errors), ["ws_url"], "the override is still refused");
+    }
+
+    #[test]
+    fn bad_hub_keys_are_reported() {
+        let errors = RuntimeConfig::resolve(
+            ORIGIN,
+            Some(r#"{"mode":"dev","allow_url_overrides":"yes","https_url":"http://hub:8080"}"#),
+            "",
+        )
+        .unwrap_err();
+        let mut k = keys(&errors);
+        k.sort();
+        assert_eq!(k, ["allow_url_overrides", "https_url", "mode"]);
+    }
+
+    #[test]
+    fn a_query_override_to_another_origin_is_refused_naming_the_key() {
+        for (key, value) in [
+            ("ws_url", "ws://elsewhere:8080/ws"),
+            ("api_base", "http://127.0.0.1:9000"),
+            ("token_url", "https://127.0.0.1:8080/api/v1/realtime/session"),
+            ("realtime_url", "http://127.0.0.2:8080/v1/realtime/calls"),
+            ("api_base", "http://127.0.0.1:8080@evil.example"),
+            ("ws_url", "ws://evil.example\\@127.0.0.1:8080/ws"),
+            ("api_base", "//evil.example"),
+        ] {
+            let query = format!("{key}={}", value.replace('/', "%2F").replace(':', "%3A").replace('@', "%40"));
+            let errors = RuntimeConfig::resolve(ORIGIN, None, &query).unwrap_err();
+            assert_eq!(keys(&errors), [key], "{key}={value}");
+            assert!(errors[0].message.contains("own origin"), "{}", errors[0].message);
+        }
+    }
+
+    #[test]
+    fn a_query_override_on_the_page_origin_is_accepted() {
+        let c = RuntimeConfig::resolve(
+            ORIGIN,
+            None,
+            "ws_url=ws%3A%2F%2F127.0.0.1%3A8080%2Ffeed&api_base=HTTP%3A%2F%2F127.0.0.1%3A8080%2F&token_url=%2Ftoken",
+        )
+        .unwrap();
+        assert_eq!(c.ws_url, "ws://127.0.0.1:8080/feed");
+        assert_eq!(c.api_base, "HTTP://127.0.0.1:8080");
+        assert_eq!(c.token_url, "http://127.0.0.1:8080/token");
+        let c = RuntimeConfig::resolve("https://hub.local", None, "ws_url=wss%3A%2F%2FHUB.local%3A443%2Fws").unwrap();
+        assert_eq!(c.ws_url, "wss://HUB.local:443/ws");
+        let errors = RuntimeConfig::resolve("https://hub.local", None, "ws_url=ws%3A%2F%2Fhub.local%2Fws").unwrap_err();
+        assert_eq!(keys(&errors), ["ws_url"], "plain ws from an https page is another origin");
+    }
+
+    #[test]
+    fn config_json_may_name_other_origins_and_may_allow_query_overrides() {
+        let json = r#"{"realtime_url":"https://api.openai.com/v1/realtime/calls"}"#;
+        let c = RuntimeConfig::resolve(ORIGIN, Some(json), "").unwrap();
+        assert_eq!(c.realtime_url, "https://api.openai.com/v1/realtime/calls");
+        let c = RuntimeConfig::resolve(
+            ORIGIN,
+            Some(r#"{"allow_url_overrides":true}"#),
+            "ws_url=ws%3A%2F%2Felsewhere%3A9000%2Fws",
+        )
+        .unwrap();
+        assert_eq!(c.ws_url, "ws://elsewhere:9000/ws");
+    }
+
+    #[test]
+    fn same_origin_normalises_default_ports_and_case() {
+        let origin = Origin::parse("http://Hub.Local").unwrap();
+        assert!(same_origin(&origin, "ws://hub.local:80/ws"));
+        assert!(same_origin(&origin, "http://HUB.LOCAL/x"));
+        assert!(!same_origin(&origin, "http://hub.local:8080/x"));
+        assert!(!same_origin(&origin, "https://hub.local/x"));
+        assert!(!same_origin(&origin, "ftp://hub.local/x"));
+        let v6 = Origin::parse("http://[::1]:8080").unwrap();
+        assert!(same_origin(&v6, "ws://[::1]:8080/ws"));
+        assert!(!same_origin(&v6, "ws://[::2]:8080/ws"));
+        assert!(!same_origin(&v6, "ws://[::1]x/ws"));
     }
 
     #[test]

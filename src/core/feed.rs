@@ -306,6 +306,11 @@ impl OrderFeed {
         self.session.as_ref().map(|s| &s.station)
     }
 
+    /// The signed-in station's token (for the HTTP requests made on its behalf).
+    pub fn token(&self) -> Option<&str> {
+        self.session.as_ref().map(|s| s.token.as_str())
+    }
+
     // -----------------------------------------------------------------------------------------
 
     fn banner(&self) -> Banner {

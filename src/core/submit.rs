@@ -1,7 +1,9 @@
 //! The kiosk's order submission: one `Idempotency-Key` per order attempt, the order kept (and
 //! persisted) until the hub acknowledges it, retried with the same key on network or server
-//! failures — never lost, never duplicated. Pure: the driver performs the POST and persists the
-//! JSON this module hands out.
+//! failures — never lost, never duplicated. A hub that is busy (`429`, `503`) says how long to
+//! wait (`Retry-After`) and the order is sent again after that. A hub that does not know this
+//! kiosk (`401 device_unpaired`) keeps the order waiting until the kiosk is paired, then it is
+//! sent. Pure: the driver performs the POST and persists the JSON this module hands out.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -9,11 +11,14 @@ use std::time::Duration;
 use restaurant_protocol::{ApiError, NewOrder, OrderEnvelope};
 use serde::{Deserialize, Serialize};
 
+use super::device::is_device_unpaired;
 use super::time::{Millis, whole_millis};
 
 /// Wait before the first retry; doubles per failed attempt.
 const RETRY_BASE: Duration = Duration::from_secs(1);
 const RETRY_CAP: Duration = Duration::from_secs(30);
+/// The longest `Retry-After` honoured as such (a longer one is shortened to this).
+const RETRY_AFTER_CAP: Duration = Duration::from_secs(5 * 60);
 
 /// What is persisted while an order is unacknowledged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,11 +34,14 @@ pub enum SubmitState {
     Sending {
         attempt: u32,
     },
-    /// The last attempt failed for a reason worth retrying; the next one is scheduled.
+    /// The last attempt failed for a reason worth retrying; the next one is scheduled in `wait`.
     Retrying {
         attempt: u32,
         reason: String,
+        wait: Duration,
     },
+    /// The hub does not know this kiosk: the order is kept and sent once the kiosk is paired.
+    WaitingForPairing,
     /// Acknowledged by the hub.
     Sent {
         number: u32,
@@ -52,6 +60,7 @@ impl SubmitState {
             SubmitState::Idle => "idle",
             SubmitState::Sending { .. } => "sending",
             SubmitState::Retrying { .. } => "retrying",
+            SubmitState::WaitingForPairing => "waiting_for_pairing",
             SubmitState::Sent { .. } => "sent",
             SubmitState::Rejected { .. } => "rejected",
         }
@@ -59,7 +68,7 @@ impl SubmitState {
 
     /// A POST is in flight or scheduled: the submit button waits.
     pub fn is_sending(&self) -> bool {
-        matches!(self, SubmitState::Sending { .. } | SubmitState::Retrying { .. })
+        matches!(self, SubmitState::Sending { .. } | SubmitState::Retrying { .. } | SubmitState::WaitingForPairing)
     }
 }
 
@@ -73,6 +82,8 @@ pub enum SubmitCommand {
     /// Store this (or remove the stored value on `None`).
     Persist(Option<String>),
     StateChanged(SubmitState),
+    /// The hub answered `device_unpaired` to the last POST: the kiosk must be paired.
+    DeviceUnpaired,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +99,8 @@ pub struct OrderSubmitter {
     state: Option<SubmitState>,
     attempt: u32,
     in_flight: bool,
+    /// The order waits for the kiosk to be paired.
+    awaiting_device: bool,
     retry_at: Option<Millis>,
     commands: VecDeque<SubmitCommand>,
 }
@@ -149,10 +162,18 @@ impl OrderSubmitter {
         Ok(())
     }
 
-    /// The hub answered `status` with `body`.
-    pub fn handle_response(&mut self, now: Millis, status: u16, body: &str) {
+    /// The hub answered `status` with `body` (and a `Retry-After` of `retry_after`, if any).
+    pub fn handle_response(&mut self, now: Millis, status: u16, body: &str, retry_after: Option<Duration>) {
         self.in_flight = false;
         if self.pending.is_none() {
+            return;
+        }
+        if is_device_unpaired(status, body) {
+            log::warn!("[OrderSubmit] the hub does not know this kiosk; the order is kept until it is paired");
+            self.awaiting_device = true;
+            self.retry_at = None;
+            self.commands.push_back(SubmitCommand::DeviceUnpaired);
+            self.set_state(SubmitState::WaitingForPairing);
             return;
         }
         match status {
@@ -165,7 +186,11 @@ impl OrderSubmitter {
                 }
                 Err(e) => self.retry(now, format!("unreadable answer from the hub ({e})")),
             },
-            408 | 425 | 429 | 500..=599 => self.retry(now, format!("the hub answered HTTP {status}")),
+            429 | 503 => {
+                let reason = format!("the hub is busy (HTTP {status})");
+                self.retry_after(now, reason, retry_after.map(|wait| wait.min(RETRY_AFTER_CAP)));
+            }
+            408 | 425 | 500..=599 => self.retry(now, format!("the hub answered HTTP {status}")),
             _ => {
                 let message = serde_json::from_str::<ApiError>(body)
                     .map(|e| e.error.message)
@@ -187,9 +212,19 @@ impl OrderSubmitter {
         }
     }
 
-    /// Retry now (the network came back, or the person tapped "Try again").
+    /// Retry now (the network came back, or the person tapped "Try again"). An order waiting for
+    /// the kiosk to be paired keeps waiting.
     pub fn retry_now(&mut self, now: Millis) {
-        if self.pending.is_some() && !self.in_flight {
+        if self.pending.is_some() && !self.in_flight && !self.awaiting_device {
+            self.send(now);
+        }
+    }
+
+    /// The kiosk has (again) a device token: an order that waited for it is sent now.
+    pub fn handle_paired(&mut self, now: Millis) {
+        if std::mem::take(&mut self.awaiting_device) && self.pending.is_some() && !self.in_flight {
+            log::info!("[OrderSubmit] the kiosk is paired; sending the order that waited");
+            self.attempt = 0;
             self.send(now);
         }
     }
@@ -218,14 +253,20 @@ impl OrderSubmitter {
     }
 
     fn retry(&mut self, now: Millis, reason: String) {
-        let delay = RETRY_BASE.saturating_mul(1 << self.attempt.saturating_sub(1).min(10)).min(RETRY_CAP);
+        self.retry_after(now, reason, None);
+    }
+
+    /// Schedules the next attempt after `wait` (the hub's `Retry-After`), else after the backoff.
+    fn retry_after(&mut self, now: Millis, reason: String, wait: Option<Duration>) {
+        let backoff = RETRY_BASE.saturating_mul(1 << self.attempt.saturating_sub(1).min(10)).min(RETRY_CAP);
+        let delay = wait.unwrap_or(backoff);
         log::warn!(
             "[OrderSubmit] attempt {} failed: {reason}; retrying in {} ms with the same key",
             self.attempt,
             whole_millis(delay)
         );
         self.retry_at = Some(now + delay);
-        self.set_state(SubmitState::Retrying { attempt: self.attempt, reason });
+        self.set_state(SubmitState::Retrying { attempt: self.attempt, reason, wait: delay });
     }
 
     fn set_state(&mut self, state: SubmitState) {
@@ -274,7 +315,7 @@ mod tests {
             "persist before sending"
         );
         assert_eq!(posts(&cmds), ["key-1"]);
-        s.handle_response(Millis(50), 201, CREATED);
+        s.handle_response(Millis(50), 201, CREATED, None);
         let cmds = drain(|| s.poll_command());
         assert!(cmds.contains(&SubmitCommand::Persist(None)));
         assert_eq!(s.state(), SubmitState::Sent { number: 42, order_id: "o-1".into() });
@@ -292,11 +333,11 @@ mod tests {
         assert!(posts(&drain(|| s.poll_command())).is_empty(), "not before the deadline");
         s.handle_timeout(Millis(1_010));
         assert_eq!(posts(&drain(|| s.poll_command())), ["key-1"]);
-        s.handle_response(Millis(1_020), 503, "");
+        s.handle_response(Millis(1_020), 503, "", None);
         assert_eq!(s.poll_timeout(), Some(Millis(3_020)), "backoff doubles");
         s.handle_timeout(Millis(3_020));
         assert_eq!(posts(&drain(|| s.poll_command())), ["key-1"]);
-        s.handle_response(Millis(3_100), 200, CREATED);
+        s.handle_response(Millis(3_100), 200, CREATED, None);
         assert!(matches!(s.state(), SubmitState::Sent { number: 42, .. }));
         assert_eq!(s.poll_timeout(), None);
     }
@@ -314,7 +355,7 @@ mod tests {
         let mut s = OrderSubmitter::new();
         s.submit(Millis(0), order(), "key-1".into()).unwrap();
         drain(|| s.poll_command());
-        s.handle_response(Millis(5), 400, r#"{"error":{"code":"bad_request","message":"unknown menu item"}}"#);
+        s.handle_response(Millis(5), 400, r#"{"error":{"code":"bad_request","message":"unknown menu item"}}"#, None);
         assert_eq!(s.state(), SubmitState::Rejected { message: "unknown menu item".into() });
         assert_eq!(s.poll_timeout(), None);
         assert!(drain(|| s.poll_command()).contains(&SubmitCommand::Persist(None)));
@@ -342,6 +383,75 @@ mod tests {
         s.restore(Millis(0), "{not json");
         assert_eq!(drain(|| s.poll_command()), [SubmitCommand::Persist(None)]);
         assert_eq!(s.state(), SubmitState::Idle);
+    }
+
+    #[test]
+    fn busy_answers_retry_after_the_wait_the_hub_asks_for() {
+        for status in [429, 503] {
+            let mut s = OrderSubmitter::new();
+            s.submit(Millis(0), order(), "key-1".into()).unwrap();
+            drain(|| s.poll_command());
+            s.handle_response(Millis(100), status, "", Some(Duration::from_secs(7)));
+            assert_eq!(s.poll_timeout(), Some(Millis(7_100)), "HTTP {status}: Retry-After, not the backoff");
+            assert!(
+                matches!(s.state(), SubmitState::Retrying { wait, .. } if wait == Duration::from_secs(7)),
+                "{:?}",
+                s.state()
+            );
+            assert!(s.pending().is_some(), "the order is kept");
+            let cmds = drain(|| s.poll_command());
+            assert!(!cmds.contains(&SubmitCommand::Persist(None)), "the stored order stays");
+            s.handle_timeout(Millis(7_099));
+            assert!(posts(&drain(|| s.poll_command())).is_empty(), "not before the wait is over");
+            s.handle_timeout(Millis(7_100));
+            assert_eq!(posts(&drain(|| s.poll_command())), ["key-1"], "same key");
+            s.handle_response(Millis(7_200), 201, CREATED, None);
+            assert!(matches!(s.state(), SubmitState::Sent { number: 42, .. }));
+        }
+    }
+
+    #[test]
+    fn a_busy_answer_without_retry_after_backs_off_and_a_huge_one_is_capped() {
+        let mut s = OrderSubmitter::new();
+        s.submit(Millis(0), order(), "key-1".into()).unwrap();
+        s.handle_response(Millis(0), 429, "", None);
+        assert_eq!(s.poll_timeout(), Some(Millis(1_000)));
+        s.handle_timeout(Millis(1_000));
+        s.handle_response(Millis(1_000), 503, "", Some(Duration::from_secs(86_400)));
+        assert_eq!(s.poll_timeout(), Some(Millis(1_000) + RETRY_AFTER_CAP));
+    }
+
+    #[test]
+    fn an_unpaired_kiosk_keeps_the_order_until_it_is_paired() {
+        let mut s = OrderSubmitter::new();
+        s.submit(Millis(0), order(), "key-1".into()).unwrap();
+        drain(|| s.poll_command());
+        let unpaired = r#"{"error":{"code":"device_unpaired","message":"pair this kiosk"}}"#;
+        s.handle_response(Millis(10), 401, unpaired, None);
+        let cmds = drain(|| s.poll_command());
+        assert!(cmds.contains(&SubmitCommand::DeviceUnpaired));
+        assert!(!cmds.contains(&SubmitCommand::Persist(None)), "the stored order stays");
+        assert_eq!(s.state(), SubmitState::WaitingForPairing);
+        assert!(s.state().is_sending());
+        assert_eq!(s.poll_timeout(), None, "no retry until paired");
+        s.retry_now(Millis(20));
+        assert!(posts(&drain(|| s.poll_command())).is_empty(), "Try now does not send it unpaired");
+        assert_eq!(s.submit(Millis(21), order(), "key-2".into()), Err(SubmitError::InFlight));
+
+        s.handle_paired(Millis(30));
+        assert_eq!(posts(&drain(|| s.poll_command())), ["key-1"], "sent after pairing, with its key");
+        s.handle_response(Millis(40), 201, CREATED, None);
+        assert!(matches!(s.state(), SubmitState::Sent { number: 42, .. }));
+        s.handle_paired(Millis(50));
+        assert!(posts(&drain(|| s.poll_command())).is_empty(), "nothing more to send");
+    }
+
+    #[test]
+    fn another_401_is_a_rejection() {
+        let mut s = OrderSubmitter::new();
+        s.submit(Millis(0), order(), "key-1".into()).unwrap();
+        s.handle_response(Millis(1), 401, r#"{"error":{"code":"auth_failed","message":"no"}}"#, None);
+        assert_eq!(s.state(), SubmitState::Rejected { message: "no".into() });
     }
 
     #[test]

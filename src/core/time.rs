@@ -79,3 +79,29 @@ mod tests {
         assert_eq!(whole_millis(Duration::MAX), u64::MAX);
     }
 }
+
+/// The wait an HTTP `Retry-After` header asks for. Only the delta-seconds form (what the hub
+/// sends); an HTTP date or anything unreadable is `None` (the caller falls back to its backoff).
+#[must_use]
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse::<u64>().ok().map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod retry_after_tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_delta_seconds_only() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(parse_retry_after(""), None);
+        assert_eq!(parse_retry_after("1.5"), None);
+    }
+}

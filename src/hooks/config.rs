@@ -14,3 +14,8 @@ pub fn use_runtime_config() -> RuntimeConfig {
         .expect("[Config] use_runtime_config() called outside a component tree with a provided RuntimeConfig")
         .get_value()
 }
+
+/// The provided configuration, or `None` outside the app (a component mounted on its own).
+pub fn try_use_runtime_config() -> Option<RuntimeConfig> {
+    use_context::<StoredValue<RuntimeConfig>>().map(|c| c.get_value())
+}

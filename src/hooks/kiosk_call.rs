@@ -8,10 +8,12 @@
 
 use std::rc::Rc;
 
+use super::device_pairing::UseDevicePairingReturn;
 use super::driver::{After, Driver, DriverOwner, DriverRef, socket_command};
 use super::staff_call::{CallSignal, UseStaffCallOptions, UseStaffCallReturn, use_staff_call};
 use crate::core::call_link::{CallLink, CallLinkCommand};
 use crate::core::link::LinkConfig;
+use crate::core::secure::MediaAccess;
 use crate::web::random::{random_bytes, random_id};
 use crate::web::socket::AttemptSocket;
 use crate::web::timer::DeadlineTimer;
@@ -55,8 +57,9 @@ impl Driver for LineDriver {
 
 impl LineDriver {}
 
-/// The kiosk's staff call, signalling on its own connection to `ws_url`.
-pub fn use_kiosk_call(ws_url: &str) -> UseStaffCallReturn {
+/// The kiosk's staff call, signalling on its own connection to `ws_url`, greeting the hub with
+/// `device`'s token. Where `media` forbids the microphone, no call is placed.
+pub fn use_kiosk_call(ws_url: &str, media: MediaAccess, device: UseDevicePairingReturn) -> UseStaffCallReturn {
     let line = DriverOwner::new(|me: DriverRef<LineDriver>| {
         let fire = me.clone();
         LineDriver {
@@ -75,7 +78,11 @@ pub fn use_kiosk_call(ws_url: &str) -> UseStaffCallReturn {
     let call = use_staff_call(UseStaffCallOptions {
         local_id: random_id("kiosk"),
         send: Rc::new(move |message| {
-            sender.get_ref().run(move |l, now| l.link.send(now, message));
+            let token = device.current_token();
+            sender.get_ref().run(move |l, now| {
+                l.link.set_token(token);
+                l.link.send(now, message);
+            });
         }),
         on_idle: Some(Rc::new(move || {
             if closer.with(|l| l.link.is_connected()).unwrap_or(false) {
@@ -84,6 +91,7 @@ pub fn use_kiosk_call(ws_url: &str) -> UseStaffCallReturn {
         })),
         ring: false,
         debug_name: "__kioskCall",
+        media,
     });
     line_ref.run(move |l, _| l.call = Some(call));
     call

@@ -3,9 +3,11 @@
 //! is cleaned up.
 
 pub mod config;
+pub mod device_pairing;
 pub mod driver;
 pub mod kiosk_call;
 pub mod kiosk_cart;
+pub mod media_access;
 pub mod order_feed;
 pub mod order_submit;
 pub mod staff_call;

@@ -1,13 +1,16 @@
 //! `use_order_submit`: sends the cart as an order through the persisted outbox of
-//! [`OrderSubmitter`] (same `Idempotency-Key` until acknowledged; survives a reload).
+//! [`OrderSubmitter`] (same `Idempotency-Key` until acknowledged; survives a reload), with the
+//! kiosk's device token. An order the hub refuses as `device_unpaired` waits for the pairing and
+//! is sent as soon as the kiosk has a token.
 
 use leptos::prelude::*;
 use restaurant_protocol::OrderSource;
 
+use super::device_pairing::UseDevicePairingReturn;
 use super::driver::{After, Driver, DriverHandle, DriverRef, Task, use_driver};
 use super::kiosk_cart::KioskCart;
 use crate::core::submit::{OrderSubmitter, SubmitCommand, SubmitState};
-use crate::core::time::Millis;
+use crate::core::time::{Millis, parse_retry_after};
 use crate::web::random::random_uuid;
 use crate::web::timer::DeadlineTimer;
 use crate::web::{http, storage};
@@ -19,6 +22,9 @@ struct SubmitDriver {
     url: String,
     state: RwSignal<SubmitState>,
     cart: KioskCart,
+    device: UseDevicePairingReturn,
+    /// The device token the last POST carried.
+    sent_token: Option<String>,
     timer: DeadlineTimer,
     /// The POST in flight; replacing or dropping it aborts the request.
     request: Option<Task>,
@@ -28,7 +34,7 @@ struct SubmitDriver {
 impl Driver for SubmitDriver {
     const NAME: &'static str = "OrderSubmit";
 
-    fn drive(&mut self, _after: &mut After) {
+    fn drive(&mut self, after: &mut After) {
         while let Some(command) = self.submitter.poll_command() {
             match command {
                 SubmitCommand::Persist(Some(json)) => {
@@ -42,6 +48,17 @@ impl Driver for SubmitDriver {
                     let _ = self.state.try_set(state);
                 }
                 SubmitCommand::Post { idempotency_key, body } => self.post(idempotency_key, body),
+                SubmitCommand::DeviceUnpaired => {
+                    let (device, sent, me) = (self.device, self.sent_token.clone(), self.me.clone());
+                    after.push(move || {
+                        if device.current_token() == sent {
+                            device.report_unpaired(sent);
+                        } else {
+                            // Paired again while the POST was on its way: send with the new token.
+                            me.run(|d, now| d.submitter.handle_paired(now));
+                        }
+                    });
+                }
             }
         }
         self.timer.set_deadline(self.submitter.poll_timeout());
@@ -53,14 +70,22 @@ impl Driver for SubmitDriver {
 impl SubmitDriver {
     fn post(&mut self, key: String, body: String) {
         let url = self.url.clone();
+        self.sent_token = self.device.current_token();
+        let auth = self.sent_token.as_deref().map(http::bearer);
         let request = async move {
-            let headers = [("Content-Type", "application/json"), ("Idempotency-Key", key.as_str())];
+            let mut headers = vec![("Content-Type", "application/json"), ("Idempotency-Key", key.as_str())];
+            if let Some(auth) = &auth {
+                headers.push(("Authorization", auth.as_str()));
+            }
             http::send("POST", &url, &headers, Some(&body)).await
         };
         self.request = Some(self.me.spawn(request, |d, now, result| {
             d.request = None;
             match result {
-                Ok(r) => d.submitter.handle_response(now, r.status, &r.body),
+                Ok(r) => {
+                    let retry_after = r.retry_after.as_deref().and_then(parse_retry_after);
+                    d.submitter.handle_response(now, r.status, &r.body, retry_after);
+                }
                 Err(e) => d.submitter.handle_network_error(now, &e.to_string()),
             }
         }));
@@ -104,9 +129,9 @@ impl UseOrderSubmitReturn {
     }
 }
 
-/// Creates the order outbox for `cart`, posting to `{api_base}/api/v1/orders`. An order left
-/// unacknowledged by an earlier page (a reload, a crash) is resumed at once.
-pub fn use_order_submit(api_base: &str, cart: KioskCart) -> UseOrderSubmitReturn {
+/// Creates the order outbox for `cart`, posting to `{api_base}/api/v1/orders` with `device`'s
+/// token. An order left unacknowledged by an earlier page (a reload, a crash) is resumed at once.
+pub fn use_order_submit(api_base: &str, cart: KioskCart, device: UseDevicePairingReturn) -> UseOrderSubmitReturn {
     let state = RwSignal::new(SubmitState::Idle);
     let url = format!("{api_base}/api/v1/orders");
     let driver = use_driver(|me: DriverRef<SubmitDriver>| {
@@ -116,6 +141,8 @@ pub fn use_order_submit(api_base: &str, cart: KioskCart) -> UseOrderSubmitReturn
             url,
             state,
             cart,
+            device,
+            sent_token: None,
             timer: DeadlineTimer::new(move || {
                 fire.run(|d, now| d.submitter.handle_timeout(now));
             }),
@@ -126,5 +153,12 @@ pub fn use_order_submit(api_base: &str, cart: KioskCart) -> UseOrderSubmitReturn
     if let Some(stored) = storage::get(STORAGE_KEY) {
         driver.run(move |d, now| d.submitter.restore(now, &stored));
     }
+    // A (new) device token releases an order that waited for the pairing.
+    let token = device.token();
+    Effect::new(move |_| {
+        if token.get().is_some() {
+            driver.run(|d, now| d.submitter.handle_paired(now));
+        }
+    });
     UseOrderSubmitReturn { state, driver }
 }

@@ -18,6 +18,7 @@ use wasm_bindgen::JsCast;
 use super::driver::{After, Driver, DriverHandle, DriverRef, Task, use_driver};
 use crate::core::call::{Call, CallCommand, CallState, CallView, PeerState};
 use crate::core::peer::PeerConnectionState;
+use crate::core::secure::MediaAccess;
 use crate::core::time::Millis;
 use crate::web::chime::RingTone;
 use crate::web::clock;
@@ -46,6 +47,9 @@ pub struct UseStaffCallOptions {
     pub ring: bool,
     /// `window` name of the debug surface (`getStatus()`, `audioBytes()`).
     pub debug_name: &'static str,
+    /// Whether the page may ask for the microphone; when not, calls are neither placed nor
+    /// answered here and `getUserMedia` is never called.
+    pub media: MediaAccess,
 }
 
 /// The reactive face of the call plus its actions. `Copy`; every action is a no-op once the page
@@ -54,6 +58,7 @@ pub struct UseStaffCallOptions {
 pub struct UseStaffCallReturn {
     view: RwSignal<CallView>,
     elapsed_secs: RwSignal<u64>,
+    available: bool,
     driver: DriverHandle<CallDriver>,
 }
 
@@ -61,6 +66,7 @@ struct CallDriver {
     call: Call,
     send: Rc<dyn Fn(CallMessage)>,
     on_idle: Option<Rc<dyn Fn()>>,
+    media: MediaAccess,
     peer: Option<Peer>,
     /// Bumped whenever the peer is closed: async steps of an older peer stop.
     generation: u64,
@@ -206,6 +212,13 @@ impl CallDriver {
     /// microphone granted after the call ended is stopped at once instead of left running.
     fn create_peer(&mut self) {
         self.close_peer();
+        if let Some(message) = self.media.message() {
+            // Never reached through the page (placing and answering are refused first); the
+            // microphone is not asked for either way.
+            log::error!("[StaffCall] no microphone on this page: {message}");
+            self.call.handle_peer_failed(clock::now(), "voice and calls need a secure connection");
+            return;
+        }
         let (generation, me) = (self.generation, self.me.clone());
         leptos::task::spawn_local(async move {
             let mic = open_microphone().await;
@@ -286,6 +299,17 @@ impl CallDriver {
         self.peer = None;
     }
 
+    /// Whether `action` must be refused because the page may not use the microphone.
+    fn refused(&self, action: &str) -> bool {
+        match self.media.message() {
+            Some(message) => {
+                log::warn!("[StaffCall] {action} refused: {message}");
+                true
+            }
+            None => false,
+        }
+    }
+
     fn status(&self) -> serde_json::Value {
         let view = self.call.view();
         json!({
@@ -319,13 +343,31 @@ impl UseStaffCallReturn {
         self.elapsed_secs.into()
     }
 
-    /// Calls staff (`to_station`: one station's screens, `None`: every staff screen).
-    pub fn call(&self, to_station: Option<String>) {
-        self.driver.run(move |d, now| d.call.handle_call(now, random_id("call"), to_station));
+    /// Whether calls can be placed and answered on this page (a secure context).
+    pub fn available(&self) -> bool {
+        self.available
     }
 
+    /// Calls staff (`to_station`: one station's screens, `None`: every staff screen). Refused,
+    /// with a log, where the microphone is unavailable.
+    pub fn call(&self, to_station: Option<String>) {
+        self.driver.run(move |d, now| {
+            if d.refused("call") {
+                return;
+            }
+            d.call.handle_call(now, random_id("call"), to_station)
+        });
+    }
+
+    /// Answers the ringing call. Refused, with a log, where the microphone is unavailable (the
+    /// call keeps ringing for the other screens).
     pub fn accept(&self) {
-        self.driver.run(|d, now| d.call.handle_accept(now));
+        self.driver.run(|d, now| {
+            if d.refused("accept") {
+                return;
+            }
+            d.call.handle_accept(now)
+        });
     }
 
     pub fn decline(&self) {
@@ -358,12 +400,14 @@ pub fn use_staff_call(options: UseStaffCallOptions) -> UseStaffCallReturn {
     let call = Call::new(options.local_id);
     let view = RwSignal::new(call.view());
     let elapsed_secs = RwSignal::new(0);
+    let available = options.media.allows_microphone();
     let driver = use_driver(|me: DriverRef<CallDriver>| {
         let fire = me.clone();
         CallDriver {
             call,
             send: options.send,
             on_idle: options.on_idle,
+            media: options.media,
             peer: None,
             generation: 0,
             tasks: Vec::new(),
@@ -378,7 +422,7 @@ pub fn use_staff_call(options: UseStaffCallOptions) -> UseStaffCallReturn {
             me,
         }
     });
-    UseStaffCallReturn { view, elapsed_secs, driver }
+    UseStaffCallReturn { view, elapsed_secs, available, driver }
 }
 
 fn install_debug(name: &'static str, driver: DriverRef<CallDriver>) -> DebugObject {

@@ -18,6 +18,7 @@ use super::driver::{After, Driver, DriverHandle, DriverRef, Task, use_driver};
 use super::kiosk_cart::KioskCart;
 use crate::core::media::MicError;
 use crate::core::peer::PeerConnectionState;
+use crate::core::secure::MediaAccess;
 use crate::core::time::Millis;
 use crate::core::voice::ui::VoiceBanner;
 use crate::core::voice::{
@@ -29,7 +30,7 @@ use crate::web::debug::{DebugObject, to_js};
 use crate::web::media::open_microphone;
 use crate::web::peer::{Peer, PeerEvent, PeerOptions};
 use crate::web::random::random_bytes;
-use crate::web::realtime::VoiceTransport;
+use crate::web::realtime::{TokenError, VoiceTransport};
 use crate::web::timer::DeadlineTimer;
 
 /// Grace period for a `disconnected` peer connection before the session is ended.
@@ -61,6 +62,12 @@ pub struct UseVoiceSessionOptions {
     pub timeouts: Timeouts,
     /// Called (outside any borrow) when the assistant confirms, reviews or cancels the order.
     pub on_order: Callback<OrderAction>,
+    /// Whether the page may ask for the microphone; when not, connecting never calls
+    /// `getUserMedia` and says why instead.
+    pub media: MediaAccess,
+    /// Called with the device token the request carried when the hub answers the voice token
+    /// request with `device_unpaired` (the kiosk must be paired).
+    pub on_unpaired: Option<Callback<Option<String>>>,
 }
 
 /// The signals the page renders from; written only through `try_set` (silent once disposed).
@@ -78,6 +85,7 @@ struct Ui {
 #[derive(Clone, Copy)]
 pub struct UseVoiceSessionReturn {
     ui: Ui,
+    available: bool,
     driver: DriverHandle<VoiceDriver>,
 }
 
@@ -86,6 +94,8 @@ struct VoiceDriver {
     cart: KioskCart,
     transport: Rc<dyn VoiceTransport>,
     on_order: Callback<OrderAction>,
+    media: MediaAccess,
+    on_unpaired: Option<Callback<Option<String>>>,
     ui: Ui,
     /// Bumped for every connection attempt and teardown: async steps of an older one stop.
     attempt: u64,
@@ -201,6 +211,12 @@ impl VoiceDriver {
         if self.connect_task.is_some() || !matches!(state, TurnState::Disconnected | TurnState::Error) {
             return;
         }
+        if let Some(message) = self.media.message() {
+            // Browsers refuse the microphone here: ask for nothing, say where it works.
+            log::warn!("[Voice] not connecting: {message}");
+            self.show_problem("Voice ordering needs a secure connection", message, false);
+            return;
+        }
         let _ = self.ui.problem.try_set(None);
         self.attempt += 1;
         let attempt = self.attempt;
@@ -222,7 +238,7 @@ impl VoiceDriver {
         &mut self,
         now: Millis,
         mic: Option<Result<web_sys::MediaStream, MicError>>,
-        token: Result<RealtimeToken, String>,
+        token: Result<RealtimeToken, TokenError>,
     ) {
         match mic {
             Some(Err(e)) => {
@@ -242,7 +258,16 @@ impl VoiceDriver {
                     }
                 }
             }
-            Err(e) => {
+            Err(TokenError::DeviceUnpaired { sent_token }) => {
+                log::warn!("[Voice] the hub does not know this kiosk; it must be paired");
+                self.show_problem(
+                    "This kiosk is not paired",
+                    "A manager enters the PIN to pair it; you can still order by touch.",
+                    false,
+                );
+                self.report_unpaired(sent_token);
+            }
+            Err(TokenError::Failed(e)) => {
                 // Token failures are shown, never retried automatically.
                 log::error!("[Voice] {e}");
                 self.show_problem(
@@ -393,9 +418,20 @@ impl VoiceDriver {
                     let _ = d.session.handle_token(now, token.expires_at, Millis(clock::unix_ms() as u64));
                     d.token_value = Some(token.value);
                 }
-                Err(e) => log::error!("[Voice] token refresh failed: {e}"),
+                Err(TokenError::DeviceUnpaired { sent_token }) => {
+                    log::warn!("[Voice] token refresh refused: this kiosk is not paired");
+                    d.report_unpaired(sent_token);
+                }
+                Err(TokenError::Failed(e)) => log::error!("[Voice] token refresh failed: {e}"),
             }
         }));
+    }
+
+    /// Tells the page's pairing (another driver, so no borrow of this one is involved).
+    fn report_unpaired(&self, sent_token: Option<String>) {
+        if let Some(on_unpaired) = self.on_unpaired {
+            on_unpaired.run(sent_token);
+        }
     }
 
     fn disconnect(&mut self, now: Millis) {
@@ -433,6 +469,11 @@ impl UseVoiceSessionReturn {
     /// The assistant is speaking.
     pub fn speaking(&self) -> Signal<bool> {
         self.ui.speaking.into()
+    }
+
+    /// Whether voice ordering can work on this page at all (a secure context).
+    pub fn available(&self) -> bool {
+        self.available
     }
 
     pub fn problem(&self) -> Signal<Option<VoiceProblem>> {
@@ -504,6 +545,7 @@ pub fn use_voice_session(
         id_seed: u64::from_le_bytes(random_bytes()),
         ..VoiceConfig::default()
     };
+    let available = options.media.allows_microphone();
     let driver = use_driver(|me: DriverRef<VoiceDriver>| {
         let fire = me.clone();
         VoiceDriver {
@@ -511,6 +553,8 @@ pub fn use_voice_session(
             cart,
             transport: options.transport,
             on_order: options.on_order,
+            media: options.media,
+            on_unpaired: options.on_unpaired,
             ui,
             attempt: 0,
             connect_task: None,
@@ -527,7 +571,7 @@ pub fn use_voice_session(
             me,
         }
     });
-    UseVoiceSessionReturn { ui, driver }
+    UseVoiceSessionReturn { ui, available, driver }
 }
 
 /// `window.__voiceClient`: `getStatus()` and `forceReset()`.

@@ -11,6 +11,8 @@ use super::js_error_message;
 pub struct HttpResponse {
     pub status: u16,
     pub content_type: Option<String>,
+    /// The `Retry-After` header (readable cross-origin only when the server exposes it).
+    pub retry_after: Option<String>,
     pub body: String,
 }
 
@@ -77,6 +79,7 @@ pub async fn send(
         .unchecked_into();
     let status = response.status();
     let content_type = response.headers().get("content-type").ok().flatten();
+    let retry_after = response.headers().get("retry-after").ok().flatten();
     let text_promise = response.text().map_err(|e| HttpError::Network(js_error_message(&e)))?;
     let body = JsFuture::from(text_promise)
         .await
@@ -84,7 +87,12 @@ pub async fn send(
         .as_string()
         .unwrap_or_default();
     guard.0 = None; // completed: nothing to abort
-    Ok(HttpResponse { status, content_type, body })
+    Ok(HttpResponse { status, content_type, retry_after, body })
+}
+
+/// `Authorization: Bearer {token}`.
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
 }
 
 pub async fn get(url: &str) -> Result<HttpResponse, HttpError> {

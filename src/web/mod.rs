@@ -14,6 +14,7 @@ pub mod media;
 pub mod peer;
 pub mod random;
 pub mod realtime;
+pub mod secure_context;
 pub mod socket;
 pub mod storage;
 pub mod timer;

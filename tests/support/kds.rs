@@ -8,7 +8,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use restaurant_protocol::{Order, OrderEnvelope, Snapshot};
 use restaurant_web::components::kds::KdsPage;
-use restaurant_web::core::config::{Origin, RuntimeConfig};
+use restaurant_web::core::config::RuntimeConfig;
 use restaurant_web::hooks::config::provide_runtime_config;
 use restaurant_web::hooks::order_feed::{OUTBOX_KEY, SESSION_KEY, UseOrderFeedReturn, use_order_feed};
 use restaurant_web::web::{http, storage};
@@ -22,7 +22,7 @@ pub const LONG: Duration = Duration::from_secs(40);
 pub const SHORT: Duration = Duration::from_secs(10);
 
 pub fn config(station: &str) -> RuntimeConfig {
-    let mut c = RuntimeConfig::defaults(&Origin::parse(hub_url()).expect("hub URL"));
+    let mut c = super::hub_config();
     c.station = station.into();
     c
 }
@@ -160,8 +160,32 @@ pub async fn post_simple_order() -> Order {
     .await
 }
 
+/// A station token from the test hub (`POST /api/v1/auth/pin` with the demo PIN).
+pub async fn station_token(station: &str) -> String {
+    let body = serde_json::json!({ "pin": PIN, "station": station }).to_string();
+    let response = http::send(
+        "POST",
+        &format!("{}/api/v1/auth/pin", hub_url()),
+        &[("Content-Type", "application/json")],
+        Some(&body),
+    )
+    .await
+    .expect("hub reachable");
+    assert_eq!(response.status, 200, "sign-in: {}", response.body);
+    serde_json::from_str::<restaurant_protocol::PinResponse>(&response.body).expect("token JSON").token
+}
+
+/// The hub's snapshot of active orders, read with a station token (the hub requires one).
 pub async fn snapshot() -> Snapshot {
-    let response = http::get(&format!("{}/api/v1/orders", hub_url())).await.expect("hub reachable");
-    assert_eq!(response.status, 200);
+    let auth = http::bearer(&station_token("kitchen").await);
+    let response = http::send(
+        "GET",
+        &format!("{}/api/v1/orders", hub_url()),
+        &[("Accept", "application/json"), ("Authorization", &auth)],
+        None,
+    )
+    .await
+    .expect("hub reachable");
+    assert_eq!(response.status, 200, "snapshot: {}", response.body);
     serde_json::from_str(&response.body).expect("snapshot JSON")
 }

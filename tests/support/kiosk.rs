@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use restaurant_protocol::{Menu, MenuItem, RealtimeToken};
-use restaurant_web::web::realtime::{LocalFuture, VoiceTransport};
+use restaurant_web::web::realtime::{LocalFuture, TokenError, VoiceTransport};
 
 use super::fake_realtime::{FakeRealtime, SESSION_CREATED};
 
@@ -58,7 +58,7 @@ impl FakeTransport {
 }
 
 impl VoiceTransport for FakeTransport {
-    fn fetch_token(&self) -> LocalFuture<Result<RealtimeToken, String>> {
+    fn fetch_token(&self) -> LocalFuture<Result<RealtimeToken, TokenError>> {
         self.tokens.set(self.tokens.get() + 1);
         let expires_at = (js_sys::Date::now() / 1000.0) as u64 + 600;
         Box::pin(async move { Ok(RealtimeToken { value: "ek_test".into(), expires_at, model: None }) })

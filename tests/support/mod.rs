@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod fake_realtime;
+pub mod fetch_stub;
 pub mod kds;
 pub mod kiosk;
 pub mod rtc;
@@ -134,6 +135,16 @@ impl Drop for Location {
     fn drop(&mut self) {
         set_location(&self.0);
     }
+}
+
+/// The configuration the test hub's `config.json` gives: everything on the hub, demo mode (the
+/// hub `cargo xtask test` starts is a demo hub).
+pub fn hub_config() -> restaurant_web::core::config::RuntimeConfig {
+    use restaurant_web::core::config::{Mode, Origin, RuntimeConfig};
+    let mut c = RuntimeConfig::defaults(&Origin::parse(hub_url()).expect("hub URL"));
+    c.mode = Mode::Demo;
+    c.allow_url_overrides = true;
+    c
 }
 
 /// Set at compile time by `cargo xtask test`, which starts the hub.

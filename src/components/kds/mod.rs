@@ -9,17 +9,21 @@ use leptos::prelude::*;
 use std::rc::Rc;
 
 use super::call::{CallPanel, IncomingCall};
-use super::shell::{ConnectionBanner, PageShell};
+use super::shell::{ConnectionBanner, InsecureContextNotice, PageShell};
 use crate::hooks::config::use_runtime_config;
+use crate::hooks::media_access::use_media_access;
 use crate::hooks::order_feed::use_order_feed;
 use crate::hooks::staff_call::{UseStaffCallOptions, use_staff_call};
 use crate::web::random::random_id;
 use board::KdsBoard;
 use sign_in::PinForm;
 
+/// `secure_context` replaces `window.isSecureContext` when given (tests cannot make their page
+/// insecure).
 #[component]
-pub fn KdsPage() -> impl IntoView {
+pub fn KdsPage(#[prop(optional)] secure_context: Option<bool>) -> impl IntoView {
     let config = use_runtime_config();
+    let media = use_media_access(secure_context);
     let feed = use_order_feed(&config);
     // Staff calls travel on the order feed's socket: the page opens no other connection.
     let call = use_staff_call(UseStaffCallOptions {
@@ -30,6 +34,7 @@ pub fn KdsPage() -> impl IntoView {
         on_idle: None,
         ring: true,
         debug_name: "__kdsCall",
+        media: media.clone(),
     });
     feed.subscribe_calls(move |signal| call.receive(signal));
     let title = format!("Kitchen · {}", config.station);
@@ -63,7 +68,8 @@ pub fn KdsPage() -> impl IntoView {
     let form_station = config.station.clone();
     view! {
         <PageShell page="kds" title=title banner=banner header_extra=header_extra>
-            <IncomingCall call=call/>
+            <InsecureContextNotice access=media.clone()/>
+            <IncomingCall call=call access=media/>
             <Show
                 when=signed_in
                 fallback=move || view! { <PinForm feed station=form_station.clone()/> }

@@ -13,7 +13,10 @@ fn submit_text(state: &SubmitState) -> String {
     match state {
         SubmitState::Idle => String::new(),
         SubmitState::Sending { .. } => "Sending…".into(),
-        SubmitState::Retrying { .. } => "Sending… (connection problem, your order is kept and will be sent)".into(),
+        SubmitState::Retrying { reason, wait, .. } => {
+            format!("Sending… ({reason}; your order is kept and sent again in {} s)", wait.as_secs_f64().ceil() as u64)
+        }
+        SubmitState::WaitingForPairing => "Your order is kept and will be sent once this kiosk is paired".into(),
         SubmitState::Sent { number, .. } => format!("Sent #{number}"),
         SubmitState::Rejected { message } => format!("The order could not be placed: {message}"),
     }

@@ -1,6 +1,7 @@
 //! `/kiosk`: what a customer touches — order by voice (push-to-talk) or by touch, then submit.
 
 mod cart;
+pub mod pairing;
 pub mod voice_button;
 
 use std::rc::Rc;
@@ -9,15 +10,18 @@ use leptos::prelude::*;
 use restaurant_protocol::{Menu, MenuItem, OrderSource};
 
 use self::cart::CartPanel;
+use self::pairing::PairingScreen;
 use self::voice_button::VoiceButton;
 use super::call::CallPanel;
-use super::shell::{ConnectionBanner, PageShell};
+use super::shell::{ConnectionBanner, InsecureContextNotice, PageShell};
 use crate::core::cart::format_price;
 use crate::core::config::VoiceMode;
 use crate::core::voice::{OrderAction, Timeouts, TurnState};
 use crate::hooks::config::use_runtime_config;
+use crate::hooks::device_pairing::{UseDevicePairingReturn, use_device_pairing};
 use crate::hooks::kiosk_call::use_kiosk_call;
 use crate::hooks::kiosk_cart::use_kiosk_cart;
+use crate::hooks::media_access::use_media_access;
 use crate::hooks::order_submit::use_order_submit;
 use crate::hooks::voice_session::{UseVoiceSessionOptions, use_voice_session};
 use crate::web::http;
@@ -27,6 +31,7 @@ use crate::web::realtime::{HttpTransport, VoiceTransport};
 #[component]
 pub fn KioskPage() -> impl IntoView {
     let config = use_runtime_config();
+    let device = use_device_pairing(&config.api_base, config.mode);
     let menu_url = format!("{}/api/v1/menu", config.api_base);
     let menu = LocalResource::new(move || {
         let url = menu_url.clone();
@@ -47,8 +52,9 @@ pub fn KioskPage() -> impl IntoView {
                         let transport: Rc<dyn VoiceTransport> = Rc::new(HttpTransport {
                             token_url: token_url.clone(),
                             realtime_url: realtime_url.clone(),
+                            device_token: Rc::new(move || device.current_token()),
                         });
-                        view! { <KioskView menu=menu.items transport voice_mode timeouts=Timeouts::default()/> }.into_any()
+                        view! { <KioskView menu=menu.items transport voice_mode timeouts=Timeouts::default() device/> }.into_any()
                     }
                     Err(e) => {
                         log::error!("[Kiosk] menu could not be loaded: {e}");
@@ -68,17 +74,22 @@ pub fn KioskPage() -> impl IntoView {
 }
 
 /// The kiosk for a loaded menu. `transport` and `timeouts` are injectable (tests answer the SDP
-/// in-page and shorten the timeouts; the core is never edited for that).
+/// in-page and shorten the timeouts; the core is never edited for that), and so are the device
+/// pairing (created here when not given) and `window.isSecureContext` (read when not given).
 #[component]
 pub fn KioskView(
     menu: Vec<MenuItem>,
     transport: Rc<dyn VoiceTransport>,
     voice_mode: VoiceMode,
     timeouts: Timeouts,
+    #[prop(optional)] device: Option<UseDevicePairingReturn>,
+    #[prop(optional)] secure_context: Option<bool>,
 ) -> impl IntoView {
     let config = use_runtime_config();
+    let device = device.unwrap_or_else(|| use_device_pairing(&config.api_base, config.mode));
+    let media = use_media_access(secure_context);
     let cart = use_kiosk_cart();
-    let submit = use_order_submit(&config.api_base, cart);
+    let submit = use_order_submit(&config.api_base, cart, device);
     let used_voice = RwSignal::new(false);
     let reviewing = RwSignal::new(false);
     let on_order = Callback::new(move |action: OrderAction| match action {
@@ -86,14 +97,20 @@ pub fn KioskView(
         OrderAction::Review => reviewing.set(true),
         OrderAction::Cancel => cart.clear(),
     });
-    let voice = use_voice_session(menu.clone(), cart, UseVoiceSessionOptions { transport, timeouts, on_order });
-    let call = use_kiosk_call(&config.ws_url);
+    let on_unpaired = Callback::new(move |sent_token: Option<String>| device.report_unpaired(sent_token));
+    let voice = use_voice_session(
+        menu.clone(),
+        cart,
+        UseVoiceSessionOptions { transport, timeouts, on_order, media: media.clone(), on_unpaired: Some(on_unpaired) },
+    );
+    let call = use_kiosk_call(&config.ws_url, media.clone(), device);
+    let needs_pairing = move || device.state().get().needs_pairing();
     let header_extra = ViewFn::from(move || {
         view! {
             <button
                 class="btn call-staff"
                 data-testid="call-staff-button"
-                disabled=move || call.view().with(|v| v.state.is_active())
+                disabled=move || !call.available() || call.view().with(|v| v.state.is_active())
                 on:click=move |_| call.call(None)
             >
                 "Call staff"
@@ -130,9 +147,13 @@ pub fn KioskView(
                 <ConnectionBanner state=Signal::derive(move || banner.get().as_str()) text=Signal::derive(move || banner.get().text().to_string())/>
             })
         >
-            <div class="kiosk-layout" class:reviewing=move || reviewing.get()>
+            <Show when=needs_pairing>
+                <PairingScreen device/>
+            </Show>
+            <div class="kiosk-layout" class:reviewing=move || reviewing.get() hidden=needs_pairing>
                 <div class="kiosk-left">
                     <section class="kiosk-voice" aria-label="Order by voice" data-testid="voice-panel">
+                        <InsecureContextNotice access=media.clone()/>
                         <VoiceButton voice mode=voice_mode/>
                         <Show when=move || problem.with(Option::is_some)>
                             <div class="voice-error" role="alert" data-testid="voice-error">

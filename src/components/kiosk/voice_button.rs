@@ -14,6 +14,7 @@ use crate::web::clock;
 pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoView {
     let state = voice.state();
     let speaking = voice.speaking();
+    let available = voice.available();
     let last_activation = StoredValue::new(None::<Millis>);
     let active_pointer = StoredValue::new(None::<i32>);
 
@@ -47,6 +48,7 @@ pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoVi
                 class:busy=move || is_busy(state.get())
                 data-testid="voice-order-button"
                 data-mode=mode.as_str()
+                disabled=!available
                 aria-pressed=move || (state.get() == TurnState::Recording).to_string()
                 aria-busy=move || is_busy(state.get()).to_string()
                 aria-label=move || aria_label(state.get(), mode)

@@ -1,4 +1,4 @@
-//! The order feed's two HTTP calls: the PIN sign-in and the snapshot of active orders.
+//! The order feed's HTTP calls: the PIN sign-in, the snapshot of active orders and the sign-out.
 
 use std::fmt;
 
@@ -38,10 +38,15 @@ pub(super) struct StoredSession {
     pub station: String,
 }
 
-/// `GET {api_base}/api/v1/orders`.
-pub(super) async fn fetch_snapshot(api_base: &str) -> Result<Snapshot, String> {
+/// `GET {api_base}/api/v1/orders` with the station's token.
+pub(super) async fn fetch_snapshot(api_base: &str, token: Option<&str>) -> Result<Snapshot, String> {
     let url = format!("{api_base}/api/v1/orders");
-    let response = http::get(&url).await.map_err(|e| e.to_string())?;
+    let auth = token.map(http::bearer);
+    let mut headers = vec![("Accept", "application/json")];
+    if let Some(auth) = &auth {
+        headers.push(("Authorization", auth.as_str()));
+    }
+    let response = http::send("GET", &url, &headers, None).await.map_err(|e| e.to_string())?;
     if !response.is_success() {
         return Err(format!("GET {url} answered {}: {}", response.status, response.body));
     }
@@ -73,4 +78,21 @@ pub(super) async fn request_token(api_base: &str, station: &str, pin: &str) -> R
         log::warn!("[OrderFeed] sign-in as {station} failed: {e}");
     }
     result
+}
+
+/// `POST {api_base}/api/v1/auth/signout`: revokes the station's token on the hub. Best effort: a
+/// failure is logged (the screen has forgotten the token either way).
+pub(super) async fn sign_out(api_base: &str, station: &str, token: &str) {
+    let url = format!("{api_base}/api/v1/auth/signout");
+    let auth = http::bearer(token);
+    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
+    match http::send("POST", &url, &headers, Some("{}")).await {
+        Ok(r) if r.is_success() => log::info!("[OrderFeed] station {station} signed out on the hub"),
+        Ok(r) => log::warn!(
+            "[OrderFeed] the hub answered the sign-out of station {station} with HTTP {}: {}",
+            r.status,
+            r.body.chars().take(200).collect::<String>()
+        ),
+        Err(e) => log::warn!("[OrderFeed] the sign-out of station {station} did not reach the hub: {e}"),
+    }
 }

@@ -177,7 +177,8 @@ impl FeedDriver {
 
     fn fetch_snapshot(&mut self) {
         let api_base = self.api_base.clone();
-        let fetch = async move { api::fetch_snapshot(&api_base).await };
+        let token = self.feed.token().map(str::to_string);
+        let fetch = async move { api::fetch_snapshot(&api_base, token.as_deref()).await };
         self.snapshot = Some(self.me.spawn(fetch, |d, now, result| {
             d.snapshot = None;
             d.feed.handle_snapshot(now, result);
@@ -217,12 +218,18 @@ impl FeedDriver {
         Some(flight)
     }
 
-    /// Disconnects, forgets the board and the stored session, and cancels a sign-in on its way.
+    /// Disconnects, forgets the board and the stored session, cancels a sign-in on its way, and
+    /// asks the hub to revoke the token. The revocation is not tied to the page: it completes
+    /// (or logs why not) even if the page closes right after.
     pub fn logout(&mut self) {
         self.session_generation += 1;
         self.sign_in = None;
         self.snapshot = None;
         storage::remove(SESSION_KEY);
+        if let Some(token) = self.feed.token().map(str::to_string) {
+            let (api_base, station) = (self.api_base.clone(), self.station.clone());
+            leptos::task::spawn_local(async move { api::sign_out(&api_base, &station, &token).await });
+        }
         self.feed.logout();
     }
 
