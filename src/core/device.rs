@@ -8,7 +8,6 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use restaurant_protocol::ApiError;
-use serde::{Deserialize, Serialize};
 
 use super::config::Mode;
 use super::time::Millis;
@@ -22,28 +21,8 @@ const MAX_PIN_CHARS: usize = 64;
 /// The longest wait a `Retry-After` can impose before the form opens again.
 const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 
-/// `POST /api/v1/devices/pair`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PairRequest {
-    pub pin: String,
-    pub name: String,
-}
-
-/// A paired device as the hub lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceInfo {
-    pub id: String,
-    pub name: String,
-    /// Unix milliseconds.
-    pub paired_at: u64,
-}
-
-/// `201` answer of `POST /api/v1/devices/pair`; also what the kiosk stores.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PairResponse {
-    pub device: DeviceInfo,
-    pub token: String,
-}
+/// The pairing request and answer are the hub's wire types.
+pub use restaurant_protocol::{DeviceInfo, PairRequest, PairResponse};
 
 /// Whether the hub answered that the request's device is not (or no longer) paired.
 pub fn is_device_unpaired(status: u16, body: &str) -> bool {
