@@ -134,8 +134,7 @@ async fn a_voice_turn_fills_the_cart_and_the_order_reaches_the_hub_once() {
     );
     let number = text_of(&el, "order-number");
     assert!(number.starts_with('#'), "order number shown: {number:?}");
-    let orders = restaurant_web::web::http::get(&format!("{}/api/v1/orders", support::hub_url())).await.unwrap();
-    let snapshot: restaurant_protocol::Snapshot = serde_json::from_str(&orders.body).unwrap();
+    let snapshot = support::kds::snapshot().await;
     let ours: Vec<_> = snapshot.orders.iter().filter(|o| format!("#{}", o.number) == number).collect();
     assert_eq!(ours.len(), 1, "exactly one order #{number} on the hub");
     assert_eq!(ours[0].source, restaurant_protocol::OrderSource::Voice);
@@ -369,10 +368,7 @@ async fn an_order_sent_while_the_hub_is_down_is_kept_and_placed_exactly_once() {
     let transport = Rc::new(FakeTransport::new(0, realtime_script("", ORDER_ARGS)));
     let m = mount_kiosk(transport, Timeouts::default());
     let el = m.el();
-    let count_orders = || async {
-        let r = restaurant_web::web::http::get(&format!("{}/api/v1/orders", support::hub_url())).await.unwrap();
-        serde_json::from_str::<restaurant_protocol::Snapshot>(&r.body).unwrap().orders.len()
-    };
+    let count_orders = || async { support::kds::snapshot().await.orders.len() };
     let before = count_orders().await;
     click(&el, "menu-item");
     click(&el, "menu-item");

@@ -3,8 +3,8 @@
 //! - [`guard`] (middleware on every route): a state-changing request (`POST`/`PUT`/`PATCH`/
 //!   `DELETE`) or a `/ws` upgrade whose `Origin` is neither the hub's own nor one of
 //!   `--allow-origin` is refused with `403 origin_refused` (demo mode allows any); the routes
-//!   in [`DEVICE_ROUTES`] need a paired device's token (`401 device_unpaired`; demo mode accepts
-//!   a missing token as the device `demo`), and the device is put in the request's extensions
+//!   in [`DEVICE_ROUTES`] need a paired device's token (`401 device_unpaired`; in demo mode a
+//!   request without a known token is the device `demo`), and the device is put in the request's extensions
 //!   (as [`DeviceId`], and as the [`ClientKey`] the limits count by); voice tokens are limited per
 //!   device.
 //! - [`StationAuth`] / [`ManagerAuth`]: extractors for a station's (or the manager's) session
@@ -86,14 +86,19 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut request: Request, nex
 }
 
 /// The paired device of a request's bearer token.
+/// In demo mode every device is paired: a request without a known token is the device `demo`.
 fn device_of(state: &AppState, headers: &HeaderMap) -> Result<DeviceId, ApiError> {
-    match bearer(headers) {
-        Some(token) => state.devices.device_of(token).ok_or_else(|| {
-            ApiError::device_unpaired("this device is not paired with the hub (unknown or revoked token)")
-        }),
-        None if state.settings.mode.is_demo() => Ok(DeviceId(DEMO_DEVICE.into())),
-        None => Err(ApiError::device_unpaired("this device is not paired with the hub: a manager must pair it")),
+    let token = bearer(headers);
+    if let Some(device) = token.and_then(|t| state.devices.device_of(t)) {
+        return Ok(device);
     }
+    if state.settings.mode.is_demo() {
+        return Ok(DeviceId(DEMO_DEVICE.into()));
+    }
+    Err(ApiError::device_unpaired(match token {
+        Some(_) => "this device is not paired with the hub (unknown or revoked token)",
+        None => "this device is not paired with the hub: a manager must pair it",
+    }))
 }
 
 /// A request signed in as a station: `Authorization: Bearer <session token>`.

@@ -89,10 +89,22 @@ fn check_station(station: &str) -> Result<(), PinError> {
 
 /// The argon2id PHC string of `pin`, with a fresh random salt.
 pub fn hash_pin(pin: &str) -> Result<String, PinError> {
-    check_pin(pin)?;
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| PinError::Hash(e.to_string()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| PinError::Hash(e.to_string()))?;
+    hash_pin_with_salt(pin, &salt)
+}
+
+/// The hash of a PIN given on the command line (or the demo PIN): its salt comes from the station
+/// name, so the same PIN gives the same hash — and the same [`PinId`] — at every start, and
+/// sessions survive a restart. (`pins.json`'s hashes keep their random salts: the file persists.)
+fn hash_flag_pin(station: &str, pin: &str) -> Result<String, PinError> {
+    let digest = Sha256::digest(format!("restaurant-hub command-line PIN salt:{station}").as_bytes());
+    hash_pin_with_salt(pin, &digest[..16])
+}
+
+fn hash_pin_with_salt(pin: &str, salt: &[u8]) -> Result<String, PinError> {
+    check_pin(pin)?;
+    let salt = SaltString::encode_b64(salt).map_err(|e| PinError::Hash(e.to_string()))?;
     hasher().hash_password(pin.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| PinError::Hash(e.to_string()))
 }
 
@@ -115,14 +127,14 @@ impl PinBook {
             None => PinBook::default(),
         };
         if let Some(pin) = global {
-            book.hashes.insert(EVERY_STATION.into(), hash_pin(&pin.0)?);
+            book.hashes.insert(EVERY_STATION.into(), hash_flag_pin(EVERY_STATION, &pin.0)?);
         }
         for (station, pin) in stations {
             check_station(station)?;
-            book.hashes.insert(station.clone(), hash_pin(&pin.0)?);
+            book.hashes.insert(station.clone(), hash_flag_pin(station, &pin.0)?);
         }
         if demo && !book.hashes.contains_key(EVERY_STATION) {
-            book.hashes.insert(EVERY_STATION.into(), hash_pin(DEMO_PIN)?);
+            book.hashes.insert(EVERY_STATION.into(), hash_flag_pin(EVERY_STATION, DEMO_PIN)?);
         }
         Ok(book)
     }
@@ -233,6 +245,17 @@ mod tests {
         assert!(book.verify("grill", "5555").is_some() && book.verify(MANAGER, "5555").is_some());
         assert_eq!(book.verify("bar", "5555"), None, "bar has its own PIN");
         assert!(book.verify("bar", "7777").is_some());
+    }
+
+    #[test]
+    fn command_line_and_demo_pins_keep_their_id_across_starts_so_sessions_survive_a_restart() {
+        let flags = [("grill".to_string(), Secret("4826".into()))];
+        let (a, b) =
+            (PinBook::load(None, None, &flags, true).unwrap(), PinBook::load(None, None, &flags, true).unwrap());
+        assert_eq!(a.pin_id("grill"), b.pin_id("grill"));
+        assert_eq!(a.pin_id("kitchen"), b.pin_id("kitchen"), "the demo PIN");
+        let other = PinBook::load(None, None, &[("grill".to_string(), Secret("4827".into()))], true).unwrap();
+        assert_ne!(a.pin_id("grill"), other.pin_id("grill"), "another PIN, another id");
     }
 
     #[test]

@@ -83,6 +83,9 @@ pub struct Settings {
     pub allow_origins: Vec<String>,
     /// `config.json` lets the pages take URLs of other origins from their query (always in demo).
     pub allow_url_overrides: bool,
+    /// `--https-url`: where a page opened over plain HTTP tells people to go instead (a hub with
+    /// `--no-tls` behind a TLS-terminating proxy knows no better address itself).
+    pub https_url: Option<String>,
     /// `--pin`: one PIN for every station (and the manager) without its own — an explicit choice;
     /// `restaurant-hub set-pin` (hashed in the data folder) is the way to set PINs.
     pub pin: Option<Secret>,
@@ -151,6 +154,7 @@ impl Default for Settings {
             mode: Mode::Production,
             allow_origins: Vec::new(),
             allow_url_overrides: false,
+            https_url: None,
             pin: None,
             station_pins: Vec::new(),
             menu: None,
@@ -174,7 +178,7 @@ impl Settings {
 [--realtime-url URL] [--token-url URL]
        [--tls-cert FILE --tls-key FILE | --no-tls] [--http-port N] [--hostname NAME]...
        [--data DIR] [--memory] [--menu FILE] [--pin PIN] [--station-pin STATION=PIN]...
-       [--demo] [--allow-origin ORIGIN]... [--allow-url-overrides] [--heartbeat-ms N] [--replay-events N] [--client-queue N]
+       [--demo] [--allow-origin ORIGIN]... [--allow-url-overrides] [--https-url URL] [--heartbeat-ms N] [--replay-events N] [--client-queue N]
        [--voice-latency-ms N|MIN-MAX] [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]
        [--voice-max-calls N] [--voice-max-call-secs N] [--voice-max-mint-requests N]
        [--order-rate N] [--max-active-orders N] [--max-connections N] [--hello-ms N] [--retain-days N] [--replay-bytes N]
@@ -222,6 +226,13 @@ limits (defaults): --order-rate 30 orders per minute per device (else per IP add
                 "--demo" => s.mode = Mode::Demo,
                 "--allow-origin" => s.allow_origins.push(value("--allow-origin")?),
                 "--allow-url-overrides" => s.allow_url_overrides = true,
+                "--https-url" => {
+                    let url = value("--https-url")?;
+                    if !url.starts_with("https://") || url.len() > 200 {
+                        return Err(format!("--https-url: expected https://host[:port], got {url:?}"));
+                    }
+                    s.https_url = Some(url.trim_end_matches('/').to_string());
+                }
                 "--menu" => s.menu = Some(PathBuf::from(value("--menu")?)),
                 "--pin" => s.pin = Some(Secret(non_empty_pin("--pin", value("--pin")?)?)),
                 "--station-pin" => {
@@ -350,6 +361,9 @@ mod tests {
         assert!(Settings::from_args(args(&["--station-pin", "grill"])).unwrap_err().contains("STATION=PIN"));
         assert!(Settings::from_args(args(&["--station-pin", "Grill=1"])).unwrap_err().contains("station"));
         assert!(Settings::from_args(args(&["--pin", ""])).unwrap_err().contains("empty"));
+        assert!(Settings::from_args(args(&["--https-url", "http://x"])).unwrap_err().contains("--https-url"));
+        let s = Settings::from_args(args(&["--no-tls", "--https-url", "https://orders.example:8443/"])).unwrap();
+        assert_eq!(s.https_url.as_deref(), Some("https://orders.example:8443"));
         assert!(Settings::from_args(args(&["--heartbeat-ms", "0"])).unwrap_err().contains("--heartbeat-ms"));
     }
 

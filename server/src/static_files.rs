@@ -48,6 +48,9 @@ pub async fn config_json(State(state): State<Arc<AppState>>) -> impl IntoRespons
     map.insert("station".into(), Value::String(s.station.clone()));
     map.insert("mode".into(), Value::String(s.mode.as_str().into()));
     map.insert("allow_url_overrides".into(), Value::Bool(s.mode.is_demo() || s.allow_url_overrides));
+    if let Some(url) = &s.https_url {
+        map.insert("https_url".into(), Value::String(url.clone()));
+    }
     // With an OpenAI key the hub mints real tokens, so the kiosk must talk to OpenAI itself.
     let realtime_url = s
         .realtime_url

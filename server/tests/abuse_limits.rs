@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::{WAIT, Ws, close_code, connect, joined, recv, recv_text, send};
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -16,10 +18,6 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-const WAIT: Duration = Duration::from_secs(10);
 
 /// The hub settings of every in-process test, built in one place: demo mode, so orders come from
 /// the one demo device (the doors themselves are abuse_auth.rs's subject) and the limits apply as
@@ -102,54 +100,6 @@ async fn assert_intact(hub: &RunningHub, orders: &[Order]) {
 
 // ---------------------------------------------------------------------------------------------
 // WebSocket helpers
-
-async fn connect(hub: &RunningHub) -> Ws {
-    tokio_tungstenite::connect_async(hub.ws_url()).await.expect("WebSocket connects").0
-}
-
-async fn send(ws: &mut Ws, frame: Value) {
-    ws.send(Message::text(frame.to_string())).await.expect("frame sent");
-}
-
-/// The next frame that is not a heartbeat, with its length on the wire.
-async fn recv_text(ws: &mut Ws) -> (usize, ServerMessage) {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next()).await.expect("a frame in time").expect("open").expect("readable") {
-            Message::Text(text) => match ServerMessage::parse(text.as_str()).expect("a known frame") {
-                ServerMessage::Ping { .. } => continue,
-                other => return (text.len(), other),
-            },
-            Message::Close(close) => panic!("closed: {close:?}"),
-            _ => continue,
-        }
-    }
-}
-
-async fn recv(ws: &mut Ws) -> ServerMessage {
-    recv_text(ws).await.1
-}
-
-async fn close_code(ws: &mut Ws) -> u16 {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next()).await.expect("a close in time") {
-            Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
-            Some(Ok(Message::Close(None))) => return 1005,
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => panic!("read failed before the close frame: {e}"),
-            None => panic!("stream ended without a close frame"),
-        }
-    }
-}
-
-async fn joined(hub: &RunningHub, station: &str, since: Option<u64>) -> (Ws, u64) {
-    let token = common::station_token(hub, station).await;
-    let mut ws = connect(hub).await;
-    send(&mut ws, json!({"type": "hello", "token": token, "station": station, "since": since})).await;
-    match recv(&mut ws).await {
-        ServerMessage::Welcome { seq } => (ws, seq),
-        other => panic!("expected welcome, got {other:?}"),
-    }
-}
 
 /// Sends a command and returns the event it produced (frame length and message), then its ack.
 async fn command(ws: &mut Ws, frame: Value) -> Option<(usize, ServerMessage)> {

@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::{WAIT, Ws, close_code, connect, joined, recv, send};
+
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -13,11 +15,6 @@ use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// Generous bound for anything the hub should do promptly.
-const WAIT: Duration = Duration::from_secs(10);
 
 fn settings(adjust: impl FnOnce(&mut Settings)) -> Settings {
     let mut s = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::demo() };
@@ -75,53 +72,6 @@ fn production(s: &mut Settings) {
 
 async fn token(hub: &RunningHub, station: &str) -> String {
     common::station_token(hub, station).await
-}
-
-async fn connect(hub: &RunningHub) -> Ws {
-    tokio_tungstenite::connect_async(hub.ws_url()).await.expect("WebSocket connects").0
-}
-
-async fn send(ws: &mut Ws, frame: Value) {
-    ws.send(Message::text(frame.to_string())).await.expect("frame sent");
-}
-
-/// The next frame that is not a heartbeat.
-async fn recv(ws: &mut Ws) -> ServerMessage {
-    loop {
-        let frame =
-            tokio::time::timeout(WAIT, ws.next()).await.expect("a frame in time").expect("open").expect("readable");
-        match frame {
-            Message::Text(text) => match ServerMessage::parse(text.as_str()).expect("a known frame") {
-                ServerMessage::Ping { .. } => continue,
-                other => return other,
-            },
-            Message::Close(close) => panic!("closed: {close:?}"),
-            _ => continue,
-        }
-    }
-}
-
-/// Reads until the close frame and returns its code.
-async fn close_code(ws: &mut Ws) -> u16 {
-    loop {
-        match tokio::time::timeout(WAIT, ws.next()).await.expect("a close in time") {
-            Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
-            Some(Ok(Message::Close(None))) => return 1005,
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => panic!("read failed before the close frame: {e}"),
-            None => panic!("stream ended without a close frame"),
-        }
-    }
-}
-
-async fn joined(hub: &RunningHub, station: &str, since: Option<u64>) -> (Ws, u64) {
-    let token = token(hub, station).await;
-    let mut ws = connect(hub).await;
-    send(&mut ws, json!({"type":"hello","token": token,"station": station,"since": since})).await;
-    match recv(&mut ws).await {
-        ServerMessage::Welcome { seq } => (ws, seq),
-        other => panic!("expected welcome, got {other:?}"),
-    }
 }
 
 async fn command(ws: &mut Ws, frame: Value) -> ServerMessage {
