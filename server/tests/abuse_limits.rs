@@ -11,13 +11,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use restaurant_hub::{RunningHub, Settings};
 use restaurant_protocol::{ApiError, MAX_WS_FRAME_BYTES, Order, OrderEnvelope, ServerMessage, Snapshot, close};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::tungstenite;
 
 /// The hub settings of every in-process test, built in one place: demo mode, so orders come from
 /// the one demo device (the doors themselves are abuse_auth.rs's subject) and the limits apply as

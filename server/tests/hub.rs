@@ -6,15 +6,14 @@ use common::{WAIT, Ws, close_code, connect, joined, recv, send};
 
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use restaurant_hub::{Mode, RunningHub, SHUTDOWN_GRACE, Secret, Settings};
 use restaurant_protocol::{
     ApiError, ErrorCode, Menu, OrderEnvelope, OrderStatus, PinResponse, ServerMessage, Snapshot,
 };
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
+use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 fn settings(adjust: impl FnOnce(&mut Settings)) -> Settings {
     let mut s = Settings { memory: true, dist: "/nonexistent-dist".into(), ..Settings::demo() };
