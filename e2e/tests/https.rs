@@ -17,8 +17,12 @@ async fn pair(c: &Client, name: &str) {
     field.send_keys(name).await.expect("type a name");
     wait_find(c, "pairing-pin", SEC).await.send_keys(MANAGER_PIN).await.expect("type the PIN");
     click(c, "pairing-submit").await;
-    wait_find(c, "menu-item", 20 * SEC).await;
-    assert!(find(c, "pairing").await.is_none(), "the pairing screen is gone once paired");
+    wait_for(20 * SEC, "the pairing screen to go once paired", || async {
+        find(c, "pairing").await.is_none().then_some(())
+    })
+    .await;
+    let stored = eval(c, "return localStorage.getItem('restaurant.device')").await;
+    assert!(stored.as_str().is_some_and(|s| s.contains("\"token\"")), "the device token is kept: {stored}");
 }
 
 async fn sign_in_kitchen(c: &Client, page: &str) {

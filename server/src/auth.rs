@@ -358,21 +358,7 @@ fn merged(file: Option<&std::path::Path>, flags: &PinBook) -> Result<PinBook, Pi
 }
 
 fn load_sessions(path: &std::path::Path, now: Instant) -> HashMap<String, Session> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return HashMap::new(),
-        Err(e) => {
-            tracing::error!("cannot read {}: {e}; stations must sign in again", path.display());
-            return HashMap::new();
-        }
-    };
-    let stored: Vec<StoredSession> = match serde_json::from_slice(&bytes) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("{} is unreadable ({e}); stations must sign in again", path.display());
-            return HashMap::new();
-        }
-    };
+    let stored: Vec<StoredSession> = crate::fsutil::read_json(path, "stations must sign in again").unwrap_or_default();
     let unix = unix_now();
     let sessions: HashMap<String, Session> = stored
         .into_iter()

@@ -126,26 +126,10 @@ impl Devices {
 }
 
 fn read(path: &std::path::Path) -> HashMap<String, DeviceInfo> {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return HashMap::new(),
-        Err(e) => {
-            tracing::error!("cannot read {}: {e}; kiosks must be paired again", path.display());
-            return HashMap::new();
-        }
-    };
-    match serde_json::from_slice::<Vec<StoredDevice>>(&bytes) {
-        Ok(stored) => {
-            let devices: HashMap<_, _> =
-                stored.into_iter().take(MAX_DEVICES).map(|d| (d.token_sha256, d.info)).collect();
-            tracing::info!(devices = devices.len(), "paired devices loaded");
-            devices
-        }
-        Err(e) => {
-            tracing::error!("{} is unreadable ({e}); kiosks must be paired again", path.display());
-            HashMap::new()
-        }
-    }
+    let stored: Vec<StoredDevice> = crate::fsutil::read_json(path, "kiosks must be paired again").unwrap_or_default();
+    let devices: HashMap<_, _> = stored.into_iter().take(MAX_DEVICES).map(|d| (d.token_sha256, d.info)).collect();
+    tracing::info!(devices = devices.len(), "paired devices loaded");
+    devices
 }
 
 #[cfg(test)]

@@ -5,4 +5,5 @@ pub mod chooser;
 pub mod config_error;
 pub mod kds;
 pub mod kiosk;
+pub mod pin_field;
 pub mod shell;

@@ -3,6 +3,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use crate::components::pin_field::PinField;
 use crate::core::feed::Banner;
 use crate::hooks::order_feed::{SignInError, UseOrderFeedReturn};
 
@@ -50,18 +51,7 @@ pub fn PinForm(feed: UseOrderFeedReturn, station: String) -> impl IntoView {
                     "The hub did not accept this station's sign-in. Enter the PIN again."
                 </p>
             </Show>
-            <label class="kds-pin-label">
-                "PIN"
-                <input
-                    class="kds-pin"
-                    type="password"
-                    inputmode="numeric"
-                    autocomplete="off"
-                    data-testid="pin-input"
-                    prop:value=move || pin.get()
-                    on:input=move |ev| pin.set(event_target_value(&ev))
-                />
-            </label>
+            <PinField label="PIN" label_class="kds-pin-label" class="kds-pin" testid="pin-input" pin=pin />
             <button class="btn btn-primary" type="submit" data-testid="login-submit" disabled=move || busy.get()>
                 {move || if busy.get() { "Signing in…" } else { "Sign in" }}
             </button>

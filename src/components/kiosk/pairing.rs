@@ -3,6 +3,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use crate::components::pin_field::PinField;
 use crate::core::device::{DEFAULT_DEVICE_NAME, PairingState};
 use crate::hooks::device_pairing::UseDevicePairingReturn;
 
@@ -45,18 +46,7 @@ pub fn PairingScreen(device: UseDevicePairingReturn) -> impl IntoView {
                     on:input=move |ev| name.set(event_target_value(&ev))
                 />
             </label>
-            <label class="pairing-label">
-                "Manager PIN"
-                <input
-                    class="pairing-pin"
-                    type="password"
-                    inputmode="numeric"
-                    autocomplete="off"
-                    data-testid="pairing-pin"
-                    prop:value=move || pin.get()
-                    on:input=move |ev| pin.set(event_target_value(&ev))
-                />
-            </label>
+            <PinField label="Manager PIN" label_class="pairing-label" class="pairing-pin" testid="pairing-pin" pin=pin />
             <button class="btn primary" type="submit" data-testid="pairing-submit" disabled=move || busy() || blocked()>
                 {move || if busy() { "Pairing…" } else { "Pair" }}
             </button>
