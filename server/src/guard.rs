@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::devices::{DEMO_DEVICE, DeviceId};
+use crate::devices::DeviceId;
 use crate::error::ApiError;
 use crate::limits::ClientKey;
 use crate::pins::MANAGER;
@@ -85,20 +85,15 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut request: Request, nex
     next.run(request).await
 }
 
-/// The paired device of a request's bearer token.
-/// In demo mode every device is paired: a request without a known token is the device `demo`.
+/// The paired device of a request's bearer token ([`AppState::device`]).
 fn device_of(state: &AppState, headers: &HeaderMap) -> Result<DeviceId, ApiError> {
     let token = bearer(headers);
-    if let Some(device) = token.and_then(|t| state.devices.device_of(t)) {
-        return Ok(device);
-    }
-    if state.settings.mode.is_demo() {
-        return Ok(DeviceId(DEMO_DEVICE.into()));
-    }
-    Err(ApiError::device_unpaired(match token {
-        Some(_) => "this device is not paired with the hub (unknown or revoked token)",
-        None => "this device is not paired with the hub: a manager must pair it",
-    }))
+    state.device(token).ok_or_else(|| {
+        ApiError::device_unpaired(match token {
+            Some(_) => "this device is not paired with the hub (unknown or revoked token)",
+            None => "this device is not paired with the hub: a manager must pair it",
+        })
+    })
 }
 
 /// A request signed in as a station: `Authorization: Bearer <session token>`.

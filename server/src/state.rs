@@ -14,7 +14,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::{Auth, random_hex};
 use crate::call::CallRouter;
-use crate::devices::Devices;
+use crate::devices::{DeviceId, Devices};
 use crate::feed::Feed;
 use crate::limits::{ClientKey, RateLimit};
 use crate::menu::MenuBook;
@@ -113,6 +113,14 @@ impl AppState {
             tasks: TaskTracker::new(),
             connections: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// The paired device a token belongs to. In demo mode every device is paired: a token the hub
+    /// does not know (or none) is the device `demo`.
+    pub fn device(&self, token: Option<&str>) -> Option<DeviceId> {
+        token
+            .and_then(|t| self.devices.device_of(t))
+            .or_else(|| self.settings.mode.is_demo().then(|| DeviceId(crate::devices::DEMO_DEVICE.into())))
     }
 
     /// Creates an order once per idempotency `key` for `client`. `Ok((true, order))` when new.

@@ -258,9 +258,8 @@ impl Connection {
         }
         if station == KIOSK_STATION {
             // A kiosk is a paired device without a PIN: it may place calls and nothing else.
-            let device = match self.state.devices.device_of(token) {
+            let device = match self.state.device(Some(token)) {
                 Some(device) => device.0,
-                None if self.state.settings.mode.is_demo() => crate::devices::DEMO_DEVICE.into(),
                 None => {
                     return self
                         .auth_failed("this kiosk is not paired with the hub (unknown or revoked device token)")

@@ -378,3 +378,17 @@ async fn a_screen_signed_out_elsewhere_cannot_send_another_command_on_its_open_c
     let order = c.snapshot().await.orders.into_iter().find(|o| o.id == order_id).unwrap();
     assert_eq!(order.status.as_str(), "new", "the command was not applied");
 }
+
+#[tokio::test]
+async fn in_demo_mode_every_kiosk_is_paired_and_in_production_none_is_by_default() {
+    let demo = Client::start(Settings { mode: Mode::Demo, ..production() }).await;
+    let stale = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    for token in [None, Some(stale)] {
+        assert_eq!(demo.order(token, "cheeseburger").await.0, 201, "demo, token {token:?}");
+    }
+    assert!(matches!(demo.hello(stale, "kiosk").await, ServerMessage::Welcome { .. }));
+    assert!(matches!(demo.hello("", "kiosk").await, ServerMessage::Welcome { .. }));
+    let production = Client::start(production()).await;
+    assert_eq!(production.order(Some(stale), "cheeseburger").await.0, 401);
+    assert!(matches!(production.hello("", "kiosk").await, ServerMessage::AuthFailed { .. }));
+}
