@@ -4,10 +4,16 @@
 //! and neither side can drift from the other.
 
 pub mod close;
+pub mod menu;
 pub mod time;
 pub mod voice;
 
 use serde::{Deserialize, Serialize};
+
+pub use menu::{
+    Allergen, AvailabilityChange, AvailabilityTarget, ChosenOption, LineProblem, Menu, MenuAvailability, MenuItem,
+    ModifierGroup, ModifierKind, ModifierOption, Quote, QuoteLine, SoldOut, TaxRule, Totals, format_price,
+};
 
 /// Largest WebSocket frame either side accepts (bigger → close 1009 on the hub, dropped on a page).
 pub const MAX_WS_FRAME_BYTES: usize = 64 * 1024;
@@ -16,29 +22,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Quantity bounds of one order line.
 pub const MIN_QUANTITY: u32 = 1;
 pub const MAX_QUANTITY: u32 = 99;
-
-// ---------------------------------------------------------------------------------------------
-// Menu
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MenuItem {
-    pub id: String,
-    pub name: String,
-    pub price_cents: u32,
-    pub category: String,
-    /// Which prep station makes it (`grill`, `fryer`, `drinks`, …).
-    pub station: String,
-    #[serde(default)]
-    pub aliases: Vec<String>,
-    /// Contains a common allergen (tickets highlight it).
-    #[serde(default)]
-    pub allergy: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Menu {
-    pub items: Vec<MenuItem>,
-}
 
 // ---------------------------------------------------------------------------------------------
 // Orders
@@ -105,19 +88,29 @@ impl OrderSource {
     }
 }
 
+/// One line of a stored order, priced by the hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderItem {
     pub id: String,
     pub menu_item_id: String,
     pub name: String,
     pub quantity: u32,
+    /// The chosen options in menu order (defaults included).
     #[serde(default)]
-    pub modifiers: Vec<String>,
+    pub options: Vec<ChosenOption>,
     #[serde(default)]
     pub special_instructions: Option<String>,
     pub station: String,
+    /// What the item contains (from the menu).
     #[serde(default)]
-    pub allergy: bool,
+    pub allergens: Vec<Allergen>,
+    /// The customer's allergies, flagged on this line: the ticket shows them as a banner.
+    #[serde(default)]
+    pub allergies: Vec<Allergen>,
+    #[serde(default)]
+    pub unit_price_cents: i64,
+    #[serde(default)]
+    pub line_total_cents: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +127,9 @@ pub struct Order {
     pub notes: String,
     #[serde(default)]
     pub customer_name: Option<String>,
+    /// What the customer is charged, computed by the hub.
+    #[serde(default)]
+    pub totals: Totals,
     /// RFC 3339 (see [`time`]).
     pub created_at: String,
     pub updated_at: String,
@@ -144,10 +140,14 @@ pub struct Order {
 pub struct NewOrderItem {
     pub menu_item_id: String,
     pub quantity: u32,
+    /// Option ids of the item's modifier groups; an untouched group takes its defaults.
     #[serde(default)]
-    pub modifiers: Vec<String>,
+    pub options: Vec<String>,
     #[serde(default)]
     pub special_instructions: Option<String>,
+    /// Allergies the customer flagged for this line.
+    #[serde(default)]
+    pub allergies: Vec<Allergen>,
 }
 
 /// Body of `POST /api/v1/orders` (header `Idempotency-Key` required).
@@ -304,6 +304,10 @@ pub enum ServerMessage {
     OrderStatusChanged { seq: u64, order_id: String, status: OrderStatus, updated_at: String },
     #[serde(rename = "order.deleted")]
     OrderDeleted { seq: u64, order_id: String },
+    /// What is sold out now (the whole list). In the order-event sequence on staff screens; a
+    /// kiosk gets the latest one after `welcome` and each new one.
+    #[serde(rename = "menu.updated")]
+    MenuUpdated { seq: u64, sold_out: SoldOut },
 }
 
 impl ServerMessage {
@@ -320,15 +324,17 @@ impl ServerMessage {
         "order.updated",
         "order.status.changed",
         "order.deleted",
+        "menu.updated",
     ];
 
-    /// The order-event sequence number, for the four event types.
+    /// The event sequence number, for the order events and `menu.updated`.
     pub fn event_seq(&self) -> Option<u64> {
         match self {
             ServerMessage::OrderCreated { seq, .. }
             | ServerMessage::OrderUpdated { seq, .. }
             | ServerMessage::OrderStatusChanged { seq, .. }
-            | ServerMessage::OrderDeleted { seq, .. } => Some(*seq),
+            | ServerMessage::OrderDeleted { seq, .. }
+            | ServerMessage::MenuUpdated { seq, .. } => Some(*seq),
             _ => None,
         }
     }
@@ -559,13 +565,23 @@ mod tests {
                 menu_item_id: "cheeseburger".into(),
                 name: "Cheeseburger".into(),
                 quantity: 2,
-                modifiers: vec!["no onions".into()],
+                options: vec![ChosenOption {
+                    group_id: "remove".into(),
+                    option_id: "onions".into(),
+                    name: "onions".into(),
+                    kind: ModifierKind::Remove,
+                    price_cents: 0,
+                }],
                 special_instructions: None,
                 station: "grill".into(),
-                allergy: true,
+                allergens: vec![Allergen::Gluten, Allergen::Dairy],
+                allergies: vec![Allergen::Nuts],
+                unit_price_cents: 899,
+                line_total_cents: 1798,
             }],
             notes: String::new(),
             customer_name: None,
+            totals: TaxRule::default().totals(1798),
             created_at: "2026-11-21T00:00:00.000Z".into(),
             updated_at: "2026-11-21T00:00:00.000Z".into(),
         }
@@ -588,6 +604,23 @@ mod tests {
         assert_eq!(ServerMessage::parse(&text).unwrap(), created);
         assert_eq!(created.event_seq(), Some(1));
         assert_eq!(ServerMessage::Welcome { seq: 3 }.event_seq(), None);
+        let menu =
+            ServerMessage::MenuUpdated { seq: 9, sold_out: SoldOut { items: vec!["cola".into()], options: vec![] } };
+        assert_eq!(
+            serde_json::to_value(&menu).unwrap(),
+            json!({"type":"menu.updated","seq":9,"sold_out":{"items":["cola"],"options":[]}})
+        );
+        assert_eq!(ServerMessage::parse(&serde_json::to_string(&menu).unwrap()).unwrap().event_seq(), Some(9));
+    }
+
+    #[test]
+    fn an_order_stored_before_prices_still_reads() {
+        let old = json!({"id":"o","number":1,"source":"kiosk","status":"new","items":[
+            {"id":"o-1","menu_item_id":"cola","name":"Cola","quantity":1,"station":"drinks"}],
+            "created_at":"t","updated_at":"t"});
+        let order: Order = serde_json::from_value(old).unwrap();
+        assert_eq!(order.totals, Totals::default());
+        assert!(order.items[0].options.is_empty() && order.items[0].allergies.is_empty());
     }
 
     #[test]
