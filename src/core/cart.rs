@@ -1,48 +1,56 @@
-//! The kiosk's cart: lines keyed by menu item and modifiers, priced from the menu. Pure data; the
-//! voice session and the touch UI both edit it through the same methods.
+//! The kiosk's cart: lines keyed by menu item, chosen options and flagged allergies, priced with
+//! the menu's own rules ([`MenuItem::choose`]). Pure data; the voice session and the touch UI both
+//! edit it through the same methods. Its total is an estimate: the hub's quote is what is charged.
 
 use std::fmt;
 
-use restaurant_protocol::MenuItem;
+use restaurant_protocol::{Allergen, ChosenOption, LineProblem, Menu, MenuItem, NewOrderItem, TaxRule, Totals};
 
 /// Smallest and largest quantity one cart line can hold.
 pub const MIN_QUANTITY: u32 = 1;
 pub const MAX_QUANTITY: u32 = 99;
+/// Longest special instruction a line keeps (the hub's own limit).
+pub const MAX_INSTRUCTIONS_CHARS: usize = 500;
 
-/// What identifies a line: the same item with the same modifiers is one line.
+/// What identifies a line: the same item with the same options and allergies is one line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LineKey {
     pub item_id: String,
-    /// Normalised: trimmed, lower-case, sorted, without duplicates or empties.
-    pub modifiers: Vec<String>,
-}
-
-impl LineKey {
-    #[must_use]
-    pub fn new(item_id: &str, modifiers: &[String]) -> LineKey {
-        let mut mods: Vec<String> = modifiers
-            .iter()
-            .map(|m| m.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
-            .filter(|m| !m.is_empty())
-            .collect();
-        mods.sort();
-        mods.dedup();
-        LineKey { item_id: item_id.to_string(), modifiers: mods }
-    }
+    /// Chosen option ids, defaults included, in menu order.
+    pub options: Vec<String>,
+    /// Sorted, without duplicates.
+    pub allergies: Vec<Allergen>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartLine {
     pub key: LineKey,
     pub name: String,
-    pub unit_price_cents: u32,
+    pub options: Vec<ChosenOption>,
+    pub unit_price_cents: i64,
     pub quantity: u32,
     pub special_instructions: Option<String>,
 }
 
 impl CartLine {
-    pub fn line_total_cents(&self) -> u64 {
-        u64::from(self.unit_price_cents) * u64::from(self.quantity)
+    pub fn line_total_cents(&self) -> i64 {
+        self.unit_price_cents * i64::from(self.quantity)
+    }
+
+    /// The allergies flagged on this line.
+    pub fn allergies(&self) -> &[Allergen] {
+        &self.key.allergies
+    }
+
+    /// The line as the hub takes it.
+    pub fn to_new_item(&self) -> NewOrderItem {
+        NewOrderItem {
+            menu_item_id: self.key.item_id.clone(),
+            quantity: self.quantity,
+            options: self.key.options.clone(),
+            special_instructions: self.special_instructions.clone(),
+            allergies: self.key.allergies.clone(),
+        }
     }
 }
 
@@ -54,6 +62,10 @@ pub enum CartError {
     NotInCart { name: String },
     /// No line with this key.
     NoSuchLine,
+    /// The item cannot be made as asked (a required choice missing, an option sold out, …).
+    Options(LineProblem),
+    /// The item is sold out.
+    SoldOut { name: String },
 }
 
 impl fmt::Display for CartError {
@@ -65,6 +77,8 @@ impl fmt::Display for CartError {
             ),
             CartError::NotInCart { name } => write!(f, "{name} is not in the order"),
             CartError::NoSuchLine => write!(f, "that line is not in the order"),
+            CartError::Options(problem) => write!(f, "{problem}"),
+            CartError::SoldOut { name } => write!(f, "{name} is sold out"),
         }
     }
 }
@@ -76,6 +90,52 @@ fn check_quantity(name: &str, quantity: u64) -> Result<u32, CartError> {
         Ok(q) if (MIN_QUANTITY..=MAX_QUANTITY).contains(&q) => Ok(q),
         _ => Err(CartError::QuantityOutOfRange { name: name.to_string(), quantity }),
     }
+}
+
+/// One thing to put in the cart: an item with its options, allergies and instructions.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LineRequest {
+    pub quantity: u32,
+    /// Option ids (untouched groups take their defaults).
+    pub options: Vec<String>,
+    pub allergies: Vec<Allergen>,
+    pub special_instructions: Option<String>,
+}
+
+impl LineRequest {
+    /// `quantity` of an item with no options chosen.
+    pub fn plain(quantity: u32) -> LineRequest {
+        LineRequest { quantity, ..LineRequest::default() }
+    }
+}
+
+/// A checked line, not yet in the cart.
+fn build_line(item: &MenuItem, request: &LineRequest) -> Result<CartLine, CartError> {
+    if !item.available {
+        return Err(CartError::SoldOut { name: item.name.clone() });
+    }
+    let quantity = check_quantity(&item.name, u64::from(request.quantity))?;
+    let options = item.choose(&request.options).map_err(CartError::Options)?;
+    let mut allergies = request.allergies.clone();
+    allergies.sort();
+    allergies.dedup();
+    let special = request
+        .special_instructions
+        .as_deref()
+        .map(|s| s.trim().chars().take(MAX_INSTRUCTIONS_CHARS).collect::<String>())
+        .filter(|s| !s.is_empty());
+    Ok(CartLine {
+        key: LineKey {
+            item_id: item.id.clone(),
+            options: options.iter().map(|o| o.option_id.clone()).collect(),
+            allergies,
+        },
+        name: item.name.clone(),
+        unit_price_cents: item.unit_price_cents(&options),
+        options,
+        quantity,
+        special_instructions: special,
+    })
 }
 
 /// Lines in the order they were first added.
@@ -94,6 +154,10 @@ impl Cart {
         &self.lines
     }
 
+    pub fn line(&self, key: &LineKey) -> Option<&CartLine> {
+        self.lines.iter().find(|l| &l.key == key)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }
@@ -103,42 +167,56 @@ impl Cart {
         self.lines.iter().map(|l| u64::from(l.quantity)).sum()
     }
 
-    pub fn total_cents(&self) -> u64 {
+    /// The sum of the lines, before tax.
+    pub fn subtotal_cents(&self) -> i64 {
         self.lines.iter().map(CartLine::line_total_cents).sum()
     }
 
-    /// Units of one menu item across its lines (any modifiers).
+    /// The page's own estimate of the totals under `tax` (the hub's quote is what counts).
+    pub fn estimate(&self, tax: TaxRule) -> Totals {
+        tax.totals(self.subtotal_cents())
+    }
+
+    /// Units of one menu item across its lines (any options).
     pub fn quantity_of(&self, item_id: &str) -> u64 {
         self.lines.iter().filter(|l| l.key.item_id == item_id).map(|l| u64::from(l.quantity)).sum()
     }
 
-    /// Adds `quantity` of `item` (priced from the menu entry). Merges into the line with the same
-    /// modifiers; a provided `special_instructions` replaces the line's previous one.
-    pub fn add(
-        &mut self,
-        item: &MenuItem,
-        quantity: u32,
-        modifiers: &[String],
-        special_instructions: Option<String>,
-    ) -> Result<LineKey, CartError> {
-        check_quantity(&item.name, u64::from(quantity))?;
-        let key = LineKey::new(&item.id, modifiers);
-        let special = special_instructions.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        if let Some(line) = self.lines.iter_mut().find(|l| l.key == key) {
-            line.quantity = check_quantity(&item.name, u64::from(line.quantity) + u64::from(quantity))?;
-            if special.is_some() {
-                line.special_instructions = special;
+    /// Adds `request` of `item`, checked against its groups and availability. Merges into the
+    /// line with the same options and allergies; a provided `special_instructions` replaces the
+    /// line's previous one.
+    pub fn add(&mut self, item: &MenuItem, request: &LineRequest) -> Result<LineKey, CartError> {
+        let line = build_line(item, request)?;
+        let key = line.key.clone();
+        if let Some(existing) = self.lines.iter_mut().find(|l| l.key == key) {
+            existing.quantity = check_quantity(&item.name, u64::from(existing.quantity) + u64::from(line.quantity))?;
+            if line.special_instructions.is_some() {
+                existing.special_instructions = line.special_instructions;
             }
         } else {
-            self.lines.push(CartLine {
-                key: key.clone(),
-                name: item.name.clone(),
-                unit_price_cents: item.price_cents,
-                quantity,
-                special_instructions: special,
-            });
+            self.lines.push(line);
         }
         Ok(key)
+    }
+
+    /// Replaces the line `key` by `request` of `item` (an edit from the item sheet), in the same
+    /// place; merges into another line that becomes identical. Nothing changes on error.
+    pub fn replace(&mut self, key: &LineKey, item: &MenuItem, request: &LineRequest) -> Result<LineKey, CartError> {
+        let at = self.lines.iter().position(|l| &l.key == key).ok_or(CartError::NoSuchLine)?;
+        let line = build_line(item, request)?;
+        let new_key = line.key.clone();
+        match self.lines.iter().position(|l| l.key == new_key) {
+            Some(other) if other != at => {
+                let merged = u64::from(self.lines[other].quantity) + u64::from(line.quantity);
+                self.lines[other].quantity = check_quantity(&item.name, merged)?;
+                if line.special_instructions.is_some() {
+                    self.lines[other].special_instructions = line.special_instructions;
+                }
+                self.lines.remove(at);
+            }
+            _ => self.lines[at] = line,
+        }
+        Ok(new_key)
     }
 
     /// Removes `quantity` units of an item (all of them when `None`), newest lines first. Returns how
@@ -178,15 +256,38 @@ impl Cart {
     pub fn clear(&mut self) {
         self.lines.clear();
     }
-}
 
-/// `899` → `"$8.99"`.
-pub fn format_price(cents: u64) -> String {
-    format!("${}.{:02}", cents / 100, cents % 100)
+    /// Lines that `menu` can no longer make as they are (the item or an option sold out, or gone),
+    /// with the reason for the customer.
+    pub fn unavailable(&self, menu: &Menu) -> Vec<(LineKey, String)> {
+        self.lines
+            .iter()
+            .filter_map(|line| {
+                let problem = match menu.item(&line.key.item_id) {
+                    None => format!("{} is no longer on the menu", line.name),
+                    Some(item) => match build_line(
+                        item,
+                        &LineRequest { quantity: 1, options: line.key.options.clone(), ..LineRequest::default() },
+                    ) {
+                        Ok(_) => return None,
+                        Err(e) => e.to_string(),
+                    },
+                };
+                Some((line.key.clone(), problem))
+            })
+            .collect()
+    }
+
+    /// The order lines for the hub.
+    pub fn to_new_items(&self) -> Vec<NewOrderItem> {
+        self.lines.iter().map(CartLine::to_new_item).collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use restaurant_protocol::{ModifierKind, format_price};
+
     use super::*;
     use crate::core::test_support::menu_fixture;
 
@@ -194,35 +295,66 @@ mod tests {
         menu_fixture().into_iter().find(|i| i.id == id).expect("fixture item")
     }
 
-    #[test]
-    fn same_item_and_modifiers_merge_into_one_line() {
-        let mut cart = Cart::new();
-        cart.add(&item("cheeseburger"), 1, &["No Onions".into(), "extra cheese".into()], None).unwrap();
-        cart.add(&item("cheeseburger"), 2, &["extra  cheese".into(), "no onions".into()], None).unwrap();
-        assert_eq!(cart.lines().len(), 1);
-        assert_eq!(cart.lines()[0].quantity, 3);
-        cart.add(&item("cheeseburger"), 1, &[], None).unwrap();
-        assert_eq!(cart.lines().len(), 2, "different modifiers make a separate line");
+    fn with(quantity: u32, options: &[&str]) -> LineRequest {
+        LineRequest { quantity, options: options.iter().map(|s| s.to_string()).collect(), ..LineRequest::default() }
     }
 
     #[test]
-    fn total_uses_menu_unit_prices() {
+    fn same_item_options_and_allergies_merge_into_one_line() {
         let mut cart = Cart::new();
-        cart.add(&item("cheeseburger"), 2, &[], None).unwrap();
-        cart.add(&item("fries-large"), 1, &[], None).unwrap();
-        assert_eq!(cart.total_cents(), 2 * 899 + 449);
-        assert_eq!(cart.item_count(), 3);
-        assert_eq!(format_price(cart.total_cents()), "$22.47");
+        cart.add(&item("cheeseburger"), &with(1, &["onions", "cheese"])).unwrap();
+        cart.add(&item("cheeseburger"), &with(2, &["cheese", "onions"])).unwrap();
+        assert_eq!(cart.lines().len(), 1);
+        assert_eq!(cart.lines()[0].quantity, 3);
+        assert_eq!(cart.lines()[0].key.options, ["onions", "cheese"], "menu order");
+        cart.add(&item("cheeseburger"), &LineRequest::plain(1)).unwrap();
+        assert_eq!(cart.lines().len(), 2, "different options make a separate line");
+        let nuts = LineRequest { allergies: vec![Allergen::Nuts, Allergen::Nuts], ..LineRequest::plain(1) };
+        cart.add(&item("cheeseburger"), &nuts).unwrap();
+        assert_eq!(cart.lines().len(), 3, "an allergy makes its own line");
+        assert_eq!(cart.lines()[2].allergies(), [Allergen::Nuts]);
+    }
+
+    #[test]
+    fn lines_are_priced_with_their_options_and_defaults() {
+        let mut cart = Cart::new();
+        cart.add(&item("classic-burger"), &with(2, &["large", "bacon", "onions"])).unwrap();
+        cart.add(&item("cola"), &LineRequest::plain(1)).unwrap();
+        cart.add(&item("cola"), &with(1, &["drink-small"])).unwrap();
+        let [burger, medium, small] = cart.lines() else { panic!("three lines") };
+        assert_eq!(burger.unit_price_cents, 799 + 200 + 150);
+        let kinds: Vec<ModifierKind> = burger.options.iter().map(|o| o.kind).collect();
+        assert_eq!(kinds, [ModifierKind::Choice, ModifierKind::Remove, ModifierKind::Add]);
+        assert_eq!(medium.key.options, ["drink-medium"], "the default size is chosen");
+        assert_eq!(small.unit_price_cents, 249 - 50, "a negative option lowers the price");
+        assert_eq!(cart.subtotal_cents(), 2 * 1149 + 249 + 199);
+        assert_eq!(format_price(cart.subtotal_cents()), "$27.46");
+        let totals = cart.estimate(TaxRule { rate_millipercent: 8875, inclusive: false });
+        assert_eq!((totals.tax_cents, totals.total_cents), (244, 2990));
+    }
+
+    #[test]
+    fn a_line_the_menu_cannot_make_is_refused_with_the_reason() {
+        let mut cart = Cart::new();
+        let err = cart.add(&item("classic-burger"), &LineRequest::plain(1)).unwrap_err();
+        assert_eq!(err.to_string(), "Classic Burger: Size needs a choice: Small, Medium or Large");
+        let err = cart.add(&item("cheeseburger"), &with(1, &["ketchup"])).unwrap_err();
+        assert!(matches!(err, CartError::Options(LineProblem::UnknownOption { .. })), "{err}");
+        let mut shake = item("chocolate-shake");
+        shake.available = false;
+        assert_eq!(cart.add(&shake, &LineRequest::plain(1)).unwrap_err().to_string(), "Chocolate Shake is sold out");
+        assert!(cart.is_empty());
     }
 
     #[test]
     fn quantity_outside_1_to_99_is_rejected_without_change() {
         let mut cart = Cart::new();
-        assert!(matches!(cart.add(&item("cola"), 0, &[], None), Err(CartError::QuantityOutOfRange { .. })));
-        assert!(matches!(cart.add(&item("cola"), 100, &[], None), Err(CartError::QuantityOutOfRange { .. })));
-        let key = cart.add(&item("cola"), 98, &[], None).unwrap();
+        let cola = item("cola");
+        assert!(matches!(cart.add(&cola, &LineRequest::plain(0)), Err(CartError::QuantityOutOfRange { .. })));
+        assert!(matches!(cart.add(&cola, &LineRequest::plain(100)), Err(CartError::QuantityOutOfRange { .. })));
+        let key = cart.add(&cola, &LineRequest::plain(98)).unwrap();
         assert!(matches!(
-            cart.add(&item("cola"), 2, &[], None),
+            cart.add(&cola, &LineRequest::plain(2)),
             Err(CartError::QuantityOutOfRange { quantity: 100, .. })
         ));
         assert_eq!(cart.lines()[0].quantity, 98);
@@ -232,14 +364,34 @@ mod tests {
     }
 
     #[test]
+    fn editing_a_line_keeps_its_place_and_merges_into_an_identical_one() {
+        let mut cart = Cart::new();
+        let plain = cart.add(&item("cheeseburger"), &LineRequest::plain(1)).unwrap();
+        cart.add(&item("cola"), &LineRequest::plain(1)).unwrap();
+        let bacon = cart.add(&item("cheeseburger"), &with(2, &["bacon"])).unwrap();
+        let edited = cart.replace(&plain, &item("cheeseburger"), &with(1, &["onions"])).unwrap();
+        assert_eq!(cart.lines()[0].key, edited, "same place");
+        assert_eq!(cart.lines()[0].unit_price_cents, 899);
+        // Editing it into the bacon line merges the two.
+        cart.replace(&edited, &item("cheeseburger"), &with(3, &["bacon"])).unwrap();
+        assert_eq!(cart.lines().len(), 2);
+        assert_eq!(cart.line(&bacon).unwrap().quantity, 5);
+        // A bad edit changes nothing.
+        let before = cart.clone();
+        assert!(cart.replace(&bacon, &item("cheeseburger"), &with(1, &["nope"])).is_err());
+        assert!(cart.replace(&plain, &item("cheeseburger"), &with(1, &[])).is_err(), "no such line any more");
+        assert_eq!(cart, before);
+    }
+
+    #[test]
     fn remove_item_takes_units_from_newest_lines_and_drops_empty_lines() {
         let mut cart = Cart::new();
-        cart.add(&item("cheeseburger"), 2, &[], None).unwrap();
-        cart.add(&item("cheeseburger"), 1, &["no pickles".into()], None).unwrap();
+        cart.add(&item("cheeseburger"), &LineRequest::plain(2)).unwrap();
+        cart.add(&item("cheeseburger"), &with(1, &["pickles"])).unwrap();
         assert_eq!(cart.remove_item(&item("cheeseburger"), Some(2)).unwrap(), 2);
         assert_eq!(cart.lines().len(), 1);
         assert_eq!(cart.lines()[0].quantity, 1);
-        assert!(cart.lines()[0].key.modifiers.is_empty());
+        assert!(cart.lines()[0].key.options.is_empty());
         assert_eq!(cart.remove_item(&item("cheeseburger"), None).unwrap(), 1);
         assert!(cart.is_empty());
     }
@@ -254,29 +406,59 @@ mod tests {
     #[test]
     fn remove_line_and_clear() {
         let mut cart = Cart::new();
-        let key = cart.add(&item("cola"), 1, &[], None).unwrap();
-        cart.add(&item("fries-small"), 1, &[], None).unwrap();
+        let key = cart.add(&item("cola"), &LineRequest::plain(1)).unwrap();
+        cart.add(&item("fries-small"), &LineRequest::plain(1)).unwrap();
         cart.remove_line(&key).unwrap();
         assert_eq!(cart.remove_line(&key), Err(CartError::NoSuchLine));
         cart.clear();
         assert!(cart.is_empty());
-        assert_eq!(cart.total_cents(), 0);
+        assert_eq!(cart.subtotal_cents(), 0);
     }
 
     #[test]
-    fn special_instructions_are_kept_and_replaced_when_given() {
+    fn special_instructions_are_kept_trimmed_bounded_and_replaced_when_given() {
         let mut cart = Cart::new();
-        cart.add(&item("cola"), 1, &[], Some(" no ice ".into())).unwrap();
-        cart.add(&item("cola"), 1, &[], None).unwrap();
-        assert_eq!(cart.lines()[0].special_instructions.as_deref(), Some("no ice"));
-        cart.add(&item("cola"), 1, &[], Some("light ice".into())).unwrap();
-        assert_eq!(cart.lines()[0].special_instructions.as_deref(), Some("light ice"));
+        let cola = item("cola");
+        let said = |text: &str| LineRequest { special_instructions: Some(text.into()), ..LineRequest::plain(1) };
+        cart.add(&cola, &said(" extra lemon ")).unwrap();
+        cart.add(&cola, &LineRequest::plain(1)).unwrap();
+        assert_eq!(cart.lines()[0].special_instructions.as_deref(), Some("extra lemon"));
+        cart.add(&cola, &said("no straw")).unwrap();
+        assert_eq!(cart.lines()[0].special_instructions.as_deref(), Some("no straw"));
+        cart.add(&cola, &said(&"x".repeat(MAX_INSTRUCTIONS_CHARS + 10))).unwrap();
+        assert_eq!(cart.lines()[0].special_instructions.as_ref().unwrap().chars().count(), MAX_INSTRUCTIONS_CHARS);
     }
 
     #[test]
-    fn format_price_pads_cents() {
-        assert_eq!(format_price(899), "$8.99");
-        assert_eq!(format_price(5), "$0.05");
-        assert_eq!(format_price(1000), "$10.00");
+    fn lines_the_menu_can_no_longer_make_are_named() {
+        let mut cart = Cart::new();
+        cart.add(&item("cheeseburger"), &with(1, &["bacon"])).unwrap();
+        cart.add(&item("cola"), &LineRequest::plain(1)).unwrap();
+        cart.add(&item("chocolate-shake"), &LineRequest::plain(1)).unwrap();
+        let mut menu = Menu { items: menu_fixture(), tax: TaxRule::default() };
+        assert!(cart.unavailable(&menu).is_empty());
+        menu.apply_sold_out(&restaurant_protocol::SoldOut {
+            items: vec!["chocolate-shake".into()],
+            options: vec!["bacon".into()],
+        });
+        let problems: Vec<String> = cart.unavailable(&menu).into_iter().map(|(_, p)| p).collect();
+        assert_eq!(problems, ["bacon is sold out (on Cheeseburger)", "Chocolate Shake is sold out"]);
+    }
+
+    #[test]
+    fn the_order_lines_carry_option_ids_and_allergies() {
+        let mut cart = Cart::new();
+        let request = LineRequest {
+            quantity: 2,
+            options: vec!["large".into()],
+            allergies: vec![Allergen::Sesame],
+            special_instructions: Some("well done".into()),
+        };
+        cart.add(&item("classic-burger"), &request).unwrap();
+        let lines = cart.to_new_items();
+        assert_eq!(lines[0].menu_item_id, "classic-burger");
+        assert_eq!(lines[0].options, ["large"]);
+        assert_eq!(lines[0].allergies, [Allergen::Sesame]);
+        assert_eq!(lines[0].special_instructions.as_deref(), Some("well done"));
     }
 }

@@ -351,7 +351,8 @@ impl OrderFeed {
             event @ (ServerMessage::OrderCreated { .. }
             | ServerMessage::OrderUpdated { .. }
             | ServerMessage::OrderStatusChanged { .. }
-            | ServerMessage::OrderDeleted { .. }) => {
+            | ServerMessage::OrderDeleted { .. }
+            | ServerMessage::MenuUpdated { .. }) => {
                 self.board.handle_event(event);
                 self.last_update = Some(now);
             }

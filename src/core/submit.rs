@@ -289,8 +289,9 @@ mod tests {
             items: vec![NewOrderItem {
                 menu_item_id: "cheeseburger".into(),
                 quantity: 2,
-                modifiers: vec![],
+                options: vec![],
                 special_instructions: None,
+                allergies: vec![],
             }],
             source: OrderSource::Voice,
             customer_name: None,

@@ -47,10 +47,13 @@ pub(crate) fn item(name: &str, station: &str, quantity: u32) -> OrderItem {
         menu_item_id: name.to_lowercase(),
         name: name.to_string(),
         quantity,
-        modifiers: Vec::new(),
+        options: Vec::new(),
         special_instructions: None,
         station: station.to_string(),
-        allergy: false,
+        allergens: Vec::new(),
+        allergies: Vec::new(),
+        unit_price_cents: 500,
+        line_total_cents: 500 * i64::from(quantity),
     }
 }
 
@@ -65,6 +68,7 @@ pub(crate) fn order(id: &str, number: u32, created_min: i64, items: Vec<OrderIte
         items,
         notes: String::new(),
         customer_name: None,
+        totals: Default::default(),
         created_at: created.clone(),
         updated_at: created,
     }
@@ -96,15 +100,46 @@ pub(crate) fn statuses(board: &Board) -> Vec<(String, OrderStatus, bool)> {
     board.tickets(&Station::Kitchen, T0).into_iter().map(|t| (t.order.id.clone(), t.order.status, t.pending)).collect()
 }
 
-/// A few entries of the default menu (`server/menu.json`).
+/// A few entries shaped like the default menu (`server/menu.json`): a burger with optional
+/// Remove/Extras groups, one with a required Size, plain sides, a drink whose Size has a default.
 pub(crate) fn menu_fixture() -> Vec<MenuItem> {
     let json = r#"[
-      {"id": "cheeseburger", "name": "Cheeseburger", "price_cents": 899, "category": "Burgers", "station": "grill", "aliases": ["cheese burger", "cheeseburgers"], "allergy": true},
-      {"id": "double-cheeseburger", "name": "Double Cheeseburger", "price_cents": 1199, "category": "Burgers", "station": "grill", "aliases": ["double cheese burger", "double"], "allergy": true},
+      {"id": "cheeseburger", "name": "Cheeseburger", "price_cents": 899, "category": "Burgers", "station": "grill",
+       "aliases": ["cheese burger", "cheeseburgers"], "allergens": ["gluten", "dairy", "sesame"],
+       "modifier_groups": [
+         {"id": "remove", "name": "Remove", "kind": "remove", "max": 4, "options": [
+           {"id": "onions", "name": "onions"}, {"id": "pickles", "name": "pickles"},
+           {"id": "lettuce", "name": "lettuce"}, {"id": "tomato", "name": "tomato"}]},
+         {"id": "extras", "name": "Extras", "kind": "add", "max": 3, "options": [
+           {"id": "cheese", "name": "extra cheese", "price_cents": 75},
+           {"id": "bacon", "name": "bacon", "price_cents": 150},
+           {"id": "avocado", "name": "avocado", "price_cents": 125}]}]},
+      {"id": "double-cheeseburger", "name": "Double Cheeseburger", "price_cents": 1199, "category": "Burgers", "station": "grill",
+       "aliases": ["double cheese burger", "double"], "allergens": ["gluten", "dairy", "sesame"]},
+      {"id": "classic-burger", "name": "Classic Burger", "price_cents": 799, "category": "Burgers", "station": "grill",
+       "aliases": ["hamburger", "burger", "plain burger"], "allergens": ["gluten", "sesame"],
+       "modifier_groups": [
+         {"id": "size", "name": "Size", "min": 1, "max": 1, "options": [
+           {"id": "small", "name": "Small"}, {"id": "medium", "name": "Medium", "price_cents": 100},
+           {"id": "large", "name": "Large", "price_cents": 200}]},
+         {"id": "remove", "name": "Remove", "kind": "remove", "max": 4, "options": [
+           {"id": "onions", "name": "onions"}, {"id": "pickles", "name": "pickles"},
+           {"id": "lettuce", "name": "lettuce"}, {"id": "tomato", "name": "tomato"}]},
+         {"id": "extras", "name": "Extras", "kind": "add", "max": 3, "options": [
+           {"id": "cheese", "name": "extra cheese", "price_cents": 75},
+           {"id": "bacon", "name": "bacon", "price_cents": 150},
+           {"id": "avocado", "name": "avocado", "price_cents": 125}]}]},
       {"id": "fries-small", "name": "Small Fries", "price_cents": 299, "category": "Sides", "station": "fryer", "aliases": ["small fry", "small french fries"]},
       {"id": "fries-large", "name": "Large Fries", "price_cents": 449, "category": "Sides", "station": "fryer", "aliases": ["large fry", "large french fries", "big fries"]},
-      {"id": "cola", "name": "Cola", "price_cents": 249, "category": "Drinks", "station": "drinks", "aliases": ["coke", "soda", "coca cola"]},
-      {"id": "chocolate-shake", "name": "Chocolate Shake", "price_cents": 549, "category": "Desserts", "station": "drinks", "aliases": ["chocolate milkshake", "shake", "milkshake"], "allergy": true}
+      {"id": "cola", "name": "Cola", "price_cents": 249, "category": "Drinks", "station": "drinks", "aliases": ["coke", "soda", "coca cola"],
+       "modifier_groups": [
+         {"id": "drink-size", "name": "Size", "min": 1, "max": 1, "options": [
+           {"id": "drink-small", "name": "Small", "price_cents": -50},
+           {"id": "drink-medium", "name": "Medium", "default": true},
+           {"id": "drink-large", "name": "Large", "price_cents": 50}]},
+         {"id": "ice", "name": "Ice", "kind": "remove", "max": 1, "options": [{"id": "ice", "name": "ice"}]}]},
+      {"id": "chocolate-shake", "name": "Chocolate Shake", "price_cents": 549, "category": "Desserts", "station": "drinks",
+       "aliases": ["chocolate milkshake", "shake", "milkshake"], "allergens": ["dairy"]}
     ]"#;
     serde_json::from_str(json).expect("fixture parses")
 }

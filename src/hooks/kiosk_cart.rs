@@ -2,9 +2,9 @@
 //! function calls.
 
 use leptos::prelude::*;
-use restaurant_protocol::{MenuItem, NewOrder, NewOrderItem, OrderSource};
+use restaurant_protocol::{MenuItem, NewOrder, OrderSource};
 
-use crate::core::cart::{Cart, CartLine, LineKey};
+use crate::core::cart::{Cart, CartError, CartLine, LineKey, LineRequest};
 
 /// The cart model (in the owner's arena) and its published lines. `Copy`; once the owner is
 /// cleaned up every method is a no-op.
@@ -32,10 +32,27 @@ impl KioskCart {
         Some(result)
     }
 
-    pub fn add(&self, item: &MenuItem) {
-        if let Some(Err(e)) = self.update(|c| c.add(item, 1, &[], None)) {
-            log::error!("[Cart] {} not added: {e}", item.id);
+    /// Adds `request` of `item`; the error says why the menu cannot make it.
+    pub fn add(&self, item: &MenuItem, request: &LineRequest) -> Result<LineKey, CartError> {
+        let result = self.update(|c| c.add(item, request)).unwrap_or(Err(CartError::NoSuchLine));
+        if let Err(e) = &result {
+            log::warn!("[Cart] {} not added: {e}", item.id);
         }
+        result
+    }
+
+    /// Replaces the line `key` (an edit from the item sheet).
+    pub fn replace(&self, key: &LineKey, item: &MenuItem, request: &LineRequest) -> Result<LineKey, CartError> {
+        let result = self.update(|c| c.replace(key, item, request)).unwrap_or(Err(CartError::NoSuchLine));
+        if let Err(e) = &result {
+            log::warn!("[Cart] {} not changed: {e}", item.id);
+        }
+        result
+    }
+
+    /// The cart as it is now (`None` once the owner is gone).
+    pub fn with<R>(&self, f: impl FnOnce(&Cart) -> R) -> Option<R> {
+        self.cart.try_with_value(f)
     }
 
     /// Sets a line's quantity; 0 removes the line.
@@ -56,20 +73,7 @@ impl KioskCart {
 
     /// The order to submit for the current cart.
     pub fn to_order(&self, source: OrderSource) -> NewOrder {
-        let items = self
-            .cart
-            .try_with_value(|c| {
-                c.lines()
-                    .iter()
-                    .map(|l| NewOrderItem {
-                        menu_item_id: l.key.item_id.clone(),
-                        quantity: l.quantity,
-                        modifiers: l.key.modifiers.clone(),
-                        special_instructions: l.special_instructions.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let items = self.cart.try_with_value(Cart::to_new_items).unwrap_or_default();
         NewOrder { items, source, customer_name: None, notes: None }
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
-use restaurant_protocol::{MenuItem, RealtimeToken};
+use restaurant_protocol::{Menu, RealtimeToken};
 use serde_json::json;
 
 use super::driver::{After, Driver, DriverHandle, DriverRef, Task, use_driver};
@@ -528,11 +528,7 @@ impl UseVoiceSessionReturn {
 
 /// Starts the voice session machinery for this component. Nothing connects until
 /// [`UseVoiceSessionReturn::connect`] (a tap: browsers require a gesture for the microphone).
-pub fn use_voice_session(
-    menu: Vec<MenuItem>,
-    cart: KioskCart,
-    options: UseVoiceSessionOptions,
-) -> UseVoiceSessionReturn {
+pub fn use_voice_session(menu: Menu, cart: KioskCart, options: UseVoiceSessionOptions) -> UseVoiceSessionReturn {
     let ui = Ui {
         state: RwSignal::new(TurnState::Disconnected),
         transcript: RwSignal::new(Vec::new()),

@@ -180,16 +180,16 @@ pub fn TicketCard(
 
 fn item_line(item: OrderItem) -> impl IntoView {
     view! {
-        <li class="ticket-item" class:allergy=item.allergy data-testid="ticket-item" data-allergy=item.allergy.to_string()>
+        <li class="ticket-item" class:allergy=!item.allergies.is_empty() data-testid="ticket-item" data-allergy=(!item.allergies.is_empty()).to_string()>
             <span class="item-qty">{format!("{}×", item.quantity)}</span>
             " "
             <span class="item-name">{item.name}</span>
-            {item.allergy.then(|| view! { <span class="allergy-badge" data-testid="allergy-badge">"ALLERGY"</span> })}
-            {(!item.modifiers.is_empty())
+            {(!item.allergies.is_empty()).then(|| view! { <span class="allergy-badge" data-testid="allergy-badge">"ALLERGY"</span> })}
+            {(!item.options.is_empty())
                 .then(|| {
                     view! {
                         <ul class="item-modifiers">
-                            {item.modifiers.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+                            {item.options.into_iter().map(|m| view! { <li>{m.name}</li> }).collect_view()}
                         </ul>
                     }
                 })}

@@ -1,9 +1,9 @@
 //! The order: lines with +/−/remove, the total, submit and its progress, the confirmation.
 
 use leptos::prelude::*;
-use restaurant_protocol::OrderSource;
+use restaurant_protocol::{OrderSource, format_price};
 
-use crate::core::cart::{CartLine, format_price};
+use crate::core::cart::CartLine;
 use crate::core::submit::SubmitState;
 use crate::hooks::kiosk_cart::KioskCart;
 use crate::hooks::order_submit::UseOrderSubmitReturn;
@@ -28,7 +28,7 @@ fn CartRow(cart: KioskCart, line: CartLine) -> impl IntoView {
     let quantity = line.quantity;
     let key = StoredValue::new(line.key.clone());
     let set = move |q: u32| key.with_value(|k| cart.set_quantity(k, q));
-    let modifiers = line.key.modifiers.join(", ");
+    let modifiers = line.options.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ");
     view! {
         <li class="cart-item" data-testid="cart-item" data-item-id=line.key.item_id.clone()>
             <div class="cart-item-main">
@@ -57,7 +57,7 @@ pub fn CartPanel(
     #[prop(into)] source: Signal<OrderSource>,
 ) -> impl IntoView {
     let lines = cart.lines();
-    let total = move || lines.with(|l| l.iter().map(CartLine::line_total_cents).sum::<u64>());
+    let total = move || lines.with(|l| l.iter().map(CartLine::line_total_cents).sum::<i64>());
     let state = submit.state();
     let sending = move || state.with(SubmitState::is_sending);
     let sent_number = move || match state.get() {

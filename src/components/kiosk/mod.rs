@@ -7,14 +7,14 @@ pub mod voice_button;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use restaurant_protocol::{Menu, MenuItem, OrderSource};
+use restaurant_protocol::{Menu, MenuItem, OrderSource, format_price};
 
 use self::cart::CartPanel;
 use self::pairing::PairingScreen;
 use self::voice_button::VoiceButton;
 use super::call::CallPanel;
 use super::shell::{ConnectionBanner, InsecureContextNotice, PageShell};
-use crate::core::cart::format_price;
+use crate::core::cart::LineRequest;
 use crate::core::config::VoiceMode;
 use crate::core::voice::{OrderAction, Timeouts, TurnState};
 use crate::hooks::config::use_runtime_config;
@@ -54,7 +54,7 @@ pub fn KioskPage() -> impl IntoView {
                             realtime_url: realtime_url.clone(),
                             device_token: Rc::new(move || device.current_token()),
                         });
-                        view! { <KioskView menu=menu.items transport voice_mode timeouts=Timeouts::default() device/> }.into_any()
+                        view! { <KioskView menu=menu transport voice_mode timeouts=Timeouts::default() device/> }.into_any()
                     }
                     Err(e) => {
                         log::error!("[Kiosk] menu could not be loaded: {e}");
@@ -78,7 +78,7 @@ pub fn KioskPage() -> impl IntoView {
 /// pairing (created here when not given) and `window.isSecureContext` (read when not given).
 #[component]
 pub fn KioskView(
-    menu: Vec<MenuItem>,
+    menu: Menu,
     transport: Rc<dyn VoiceTransport>,
     voice_mode: VoiceMode,
     timeouts: Timeouts,
@@ -130,7 +130,7 @@ pub fn KioskView(
     let problem = voice.problem();
     let categories = {
         let mut cats: Vec<String> = Vec::new();
-        for item in &menu {
+        for item in &menu.items {
             if !cats.contains(&item.category) {
                 cats.push(item.category.clone());
             }
@@ -189,15 +189,15 @@ pub fn KioskView(
                     </section>
                     <section class="kiosk-menu" aria-label="Menu" data-testid="menu">
                         {categories.into_iter().map(|cat| {
-                            let items: Vec<MenuItem> = menu.iter().filter(|i| i.category == cat).cloned().collect();
+                            let items: Vec<MenuItem> = menu.items.iter().filter(|i| i.category == cat).cloned().collect();
                             view! {
                                 <h3 class="menu-category">{cat}</h3>
                                 <div class="menu-grid">
                                     {items.into_iter().map(|item| {
-                                        let (name, price, id) = (item.name.clone(), format_price(u64::from(item.price_cents)), item.id.clone());
+                                        let (name, price, id) = (item.name.clone(), format_price(i64::from(item.price_cents)), item.id.clone());
                                         view! {
                                             <button class="menu-item" data-testid="menu-item" data-item-id=id
-                                                on:click=move |_| cart.add(&item)>
+                                                on:click=move |_| { let _ = cart.add(&item, &LineRequest::plain(1)); }>
                                                 <span class="menu-item-name">{name}</span>
                                                 <span class="menu-item-price">{price}</span>
                                             </button>

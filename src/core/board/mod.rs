@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use restaurant_protocol::Order;
+use restaurant_protocol::{Order, SoldOut};
 
 pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
 pub use view::{AgeLevel, AllDayCount, Station, Ticket, created_unix_ms, elapsed_since};
@@ -75,6 +75,8 @@ pub struct Board {
     failures: VecDeque<CommandFailure>,
     revision: u64,
     outbox_revision: u64,
+    /// What the last `menu.updated` said is sold out (`None`: none heard since the page loaded).
+    sold_out: Option<SoldOut>,
 }
 
 impl Board {
@@ -90,6 +92,7 @@ impl Board {
             failures: VecDeque::new(),
             revision: 0,
             outbox_revision: 0,
+            sold_out: None,
         }
     }
 
@@ -100,6 +103,11 @@ impl Board {
     }
 
     /// Changes whenever what the board displays changes.
+    /// What the hub last said is sold out, in event order with the orders.
+    pub fn sold_out(&self) -> Option<&SoldOut> {
+        self.sold_out.as_ref()
+    }
+
     pub fn revision(&self) -> u64 {
         self.revision
     }

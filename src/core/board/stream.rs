@@ -185,6 +185,7 @@ impl Board {
                 self.orders.remove(&order_id);
                 self.take_completed(&order_id);
             }
+            ServerMessage::MenuUpdated { sold_out, .. } => self.sold_out = Some(sold_out),
             other => debug!("[OrderFeed] seq {seq}: not an order event: {other:?}"),
         }
         self.prune_acked();

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::fmt;
 
-use restaurant_protocol::MenuItem;
+use restaurant_protocol::Menu;
 use serde_json::{Value, json};
 
 use super::client::ClientEvent;
@@ -120,7 +120,7 @@ struct TokenClock {
 
 pub struct VoiceSession {
     config: VoiceConfig,
-    menu: Vec<MenuItem>,
+    menu: Menu,
     state: TurnState,
     deadline: Option<Millis>,
     token: Option<TokenClock>,
@@ -144,7 +144,7 @@ pub struct VoiceSession {
 
 impl VoiceSession {
     #[must_use]
-    pub fn new(config: VoiceConfig, menu: Vec<MenuItem>) -> VoiceSession {
+    pub fn new(config: VoiceConfig, menu: Menu) -> VoiceSession {
         VoiceSession {
             config,
             menu,
@@ -585,7 +585,7 @@ impl VoiceSession {
         let outcome = match name {
             Some(name) => {
                 log::info!("[VoiceSession] function call {name} ({call_id})");
-                run_call(&name, &arguments, &self.menu, cart)
+                run_call(&name, &arguments, &self.menu.items, cart)
             }
             None => CallOutcome::error(format!("function call {call_id} has no name")),
         };
@@ -638,7 +638,7 @@ impl VoiceSession {
         let transcription = json!({ "model": self.config.transcription_model });
         let mut session = json!({
             "instructions": instructions(&self.menu),
-            "tools": tool_definitions(),
+            "tools": tool_definitions(&self.menu),
             "tool_choice": "auto",
         });
         if self.ga {

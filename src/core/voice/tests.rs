@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use restaurant_protocol::Menu;
 use serde_json::{Value, json};
 
 use super::*;
@@ -25,7 +26,7 @@ struct Harness {
 impl Harness {
     fn with_config(config: VoiceConfig) -> Harness {
         let mut h = Harness {
-            s: VoiceSession::new(config, menu_fixture()),
+            s: VoiceSession::new(config, Menu { items: menu_fixture(), tax: Default::default() }),
             now: Millis(1_000),
             cart: Cart::new(),
             ch: FakeChannel::default(),
@@ -466,7 +467,7 @@ fn ga_and_beta_event_names_give_the_same_result() {
     let ga = scripted_turn(true);
     let beta = scripted_turn(false);
     assert_eq!(ga, beta);
-    assert_eq!(ga.1.total_cents(), 249);
+    assert_eq!(ga.1.subtotal_cents(), 249);
     assert_eq!(ga.0.len(), 3);
     assert_eq!(ga.0[1].text, "One cola, added.");
 }
@@ -696,7 +697,7 @@ fn function_call_arguments_streamed_over_many_deltas_update_the_cart() {
     h.frame(
         json!({"type": "response.function_call_arguments.done", "item_id": "fc1", "call_id": "c1", "arguments": ""}),
     );
-    assert_eq!(h.cart.total_cents(), 2 * 899 + 449);
+    assert_eq!(h.cart.subtotal_cents(), 2 * 899 + 449);
     assert!(h.cmds.contains(&VoiceCommand::CartChanged));
     let out = output_of(&h, "c1");
     assert_eq!(out["ok"], true);

@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 
-use restaurant_protocol::MenuItem;
+use restaurant_protocol::{Menu, MenuItem};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::core::cart::{Cart, format_price};
+use restaurant_protocol::format_price;
+
+use crate::core::cart::{Cart, LineRequest};
 
 /// Accumulated arguments per call are capped; the `.done` event carries the full text anyway.
 pub const MAX_ARGUMENT_BYTES: usize = 64 * 1024;
@@ -27,26 +29,13 @@ pub enum OrderAction {
 }
 
 /// The kiosk's tools, as sent in `session.update` (shared with the hub's OpenAI session).
-pub fn tool_definitions() -> Value {
-    restaurant_protocol::voice::kiosk_tools()
+pub fn tool_definitions(menu: &Menu) -> Value {
+    restaurant_protocol::voice::kiosk_tools(menu)
 }
 
-/// The assistant's instructions, with the menu and prices.
-pub fn instructions(menu: &[MenuItem]) -> String {
-    let mut text = String::from(
-        "You are the friendly voice of a restaurant ordering kiosk. Keep replies short. Only sell \
-         items from the menu below; use add_to_order, remove_from_order and confirm_order to change \
-         the order, and read back what changed. If a tool reports an error, ask the customer to \
-         clarify.\n\nMenu:\n",
-    );
-    for item in menu {
-        text.push_str(&format!("- {} ({}), {}", item.name, item.category, format_price(item.price_cents.into())));
-        if !item.aliases.is_empty() {
-            text.push_str(&format!("; also called: {}", item.aliases.join(", ")));
-        }
-        text.push('\n');
-    }
-    text
+/// The assistant's instructions, with the menu, prices, options and what is sold out.
+pub fn instructions(menu: &Menu) -> String {
+    restaurant_protocol::voice::kiosk_instructions(menu)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,13 +228,13 @@ fn cart_summary(cart: &Cart) -> Value {
             json!({
                 "name": l.name,
                 "quantity": l.quantity,
-                "modifiers": l.key.modifiers,
+                "options": l.options.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(),
                 "special_instructions": l.special_instructions,
                 "line_total": format_price(l.line_total_cents()),
             })
         })
         .collect();
-    json!({ "items": lines, "total": format_price(cart.total_cents()) })
+    json!({ "items": lines, "total": format_price(cart.subtotal_cents()) })
 }
 
 fn default_quantity() -> i64 {
@@ -263,7 +252,7 @@ struct AddItem {
     #[serde(default = "default_quantity")]
     quantity: i64,
     #[serde(default)]
-    modifiers: Vec<String>,
+    options: Vec<String>,
     #[serde(default)]
     special_instructions: Option<String>,
 }
@@ -321,9 +310,13 @@ fn add_to_order(arguments: &str, menu: &[MenuItem], cart: &mut Cart) -> Result<C
             }
         };
         let outcome = quantity(&found.item.name, req.quantity).and_then(|q| {
-            next.add(found.item, q, &req.modifiers, req.special_instructions.clone())
-                .map(|_| q)
-                .map_err(|e| e.to_string())
+            let request = LineRequest {
+                quantity: q,
+                options: req.options.clone(),
+                allergies: Vec::new(),
+                special_instructions: req.special_instructions.clone(),
+            };
+            next.add(found.item, &request).map(|_| q).map_err(|e| e.to_string())
         });
         match outcome {
             Ok(q) => added.push(format!("{q} × {}", found.item.name)),
@@ -409,7 +402,7 @@ mod tests {
             &mut cart,
         );
         assert!(o.cart_changed);
-        assert_eq!(cart.total_cents(), 2 * 899 + 449);
+        assert_eq!(cart.subtotal_cents(), 2 * 899 + 449);
         let out = output(&o);
         assert_eq!(out["ok"], true);
         assert_eq!(out["order"]["total"], "$22.47");
@@ -489,7 +482,7 @@ mod tests {
 
     #[test]
     fn instructions_list_the_menu_with_prices() {
-        let text = instructions(&menu_fixture());
+        let text = instructions(&Menu { items: menu_fixture(), tax: Default::default() });
         assert!(text.contains("- Cheeseburger (Burgers), $8.99; also called: cheese burger, cheeseburgers"));
     }
 }
