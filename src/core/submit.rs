@@ -46,6 +46,8 @@ pub enum SubmitState {
     Sent {
         number: u32,
         order_id: String,
+        /// What the hub charged.
+        total_cents: i64,
     },
     /// The hub refused the order (it would refuse it again): shown, not retried.
     Rejected {
@@ -182,7 +184,11 @@ impl OrderSubmitter {
                     self.pending = None;
                     self.retry_at = None;
                     self.commands.push_back(SubmitCommand::Persist(None));
-                    self.set_state(SubmitState::Sent { number: env.order.number, order_id: env.order.id });
+                    self.set_state(SubmitState::Sent {
+                        number: env.order.number,
+                        order_id: env.order.id,
+                        total_cents: env.order.totals.total_cents,
+                    });
                 }
                 Err(e) => self.retry(now, format!("unreadable answer from the hub ({e})")),
             },
@@ -319,7 +325,7 @@ mod tests {
         s.handle_response(Millis(50), 201, CREATED, None);
         let cmds = drain(|| s.poll_command());
         assert!(cmds.contains(&SubmitCommand::Persist(None)));
-        assert_eq!(s.state(), SubmitState::Sent { number: 42, order_id: "o-1".into() });
+        assert_eq!(s.state(), SubmitState::Sent { number: 42, order_id: "o-1".into(), total_cents: 0 });
         assert!(s.pending().is_none());
     }
 

@@ -8,6 +8,7 @@ pub mod chime;
 pub mod clock;
 pub mod console_log;
 pub mod debug;
+pub mod dialog;
 pub mod events;
 pub mod http;
 pub mod media;

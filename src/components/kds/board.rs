@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
+use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
 use super::ticket::{TicketCard, TicketState};
 use crate::core::alerts::NewTicketAlerts;
 use crate::core::board::{Board, Command, Station};
 use crate::core::time::Millis;
+use crate::hooks::config::use_runtime_config;
 use crate::hooks::order_feed::UseOrderFeedReturn;
 use crate::web::chime::Chime;
 use crate::web::clock::unix_ms;
@@ -61,6 +63,9 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let flashing = new_ticket_alerts(feed, station, now);
     let refocus = StoredValue::new(None::<String>);
 
+    let can_86 = SOLD_OUT_STATIONS.contains(&home_station.as_str());
+    let sold_out_open = RwSignal::new(false);
+    let api_base = use_runtime_config().api_base;
     let stations = Memo::new(move |_| board.with(|b| b.stations(&home_station)));
 
     let recall_open = RwSignal::new(false);
@@ -199,6 +204,19 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                             .collect_view()
                     }}
                 </ul>
+                {can_86.then(|| view! {
+                    <button
+                        class="btn kds-open-sold-out"
+                        data-testid="open-sold-out"
+                        aria-expanded=move || sold_out_open.get().to_string()
+                        on:click=move |_| sold_out_open.update(|o| *o = !*o)
+                    >
+                        {move || if sold_out_open.get() { "Close sold out" } else { "Sold out (86)…" }}
+                    </button>
+                    <Show when=move || sold_out_open.get()>
+                        <SoldOutPanel feed api_base=api_base.clone()/>
+                    </Show>
+                })}
             </aside>
         </div>
     }

@@ -2,6 +2,7 @@
 
 mod board;
 mod sign_in;
+mod sold_out;
 mod ticket;
 
 use leptos::prelude::*;

@@ -13,6 +13,7 @@ use restaurant_protocol::{Order, OrderItem, OrderStatus};
 
 use super::board::wall_clock;
 use crate::core::board::{AgeLevel, Command, Station, Ticket, created_unix_ms, elapsed_since};
+use crate::core::modifiers::{allergy_banner, allergy_names, cook_lines};
 use crate::core::time::{Millis, clock_text, whole_millis};
 
 /// What a card shows of its ticket: everything but the elapsed time, which the card derives
@@ -146,6 +147,9 @@ pub fn TicketCard(
             </header>
             {move || pending().then(|| view! { <p class="ticket-pending" data-testid="ticket-pending">"Sending…"</p> })}
             {move || ticket.with(|t| t.order.customer_name.clone()).map(|name| view! { <p class="ticket-customer">{name}</p> })}
+            {move || items.with(|items| allergy_banner(items.iter())).map(|text| view! {
+                <p class="ticket-allergy-banner" role="alert" data-testid="ticket-allergy">{text}</p>
+            })}
             <ul class="ticket-items">{move || items.get().into_iter().map(item_line).collect_view()}</ul>
             {move || {
                 let notes = ticket.with(|t| t.order.notes.clone());
@@ -184,12 +188,21 @@ fn item_line(item: OrderItem) -> impl IntoView {
             <span class="item-qty">{format!("{}×", item.quantity)}</span>
             " "
             <span class="item-name">{item.name}</span>
-            {(!item.allergies.is_empty()).then(|| view! { <span class="allergy-badge" data-testid="allergy-badge">"ALLERGY"</span> })}
+            {(!item.allergies.is_empty()).then(|| view! {
+                <span class="allergy-badge" data-testid="allergy-badge">{format!("ALLERGY: {}", allergy_names(&item.allergies))}</span>
+            })}
             {(!item.options.is_empty())
                 .then(|| {
                     view! {
-                        <ul class="item-modifiers">
-                            {item.options.into_iter().map(|m| view! { <li>{m.name}</li> }).collect_view()}
+                        <ul class="item-modifiers" data-testid="item-modifiers">
+                            {cook_lines(&item.options)
+                                .into_iter()
+                                .map(|line| view! {
+                                    <li class=format!("modifier-{}", line.kind.as_str()) data-testid="item-modifier" data-kind=line.kind.as_str()>
+                                        {line.text}
+                                    </li>
+                                })
+                                .collect_view()}
                         </ul>
                     }
                 })}

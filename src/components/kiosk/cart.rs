@@ -1,11 +1,14 @@
 //! The order: lines with +/−/remove, the total, submit and its progress, the confirmation.
 
 use leptos::prelude::*;
-use restaurant_protocol::{OrderSource, format_price};
+use restaurant_protocol::{Menu, OrderSource, format_price};
 
-use crate::core::cart::CartLine;
+use crate::core::cart::{CartLine, LineKey};
+use crate::core::modifiers::customer_label;
+use crate::core::quote::QuoteState;
 use crate::core::submit::SubmitState;
 use crate::hooks::kiosk_cart::KioskCart;
+use crate::hooks::order_quote::UseOrderQuoteReturn;
 use crate::hooks::order_submit::UseOrderSubmitReturn;
 
 /// The words of the submit status line.
@@ -22,21 +25,34 @@ fn submit_text(state: &SubmitState) -> String {
     }
 }
 
-/// One line of the cart with its quantity buttons.
+/// One line of the cart with its options and allergies, quantity buttons, edit and remove.
 #[component]
-fn CartRow(cart: KioskCart, line: CartLine) -> impl IntoView {
+fn CartRow(
+    cart: KioskCart,
+    line: CartLine,
+    on_edit: Callback<LineKey>,
+    #[prop(into)] problem: Signal<Option<String>>,
+) -> impl IntoView {
     let quantity = line.quantity;
     let key = StoredValue::new(line.key.clone());
     let set = move |q: u32| key.with_value(|k| cart.set_quantity(k, q));
-    let modifiers = line.options.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ");
+    let options = line.options.iter().map(customer_label).collect::<Vec<_>>().join(", ");
+    let allergies = line.allergies().iter().map(|a| a.label()).collect::<Vec<_>>().join(", ");
+    let editable = !line.options.is_empty() || !line.allergies().is_empty() || line.special_instructions.is_some();
     view! {
-        <li class="cart-item" data-testid="cart-item" data-item-id=line.key.item_id.clone()>
+        <li class="cart-item" class:unavailable=move || problem.with(Option::is_some) data-testid="cart-item" data-item-id=line.key.item_id.clone()>
             <div class="cart-item-main">
                 <span class="cart-item-name">{line.name.clone()}</span>
-                {(!modifiers.is_empty()).then(|| view! { <span class="cart-item-mods">{modifiers}</span> })}
+                {(!options.is_empty()).then(|| view! { <span class="cart-item-mods" data-testid="cart-item-options">{options}</span> })}
+                {(!allergies.is_empty()).then(|| view! {
+                    <span class="cart-item-allergy" data-testid="cart-item-allergy">"Allergy: " {allergies}</span>
+                })}
                 {line.special_instructions.clone().map(|s| view! { <span class="cart-item-note">{s}</span> })}
+                <Show when=move || problem.with(Option::is_some)>
+                    <span class="cart-item-problem" data-testid="cart-item-problem" role="alert">{move || problem.get()}</span>
+                </Show>
             </div>
-            <div class="cart-item-qty">
+            <div class="cart-item-qty" role="group" aria-label=format!("Quantity of {}", line.name)>
                 <button class="btn qty" data-testid="cart-dec" aria-label="One less"
                     on:click=move |_| set(quantity.saturating_sub(1))>"−"</button>
                 <span data-testid="cart-qty">{quantity}</span>
@@ -44,9 +60,45 @@ fn CartRow(cart: KioskCart, line: CartLine) -> impl IntoView {
                     on:click=move |_| set(quantity + 1)>"+"</button>
             </div>
             <span class="cart-item-total">{format_price(line.line_total_cents())}</span>
-            <button class="btn link" data-testid="cart-remove" aria-label="Remove"
-                on:click=move |_| set(0)>"Remove"</button>
+            <div class="cart-item-actions">
+                {editable.then(|| view! {
+                    <button class="btn link" data-testid="cart-edit" on:click=move |_| on_edit.run(key.get_value())>"Edit"</button>
+                })}
+                <button class="btn link" data-testid="cart-remove" on:click=move |_| set(0)>"Remove"</button>
+            </div>
         </li>
+    }
+}
+
+/// Subtotal, tax and total: the hub's quote, or the page's estimate marked as such.
+#[component]
+fn Totals(quote: UseOrderQuoteReturn, #[prop(into)] estimate: Signal<restaurant_protocol::Totals>) -> impl IntoView {
+    let state = quote.state();
+    let totals = move || state.with(|s| s.totals(estimate.get()));
+    let tax_label = move || {
+        let t = totals();
+        let rate = t.tax.rate_text();
+        if t.tax.inclusive { format!("Tax included ({rate})") } else { format!("Tax ({rate})") }
+    };
+    let note = move || match state.get() {
+        QuoteState::Estimate { reason } => {
+            Some(format!("Estimate: {reason}. The kitchen's price is confirmed when the order is placed."))
+        }
+        QuoteState::Refused { message } => Some(message),
+        _ => None,
+    };
+    view! {
+        <div class="cart-totals" data-testid="cart-totals" data-state=move || state.with(QuoteState::as_str)>
+            <p class="cart-line-total"><span>"Subtotal"</span> <span data-testid="cart-subtotal">{move || format_price(totals().subtotal_cents)}</span></p>
+            <p class="cart-line-total"><span>{tax_label}</span> <span data-testid="cart-tax">{move || format_price(totals().tax_cents)}</span></p>
+            <p class="cart-total">
+                <span>{move || if state.with(|s| matches!(s, QuoteState::Quoted(_))) { "Total" } else { "Estimated total" }}</span>
+                <strong data-testid="cart-total">{move || format_price(totals().total_cents)}</strong>
+            </p>
+            <Show when=move || note().is_some()>
+                <p class="cart-quote-note" data-testid="cart-quote-note" role="status">{move || note().unwrap_or_default()}</p>
+            </Show>
+        </div>
     }
 }
 
@@ -54,10 +106,22 @@ fn CartRow(cart: KioskCart, line: CartLine) -> impl IntoView {
 pub fn CartPanel(
     cart: KioskCart,
     submit: UseOrderSubmitReturn,
+    quote: UseOrderQuoteReturn,
+    #[prop(into)] menu: Signal<Menu>,
     #[prop(into)] source: Signal<OrderSource>,
+    on_edit: Callback<LineKey>,
 ) -> impl IntoView {
     let lines = cart.lines();
-    let total = move || lines.with(|l| l.iter().map(CartLine::line_total_cents).sum::<i64>());
+    let estimate = Signal::derive(move || {
+        let tax = menu.with(|m| m.tax);
+        tax.totals(lines.with(|l| l.iter().map(CartLine::line_total_cents).sum::<i64>()))
+    });
+    // Lines the menu can no longer make, by key, with why (re-checked on every menu change).
+    let unavailable = Memo::new(move |_| {
+        lines.track();
+        menu.with(|m| cart.with(|c| c.unavailable(m)).unwrap_or_default())
+    });
+    let blocked = move || unavailable.with(|u| !u.is_empty());
     let state = submit.state();
     let sending = move || state.with(SubmitState::is_sending);
     let sent_number = move || match state.get() {
@@ -66,8 +130,8 @@ pub fn CartPanel(
     };
 
     view! {
-        <section class="kiosk-cart" aria-label="Your order" data-testid="cart">
-            <h2>"Your order"</h2>
+        <section class="kiosk-cart" aria-labelledby="cart-heading" data-testid="cart">
+            <h2 id="cart-heading">"Your order"</h2>
             <Show
                 when=move || sent_number().is_some()
                 fallback=move || view! {
@@ -75,14 +139,23 @@ pub fn CartPanel(
                         <p class="empty" data-testid="cart-empty">"Your cart is empty"</p>
                     }>
                         <ul class="cart-items">
-                            {move || lines.get().into_iter().map(|line| view! { <CartRow cart line/> }).collect_view()}
+                            {move || lines.get().into_iter().map(|line| {
+                                let key = line.key.clone();
+                                let problem = Signal::derive(move || unavailable.with(|u| u.iter().find(|(k, _)| k == &key).map(|(_, p)| p.clone())));
+                                view! { <CartRow cart line on_edit problem/> }
+                            }).collect_view()}
                         </ul>
                     </Show>
-                    <p class="cart-total">"Total " <strong data-testid="cart-total">{move || format_price(total())}</strong></p>
+                    <Totals quote estimate/>
+                    <Show when=blocked>
+                        <p class="cart-blocked" data-testid="cart-blocked" role="alert">
+                            "Something in your order is sold out: remove or change it to place the order."
+                        </p>
+                    </Show>
                     <button
                         class="btn primary submit"
                         data-testid="submit-order"
-                        disabled=move || lines.with(Vec::is_empty) || sending()
+                        disabled=move || lines.with(Vec::is_empty) || sending() || blocked()
                         on:click=move |_| submit.submit(source.get_untracked())
                     >
                         {move || if sending() { "Sending…" } else { "Place order" }}
@@ -102,6 +175,9 @@ pub fn CartPanel(
                     <p>"Thank you! Your order number is"</p>
                     <p class="order-number" data-testid="order-number">
                         {move || sent_number().map(|n| format!("#{n}")).unwrap_or_default()}
+                    </p>
+                    <p class="order-paid" data-testid="order-total">
+                        "Total " {move || match state.get() { SubmitState::Sent { total_cents, .. } => format_price(total_cents), _ => String::new() }}
                     </p>
                     <button class="btn primary" data-testid="new-order" on:click=move |_| submit.acknowledge()>
                         "Start a new order"

@@ -1,27 +1,34 @@
 //! `/kiosk`: what a customer touches — order by voice (push-to-talk) or by touch, then submit.
 
 mod cart;
+mod item_sheet;
+mod menu;
 pub mod pairing;
 pub mod voice_button;
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use restaurant_protocol::{Menu, MenuItem, OrderSource, format_price};
+use restaurant_protocol::{Menu, MenuItem, OrderSource};
 
 use self::cart::CartPanel;
+use self::item_sheet::ItemSheetDialog;
+use self::menu::MenuPanel;
 use self::pairing::PairingScreen;
 use self::voice_button::VoiceButton;
 use super::call::CallPanel;
 use super::shell::{ConnectionBanner, InsecureContextNotice, PageShell};
-use crate::core::cart::LineRequest;
+use crate::core::cart::{LineKey, LineRequest};
 use crate::core::config::VoiceMode;
+use crate::core::item_sheet::ItemSheet;
 use crate::core::voice::{OrderAction, Timeouts, TurnState};
 use crate::hooks::config::use_runtime_config;
 use crate::hooks::device_pairing::{UseDevicePairingReturn, use_device_pairing};
 use crate::hooks::kiosk_call::use_kiosk_call;
 use crate::hooks::kiosk_cart::use_kiosk_cart;
+use crate::hooks::live_menu::use_live_menu;
 use crate::hooks::media_access::use_media_access;
+use crate::hooks::order_quote::use_order_quote;
 use crate::hooks::order_submit::use_order_submit;
 use crate::hooks::voice_session::{UseVoiceSessionOptions, use_voice_session};
 use crate::web::http;
@@ -104,6 +111,28 @@ pub fn KioskView(
         UseVoiceSessionOptions { transport, timeouts, on_order, media: media.clone(), on_unpaired: Some(on_unpaired) },
     );
     let call = use_kiosk_call(&config.ws_url, media.clone(), device);
+    let quote = use_order_quote(&config.api_base, cart, device);
+    let on_menu = Callback::new(move |_menu: Menu| {
+        quote.menu_changed();
+    });
+    let live = use_live_menu(&config.ws_url, menu, device, on_menu);
+    let menu = live.menu();
+    // The item sheet: a new line of a tapped item, or a cart line being edited.
+    let sheet = RwSignal::new(None::<ItemSheet>);
+    let on_pick = Callback::new(move |item: MenuItem| {
+        if item.modifier_groups.is_empty() {
+            let _ = cart.add(&item, &LineRequest::plain(1));
+        } else {
+            sheet.set(Some(ItemSheet::new(item)));
+        }
+    });
+    let on_edit = Callback::new(move |key: LineKey| {
+        let line = cart.with(|c| c.line(&key).cloned()).flatten();
+        let item = menu.with_untracked(|m| m.item(&key.item_id).cloned());
+        if let (Some(line), Some(item)) = (line, item) {
+            sheet.set(Some(ItemSheet::edit(item, &line)));
+        }
+    });
     let needs_pairing = move || device.state().get().needs_pairing();
     let header_extra = ViewFn::from(move || {
         view! {
@@ -128,16 +157,6 @@ pub fn KioskView(
     let banner = voice.banner();
     let transcript = voice.transcript();
     let problem = voice.problem();
-    let categories = {
-        let mut cats: Vec<String> = Vec::new();
-        for item in &menu.items {
-            if !cats.contains(&item.category) {
-                cats.push(item.category.clone());
-            }
-        }
-        cats
-    };
-
     view! {
         <PageShell
             page="kiosk"
@@ -187,28 +206,12 @@ pub fn KioskView(
                             "Reset voice"
                         </button>
                     </section>
-                    <section class="kiosk-menu" aria-label="Menu" data-testid="menu">
-                        {categories.into_iter().map(|cat| {
-                            let items: Vec<MenuItem> = menu.items.iter().filter(|i| i.category == cat).cloned().collect();
-                            view! {
-                                <h3 class="menu-category">{cat}</h3>
-                                <div class="menu-grid">
-                                    {items.into_iter().map(|item| {
-                                        let (name, price, id) = (item.name.clone(), format_price(i64::from(item.price_cents)), item.id.clone());
-                                        view! {
-                                            <button class="menu-item" data-testid="menu-item" data-item-id=id
-                                                on:click=move |_| { let _ = cart.add(&item, &LineRequest::plain(1)); }>
-                                                <span class="menu-item-name">{name}</span>
-                                                <span class="menu-item-price">{price}</span>
-                                            </button>
-                                        }
-                                    }).collect_view()}
-                                </div>
-                            }
-                        }).collect_view()}
-                    </section>
+                    <MenuPanel menu on_pick/>
                 </div>
-                <CartPanel cart submit source/>
+                <CartPanel cart submit quote menu source on_edit/>
+                <Show when=move || sheet.with(Option::is_some)>
+                    <ItemSheetDialog sheet cart menu/>
+                </Show>
             </div>
         </PageShell>
     }

@@ -102,6 +102,11 @@ impl UseOrderFeedReturn {
             .unwrap_or_else(|| Err(CommandError::UnknownOrder(order_id.to_string())))
     }
 
+    /// The signed-in station's token, for an HTTP request on its behalf (not tracked).
+    pub fn token(&self) -> Option<String> {
+        self.driver.with(|d| d.feed.token().map(str::to_string)).flatten()
+    }
+
     pub fn dismiss_failures(&self) {
         self.driver.run(|d, _| d.feed.dismiss_failures());
     }
