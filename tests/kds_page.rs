@@ -52,9 +52,15 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     assert_eq!(items.len(), 2);
     let burger = items[0].text_content().unwrap();
     assert!(burger.contains("2×") && burger.contains("Cheeseburger"), "{burger}");
-    assert!(burger.contains("no onions") && burger.contains("well done"), "{burger}");
-    assert_eq!(attr(&items[0], "data-allergy"), "true", "cheeseburger is highlighted as an allergy item");
+    assert!(burger.contains("well done"), "{burger}");
+    let modifiers: Vec<String> =
+        all_by_testid(&items[0], "item-modifier").iter().filter_map(|m| m.text_content()).collect();
+    assert_eq!(modifiers, ["NO onions", "ADD bacon"], "options as a cook reads them, without prices");
+    assert!(!burger.contains('$'), "no prices on a ticket: {burger}");
+    assert_eq!(attr(&items[0], "data-allergy"), "true", "the customer's allergy marks the line");
     assert!(items[0].class_list().contains("allergy"));
+    assert_eq!(text_of(&items[0], "allergy-badge"), "ALLERGY: Tree nuts");
+    assert_eq!(text_of(&card, "ticket-allergy"), "ALLERGY: TREE NUTS", "the ticket carries a banner naming it");
     assert_eq!(attr(&items[1], "data-allergy"), "false");
     let all_day = text_of(&el, "all-day");
     assert!(all_day.contains("Cheeseburger"), "all-day panel lists it: {all_day}");
@@ -136,7 +142,7 @@ async fn order_text_is_rendered_as_text_never_as_markup() {
     sign_in_via_form(&el).await;
     let evil = "<img src=x onerror=\"window.__xss=1\">";
     let order = post_order(serde_json::json!({
-        "items": [{"menu_item_id": "cheeseburger", "quantity": 1, "modifiers": [evil], "special_instructions": evil}],
+        "items": [{"menu_item_id": "cheeseburger", "quantity": 1, "special_instructions": evil}],
         "source": "voice",
         "customer_name": "<b>Bob</b>",
         "notes": evil

@@ -71,7 +71,7 @@ async fn a_spoken_order_through_the_hub_voice_peer_fills_the_cart() {
         voice_state(&el),
         text_of(&el, "voice-error")
     );
-    assert_eq!(text_of(&el, "cart-total"), "$22.47");
+    assert_eq!(text_of(&el, "cart-subtotal"), "$22.47");
     assert!(text_of(&el, "voice-transcript").contains("two cheeseburgers and a large fries"));
     assert!(wait_until(Duration::from_secs(15), || voice_state(&el) == "idle").await, "the turn completes");
 }

@@ -19,7 +19,7 @@ use restaurant_web::hooks::device_pairing::DEVICE_KEY;
 use restaurant_web::web::realtime::VoiceTransport;
 use restaurant_web::web::storage;
 use support::fetch_stub::FetchStub;
-use support::kiosk::{FakeTransport, menu};
+use support::kiosk::{FakeTransport, menu, tap_item};
 use support::{Mounted, all_by_testid, attr, by_testid, click, hub_config, mount, text_of, type_into, wait_until};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -66,7 +66,7 @@ fn pairing_error(root: &Element) -> String {
 }
 
 async fn order_one_item(el: &Element) {
-    click(el, "menu-item");
+    tap_item(el, "fries-small").await;
     assert!(wait_until(SHORT, || all_by_testid(el, "cart-item").len() == 1).await, "one item in the cart");
     click(el, "submit-order");
 }

@@ -21,7 +21,7 @@ use restaurant_web::hooks::voice_session::{UseVoiceSessionOptions, UseVoiceSessi
 use restaurant_web::web::realtime::VoiceTransport;
 use support::console::{after_dispose_messages, capture_console, release_console};
 use support::kiosk::{
-    FakeTransport, fail_microphone, install_peer_counter, menu, peers_created, peers_open, realtime_script,
+    FakeTransport, fail_microphone, install_peer_counter, menu, peers_created, peers_open, realtime_script, tap_item,
 };
 use support::{Mounted, all_by_testid, by_testid, click, mount, text_of, wait_until};
 use wasm_bindgen::JsCast;
@@ -30,7 +30,8 @@ use web_sys::{Element, RtcDataChannel, RtcDataChannelInit, RtcDataChannelState};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const ORDER_ARGS: &str = r#"{"items":[{"name":"Cheeseburger","quantity":2,"modifiers":[]},{"name":"Large Fries","quantity":1,"modifiers":[]}]}"#;
+const ORDER_ARGS: &str =
+    r#"{"items":[{"name":"Cheeseburger","quantity":2,"options":[]},{"name":"Large Fries","quantity":1,"options":[]}]}"#;
 
 fn config() -> RuntimeConfig {
     support::hub_config()
@@ -118,7 +119,7 @@ async fn a_voice_turn_fills_the_cart_and_the_order_reaches_the_hub_once() {
         .map(|row| (row.get_attribute("data-item-id").unwrap(), text_of(row, "cart-qty")))
         .collect();
     assert_eq!(lines, [("cheeseburger".to_string(), "2".to_string()), ("fries-large".to_string(), "1".to_string())]);
-    assert_eq!(text_of(&el, "cart-total"), "$22.47");
+    assert_eq!(text_of(&el, "cart-subtotal"), "$22.47");
     assert!(text_of(&el, "voice-transcript").contains("two cheeseburgers and a large fries"));
     assert!(wait_until(Duration::from_secs(5), || text_of(&el, "assistant-reply").contains("Anything else")).await);
     wait_state(&el, "idle", Duration::from_secs(5)).await;
@@ -200,7 +201,7 @@ async fn a_blocked_microphone_says_how_to_allow_it_touch_ordering_still_works_an
     assert_eq!(voice_state(&el), "disconnected");
     assert_eq!(transport.exchanges.get(), 0, "no connection attempted without a microphone");
 
-    click(&el, "menu-item");
+    tap_item(&el, "fries-small").await;
     assert!(
         wait_until(Duration::from_secs(2), || all_by_testid(&el, "cart-item").len() == 1).await,
         "touch ordering works"
@@ -370,8 +371,8 @@ async fn an_order_sent_while_the_hub_is_down_is_kept_and_placed_exactly_once() {
     let el = m.el();
     let count_orders = || async { support::kds::snapshot().await.orders.len() };
     let before = count_orders().await;
-    click(&el, "menu-item");
-    click(&el, "menu-item");
+    tap_item(&el, "fries-small").await;
+    tap_item(&el, "fries-small").await;
     assert!(wait_until(Duration::from_secs(2), || text_of(&el, "cart-qty") == "2").await);
 
     support::hub_control("stop").await;

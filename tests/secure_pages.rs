@@ -25,7 +25,7 @@ use restaurant_web::hooks::voice_session::{UseVoiceSessionOptions, UseVoiceSessi
 use restaurant_web::web::realtime::VoiceTransport;
 use support::fetch_stub::MicrophoneSpy;
 use support::kds::{LONG, sign_in_via_form, wait_banner};
-use support::kiosk::{FakeTransport, menu};
+use support::kiosk::{FakeTransport, menu, tap_item};
 use support::{Location, Mounted, all_by_testid, attr, by_testid, click, hub_config, mount, text_of, wait_until};
 use wasm_bindgen_test::*;
 
@@ -127,7 +127,7 @@ async fn an_insecure_kiosk_disables_voice_and_calls_but_takes_touch_orders() {
     assert_eq!(transport.tokens.get(), 0, "no voice token is requested");
 
     // Touch ordering still works end to end.
-    click(&el, "menu-item");
+    tap_item(&el, "fries-small").await;
     assert!(wait_until(SHORT, || all_by_testid(&el, "cart-item").len() == 1).await);
     click(&el, "submit-order");
     assert!(

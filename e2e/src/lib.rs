@@ -90,6 +90,13 @@ pub async fn click(c: &Client, id: &str) {
     wait_find(c, id, Duration::from_secs(10)).await.click().await.unwrap_or_else(|e| panic!("click {id}: {e}"));
 }
 
+/// Taps the menu item `item_id` on the kiosk (one without options: it goes straight in the cart).
+pub async fn tap_item(c: &Client, item_id: &str) {
+    let css = format!("{}[data-item-id=\"{item_id}\"]", testid("menu-item"));
+    let button = wait_for(Duration::from_secs(10), item_id, || async { c.find(Locator::Css(&css)).await.ok() }).await;
+    button.click().await.unwrap_or_else(|e| panic!("tap {item_id}: {e}"));
+}
+
 pub async fn attr(c: &Client, id: &str, name: &str) -> Option<String> {
     find(c, id).await?.attr(name).await.ok().flatten()
 }

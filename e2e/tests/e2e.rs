@@ -84,7 +84,11 @@ async fn e2e_1_voice_order_reaches_the_kitchen_display_within_a_second() {
         cart_lines(&kiosk).await,
         [("cheeseburger".to_string(), "2".to_string()), ("fries-large".to_string(), "1".to_string())]
     );
-    assert_eq!(text(&kiosk, "cart-total").await, "$22.47");
+    assert_eq!(text(&kiosk, "cart-subtotal").await, "$22.47");
+    // The review shows the hub's price: 8.875 % tax on $22.47 is $1.99 (199.42 cents, rounded).
+    wait_state(&kiosk, "cart-totals", "quoted", 10 * SEC).await;
+    assert_eq!(text(&kiosk, "cart-tax").await, "$1.99");
+    assert_eq!(text(&kiosk, "cart-total").await, "$24.46");
 
     click(&kiosk, "submit-order").await;
     wait_find(&kiosk, "order-confirmation", 15 * SEC).await;
@@ -220,7 +224,7 @@ async fn e2e_5_blocked_microphone_is_explained_and_touch_ordering_still_works() 
     assert_eq!(text(&kiosk, "voice-error-title").await, "Microphone blocked");
     assert!(text(&kiosk, "voice-error").await.contains("Allow microphone access"));
 
-    click(&kiosk, "menu-item").await;
+    tap_item(&kiosk, "fries-small").await;
     wait_for(5 * SEC, "a cart line", || async { (!cart_lines(&kiosk).await.is_empty()).then_some(()) }).await;
     click(&kiosk, "submit-order").await;
     wait_find(&kiosk, "order-confirmation", 15 * SEC).await;
@@ -233,7 +237,7 @@ async fn e2e_6_markup_in_an_order_renders_as_text_and_runs_nothing() {
     let sneaky = "<img src=x onerror=\"window.__xss=1\">";
     let kds = open_kds().await;
     let order = place_order(
-        json!([{"menu_item_id": "cheeseburger", "quantity": 1, "modifiers": [payload, sneaky], "special_instructions": sneaky}]),
+        json!([{"menu_item_id": "cheeseburger", "quantity": 1, "special_instructions": sneaky}]),
         Some(payload),
         &format!("xss-{}", std::process::id()),
     )

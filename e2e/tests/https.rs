@@ -57,7 +57,7 @@ async fn over_plain_http_on_a_lan_name_voice_and_calls_say_they_need_https_and_t
     );
 
     // Touch ordering keeps working.
-    wait_find(&c, "menu-item", 10 * SEC).await.click().await.expect("tap a menu item");
+    tap_item(&c, "fries-small").await;
     wait_for(10 * SEC, "a cart line", || async { (cart_count(&c).await == 1).then_some(()) }).await;
     click(&c, "submit-order").await;
     wait_find(&c, "order-confirmation", 15 * SEC).await;

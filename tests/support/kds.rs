@@ -151,7 +151,7 @@ pub async fn post_order(body: serde_json::Value) -> Order {
 pub async fn post_simple_order() -> Order {
     post_order(serde_json::json!({
         "items": [
-            {"menu_item_id": "cheeseburger", "quantity": 2, "modifiers": ["no onions"], "special_instructions": "well done"},
+            {"menu_item_id": "cheeseburger", "quantity": 2, "options": ["onions", "bacon"], "special_instructions": "well done", "allergies": ["nuts"]},
             {"menu_item_id": "fries-large", "quantity": 1}
         ],
         "source": "kiosk",

@@ -4,16 +4,34 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use restaurant_protocol::{Menu, MenuItem, RealtimeToken};
+use restaurant_protocol::{Menu, RealtimeToken};
 use restaurant_web::web::realtime::{LocalFuture, TokenError, VoiceTransport};
 
 use super::fake_realtime::{FakeRealtime, SESSION_CREATED};
 
 pub use super::fake_realtime::Respond;
 
-pub fn menu() -> Vec<MenuItem> {
+/// The hub's built-in menu (`server/menu.json`), as the kiosk loads it.
+pub fn menu() -> Menu {
     let text = include_str!("../../server/menu.json");
-    serde_json::from_str::<Menu>(text).expect("server/menu.json").items
+    serde_json::from_str::<Menu>(text).expect("server/menu.json")
+}
+
+/// Taps the menu item `item_id`; when it opens the item sheet (it has options), adds it with the
+/// sheet's defaults. Panics when the sheet refuses (a required choice): pick those by hand.
+pub async fn tap_item(root: &web_sys::Element, item_id: &str) {
+    let button = root
+        .query_selector(&format!("[data-testid=menu-item][data-item-id='{item_id}']"))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("menu item {item_id} on screen"));
+    super::click_element(&button);
+    leptos::task::tick().await;
+    if let Some(add) = super::by_testid(root, "sheet-add") {
+        assert!(!add.has_attribute("disabled"), "{item_id} needs a choice: {}", super::text_of(root, "sheet-problem"));
+        super::click_element(&add);
+        leptos::task::tick().await;
+    }
 }
 
 /// Answers offers in-page: each exchange creates a fresh fake peer (the previous one is dropped).

@@ -79,6 +79,10 @@ pub fn click(root: &Element, testid: &str) {
     el.click();
 }
 
+pub fn click_element(el: &Element) {
+    el.unchecked_ref::<HtmlElement>().click();
+}
+
 pub fn type_into(root: &Element, testid: &str, value: &str) {
     let input: HtmlInputElement = by_testid(root, testid).unwrap_or_else(|| panic!("no {testid}")).unchecked_into();
     input.set_value(value);

@@ -177,6 +177,7 @@ fn e2e_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
         .env("E2E_CHROME", chrome)
         .env("E2E_HUB_BINARY", &hub_binary)
         .env("E2E_DIST", &dist)
+        .env("E2E_AXE_JS", Tools::require(&tools.axe, "axe-core")?)
         .env("TMPDIR", &tmp);
     let result = proc::run_tests(&mut cmd);
     drop(driver);

@@ -16,6 +16,8 @@ use crate::proc::{self, Result, output_line};
 const TRUNK_VERSION: &str = "0.22.1";
 /// binaryen (wasm-opt) release installed from npm when no usable wasm-opt is found.
 const BINARYEN_NPM_VERSION: &str = "132.0.0";
+/// axe-core (the accessibility audit the end-to-end tests run on the kiosk), from npm.
+const AXE_CORE_NPM_VERSION: &str = "4.10.2";
 /// Debian's binaryen 108 produces bundles that fail at load; anything this old is refused.
 const MIN_WASM_OPT: u32 = 116;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -51,6 +53,8 @@ pub struct Tools {
     pub wasm_opt: Option<(PathBuf, u32)>,
     pub chrome: Option<PathBuf>,
     pub chromedriver: Option<PathBuf>,
+    /// `axe.min.js` of axe-core.
+    pub axe: Option<PathBuf>,
 }
 
 pub fn workspace_root() -> PathBuf {
@@ -227,6 +231,7 @@ pub fn setup(needs: Needs) -> Result<Tools> {
         wasm_opt: None,
         chrome: None,
         chromedriver: None,
+        axe: None,
     };
     println!("xtask: setup (tools folder {})", dir.display());
     if !needs.browser_tests && !needs.bundle {
@@ -242,6 +247,7 @@ pub fn setup(needs: Needs) -> Result<Tools> {
         let (chrome, driver) = chromium()?;
         tools.chrome = Some(chrome);
         tools.chromedriver = Some(driver);
+        tools.axe = Some(axe_core(&dir)?);
     }
     Ok(tools)
 }
@@ -405,6 +411,35 @@ fn wasm_opt(dir: &Path) -> Result<(PathBuf, u32)> {
     let v = wasm_opt_version(&exe).ok_or_else(|| format!("wasm-opt: {} does not run", exe.display()))?;
     println!("xtask: wasm-opt {v}: installed to {}", exe.display());
     Ok((npm_bin, v))
+}
+
+/// axe-core's `axe.min.js`, installed from npm (its own prefix: an `npm install --no-save` in the
+/// binaryen prefix would remove binaryen) when the pinned version is not there yet.
+fn axe_core(dir: &Path) -> Result<PathBuf> {
+    let prefix = dir.join("npm-axe-core");
+    let package = prefix.join("node_modules/axe-core");
+    let script = package.join("axe.min.js");
+    let installed = std::fs::read_to_string(package.join("package.json"))
+        .ok()
+        .is_some_and(|manifest| manifest.contains(&format!("\"version\": \"{AXE_CORE_NPM_VERSION}\"")));
+    if installed && script.is_file() {
+        println!("xtask: axe-core {AXE_CORE_NPM_VERSION}: {}", script.display());
+        return Ok(script);
+    }
+    if which("npm").is_none() {
+        return Err("axe-core: npm is not available to install it (install Node.js/npm)".into());
+    }
+    let mut install = Command::new("npm");
+    install
+        .args(["install", "--no-audit", "--no-fund", "--no-save", "--prefix"])
+        .arg(&prefix)
+        .arg(format!("axe-core@{AXE_CORE_NPM_VERSION}"));
+    proc::run(&mut install).map_err(|e| format!("axe-core (npm): {e}"))?;
+    if !script.is_file() {
+        return Err(format!("axe-core: npm ran but {} is missing", script.display()));
+    }
+    println!("xtask: axe-core {AXE_CORE_NPM_VERSION}: installed to {}", script.display());
+    Ok(script)
 }
 
 fn chromium() -> Result<(PathBuf, PathBuf)> {

@@ -276,7 +276,7 @@ async fn latency_orders() {
     for i in active..LATENCY_TICKETS {
         let items = json!([
             {"menu_item_id": ITEMS[i % ITEMS.len()], "quantity": 1 + i % 3},
-            {"menu_item_id": ITEMS[(i + 3) % ITEMS.len()], "quantity": 1, "modifiers": if i % 4 == 0 { json!(["no onions"]) } else { json!([]) }},
+            {"menu_item_id": ITEMS[(i + 3) % ITEMS.len()], "quantity": 1, "special_instructions": if i % 4 == 0 { json!("no onions") } else { json!(null) }},
         ]);
         place_order(items, (i % 5 == 0).then_some("table by the window"), &format!("bench-latency-{run}-{i}")).await;
     }
