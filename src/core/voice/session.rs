@@ -585,7 +585,7 @@ impl VoiceSession {
         let outcome = match name {
             Some(name) => {
                 log::info!("[VoiceSession] function call {name} ({call_id})");
-                run_call(&name, &arguments, &self.menu.items, cart)
+                run_call(&name, &arguments, &self.menu, cart)
             }
             None => CallOutcome::error(format!("function call {call_id} has no name")),
         };

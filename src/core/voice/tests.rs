@@ -732,7 +732,7 @@ fn bad_function_arguments_json_gets_an_error_output_and_the_model_is_asked_again
 fn unknown_menu_item_gets_an_error_output() {
     let mut h = Harness::idle();
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": "{\"items\":[{\"name\":\"pizza\",\"quantity\":1}]}"}));
-    assert_eq!(output_of(&h, "c1")["error"], "nothing was added: \"pizza\" is not on the menu");
+    assert_eq!(output_of(&h, "c1")["error"], "Nothing was added. \"pizza\" is not on the menu.");
     assert!(h.cart.is_empty());
 }
 
@@ -771,6 +771,22 @@ fn other_server_errors_are_reported_with_a_message() {
     h.frame(json!({"type": "error", "error": {"type": "server_error", "code": null, "message": "overloaded"}}));
     assert_eq!(h.errors(), ["Voice assistant error: overloaded"]);
     assert_eq!(h.s.state(), TurnState::Idle);
+}
+
+#[test]
+fn spoken_options_and_allergies_reach_the_cart_and_the_output() {
+    let mut h = Harness::idle();
+    let args = json!({"items": [{"name": "cheeseburger", "quantity": 1, "options": ["hold the pickels", "extra cheese"],
+        "allergies": ["milk", "kiwi"]}]});
+    h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": args.to_string()}));
+    let out = output_of(&h, "c1");
+    assert_eq!(out["ok"], true, "{out}");
+    assert_eq!(h.cart.lines()[0].key.options, ["pickles", "cheese"]);
+    assert_eq!(out["order"]["items"][0]["options"], json!(["no pickles", "extra cheese"]));
+    assert_eq!(out["order"]["items"][0]["allergies"], json!(["dairy"]));
+    let warnings = out["warnings"].to_string();
+    assert!(warnings.contains("The Cheeseburger contains dairy"), "{warnings}");
+    assert!(warnings.contains("speak to a member of staff about \\\"kiwi\\\""), "{warnings}");
 }
 
 // ---------------------------------------------------------------------------------------------
