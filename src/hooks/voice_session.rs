@@ -521,6 +521,13 @@ impl UseVoiceSessionReturn {
         self.driver.run(|d, now| d.session.force_reset(now));
     }
 
+    /// The menu changed (e.g. a `menu.updated` made something sold out): the assistant is told
+    /// at once when connected, the next connection uses it otherwise, and function calls are
+    /// checked against it from now on. A no-op once the page is gone.
+    pub fn set_menu(&self, menu: Menu) {
+        self.driver.run(move |d, now| d.session.handle_menu_changed(now, menu));
+    }
+
     pub fn dismiss_problem(&self) {
         let _ = self.ui.problem.try_set(None);
     }

@@ -7,6 +7,7 @@
 pub mod client;
 pub mod dedupe;
 pub mod events;
+pub mod options;
 pub mod outbox;
 pub mod sequencer;
 pub mod session;

@@ -140,6 +140,8 @@ pub struct VoiceSession {
     assistant_speaking: bool,
     /// A response finished since the current turn's audio was committed.
     response_done_this_turn: bool,
+    /// This connection's first `session.update` is queued: later menu changes send their own.
+    session_configured: bool,
 }
 
 impl VoiceSession {
@@ -165,6 +167,7 @@ impl VoiceSession {
             mic_on: false,
             assistant_speaking: false,
             response_done_this_turn: false,
+            session_configured: false,
         }
     }
 
@@ -173,6 +176,11 @@ impl VoiceSession {
 
     pub fn state(&self) -> TurnState {
         self.state
+    }
+
+    /// The menu the assistant sells from and function calls are checked against.
+    pub fn menu(&self) -> &Menu {
+        &self.menu
     }
 
     pub fn transcript(&self) -> Vec<&TranscriptEntry> {
@@ -333,6 +341,28 @@ impl VoiceSession {
     }
 
     // -----------------------------------------------------------------------------------------
+    // Menu
+
+    /// The menu changed (availability, prices, options). Function calls are checked against the
+    /// new one at once. A configured session gets a `session.update` with the new instructions
+    /// and tools, queued behind whatever is already waiting; before that, the connection's own
+    /// `session.update` carries the new menu.
+    pub fn handle_menu_changed(&mut self, _now: Millis, menu: Menu) {
+        if menu == self.menu {
+            log::info!("[VoiceSession] menu unchanged; nothing to update");
+            return;
+        }
+        self.menu = menu;
+        if self.session_configured && self.state.is_connected() {
+            log::info!("[VoiceSession] menu changed; updating the session");
+            let session = self.session_update_for_menu();
+            self.send(ClientEvent::SessionUpdate { session });
+        } else {
+            log::info!("[VoiceSession] menu changed; the next session will use it");
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
     // Push-to-talk
 
     pub fn start_recording(&mut self, now: Millis) -> Result<(), VoiceError> {
@@ -467,6 +497,7 @@ impl VoiceSession {
                 if matches!(self.state, TurnState::Connecting | TurnState::AwaitingSessionCreated) {
                     let session = self.session_config();
                     self.send(ClientEvent::SessionUpdate { session });
+                    self.session_configured = true;
                     self.enter(now, TurnState::AwaitingSessionReady);
                 }
             }
@@ -585,7 +616,7 @@ impl VoiceSession {
         let outcome = match name {
             Some(name) => {
                 log::info!("[VoiceSession] function call {name} ({call_id})");
-                run_call(&name, &arguments, &self.menu.items, cart)
+                run_call(&name, &arguments, &self.menu, cart)
             }
             None => CallOutcome::error(format!("function call {call_id} has no name")),
         };
@@ -647,6 +678,18 @@ impl VoiceSession {
         } else {
             session["input_audio_transcription"] = transcription;
             session["turn_detection"] = turn_detection;
+        }
+        session
+    }
+
+    /// The parts of the session that come from the menu (the rest stays as configured).
+    fn session_update_for_menu(&self) -> Value {
+        let mut session = json!({
+            "instructions": instructions(&self.menu),
+            "tools": tool_definitions(&self.menu),
+        });
+        if self.ga {
+            session["type"] = json!("realtime");
         }
         session
     }
@@ -719,5 +762,6 @@ impl VoiceSession {
         self.sequencer.reset();
         self.ga = false;
         self.response_done_this_turn = false;
+        self.session_configured = false;
     }
 }

@@ -732,7 +732,7 @@ fn bad_function_arguments_json_gets_an_error_output_and_the_model_is_asked_again
 fn unknown_menu_item_gets_an_error_output() {
     let mut h = Harness::idle();
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": "{\"items\":[{\"name\":\"pizza\",\"quantity\":1}]}"}));
-    assert_eq!(output_of(&h, "c1")["error"], "nothing was added: \"pizza\" is not on the menu");
+    assert_eq!(output_of(&h, "c1")["error"], "Nothing was added. \"pizza\" is not on the menu.");
     assert!(h.cart.is_empty());
 }
 
@@ -773,6 +773,134 @@ fn other_server_errors_are_reported_with_a_message() {
     assert_eq!(h.s.state(), TurnState::Idle);
 }
 
+#[test]
+fn spoken_options_and_allergies_reach_the_cart_and_the_output() {
+    let mut h = Harness::idle();
+    let args = json!({"items": [{"name": "cheeseburger", "quantity": 1, "options": ["hold the pickels", "extra cheese"],
+        "allergies": ["milk", "kiwi"]}]});
+    h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": args.to_string()}));
+    let out = output_of(&h, "c1");
+    assert_eq!(out["ok"], true, "{out}");
+    assert_eq!(h.cart.lines()[0].key.options, ["pickles", "cheese"]);
+    assert_eq!(out["order"]["items"][0]["options"], json!(["no pickles", "extra cheese"]));
+    assert_eq!(out["order"]["items"][0]["allergies"], json!(["dairy"]));
+    let warnings = out["warnings"].to_string();
+    assert!(warnings.contains("The Cheeseburger contains dairy"), "{warnings}");
+    assert!(warnings.contains("speak to a member of staff about \\\"kiwi\\\""), "{warnings}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Menu changes
+
+fn shake_sold_out() -> Menu {
+    let mut menu = Menu { items: menu_fixture(), tax: Default::default() };
+    menu.apply_sold_out(&restaurant_protocol::SoldOut { items: vec!["chocolate-shake".into()], options: vec![] });
+    menu
+}
+
+fn instructions_sent(h: &Harness) -> Vec<String> {
+    h.sent()
+        .iter()
+        .filter(|v| v["type"] == "session.update")
+        .map(|v| v["session"]["instructions"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_menu_change_while_connected_updates_the_session_and_the_tools_use_it() {
+    let mut h = Harness::idle();
+    h.s.handle_menu_changed(h.now, shake_sold_out());
+    h.settle();
+    assert_eq!(h.sent_types(), ["session.update"]);
+    let update = &h.sent()[0];
+    assert_eq!(update["session"]["type"], "realtime", "the GA shape");
+    assert!(
+        update["session"]["instructions"]
+            .as_str()
+            .unwrap()
+            .contains("- Chocolate Shake (Desserts), $5.49 SOLD OUT today"),
+        "{update}"
+    );
+    assert_eq!(update["session"]["tools"].as_array().unwrap().len(), 3);
+    assert!(update["session"].get("turn_detection").is_none() && update["session"].get("audio").is_none());
+    assert_eq!(h.s.state(), TurnState::Idle);
+
+    h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": "{\"items\":[{\"name\":\"chocolate shake\",\"quantity\":1}]}"}));
+    assert_eq!(output_of(&h, "c1")["error"], "Nothing was added. We're out of the Chocolate Shake today.");
+    assert!(h.cart.is_empty());
+}
+
+#[test]
+fn the_same_menu_again_sends_nothing() {
+    let mut h = Harness::idle();
+    h.s.handle_menu_changed(h.now, Menu { items: menu_fixture(), tax: Default::default() });
+    h.settle();
+    assert!(h.ch.sent.is_empty());
+}
+
+#[test]
+fn a_menu_change_before_the_session_is_configured_goes_into_its_first_update() {
+    // Disconnected: nothing is queued; the connection's session.update carries the new menu.
+    let mut h = Harness::new();
+    h.s.handle_menu_changed(h.now, shake_sold_out());
+    assert_eq!(h.s.queued_events(), 0);
+    h.s.handle_connect_requested(h.now).unwrap();
+    h.ch.open = true;
+    h.s.handle_channel_open(h.now, &mut h.ch).unwrap();
+    // Channel open, no session.created yet: still nothing of its own.
+    h.s.handle_menu_changed(h.now, Menu { items: menu_fixture(), tax: Default::default() });
+    h.s.handle_menu_changed(h.now, shake_sold_out());
+    h.settle();
+    assert!(h.ch.sent.is_empty());
+    h.frame(json!({"type": "session.created", "session": {"type": "realtime"}}));
+    let sent = instructions_sent(&h);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains("Chocolate Shake (Desserts), $5.49 SOLD OUT today"));
+}
+
+#[test]
+fn a_menu_change_while_the_first_update_is_pending_is_sent_after_it() {
+    let mut h = Harness::new();
+    h.s.handle_connect_requested(h.now).unwrap();
+    h.ch.open = true;
+    h.s.handle_channel_open(h.now, &mut h.ch).unwrap();
+    h.frame(json!({"type": "session.created", "session": {}}));
+    assert_eq!(h.s.state(), TurnState::AwaitingSessionReady);
+    h.s.handle_menu_changed(h.now, shake_sold_out());
+    h.settle();
+    let sent = instructions_sent(&h);
+    assert_eq!(sent.len(), 2);
+    assert!(!sent[0].contains("SOLD OUT") && sent[1].contains("Chocolate Shake (Desserts), $5.49 SOLD OUT today"));
+    assert!(h.sent()[1]["session"].get("type").is_none(), "the beta shape has no session type");
+}
+
+#[test]
+fn a_menu_update_waits_in_the_outbox_in_order_while_the_channel_is_not_open() {
+    let mut h = Harness::idle();
+    h.ch.open = false;
+    h.start().unwrap();
+    h.s.handle_menu_changed(h.now, shake_sold_out());
+    h.settle();
+    assert!(h.ch.sent.is_empty());
+    assert_eq!(h.s.queued_events(), 2);
+    h.ch.open = true;
+    h.settle();
+    assert_eq!(h.sent_types(), ["input_audio_buffer.clear", "session.update"]);
+    assert_eq!(h.s.state(), TurnState::Recording, "the turn goes on");
+}
+
+#[test]
+fn after_a_disconnect_a_menu_change_waits_for_the_next_connection() {
+    let mut h = Harness::idle();
+    h.s.disconnect(h.now);
+    h.s.handle_channel_closed(h.now);
+    h.s.handle_menu_changed(h.now, shake_sold_out());
+    h.settle();
+    assert!(h.ch.sent.is_empty());
+    assert_eq!(h.s.queued_events(), 0);
+    assert!(!h.s.menu().item("chocolate-shake").unwrap().available);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Properties
 
@@ -796,6 +924,7 @@ mod properties {
         Jump(u64),
         Timeout,
         ChannelState(bool, Option<usize>),
+        MenuChanged(bool),
     }
 
     fn frames() -> Vec<Value> {
@@ -841,6 +970,7 @@ mod properties {
             2 => (0u64..120_000).prop_map(Op::Jump),
             2 => Just(Op::Timeout),
             1 => (any::<bool>(), proptest::option::of(0usize..4)).prop_map(|(o, c)| Op::ChannelState(o, c)),
+            1 => any::<bool>().prop_map(Op::MenuChanged),
         ]
     }
 
@@ -877,6 +1007,11 @@ mod properties {
             Op::ChannelState(open, close_after) => {
                 h.ch.open = *open;
                 h.ch.close_after = close_after.map(|n| h.ch.sent.len() + n);
+            }
+            Op::MenuChanged(sold_out) => {
+                let menu =
+                    if *sold_out { shake_sold_out() } else { Menu { items: menu_fixture(), tax: Default::default() } };
+                h.s.handle_menu_changed(now, menu);
             }
         }
         h.settle();
