@@ -20,7 +20,7 @@ use restaurant_web::web::realtime::VoiceTransport;
 use support::kds::{
     SHORT, clear_storage, click_in, mount_page, sign_in_via_form, snapshot, station_token, wait_ticket,
 };
-use support::kiosk::{FakeTransport, tap_item};
+use support::kiosk::{FakeTransport, realtime_script, tap_item};
 use support::{
     Mounted, all_by_testid, attr, by_testid, click, click_element, hub_config, hub_url, mount, text_of, wait_until,
 };
@@ -54,11 +54,24 @@ async fn set_item_available(id: &str, available: bool) {
 }
 
 fn mount_kiosk_with(config: RuntimeConfig, menu: Menu) -> Mounted {
+    mount_kiosk_talking(config, menu, Rc::new(FakeTransport::new(0, Rc::new(|_: &str| Vec::new()))))
+}
+
+fn mount_kiosk_talking(config: RuntimeConfig, menu: Menu, transport: Rc<FakeTransport>) -> Mounted {
+    restaurant_web::web::storage::remove("restaurant.kiosk.pending_order");
     mount(move || {
         provide_runtime_config(config);
-        let transport: Rc<dyn VoiceTransport> = Rc::new(FakeTransport::new(0, Rc::new(|_: &str| Vec::new())));
+        let transport: Rc<dyn VoiceTransport> = transport;
         view! { <KioskView menu transport voice_mode=VoiceMode::Toggle timeouts=Timeouts::default()/> }
     })
+}
+
+/// The frames the kiosk sent the (fake) Realtime peer, parsed.
+fn sent_frames(transport: &FakeTransport) -> Vec<serde_json::Value> {
+    transport
+        .fake()
+        .map(|f| f.received.borrow().iter().filter_map(|t| serde_json::from_str(t).ok()).collect())
+        .unwrap_or_default()
 }
 
 fn menu_button(root: &Element, item_id: &str) -> Element {
@@ -297,4 +310,53 @@ async fn without_the_hub_the_review_shows_the_pages_estimate_marked_as_such() {
     assert!(text_of(&el, "cart-totals").contains("Estimated total"));
     // The page's estimate applies the menu's tax: $2.99 + 8.875 % = $3.26.
     assert_eq!(text_of(&el, "cart-total"), "$3.26");
+}
+
+#[wasm_bindgen_test]
+async fn a_voice_turn_asking_for_a_sold_out_item_is_answered_that_we_are_out() {
+    set_item_available("chocolate-shake", true).await;
+    let transport = Rc::new(FakeTransport::new(
+        0,
+        realtime_script("a chocolate shake please", r#"{"items":[{"name":"Chocolate Shake","quantity":1}]}"#),
+    ));
+    let page = mount_kiosk_talking(hub_config(), hub_menu().await, transport.clone());
+    let el = page.el();
+    let voice_state = || by_testid(&el, "voice-status").and_then(|e| e.get_attribute("data-state")).unwrap_or_default();
+    click(&el, "voice-order-button");
+    assert!(wait_until(SHORT, || voice_state() == "idle").await, "voice connected: {}", voice_state());
+    let updates = |frames: &[serde_json::Value]| frames.iter().filter(|f| f["type"] == "session.update").count();
+    assert_eq!(updates(&sent_frames(&transport)), 1);
+    support::sleep(300).await;
+
+    // The kitchen runs out: the live session is told.
+    set_item_available("chocolate-shake", false).await;
+    let told = wait_until(SHORT, || {
+        sent_frames(&transport).iter().any(|f| {
+            f["type"] == "session.update"
+                && f["session"]["instructions"]
+                    .as_str()
+                    .is_some_and(|i| i.contains("Chocolate Shake (Desserts), $5.49 SOLD OUT today"))
+        })
+    })
+    .await;
+    assert!(told, "a session.update with the new instructions; sent {:?}", sent_frames(&transport));
+
+    // The customer asks for it anyway: the tool's answer says so, and the cart stays empty.
+    support::sleep(320).await;
+    click(&el, "voice-order-button");
+    assert!(wait_until(SHORT, || voice_state() == "recording").await);
+    support::sleep(320).await;
+    click(&el, "voice-order-button");
+    let output = || {
+        sent_frames(&transport).into_iter().find_map(|f| {
+            (f["type"] == "conversation.item.create" && f["item"]["type"] == "function_call_output")
+                .then(|| f["item"]["output"].as_str().unwrap_or_default().to_string())
+        })
+    };
+    let answered = wait_until(SHORT, || output().is_some()).await;
+    set_item_available("chocolate-shake", true).await;
+    assert!(answered, "the call was answered; sent {:?}", sent_frames(&transport));
+    let output = output().unwrap();
+    assert!(output.contains("We're out of the Chocolate Shake today"), "{output}");
+    assert!(by_testid(&el, "cart-item").is_none(), "nothing was added");
 }

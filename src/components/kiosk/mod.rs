@@ -112,7 +112,8 @@ pub fn KioskView(
     );
     let call = use_kiosk_call(&config.ws_url, media.clone(), device);
     let quote = use_order_quote(&config.api_base, cart, device);
-    let on_menu = Callback::new(move |_menu: Menu| {
+    let on_menu = Callback::new(move |menu: Menu| {
+        voice.set_menu(menu);
         quote.menu_changed();
     });
     let live = use_live_menu(&config.ws_url, menu, device, on_menu);
