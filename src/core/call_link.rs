@@ -9,9 +9,9 @@
 use std::collections::VecDeque;
 
 use log::{info, warn};
-use restaurant_protocol::{CallMessage, ClientMessage, KIOSK_STATION, ServerMessage};
+use restaurant_protocol::{CallMessage, ServerMessage};
 
-use super::link::{AttemptId, Inbound, Link, LinkConfig, SocketCommand, SocketInput};
+use super::link::{AttemptId, Inbound, Link, LinkConfig, SocketCommand, SocketInput, greet_as_kiosk};
 use super::time::Millis;
 
 /// Frames held while the socket is not greeted yet; more are dropped (a call sends a handful).
@@ -122,10 +122,7 @@ impl SocketInput for CallLink {
     }
 
     fn handle_socket_opened(&mut self, now: Millis, attempt: AttemptId) {
-        if self.link.handle_open(now, attempt) {
-            let hello = ClientMessage::Hello { token: self.token.clone(), station: KIOSK_STATION.into(), since: None };
-            self.link.send(&hello);
-        }
+        greet_as_kiosk(&mut self.link, now, attempt, &self.token);
         self.pump();
     }
 

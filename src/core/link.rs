@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use log::{debug, error, info, warn};
-use restaurant_protocol::{CallMessage, ClientMessage, FrameError, ServerMessage, close};
+use restaurant_protocol::{CallMessage, ClientMessage, FrameError, KIOSK_STATION, ServerMessage, close};
 use serde::Serialize;
 
 use super::time::{Millis, whole_millis};
@@ -58,6 +58,15 @@ pub trait SocketInput {
     fn handle_socket_error(&mut self, now: Millis, attempt: AttemptId) {
         self.link_mut().handle_error(now, attempt);
         self.after_input();
+    }
+}
+
+/// Greets the hub on the just-opened socket of `attempt` as the restricted `kiosk` station with
+/// the kiosk's device `token` (empty: none, as a demo hub accepts). The kiosk's call line and its
+/// live menu both open this way.
+pub fn greet_as_kiosk(link: &mut Link, now: Millis, attempt: AttemptId, token: &str) {
+    if link.handle_open(now, attempt) {
+        link.send(&ClientMessage::Hello { token: token.to_string(), station: KIOSK_STATION.into(), since: None });
     }
 }
 

@@ -6,9 +6,9 @@
 use std::collections::VecDeque;
 
 use log::{info, warn};
-use restaurant_protocol::{ClientMessage, KIOSK_STATION, ServerMessage, SoldOut};
+use restaurant_protocol::{ServerMessage, SoldOut};
 
-use super::link::{AttemptId, Inbound, Link, LinkConfig, LinkState, SocketCommand, SocketInput};
+use super::link::{AttemptId, Inbound, Link, LinkConfig, LinkState, SocketCommand, SocketInput, greet_as_kiosk};
 use super::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,10 +91,7 @@ impl SocketInput for MenuLink {
     }
 
     fn handle_socket_opened(&mut self, now: Millis, attempt: AttemptId) {
-        if self.link.handle_open(now, attempt) {
-            let hello = ClientMessage::Hello { token: self.token.clone(), station: KIOSK_STATION.into(), since: None };
-            self.link.send(&hello);
-        }
+        greet_as_kiosk(&mut self.link, now, attempt, &self.token);
         self.pump();
     }
 
