@@ -154,8 +154,12 @@ impl From<InvalidOrder> for ApiError {
 impl From<AvailabilityFailure> for ApiError {
     fn from(e: AvailabilityFailure) -> ApiError {
         match e {
-            AvailabilityFailure::Refused(AvailabilityError::Unknown { .. }) => ApiError::not_found(e.to_string()),
-            AvailabilityFailure::Refused(AvailabilityError::OffInFile { .. }) => ApiError::conflict(e.to_string()),
+            AvailabilityFailure::Refused { error: AvailabilityError::Unknown { .. }, .. } => {
+                ApiError::not_found(e.to_string())
+            }
+            AvailabilityFailure::Refused { error: AvailabilityError::OffInFile { .. }, .. } => {
+                ApiError::conflict(e.to_string())
+            }
             AvailabilityFailure::Unavailable => ApiError::unavailable(e.to_string()),
             AvailabilityFailure::Store(_) => ApiError::internal(e.to_string()),
         }
@@ -237,9 +241,11 @@ mod tests {
     #[tokio::test]
     async fn availability_errors_map_to_their_status() {
         use restaurant_protocol::AvailabilityTarget::Item;
-        let unknown = AvailabilityFailure::Refused(AvailabilityError::Unknown { target: Item, id: "pizza".into() });
-        assert_eq!(answer(unknown.into()).await.0, 404);
-        let off = AvailabilityFailure::Refused(AvailabilityError::OffInFile { target: Item, id: "pie".into() });
+        let refused = |error| AvailabilityFailure::Refused { who: "expo".into(), error };
+        let (status, _, body) =
+            answer(refused(AvailabilityError::Unknown { target: Item, id: "pizza".into() }).into()).await;
+        assert_eq!((status, body.error.message.as_str()), (404, r#"the menu has no item "pizza" (from expo)"#));
+        let off = refused(AvailabilityError::OffInFile { target: Item, id: "pie".into() });
         let (status, _, body) = answer(off.into()).await;
         assert_eq!((status, body.error.code.as_str()), (409, "conflict"));
         assert_eq!(answer(AvailabilityFailure::Unavailable.into()).await.0, 503);

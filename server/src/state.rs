@@ -88,8 +88,8 @@ pub enum OrderError {
 /// Why an availability change failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AvailabilityFailure {
-    #[error(transparent)]
-    Refused(AvailabilityError),
+    #[error("{error} (from {who})")]
+    Refused { who: String, error: AvailabilityError },
     #[error("the hub is shutting down")]
     Unavailable,
     #[error(transparent)]
@@ -251,7 +251,8 @@ impl AppState {
             .await
             .map_err(|_| AvailabilityFailure::Unavailable)?
             .map_err(AvailabilityFailure::Store)?;
-        let (changed, availability) = answer.map_err(AvailabilityFailure::Refused)?;
+        let (changed, availability) =
+            answer.map_err(|error| AvailabilityFailure::Refused { who: who.clone(), error })?;
         let target = match target {
             AvailabilityTarget::Item => "item",
             AvailabilityTarget::Option => "option",
