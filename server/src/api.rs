@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post};
 use axum::{Extension, Json, Router};
 use restaurant_protocol::{
-    DeviceList, MAX_BODY_BYTES, NewOrder, OrderEnvelope, PairRequest, PairResponse, PinRequest, PinResponse, Snapshot,
+    AvailabilityChange, DeviceList, MAX_BODY_BYTES, MenuAvailability, NewOrder, OrderEnvelope, PairRequest,
+    PairResponse, PinRequest, PinResponse, Quote, Snapshot,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -21,8 +22,9 @@ use serde::de::DeserializeOwned;
 use crate::auth::PinOutcome;
 use crate::devices::DeviceError;
 use crate::error::ApiError;
-use crate::guard::{ManagerAuth, StationAuth, bearer};
+use crate::guard::{ManagerAuth, QUOTES_PER_MINUTE, StationAuth, bearer};
 use crate::limits::ClientKey;
+use crate::orders::ALL_ORDERS_STATIONS;
 use crate::pins::MANAGER;
 use crate::settings::is_valid_station;
 use crate::state::{AppState, now_ms};
@@ -33,12 +35,14 @@ pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/menu", get(menu))
+        .route("/api/v1/menu/availability", post(change_availability))
         .route("/api/v1/auth/pin", post(pin))
         .route("/api/v1/auth/signout", post(signout))
         .route("/api/v1/devices/pair", post(pair_device))
         .route("/api/v1/devices", get(list_devices))
         .route("/api/v1/devices/{id}", delete(revoke_device))
         .route("/api/v1/orders", get(list_orders).post(create_order))
+        .route("/api/v1/orders/quote", post(quote))
         .route("/api/{*rest}", any(not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
@@ -75,8 +79,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// `GET /api/v1/menu`: the live menu (what is sold out marked unavailable) with the tax.
 async fn menu(State(state): State<Arc<AppState>>) -> Response {
-    Json(state.menu.menu()).into_response()
+    Json(&*state.live_menu().menu).into_response()
+}
+
+/// `POST /api/v1/menu/availability` (kitchen, expo or manager): marks an item or an option sold
+/// out or available again.
+async fn change_availability(
+    State(state): State<Arc<AppState>>,
+    StationAuth { station }: StationAuth,
+    body: Result<ApiJson<AvailabilityChange>, ApiError>,
+) -> Result<Json<MenuAvailability>, ApiError> {
+    if station != MANAGER && !ALL_ORDERS_STATIONS.contains(&station.as_str()) {
+        return Err(ApiError::forbidden(format!(
+            "only the kitchen, expo or manager may change what is sold out (signed in as {station})"
+        )));
+    }
+    let ApiJson(change) = body?;
+    Ok(Json(state.change_availability(station, change).await?))
 }
 
 async fn pin(
@@ -220,6 +241,23 @@ async fn create_order(
     }
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(OrderEnvelope { order })))
+}
+
+/// `POST /api/v1/orders/quote` (a paired device): what the order would cost, no side effects.
+async fn quote(
+    State(state): State<Arc<AppState>>,
+    client: ClientKey,
+    body: Result<ApiJson<NewOrder>, ApiError>,
+) -> Result<Json<Quote>, ApiError> {
+    if let Err(wait) = state.quote_rate.check(&client, Instant::now()) {
+        let seconds = crate::error::retry_after_secs(&wait);
+        return Err(ApiError::too_many_requests(
+            format!("{client} is over its limit of {QUOTES_PER_MINUTE} quotes a minute; retry in {seconds} s"),
+            seconds,
+        ));
+    }
+    let ApiJson(new) = body?;
+    Ok(Json(state.quote(&new)?))
 }
 
 async fn not_found(uri: Uri) -> ApiError {

@@ -10,7 +10,9 @@ use axum::extract::rejection::QueryRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::state::{FULL_RETRY_AFTER, OrderError};
+use crate::menu::AvailabilityError;
+use crate::orders::InvalidOrder;
+use crate::state::{AvailabilityFailure, FULL_RETRY_AFTER, OrderError};
 
 /// A refused or failed API request. Build it with the constructor of its status.
 #[derive(Debug)]
@@ -30,6 +32,11 @@ impl ApiError {
     /// `400 bad_request`: malformed JSON, wrong field types, invalid order, bad header, …
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// `400 sold_out`: an order or quote with sold-out lines (the message names every one).
+    pub fn sold_out(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "sold_out", message)
     }
 
     /// `401 unauthorized`: a wrong PIN.
@@ -123,7 +130,7 @@ impl IntoResponse for ApiError {
 impl From<OrderError> for ApiError {
     fn from(e: OrderError) -> ApiError {
         match e {
-            OrderError::Invalid(e) => ApiError::bad_request(e.to_string()),
+            OrderError::Invalid(e) => e.into(),
             OrderError::Unavailable => ApiError::unavailable(e.to_string()),
             OrderError::Store(_) | OrderError::Random(_) => ApiError::internal(e.to_string()),
             OrderError::RateLimited { retry_after, .. } => {
@@ -131,6 +138,30 @@ impl From<OrderError> for ApiError {
             }
             OrderError::Full { .. } => ApiError::busy(e.to_string(), retry_after_secs(&FULL_RETRY_AFTER)),
             OrderError::TooLarge { .. } => ApiError::order_too_large(e.to_string()),
+        }
+    }
+}
+
+impl From<InvalidOrder> for ApiError {
+    fn from(e: InvalidOrder) -> ApiError {
+        match e {
+            InvalidOrder::SoldOut(_) => ApiError::sold_out(e.to_string()),
+            _ => ApiError::bad_request(e.to_string()),
+        }
+    }
+}
+
+impl From<AvailabilityFailure> for ApiError {
+    fn from(e: AvailabilityFailure) -> ApiError {
+        match e {
+            AvailabilityFailure::Refused { error: AvailabilityError::Unknown { .. }, .. } => {
+                ApiError::not_found(e.to_string())
+            }
+            AvailabilityFailure::Refused { error: AvailabilityError::OffInFile { .. }, .. } => {
+                ApiError::conflict(e.to_string())
+            }
+            AvailabilityFailure::Unavailable => ApiError::unavailable(e.to_string()),
+            AvailabilityFailure::Store(_) => ApiError::internal(e.to_string()),
         }
     }
 }
@@ -191,10 +222,32 @@ mod tests {
         .await;
         assert_eq!((status, retry_after, body.error.code.as_str()), (413, None, "order_too_large"));
         assert!(body.error.message.contains("64 over"), "{}", body.error.message);
+        let sold_out =
+            InvalidOrder::SoldOut(vec![(2, restaurant_protocol::LineProblem::ItemSoldOut { item: "Cola".into() })]);
+        let (status, _, body) = answer(OrderError::Invalid(sold_out).into()).await;
+        assert_eq!(
+            (status, body.error.code.as_str(), body.error.message.as_str()),
+            (400, "sold_out", "items[2]: Cola is sold out")
+        );
+        let (status, _, body) = answer(OrderError::Invalid(InvalidOrder::NoItems).into()).await;
+        assert_eq!((status, body.error.code.as_str()), (400, "bad_request"));
         let (status, _, body) = answer(OrderError::Store(crate::store::StoreError::NotAnEvent).into()).await;
         assert_eq!(
             (status, body.error.code.as_str(), body.error.message.as_str()),
             (500, "internal", "not an order event")
         );
+    }
+
+    #[tokio::test]
+    async fn availability_errors_map_to_their_status() {
+        use restaurant_protocol::AvailabilityTarget::Item;
+        let refused = |error| AvailabilityFailure::Refused { who: "expo".into(), error };
+        let (status, _, body) =
+            answer(refused(AvailabilityError::Unknown { target: Item, id: "pizza".into() }).into()).await;
+        assert_eq!((status, body.error.message.as_str()), (404, r#"the menu has no item "pizza" (from expo)"#));
+        let off = refused(AvailabilityError::OffInFile { target: Item, id: "pie".into() });
+        let (status, _, body) = answer(off.into()).await;
+        assert_eq!((status, body.error.code.as_str()), (409, "conflict"));
+        assert_eq!(answer(AvailabilityFailure::Unavailable.into()).await.0, 503);
     }
 }

@@ -1,4 +1,4 @@
-//! Fan-out of order events to every connected WebSocket client, with a replay window bounded in
+//! Fan-out of order and menu events to every connected staff WebSocket client, with a replay window bounded in
 //! events and in bytes ([`ReplayLimits`]; the oldest events leave first).
 //!
 //! Publishing never waits for a client: each client has a bounded queue, and a client whose queue
@@ -117,6 +117,11 @@ impl Feed {
         inner.clients.insert(id, queue.clone());
         drop(inner);
         (last, catchup, Subscription { feed: self.clone(), id, queue })
+    }
+
+    /// The seq of the last event published (or loaded at start).
+    pub fn last_seq(&self) -> u64 {
+        self.lock().last_seq
     }
 
     /// Drops the replay events up to and including `seq` (their orders were removed): a client

@@ -26,8 +26,13 @@ use crate::pins::MANAGER;
 use crate::state::AppState;
 
 /// `(method, path)` of the routes only a paired device may use.
-pub const DEVICE_ROUTES: [(Method, &str); 2] =
-    [(Method::POST, "/api/v1/orders"), (Method::POST, "/api/v1/realtime/session")];
+pub const DEVICE_ROUTES: [(Method, &str); 3] = [
+    (Method::POST, "/api/v1/orders"),
+    (Method::POST, "/api/v1/orders/quote"),
+    (Method::POST, "/api/v1/realtime/session"),
+];
+/// Quotes a client may ask for per minute (a kiosk asks again as the customer changes the cart).
+pub const QUOTES_PER_MINUTE: u32 = 120;
 /// Voice tokens a device may get per minute (a customer session needs one; a retry or two more).
 pub const VOICE_TOKENS_PER_MINUTE: u32 = 10;
 const VOICE_TOKEN_PATH: &str = "/api/v1/realtime/session";

@@ -24,7 +24,7 @@ use crate::call::{self, CallRouter};
 use crate::devices::Devices;
 use crate::error::ApiError;
 use crate::feed::{Feed, ReplayLimits};
-use crate::menu::{MenuBook, MenuError};
+use crate::menu::{LiveMenu, MenuBook, MenuError};
 use crate::pins::PinError;
 use crate::settings::{Settings, TlsSetting};
 use crate::state::{AppState, now_ms};
@@ -109,15 +109,39 @@ impl Hub {
         };
         let location = if settings.memory { Location::Memory } else { Location::Folder(settings.data.clone()) };
         let replay = ReplayLimits { events: settings.replay_events, bytes: settings.limits.replay_bytes };
-        let (store, store_thread, (last_seq, recent)) =
-            StoreHandle::start(location.clone(), replay, |s| Ok((s.last_seq(), s.recent_events()?)))
-                .await
-                .map_err(|source| StartError::Store { location: format!("{location:?}"), source })?;
+        let (store, store_thread, (last_seq, recent, sold_out, menu_seq)) =
+            StoreHandle::start(location.clone(), replay, |s| {
+                Ok((s.last_seq(), s.recent_events()?, s.sold_out().clone(), s.last_menu_seq()))
+            })
+            .await
+            .map_err(|source| StartError::Store { location: format!("{location:?}"), source })?;
         tracing::info!(?location, last_seq, replay = recent.len(), "store opened");
         let feed = Arc::new(Feed::new(last_seq, recent, replay, settings.client_queue));
-        let voice = voice::VoiceHub::new(settings.voice_settings(), menu.menu().items.clone());
+        if menu.known(&sold_out) != sold_out {
+            tracing::warn!(
+                stored = ?sold_out,
+                "the sold-out list names ids this menu does not have: they are ignored"
+            );
+        }
+        if menu.menu().tax != Default::default() {
+            tracing::warn!("the menu file's tax is ignored: the hub charges --tax-rate (and --tax-inclusive)");
+        }
+        let live = LiveMenu::new(&menu, menu_seq, &sold_out, settings.tax);
+        tracing::info!(
+            items = menu.menu().items.len(),
+            sold_out = ?live.sold_out,
+            tax = %live.menu.tax.rate_text(),
+            tax_inclusive = live.menu.tax.inclusive,
+            "menu loaded"
+        );
+        let live_menu = Arc::new(tokio::sync::watch::Sender::new(Arc::new(live)));
+        let voice_menu = live_menu.subscribe();
+        let voice = voice::VoiceHub::new(
+            settings.voice_settings(),
+            voice::MenuSource::new(move || voice_menu.borrow().menu.clone()),
+        );
         tracing::info!(mode = settings.mode.as_str(), "starting");
-        let state = Arc::new(AppState::new(settings, auth, devices, menu, store, feed));
+        let state = Arc::new(AppState::new(settings, auth, devices, (Arc::new(menu), live_menu), store, feed));
         state.tasks.spawn(sweep_calls(state.calls.clone(), state.shutdown.clone()));
         state.tasks.spawn(watch_pins(state.clone()));
         // The first sweep runs before the hub serves; then hourly.

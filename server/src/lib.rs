@@ -30,6 +30,7 @@ pub mod tls;
 pub mod voice;
 mod ws;
 
+pub use guard::QUOTES_PER_MINUTE;
 pub use hub::{Hub, Listeners, RunningHub, SHUTDOWN_GRACE, StartError, run, shutdown_signal};
 pub use settings::{Limits, Mode, Secret, Settings, TlsSetting};
 pub use state::AppState;

@@ -1,6 +1,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use restaurant_protocol::TaxRule;
+use restaurant_protocol::menu::MAX_TAX_RATE_MILLIPERCENT;
+
 /// A secret (PIN) whose `Debug` output never shows the value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub String);
@@ -92,6 +95,8 @@ pub struct Settings {
     pub station_pins: Vec<(String, Secret)>,
     /// Menu file; `None` → the built-in default menu.
     pub menu: Option<PathBuf>,
+    /// How tax is charged (`--tax-rate PERCENT`, `--tax-inclusive`; default none).
+    pub tax: TaxRule,
     /// A WebSocket client silent for this long is dropped.
     pub heartbeat_timeout: Duration,
     /// How many recent order events a reconnecting client can replay.
@@ -158,6 +163,7 @@ impl Default for Settings {
             pin: None,
             station_pins: Vec::new(),
             menu: None,
+            tax: TaxRule::default(),
             heartbeat_timeout: Duration::from_secs(45),
             replay_events: 10_000,
             client_queue: 1024,
@@ -177,12 +183,14 @@ impl Settings {
        restaurant-hub [--host H] [--port N] [--dist DIR] [--station NAME] \
 [--realtime-url URL] [--token-url URL]
        [--tls-cert FILE --tls-key FILE | --no-tls] [--http-port N] [--hostname NAME]...
-       [--data DIR] [--memory] [--menu FILE] [--pin PIN] [--station-pin STATION=PIN]...
+       [--data DIR] [--memory] [--menu FILE] [--tax-rate PERCENT] [--tax-inclusive] [--pin PIN] [--station-pin STATION=PIN]...
        [--demo] [--allow-origin ORIGIN]... [--allow-url-overrides] [--https-url URL] [--heartbeat-ms N] [--replay-events N] [--client-queue N]
        [--voice-latency-ms N|MIN-MAX] [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]
        [--voice-max-calls N] [--voice-max-call-secs N] [--voice-max-mint-requests N]
        [--order-rate N] [--max-active-orders N] [--max-connections N] [--hello-ms N] [--retain-days N] [--replay-bytes N]
 
+tax: --tax-rate 8.875 adds 8.875 % to every order (0–50, at most 3 decimals; default 0); with --tax-inclusive
+       the prices already include it
 limits (defaults): --order-rate 30 orders per minute per device (else per IP address), --max-active-orders 500,
        --max-connections 256 WebSockets, --hello-ms 10000, --retain-days 30 (finished orders), --replay-bytes 8388608";
 
@@ -234,6 +242,8 @@ limits (defaults): --order-rate 30 orders per minute per device (else per IP add
                     s.https_url = Some(url.trim_end_matches('/').to_string());
                 }
                 "--menu" => s.menu = Some(PathBuf::from(value("--menu")?)),
+                "--tax-rate" => s.tax.rate_millipercent = tax_rate(&value("--tax-rate")?)?,
+                "--tax-inclusive" => s.tax.inclusive = true,
                 "--pin" => s.pin = Some(Secret(non_empty_pin("--pin", value("--pin")?)?)),
                 "--station-pin" => {
                     let v = value("--station-pin")?;
@@ -303,6 +313,32 @@ limits (defaults): --order-rate 30 orders per minute per device (else per IP add
         }
         Ok(s)
     }
+}
+
+/// `--tax-rate`: a percentage of 0–50 with at most 3 decimals ("8.875") → thousandths of a
+/// percent (8875).
+pub fn tax_rate(v: &str) -> Result<u32, String> {
+    let refused = || {
+        format!(
+            "--tax-rate: expected a percentage from 0 to {} with at most 3 decimals (e.g. 8.875), got {v:?}",
+            MAX_TAX_RATE_MILLIPERCENT / 1000
+        )
+    };
+    let (whole, fraction) = v.split_once('.').unwrap_or((v, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 3 || !digits(whole) || fraction.len() > 3 || !digits(fraction) {
+        return Err(refused());
+    }
+    if v.contains('.') && fraction.is_empty() {
+        return Err(refused());
+    }
+    let whole: u32 = whole.parse().map_err(|_| refused())?;
+    let fraction: u32 = format!("{fraction:0<3}").parse().map_err(|_| refused())?;
+    let rate = whole * 1000 + fraction;
+    if rate > MAX_TAX_RATE_MILLIPERCENT {
+        return Err(refused());
+    }
+    Ok(rate)
 }
 
 fn port_number(flag: &str, v: &str) -> Result<u16, String> {
@@ -503,6 +539,24 @@ mod tests {
         assert_eq!(s.limits, expected);
         assert!(Settings::from_args(args(&["--order-rate", "0"])).unwrap_err().contains("--order-rate"));
         assert!(Settings::from_args(args(&["--retain-days", "x"])).unwrap_err().contains("--retain-days"));
+    }
+
+    #[test]
+    fn parses_the_tax_rate_in_thousandths_of_a_percent() {
+        assert_eq!(Settings::from_args(args(&[])).unwrap().tax, TaxRule::default());
+        let s = Settings::from_args(args(&["--tax-rate", "8.875"])).unwrap();
+        assert_eq!(s.tax, TaxRule { rate_millipercent: 8875, inclusive: false });
+        let s = Settings::from_args(args(&["--tax-inclusive", "--tax-rate", "20"])).unwrap();
+        assert_eq!(s.tax, TaxRule { rate_millipercent: 20_000, inclusive: true });
+        for (text, rate) in [("0", 0), ("7.25", 7250), ("0.001", 1), ("50", 50_000), ("50.000", 50_000), ("05.5", 5500)]
+        {
+            assert_eq!(tax_rate(text), Ok(rate), "{text}");
+        }
+        for bad in ["", "50.001", "51", "-1", "8.8755", "8,875", "8.", ".5", "1e1", " 8", "abc", "100000000000"] {
+            let e = Settings::from_args(args(&["--tax-rate", bad])).unwrap_err();
+            assert!(e.starts_with("--tax-rate: expected a percentage from 0 to 50"), "{bad:?}: {e}");
+        }
+        assert!(Settings::from_args(args(&["--tax-rate"])).unwrap_err().contains("needs a value"));
     }
 
     #[test]

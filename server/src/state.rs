@@ -1,14 +1,19 @@
-//! The state every handler shares, and the order operations on it.
+//! The state every handler shares, and the order and menu operations on it.
 //!
 //! The order operations are shared by the HTTP API and the WebSocket: each runs on the store
 //! thread and publishes its event to the feed there, so events reach clients in `seq` order,
-//! after commit.
+//! after commit. Availability changes run there too, and new orders are checked there against
+//! the live menu, so an order committed after a `menu.updated` never has what it made unavailable.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
-use restaurant_protocol::{MAX_WS_FRAME_BYTES, NewOrder, Order, OrderStatus, ServerMessage, Snapshot};
+use restaurant_protocol::{
+    AvailabilityChange, AvailabilityTarget, MAX_WS_FRAME_BYTES, MenuAvailability, NewOrder, Order, OrderStatus, Quote,
+    ServerMessage, Snapshot,
+};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -17,7 +22,7 @@ use crate::call::CallRouter;
 use crate::devices::{DeviceId, Devices};
 use crate::feed::Feed;
 use crate::limits::{ClientKey, RateLimit};
-use crate::menu::MenuBook;
+use crate::menu::{AvailabilityError, LiveMenu, MenuBook};
 use crate::orders::{CheckedOrder, InvalidOrder, check};
 use crate::settings::Settings;
 use crate::store::{Change, Created, MAX_ORDER_NUMBER, StoreClosed, StoreError, StoreHandle};
@@ -28,7 +33,10 @@ pub const FULL_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Shared server state.
 pub struct AppState {
     pub settings: Settings,
-    pub(crate) menu: MenuBook,
+    /// The menu file's menu, checked.
+    pub(crate) menu: Arc<MenuBook>,
+    /// The menu as it is now; replaced on the store thread after each `menu.updated` commits.
+    pub(crate) live_menu: Arc<watch::Sender<Arc<LiveMenu>>>,
     pub(crate) store: StoreHandle,
     pub(crate) feed: Arc<Feed>,
     pub(crate) auth: Auth,
@@ -40,6 +48,8 @@ pub struct AppState {
     pub(crate) tasks: TaskTracker,
     /// Orders created per client ([`crate::settings::Limits::order_rate`] per minute).
     pub(crate) order_rate: Arc<RateLimit<ClientKey>>,
+    /// Quotes per client ([`crate::guard::QUOTES_PER_MINUTE`]).
+    pub(crate) quote_rate: RateLimit<ClientKey>,
     /// Open `/ws` connections.
     pub(crate) connections: Arc<AtomicUsize>,
 }
@@ -69,10 +79,21 @@ pub enum OrderError {
     /// The order's events would not fit a WebSocket frame.
     #[error(
         "the order is too large: its order events would be {bytes} bytes, {} over the {limit}-byte frame limit; \
-         shorten its notes, instructions or modifiers, or split it (from {client})",
+         shorten its notes or instructions, or split it (from {client})",
         bytes - limit
     )]
     TooLarge { client: ClientKey, bytes: usize, limit: usize },
+}
+
+/// Why an availability change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AvailabilityFailure {
+    #[error("{error} (from {who})")]
+    Refused { who: String, error: AvailabilityError },
+    #[error("the hub is shutting down")]
+    Unavailable,
+    #[error(transparent)]
+    Store(StoreError),
 }
 
 impl From<StoreClosed> for OrderError {
@@ -94,15 +115,18 @@ impl AppState {
         settings: Settings,
         auth: Auth,
         devices: Devices,
-        menu: MenuBook,
+        menu: (Arc<MenuBook>, Arc<watch::Sender<Arc<LiveMenu>>>),
         store: StoreHandle,
         feed: Arc<Feed>,
     ) -> AppState {
         let order_rate = Arc::new(RateLimit::per_minute(settings.limits.order_rate));
+        let (menu, live_menu) = menu;
         AppState {
             order_rate,
+            quote_rate: RateLimit::per_minute(crate::guard::QUOTES_PER_MINUTE),
             settings,
             menu,
+            live_menu,
             store,
             feed,
             auth,
@@ -123,24 +147,35 @@ impl AppState {
             .or_else(|| self.settings.mode.is_demo().then(|| DeviceId(crate::devices::DEMO_DEVICE.into())))
     }
 
+    /// The menu as it is now.
+    pub fn live_menu(&self) -> Arc<LiveMenu> {
+        self.live_menu.borrow().clone()
+    }
+
+    /// What `new` would cost with the live menu (no side effects).
+    pub fn quote(&self, new: &NewOrder) -> Result<Quote, InvalidOrder> {
+        Ok(check(&self.live_menu(), new)?.quote())
+    }
+
     /// Creates an order once per idempotency `key` for `client`. `Ok((true, order))` when new.
     ///
-    /// A key that already created an order gets that order back before any limit applies (a
-    /// client retrying an order it placed never loses it). A new order is refused, with nothing
-    /// stored, when its events would not fit a frame ([`OrderError::TooLarge`]), when the kitchen
-    /// is full ([`OrderError::Full`]) or when `client` is over its rate ([`OrderError::RateLimited`]).
-    /// The checks and the insert run on the store thread together, so the cap cannot be raced.
+    /// A key that already created an order gets that order back before anything else is checked
+    /// (a client retrying an order it placed never loses it, even if an item sold out since). A
+    /// new order is checked and priced against the live menu ([`OrderError::Invalid`]) and
+    /// refused, with nothing stored, when its events would not fit a frame
+    /// ([`OrderError::TooLarge`]), when the kitchen is full ([`OrderError::Full`]) or when
+    /// `client` is over its rate ([`OrderError::RateLimited`]). The checks and the insert run on
+    /// the store thread together, so neither the cap nor an availability change can be raced.
     pub async fn create_order(
         &self,
         client: ClientKey,
         key: String,
         new: NewOrder,
     ) -> Result<(bool, Order), OrderError> {
-        let checked = check(&self.menu, &new)?;
         let id = format!("ord_{}", random_hex(8).map_err(OrderError::Random)?);
         let now = now_ms();
-        let bytes = largest_event_bytes(&checked, &id, now);
         let feed: Arc<Feed> = self.feed.clone();
+        let live_menu = self.live_menu.clone();
         let max_active = self.settings.limits.max_active_orders;
         let rate = self.order_rate.clone();
         let per_minute = self.settings.limits.order_rate;
@@ -150,6 +185,14 @@ impl AppState {
                 if let Some(order) = store.order_for_key(&key, now)? {
                     return Ok(Ok(Created::Existing(order)));
                 }
+                // Availability changes only on this thread: the menu read here is the one in force
+                // when the order commits.
+                let menu = live_menu.borrow().clone();
+                let checked = match check(&menu, &new) {
+                    Ok(checked) => checked,
+                    Err(invalid) => return Ok(Err(OrderError::Invalid(invalid))),
+                };
+                let bytes = largest_event_bytes(&checked, &id, now);
                 if bytes > MAX_WS_FRAME_BYTES {
                     return Ok(Err(OrderError::TooLarge { client, bytes, limit: MAX_WS_FRAME_BYTES }));
                 }
@@ -171,6 +214,63 @@ impl AppState {
             Created::New { order, .. } => (true, order),
             Created::Existing(order) => (false, order),
         })
+    }
+
+    /// Marks an item or option sold out or available again, for `who` (a station or the manager).
+    /// A change is committed with its `menu.updated` event (the whole list), then the live menu
+    /// and the feed get it; a change that changes nothing answers the current state, no event.
+    pub async fn change_availability(
+        &self,
+        who: String,
+        change: AvailabilityChange,
+    ) -> Result<MenuAvailability, AvailabilityFailure> {
+        let book = self.menu.clone();
+        let live_menu = self.live_menu.clone();
+        let feed = self.feed.clone();
+        let tax = self.settings.tax;
+        let (target, id, available) = (change.target, change.id.clone(), change.available);
+        let answer = self
+            .store
+            .call(move |store| {
+                let after = match book.apply_change(store.sold_out(), &change) {
+                    Err(refused) => return Ok(Err(refused)),
+                    Ok(after) => after,
+                };
+                let Some(after) = after else {
+                    let live = live_menu.borrow().clone();
+                    let seq = live.seq.unwrap_or(store.last_seq());
+                    return Ok(Ok((false, MenuAvailability { seq, sold_out: live.sold_out.clone() })));
+                };
+                let effective = book.effective(&after);
+                let event = store.set_sold_out(after.clone(), effective)?;
+                let live = Arc::new(LiveMenu::new(&book, Some(event.seq), &after, tax));
+                live_menu.send_replace(live.clone());
+                feed.publish(&event);
+                Ok::<_, StoreError>(Ok((true, MenuAvailability { seq: event.seq, sold_out: live.sold_out.clone() })))
+            })
+            .await
+            .map_err(|_| AvailabilityFailure::Unavailable)?
+            .map_err(AvailabilityFailure::Store)?;
+        let (changed, availability) =
+            answer.map_err(|error| AvailabilityFailure::Refused { who: who.clone(), error })?;
+        let target = match target {
+            AvailabilityTarget::Item => "item",
+            AvailabilityTarget::Option => "option",
+        };
+        if changed {
+            tracing::info!(
+                %who,
+                target,
+                %id,
+                available,
+                seq = availability.seq,
+                sold_out = ?availability.sold_out,
+                "menu availability changed"
+            );
+        } else {
+            tracing::info!(%who, target, %id, available, "availability already so: no change");
+        }
+        Ok(availability)
     }
 
     /// Applies a KDS command; the answer is the `ack` or `error` frame for the client.

@@ -1,6 +1,6 @@
 //! The orders store: SQLite (a file in the data folder, or in memory) holding the orders, the event
-//! log with its `seq`, idempotency keys and command answers. Every change is one transaction,
-//! committed before it is answered.
+//! log with its `seq`, idempotency keys, command answers and what is sold out. Every change is one
+//! transaction, committed before it is answered.
 //!
 //! [`Store`] is synchronous; [`StoreHandle`] runs it on a dedicated thread so no SQLite call ever
 //! blocks the async runtime, and serializes every change so `seq` order is commit order.
@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use restaurant_protocol::time::format_rfc3339_millis;
-use restaurant_protocol::{ErrorCode, Order, OrderStatus, ServerMessage, Snapshot};
+use restaurant_protocol::{AvailabilityTarget, ErrorCode, Order, OrderStatus, ServerMessage, Snapshot, SoldOut};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS commands (
 );
 CREATE INDEX IF NOT EXISTS commands_by_age ON commands(created_ms);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sold_out (target TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (target, id));
 ";
 
 /// Where the database lives.
@@ -114,6 +115,10 @@ pub struct Store {
     window: Window,
     last_seq: u64,
     last_number: u32,
+    /// What is marked sold out at run time (the `sold_out` table), sorted.
+    sold_out: SoldOut,
+    /// The seq of the last `menu.updated` event, if there was one.
+    last_menu_seq: Option<u64>,
 }
 
 /// What [`Store::remove_finished`] removed.
@@ -204,11 +209,50 @@ impl Store {
         if let Some(seq) = cutoff {
             conn.execute("DELETE FROM events WHERE seq <= ?1", params![seq as i64])?;
         }
-        Ok(Store { conn, file, window, last_seq, last_number })
+        let sold_out = load_sold_out(&conn)?;
+        let last_menu_seq = optional_meta(&conn, "last_menu_seq")?;
+        Ok(Store { conn, file, window, last_seq, last_number, sold_out, last_menu_seq })
     }
 
     pub fn last_seq(&self) -> u64 {
         self.last_seq
+    }
+
+    /// What is marked sold out at run time (not what the menu file marks unavailable), sorted.
+    pub fn sold_out(&self) -> &SoldOut {
+        &self.sold_out
+    }
+
+    /// The seq of the last `menu.updated` event, if there was one.
+    pub fn last_menu_seq(&self) -> Option<u64> {
+        self.last_menu_seq
+    }
+
+    /// Replaces the sold-out list with `sold_out` and logs `menu.updated` carrying `effective`
+    /// (everything unavailable, the menu file's included), in one transaction.
+    pub fn set_sold_out(&mut self, sold_out: SoldOut, effective: SoldOut) -> Result<Event, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM sold_out", [])?;
+        for (target, ids) in
+            [(AvailabilityTarget::Item, &sold_out.items), (AvailabilityTarget::Option, &sold_out.options)]
+        {
+            for id in ids {
+                tx.execute(
+                    "INSERT OR IGNORE INTO sold_out (target, id) VALUES (?1, ?2)",
+                    params![target_name(target), id],
+                )?;
+            }
+        }
+        let seq = self.last_seq + 1;
+        let event = append_event(&tx, ServerMessage::MenuUpdated { seq, sold_out: effective })?;
+        set_meta(&tx, "last_menu_seq", seq)?;
+        let cutoff = trim_log(&tx, &self.window, &event)?;
+        tx.commit()?;
+        self.window.push(&event, cutoff);
+        self.last_seq = seq;
+        self.last_menu_seq = Some(seq);
+        self.sold_out = sold_out;
+        Ok(event)
     }
 
     /// The events still in the replay log, oldest first.
@@ -450,9 +494,35 @@ fn trim_log(conn: &Connection, window: &Window, event: &Event) -> Result<Option<
 }
 
 fn meta(conn: &Connection, name: &str) -> Result<u64, StoreError> {
+    Ok(optional_meta(conn, name)?.unwrap_or(0))
+}
+
+fn optional_meta(conn: &Connection, name: &str) -> Result<Option<u64>, StoreError> {
     let v: Option<i64> =
         conn.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
-    Ok(v.map_or(0, |v| v.max(0) as u64))
+    Ok(v.map(|v| v.max(0) as u64))
+}
+
+fn target_name(target: AvailabilityTarget) -> &'static str {
+    match target {
+        AvailabilityTarget::Item => "item",
+        AvailabilityTarget::Option => "option",
+    }
+}
+
+/// The `sold_out` table as a sorted list (rows of an unknown target are skipped).
+fn load_sold_out(conn: &Connection) -> Result<SoldOut, StoreError> {
+    let mut stmt = conn.prepare("SELECT target, id FROM sold_out ORDER BY target, id")?;
+    let mut sold_out = SoldOut::default();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (target, id) = row?;
+        match target.as_str() {
+            "item" => sold_out.items.push(id),
+            "option" => sold_out.options.push(id),
+            other => tracing::warn!(target = other, %id, "unknown sold-out row skipped"),
+        }
+    }
+    Ok(sold_out)
 }
 
 fn set_meta(conn: &Connection, name: &str, value: u64) -> Result<(), StoreError> {
@@ -558,10 +628,10 @@ impl StoreThread {
 
 #[cfg(test)]
 mod tests {
-    use restaurant_protocol::{NewOrder, NewOrderItem, OrderSource};
+    use restaurant_protocol::{NewOrder, NewOrderItem, OrderSource, TaxRule};
 
     use super::*;
-    use crate::menu::MenuBook;
+    use crate::menu::{LiveMenu, MenuBook};
     use crate::orders::check;
 
     fn events(n: usize) -> ReplayLimits {
@@ -569,13 +639,14 @@ mod tests {
     }
 
     fn checked(item: &str) -> CheckedOrder {
-        let menu = MenuBook::load(None).unwrap();
+        let menu = LiveMenu::new(&MenuBook::load(None).unwrap(), None, &SoldOut::default(), TaxRule::default());
         let order = NewOrder {
             items: vec![NewOrderItem {
                 menu_item_id: item.into(),
                 quantity: 1,
-                modifiers: vec![],
+                options: vec![],
                 special_instructions: None,
+                allergies: vec![],
             }],
             source: OrderSource::Kiosk,
             customer_name: None,
@@ -791,6 +862,74 @@ mod tests {
         assert_eq!(store.apply("r", "o1", Change::SetStatus(OrderStatus::Cancelled), 4).unwrap().event, None);
         assert_eq!(create(&mut store, "k2", "o2").number, 2);
         assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Preparing);
+    }
+
+    fn sold(items: &[&str], options: &[&str]) -> SoldOut {
+        SoldOut {
+            items: items.iter().map(|s| s.to_string()).collect(),
+            options: options.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_sold_out_list_is_logged_in_the_event_sequence_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::Folder(dir.path().to_path_buf());
+        {
+            let mut store = Store::open(&location, events(100)).unwrap();
+            assert_eq!((store.sold_out(), store.last_menu_seq()), (&SoldOut::default(), None));
+            create(&mut store, "k", "o1");
+            let event = store.set_sold_out(sold(&["cola"], &["bacon"]), sold(&["cola", "pie"], &["bacon"])).unwrap();
+            assert_eq!(event.seq, 2);
+            assert_eq!(
+                ServerMessage::parse(&event.json).unwrap(),
+                ServerMessage::MenuUpdated { seq: 2, sold_out: sold(&["cola", "pie"], &["bacon"]) }
+            );
+            assert_eq!(create(&mut store, "k2", "o2").number, 2);
+            assert_eq!(store.last_seq(), 3);
+        }
+        let mut store = Store::open(&location, events(100)).unwrap();
+        assert_eq!(
+            (store.sold_out(), store.last_menu_seq(), store.last_seq()),
+            (&sold(&["cola"], &["bacon"]), Some(2), 3)
+        );
+        let seqs: Vec<u64> = store.recent_events().unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        store.set_sold_out(SoldOut::default(), SoldOut::default()).unwrap();
+        drop(store);
+        let store = Store::open(&location, events(100)).unwrap();
+        assert_eq!((store.sold_out(), store.last_menu_seq()), (&SoldOut::default(), Some(4)));
+    }
+
+    #[test]
+    fn a_data_folder_from_before_the_sold_out_list_opens_and_its_orders_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // The schema and an order exactly as an earlier hub wrote them.
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            conn.execute_batch(&SCHEMA.replace(
+                "CREATE TABLE IF NOT EXISTS sold_out (target TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (target, id));",
+                "",
+            ))
+            .unwrap();
+            let old = r#"{"id":"o1","number":1,"source":"kiosk","status":"new","rush":false,"items":[{"id":"o1-1",
+                "menu_item_id":"cheeseburger","name":"Cheeseburger","quantity":1,"modifiers":["no onions"],
+                "special_instructions":null,"station":"grill","allergy":true}],"notes":"","customer_name":null,
+                "created_at":"2026-11-21T00:00:00.000Z","updated_at":"2026-11-21T00:00:00.000Z"}"#;
+            conn.execute("INSERT INTO orders (id, status, created_ms, body) VALUES ('o1', 'new', 1, ?1)", params![old])
+                .unwrap();
+            conn.execute("INSERT INTO meta (name, value) VALUES ('last_seq', 1), ('last_number', 1)", []).unwrap();
+        }
+        let mut store = Store::open(&Location::Folder(dir.path().to_path_buf()), events(100)).unwrap();
+        let orders = store.snapshot(None).unwrap().orders;
+        assert_eq!(orders.len(), 1);
+        assert_eq!(orders[0].items[0].name, "Cheeseburger");
+        assert!(orders[0].items[0].options.is_empty() && orders[0].totals == Default::default());
+        assert_eq!(store.sold_out(), &SoldOut::default());
+        assert_eq!(store.set_sold_out(sold(&["cola"], &[]), sold(&["cola"], &[])).unwrap().seq, 2);
+        assert_eq!(create(&mut store, "k", "o2").number, 2);
+        let recalled = store.apply("r", "o1", Change::SetStatus(OrderStatus::Preparing), 5).unwrap();
+        assert_eq!(ack_seq(&recalled), 4, "an old order still takes commands");
     }
 
     #[test]

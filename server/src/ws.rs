@@ -1,7 +1,8 @@
 //! The order-feed WebSocket (`/ws`): `hello` with a station token, `welcome` + replay (or
-//! `resync`), live order events, heartbeats, KDS commands and staff call signalling (`call.*`,
-//! routed by [`crate::call`]). A `hello` with station `kiosk` needs no token and joins for calls
-//! only: no order events, no order commands. One task per connection, owned by the hub's task
+//! `resync`), live order and menu events, heartbeats, KDS commands and staff call signalling
+//! (`call.*`, routed by [`crate::call`]). A `hello` with station `kiosk` joins with a device token
+//! for calls and the menu: the current `menu.updated` after `welcome` and each new one, no order
+//! events, no order commands. One task per connection, owned by the hub's task
 //! tracker; it ends on shutdown (close 1001), on a silent peer, or when the peer goes.
 //!
 //! Limits: at most `--max-connections` connections (more get `503` before the upgrade); a
@@ -23,6 +24,7 @@ use futures_util::{SinkExt, StreamExt};
 use restaurant_protocol::{
     CallMessage, ClientMessage, ErrorCode, FrameError, KIOSK_STATION, MAX_WS_FRAME_BYTES, ServerMessage, close,
 };
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use tracing::Instrument;
 
@@ -30,6 +32,7 @@ use crate::auth::Auth;
 use crate::call::{CallEndpoint, CallError, Role};
 use crate::error::ApiError;
 use crate::feed::{Catchup, Subscription};
+use crate::menu::LiveMenu;
 use crate::state::{AppState, OrderError, now_ms};
 use crate::store::Change;
 
@@ -110,13 +113,15 @@ struct Connection {
     calls: Option<CallEndpoint>,
     /// The station token and station of an accepted staff `hello`, checked again on every command.
     signed_in: Option<(String, String)>,
+    /// The live menu: kiosks only (staff get `menu.updated` in the feed).
+    menu: Option<watch::Receiver<Arc<LiveMenu>>>,
 }
 
 impl Connection {
     async fn run(socket: WebSocket, state: Arc<AppState>, peer: String) {
         let heartbeat = state.settings.heartbeat_timeout;
         let (sink, mut stream) = socket.split();
-        let mut conn = Connection { sink, state, peer, subscription: None, calls: None, signed_in: None };
+        let mut conn = Connection { sink, state, peer, subscription: None, calls: None, signed_in: None, menu: None };
         tracing::debug!("connected");
         let hello_timeout = conn.state.settings.limits.hello_timeout;
         let hello_by = Instant::now() + hello_timeout;
@@ -137,6 +142,7 @@ impl Connection {
                 }
                 _ = ping.tick() => conn.send(vec![ServerMessage::Ping { ts: now_ms() }.into()]).await,
                 _ = queued(conn.subscription.as_ref()) => conn.flush_queue().await,
+                _ = menu_changed(conn.menu.as_mut()) => conn.send_menu().await,
                 Some(frame) = call_frame(conn.calls.as_mut()) => conn.send(vec![Frame(Utf8Bytes::from(frame))]).await,
                 frame = stream.next() => match frame {
                     None => Err(Stop::Gone),
@@ -156,6 +162,7 @@ impl Connection {
         };
         conn.subscription = None;
         conn.calls = None;
+        conn.menu = None;
         if let Stop::Close(code, reason) = stop {
             let frame = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }));
             if tokio::time::timeout(CLOSE_WAIT, conn.sink.send(frame)).await.is_err() {
@@ -190,6 +197,23 @@ impl Connection {
             },
             _ = self.state.shutdown.cancelled() => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
         }
+    }
+
+    /// `menu.updated` with the menu's current state (marked seen): the seq of its last menu
+    /// event, or the current seq when there was none.
+    fn menu_updated(&self, menu: &mut watch::Receiver<Arc<LiveMenu>>) -> ServerMessage {
+        let live = menu.borrow_and_update().clone();
+        let seq = live.seq.unwrap_or_else(|| self.state.feed.last_seq());
+        ServerMessage::MenuUpdated { seq, sold_out: live.sold_out.clone() }
+    }
+
+    /// A kiosk's `menu.updated` after the menu changed.
+    async fn send_menu(&mut self) -> Result<(), Stop> {
+        let Some(mut menu) = self.menu.take() else { return Ok(()) };
+        let frame = self.menu_updated(&mut menu);
+        self.menu = Some(menu);
+        tracing::debug!("menu.updated sent to the kiosk");
+        self.send(vec![frame.into()]).await
     }
 
     async fn flush_queue(&mut self) -> Result<(), Stop> {
@@ -269,8 +293,11 @@ impl Connection {
             tracing::Span::current().record("device", device.as_str());
             self.calls = Some(self.state.calls.join(Role::Kiosk, self.peer.clone()));
             tracing::Span::current().record("station", KIOSK_STATION);
-            tracing::info!("joined as a kiosk (calls only)");
-            return self.send(vec![ServerMessage::Welcome { seq: 0 }.into()]).await;
+            tracing::info!("joined as a kiosk (calls and the menu)");
+            let mut menu = self.state.live_menu.subscribe();
+            let current = self.menu_updated(&mut menu);
+            self.menu = Some(menu);
+            return self.send(vec![ServerMessage::Welcome { seq: 0 }.into(), current.into()]).await;
         }
         match self.state.auth.station_of(token, std::time::Instant::now()) {
             None => return self.auth_failed("unknown or expired token").await,
@@ -351,6 +378,18 @@ async fn call_frame(calls: Option<&mut CallEndpoint>) -> Option<String> {
     match calls {
         Some(calls) => calls.recv().await,
         None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the live menu changed; never without a kiosk's receiver (or once the hub's
+/// menu is gone, at shutdown).
+async fn menu_changed(menu: Option<&mut watch::Receiver<Arc<LiveMenu>>>) {
+    let changed = match menu {
+        Some(menu) => menu.changed().await.is_ok(),
+        None => false,
+    };
+    if !changed {
+        std::future::pending::<()>().await;
     }
 }
 

@@ -68,7 +68,8 @@ impl Client {
     }
 
     async fn order(&self, device: Option<&str>, item: &str) -> (u16, Value) {
-        let body = json!({"items": [{"menu_item_id": item, "quantity": 1, "modifiers": [], "special_instructions": null}], "source": "kiosk"});
+        let body =
+            json!({"items": [{"menu_item_id": item, "quantity": 1, "special_instructions": null}], "source": "kiosk"});
         self.call("POST", "/api/v1/orders", device, Some(body)).await
     }
 

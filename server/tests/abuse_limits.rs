@@ -289,6 +289,7 @@ async fn a_connection_without_hello_is_closed_4003_at_the_deadline_and_one_with_
     let mut kiosk = connect(&hub).await;
     send(&mut kiosk, json!({"type": "hello", "token": "", "station": "kiosk", "since": null})).await;
     assert_eq!(recv(&mut kiosk).await, ServerMessage::Welcome { seq: 0 });
+    assert!(matches!(recv(&mut kiosk).await, ServerMessage::MenuUpdated { .. }));
 
     let started = Instant::now();
     let mut silent = connect(&hub).await;
@@ -315,7 +316,7 @@ async fn a_connection_without_hello_is_closed_4003_at_the_deadline_and_one_with_
 
 #[tokio::test]
 async fn the_replay_window_is_bounded_in_bytes_and_an_older_since_gets_resync() {
-    // An order.created of one cheeseburger is about 400 bytes: 1 500 bytes hold three.
+    // An order.created of one cheeseburger is about 620 bytes: 1 500 bytes hold two.
     let hub = start(|s| s.limits.replay_bytes = 1_500).await;
     let mut orders = Vec::new();
     for i in 0..6 {

@@ -73,6 +73,10 @@ async fn join_kiosk(hub: &RunningHub) -> Ws {
     let mut ws = tokio_tungstenite::connect_async(hub.ws_url()).await.expect("WebSocket connects").0;
     send(&mut ws, json!({"type":"hello","token":"","station":"kiosk","since":null})).await;
     assert!(matches!(recv(&mut ws).await, Frame::Server(ServerMessage::Welcome { .. })));
+    // Then what is sold out now (nothing, in these tests).
+    assert!(
+        matches!(recv(&mut ws).await, Frame::Server(ServerMessage::MenuUpdated { sold_out, .. }) if sold_out == Default::default())
+    );
     ws
 }
 
@@ -238,7 +242,7 @@ async fn kiosk_connections_get_no_order_events_and_cannot_send_order_commands() 
     let hub = start().await;
     let mut kiosk = join_kiosk(&hub).await;
     let mut grill = join_kds(&hub, "grill").await;
-    let body = json!({"items":[{"menu_item_id":"cheeseburger","quantity":1}],"source":"kiosk"});
+    let body = json!({"items":[{"menu_item_id":"cheeseburger","quantity":1,"options":["onions"]}],"source":"kiosk"});
     let response = reqwest::Client::new()
         .post(hub.http("/api/v1/orders"))
         .header("Idempotency-Key", "k1")

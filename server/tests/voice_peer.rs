@@ -76,8 +76,8 @@ mod voice {
         assert_eq!(
             args,
             json!({"items": [
-                {"name": "Cheeseburger", "quantity": 2, "modifiers": []},
-                {"name": "Large Fries", "quantity": 1, "modifiers": []},
+                {"name": "Cheeseburger", "quantity": 2, "options": []},
+                {"name": "Large Fries", "quantity": 1, "options": []},
             ]})
         );
         assert_eq!(events.last().unwrap()["response"]["status"], "completed");
@@ -196,7 +196,7 @@ mod voice {
         let events = c.turn(300, "response.done").await;
         assert!(!types(&events).iter().any(|t| t.contains("input_audio_transcription")), "{:?}", types(&events));
         let done = of_type(&events, "response.function_call_arguments.done")[0];
-        assert_eq!(done["arguments"], r#"{"items":[{"modifiers":[],"name":"Vanilla Shake","quantity":1}]}"#);
+        assert_eq!(done["arguments"], r#"{"items":[{"name":"Vanilla Shake","options":[],"quantity":1}]}"#);
     }
 
     #[tokio::test]

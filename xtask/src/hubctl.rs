@@ -48,6 +48,8 @@ impl Inner {
             // The suites post hundreds of orders from one address in a few seconds; the order
             // limits have their own tests (server/tests/abuse_limits.rs).
             .args(["--order-rate", "1000000", "--max-active-orders", "1000000"])
+            // Orders carry tax, as at `cargo xtask serve`.
+            .args(["--tax-rate", "8.875"])
             .args(&self.args)
             .stdin(Stdio::null());
         let spawned = cmd.spawn().map_err(|e| format!("cannot start the hub {}: {e}", self.binary.display()))?;

@@ -71,7 +71,8 @@ fn serve(args: &[String]) -> proc::Result<()> {
     println!();
     let mut cmd = Command::new(hub);
     // Dev mode: demo utterances and fault knobs for the voice peer, CORS open for local tools.
-    cmd.args(["--host", &host, "--port", &port, "--demo", "--data"])
+    // A sales tax like New York City's, so the pages show how tax is added.
+    cmd.args(["--host", &host, "--port", &port, "--demo", "--tax-rate", "8.875", "--data"])
         .arg(tools.root.join(".data"))
         .arg("--dist")
         .arg(dist);

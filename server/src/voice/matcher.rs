@@ -1,6 +1,10 @@
-//! Turns a transcript into a call of one of the kiosk's tools, matching words against the menu.
+//! Turns a transcript into a call of one of the kiosk's tools, matching words against the menu:
+//! item names and aliases, and the options of each item's groups ("a large cola", "a
+//! cheeseburger with no onions and bacon").
 
-use restaurant_protocol::MenuItem;
+use std::collections::HashMap;
+
+use restaurant_protocol::{MenuItem, ModifierKind};
 use serde_json::{Value, json};
 
 /// A tool call the peer makes for an utterance.
@@ -16,7 +20,17 @@ pub struct ToolCall {
 struct Line {
     name: String,
     quantity: u32,
-    modifiers: Vec<String>,
+    /// Options by name, as the kiosk's tool takes them ("Large", "no onions", "add bacon").
+    options: Vec<String>,
+}
+
+/// One way of saying an option of an item.
+#[derive(Debug, Clone)]
+struct OptionPhrase {
+    words: Vec<String>,
+    kind: ModifierKind,
+    /// What the tool call says for it.
+    said: String,
 }
 
 /// Menu phrases (names and aliases) in normalized word form.
@@ -24,6 +38,8 @@ pub struct Matcher {
     /// `(words, menu item name)`, longest phrases first.
     phrases: Vec<(Vec<String>, String)>,
     names: Vec<String>,
+    /// Per item name: its options' names, aliases and ids as phrases, longest first.
+    options: HashMap<String, Vec<OptionPhrase>>,
 }
 
 const REMOVE_WORDS: [&str; 4] = ["remove", "delete", "cancel", "drop"];
@@ -31,8 +47,21 @@ const CHECKOUT_PHRASES: [&str; 7] =
     ["checkout", "check out", "that all", "thats all", "that is all", "pay", "place the order"];
 const REVIEW_PHRASES: [&str; 4] = ["review", "read back", "what in my order", "whats in my order"];
 const CANCEL_PHRASES: [&str; 3] = ["cancel the order", "cancel my order", "cancel everything"];
-/// Words that turn the next word into a modifier of the current line.
-const MODIFIER_WORDS: [(&str, &str); 3] = [("no", "no"), ("without", "no"), ("extra", "extra")];
+/// Words that take the next word off the current line ("no onions").
+const WITHOUT_WORDS: [&str; 2] = ["no", "without"];
+/// Words that add the next word to the current line ("extra bacon", "with cheese").
+const WITH_WORDS: [&str; 3] = ["extra", "add", "with"];
+
+/// What the tool call says for an option: a choice by its name ("Large"), a removal as
+/// "no <name>", an addition as "add <name>" (or its name when that already says "extra …").
+fn said(kind: ModifierKind, name: &str) -> String {
+    match kind {
+        ModifierKind::Choice => name.to_string(),
+        ModifierKind::Remove => format!("no {name}"),
+        ModifierKind::Add if name.to_lowercase().starts_with("extra ") => name.to_string(),
+        ModifierKind::Add => format!("add {name}"),
+    }
+}
 
 impl Matcher {
     pub fn new(menu: &[MenuItem]) -> Matcher {
@@ -44,7 +73,27 @@ impl Matcher {
             .filter(|(w, _)| !w.is_empty())
             .collect();
         phrases.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
-        Matcher { phrases, names: menu.iter().map(|i| i.name.clone()).collect() }
+        let options = menu
+            .iter()
+            .map(|item| {
+                let mut said_as: Vec<OptionPhrase> = item
+                    .modifier_groups
+                    .iter()
+                    .flat_map(|group| group.options.iter().map(move |o| (group.kind, o)))
+                    .flat_map(|(kind, o)| {
+                        let said = said(kind, &o.name);
+                        std::iter::once(o.name.clone())
+                            .chain(o.aliases.iter().cloned())
+                            .chain(std::iter::once(o.id.replace('-', " ")))
+                            .map(move |p| OptionPhrase { words: words(&p), kind, said: said.clone() })
+                    })
+                    .filter(|p| !p.words.is_empty())
+                    .collect();
+                said_as.sort_by_key(|p| std::cmp::Reverse(p.words.len()));
+                (item.name.clone(), said_as)
+            })
+            .collect();
+        Matcher { phrases, names: menu.iter().map(|i| i.name.clone()).collect(), options }
     }
 
     /// The tool call for `transcript`, or `None` when it asks for nothing the menu knows.
@@ -63,7 +112,7 @@ impl Matcher {
         if !lines.is_empty() {
             let items: Vec<Value> = lines
                 .into_iter()
-                .map(|l| json!({"name": l.name, "quantity": l.quantity, "modifiers": l.modifiers}))
+                .map(|l| json!({"name": l.name, "quantity": l.quantity, "options": l.options}))
                 .collect();
             return Some(ToolCall { name: "add_to_order", arguments: json!({ "items": items }) });
         }
@@ -109,26 +158,78 @@ impl Matcher {
         Some(ToolCall { name: "remove_from_order", arguments })
     }
 
+    /// The option of `item` said at `w[at..]` whose kind is one of `kinds`: what to say and how
+    /// many words it took.
+    fn option_at(&self, item: &str, w: &[String], at: usize, kinds: &[ModifierKind]) -> Option<(String, usize)> {
+        let rest = w.get(at..)?;
+        self.options
+            .get(item)?
+            .iter()
+            .find(|p| kinds.contains(&p.kind) && rest.starts_with(&p.words))
+            .map(|p| (p.said.clone(), p.words.len()))
+    }
+
     /// Every menu phrase in `w`, longest match first at each position, with its quantity and
-    /// the modifiers that follow it.
+    /// the options said right before it ("a large cola") and after it ("… with no onions").
     fn lines(&self, w: &[String]) -> Vec<Line> {
+        const CHOSEN: [ModifierKind; 2] = [ModifierKind::Choice, ModifierKind::Add];
         let mut lines: Vec<Line> = Vec::new();
+        // Words before this belong to a line already.
+        let mut taken = 0;
         let mut i = 0;
         while i < w.len() {
             if let Some((phrase, name)) = self.phrases.iter().find(|(p, _)| w[i..].starts_with(p)) {
-                let quantity = i.checked_sub(1).and_then(|j| number(&w[j])).unwrap_or(1);
-                lines.push(Line { name: name.clone(), quantity, modifiers: Vec::new() });
+                let mut start = i;
+                let mut options = Vec::new();
+                while let Some(p) = self.options.get(name).and_then(|all| {
+                    all.iter().find(|p| {
+                        CHOSEN.contains(&p.kind) && start >= taken + p.words.len() && w[..start].ends_with(&p.words)
+                    })
+                }) {
+                    options.insert(0, p.said.clone());
+                    start -= p.words.len();
+                }
+                let quantity = start.checked_sub(1).filter(|j| *j >= taken).and_then(|j| number(&w[j])).unwrap_or(1);
+                lines.push(Line { name: name.clone(), quantity, options });
                 i += phrase.len();
+                taken = i;
                 continue;
             }
-            if let (Some(line), Some((_, prefix))) = (lines.last_mut(), MODIFIER_WORDS.iter().find(|(m, _)| *m == w[i]))
-                && let Some(what) = w.get(i + 1).filter(|x| !is_filler(x))
+            let Some(line) = lines.last_mut() else {
+                i += 1;
+                continue;
+            };
+            let word = w[i].as_str();
+            let next = w.get(i + 1).filter(|x| !is_filler(x));
+            let found = if WITHOUT_WORDS.contains(&word) && next.is_some() {
+                // A removal the item does not have is passed on as said: the kiosk answers it.
+                Some(match self.option_at(&line.name, w, i + 1, &[ModifierKind::Remove]) {
+                    Some((said, len)) => (said, len + 1),
+                    None => (format!("no {}", w[i + 1]), 2),
+                })
+            } else if WITH_WORDS.contains(&word)
+                && let Some((said, len)) = self.option_at(&line.name, w, i + 1, &CHOSEN)
             {
-                line.modifiers.push(format!("{prefix} {what}"));
-                i += 2;
-                continue;
+                Some((said, len + 1))
+            } else if let Some(found) = self.option_at(&line.name, w, i, &CHOSEN) {
+                Some(found)
+            } else if word == "extra"
+                && let Some(what) = next
+            {
+                Some((format!("extra {what}"), 2))
+            } else {
+                None
+            };
+            match found {
+                Some((said, len)) => {
+                    if !line.options.contains(&said) {
+                        line.options.push(said);
+                    }
+                    i += len;
+                    taken = i;
+                }
+                None => i += 1,
             }
-            i += 1;
         }
         lines
     }
@@ -206,8 +307,8 @@ mod tests {
         assert_eq!(
             c.arguments,
             json!({"items": [
-                {"name": "Cheeseburger", "quantity": 2, "modifiers": []},
-                {"name": "Large Fries", "quantity": 1, "modifiers": []},
+                {"name": "Cheeseburger", "quantity": 2, "options": []},
+                {"name": "Large Fries", "quantity": 1, "options": []},
             ]})
         );
     }
@@ -215,8 +316,8 @@ mod tests {
     #[test]
     fn longest_phrase_wins_and_digits_count() {
         let c = call("3 double cheeseburgers, twelve cokes").unwrap();
-        assert_eq!(c.arguments["items"][0], json!({"name": "Double Cheeseburger", "quantity": 3, "modifiers": []}));
-        assert_eq!(c.arguments["items"][1], json!({"name": "Cola", "quantity": 12, "modifiers": []}));
+        assert_eq!(c.arguments["items"][0], json!({"name": "Double Cheeseburger", "quantity": 3, "options": []}));
+        assert_eq!(c.arguments["items"][1], json!({"name": "Cola", "quantity": 12, "options": []}));
     }
 
     #[test]
@@ -228,9 +329,37 @@ mod tests {
     }
 
     #[test]
-    fn modifiers_attach_to_the_preceding_item() {
-        let c = call("a cheeseburger with no onions and extra pickles").unwrap();
-        assert_eq!(c.arguments["items"][0]["modifiers"], json!(["no onion", "extra pickle"]));
+    fn options_attach_to_the_preceding_item_by_their_names() {
+        let c = call("a cheeseburger with no onions and extra bacon").unwrap();
+        assert_eq!(c.arguments["items"][0]["options"], json!(["no onions", "add bacon"]));
+        let c = call("a cheeseburger without tomatoes, with cheese and avocado").unwrap();
+        assert_eq!(c.arguments["items"][0]["options"], json!(["no tomato", "extra cheese", "add avocado"]));
+        // Something the item does not have is passed on as said: the kiosk's tool answers it.
+        let c = call("a cheeseburger with no ketchup and extra pickles").unwrap();
+        assert_eq!(c.arguments["items"][0]["options"], json!(["no ketchup", "extra pickle"]));
+    }
+
+    #[test]
+    fn choices_are_heard_before_or_after_the_item() {
+        let c = call("two large colas and a classic burger medium with bacon").unwrap();
+        assert_eq!(
+            c.arguments["items"],
+            json!([
+                {"name": "Cola", "quantity": 2, "options": ["Large"]},
+                {"name": "Classic Burger", "quantity": 1, "options": ["Medium", "add bacon"]},
+            ])
+        );
+        let c = call("six piece chicken tenders with bbq and a lemonade no ice").unwrap();
+        assert_eq!(
+            c.arguments["items"],
+            json!([
+                {"name": "Chicken Tenders", "quantity": 1, "options": ["6 pieces", "BBQ"]},
+                {"name": "Lemonade", "quantity": 1, "options": ["no ice"]},
+            ])
+        );
+        // A word that is no option of the item is not one ("large" is no size of a cheeseburger).
+        let c = call("a large cheeseburger").unwrap();
+        assert_eq!(c.arguments["items"], json!([{"name": "Cheeseburger", "quantity": 1, "options": []}]));
     }
 
     #[test]

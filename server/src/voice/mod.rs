@@ -30,7 +30,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use restaurant_protocol::MenuItem;
+use restaurant_protocol::Menu;
 use serde::Deserialize;
 use serde_json::json;
 use str0m::change::SdpOffer;
@@ -68,7 +68,8 @@ struct Shared {
     settings: VoiceSettings,
     /// Address advertised in ICE candidates and bound by call sockets.
     rtc_ip: IpAddr,
-    menu: Vec<MenuItem>,
+    /// The live menu (what is sold out right now), read when a session is minted or answered.
+    menu: MenuSource,
     matcher: Arc<Matcher>,
     tokens: Mutex<TokenStore>,
     utterances: Arc<Utterances>,
@@ -90,18 +91,40 @@ impl Drop for Shared {
 }
 
 /// The menu shipped with the hub (`server/menu.json`).
-pub fn bundled_menu() -> Vec<MenuItem> {
-    match serde_json::from_str::<restaurant_protocol::Menu>(include_str!("../../menu.json")) {
-        Ok(m) => m.items,
+pub fn bundled_menu() -> Menu {
+    match serde_json::from_str::<Menu>(include_str!("../../menu.json")) {
+        Ok(m) => m,
         Err(e) => {
             tracing::error!("bundled menu.json is invalid: {e}");
-            Vec::new()
+            Menu::default()
         }
     }
 }
 
+/// Where the voice peer reads the menu: the hub's live menu, or a fixed one.
+#[derive(Clone)]
+pub struct MenuSource(Arc<dyn Fn() -> Arc<Menu> + Send + Sync>);
+
+impl MenuSource {
+    /// The menu `current` answers at the moment it is asked.
+    pub fn new(current: impl Fn() -> Arc<Menu> + Send + Sync + 'static) -> MenuSource {
+        MenuSource(Arc::new(current))
+    }
+
+    /// Always `menu`.
+    pub fn fixed(menu: Menu) -> MenuSource {
+        let menu = Arc::new(menu);
+        MenuSource::new(move || menu.clone())
+    }
+
+    pub fn current(&self) -> Arc<Menu> {
+        (self.0)()
+    }
+}
+
 impl VoiceHub {
-    pub fn new(settings: VoiceSettings, menu: Vec<MenuItem>) -> VoiceHub {
+    /// The voice peer; the scripted matcher knows the items and options `menu` has now.
+    pub fn new(settings: VoiceSettings, menu: MenuSource) -> VoiceHub {
         str0m::crypto::from_feature_flags().install_process_default();
         let rtc_ip = advertised_ip(settings.host);
         if settings.openai_api_key.is_some() {
@@ -111,7 +134,7 @@ impl VoiceHub {
         VoiceHub {
             shared: Arc::new(Shared {
                 rtc_ip,
-                matcher: Arc::new(Matcher::new(&menu)),
+                matcher: Arc::new(Matcher::new(&menu.current().items)),
                 menu,
                 tokens: Mutex::new(TokenStore::default()),
                 utterances: Arc::new(Utterances::default()),
@@ -225,7 +248,7 @@ async fn mint_session(State(s): State<Arc<Shared>>) -> Result<Json<openai::Minte
             .with_detail(format!("{} requests to OpenAI in flight", s.settings.max_mint_requests))
             .with_retry_after(1)
         })?;
-        let mut request = openai::mint_request(key, &model, ttl.as_secs(), &s.menu);
+        let mut request = openai::mint_request(key, &model, ttl.as_secs(), &s.menu.current());
         request.url.clone_from(&s.settings.client_secrets_url);
         let minted = openai::mint(&s.http, request, &model).await.map_err(|e| {
             RealtimeError::new(StatusCode::BAD_GATEWAY, "upstream_error", "could not mint a token at OpenAI")
@@ -339,7 +362,7 @@ async fn start_call(
     let answer = rtc.sdp_api().accept_offer(offer).map_err(CallSetupError::Offer)?;
     let suffix = format!("{:016x}", random_u64());
     let id = format!("rtc_{suffix}");
-    let mut session = openai::kiosk_session(&s.settings.model, &s.menu);
+    let mut session = openai::kiosk_session(&s.settings.model, &s.menu.current());
     session["expires_at"] = json!(unix_now() + s.settings.token_ttl.as_secs());
     let conversation = Conversation::new(
         suffix[..8].to_string(),

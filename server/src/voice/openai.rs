@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use restaurant_protocol::MenuItem;
+use restaurant_protocol::Menu;
+use restaurant_protocol::voice::kiosk_instructions;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -10,23 +11,20 @@ pub const CLIENT_SECRETS_URL: &str = "https://api.openai.com/v1/realtime/client_
 /// Where a kiosk holding an OpenAI-minted token POSTs its SDP offer.
 pub const OPENAI_REALTIME_CALLS_URL: &str = "https://api.openai.com/v1/realtime/calls";
 
-/// The kiosk's tools, in the Realtime `session.tools` format.
-pub fn kiosk_tools() -> Value {
-    restaurant_protocol::voice::kiosk_tools()
+/// The kiosk's tools for `menu`, in the Realtime `session.tools` format.
+pub fn kiosk_tools(menu: &Menu) -> Value {
+    restaurant_protocol::voice::kiosk_tools(menu)
 }
 
-/// The session the kiosk runs: instructions naming the menu, the tools, input transcription.
-pub fn kiosk_session(model: &str, menu: &[MenuItem]) -> Value {
-    let names: Vec<&str> = menu.iter().map(|i| i.name.as_str()).collect();
+/// The session the kiosk runs: the kiosk's instructions and tools for `menu` as it is now
+/// (prices, option groups, what is sold out), input transcription.
+pub fn kiosk_session(model: &str, menu: &Menu) -> Value {
     json!({
         "type": "realtime",
         "model": model,
         "output_modalities": ["audio"],
-        "instructions": format!(
-            "You take food orders at a restaurant kiosk. Be brief. Use the tools to change the order. Menu: {}.",
-            names.join(", ")
-        ),
-        "tools": kiosk_tools(),
+        "instructions": kiosk_instructions(menu),
+        "tools": kiosk_tools(menu),
         "tool_choice": "auto",
         "audio": {
             "input": {
@@ -65,7 +63,7 @@ impl fmt::Debug for MintRequest {
 }
 
 /// `POST /v1/realtime/client_secrets` for the kiosk session, valid `ttl_secs`.
-pub fn mint_request(api_key: &str, model: &str, ttl_secs: u64, menu: &[MenuItem]) -> MintRequest {
+pub fn mint_request(api_key: &str, model: &str, ttl_secs: u64, menu: &Menu) -> MintRequest {
     MintRequest {
         method: "POST",
         url: CLIENT_SECRETS_URL.to_string(),
@@ -126,9 +124,8 @@ pub async fn mint(client: &reqwest::Client, req: MintRequest, model: &str) -> Re
 mod tests {
     use super::*;
 
-    fn menu() -> Vec<MenuItem> {
-        let m: restaurant_protocol::Menu = serde_json::from_str(include_str!("../../menu.json")).unwrap();
-        m.items
+    fn menu() -> Menu {
+        serde_json::from_str(include_str!("../../menu.json")).unwrap()
     }
 
     #[test]
@@ -146,13 +143,36 @@ mod tests {
         let tools: Vec<&str> =
             session["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
         assert_eq!(tools, ["add_to_order", "remove_from_order", "confirm_order"]);
-        assert!(session["instructions"].as_str().unwrap().contains("Cheeseburger"));
+        let instructions = session["instructions"].as_str().unwrap();
+        assert!(instructions.contains("- Cheeseburger (Burgers), $8.99"), "{instructions}");
+        assert!(instructions.contains("  Size (choose 1): Small, Medium +$1.00, Large +$2.00"), "{instructions}");
+        assert_eq!(session["tools"], kiosk_tools(&menu()));
         assert_eq!(session["audio"]["input"]["transcription"]["model"], "gpt-4o-mini-transcribe");
     }
 
     #[test]
+    fn the_session_names_what_is_sold_out() {
+        let mut menu = menu();
+        menu.apply_sold_out(&restaurant_protocol::SoldOut { items: vec!["cola".into()], options: vec![] });
+        let session = kiosk_session("gpt-realtime", &menu);
+        assert!(session["instructions"].as_str().unwrap().contains("- Cola (Drinks), $2.49 SOLD OUT today"));
+    }
+
+    #[test]
+    fn the_kiosks_session_update_for_the_demo_menu_fits_the_peers_limits() {
+        use super::super::conversation::{MAX_SESSION_BYTES, MAX_SESSION_UPDATE_BYTES};
+        let menu = menu();
+        let update = json!({"type": "session.update", "session": {
+            "type": "realtime", "instructions": kiosk_instructions(&menu), "tools": kiosk_tools(&menu)}});
+        let bytes = update.to_string().len();
+        assert!(bytes < MAX_SESSION_UPDATE_BYTES / 2, "the kiosk's session.update is {bytes} bytes");
+        let session = kiosk_session("gpt-realtime", &menu).to_string().len();
+        assert!(session < MAX_SESSION_BYTES / 2, "the session is {session} bytes");
+    }
+
+    #[test]
     fn debug_output_never_shows_the_key() {
-        let r = mint_request("sk-very-secret", "gpt-realtime", 600, &[]);
+        let r = mint_request("sk-very-secret", "gpt-realtime", 600, &Menu::default());
         let shown = format!("{r:?}");
         assert!(!shown.contains("sk-very-secret") && shown.contains("<redacted>"));
     }

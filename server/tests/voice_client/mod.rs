@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use restaurant_hub::voice::{VoiceHub, VoiceSettings, bundled_menu};
+use restaurant_hub::voice::{MenuSource, VoiceHub, VoiceSettings, bundled_menu};
 use serde_json::{Value, json};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::channel::ChannelId;
@@ -28,7 +28,7 @@ pub struct Hub {
 }
 
 pub async fn start_hub(settings: VoiceSettings) -> Hub {
-    let hub = VoiceHub::new(settings, bundled_menu());
+    let hub = VoiceHub::new(settings, MenuSource::fixed(bundled_menu()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app: axum::Router = axum::Router::new().merge(hub.router());
