@@ -172,6 +172,9 @@ pub struct OrderEnvelope {
 pub struct Snapshot {
     pub seq: u64,
     pub orders: Vec<Order>,
+    /// What is sold out as of `seq` (as `menu.updated` would say it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sold_out: Option<SoldOut>,
 }
 
 /// `4xx {"error": {"code", "message"}}`

@@ -296,7 +296,14 @@ impl AppState {
     }
 
     pub async fn snapshot(&self, station: Option<String>) -> Result<Snapshot, OrderError> {
-        Ok(self.store.call(move |store| store.snapshot(station.as_deref())).await??)
+        let book = self.menu.clone();
+        Ok(self
+            .store
+            .call(move |store| {
+                let snapshot = store.snapshot(station.as_deref())?;
+                Ok::<_, StoreError>(Snapshot { sold_out: Some(book.effective(store.sold_out())), ..snapshot })
+            })
+            .await??)
     }
 }
 

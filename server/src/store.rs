@@ -330,7 +330,7 @@ impl Store {
                 orders.push(order);
             }
         }
-        Ok(Snapshot { seq: self.last_seq, orders })
+        Ok(Snapshot { seq: self.last_seq, orders, sold_out: None })
     }
 
     /// Stores a checked order under `key` (or returns the order that key already created).

@@ -509,6 +509,7 @@ mod tests {
             Snapshot {
                 seq: self.seq,
                 orders: self.active().into_values().map(std::sync::Arc::unwrap_or_clone).collect(),
+                sold_out: None,
             }
         }
 

@@ -90,7 +90,7 @@ pub(crate) fn status(seq: u64, id: &str, status: OrderStatus) -> ServerMessage {
 pub(crate) fn live(seq: u64, orders: Vec<Order>) -> Board {
     let mut board = Board::new(BoardConfig::default());
     assert!(board.poll_snapshot_request());
-    board.apply_snapshot(Snapshot { seq, orders });
+    board.apply_snapshot(Snapshot { seq, orders, sold_out: None });
     assert!(board.is_live());
     board
 }

@@ -365,7 +365,7 @@ mod tests {
         // By the time of the snapshot the order moved on to ready.
         let mut ready = burger("a", 1);
         ready.status = OrderStatus::Ready;
-        board.apply_snapshot(Snapshot { seq: 3, orders: vec![ready] });
+        board.apply_snapshot(Snapshot { seq: 3, orders: vec![ready], sold_out: None });
         assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Ready, false)]);
     }
 

@@ -97,6 +97,9 @@ impl Board {
         for order in snapshot.orders {
             self.put(Arc::new(order));
         }
+        if let Some(sold_out) = snapshot.sold_out {
+            self.sold_out = Some(sold_out);
+        }
         self.last_seq = Some(snapshot.seq);
         self.revision += 1;
         let mut newer = buffer.split_off(&snapshot.seq.saturating_add(1));
@@ -213,7 +216,7 @@ impl Board {
 
 #[cfg(test)]
 mod tests {
-    use restaurant_protocol::Snapshot;
+    use restaurant_protocol::{Snapshot, SoldOut};
 
     use super::*;
     use crate::core::board::{BoardConfig, Command};
@@ -240,7 +243,11 @@ mod tests {
         assert!(!board.poll_snapshot_request(), "one fetch at a time");
         board.handle_event(created(9, burger("d", 4)));
         // The snapshot already contains seq 6–8; event 8 in the buffer is older and skipped.
-        board.apply_snapshot(Snapshot { seq: 8, orders: vec![burger("a", 1), burger("b", 2), burger("c", 3)] });
+        board.apply_snapshot(Snapshot {
+            seq: 8,
+            orders: vec![burger("a", 1), burger("b", 2), burger("c", 3)],
+            sold_out: None,
+        });
         assert!(board.is_live());
         assert_eq!(board.last_seq(), Some(9));
         let ids: Vec<String> = board.confirmed_orders().keys().cloned().collect();
@@ -252,12 +259,32 @@ mod tests {
         let mut board = live(5, vec![]);
         board.handle_event(created(9, burger("d", 4)));
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot { seq: 7, orders: vec![] });
+        board.apply_snapshot(Snapshot { seq: 7, orders: vec![], sold_out: None });
         assert!(!board.is_live(), "seq 8 is still missing");
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot { seq: 8, orders: vec![] });
+        board.apply_snapshot(Snapshot { seq: 8, orders: vec![], sold_out: None });
         assert!(board.is_live());
         assert_eq!(board.last_seq(), Some(9));
+    }
+
+    #[test]
+    fn the_sold_out_list_follows_menu_events_in_order_and_snapshots() {
+        let out = |ids: &[&str]| SoldOut { items: ids.iter().map(|s| s.to_string()).collect(), options: vec![] };
+        let mut board = live(5, vec![]);
+        assert_eq!(board.sold_out(), None);
+        board.handle_event(ServerMessage::MenuUpdated { seq: 6, sold_out: out(&["cola"]) });
+        board.handle_event(created(7, burger("a", 1)));
+        assert_eq!(board.sold_out(), Some(&out(&["cola"])));
+        assert_eq!(board.last_seq(), Some(7), "a menu event counts in the sequence");
+        // A gap: the event after it waits for the snapshot, which carries the list as of its seq.
+        board.handle_event(ServerMessage::MenuUpdated { seq: 10, sold_out: out(&[]) });
+        assert!(board.poll_snapshot_request());
+        board.apply_snapshot(Snapshot { seq: 9, orders: vec![], sold_out: Some(out(&["cola", "fries"])) });
+        assert_eq!(board.sold_out(), Some(&out(&[])), "the buffered newer event wins");
+        board.handle_resync(12);
+        assert!(board.poll_snapshot_request());
+        board.apply_snapshot(Snapshot { seq: 12, orders: vec![], sold_out: Some(out(&["pie"])) });
+        assert_eq!(board.sold_out(), Some(&out(&["pie"])));
     }
 
     #[test]
@@ -280,7 +307,7 @@ mod tests {
         let mut board = live(4, vec![burger("a", 1)]);
         board.handle_resync(10);
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot { seq: 10, orders: vec![] });
+        board.apply_snapshot(Snapshot { seq: 10, orders: vec![], sold_out: None });
         assert!(board.confirmed_orders().is_empty());
     }
 
