@@ -107,6 +107,8 @@ async fn a_burger_with_size_removal_and_extras_reaches_the_ticket_at_the_price_t
     // The sheet opens modal with the focus inside; the required Size comes first, unchosen.
     let burger = menu_button(&el, "classic-burger");
     assert_eq!(attr(&burger, "data-has-options"), "true");
+    // As a keyboard user does: focus the item, then activate it.
+    burger.unchecked_ref::<web_sys::HtmlElement>().focus().unwrap();
     click_element(&burger);
     assert!(wait_until(SHORT, || by_testid(&el, "item-sheet").is_some()).await, "the item sheet opens");
     let sheet = by_testid(&el, "item-sheet").unwrap();
@@ -122,7 +124,9 @@ async fn a_burger_with_size_removal_and_extras_reaches_the_ticket_at_the_price_t
 
     // Large (+$2.00), no onions, bacon (+$1.50): the price follows.
     for option in ["large", "onions", "bacon"] {
-        option_input(&sheet, option).click();
+        let input = option_input(&sheet, option);
+        input.focus().unwrap();
+        input.click();
         leptos::task::tick().await;
     }
     assert!(option_input(&sheet, "large").checked() && option_input(&sheet, "bacon").checked());
@@ -265,8 +269,10 @@ async fn an_item_sold_out_on_the_kitchen_display_is_marked_on_the_kiosk_within_a
     assert!(by_testid(&el, "cart-blocked").is_some());
     assert!(by_testid(&el, "submit-order").unwrap().has_attribute("disabled"));
 
-    // Back on: the kiosk follows.
-    click_in(&row().unwrap(), "sold-out-toggle");
+    // Back on (once the panel has its answer): the kiosk follows.
+    let toggle = || row().and_then(|r| by_testid(&r, "sold-out-toggle"));
+    assert!(wait_until(SHORT, || toggle().is_some_and(|t| !t.has_attribute("disabled"))).await);
+    click_element(&toggle().unwrap());
     assert!(wait_until(SHORT, || attr(&shake(), "data-available") == "true").await);
     assert!(wait_until(SHORT, || by_testid(&el, "cart-blocked").is_none()).await);
     assert!(!by_testid(&el, "submit-order").unwrap().has_attribute("disabled"));
