@@ -1,10 +1,10 @@
 //! `use_kiosk_call`: the kiosk's staff call over its own call-only connection ([`CallLink`]).
 //!
-//! The kiosk opens its hub connection only while a call is being made or is live, and closes it
-//! as soon as the call is over: a public kiosk then holds no idle connection to the hub (which
-//! sends it nothing but heartbeats), and a hub restart between calls costs nothing. The extra
-//! connect (one round trip) is paid once per call, while the microphone prompt and the staff's
-//! answer take far longer.
+//! The kiosk opens its call line only while a call is being made or is live, and closes it as
+//! soon as the call is over (its live menu has a connection of its own, see
+//! [`super::live_menu`]): a call's frames never wait behind menu traffic, and a call ends with its
+//! own line. The extra connect (one round trip) is paid once per call, while the microphone prompt
+//! and the staff's answer take far longer.
 
 use std::rc::Rc;
 
