@@ -178,6 +178,14 @@ async fn a_burger_with_size_removal_and_extras_reaches_the_ticket_at_the_price_t
     let modifiers: Vec<String> =
         all_by_testid(&item, "item-modifier").iter().filter_map(|m| m.text_content()).collect();
     assert_eq!(modifiers, ["LARGE", "NO onions", "ADD bacon"]);
+    let lines: Vec<String> = all_by_testid(&card, "ticket-item").iter().filter_map(|i| i.text_content()).collect();
+    web_sys::console::log_1(
+        &format!(
+            "[kiosk-menu] review {shown_total}, hub total {}, ticket lines {lines:?}",
+            format_price(order.totals.total_cents)
+        )
+        .into(),
+    );
     assert!(!card.text_content().unwrap().contains('$'), "no prices on a ticket");
     click_in(&card, "ticket-start");
 }
