@@ -22,6 +22,11 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Quantity bounds of one order line.
 pub const MIN_QUANTITY: u32 = 1;
 pub const MAX_QUANTITY: u32 = 99;
+/// Longest `special_instructions` of an order line.
+pub const MAX_INSTRUCTIONS_CHARS: usize = 500;
+/// Stations whose screens see every order (the whole kitchen, the expeditor); they, and the
+/// manager, may mark things sold out.
+pub const ALL_ORDERS_STATIONS: [&str; 2] = ["kitchen", "expo"];
 
 // ---------------------------------------------------------------------------------------------
 // Orders
@@ -111,6 +116,9 @@ pub struct OrderItem {
     pub unit_price_cents: i64,
     #[serde(default)]
     pub line_total_cents: i64,
+    /// Free-text modifiers of an order placed before modifier groups (shown as written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modifiers: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,9 +153,13 @@ pub struct NewOrderItem {
     pub options: Vec<String>,
     #[serde(default)]
     pub special_instructions: Option<String>,
-    /// Allergies the customer flagged for this line.
+    /// Allergies the customer flagged for this line (at most one of each).
     #[serde(default)]
     pub allergies: Vec<Allergen>,
+    /// Free-text modifiers, as kiosks sent them before modifier groups: refused (`400`) unless
+    /// empty, so an order from such a kiosk is never placed without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modifiers: Vec<String>,
 }
 
 /// Body of `POST /api/v1/orders` (header `Idempotency-Key` required).
@@ -581,6 +593,7 @@ mod tests {
                 allergies: vec![Allergen::Nuts],
                 unit_price_cents: 899,
                 line_total_cents: 1798,
+                modifiers: vec![],
             }],
             notes: String::new(),
             customer_name: None,
@@ -624,6 +637,10 @@ mod tests {
         let order: Order = serde_json::from_value(old).unwrap();
         assert_eq!(order.totals, Totals::default());
         assert!(order.items[0].options.is_empty() && order.items[0].allergies.is_empty());
+        let old = json!({"id":"o-1","menu_item_id":"cola","name":"Cola","quantity":1,"station":"drinks",
+            "modifiers":["no ice"],"allergy":true});
+        let item: OrderItem = serde_json::from_value(old).unwrap();
+        assert_eq!(item.modifiers, ["no ice"], "an old order keeps its free-text modifiers for the ticket");
     }
 
     #[test]

@@ -611,6 +611,7 @@ mod tests {
             options: ids(options),
             special_instructions: None,
             allergies: vec![],
+            modifiers: vec![],
         }
     }
 

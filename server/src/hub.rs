@@ -98,7 +98,7 @@ impl Hub {
         }
         let devices = Devices::load((!settings.memory).then_some(settings.data.as_path()));
         let menu_path = settings.menu.clone();
-        let menu = tokio::task::spawn_blocking(move || MenuBook::load(menu_path.as_deref())).await??;
+        let menu = Arc::new(tokio::task::spawn_blocking(move || MenuBook::load(menu_path.as_deref())).await??);
         let cors = cors_layer(&settings)?;
         let tls = {
             let (setting, data, dist) = (settings.tls.clone(), settings.data.clone(), settings.dist.clone());
@@ -109,8 +109,10 @@ impl Hub {
         };
         let location = if settings.memory { Location::Memory } else { Location::Folder(settings.data.clone()) };
         let replay = ReplayLimits { events: settings.replay_events, bytes: settings.limits.replay_bytes };
+        let book = menu.clone();
         let (store, store_thread, (last_seq, recent, sold_out, menu_seq)) =
-            StoreHandle::start(location.clone(), replay, |s| {
+            StoreHandle::start(location.clone(), replay, move |s| {
+                announce_menu_at_start(s, &book)?;
                 Ok((s.last_seq(), s.recent_events()?, s.sold_out().clone(), s.last_menu_seq()))
             })
             .await
@@ -141,7 +143,7 @@ impl Hub {
             voice::MenuSource::new(move || voice_menu.borrow().menu.clone()),
         );
         tracing::info!(mode = settings.mode.as_str(), "starting");
-        let state = Arc::new(AppState::new(settings, auth, devices, (Arc::new(menu), live_menu), store, feed));
+        let state = Arc::new(AppState::new(settings, auth, devices, (menu, live_menu), store, feed));
         state.tasks.spawn(sweep_calls(state.calls.clone(), state.shutdown.clone()));
         state.tasks.spawn(watch_pins(state.clone()));
         // The first sweep runs before the hub serves; then hourly.
@@ -289,6 +291,24 @@ impl Hub {
         self.store_thread.close().await;
         tracing::info!("stopped");
     }
+}
+
+/// Announces the sold-out list at start when it is not what the last `menu.updated` said (the
+/// menu file changed what it takes off, or an id left the menu), so a kitchen screen resuming
+/// from an earlier event hears it. When that event has left the replay log it cannot be compared,
+/// and the list is announced again. With no `menu.updated` ever, no screen holds a list to
+/// correct: each takes it from the menu or a snapshot.
+fn announce_menu_at_start(store: &mut crate::store::Store, book: &MenuBook) -> Result<(), StoreError> {
+    let effective = book.effective(store.sold_out());
+    let stale = match store.last_menu_seq() {
+        None => false,
+        Some(_) => store.last_announced()?.as_ref() != Some(&effective),
+    };
+    if stale {
+        let event = store.set_sold_out(book.known(store.sold_out()), effective)?;
+        tracing::info!(seq = event.seq, "the sold-out list changed while the hub was down: announced");
+    }
+    Ok(())
 }
 
 /// Runs each request in a span naming its method and path, so whatever it logs (an

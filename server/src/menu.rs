@@ -460,6 +460,7 @@ fn validate(menu: &Menu, lines: &Lines) -> Result<(), InvalidMenu> {
         let broken =
             |problem: String| InvalidMenu::Rule { line: lines.item(i), place: Box::new(place.clone()), problem };
         check_id_and_name(&item.id, &item.name).map_err(broken)?;
+        check_aliases(&item.aliases).map_err(broken)?;
         if let Some(first) = items.insert(&item.id, i) {
             return Err(broken(format!("another item has the same id{}", see_line(lines.item(first)))));
         }
@@ -504,6 +505,7 @@ fn validate(menu: &Menu, lines: &Lines) -> Result<(), InvalidMenu> {
                     problem,
                 };
                 check_id_and_name(&option.id, &option.name).map_err(broken)?;
+                check_aliases(&option.aliases).map_err(broken)?;
                 if let Some(first) = item_options.insert(&option.id, g) {
                     let other = &item.modifier_groups[first].id;
                     return Err(broken(format!("the item already has this option id (in group {other:?})")));
@@ -560,6 +562,14 @@ fn validate(menu: &Menu, lines: &Lines) -> Result<(), InvalidMenu> {
     Ok(())
 }
 
+/// An alias is something a customer says: it needs a letter or a digit.
+fn check_aliases(aliases: &[String]) -> Result<(), String> {
+    match aliases.iter().find(|a| !a.chars().any(char::is_alphanumeric)) {
+        Some(alias) => Err(format!("the alias {alias:?} has no letter or digit")),
+        None => Ok(()),
+    }
+}
+
 fn check_id_and_name(id: &str, name: &str) -> Result<(), String> {
     if id.trim().is_empty() {
         return Err("the id is empty".into());
@@ -590,6 +600,10 @@ fn check_group(group: &ModifierGroup) -> Result<(), String> {
     let defaults = group.options.iter().filter(|o| o.default).count();
     if defaults > group.max as usize {
         return Err(format!("{defaults} defaults are over max {}", group.max));
+    }
+    if !group.is_required() && defaults > 0 {
+        // An empty optional group means "none of these": a default there could never be refused.
+        return Err("only a required group (min ≥ 1) may have defaults: the customer could never leave them out".into());
     }
     if group.is_required() && defaults > 0 && defaults < group.min as usize {
         return Err(format!(
@@ -766,6 +780,20 @@ mod tests {
         });
         assert!(e.contains(r#"group "extras": 1 default(s) cannot meet min 2"#), "{e}");
         assert!(MenuBook::parse(&menu_text(|m| group(m, 0)["options"][0]["default"] = json!(true))).is_ok());
+    }
+
+    #[test]
+    fn an_optional_group_has_no_default() {
+        let e = refused(|m| group(m, 1)["options"][0]["default"] = json!(true));
+        assert!(e.contains(r#"group "extras": only a required group (min ≥ 1) may have defaults"#), "{e}");
+    }
+
+    #[test]
+    fn an_alias_says_something() {
+        let e = refused(|m| m["items"][0]["aliases"] = json!(["burger", " "]));
+        assert!(e.ends_with(r#"the alias " " has no letter or digit"#), "{e}");
+        let e = refused(|m| group(m, 1)["options"][0]["aliases"] = json!(["🥓"]));
+        assert!(e.contains(r#"option "bacon": the alias "🥓" has no letter or digit"#), "{e}");
     }
 
     #[test]

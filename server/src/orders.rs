@@ -5,18 +5,15 @@
 use restaurant_protocol::menu::{MAX_OPTIONS_PER_LINE, quote_with};
 use restaurant_protocol::time::format_rfc3339_millis;
 use restaurant_protocol::{
-    LineProblem, NewOrder, Order, OrderItem, OrderSource, OrderStatus, Quote, QuoteLine, Totals,
+    Allergen, LineProblem, NewOrder, Order, OrderItem, OrderSource, OrderStatus, Quote, QuoteLine, Totals,
 };
 
 use crate::menu::{LiveMenu, MAX_ID_CHARS};
 
 pub const MAX_LINES: usize = 100;
-pub const MAX_INSTRUCTIONS_CHARS: usize = 500;
+pub use restaurant_protocol::{ALL_ORDERS_STATIONS, MAX_INSTRUCTIONS_CHARS};
 pub const MAX_NAME_CHARS: usize = 60;
 pub const MAX_NOTES_CHARS: usize = 500;
-
-/// Stations that see every order (the whole kitchen, the expeditor).
-pub const ALL_ORDERS_STATIONS: [&str; 2] = ["kitchen", "expo"];
 
 /// A new order that passed every check, priced; the store gives it an id, a number and times.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +50,11 @@ pub enum LineError {
     Menu(#[from] LineProblem),
     #[error("{field} is longer than {max_chars} characters")]
     TooLong { field: &'static str, max_chars: usize },
+    #[error("at most {max} allergies per line (one of each), got {got}")]
+    TooManyAllergies { got: usize, max: usize },
+    /// A kiosk from before modifier groups: its order would lose what the customer asked for.
+    #[error("free-text modifiers are not taken: choose the item's options (reload the kiosk page)")]
+    FreeTextModifiers,
 }
 
 fn sold_out_message(lines: &[(usize, LineProblem)]) -> String {
@@ -88,6 +90,12 @@ pub fn check(menu: &LiveMenu, order: &NewOrder) -> Result<CheckedOrder, InvalidO
         }
         if line.options.iter().any(|id| id.chars().count() > MAX_ID_CHARS) {
             return Err(too_long("an option id"));
+        }
+        if line.allergies.len() > Allergen::ALL.len() {
+            return Err(at(LineError::TooManyAllergies { got: line.allergies.len(), max: Allergen::ALL.len() }));
+        }
+        if !line.modifiers.is_empty() {
+            return Err(at(LineError::FreeTextModifiers));
         }
         instructions.push(match line.special_instructions.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -140,6 +148,7 @@ pub fn check(menu: &LiveMenu, order: &NewOrder) -> Result<CheckedOrder, InvalidO
                 allergies,
                 unit_price_cents: priced.unit_price_cents,
                 line_total_cents: priced.line_total_cents,
+                modifiers: Vec::new(),
             }
         })
         .collect();
@@ -225,6 +234,7 @@ mod tests {
             options: vec![],
             special_instructions: None,
             allergies: vec![],
+            modifiers: vec![],
         }
     }
 

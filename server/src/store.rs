@@ -228,6 +228,19 @@ impl Store {
         self.last_menu_seq
     }
 
+    /// The list the last `menu.updated` announced, while that event is still in the replay log.
+    pub fn last_announced(&self) -> Result<Option<SoldOut>, StoreError> {
+        let Some(seq) = self.last_menu_seq else { return Ok(None) };
+        let body: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM events WHERE seq = ?1", params![seq as i64], |r| r.get(0))
+            .optional()?;
+        Ok(match body.map(|b| serde_json::from_str::<ServerMessage>(&b)).transpose()? {
+            Some(ServerMessage::MenuUpdated { sold_out, .. }) => Some(sold_out),
+            _ => None,
+        })
+    }
+
     /// Replaces the sold-out list with `sold_out` and logs `menu.updated` carrying `effective`
     /// (everything unavailable, the menu file's included), in one transaction.
     pub fn set_sold_out(&mut self, sold_out: SoldOut, effective: SoldOut) -> Result<Event, StoreError> {
@@ -647,6 +660,7 @@ mod tests {
                 options: vec![],
                 special_instructions: None,
                 allergies: vec![],
+                modifiers: vec![],
             }],
             source: OrderSource::Kiosk,
             customer_name: None,

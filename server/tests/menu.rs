@@ -179,8 +179,17 @@ async fn allergies_are_kept_per_line_sorted_and_once() {
 async fn every_line_rule_is_a_400_naming_the_line_and_nothing_is_stored() {
     let hub = start(|_| {}).await;
     let fries = line("fries-small", 1, &[]);
-    let too_many: Vec<&str> = vec!["onions"; 21];
+    let too_many: Vec<String> = (0..21).map(|i| format!("option-{i}")).collect();
+    let too_many: Vec<&str> = too_many.iter().map(String::as_str).collect();
+    let mut all_allergies: Vec<Value> = restaurant_protocol::Allergen::ALL.iter().map(|a| json!(a.as_str())).collect();
+    all_allergies.push(json!("nuts"));
+    let mut allergic = line("cola", 1, &[]);
+    allergic["allergies"] = json!(all_allergies);
+    let mut legacy = line("cola", 1, &[]);
+    legacy["modifiers"] = json!(["no ice"]);
     for (second, message) in [
+        (allergic, "items[1]: at most 14 allergies per line (one of each), got 15"),
+        (legacy, "items[1]: free-text modifiers are not taken: choose the item's options (reload the kiosk page)"),
         (line("classic-burger", 1, &[]), "items[1]: Classic Burger: Size needs a choice: Small, Medium or Large"),
         (line("classic-burger", 1, &["small", "large"]), "items[1]: Classic Burger: Size takes at most 1"),
         (line("cheeseburger", 1, &["ketchup"]), "items[1]: Cheeseburger has no option \"ketchup\""),
@@ -199,12 +208,13 @@ async fn every_line_rule_is_a_400_naming_the_line_and_nothing_is_stored() {
         }
     }
     assert_eq!(seq(&hub).await, 0, "nothing was stored");
-    // 20 options is the most a line carries (and then the group's own rule speaks).
-    let twenty = vec!["onions"; 20];
+    // 20 distinct ids is the most a line carries: then the menu's own rules speak.
+    let twenty: Vec<String> = (0..20).map(|i| format!("option-{i}")).collect();
+    let twenty: Vec<&str> = twenty.iter().map(String::as_str).collect();
     let (status, answer) = place(&hub, "k", &order(vec![line("cheeseburger", 1, &twenty)])).await;
     assert_eq!(
         (status, error(&answer).error.message.as_str()),
-        (400, "items[0]: Cheeseburger: onions is chosen twice")
+        (400, "items[0]: Cheeseburger has no option \"option-0\"")
     );
     hub.stop().await.unwrap();
 }
@@ -559,6 +569,46 @@ async fn what_is_sold_out_survives_a_restart() {
     assert_eq!((status, body["seq"].as_u64()), (200, Some(5)), "seq goes on after the order at 4");
     assert_eq!(body["sold_out"], json!({"items": [], "options": ["whipped-cream"]}));
     placed(&hub, "c", &order(vec![line("cola", 1, &[])])).await;
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_menu_file_changed_while_the_hub_was_down_is_announced_to_resuming_screens() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, menu_file) = (dir.path().join("data"), dir.path().join("menu.json"));
+    let mut menu_json: Value = serde_json::from_str(include_str!("../menu.json")).unwrap();
+    std::fs::write(&menu_file, menu_json.to_string()).unwrap();
+    let on_disk = |d: &Path, m: &Path| {
+        let (d, m) = (d.to_path_buf(), m.to_path_buf());
+        move |s: &mut Settings| {
+            s.memory = false;
+            s.data = d;
+            s.menu = Some(m);
+        }
+    };
+    let hub = start(on_disk(&data, &menu_file)).await;
+    placed(&hub, "a", &order(vec![line("cola", 1, &[])])).await;
+    let expo = station_token(&hub, "expo").await;
+    sell_out(&hub, &expo, "item", "cola").await;
+    hub.stop().await.unwrap();
+
+    // Restarted with the same menu: nothing to announce.
+    let hub = start(on_disk(&data, &menu_file)).await;
+    let (_, seq) = joined(&hub, "kitchen", Some(2)).await;
+    assert_eq!(seq, 2, "no event at start when nothing changed");
+    hub.stop().await.unwrap();
+
+    // The manager takes the lemonade off in the file: a screen resuming at seq 2 hears it.
+    let lemonade = menu_json["items"].as_array_mut().unwrap().iter_mut().find(|i| i["id"] == "lemonade").unwrap();
+    lemonade["available"] = json!(false);
+    std::fs::write(&menu_file, menu_json.to_string()).unwrap();
+    let hub = start(on_disk(&data, &menu_file)).await;
+    let (mut ws, seq) = joined(&hub, "kitchen", Some(2)).await;
+    assert_eq!(seq, 3);
+    assert_eq!(recv(&mut ws).await, ServerMessage::MenuUpdated { seq: 3, sold_out: sold(&["cola", "lemonade"], &[]) });
+    hub.stop().await.unwrap();
+    let hub = start(on_disk(&data, &menu_file)).await;
+    assert_eq!(joined(&hub, "kitchen", Some(3)).await.1, 3, "announced once");
     hub.stop().await.unwrap();
 }
 

@@ -6,11 +6,8 @@ use std::fmt;
 
 use restaurant_protocol::{Allergen, ChosenOption, LineProblem, Menu, MenuItem, NewOrderItem, TaxRule, Totals};
 
-/// Smallest and largest quantity one cart line can hold.
-pub const MIN_QUANTITY: u32 = 1;
-pub const MAX_QUANTITY: u32 = 99;
-/// Longest special instruction a line keeps (the hub's own limit).
-pub const MAX_INSTRUCTIONS_CHARS: usize = 500;
+/// The hub's own bounds: a line's quantity, and the longest special instruction it keeps.
+pub use restaurant_protocol::{MAX_INSTRUCTIONS_CHARS, MAX_QUANTITY, MIN_QUANTITY};
 
 /// What identifies a line: the same item with the same options and allergies is one line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -50,6 +47,7 @@ impl CartLine {
             options: self.key.options.clone(),
             special_instructions: self.special_instructions.clone(),
             allergies: self.key.allergies.clone(),
+            modifiers: vec![],
         }
     }
 }

@@ -56,17 +56,20 @@ impl ItemSheet {
         ItemSheet { item, selected, quantity: 1, allergies: Vec::new(), note: String::new(), editing: None }
     }
 
-    /// Editing a cart line of `item`.
+    /// Editing a cart line of `item` as the menu is now: a choice that sold out since is dropped,
+    /// so the customer sees what is left to choose.
     #[must_use]
     pub fn edit(item: MenuItem, line: &CartLine) -> ItemSheet {
-        ItemSheet {
-            item,
+        let mut sheet = ItemSheet {
+            item: item.clone(),
             selected: line.key.options.clone(),
             quantity: line.quantity,
             allergies: line.key.allergies.clone(),
             note: line.special_instructions.clone().unwrap_or_default(),
             editing: Some(line.key.clone()),
-        }
+        };
+        sheet.refresh(item);
+        sheet
     }
 
     pub fn item(&self) -> &MenuItem {
@@ -95,10 +98,11 @@ impl ItemSheet {
 
     /// Taps an option: in a one-choice group it replaces the choice (tapping the chosen one
     /// again clears it unless the group is required); elsewhere it toggles, up to the group's
-    /// `max`. Sold-out and unknown options are ignored.
+    /// `max`. A sold-out option can only be unchosen; unknown options are ignored.
     pub fn toggle(&mut self, option_id: &str) {
         let Some((group, option)) = self.item.option(option_id) else { return };
         if !option.available {
+            self.selected.retain(|s| s != option_id);
             return;
         }
         let in_group = |id: &String| group.options.iter().any(|o| &o.id == id);
@@ -159,7 +163,7 @@ impl ItemSheet {
                         name: o.name.clone(),
                         price_cents: o.price_cents,
                         selected,
-                        disabled: !o.available || (full && !selected && !single),
+                        disabled: (!o.available && !selected) || (full && !selected && !single),
                         sold_out: !o.available,
                     }
                 })
@@ -174,24 +178,46 @@ impl ItemSheet {
         required.into_iter().chain(optional).map(|g| self.group_view(g)).collect()
     }
 
-    /// Whether the line can go in the cart, and why not: the menu's rule on the chosen options.
+    /// Whether the line can go in the cart, and why not: every required group chosen on the sheet
+    /// itself (what is on screen is what is ordered: no default fills a group the customer
+    /// emptied), then the menu's own rule on the chosen options.
     pub fn check(&self) -> Result<(), LineProblem> {
         if !self.item.available {
             return Err(LineProblem::ItemSoldOut { item: self.item.name.clone() });
         }
+        if let Some(group) = self
+            .item
+            .modifier_groups
+            .iter()
+            .find(|g| (g.options.iter().filter(|o| self.is_selected(&o.id)).count() as u32) < g.min)
+        {
+            return Err(LineProblem::TooFew {
+                item: self.item.name.clone(),
+                group: group.name.clone(),
+                min: group.min,
+                max: group.max,
+                choices: group.option_list(),
+            });
+        }
         self.item.choose(&self.selected).map(|_| ())
     }
 
-    /// The price of one as chosen (the item's price while the choice is incomplete).
+    /// The price of one as chosen, by the menu's own pricing once the choice is complete (the
+    /// item's price plus what is ticked while it is not).
     pub fn unit_price_cents(&self) -> i64 {
-        let chosen: Vec<_> = self
+        if self.check().is_ok()
+            && let Ok(chosen) = self.item.choose(&self.selected)
+        {
+            return self.item.unit_price_cents(&chosen);
+        }
+        let ticked: i64 = self
             .item
             .modifier_groups
             .iter()
             .flat_map(|g| g.options.iter().filter(|o| self.is_selected(&o.id)))
             .map(|o| i64::from(o.price_cents))
-            .collect();
-        i64::from(self.item.price_cents) + chosen.iter().sum::<i64>()
+            .sum();
+        i64::from(self.item.price_cents) + ticked
     }
 
     pub fn total_cents(&self) -> i64 {
@@ -220,7 +246,7 @@ impl ItemSheet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::cart::Cart;
+    use crate::core::cart::{Cart, LineRequest};
     use crate::core::test_support::menu_fixture;
 
     fn item(id: &str) -> MenuItem {
@@ -308,6 +334,41 @@ mod tests {
         gone.available = false;
         sheet.refresh(gone);
         assert_eq!(sheet.check().unwrap_err().to_string(), "Cheeseburger is sold out");
+    }
+
+    #[test]
+    fn an_emptied_required_group_blocks_adding_even_with_a_default() {
+        let mut sauces = item("cola");
+        // A required pick-up-to-2 group whose default could otherwise come back silently.
+        sauces.modifier_groups[0].max = 2;
+        let mut sheet = ItemSheet::new(sauces);
+        sheet.toggle("drink-medium");
+        assert!(!sheet.is_selected("drink-medium"));
+        assert!(matches!(sheet.check(), Err(LineProblem::TooFew { .. })), "nothing chosen on screen, nothing added");
+        assert_eq!(sheet.unit_price_cents(), 249);
+    }
+
+    #[test]
+    fn an_edited_line_whose_option_sold_out_can_be_changed_and_saved() {
+        let mut cart = Cart::new();
+        let key = cart
+            .add(&item("cheeseburger"), &LineRequest { options: vec!["bacon".into()], ..LineRequest::plain(1) })
+            .unwrap();
+        let line = cart.line(&key).unwrap().clone();
+        let mut no_bacon = item("cheeseburger");
+        no_bacon.modifier_groups[1].options[1].available = false;
+        let mut sheet = ItemSheet::edit(no_bacon.clone(), &line);
+        assert!(!sheet.is_selected("bacon"), "the sold-out choice is dropped");
+        assert!(sheet.check().is_ok());
+        // Were it still chosen, tapping it unchooses it.
+        let mut stale = ItemSheet::edit(item("cheeseburger"), &line);
+        stale.item = no_bacon;
+        let bacon = stale.groups()[1].options[1].clone();
+        assert!(bacon.selected && !bacon.disabled, "a chosen sold-out option can be unticked");
+        stale.toggle("bacon");
+        assert!(!stale.is_selected("bacon") && stale.check().is_ok());
+        sheet.toggle("cheese");
+        assert!(cart.replace(&key, sheet.item(), &sheet.request()).is_ok());
     }
 
     #[test]

@@ -18,11 +18,17 @@ pub struct QuoteConfig {
     pub settle: Duration,
     /// Wait before asking again a hub that did not answer.
     pub retry_after: Duration,
+    /// A request unanswered for this long is given up (a hub that accepts and never answers).
+    pub answer_within: Duration,
 }
 
 impl Default for QuoteConfig {
     fn default() -> QuoteConfig {
-        QuoteConfig { settle: Duration::from_millis(150), retry_after: Duration::from_secs(5) }
+        QuoteConfig {
+            settle: Duration::from_millis(150),
+            retry_after: Duration::from_secs(5),
+            answer_within: Duration::from_secs(8),
+        }
     }
 }
 
@@ -75,8 +81,8 @@ pub struct QuoteKeeper {
     version: u64,
     /// When to ask about `version` (`None`: nothing to ask).
     due: Option<Millis>,
-    /// The version asked about and not answered yet.
-    in_flight: Option<u64>,
+    /// The version asked about and not answered yet, and when to give up on it.
+    in_flight: Option<(u64, Millis)>,
     state: QuoteState,
 }
 
@@ -122,13 +128,34 @@ impl QuoteKeeper {
             return None;
         }
         self.due = None;
-        self.in_flight = Some(self.version);
+        self.in_flight = Some((self.version, now + self.config.answer_within));
         Some(QuoteRequest { version: self.version, lines: self.lines.clone() })
     }
 
-    /// When [`QuoteKeeper::poll_request`] has something to give.
+    /// When to call [`QuoteKeeper::handle_timeout`] (a request to give up on) or
+    /// [`QuoteKeeper::poll_request`] (one to make).
     pub fn poll_timeout(&self) -> Option<Millis> {
-        if self.in_flight.is_some() { None } else { self.due }
+        match self.in_flight {
+            Some((_, give_up)) => Some(give_up),
+            None => self.due,
+        }
+    }
+
+    /// Gives up on a request unanswered past its deadline: the estimate is shown and the hub is
+    /// asked again later (an answer that still comes for the current cart is taken).
+    pub fn handle_timeout(&mut self, now: Millis) {
+        let Some((version, give_up)) = self.in_flight else { return };
+        if now < give_up {
+            return;
+        }
+        self.in_flight = None;
+        warn!("[Quote] no answer within {} ms", self.config.answer_within.as_millis());
+        if version == self.version {
+            self.unavailable(now, "the hub did not answer".into());
+        } else {
+            // The cart changed meanwhile: ask about it now.
+            self.due = Some(now);
+        }
     }
 
     /// The hub's answer to the request `version`: the HTTP status and body.
@@ -169,7 +196,7 @@ impl QuoteKeeper {
 
     /// Clears `in_flight`; `false` for an answer about an older cart (asked again if needed).
     fn answered(&mut self, version: u64) -> bool {
-        if self.in_flight == Some(version) {
+        if self.in_flight.is_some_and(|(v, _)| v == version) {
             self.in_flight = None;
         }
         if version != self.version {
@@ -198,6 +225,7 @@ mod tests {
             options: vec![],
             special_instructions: None,
             allergies: vec![],
+            modifiers: vec![],
         }
     }
 
@@ -275,6 +303,26 @@ mod tests {
         let third = k.poll_request(T + Duration::from_secs(11)).unwrap();
         k.handle_response(T + Duration::from_secs(11), third.version, 200, &quote_json(249));
         assert_eq!(k.state().as_str(), "quoted");
+    }
+
+    #[test]
+    fn a_hub_that_never_answers_is_given_up_on_and_asked_again() {
+        let mut k = keeper();
+        k.handle_cart(T, vec![line("cola", 1)]);
+        let r = k.poll_request(T + Duration::from_secs(1)).unwrap();
+        let give_up = k.poll_timeout().expect("a deadline while asking");
+        assert_eq!(give_up, T + Duration::from_secs(9));
+        k.handle_timeout(Millis(give_up.0 - 1));
+        assert_eq!(k.state().as_str(), "pending");
+        k.handle_timeout(give_up);
+        assert_eq!(k.state(), &QuoteState::Estimate { reason: "the hub did not answer".into() });
+        // A later change is asked about (nothing is stuck behind the lost request)…
+        k.handle_cart(give_up, vec![line("cola", 2)]);
+        let again = k.poll_request(give_up + Duration::from_secs(1)).expect("asked");
+        assert_eq!(again.lines, [line("cola", 2)]);
+        // …and the lost request's late answer, about an older cart, is not shown.
+        k.handle_response(give_up, r.version, 200, &quote_json(249));
+        assert_eq!(k.state().as_str(), "pending");
     }
 
     #[test]

@@ -298,6 +298,7 @@ mod tests {
                 options: vec![],
                 special_instructions: None,
                 allergies: vec![],
+                modifiers: vec![],
             }],
             source: OrderSource::Voice,
             customer_name: None,

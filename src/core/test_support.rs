@@ -54,6 +54,7 @@ pub(crate) fn item(name: &str, station: &str, quantity: u32) -> OrderItem {
         allergies: Vec::new(),
         unit_price_cents: 500,
         line_total_cents: 500 * i64::from(quantity),
+        modifiers: Vec::new(),
     }
 }
 

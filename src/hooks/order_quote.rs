@@ -104,7 +104,7 @@ pub fn use_order_quote(api_base: &str, cart: KioskCart, device: UseDevicePairing
             device,
             state,
             timer: DeadlineTimer::new(move || {
-                fire.run(|_, _| {});
+                fire.run(|d, now| d.keeper.handle_timeout(now));
             }),
             request: None,
             me,

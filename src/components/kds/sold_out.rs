@@ -3,13 +3,13 @@
 //! shows is the hub's word: the menu as loaded, then each `menu.updated` heard on the feed.
 
 use leptos::prelude::*;
-use restaurant_protocol::{ApiError, AvailabilityChange, AvailabilityTarget, Menu, MenuAvailability, SoldOut};
+use restaurant_protocol::{ApiError, AvailabilityChange, AvailabilityTarget, Menu, MenuAvailability};
 
 use crate::hooks::order_feed::UseOrderFeedReturn;
 use crate::web::http;
 
 /// Stations whose screens may mark things sold out (the hub checks it too).
-pub const SOLD_OUT_STATIONS: [&str; 2] = ["kitchen", "expo"];
+pub use restaurant_protocol::ALL_ORDERS_STATIONS as SOLD_OUT_STATIONS;
 
 /// Every option id on the menu once, with its name, in menu order.
 fn options_of(menu: &Menu) -> Vec<(String, String)> {
@@ -26,7 +26,7 @@ async fn set_availability(
     api_base: String,
     token: Option<String>,
     change: AvailabilityChange,
-) -> Result<SoldOut, String> {
+) -> Result<MenuAvailability, String> {
     let body = serde_json::to_string(&change).map_err(|e| e.to_string())?;
     let auth = token.as_deref().map(http::bearer);
     let mut headers = vec![("Content-Type", "application/json")];
@@ -37,7 +37,6 @@ async fn set_availability(
     let response = http::send("POST", &url, &headers, Some(&body)).await.map_err(|e| e.to_string())?;
     if response.is_success() {
         serde_json::from_str::<MenuAvailability>(&response.body)
-            .map(|a| a.sold_out)
             .map_err(|e| format!("unreadable answer from the hub: {e}"))
     } else {
         Err(serde_json::from_str::<ApiError>(&response.body)
@@ -60,15 +59,20 @@ pub fn SoldOutPanel(feed: UseOrderFeedReturn, api_base: String) -> impl IntoView
         }
     });
     let board = feed.board();
-    let answered = RwSignal::new(None::<SoldOut>);
+    let answered = RwSignal::new(None::<MenuAvailability>);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    // The hub's latest word: a `menu.updated` heard on the feed, else this panel's last answer,
-    // else the menu as loaded.
+    // The hub's latest word, by seq: a `menu.updated` heard on the feed or this panel's last
+    // answer (the feed may lag behind it), else the menu as loaded.
     let menu = Memo::new(move |_| {
         let mut menu = loaded.get().and_then(Result::ok)?;
-        let live = board.with(|b| b.sold_out().cloned()).or_else(|| answered.get());
-        if let Some(sold_out) = live {
+        let heard = board.with(|b| b.sold_out_as_of().map(|(seq, s)| (seq, s.clone())));
+        let answer = answered.get().map(|a| (a.seq, a.sold_out));
+        let newest = match (heard, answer) {
+            (Some(h), Some(a)) => Some(if a.0 > h.0 { a } else { h }),
+            (h, a) => h.or(a),
+        };
+        if let Some((_, sold_out)) = newest {
             menu.apply_sold_out(&sold_out);
         }
         Some(menu)
@@ -82,8 +86,8 @@ pub fn SoldOutPanel(feed: UseOrderFeedReturn, api_base: String) -> impl IntoView
                 set_availability(api_base, token, AvailabilityChange { target, id: id.clone(), available }).await;
             let _ = busy.try_set(false);
             match result {
-                Ok(sold_out) => {
-                    let _ = answered.try_set(Some(sold_out));
+                Ok(availability) => {
+                    let _ = answered.try_set(Some(availability));
                 }
                 Err(e) => {
                     log::error!("[KDS] could not mark {id} {}: {e}", if available { "available" } else { "sold out" });

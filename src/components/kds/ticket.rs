@@ -206,6 +206,12 @@ fn item_line(item: OrderItem) -> impl IntoView {
                         </ul>
                     }
                 })}
+            {(!item.modifiers.is_empty()).then(|| view! {
+                // An order placed before modifier groups: its free text, as written.
+                <ul class="item-modifiers" data-testid="item-legacy-modifiers">
+                    {item.modifiers.into_iter().map(|m| view! { <li data-testid="item-modifier" data-kind="text">{m}</li> }).collect_view()}
+                </ul>
+            })}
             {item
                 .special_instructions
                 .map(|s| view! { <p class="item-instructions" data-testid="item-instructions">{s}</p> })}

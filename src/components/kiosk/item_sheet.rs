@@ -143,7 +143,13 @@ pub fn ItemSheetDialog(
         })
     });
     let read = move |f: fn(&ItemSheet) -> String| sheet.with(|s| s.as_ref().map(f).unwrap_or_default());
+    let failed = RwSignal::new(None::<String>);
     let problem = move || sheet.with(|s| s.as_ref().and_then(|s| s.check().err()).map(|p| p.to_string()));
+    // A new choice clears what the cart last refused.
+    Effect::new(move |_| {
+        sheet.track();
+        failed.set(None);
+    });
     let editing = move || sheet.with(|s| s.as_ref().is_some_and(|s| s.editing().is_some()));
     let add = move |_| {
         let Some(current) = sheet.get_untracked() else { return };
@@ -152,8 +158,10 @@ pub fn ItemSheetDialog(
             Some(key) => cart.replace(key, current.item(), &request),
             None => cart.add(current.item(), &request),
         };
-        if result.is_ok() {
-            close();
+        match result {
+            Ok(_) => close(),
+            // The cart refused (a line would go over 99, or it is gone): say so in the sheet.
+            Err(e) => failed.set(Some(e.to_string())),
         }
     };
     let title_id = "item-sheet-title";
@@ -231,7 +239,7 @@ pub fn ItemSheetDialog(
                     <button class="btn qty" data-testid="sheet-inc" aria-label="One more"
                         on:click=move |_| sheet.update(|s| if let Some(s) = s { s.set_quantity(s.quantity() + 1) })>"+"</button>
                 </div>
-                <p class="sheet-problem" data-testid="sheet-problem" role="status">{move || problem().unwrap_or_default()}</p>
+                <p class="sheet-problem" data-testid="sheet-problem" role="status">{move || failed.get().or_else(problem).unwrap_or_default()}</p>
                 <button class="btn" data-testid="sheet-cancel" on:click=move |_| close()>"Cancel"</button>
                 <button class="btn primary" data-testid="sheet-add" disabled=move || problem().is_some() on:click=add>
                     {move || if editing() { "Update order" } else { "Add to order" }}

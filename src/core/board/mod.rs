@@ -75,8 +75,9 @@ pub struct Board {
     failures: VecDeque<CommandFailure>,
     revision: u64,
     outbox_revision: u64,
-    /// What the last `menu.updated` said is sold out (`None`: none heard since the page loaded).
-    sold_out: Option<SoldOut>,
+    /// What the last `menu.updated` (or snapshot) said is sold out, with its seq (`None`: none
+    /// heard since the page loaded).
+    sold_out: Option<(u64, SoldOut)>,
 }
 
 impl Board {
@@ -105,7 +106,12 @@ impl Board {
     /// Changes whenever what the board displays changes.
     /// What the hub last said is sold out, in event order with the orders.
     pub fn sold_out(&self) -> Option<&SoldOut> {
-        self.sold_out.as_ref()
+        self.sold_out.as_ref().map(|(_, s)| s)
+    }
+
+    /// [`Board::sold_out`] with the seq it is as of.
+    pub fn sold_out_as_of(&self) -> Option<(u64, &SoldOut)> {
+        self.sold_out.as_ref().map(|(seq, s)| (*seq, s))
     }
 
     pub fn revision(&self) -> u64 {

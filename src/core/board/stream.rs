@@ -98,7 +98,7 @@ impl Board {
             self.put(Arc::new(order));
         }
         if let Some(sold_out) = snapshot.sold_out {
-            self.sold_out = Some(sold_out);
+            self.sold_out = Some((snapshot.seq, sold_out));
         }
         self.last_seq = Some(snapshot.seq);
         self.revision += 1;
@@ -188,7 +188,7 @@ impl Board {
                 self.orders.remove(&order_id);
                 self.take_completed(&order_id);
             }
-            ServerMessage::MenuUpdated { sold_out, .. } => self.sold_out = Some(sold_out),
+            ServerMessage::MenuUpdated { sold_out, .. } => self.sold_out = Some((seq, sold_out)),
             other => debug!("[OrderFeed] seq {seq}: not an order event: {other:?}"),
         }
         self.prune_acked();
@@ -284,7 +284,7 @@ mod tests {
         board.handle_resync(12);
         assert!(board.poll_snapshot_request());
         board.apply_snapshot(Snapshot { seq: 12, orders: vec![], sold_out: Some(out(&["pie"])) });
-        assert_eq!(board.sold_out(), Some(&out(&["pie"])));
+        assert_eq!(board.sold_out_as_of(), Some((12, &out(&["pie"]))));
     }
 
     #[test]

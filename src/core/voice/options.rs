@@ -220,7 +220,9 @@ fn strip_prefix<'a>(w: &'a [String], lists: &[&[&str]]) -> Option<&'a [String]> 
 }
 
 fn strip_suffix<'a>(w: &'a [String], lists: &[Vec<String>]) -> Option<&'a [String]> {
-    lists.iter().find_map(|s| {
+    // An empty suffix (a name or alias with no letters or digits) strips nothing: it must never
+    // count as a match, or `parse` would loop forever.
+    lists.iter().filter(|s| !s.is_empty()).find_map(|s| {
         let matches = w.len() > s.len() && w[w.len() - s.len()..] == s[..];
         matches.then(|| &w[..w.len() - s.len()])
     })
@@ -579,6 +581,14 @@ mod tests {
         for (item, said, id) in cases {
             assert_eq!(map(item, &[said]), Ok(vec![id.to_string()]), "{said:?} on {}", item.name);
         }
+    }
+
+    #[test]
+    fn an_item_named_without_letters_or_digits_still_maps_its_options() {
+        let mut odd = item("cheeseburger");
+        odd.name = "🍔".into();
+        odd.aliases = vec![String::new(), "!!".into()];
+        assert_eq!(map(&odd, &["no onions", "extra cheese"]).unwrap(), ["onions", "cheese"]);
     }
 
     #[test]

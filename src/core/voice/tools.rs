@@ -449,6 +449,10 @@ fn explain(menu: &Menu, item: &MenuItem, ids: &[String], error: &CartError) -> S
 }
 
 /// Allergies as the model passed them: the ones the kiosk knows, and the words it does not.
+/// Allergies of one line the answer names back to the model at most (the arguments are untrusted:
+/// thousands of made-up words must not make a reply too large to send).
+pub const MAX_UNKNOWN_ALLERGIES: usize = 5;
+
 fn allergies(said: &[String]) -> (Vec<Allergen>, Vec<String>) {
     let mut known = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
@@ -456,7 +460,9 @@ fn allergies(said: &[String]) -> (Vec<Allergen>, Vec<String>) {
         match Allergen::from_spoken(word) {
             Some(a) if !known.contains(&a) => known.push(a),
             Some(_) => {}
-            None if !unknown.iter().any(|u| u.eq_ignore_ascii_case(word)) => unknown.push(clip(word)),
+            None if unknown.len() < MAX_UNKNOWN_ALLERGIES && !unknown.iter().any(|u| u.eq_ignore_ascii_case(word)) => {
+                unknown.push(clip(word))
+            }
             None => {}
         }
     }
@@ -769,6 +775,17 @@ mod tests {
         let error = output(&o)["error"].as_str().unwrap().to_string();
         assert!(error.starts_with("Nothing was added. The Classic Burger comes in"), "{error}");
         assert!(error.ends_with("add everything again (1 × Cola (Medium) could be added as asked)."), "{error}");
+    }
+
+    #[test]
+    fn a_flood_of_unknown_allergies_is_named_back_a_few_times_only() {
+        let words: Vec<String> = (0..2_000).map(|i| format!("fruit{i}")).collect();
+        let (out, cart) = add(&menu(), json!({"name": "Large Fries", "quantity": 1, "allergies": words}));
+        assert_eq!(out["ok"], true, "{out}");
+        assert_eq!(cart.lines().len(), 1);
+        let warnings = out["warnings"].as_array().unwrap();
+        assert!(warnings.len() <= MAX_UNKNOWN_ALLERGIES, "{} warnings", warnings.len());
+        assert!(out.to_string().len() < 4_096, "the answer stays small: {} bytes", out.to_string().len());
     }
 
     #[test]
