@@ -162,6 +162,20 @@ pub struct NewOrderItem {
     pub modifiers: Vec<String>,
 }
 
+impl NewOrderItem {
+    /// `quantity` of an item with nothing chosen, flagged or noted.
+    pub fn plain(menu_item_id: impl Into<String>, quantity: u32) -> NewOrderItem {
+        NewOrderItem {
+            menu_item_id: menu_item_id.into(),
+            quantity,
+            options: Vec::new(),
+            special_instructions: None,
+            allergies: Vec::new(),
+            modifiers: Vec::new(),
+        }
+    }
+}
+
 /// Body of `POST /api/v1/orders` (header `Idempotency-Key` required).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewOrder {

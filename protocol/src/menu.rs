@@ -605,14 +605,7 @@ mod tests {
     }
 
     fn line(id: &str, quantity: u32, options: &[&str]) -> NewOrderItem {
-        NewOrderItem {
-            menu_item_id: id.into(),
-            quantity,
-            options: ids(options),
-            special_instructions: None,
-            allergies: vec![],
-            modifiers: vec![],
-        }
+        NewOrderItem { options: ids(options), ..NewOrderItem::plain(id, quantity) }
     }
 
     #[test]

@@ -228,14 +228,7 @@ mod tests {
     }
 
     fn line(id: &str, quantity: u32) -> NewOrderItem {
-        NewOrderItem {
-            menu_item_id: id.into(),
-            quantity,
-            options: vec![],
-            special_instructions: None,
-            allergies: vec![],
-            modifiers: vec![],
-        }
+        NewOrderItem::plain(id, quantity)
     }
 
     fn with(id: &str, options: &[&str]) -> NewOrderItem {

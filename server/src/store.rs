@@ -654,14 +654,7 @@ mod tests {
     fn checked(item: &str) -> CheckedOrder {
         let menu = LiveMenu::new(&MenuBook::load(None).unwrap(), None, &SoldOut::default(), TaxRule::default());
         let order = NewOrder {
-            items: vec![NewOrderItem {
-                menu_item_id: item.into(),
-                quantity: 1,
-                options: vec![],
-                special_instructions: None,
-                allergies: vec![],
-                modifiers: vec![],
-            }],
+            items: vec![NewOrderItem::plain(item, 1)],
             source: OrderSource::Kiosk,
             customer_name: None,
             notes: None,

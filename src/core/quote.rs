@@ -219,14 +219,7 @@ mod tests {
     use super::*;
 
     fn line(id: &str, quantity: u32) -> NewOrderItem {
-        NewOrderItem {
-            menu_item_id: id.into(),
-            quantity,
-            options: vec![],
-            special_instructions: None,
-            allergies: vec![],
-            modifiers: vec![],
-        }
+        NewOrderItem::plain(id, quantity)
     }
 
     fn quote_json(total: i64) -> String {

@@ -292,14 +292,7 @@ mod tests {
 
     fn order() -> NewOrder {
         NewOrder {
-            items: vec![NewOrderItem {
-                menu_item_id: "cheeseburger".into(),
-                quantity: 2,
-                options: vec![],
-                special_instructions: None,
-                allergies: vec![],
-                modifiers: vec![],
-            }],
+            items: vec![NewOrderItem::plain("cheeseburger", 2)],
             source: OrderSource::Voice,
             customer_name: None,
             notes: None,
