@@ -86,14 +86,14 @@ async fn after_sign_out_the_hub_refuses_the_old_token() {
     let page = mount_page("kitchen");
     let el = page.el();
     sign_in_via_form(&el).await;
-    let auth = http::bearer(&stored_token());
+    let token = stored_token();
     click(&el, "logout");
     let url = format!("{}/api/v1/orders", hub_url());
     let deadline = js_sys::Date::now() + 5_000.0;
     let mut status = 0;
     while status != 401 && js_sys::Date::now() < deadline {
         support::sleep(100).await;
-        status = http::send("GET", &url, &[("Authorization", &auth)], None).await.map(|r| r.status).unwrap_or(0);
+        status = http::send_as("GET", &url, Some(&token), &[], None).await.map(|r| r.status).unwrap_or(0);
     }
     assert_eq!(status, 401, "the revoked token is refused");
 }
@@ -103,11 +103,12 @@ async fn after_sign_out_the_hub_refuses_the_old_token() {
 #[wasm_bindgen_test]
 async fn a_token_revoked_while_live_signs_the_screen_out_at_the_next_command() {
     let (_page, el, order) = live_page_with_order("kitchen").await;
-    let auth = http::bearer(&stored_token());
-    let r = http::send(
+    let token = stored_token();
+    let r = http::send_as(
         "POST",
         &format!("{}{SIGNOUT}", hub_url()),
-        &[("Authorization", &auth), ("Content-Type", "application/json")],
+        Some(&token),
+        &[("Content-Type", "application/json")],
         Some("{}"),
     )
     .await

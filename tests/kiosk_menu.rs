@@ -41,11 +41,11 @@ async fn hub_menu() -> Menu {
 async fn set_item_available(id: &str, available: bool) {
     let token = station_token("kitchen").await;
     let change = AvailabilityChange { target: AvailabilityTarget::Item, id: id.into(), available };
-    let auth = format!("Bearer {token}");
-    let r = http::send(
+    let r = http::send_as(
         "POST",
         &format!("{}/api/v1/menu/availability", hub_url()),
-        &[("Content-Type", "application/json"), ("Authorization", &auth)],
+        Some(&token),
+        &[("Content-Type", "application/json")],
         Some(&serde_json::to_string(&change).unwrap()),
     )
     .await

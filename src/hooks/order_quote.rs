@@ -41,7 +41,7 @@ impl Driver for QuoteDriver {
 impl QuoteDriver {
     fn post(&mut self, request: QuoteRequest) {
         let url = self.url.clone();
-        let auth = self.device.current_token().as_deref().map(http::bearer);
+        let token = self.device.current_token();
         let version = request.version;
         let order = restaurant_protocol::NewOrder {
             items: request.lines,
@@ -58,11 +58,7 @@ impl QuoteDriver {
             }
         };
         let work = async move {
-            let mut headers = vec![("Content-Type", "application/json")];
-            if let Some(auth) = &auth {
-                headers.push(("Authorization", auth.as_str()));
-            }
-            http::send("POST", &url, &headers, Some(&body)).await
+            http::send_as("POST", &url, token.as_deref(), &[("Content-Type", "application/json")], Some(&body)).await
         };
         self.request = Some(self.me.spawn(work, move |d, now, result| {
             d.request = None;

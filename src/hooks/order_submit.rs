@@ -71,13 +71,10 @@ impl SubmitDriver {
     fn post(&mut self, key: String, body: String) {
         let url = self.url.clone();
         self.sent_token = self.device.current_token();
-        let auth = self.sent_token.as_deref().map(http::bearer);
+        let token = self.sent_token.clone();
         let request = async move {
-            let mut headers = vec![("Content-Type", "application/json"), ("Idempotency-Key", key.as_str())];
-            if let Some(auth) = &auth {
-                headers.push(("Authorization", auth.as_str()));
-            }
-            http::send("POST", &url, &headers, Some(&body)).await
+            let headers = [("Content-Type", "application/json"), ("Idempotency-Key", key.as_str())];
+            http::send_as("POST", &url, token.as_deref(), &headers, Some(&body)).await
         };
         self.request = Some(self.me.spawn(request, |d, now, result| {
             d.request = None;

@@ -91,8 +91,25 @@ pub async fn send(
 }
 
 /// `Authorization: Bearer {token}`.
-pub fn bearer(token: &str) -> String {
+fn bearer(token: &str) -> String {
     format!("Bearer {token}")
+}
+
+/// [`send`] with `Authorization: Bearer {token}` added when there is a token (a station's or a
+/// paired device's).
+pub async fn send_as(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<HttpResponse, HttpError> {
+    let auth = token.map(bearer);
+    let mut all = headers.to_vec();
+    if let Some(auth) = &auth {
+        all.push(("Authorization", auth.as_str()));
+    }
+    send(method, url, &all, body).await
 }
 
 pub async fn get(url: &str) -> Result<HttpResponse, HttpError> {

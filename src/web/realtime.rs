@@ -62,12 +62,8 @@ impl VoiceTransport for HttpTransport {
         let url = self.token_url.clone();
         let device = (self.device_token)();
         Box::pin(async move {
-            let auth = device.as_deref().map(http::bearer);
-            let mut headers = vec![("Content-Type", "application/json")];
-            if let Some(auth) = &auth {
-                headers.push(("Authorization", auth.as_str()));
-            }
-            let r = http::send("POST", &url, &headers, Some(r#"{"context":"kiosk"}"#))
+            let json = [("Content-Type", "application/json")];
+            let r = http::send_as("POST", &url, device.as_deref(), &json, Some(r#"{"context":"kiosk"}"#))
                 .await
                 .map_err(|e| TokenError::Failed(format!("voice token request failed: {e}")))?;
             if is_device_unpaired(r.status, &r.body) {

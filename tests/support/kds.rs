@@ -177,11 +177,12 @@ pub async fn station_token(station: &str) -> String {
 
 /// The hub's snapshot of active orders, read with a station token (the hub requires one).
 pub async fn snapshot() -> Snapshot {
-    let auth = http::bearer(&station_token("kitchen").await);
-    let response = http::send(
+    let token = station_token("kitchen").await;
+    let response = http::send_as(
         "GET",
         &format!("{}/api/v1/orders", hub_url()),
-        &[("Accept", "application/json"), ("Authorization", &auth)],
+        Some(&token),
+        &[("Accept", "application/json")],
         None,
     )
     .await

@@ -28,13 +28,10 @@ async fn set_availability(
     change: AvailabilityChange,
 ) -> Result<MenuAvailability, String> {
     let body = serde_json::to_string(&change).map_err(|e| e.to_string())?;
-    let auth = token.as_deref().map(http::bearer);
-    let mut headers = vec![("Content-Type", "application/json")];
-    if let Some(auth) = &auth {
-        headers.push(("Authorization", auth.as_str()));
-    }
     let url = format!("{api_base}/api/v1/menu/availability");
-    let response = http::send("POST", &url, &headers, Some(&body)).await.map_err(|e| e.to_string())?;
+    let json = [("Content-Type", "application/json")];
+    let response =
+        http::send_as("POST", &url, token.as_deref(), &json, Some(&body)).await.map_err(|e| e.to_string())?;
     if response.is_success() {
         serde_json::from_str::<MenuAvailability>(&response.body)
             .map_err(|e| format!("unreadable answer from the hub: {e}"))

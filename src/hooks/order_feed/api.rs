@@ -41,12 +41,8 @@ pub(super) struct StoredSession {
 /// `GET {api_base}/api/v1/orders` with the station's token.
 pub(super) async fn fetch_snapshot(api_base: &str, token: Option<&str>) -> Result<Snapshot, String> {
     let url = format!("{api_base}/api/v1/orders");
-    let auth = token.map(http::bearer);
-    let mut headers = vec![("Accept", "application/json")];
-    if let Some(auth) = &auth {
-        headers.push(("Authorization", auth.as_str()));
-    }
-    let response = http::send("GET", &url, &headers, None).await.map_err(|e| e.to_string())?;
+    let response =
+        http::send_as("GET", &url, token, &[("Accept", "application/json")], None).await.map_err(|e| e.to_string())?;
     if !response.is_success() {
         return Err(format!("GET {url} answered {}: {}", response.status, response.body));
     }
@@ -84,9 +80,7 @@ pub(super) async fn request_token(api_base: &str, station: &str, pin: &str) -> R
 /// failure is logged (the screen has forgotten the token either way).
 pub(super) async fn sign_out(api_base: &str, station: &str, token: &str) {
     let url = format!("{api_base}/api/v1/auth/signout");
-    let auth = http::bearer(token);
-    let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
-    match http::send("POST", &url, &headers, Some("{}")).await {
+    match http::send_as("POST", &url, Some(token), &[("Content-Type", "application/json")], Some("{}")).await {
         Ok(r) if r.is_success() => log::info!("[OrderFeed] station {station} signed out on the hub"),
         Ok(r) => log::warn!(
             "[OrderFeed] the hub answered the sign-out of station {station} with HTTP {}: {}",
