@@ -5,6 +5,7 @@
 
 pub mod close;
 pub mod menu;
+pub mod stats;
 pub mod time;
 pub mod voice;
 
@@ -14,6 +15,7 @@ pub use menu::{
     Allergen, AvailabilityChange, AvailabilityTarget, ChosenOption, LineProblem, Menu, MenuAvailability, MenuItem,
     ModifierGroup, ModifierKind, ModifierOption, Quote, QuoteLine, SoldOut, TaxRule, Totals, format_price,
 };
+pub use stats::{HourFigures, StationFigures, TicketFigures, TicketSample, TicketStats};
 
 /// Largest WebSocket frame either side accepts (bigger → close 1009 on the hub, dropped on a page).
 pub const MAX_WS_FRAME_BYTES: usize = 64 * 1024;
