@@ -14,6 +14,7 @@ pub mod device;
 pub mod feed;
 pub mod id;
 pub mod item_sheet;
+pub mod keymap;
 pub mod link;
 pub mod media;
 pub mod menu_link;
