@@ -4,6 +4,7 @@
 //! and neither side can drift from the other.
 
 pub mod close;
+pub mod kitchen;
 pub mod menu;
 pub mod stats;
 pub mod time;
@@ -11,6 +12,7 @@ pub mod voice;
 
 use serde::{Deserialize, Serialize};
 
+pub use kitchen::{ItemStatus, KitchenAction, Void};
 pub use menu::{
     Allergen, AvailabilityChange, AvailabilityTarget, ChosenOption, LineProblem, Menu, MenuAvailability, MenuItem,
     ModifierGroup, ModifierKind, ModifierOption, Quote, QuoteLine, SoldOut, TaxRule, Totals, format_price,
@@ -29,6 +31,8 @@ pub const MAX_INSTRUCTIONS_CHARS: usize = 500;
 /// Stations whose screens see every order (the whole kitchen, the expeditor); they, and the
 /// manager, may mark things sold out.
 pub const ALL_ORDERS_STATIONS: [&str; 2] = ["kitchen", "expo"];
+/// Completed orders a snapshot carries for recall, newest first, at most.
+pub const RECALL_HISTORY: usize = 50;
 
 // ---------------------------------------------------------------------------------------------
 // Orders
@@ -60,20 +64,6 @@ impl OrderStatus {
     /// Still on a kitchen screen.
     pub fn is_active(self) -> bool {
         matches!(self, OrderStatus::New | OrderStatus::Preparing | OrderStatus::Ready)
-    }
-
-    /// `order.set_status`: new→preparing→ready→completed, any active→cancelled.
-    pub fn can_set(self, to: OrderStatus) -> bool {
-        use OrderStatus::*;
-        matches!(
-            (self, to),
-            (New, Preparing) | (Preparing, Ready) | (Ready, Completed) | (New | Preparing | Ready, Cancelled)
-        )
-    }
-
-    /// `order.recall`: ready/completed → preparing.
-    pub fn can_recall(self) -> bool {
-        matches!(self, OrderStatus::Ready | OrderStatus::Completed)
     }
 }
 
@@ -121,6 +111,13 @@ pub struct OrderItem {
     /// Free-text modifiers of an order placed before modifier groups (shown as written).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modifiers: Vec<String>,
+    /// Where the item is at its station (see [`kitchen`]).
+    #[serde(default)]
+    pub status: ItemStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +140,17 @@ pub struct Order {
     /// RFC 3339 (see [`time`]).
     pub created_at: String,
     pub updated_at: String,
+    /// When the first item was started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// When the last item became ready (while every item is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    /// Set when the order was voided (its status is then `cancelled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub void: Option<Void>,
 }
 
 /// One line of `POST /api/v1/orders`.
@@ -189,6 +197,12 @@ pub struct NewOrder {
     pub notes: Option<String>,
 }
 
+/// Body of `POST /api/v1/orders/{id}/void`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidRequest {
+    pub reason: String,
+}
+
 /// `201/200 {"order": …}`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderEnvelope {
@@ -203,6 +217,10 @@ pub struct Snapshot {
     /// What is sold out as of `seq` (as `menu.updated` would say it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sold_out: Option<SoldOut>,
+    /// Completed orders shown at the station, most recently completed first (at most
+    /// [`RECALL_HISTORY`]): what the screen can recall.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent: Vec<Order>,
 }
 
 /// `4xx {"error": {"code", "message"}}`
@@ -282,6 +300,8 @@ pub enum ErrorCode {
     NotFound,
     InvalidTransition,
     BadRequest,
+    /// The screen's station may not do this (another station's items, or expo's work).
+    Forbidden,
 }
 
 /// Frames a page sends on `/ws`.
@@ -294,12 +314,73 @@ pub enum ClientMessage {
     Ping { ts: i64 },
     #[serde(rename = "pong")]
     Pong { ts: i64 },
-    #[serde(rename = "order.set_status")]
-    SetStatus { request_id: String, order_id: String, status: OrderStatus },
+    /// The station's `new` items → `preparing` (see [`kitchen`]).
+    #[serde(rename = "order.start")]
+    Start { request_id: String, order_id: String, station: String },
+    /// The station's items → `ready`.
+    #[serde(rename = "order.bump")]
+    Bump { request_id: String, order_id: String, station: String },
+    /// With a station: its ready items come back; without (expo): a completed order comes back.
     #[serde(rename = "order.recall")]
-    Recall { request_id: String, order_id: String },
+    Recall {
+        request_id: String,
+        order_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        station: Option<String>,
+    },
+    /// Expo: a ready order is done (`force`: even if it is not ready).
+    #[serde(rename = "order.complete")]
+    Complete {
+        request_id: String,
+        order_id: String,
+        #[serde(default)]
+        force: bool,
+    },
+    /// Expo: the order is cancelled, with a reason every screen shows.
+    #[serde(rename = "order.void")]
+    Void { request_id: String, order_id: String, reason: String },
     #[serde(rename = "order.rush")]
     Rush { request_id: String, order_id: String, rush: bool },
+}
+
+impl ClientMessage {
+    /// A kitchen command: its request id, order id and action.
+    pub fn command(&self) -> Option<(&str, &str, KitchenAction)> {
+        let (request_id, order_id, action) = match self {
+            ClientMessage::Start { request_id, order_id, station } => {
+                (request_id, order_id, KitchenAction::Start { station: station.clone() })
+            }
+            ClientMessage::Bump { request_id, order_id, station } => {
+                (request_id, order_id, KitchenAction::Bump { station: station.clone() })
+            }
+            ClientMessage::Recall { request_id, order_id, station } => {
+                (request_id, order_id, KitchenAction::Recall { station: station.clone() })
+            }
+            ClientMessage::Complete { request_id, order_id, force } => {
+                (request_id, order_id, KitchenAction::Complete { force: *force })
+            }
+            ClientMessage::Void { request_id, order_id, reason } => {
+                (request_id, order_id, KitchenAction::Void { reason: reason.clone() })
+            }
+            ClientMessage::Rush { request_id, order_id, rush } => {
+                (request_id, order_id, KitchenAction::Rush { rush: *rush })
+            }
+            ClientMessage::Hello { .. } | ClientMessage::Ping { .. } | ClientMessage::Pong { .. } => return None,
+        };
+        Some((request_id, order_id, action))
+    }
+
+    /// The frame that asks for `action` on `order_id`.
+    pub fn for_action(request_id: String, order_id: String, action: KitchenAction) -> ClientMessage {
+        match action {
+            KitchenAction::Start { station } => ClientMessage::Start { request_id, order_id, station },
+            KitchenAction::Bump { station } => ClientMessage::Bump { request_id, order_id, station },
+            KitchenAction::Recall { station } => ClientMessage::Recall { request_id, order_id, station },
+            KitchenAction::Complete { force } => ClientMessage::Complete { request_id, order_id, force },
+            KitchenAction::Void { reason } => ClientMessage::Void { request_id, order_id, reason },
+            KitchenAction::Rush { rush } => ClientMessage::Rush { request_id, order_id, rush },
+        }
+    }
 }
 
 /// Frames the hub sends on `/ws`. Order events carry a strictly increasing `seq`.
@@ -377,8 +458,17 @@ impl ServerMessage {
 }
 
 impl ClientMessage {
-    pub const TYPES: &'static [&'static str] =
-        &["hello", "ping", "pong", "order.set_status", "order.recall", "order.rush"];
+    pub const TYPES: &'static [&'static str] = &[
+        "hello",
+        "ping",
+        "pong",
+        "order.start",
+        "order.bump",
+        "order.recall",
+        "order.complete",
+        "order.void",
+        "order.rush",
+    ];
 
     pub fn parse(text: &str) -> Result<ClientMessage, FrameError> {
         parse_tagged(text, ClientMessage::TYPES)
@@ -610,12 +700,19 @@ mod tests {
                 unit_price_cents: 899,
                 line_total_cents: 1798,
                 modifiers: vec![],
+                status: ItemStatus::Preparing,
+                started_at: Some("2026-11-21T00:00:01.000Z".into()),
+                ready_at: None,
             }],
             notes: String::new(),
             customer_name: None,
             totals: TaxRule::default().totals(1798),
             created_at: "2026-11-21T00:00:00.000Z".into(),
             updated_at: "2026-11-21T00:00:00.000Z".into(),
+            started_at: Some("2026-11-21T00:00:01.000Z".into()),
+            ready_at: None,
+            completed_at: None,
+            void: None,
         }
     }
 
@@ -664,12 +761,32 @@ mod tests {
         let hello: ClientMessage =
             ClientMessage::parse(r#"{"type":"hello","token":"t","station":"grill","since":null}"#).unwrap();
         assert_eq!(hello, ClientMessage::Hello { token: "t".into(), station: "grill".into(), since: None });
-        let cmd =
-            ClientMessage::SetStatus { request_id: "r".into(), order_id: "o".into(), status: OrderStatus::Preparing };
+        let cmd = ClientMessage::Bump { request_id: "r".into(), order_id: "o".into(), station: "grill".into() };
         assert_eq!(
             serde_json::to_value(&cmd).unwrap(),
-            json!({"type":"order.set_status","request_id":"r","order_id":"o","status":"preparing"})
+            json!({"type":"order.bump","request_id":"r","order_id":"o","station":"grill"})
         );
+        let recall: ClientMessage =
+            ClientMessage::parse(r#"{"type":"order.recall","request_id":"r","order_id":"o"}"#).unwrap();
+        assert_eq!(recall.command(), Some(("r", "o", KitchenAction::Recall { station: None })));
+        let complete = ClientMessage::parse(r#"{"type":"order.complete","request_id":"r","order_id":"o"}"#).unwrap();
+        assert_eq!(complete.command().unwrap().2, KitchenAction::Complete { force: false });
+        for action in [
+            KitchenAction::Start { station: "fryer".into() },
+            KitchenAction::Bump { station: "fryer".into() },
+            KitchenAction::Recall { station: Some("fryer".into()) },
+            KitchenAction::Complete { force: true },
+            KitchenAction::Void { reason: "left".into() },
+            KitchenAction::Rush { rush: true },
+        ] {
+            let message = ClientMessage::for_action("r".into(), "o".into(), action.clone());
+            let text = serde_json::to_string(&message).unwrap();
+            assert_eq!(ClientMessage::parse(&text).unwrap().command(), Some(("r", "o", action)), "{text}");
+        }
+        assert!(matches!(
+            ClientMessage::parse(r#"{"type":"order.set_status","request_id":"r","order_id":"o","status":"ready"}"#),
+            Err(FrameError::UnknownType(_))
+        ));
     }
 
     #[test]
@@ -689,12 +806,7 @@ mod tests {
     }
 
     #[test]
-    fn status_transitions() {
-        use OrderStatus::*;
-        assert!(New.can_set(Preparing) && Preparing.can_set(Ready) && Ready.can_set(Completed));
-        assert!(!New.can_set(Ready) && !Completed.can_set(Cancelled) && !Ready.can_set(New));
-        assert!(New.can_set(Cancelled) && Ready.can_set(Cancelled));
-        assert!(Ready.can_recall() && Completed.can_recall() && !New.can_recall() && !Cancelled.can_recall());
+    fn active_statuses() {
         assert_eq!(OrderStatus::ALL.iter().filter(|s| s.is_active()).count(), 3);
     }
 

@@ -14,8 +14,9 @@ use axum::routing::{any, delete, get, post};
 use axum::{Extension, Json, Router};
 use restaurant_protocol::{
     AvailabilityChange, DeviceList, MAX_BODY_BYTES, MenuAvailability, NewOrder, OrderEnvelope, PairRequest,
-    PairResponse, PinRequest, PinResponse, Quote, Snapshot,
+    PairResponse, PinRequest, PinResponse, Quote, Snapshot, TicketStats, VoidRequest,
 };
+use restaurant_protocol::{ErrorCode, KitchenAction, ServerMessage};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -43,6 +44,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/devices/{id}", delete(revoke_device))
         .route("/api/v1/orders", get(list_orders).post(create_order))
         .route("/api/v1/orders/quote", post(quote))
+        .route("/api/v1/orders/{id}/void", post(void_order))
+        .route("/api/v1/stats/tickets", get(ticket_stats))
         .route("/api/{*rest}", any(not_found))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
@@ -258,6 +261,61 @@ async fn quote(
     }
     let ApiJson(new) = body?;
     Ok(Json(state.quote(&new)?))
+}
+
+/// `POST /api/v1/orders/{id}/void` (manager, expo or kitchen): cancels an active order with a
+/// reason, as `order.void` does on the feed. An `Idempotency-Key` makes a retry safe.
+async fn void_order(
+    State(state): State<Arc<AppState>>,
+    StationAuth { station }: StationAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<ApiJson<VoidRequest>, ApiError>,
+) -> Result<Json<OrderEnvelope>, ApiError> {
+    let action = KitchenAction::Void { reason: body?.0.reason };
+    if station != MANAGER {
+        action.allowed_for(&station).map_err(|e| ApiError::forbidden(e.to_string()))?;
+    }
+    crate::ws::check_action(&action).map_err(ApiError::bad_request)?;
+    let request_id = match headers.get(IDEMPOTENCY_KEY) {
+        Some(_) => format!("http:{}", idempotency_key(&headers)?),
+        None => format!("http:{}", crate::auth::random_hex(16).map_err(|e| ApiError::internal(e.to_string()))?),
+    };
+    match state.apply(request_id, id.clone(), action, station.clone()).await? {
+        ServerMessage::Ack { .. } => {
+            let order = state.order(&id).await?.ok_or_else(|| ApiError::not_found(format!("no order {id:?}")))?;
+            tracing::info!(number = order.number, %id, by = %station, "order voided");
+            Ok(Json(OrderEnvelope { order }))
+        }
+        ServerMessage::Error { code: ErrorCode::NotFound, message, .. } => Err(ApiError::not_found(message)),
+        ServerMessage::Error { code: ErrorCode::InvalidTransition, message, .. } => Err(ApiError::conflict(message)),
+        ServerMessage::Error { message, .. } => Err(ApiError::bad_request(message)),
+        other => Err(ApiError::internal(format!("unexpected answer to a void: {other:?}"))),
+    }
+}
+
+#[derive(Deserialize)]
+struct StatsQuery {
+    since: i64,
+    late_after_min: Option<u32>,
+}
+
+/// Longest `late_after_min` (4 hours).
+const MAX_LATE_AFTER_MIN: u32 = 240;
+
+/// `GET /api/v1/stats/tickets?since=MS&late_after_min=N` (any signed-in station or the manager):
+/// ticket times of the spans ready since `since` (the screen's local midnight), at most 48 h back.
+async fn ticket_stats(
+    State(state): State<Arc<AppState>>,
+    _: StationAuth,
+    query: Result<Query<StatsQuery>, QueryRejection>,
+) -> Result<Json<TicketStats>, ApiError> {
+    let Query(query) = query?;
+    let late_after_min = query.late_after_min.unwrap_or(15);
+    if !(1..=MAX_LATE_AFTER_MIN).contains(&late_after_min) {
+        return Err(ApiError::bad_request(format!("late_after_min must be 1–{MAX_LATE_AFTER_MIN}")));
+    }
+    Ok(Json(state.ticket_stats(query.since, late_after_min * 60).await?))
 }
 
 async fn not_found(uri: Uri) -> ApiError {

@@ -17,7 +17,7 @@ use crate::api::ApiJson;
 use crate::auth::random_hex;
 use crate::error::ApiError;
 use crate::state::{AppState, OrderError};
-use crate::store::Change;
+use restaurant_protocol::KitchenAction;
 
 pub const MAX_PER_SECOND: u32 = 1000;
 pub const MAX_SECONDS: u32 = 600;
@@ -97,7 +97,10 @@ async fn update_load(
         let slot = (k % rush.len() as u64) as usize;
         let (id, on) = &mut rush[slot];
         *on = !*on;
-        match state.apply(format!("load-{run}-{k}"), id.clone(), Change::Rush(*on)).await {
+        match state
+            .apply(format!("load-{run}-{k}"), id.clone(), KitchenAction::Rush { rush: *on }, "kitchen".into())
+            .await
+        {
             Ok(restaurant_protocol::ServerMessage::Ack { .. }) => updates += 1,
             Ok(_) => refused += 1,
             Err(OrderError::Unavailable) => break,

@@ -5,7 +5,7 @@
 use restaurant_protocol::menu::{MAX_OPTIONS_PER_LINE, quote_with};
 use restaurant_protocol::time::format_rfc3339_millis;
 use restaurant_protocol::{
-    Allergen, LineProblem, NewOrder, Order, OrderItem, OrderSource, OrderStatus, Quote, QuoteLine, Totals,
+    Allergen, ItemStatus, LineProblem, NewOrder, Order, OrderItem, OrderSource, OrderStatus, Quote, QuoteLine, Totals,
 };
 
 use crate::menu::{LiveMenu, MAX_ID_CHARS};
@@ -148,6 +148,9 @@ pub fn check(menu: &LiveMenu, order: &NewOrder) -> Result<CheckedOrder, InvalidO
                 allergies,
                 unit_price_cents: priced.unit_price_cents,
                 line_total_cents: priced.line_total_cents,
+                status: ItemStatus::New,
+                started_at: None,
+                ready_at: None,
                 modifiers: Vec::new(),
             }
         })
@@ -198,6 +201,10 @@ impl CheckedOrder {
             totals: self.totals,
             created_at: time.clone(),
             updated_at: time,
+            started_at: None,
+            ready_at: None,
+            completed_at: None,
+            void: None,
         }
     }
 }

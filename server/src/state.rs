@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
+use restaurant_protocol::kitchen::{MAX_STATION_CHARS, MAX_VOID_REASON_CHARS};
+use restaurant_protocol::stats::{MAX_STATS_RANGE_MS, ticket_stats};
 use restaurant_protocol::{
-    AvailabilityChange, AvailabilityTarget, MAX_WS_FRAME_BYTES, MenuAvailability, NewOrder, Order, OrderStatus, Quote,
-    ServerMessage, Snapshot,
+    AvailabilityChange, AvailabilityTarget, ItemStatus, KitchenAction, MAX_WS_FRAME_BYTES, MenuAvailability, NewOrder,
+    Order, OrderStatus, Quote, ServerMessage, Snapshot, TicketStats, Void,
 };
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -25,7 +27,7 @@ use crate::limits::{ClientKey, RateLimit};
 use crate::menu::{AvailabilityError, LiveMenu, MenuBook};
 use crate::orders::{CheckedOrder, InvalidOrder, check};
 use crate::settings::Settings;
-use crate::store::{Change, Created, MAX_ORDER_NUMBER, StoreClosed, StoreError, StoreHandle};
+use crate::store::{Created, MAX_ORDER_NUMBER, StoreClosed, StoreError, StoreHandle};
 
 /// How long a client refused for the active-order cap is asked to wait.
 pub const FULL_RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -273,19 +275,21 @@ impl AppState {
         Ok(availability)
     }
 
-    /// Applies a KDS command; the answer is the `ack` or `error` frame for the client.
+    /// Applies a kitchen action asked for by `by` (a station already allowed to, or `manager`);
+    /// the answer is the `ack` or `error` frame for the client.
     pub async fn apply(
         &self,
         request_id: String,
         order_id: String,
-        change: Change,
+        action: KitchenAction,
+        by: String,
     ) -> Result<ServerMessage, OrderError> {
         let feed = self.feed.clone();
         let now = now_ms();
         let answered = self
             .store
             .call(move |store| {
-                let answered = store.apply(&request_id, &order_id, change, now)?;
+                let answered = store.apply(&request_id, &order_id, &action, &by, now)?;
                 if let Some(event) = &answered.event {
                     feed.publish(event);
                 }
@@ -293,6 +297,20 @@ impl AppState {
             })
             .await??;
         Ok(answered.answer)
+    }
+
+    /// Today's ticket times (spans ready in `[since_ms, now)`), late over `late_after_s`.
+    pub async fn ticket_stats(&self, since_ms: i64, late_after_s: u32) -> Result<TicketStats, OrderError> {
+        let until = now_ms();
+        let since = since_ms.max(until.saturating_sub(MAX_STATS_RANGE_MS));
+        let samples = self.store.call(move |store| store.ticket_samples(since, until)).await??;
+        Ok(ticket_stats(&samples, since, until, late_after_s))
+    }
+
+    /// One order, active or finished.
+    pub async fn order(&self, id: &str) -> Result<Option<Order>, OrderError> {
+        let id = id.to_string();
+        Ok(self.store.call(move |store| store.order(&id)).await??)
     }
 
     pub async fn snapshot(&self, station: Option<String>) -> Result<Snapshot, OrderError> {
@@ -307,20 +325,35 @@ impl AppState {
     }
 }
 
-/// The largest frame any event of this order can be: `order.created` and `order.updated` in
-/// every status and rush state, with the longest `seq` and order number. Every other field of an
-/// event keeps its length (the id, and the times, which are RFC 3339 with milliseconds), and the
-/// other order events (`order.status.changed`, `order.deleted`) carry only the id and a status.
+/// The largest frame any event of this order can be: `order.created` and `order.updated` with
+/// the longest `seq` and order number, in the state with the most text: every item started and
+/// ready (with the longest item status), every order time set, rushed, and voided with the
+/// longest reason by the longest station name. Every other field keeps its length (the id, and
+/// the times, which are RFC 3339 with milliseconds).
 pub fn largest_event_bytes(checked: &CheckedOrder, id: &str, now_ms: i64) -> usize {
-    let order = checked.clone().into_order(id.to_string(), MAX_ORDER_NUMBER, now_ms);
+    let mut order = checked.clone().into_order(id.to_string(), MAX_ORDER_NUMBER, now_ms);
+    let at = Some(order.created_at.clone());
+    for item in &mut order.items {
+        (item.status, item.started_at, item.ready_at) = (ItemStatus::Preparing, at.clone(), at.clone());
+    }
     let mut largest = 0;
     for status in OrderStatus::ALL {
-        for rush in [false, true] {
-            let order = Order { status, rush, ..order.clone() };
-            let created = ServerMessage::OrderCreated { seq: u64::MAX, order: order.clone() };
-            let updated = ServerMessage::OrderUpdated { seq: u64::MAX, order };
-            largest = largest.max(json_len(&created)).max(json_len(&updated));
-        }
+        let order = Order {
+            status,
+            rush: true,
+            started_at: at.clone(),
+            ready_at: at.clone(),
+            completed_at: at.clone(),
+            void: Some(Void {
+                reason: "x".repeat(MAX_VOID_REASON_CHARS * 4),
+                by: "x".repeat(MAX_STATION_CHARS),
+                at: order.created_at.clone(),
+            }),
+            ..order.clone()
+        };
+        let created = ServerMessage::OrderCreated { seq: u64::MAX, order: order.clone() };
+        let updated = ServerMessage::OrderUpdated { seq: u64::MAX, order };
+        largest = largest.max(json_len(&created)).max(json_len(&updated));
     }
     largest
 }

@@ -8,8 +8,12 @@
 use std::collections::VecDeque;
 use std::path::PathBuf;
 
-use restaurant_protocol::time::format_rfc3339_millis;
-use restaurant_protocol::{AvailabilityTarget, ErrorCode, Order, OrderStatus, ServerMessage, Snapshot, SoldOut};
+use restaurant_protocol::stats::TicketSample;
+use restaurant_protocol::time::{format_rfc3339_millis, parse_rfc3339_millis};
+use restaurant_protocol::{
+    AvailabilityTarget, ErrorCode, ItemStatus, KitchenAction, Order, OrderStatus, RECALL_HISTORY, ServerMessage,
+    Snapshot, SoldOut,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
@@ -49,7 +53,20 @@ CREATE TABLE IF NOT EXISTS commands (
 CREATE INDEX IF NOT EXISTS commands_by_age ON commands(created_ms);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sold_out (target TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (target, id));
+CREATE TABLE IF NOT EXISTS ticket_times (
+    order_id TEXT NOT NULL,
+    station TEXT NOT NULL,
+    placed_ms INTEGER NOT NULL,
+    ready_ms INTEGER NOT NULL,
+    PRIMARY KEY (order_id, station)
+);
+CREATE INDEX IF NOT EXISTS ticket_times_by_ready ON ticket_times(ready_ms);
 ";
+
+/// How long ticket times are kept (the screens ask for today's).
+pub const KEEP_TICKET_TIMES_MS: i64 = 3 * 24 * 60 * 60 * 1000;
+/// The station name under which a whole order's time is stored.
+const WHOLE_ORDER: &str = "";
 
 /// Where the database lives.
 #[derive(Debug, Clone)]
@@ -92,14 +109,6 @@ pub enum Created {
     },
     /// The `Idempotency-Key` was seen before: the order it created, unchanged.
     Existing(Order),
-}
-
-/// A change a KDS asks for over the feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    SetStatus(OrderStatus),
-    Recall,
-    Rush(bool),
 }
 
 /// The answer to a command (an `ack` or an `error` frame) and the event it produced, if any.
@@ -343,7 +352,41 @@ impl Store {
                 orders.push(order);
             }
         }
-        Ok(Snapshot { seq: self.last_seq, orders, sold_out: None })
+        let mut recent = Vec::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT body FROM orders WHERE status = 'completed' ORDER BY \
+             COALESCE(json_extract(body, '$.completed_at'), json_extract(body, '$.updated_at')) DESC, rowid DESC",
+        )?;
+        let mut rows = stmt.query([])?;
+        while recent.len() < RECALL_HISTORY {
+            let Some(row) = rows.next()? else { break };
+            let order: Order = serde_json::from_str(&row.get::<_, String>(0)?)?;
+            if shown_at(&order, station) {
+                recent.push(order);
+            }
+        }
+        Ok(Snapshot { seq: self.last_seq, orders, sold_out: None, recent })
+    }
+
+    /// One stored order.
+    pub fn order(&self, id: &str) -> Result<Option<Order>, StoreError> {
+        load_order(&self.conn, id)
+    }
+
+    /// The ticket times of spans that became ready in `[since_ms, until_ms)`.
+    pub fn ticket_samples(&self, since_ms: i64, until_ms: i64) -> Result<Vec<TicketSample>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT station, placed_ms, ready_ms FROM ticket_times WHERE ready_ms >= ?1 AND ready_ms < ?2")?;
+        let rows = stmt.query_map(params![since_ms, until_ms], |r| {
+            let station: String = r.get(0)?;
+            Ok(TicketSample {
+                station: (station != WHOLE_ORDER).then_some(station),
+                placed_ms: r.get(1)?,
+                ready_ms: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Stores a checked order under `key` (or returns the order that key already created).
@@ -383,12 +426,15 @@ impl Store {
         Ok(Created::New { order, event })
     }
 
-    /// Applies a command once per `request_id`: a repeated id gets the stored answer and changes nothing.
+    /// Applies `action`, asked for by `by` (a station, or `manager`), once per `request_id`: a
+    /// repeated id gets the stored answer and changes nothing. A change is one `order.updated`
+    /// event carrying the whole order; the ticket times it settles are recorded with it.
     pub fn apply(
         &mut self,
         request_id: &str,
         order_id: &str,
-        change: Change,
+        action: &KitchenAction,
+        by: &str,
         now_ms: i64,
     ) -> Result<Answered, StoreError> {
         let tx = self.conn.transaction()?;
@@ -405,33 +451,25 @@ impl Store {
         let mut cutoff = None;
         let answer = match load_order(&tx, order_id)? {
             None => error(ErrorCode::NotFound, format!("no order {order_id:?}")),
-            Some(mut order) => match next_state(&order, change) {
-                Err(refused) => error(ErrorCode::InvalidTransition, refused.to_string()),
-                Ok(None) => ServerMessage::Ack { request_id: request_id.to_string(), seq: self.last_seq },
-                Ok(Some((status, rush))) => {
-                    order.status = status;
-                    order.rush = rush;
-                    order.updated_at = format_rfc3339_millis(now_ms);
-                    tx.execute(
-                        "UPDATE orders SET status = ?1, body = ?2 WHERE id = ?3",
-                        params![status.as_str(), serde_json::to_string(&order)?, order.id],
-                    )?;
-                    let seq = self.last_seq + 1;
-                    let message = match change {
-                        Change::Rush(_) => ServerMessage::OrderUpdated { seq, order },
-                        Change::SetStatus(_) | Change::Recall => ServerMessage::OrderStatusChanged {
-                            seq,
-                            order_id: order.id,
-                            status,
-                            updated_at: order.updated_at,
-                        },
-                    };
-                    let appended = append_event(&tx, message)?;
-                    cutoff = trim_log(&tx, &self.window, &appended)?;
-                    event = Some(appended);
-                    ServerMessage::Ack { request_id: request_id.to_string(), seq }
+            Some(before) => {
+                let mut order = before.clone();
+                match order.apply_action(action, by, &format_rfc3339_millis(now_ms)) {
+                    Err(refused) => error(ErrorCode::InvalidTransition, refused.to_string()),
+                    Ok(false) => ServerMessage::Ack { request_id: request_id.to_string(), seq: self.last_seq },
+                    Ok(true) => {
+                        tx.execute(
+                            "UPDATE orders SET status = ?1, body = ?2 WHERE id = ?3",
+                            params![order.status.as_str(), serde_json::to_string(&order)?, order.id],
+                        )?;
+                        record_ticket_times(&tx, &before, &order, now_ms)?;
+                        let seq = self.last_seq + 1;
+                        let appended = append_event(&tx, ServerMessage::OrderUpdated { seq, order })?;
+                        cutoff = trim_log(&tx, &self.window, &appended)?;
+                        event = Some(appended);
+                        ServerMessage::Ack { request_id: request_id.to_string(), seq }
+                    }
                 }
-            },
+            }
         };
         tx.execute(
             "INSERT INTO commands (request_id, answer, created_ms) VALUES (?1, ?2, ?3)",
@@ -454,29 +492,39 @@ impl Store {
     }
 }
 
-/// A change the order's status does not allow (answered as `invalid_transition`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-enum InvalidTransition {
-    #[error("cannot go from {} to {}", from.as_str(), to.as_str())]
-    Status { from: OrderStatus, to: OrderStatus },
-    #[error("cannot recall an order that is {}", .0.as_str())]
-    Recall(OrderStatus),
-    #[error("cannot rush an order that is {}", .0.as_str())]
-    Rush(OrderStatus),
-}
-
-/// The (status, rush) a change leads to; `Ok(None)` when it changes nothing (rush already set).
-fn next_state(order: &Order, change: Change) -> Result<Option<(OrderStatus, bool)>, InvalidTransition> {
-    let from = order.status;
-    match change {
-        Change::SetStatus(to) if from.can_set(to) => Ok(Some((to, order.rush))),
-        Change::SetStatus(to) => Err(InvalidTransition::Status { from, to }),
-        Change::Recall if from.can_recall() => Ok(Some((OrderStatus::Preparing, order.rush))),
-        Change::Recall => Err(InvalidTransition::Recall(from)),
-        Change::Rush(_) if !from.is_active() => Err(InvalidTransition::Rush(from)),
-        Change::Rush(rush) if rush == order.rush => Ok(None),
-        Change::Rush(rush) => Ok(Some((from, rush))),
+/// Keeps `ticket_times` in step with a change from `before` to `after`: a station whose items
+/// all became ready (or the whole order) gets its span; one recalled loses it; a voided order
+/// loses all of its. A force-completed order that never was ready counts as ready when it left.
+fn record_ticket_times(conn: &Connection, before: &Order, after: &Order, now_ms: i64) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM ticket_times WHERE ready_ms < ?1", params![now_ms - KEEP_TICKET_TIMES_MS])?;
+    if after.status == OrderStatus::Cancelled {
+        conn.execute("DELETE FROM ticket_times WHERE order_id = ?1", params![after.id])?;
+        return Ok(());
     }
+    let Some(placed_ms) = parse_rfc3339_millis(&after.created_at) else {
+        tracing::warn!(order = %after.id, created_at = %after.created_at, "unreadable creation time: no ticket time");
+        return Ok(());
+    };
+    let ready = |order: &Order, station: &str| order.station_status(station) == Some(ItemStatus::Ready);
+    let spans = after.stations().into_iter().map(|s| (s, ready(before, s), ready(after, s)));
+    let whole = (WHOLE_ORDER, before.status == OrderStatus::Ready, after.status == OrderStatus::Ready);
+    for (station, was_ready, is_ready) in spans.chain([whole]) {
+        if is_ready && !was_ready {
+            conn.execute(
+                "INSERT OR REPLACE INTO ticket_times (order_id, station, placed_ms, ready_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![after.id, station, placed_ms, now_ms],
+            )?;
+        } else if was_ready && !is_ready && after.status != OrderStatus::Completed {
+            conn.execute("DELETE FROM ticket_times WHERE order_id = ?1 AND station = ?2", params![after.id, station])?;
+        }
+    }
+    if after.status == OrderStatus::Completed {
+        conn.execute(
+            "INSERT OR IGNORE INTO ticket_times (order_id, station, placed_ms, ready_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![after.id, WHOLE_ORDER, placed_ms, now_ms],
+        )?;
+    }
+    Ok(())
 }
 
 fn load_order(conn: &Connection, id: &str) -> Result<Option<Order>, StoreError> {
@@ -719,34 +767,56 @@ mod tests {
         ));
     }
 
+    fn start() -> KitchenAction {
+        KitchenAction::Start { station: "kitchen".into() }
+    }
+
+    fn bump() -> KitchenAction {
+        KitchenAction::Bump { station: "kitchen".into() }
+    }
+
+    fn void() -> KitchenAction {
+        KitchenAction::Void { reason: "customer left".into() }
+    }
+
+    const COMPLETE: KitchenAction = KitchenAction::Complete { force: false };
+
+    fn act(store: &mut Store, request_id: &str, order_id: &str, action: KitchenAction, now_ms: i64) -> Answered {
+        store.apply(request_id, order_id, &action, "kitchen", now_ms).unwrap()
+    }
+
     #[test]
-    fn status_changes_follow_the_transition_rules() {
+    fn actions_follow_the_kitchen_rules_and_each_change_is_one_order_updated() {
         let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         create(&mut store, "k", "o1");
-        let bad = store.apply("r1", "o1", Change::SetStatus(OrderStatus::Ready), 2).unwrap();
+        let bad = act(&mut store, "r1", "o1", COMPLETE, 2);
         assert_eq!((error_code(&bad), bad.event), (ErrorCode::InvalidTransition, None));
-        let ok = store.apply("r2", "o1", Change::SetStatus(OrderStatus::Preparing), 3).unwrap();
+        let ok = act(&mut store, "r2", "o1", start(), 3);
         assert_eq!(ack_seq(&ok), 2);
-        assert!(matches!(
-            ServerMessage::parse(&ok.event.unwrap().json).unwrap(),
-            ServerMessage::OrderStatusChanged { seq: 2, status: OrderStatus::Preparing, .. }
-        ));
-        assert_eq!(error_code(&store.apply("r3", "o1", Change::Recall, 4).unwrap()), ErrorCode::InvalidTransition);
-        assert_eq!(error_code(&store.apply("r4", "nope", Change::Recall, 4).unwrap()), ErrorCode::NotFound);
-        for (i, to) in [OrderStatus::Ready, OrderStatus::Completed].into_iter().enumerate() {
-            ack_seq(&store.apply(&format!("s{i}"), "o1", Change::SetStatus(to), 5).unwrap());
-        }
-        assert!(store.snapshot(None).unwrap().orders.is_empty(), "completed orders leave the snapshot");
-        ack_seq(&store.apply("recall", "o1", Change::Recall, 6).unwrap());
-        assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Preparing);
+        let ServerMessage::OrderUpdated { seq: 2, order } = ServerMessage::parse(&ok.event.unwrap().json).unwrap()
+        else {
+            panic!("expected order.updated")
+        };
+        assert_eq!((order.status, order.items[0].status), (OrderStatus::Preparing, ItemStatus::Preparing));
+        assert_eq!(order.started_at.as_deref(), Some("1970-01-01T00:00:00.003Z"));
+        let recall = KitchenAction::Recall { station: None };
+        assert_eq!(error_code(&act(&mut store, "r3", "o1", recall.clone(), 4)), ErrorCode::InvalidTransition);
+        assert_eq!(error_code(&act(&mut store, "r4", "nope", recall.clone(), 4)), ErrorCode::NotFound);
+        ack_seq(&act(&mut store, "s1", "o1", bump(), 5));
+        ack_seq(&act(&mut store, "s2", "o1", COMPLETE, 5));
+        let snapshot = store.snapshot(None).unwrap();
+        assert!(snapshot.orders.is_empty(), "completed orders leave the active orders");
+        assert_eq!(snapshot.recent.len(), 1, "and are kept for recall");
+        ack_seq(&act(&mut store, "recall", "o1", recall, 6));
+        assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Ready);
     }
 
     #[test]
     fn a_repeated_request_id_returns_the_first_answer_and_changes_nothing() {
         let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         create(&mut store, "k", "o1");
-        let first = store.apply("r", "o1", Change::SetStatus(OrderStatus::Preparing), 2).unwrap();
-        let again = store.apply("r", "o1", Change::SetStatus(OrderStatus::Cancelled), 3).unwrap();
+        let first = act(&mut store, "r", "o1", start(), 2);
+        let again = act(&mut store, "r", "o1", void(), 3);
         assert_eq!((again.answer, again.event), (first.answer, None));
         assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Preparing);
         assert_eq!(store.last_seq(), 2);
@@ -756,15 +826,77 @@ mod tests {
     fn rush_updates_the_order_and_a_no_op_rush_acks_without_an_event() {
         let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         create(&mut store, "k", "o1");
-        let rushed = store.apply("r1", "o1", Change::Rush(true), 2).unwrap();
+        let rushed = act(&mut store, "r1", "o1", KitchenAction::Rush { rush: true }, 2);
         assert!(matches!(
             ServerMessage::parse(&rushed.event.unwrap().json).unwrap(),
             ServerMessage::OrderUpdated { seq: 2, order } if order.rush
         ));
-        let again = store.apply("r2", "o1", Change::Rush(true), 3).unwrap();
+        let again = act(&mut store, "r2", "o1", KitchenAction::Rush { rush: true }, 3);
         assert_eq!((ack_seq(&again), again.event), (2, None));
-        ack_seq(&store.apply("r3", "o1", Change::SetStatus(OrderStatus::Cancelled), 4).unwrap());
-        assert_eq!(error_code(&store.apply("r4", "o1", Change::Rush(false), 5).unwrap()), ErrorCode::InvalidTransition);
+        ack_seq(&act(&mut store, "r3", "o1", void(), 4));
+        let late = act(&mut store, "r4", "o1", KitchenAction::Rush { rush: false }, 5);
+        assert_eq!(error_code(&late), ErrorCode::InvalidTransition);
+        let ServerMessage::Error { message, .. } = late.answer else { panic!() };
+        assert_eq!(message, "order #1 was voided: customer left");
+    }
+
+    #[test]
+    fn ticket_times_are_recorded_per_station_and_overall_and_leave_with_a_recall_or_a_void() {
+        let mut store = Store::open(&Location::Memory, events(100)).unwrap();
+        let at = |s: i64| 1_000 + s * 1_000;
+        let with = |items: &[&str]| {
+            let menu = LiveMenu::new(&MenuBook::load(None).unwrap(), None, &SoldOut::default(), TaxRule::default());
+            let items = items.iter().map(|i| NewOrderItem::plain(*i, 1)).collect();
+            check(&menu, &NewOrder { items, source: OrderSource::Kiosk, customer_name: None, notes: None }).unwrap()
+        };
+        store.create_order("k1", "o1".into(), with(&["cheeseburger", "fries-small"]), at(0)).unwrap();
+        let by = |station: &str| KitchenAction::Bump { station: station.into() };
+        store.apply("a", "o1", &by("grill"), "grill", at(60)).unwrap();
+        let samples = |store: &Store| {
+            let mut s: Vec<(Option<String>, i64)> = store
+                .ticket_samples(0, i64::MAX)
+                .unwrap()
+                .into_iter()
+                .map(|t| (t.station, t.ready_ms - t.placed_ms))
+                .collect();
+            s.sort();
+            s
+        };
+        assert_eq!(samples(&store), [(Some("grill".into()), 60_000)]);
+        store.apply("b", "o1", &by("fryer"), "fryer", at(90)).unwrap();
+        assert_eq!(samples(&store), [(None, 90_000), (Some("fryer".into()), 90_000), (Some("grill".into()), 60_000)]);
+        let recall = KitchenAction::Recall { station: Some("fryer".into()) };
+        store.apply("c", "o1", &recall, "fryer", at(100)).unwrap();
+        assert_eq!(samples(&store), [(Some("grill".into()), 60_000)], "the recalled station and the order reopen");
+        store.apply("d", "o1", &by("fryer"), "fryer", at(120)).unwrap();
+        store.apply("e", "o1", &COMPLETE, "expo", at(130)).unwrap();
+        assert_eq!(samples(&store).len(), 3, "completing keeps them");
+        assert_eq!(samples(&store)[0], (None, 120_000));
+
+        store.create_order("k2", "o2".into(), with(&["fries-small"]), at(0)).unwrap();
+        store.apply("f", "o2", &KitchenAction::Complete { force: true }, "expo", at(300)).unwrap();
+        assert!(samples(&store).contains(&(None, 300_000)), "a forced completion counts when it left");
+        store.create_order("k3", "o3".into(), with(&["fries-small"]), at(0)).unwrap();
+        store.apply("g", "o3", &by("fryer"), "fryer", at(30)).unwrap();
+        assert_eq!(samples(&store).len(), 6);
+        store.apply("h", "o3", &void(), "expo", at(40)).unwrap();
+        assert_eq!(samples(&store).len(), 4, "a void takes its times out");
+        assert_eq!(store.ticket_samples(at(0), at(91)).unwrap().len(), 1, "by ready time: the grill at 60 s");
+    }
+
+    #[test]
+    fn recall_history_is_the_newest_completed_orders_at_the_station() {
+        let mut store = Store::open(&Location::Memory, events(1000)).unwrap();
+        for i in 0..(RECALL_HISTORY + 5) {
+            let id = format!("o{i}");
+            create(&mut store, &format!("k{i}"), &id);
+            act(&mut store, &format!("b{i}"), &id, bump(), 10 + i as i64);
+            act(&mut store, &format!("c{i}"), &id, COMPLETE, 10_000 - i as i64);
+        }
+        let recent = store.snapshot(Some("grill")).unwrap().recent;
+        assert_eq!(recent.len(), RECALL_HISTORY);
+        assert_eq!(recent[0].id, "o0", "the most recently completed first");
+        assert!(store.snapshot(Some("drinks")).unwrap().recent.is_empty(), "a station sees its own");
     }
 
     #[test]
@@ -802,7 +934,7 @@ mod tests {
         assert_eq!(store.active_orders().unwrap(), 0);
         let first = create(&mut store, "k1", "o1");
         create(&mut store, "k2", "o2");
-        store.apply("r1", "o2", Change::SetStatus(OrderStatus::Cancelled), 2_000).unwrap();
+        act(&mut store, "r1", "o2", void(), 2_000);
         assert_eq!(store.active_orders().unwrap(), 1);
         assert_eq!(store.order_for_key("k1", 2_000).unwrap(), Some(first));
         assert_eq!(store.order_for_key("k3", 2_000).unwrap(), None);
@@ -817,19 +949,19 @@ mod tests {
         for (i, at) in [(1, 0), (2, 0), (3, 0), (4, 40 * day)] {
             store.create_order(&format!("k{i}"), format!("o{i}"), checked("cheeseburger"), at).unwrap();
         }
-        for (r, (id, to)) in [
-            ("o1", OrderStatus::Preparing),
-            ("o1", OrderStatus::Ready),
-            ("o1", OrderStatus::Completed),
-            ("o2", OrderStatus::Cancelled),
-            ("o4", OrderStatus::Preparing),
-            ("o4", OrderStatus::Ready),
-            ("o4", OrderStatus::Completed),
+        for (r, (id, action)) in [
+            ("o1", start()),
+            ("o1", bump()),
+            ("o1", COMPLETE),
+            ("o2", void()),
+            ("o4", start()),
+            ("o4", bump()),
+            ("o4", COMPLETE),
         ]
         .into_iter()
         .enumerate()
         {
-            ack_seq(&store.apply(&format!("r{r}"), id, Change::SetStatus(to), 40 * day).unwrap());
+            ack_seq(&act(&mut store, &format!("r{r}"), id, action, 40 * day));
         }
         let last = store.last_seq();
         let now = 41 * day;
@@ -857,7 +989,7 @@ mod tests {
         {
             let mut store = Store::open(&location, events(100)).unwrap();
             create(&mut store, "k", "o1");
-            store.apply("r", "o1", Change::SetStatus(OrderStatus::Preparing), 2).unwrap();
+            act(&mut store, "r", "o1", start(), 2);
             store.flush().unwrap();
         }
         let mut store = Store::open(&location, events(100)).unwrap();
@@ -866,7 +998,7 @@ mod tests {
         assert!(
             matches!(store.create_order("k", "o9".into(), checked("cheeseburger"), 3).unwrap(), Created::Existing(o) if o.id == "o1")
         );
-        assert_eq!(store.apply("r", "o1", Change::SetStatus(OrderStatus::Cancelled), 4).unwrap().event, None);
+        assert_eq!(act(&mut store, "r", "o1", void(), 4).event, None);
         assert_eq!(create(&mut store, "k2", "o2").number, 2);
         assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Preparing);
     }
@@ -935,7 +1067,7 @@ mod tests {
         assert_eq!(store.sold_out(), &SoldOut::default());
         assert_eq!(store.set_sold_out(sold(&["cola"], &[]), sold(&["cola"], &[])).unwrap().seq, 2);
         assert_eq!(create(&mut store, "k", "o2").number, 2);
-        let recalled = store.apply("r", "o1", Change::SetStatus(OrderStatus::Preparing), 5).unwrap();
+        let recalled = act(&mut store, "r", "o1", start(), 5);
         assert_eq!(ack_seq(&recalled), 4, "an old order still takes commands");
     }
 

@@ -21,8 +21,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
+use restaurant_protocol::kitchen::{MAX_STATION_CHARS, MAX_VOID_REASON_CHARS};
 use restaurant_protocol::{
-    CallMessage, ClientMessage, ErrorCode, FrameError, KIOSK_STATION, MAX_WS_FRAME_BYTES, ServerMessage, close,
+    CallMessage, ClientMessage, ErrorCode, FrameError, KIOSK_STATION, KitchenAction, MAX_WS_FRAME_BYTES, ServerMessage,
+    close,
 };
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -34,7 +36,6 @@ use crate::error::ApiError;
 use crate::feed::{Catchup, Subscription};
 use crate::menu::LiveMenu;
 use crate::state::{AppState, OrderError, now_ms};
-use crate::store::Change;
 
 /// Frames above this are refused by the WebSocket layer itself (the connection drops); frames
 /// between [`MAX_WS_FRAME_BYTES`] and this get a proper close 1009.
@@ -247,15 +248,12 @@ impl Connection {
             Ok(ClientMessage::Ping { ts }) => self.send(vec![ServerMessage::Pong { ts }.into()]).await,
             Ok(ClientMessage::Pong { .. }) => Ok(()),
             Ok(ClientMessage::Hello { token, station, since }) => self.hello(&token, &station, since).await,
-            Ok(ClientMessage::SetStatus { request_id, order_id, status }) => {
-                self.command(request_id, order_id, Change::SetStatus(status)).await
-            }
-            Ok(ClientMessage::Recall { request_id, order_id }) => {
-                self.command(request_id, order_id, Change::Recall).await
-            }
-            Ok(ClientMessage::Rush { request_id, order_id, rush }) => {
-                self.command(request_id, order_id, Change::Rush(rush)).await
-            }
+            Ok(command) => match command.command() {
+                Some((request_id, order_id, action)) => {
+                    self.command(request_id.to_string(), order_id.to_string(), action).await
+                }
+                None => Ok(()),
+            },
         }
     }
 
@@ -318,7 +316,7 @@ impl Connection {
         self.send(frames).await
     }
 
-    async fn command(&mut self, request_id: String, order_id: String, change: Change) -> Result<(), Stop> {
+    async fn command(&mut self, request_id: String, order_id: String, action: KitchenAction) -> Result<(), Stop> {
         if self.calls.is_some() && self.subscription.is_none() {
             tracing::warn!("order command from a kiosk: refused");
             let message = "a kiosk connection may only send call messages".to_string();
@@ -335,7 +333,18 @@ impl Connection {
         if !still_signed_in(&self.state.auth, self.signed_in.as_ref(), std::time::Instant::now()) {
             return self.auth_failed("the station token expired or was revoked; sign in again").await;
         }
-        match self.state.apply(request_id, order_id, change).await {
+        if let Err(problem) = check_action(&action) {
+            tracing::warn!(%order_id, "{} refused: {problem}", action.name());
+            return self.bad_request(Some(request_id), &problem).await;
+        }
+        let station = self.signed_in.as_ref().map(|(_, station)| station.clone()).unwrap_or_default();
+        if let Err(forbidden) = action.allowed_for(&station) {
+            tracing::warn!(%order_id, %request_id, "{forbidden}");
+            let message = forbidden.to_string();
+            let error = ServerMessage::Error { request_id: Some(request_id), code: ErrorCode::Forbidden, message };
+            return self.send(vec![error.into()]).await;
+        }
+        match self.state.apply(request_id, order_id, action, station).await {
             Ok(answer) => {
                 // The event (already queued by the store) goes out before its ack.
                 self.flush_queue().await?;
@@ -366,6 +375,25 @@ impl Connection {
         tracing::warn!("call frame refused: {reason}");
         self.send(vec![ServerMessage::Error { request_id: None, code, message: reason }.into()]).await
     }
+}
+
+/// The limits of a command's text: a station name of 1–[`MAX_STATION_CHARS`] characters, a void
+/// reason of 1–[`MAX_VOID_REASON_CHARS`] characters without control characters.
+pub fn check_action(action: &KitchenAction) -> Result<(), String> {
+    if let Some(station) = action.item_station() {
+        if station.trim().is_empty() || station.chars().count() > MAX_STATION_CHARS {
+            return Err(format!("station must be 1–{MAX_STATION_CHARS} characters"));
+        }
+    }
+    if let KitchenAction::Void { reason } = action {
+        if reason.trim().is_empty() || reason.chars().count() > MAX_VOID_REASON_CHARS {
+            return Err(format!("a void needs a reason of 1–{MAX_VOID_REASON_CHARS} characters"));
+        }
+        if reason.chars().any(char::is_control) {
+            return Err("a void reason may not contain control characters".to_string());
+        }
+    }
+    Ok(())
 }
 
 /// Whether the `(token, station)` of an accepted `hello` is still a live session of that station.

@@ -360,7 +360,7 @@ async fn a_screen_signed_out_elsewhere_cannot_send_another_command_on_its_open_c
     let hello = json!({"type": "hello", "token": token, "station": "grill", "since": null});
     ws.send(Message::text(hello.to_string())).await.unwrap();
     assert_eq!(c.call("POST", "/api/v1/auth/signout", Some(&token), None).await.0, 204);
-    let command = json!({"type": "order.set_status", "request_id": "r1", "order_id": order_id, "status": "preparing"});
+    let command = json!({"type": "order.start", "request_id": "r1", "order_id": order_id, "station": "grill"});
     ws.send(Message::text(command.to_string())).await.unwrap();
     let (mut refused, mut close) = (false, None);
     while let Ok(Some(Ok(frame))) = tokio::time::timeout(WAIT, ws.next()).await {

@@ -111,8 +111,10 @@ async fn command(ws: &mut Ws, frame: Value) -> Option<(usize, ServerMessage)> {
     }
 }
 
-async fn set_status(ws: &mut Ws, request_id: &str, order_id: &str, status: &str) {
-    let frame = json!({"type": "order.set_status", "request_id": request_id, "order_id": order_id, "status": status});
+/// Sends `order.<kind>` (start, bump, complete, void) as the kitchen, for every station.
+async fn kitchen(ws: &mut Ws, request_id: &str, order_id: &str, kind: &str) {
+    let frame = json!({"type": format!("order.{kind}"), "request_id": request_id, "order_id": order_id,
+        "station": "kitchen", "reason": "customer left"});
     command(ws, frame).await;
 }
 
@@ -158,7 +160,7 @@ async fn a_full_kitchen_gets_503_with_retry_after_until_an_order_is_finished() {
 
     // Cancelled (or completed) orders are not active: the kiosk's retry is taken.
     let (mut ws, _) = joined(&hub, "kitchen", None).await;
-    set_status(&mut ws, "r1", &first.id, "cancelled").await;
+    kitchen(&mut ws, "r1", &first.id, "void").await;
     let third = post_order(&hub.http(""), "c", &order_body("cola")).await;
     assert_eq!(third.status, 201, "{}", third.body);
     assert_intact(&hub, &[second, third.order()]).await;
@@ -209,19 +211,24 @@ async fn an_order_whose_events_would_not_fit_a_frame_gets_413_and_nothing_is_sto
     assert_eq!(largest.status, 201, "{}", largest.body);
     let largest = largest.order();
 
-    // Its events on the feed fit the frame limit, also the largest kind (order.updated while
-    // preparing).
+    // Its events on the feed fit the frame limit, also the largest kind: order.updated with every
+    // item started, rushed, then voided with the longest reason in 4-byte characters.
     let (len, created) = recv_text(&mut ws).await;
     assert!(matches!(created, ServerMessage::OrderCreated { ref order, .. } if *order == largest));
     assert!(len <= MAX_WS_FRAME_BYTES, "order.created is {len} bytes");
-    set_status(&mut ws, "r1", &largest.id, "preparing").await;
+    kitchen(&mut ws, "r1", &largest.id, "start").await;
     let rush = json!({"type": "order.rush", "request_id": "r2", "order_id": largest.id, "rush": true});
     let (len, updated) = command(&mut ws, rush).await.expect("an order.updated");
     assert!(matches!(updated, ServerMessage::OrderUpdated { ref order, .. } if order.rush));
     assert!(len <= MAX_WS_FRAME_BYTES, "order.updated is {len} bytes");
+    let reason = "🍔".repeat(restaurant_protocol::kitchen::MAX_VOID_REASON_CHARS);
+    let void = json!({"type": "order.void", "request_id": "r3", "order_id": largest.id, "reason": reason});
+    let (len, voided) = command(&mut ws, void).await.expect("an order.updated");
+    assert!(matches!(voided, ServerMessage::OrderUpdated { ref order, .. } if order.void.is_some()));
+    assert!(len <= MAX_WS_FRAME_BYTES, "the voided order.updated is {len} bytes");
     // A reconnecting client gets the same frames replayed.
     let (mut replaying, _) = joined(&hub, "kitchen", Some(seq_before)).await;
-    for _ in 0..3 {
+    for _ in 0..4 {
         let (len, _) = recv_text(&mut replaying).await;
         assert!(len <= MAX_WS_FRAME_BYTES, "replayed frame of {len} bytes");
     }
@@ -229,7 +236,7 @@ async fn an_order_whose_events_would_not_fit_a_frame_gets_413_and_nothing_is_sto
     let after = create(&hub, "after").await;
     let snap = snapshot(&hub).await;
     let ids: Vec<&str> = snap.orders.iter().map(|o| o.id.as_str()).collect();
-    assert_eq!(ids, [before.id.as_str(), largest.id.as_str(), after.id.as_str()]);
+    assert_eq!(ids, [before.id.as_str(), after.id.as_str()], "the voided order left");
     hub.stop().await.unwrap();
 }
 
@@ -341,8 +348,8 @@ async fn finished_orders_older_than_the_retention_are_removed_at_start_and_seq_g
     let done = create(&hub, "done").await;
     let active = create(&hub, "active").await;
     let (mut ws, _) = joined(&hub, "kitchen", None).await;
-    for (i, status) in ["preparing", "ready", "completed"].into_iter().enumerate() {
-        set_status(&mut ws, &format!("r{i}"), &done.id, status).await;
+    for (i, kind) in ["start", "bump", "complete"].into_iter().enumerate() {
+        kitchen(&mut ws, &format!("r{i}"), &done.id, kind).await;
     }
     drop(ws);
     let seq = snapshot(&hub).await.seq;

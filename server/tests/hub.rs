@@ -225,27 +225,39 @@ async fn commands_follow_the_transitions_and_a_repeated_request_id_changes_nothi
     let hub = start(|_| {}).await;
     let order = create(&hub, "a").await;
     let (mut ws, _) = joined(&hub, "grill", None).await;
-    let set = |rid: &str, status: &str| json!({"type":"order.set_status","request_id": rid,"order_id": order.id,"status": status});
+    let start = |rid: &str| json!({"type":"order.start","request_id": rid,"order_id": order.id,"station":"grill"});
 
-    let skip = command(&mut ws, set("r1", "ready")).await;
+    let skip = command(&mut ws, json!({"type":"order.complete","request_id":"r1","order_id": order.id})).await;
     assert!(
-        matches!(skip, ServerMessage::Error { code: ErrorCode::InvalidTransition, request_id: Some(r), .. } if r == "r1")
+        matches!(&skip, ServerMessage::Error { code: ErrorCode::Forbidden, request_id: Some(r), .. } if r == "r1"),
+        "only expo completes: {skip:?}"
     );
-    let recall = command(&mut ws, json!({"type":"order.recall","request_id":"r2","order_id": order.id})).await;
-    assert!(matches!(recall, ServerMessage::Error { code: ErrorCode::InvalidTransition, .. }));
+    let skip =
+        command(&mut ws, json!({"type":"order.recall","request_id":"r1b","order_id": order.id,"station":"grill"}))
+            .await;
+    assert!(
+        matches!(skip, ServerMessage::Error { code: ErrorCode::InvalidTransition, request_id: Some(r), .. } if r == "r1b")
+    );
+    let fryer =
+        command(&mut ws, json!({"type":"order.bump","request_id":"r2","order_id": order.id,"station":"fryer"})).await;
+    assert!(
+        matches!(&fryer, ServerMessage::Error { code: ErrorCode::Forbidden, message, .. } if message == "station grill may not bump fryer's items"),
+        "{fryer:?}"
+    );
     let missing =
         command(&mut ws, json!({"type":"order.rush","request_id":"r3","order_id":"ord_nope","rush":true})).await;
     assert!(matches!(missing, ServerMessage::Error { code: ErrorCode::NotFound, .. }));
 
-    send(&mut ws, set("r4", "preparing")).await;
+    send(&mut ws, start("r4")).await;
     assert!(matches!(
         recv(&mut ws).await,
-        ServerMessage::OrderStatusChanged { seq: 2, status: OrderStatus::Preparing, .. }
+        ServerMessage::OrderUpdated { seq: 2, order } if order.status == OrderStatus::Preparing
     ));
     assert_eq!(recv(&mut ws).await, ServerMessage::Ack { request_id: "r4".into(), seq: 2 });
 
-    // The same request_id again, even with another status: the first answer, no event.
-    assert_eq!(command(&mut ws, set("r4", "cancelled")).await, ServerMessage::Ack { request_id: "r4".into(), seq: 2 });
+    // The same request_id again, even with another action: the first answer, no event.
+    let bump = json!({"type":"order.bump","request_id":"r4","order_id": order.id,"station":"grill"});
+    assert_eq!(command(&mut ws, bump).await, ServerMessage::Ack { request_id: "r4".into(), seq: 2 });
     let snap = snapshot(&hub, "").await;
     assert_eq!((snap.seq, snap.orders[0].status), (2, OrderStatus::Preparing));
 
@@ -293,7 +305,7 @@ async fn a_restart_with_the_same_data_folder_loses_nothing() {
     let hub = start(on_disk).await;
     let order = create(&hub, "key-1").await;
     let (mut ws, _) = joined(&hub, "grill", None).await;
-    let start_cmd = json!({"type":"order.set_status","request_id":"r1","order_id": order.id,"status":"preparing"});
+    let start_cmd = json!({"type":"order.start","request_id":"r1","order_id": order.id,"station":"grill"});
     assert_eq!(command(&mut ws, start_cmd.clone()).await, ServerMessage::Ack { request_id: "r1".into(), seq: 2 });
     drop(ws);
     hub.stop().await.unwrap();
@@ -309,7 +321,7 @@ async fn a_restart_with_the_same_data_folder_loses_nothing() {
     let (mut ws, seq) = joined(&hub, "grill", Some(0)).await;
     assert_eq!(seq, 2);
     assert!(matches!(recv(&mut ws).await, ServerMessage::OrderCreated { seq: 1, .. }), "the event log survived");
-    assert!(matches!(recv(&mut ws).await, ServerMessage::OrderStatusChanged { seq: 2, .. }));
+    assert!(matches!(recv(&mut ws).await, ServerMessage::OrderUpdated { seq: 2, .. }));
     assert_eq!(
         command(&mut ws, start_cmd).await,
         ServerMessage::Ack { request_id: "r1".into(), seq: 2 },
@@ -351,8 +363,8 @@ async fn a_slow_client_gets_resync_and_does_not_hold_up_the_others() {
         }
     });
 
-    // Big orders (≈60 KB per event) fill the slow client's socket buffers quickly.
-    let line = json!({"menu_item_id":"cheeseburger","quantity":1,"special_instructions":"x".repeat(350)});
+    // Big orders (≈50 KB per event) fill the slow client's socket buffers quickly.
+    let line = json!({"menu_item_id":"cheeseburger","quantity":1,"special_instructions":"x".repeat(250)});
     let big = json!({"items": vec![line; 100], "source": "counter"});
     for i in 0..count {
         let (status, _) = post_order(&hub, &format!("big-{i}"), &big).await;
