@@ -62,7 +62,7 @@ async fn unmount_during_connect_closes_the_socket_and_writes_nothing_afterwards(
     // Let the hub answer, the socket events and every timer the page had armed come due.
     sleep(1_500).await;
     feed.logout();
-    assert!(feed.command("ord_x", restaurant_web::core::board::Command::Start).is_err());
+    assert!(feed.command("ord_x", restaurant_web::core::board::Command::Start { station: "grill".into() }).is_err());
     web_sys::console::warn_1(&"capture check".into());
     let captured = release_console();
     assert!(captured.iter().any(|m| m.contains("capture check")), "the console is captured: {captured:?}");

@@ -119,7 +119,7 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     assert!(recall, "the bumped order can be recalled");
     let button = all_by_testid(&el, "recall-order").into_iter().find(|b| attr(b, "data-order-id") == order.id).unwrap();
     button.unchecked_into::<web_sys::HtmlElement>().click();
-    assert!(wait_ticket(&el, &order.id, "preparing", SHORT).await, "recall brings it back");
+    assert!(wait_ticket(&el, &order.id, "ready", SHORT).await, "recall at expo brings it back as it was: ready");
     assert!(!ticket(&el, &order.id).unwrap().class_list().contains("ticket-new"), "a recalled ticket is not new");
 }
 

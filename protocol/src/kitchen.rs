@@ -266,11 +266,14 @@ impl Order {
         if let Some(void) = &self.void {
             return Err(Refusal::Voided { number, reason: void.reason.clone() });
         }
+        if self.status == OrderStatus::Cancelled {
+            return Err(Refusal::Voided { number, reason: "cancelled".to_string() });
+        }
         let completed = self.status == OrderStatus::Completed;
         let station_of = |station: &str| station.to_string();
         match action {
             KitchenAction::Rush { rush } => {
-                if completed || self.status == OrderStatus::Cancelled {
+                if completed {
                     return Err(Refusal::Completed { number });
                 }
                 if self.rush == *rush {

@@ -62,7 +62,7 @@ impl NewTicketAlerts {
         let fresh: Vec<String> = orders.keys().filter(|id| !seen.contains(id.as_str())).cloned().collect();
         seen.extend(fresh.iter().cloned());
         if seen.len() > SEEN_LIMIT {
-            let recallable: HashSet<String> = board.recallable().into_iter().map(|o| o.id).collect();
+            let recallable: HashSet<String> = board.recallable(&Station::Expo).into_iter().map(|o| o.id).collect();
             seen.retain(|id| orders.contains_key(id) || recallable.contains(id));
         }
         let chime = !fresh.is_empty() && board.tickets(station, Millis(0)).iter().any(|t| fresh.contains(&t.order.id));

@@ -435,6 +435,7 @@ fn error_code(code: ErrorCode) -> &'static str {
         ErrorCode::NotFound => "not_found",
         ErrorCode::InvalidTransition => "invalid_transition",
         ErrorCode::BadRequest => "bad_request",
+        ErrorCode::Forbidden => "forbidden",
     }
 }
 
@@ -510,6 +511,7 @@ mod tests {
                 seq: self.seq,
                 orders: self.active().into_values().map(std::sync::Arc::unwrap_or_clone).collect(),
                 sold_out: None,
+                recent: Vec::new(),
             }
         }
 
@@ -575,16 +577,14 @@ mod tests {
                 }
                 ClientMessage::Ping { ts } => self.push(frame(&ServerMessage::Pong { ts })),
                 ClientMessage::Pong { .. } => {}
-                ClientMessage::SetStatus { request_id, order_id, status } => {
-                    self.answer(request_id, &order_id, |o| o.status.can_set(status).then(|| o.status = status));
-                }
-                ClientMessage::Recall { request_id, order_id } => {
+                command => {
+                    let (request_id, order_id, action) = command.command().expect("a kitchen command");
+                    let (request_id, order_id) = (request_id.to_string(), order_id.to_string());
+                    // The hub's own rules.
                     self.answer(request_id, &order_id, |o| {
-                        o.status.can_recall().then(|| o.status = OrderStatus::Preparing)
+                        let at = o.updated_at.clone();
+                        o.apply_action(&action, "kitchen", &at).ok().map(|_| ())
                     });
-                }
-                ClientMessage::Rush { request_id, order_id, rush } => {
-                    self.answer(request_id, &order_id, |o| o.status.is_active().then(|| o.rush = rush));
                 }
             }
         }
@@ -611,20 +611,10 @@ mod tests {
         /// Changes an order and broadcasts it; the event's seq, or `None` when nothing changed.
         fn mutate(&mut self, order_id: &str, change: impl FnOnce(&mut Order) -> Option<()>) -> Option<u64> {
             let mut order = self.orders.get(order_id)?.clone();
-            let before = order.status;
             change(&mut order)?;
             let seq = self.seq + 1;
             order.updated_at = format!("t{seq}");
-            let event = if order.status == before {
-                ServerMessage::OrderUpdated { seq, order: order.clone() }
-            } else {
-                ServerMessage::OrderStatusChanged {
-                    seq,
-                    order_id: order.id.clone(),
-                    status: order.status,
-                    updated_at: order.updated_at.clone(),
-                }
-            };
+            let event = ServerMessage::OrderUpdated { seq, order: order.clone() };
             self.orders.insert(order.id.clone(), order);
             self.broadcast(event);
             Some(seq)
@@ -802,7 +792,8 @@ mod tests {
         hub.deliver(&mut feed, usize::MAX);
         hub.up = false;
         hub.drop_socket(&mut feed);
-        let request_id = feed.command(&id, Command::Start, [9; 16]).expect("start allowed");
+        let request_id =
+            feed.command(&id, Command::Start { station: "kitchen".into() }, [9; 16]).expect("start allowed");
         hub.serve(&mut feed);
         assert!(sent_commands(&hub).is_empty(), "nothing goes out while disconnected");
         assert_eq!(feed.debug_status().pending_commands, 1);
@@ -826,7 +817,7 @@ mod tests {
         let (mut hub, mut feed) = signed_in();
         let id = hub.create();
         hub.deliver(&mut feed, usize::MAX);
-        feed.command(&id, Command::Start, [8; 16]).expect("start allowed");
+        feed.command(&id, Command::Start { station: "kitchen".into() }, [8; 16]).expect("start allowed");
         hub.serve(&mut feed);
         assert_eq!(sent_commands(&hub).len(), 1);
         let applied_seq = hub.seq;
@@ -843,11 +834,9 @@ mod tests {
         let (mut hub, mut feed) = signed_in();
         let id = hub.create();
         hub.deliver(&mut feed, usize::MAX);
-        hub.mutate(&id, |o| {
-            o.status = OrderStatus::Cancelled;
-            Some(())
-        });
-        feed.command(&id, Command::Start, [6; 16]).expect("the board has not seen the cancel yet");
+        hub.mutate(&id, |o| act(o, &Command::Void { reason: "customer left".into() }));
+        feed.command(&id, Command::Start { station: "kitchen".into() }, [6; 16])
+            .expect("the board has not seen the cancel yet");
         hub.serve(&mut feed);
         hub.deliver(&mut feed, usize::MAX);
         assert!(feed.board().tickets(&Station::Kitchen, Millis(0)).is_empty());
@@ -998,7 +987,7 @@ mod tests {
         hub.deliver(&mut feed, usize::MAX);
         hub.up = false;
         hub.drop_socket(&mut feed);
-        feed.command(&id, Command::Start, [4; 16]).expect("start allowed");
+        feed.command(&id, Command::Start { station: "kitchen".into() }, [4; 16]).expect("start allowed");
         let stored = drain(|| feed.poll_command())
             .into_iter()
             .find_map(|c| match c {
@@ -1055,13 +1044,21 @@ mod tests {
         ]
     }
 
-    fn next_status(status: OrderStatus) -> Option<OrderStatus> {
+    /// What moves an order one step on, as another screen would.
+    fn next_action(status: OrderStatus) -> Option<Command> {
+        let kitchen = || "kitchen".to_string();
         match status {
-            OrderStatus::New => Some(OrderStatus::Preparing),
-            OrderStatus::Preparing => Some(OrderStatus::Ready),
-            OrderStatus::Ready => Some(OrderStatus::Completed),
+            OrderStatus::New => Some(Command::Start { station: kitchen() }),
+            OrderStatus::Preparing => Some(Command::Bump { station: kitchen() }),
+            OrderStatus::Ready => Some(Command::Complete { force: false }),
             OrderStatus::Completed | OrderStatus::Cancelled => None,
         }
+    }
+
+    /// Applies `action` on the hub side, by the hub's rules.
+    fn act(o: &mut Order, action: &Command) -> Option<()> {
+        let at = o.updated_at.clone();
+        o.apply_action(action, "kitchen", &at).ok().map(|_| ())
     }
 
     fn is_event(text: &str) -> bool {
@@ -1075,17 +1072,17 @@ mod tests {
             }
             Op::Advance(n) => {
                 if let Some(id) = hub.nth_order(n) {
-                    hub.mutate(&id, |o| next_status(o.status).map(|s| o.status = s));
+                    hub.mutate(&id, |o| next_action(o.status).and_then(|a| act(o, &a)));
                 }
             }
             Op::Recall(n) => {
                 if let Some(id) = hub.nth_order(n) {
-                    hub.mutate(&id, |o| o.status.can_recall().then(|| o.status = OrderStatus::Preparing));
+                    hub.mutate(&id, |o| act(o, &Command::Recall { station: None }));
                 }
             }
             Op::Rush(n) => {
                 if let Some(id) = hub.nth_order(n) {
-                    hub.mutate(&id, |o| o.status.is_active().then(|| o.rush = !o.rush));
+                    hub.mutate(&id, |o| act(o, &Command::Rush { rush: !o.rush }));
                 }
             }
             Op::Delete(n) => {
@@ -1131,10 +1128,10 @@ mod tests {
                 if !tickets.is_empty() {
                     let id = tickets[usize::from(n) % tickets.len()].order.id.clone();
                     let command = match kind {
-                        0 => Command::Start,
-                        1 => Command::Ready,
-                        2 => Command::Complete,
-                        3 => Command::Recall,
+                        0 => Command::Start { station: "kitchen".into() },
+                        1 => Command::Bump { station: "kitchen".into() },
+                        2 => Command::Complete { force: false },
+                        3 => Command::Recall { station: None },
                         _ => Command::Rush { rush: true },
                     };
                     *random += 1;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use restaurant_protocol::time::format_rfc3339_millis;
-use restaurant_protocol::{MenuItem, Order, OrderItem, OrderSource, OrderStatus, ServerMessage, Snapshot};
+use restaurant_protocol::{ItemStatus, MenuItem, Order, OrderItem, OrderSource, OrderStatus, ServerMessage, Snapshot};
 
 use super::board::{Board, BoardConfig, Station};
 use super::time::Millis;
@@ -55,6 +55,9 @@ pub(crate) fn item(name: &str, station: &str, quantity: u32) -> OrderItem {
         unit_price_cents: 500,
         line_total_cents: 500 * i64::from(quantity),
         modifiers: Vec::new(),
+        status: ItemStatus::New,
+        started_at: None,
+        ready_at: None,
     }
 }
 
@@ -72,6 +75,10 @@ pub(crate) fn order(id: &str, number: u32, created_min: i64, items: Vec<OrderIte
         totals: Default::default(),
         created_at: created.clone(),
         updated_at: created,
+        started_at: None,
+        ready_at: None,
+        completed_at: None,
+        void: None,
     }
 }
 
@@ -91,7 +98,7 @@ pub(crate) fn status(seq: u64, id: &str, status: OrderStatus) -> ServerMessage {
 pub(crate) fn live(seq: u64, orders: Vec<Order>) -> Board {
     let mut board = Board::new(BoardConfig::default());
     assert!(board.poll_snapshot_request());
-    board.apply_snapshot(Snapshot { seq, orders, sold_out: None });
+    board.apply_snapshot(Snapshot { seq, orders, sold_out: None, recent: vec![] });
     assert!(board.is_live());
     board
 }

@@ -6,10 +6,13 @@ use std::collections::HashMap;
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
+use wasm_bindgen::JsCast;
+
 use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
-use super::ticket::{TicketCard, TicketState};
+use super::ticket::{AskKind, Asking, TicketCard, TicketState, VOID_REASONS, item_line};
 use crate::core::alerts::NewTicketAlerts;
-use crate::core::board::{Board, Command, Station};
+use crate::core::board::{Board, Command, Station, created_unix_ms};
+use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, TicketSelection, action_for};
 use crate::core::time::Millis;
 use crate::hooks::config::use_runtime_config;
 use crate::hooks::order_feed::UseOrderFeedReturn;
@@ -69,7 +72,13 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let stations = Memo::new(move |_| board.with(|b| b.stations(&home_station)));
 
     let recall_open = RwSignal::new(false);
-    let recallable = Memo::new(move |_| board.with(|b| b.recallable()));
+    let recallable = Memo::new(move |_| board.with(|b| b.recallable(&station.get())));
+    let voided = Memo::new(move |_| {
+        board.with(|b| b.voided(&station.get(), now.get()).iter().map(TicketState::from).collect::<Vec<_>>())
+    });
+    let asking = RwSignal::new(None::<Asking>);
+    let help_open = RwSignal::new(false);
+    let selected = bump_bar(feed, station, tickets, recallable, asking, help_open, action_error);
     let all_day = Memo::new(move |_| board.with(|b| b.all_day(&station.get())));
     let failures = Memo::new(move |_| board.with(|b| b.failures().map(|f| f.message.clone()).collect::<Vec<_>>()));
 
@@ -106,7 +115,18 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                 >
                     "Recall"
                 </button>
+                <button
+                    class="btn"
+                    data-testid="help-toggle"
+                    aria-expanded=move || help_open.get().to_string()
+                    on:click=move |_| help_open.update(|open| *open = !*open)
+                >
+                    "Keys (?)"
+                </button>
             </div>
+            <Show when=move || help_open.get()>
+                <KeyHelp on_close=move || help_open.set(false)/>
+            </Show>
             <Show when=move || recall_open.get()>
                 <div class="kds-recall" data-testid="recall-panel" role="dialog" aria-label="Recall a bumped order">
                     {move || {
@@ -124,7 +144,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                                         data-testid="recall-order"
                                         data-order-id=order.id.clone()
                                         on:click=move |_| {
-                                            send(id.clone(), Command::Recall);
+                                            send(id.clone(), station.with_untracked(Station::recall_command));
                                             recall_open.set(false);
                                         }
                                     >
@@ -154,6 +174,23 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                 </div>
             </Show>
             <section class="orders-grid" aria-label="Active orders" data-testid="orders-grid">
+                <For
+                    each=move || voided.get()
+                    key=|t| t.order.id.clone()
+                    children=move |t: TicketState| {
+                        let reason = t.order.void.as_ref().map(|v| v.reason.clone()).unwrap_or_default();
+                        view! {
+                            <article class="ticket voided" data-testid="ticket-voided" data-order-id=t.order.id.clone() aria-label=format!("Order {} voided", t.order.number)>
+                                <header class="ticket-head">
+                                    <span class="ticket-number">{format!("#{}", t.order.number)}</span>
+                                    <span class="void-badge">"VOID"</span>
+                                </header>
+                                <p class="void-reason" data-testid="void-reason-shown">{reason}</p>
+                                <ul class="ticket-items">{t.order.items.iter().cloned().map(item_line).collect_view()}</ul>
+                            </article>
+                        }
+                    }
+                />
                 <Show when=move || tickets.with(Vec::is_empty)>
                     <p class="empty" data-testid="orders-empty">
                         {move || if board.with(Board::is_live) { "No active orders" } else { "Loading orders…" }}
@@ -181,7 +218,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                                 }
                             });
                         });
-                        view! { <TicketCard ticket=ticket.read_only() station now flashing refocus send/> }
+                        view! { <TicketCard ticket=ticket.read_only() station now flashing refocus selected asking send/> }
                     }
                 />
             </section>
@@ -220,6 +257,175 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
             </aside>
         </div>
     }
+}
+
+/// Tickets per bump-bar page (the `1`–`9` keys bump within the page).
+const PAGE_SIZE: usize = 9;
+
+/// The key map (see [`crate::core::keymap`]), as the help overlay and the README list it.
+pub const KEY_HELP: [(&str, &str); 12] = [
+    ("← ↑ / → ↓", "previous / next ticket"),
+    ("Home / End", "first / last ticket"),
+    ("PgUp / PgDn", "previous / next page"),
+    ("S", "start the selected ticket"),
+    ("Enter, B, Space", "bump the selected ticket"),
+    ("1 … 9", "bump that ticket of the page"),
+    ("O", "bump the oldest ticket"),
+    ("R", "recall the last bumped ticket"),
+    ("U", "rush / unrush the selected ticket"),
+    ("V, Delete", "void the selected ticket (Enter confirms, Esc keeps it)"),
+    ("?, H", "show / hide this help"),
+    ("Esc", "cancel"),
+];
+
+#[component]
+fn KeyHelp(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+    view! {
+        <div class="kds-help" role="dialog" aria-modal="false" aria-labelledby="kds-help-title" data-testid="help-overlay">
+            <h2 id="kds-help-title">"Keys and bump bar"</h2>
+            <table>
+                <tbody>
+                    {KEY_HELP
+                        .into_iter()
+                        .map(|(keys, what)| view! { <tr><th scope="row"><kbd>{keys}</kbd></th><td>{what}</td></tr> })
+                        .collect_view()}
+                </tbody>
+            </table>
+            <button class="btn" data-testid="help-close" on:click=move |_| on_close()>"Close"</button>
+        </div>
+    }
+}
+
+/// Whether keys typed now go to a text field (a key map must not act on them).
+fn typing_in_a_field() -> bool {
+    let Some(active) = document().active_element() else { return false };
+    let tag = active.tag_name().to_ascii_lowercase();
+    matches!(tag.as_str(), "input" | "textarea" | "select")
+        || active.dyn_ref::<web_sys::HtmlElement>().is_some_and(|e| e.is_content_editable())
+}
+
+/// Keyboard and bump-bar operation: one window `keydown` listener (dropped with the board)
+/// feeds [`TicketSelection`]; its effects become the same commands the buttons send. Returns the
+/// selected ticket's id.
+fn bump_bar(
+    feed: UseOrderFeedReturn,
+    station: Memo<Station>,
+    tickets: Memo<Vec<TicketState>>,
+    recallable: Memo<Vec<restaurant_protocol::Order>>,
+    asking: RwSignal<Option<Asking>>,
+    help_open: RwSignal<bool>,
+    action_error: RwSignal<Option<String>>,
+) -> Memo<Option<String>> {
+    let selection = RwSignal::new(TicketSelection::new());
+    let grid_of = move |tickets: &[TicketState], f: &mut dyn FnMut(&Grid<'_>)| {
+        let ids: Vec<&str> = tickets.iter().map(|t| t.order.id.as_str()).collect();
+        let oldest = tickets
+            .iter()
+            .min_by_key(|t| (created_unix_ms(&t.order).unwrap_or(i64::MAX), t.order.number))
+            .map(|t| t.order.id.as_str());
+        f(&Grid { ids: &ids, oldest, page_size: PAGE_SIZE });
+    };
+    // The selection follows the grid: kept by id, or the ticket now in its place.
+    Effect::new(move |_| {
+        tickets.with(|t| grid_of(t, &mut |grid| selection.update(|s| s.sync(grid))));
+    });
+    let send = move |order_id: &str, command: Command| {
+        action_error.set(feed.command(order_id, command).err().map(|e| e.to_string()));
+    };
+    let status_of = move |id: &str| {
+        tickets.with_untracked(|t| t.iter().find(|t| t.order.id == id).map(|t| (t.status, t.order.rush)))
+    };
+    let on_key = move |event: web_sys::Event| {
+        let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
+        if key.ctrl_key() || key.alt_key() || key.meta_key() || key.default_prevented() {
+            return;
+        }
+        let ctx = KeyContext {
+            text_field_focused: typing_in_a_field(),
+            confirming: asking.with_untracked(Option::is_some),
+            help_open: help_open.get_untracked(),
+        };
+        let Some(action) = action_for(&key.key(), ctx) else { return };
+        // Space and Enter would also press a focused button; arrows would scroll.
+        key.prevent_default();
+        // A confirmation is asked on the card (the same for a tap and a key): the selection's own
+        // pending confirmation is closed, the answer handled here.
+        let close_selection_confirm = move || {
+            tickets.with_untracked(|t| {
+                grid_of(t, &mut |grid| {
+                    let _ = selection.try_update(|s| s.apply(KeyAction::Cancel, grid));
+                })
+            })
+        };
+        if ctx.confirming {
+            close_selection_confirm();
+            let Some(asked) = asking.get_untracked() else { return };
+            asking.set(None);
+            if action == KeyAction::Confirm {
+                let command = match asked.what {
+                    AskKind::Void => Command::Void { reason: VOID_REASONS[0].to_string() },
+                    AskKind::ForceComplete => Command::Complete { force: true },
+                };
+                send(&asked.order_id, command);
+            }
+            return;
+        }
+        let effect = tickets.with_untracked(|t| {
+            let mut effect = None;
+            grid_of(t, &mut |grid| effect = selection.try_update(|s| s.apply(action, grid)).flatten());
+            effect
+        });
+        let here = station.get_untracked();
+        match effect {
+            Some(KeyEffect::Start(id)) => {
+                if let Some(command) = status_of(&id).and_then(|(status, _)| here.start_command(status)) {
+                    send(&id, command);
+                }
+            }
+            Some(KeyEffect::Bump(id)) => {
+                if let Some((status, _)) = status_of(&id) {
+                    match here.bump_command(status) {
+                        Some(command) => send(&id, command),
+                        // Expo bumping an order that is not ready: asks before forcing it.
+                        None if here == Station::Expo => {
+                            asking.set(Some(Asking { order_id: id, what: AskKind::ForceComplete }))
+                        }
+                        None => {}
+                    }
+                }
+            }
+            Some(KeyEffect::Rush(id)) => {
+                if let Some((_, rush)) = status_of(&id) {
+                    send(&id, Command::Rush { rush: !rush });
+                }
+            }
+            Some(KeyEffect::AskVoid(id)) => {
+                close_selection_confirm();
+                if here.is_expediting() {
+                    asking.set(Some(Asking { order_id: id, what: AskKind::Void }));
+                } else {
+                    action_error.set(Some("Only expo (or the whole kitchen) can void an order.".into()));
+                }
+            }
+            Some(KeyEffect::RecallLast) => match recallable.with_untracked(|r| r.first().map(|o| o.id.clone())) {
+                Some(id) => send(&id, here.recall_command()),
+                None => action_error.set(Some("Nothing to recall.".into())),
+            },
+            Some(KeyEffect::ToggleHelp) => help_open.update(|open| *open = !*open),
+            Some(KeyEffect::Void(_) | KeyEffect::CloseConfirm) | None => {}
+        }
+    };
+    StoredValue::new_local(WindowListener::new("keydown", on_key));
+    let selected = Memo::new(move |_| selection.with(|s| s.selected().map(str::to_string)));
+    // The selected card stays in view as the selection moves.
+    Effect::new(move |_| {
+        let Some(id) = selected.get() else { return };
+        let query = format!("[data-testid=ticket][data-order-id=\"{id}\"]");
+        if let Ok(Some(card)) = document().query_selector(&query) {
+            card.scroll_into_view_with_bool(false);
+        }
+    });
+    selected
 }
 
 /// Feeds the board and the page clock to the new-ticket alerts ([`NewTicketAlerts`]): new orders

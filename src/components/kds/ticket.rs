@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use restaurant_protocol::{Order, OrderItem, OrderStatus};
+use restaurant_protocol::{ItemStatus, Order, OrderItem, OrderStatus};
 
 use super::board::wall_clock;
-use crate::core::board::{AgeLevel, Command, Station, Ticket, created_unix_ms, elapsed_since};
+use crate::core::board::{AgeLevel, Command, Station, StationProgress, Ticket, created_unix_ms, elapsed_since};
 use crate::core::modifiers::{allergy_banner, allergy_names, cook_lines};
 use crate::core::time::{Millis, clock_text, whole_millis};
 
@@ -21,15 +21,27 @@ use crate::core::time::{Millis, clock_text, whole_millis};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketState {
     pub order: Arc<Order>,
+    /// This screen's part of the order (see [`Ticket::status`]).
+    pub status: OrderStatus,
+    pub progress: Vec<StationProgress>,
     pub pending: bool,
     pub age: AgeLevel,
 }
 
 impl From<&Ticket> for TicketState {
     fn from(ticket: &Ticket) -> TicketState {
-        TicketState { order: ticket.order.clone(), pending: ticket.pending, age: ticket.age }
+        TicketState {
+            order: ticket.order.clone(),
+            status: ticket.status,
+            progress: ticket.progress.clone(),
+            pending: ticket.pending,
+            age: ticket.age,
+        }
     }
 }
+
+/// The reasons a void offers (the first is what the bump bar's confirm uses).
+pub const VOID_REASONS: [&str; 4] = ["Customer left", "Wrong order", "Duplicate order", "Kitchen error"];
 
 #[component]
 pub fn TicketCard(
@@ -43,6 +55,10 @@ pub fn TicketCard(
     flashing: RwSignal<HashMap<String, Millis>>,
     /// The order whose focused Rush button rebuilt its card: the new card takes the focus.
     refocus: StoredValue<Option<String>>,
+    /// The ticket the keyboard / bump bar has selected.
+    selected: Memo<Option<String>>,
+    /// The ticket whose void (or forced completion) is being confirmed, shared with the keys.
+    asking: RwSignal<Option<Asking>>,
     send: impl Fn(String, Command) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     // What never changes for an order.
@@ -51,7 +67,7 @@ pub fn TicketCard(
     // The fields a card shows. Plain reads: a card's ticket changes only when something on it
     // does, and the DOM is written only where a value differs. The item list, the one costly
     // part to rebuild, is a memo.
-    let status = move || ticket.with(|t| t.order.status);
+    let status = move || ticket.with(|t| t.status);
     let rush = move || ticket.with(|t| t.order.rush);
     let pending = move || ticket.with(|t| t.pending);
     let age = move || ticket.with(|t| t.age);
@@ -76,7 +92,7 @@ pub fn TicketCard(
         let id = id.clone();
         move |command: Command| {
             let id = id.clone();
-            move |_: leptos::ev::MouseEvent| send(id.clone(), command)
+            move |_: leptos::ev::MouseEvent| send(id.clone(), command.clone())
         }
     };
     let start_action = action.clone();
@@ -96,9 +112,9 @@ pub fn TicketCard(
         });
     }
     let start = move || {
-        (status() == OrderStatus::New).then(|| {
+        station.with(|s| s.start_command(status())).map(|command| {
             view! {
-                <button class="btn ticket-action action-start" data-testid="ticket-start" on:click=start_action(Command::Start)>
+                <button class="btn ticket-action action-start" data-testid="ticket-start" on:click=start_action(command)>
                     "Start"
                 </button>
             }
@@ -106,12 +122,123 @@ pub fn TicketCard(
     };
     let bump = move || {
         station.with(|s| s.bump_command(status())).map(|command| {
-            let label = if command == Command::Complete { "Complete" } else { "Bump" };
+            let label = if matches!(command, Command::Complete { .. }) { "Complete" } else { "Bump" };
             view! {
                 <button class="btn ticket-action action-bump" data-testid="ticket-bump" on:click=bump_action(command)>
                     {label}
                 </button>
             }
+        })
+    };
+
+    let is_selected = {
+        let id = id.clone();
+        move || selected.with(|s| s.as_deref() == Some(id.as_str()))
+    };
+    let asked = {
+        let id = id.clone();
+        Memo::new(move |_| asking.with(|a| a.as_ref().filter(|a| a.order_id == id).map(|a| a.what)))
+    };
+    let expediting = move || station.with(Station::is_expediting);
+    let ask = {
+        let id = id.clone();
+        move |what: AskKind| asking.set(Some(Asking { order_id: id.clone(), what }))
+    };
+    let ask_force = ask.clone();
+    let force = move || {
+        let ask = ask_force.clone();
+        (expediting() && station.with(|s| *s == Station::Expo) && status() != OrderStatus::Ready && asked.get().is_none())
+            .then(|| {
+                view! {
+                    <button class="btn ticket-action action-force" data-testid="ticket-force" on:click=move |_| ask(AskKind::ForceComplete)>
+                        "Complete anyway…"
+                    </button>
+                }
+            })
+    };
+    let ask_void = ask.clone();
+    let void_button = move || {
+        let ask = ask_void.clone();
+        (expediting() && asked.get().is_none()).then(|| {
+            view! {
+                <button class="btn ticket-action action-void" data-testid="ticket-void" on:click=move |_| ask(AskKind::Void)>
+                    "Void…"
+                </button>
+            }
+        })
+    };
+    let confirm_id = id.clone();
+    let confirm = move || {
+        let id = confirm_id.clone();
+        asked.get().map(|what| match what {
+            AskKind::Void => {
+                let reasons = VOID_REASONS
+                    .into_iter()
+                    .map(|reason| {
+                        let id = id.clone();
+                        view! {
+                            <button
+                                class="btn ticket-action action-void-reason"
+                                data-testid="void-reason"
+                                data-reason=reason
+                                on:click=move |_| {
+                                    asking.set(None);
+                                    send(id.clone(), Command::Void { reason: reason.to_string() });
+                                }
+                            >
+                                {reason}
+                            </button>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <div class="ticket-confirm" role="group" aria-label=format!("Void order {number}?") data-testid="void-confirm">
+                        <p>{format!("Void #{number}? Pick the reason (Enter: {}).", VOID_REASONS[0])}</p>
+                        {reasons}
+                        <button class="btn" data-testid="confirm-cancel" on:click=move |_| asking.set(None)>"Keep it"</button>
+                    </div>
+                }
+                .into_any()
+            }
+            AskKind::ForceComplete => view! {
+                <div class="ticket-confirm" role="group" aria-label=format!("Complete order {number} before it is ready?") data-testid="force-confirm">
+                    <p>{format!("#{number} is not ready. Complete it anyway?")}</p>
+                    <button
+                        class="btn ticket-action action-force"
+                        data-testid="force-confirm-yes"
+                        on:click=move |_| {
+                            asking.set(None);
+                            send(id.clone(), Command::Complete { force: true });
+                        }
+                    >
+                        "Complete anyway"
+                    </button>
+                    <button class="btn" data-testid="confirm-cancel" on:click=move |_| asking.set(None)>"Keep it"</button>
+                </div>
+            }
+            .into_any(),
+        })
+    };
+    let progress = move || {
+        ticket.with(|t| {
+            (!t.progress.is_empty()).then(|| {
+                let parts = t
+                    .progress
+                    .iter()
+                    .map(|p| {
+                        let text = match p.status {
+                            ItemStatus::Ready => format!("{} ✓", p.station),
+                            _ => format!("{} {}", p.station, clock_text(elapsed_since(created, now.get()))),
+                        };
+                        view! {
+                            <li class=format!("station-progress progress-{}", p.status.as_str()) data-testid="station-progress" data-station=p.station.clone() data-status=p.status.as_str()>
+                                {text}
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! { <ul class="ticket-progress" data-testid="ticket-progress" aria-label="Stations">{parts}</ul> }
+            })
         })
     };
 
@@ -129,6 +256,7 @@ pub fn TicketCard(
             class:rush=rush
             class:pending=pending
             class:ticket-new=is_new
+            class:selected=is_selected.clone()
             style=flash_style
             data-testid="ticket"
             data-order-id=id
@@ -136,6 +264,7 @@ pub fn TicketCard(
             data-age-level=move || age().as_str()
             data-pending=move || pending().to_string()
             data-rush=move || rush().to_string()
+            data-selected=move || is_selected().to_string()
             data-updated-at=move || ticket.with(|t| t.order.updated_at.clone())
             aria-label=format!("Order {number}")
         >
@@ -146,6 +275,7 @@ pub fn TicketCard(
                 <span class="ticket-elapsed" data-testid="ticket-elapsed">{elapsed}</span>
             </header>
             {move || pending().then(|| view! { <p class="ticket-pending" data-testid="ticket-pending">"Sending…"</p> })}
+            {progress}
             {move || ticket.with(|t| t.order.customer_name.clone()).map(|name| view! { <p class="ticket-customer">{name}</p> })}
             {move || items.with(|items| allergy_banner(items.iter())).map(|text| view! {
                 <p class="ticket-allergy-banner" role="alert" data-testid="ticket-allergy">{text}</p>
@@ -156,9 +286,11 @@ pub fn TicketCard(
                 (!notes.is_empty())
                     .then(|| view! { <p class="ticket-notes" data-testid="ticket-notes">{notes}</p> })
             }}
+            {confirm}
             <footer class="ticket-actions">
                 {start}
                 {bump}
+                {force}
                 <button
                     class="btn ticket-action action-rush"
                     data-testid="ticket-rush"
@@ -177,14 +309,28 @@ pub fn TicketCard(
                 >
                     {move || if rush() { "Unrush" } else { "Rush" }}
                 </button>
+                {void_button}
             </footer>
         </article>
     }
 }
 
-fn item_line(item: OrderItem) -> impl IntoView {
+/// What a ticket is asking the cook to confirm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AskKind {
+    Void,
+    ForceComplete,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asking {
+    pub order_id: String,
+    pub what: AskKind,
+}
+
+pub(super) fn item_line(item: OrderItem) -> impl IntoView {
     view! {
-        <li class="ticket-item" class:allergy=!item.allergies.is_empty() data-testid="ticket-item" data-allergy=(!item.allergies.is_empty()).to_string()>
+        <li class="ticket-item" class:allergy=!item.allergies.is_empty() class:item-ready=item.status == ItemStatus::Ready data-testid="ticket-item" data-item-status=item.status.as_str() data-allergy=(!item.allergies.is_empty()).to_string()>
             <span class="item-qty">{format!("{}×", item.quantity)}</span>
             " "
             <span class="item-name">{item.name}</span>

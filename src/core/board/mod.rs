@@ -18,7 +18,7 @@ use std::time::Duration;
 use restaurant_protocol::{Order, SoldOut};
 
 pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
-pub use view::{AgeLevel, AllDayCount, Station, Ticket, created_unix_ms, elapsed_since};
+pub use view::{AgeLevel, AllDayCount, Station, StationProgress, Ticket, VOID_SHOWN, created_unix_ms, elapsed_since};
 
 use outbox::OutboxEntry;
 use stream::Sync;
@@ -50,7 +50,7 @@ impl Default for BoardConfig {
         BoardConfig {
             warning_after: minutes(10),
             urgent_after: minutes(15),
-            recall_limit: 20,
+            recall_limit: restaurant_protocol::RECALL_HISTORY,
             outbox_limit: 200,
             buffer_limit: 10_000,
         }
@@ -69,6 +69,8 @@ pub struct Board {
     orders: BTreeMap<String, Arc<Order>>,
     /// Confirmed completed orders, newest first, for recall.
     completed: VecDeque<Arc<Order>>,
+    /// Confirmed voided orders, newest first (shown struck through for a few seconds).
+    voided: VecDeque<Arc<Order>>,
     last_seq: Option<u64>,
     sync: Sync,
     outbox: Vec<OutboxEntry>,
@@ -87,6 +89,7 @@ impl Board {
             config,
             orders: BTreeMap::new(),
             completed: VecDeque::new(),
+            voided: VecDeque::new(),
             last_seq: None,
             sync: Sync::Resync { fetching: false, buffer: BTreeMap::new() },
             outbox: Vec::new(),

@@ -5,83 +5,32 @@
 use std::fmt;
 
 use log::{debug, info, warn};
-use restaurant_protocol::{ClientMessage, Order, OrderStatus};
+use restaurant_protocol::{ClientMessage, Order};
 use serde::{Deserialize, Serialize};
 
 use super::Board;
 use crate::core::id::uuid_v4;
 
-/// A change a cook asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Command {
-    Start,
-    Ready,
-    Complete,
-    Recall,
-    Rush { rush: bool },
-}
+/// A change a cook asks for: the protocol's kitchen action (its rules are
+/// [`Order::apply_action`], the same the hub runs).
+pub use restaurant_protocol::KitchenAction as Command;
 
-impl Command {
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Command::Start => "start",
-            Command::Ready => "ready",
-            Command::Complete => "complete",
-            Command::Recall => "recall",
-            Command::Rush { .. } => "rush",
-        }
-    }
-
-    /// The status this command moves an order to, if it is a status change.
-    fn target_status(self) -> Option<OrderStatus> {
-        match self {
-            Command::Start | Command::Recall => Some(OrderStatus::Preparing),
-            Command::Ready => Some(OrderStatus::Ready),
-            Command::Complete => Some(OrderStatus::Completed),
-            Command::Rush { .. } => None,
-        }
-    }
-
-    fn allowed_from(self, status: OrderStatus) -> bool {
-        match self {
-            Command::Recall => status.can_recall(),
-            Command::Rush { .. } => status.is_active(),
-            Command::Start | Command::Ready | Command::Complete => {
-                self.target_status().is_some_and(|to| status.can_set(to))
-            }
-        }
-    }
-
-    pub(super) fn apply_to(self, order: &mut Order) {
-        match self {
-            Command::Rush { rush } => order.rush = rush,
-            other => {
-                if let Some(status) = other.target_status() {
-                    order.status = status;
-                }
-            }
-        }
-    }
-
-    fn to_message(self, request_id: &str, order_id: &str) -> ClientMessage {
-        let (request_id, order_id) = (request_id.to_string(), order_id.to_string());
-        let set =
-            |status| ClientMessage::SetStatus { request_id: request_id.clone(), order_id: order_id.clone(), status };
-        match self {
-            Command::Start => set(OrderStatus::Preparing),
-            Command::Ready => set(OrderStatus::Ready),
-            Command::Complete => set(OrderStatus::Completed),
-            Command::Recall => ClientMessage::Recall { request_id, order_id },
-            Command::Rush { rush } => ClientMessage::Rush { request_id, order_id, rush },
-        }
-    }
+/// Lays `command` over `order` as the hub would apply it (a refusal changes nothing: the hub's
+/// answer will say why).
+pub(super) fn apply_to(command: &Command, order: &mut Order) {
+    let at = order.updated_at.clone();
+    let _ = order.apply_action(command, "", &at);
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommandError {
     UnknownOrder(String),
-    NotAllowed { order_id: String, status: OrderStatus, command: Command },
+    /// The order's state does not allow it (the hub's words for why).
+    NotAllowed {
+        order_id: String,
+        command: &'static str,
+        reason: String,
+    },
     OutboxFull,
 }
 
@@ -89,8 +38,8 @@ impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CommandError::UnknownOrder(id) => write!(f, "unknown order {id}"),
-            CommandError::NotAllowed { order_id, status, command } => {
-                write!(f, "cannot {} order {order_id} while it is {}", command.name(), status.as_str())
+            CommandError::NotAllowed { order_id, command, reason } => {
+                write!(f, "cannot {command} order {order_id}: {reason}")
             }
             CommandError::OutboxFull => write!(f, "too many commands waiting for the hub"),
         }
@@ -153,8 +102,13 @@ impl Board {
             warn!("[OrderFeed] {} on unknown order {order_id} refused", command.name());
             return Err(CommandError::UnknownOrder(order_id.to_string()));
         };
-        if !command.allowed_from(order.status) {
-            let error = CommandError::NotAllowed { order_id: order_id.to_string(), status: order.status, command };
+        let mut probe = order.clone();
+        if let Err(refused) = probe.apply_action(&command, "", &order.updated_at) {
+            let error = CommandError::NotAllowed {
+                order_id: order_id.to_string(),
+                command: command.name(),
+                reason: refused.to_string(),
+            };
             warn!("[OrderFeed] {error}");
             return Err(error);
         }
@@ -179,7 +133,7 @@ impl Board {
             .filter(|e| !e.sent && e.acked_seq.is_none())
             .map(|e| {
                 e.sent = true;
-                e.command.to_message(&e.request_id, &e.order_id)
+                ClientMessage::for_action(e.request_id.clone(), e.order_id.clone(), e.command.clone())
             })
             .collect()
     }
@@ -303,7 +257,7 @@ impl Board {
 
 #[cfg(test)]
 mod tests {
-    use restaurant_protocol::{ServerMessage, Snapshot};
+    use restaurant_protocol::{OrderStatus, ServerMessage, Snapshot};
 
     use super::*;
     use crate::core::test_support::{burger, live, status, statuses};
@@ -311,17 +265,13 @@ mod tests {
     #[test]
     fn command_is_optimistic_and_pending_until_acked_and_applied() {
         let mut board = live(1, vec![burger("a", 1)]);
-        let id = board.command("a", Command::Start, [7; 16]).expect("start allowed");
+        let id = board.command("a", Command::Start { station: "kitchen".into() }, [7; 16]).expect("start allowed");
         assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Preparing, true)]);
         assert_eq!(board.pending_commands(), 1);
         let sent = board.take_unsent();
         assert_eq!(
             sent,
-            vec![ClientMessage::SetStatus {
-                request_id: id.clone(),
-                order_id: "a".into(),
-                status: OrderStatus::Preparing
-            }]
+            vec![ClientMessage::Start { request_id: id.clone(), order_id: "a".into(), station: "kitchen".into() }]
         );
         assert!(board.take_unsent().is_empty(), "sent once per connection");
         // The ack can overtake the event: the card keeps the new status meanwhile.
@@ -357,7 +307,7 @@ mod tests {
     #[test]
     fn acked_command_covered_by_a_snapshot_stops_overlaying() {
         let mut board = live(1, vec![burger("a", 1)]);
-        let id = board.command("a", Command::Start, [6; 16]).expect("start allowed");
+        let id = board.command("a", Command::Start { station: "kitchen".into() }, [6; 16]).expect("start allowed");
         assert_eq!(board.take_unsent().len(), 1);
         board.handle_resync(1);
         board.handle_ack(&id, 2);
@@ -365,14 +315,14 @@ mod tests {
         // By the time of the snapshot the order moved on to ready.
         let mut ready = burger("a", 1);
         ready.status = OrderStatus::Ready;
-        board.apply_snapshot(Snapshot { seq: 3, orders: vec![ready], sold_out: None });
+        board.apply_snapshot(Snapshot { seq: 3, orders: vec![ready], sold_out: None, recent: vec![] });
         assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Ready, false)]);
     }
 
     #[test]
     fn error_reverts_the_optimistic_change_with_a_message() {
         let mut board = live(1, vec![burger("a", 7)]);
-        let id = board.command("a", Command::Start, [3; 16]).expect("start allowed");
+        let id = board.command("a", Command::Start { station: "kitchen".into() }, [3; 16]).expect("start allowed");
         assert_eq!(board.take_unsent().len(), 1);
         board.handle_command_error(&id, "invalid_transition", "order is cancelled");
         assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::New, false)]);
@@ -389,7 +339,7 @@ mod tests {
     #[test]
     fn unanswered_commands_are_resent_after_the_connection_is_lost() {
         let mut board = live(1, vec![burger("a", 1)]);
-        board.command("a", Command::Start, [4; 16]).expect("start allowed");
+        board.command("a", Command::Start { station: "kitchen".into() }, [4; 16]).expect("start allowed");
         assert_eq!(board.take_unsent().len(), 1);
         board.connection_lost();
         assert_eq!(board.take_unsent().len(), 1);
@@ -399,11 +349,20 @@ mod tests {
     #[test]
     fn invalid_commands_are_refused_locally() {
         let mut board = live(1, vec![burger("a", 1)]);
-        assert!(matches!(board.command("a", Command::Ready, [0; 16]), Err(CommandError::NotAllowed { .. })));
-        assert_eq!(board.command("nope", Command::Start, [0; 16]), Err(CommandError::UnknownOrder("nope".into())));
-        board.command("a", Command::Start, [0; 16]).expect("start allowed");
+        assert!(matches!(
+            board.command("a", Command::Complete { force: false }, [0; 16]),
+            Err(CommandError::NotAllowed { .. })
+        ));
+        assert_eq!(
+            board.command("nope", Command::Start { station: "kitchen".into() }, [0; 16]),
+            Err(CommandError::UnknownOrder("nope".into()))
+        );
+        board.command("a", Command::Start { station: "kitchen".into() }, [0; 16]).expect("start allowed");
         assert!(
-            matches!(board.command("a", Command::Start, [1; 16]), Err(CommandError::NotAllowed { .. })),
+            matches!(
+                board.command("a", Command::Start { station: "kitchen".into() }, [1; 16]),
+                Err(CommandError::NotAllowed { .. })
+            ),
             "a double tap does not queue twice"
         );
         assert_eq!(board.pending_commands(), 1);
@@ -412,7 +371,7 @@ mod tests {
     #[test]
     fn outbox_survives_a_reload_through_json() {
         let mut board = live(1, vec![burger("a", 1)]);
-        let id = board.command("a", Command::Start, [5; 16]).expect("start allowed");
+        let id = board.command("a", Command::Start { station: "kitchen".into() }, [5; 16]).expect("start allowed");
         assert_eq!(board.take_unsent().len(), 1);
         let stored = board.outbox_json();
 
@@ -420,9 +379,7 @@ mod tests {
         assert_eq!(reloaded.restore_outbox(&stored), Ok(1));
         assert_eq!(reloaded.restore_outbox(&stored), Ok(0), "already queued");
         assert_eq!(statuses(&reloaded), vec![("a".into(), OrderStatus::Preparing, true)]);
-        assert!(
-            matches!(&reloaded.take_unsent()[..], [ClientMessage::SetStatus { request_id, .. }] if *request_id == id)
-        );
+        assert!(matches!(&reloaded.take_unsent()[..], [ClientMessage::Start { request_id, .. }] if *request_id == id));
         assert!(matches!(reloaded.restore_outbox("{not json"), Err(OutboxError::Malformed(_))));
     }
 }

@@ -9,6 +9,9 @@ use restaurant_protocol::{Order, OrderStatus, ServerMessage, Snapshot};
 
 use super::Board;
 
+/// Voided orders the board keeps for showing, at most.
+const VOIDS_KEPT: usize = 20;
+
 /// Where the board stands with the event stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Sync {
@@ -94,6 +97,10 @@ impl Board {
         // Completed orders may have changed unseen (recalled, rushed, completed again) in the gap
         // the snapshot covers, and it does not list them: a later event about one resyncs.
         self.completed.clear();
+        // The hub's recall history, newest first.
+        for order in snapshot.recent.into_iter().rev() {
+            self.put(Arc::new(order));
+        }
         for order in snapshot.orders {
             self.put(Arc::new(order));
         }
@@ -204,6 +211,10 @@ impl Board {
             if order.status == OrderStatus::Completed {
                 self.completed.push_front(order);
                 self.completed.truncate(self.config.recall_limit);
+            } else if order.void.is_some() {
+                self.voided.retain(|o| o.id != order.id);
+                self.voided.push_front(order);
+                self.voided.truncate(VOIDS_KEPT);
             }
         }
     }
@@ -219,7 +230,7 @@ mod tests {
     use restaurant_protocol::{Snapshot, SoldOut};
 
     use super::*;
-    use crate::core::board::{BoardConfig, Command};
+    use crate::core::board::{BoardConfig, Command, Station};
     use crate::core::test_support::{burger, created, live, status, statuses};
 
     #[test]
@@ -247,6 +258,7 @@ mod tests {
             seq: 8,
             orders: vec![burger("a", 1), burger("b", 2), burger("c", 3)],
             sold_out: None,
+            recent: vec![],
         });
         assert!(board.is_live());
         assert_eq!(board.last_seq(), Some(9));
@@ -259,10 +271,10 @@ mod tests {
         let mut board = live(5, vec![]);
         board.handle_event(created(9, burger("d", 4)));
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot { seq: 7, orders: vec![], sold_out: None });
+        board.apply_snapshot(Snapshot { seq: 7, orders: vec![], sold_out: None, recent: vec![] });
         assert!(!board.is_live(), "seq 8 is still missing");
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot { seq: 8, orders: vec![], sold_out: None });
+        board.apply_snapshot(Snapshot { seq: 8, orders: vec![], sold_out: None, recent: vec![] });
         assert!(board.is_live());
         assert_eq!(board.last_seq(), Some(9));
     }
@@ -279,11 +291,16 @@ mod tests {
         // A gap: the event after it waits for the snapshot, which carries the list as of its seq.
         board.handle_event(ServerMessage::MenuUpdated { seq: 10, sold_out: out(&[]) });
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot { seq: 9, orders: vec![], sold_out: Some(out(&["cola", "fries"])) });
+        board.apply_snapshot(Snapshot {
+            seq: 9,
+            orders: vec![],
+            sold_out: Some(out(&["cola", "fries"])),
+            recent: vec![],
+        });
         assert_eq!(board.sold_out(), Some(&out(&[])), "the buffered newer event wins");
         board.handle_resync(12);
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot { seq: 12, orders: vec![], sold_out: Some(out(&["pie"])) });
+        board.apply_snapshot(Snapshot { seq: 12, orders: vec![], sold_out: Some(out(&["pie"])), recent: vec![] });
         assert_eq!(board.sold_out_as_of(), Some((12, &out(&["pie"]))));
     }
 
@@ -307,7 +324,7 @@ mod tests {
         let mut board = live(4, vec![burger("a", 1)]);
         board.handle_resync(10);
         assert!(board.poll_snapshot_request());
-        board.apply_snapshot(Snapshot { seq: 10, orders: vec![], sold_out: None });
+        board.apply_snapshot(Snapshot { seq: 10, orders: vec![], sold_out: None, recent: vec![] });
         assert!(board.confirmed_orders().is_empty());
     }
 
@@ -318,9 +335,10 @@ mod tests {
         board.handle_event(status(3, "a", OrderStatus::Ready));
         board.handle_event(status(4, "a", OrderStatus::Completed));
         assert!(statuses(&board).is_empty());
-        assert_eq!(board.recallable().len(), 1);
-        board.command("a", Command::Recall, [1; 16]).expect("recall allowed");
-        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::Preparing, true)]);
-        assert!(board.recallable().is_empty());
+        assert_eq!(board.recallable(&Station::Expo).len(), 1);
+        board.command("a", Command::Recall { station: None }, [1; 16]).expect("recall allowed");
+        // Its items (from an event that carried only the status) are new: it comes back new.
+        assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::New, true)]);
+        assert!(board.recallable(&Station::Expo).is_empty());
     }
 }

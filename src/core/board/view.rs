@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use restaurant_protocol::kitchen::{EXPO_STATION, KITCHEN_STATION};
 use restaurant_protocol::time::parse_rfc3339_millis;
-use restaurant_protocol::{Order, OrderStatus};
+use restaurant_protocol::{ItemStatus, Order, OrderStatus};
 
-use super::{Board, Command};
+use super::{Board, Command, outbox};
 use crate::core::time::Millis;
 
 /// The stations every screen can switch to.
@@ -36,15 +37,52 @@ impl Station {
         }
     }
 
-    /// The command the bump button sends for an order in `status`, if bumping applies.
+    /// The station's name on the wire.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        match self {
+            Station::Kitchen => KITCHEN_STATION,
+            Station::Expo => EXPO_STATION,
+            Station::Prep(name) => name,
+        }
+    }
+
+    /// Start, for a ticket whose part here is `new` (not at expo).
+    #[must_use]
+    pub fn start_command(&self, status: OrderStatus) -> Option<Command> {
+        match (self, status) {
+            (Station::Expo, _) => None,
+            (_, OrderStatus::New) => Some(Command::Start { station: self.name().to_string() }),
+            _ => None,
+        }
+    }
+
+    /// What the bump button does for a ticket whose part here is `status`: a station bumps its
+    /// items (new or started); expo completes a ready order.
     #[must_use]
     pub fn bump_command(&self, status: OrderStatus) -> Option<Command> {
         match (self, status) {
-            (Station::Expo, OrderStatus::Ready) => Some(Command::Complete),
+            (Station::Expo, OrderStatus::Ready) => Some(Command::Complete { force: false }),
             (Station::Expo, _) => None,
-            (_, OrderStatus::Preparing) => Some(Command::Ready),
+            (_, OrderStatus::New | OrderStatus::Preparing) => Some(Command::Bump { station: self.name().to_string() }),
             _ => None,
         }
+    }
+
+    /// How this screen brings a bumped ticket back: a station its items, expo (or the whole
+    /// kitchen) a completed order.
+    #[must_use]
+    pub fn recall_command(&self) -> Command {
+        match self {
+            Station::Prep(name) => Command::Recall { station: Some(name.clone()) },
+            Station::Kitchen | Station::Expo => Command::Recall { station: None },
+        }
+    }
+
+    /// Whether this screen completes and voids whole orders.
+    #[must_use]
+    pub fn is_expediting(&self) -> bool {
+        matches!(self, Station::Kitchen | Station::Expo)
     }
 
     fn shows_item(&self, item_station: &str) -> bool {
@@ -72,11 +110,27 @@ impl AgeLevel {
     }
 }
 
+/// One station's part of an order, as expo sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StationProgress {
+    pub station: String,
+    pub status: ItemStatus,
+    /// When its items were all ready (Unix ms), while they are.
+    pub ready_unix_ms: Option<i64>,
+}
+
+/// How long a voided ticket stays on screen, struck through, before it goes.
+pub const VOID_SHOWN: Duration = Duration::from_secs(8);
+
 /// One card of the grid: the order as displayed (items already filtered to the station).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
     /// Shared with the board while unchanged: deriving the grid copies no order.
     pub order: Arc<Order>,
+    /// Where this screen's part is: a prep station's items, the whole order elsewhere.
+    pub status: OrderStatus,
+    /// Each station's part (the order's stations in order); on expo and kitchen screens.
+    pub progress: Vec<StationProgress>,
     /// A command on it is still waiting for the hub's answer.
     pub pending: bool,
     /// Since the order was created.
@@ -100,7 +154,7 @@ impl Board {
         for entry in &self.outbox {
             if let Some((order, pending)) = view.get_mut(entry.order_id.as_str()) {
                 // Copy-on-write: only an order with a command in flight is copied.
-                entry.command.apply_to(Arc::make_mut(order));
+                outbox::apply_to(&entry.command, Arc::make_mut(order));
                 *pending |= entry.acked_seq.is_none();
             }
         }
@@ -120,35 +174,97 @@ impl Board {
     }
 
     /// The tickets `station` shows at `now_unix` (the wall clock, since orders carry their creation
-    /// time from the hub): rush first, then oldest first.
+    /// time from the hub): rush first, then oldest first. A prep station's ticket leaves its
+    /// grid once its items there are all ready (bumped); it can be recalled from there.
     pub fn tickets(&self, station: &Station, now_unix: Millis) -> Vec<Ticket> {
         let mut tickets: Vec<Ticket> = self
             .view()
             .into_values()
-            .filter_map(|(mut order, pending)| {
-                if !order.items.iter().all(|item| station.shows_item(&item.station)) {
-                    Arc::make_mut(&mut order).items.retain(|item| station.shows_item(&item.station));
-                }
-                if order.items.is_empty() {
-                    return None;
-                }
-                let elapsed = elapsed_since(created_unix_ms(&order), now_unix);
-                let age = self.age_level(elapsed);
-                Some(Ticket { order, pending, elapsed, age })
-            })
+            .filter_map(|(order, pending)| self.ticket(station, order, pending, now_unix))
+            .filter(|t| !matches!(station, Station::Prep(_)) || t.status != OrderStatus::Ready)
             .collect();
         // Cached: the key parses a timestamp, once per ticket rather than per comparison.
         tickets.sort_by_cached_key(|t| (!t.order.rush, created_unix_ms(&t.order).unwrap_or(i64::MAX), t.order.number));
         tickets
     }
 
-    /// Completed orders that can be recalled, newest first.
-    pub fn recallable(&self) -> Vec<Order> {
+    /// `order` as `station` shows it, if it has anything there.
+    fn ticket(&self, station: &Station, mut order: Arc<Order>, pending: bool, now_unix: Millis) -> Option<Ticket> {
+        let status = match station {
+            Station::Prep(name) => match order.station_status(name)? {
+                ItemStatus::New => OrderStatus::New,
+                ItemStatus::Preparing => OrderStatus::Preparing,
+                ItemStatus::Ready => OrderStatus::Ready,
+            },
+            Station::Kitchen | Station::Expo => order.status,
+        };
+        let progress = if station.is_expediting() {
+            order
+                .stations()
+                .into_iter()
+                .filter_map(|name| {
+                    Some(StationProgress {
+                        station: name.to_string(),
+                        status: order.station_status(name)?,
+                        ready_unix_ms: order.station_ready_at(name).and_then(parse_rfc3339_millis),
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if !order.items.iter().all(|item| station.shows_item(&item.station)) {
+            Arc::make_mut(&mut order).items.retain(|item| station.shows_item(&item.station));
+        }
+        if order.items.is_empty() {
+            return None;
+        }
+        let elapsed = elapsed_since(created_unix_ms(&order), now_unix);
+        let age = self.age_level(elapsed);
+        Some(Ticket { order, status, progress, pending, elapsed, age })
+    }
+
+    /// What `station` can recall, newest first: at a prep station the orders whose items there
+    /// are all ready (bumped, or the order completed); elsewhere the completed orders.
+    pub fn recallable(&self, station: &Station) -> Vec<Order> {
         let view = self.overlaid();
-        self.completed
+        match station {
+            Station::Prep(name) => {
+                let mut done: Vec<(&str, Order)> = view
+                    .values()
+                    .filter(|(o, _)| o.status != OrderStatus::Cancelled)
+                    .filter_map(|(o, _)| {
+                        let at = o.station_ready_at(name).or_else(|| {
+                            (o.status == OrderStatus::Completed && o.station_status(name).is_some())
+                                .then_some(o.updated_at.as_str())
+                        })?;
+                        Some((at, Order::clone(o)))
+                    })
+                    .collect();
+                done.sort_by(|a, b| b.0.cmp(a.0));
+                done.into_iter().map(|(_, o)| o).collect()
+            }
+            Station::Kitchen | Station::Expo => self
+                .completed
+                .iter()
+                .filter_map(|o| view.get(o.id.as_str()).filter(|(shown, _)| shown.status == OrderStatus::Completed))
+                .map(|(order, _)| Order::clone(order))
+                .collect(),
+        }
+    }
+
+    /// Orders voided within [`VOID_SHOWN`] of `now_unix` that `station` showed, newest first:
+    /// shown struck through, then gone. (A void whose time is far from this screen's clock is
+    /// not shown rather than shown for too long.)
+    pub fn voided(&self, station: &Station, now_unix: Millis) -> Vec<Ticket> {
+        let now = i64::try_from(now_unix.0).unwrap_or(i64::MAX);
+        let shown_ms = i64::try_from(VOID_SHOWN.as_millis()).unwrap_or(i64::MAX);
+        self.voided
             .iter()
-            .filter_map(|o| view.get(o.id.as_str()).filter(|(shown, _)| shown.status == OrderStatus::Completed))
-            .map(|(order, _)| Order::clone(order))
+            .filter(|o| {
+                o.void.as_ref().and_then(|v| parse_rfc3339_millis(&v.at)).is_some_and(|at| (now - at).abs() < shown_ms)
+            })
+            .filter_map(|o| self.ticket(station, Arc::clone(o), false, now_unix))
             .collect()
     }
 
@@ -177,7 +293,7 @@ impl Board {
         let view = self.view();
         let mut totals: BTreeMap<&str, u32> = BTreeMap::new();
         for (order, _) in view.values() {
-            for item in order.items.iter().filter(|i| station.shows_item(&i.station)) {
+            for item in order.items.iter().filter(|i| station.shows_item(&i.station) && i.status != ItemStatus::Ready) {
                 let total = totals.entry(&item.name).or_default();
                 *total = total.saturating_add(item.quantity);
             }
@@ -289,9 +405,40 @@ mod tests {
         assert_eq!(grill[0].order.items.len(), 1);
         assert_eq!(board.tickets(&Station::parse("expo"), T0)[0].order.items.len(), 2);
         assert_eq!(board.tickets(&Station::Kitchen, T0).len(), 2);
-        assert_eq!(Station::Expo.bump_command(OrderStatus::Ready), Some(Command::Complete));
+        assert_eq!(Station::Expo.bump_command(OrderStatus::Ready), Some(Command::Complete { force: false }));
         assert_eq!(Station::Expo.bump_command(OrderStatus::Preparing), None);
-        assert_eq!(Station::parse("grill").bump_command(OrderStatus::Preparing), Some(Command::Ready));
+        assert_eq!(Station::Expo.start_command(OrderStatus::New), None);
+        let grill = Station::parse("grill");
+        assert_eq!(grill.bump_command(OrderStatus::Preparing), Some(Command::Bump { station: "grill".into() }));
+        assert_eq!(grill.bump_command(OrderStatus::New), Some(Command::Bump { station: "grill".into() }));
+        assert_eq!(grill.start_command(OrderStatus::New), Some(Command::Start { station: "grill".into() }));
+        assert_eq!(grill.recall_command(), Command::Recall { station: Some("grill".into()) });
         assert_eq!(Station::Kitchen.bump_command(OrderStatus::Ready), None);
+    }
+
+    #[test]
+    fn a_station_bump_leaves_its_grid_expo_sees_progress_and_a_void_shows_for_a_few_seconds() {
+        use restaurant_protocol::ServerMessage;
+        let mut order = order("a", 1, 0, vec![item("Burger", "grill", 1), item("Fries", "fryer", 1)]);
+        let mut board = live(1, vec![order.clone()]);
+        let grill = Station::parse("grill");
+        board.command("a", grill.bump_command(OrderStatus::New).unwrap(), [1; 16]).unwrap();
+        assert!(board.tickets(&grill, T0).is_empty(), "bumped at the grill: gone from its grid");
+        assert_eq!(board.recallable(&grill).len(), 1, "and recallable there");
+        let fryer = board.tickets(&Station::parse("fryer"), T0);
+        assert_eq!((fryer.len(), fryer[0].status), (1, OrderStatus::New), "the fryer's part is untouched");
+        let expo = board.tickets(&Station::Expo, T0);
+        assert_eq!(expo[0].status, OrderStatus::Preparing);
+        let parts: Vec<(&str, ItemStatus)> = expo[0].progress.iter().map(|p| (p.station.as_str(), p.status)).collect();
+        assert_eq!(parts, [("grill", ItemStatus::Ready), ("fryer", ItemStatus::New)]);
+
+        let at = T0.0 as i64 + 60_000;
+        let void = Command::Void { reason: "customer left".into() };
+        order.apply_action(&void, "expo", &restaurant_protocol::time::format_rfc3339_millis(at)).unwrap();
+        board.handle_event(ServerMessage::OrderUpdated { seq: 2, order });
+        assert!(board.tickets(&Station::Expo, T0 + secs(61)).is_empty());
+        let shown = |now| board.voided(&Station::Expo, now).len();
+        assert_eq!((shown(T0 + secs(61)), shown(T0 + secs(67)), shown(T0 + secs(68))), (1, 1, 0));
+        assert_eq!(board.voided(&Station::parse("drinks"), T0 + secs(61)).len(), 0, "a station it had nothing for");
     }
 }
