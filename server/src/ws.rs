@@ -380,10 +380,10 @@ impl Connection {
 /// The limits of a command's text: a station name of 1–[`MAX_STATION_CHARS`] characters, a void
 /// reason of 1–[`MAX_VOID_REASON_CHARS`] characters without control characters.
 pub fn check_action(action: &KitchenAction) -> Result<(), String> {
-    if let Some(station) = action.item_station() {
-        if station.trim().is_empty() || station.chars().count() > MAX_STATION_CHARS {
-            return Err(format!("station must be 1–{MAX_STATION_CHARS} characters"));
-        }
+    if let Some(station) = action.item_station()
+        && (station.trim().is_empty() || station.chars().count() > MAX_STATION_CHARS)
+    {
+        return Err(format!("station must be 1–{MAX_STATION_CHARS} characters"));
     }
     if let KitchenAction::Void { reason } = action {
         if reason.trim().is_empty() || reason.chars().count() > MAX_VOID_REASON_CHARS {

@@ -112,6 +112,10 @@ pub enum SocketCommand {
 /// A frame the link hands on: the order feed's messages, or staff call signalling (`call.*`),
 /// which shares the socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per frame and matched at once; boxing would only add an allocation per frame"
+)]
 pub enum Inbound {
     Server(ServerMessage),
     Call(CallMessage),
