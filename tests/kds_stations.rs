@@ -38,6 +38,14 @@ fn progress(root: &Element, order_id: &str, station: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The count of today's tickets the screen's stats strip shows, once it has loaded.
+async fn stats_count(root: &Element) -> u32 {
+    let loaded =
+        wait_until(SHORT, || by_testid(root, "stats-strip").is_some_and(|s| attr(&s, "data-state") == "ready"));
+    assert!(loaded.await, "the ticket times load");
+    attr(&by_testid(root, "stats-strip-figures").unwrap(), "data-count").parse().unwrap()
+}
+
 fn now_ms() -> f64 {
     js_sys::Date::now()
 }
@@ -47,6 +55,7 @@ async fn grill_and_fryer_bump_their_own_items_and_expo_completes_the_order() {
     let (mut grill_page, grill) = signed_in("grill").await;
     let (mut fryer_page, fryer) = signed_in("fryer").await;
     let (mut expo_page, expo) = signed_in("expo").await;
+    let before = (stats_count(&grill).await, stats_count(&expo).await);
     let order = burger_and_fries().await;
     for (el, name) in [(&grill, "grill"), (&fryer, "fryer"), (&expo, "expo")] {
         assert!(wait_ticket(el, &order.id, "new", SHORT).await, "the order reaches the {name} screen");
@@ -77,6 +86,16 @@ async fn grill_and_fryer_bump_their_own_items_and_expo_completes_the_order() {
     assert!(wait_until(SHORT, || ticket(&expo, &order.id).is_none()).await, "completed at expo");
     assert!(wait_until(SHORT, || ws_status()["pendingCommands"] == 0).await);
     let complete = now_ms() - t2;
+    // Today's ticket times count the finished ticket at its station and overall.
+    let counted = |el: &Element, at_least: u32| {
+        by_testid(el, "stats-strip-figures")
+            .is_some_and(|f| attr(&f, "data-count").parse::<u32>().unwrap_or(0) >= at_least)
+    };
+    assert!(wait_until(SHORT, || counted(&grill, before.0 + 1)).await, "the grill's ticket times count it");
+    assert!(wait_until(SHORT, || counted(&expo, before.1 + 1)).await, "and the whole orders' at expo");
+    assert!(by_testid(&expo, "stats-chart").is_some(), "expo draws the day by hour");
+    let grill_row = all_by_testid(&expo, "stats-station").into_iter().find(|r| attr(r, "data-station") == "grill");
+    assert!(grill_row.is_some(), "expo lists each station's figures");
     web_sys::console::log_1(
         &format!(
             "[kds-stations] grill bump → expo shows grill ✓: {grill_to_expo:.0} ms; fryer bump → ready at expo: \

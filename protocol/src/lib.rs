@@ -239,6 +239,11 @@ impl ApiError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> ApiError {
         ApiError { error: ApiErrorBody { code: code.into(), message: message.into() } }
     }
+
+    /// The `message` of an error body, if `body` is one.
+    pub fn message_of(body: &str) -> Option<String> {
+        serde_json::from_str::<ApiError>(body).ok().map(|e| e.error.message)
+    }
 }
 
 /// `POST /api/v1/auth/pin`

@@ -112,10 +112,9 @@ pub enum SocketCommand {
 /// A frame the link hands on: the order feed's messages, or staff call signalling (`call.*`),
 /// which shares the socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "made once per frame and matched at once; boxing would only add an allocation per frame"
-)]
+// Made once per frame and matched at once: boxing would only add an allocation per frame. (An
+// `allow`, not an `expect`: on wasm32 the sizes stay under the lint's threshold.)
+#[allow(clippy::large_enum_variant)]
 pub enum Inbound {
     Server(ServerMessage),
     Call(CallMessage),

@@ -23,6 +23,7 @@ pub mod peer;
 pub mod quote;
 pub mod secure;
 pub mod submit;
+pub mod ticket_stats;
 pub mod time;
 pub mod voice;
 

@@ -13,4 +13,5 @@ pub mod order_feed;
 pub mod order_quote;
 pub mod order_submit;
 pub mod staff_call;
+pub mod ticket_stats;
 pub mod voice_session;

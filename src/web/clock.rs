@@ -17,3 +17,18 @@ pub fn now_ms() -> f64 {
 pub fn unix_ms() -> f64 {
     js_sys::Date::now()
 }
+
+/// Wall-clock Unix milliseconds of today's local midnight (the start of "today" on this screen).
+pub fn local_midnight_unix_ms() -> f64 {
+    let today = js_sys::Date::new_0();
+    today.set_hours(0);
+    today.set_minutes(0);
+    today.set_seconds(0);
+    today.set_milliseconds(0);
+    today.get_time()
+}
+
+/// The local hour (0–23) of wall-clock Unix milliseconds, for labelling.
+pub fn local_hour(unix_ms: f64) -> u32 {
+    js_sys::Date::new(&unix_ms.into()).get_hours()
+}

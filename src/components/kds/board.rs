@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
+use super::stats::TicketStatsPanel;
 use super::ticket::{AskKind, Asking, TicketCard, TicketState, VOID_REASONS, item_line};
 use crate::core::alerts::NewTicketAlerts;
 use crate::core::board::{Board, Command, Station, created_unix_ms};
@@ -16,6 +17,7 @@ use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, Tick
 use crate::core::time::Millis;
 use crate::hooks::config::use_runtime_config;
 use crate::hooks::order_feed::UseOrderFeedReturn;
+use crate::hooks::ticket_stats::use_ticket_stats;
 use crate::web::chime::Chime;
 use crate::web::clock::unix_ms;
 use crate::web::events::WindowListener;
@@ -68,7 +70,9 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
 
     let can_86 = SOLD_OUT_STATIONS.contains(&home_station.as_str());
     let sold_out_open = RwSignal::new(false);
-    let api_base = use_runtime_config().api_base;
+    let config = use_runtime_config();
+    let api_base = config.api_base.clone();
+    let ticket_stats = use_ticket_stats(&config.api_base, feed, config.ticket_urgent_min);
     let stations = Memo::new(move |_| board.with(|b| b.stations(&home_station)));
 
     let recall_open = RwSignal::new(false);
@@ -223,6 +227,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                 />
             </section>
             <aside class="kds-all-day" data-testid="all-day" aria-label="All day">
+                <TicketStatsPanel view=ticket_stats.view() station/>
                 <h2>"All day"</h2>
                 <ul>
                     {move || {

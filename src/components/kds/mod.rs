@@ -3,6 +3,7 @@
 mod board;
 mod sign_in;
 mod sold_out;
+mod stats;
 mod ticket;
 
 use leptos::prelude::*;
