@@ -7,7 +7,7 @@ mod support;
 use std::cell::Cell;
 use std::collections::BTreeSet;
 
-use restaurant_web::hooks::order_feed::OUTBOX_KEY;
+use restaurant_web::hooks::order_feed::{BOARD_KEY, OUTBOX_KEY};
 use restaurant_web::web::storage;
 use support::kds::*;
 use support::*;
@@ -81,4 +81,38 @@ async fn a_bump_made_while_the_hub_is_down_is_applied_exactly_once_when_it_retur
     let on_hub = server.orders.iter().find(|o| o.id == order.id).expect("still active");
     assert_eq!(on_hub.status.as_str(), "ready");
     assert!(storage::get(OUTBOX_KEY).is_some_and(|o| !o.contains(&order.id)), "the answered command left the outbox");
+}
+
+#[wasm_bindgen_test]
+async fn a_screen_reloaded_during_an_outage_shows_its_last_board_takes_bumps_and_resumes() {
+    let (mut page, el, order) = live_page_with_order("kitchen").await;
+    assert!(
+        wait_until(SHORT, || storage::get(BOARD_KEY).is_some_and(|b| b.contains(&order.id))).await,
+        "the current board is kept in the page's storage"
+    );
+    let detail = text_of(&el, "banner-detail");
+    assert!(detail.starts_with("Last update "), "the live banner says when it last heard: {detail:?}");
+    let seq_before = snapshot().await.seq;
+
+    hub_control("stop").await;
+    assert!(wait_banner(&el, "reconnecting", SHORT).await);
+    // The reload: the page goes and comes back with only what it kept.
+    page.unmount();
+    let page = mount_page("kitchen");
+    let el = page.el();
+    assert!(wait_ticket(&el, &order.id, "new", SHORT).await, "the last board shows after the reload");
+    assert_ne!(banner_state(&el), "live", "marked as not live");
+    let detail = text_of(&el, "banner-detail");
+    assert!(detail.starts_with("Not live: showing the board as of "), "says since when: {detail:?}");
+    click_in(&ticket(&el, &order.id).unwrap(), "ticket-start");
+    leptos::task::tick().await;
+    assert_eq!(attr(&ticket(&el, &order.id).unwrap(), "data-pending"), "true", "the start waits in the outbox");
+
+    hub_control("start").await;
+    assert!(wait_banner(&el, "live", LONG).await, "resumes when the hub returns");
+    assert!(wait_ticket(&el, &order.id, "preparing", LONG).await, "the start confirmed");
+    assert!(text_of(&el, "banner-detail").starts_with("Last update "), "live again");
+    let server = snapshot().await;
+    assert_eq!(server.seq, seq_before + 1, "applied exactly once");
+    assert_eq!(ws_status()["lastSeq"], server.seq, "resumed from the kept seq, up to the hub's");
 }

@@ -233,3 +233,34 @@ async fn the_same_flow_with_the_keys_a_bump_bar_sends() {
     assert!(voided.await, "Enter voids it");
     expo_page.unmount();
 }
+
+#[wasm_bindgen_test]
+async fn the_sound_state_shows_and_mute_and_volume_are_kept_per_screen() {
+    storage_clear_sound("drinks");
+    let (mut page, el) = signed_in("drinks").await;
+    let sound = || by_testid(&el, "sound").map(|s| attr(&s, "data-state")).unwrap_or_default();
+    // This test browser lets pages play sound without a tap: no prompt.
+    assert!(wait_until(SHORT, || sound() == "on").await, "sound {}", sound());
+    assert!(by_testid(&el, "sound-unlock").is_none());
+    click(&el, "sound-mute");
+    assert!(wait_until(SHORT, || sound() == "muted").await);
+    let volume: web_sys::HtmlInputElement = by_testid(&el, "sound-volume").unwrap().unchecked_into();
+    volume.set_value("30");
+    volume.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    page.unmount();
+
+    let mut page = mount_page("drinks");
+    let el = page.el();
+    assert!(wait_until(SHORT, || by_testid(&el, "sound").is_some()).await);
+    assert_eq!(attr(&by_testid(&el, "sound").unwrap(), "data-state"), "muted", "muted after a reload");
+    assert_eq!(attr(&by_testid(&el, "sound-mute").unwrap(), "aria-pressed"), "true");
+    let volume: web_sys::HtmlInputElement = by_testid(&el, "sound-volume").unwrap().unchecked_into();
+    assert_eq!(volume.value(), "30", "the volume is kept");
+    click(&el, "sound-mute");
+    assert!(wait_until(SHORT, || attr(&by_testid(&el, "sound").unwrap(), "data-state") == "on").await);
+    page.unmount();
+}
+
+fn storage_clear_sound(station: &str) {
+    restaurant_web::web::storage::remove(&format!("kds.sound.{station}"));
+}

@@ -52,7 +52,7 @@ pub fn ConnectionBanner(
         >
             <span class="banner-dot" aria-hidden="true"></span>
             <span class="banner-text">{move || text.get()}</span>
-            {detail.map(|d| view! { <span class="banner-detail">{move || d.get()}</span> })}
+            {detail.map(|d| view! { <span class="banner-detail" data-testid="banner-detail">{move || d.get()}</span> })}
         </div>
     }
 }

@@ -24,12 +24,94 @@ pub const SEEN_LIMIT: usize = 2_000;
 /// How long a new ticket flashes (the `ticket-flash` animation: 4 × 0.5 s).
 pub const FLASH: Duration = Duration::from_secs(2);
 
+/// Which sound a board change calls for: each reads differently from across a kitchen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tone {
+    /// A new ticket for this station.
+    New,
+    /// A ticket on this station was rushed.
+    Rush,
+    /// A ticket on this station was voided (the loudest: stop making it).
+    Void,
+}
+
+impl Tone {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tone::New => "new",
+            Tone::Rush => "rush",
+            Tone::Void => "void",
+        }
+    }
+}
+
+/// A screen's sound settings, kept per station in the page's storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SoundSettings {
+    pub muted: bool,
+    /// 0–100.
+    pub volume: u8,
+}
+
+impl Default for SoundSettings {
+    fn default() -> SoundSettings {
+        SoundSettings { muted: false, volume: 80 }
+    }
+}
+
+impl SoundSettings {
+    /// Reads stored settings; anything unreadable is the defaults (logged), a volume over 100 is 100.
+    #[must_use]
+    pub fn parse(json: &str) -> SoundSettings {
+        match serde_json::from_str::<SoundSettings>(json) {
+            Ok(s) => SoundSettings { volume: s.volume.min(100), ..s },
+            Err(e) => {
+                log::warn!("[Chime] stored sound settings ignored: {e}");
+                SoundSettings::default()
+            }
+        }
+    }
+
+    /// The gain a tone plays at (0 when muted).
+    pub fn gain(self) -> f32 {
+        if self.muted { 0.0 } else { f32::from(self.volume.min(100)) / 100.0 }
+    }
+}
+
+/// What the screen says about its sound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoundState {
+    /// The browser keeps audio locked until the screen is touched.
+    Locked,
+    Muted,
+    On,
+}
+
+impl SoundState {
+    #[must_use]
+    pub fn of(unlocked: bool, settings: SoundSettings) -> SoundState {
+        match (unlocked, settings.gain() > 0.0) {
+            (false, _) => SoundState::Locked,
+            (true, false) => SoundState::Muted,
+            (true, true) => SoundState::On,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SoundState::Locked => "locked",
+            SoundState::Muted => "muted",
+            SoundState::On => "on",
+        }
+    }
+}
+
 /// What a board change did to the alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[must_use = "the chime and the redraw are the caller's to do"]
+#[must_use = "the tone and the redraw are the caller's to do"]
 pub struct AlertsUpdate {
-    /// A new order has a ticket on this screen's station: play the chime.
-    pub chime: bool,
+    /// The tone to play, if any (the most urgent of what happened).
+    pub tone: Option<Tone>,
     /// [`NewTicketAlerts::flashing`] changed.
     pub changed: bool,
 }
@@ -40,6 +122,10 @@ pub struct NewTicketAlerts {
     seen: Option<HashSet<String>>,
     /// Orders flashing, with when their flash started.
     flashing: HashMap<String, Millis>,
+    /// The rushed orders last seen on the station's tickets.
+    rushed: HashSet<String>,
+    /// Voids already sounded.
+    voided: HashSet<String>,
 }
 
 impl NewTicketAlerts {
@@ -65,12 +151,25 @@ impl NewTicketAlerts {
             let recallable: HashSet<String> = board.recallable(&Station::Expo).into_iter().map(|o| o.id).collect();
             seen.retain(|id| orders.contains_key(id) || recallable.contains(id));
         }
-        let chime = !fresh.is_empty() && board.tickets(station, Millis(0)).iter().any(|t| fresh.contains(&t.order.id));
+        let tickets = board.tickets(station, Millis(0));
+        let new = !fresh.is_empty() && tickets.iter().any(|t| fresh.contains(&t.order.id));
+        let rushed: HashSet<String> = tickets.iter().filter(|t| t.order.rush).map(|t| t.order.id.clone()).collect();
+        let rush = rushed.iter().any(|id| !self.rushed.contains(id) && !fresh.contains(id));
+        self.rushed = rushed;
+        let mut void = false;
+        for ticket in board.voided(station, now) {
+            void |= self.voided.insert(ticket.order.id.clone());
+        }
+        if self.voided.len() > SEEN_LIMIT {
+            self.voided.clear();
+        }
+        let tone =
+            [(void, Tone::Void), (rush, Tone::Rush), (new, Tone::New)].into_iter().find(|(on, _)| *on).map(|(_, t)| t);
         let flashing = self.flashing.len();
         self.flashing.retain(|id, _| orders.contains_key(id));
         let changed = !fresh.is_empty() || self.flashing.len() != flashing;
         self.flashing.extend(fresh.into_iter().map(|id| (id, now)));
-        AlertsUpdate { chime, changed }
+        AlertsUpdate { tone, changed }
     }
 
     /// The clock moved on to `now`: flashes that have run for [`FLASH`] end. Returns whether
@@ -139,7 +238,10 @@ mod tests {
         let mut alerts = loaded(&board, &Station::Kitchen);
         board.handle_event(created(2, burger("b", 2)));
         let at = T0 + ms(500);
-        assert_eq!(alerts.handle_board(at, &board, &Station::Kitchen), AlertsUpdate { chime: true, changed: true });
+        assert_eq!(
+            alerts.handle_board(at, &board, &Station::Kitchen),
+            AlertsUpdate { tone: Some(Tone::New), changed: true }
+        );
         assert_eq!(flashing(&alerts), [("b", at)]);
         assert_eq!(
             alerts.handle_board(at + ms(100), &board, &Station::Kitchen),
@@ -165,10 +267,10 @@ mod tests {
         let mut board = live(1, vec![]);
         let mut alerts = loaded(&board, &grill);
         board.handle_event(created(2, order("f", 2, 0, vec![item("Fries", "fryer", 1)])));
-        assert_eq!(alerts.handle_board(T0, &board, &grill), AlertsUpdate { chime: false, changed: true });
+        assert_eq!(alerts.handle_board(T0, &board, &grill), AlertsUpdate { tone: None, changed: true });
         assert_eq!(flashing(&alerts), [("f", T0)]);
         board.handle_event(created(3, order("g", 3, 0, vec![item("Fries", "fryer", 1), item("Burger", "grill", 1)])));
-        assert_eq!(alerts.handle_board(T0, &board, &grill), AlertsUpdate { chime: true, changed: true });
+        assert_eq!(alerts.handle_board(T0, &board, &grill), AlertsUpdate { tone: Some(Tone::New), changed: true });
     }
 
     #[test]
@@ -188,7 +290,7 @@ mod tests {
         board.handle_event(status(4, "b", OrderStatus::Cancelled));
         assert_eq!(
             alerts.handle_board(T0 + ms(800), &board, &Station::Kitchen),
-            AlertsUpdate { chime: false, changed: true }
+            AlertsUpdate { tone: None, changed: true }
         );
         assert!(alerts.flashing().is_empty());
         assert_eq!(alerts.poll_timeout(), None);
@@ -220,5 +322,44 @@ mod tests {
         board.handle_event(ServerMessage::OrderUpdated { seq, order: burger(forgotten, 1) });
         assert!(alerts.handle_board(T0, &board, &Station::Kitchen).changed);
         assert!(alerts.flashing().contains_key(forgotten.as_str()));
+    }
+
+    #[test]
+    fn a_rush_and_a_void_on_the_station_each_have_their_tone_once() {
+        let mut board = live(1, vec![burger("a", 1), burger("b", 2)]);
+        let mut alerts = loaded(&board, &Station::Kitchen);
+        let rushed = Order { rush: true, ..burger("a", 1) };
+        board.handle_event(ServerMessage::OrderUpdated { seq: 2, order: rushed.clone() });
+        assert_eq!(alerts.handle_board(T0, &board, &Station::Kitchen).tone, Some(Tone::Rush));
+        board.handle_event(ServerMessage::OrderUpdated { seq: 3, order: Order { notes: "x".into(), ..rushed } });
+        assert_eq!(alerts.handle_board(T0, &board, &Station::Kitchen).tone, None, "still rushed: no tone");
+        let mut voided = burger("b", 2);
+        voided
+            .apply_action(
+                &crate::core::board::Command::Void { reason: "left".into() },
+                "expo",
+                &restaurant_protocol::time::format_rfc3339_millis(T0.0 as i64),
+            )
+            .unwrap();
+        board.handle_event(ServerMessage::OrderUpdated { seq: 4, order: voided });
+        assert_eq!(alerts.handle_board(T0 + ms(500), &board, &Station::Kitchen).tone, Some(Tone::Void));
+        assert_eq!(alerts.handle_board(T0 + ms(900), &board, &Station::Kitchen).tone, None, "once");
+        assert_eq!(
+            loaded(&board, &Station::parse("fryer")).handle_board(T0, &board, &Station::parse("fryer")).tone,
+            None,
+            "nothing for a station without its items"
+        );
+    }
+
+    #[test]
+    fn sound_settings_read_back_safely_and_say_what_the_screen_does() {
+        assert_eq!(SoundSettings::parse(r#"{"muted":true,"volume":40}"#), SoundSettings { muted: true, volume: 40 });
+        assert_eq!(SoundSettings::parse(r#"{"muted":false,"volume":250}"#).volume, 100);
+        assert_eq!(SoundSettings::parse("nonsense"), SoundSettings::default());
+        assert_eq!(SoundSettings { muted: false, volume: 50 }.gain(), 0.5);
+        assert_eq!(SoundSettings { muted: true, volume: 50 }.gain(), 0.0);
+        assert_eq!(SoundState::of(false, SoundSettings::default()), SoundState::Locked);
+        assert_eq!(SoundState::of(true, SoundSettings { muted: false, volume: 0 }), SoundState::Muted);
+        assert_eq!(SoundState::of(true, SoundSettings::default()).as_str(), "on");
     }
 }

@@ -13,7 +13,7 @@ use log::{info, warn};
 use restaurant_protocol::{CallMessage, ClientMessage, ErrorCode, ServerMessage, Snapshot};
 use serde::Serialize;
 
-use super::board::{Board, BoardConfig, Command, CommandError, OutboxError, Station};
+use super::board::{Board, BoardConfig, Command, CommandError, OutboxError, SavedBoard, Station};
 use super::link::{AttemptId, Inbound, Link, LinkConfig, LinkState, SocketCommand, SocketInput};
 use super::time::{Millis, whole_millis};
 
@@ -23,6 +23,8 @@ pub struct FeedConfig {
     pub board: BoardConfig,
     /// Wait before fetching a snapshot again after a failed fetch.
     pub snapshot_retry: Duration,
+    /// The confirmed board is saved (for a reload during an outage) at most this often.
+    pub save_board_every: Duration,
 }
 
 impl Default for FeedConfig {
@@ -31,6 +33,7 @@ impl Default for FeedConfig {
             link: LinkConfig::default(),
             board: BoardConfig::default(),
             snapshot_retry: Duration::from_secs(2),
+            save_board_every: Duration::from_secs(2),
         }
     }
 }
@@ -45,6 +48,9 @@ pub enum FeedCommand {
     FetchSnapshot,
     /// Store this outbox JSON (local storage) and hand it to [`OrderFeed::restore_outbox`] on reload.
     PersistOutbox(String),
+    /// Save the confirmed board ([`Board::saved`]) for [`OrderFeed::restore_board`] after a
+    /// reload; at most every [`FeedConfig::save_board_every`], only while it is current.
+    PersistBoard,
     /// The banner or the board changed.
     UiChanged,
     /// A staff call frame arrived on the greeted socket.
@@ -108,6 +114,9 @@ pub struct FeedStatus {
     pub banner: Banner,
     /// When the board last received orders (snapshot or event), on the feed's clock.
     pub last_update: Option<Millis>,
+    /// The board on screen is one saved before a reload, as of this wall-clock time (Unix ms),
+    /// until the hub has brought it up to date.
+    pub board_saved_at: Option<u64>,
 }
 
 /// The page's debug surface (`window.__wsService.getStatus()`).
@@ -144,6 +153,11 @@ pub struct OrderFeed {
     /// What the page last heard about: the status and the board's revision.
     shown: Option<(FeedStatus, u64)>,
     persisted_outbox: u64,
+    /// When the board is next saved, and the revision last saved.
+    save_board_at: Option<Millis>,
+    saved_revision: u64,
+    /// See [`FeedStatus::board_saved_at`].
+    restored_from: Option<u64>,
 }
 
 impl OrderFeed {
@@ -165,6 +179,9 @@ impl OrderFeed {
             commands: VecDeque::new(),
             shown: None,
             persisted_outbox,
+            save_board_at: None,
+            saved_revision: 0,
+            restored_from: None,
         }
     }
 
@@ -184,6 +201,23 @@ impl OrderFeed {
         self.pump();
     }
 
+    /// Shows a board saved before a reload ([`FeedCommand::PersistBoard`]) until the hub is
+    /// reached: the next connection resumes from its seq. Before `login`, into an empty board.
+    pub fn restore_board(&mut self, saved: SavedBoard) -> bool {
+        if self.session.is_some() {
+            warn!("[OrderFeed] a saved board is only restored before signing in");
+            return false;
+        }
+        let saved_at = saved.saved_at_unix_ms;
+        let restored = self.board.restore(saved);
+        if restored {
+            self.restored_from = Some(saved_at);
+            self.saved_revision = self.board.revision();
+        }
+        self.pump();
+        restored
+    }
+
     /// Disconnects and forgets the board, including unanswered commands.
     pub fn logout(&mut self) {
         info!("[OrderFeed] signing out");
@@ -192,6 +226,8 @@ impl OrderFeed {
         self.board.clear();
         self.snapshot_retry_at = None;
         self.last_update = None;
+        self.save_board_at = None;
+        self.restored_from = None;
         self.pump();
     }
 
@@ -205,6 +241,7 @@ impl OrderFeed {
             Ok(snapshot) => {
                 self.board.apply_snapshot(snapshot);
                 self.last_update = Some(now);
+                self.schedule_board_save(now);
             }
             Err(e) => {
                 warn!(
@@ -262,7 +299,21 @@ impl OrderFeed {
         if self.snapshot_retry_at.is_some_and(|at| now >= at) {
             self.snapshot_retry_at = None;
         }
+        if self.save_board_at.is_some_and(|at| now >= at) {
+            self.save_board_at = None;
+            if self.session.is_some() && self.board.is_live() {
+                self.saved_revision = self.board.revision();
+                self.commands.push_back(FeedCommand::PersistBoard);
+            }
+        }
         self.pump();
+    }
+
+    /// The board changed at `now`: save it once the interval since the last save is over.
+    fn schedule_board_save(&mut self, now: Millis) {
+        if self.save_board_at.is_none() && self.board.is_live() && self.board.revision() != self.saved_revision {
+            self.save_board_at = Some(now + self.config.save_board_every);
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -275,11 +326,11 @@ impl OrderFeed {
 
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        [self.link.poll_timeout(), self.snapshot_retry_at].into_iter().flatten().min()
+        [self.link.poll_timeout(), self.snapshot_retry_at, self.save_board_at].into_iter().flatten().min()
     }
 
     pub fn status(&self) -> FeedStatus {
-        FeedStatus { banner: self.banner(), last_update: self.last_update }
+        FeedStatus { banner: self.banner(), last_update: self.last_update, board_saved_at: self.restored_from }
     }
 
     pub fn debug_status(&self) -> DebugStatus {
@@ -362,6 +413,10 @@ impl OrderFeed {
 
     /// Moves everything the inputs decided into the command queue.
     fn pump(&mut self) {
+        if self.restored_from.is_some() && self.banner() == Banner::Live {
+            info!("[OrderFeed] the saved board is up to date again");
+            self.restored_from = None;
+        }
         let live_socket = self.link.socket_attempt().filter(|_| self.link.state() == LinkState::Open);
         if self.greeted.is_some() && self.greeted != live_socket {
             self.greeted = None;
@@ -417,7 +472,10 @@ impl SocketInput for OrderFeed {
 
     fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) {
         match self.link.handle_frame(now, attempt, text) {
-            Some(Inbound::Server(message)) => self.dispatch(now, attempt, message),
+            Some(Inbound::Server(message)) => {
+                self.dispatch(now, attempt, message);
+                self.schedule_board_save(now);
+            }
             Some(Inbound::Call(message)) if self.greeted == Some(attempt) => {
                 self.commands.push_back(FeedCommand::Call(message))
             }
@@ -470,6 +528,8 @@ mod tests {
         answers: HashMap<String, String>,
         conn: Option<Conn>,
         fetches: usize,
+        /// How many times the feed asked for its board to be saved.
+        board_saves: usize,
         opened: usize,
         received: Vec<ClientMessage>,
         last_delivered: Option<(AttemptId, String)>,
@@ -491,6 +551,7 @@ mod tests {
                 answers: HashMap::new(),
                 conn: None,
                 fetches: 0,
+                board_saves: 0,
                 opened: 0,
                 received: Vec::new(),
                 last_delivered: None,
@@ -540,6 +601,7 @@ mod tests {
                         feed.handle_socket_closed(self.now, attempt, code);
                     }
                     FeedCommand::FetchSnapshot => self.fetches += 1,
+                    FeedCommand::PersistBoard => self.board_saves += 1,
                     FeedCommand::PersistOutbox(_)
                     | FeedCommand::UiChanged
                     | FeedCommand::Call(_)
@@ -943,6 +1005,51 @@ mod tests {
         hub.advance(&mut feed, secs(120));
         assert_eq!(feed.status().banner, Banner::SignInFailed);
         assert_eq!(feed.poll_timeout(), None);
+    }
+
+    #[test]
+    fn the_board_is_saved_at_most_every_interval_and_a_reload_shows_it_until_the_hub_is_back() {
+        let (mut hub, mut feed) = signed_in();
+        hub.answer_fetches(&mut feed);
+        assert!(feed.board().is_live());
+        hub.advance(&mut feed, Duration::from_secs(3));
+        let saves = hub.board_saves;
+        for _ in 0..5 {
+            hub.create();
+            hub.deliver(&mut feed, usize::MAX);
+            hub.advance(&mut feed, Duration::from_millis(300));
+        }
+        assert_eq!(hub.board_saves, saves, "1.5 s of changes: not yet");
+        hub.advance(&mut feed, Duration::from_millis(600));
+        assert_eq!(hub.board_saves, saves + 1, "then once");
+        hub.advance(&mut feed, Duration::from_secs(5));
+        assert_eq!(hub.board_saves, saves + 1, "nothing changed since");
+        let mut saved = feed.board().saved().expect("current");
+        saved.saved_at_unix_ms = 1_795_000_000_000;
+        let seq = saved.seq;
+
+        // Reloaded while the hub is down: the saved board shows, not live, and says since when.
+        hub.up = false;
+        hub.drop_socket(&mut feed);
+        let mut reloaded = OrderFeed::new(FeedConfig::default(), 7);
+        assert!(reloaded.restore_board(saved));
+        assert_eq!(reloaded.status().board_saved_at, Some(1_795_000_000_000));
+        reloaded.login(hub.now, "token".into(), "kitchen");
+        hub.serve(&mut reloaded);
+        assert_eq!(reloaded.board().tickets(&Station::Kitchen, Millis(0)).len(), 5);
+        assert_ne!(reloaded.status().banner, Banner::Live);
+        let id = reloaded.board().tickets(&Station::Kitchen, Millis(0))[0].order.id.clone();
+        reloaded.command(&id, Command::Bump { station: "kitchen".into() }, [3; 16]).expect("a bump goes to the outbox");
+
+        // The hub is back: the feed resumes from the saved seq, the bump is applied once.
+        hub.up = true;
+        hub.advance(&mut reloaded, Duration::from_secs(30));
+        hub.settle(&mut reloaded);
+        assert!(hub.received.iter().any(|m| matches!(m, ClientMessage::Hello { since: Some(s), .. } if *s == seq)));
+        assert_eq!(reloaded.status().banner, Banner::Live);
+        assert_eq!(reloaded.status().board_saved_at, None, "up to date again");
+        assert_eq!(reloaded.debug_status().pending_commands, 0);
+        assert_eq!(hub.orders[&id].status, OrderStatus::Ready);
     }
 
     #[test]

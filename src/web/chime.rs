@@ -1,7 +1,10 @@
-//! The new-ticket tone, synthesised with WebAudio (no audio file). Browsers only let a page make
-//! sound after a user gesture: the chime stays silent until [`Chime::unlock`] is called from one.
+//! The kitchen's tones, synthesised with WebAudio (no audio file). Browsers only let a page make
+//! sound after a user gesture: the chime stays silent until [`Chime::unlock`] is called from one
+//! (unless the browser already allows it, which [`Chime::open`] finds out without a gesture).
 
 use web_sys::{AudioContext, AudioContextState, OscillatorType};
+
+use crate::core::alerts::Tone;
 
 #[derive(Default)]
 #[must_use = "dropping the chime closes its audio context"]
@@ -12,6 +15,17 @@ pub struct Chime {
 impl Chime {
     pub fn new() -> Chime {
         Chime::default()
+    }
+
+    /// Creates the audio context without asking to resume it: it runs at once where the browser
+    /// allows sound without a gesture (a kiosk-mode browser), and stays suspended elsewhere.
+    pub fn open(&mut self) {
+        if self.context.is_none() {
+            match AudioContext::new() {
+                Ok(ctx) => self.context = Some(ctx),
+                Err(e) => log::error!("[Chime] WebAudio unavailable: {}", super::js_error_message(&e)),
+            }
+        }
     }
 
     /// Creates (or resumes) the audio context; call from a user gesture handler.
@@ -44,6 +58,51 @@ impl Chime {
             log::error!("[Chime] tone failed: {}", super::js_error_message(&e));
         }
     }
+}
+
+impl Chime {
+    /// `tone` at `gain` (0–1; nothing at 0); silent before [`Chime::unlock`].
+    pub fn play_tone(&self, tone: Tone, gain: f32) {
+        let Some(ctx) = self.context.as_ref().filter(|_| self.is_unlocked() && gain > 0.0) else {
+            return;
+        };
+        // (start, frequency, length) of each note: a rising pair for new, three quick high notes
+        // for rush, a low falling pair in a harsher wave for void.
+        let (wave, notes): (OscillatorType, &[(f64, f32, f64)]) = match tone {
+            Tone::New => (OscillatorType::Sine, &[(0.0, 880.0, 0.15), (0.15, 1320.0, 0.25)]),
+            Tone::Rush => (OscillatorType::Triangle, &[(0.0, 1320.0, 0.1), (0.15, 1320.0, 0.1), (0.3, 1760.0, 0.15)]),
+            Tone::Void => (OscillatorType::Square, &[(0.0, 440.0, 0.25), (0.3, 220.0, 0.45)]),
+        };
+        for &(start, frequency, length) in notes {
+            if let Err(e) = note(ctx, wave, start, frequency, length, gain * 0.3) {
+                log::error!("[Chime] {} tone failed: {}", tone.as_str(), super::js_error_message(&e));
+                return;
+            }
+        }
+    }
+}
+
+fn note(
+    ctx: &AudioContext,
+    wave: OscillatorType,
+    start: f64,
+    frequency: f32,
+    length: f64,
+    peak: f32,
+) -> Result<(), wasm_bindgen::JsValue> {
+    let t = ctx.current_time() + start;
+    let osc = ctx.create_oscillator()?;
+    osc.set_type(wave);
+    osc.frequency().set_value_at_time(frequency, t)?;
+    let gain = ctx.create_gain()?;
+    gain.gain().set_value_at_time(0.0001, t)?;
+    gain.gain().exponential_ramp_to_value_at_time(peak.max(0.0002), t + 0.02)?;
+    gain.gain().exponential_ramp_to_value_at_time(0.0001, t + length)?;
+    osc.connect_with_audio_node(&gain)?;
+    gain.connect_with_audio_node(&ctx.destination())?;
+    osc.start_with_when(t)?;
+    osc.stop_with_when(t + length + 0.02)?;
+    Ok(())
 }
 
 fn beep(ctx: &AudioContext) -> Result<(), wasm_bindgen::JsValue> {

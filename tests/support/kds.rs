@@ -10,7 +10,7 @@ use restaurant_protocol::{Order, OrderEnvelope, Snapshot};
 use restaurant_web::components::kds::KdsPage;
 use restaurant_web::core::config::RuntimeConfig;
 use restaurant_web::hooks::config::provide_runtime_config;
-use restaurant_web::hooks::order_feed::{OUTBOX_KEY, SESSION_KEY, UseOrderFeedReturn, use_order_feed};
+use restaurant_web::hooks::order_feed::{BOARD_KEY, OUTBOX_KEY, SESSION_KEY, UseOrderFeedReturn, use_order_feed};
 use restaurant_web::web::{http, storage};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
@@ -27,10 +27,11 @@ pub fn config(station: &str) -> RuntimeConfig {
     c
 }
 
-/// Forgets the stored session and outbox, so a test starts signed out.
+/// Forgets the stored session, outbox and board, so a test starts signed out.
 pub fn clear_storage() {
     storage::remove(SESSION_KEY);
     storage::remove(OUTBOX_KEY);
+    storage::remove(BOARD_KEY);
 }
 
 /// Mounts the KDS page for `station`.

@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
 use super::stats::TicketStatsPanel;
 use super::ticket::{AskKind, Asking, TicketCard, TicketState, VOID_REASONS, item_line};
-use crate::core::alerts::NewTicketAlerts;
+use crate::core::alerts::{NewTicketAlerts, SoundSettings, SoundState};
 use crate::core::board::{Board, Command, Station, created_unix_ms};
 use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, TicketSelection, action_for};
 use crate::core::time::Millis;
@@ -21,6 +21,7 @@ use crate::hooks::ticket_stats::use_ticket_stats;
 use crate::web::chime::Chime;
 use crate::web::clock::unix_ms;
 use crate::web::events::WindowListener;
+use crate::web::storage;
 
 /// The wall clock as the board's cores take it: ticket ages are measured from the hub's timestamps.
 pub(super) fn wall_clock() -> Millis {
@@ -65,7 +66,8 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
         action_error.set(feed.command(&order_id, command).err().map(|e| e.to_string()));
     };
 
-    let flashing = new_ticket_alerts(feed, station, now);
+    let sound = Sound::new(&home_station);
+    let flashing = new_ticket_alerts(feed, station, now, sound);
     let refocus = StoredValue::new(None::<String>);
 
     let can_86 = SOLD_OUT_STATIONS.contains(&home_station.as_str());
@@ -119,6 +121,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                 >
                     "Recall"
                 </button>
+                <SoundControls sound/>
                 <button
                     class="btn"
                     data-testid="help-toggle"
@@ -260,6 +263,103 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                     </Show>
                 })}
             </aside>
+        </div>
+    }
+}
+
+/// The screen's sound: its tones, whether the browser lets it play them, and its settings (kept
+/// per station in the page's storage).
+#[derive(Clone, Copy)]
+struct Sound {
+    chime: StoredValue<Chime, LocalStorage>,
+    unlocked: RwSignal<bool>,
+    settings: RwSignal<SoundSettings>,
+    /// Where the settings are kept.
+    key: StoredValue<String>,
+}
+
+impl Sound {
+    fn new(station: &str) -> Sound {
+        let key = format!("kds.sound.{station}");
+        let stored = storage::get(&key).map(|json| SoundSettings::parse(&json)).unwrap_or_default();
+        let settings = RwSignal::new(stored);
+        let chime = StoredValue::new_local({
+            let mut chime = Chime::new();
+            chime.open();
+            chime
+        });
+        let sound = Sound { chime, unlocked: RwSignal::new(false), settings, key: StoredValue::new(key) };
+        sound.refresh();
+        sound
+    }
+
+    /// Changes the settings and keeps them at once (a reload right after still has them).
+    fn change(self, f: impl FnOnce(&mut SoundSettings)) {
+        self.settings.update(f);
+        let Some(settings) = self.settings.try_get_untracked() else { return };
+        match serde_json::to_string(&settings) {
+            Ok(json) => {
+                if self.key.with_value(|key| !storage::set(key, &json)) {
+                    log::warn!("[Chime] the sound settings could not be kept");
+                }
+            }
+            Err(e) => log::error!("[Chime] sound settings not written: {e}"),
+        }
+    }
+
+    /// From a user gesture: lets the browser play sound.
+    fn unlock(self) {
+        self.chime.update_value(Chime::unlock);
+        self.refresh();
+    }
+
+    fn refresh(self) {
+        if let Some(unlocked) = self.chime.try_with_value(Chime::is_unlocked)
+            && self.unlocked.try_get_untracked() != Some(unlocked)
+        {
+            self.unlocked.set(unlocked);
+        }
+    }
+
+    fn state(self) -> SoundState {
+        SoundState::of(self.unlocked.get(), self.settings.get())
+    }
+}
+
+#[component]
+fn SoundControls(sound: Sound) -> impl IntoView {
+    let state = move || sound.state();
+    view! {
+        <div class="kds-sound" data-testid="sound" data-state=move || state().as_str()>
+            <Show when=move || state() == SoundState::Locked>
+                <button class="btn btn-primary" data-testid="sound-unlock" on:click=move |_| sound.unlock()>
+                    "Tap to enable sound"
+                </button>
+            </Show>
+            <button
+                class="btn"
+                data-testid="sound-mute"
+                aria-pressed=move || sound.settings.get().muted.to_string()
+                on:click=move |_| sound.change(|s| s.muted = !s.muted)
+            >
+                {move || if sound.settings.get().muted { "Sound off" } else { "Sound on" }}
+            </button>
+            <label class="kds-volume">
+                "Volume"
+                <input
+                    type="range"
+                    min="0"
+                    max="100"
+                    step="10"
+                    data-testid="sound-volume"
+                    prop:value=move || sound.settings.get().volume.to_string()
+                    on:input=move |ev| {
+                        if let Ok(volume) = event_target_value(&ev).parse::<u8>() {
+                            sound.change(|s| s.volume = volume.min(100));
+                        }
+                    }
+                />
+            </label>
         </div>
     }
 }
@@ -442,11 +542,12 @@ fn new_ticket_alerts(
     feed: UseOrderFeedReturn,
     station: Memo<Station>,
     now: RwSignal<Millis>,
+    sound: Sound,
 ) -> RwSignal<HashMap<String, Millis>> {
     let board = feed.board();
     let flashing = RwSignal::new(HashMap::<String, Millis>::new());
-    let chime = StoredValue::new_local(Chime::new());
-    let unlock = move |_: web_sys::Event| chime.update_value(Chime::unlock);
+    let chime = sound.chime;
+    let unlock = move |_: web_sys::Event| sound.unlock();
     StoredValue::new_local(
         ["pointerdown", "keydown"]
             .into_iter()
@@ -467,8 +568,9 @@ fn new_ticket_alerts(
         if update.changed {
             publish();
         }
-        if update.chime {
-            chime.with_value(Chime::play);
+        if let Some(tone) = update.tone {
+            let gain = sound.settings.get_untracked().gain();
+            chime.with_value(|c| c.play_tone(tone, gain));
         }
     });
     Effect::new(move |_| {
@@ -476,6 +578,8 @@ fn new_ticket_alerts(
         if alerts.try_update_value(|a| a.handle_tick(now)) == Some(true) {
             publish();
         }
+        // The browser may unlock audio on its own time (resume is asynchronous).
+        sound.refresh();
     });
     flashing
 }

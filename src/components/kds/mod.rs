@@ -49,7 +49,11 @@ pub fn KdsPage(#[prop(optional)] secure_context: Option<bool>) -> impl IntoView 
             <ConnectionBanner
                 state=Signal::derive(move || status.get().banner.as_str())
                 text=Signal::derive(move || status.get().banner.text())
-                detail=Signal::derive(move || last_update.get().map(|ms| format!("Last update {}", clock_time(ms))).unwrap_or_default())
+                detail=Signal::derive(move || match status.get().board_saved_at {
+                    // A board kept from before a reload: not live, and as of when.
+                    Some(at) => format!("Not live: showing the board as of {}", clock_time(at as f64)),
+                    None => last_update.get().map(|ms| format!("Last update {}", clock_time(ms))).unwrap_or_default(),
+                })
             />
         }
     });

@@ -18,6 +18,7 @@ use std::time::Duration;
 use restaurant_protocol::{Order, SoldOut};
 
 pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
+pub use stream::SavedBoard;
 pub use view::{AgeLevel, AllDayCount, Station, StationProgress, Ticket, VOID_SHOWN, created_unix_ms, elapsed_since};
 
 use outbox::OutboxEntry;

@@ -5,12 +5,25 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use log::{debug, info, warn};
-use restaurant_protocol::{Order, OrderStatus, ServerMessage, Snapshot};
+use restaurant_protocol::{Order, OrderStatus, ServerMessage, Snapshot, SoldOut};
+use serde::{Deserialize, Serialize};
 
 use super::Board;
 
 /// Voided orders the board keeps for showing, at most.
 const VOIDS_KEPT: usize = 20;
+
+/// The board as a page keeps it across a reload (see [`Board::saved`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedBoard {
+    pub seq: u64,
+    pub orders: Vec<Order>,
+    /// Completed orders, newest first (for recall).
+    pub recent: Vec<Order>,
+    pub sold_out: Option<SoldOut>,
+    /// When it was saved, on the wall clock (filled in by whoever writes it).
+    pub saved_at_unix_ms: u64,
+}
 
 /// Where the board stands with the event stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +154,40 @@ impl Board {
 
     pub fn last_seq(&self) -> Option<u64> {
         self.last_seq
+    }
+
+    /// The confirmed board, for keeping in the page's storage: `None` unless it is current
+    /// (applying events, at a known seq).
+    pub fn saved(&self) -> Option<SavedBoard> {
+        let seq = self.last_seq.filter(|_| self.is_live())?;
+        Some(SavedBoard {
+            seq,
+            orders: self.orders.values().map(|o| Order::clone(o)).collect(),
+            recent: self.completed.iter().map(|o| Order::clone(o)).collect(),
+            sold_out: self.sold_out.as_ref().map(|(_, s)| s.clone()),
+            saved_at_unix_ms: 0,
+        })
+    }
+
+    /// Shows a board kept by [`Board::saved`] (after a reload while the hub is unreachable): its
+    /// orders as of its seq, from which the next connection resumes. Only into an empty board.
+    pub fn restore(&mut self, saved: SavedBoard) -> bool {
+        if self.last_seq.is_some() {
+            warn!("[OrderFeed] a saved board is only restored into an empty one");
+            return false;
+        }
+        info!("[OrderFeed] showing the saved board at seq {} with {} orders", saved.seq, saved.orders.len());
+        for order in saved.recent.into_iter().rev() {
+            self.put(Arc::new(order));
+        }
+        for order in saved.orders {
+            self.put(Arc::new(order));
+        }
+        self.sold_out = saved.sold_out.map(|s| (saved.seq, s));
+        self.last_seq = Some(saved.seq);
+        self.sync = Sync::Live;
+        self.revision += 1;
+        true
     }
 
     /// Applying events as they come (not waiting for a snapshot).
@@ -340,5 +387,24 @@ mod tests {
         // Its items (from an event that carried only the status) are new: it comes back new.
         assert_eq!(statuses(&board), vec![("a".into(), OrderStatus::New, true)]);
         assert!(board.recallable(&Station::Expo).is_empty());
+    }
+
+    #[test]
+    fn a_saved_board_comes_back_at_its_seq_and_resumes_from_there() {
+        let mut board = live(4, vec![burger("a", 1), burger("b", 2)]);
+        board.handle_event(status(5, "b", OrderStatus::Completed));
+        let saved = board.saved().expect("a live board saves");
+        assert_eq!((saved.seq, saved.orders.len(), saved.recent.len()), (5, 1, 1));
+        let json = serde_json::to_string(&saved).unwrap();
+
+        let mut reloaded = Board::new(BoardConfig::default());
+        assert!(reloaded.saved().is_none(), "nothing to save before the first snapshot");
+        assert!(reloaded.restore(serde_json::from_str(&json).unwrap()));
+        assert!(reloaded.is_live() && reloaded.last_seq() == Some(5));
+        assert_eq!(statuses(&reloaded), vec![("a".into(), OrderStatus::New, false)]);
+        assert_eq!(reloaded.recallable(&Station::Expo).len(), 1);
+        reloaded.handle_event(created(6, burger("c", 3)));
+        assert_eq!(statuses(&reloaded).len(), 2, "the next event applies on top");
+        assert!(!reloaded.restore(saved), "never over a board that has one");
     }
 }

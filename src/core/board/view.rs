@@ -225,32 +225,33 @@ impl Board {
     }
 
     /// What `station` can recall, newest first: at a prep station the orders whose items there
-    /// are all ready (bumped, or the order completed); elsewhere the completed orders.
+    /// are all ready (bumped, or the order completed); elsewhere the completed orders. What this
+    /// screen just bumped comes first, before the hub has confirmed it.
     pub fn recallable(&self, station: &Station) -> Vec<Order> {
         let view = self.overlaid();
-        match station {
+        let done = |o: &Order| match station {
             Station::Prep(name) => {
-                let mut done: Vec<(&str, Order)> = view
-                    .values()
-                    .filter(|(o, _)| o.status != OrderStatus::Cancelled)
-                    .filter_map(|(o, _)| {
-                        let at = o.station_ready_at(name).or_else(|| {
-                            (o.status == OrderStatus::Completed && o.station_status(name).is_some())
-                                .then_some(o.updated_at.as_str())
-                        })?;
-                        Some((at, Order::clone(o)))
-                    })
-                    .collect();
-                done.sort_by(|a, b| b.0.cmp(a.0));
-                done.into_iter().map(|(_, o)| o).collect()
+                o.status != OrderStatus::Cancelled && o.station_status(name) == Some(ItemStatus::Ready)
             }
-            Station::Kitchen | Station::Expo => self
-                .completed
-                .iter()
-                .filter_map(|o| view.get(o.id.as_str()).filter(|(shown, _)| shown.status == OrderStatus::Completed))
-                .map(|(order, _)| Order::clone(order))
-                .collect(),
+            Station::Kitchen | Station::Expo => o.status == OrderStatus::Completed,
+        };
+        // Newest first: this screen's own commands (latest first), then the confirmed history.
+        let mut confirmed: Vec<(&str, &str)> = match station {
+            Station::Prep(name) => {
+                view.values().filter_map(|(o, _)| Some((o.station_ready_at(name)?, o.id.as_str()))).collect()
+            }
+            Station::Kitchen | Station::Expo => self.completed.iter().map(|o| ("", o.id.as_str())).collect(),
+        };
+        if matches!(station, Station::Prep(_)) {
+            confirmed.sort_by(|a, b| b.0.cmp(a.0));
         }
+        let own = self.outbox.iter().rev().map(|e| e.order_id.as_str());
+        let mut seen = BTreeSet::new();
+        own.chain(confirmed.into_iter().map(|(_, id)| id))
+            .filter(|id| seen.insert(*id))
+            .filter_map(|id| view.get(id).map(|(o, _)| o).filter(|o| done(o)))
+            .map(|o| Order::clone(o))
+            .collect()
     }
 
     /// Orders voided within [`VOID_SHOWN`] of `now_unix` that `station` showed, newest first:
@@ -440,5 +441,21 @@ mod tests {
         let shown = |now| board.voided(&Station::Expo, now).len();
         assert_eq!((shown(T0 + secs(61)), shown(T0 + secs(67)), shown(T0 + secs(68))), (1, 1, 0));
         assert_eq!(board.voided(&Station::parse("drinks"), T0 + secs(61)).len(), 0, "a station it had nothing for");
+    }
+
+    #[test]
+    fn what_this_screen_just_bumped_is_recalled_first_before_the_hub_confirms_it() {
+        let mut older = order("old", 1, 0, vec![item("Burger", "grill", 1)]);
+        older
+            .apply_action(&Command::Bump { station: "kitchen".into() }, "kitchen", "2026-01-01T00:00:00.000Z")
+            .unwrap();
+        older.apply_action(&Command::Complete { force: false }, "expo", "2026-01-01T00:00:01.000Z").unwrap();
+        let mut board = live(1, vec![order("new", 2, 1, vec![item("Burger", "grill", 1)])]);
+        board.handle_event(restaurant_protocol::ServerMessage::OrderUpdated { seq: 2, order: older });
+        board.command("new", Command::Bump { station: "grill".into() }, [1; 16]).unwrap();
+        let ids = |b: &Board, s: &Station| b.recallable(s).into_iter().map(|o| o.id).collect::<Vec<_>>();
+        assert_eq!(ids(&board, &Station::parse("grill")), ["new", "old"]);
+        board.command("new", Command::Complete { force: false }, [2; 16]).unwrap();
+        assert_eq!(ids(&board, &Station::Expo), ["new", "old"]);
     }
 }

@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use restaurant_protocol::CallMessage;
 
 use super::api::{self, SignInError, StoredSession};
-use super::{OUTBOX_KEY, SESSION_KEY};
-use crate::core::board::{Board, BoardConfig, Station};
+use super::{BOARD_KEY, MAX_SAVED_BOARD_BYTES, OUTBOX_KEY, SESSION_KEY};
+use crate::core::board::{Board, BoardConfig, SavedBoard, Station};
 use crate::core::config::RuntimeConfig;
 use crate::core::feed::{Banner, FeedCommand, FeedConfig, FeedStatus, OrderFeed};
 use crate::core::time::Millis;
@@ -39,7 +39,7 @@ pub(super) struct Published {
 impl Published {
     pub fn new(board: BoardConfig) -> Published {
         Published {
-            status: RwSignal::new(FeedStatus { banner: Banner::SignedOut, last_update: None }),
+            status: RwSignal::new(FeedStatus { banner: Banner::SignedOut, last_update: None, board_saved_at: None }),
             board: RwSignal::new(Board::new(board)),
             station: RwSignal::new(None),
             last_update: RwSignal::new(None),
@@ -85,6 +85,7 @@ impl Driver for FeedDriver {
                 FeedCommand::PersistOutbox(json) => {
                     storage::set(OUTBOX_KEY, &json);
                 }
+                FeedCommand::PersistBoard => self.save_board(),
                 FeedCommand::UiChanged => changed = true,
                 FeedCommand::Call(message) => signals.push(CallSignal::Message(message)),
                 FeedCommand::CallsLost => signals.push(CallSignal::Lost),
@@ -95,6 +96,7 @@ impl Driver for FeedDriver {
         // The hub keeps sessions across restarts; a rejected token means signing in with the PIN.
         if status.banner == Banner::SignInFailed {
             storage::remove(SESSION_KEY);
+            storage::remove(BOARD_KEY);
         }
         if changed || self.shown != Some(status) {
             self.shown = Some(status);
@@ -226,6 +228,7 @@ impl FeedDriver {
         self.sign_in = None;
         self.snapshot = None;
         storage::remove(SESSION_KEY);
+        storage::remove(BOARD_KEY);
         if let Some(token) = self.feed.token().map(str::to_string) {
             let (api_base, station) = (self.api_base.clone(), self.station.clone());
             leptos::task::spawn_local(async move { api::sign_out(&api_base, &station, &token).await });
@@ -244,12 +247,50 @@ impl FeedDriver {
         match serde_json::from_str::<StoredSession>(&text) {
             Ok(session) if session.station == self.station => {
                 log::info!("[OrderFeed] resuming the stored session of station {}", session.station);
+                self.restore_board();
                 self.feed.login(now, session.token, &session.station);
             }
             Ok(_) => storage::remove(SESSION_KEY),
             Err(e) => {
                 log::error!("[OrderFeed] stored session ignored: {e}");
                 storage::remove(SESSION_KEY);
+            }
+        }
+    }
+
+    /// Writes the current board to local storage (a reload during an outage shows it).
+    fn save_board(&mut self) {
+        let Some(mut saved) = self.feed.board().saved() else { return };
+        saved.saved_at_unix_ms = clock::unix_ms().max(0.0) as u64;
+        match serde_json::to_string(&saved) {
+            Ok(json) if json.len() <= MAX_SAVED_BOARD_BYTES => {
+                if !storage::set(BOARD_KEY, &json) {
+                    log::warn!("[OrderFeed] the board ({} bytes) could not be saved for a reload", json.len());
+                }
+            }
+            Ok(json) => {
+                log::warn!(
+                    "[OrderFeed] the board is {} bytes, over {MAX_SAVED_BOARD_BYTES}: not saved for a reload",
+                    json.len()
+                );
+                storage::remove(BOARD_KEY);
+            }
+            Err(e) => log::error!("[OrderFeed] the board could not be written as JSON: {e}"),
+        }
+    }
+
+    /// Shows the board saved before the reload, if there is one, until the hub is reached.
+    fn restore_board(&mut self) {
+        let Some(text) = storage::get(BOARD_KEY) else { return };
+        match serde_json::from_str::<SavedBoard>(&text) {
+            Ok(saved) => {
+                if !self.feed.restore_board(saved) {
+                    storage::remove(BOARD_KEY);
+                }
+            }
+            Err(e) => {
+                log::error!("[OrderFeed] saved board ignored: {e}");
+                storage::remove(BOARD_KEY);
             }
         }
     }

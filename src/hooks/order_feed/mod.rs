@@ -29,6 +29,11 @@ use crate::web::random::random_bytes;
 pub const OUTBOX_KEY: &str = "kds.outbox";
 /// Local-storage key of the signed-in station's token, so a reloaded screen reconnects by itself.
 pub const SESSION_KEY: &str = "kds.session";
+/// Local-storage key of the last current board, shown after a reload while the hub is unreachable.
+pub const BOARD_KEY: &str = "kds.board";
+/// A saved board larger than this is not written (local storage holds a few MiB per origin; the
+/// session and outbox must still fit).
+pub const MAX_SAVED_BOARD_BYTES: usize = 2 * 1024 * 1024;
 
 /// The page's handle on its order feed. `Copy`; every method is a no-op (or an error) once the
 /// page is unmounted.
