@@ -1,5 +1,6 @@
 //! An automated accessibility audit (axe-core, injected into the served page) of the kiosk in each
-//! step a customer sees: the menu, the item sheet, the review of a cart, the order number.
+//! step a customer sees (the menu, the item sheet, the review of a cart, the order number) and of
+//! the kitchen display as cooks see it (sign-in, a station's board, expo, the key help).
 
 use std::time::Duration;
 
@@ -81,5 +82,51 @@ async fn the_kiosk_passes_an_accessibility_audit_at_every_step() {
     click(&c, "submit-order").await;
     wait_find(&c, "order-confirmation", 15 * SEC).await;
     audit(&c, "the order number").await;
+    c.close().await.ok();
+}
+
+#[tokio::test]
+async fn the_kitchen_display_passes_an_accessibility_audit_at_every_step() {
+    let c = browser().await;
+    c.goto(&format!("{}/kds?station=grill", hub())).await.expect("KDS page");
+    let pin = wait_find(&c, "pin-input", 20 * SEC).await;
+    inject_axe(&c).await;
+    audit(&c, "the sign-in").await;
+
+    pin.send_keys("1234").await.expect("type the PIN");
+    click(&c, "login-submit").await;
+    wait_state(&c, "connection-status", "live", 15 * SEC).await;
+    let items = json!([{"menu_item_id": "cheeseburger", "quantity": 1, "options": ["onions"], "allergies": ["nuts"]},
+                       {"menu_item_id": "fries-small", "quantity": 1}]);
+    let order = place_order(items, Some("table 4"), "a11y-kds").await;
+    wait_for(10 * SEC, "the ticket", || async {
+        for t in find_all(&c, "ticket").await {
+            if t.attr("data-order-id").await.ok().flatten().as_deref() == Some(order.id.as_str()) {
+                return Some(());
+            }
+        }
+        None
+    })
+    .await;
+    wait_state(&c, "stats-strip", "ready", 10 * SEC).await;
+    audit(&c, "a station's board").await;
+    click(&c, "help-toggle").await;
+    wait_find(&c, "help-overlay", 5 * SEC).await;
+    audit(&c, "the key help").await;
+    c.close().await.ok();
+
+    let c = browser().await;
+    c.goto(&format!("{}/kds?station=expo", hub())).await.expect("expo page");
+    let pin = wait_find(&c, "pin-input", 20 * SEC).await;
+    pin.send_keys("1234").await.expect("type the PIN");
+    click(&c, "login-submit").await;
+    wait_state(&c, "connection-status", "live", 15 * SEC).await;
+    wait_find(&c, "ticket-progress", 10 * SEC).await;
+    wait_state(&c, "stats-strip", "ready", 10 * SEC).await;
+    inject_axe(&c).await;
+    audit(&c, "expo with its stations' progress and the day's chart").await;
+    click(&c, "ticket-void").await;
+    wait_find(&c, "void-confirm", 5 * SEC).await;
+    audit(&c, "a void being confirmed").await;
     c.close().await.ok();
 }
