@@ -103,7 +103,8 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
 
     click_in(&ticket(&el, &order.id).unwrap(), "ticket-bump");
     assert!(wait_ticket(&el, &order.id, "ready", SHORT).await, "bump makes it ready");
-    assert!(by_testid(&ticket(&el, &order.id).unwrap(), "ticket-bump").is_none(), "only expo completes");
+    let complete = by_testid(&ticket(&el, &order.id).unwrap(), "ticket-bump").unwrap();
+    assert_eq!(complete.text_content().unwrap(), "Complete", "the whole kitchen completes a ready order");
 
     select(&el, "station-filter", "expo");
     assert!(wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| by_testid(&t, "ticket-bump").is_some())).await);

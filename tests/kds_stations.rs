@@ -188,6 +188,20 @@ async fn the_same_flow_with_the_keys_a_bump_bar_sends() {
     select_with_keys(&grill, &order.id).await;
     let card = ticket(&grill, &order.id).unwrap();
     assert!(card.class_list().contains("selected"), "the selected ticket is highlighted");
+    // Keys typed into a text field are the field's; Enter on a focused button is the button's.
+    let field: web_sys::HtmlInputElement =
+        web_sys::window().unwrap().document().unwrap().create_element("input").unwrap().unchecked_into();
+    grill.append_child(&field).unwrap();
+    field.focus().unwrap();
+    press("s");
+    press("b");
+    field.remove();
+    let help: web_sys::HtmlElement = by_testid(&grill, "help-toggle").unwrap().unchecked_into();
+    help.focus().unwrap();
+    press("Enter");
+    leptos::task::tick().await;
+    assert_eq!(attr(&ticket(&grill, &order.id).unwrap(), "data-status"), "new", "none of those acted on the ticket");
+    help.blur().unwrap();
     press("s");
     assert!(wait_ticket(&grill, &order.id, "preparing", SHORT).await, "S starts it");
     assert!(selected(&grill, &order.id), "and it stays selected across the update");

@@ -363,6 +363,22 @@ impl Order {
         Ok(true)
     }
 
+    /// An order stored before items had statuses has every item `new` whatever its own status:
+    /// its items take the status it had (ready for a ready or completed order, preparing for a
+    /// preparing one), so it reads and moves on as it was.
+    pub fn give_items_their_status(&mut self) {
+        let item_status = match self.status {
+            OrderStatus::Preparing => ItemStatus::Preparing,
+            OrderStatus::Ready | OrderStatus::Completed => ItemStatus::Ready,
+            OrderStatus::New | OrderStatus::Cancelled => return,
+        };
+        if self.items.iter().all(|i| i.status == ItemStatus::New && i.started_at.is_none()) {
+            for item in &mut self.items {
+                item.status = item_status;
+            }
+        }
+    }
+
     /// Derives the status (an active order) and the order's own times from its items.
     fn settle(&mut self, at: &str) {
         self.status = self.derived_status();
@@ -576,5 +592,21 @@ mod tests {
         assert_eq!((item.status, &item.started_at), (ItemStatus::New, &None));
         let text = serde_json::to_string(&item).unwrap();
         assert!(text.contains(r#""status":"new""#) && !text.contains("started_at"), "{text}");
+    }
+
+    #[test]
+    fn an_order_stored_before_item_statuses_takes_its_items_from_its_own_status() {
+        let mut ready = Order { status: OrderStatus::Ready, ..order() };
+        ready.give_items_their_status();
+        assert!(ready.items.iter().all(|i| i.status == ItemStatus::Ready));
+        ready.apply_action(&KitchenAction::Complete { force: false }, "expo", T1).unwrap();
+        let mut preparing = Order { status: OrderStatus::Preparing, ..order() };
+        preparing.give_items_their_status();
+        assert_eq!(preparing.station_status("grill"), Some(ItemStatus::Preparing));
+        let mut started = order();
+        started.apply_action(&start("grill"), "grill", T1).unwrap();
+        let before = started.clone();
+        started.give_items_their_status();
+        assert_eq!(started, before, "an order with item statuses is left as it is");
     }
 }

@@ -277,13 +277,18 @@ async fn void_order(
         action.allowed_for(&station).map_err(|e| ApiError::forbidden(e.to_string()))?;
     }
     crate::ws::check_action(&action).map_err(ApiError::bad_request)?;
-    let request_id = match headers.get(IDEMPOTENCY_KEY) {
-        Some(_) => format!("http:{}", idempotency_key(&headers)?),
-        None => format!("http:{}", crate::auth::random_hex(16).map_err(|e| ApiError::internal(e.to_string()))?),
+    // Named after the order too: the same key for another order is another void.
+    let key = match headers.get(IDEMPOTENCY_KEY) {
+        Some(_) => idempotency_key(&headers)?,
+        None => crate::auth::random_hex(16).map_err(|e| ApiError::internal(e.to_string()))?,
     };
+    let request_id = format!("http:void:{id}:{key}");
     match state.apply(request_id, id.clone(), action, station.clone()).await? {
         ServerMessage::Ack { .. } => {
             let order = state.order(&id).await?.ok_or_else(|| ApiError::not_found(format!("no order {id:?}")))?;
+            if order.void.is_none() {
+                return Err(ApiError::conflict(format!("order #{} is not voided (it was brought back)", order.number)));
+            }
             tracing::info!(number = order.number, %id, by = %station, "order voided");
             Ok(Json(OrderEnvelope { order }))
         }

@@ -467,6 +467,12 @@ fn validate(menu: &Menu, lines: &Lines) -> Result<(), InvalidMenu> {
         if !is_valid_station(&item.station) {
             return Err(broken(format!("invalid station {:?} (1–32 of a-z 0-9 - _)", item.station)));
         }
+        if restaurant_protocol::ALL_ORDERS_STATIONS.contains(&item.station.as_str()) {
+            return Err(broken(format!(
+                "station {:?} is a screen that sees every order, not a place where items are made",
+                item.station
+            )));
+        }
         if item.category.trim().is_empty() {
             return Err(broken("the category is empty".into()));
         }
@@ -817,6 +823,8 @@ mod tests {
     #[test]
     fn the_station_and_the_category_are_checked() {
         assert!(refused(|m| burger(m)["station"] = json!("Hot Line")).contains(r#"invalid station "Hot Line""#));
+        assert!(refused(|m| burger(m)["station"] = json!("expo")).contains(r#"station "expo" is a screen"#));
+        assert!(refused(|m| burger(m)["station"] = json!("kitchen")).contains(r#"station "kitchen" is a screen"#));
         assert!(refused(|m| burger(m)["category"] = json!("")).ends_with(r#"item "burger": the category is empty"#));
     }
 

@@ -318,7 +318,7 @@ impl AppState {
         Ok(self
             .store
             .call(move |store| {
-                let snapshot = store.snapshot(station.as_deref())?;
+                let snapshot = store.snapshot(station.as_deref(), now_ms())?;
                 Ok::<_, StoreError>(Snapshot { sold_out: Some(book.effective(store.sold_out())), ..snapshot })
             })
             .await??)

@@ -65,6 +65,9 @@ CREATE INDEX IF NOT EXISTS ticket_times_by_ready ON ticket_times(ready_ms);
 
 /// How long ticket times are kept (the screens ask for today's).
 pub const KEEP_TICKET_TIMES_MS: i64 = 3 * 24 * 60 * 60 * 1000;
+/// The recall history offers orders placed this long before a snapshot (a day's service; the
+/// index on status and creation time keeps the query short however long orders are kept).
+pub const RECALL_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// The station name under which a whole order's time is stored.
 const WHOLE_ORDER: &str = "";
 
@@ -340,27 +343,29 @@ impl Store {
         Ok(Removed { orders, events_through })
     }
 
-    /// Active orders (new, preparing, ready) shown at `station`, oldest first, as of `last_seq`.
-    pub fn snapshot(&self, station: Option<&str>) -> Result<Snapshot, StoreError> {
+    /// Active orders (new, preparing, ready) shown at `station`, oldest first, as of `last_seq`,
+    /// with the recall history: the orders placed in the [`RECALL_WINDOW_MS`] before `now_ms`
+    /// and completed, most recently completed first.
+    pub fn snapshot(&self, station: Option<&str>, now_ms: i64) -> Result<Snapshot, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT body FROM orders WHERE status IN ('new','preparing','ready') ORDER BY created_ms, rowid",
         )?;
         let mut orders = Vec::new();
         for body in stmt.query_map([], |r| r.get::<_, String>(0))? {
-            let order: Order = serde_json::from_str(&body?)?;
+            let order = read_order(&body?)?;
             if shown_at(&order, station) {
                 orders.push(order);
             }
         }
         let mut recent = Vec::new();
         let mut stmt = self.conn.prepare(
-            "SELECT body FROM orders WHERE status = 'completed' ORDER BY \
+            "SELECT body FROM orders WHERE status = 'completed' AND created_ms >= ?1 ORDER BY \
              COALESCE(json_extract(body, '$.completed_at'), json_extract(body, '$.updated_at')) DESC, rowid DESC",
         )?;
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(params![now_ms - RECALL_WINDOW_MS])?;
         while recent.len() < RECALL_HISTORY {
             let Some(row) = rows.next()? else { break };
-            let order: Order = serde_json::from_str(&row.get::<_, String>(0)?)?;
+            let order = read_order(&row.get::<_, String>(0)?)?;
             if shown_at(&order, station) {
                 recent.push(order);
             }
@@ -506,23 +511,19 @@ fn record_ticket_times(conn: &Connection, before: &Order, after: &Order, now_ms:
         return Ok(());
     };
     let ready = |order: &Order, station: &str| order.station_status(station) == Some(ItemStatus::Ready);
+    // The whole order is done when it is ready or completed (a forced completion counts then);
+    // completing a ready order or bringing a completed one back as ready keeps its time.
+    let done = |order: &Order| matches!(order.status, OrderStatus::Ready | OrderStatus::Completed);
     let spans = after.stations().into_iter().map(|s| (s, ready(before, s), ready(after, s)));
-    let whole = (WHOLE_ORDER, before.status == OrderStatus::Ready, after.status == OrderStatus::Ready);
-    for (station, was_ready, is_ready) in spans.chain([whole]) {
+    for (station, was_ready, is_ready) in spans.chain([(WHOLE_ORDER, done(before), done(after))]) {
         if is_ready && !was_ready {
             conn.execute(
                 "INSERT OR REPLACE INTO ticket_times (order_id, station, placed_ms, ready_ms) VALUES (?1, ?2, ?3, ?4)",
                 params![after.id, station, placed_ms, now_ms],
             )?;
-        } else if was_ready && !is_ready && after.status != OrderStatus::Completed {
+        } else if was_ready && !is_ready {
             conn.execute("DELETE FROM ticket_times WHERE order_id = ?1 AND station = ?2", params![after.id, station])?;
         }
-    }
-    if after.status == OrderStatus::Completed {
-        conn.execute(
-            "INSERT OR IGNORE INTO ticket_times (order_id, station, placed_ms, ready_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![after.id, WHOLE_ORDER, placed_ms, now_ms],
-        )?;
     }
     Ok(())
 }
@@ -530,10 +531,14 @@ fn record_ticket_times(conn: &Connection, before: &Order, after: &Order, now_ms:
 fn load_order(conn: &Connection, id: &str) -> Result<Option<Order>, StoreError> {
     let body: Option<String> =
         conn.query_row("SELECT body FROM orders WHERE id = ?1", params![id], |r| r.get(0)).optional()?;
-    Ok(match body {
-        Some(body) => Some(serde_json::from_str(&body)?),
-        None => None,
-    })
+    body.map(|body| read_order(&body)).transpose()
+}
+
+/// A stored order, its items given statuses if it was stored before items had them.
+fn read_order(body: &str) -> Result<Order, StoreError> {
+    let mut order: Order = serde_json::from_str(body)?;
+    order.give_items_their_status();
+    Ok(order)
 }
 
 fn append_event(conn: &Connection, message: ServerMessage) -> Result<Event, StoreError> {
@@ -743,7 +748,7 @@ mod tests {
             ServerMessage::OrderCreated { seq: 1, order: order.clone() }
         );
         assert_eq!(create(&mut store, "k2", "o2").number, 2);
-        assert_eq!(store.snapshot(None).unwrap().orders.len(), 2);
+        assert_eq!(store.snapshot(None, 10_000).unwrap().orders.len(), 2);
     }
 
     #[test]
@@ -753,7 +758,7 @@ mod tests {
         let again = store.create_order("k", "o-other".into(), checked("fries-small"), 2_000).unwrap();
         assert_eq!(again, Created::Existing(first));
         assert_eq!(store.last_seq(), 1);
-        assert_eq!(store.snapshot(None).unwrap().orders.len(), 1);
+        assert_eq!(store.snapshot(None, 10_000).unwrap().orders.len(), 1);
     }
 
     #[test]
@@ -804,11 +809,11 @@ mod tests {
         assert_eq!(error_code(&act(&mut store, "r4", "nope", recall.clone(), 4)), ErrorCode::NotFound);
         ack_seq(&act(&mut store, "s1", "o1", bump(), 5));
         ack_seq(&act(&mut store, "s2", "o1", COMPLETE, 5));
-        let snapshot = store.snapshot(None).unwrap();
+        let snapshot = store.snapshot(None, 10_000).unwrap();
         assert!(snapshot.orders.is_empty(), "completed orders leave the active orders");
         assert_eq!(snapshot.recent.len(), 1, "and are kept for recall");
         ack_seq(&act(&mut store, "recall", "o1", recall, 6));
-        assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Ready);
+        assert_eq!(store.snapshot(None, 10_000).unwrap().orders[0].status, OrderStatus::Ready);
     }
 
     #[test]
@@ -818,7 +823,7 @@ mod tests {
         let first = act(&mut store, "r", "o1", start(), 2);
         let again = act(&mut store, "r", "o1", void(), 3);
         assert_eq!((again.answer, again.event), (first.answer, None));
-        assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Preparing);
+        assert_eq!(store.snapshot(None, 10_000).unwrap().orders[0].status, OrderStatus::Preparing);
         assert_eq!(store.last_seq(), 2);
     }
 
@@ -872,6 +877,15 @@ mod tests {
         store.apply("e", "o1", &COMPLETE, "expo", at(130)).unwrap();
         assert_eq!(samples(&store).len(), 3, "completing keeps them");
         assert_eq!(samples(&store)[0], (None, 120_000));
+        // Expo brings the completed order back: it is as ready as it was, its time unchanged.
+        store.apply("e2", "o1", &KitchenAction::Recall { station: None }, "expo", at(600)).unwrap();
+        assert_eq!(samples(&store)[0], (None, 120_000), "not counted again as ready later");
+        store.apply("e3", "o1", &COMPLETE, "expo", at(610)).unwrap();
+        // The grill recalls its part of the completed order: the order and the grill reopen.
+        store.apply("e4", "o1", &KitchenAction::Recall { station: Some("grill".into()) }, "grill", at(700)).unwrap();
+        assert_eq!(samples(&store), [(Some("fryer".into()), 120_000)]);
+        store.apply("e5", "o1", &by("grill"), "grill", at(720)).unwrap();
+        assert_eq!(samples(&store).len(), 3);
 
         store.create_order("k2", "o2".into(), with(&["fries-small"]), at(0)).unwrap();
         store.apply("f", "o2", &KitchenAction::Complete { force: true }, "expo", at(300)).unwrap();
@@ -881,7 +895,8 @@ mod tests {
         assert_eq!(samples(&store).len(), 6);
         store.apply("h", "o3", &void(), "expo", at(40)).unwrap();
         assert_eq!(samples(&store).len(), 4, "a void takes its times out");
-        assert_eq!(store.ticket_samples(at(0), at(91)).unwrap().len(), 1, "by ready time: the grill at 60 s");
+        let window = store.ticket_samples(at(700), at(721)).unwrap();
+        assert_eq!(window.len(), 2, "by ready time: the grill, and the order with it, at 720 s");
     }
 
     #[test]
@@ -893,10 +908,10 @@ mod tests {
             act(&mut store, &format!("b{i}"), &id, bump(), 10 + i as i64);
             act(&mut store, &format!("c{i}"), &id, COMPLETE, 10_000 - i as i64);
         }
-        let recent = store.snapshot(Some("grill")).unwrap().recent;
+        let recent = store.snapshot(Some("grill"), 10_000).unwrap().recent;
         assert_eq!(recent.len(), RECALL_HISTORY);
         assert_eq!(recent[0].id, "o0", "the most recently completed first");
-        assert!(store.snapshot(Some("drinks")).unwrap().recent.is_empty(), "a station sees its own");
+        assert!(store.snapshot(Some("drinks"), 10_000).unwrap().recent.is_empty(), "a station sees its own");
     }
 
     #[test]
@@ -1000,7 +1015,7 @@ mod tests {
         );
         assert_eq!(act(&mut store, "r", "o1", void(), 4).event, None);
         assert_eq!(create(&mut store, "k2", "o2").number, 2);
-        assert_eq!(store.snapshot(None).unwrap().orders[0].status, OrderStatus::Preparing);
+        assert_eq!(store.snapshot(None, 10_000).unwrap().orders[0].status, OrderStatus::Preparing);
     }
 
     fn sold(items: &[&str], options: &[&str]) -> SoldOut {
@@ -1060,7 +1075,7 @@ mod tests {
             conn.execute("INSERT INTO meta (name, value) VALUES ('last_seq', 1), ('last_number', 1)", []).unwrap();
         }
         let mut store = Store::open(&Location::Folder(dir.path().to_path_buf()), events(100)).unwrap();
-        let orders = store.snapshot(None).unwrap().orders;
+        let orders = store.snapshot(None, 10_000).unwrap().orders;
         assert_eq!(orders.len(), 1);
         assert_eq!(orders[0].items[0].name, "Cheeseburger");
         assert!(orders[0].items[0].options.is_empty() && orders[0].totals == Default::default());
@@ -1076,7 +1091,8 @@ mod tests {
         let mut store = Store::open(&Location::Memory, events(100)).unwrap();
         create(&mut store, "k1", "o1");
         store.create_order("k2", "o2".into(), checked("fries-small"), 2_000).unwrap();
-        let ids = |s: Option<&str>| store.snapshot(s).unwrap().orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
+        let ids =
+            |s: Option<&str>| store.snapshot(s, 10_000).unwrap().orders.into_iter().map(|o| o.id).collect::<Vec<_>>();
         assert_eq!(ids(Some("grill")), ["o1"]);
         assert_eq!(ids(Some("fryer")), ["o2"]);
         assert_eq!(ids(Some("kitchen")), ["o1", "o2"]);

@@ -15,7 +15,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use super::board::{Board, Station};
+use super::board::{Board, Station, VOID_SHOWN};
 use super::time::Millis;
 
 /// Order ids remembered before the set is cut back to the active and recallable orders, so a
@@ -124,8 +124,10 @@ pub struct NewTicketAlerts {
     flashing: HashMap<String, Millis>,
     /// The rushed orders last seen on the station's tickets.
     rushed: HashSet<String>,
-    /// Voids already sounded.
-    voided: HashSet<String>,
+    /// Voided orders, with when this screen heard of them.
+    voided: HashMap<String, Millis>,
+    /// How many voids were showing at the last tick.
+    voids_shown: usize,
 }
 
 impl NewTicketAlerts {
@@ -143,6 +145,8 @@ impl NewTicketAlerts {
         let orders = board.confirmed_orders();
         let Some(seen) = &mut self.seen else {
             self.seen = Some(orders.keys().cloned().collect());
+            // Voids from before the screen loaded are not news.
+            self.voided = board.voided_orders().map(|o| (o.id.clone(), Millis(0))).collect();
             return AlertsUpdate::default();
         };
         let fresh: Vec<String> = orders.keys().filter(|id| !seen.contains(id.as_str())).cloned().collect();
@@ -157,18 +161,23 @@ impl NewTicketAlerts {
         let rush = rushed.iter().any(|id| !self.rushed.contains(id) && !fresh.contains(id));
         self.rushed = rushed;
         let mut void = false;
-        for ticket in board.voided(station, now) {
-            void |= self.voided.insert(ticket.order.id.clone());
-        }
-        if self.voided.len() > SEEN_LIMIT {
-            self.voided.clear();
+        let mut voids_changed = false;
+        let kept: HashSet<&str> = board.voided_orders().map(|o| o.id.as_str()).collect();
+        self.voided.retain(|id, _| kept.contains(id.as_str()));
+        for order in board.voided_orders() {
+            if !self.voided.contains_key(&order.id) {
+                self.voided.insert(order.id.clone(), now);
+                voids_changed = true;
+                void |= !board.voided_tickets(station, std::slice::from_ref(&order.id), now).is_empty();
+            }
         }
         let tone =
             [(void, Tone::Void), (rush, Tone::Rush), (new, Tone::New)].into_iter().find(|(on, _)| *on).map(|(_, t)| t);
         let flashing = self.flashing.len();
         self.flashing.retain(|id, _| orders.contains_key(id));
-        let changed = !fresh.is_empty() || self.flashing.len() != flashing;
+        let changed = !fresh.is_empty() || self.flashing.len() != flashing || voids_changed;
         self.flashing.extend(fresh.into_iter().map(|id| (id, now)));
+        self.voids_shown = self.voids_showing(now).len();
         AlertsUpdate { tone, changed }
     }
 
@@ -178,13 +187,27 @@ impl NewTicketAlerts {
     pub fn handle_tick(&mut self, now: Millis) -> bool {
         let flashing = self.flashing.len();
         self.flashing.retain(|_, started| now < started.after(FLASH));
-        self.flashing.len() != flashing
+        let voids = self.voids_showing(now).len();
+        let changed = self.flashing.len() != flashing || voids != self.voids_shown;
+        self.voids_shown = voids;
+        changed
     }
 
-    /// When the next flash ends: [`NewTicketAlerts::handle_tick`] is due then.
+    /// When the next flash or void showing ends: [`NewTicketAlerts::handle_tick`] is due then.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
-        self.flashing.values().map(|started| started.after(FLASH)).min()
+        let flashes = self.flashing.values().map(|started| started.after(FLASH));
+        let voids = self.voided.values().map(|heard| heard.after(VOID_SHOWN)).filter(|&end| end > Millis(0));
+        flashes.chain(voids).min()
+    }
+
+    /// The voided orders to show struck through at `now`: those heard of less than
+    /// [`VOID_SHOWN`] ago, newest first.
+    pub fn voids_showing(&self, now: Millis) -> Vec<String> {
+        let mut showing: Vec<(&String, Millis)> =
+            self.voided.iter().filter(|(_, heard)| now < heard.after(VOID_SHOWN)).map(|(id, at)| (id, *at)).collect();
+        showing.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        showing.into_iter().map(|(id, _)| id.clone()).collect()
     }
 
     /// The orders flashing, by id, with when their flash started.
@@ -342,8 +365,15 @@ mod tests {
             )
             .unwrap();
         board.handle_event(ServerMessage::OrderUpdated { seq: 4, order: voided });
-        assert_eq!(alerts.handle_board(T0 + ms(500), &board, &Station::Kitchen).tone, Some(Tone::Void));
-        assert_eq!(alerts.handle_board(T0 + ms(900), &board, &Station::Kitchen).tone, None, "once");
+        // Heard of long after its own time (this tablet's clock is off): shown from now on.
+        let heard = T0 + ms(600_000);
+        assert_eq!(alerts.handle_board(heard, &board, &Station::Kitchen).tone, Some(Tone::Void));
+        assert_eq!(alerts.voids_showing(heard), ["b"]);
+        assert_eq!(alerts.handle_board(heard + ms(400), &board, &Station::Kitchen).tone, None, "once");
+        assert_eq!(alerts.poll_timeout(), Some(heard + VOID_SHOWN));
+        assert!(!alerts.handle_tick(heard + ms(7_900)));
+        assert!(alerts.handle_tick(heard + VOID_SHOWN), "it goes after a few seconds");
+        assert!(alerts.voids_showing(heard + VOID_SHOWN).is_empty());
         assert_eq!(
             loaded(&board, &Station::parse("fryer")).handle_board(T0, &board, &Station::parse("fryer")).tone,
             None,

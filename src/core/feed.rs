@@ -23,8 +23,13 @@ pub struct FeedConfig {
     pub board: BoardConfig,
     /// Wait before fetching a snapshot again after a failed fetch.
     pub snapshot_retry: Duration,
-    /// The confirmed board is saved (for a reload during an outage) at most this often.
+    /// The confirmed board is saved (for a reload during an outage) at most this often. How stale
+    /// it is does not matter (the next connection resumes from its seq); writing a big board too
+    /// often would cost a busy screen frames.
     pub save_board_every: Duration,
+    /// A saved board older than this is not shown after a reload (the hub may have been replaced
+    /// meanwhile; a session does not last longer either).
+    pub saved_board_max_age: Duration,
 }
 
 impl Default for FeedConfig {
@@ -33,7 +38,8 @@ impl Default for FeedConfig {
             link: LinkConfig::default(),
             board: BoardConfig::default(),
             snapshot_retry: Duration::from_secs(2),
-            save_board_every: Duration::from_secs(2),
+            save_board_every: Duration::from_secs(5),
+            saved_board_max_age: Duration::from_secs(12 * 60 * 60),
         }
     }
 }
@@ -203,9 +209,19 @@ impl OrderFeed {
 
     /// Shows a board saved before a reload ([`FeedCommand::PersistBoard`]) until the hub is
     /// reached: the next connection resumes from its seq. Before `login`, into an empty board.
-    pub fn restore_board(&mut self, saved: SavedBoard) -> bool {
+    /// `now_unix` is the wall clock (Unix ms): a board saved longer than
+    /// [`FeedConfig::saved_board_max_age`] ago (or in the future) is not shown.
+    pub fn restore_board(&mut self, saved: SavedBoard, now_unix: u64) -> bool {
         if self.session.is_some() {
             warn!("[OrderFeed] a saved board is only restored before signing in");
+            return false;
+        }
+        let age = now_unix.checked_sub(saved.saved_at_unix_ms).map(Duration::from_millis);
+        if age.is_none_or(|age| age > self.config.saved_board_max_age) {
+            warn!(
+                "[OrderFeed] the saved board is from {} (Unix ms), too old to show: not restored",
+                saved.saved_at_unix_ms
+            );
             return false;
         }
         let saved_at = saved.saved_at_unix_ms;
@@ -265,7 +281,17 @@ impl OrderFeed {
     }
 
     /// A cook's command on `order_id`; `random` (16 bytes from a secure source) makes its request id.
+    /// Refused here, as the hub would, when the signed-in station may not send it (a grill
+    /// screen looking at the fryer's tickets cannot bump them).
     pub fn command(&mut self, order_id: &str, command: Command, random: [u8; 16]) -> Result<String, CommandError> {
+        let Some(session) = &self.session else {
+            warn!("[OrderFeed] {} on {order_id} refused: not signed in", command.name());
+            return Err(CommandError::SignedOut);
+        };
+        if let Err(forbidden) = command.allowed_for(&session.station_name) {
+            warn!("[OrderFeed] {} on {order_id} refused: {forbidden}", command.name());
+            return Err(CommandError::Forbidden(forbidden.to_string()));
+        }
         let result = self.board.command(order_id, command, random);
         self.pump();
         result
@@ -892,6 +918,26 @@ mod tests {
     }
 
     #[test]
+    fn a_screen_cannot_queue_what_its_station_may_not_do() {
+        let mut hub = Hub::new();
+        let mut feed = OrderFeed::new(FeedConfig::default(), 42);
+        let id = hub.create();
+        assert_eq!(feed.command(&id, Command::Rush { rush: true }, [1; 16]), Err(CommandError::SignedOut));
+        feed.login(hub.now, "tok".into(), "grill");
+        hub.serve(&mut feed);
+        hub.deliver(&mut feed, usize::MAX);
+        hub.answer_fetches(&mut feed);
+        let refused = feed.command(&id, Command::Bump { station: "fryer".into() }, [2; 16]);
+        assert_eq!(refused, Err(CommandError::Forbidden("station grill may not bump fryer's items".into())));
+        assert!(matches!(
+            feed.command(&id, Command::Complete { force: false }, [3; 16]),
+            Err(CommandError::Forbidden(_))
+        ));
+        assert_eq!(feed.debug_status().pending_commands, 0, "nothing queued or shown");
+        feed.command(&id, Command::Bump { station: "grill".into() }, [4; 16]).expect("its own items");
+    }
+
+    #[test]
     fn command_error_reverts_and_reports() {
         let (mut hub, mut feed) = signed_in();
         let id = hub.create();
@@ -1020,7 +1066,7 @@ mod tests {
             hub.advance(&mut feed, Duration::from_millis(300));
         }
         assert_eq!(hub.board_saves, saves, "1.5 s of changes: not yet");
-        hub.advance(&mut feed, Duration::from_millis(600));
+        hub.advance(&mut feed, Duration::from_millis(3_600));
         assert_eq!(hub.board_saves, saves + 1, "then once");
         hub.advance(&mut feed, Duration::from_secs(5));
         assert_eq!(hub.board_saves, saves + 1, "nothing changed since");
@@ -1032,7 +1078,10 @@ mod tests {
         hub.up = false;
         hub.drop_socket(&mut feed);
         let mut reloaded = OrderFeed::new(FeedConfig::default(), 7);
-        assert!(reloaded.restore_board(saved));
+        let day = 24 * 60 * 60 * 1000;
+        assert!(!OrderFeed::new(FeedConfig::default(), 7).restore_board(saved.clone(), 1_795_000_000_000 + day));
+        assert!(!OrderFeed::new(FeedConfig::default(), 7).restore_board(saved.clone(), 1_794_999_000_000));
+        assert!(reloaded.restore_board(saved, 1_795_000_060_000));
         assert_eq!(reloaded.status().board_saved_at, Some(1_795_000_000_000));
         reloaded.login(hub.now, "token".into(), "kitchen");
         hub.serve(&mut reloaded);

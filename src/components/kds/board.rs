@@ -67,7 +67,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     };
 
     let sound = Sound::new(&home_station);
-    let flashing = new_ticket_alerts(feed, station, now, sound);
+    let (flashing, voids) = new_ticket_alerts(feed, station, now, sound);
     let refocus = StoredValue::new(None::<String>);
 
     let can_86 = SOLD_OUT_STATIONS.contains(&home_station.as_str());
@@ -75,16 +75,22 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let config = use_runtime_config();
     let api_base = config.api_base.clone();
     let ticket_stats = use_ticket_stats(&config.api_base, feed, config.ticket_urgent_min);
+    let home = StoredValue::new(home_station.clone());
     let stations = Memo::new(move |_| board.with(|b| b.stations(&home_station)));
 
     let recall_open = RwSignal::new(false);
     let recallable = Memo::new(move |_| board.with(|b| b.recallable(&station.get())));
     let voided = Memo::new(move |_| {
-        board.with(|b| b.voided(&station.get(), now.get()).iter().map(TicketState::from).collect::<Vec<_>>())
+        voids.with(|ids| {
+            board.with(|b| {
+                b.voided_tickets(&station.get(), ids, now.get()).iter().map(TicketState::from).collect::<Vec<_>>()
+            })
+        })
     });
     let asking = RwSignal::new(None::<Asking>);
     let help_open = RwSignal::new(false);
-    let selected = bump_bar(feed, station, tickets, recallable, asking, help_open, action_error);
+    let BumpBar { selected, positions, page } =
+        bump_bar(feed, station, tickets, recallable, asking, help_open, action_error);
     let all_day = Memo::new(move |_| board.with(|b| b.all_day(&station.get())));
     let failures = Memo::new(move |_| board.with(|b| b.failures().map(|f| f.message.clone()).collect::<Vec<_>>()));
 
@@ -121,6 +127,12 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                 >
                     "Recall"
                 </button>
+                <span class="kds-page" data-testid="page-indicator" aria-live="polite">
+                    {move || {
+                        let (current, count) = page.get();
+                        (count > 1).then(|| format!("Page {} of {count}", current + 1))
+                    }}
+                </span>
                 <SoundControls sound/>
                 <button
                     class="btn"
@@ -225,7 +237,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                                 }
                             });
                         });
-                        view! { <TicketCard ticket=ticket.read_only() station now flashing refocus selected asking send/> }
+                        view! { <TicketCard ticket=ticket.read_only() station now flashing refocus selected positions home asking send/> }
                     }
                 />
             </section>
@@ -401,12 +413,29 @@ fn KeyHelp(on_close: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     }
 }
 
-/// Whether keys typed now go to a text field (a key map must not act on them).
+/// Whether keys typed now go to a text field (a key map must not act on them). A slider or a
+/// select is not one: a bump bar must still work after a cook touched the volume.
 fn typing_in_a_field() -> bool {
     let Some(active) = document().active_element() else { return false };
-    let tag = active.tag_name().to_ascii_lowercase();
-    matches!(tag.as_str(), "input" | "textarea" | "select")
-        || active.dyn_ref::<web_sys::HtmlElement>().is_some_and(|e| e.is_content_editable())
+    match active.tag_name().to_ascii_lowercase().as_str() {
+        "textarea" => true,
+        "input" => matches!(
+            active.get_attribute("type").unwrap_or_default().to_ascii_lowercase().as_str(),
+            "" | "text" | "search" | "number" | "password" | "email" | "tel" | "url"
+        ),
+        _ => active.dyn_ref::<web_sys::HtmlElement>().is_some_and(|e| e.is_content_editable()),
+    }
+}
+
+/// Whether Enter or Space would press what has the focus (a button or a link): then the key
+/// is the button's, not the key map's.
+fn pressing_a_focused_control(key: &str) -> bool {
+    if !matches!(key, "Enter" | " ") {
+        return false;
+    }
+    let Some(active) = document().active_element() else { return false };
+    matches!(active.tag_name().to_ascii_lowercase().as_str(), "button" | "a" | "summary")
+        || active.get_attribute("role").is_some_and(|r| r == "button")
 }
 
 /// Keyboard and bump-bar operation: one window `keydown` listener (dropped with the board)
@@ -420,7 +449,7 @@ fn bump_bar(
     asking: RwSignal<Option<Asking>>,
     help_open: RwSignal<bool>,
     action_error: RwSignal<Option<String>>,
-) -> Memo<Option<String>> {
+) -> BumpBar {
     let selection = RwSignal::new(TicketSelection::new());
     let grid_of = move |tickets: &[TicketState], f: &mut dyn FnMut(&Grid<'_>)| {
         let ids: Vec<&str> = tickets.iter().map(|t| t.order.id.as_str()).collect();
@@ -432,7 +461,15 @@ fn bump_bar(
     };
     // The selection follows the grid: kept by id, or the ticket now in its place.
     Effect::new(move |_| {
-        tickets.with(|t| grid_of(t, &mut |grid| selection.update(|s| s.sync(grid))));
+        tickets.with(|t| {
+            grid_of(t, &mut |grid| selection.update(|s| s.sync(grid)));
+            // A confirmation for a ticket that left (voided elsewhere, completed) closes.
+            let gone =
+                asking.with_untracked(|a| a.as_ref().is_some_and(|a| !t.iter().any(|t| t.order.id == a.order_id)));
+            if gone {
+                asking.set(None);
+            }
+        });
     });
     let send = move |order_id: &str, command: Command| {
         action_error.set(feed.command(order_id, command).err().map(|e| e.to_string()));
@@ -450,8 +487,18 @@ fn bump_bar(
             confirming: asking.with_untracked(Option::is_some),
             help_open: help_open.get_untracked(),
         };
+        if pressing_a_focused_control(&key.key()) {
+            return;
+        }
         let Some(action) = action_for(&key.key(), ctx) else { return };
-        // Space and Enter would also press a focused button; arrows would scroll.
+        // A held key repeats: only moving the selection may repeat, never a bump or a void.
+        let moves =
+            matches!(action, KeyAction::Previous | KeyAction::Next | KeyAction::PagePrevious | KeyAction::PageNext);
+        if key.repeat() && !moves {
+            key.prevent_default();
+            return;
+        }
+        // Arrows would scroll the page; Space would too.
         key.prevent_default();
         // A confirmation is asked on the card (the same for a tap and a key): the selection's own
         // pending confirmation is closed, the answer handled here.
@@ -522,6 +569,22 @@ fn bump_bar(
     };
     StoredValue::new_local(WindowListener::new("keydown", on_key));
     let selected = Memo::new(move |_| selection.with(|s| s.selected().map(str::to_string)));
+    // The page the keys act on: its tickets carry the number key that bumps them.
+    let page = Memo::new(move |_| {
+        let len = tickets.with(Vec::len);
+        (selection.with(TicketSelection::page), TicketSelection::page_count(len, PAGE_SIZE))
+    });
+    let positions = Memo::new(move |_| {
+        let (current, _) = page.get();
+        tickets.with(|t| {
+            t.iter()
+                .skip(current * PAGE_SIZE)
+                .take(PAGE_SIZE)
+                .zip(1u8..)
+                .map(|(t, n)| (t.order.id.clone(), n))
+                .collect::<HashMap<String, u8>>()
+        })
+    });
     // The selected card stays in view as the selection moves.
     Effect::new(move |_| {
         let Some(id) = selected.get() else { return };
@@ -530,7 +593,17 @@ fn bump_bar(
             card.scroll_into_view_with_bool(false);
         }
     });
-    selected
+    BumpBar { selected, positions, page }
+}
+
+/// What the keys' selection shows on the board.
+struct BumpBar {
+    /// The selected ticket.
+    selected: Memo<Option<String>>,
+    /// The tickets of the current page with the number key that bumps each.
+    positions: Memo<HashMap<String, u8>>,
+    /// The current page and how many there are.
+    page: Memo<(usize, usize)>,
 }
 
 /// Feeds the board and the page clock to the new-ticket alerts ([`NewTicketAlerts`]): new orders
@@ -543,9 +616,10 @@ fn new_ticket_alerts(
     station: Memo<Station>,
     now: RwSignal<Millis>,
     sound: Sound,
-) -> RwSignal<HashMap<String, Millis>> {
+) -> (RwSignal<HashMap<String, Millis>>, RwSignal<Vec<String>>) {
     let board = feed.board();
     let flashing = RwSignal::new(HashMap::<String, Millis>::new());
+    let voids = RwSignal::new(Vec::<String>::new());
     let chime = sound.chime;
     let unlock = move |_: web_sys::Event| sound.unlock();
     StoredValue::new_local(
@@ -557,8 +631,12 @@ fn new_ticket_alerts(
     let alerts = StoredValue::new(NewTicketAlerts::new());
     // Written only when something changed: every card watches this map.
     let publish = move || {
-        if let Some(shown) = alerts.try_with_value(|a| a.flashing().clone()) {
+        if let Some((shown, voided)) = alerts.try_with_value(|a| (a.flashing().clone(), a.voids_showing(wall_clock())))
+        {
             flashing.set(shown);
+            if voids.try_with_untracked(|v| v != &voided) == Some(true) {
+                voids.set(voided);
+            }
         }
     };
     Effect::new(move |_| {
@@ -581,5 +659,5 @@ fn new_ticket_alerts(
         // The browser may unlock audio on its own time (resume is asynchronous).
         sound.refresh();
     });
-    flashing
+    (flashing, voids)
 }

@@ -57,6 +57,11 @@ pub fn TicketCard(
     refocus: StoredValue<Option<String>>,
     /// The ticket the keyboard / bump bar has selected.
     selected: Memo<Option<String>>,
+    /// The numbered tickets of the bump bar's page (the key that bumps each).
+    positions: Memo<HashMap<String, u8>>,
+    /// The station this screen is signed in as: it offers only what that station may do (a grill
+    /// screen looking at the fryer's tickets only looks).
+    home: StoredValue<String>,
     /// The ticket whose void (or forced completion) is being confirmed, shared with the keys.
     asking: RwSignal<Option<Asking>>,
     send: impl Fn(String, Command) + Copy + Send + Sync + 'static,
@@ -111,8 +116,9 @@ pub fn TicketCard(
             }
         });
     }
+    let may = move |command: &Command| home.with_value(|h| command.allowed_for(h).is_ok());
     let start = move || {
-        station.with(|s| s.start_command(status())).map(|command| {
+        station.with(|s| s.start_command(status())).filter(may).map(|command| {
             view! {
                 <button class="btn ticket-action action-start" data-testid="ticket-start" on:click=start_action(command)>
                     "Start"
@@ -121,7 +127,7 @@ pub fn TicketCard(
         })
     };
     let bump = move || {
-        station.with(|s| s.bump_command(status())).map(|command| {
+        station.with(|s| s.bump_command(status())).filter(may).map(|command| {
             let label = if matches!(command, Command::Complete { .. }) { "Complete" } else { "Bump" };
             view! {
                 <button class="btn ticket-action action-bump" data-testid="ticket-bump" on:click=bump_action(command)>
@@ -135,11 +141,15 @@ pub fn TicketCard(
         let id = id.clone();
         move || selected.with(|s| s.as_deref() == Some(id.as_str()))
     };
+    let position = {
+        let id = id.clone();
+        Memo::new(move |_| positions.with(|p| p.get(&id).copied()))
+    };
     let asked = {
         let id = id.clone();
         Memo::new(move |_| asking.with(|a| a.as_ref().filter(|a| a.order_id == id).map(|a| a.what)))
     };
-    let expediting = move || station.with(Station::is_expediting);
+    let expediting = move || station.with(Station::is_expediting) && may(&Command::Complete { force: true });
     let ask = {
         let id = id.clone();
         move |what: AskKind| asking.set(Some(Asking { order_id: id.clone(), what }))
@@ -269,6 +279,9 @@ pub fn TicketCard(
             aria-label=format!("Order {number}")
         >
             <header class="ticket-head">
+                {move || position.get().map(|n| view! {
+                    <kbd class="ticket-position" data-testid="ticket-position" title=format!("Key {n} bumps it")>{n}</kbd>
+                })}
                 <span class="ticket-number" data-testid="ticket-number">{format!("#{number}")}</span>
                 <span class="ticket-source" data-testid="ticket-source">{source}</span>
                 {move || rush().then(|| view! { <span class="ticket-rush-badge">"RUSH"</span> })}

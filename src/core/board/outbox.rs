@@ -31,6 +31,10 @@ pub enum CommandError {
         command: &'static str,
         reason: String,
     },
+    /// This screen's station may not do it (the hub would refuse it too).
+    Forbidden(String),
+    /// Not signed in.
+    SignedOut,
     OutboxFull,
 }
 
@@ -41,6 +45,8 @@ impl fmt::Display for CommandError {
             CommandError::NotAllowed { order_id, command, reason } => {
                 write!(f, "cannot {command} order {order_id}: {reason}")
             }
+            CommandError::Forbidden(why) => write!(f, "{why}"),
+            CommandError::SignedOut => write!(f, "not signed in"),
             CommandError::OutboxFull => write!(f, "too many commands waiting for the hub"),
         }
     }

@@ -58,11 +58,12 @@ impl Station {
     }
 
     /// What the bump button does for a ticket whose part here is `status`: a station bumps its
-    /// items (new or started); expo completes a ready order.
+    /// items (new or started); expo, and the whole-kitchen screen (which may be the only one),
+    /// completes a ready order.
     #[must_use]
     pub fn bump_command(&self, status: OrderStatus) -> Option<Command> {
         match (self, status) {
-            (Station::Expo, OrderStatus::Ready) => Some(Command::Complete { force: false }),
+            (Station::Expo | Station::Kitchen, OrderStatus::Ready) => Some(Command::Complete { force: false }),
             (Station::Expo, _) => None,
             (_, OrderStatus::New | OrderStatus::Preparing) => Some(Command::Bump { station: self.name().to_string() }),
             _ => None,
@@ -254,17 +255,18 @@ impl Board {
             .collect()
     }
 
-    /// Orders voided within [`VOID_SHOWN`] of `now_unix` that `station` showed, newest first:
-    /// shown struck through, then gone. (A void whose time is far from this screen's clock is
-    /// not shown rather than shown for too long.)
-    pub fn voided(&self, station: &Station, now_unix: Millis) -> Vec<Ticket> {
-        let now = i64::try_from(now_unix.0).unwrap_or(i64::MAX);
-        let shown_ms = i64::try_from(VOID_SHOWN.as_millis()).unwrap_or(i64::MAX);
+    /// The voided orders the board keeps (newest first), for the alerts to time their showing.
+    pub fn voided_orders(&self) -> impl Iterator<Item = &Arc<Order>> {
+        self.voided.iter()
+    }
+
+    /// The voided orders among `ids` as `station` shows them (nothing for one it had no items
+    /// for), newest first: struck through for a few seconds ([`VOID_SHOWN`], timed by the
+    /// alerts from when this screen heard of them, not by clocks that may disagree).
+    pub fn voided_tickets(&self, station: &Station, ids: &[String], now_unix: Millis) -> Vec<Ticket> {
         self.voided
             .iter()
-            .filter(|o| {
-                o.void.as_ref().and_then(|v| parse_rfc3339_millis(&v.at)).is_some_and(|at| (now - at).abs() < shown_ms)
-            })
+            .filter(|o| ids.iter().any(|id| *id == o.id))
             .filter_map(|o| self.ticket(station, Arc::clone(o), false, now_unix))
             .collect()
     }
@@ -414,11 +416,11 @@ mod tests {
         assert_eq!(grill.bump_command(OrderStatus::New), Some(Command::Bump { station: "grill".into() }));
         assert_eq!(grill.start_command(OrderStatus::New), Some(Command::Start { station: "grill".into() }));
         assert_eq!(grill.recall_command(), Command::Recall { station: Some("grill".into()) });
-        assert_eq!(Station::Kitchen.bump_command(OrderStatus::Ready), None);
+        assert_eq!(Station::Kitchen.bump_command(OrderStatus::Ready), Some(Command::Complete { force: false }));
     }
 
     #[test]
-    fn a_station_bump_leaves_its_grid_expo_sees_progress_and_a_void_shows_for_a_few_seconds() {
+    fn a_station_bump_leaves_its_grid_expo_sees_progress_and_a_void_is_kept_for_showing() {
         use restaurant_protocol::ServerMessage;
         let mut order = order("a", 1, 0, vec![item("Burger", "grill", 1), item("Fries", "fryer", 1)]);
         let mut board = live(1, vec![order.clone()]);
@@ -438,9 +440,11 @@ mod tests {
         order.apply_action(&void, "expo", &restaurant_protocol::time::format_rfc3339_millis(at)).unwrap();
         board.handle_event(ServerMessage::OrderUpdated { seq: 2, order });
         assert!(board.tickets(&Station::Expo, T0 + secs(61)).is_empty());
-        let shown = |now| board.voided(&Station::Expo, now).len();
-        assert_eq!((shown(T0 + secs(61)), shown(T0 + secs(67)), shown(T0 + secs(68))), (1, 1, 0));
-        assert_eq!(board.voided(&Station::parse("drinks"), T0 + secs(61)).len(), 0, "a station it had nothing for");
+        let ids = ["a".to_string()];
+        assert_eq!(board.voided_orders().count(), 1);
+        assert_eq!(board.voided_tickets(&Station::Expo, &ids, T0).len(), 1);
+        assert_eq!(board.voided_tickets(&Station::parse("drinks"), &ids, T0).len(), 0, "a station it had nothing for");
+        assert_eq!(board.voided_tickets(&Station::Expo, &[], T0).len(), 0);
     }
 
     #[test]

@@ -250,10 +250,14 @@ impl FeedDriver {
                 self.restore_board();
                 self.feed.login(now, session.token, &session.station);
             }
-            Ok(_) => storage::remove(SESSION_KEY),
+            Ok(_) => {
+                storage::remove(SESSION_KEY);
+                storage::remove(BOARD_KEY);
+            }
             Err(e) => {
                 log::error!("[OrderFeed] stored session ignored: {e}");
                 storage::remove(SESSION_KEY);
+                storage::remove(BOARD_KEY);
             }
         }
     }
@@ -284,7 +288,7 @@ impl FeedDriver {
         let Some(text) = storage::get(BOARD_KEY) else { return };
         match serde_json::from_str::<SavedBoard>(&text) {
             Ok(saved) => {
-                if !self.feed.restore_board(saved) {
+                if !self.feed.restore_board(saved, clock::unix_ms().max(0.0) as u64) {
                     storage::remove(BOARD_KEY);
                 }
             }
