@@ -59,6 +59,9 @@ pub enum VoiceMode {
     Toggle,
     /// Talk while the button is held.
     Hold,
+    /// Hands-free: the voice service detects when the customer starts and stops speaking (server
+    /// turn detection); the button only mutes and unmutes the microphone.
+    Vad,
 }
 
 impl VoiceMode {
@@ -66,6 +69,7 @@ impl VoiceMode {
         match self {
             VoiceMode::Toggle => "toggle",
             VoiceMode::Hold => "hold",
+            VoiceMode::Vad => "vad",
         }
     }
 }
@@ -292,7 +296,8 @@ impl RuntimeConfig {
                 self.voice_mode = match value {
                     "toggle" => VoiceMode::Toggle,
                     "hold" => VoiceMode::Hold,
-                    _ => return Err(format!("must be \"toggle\" or \"hold\", got {value:?}")),
+                    "vad" => VoiceMode::Vad,
+                    _ => return Err(format!("must be \"toggle\", \"hold\" or \"vad\", got {value:?}")),
                 }
             }
             _ => unreachable!("set() is only called with keys from KEYS"),

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::driver::{After, Driver, DriverHandle, DriverRef, Task, use_driver};
 use super::kiosk_cart::KioskCart;
+use crate::core::config::VoiceMode;
 use crate::core::media::MicError;
 use crate::core::peer::PeerConnectionState;
 use crate::core::secure::MediaAccess;
@@ -57,8 +58,25 @@ pub struct VoiceProblem {
     pub mic: bool,
 }
 
+/// What the session tells its owner (the kiosk's customer session), outside any borrow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoiceEvent {
+    /// Connected and configured: the assistant is ready.
+    Ready,
+    /// A connection that was ready dropped (the peer closed the channel or the connection).
+    Lost,
+    /// A connection attempt failed before it was ready (microphone, token, SDP, timeout).
+    Failed,
+}
+
 pub struct UseVoiceSessionOptions {
     pub transport: Rc<dyn VoiceTransport>,
+    /// Push-to-talk (`toggle`, `hold`) or hands-free with server turn detection (`vad`).
+    pub mode: VoiceMode,
+    /// Fetch a token at once and keep one ready, so a tap connects without waiting for it.
+    pub prefetch_token: bool,
+    /// Told when the assistant becomes ready, and when a connection is lost or fails.
+    pub on_event: Option<Callback<VoiceEvent>>,
     pub timeouts: Timeouts,
     /// Called (outside any borrow) when the assistant confirms, reviews or cancels the order.
     pub on_order: Callback<OrderAction>,
@@ -78,6 +96,7 @@ struct Ui {
     speaking: RwSignal<bool>,
     problem: RwSignal<Option<VoiceProblem>>,
     connection: RwSignal<PeerConnectionState>,
+    muted: RwSignal<bool>,
 }
 
 /// The reactive face of the voice session plus its actions. `Copy`; every action is a no-op once
@@ -96,6 +115,11 @@ struct VoiceDriver {
     on_order: Callback<OrderAction>,
     media: MediaAccess,
     on_unpaired: Option<Callback<Option<String>>>,
+    on_event: Option<Callback<VoiceEvent>>,
+    /// The current connection reached the ready state (so losing it is a loss, not a failure).
+    ready: bool,
+    /// Events for `on_event`, handed over after the current input.
+    events: Vec<VoiceEvent>,
     ui: Ui,
     /// Bumped for every connection attempt and teardown: async steps of an older one stop.
     attempt: u64,
@@ -133,6 +157,12 @@ impl Driver for VoiceDriver {
             let Some(command) = self.session.poll_command() else { break };
             self.execute(command, after);
         }
+        let events = std::mem::take(&mut self.events);
+        if let Some(on_event) = self.on_event {
+            for event in events {
+                after.push(move || on_event.run(event));
+            }
+        }
         self.timer.set_deadline(self.session.poll_timeout());
     }
 
@@ -155,10 +185,23 @@ impl VoiceDriver {
                 }
             }
             VoiceCommand::RefreshToken => self.refresh_token(),
-            VoiceCommand::StateChanged { to, .. } => {
+            VoiceCommand::StateChanged { from, to } => {
                 let _ = self.ui.state.try_set(to);
                 if to == TurnState::Recording {
                     let _ = self.ui.problem.try_set(None);
+                }
+                let connecting = matches!(
+                    from,
+                    TurnState::Connecting | TurnState::AwaitingSessionCreated | TurnState::AwaitingSessionReady
+                );
+                if to == TurnState::Idle && connecting {
+                    // Ready: whatever went wrong before is over.
+                    self.ready = true;
+                    let _ = self.ui.problem.try_set(None);
+                    self.tell(VoiceEvent::Ready);
+                } else if to == TurnState::Error {
+                    let event = if std::mem::take(&mut self.ready) { VoiceEvent::Lost } else { VoiceEvent::Failed };
+                    self.tell(event);
                 }
             }
             VoiceCommand::Transcript(update) => self.show_transcript(update),
@@ -176,10 +219,15 @@ impl VoiceDriver {
             VoiceCommand::Rejected { command, state } => {
                 log::warn!("[Voice] {command} ignored while {}", state.as_str());
             }
-            VoiceCommand::Error { message } => {
-                self.show_problem(message, String::new(), false);
+            VoiceCommand::Error { message, help } => {
+                self.show_problem(message, help, false);
             }
         }
+    }
+
+    /// Queues `event` for the owner; [`Driver::drive`] hands it over once this driver is released.
+    fn tell(&mut self, event: VoiceEvent) {
+        self.events.push(event);
     }
 
     fn show_problem(&self, title: impl Into<String>, help: impl Into<String>, mic: bool) {
@@ -219,12 +267,16 @@ impl VoiceDriver {
         }
         let _ = self.ui.problem.try_set(None);
         self.attempt += 1;
+        self.ready = false;
         let attempt = self.attempt;
         let (transport, need_mic) = (self.transport.clone(), self.mic.is_none());
+        // The token fetched ahead is used when it is still good; otherwise one is fetched now.
+        let need_token = !(self.token_value.is_some() && self.session.has_token(clock::now()));
         let _ = self.ui.state.try_set(TurnState::Connecting);
         let steps = async move {
             let mic = if need_mic { Some(open_microphone().await) } else { None };
-            (mic, transport.fetch_token().await)
+            let token = if need_token { Some(transport.fetch_token().await) } else { None };
+            (mic, token)
         };
         self.connect_task = Some(self.me.spawn(steps, move |d, now, (mic, token)| {
             d.connect_task = None;
@@ -234,23 +286,31 @@ impl VoiceDriver {
         }));
     }
 
+    /// `token`: a freshly fetched one, or `None` to use the one held.
     fn connect_with(
         &mut self,
         now: Millis,
         mic: Option<Result<web_sys::MediaStream, MicError>>,
-        token: Result<RealtimeToken, TokenError>,
+        token: Option<Result<RealtimeToken, TokenError>>,
     ) {
         match mic {
             Some(Err(e)) => {
+                log::error!("[Voice] microphone: {}", e.title());
                 self.show_problem(e.title(), e.help(), true);
                 let _ = self.ui.state.try_set(self.session.state());
+                self.tell(VoiceEvent::Failed);
                 return;
             }
             Some(Ok(stream)) => self.mic = Some(stream),
             None => {}
         }
         match token {
-            Ok(token) => {
+            None => {
+                if let Err(e) = self.session.handle_connect_requested(now) {
+                    log::error!("[Voice] connect refused: {e}");
+                }
+            }
+            Some(Ok(token)) => {
                 if self.session.handle_token(now, token.expires_at, Millis(clock::unix_ms() as u64)).is_ok() {
                     self.token_value = Some(token.value);
                     if let Err(e) = self.session.handle_connect_requested(now) {
@@ -258,7 +318,7 @@ impl VoiceDriver {
                     }
                 }
             }
-            Err(TokenError::DeviceUnpaired { sent_token }) => {
+            Some(Err(TokenError::DeviceUnpaired { sent_token })) => {
                 log::warn!("[Voice] the hub does not know this kiosk; it must be paired");
                 self.show_problem(
                     "This kiosk is not paired",
@@ -266,15 +326,17 @@ impl VoiceDriver {
                     false,
                 );
                 self.report_unpaired(sent_token);
+                self.tell(VoiceEvent::Failed);
             }
-            Err(TokenError::Failed(e)) => {
-                // Token failures are shown, never retried automatically.
+            Some(Err(TokenError::Failed(e))) => {
+                // Token failures are shown, never retried in a loop.
                 log::error!("[Voice] {e}");
                 self.show_problem(
                     "Voice ordering is unavailable",
                     format!("{e}. You can still order by touch."),
                     false,
                 );
+                self.tell(VoiceEvent::Failed);
             }
         }
         let _ = self.ui.state.try_set(self.session.state());
@@ -437,8 +499,25 @@ impl VoiceDriver {
     fn disconnect(&mut self, now: Millis) {
         self.attempt += 1;
         self.connect_task = None;
+        self.ready = false;
         self.session.disconnect(now);
         let _ = self.ui.state.try_set(self.session.state());
+    }
+
+    /// The customer is gone: the connection closes and nothing of theirs stays on screen.
+    fn end_customer(&mut self, now: Millis) {
+        self.disconnect(now);
+        self.session.forget_customer();
+        let _ = self.ui.transcript.try_set(Vec::new());
+        let _ = self.ui.problem.try_set(None);
+        let _ = self.ui.muted.try_set(false);
+    }
+
+    fn set_muted(&mut self, now: Millis, muted: bool) {
+        if let Err(e) = self.session.set_muted(now, muted) {
+            log::warn!("[Voice] {e}");
+        }
+        let _ = self.ui.muted.try_set(self.session.is_muted());
     }
 
     fn status(&self) -> serde_json::Value {
@@ -452,6 +531,10 @@ impl VoiceDriver {
             "eventsReceived": self.session.event_counts(),
             "isStuck": self.session.is_stuck(clock::now()),
             "queuedEvents": self.session.queued_events(),
+            "sessionId": self.session.session_id(),
+            "hasToken": self.token_value.is_some() && self.session.has_token(clock::now()),
+            "muted": self.session.is_muted(),
+            "speaking": self.session.assistant_speaking(),
         })
     }
 }
@@ -501,6 +584,33 @@ impl UseVoiceSessionReturn {
         self.driver.run(|d, now| d.disconnect(now));
     }
 
+    /// Ends this customer's conversation: the connection closes (the next connection is a new
+    /// Realtime session) and the transcript, the pending confirmation and any error are cleared.
+    pub fn end_customer(&self) {
+        self.driver.run(|d, now| d.end_customer(now));
+    }
+
+    /// Connects again after a lost connection, keeping the transcript on screen.
+    pub fn reconnect(&self) {
+        self.driver.run(|d, now| {
+            let _ = d.ui.problem.try_set(None);
+            if d.session.state() != TurnState::Disconnected && d.session.state() != TurnState::Error {
+                d.disconnect(now);
+            }
+            d.connect();
+        });
+    }
+
+    /// Hands-free mode: the microphone is muted.
+    pub fn muted(&self) -> Signal<bool> {
+        self.ui.muted.into()
+    }
+
+    /// Hands-free mode: mutes or unmutes the microphone.
+    pub fn set_muted(&self, muted: bool) {
+        self.driver.run(move |d, now| d.set_muted(now, muted));
+    }
+
     pub fn start_talking(&self) {
         self.driver.run(|d, now| {
             if let Err(e) = d.session.start_recording(now) {
@@ -542,9 +652,11 @@ pub fn use_voice_session(menu: Menu, cart: KioskCart, options: UseVoiceSessionOp
         speaking: RwSignal::new(false),
         problem: RwSignal::new(None),
         connection: RwSignal::new(PeerConnectionState::None),
+        muted: RwSignal::new(false),
     };
     let config = VoiceConfig {
         timeouts: options.timeouts,
+        server_vad: options.mode == VoiceMode::Vad,
         id_seed: u64::from_le_bytes(random_bytes()),
         ..VoiceConfig::default()
     };
@@ -558,6 +670,9 @@ pub fn use_voice_session(menu: Menu, cart: KioskCart, options: UseVoiceSessionOp
             on_order: options.on_order,
             media: options.media,
             on_unpaired: options.on_unpaired,
+            on_event: options.on_event,
+            ready: false,
+            events: Vec::new(),
             ui,
             attempt: 0,
             connect_task: None,
@@ -574,6 +689,9 @@ pub fn use_voice_session(menu: Menu, cart: KioskCart, options: UseVoiceSessionOp
             me,
         }
     });
+    if available && options.prefetch_token {
+        driver.run(|d, _| d.refresh_token());
+    }
     UseVoiceSessionReturn { ui, available, driver }
 }
 

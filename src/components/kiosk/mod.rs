@@ -101,14 +101,23 @@ pub fn KioskView(
     let reviewing = RwSignal::new(false);
     let on_order = Callback::new(move |action: OrderAction| match action {
         OrderAction::Checkout => submit.submit(OrderSource::Voice),
-        OrderAction::Review => reviewing.set(true),
+        OrderAction::Review | OrderAction::Confirm => reviewing.set(true),
         OrderAction::Cancel => cart.clear(),
     });
     let on_unpaired = Callback::new(move |sent_token: Option<String>| device.report_unpaired(sent_token));
     let voice = use_voice_session(
         menu.clone(),
         cart,
-        UseVoiceSessionOptions { transport, timeouts, on_order, media: media.clone(), on_unpaired: Some(on_unpaired) },
+        UseVoiceSessionOptions {
+            transport,
+            mode: voice_mode,
+            prefetch_token: true,
+            on_event: None,
+            timeouts,
+            on_order,
+            media: media.clone(),
+            on_unpaired: Some(on_unpaired),
+        },
     );
     let call = use_kiosk_call(&config.ws_url, media.clone(), device);
     let quote = use_order_quote(&config.api_base, cart, device);

@@ -2,6 +2,7 @@
 
 use leptos::ev::{KeyboardEvent, MouseEvent, PointerEvent};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::core::config::VoiceMode;
 use crate::core::time::Millis;
@@ -14,6 +15,7 @@ use crate::web::clock;
 pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoView {
     let state = voice.state();
     let speaking = voice.speaking();
+    let muted = voice.muted();
     let available = voice.available();
     let last_activation = StoredValue::new(None::<Millis>);
     let active_pointer = StoredValue::new(None::<i32>);
@@ -30,6 +32,7 @@ pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoVi
         ButtonAction::Connect => voice.connect(),
         ButtonAction::StartTalking => voice.start_talking(),
         ButtonAction::StopTalking => voice.stop_talking(),
+        ButtonAction::ToggleMute => voice.set_muted(!muted.get_untracked()),
         ButtonAction::Nothing => {}
     };
     let press = move || act(press_action(state.get_untracked(), mode));
@@ -46,15 +49,20 @@ pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoVi
                 class="voice-button"
                 class:recording=move || state.get() == TurnState::Recording
                 class:busy=move || is_busy(state.get())
+                class:muted=move || mode == VoiceMode::Vad && muted.get()
                 data-testid="voice-order-button"
                 data-mode=mode.as_str()
+                data-muted=move || muted.get().to_string()
                 disabled=!available
-                aria-pressed=move || (state.get() == TurnState::Recording).to_string()
+                aria-pressed=move || match mode {
+                    VoiceMode::Vad => muted.get().to_string(),
+                    _ => (state.get() == TurnState::Recording).to_string(),
+                }
                 aria-busy=move || is_busy(state.get()).to_string()
-                aria-label=move || aria_label(state.get(), mode)
+                aria-label=move || aria_label(state.get(), mode, muted.get())
                 on:contextmenu=|e: MouseEvent| e.prevent_default()
                 on:click=move |_| {
-                    if mode == VoiceMode::Toggle && debounced() {
+                    if mode != VoiceMode::Hold && debounced() {
                         press();
                     }
                 }
@@ -67,6 +75,11 @@ pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoVi
                         return;
                     }
                     active_pointer.set_value(Some(e.pointer_id()));
+                    // The turn follows this finger even when it slides off the button: only
+                    // lifting it ends the turn.
+                    if let Some(button) = e.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                        let _ = button.set_pointer_capture(e.pointer_id());
+                    }
                     if debounced() {
                         press();
                     }
@@ -78,12 +91,8 @@ pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoVi
                     }
                 }
                 on:pointercancel=move |e: PointerEvent| {
-                    if active_pointer.get_value() == Some(e.pointer_id()) {
-                        active_pointer.set_value(None);
-                    }
-                    release();
-                }
-                on:pointerleave=move |e: PointerEvent| {
+                    // The browser took the finger away (a scroll, a system gesture): a held turn
+                    // ends as if released. A tap-to-talk recording never ends this way.
                     if mode == VoiceMode::Hold && active_pointer.get_value() == Some(e.pointer_id()) {
                         active_pointer.set_value(None);
                         release();
@@ -110,7 +119,7 @@ pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoVi
                 data-state=move || state.get().as_str()
                 aria-live="polite"
             >
-                {move || status_text(state.get(), speaking.get(), mode)}
+                {move || status_text(state.get(), speaking.get(), mode, muted.get())}
             </p>
         </div>
     }

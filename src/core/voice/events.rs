@@ -23,6 +23,8 @@ pub struct Item {
 pub enum ServerEventKind {
     SessionCreated {
         ga: bool,
+        /// The server's id of this Realtime session (`session.id`), when it sends one.
+        id: Option<String>,
     },
     SessionUpdated,
     SpeechStarted,
@@ -196,7 +198,8 @@ pub fn parse_server_event(text: &str) -> Result<ServerEvent, ParseError> {
     let kind = match event_type {
         "session.created" => {
             let session = f.object("session")?;
-            K::SessionCreated { ga: session.contains_key("type") || session.contains_key("audio") }
+            let id = session.get("id").and_then(|v| v.as_str()).map(|s| s.chars().take(128).collect());
+            K::SessionCreated { ga: session.contains_key("type") || session.contains_key("audio"), id }
         }
         "session.updated" => K::SessionUpdated,
         "input_audio_buffer.speech_started" => K::SpeechStarted,
@@ -324,8 +327,10 @@ mod tests {
     fn session_created_detects_ga_shape() {
         let ga = parse_server_event(r#"{"type":"session.created","session":{"type":"realtime"}}"#);
         let beta = parse_server_event(r#"{"type":"session.created","session":{"modalities":["audio"]}}"#);
-        assert_eq!(ga.unwrap().kind, ServerEventKind::SessionCreated { ga: true });
-        assert_eq!(beta.unwrap().kind, ServerEventKind::SessionCreated { ga: false });
+        assert_eq!(ga.unwrap().kind, ServerEventKind::SessionCreated { ga: true, id: None });
+        assert_eq!(beta.unwrap().kind, ServerEventKind::SessionCreated { ga: false, id: None });
+        let with_id = parse_server_event(r#"{"type":"session.created","session":{"id":"sess_1","type":"realtime"}}"#);
+        assert_eq!(with_id.unwrap().kind, ServerEventKind::SessionCreated { ga: true, id: Some("sess_1".into()) });
     }
 
     #[test]

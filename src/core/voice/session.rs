@@ -18,8 +18,13 @@ use super::token::{TokenStatus, token_status};
 use super::tools::{CallAccumulator, CallOutcome, OrderAction, instructions, run_call, tool_definitions};
 use super::transcript::{Role, TranscriptEntry, TranscriptMap, TranscriptUpdate};
 use super::turn::{Timeouts, TurnState};
-use crate::core::cart::Cart;
+use crate::core::cart::{Cart, CartLine};
 use crate::core::time::Millis;
+
+/// What to do after a failed turn.
+pub const TRY_AGAIN_HELP: &str = "Tap the button to try again, or keep ordering by touch.";
+/// What to do after the connection is lost.
+pub const RECONNECT_HELP: &str = "Tap Reconnect to talk again, or keep ordering by touch.";
 
 /// Distinct event types counted by name; further unknown types share one bucket.
 const MAX_COUNTED_TYPES: usize = 128;
@@ -73,9 +78,10 @@ pub enum VoiceCommand {
         command: &'static str,
         state: TurnState,
     },
-    /// Something went wrong; `message` is for people.
+    /// Something went wrong; `message` and `help` (what to do now) are for people.
     Error {
         message: String,
+        help: &'static str,
     },
 }
 
@@ -142,6 +148,13 @@ pub struct VoiceSession {
     response_done_this_turn: bool,
     /// This connection's first `session.update` is queued: later menu changes send their own.
     session_configured: bool,
+    /// The cart the customer was asked "Shall I place it?" about; a checkout places the order
+    /// only while the cart is still exactly this.
+    confirmation_for: Option<Vec<CartLine>>,
+    /// Server turn detection only: the customer muted the microphone.
+    muted: bool,
+    /// The Realtime session id of the current connection.
+    session_id: Option<String>,
 }
 
 impl VoiceSession {
@@ -168,6 +181,9 @@ impl VoiceSession {
             assistant_speaking: false,
             response_done_this_turn: false,
             session_configured: false,
+            confirmation_for: None,
+            muted: false,
+            session_id: None,
         }
     }
 
@@ -198,6 +214,31 @@ impl VoiceSession {
 
     pub fn last_error(&self) -> Option<&str> {
         self.last_error.as_deref()
+    }
+
+    /// The server's id of the current Realtime session (from `session.created`).
+    pub fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
+
+    /// The assistant's reply audio is playing.
+    pub fn assistant_speaking(&self) -> bool {
+        self.assistant_speaking
+    }
+
+    /// Server turn detection only: the microphone is muted by the customer.
+    pub fn is_muted(&self) -> bool {
+        self.muted
+    }
+
+    /// Holds a token it can connect with at `now` (fetched ahead of the tap).
+    pub fn has_token(&self, now: Millis) -> bool {
+        self.token.is_some_and(|t| now < t.expires)
+    }
+
+    /// The customer has been asked "Shall I place it?" about `cart` as it is now.
+    pub fn awaiting_confirmation(&self, cart: &Cart) -> bool {
+        self.confirmation_for.as_deref() == Some(cart.lines())
     }
 
     pub fn queued_events(&self) -> usize {
@@ -269,10 +310,12 @@ impl VoiceSession {
             self.commands.push_back(VoiceCommand::RefreshToken);
             return Err(e);
         }
-        // The driver spends the token on this connection's SDP exchange.
+        // The driver spends the token on this connection's SDP exchange, and fetches the next one
+        // now, so the next connection (the next customer, or a reconnect) starts without waiting.
         self.token = None;
         self.reset_connection();
         self.commands.push_back(VoiceCommand::StartConnection);
+        self.commands.push_back(VoiceCommand::RefreshToken);
         self.enter(now, TurnState::Connecting);
         Ok(())
     }
@@ -340,6 +383,14 @@ impl VoiceSession {
         }
     }
 
+    /// The customer is done (placed, walked away, started over): forgets their conversation and
+    /// the pending confirmation. The connection itself is ended with [`VoiceSession::disconnect`].
+    pub fn forget_customer(&mut self) {
+        self.transcripts = TranscriptMap::default();
+        self.confirmation_for = None;
+        self.muted = false;
+    }
+
     // -----------------------------------------------------------------------------------------
     // Menu
 
@@ -365,13 +416,17 @@ impl VoiceSession {
     // -----------------------------------------------------------------------------------------
     // Push-to-talk
 
+    /// Starts the customer's turn. Pressing while the assistant speaks or is still producing its
+    /// answer interrupts it (barge-in): `response.cancel` when a response is under way,
+    /// `output_audio_buffer.clear` to stop the audio, then recording starts.
     pub fn start_recording(&mut self, now: Millis) -> Result<(), VoiceError> {
-        if self.state != TurnState::Idle {
+        if self.config.server_vad {
+            return Err(self.reject("start recording with server turn detection"));
+        }
+        if !matches!(self.state, TurnState::Idle | TurnState::AwaitingTranscript | TurnState::AwaitingResponse) {
             return Err(self.reject("start recording"));
         }
-        if self.assistant_speaking {
-            self.send(ClientEvent::OutputAudioBufferClear);
-        }
+        self.interrupt();
         self.send(ClientEvent::InputAudioBufferClear);
         self.set_mic(true);
         self.response_done_this_turn = false;
@@ -387,8 +442,54 @@ impl VoiceSession {
         Ok(())
     }
 
+    /// Server turn detection only: mutes or unmutes the microphone (the button's only job then).
+    pub fn set_muted(&mut self, now: Millis, muted: bool) -> Result<(), VoiceError> {
+        if !self.config.server_vad {
+            return Err(self.reject("mute without server turn detection"));
+        }
+        if self.muted != muted {
+            log::info!("[VoiceSession] microphone {}", if muted { "muted" } else { "unmuted" });
+            self.muted = muted;
+        }
+        self.hands_free_mic();
+        let _ = now;
+        Ok(())
+    }
+
+    /// With server turn detection the microphone is open whenever the session is ready and the
+    /// customer has not muted it.
+    fn hands_free_mic(&mut self) {
+        if self.config.server_vad {
+            let ready = matches!(
+                self.state,
+                TurnState::Idle
+                    | TurnState::Recording
+                    | TurnState::Committing
+                    | TurnState::AwaitingTranscript
+                    | TurnState::AwaitingResponse
+            );
+            self.set_mic(ready && !self.muted);
+        }
+    }
+
+    /// Stops the assistant's answer: cancels the response under way and clears its audio.
+    fn interrupt(&mut self) {
+        let responding = self.sequencer.busy();
+        if responding {
+            log::info!("[VoiceSession] barge-in: cancelling the response under way");
+            self.send(ClientEvent::ResponseCancel);
+        }
+        if responding || self.assistant_speaking {
+            self.send(ClientEvent::OutputAudioBufferClear);
+        }
+        self.sequencer.reset();
+        self.set_speaking(false);
+    }
+
     fn stop_and_commit(&mut self, now: Millis) {
-        self.set_mic(false);
+        if !self.config.server_vad {
+            self.set_mic(false);
+        }
         self.send(ClientEvent::InputAudioBufferCommit);
         self.enter(now, TurnState::Committing);
     }
@@ -492,8 +593,9 @@ impl VoiceSession {
     fn apply(&mut self, now: Millis, kind: ServerEventKind, cart: &mut Cart) {
         use ServerEventKind as K;
         match kind {
-            K::SessionCreated { ga } => {
+            K::SessionCreated { ga, id } => {
                 self.ga = ga;
+                self.session_id = id;
                 if matches!(self.state, TurnState::Connecting | TurnState::AwaitingSessionCreated) {
                     let session = self.session_config();
                     self.send(ClientEvent::SessionUpdate { session });
@@ -508,12 +610,26 @@ impl VoiceSession {
             }
             K::InputCommitted => {
                 if matches!(self.state, TurnState::Recording | TurnState::Committing) {
-                    self.set_mic(false);
                     self.response_done_this_turn = false;
                     self.enter(now, TurnState::AwaitingTranscript);
                     if !self.config.server_vad {
+                        self.set_mic(false);
                         self.request_response(now);
                     }
+                }
+            }
+            // Server turn detection: the server heard the customer start (it interrupts its own
+            // answer) and stop (it commits the audio and answers by itself).
+            K::SpeechStarted if self.config.server_vad => {
+                if matches!(self.state, TurnState::Idle | TurnState::AwaitingTranscript | TurnState::AwaitingResponse) {
+                    self.set_speaking(false);
+                    self.response_done_this_turn = false;
+                    self.enter(now, TurnState::Recording);
+                }
+            }
+            K::SpeechStopped if self.config.server_vad => {
+                if self.state == TurnState::Recording {
+                    self.enter(now, TurnState::Committing);
                 }
             }
             K::ItemAdded(item) | K::ItemDone(item) | K::OutputItemAdded(item) | K::OutputItemDone(item) => {
@@ -573,6 +689,14 @@ impl VoiceSession {
         if !matches!(self.state, TurnState::Committing | TurnState::AwaitingTranscript) {
             return;
         }
+        if self.state == TurnState::Committing && !self.config.server_vad {
+            // The transcript of this turn arrived without `input_audio_buffer.committed` (lost or
+            // late): the audio was evidently committed, so the reply is asked for now rather than
+            // never (the original silent stall was exactly one lost event).
+            log::warn!("[VoiceSession] transcript arrived before input_audio_buffer.committed; going on without it");
+            self.response_done_this_turn = false;
+            self.request_response(now);
+        }
         let reply_coming = self.sequencer.busy() || (self.config.server_vad && !self.response_done_this_turn);
         self.enter(now, if reply_coming { TurnState::AwaitingResponse } else { TurnState::Idle });
     }
@@ -580,7 +704,10 @@ impl VoiceSession {
     fn response_done(&mut self, now: Millis, status: &str, reason: Option<&str>) {
         let in_turn =
             matches!(self.state, TurnState::Committing | TurnState::AwaitingTranscript | TurnState::AwaitingResponse);
-        if status != "completed" {
+        if status == "cancelled" {
+            // Cancelled by a barge-in (ours) or by the server's turn detection: not a failure.
+            log::info!("[VoiceSession] response cancelled ({})", reason.unwrap_or("no reason given"));
+        } else if status != "completed" {
             let detail = reason.map(|r| format!(": {r}")).unwrap_or_default();
             self.report_error(
                 &format!("[VoiceSession] response ended with status {status}{detail}"),
@@ -595,7 +722,7 @@ impl VoiceSession {
             return;
         }
         self.response_done_this_turn = true;
-        if status != "completed" {
+        if status != "completed" && status != "cancelled" {
             self.enter(now, TurnState::Idle);
         } else if send_next && self.state == TurnState::AwaitingResponse {
             self.enter(now, TurnState::AwaitingResponse);
@@ -613,21 +740,30 @@ impl VoiceSession {
         cart: &mut Cart,
     ) {
         let (name, arguments) = self.calls.finish(call_id, name, arguments);
+        let asked = self.awaiting_confirmation(cart);
         let outcome = match name {
             Some(name) => {
                 log::info!("[VoiceSession] function call {name} ({call_id})");
-                run_call(&name, &arguments, &self.menu, cart)
+                run_call(&name, &arguments, &self.menu, cart, asked)
             }
             None => CallOutcome::error(format!("function call {call_id} has no name")),
         };
         if outcome.cart_changed {
             self.commands.push_back(VoiceCommand::CartChanged);
         }
+        match outcome.action {
+            Some(OrderAction::Confirm) => self.confirmation_for = Some(cart.lines().to_vec()),
+            Some(OrderAction::Checkout | OrderAction::Cancel) => self.confirmation_for = None,
+            Some(OrderAction::Review) | None => {}
+        }
         if let Some(action) = outcome.action {
             self.commands.push_back(VoiceCommand::Order(action));
         }
         self.send(ClientEvent::FunctionCallOutput { call_id: call_id.to_string(), output: outcome.output });
-        self.request_response(now);
+        // A call that finished as the customer pressed to talk again is answered by their turn.
+        if self.state != TurnState::Recording {
+            self.request_response(now);
+        }
     }
 
     fn request_response(&mut self, now: Millis) {
@@ -644,6 +780,10 @@ impl VoiceSession {
             Some("conversation_already_has_active_response") => {
                 log::warn!("[VoiceSession] server already has an active response; pending create dropped");
                 self.sequencer.on_already_active();
+            }
+            Some("response_cancel_not_active") => {
+                // A barge-in raced the response's end: nothing was left to cancel.
+                log::info!("[VoiceSession] nothing to cancel: {message}");
             }
             Some("input_audio_buffer_commit_empty") => {
                 self.report_error(
@@ -716,6 +856,7 @@ impl VoiceSession {
             log::info!("[VoiceSession] {} → {}", from.as_str(), state.as_str());
             self.commands.push_back(VoiceCommand::StateChanged { from, to: state });
         }
+        self.hands_free_mic();
     }
 
     fn reject(&mut self, command: &'static str) -> VoiceError {
@@ -726,13 +867,17 @@ impl VoiceSession {
     }
 
     fn report_error(&mut self, log_line: &str, message: &str) {
+        self.report_error_with(log_line, message, TRY_AGAIN_HELP);
+    }
+
+    fn report_error_with(&mut self, log_line: &str, message: &str, help: &'static str) {
         log::error!("{log_line}");
         self.last_error = Some(message.to_string());
-        self.commands.push_back(VoiceCommand::Error { message: message.to_string() });
+        self.commands.push_back(VoiceCommand::Error { message: message.to_string(), help });
     }
 
     fn fail(&mut self, now: Millis, log_line: &str, message: &str) {
-        self.report_error(log_line, message);
+        self.report_error_with(log_line, message, RECONNECT_HELP);
         self.reset_connection();
         self.commands.push_back(VoiceCommand::CloseConnection);
         self.enter(now, TurnState::Error);
@@ -763,5 +908,6 @@ impl VoiceSession {
         self.ga = false;
         self.response_done_this_turn = false;
         self.session_configured = false;
+        self.session_id = None;
     }
 }

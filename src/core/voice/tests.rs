@@ -107,7 +107,7 @@ impl Harness {
     }
 
     fn errors(&self) -> Vec<String> {
-        picked!(self.cmds, VoiceCommand::Error { message } => message.clone())
+        picked!(self.cmds, VoiceCommand::Error { message, .. } => message.clone())
     }
 
     /// Recording → stop → committed: AwaitingTranscript.
@@ -321,7 +321,10 @@ fn push_to_talk_clears_then_enables_mic_and_commits_then_creates_a_response_afte
 #[test]
 fn with_server_vad_the_kiosk_does_not_create_responses_itself() {
     let mut h = Harness::idle_with(VoiceConfig { server_vad: true, ..VoiceConfig::default() });
-    h.committed_turn();
+    h.frame(json!({"type": "input_audio_buffer.speech_started"}));
+    h.frame(json!({"type": "input_audio_buffer.speech_stopped"}));
+    h.frame(json!({"type": "input_audio_buffer.committed", "item_id": "u1"}));
+    assert_eq!(h.s.state(), TurnState::AwaitingTranscript);
     assert!(!h.sent_types().contains(&"response.create".to_string()));
     h.frame(
         json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "hi"}),
@@ -352,7 +355,7 @@ fn empty_audio_turn_commit_then_nothing_recovers() {
 
 #[test]
 fn failed_response_returns_the_turn_to_idle_with_an_error() {
-    for status in ["failed", "cancelled", "incomplete"] {
+    for status in ["failed", "incomplete"] {
         let mut h = Harness::idle();
         h.committed_turn();
         h.frame(json!({"type": "response.created", "response": {}}));
@@ -361,6 +364,13 @@ fn failed_response_returns_the_turn_to_idle_with_an_error() {
         assert_eq!(h.errors().len(), 1, "{status}");
         assert!(h.s.last_error().is_some());
     }
+    // A cancelled response (a barge-in, the server's turn detection) ends the turn quietly.
+    let mut h = Harness::idle();
+    h.committed_turn();
+    h.frame(json!({"type": "response.created", "response": {}}));
+    h.frame(json!({"type": "response.done", "response": {"status": "cancelled", "status_details": {"reason": "x"}}}));
+    assert_eq!(h.s.state(), TurnState::Idle);
+    assert!(h.errors().is_empty());
 }
 
 #[test]
@@ -748,6 +758,8 @@ fn confirm_order_emits_the_order_action() {
     let mut h = Harness::idle();
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": "{\"items\":[{\"name\":\"Cola\",\"quantity\":1}]}"}));
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c2", "name": "confirm_order", "arguments": "{\"action\":\"checkout\"}"}));
+    assert!(h.cmds.contains(&VoiceCommand::Order(OrderAction::Confirm)));
+    h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c2b", "name": "confirm_order", "arguments": "{\"action\":\"checkout\"}"}));
     assert!(h.cmds.contains(&VoiceCommand::Order(OrderAction::Checkout)));
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c3", "name": "confirm_order", "arguments": "{\"action\":\"cancel\"}"}));
     assert!(h.cmds.contains(&VoiceCommand::Order(OrderAction::Cancel)));
@@ -1049,4 +1061,272 @@ mod properties {
             prop_assert!(!h.s.is_stuck(h.now));
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Barge-in: pressing to talk while the assistant answers
+
+/// A committed turn whose transcript came back: the reply is requested (and maybe created).
+fn answering(created: bool) -> Harness {
+    let mut h = Harness::idle();
+    h.committed_turn();
+    h.frame(json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "A cola"}));
+    if created {
+        h.frame(json!({"type": "response.created", "response": {}}));
+    }
+    assert_eq!(h.s.state(), TurnState::AwaitingResponse);
+    h.ch.sent.clear();
+    h.cmds.clear();
+    h
+}
+
+#[test]
+fn barge_in_while_the_reply_is_produced_cancels_it_clears_the_audio_and_records() {
+    let mut h = answering(true);
+    h.start().expect("a press interrupts the answer");
+    assert_eq!(h.s.state(), TurnState::Recording);
+    assert_eq!(
+        h.sent_types(),
+        ["response.cancel", "output_audio_buffer.clear", "input_audio_buffer.clear"],
+        "cancel the response, stop its audio, then a clean buffer for the new turn"
+    );
+    assert!(h.cmds.contains(&VoiceCommand::SetMicEnabled(true)));
+    // The cancelled response's end is expected: not an error, and the new turn goes on.
+    h.frame(json!({"type": "response.done", "response": {"status": "cancelled", "status_details": {"type": "cancelled", "reason": "client_cancelled"}}}));
+    h.frame(json!({"type": "error", "error": {"code": "response_cancel_not_active", "message": "no active response"}}));
+    assert!(h.errors().is_empty(), "{:?}", h.errors());
+    assert_eq!(h.s.state(), TurnState::Recording);
+    h.stop().unwrap();
+    h.frame(json!({"type": "input_audio_buffer.committed", "item_id": "u2"}));
+    assert_eq!(h.sent_types().last().map(String::as_str), Some("response.create"), "the next turn asks for its reply");
+}
+
+#[test]
+fn barge_in_while_the_assistant_speaks_clears_its_audio() {
+    let mut h = answering(true);
+    h.frame(json!({"type": "output_audio_buffer.started", "response_id": "r1"}));
+    h.frame(json!({"type": "response.done", "response": {"status": "completed"}}));
+    assert_eq!(h.s.state(), TurnState::Idle);
+    assert!(h.s.assistant_speaking());
+    h.ch.sent.clear();
+    h.cmds.clear();
+    h.start().unwrap();
+    assert_eq!(h.sent_types(), ["output_audio_buffer.clear", "input_audio_buffer.clear"], "no response to cancel");
+    assert!(h.cmds.contains(&VoiceCommand::AssistantSpeaking(false)), "the reply is shown as stopped at once");
+    assert_eq!(h.s.state(), TurnState::Recording);
+}
+
+#[test]
+fn barge_in_before_the_transcript_cancels_the_requested_response() {
+    let mut h = Harness::idle();
+    h.committed_turn();
+    h.ch.sent.clear();
+    h.start().unwrap();
+    assert_eq!(h.sent_types(), ["response.cancel", "output_audio_buffer.clear", "input_audio_buffer.clear"]);
+    assert_eq!(h.s.state(), TurnState::Recording);
+}
+
+#[test]
+fn a_press_is_refused_while_connecting_or_committing() {
+    let mut h = Harness::idle();
+    h.start().unwrap();
+    h.stop().unwrap();
+    assert_eq!(h.s.state(), TurnState::Committing);
+    assert!(h.start().is_err(), "the commit is on its way");
+    let mut h = Harness::new();
+    h.s.handle_connect_requested(h.now).unwrap();
+    assert!(h.start().is_err());
+}
+
+#[test]
+fn a_tool_call_finishing_during_the_barge_in_is_answered_by_the_next_turn() {
+    let mut h = answering(true);
+    h.start().unwrap();
+    h.ch.sent.clear();
+    h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": r#"{"items":[{"name":"Cola"}]}"#}));
+    assert_eq!(h.cart.lines().len(), 1, "the server finished the call: it is run");
+    assert_eq!(h.sent_types(), ["conversation.item.create"], "no reply is asked for while the customer talks");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Confirm before placing
+
+fn call(h: &mut Harness, id: &str, name: &str, arguments: &str) {
+    h.frame(
+        json!({"type": "response.function_call_arguments.done", "call_id": id, "name": name, "arguments": arguments}),
+    );
+}
+
+fn orders(h: &Harness) -> Vec<OrderAction> {
+    picked!(h.cmds, VoiceCommand::Order(a) => *a)
+}
+
+#[test]
+fn the_first_checkout_asks_and_only_a_yes_places_the_order() {
+    let mut h = Harness::idle();
+    call(&mut h, "c1", "add_to_order", r#"{"items":[{"name":"Cola","quantity":2}]}"#);
+    call(&mut h, "c2", "confirm_order", r#"{"action":"checkout"}"#);
+    assert_eq!(orders(&h), [OrderAction::Confirm], "never placed on the first call alone");
+    assert!(h.s.awaiting_confirmation(&h.cart));
+    let out: Value = serde_json::from_str(h.sent().last().unwrap()["item"]["output"].as_str().unwrap()).unwrap();
+    assert_eq!(out["needs_confirmation"], true);
+    assert!(out["message"].as_str().unwrap().contains("Shall I place it?"), "{out}");
+    call(&mut h, "c3", "confirm_order", r#"{"action":"checkout"}"#);
+    assert_eq!(orders(&h), [OrderAction::Confirm, OrderAction::Checkout]);
+    assert!(!h.s.awaiting_confirmation(&h.cart));
+}
+
+#[test]
+fn a_change_after_the_question_asks_again() {
+    let mut h = Harness::idle();
+    call(&mut h, "c1", "add_to_order", r#"{"items":[{"name":"Cola"}]}"#);
+    call(&mut h, "c2", "confirm_order", r#"{"action":"checkout"}"#);
+    call(&mut h, "c3", "add_to_order", r#"{"items":[{"name":"Cola"}]}"#);
+    call(&mut h, "c4", "confirm_order", r#"{"action":"checkout"}"#);
+    assert_eq!(orders(&h), [OrderAction::Confirm, OrderAction::Confirm], "the changed order is read back again");
+    // A change by touch counts too: the cart is compared, not the calls.
+    h.cart.clear();
+    assert!(!h.s.awaiting_confirmation(&h.cart));
+}
+
+#[test]
+fn a_new_customer_is_never_placed_by_the_last_ones_yes() {
+    let mut h = Harness::idle();
+    call(&mut h, "c1", "add_to_order", r#"{"items":[{"name":"Cola"}]}"#);
+    call(&mut h, "c2", "confirm_order", r#"{"action":"checkout"}"#);
+    h.s.forget_customer();
+    assert!(!h.s.awaiting_confirmation(&h.cart));
+    assert!(h.s.transcript().is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A lost `input_audio_buffer.committed`
+
+#[test]
+fn a_transcript_without_committed_still_gets_its_reply() {
+    let mut h = Harness::idle();
+    h.start().unwrap();
+    h.stop().unwrap();
+    h.ch.sent.clear();
+    // `input_audio_buffer.committed` never arrives.
+    h.frame(json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "A cola"}));
+    assert_eq!(h.sent_types(), ["response.create"], "the reply is asked for instead of a silent stall");
+    assert_eq!(h.s.state(), TurnState::AwaitingResponse);
+    // The late committed (if it comes) changes nothing and asks for nothing twice.
+    h.frame(json!({"type": "input_audio_buffer.committed", "item_id": "u1"}));
+    assert_eq!(h.sent_types(), ["response.create"]);
+    h.frame(json!({"type": "response.created", "response": {}}));
+    h.frame(json!({"type": "response.done", "response": {"status": "completed"}}));
+    assert_eq!(h.s.state(), TurnState::Idle);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hands-free (server turn detection)
+
+fn hands_free() -> Harness {
+    Harness::idle_with(VoiceConfig { server_vad: true, ..VoiceConfig::default() })
+}
+
+#[test]
+fn hands_free_opens_the_microphone_when_ready_and_follows_the_servers_turns() {
+    let mut h = Harness::with_config(VoiceConfig { server_vad: true, ..VoiceConfig::default() });
+    h.s.handle_connect_requested(h.now).unwrap();
+    h.ch.open = true;
+    h.s.handle_channel_open(h.now, &mut h.ch).unwrap();
+    h.frame(json!({"type": "session.created", "session": {"type": "realtime"}}));
+    assert_eq!(h.sent()[0]["session"]["audio"]["input"]["turn_detection"]["type"], "server_vad");
+    h.frame(json!({"type": "session.updated", "session": {}}));
+    assert!(h.cmds.contains(&VoiceCommand::SetMicEnabled(true)), "listening once ready");
+    h.cmds.clear();
+    h.ch.sent.clear();
+    h.frame(json!({"type": "input_audio_buffer.speech_started"}));
+    assert_eq!(h.s.state(), TurnState::Recording);
+    h.frame(json!({"type": "input_audio_buffer.speech_stopped"}));
+    assert_eq!(h.s.state(), TurnState::Committing);
+    h.frame(json!({"type": "input_audio_buffer.committed", "item_id": "u1"}));
+    h.frame(json!({"type": "response.created", "response": {}}));
+    h.frame(json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u1", "transcript": "A cola"}));
+    assert_eq!(h.s.state(), TurnState::AwaitingResponse);
+    h.frame(json!({"type": "response.done", "response": {"status": "completed"}}));
+    assert_eq!(h.s.state(), TurnState::Idle);
+    assert!(h.sent_types().is_empty(), "the server commits and answers by itself: {:?}", h.sent_types());
+    assert!(!h.cmds.contains(&VoiceCommand::SetMicEnabled(false)), "the microphone stays open");
+}
+
+#[test]
+fn hands_free_the_button_only_mutes() {
+    let mut h = hands_free();
+    assert!(h.start().is_err(), "no push-to-talk with server turn detection");
+    h.s.set_muted(h.now, true).unwrap();
+    h.settle();
+    assert!(h.cmds.contains(&VoiceCommand::SetMicEnabled(false)));
+    assert!(h.s.is_muted());
+    h.frame(json!({"type": "session.updated", "session": {}}));
+    h.cmds.clear();
+    h.s.set_muted(h.now, false).unwrap();
+    h.settle();
+    assert_eq!(h.cmds, [VoiceCommand::SetMicEnabled(true)]);
+    let mut ptt = Harness::idle();
+    assert!(ptt.s.set_muted(ptt.now, true).is_err(), "push-to-talk has no mute");
+}
+
+#[test]
+fn hands_free_the_server_interrupting_its_answer_is_not_an_error() {
+    let mut h = hands_free();
+    h.frame(json!({"type": "input_audio_buffer.speech_started"}));
+    h.frame(json!({"type": "input_audio_buffer.speech_stopped"}));
+    h.frame(json!({"type": "input_audio_buffer.committed", "item_id": "u1"}));
+    h.frame(json!({"type": "response.created", "response": {}}));
+    h.frame(json!({"type": "output_audio_buffer.started"}));
+    // The customer talks over the reply: the server cancels it.
+    h.frame(json!({"type": "input_audio_buffer.speech_started"}));
+    assert_eq!(h.s.state(), TurnState::Recording);
+    assert!(!h.s.assistant_speaking());
+    h.frame(json!({"type": "response.done", "response": {"status": "cancelled", "status_details": {"reason": "turn_detected"}}}));
+    assert!(h.errors().is_empty());
+    assert_eq!(h.s.state(), TurnState::Recording);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens fetched ahead, one Realtime session per connection
+
+#[test]
+fn connecting_spends_the_token_and_fetches_the_next_at_once() {
+    let mut h = Harness::new();
+    assert!(h.s.has_token(h.now));
+    h.s.handle_connect_requested(h.now).unwrap();
+    h.settle();
+    assert!(!h.s.has_token(h.now), "a token is used for one connection only");
+    assert_eq!(h.cmds.iter().filter(|c| **c == VoiceCommand::RefreshToken).count(), 1, "the next one is fetched ahead");
+    h.s.handle_token(h.now, TOKEN_EXPIRES_AT_SECS, UNIX_NOW).unwrap();
+    assert!(h.s.has_token(h.now));
+    // It is refreshed 10 s before it expires (60 s token).
+    h.cmds.clear();
+    h.advance(secs(49));
+    assert!(!h.cmds.contains(&VoiceCommand::RefreshToken));
+    h.advance(secs(1));
+    assert!(h.cmds.contains(&VoiceCommand::RefreshToken));
+}
+
+#[test]
+fn each_connection_knows_its_realtime_session_id() {
+    let mut h = Harness::new();
+    h.s.handle_connect_requested(h.now).unwrap();
+    h.ch.open = true;
+    h.s.handle_channel_open(h.now, &mut h.ch).unwrap();
+    h.frame(json!({"type": "session.created", "session": {"id": "sess_A", "type": "realtime"}}));
+    assert_eq!(h.s.session_id(), Some("sess_A"));
+    h.s.disconnect(h.now);
+    h.s.handle_channel_closed(h.now);
+    assert_eq!(h.s.session_id(), None, "forgotten with the connection");
+}
+
+#[test]
+fn a_lost_connection_says_what_to_do() {
+    let mut h = Harness::idle();
+    h.s.handle_channel_closed(h.now);
+    h.settle();
+    let helps = picked!(h.cmds, VoiceCommand::Error { help, .. } => *help);
+    assert_eq!(helps, [super::session::RECONNECT_HELP]);
+    assert!(!helps[0].is_empty());
 }

@@ -19,8 +19,10 @@ pub const MAX_OPEN_CALLS: usize = 32;
 /// What the customer asked the kiosk to do with the order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderAction {
-    /// Submit the order.
+    /// Submit the order (the customer said yes to the read-back).
     Checkout,
+    /// Show the order and ask "Shall I place it?": the first checkout never places the order.
+    Confirm,
     /// Show the cart.
     Review,
     /// Start over (the cart has been cleared).
@@ -208,6 +210,14 @@ pub struct CallOutcome {
 }
 
 impl CallOutcome {
+    /// Sets `flag: true` in the output object (`placed`, `needs_confirmation`).
+    fn mark(&mut self, flag: &str) {
+        if let Ok(mut v) = serde_json::from_str::<Value>(&self.output) {
+            v[flag] = json!(true);
+            self.output = v.to_string();
+        }
+    }
+
     pub(crate) fn error(message: String) -> CallOutcome {
         log::warn!("[VoiceTools] call failed: {message}");
         CallOutcome { output: json!({ "ok": false, "error": message }).to_string(), cart_changed: false, action: None }
@@ -242,6 +252,24 @@ impl CallOutcome {
         }
         CallOutcome { output: output.to_string(), cart_changed, action }
     }
+}
+
+/// The question before placing: "That's 2 × Cheeseburger (no onions) and 1 × Cola, $12.47.
+/// Shall I place it?"
+pub fn read_back(cart: &Cart, menu: &Menu) -> String {
+    let lines: Vec<String> = cart
+        .lines()
+        .iter()
+        .map(|l| {
+            let options: Vec<String> = l.options.iter().map(|o| spoken_option(o.kind, &o.name)).collect();
+            match options.is_empty() {
+                true => format!("{} × {}", l.quantity, l.name),
+                false => format!("{} × {} ({})", l.quantity, l.name, options.join(", ")),
+            }
+        })
+        .collect();
+    let total = cart.estimate(menu.tax).total_cents;
+    format!("That's {}, {}. Shall I place it?", join_list(&lines, "and"), format_price(total))
 }
 
 /// The order as the assistant reads it back: each line with its options as said, the allergies
@@ -334,12 +362,13 @@ fn quantity(name: &str, q: i64) -> Result<u32, String> {
 }
 
 /// Runs a finished call against `cart`. Never panics; every failure becomes an error output and
-/// leaves the cart unchanged.
-pub fn run_call(name: &str, arguments: &str, menu: &Menu, cart: &mut Cart) -> CallOutcome {
+/// leaves the cart unchanged. `confirmation_asked`: the customer has been asked "Shall I place
+/// it?" about this very cart, so a checkout now places the order; otherwise a checkout asks.
+pub fn run_call(name: &str, arguments: &str, menu: &Menu, cart: &mut Cart, confirmation_asked: bool) -> CallOutcome {
     let result = match name {
         "add_to_order" => add_to_order(arguments, menu, cart),
         "remove_from_order" => remove_from_order(arguments, menu, cart),
-        "confirm_order" => confirm_order(arguments, menu, cart),
+        "confirm_order" => confirm_order(arguments, menu, cart, confirmation_asked),
         other => Err(format!("unknown function \"{}\"", clip(other))),
     };
     result.unwrap_or_else(CallOutcome::error)
@@ -549,12 +578,20 @@ fn remove_from_order(arguments: &str, menu: &Menu, cart: &mut Cart) -> Result<Ca
     Ok(CallOutcome::success(format!("Removed {removed} × {}.", found.item.name), menu, cart, true, None))
 }
 
-fn confirm_order(arguments: &str, menu: &Menu, cart: &mut Cart) -> Result<CallOutcome, String> {
+fn confirm_order(arguments: &str, menu: &Menu, cart: &mut Cart, asked: bool) -> Result<CallOutcome, String> {
     let args: ConfirmArgs = parse_args("confirm_order", arguments)?;
     match args.action.as_str() {
         "checkout" if cart.is_empty() => Err("the order is empty; nothing to check out".into()),
+        "checkout" if asked => {
+            let mut o =
+                CallOutcome::success("Placing the order.".into(), menu, cart, false, Some(OrderAction::Checkout));
+            o.mark("placed");
+            Ok(o)
+        }
         "checkout" => {
-            Ok(CallOutcome::success("Submitting the order.".into(), menu, cart, false, Some(OrderAction::Checkout)))
+            let mut o = CallOutcome::success(read_back(cart, menu), menu, cart, false, Some(OrderAction::Confirm));
+            o.mark("needs_confirmation");
+            Ok(o)
         }
         "review" => Ok(CallOutcome::success(
             "Showing the order on screen.".into(),
@@ -597,7 +634,7 @@ mod tests {
     /// `add_to_order` with one item given as JSON; the output and the cart after it.
     fn add(menu: &Menu, item: Value) -> (Value, Cart) {
         let mut cart = Cart::new();
-        let o = run_call("add_to_order", &json!({ "items": [item] }).to_string(), menu, &mut cart);
+        let o = run_call("add_to_order", &json!({ "items": [item] }).to_string(), menu, &mut cart, false);
         assert_eq!(o.cart_changed, !cart.is_empty());
         (output(&o), cart)
     }
@@ -644,6 +681,7 @@ mod tests {
             r#"{"items":[{"name":"cheeseburgers","quantity":2,"modifiers":["no onions"]},{"name":"Large Fries","quantity":1}]}"#,
             &menu,
             &mut cart,
+            false,
         );
         assert!(o.cart_changed);
         assert_eq!(cart.subtotal_cents(), 2 * 899 + 449);
@@ -769,6 +807,7 @@ mod tests {
             r#"{"items":[{"name":"Cola","quantity":1},{"name":"Classic Burger","quantity":1}]}"#,
             &menu,
             &mut cart,
+            false,
         );
         assert!(!o.cart_changed);
         assert!(cart.is_empty(), "all or nothing");
@@ -826,8 +865,9 @@ mod tests {
             r#"{"items":[{"name":"Cheeseburger","quantity":1,"options":["no pickles","extra cheese"],"allergies":["sesame"],"special_instructions":"well done"}]}"#,
             &menu,
             &mut cart,
+            false,
         );
-        let o = run_call("confirm_order", r#"{"action":"review"}"#, &menu, &mut cart);
+        let o = run_call("confirm_order", r#"{"action":"review"}"#, &menu, &mut cart, false);
         let order = &output(&o)["order"];
         assert_eq!(
             order["items"][0],
@@ -848,6 +888,7 @@ mod tests {
             r#"{"items":[{"name":"Cola","quantity":1},{"name":"pizza","quantity":1}]}"#,
             &menu,
             &mut cart,
+            false,
         );
         assert!(!o.cart_changed);
         assert!(cart.is_empty(), "all or nothing");
@@ -870,7 +911,7 @@ mod tests {
             ("confirm_order", r#"{"action":"maybe"}"#),
             ("order_pizza", "{}"),
         ] {
-            let o = run_call(name, args, &menu, &mut cart);
+            let o = run_call(name, args, &menu, &mut cart, false);
             assert_eq!(output(&o)["ok"], false, "{name} {args}");
             assert!(cart.is_empty());
         }
@@ -885,7 +926,7 @@ mod tests {
         let mut cart = Cart::new();
         let args = json!({"items": [{"name": long, "quantity": 1}, {"name": "Cola", "quantity": 1,
             "options": [long], "allergies": [long]}]});
-        let o = run_call("add_to_order", &args.to_string(), &menu, &mut cart);
+        let o = run_call("add_to_order", &args.to_string(), &menu, &mut cart, false);
         assert!(o.output.len() < 2_000, "{} bytes", o.output.len());
         assert!(cart.is_empty());
     }
@@ -894,7 +935,7 @@ mod tests {
     fn removing_an_item_not_in_the_order_says_so() {
         let menu = menu();
         let mut cart = Cart::new();
-        let o = run_call("remove_from_order", r#"{"name":"big fries"}"#, &menu, &mut cart);
+        let o = run_call("remove_from_order", r#"{"name":"big fries"}"#, &menu, &mut cart, false);
         assert_eq!(output(&o)["error"], "Large Fries is not in the order");
     }
 
@@ -907,12 +948,13 @@ mod tests {
             r#"{"items":[{"name":"Cheeseburger","quantity":1},{"name":"Cheeseburger","quantity":2,"options":["no onions"]},{"name":"Cola","quantity":1}]}"#,
             &menu,
             &mut cart,
+            false,
         );
         assert_eq!(cart.lines().len(), 3);
-        let o = run_call("remove_from_order", r#"{"name":"cheeseburger","quantity":2}"#, &menu, &mut cart);
+        let o = run_call("remove_from_order", r#"{"name":"cheeseburger","quantity":2}"#, &menu, &mut cart, false);
         assert_eq!(output(&o)["message"], "Removed 2 × Cheeseburger.");
         assert_eq!(cart.quantity_of("cheeseburger"), 1);
-        let o = run_call("remove_from_order", r#"{"name":"cheeseburger"}"#, &menu, &mut cart);
+        let o = run_call("remove_from_order", r#"{"name":"cheeseburger"}"#, &menu, &mut cart, false);
         assert!(o.cart_changed);
         assert_eq!(cart.quantity_of("cheeseburger"), 0);
         assert_eq!(cart.lines().len(), 1);
@@ -922,15 +964,21 @@ mod tests {
     fn confirm_order_actions() {
         let menu = menu();
         let mut cart = Cart::new();
-        assert_eq!(output(&run_call("confirm_order", r#"{"action":"checkout"}"#, &menu, &mut cart))["ok"], false);
-        run_call("add_to_order", r#"{"items":[{"name":"cola","quantity":1}]}"#, &menu, &mut cart);
-        let o = run_call("confirm_order", r#"{"action":"checkout"}"#, &menu, &mut cart);
+        assert_eq!(output(&run_call("confirm_order", r#"{"action":"checkout"}"#, &menu, &mut cart, true))["ok"], false);
+        run_call("add_to_order", r#"{"items":[{"name":"cola","quantity":1}]}"#, &menu, &mut cart, false);
+        // The first checkout asks; only a checkout after the question places the order.
+        let o = run_call("confirm_order", r#"{"action":"checkout"}"#, &menu, &mut cart, false);
+        assert_eq!(o.action, Some(OrderAction::Confirm));
+        assert_eq!(output(&o)["needs_confirmation"], true);
+        assert!(output(&o)["message"].as_str().unwrap().ends_with("Shall I place it?"), "{}", o.output);
+        let o = run_call("confirm_order", r#"{"action":"checkout"}"#, &menu, &mut cart, true);
         assert_eq!(o.action, Some(OrderAction::Checkout));
+        assert_eq!(output(&o)["placed"], true);
         assert_eq!(
-            run_call("confirm_order", r#"{"action":"review"}"#, &menu, &mut cart).action,
+            run_call("confirm_order", r#"{"action":"review"}"#, &menu, &mut cart, false).action,
             Some(OrderAction::Review)
         );
-        let o = run_call("confirm_order", r#"{"action":"cancel"}"#, &menu, &mut cart);
+        let o = run_call("confirm_order", r#"{"action":"cancel"}"#, &menu, &mut cart, false);
         assert_eq!((o.action, o.cart_changed), (Some(OrderAction::Cancel), true));
         assert!(cart.is_empty());
     }
