@@ -86,6 +86,16 @@ pub async fn wait_find(c: &Client, id: &str, within: Duration) -> Element {
     wait_for(within, id, || async { find(c, id).await }).await
 }
 
+/// Taps the kiosk's attract screen: a customer session starts (with voice where the page may use
+/// the microphone).
+pub async fn start_customer(c: &Client) {
+    click(c, "attract-start").await;
+    wait_for(Duration::from_secs(5), "the attract screen to go", || async {
+        c.find(Locator::Css(&testid("attract-start"))).await.is_err().then_some(())
+    })
+    .await;
+}
+
 pub async fn click(c: &Client, id: &str) {
     wait_find(c, id, Duration::from_secs(10)).await.click().await.unwrap_or_else(|e| panic!("click {id}: {e}"));
 }

@@ -65,8 +65,11 @@ async fn audit(c: &Client, step: &str) {
 async fn the_kiosk_passes_an_accessibility_audit_at_every_step() {
     let c = browser().await;
     c.goto(&format!("{}/kiosk", hub())).await.expect("kiosk page");
-    wait_find(&c, "menu-item", 20 * SEC).await;
+    wait_find(&c, "attract-start", 20 * SEC).await;
     inject_axe(&c).await;
+    audit(&c, "the attract screen").await;
+    start_customer(&c).await;
+    wait_find(&c, "menu-item", 20 * SEC).await;
     audit(&c, "the menu").await;
 
     tap_item(&c, "classic-burger").await;

@@ -15,7 +15,7 @@ const SEC: Duration = Duration::from_secs(1);
 async fn open_kiosk() -> Client {
     let c = browser().await;
     c.goto(&format!("{}/kiosk", hub())).await.expect("kiosk page");
-    wait_find(&c, "voice-order-button", 20 * SEC).await;
+    wait_find(&c, "attract-start", 20 * SEC).await;
     c
 }
 
@@ -77,7 +77,8 @@ async fn e2e_1_voice_order_reaches_the_kitchen_display_within_a_second() {
     let kds = open_kds().await;
     let kiosk = open_kiosk().await;
 
-    click(&kiosk, "voice-order-button").await;
+    // The tap on the attract screen connects the voice assistant for this customer.
+    start_customer(&kiosk).await;
     talk(&kiosk).await;
     wait_for(20 * SEC, "two cart lines", || async { (cart_lines(&kiosk).await.len() == 2).then_some(()) }).await;
     assert_eq!(
@@ -195,7 +196,7 @@ async fn e2e_3_hub_restart_during_200_orders_ends_with_the_board_equal_to_the_hu
 async fn e2e_4_voice_deadlock_recovers_and_a_second_turn_works() {
     set_voice_faults(json!({"no_transcripts": true})).await;
     let kiosk = open_kiosk().await;
-    click(&kiosk, "voice-order-button").await;
+    start_customer(&kiosk).await;
     talk(&kiosk).await;
     let stuck_since = Instant::now();
     wait_state(&kiosk, "voice-status", "idle", 20 * SEC).await;
@@ -219,7 +220,7 @@ async fn e2e_5_blocked_microphone_is_explained_and_touch_ordering_still_works() 
         "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));",
     )
     .await;
-    click(&kiosk, "voice-order-button").await;
+    start_customer(&kiosk).await;
     wait_find(&kiosk, "voice-error", 10 * SEC).await;
     assert_eq!(text(&kiosk, "voice-error-title").await, "Microphone blocked");
     assert!(text(&kiosk, "voice-error").await.contains("Allow microphone access"));

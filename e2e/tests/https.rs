@@ -57,6 +57,7 @@ async fn over_plain_http_on_a_lan_name_voice_and_calls_say_they_need_https_and_t
     );
 
     // Touch ordering keeps working.
+    start_customer(&c).await;
     tap_item(&c, "fries-small").await;
     wait_for(10 * SEC, "a cart line", || async { (cart_count(&c).await == 1).then_some(()) }).await;
     click(&c, "submit-order").await;
@@ -85,8 +86,8 @@ async fn over_https_with_only_the_hubs_ca_trusted_the_kiosk_takes_a_voice_order_
     assert!(find(&c, "insecure-context").await.is_none());
 
     // A voice turn: the fake microphone's audio goes to the hub's voice peer over WebRTC, and its
-    // answer's function call fills the cart.
-    click(&c, "voice-order-button").await;
+    // answer's function call fills the cart. The tap that starts the customer's session connects.
+    start_customer(&c).await;
     wait_state(&c, "voice-status", "idle", 20 * SEC).await;
     tokio::time::sleep(Duration::from_millis(350)).await;
     click(&c, "voice-order-button").await;

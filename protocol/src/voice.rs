@@ -15,7 +15,11 @@ pub fn kiosk_instructions(menu: &Menu) -> String {
          the order, and read back what changed. Pass options by their names (\"Large\", \"no onions\", \
          \"add bacon\"). When an item has a required choice the customer did not make, ask for it. If \
          the customer mentions an allergy, pass it in `allergies`. If a tool reports a problem, tell \
-         the customer and ask how to go on. Never offer a sold-out item.\n\nMenu:\n",
+         the customer and ask how to go on. Never offer a sold-out item. After each change, say what \
+         changed in a few words (\"Two cheeseburgers, added.\"). When the customer is done, call \
+         confirm_order with checkout: the kiosk answers with a read-back of the order ending in \
+         \"Shall I place it?\"; say exactly that and wait. Only when the customer says yes, call \
+         confirm_order with checkout again to place it.\n\nMenu:\n",
     );
     for item in &menu.items {
         text.push_str(&format!("- {} ({}), {}", item.name, item.category, format_price(item.price_cents.into())));
@@ -115,7 +119,7 @@ pub fn kiosk_tools(menu: &Menu) -> Value {
         {
             "type": "function",
             "name": "confirm_order",
-            "description": "checkout: submit the order; review: show the order on screen; cancel: start over.",
+            "description": "checkout: when the customer is done. The first checkout shows the order and returns a read-back ending in \"Shall I place it?\": say it and wait; call checkout again only when the customer says yes, which places the order. review: show the order on screen; cancel: start over.",
             "parameters": {
                 "type": "object",
                 "properties": {"action": {"type": "string", "enum": ["checkout", "review", "cancel"]}},

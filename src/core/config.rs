@@ -21,6 +21,8 @@ pub const KEYS: &[&str] = &[
     "ticket_warning_min",
     "ticket_urgent_min",
     "voice_mode",
+    "kiosk_idle_secs",
+    "kiosk_warning_secs",
 ];
 
 /// Keys only `config.json` sets: how the hub runs. Query parameters of these names are ignored.
@@ -89,6 +91,10 @@ pub struct RuntimeConfig {
     pub ticket_warning_min: u32,
     pub ticket_urgent_min: u32,
     pub voice_mode: VoiceMode,
+    /// The kiosk asks "Are you still there?" after this long without a touch or a word.
+    pub kiosk_idle_secs: u32,
+    /// …and starts over this long after asking.
+    pub kiosk_warning_secs: u32,
     pub mode: Mode,
     /// Query parameters may point the URL keys at other origins (demo, or the hub's
     /// `--allow-url-overrides`).
@@ -158,6 +164,8 @@ impl RuntimeConfig {
             ticket_warning_min: 10,
             ticket_urgent_min: 15,
             voice_mode: VoiceMode::Toggle,
+            kiosk_idle_secs: 60,
+            kiosk_warning_secs: 15,
             mode: Mode::Production,
             allow_url_overrides: false,
             https_url: None,
@@ -292,6 +300,8 @@ impl RuntimeConfig {
             }
             "ticket_warning_min" => self.ticket_warning_min = minutes(value)?,
             "ticket_urgent_min" => self.ticket_urgent_min = minutes(value)?,
+            "kiosk_idle_secs" => self.kiosk_idle_secs = seconds(value, 10, 3600)?,
+            "kiosk_warning_secs" => self.kiosk_warning_secs = seconds(value, 5, 120)?,
             "voice_mode" => {
                 self.voice_mode = match value {
                     "toggle" => VoiceMode::Toggle,
@@ -368,6 +378,13 @@ fn endpoint(secure: bool, authority: &str) -> Option<(String, u16)> {
         return None;
     }
     Some((host.to_ascii_lowercase(), port))
+}
+
+fn seconds(value: &str, min: u32, max: u32) -> Result<u32, String> {
+    match value.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("must be a whole number of seconds from {min} to {max}, got {value:?}")),
+    }
 }
 
 fn minutes(value: &str) -> Result<u32, String> {
@@ -462,6 +479,7 @@ mod tests {
         assert_eq!(c.realtime_url, "http://127.0.0.1:8080/v1/realtime/calls");
         assert_eq!(c.station, "kitchen");
         assert_eq!((c.ticket_warning_min, c.ticket_urgent_min), (10, 15));
+        assert_eq!((c.kiosk_idle_secs, c.kiosk_warning_secs), (60, 15));
         assert_eq!(c.voice_mode, VoiceMode::Toggle);
     }
 
@@ -514,6 +532,16 @@ mod tests {
         assert_eq!(k, ["realtime_url", "station", "ticket_warning_min", "token_url", "voice_mode", "ws_url"]);
         let station = errors.iter().find(|e| e.key == "station").unwrap();
         assert!(station.message.contains("Bad Name"), "{}", station.message);
+    }
+
+    #[test]
+    fn kiosk_idle_times_are_seconds_within_limits() {
+        let c = RuntimeConfig::resolve(ORIGIN, None, "kiosk_idle_secs=90&kiosk_warning_secs=5&voice_mode=vad").unwrap();
+        assert_eq!((c.kiosk_idle_secs, c.kiosk_warning_secs, c.voice_mode), (90, 5, VoiceMode::Vad));
+        let errors = RuntimeConfig::resolve(ORIGIN, None, "kiosk_idle_secs=9&kiosk_warning_secs=121").unwrap_err();
+        let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["kiosk_idle_secs", "kiosk_warning_secs"]);
+        assert!(errors[0].message.contains("from 10 to 3600"), "{}", errors[0].message);
     }
 
     #[test]

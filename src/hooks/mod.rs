@@ -3,6 +3,7 @@
 //! is cleaned up.
 
 pub mod config;
+pub mod customer_session;
 pub mod device_pairing;
 pub mod driver;
 pub mod kiosk_call;

@@ -9,6 +9,7 @@ use restaurant_protocol::OrderSource;
 use super::device_pairing::UseDevicePairingReturn;
 use super::driver::{After, Driver, DriverHandle, DriverRef, Task, use_driver};
 use super::kiosk_cart::KioskCart;
+use crate::core::cart::CartLine;
 use crate::core::submit::{OrderSubmitter, SubmitCommand, SubmitState};
 use crate::core::time::{Millis, parse_retry_after};
 use crate::web::random::random_uuid;
@@ -26,6 +27,8 @@ struct SubmitDriver {
     /// The device token the last POST carried.
     sent_token: Option<String>,
     timer: DeadlineTimer,
+    /// The cart lines of the order on its way (`None` for one resumed from an earlier page).
+    submitted: Option<Vec<CartLine>>,
     /// The POST in flight; replacing or dropping it aborts the request.
     request: Option<Task>,
     me: DriverRef<SubmitDriver>,
@@ -43,7 +46,14 @@ impl Driver for SubmitDriver {
                 SubmitCommand::Persist(None) => storage::remove(STORAGE_KEY),
                 SubmitCommand::StateChanged(state) => {
                     if matches!(state, SubmitState::Sent { .. }) {
-                        self.cart.clear();
+                        // The sent lines leave the cart, unless the kiosk started over while the
+                        // order was on its way and a new customer's cart is there now.
+                        let sent = self.submitted.take();
+                        if sent.is_none_or(|lines| self.cart.with(|c| c.lines() == lines.as_slice()).unwrap_or(true)) {
+                            self.cart.clear();
+                        } else {
+                            log::info!("[OrderSubmit] order acknowledged after a new order was started; its cart is kept");
+                        }
                     }
                     let _ = self.state.try_set(state);
                 }
@@ -93,8 +103,9 @@ impl SubmitDriver {
             return;
         }
         let order = self.cart.to_order(source);
-        if let Err(e) = self.submitter.submit(now, order, random_uuid()) {
-            log::warn!("[OrderSubmit] not submitted: {e:?}");
+        match self.submitter.submit(now, order, random_uuid()) {
+            Ok(()) => self.submitted = self.cart.with(|c| c.lines().to_vec()),
+            Err(e) => log::warn!("[OrderSubmit] not submitted: {e:?}"),
         }
     }
 }
@@ -143,6 +154,7 @@ pub fn use_order_submit(api_base: &str, cart: KioskCart, device: UseDevicePairin
             timer: DeadlineTimer::new(move || {
                 fire.run(|d, now| d.submitter.handle_timeout(now));
             }),
+            submitted: None,
             request: None,
             me,
         }

@@ -32,6 +32,8 @@ fn CartRow(
     line: CartLine,
     on_edit: Callback<LineKey>,
     #[prop(into)] problem: Signal<Option<String>>,
+    /// New or changed by the last change to the order: the row flashes once.
+    changed: bool,
 ) -> impl IntoView {
     let quantity = line.quantity;
     let key = StoredValue::new(line.key.clone());
@@ -40,7 +42,14 @@ fn CartRow(
     let allergies = line.allergies().iter().map(|a| a.label()).collect::<Vec<_>>().join(", ");
     let editable = !line.options.is_empty() || !line.allergies().is_empty() || line.special_instructions.is_some();
     view! {
-        <li class="cart-item" class:unavailable=move || problem.with(Option::is_some) data-testid="cart-item" data-item-id=line.key.item_id.clone()>
+        <li
+            class="cart-item"
+            class:unavailable=move || problem.with(Option::is_some)
+            class:flash=changed
+            data-changed=changed.to_string()
+            data-testid="cart-item"
+            data-item-id=line.key.item_id.clone()
+        >
             <div class="cart-item-main">
                 <span class="cart-item-name">{line.name.clone()}</span>
                 {(!options.is_empty()).then(|| view! { <span class="cart-item-mods" data-testid="cart-item-options">{options}</span> })}
@@ -110,8 +119,16 @@ pub fn CartPanel(
     #[prop(into)] menu: Signal<Menu>,
     #[prop(into)] source: Signal<OrderSource>,
     on_edit: Callback<LineKey>,
+    /// "Start a new order" on the number screen.
+    on_new_order: Callback<()>,
+    /// The assistant asked "Shall I place it?" about the order as it is now.
+    #[prop(into)]
+    asking: Signal<bool>,
 ) -> impl IntoView {
     let lines = cart.lines();
+    // The lines as last shown: a line not among them (new, or its quantity or options changed)
+    // flashes when it appears.
+    let shown = StoredValue::new(Vec::<CartLine>::new());
     let estimate = Signal::derive(move || {
         let tax = menu.with(|m| m.tax);
         tax.totals(lines.with(|l| l.iter().map(CartLine::line_total_cents).sum::<i64>()))
@@ -139,11 +156,16 @@ pub fn CartPanel(
                         <p class="empty" data-testid="cart-empty">"Your cart is empty"</p>
                     }>
                         <ul class="cart-items">
-                            {move || lines.get().into_iter().map(|line| {
-                                let key = line.key.clone();
-                                let problem = Signal::derive(move || unavailable.with(|u| u.iter().find(|(k, _)| k == &key).map(|(_, p)| p.clone())));
-                                view! { <CartRow cart line on_edit problem/> }
-                            }).collect_view()}
+                            {move || {
+                                let current = lines.get();
+                                let before = shown.try_update_value(|s| std::mem::replace(s, current.clone())).unwrap_or_default();
+                                current.into_iter().map(|line| {
+                                    let key = line.key.clone();
+                                    let changed = !before.contains(&line);
+                                    let problem = Signal::derive(move || unavailable.with(|u| u.iter().find(|(k, _)| k == &key).map(|(_, p)| p.clone())));
+                                    view! { <CartRow cart line on_edit problem changed/> }
+                                }).collect_view()
+                            }}
                         </ul>
                     </Show>
                     <Totals quote estimate/>
@@ -152,13 +174,17 @@ pub fn CartPanel(
                             "Something in your order is sold out: remove or change it to place the order."
                         </p>
                     </Show>
+                    <Show when=move || asking.get()>
+                        <p class="confirm-question" data-testid="confirm-question" role="status">"Shall I place it?"</p>
+                    </Show>
                     <button
                         class="btn primary submit"
+                        class:asking=move || asking.get()
                         data-testid="submit-order"
                         disabled=move || lines.with(Vec::is_empty) || sending() || blocked()
                         on:click=move |_| submit.submit(source.get_untracked())
                     >
-                        {move || if sending() { "Sending…" } else { "Place order" }}
+                        {move || if sending() { "Sending…" } else if asking.get() { "Yes, place my order" } else { "Place order" }}
                     </button>
                     <p class="submit-status" data-testid="submit-status" aria-live="polite" data-state=move || state.with(SubmitState::as_str)>
                         {move || state.with(submit_text)}
@@ -179,7 +205,7 @@ pub fn CartPanel(
                     <p class="order-paid" data-testid="order-total">
                         "Total " {move || match state.get() { SubmitState::Sent { total_cents, .. } => format_price(total_cents), _ => String::new() }}
                     </p>
-                    <button class="btn primary" data-testid="new-order" on:click=move |_| submit.acknowledge()>
+                    <button class="btn primary" data-testid="new-order" on:click=move |_| on_new_order.run(())>
                         "Start a new order"
                     </button>
                 </div>

@@ -7,6 +7,7 @@ pub mod pairing;
 pub mod voice_button;
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use leptos::prelude::*;
 use restaurant_protocol::{Menu, MenuItem, OrderSource};
@@ -18,11 +19,14 @@ use self::pairing::PairingScreen;
 use self::voice_button::VoiceButton;
 use super::call::CallPanel;
 use super::shell::{ConnectionBanner, InsecureContextNotice, PageShell};
-use crate::core::cart::{LineKey, LineRequest};
+use crate::core::cart::{CartLine, LineKey, LineRequest};
 use crate::core::config::VoiceMode;
+use crate::core::customer::{CustomerConfig, Notice, Phase};
+use crate::core::submit::SubmitState;
 use crate::core::item_sheet::ItemSheet;
 use crate::core::voice::{OrderAction, Timeouts, TurnState};
 use crate::hooks::config::use_runtime_config;
+use crate::hooks::customer_session::{UseCustomerSessionOptions, use_customer_session};
 use crate::hooks::device_pairing::{UseDevicePairingReturn, use_device_pairing};
 use crate::hooks::kiosk_call::use_kiosk_call;
 use crate::hooks::kiosk_cart::use_kiosk_cart;
@@ -30,7 +34,7 @@ use crate::hooks::live_menu::use_live_menu;
 use crate::hooks::media_access::use_media_access;
 use crate::hooks::order_quote::use_order_quote;
 use crate::hooks::order_submit::use_order_submit;
-use crate::hooks::voice_session::{UseVoiceSessionOptions, use_voice_session};
+use crate::hooks::voice_session::{UseVoiceSessionOptions, VoiceEvent, use_voice_session};
 use crate::web::http;
 use crate::web::realtime::{HttpTransport, VoiceTransport};
 
@@ -82,7 +86,8 @@ pub fn KioskPage() -> impl IntoView {
 
 /// The kiosk for a loaded menu. `transport` and `timeouts` are injectable (tests answer the SDP
 /// in-page and shorten the timeouts; the core is never edited for that), and so are the device
-/// pairing (created here when not given) and `window.isSecureContext` (read when not given).
+/// pairing (created here when not given), `window.isSecureContext` (read when not given) and the
+/// customer session's times (from the runtime configuration when not given).
 #[component]
 pub fn KioskView(
     menu: Menu,
@@ -91,6 +96,7 @@ pub fn KioskView(
     timeouts: Timeouts,
     #[prop(optional)] device: Option<UseDevicePairingReturn>,
     #[prop(optional)] secure_context: Option<bool>,
+    #[prop(optional)] customer: Option<CustomerConfig>,
 ) -> impl IntoView {
     let config = use_runtime_config();
     let device = device.unwrap_or_else(|| use_device_pairing(&config.api_base, config.mode));
@@ -99,12 +105,48 @@ pub fn KioskView(
     let submit = use_order_submit(&config.api_base, cart, device);
     let used_voice = RwSignal::new(false);
     let reviewing = RwSignal::new(false);
+    // The cart the assistant asked "Shall I place it?" about (the question stands while the cart
+    // is unchanged).
+    let asked = RwSignal::new(None::<Vec<CartLine>>);
+    // The item sheet: a new line of a tapped item, or a cart line being edited.
+    let sheet = RwSignal::new(None::<ItemSheet>);
+    let on_clear = Callback::new(move |()| {
+        cart.clear();
+        sheet.set(None);
+        reviewing.set(false);
+        asked.set(None);
+        used_voice.set(false);
+        // Leaves a number screen or a refusal; an order still on its way is kept and sent.
+        submit.acknowledge();
+    });
+    let customer_config = customer.unwrap_or(CustomerConfig {
+        idle: Duration::from_secs(config.kiosk_idle_secs.into()),
+        warning: Duration::from_secs(config.kiosk_warning_secs.into()),
+        ..CustomerConfig::default()
+    });
+    let customer = use_customer_session(UseCustomerSessionOptions {
+        config: customer_config,
+        voice_enabled: media.allows_microphone(),
+        on_clear,
+    });
     let on_order = Callback::new(move |action: OrderAction| match action {
-        OrderAction::Checkout => submit.submit(OrderSource::Voice),
-        OrderAction::Review | OrderAction::Confirm => reviewing.set(true),
-        OrderAction::Cancel => cart.clear(),
+        OrderAction::Checkout => {
+            asked.set(None);
+            submit.submit(OrderSource::Voice);
+        }
+        OrderAction::Confirm => {
+            asked.set(Some(cart.with(|c| c.lines().to_vec())));
+            reviewing.set(true);
+        }
+        OrderAction::Review => reviewing.set(true),
+        OrderAction::Cancel => {
+            asked.set(None);
+            reviewing.set(false);
+            cart.clear();
+        }
     });
     let on_unpaired = Callback::new(move |sent_token: Option<String>| device.report_unpaired(sent_token));
+    let on_event = Callback::new(move |event: VoiceEvent| customer.voice_event(event));
     let voice = use_voice_session(
         menu.clone(),
         cart,
@@ -112,13 +154,14 @@ pub fn KioskView(
             transport,
             mode: voice_mode,
             prefetch_token: true,
-            on_event: None,
+            on_event: Some(on_event),
             timeouts,
             on_order,
             media: media.clone(),
             on_unpaired: Some(on_unpaired),
         },
     );
+    customer.bind_voice(voice);
     let call = use_kiosk_call(&config.ws_url, media.clone(), device);
     let quote = use_order_quote(&config.api_base, cart, device);
     let on_menu = Callback::new(move |menu: Menu| {
@@ -127,9 +170,8 @@ pub fn KioskView(
     });
     let live = use_live_menu(&config.ws_url, menu, device, on_menu);
     let menu = live.menu();
-    // The item sheet: a new line of a tapped item, or a cart line being edited.
-    let sheet = RwSignal::new(None::<ItemSheet>);
     let on_pick = Callback::new(move |item: MenuItem| {
+        customer.touched();
         if item.modifier_groups.is_empty() {
             let _ = cart.add(&item, &LineRequest::plain(1));
         } else {
@@ -143,6 +185,8 @@ pub fn KioskView(
             sheet.set(Some(ItemSheet::edit(item, &line)));
         }
     });
+    let on_new_order = Callback::new(move |()| customer.start_over());
+    let on_connect = Callback::new(move |()| customer.connect_voice());
     let needs_pairing = move || device.state().get().needs_pairing();
     let header_extra = ViewFn::from(move || {
         view! {
@@ -158,15 +202,45 @@ pub fn KioskView(
         }
     });
     let state = voice.state();
+    let speaking = voice.speaking();
+    let transcript = voice.transcript();
+    let lines = cart.lines();
     Effect::new(move |_| {
         if state.get() == TurnState::Recording {
             used_voice.set(true);
         }
     });
+    // The idle timer waits while the customer talks or the assistant answers, and restarts on
+    // every word and every change to the order.
+    Effect::new(move |_| {
+        let busy = matches!(
+            state.get(),
+            TurnState::Recording | TurnState::Committing | TurnState::AwaitingTranscript | TurnState::AwaitingResponse
+        ) || speaking.get();
+        customer.set_busy(busy);
+    });
+    Effect::new(move |first: Option<()>| {
+        transcript.track();
+        lines.track();
+        if first.is_some() {
+            customer.activity();
+        }
+    });
+    let submit_state = submit.state();
+    Effect::new(move |was_sent: Option<bool>| {
+        let sent = submit_state.with(|s| matches!(s, SubmitState::Sent { .. }));
+        if sent && was_sent == Some(false) {
+            customer.placed();
+        }
+        sent
+    });
     let source = Signal::derive(move || if used_voice.get() { OrderSource::Voice } else { OrderSource::Kiosk });
+    let asking = Signal::derive(move || asked.with(|a| a.as_ref().is_some_and(|a| lines.with(|l| l == a))));
     let banner = voice.banner();
-    let transcript = voice.transcript();
     let problem = voice.problem();
+    let phase = customer.phase();
+    let notice = customer.notice();
+    let countdown = customer.countdown();
     view! {
         <PageShell
             page="kiosk"
@@ -179,19 +253,35 @@ pub fn KioskView(
             <Show when=needs_pairing>
                 <PairingScreen device/>
             </Show>
-            <div class="kiosk-layout" class:reviewing=move || reviewing.get() hidden=needs_pairing>
+            <Show when=move || phase.get() == Phase::Attract && !needs_pairing()>
+                <AttractScreen on_start=Callback::new(move |()| customer.start()) voice=voice.available()/>
+            </Show>
+            <div
+                class="kiosk-layout"
+                class:reviewing=move || reviewing.get()
+                class:placed=move || phase.get() == Phase::Placed
+                data-testid="kiosk-layout"
+                data-phase=move || phase.get().as_str()
+                hidden=needs_pairing
+                on:pointerdown=move |_| customer.activity()
+                on:keydown=move |_| customer.activity()
+            >
                 <div class="kiosk-left">
                     <section class="kiosk-voice" aria-label="Order by voice" data-testid="voice-panel">
                         <InsecureContextNotice access=media.clone()/>
-                        <VoiceButton voice mode=voice_mode/>
+                        <VoiceButton voice mode=voice_mode on_connect/>
+                        <Show when=move || notice.with(Option::is_some)>
+                            <p class="voice-notice" role="status" data-testid="voice-notice" data-state=move || notice.get().map(Notice::as_str).unwrap_or_default()>
+                                {move || notice.get().map(Notice::text).unwrap_or_default()}
+                            </p>
+                        </Show>
                         <Show when=move || problem.with(Option::is_some)>
                             <div class="voice-error" role="alert" data-testid="voice-error">
                                 <strong data-testid="voice-error-title">{move || problem.get().map(|p| p.title).unwrap_or_default()}</strong>
-                                <p>{move || problem.get().map(|p| p.help).unwrap_or_default()}</p>
+                                <p data-testid="voice-error-help">{move || problem.get().map(|p| p.help).unwrap_or_default()}</p>
                                 <button class="btn" data-testid="voice-retry" on:click=move |_| {
                                     voice.dismiss_problem();
-                                    voice.force_reset();
-                                    voice.connect();
+                                    customer.connect_voice();
                                 }>
                                     {move || if state.get() == TurnState::Disconnected || state.get() == TurnState::Error { "Reconnect" } else { "Try again" }}
                                 </button>
@@ -212,17 +302,47 @@ pub fn KioskView(
                                 </li>
                             }).collect_view()}
                         </ol>
-                        <button class="btn link small" data-testid="voice-reset" on:click=move |_| voice.force_reset()>
-                            "Reset voice"
-                        </button>
+                        <div class="voice-actions">
+                            <button class="btn link small" data-testid="voice-reset" on:click=move |_| voice.force_reset()>
+                                "Reset voice"
+                            </button>
+                            <button class="btn link small" data-testid="start-over" on:click=move |_| customer.start_over()>
+                                "Start over"
+                            </button>
+                        </div>
                     </section>
                     <MenuPanel menu on_pick/>
                 </div>
-                <CartPanel cart submit quote menu source on_edit/>
+                <CartPanel cart submit quote menu source on_edit on_new_order asking/>
                 <Show when=move || sheet.with(Option::is_some)>
                     <ItemSheetDialog sheet cart menu/>
                 </Show>
             </div>
+            <Show when=move || phase.get() == Phase::Warning>
+                <div class="idle-warning-backdrop">
+                    <div class="idle-warning" role="alertdialog" aria-modal="true" aria-labelledby="idle-warning-title" data-testid="idle-warning">
+                        <h2 id="idle-warning-title">"Are you still there?"</h2>
+                        <p>
+                            "Starting over in " <strong data-testid="idle-countdown">{move || countdown.get().unwrap_or(0)}</strong> " s"
+                        </p>
+                        <div class="idle-warning-actions">
+                            <button class="btn primary" data-testid="still-here" on:click=move |_| customer.still_here()>"I'm still here"</button>
+                            <button class="btn" data-testid="start-over-now" on:click=move |_| customer.start_over()>"Start over"</button>
+                        </div>
+                    </div>
+                </div>
+            </Show>
         </PageShell>
+    }
+}
+
+/// What an idle kiosk shows: one big target that starts a customer's session.
+#[component]
+fn AttractScreen(on_start: Callback<()>, voice: bool) -> impl IntoView {
+    view! {
+        <button class="attract" data-testid="attract-start" on:click=move |_| on_start.run(())>
+            <span class="attract-title">"Tap to start"</span>
+            <span class="attract-sub">{if voice { "— or order by voice" } else { "and order by touch" }}</span>
+        </button>
     }
 }

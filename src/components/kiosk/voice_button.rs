@@ -12,7 +12,12 @@ use crate::hooks::voice_session::UseVoiceSessionReturn;
 use crate::web::clock;
 
 #[component]
-pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoView {
+pub fn VoiceButton(
+    voice: UseVoiceSessionReturn,
+    mode: VoiceMode,
+    /// A press that connects (the kiosk starts a customer session with it).
+    on_connect: Callback<()>,
+) -> impl IntoView {
     let state = voice.state();
     let speaking = voice.speaking();
     let muted = voice.muted();
@@ -29,7 +34,7 @@ pub fn VoiceButton(voice: UseVoiceSessionReturn, mode: VoiceMode) -> impl IntoVi
         true
     };
     let act = move |action: ButtonAction| match action {
-        ButtonAction::Connect => voice.connect(),
+        ButtonAction::Connect => on_connect.run(()),
         ButtonAction::StartTalking => voice.start_talking(),
         ButtonAction::StopTalking => voice.stop_talking(),
         ButtonAction::ToggleMute => voice.set_muted(!muted.get_untracked()),
