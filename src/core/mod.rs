@@ -10,6 +10,7 @@ pub mod call;
 pub mod call_link;
 pub mod cart;
 pub mod config;
+pub mod customer;
 pub mod device;
 pub mod feed;
 pub mod id;
