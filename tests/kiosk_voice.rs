@@ -242,6 +242,9 @@ fn mount_hook(transport: Rc<FakeTransport>) -> (Mounted, Rc<RefCell<Option<UseVo
             use_kiosk_cart(),
             UseVoiceSessionOptions {
                 transport,
+                mode: VoiceMode::Toggle,
+                prefetch_token: false,
+                on_event: None,
                 timeouts: Timeouts::default(),
                 on_order: Callback::new(|_| {}),
                 media: MediaAccess::Available,
@@ -290,12 +293,15 @@ async fn a_double_tap_on_connect_creates_one_peer_connection() {
     let transport = Rc::new(FakeTransport::new(500, realtime_script("", ORDER_ARGS)));
     let m = mount_kiosk(transport.clone(), Timeouts::default());
     let el = m.el();
+    // The kiosk fetches a token ahead, at mount.
+    assert!(wait_until(Duration::from_secs(2), || voice_diagnostics(&el).contains("\"hasToken\":true")).await);
+    assert_eq!(transport.tokens.get(), 1, "one token fetched ahead");
     click(&el, "voice-order-button");
     click(&el, "voice-order-button"); // bounce
     tap(&el).await; // a deliberate second tap while connecting
     wait_state(&el, "idle", Duration::from_secs(10)).await;
     assert_eq!(transport.exchanges.get(), 1, "one SDP exchange");
-    assert_eq!(transport.tokens.get(), 1, "one token");
+    assert_eq!(transport.tokens.get(), 2, "the one fetched ahead was used, and the next one fetched once");
     assert_eq!(peers_created() - before, 2, "the kiosk's peer connection and the fake server's");
 }
 

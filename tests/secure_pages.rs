@@ -163,6 +163,9 @@ async fn insecure_voice_and_call_hooks_never_ask_for_the_microphone() {
             use_kiosk_cart(),
             UseVoiceSessionOptions {
                 transport,
+                mode: VoiceMode::Toggle,
+                prefetch_token: false,
+                on_event: None,
                 timeouts: Timeouts::default(),
                 on_order: Callback::new(|_| {}),
                 media: insecure.clone(),

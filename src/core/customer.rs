@@ -282,6 +282,26 @@ impl CustomerSession {
         }
     }
 
+    /// A connection attempt failed before it was ready. While the automatic reconnect was under
+    /// way this is the second loss: [`Notice::VoiceLost`], and the page offers Reconnect.
+    pub fn handle_voice_failed(&mut self, now: Millis) {
+        let _ = self.clock(now);
+        if self.notice == Some(Notice::Reconnecting) {
+            log::info!("[Customer] the automatic reconnect failed; the customer may reconnect");
+            self.set_notice(Some(Notice::VoiceLost));
+        }
+    }
+
+    /// The customer (who started by touch) connected voice: from now on a lost connection is
+    /// reconnected once like for a voice customer.
+    pub fn handle_voice_started(&mut self, now: Millis) {
+        let _ = self.clock(now);
+        if matches!(self.phase, Phase::Active | Phase::Warning) && !self.voice {
+            log::info!("[Customer] voice started during a touch session");
+            self.voice = true;
+        }
+    }
+
     /// The voice session is ready (connected and configured): clears [`Notice::Reconnecting`] /
     /// [`Notice::VoiceLost`].
     pub fn handle_voice_ready(&mut self, now: Millis) {
@@ -622,6 +642,31 @@ mod tests {
         assert_eq!(cmds(&mut s), [NoticeChanged(None), PhaseChanged(Phase::Placed)]);
         s.handle_voice_lost(Millis(9_500));
         assert_eq!(cmds(&mut s), []);
+    }
+
+    #[test]
+    fn a_failed_automatic_reconnect_offers_reconnect() {
+        let mut s = CustomerSession::new(CustomerConfig::default());
+        s.handle_start(Millis(0), true);
+        s.handle_voice_failed(Millis(1));
+        assert_eq!(s.notice(), None, "a failure that is not the reconnect says nothing here");
+        s.handle_voice_lost(Millis(2));
+        assert_eq!(s.notice(), Some(Notice::Reconnecting));
+        s.handle_voice_failed(Millis(3));
+        assert_eq!(s.notice(), Some(Notice::VoiceLost));
+        s.handle_voice_ready(Millis(4));
+        assert_eq!(s.notice(), None);
+    }
+
+    #[test]
+    fn a_touch_customer_who_starts_voice_gets_the_reconnect_too() {
+        let mut s = CustomerSession::new(CustomerConfig::default());
+        s.handle_start(Millis(0), false);
+        s.handle_voice_lost(Millis(1));
+        assert_eq!(s.notice(), None, "no voice yet");
+        s.handle_voice_started(Millis(2));
+        s.handle_voice_lost(Millis(3));
+        assert_eq!(s.notice(), Some(Notice::Reconnecting));
     }
 
     #[test]

@@ -111,6 +111,7 @@ impl UseCustomerSessionReturn {
                 d.core.handle_start(now, true);
             } else {
                 d.core.handle_activity(now);
+                d.core.handle_voice_started(now);
                 if let Some(voice) = d.voice {
                     voice.reconnect();
                 }
@@ -163,8 +164,7 @@ impl UseCustomerSessionReturn {
 }
 
 pub fn use_customer_session(options: UseCustomerSessionOptions) -> UseCustomerSessionReturn {
-    let ui =
-        Ui { phase: RwSignal::new(Phase::Attract), countdown: RwSignal::new(None), notice: RwSignal::new(None) };
+    let ui = Ui { phase: RwSignal::new(Phase::Attract), countdown: RwSignal::new(None), notice: RwSignal::new(None) };
     let driver = use_driver(|me: DriverRef<CustomerDriver>| CustomerDriver {
         core: CustomerSession::new(options.config),
         voice_enabled: options.voice_enabled,

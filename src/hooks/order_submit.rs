@@ -52,7 +52,9 @@ impl Driver for SubmitDriver {
                         if sent.is_none_or(|lines| self.cart.with(|c| c.lines() == lines.as_slice()).unwrap_or(true)) {
                             self.cart.clear();
                         } else {
-                            log::info!("[OrderSubmit] order acknowledged after a new order was started; its cart is kept");
+                            log::info!(
+                                "[OrderSubmit] order acknowledged after a new order was started; its cart is kept"
+                            );
                         }
                     }
                     let _ = self.state.try_set(state);

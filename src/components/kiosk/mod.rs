@@ -22,8 +22,8 @@ use super::shell::{ConnectionBanner, InsecureContextNotice, PageShell};
 use crate::core::cart::{CartLine, LineKey, LineRequest};
 use crate::core::config::VoiceMode;
 use crate::core::customer::{CustomerConfig, Notice, Phase};
-use crate::core::submit::SubmitState;
 use crate::core::item_sheet::ItemSheet;
+use crate::core::submit::SubmitState;
 use crate::core::voice::{OrderAction, Timeouts, TurnState};
 use crate::hooks::config::use_runtime_config;
 use crate::hooks::customer_session::{UseCustomerSessionOptions, use_customer_session};
@@ -135,7 +135,7 @@ pub fn KioskView(
             submit.submit(OrderSource::Voice);
         }
         OrderAction::Confirm => {
-            asked.set(Some(cart.with(|c| c.lines().to_vec())));
+            asked.set(cart.with(|c| c.lines().to_vec()));
             reviewing.set(true);
         }
         OrderAction::Review => reviewing.set(true),

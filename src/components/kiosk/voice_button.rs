@@ -103,16 +103,24 @@ pub fn VoiceButton(
                         release();
                     }
                 }
+                // Space and Enter are handled here, not by the button's own click (which would
+                // come on keydown for Enter and keyup for Space): held down they talk in hold
+                // mode; pressed they act like a tap otherwise. Key repeat changes nothing.
                 on:keydown=move |e: KeyboardEvent| {
-                    if mode == VoiceMode::Hold && !e.repeat() && (e.key() == " " || e.key() == "Enter") {
-                        e.prevent_default();
+                    if e.key() != " " && e.key() != "Enter" {
+                        return;
+                    }
+                    e.prevent_default();
+                    if !e.repeat() && (mode == VoiceMode::Hold || debounced()) {
                         press();
                     }
                 }
                 on:keyup=move |e: KeyboardEvent| {
-                    if mode == VoiceMode::Hold && (e.key() == " " || e.key() == "Enter") {
+                    if e.key() == " " || e.key() == "Enter" {
                         e.prevent_default();
-                        release();
+                        if mode == VoiceMode::Hold {
+                            release();
+                        }
                     }
                 }
             >
