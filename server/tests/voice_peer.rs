@@ -253,6 +253,191 @@ mod voice {
     }
 
     #[tokio::test]
+    async fn fault_statuses_outside_400_to_599_are_refused_with_a_message() {
+        let hub = hub().await;
+        hub.set_faults(json!({"token_status": 503})).await;
+        for (body, says) in [
+            (json!({"token_status": 200}), "token_status must be an HTTP error status from 400 to 599, got 200"),
+            (json!({"token_status": 399}), "from 400 to 599, got 399"),
+            (json!({"sdp_status": 600}), "sdp_status must be an HTTP error status from 400 to 599, got 600"),
+            (json!({"sdp_status": 503, "sdp_hang": true}), "sdp_status and sdp_hang cannot both be set"),
+            (json!({"token_status": 70000}), "token_status"),
+            (json!({"sdp_status": "503"}), "sdp_status"),
+            (json!({"sdp_hang": "yes"}), "sdp_hang"),
+        ] {
+            let r = hub.http.post(format!("{}/api/v1/dev/voice-faults", hub.base)).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), 400, "{body}");
+            let error: Value = r.json().await.unwrap();
+            assert_eq!(error["error"]["code"], "bad_request");
+            let message = error["error"]["message"].as_str().unwrap();
+            assert!(message.contains(says), "{body}: {message}");
+        }
+        let faults: Value =
+            hub.http.get(format!("{}/api/v1/dev/voice-faults", hub.base)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(
+            faults,
+            json!({"answer_latency_ms": null, "drop_item_created": false, "no_transcripts": false, "close_after_ms": null,
+                   "token_status": 503, "sdp_status": null, "sdp_hang": false}),
+            "a refused body changes nothing"
+        );
+    }
+
+    #[tokio::test]
+    async fn token_status_knob_answers_openai_style_errors_and_mints_no_token() {
+        let hub = hub().await;
+        let url = format!("{}/api/v1/realtime/session", hub.base);
+        for (status, code, message) in [
+            (401, "invalid_api_key", "Incorrect API key provided."),
+            (429, "rate_limit_exceeded", "Rate limit reached for requests. Please try again in a few seconds."),
+            (500, "server_error", "The server had an error while processing your request."),
+            (503, "service_unavailable", "The voice service is temporarily unavailable."),
+            (502, "server_error", "The voice service failed (502 Bad Gateway)."),
+            (403, "request_refused", "The voice service refused the request (403 Forbidden)."),
+        ] {
+            hub.set_faults(json!({"token_status": status})).await;
+            // The fault is state: every request answers it until it is changed.
+            for _ in 0..2 {
+                let r = hub.http.post(&url).send().await.unwrap();
+                assert_eq!(r.status(), status);
+                let kind = if status < 500 { "invalid_request_error" } else { "server_error" };
+                let body: Value = r.json().await.unwrap();
+                assert_eq!(body, json!({"error": {"type": kind, "code": code, "message": message}}));
+            }
+            assert_eq!(hub.hub.outstanding_tokens(), 0, "no token minted under {status}");
+        }
+        hub.set_faults(json!({})).await;
+        hub.token().await;
+        assert_eq!(hub.hub.outstanding_tokens(), 1);
+    }
+
+    #[tokio::test]
+    async fn sdp_status_knob_refuses_offers_and_leaves_the_token_usable() {
+        let hub = hub().await;
+        let token = hub.token().await;
+        let (_, offer, _) = Client::new().await;
+        for (status, code, message) in [
+            (400, "invalid_offer", "Invalid SDP offer."),
+            (503, "service_unavailable", "The voice service is temporarily unavailable."),
+            (401, "invalid_api_key", "Incorrect API key provided."),
+            (500, "server_error", "The server had an error while processing your request."),
+        ] {
+            hub.set_faults(json!({"sdp_status": status})).await;
+            for _ in 0..2 {
+                let r = hub.post_offer(Some(&token), "application/sdp", offer.clone()).await;
+                assert_eq!(r.status(), status);
+                assert_eq!(
+                    r.json::<Value>().await.unwrap()["error"],
+                    json!({
+                        "type": if status < 500 { "invalid_request_error" } else { "server_error" },
+                        "code": code, "message": message,
+                    })
+                );
+            }
+            assert_eq!(hub.hub.live_calls(), 0);
+        }
+        // Authentication comes first: a request without a token is refused as before.
+        let r = hub.post_offer(None, "application/sdp", offer.clone()).await;
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["message"], "missing bearer token");
+        hub.set_faults(json!({})).await;
+        assert_eq!(
+            hub.post_offer(Some(&token), "application/sdp", offer).await.status(),
+            201,
+            "the token was not used"
+        );
+        assert_eq!(hub.hub.live_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_hung_sdp_answer_blocks_no_other_request_nor_a_normal_call_after_it() {
+        // One call slot: a hang that took it would keep the normal call below out.
+        let hub = start_hub(VoiceSettings { max_calls: 1, ..VoiceSettings::default() }).await;
+        hub.set_faults(json!({"sdp_hang": true})).await;
+        let token = hub.token().await;
+        let (_, offer, _) = Client::new().await;
+        let request = hub
+            .http
+            .post(format!("{}/v1/realtime/calls", hub.base))
+            .header("Content-Type", "application/sdp")
+            .bearer_auth(&token)
+            .body(offer);
+        let hung = tokio::spawn(async move { request.send().await.unwrap() });
+        let until = Instant::now() + WAIT;
+        while hub.hub.held_offers() == 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(hub.hub.held_offers(), 1, "the offer is held");
+
+        // Other requests are answered meanwhile.
+        let t0 = Instant::now();
+        let faults: VoiceFaults =
+            hub.http.get(format!("{}/api/v1/dev/voice-faults", hub.base)).send().await.unwrap().json().await.unwrap();
+        assert!(faults.sdp_hang);
+        hub.token().await;
+        assert!(t0.elapsed() < Duration::from_secs(1), "took {:?}", t0.elapsed());
+
+        // Cleared: the next offer is answered and its call runs, while the first still hangs.
+        hub.set_faults(json!({})).await;
+        let mut c = hub.connected().await;
+        assert_eq!(hub.hub.live_calls(), 1);
+        hub.say("a cola").await;
+        let events = c.turn(200, "response.done").await;
+        assert_eq!(of_type(&events, "response.function_call_arguments.done")[0]["name"], "add_to_order");
+        assert!(!hung.is_finished(), "the hung answer is still held");
+        assert_eq!(hub.hub.held_offers(), 1);
+
+        // Shutting down ends it.
+        hub.hub.shutdown().await;
+        let r = tokio::time::timeout(WAIT, hung).await.expect("answered at shutdown").unwrap();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "shutting_down");
+        assert_eq!(hub.hub.held_offers(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_hung_sdp_answer_ends_with_504_at_its_bound_or_when_the_client_leaves() {
+        const HANG: Duration = Duration::from_millis(400);
+        let hub = start_hub(VoiceSettings { sdp_hang_for: HANG, ..VoiceSettings::default() }).await;
+        hub.set_faults(json!({"sdp_hang": true})).await;
+        let token = hub.token().await;
+        let (_, offer, _) = Client::new().await;
+        let t0 = Instant::now();
+        let r = hub.post_offer(Some(&token), "application/sdp", offer.clone()).await;
+        let took = t0.elapsed();
+        assert_eq!(r.status(), 504);
+        assert!(took >= HANG && took < WAIT, "{took:?}");
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            json!({"error": {"type": "server_error", "code": "timeout", "message": "The voice service did not answer in time."}})
+        );
+        assert_eq!(hub.hub.held_offers(), 0);
+
+        // A client that gives up first frees the held request.
+        let gave_up = hub
+            .http
+            .post(format!("{}/v1/realtime/calls", hub.base))
+            .header("Content-Type", "application/sdp")
+            .bearer_auth(&token)
+            .body(offer.clone())
+            .timeout(Duration::from_millis(100))
+            .send()
+            .await;
+        assert!(gave_up.unwrap_err().is_timeout());
+        let until = Instant::now() + HANG;
+        while hub.hub.held_offers() > 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(hub.hub.held_offers(), 0, "released before its bound");
+
+        hub.set_faults(json!({})).await;
+        assert_eq!(
+            hub.post_offer(Some(&token), "application/sdp", offer).await.status(),
+            201,
+            "the token was not used"
+        );
+    }
+
+    #[tokio::test]
     async fn dev_endpoints_are_off_outside_dev_mode() {
         let hub = start_hub(VoiceSettings { dev_mode: false, ..VoiceSettings::default() }).await;
         let r = hub
