@@ -9,6 +9,22 @@ use restaurant_hub::voice::{SHUTDOWN_BOUND, VoiceFaults, VoiceSettings};
 use serde_json::{Value, json};
 use voice_client::*;
 
+/// The tool call among `events`: name, arguments and `call_id`.
+fn call_of(events: &[Value]) -> (String, Value, String) {
+    let done = of_type(events, "response.function_call_arguments.done")[0];
+    let args: Value = serde_json::from_str(done["arguments"].as_str().unwrap()).unwrap();
+    (done["name"].as_str().unwrap().to_string(), args, done["call_id"].as_str().unwrap().to_string())
+}
+
+/// The kiosk answers `call_id` with `output` and asks for a response: what the peer says.
+async fn reply_to(c: &mut Client, call_id: &str, output: Value) -> String {
+    c.send(json!({"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": call_id, "output": output.to_string()}}));
+    c.send(json!({"type": "response.create"}));
+    let reply = c.events_until("response.done").await;
+    assert_eq!(reply.last().unwrap()["response"]["status"], "completed");
+    of_type(&reply, "response.output_audio_transcript.done")[0]["transcript"].as_str().unwrap().to_string()
+}
+
 /// Named `voice::…` so `cargo test -p restaurant-hub voice` selects them.
 mod voice {
     use super::*;
@@ -435,6 +451,81 @@ mod voice {
             201,
             "the token was not used"
         );
+    }
+
+    #[tokio::test]
+    async fn the_spoken_reply_reads_back_the_kiosk_and_a_spoken_yes_places_the_order() {
+        let hub = hub().await;
+        for text in ["two cheeseburgers and a large fries", "that's all", "no, wait", "yes please"] {
+            hub.say(text).await;
+        }
+        let mut c = hub.connected().await;
+        let (name, _, id) = call_of(&c.turn(300, "response.done").await);
+        assert_eq!(name, "add_to_order");
+        let added =
+            json!({"ok": true, "message": "Added 2 × Cheeseburger, 1 × Fries (Large).", "order": {"items": []}});
+        assert_eq!(reply_to(&mut c, &id, added).await, "Added 2 × Cheeseburger, 1 × Fries (Large). Anything else?");
+
+        let (name, args, id) = call_of(&c.turn(300, "response.done").await);
+        assert_eq!((name.as_str(), args), ("confirm_order", json!({"action": "checkout"})));
+        let question = "That's 2 × Cheeseburger and 1 × Fries (Large), $22.47. Shall I place it?";
+        let asks = json!({"ok": true, "needs_confirmation": true, "message": question, "order": {"total": "$22.47"}});
+        assert_eq!(reply_to(&mut c, &id, asks).await, question);
+
+        // "No, wait": no tool call, a question back.
+        let events = c.turn(300, "response.done").await;
+        assert!(of_type(&events, "response.function_call_arguments.done").is_empty(), "{:?}", types(&events));
+        assert_eq!(
+            of_type(&events, "response.output_audio_transcript.done")[0]["transcript"],
+            "Okay, what would you like to change?"
+        );
+
+        let (name, args, id) = call_of(&c.turn(300, "response.done").await);
+        assert_eq!((name.as_str(), args), ("confirm_order", json!({"action": "checkout"})));
+        let placed = json!({"ok": true, "placed": true, "message": "Placing the order.", "order": {}});
+        assert_eq!(reply_to(&mut c, &id, placed).await, "Great, your order is on its way to the kitchen.");
+    }
+
+    #[tokio::test]
+    async fn barge_in_cancels_the_playing_reply_and_the_next_turn_is_normal() {
+        let hub = hub().await;
+        hub.say("hello there").await;
+        hub.say("a vanilla shake").await;
+        let mut c = hub.connected().await;
+        let playing = c.turn(300, "output_audio_buffer.started").await;
+        let response_id = playing.last().unwrap()["response_id"].clone();
+
+        // The customer presses to talk: the kiosk cancels the response and clears the audio.
+        c.send(json!({"type": "response.cancel"}));
+        c.send(json!({"type": "output_audio_buffer.clear", "event_id": "evt_clear"}));
+        let events = c.events_until("response.done").await;
+        assert_eq!(types(&events), ["output_audio_buffer.cleared", "response.done"]);
+        assert_eq!(events[0]["response_id"], response_id);
+        let response = &events[1]["response"];
+        assert_eq!((&response["id"], response["status"].as_str()), (&response_id, Some("cancelled")));
+        assert_eq!(response["status_details"]["reason"], "client_cancelled");
+        // The clear found nothing playing any more.
+        assert_eq!(c.next_event(WAIT).await.unwrap()["type"], "output_audio_buffer.cleared");
+        // Playback stops: a late packet or two at most, and no stopped/done for the reply.
+        c.quiet_for(Duration::from_millis(100)).await;
+        let packets = c.audio_packets_in;
+        let later = c.quiet_for(Duration::from_millis(500)).await;
+        assert!(later.is_empty(), "{:?}", types(&later));
+        assert!(c.audio_packets_in <= packets + 2, "{} packets after the cancel", c.audio_packets_in - packets);
+
+        c.send(json!({"type": "response.cancel", "event_id": "evt_cancel_again"}));
+        let e = c.next_event(WAIT).await.unwrap();
+        assert_eq!(
+            (e["error"]["code"].as_str(), e["error"]["event_id"].as_str()),
+            (Some("response_cancel_not_active"), Some("evt_cancel_again"))
+        );
+
+        // `turn` clears the input buffer, then commits: a normal next turn.
+        let events = c.turn(300, "response.done").await;
+        assert!(!types(&events).contains(&"error"), "{:?}", types(&events));
+        let done = of_type(&events, "response.function_call_arguments.done")[0];
+        assert_eq!(done["arguments"], r#"{"items":[{"name":"Vanilla Shake","options":[],"quantity":1}]}"#);
+        assert_eq!(events.last().unwrap()["response"]["status"], "completed");
     }
 
     #[tokio::test]
