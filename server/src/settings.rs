@@ -187,6 +187,7 @@ impl Settings {
        [--demo] [--allow-origin ORIGIN]... [--allow-url-overrides] [--https-url URL] [--heartbeat-ms N] [--replay-events N] [--client-queue N]
        [--voice-latency-ms N|MIN-MAX] [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]
        [--voice-max-calls N] [--voice-max-call-secs N] [--voice-max-mint-requests N]
+       [--voice-token-status 400-599] [--voice-sdp-status 400-599] [--voice-sdp-hang]
        [--order-rate N] [--max-active-orders N] [--max-connections N] [--hello-ms N] [--retain-days N] [--replay-bytes N]
 
 tax: --tax-rate 8.875 adds 8.875 % to every order (0–50, at most 3 decimals; default 0); with --tax-inclusive
@@ -287,6 +288,7 @@ limits (defaults): --order-rate 30 orders per minute per device (else per IP add
                 }
             }
         }
+        s.voice.faults.validate().map_err(|e| format!("voice faults: {e}"))?;
         if no_tls && (tls_cert.is_some() || tls_key.is_some()) {
             return Err("--no-tls cannot be combined with --tls-cert/--tls-key".into());
         }
@@ -401,6 +403,10 @@ mod tests {
         let s = Settings::from_args(args(&["--no-tls", "--https-url", "https://orders.example:8443/"])).unwrap();
         assert_eq!(s.https_url.as_deref(), Some("https://orders.example:8443"));
         assert!(Settings::from_args(args(&["--heartbeat-ms", "0"])).unwrap_err().contains("--heartbeat-ms"));
+        let e = Settings::from_args(args(&["--voice-sdp-status", "503", "--voice-sdp-hang"])).unwrap_err();
+        assert!(e.contains("sdp_status and sdp_hang"), "{e}");
+        let s = Settings::from_args(args(&["--voice-token-status", "401", "--voice-sdp-hang"])).unwrap();
+        assert_eq!((s.voice.faults.token_status, s.voice.faults.sdp_hang), (Some(401), true));
     }
 
     #[test]

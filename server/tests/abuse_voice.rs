@@ -299,4 +299,31 @@ mod voice {
         let r = hub.http.post(&url).send().await.unwrap();
         assert_eq!(r.status(), 200, "the slots are free again");
     }
+
+    #[tokio::test]
+    async fn the_token_status_fault_answers_before_openai_is_asked() {
+        let upstream = slow_upstream().await;
+        let hub = start_hub(VoiceSettings {
+            openai_api_key: Some("sk-test".into()),
+            client_secrets_url: upstream.url.clone(),
+            ..VoiceSettings::default()
+        })
+        .await;
+        upstream.release.send_replace(true);
+        hub.set_faults(json!({"token_status": 429})).await;
+        let url = format!("{}/api/v1/realtime/session", hub.base);
+        for _ in 0..3 {
+            let r = hub.http.post(&url).send().await.unwrap();
+            assert_eq!(r.status(), 429);
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+            assert!(!body.to_string().contains("sk-test"));
+        }
+        assert_eq!(upstream.most_in_flight.load(Ordering::SeqCst), 0, "OpenAI was never asked");
+        hub.set_faults(json!({})).await;
+        let r = hub.http.post(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.json::<Value>().await.unwrap()["value"], "ek_from_upstream");
+        assert_eq!(upstream.most_in_flight.load(Ordering::SeqCst), 1);
+    }
 }

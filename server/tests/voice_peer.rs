@@ -9,6 +9,22 @@ use restaurant_hub::voice::{SHUTDOWN_BOUND, VoiceFaults, VoiceSettings};
 use serde_json::{Value, json};
 use voice_client::*;
 
+/// The tool call among `events`: name, arguments and `call_id`.
+fn call_of(events: &[Value]) -> (String, Value, String) {
+    let done = of_type(events, "response.function_call_arguments.done")[0];
+    let args: Value = serde_json::from_str(done["arguments"].as_str().unwrap()).unwrap();
+    (done["name"].as_str().unwrap().to_string(), args, done["call_id"].as_str().unwrap().to_string())
+}
+
+/// The kiosk answers `call_id` with `output` and asks for a response: what the peer says.
+async fn reply_to(c: &mut Client, call_id: &str, output: Value) -> String {
+    c.send(json!({"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": call_id, "output": output.to_string()}}));
+    c.send(json!({"type": "response.create"}));
+    let reply = c.events_until("response.done").await;
+    assert_eq!(reply.last().unwrap()["response"]["status"], "completed");
+    of_type(&reply, "response.output_audio_transcript.done")[0]["transcript"].as_str().unwrap().to_string()
+}
+
 /// Named `voice::…` so `cargo test -p restaurant-hub voice` selects them.
 mod voice {
     use super::*;
@@ -250,6 +266,266 @@ mod voice {
         let faults: VoiceFaults =
             hub.http.get(format!("{}/api/v1/dev/voice-faults", hub.base)).send().await.unwrap().json().await.unwrap();
         assert_eq!(faults, VoiceFaults::default(), "a refused body changes nothing");
+    }
+
+    #[tokio::test]
+    async fn fault_statuses_outside_400_to_599_are_refused_with_a_message() {
+        let hub = hub().await;
+        hub.set_faults(json!({"token_status": 503})).await;
+        for (body, says) in [
+            (json!({"token_status": 200}), "token_status must be an HTTP error status from 400 to 599, got 200"),
+            (json!({"token_status": 399}), "from 400 to 599, got 399"),
+            (json!({"sdp_status": 600}), "sdp_status must be an HTTP error status from 400 to 599, got 600"),
+            (json!({"sdp_status": 503, "sdp_hang": true}), "sdp_status and sdp_hang cannot both be set"),
+            (json!({"token_status": 70000}), "token_status"),
+            (json!({"sdp_status": "503"}), "sdp_status"),
+            (json!({"sdp_hang": "yes"}), "sdp_hang"),
+        ] {
+            let r = hub.http.post(format!("{}/api/v1/dev/voice-faults", hub.base)).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), 400, "{body}");
+            let error: Value = r.json().await.unwrap();
+            assert_eq!(error["error"]["code"], "bad_request");
+            let message = error["error"]["message"].as_str().unwrap();
+            assert!(message.contains(says), "{body}: {message}");
+        }
+        let faults: Value =
+            hub.http.get(format!("{}/api/v1/dev/voice-faults", hub.base)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(
+            faults,
+            json!({"answer_latency_ms": null, "drop_item_created": false, "no_transcripts": false, "close_after_ms": null,
+                   "token_status": 503, "sdp_status": null, "sdp_hang": false}),
+            "a refused body changes nothing"
+        );
+    }
+
+    #[tokio::test]
+    async fn token_status_knob_answers_openai_style_errors_and_mints_no_token() {
+        let hub = hub().await;
+        let url = format!("{}/api/v1/realtime/session", hub.base);
+        for (status, code, message) in [
+            (401, "invalid_api_key", "Incorrect API key provided."),
+            (429, "rate_limit_exceeded", "Rate limit reached for requests. Please try again in a few seconds."),
+            (500, "server_error", "The server had an error while processing your request."),
+            (503, "service_unavailable", "The voice service is temporarily unavailable."),
+            (502, "server_error", "The voice service failed (502 Bad Gateway)."),
+            (403, "request_refused", "The voice service refused the request (403 Forbidden)."),
+        ] {
+            hub.set_faults(json!({"token_status": status})).await;
+            // The fault is state: every request answers it until it is changed.
+            for _ in 0..2 {
+                let r = hub.http.post(&url).send().await.unwrap();
+                assert_eq!(r.status(), status);
+                let kind = if status < 500 { "invalid_request_error" } else { "server_error" };
+                let body: Value = r.json().await.unwrap();
+                assert_eq!(body, json!({"error": {"type": kind, "code": code, "message": message}}));
+            }
+            assert_eq!(hub.hub.outstanding_tokens(), 0, "no token minted under {status}");
+        }
+        hub.set_faults(json!({})).await;
+        hub.token().await;
+        assert_eq!(hub.hub.outstanding_tokens(), 1);
+    }
+
+    #[tokio::test]
+    async fn sdp_status_knob_refuses_offers_and_leaves_the_token_usable() {
+        let hub = hub().await;
+        let token = hub.token().await;
+        let (_, offer, _) = Client::new().await;
+        for (status, code, message) in [
+            (400, "invalid_offer", "Invalid SDP offer."),
+            (503, "service_unavailable", "The voice service is temporarily unavailable."),
+            (401, "invalid_api_key", "Incorrect API key provided."),
+            (500, "server_error", "The server had an error while processing your request."),
+        ] {
+            hub.set_faults(json!({"sdp_status": status})).await;
+            for _ in 0..2 {
+                let r = hub.post_offer(Some(&token), "application/sdp", offer.clone()).await;
+                assert_eq!(r.status(), status);
+                assert_eq!(
+                    r.json::<Value>().await.unwrap()["error"],
+                    json!({
+                        "type": if status < 500 { "invalid_request_error" } else { "server_error" },
+                        "code": code, "message": message,
+                    })
+                );
+            }
+            assert_eq!(hub.hub.live_calls(), 0);
+        }
+        // Authentication comes first: a request without a token is refused as before.
+        let r = hub.post_offer(None, "application/sdp", offer.clone()).await;
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["message"], "missing bearer token");
+        hub.set_faults(json!({})).await;
+        assert_eq!(
+            hub.post_offer(Some(&token), "application/sdp", offer).await.status(),
+            201,
+            "the token was not used"
+        );
+        assert_eq!(hub.hub.live_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_hung_sdp_answer_blocks_no_other_request_nor_a_normal_call_after_it() {
+        // One call slot: a hang that took it would keep the normal call below out.
+        let hub = start_hub(VoiceSettings { max_calls: 1, ..VoiceSettings::default() }).await;
+        hub.set_faults(json!({"sdp_hang": true})).await;
+        let token = hub.token().await;
+        let (_, offer, _) = Client::new().await;
+        let request = hub
+            .http
+            .post(format!("{}/v1/realtime/calls", hub.base))
+            .header("Content-Type", "application/sdp")
+            .bearer_auth(&token)
+            .body(offer);
+        let hung = tokio::spawn(async move { request.send().await.unwrap() });
+        let until = Instant::now() + WAIT;
+        while hub.hub.held_offers() == 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(hub.hub.held_offers(), 1, "the offer is held");
+
+        // Other requests are answered meanwhile.
+        let t0 = Instant::now();
+        let faults: VoiceFaults =
+            hub.http.get(format!("{}/api/v1/dev/voice-faults", hub.base)).send().await.unwrap().json().await.unwrap();
+        assert!(faults.sdp_hang);
+        hub.token().await;
+        assert!(t0.elapsed() < Duration::from_secs(1), "took {:?}", t0.elapsed());
+
+        // Cleared: the next offer is answered and its call runs, while the first still hangs.
+        hub.set_faults(json!({})).await;
+        let mut c = hub.connected().await;
+        assert_eq!(hub.hub.live_calls(), 1);
+        hub.say("a cola").await;
+        let events = c.turn(200, "response.done").await;
+        assert_eq!(of_type(&events, "response.function_call_arguments.done")[0]["name"], "add_to_order");
+        assert!(!hung.is_finished(), "the hung answer is still held");
+        assert_eq!(hub.hub.held_offers(), 1);
+
+        // Shutting down ends it.
+        hub.hub.shutdown().await;
+        let r = tokio::time::timeout(WAIT, hung).await.expect("answered at shutdown").unwrap();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "shutting_down");
+        assert_eq!(hub.hub.held_offers(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_hung_sdp_answer_ends_with_504_at_its_bound_or_when_the_client_leaves() {
+        const HANG: Duration = Duration::from_millis(400);
+        let hub = start_hub(VoiceSettings { sdp_hang_for: HANG, ..VoiceSettings::default() }).await;
+        hub.set_faults(json!({"sdp_hang": true})).await;
+        let token = hub.token().await;
+        let (_, offer, _) = Client::new().await;
+        let t0 = Instant::now();
+        let r = hub.post_offer(Some(&token), "application/sdp", offer.clone()).await;
+        let took = t0.elapsed();
+        assert_eq!(r.status(), 504);
+        assert!(took >= HANG && took < WAIT, "{took:?}");
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            json!({"error": {"type": "server_error", "code": "timeout", "message": "The voice service did not answer in time."}})
+        );
+        assert_eq!(hub.hub.held_offers(), 0);
+
+        // A client that gives up first frees the held request.
+        let gave_up = hub
+            .http
+            .post(format!("{}/v1/realtime/calls", hub.base))
+            .header("Content-Type", "application/sdp")
+            .bearer_auth(&token)
+            .body(offer.clone())
+            .timeout(Duration::from_millis(100))
+            .send()
+            .await;
+        assert!(gave_up.unwrap_err().is_timeout());
+        let until = Instant::now() + HANG;
+        while hub.hub.held_offers() > 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(hub.hub.held_offers(), 0, "released before its bound");
+
+        hub.set_faults(json!({})).await;
+        assert_eq!(
+            hub.post_offer(Some(&token), "application/sdp", offer).await.status(),
+            201,
+            "the token was not used"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_spoken_reply_reads_back_the_kiosk_and_a_spoken_yes_places_the_order() {
+        let hub = hub().await;
+        for text in ["two cheeseburgers and a large fries", "that's all", "no, wait", "yes please"] {
+            hub.say(text).await;
+        }
+        let mut c = hub.connected().await;
+        let (name, _, id) = call_of(&c.turn(300, "response.done").await);
+        assert_eq!(name, "add_to_order");
+        let added =
+            json!({"ok": true, "message": "Added 2 × Cheeseburger, 1 × Fries (Large).", "order": {"items": []}});
+        assert_eq!(reply_to(&mut c, &id, added).await, "Added 2 × Cheeseburger, 1 × Fries (Large). Anything else?");
+
+        let (name, args, id) = call_of(&c.turn(300, "response.done").await);
+        assert_eq!((name.as_str(), args), ("confirm_order", json!({"action": "checkout"})));
+        let question = "That's 2 × Cheeseburger and 1 × Fries (Large), $22.47. Shall I place it?";
+        let asks = json!({"ok": true, "needs_confirmation": true, "message": question, "order": {"total": "$22.47"}});
+        assert_eq!(reply_to(&mut c, &id, asks).await, question);
+
+        // "No, wait": no tool call, a question back.
+        let events = c.turn(300, "response.done").await;
+        assert!(of_type(&events, "response.function_call_arguments.done").is_empty(), "{:?}", types(&events));
+        assert_eq!(
+            of_type(&events, "response.output_audio_transcript.done")[0]["transcript"],
+            "Okay, what would you like to change?"
+        );
+
+        let (name, args, id) = call_of(&c.turn(300, "response.done").await);
+        assert_eq!((name.as_str(), args), ("confirm_order", json!({"action": "checkout"})));
+        let placed = json!({"ok": true, "placed": true, "message": "Placing the order.", "order": {}});
+        assert_eq!(reply_to(&mut c, &id, placed).await, "Great, your order is on its way to the kitchen.");
+    }
+
+    #[tokio::test]
+    async fn barge_in_cancels_the_playing_reply_and_the_next_turn_is_normal() {
+        let hub = hub().await;
+        hub.say("hello there").await;
+        hub.say("a vanilla shake").await;
+        let mut c = hub.connected().await;
+        let playing = c.turn(300, "output_audio_buffer.started").await;
+        let response_id = playing.last().unwrap()["response_id"].clone();
+
+        // The customer presses to talk: the kiosk cancels the response and clears the audio.
+        c.send(json!({"type": "response.cancel"}));
+        c.send(json!({"type": "output_audio_buffer.clear", "event_id": "evt_clear"}));
+        let events = c.events_until("response.done").await;
+        assert_eq!(types(&events), ["output_audio_buffer.cleared", "response.done"]);
+        assert_eq!(events[0]["response_id"], response_id);
+        let response = &events[1]["response"];
+        assert_eq!((&response["id"], response["status"].as_str()), (&response_id, Some("cancelled")));
+        assert_eq!(response["status_details"]["reason"], "client_cancelled");
+        // The clear found nothing playing any more.
+        assert_eq!(c.next_event(WAIT).await.unwrap()["type"], "output_audio_buffer.cleared");
+        // Playback stops: a late packet or two at most, and no stopped/done for the reply.
+        c.quiet_for(Duration::from_millis(100)).await;
+        let packets = c.audio_packets_in;
+        let later = c.quiet_for(Duration::from_millis(500)).await;
+        assert!(later.is_empty(), "{:?}", types(&later));
+        assert!(c.audio_packets_in <= packets + 2, "{} packets after the cancel", c.audio_packets_in - packets);
+
+        c.send(json!({"type": "response.cancel", "event_id": "evt_cancel_again"}));
+        let e = c.next_event(WAIT).await.unwrap();
+        assert_eq!(
+            (e["error"]["code"].as_str(), e["error"]["event_id"].as_str()),
+            (Some("response_cancel_not_active"), Some("evt_cancel_again"))
+        );
+
+        // `turn` clears the input buffer, then commits: a normal next turn.
+        let events = c.turn(300, "response.done").await;
+        assert!(!types(&events).contains(&"error"), "{:?}", types(&events));
+        let done = of_type(&events, "response.function_call_arguments.done")[0];
+        assert_eq!(done["arguments"], r#"{"items":[{"name":"Vanilla Shake","options":[],"quantity":1}]}"#);
+        assert_eq!(events.last().unwrap()["response"]["status"], "completed");
     }
 
     #[tokio::test]

@@ -21,6 +21,20 @@ pub const MIN_COMMIT_MICROS: u64 = 100_000;
 const WORDS_PER_DELTA: usize = 3;
 /// Characters per function-call arguments delta.
 const CHARS_PER_ARGS_DELTA: usize = 24;
+/// Largest `function_call_output` the next reply reads back; a larger one is not read (the reply
+/// is the fixed sentence). The kiosk's output carries the whole order, a few KiB for a big one.
+pub const MAX_FUNCTION_OUTPUT_BYTES: usize = 16 * 1024;
+/// Longest kiosk message spoken (a read-back or the confirmation question); longer ones are
+/// clipped at a word.
+pub const MAX_SPOKEN_MESSAGE_CHARS: usize = 1000;
+/// Longest kiosk error spoken after "Sorry, ".
+pub const MAX_SPOKEN_ERROR_CHARS: usize = 300;
+/// Said when the customer declines ("no", "not yet", "wait") without asking for anything.
+pub const DECLINED_REPLY: &str = "Okay, what would you like to change?";
+/// Said when the transcript asks for nothing the peer understands.
+pub const NOT_UNDERSTOOD_REPLY: &str = "Sorry, I didn't catch that. What would you like to order?";
+/// Said once the kiosk placed the order.
+pub const PLACED_REPLY: &str = "Great, your order is on its way to the kitchen.";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConversationFaults {
@@ -71,6 +85,11 @@ pub struct Conversation {
     pending_user: Option<String>,
     /// The last tool called, which the next spoken reply talks about.
     last_call: Option<ToolCall>,
+    /// The `call_id` of `last_call`.
+    last_call_id: Option<String>,
+    /// The reply built from what the kiosk answered to `last_call` (its `function_call_output`);
+    /// `None` until it answered in a form the peer reads.
+    outcome_reply: Option<String>,
     /// Names added to the order in this call, for vague removals.
     cart: Vec<String>,
     speaking: Option<Speaking>,
@@ -90,6 +109,8 @@ impl Conversation {
             last_item_id: None,
             pending_user: None,
             last_call: None,
+            last_call_id: None,
+            outcome_reply: None,
             cart: Vec::new(),
             speaking: None,
         };
@@ -308,7 +329,9 @@ impl Conversation {
                         client_id,
                     );
                 };
-                json!({ "type": "function_call_output", "call_id": call_id, "output": output })
+                let stored = json!({ "type": "function_call_output", "call_id": call_id, "output": output });
+                self.record_output(call_id, output);
+                stored
             }
             Some("message") => {
                 let text: Vec<&str> = item
@@ -362,11 +385,15 @@ impl Conversation {
         match self.pending_user.take() {
             Some(text) => match self.matcher.match_utterance(&text, &self.cart) {
                 Some(call) => self.call_tool(call),
-                None => self.speak("Sorry, I didn't catch that. What would you like to order?"),
+                None if self.matcher.is_decline(&text, &self.cart) => self.speak(DECLINED_REPLY),
+                None => self.speak(NOT_UNDERSTOOD_REPLY),
             },
             None => {
-                let sentence = reply_sentence(self.last_call.as_ref());
-                self.speak(sentence)
+                let sentence = match &self.outcome_reply {
+                    Some(reply) => reply.clone(),
+                    None => reply_sentence(self.last_call.as_ref()).to_string(),
+                };
+                self.speak(&sentence)
             }
         }
     }
@@ -417,7 +444,35 @@ impl Conversation {
         self.last_item_id = Some(item_id);
         self.update_cart(&call);
         self.last_call = Some(call);
+        self.last_call_id = Some(call_id);
+        self.outcome_reply = None;
         out
+    }
+
+    /// Reads what the kiosk answered to the last tool call, for the next spoken reply. An output
+    /// for another call, too large, or not the kiosk's JSON leaves the fixed sentence.
+    fn record_output(&mut self, call_id: &str, output: &str) {
+        let Some(call) = self.last_call.as_ref().filter(|_| self.last_call_id.as_deref() == Some(call_id)) else {
+            tracing::info!(bytes = output.len(), "function_call_output for a call other than the last: not read back");
+            return;
+        };
+        if output.len() > MAX_FUNCTION_OUTPUT_BYTES {
+            tracing::warn!(
+                tool = call.name,
+                bytes = output.len(),
+                limit = MAX_FUNCTION_OUTPUT_BYTES,
+                "function_call_output too large to read back: the reply is the fixed sentence"
+            );
+            return;
+        }
+        self.outcome_reply = outcome_reply(call, output);
+        if self.outcome_reply.is_none() {
+            tracing::info!(
+                tool = call.name,
+                bytes = output.len(),
+                "function_call_output has nothing to read back (not the kiosk's JSON, or no message): the reply is the fixed sentence"
+            );
+        }
     }
 
     fn speak(&mut self, sentence: &str) -> Vec<Action> {
@@ -541,15 +596,71 @@ fn response(id: &str, status: &str, details: Value, output: Vec<Value>) -> Value
     })
 }
 
+/// The reply for a tool call the kiosk answered with nothing the peer reads (an older client).
 fn reply_sentence(call: Option<&ToolCall>) -> &'static str {
     match call.map(|c| (c.name, c.arguments["action"].as_str())) {
         Some(("add_to_order", _)) => "Got it. Anything else?",
         Some(("remove_from_order", _)) => "Okay, I removed that.",
-        Some((_, Some("checkout"))) => "Great, your order is on its way to the kitchen.",
+        Some((_, Some("checkout"))) => PLACED_REPLY,
         Some((_, Some("cancel"))) => "Okay, I cancelled the order.",
         Some((_, Some("review"))) => "Here is your order so far.",
         _ => "How can I help you?",
     }
+}
+
+/// The reply that reads back the kiosk's answer `output` to `call`:
+/// `{"ok":true,"message":…}` (with `needs_confirmation` or `placed` for a checkout) or
+/// `{"ok":false,"error":…}`. `None` when `output` is not that JSON or says nothing to read back.
+fn outcome_reply(call: &ToolCall, output: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(output).ok()?;
+    let ok = v.get("ok")?.as_bool()?;
+    let text = |key: &str| v.get(key).and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
+    if !ok {
+        return Some(match text("error") {
+            Some(error) => format!("Sorry, {}", sentence(&clip(error, MAX_SPOKEN_ERROR_CHARS))),
+            None => "Sorry, that didn't work.".to_string(),
+        });
+    }
+    let flag = |key: &str| v.get(key).and_then(Value::as_bool).unwrap_or(false);
+    if flag("needs_confirmation") {
+        // The kiosk's message asks the question ("That's …, $22.47. Shall I place it?").
+        return Some(match text("message") {
+            Some(message) => clip(message, MAX_SPOKEN_MESSAGE_CHARS),
+            None => "Shall I place the order?".to_string(),
+        });
+    }
+    if flag("placed") {
+        return Some(PLACED_REPLY.to_string());
+    }
+    let message = text("message").map(|m| sentence(&clip(m, MAX_SPOKEN_MESSAGE_CHARS)));
+    match (call.name, call.arguments["action"].as_str()) {
+        ("add_to_order" | "remove_from_order", _) => message.map(|m| format!("{m} Anything else?")),
+        (_, Some("review")) => message,
+        (_, Some("cancel")) => Some("Okay, I cancelled the order.".to_string()),
+        _ => None,
+    }
+}
+
+/// `text` ending like a sentence (a full stop added when it ends without one).
+fn sentence(text: &str) -> String {
+    match text.trim_end().chars().last() {
+        Some('.' | '!' | '?' | '…') | None => text.trim_end().to_string(),
+        Some(_) => format!("{}.", text.trim_end()),
+    }
+}
+
+/// `text` of at most `max` characters (and the ellipsis), cut at a word when it is longer.
+fn clip(text: &str, max: usize) -> String {
+    let Some((end, next)) = text.char_indices().nth(max) else {
+        return text.to_string();
+    };
+    let head = &text[..end];
+    // A word running past the limit goes whole.
+    let cut = match head.rfind(char::is_whitespace) {
+        Some(at) if at > 0 && !next.is_whitespace() => &head[..at],
+        _ => head,
+    };
+    format!("{}…", cut.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '.')))
 }
 
 /// Deep-merges `patch` into `target` (objects key by key; anything else replaces).
@@ -628,6 +739,253 @@ mod tests {
         let big = json!({"type": "conversation.item.create", "item": {"type": "message", "content": [{"type": "input_text", "text": "z".repeat(MAX_CLIENT_EVENT_BYTES)}]}});
         let out = handle(&mut c, &big);
         assert_eq!(out[0]["error"]["code"], "event_too_large");
+    }
+
+    /// A conversation over the bundled menu that answers each commit by itself.
+    fn kiosk_conversation() -> Conversation {
+        let menu = crate::voice::bundled_menu();
+        let session = json!({"type": "realtime", "audio": {"input": {"turn_detection": {"type": "server_vad"}}}});
+        Conversation::new("k".into(), session, Arc::new(Matcher::new(&menu.items)), ConversationFaults::default())
+    }
+
+    /// The customer says `transcript`: 200 ms of audio, then a commit.
+    fn say(c: &mut Conversation, transcript: &str) -> Vec<Action> {
+        for _ in 0..10 {
+            c.handle_audio(&crate::voice::audio::SILENCE_FRAME);
+        }
+        let commit = json!({"type": "input_audio_buffer.commit"}).to_string();
+        c.handle_text(&commit, &mut || transcript.to_string())
+    }
+
+    /// The tool call `transcript` makes: its name, arguments and `call_id`.
+    fn tool_call(c: &mut Conversation, transcript: &str) -> (String, Value, String) {
+        let events = sent(say(c, transcript));
+        let done = events
+            .iter()
+            .find(|e| e["type"] == "response.function_call_arguments.done")
+            .unwrap_or_else(|| panic!("no tool call for {transcript:?}: {events:?}"));
+        let arguments = serde_json::from_str(done["arguments"].as_str().unwrap()).unwrap();
+        (done["name"].as_str().unwrap().into(), arguments, done["call_id"].as_str().unwrap().into())
+    }
+
+    /// The transcript of a spoken reply among `actions` (which must start playing it), played to
+    /// its end.
+    fn spoken(c: &mut Conversation, actions: Vec<Action>) -> String {
+        assert!(actions.contains(&Action::StartReply), "no reply started: {actions:?}");
+        let events = sent(actions);
+        let done = events.iter().find(|e| e["type"] == "response.output_audio_transcript.done").unwrap();
+        let transcript = done["transcript"].as_str().unwrap().to_string();
+        let deltas: String = events
+            .iter()
+            .filter(|e| e["type"] == "response.output_audio_transcript.delta")
+            .map(|e| e["delta"].as_str().unwrap())
+            .collect();
+        assert_eq!(deltas, transcript.split_whitespace().collect::<Vec<_>>().join(" "));
+        let finished = sent(c.reply_finished());
+        assert_eq!(finished.last().unwrap()["response"]["status"], "completed");
+        transcript
+    }
+
+    /// The kiosk answers `call_id` with `output` (any JSON value as the item's `output`) and asks
+    /// for a response: what the peer says.
+    fn answer(c: &mut Conversation, call_id: &str, output: Value) -> String {
+        let item = json!({"type": "conversation.item.create", "item": {"type": "function_call_output", "call_id": call_id, "output": output}});
+        let out = handle(c, &item);
+        if output.is_string() {
+            assert_eq!(out.last().unwrap()["type"], "conversation.item.done", "{out:?}");
+        }
+        let actions = c.handle_text(r#"{"type":"response.create"}"#, &mut String::new);
+        spoken(c, actions)
+    }
+
+    #[test]
+    fn the_reply_reads_back_what_the_kiosk_did() {
+        let mut c = kiosk_conversation();
+        let (name, _, id) = tool_call(&mut c, "two cheeseburgers and a large fries");
+        assert_eq!(name, "add_to_order");
+        let output =
+            json!({"ok": true, "message": "Added 2 × Cheeseburger, 1 × Fries (Large).", "order": {"items": []}});
+        assert_eq!(
+            answer(&mut c, &id, json!(output.to_string())),
+            "Added 2 × Cheeseburger, 1 × Fries (Large). Anything else?"
+        );
+
+        let (name, _, id) = tool_call(&mut c, "remove the fries");
+        assert_eq!(name, "remove_from_order");
+        let output = json!({"ok": true, "message": "Removed 1 × Large Fries", "order": {}});
+        assert_eq!(answer(&mut c, &id, json!(output.to_string())), "Removed 1 × Large Fries. Anything else?");
+
+        let (_, args, id) = tool_call(&mut c, "what's in my order");
+        assert_eq!(args, json!({"action": "review"}));
+        let output = json!({"ok": true, "message": "You have 2 × Cheeseburger, $15.98 so far.", "order": {}});
+        assert_eq!(answer(&mut c, &id, json!(output.to_string())), "You have 2 × Cheeseburger, $15.98 so far.");
+
+        let (_, args, id) = tool_call(&mut c, "cancel my order");
+        assert_eq!(args, json!({"action": "cancel"}));
+        let output = json!({"ok": true, "message": "Cancelled the order.", "order": {}});
+        assert_eq!(answer(&mut c, &id, json!(output.to_string())), "Okay, I cancelled the order.");
+    }
+
+    #[test]
+    fn checkout_asks_the_kiosk_s_question_and_a_yes_places_the_order() {
+        let mut c = kiosk_conversation();
+        let (_, _, id) = tool_call(&mut c, "two cheeseburgers");
+        answer(&mut c, &id, json!(r#"{"ok":true,"message":"Added 2 × Cheeseburger."}"#));
+        let (_, args, id) = tool_call(&mut c, "that's all");
+        assert_eq!(args, json!({"action": "checkout"}));
+        let question = "That's 2 × Cheeseburger and 1 × Fries (Large), $22.47. Shall I place it?";
+        let output = json!({"ok": true, "needs_confirmation": true, "message": question, "order": {"total": "$22.47"}});
+        assert_eq!(answer(&mut c, &id, json!(output.to_string())), question);
+
+        // "No": nothing is called, the peer asks what to change.
+        let actions = say(&mut c, "not yet");
+        assert!(!sent(actions.clone()).iter().any(|e| e["type"] == "response.function_call_arguments.done"));
+        assert_eq!(spoken(&mut c, actions), DECLINED_REPLY);
+
+        let (name, args, id) = tool_call(&mut c, "yes please");
+        assert_eq!((name.as_str(), args), ("confirm_order", json!({"action": "checkout"})));
+        let output = json!({"ok": true, "placed": true, "message": "Placing the order.", "order": {}});
+        assert_eq!(answer(&mut c, &id, json!(output.to_string())), PLACED_REPLY);
+    }
+
+    #[test]
+    fn a_refusal_is_read_back_after_sorry_and_clipped() {
+        let mut c = kiosk_conversation();
+        let (_, _, id) = tool_call(&mut c, "a cola");
+        let output = json!({"ok": false, "error": "Cola needs a size: Small, Medium or Large"});
+        assert_eq!(answer(&mut c, &id, json!(output.to_string())), "Sorry, Cola needs a size: Small, Medium or Large.");
+
+        let (_, _, id) = tool_call(&mut c, "a cola");
+        let long = "word ".repeat(200);
+        let reply = answer(&mut c, &id, json!(json!({"ok": false, "error": long}).to_string()));
+        assert!(reply.starts_with("Sorry, word word") && reply.ends_with("word…"), "{reply}");
+        assert!(reply.chars().count() <= "Sorry, ".len() + MAX_SPOKEN_ERROR_CHARS + 1, "{}", reply.len());
+
+        let (_, _, id) = tool_call(&mut c, "a cola");
+        assert_eq!(answer(&mut c, &id, json!(r#"{"ok":false}"#)), "Sorry, that didn't work.");
+    }
+
+    #[test]
+    fn without_a_readable_output_the_reply_is_the_fixed_sentence() {
+        let mut c = kiosk_conversation();
+        // An older client: no output at all.
+        tool_call(&mut c, "a vanilla shake");
+        let actions = c.handle_text(r#"{"type":"response.create"}"#, &mut String::new);
+        assert_eq!(spoken(&mut c, actions), "Got it. Anything else?");
+        for output in [
+            json!("not json"),
+            json!("[1, 2]"),
+            json!(r#"{"ok":"yes","message":"Added 1 × Vanilla Shake."}"#),
+            json!(r#"{"message":"Added 1 × Vanilla Shake."}"#),
+            json!(r#"{"ok":true}"#),
+            json!(r#"{"ok":true,"message":42}"#),
+            json!(""),
+            // Not a string: refused as an item, and the reply is the fixed one.
+            json!({"ok": true, "message": "Added 1 × Vanilla Shake."}),
+            json!(null),
+        ] {
+            let (_, _, id) = tool_call(&mut c, "a vanilla shake");
+            assert_eq!(answer(&mut c, &id, output.clone()), "Got it. Anything else?", "{output}");
+        }
+        // An output for another call is not read back.
+        let (_, _, _) = tool_call(&mut c, "a vanilla shake");
+        let output = json!({"ok": true, "message": "Added 9 × Cola."}).to_string();
+        assert_eq!(answer(&mut c, "call_other", json!(output)), "Got it. Anything else?");
+        // Nor is an output to an older call once another was made.
+        let (_, _, old) = tool_call(&mut c, "a vanilla shake");
+        let (_, _, _) = tool_call(&mut c, "remove the vanilla shake");
+        assert_eq!(answer(&mut c, &old, json!(output)), "Okay, I removed that.");
+        // A checkout the kiosk answered without asking (an older kiosk) is placed.
+        let (_, _, id) = tool_call(&mut c, "checkout");
+        assert_eq!(answer(&mut c, &id, json!(r#"{"ok":true,"message":"Order 12 placed."}"#)), PLACED_REPLY);
+    }
+
+    #[test]
+    fn an_output_over_the_limit_is_not_read_back() {
+        let mut c = kiosk_conversation();
+        let (_, _, id) = tool_call(&mut c, "a cola");
+        let message = "Added 1 × Cola.";
+        let fits = |pad: usize| json!({"ok": true, "message": message, "order": {"pad": "p".repeat(pad)}}).to_string();
+        let base = fits(0).len();
+        let at_limit = fits(MAX_FUNCTION_OUTPUT_BYTES - base);
+        assert_eq!(at_limit.len(), MAX_FUNCTION_OUTPUT_BYTES);
+        assert_eq!(answer(&mut c, &id, json!(at_limit)), "Added 1 × Cola. Anything else?");
+        let (_, _, id) = tool_call(&mut c, "a cola");
+        let over = fits(MAX_FUNCTION_OUTPUT_BYTES - base + 1);
+        assert_eq!(answer(&mut c, &id, json!(over)), "Got it. Anything else?");
+        // A message longer than a sentence should be is clipped at a word.
+        let (_, _, id) = tool_call(&mut c, "a cola");
+        let long = "Added 1 × Cola, ".repeat(100);
+        let reply = answer(&mut c, &id, json!(json!({"ok": true, "message": long}).to_string()));
+        let kept = reply.strip_suffix("… Anything else?").unwrap_or_else(|| panic!("{reply}"));
+        assert!(long.starts_with(kept) && long[kept.len()..].starts_with([' ', ',']), "cut inside a word: {reply}");
+        assert!(kept.chars().count() <= MAX_SPOKEN_MESSAGE_CHARS);
+    }
+
+    #[test]
+    fn clip_cuts_at_a_word_and_sentence_ends_one() {
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(clip("one two three", 9), "one two…");
+        assert_eq!(clip("one, two three", 6), "one…");
+        assert_eq!(clip("abcdefghij", 4), "abcd…");
+        assert_eq!(clip("one two", 3), "one…");
+        assert_eq!(clip("one two", 7), "one two");
+        assert_eq!(clip("ünïcödé wörds", 9), "ünïcödé…");
+        assert_eq!(sentence("Removed it"), "Removed it.");
+        assert_eq!(sentence("Removed it! "), "Removed it!");
+        assert_eq!(sentence("Shall I?"), "Shall I?");
+    }
+
+    #[test]
+    fn barge_in_cancels_the_reply_and_the_next_turn_is_normal() {
+        // The kiosk sends response.cancel then output_audio_buffer.clear, or the other way round.
+        for first in ["response.cancel", "output_audio_buffer.clear"] {
+            let mut c = kiosk_conversation();
+            let playing = say(&mut c, "hello there");
+            assert!(playing.contains(&Action::StartReply));
+            let response_id =
+                sent(playing).iter().find(|e| e["type"] == "response.created").unwrap()["response"]["id"].clone();
+
+            let actions = c.handle_text(&json!({"type": first}).to_string(), &mut String::new);
+            assert_eq!(actions.first(), Some(&Action::StopReply), "{first}");
+            let events = sent(actions);
+            let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+            assert_eq!(kinds, ["output_audio_buffer.cleared", "response.done"], "{first}");
+            assert_eq!(events[0]["response_id"], response_id);
+            let response = &events[1]["response"];
+            assert_eq!((&response["id"], response["status"].as_str()), (&response_id, Some("cancelled")));
+            assert_eq!(response["status_details"], json!({"type": "cancelled", "reason": "client_cancelled"}));
+            assert_eq!(response["output"][0]["status"], "incomplete");
+            // The playback the call stops does not finish the cancelled response a second time.
+            assert!(c.reply_finished().is_empty());
+
+            // The other of the pair, with nothing active.
+            let clear = handle(&mut c, &json!({"type": "output_audio_buffer.clear"}));
+            assert_eq!(clear.len(), 1);
+            assert_eq!(clear[0]["type"], "output_audio_buffer.cleared");
+            let e = handle(&mut c, &json!({"type": "response.cancel", "event_id": "evt_late"}));
+            assert_eq!(e.len(), 1);
+            assert_eq!(
+                e[0]["error"],
+                json!({"type": "invalid_request_error", "code": "response_cancel_not_active",
+                       "message": "Cancellation failed: no active response found.", "param": null, "event_id": "evt_late"})
+            );
+
+            // The customer talks: the kiosk clears what it had sent and commits the new turn.
+            c.handle_audio(&crate::voice::audio::SILENCE_FRAME);
+            let cleared = handle(&mut c, &json!({"type": "input_audio_buffer.clear"}));
+            assert_eq!(cleared[0]["type"], "input_audio_buffer.cleared");
+            assert_eq!(c.turn_bytes(), 0);
+            let events = sent(say(&mut c, "a cola"));
+            let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+            assert_eq!(kinds.first(), Some(&"input_audio_buffer.committed"), "{kinds:?}");
+            assert!(kinds.contains(&"response.function_call_arguments.done"), "{kinds:?}");
+            assert_eq!(events.last().unwrap()["response"]["status"], "completed");
+            assert!(!kinds.contains(&"error"), "{kinds:?}");
+            let (_, _, id) = tool_call(&mut c, "a cola");
+            let output = json!({"ok": true, "message": "Added 1 × Cola."}).to_string();
+            assert_eq!(answer(&mut c, &id, json!(output)), "Added 1 × Cola. Anything else?");
+        }
     }
 
     #[test]

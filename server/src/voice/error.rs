@@ -10,6 +10,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// The voice routes a fault can make fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `POST /api/v1/realtime/session`
+    Session,
+    /// `POST /v1/realtime/calls`
+    Calls,
+}
+
 /// A refused voice request: status, OpenAI-style `code`, and the message sent to the client.
 #[derive(Debug)]
 pub struct RealtimeError {
@@ -40,6 +49,32 @@ impl RealtimeError {
     /// `404 not_found` for the dev endpoints outside dev mode.
     pub fn dev_only() -> RealtimeError {
         RealtimeError::new(StatusCode::NOT_FOUND, "not_found", "dev endpoints are off")
+    }
+
+    /// What OpenAI answers a request to `endpoint` with `status` (the `token_status` and
+    /// `sdp_status` faults): a specific, human message the kiosk can show as is.
+    pub fn as_openai(status: StatusCode, endpoint: Endpoint) -> RealtimeError {
+        let (code, message): (&'static str, Cow<'static, str>) = match (status.as_u16(), endpoint) {
+            (400, Endpoint::Calls) => ("invalid_offer", "Invalid SDP offer.".into()),
+            (401, _) => ("invalid_api_key", "Incorrect API key provided.".into()),
+            (429, _) => {
+                ("rate_limit_exceeded", "Rate limit reached for requests. Please try again in a few seconds.".into())
+            }
+            (500, _) => ("server_error", "The server had an error while processing your request.".into()),
+            (503, _) => ("service_unavailable", "The voice service is temporarily unavailable.".into()),
+            (n, _) => {
+                let named = match status.canonical_reason() {
+                    Some(reason) => format!("{n} {reason}"),
+                    None => n.to_string(),
+                };
+                if status.is_client_error() {
+                    ("request_refused", format!("The voice service refused the request ({named}).").into())
+                } else {
+                    ("server_error", format!("The voice service failed ({named}).").into())
+                }
+            }
+        };
+        RealtimeError::new(status, code, message)
     }
 
     /// Adds what the log should say beyond the message.
@@ -122,6 +157,66 @@ mod tests {
         assert!(!v.to_string().contains("upstream"));
         let (status, v) = body(RealtimeError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "no capacity")).await;
         assert_eq!((status, v["error"]["type"].as_str()), (503, Some("server_error")));
+    }
+
+    #[tokio::test]
+    async fn openai_style_errors_have_specific_messages_per_status_and_endpoint() {
+        let answer =
+            |status: u16, endpoint| body(RealtimeError::as_openai(StatusCode::from_u16(status).unwrap(), endpoint));
+        let expected = [
+            (401, Endpoint::Session, "invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
+            (401, Endpoint::Calls, "invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
+            (
+                429,
+                Endpoint::Session,
+                "invalid_request_error",
+                "rate_limit_exceeded",
+                "Rate limit reached for requests. Please try again in a few seconds.",
+            ),
+            (
+                500,
+                Endpoint::Session,
+                "server_error",
+                "server_error",
+                "The server had an error while processing your request.",
+            ),
+            (
+                503,
+                Endpoint::Session,
+                "server_error",
+                "service_unavailable",
+                "The voice service is temporarily unavailable.",
+            ),
+            (
+                503,
+                Endpoint::Calls,
+                "server_error",
+                "service_unavailable",
+                "The voice service is temporarily unavailable.",
+            ),
+            (400, Endpoint::Calls, "invalid_request_error", "invalid_offer", "Invalid SDP offer."),
+            (
+                400,
+                Endpoint::Session,
+                "invalid_request_error",
+                "request_refused",
+                "The voice service refused the request (400 Bad Request).",
+            ),
+            (
+                404,
+                Endpoint::Calls,
+                "invalid_request_error",
+                "request_refused",
+                "The voice service refused the request (404 Not Found).",
+            ),
+            (502, Endpoint::Session, "server_error", "server_error", "The voice service failed (502 Bad Gateway)."),
+            (599, Endpoint::Calls, "server_error", "server_error", "The voice service failed (599)."),
+        ];
+        for (status, endpoint, kind, code, message) in expected {
+            let (got, v) = answer(status, endpoint).await;
+            assert_eq!(got, status);
+            assert_eq!(v, json!({"error": {"type": kind, "code": code, "message": message}}), "{status} {endpoint:?}");
+        }
     }
 
     #[test]

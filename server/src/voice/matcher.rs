@@ -47,6 +47,11 @@ const CHECKOUT_PHRASES: [&str; 7] =
     ["checkout", "check out", "that all", "thats all", "that is all", "pay", "place the order"];
 const REVIEW_PHRASES: [&str; 4] = ["review", "read back", "what in my order", "whats in my order"];
 const CANCEL_PHRASES: [&str; 3] = ["cancel the order", "cancel my order", "cancel everything"];
+/// A yes to "Shall I place it?" (normalized: "that's right" is "that right", "sounds" is "sound").
+const YES_PHRASES: [&str; 10] =
+    ["yes", "yeah", "yep", "yup", "sure", "go ahead", "place it", "that right", "correct", "sound good"];
+/// A no: "no", "not yet", "wait", "don't". Any of them also keeps a yes from counting ("not sure").
+const NO_PHRASES: [&str; 8] = ["no", "nope", "nah", "not", "dont", "wait", "hold on", "stop"];
 /// Words that take the next word off the current line ("no onions").
 const WITHOUT_WORDS: [&str; 2] = ["no", "without"];
 /// Words that add the next word to the current line ("extra bacon", "with cheese").
@@ -122,7 +127,18 @@ impl Matcher {
         if contains_phrase(&w, &CHECKOUT_PHRASES) || w.iter().any(|x| x == "done") {
             return Some(confirm("checkout"));
         }
+        // A yes to "Shall I place it?" is a checkout: the kiosk places the order if it asked,
+        // or asks first. A no never is.
+        if contains_phrase(&w, &YES_PHRASES) && !contains_phrase(&w, &NO_PHRASES) {
+            return Some(confirm("checkout"));
+        }
         None
+    }
+
+    /// Whether `transcript` only declines ("no", "not yet", "wait"): no tool call, and the peer
+    /// asks what to change. Anything [`Matcher::match_utterance`] matches is not a decline.
+    pub fn is_decline(&self, transcript: &str, cart: &[String]) -> bool {
+        contains_phrase(&words(transcript), &NO_PHRASES) && self.match_utterance(transcript, cart).is_none()
     }
 
     fn removal(&self, w: &[String], cart: &[String]) -> Option<ToolCall> {
@@ -135,6 +151,7 @@ impl Matcher {
                 // No full phrase: a word contained in a name, the cart first ("the fries").
                 let pos = w.iter().position(|x| {
                     !is_filler(x)
+                        && !is_yes_or_no(x)
                         && number(x).is_none()
                         && !REMOVE_WORDS.contains(&x.as_str())
                         && x != "take"
@@ -257,6 +274,14 @@ fn contains_phrase(w: &[String], phrases: &[&str]) -> bool {
 
 fn is_filler(w: &str) -> bool {
     matches!(w, "the" | "a" | "an" | "my" | "of" | "please" | "that" | "those" | "this" | "these" | "one" | "all")
+}
+
+/// A word that answers rather than names something ("yes, remove the fries").
+fn is_yes_or_no(w: &str) -> bool {
+    matches!(
+        w,
+        "yes" | "yeah" | "yep" | "yup" | "sure" | "ok" | "okay" | "no" | "nope" | "nah" | "not" | "dont" | "wait"
+    )
 }
 
 /// `one`..`twelve`, digits 1..=99, `a`/`an` = 1.
@@ -388,6 +413,78 @@ mod tests {
         assert_eq!(call("I'm done").unwrap(), confirm("checkout"));
         assert_eq!(call("can you review my order").unwrap(), confirm("review"));
         assert_eq!(call("cancel my order").unwrap(), confirm("cancel"));
+    }
+
+    #[test]
+    fn a_spoken_yes_is_a_checkout() {
+        for yes in [
+            "yes",
+            "Yes please.",
+            "yeah",
+            "yep!",
+            "sure",
+            "Go ahead",
+            "place it",
+            "That's right",
+            "correct",
+            "yes, go ahead and place it",
+            "Yeah, that's right.",
+            "sounds good",
+        ] {
+            assert_eq!(call(yes), Some(confirm("checkout")), "{yes}");
+            assert!(!matcher().is_decline(yes, &[]), "{yes}");
+        }
+    }
+
+    #[test]
+    fn a_yes_that_names_items_still_adds_them() {
+        let c = call("yes and a cola").unwrap();
+        assert_eq!(
+            c,
+            ToolCall {
+                name: "add_to_order",
+                arguments: json!({"items": [{"name": "Cola", "quantity": 1, "options": []}]})
+            }
+        );
+        assert_eq!(call("yeah, two cheeseburgers please").unwrap().name, "add_to_order");
+        // Other intents keep their meaning after a yes.
+        assert_eq!(call("yes, cancel my order"), Some(confirm("cancel")));
+        assert_eq!(call("yes, what's in my order"), Some(confirm("review")));
+        let m = matcher();
+        let cart = vec!["Large Fries".to_string()];
+        assert_eq!(m.match_utterance("yes remove the fries", &cart).unwrap().name, "remove_from_order");
+    }
+
+    #[test]
+    fn a_spoken_no_is_no_tool_call_but_a_decline() {
+        let m = matcher();
+        for no in [
+            "no",
+            "No.",
+            "not yet",
+            "wait",
+            "Wait!",
+            "nope",
+            "no, not yet",
+            "hold on",
+            "don't place it",
+            "yes... no, wait",
+        ] {
+            assert_eq!(m.match_utterance(no, &[]), None, "{no}");
+            assert!(m.is_decline(no, &[]), "{no}");
+        }
+        // A negation keeps a yes word from counting; "not sure" is no yes.
+        assert_eq!(call("I'm not sure"), None);
+        assert_eq!(call("that's not correct"), None);
+        // A no with an item, a removal or "that's all" is what it asks for, not a decline.
+        assert_eq!(call("no, a cola").unwrap().name, "add_to_order");
+        assert!(!m.is_decline("no, a cola", &[]));
+        assert_eq!(call("no, that's all"), Some(confirm("checkout")));
+        assert!(!m.is_decline("no, that's all", &[]));
+        let cart = vec!["Large Fries".to_string()];
+        assert!(!m.is_decline("no, remove the fries", &cart));
+        // Neither a yes nor a no.
+        assert!(!m.is_decline("hello there", &[]) && !m.is_decline("", &[]));
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub use tokens::TokenError;
 pub use utterances::DEMO_SCRIPT;
 
 use call::Call;
-use error::RealtimeError;
+use error::{Endpoint, RealtimeError};
 use tokens::TokenStore;
 use utterances::{EnqueueError, Utterances};
 
@@ -76,6 +76,8 @@ struct Shared {
     faults: Mutex<VoiceFaults>,
     shutdown: watch::Sender<bool>,
     live_calls: Arc<watch::Sender<usize>>,
+    /// Offers held unanswered by the `sdp_hang` fault.
+    held_offers: watch::Sender<usize>,
     /// One permit per call that may exist ([`VoiceSettings::max_calls`]), taken before the offer
     /// is answered, so concurrent offers cannot all pass a check of `live_calls`.
     call_slots: Arc<Semaphore>,
@@ -131,6 +133,9 @@ impl VoiceHub {
             tracing::info!("tokens are minted by OpenAI");
         }
         let faults = settings.faults.clone();
+        if faults != VoiceFaults::default() {
+            tracing::warn!(?faults, "voice faults are on from the command line");
+        }
         VoiceHub {
             shared: Arc::new(Shared {
                 rtc_ip,
@@ -141,6 +146,7 @@ impl VoiceHub {
                 faults: Mutex::new(faults),
                 shutdown: watch::Sender::new(false),
                 live_calls: Arc::new(watch::Sender::new(0)),
+                held_offers: watch::Sender::new(0),
                 // Beyond MAX_PERMITS a semaphore panics; no setting needs that many.
                 call_slots: Arc::new(Semaphore::new(settings.max_calls.min(Semaphore::MAX_PERMITS))),
                 mint_slots: Arc::new(Semaphore::new(settings.max_mint_requests.min(Semaphore::MAX_PERMITS))),
@@ -159,6 +165,16 @@ impl VoiceHub {
             .route("/api/v1/dev/voice-faults", get(get_faults).post(set_faults))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(Arc::clone(&self.shared))
+    }
+
+    /// Tokens minted here and neither used nor expired yet.
+    pub fn outstanding_tokens(&self) -> usize {
+        lock(&self.shared.tokens).outstanding(Instant::now())
+    }
+
+    /// Offers the `sdp_hang` fault holds unanswered now.
+    pub fn held_offers(&self) -> usize {
+        *self.shared.held_offers.borrow()
     }
 
     /// Calls alive now.
@@ -235,6 +251,10 @@ fn random_u64() -> u64 {
 }
 
 async fn mint_session(State(s): State<Arc<Shared>>) -> Result<Json<openai::Minted>, RealtimeError> {
+    // Before anything is minted, here or at OpenAI.
+    if let Some(status) = lock(&s.faults).token_status {
+        return Err(injected(status, Endpoint::Session, "token_status"));
+    }
     let model = s.settings.model.clone();
     let ttl = s.settings.token_ttl;
     if let Some(key) = &s.settings.openai_api_key {
@@ -260,6 +280,16 @@ async fn mint_session(State(s): State<Arc<Shared>>) -> Result<Json<openai::Minte
         .mint(Instant::now(), ttl)
         .map_err(|e| RealtimeError::new(StatusCode::SERVICE_UNAVAILABLE, "token_unavailable", e.message()))?;
     Ok(Json(openai::Minted { value, expires_at: unix_now() + ttl.as_secs(), model }))
+}
+
+/// The OpenAI-style answer of a status fault; the log says it was injected.
+fn injected(status: u16, endpoint: Endpoint, knob: &str) -> RealtimeError {
+    // Validation keeps the knobs within 400–599; anything else would be a bug, answered 500.
+    let status = StatusCode::from_u16(status)
+        .ok()
+        .filter(|s| s.is_client_error() || s.is_server_error())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    RealtimeError::as_openai(status, endpoint).with_detail(format!("injected by the {knob} fault"))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -321,12 +351,19 @@ async fn create_call(
     if *s.shutdown.borrow() {
         return Err(busy("shutting down".into()));
     }
+    let faults = lock(&s.faults).clone();
+    if let Some(status) = faults.sdp_status {
+        return Err(injected(status, Endpoint::Calls, "sdp_status"));
+    }
+    if faults.sdp_hang {
+        // Held before a call slot is taken, so a hung offer never keeps a real call out.
+        return Err(hang(&s).await);
+    }
     // The slot is taken before anything awaits and travels with the call; an early return frees it.
     let slot = Arc::clone(&s.call_slots)
         .try_acquire_owned()
         .map_err(|_| busy(format!("all {} call slots are live or being set up", s.settings.max_calls)))?;
     lock(&s.tokens).consume(token, Instant::now()).map_err(refused)?;
-    let faults = lock(&s.faults).clone();
     if let Some(latency) = faults.answer_latency_ms {
         let mut shutdown = s.shutdown.subscribe();
         tokio::select! {
@@ -343,6 +380,33 @@ async fn create_call(
         [(header::CONTENT_TYPE, "application/sdp".to_string()), (header::LOCATION, format!("/v1/realtime/calls/{id}"))],
         answer,
     ))
+}
+
+/// The `sdp_hang` fault: no answer until the hub shuts down or [`VoiceSettings::sdp_hang_for`]
+/// passed. Only this request waits; a client that gives up ends it (its future is dropped).
+async fn hang(s: &Shared) -> RealtimeError {
+    /// Counts the offer as held until it is answered or its client goes away.
+    struct Held<'a>(&'a watch::Sender<usize>);
+    impl Drop for Held<'_> {
+        fn drop(&mut self) {
+            self.0.send_modify(|n| *n = n.saturating_sub(1));
+        }
+    }
+    let bound = s.settings.sdp_hang_for;
+    tracing::info!(?bound, "sdp_hang fault: holding the offer without an answer");
+    s.held_offers.send_modify(|n| *n += 1);
+    let _held = Held(&s.held_offers);
+    let mut shutdown = s.shutdown.subscribe();
+    tokio::select! {
+        _ = tokio::time::sleep(bound) => {
+            RealtimeError::new(StatusCode::GATEWAY_TIMEOUT, "timeout", "The voice service did not answer in time.")
+                .with_detail(format!("sdp_hang fault held the offer for {bound:?}"))
+        }
+        _ = shutdown.wait_for(|stop| *stop) => {
+            RealtimeError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the hub is shutting down")
+                .with_detail("sdp_hang fault: the held offer ends with the hub")
+        }
+    }
 }
 
 /// Binds the call's socket, answers the offer and spawns the call task.

@@ -29,6 +29,8 @@ pub struct VoiceSettings {
     pub max_call: Duration,
     /// Token requests to OpenAI in flight at once; more are refused with 429 and `Retry-After: 1`.
     pub max_mint_requests: usize,
+    /// Longest an offer is held under the `sdp_hang` fault before it is answered `504`.
+    pub sdp_hang_for: Duration,
     /// Where OpenAI-minted tokens come from ([`CLIENT_SECRETS_URL`]); tests point it at a fake.
     ///
     /// [`CLIENT_SECRETS_URL`]: super::CLIENT_SECRETS_URL
@@ -48,6 +50,7 @@ impl Default for VoiceSettings {
             idle_timeout: Duration::from_secs(30),
             max_call: Duration::from_secs(900),
             max_mint_requests: 4,
+            sdp_hang_for: SDP_HANG_FOR,
             client_secrets_url: super::CLIENT_SECRETS_URL.to_string(),
             faults: VoiceFaults::default(),
         }
@@ -57,7 +60,8 @@ impl Default for VoiceSettings {
 impl VoiceSettings {
     pub const USAGE: &'static str = "voice flags: [--voice-latency-ms N|MIN-MAX] \
 [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N] [--voice-max-call-secs N] \
-[--voice-max-calls N] [--voice-max-mint-requests N]";
+[--voice-max-calls N] [--voice-max-mint-requests N] [--voice-token-status 400-599] [--voice-sdp-status 400-599] \
+[--voice-sdp-hang]";
 
     /// Defaults, with `OPENAI_API_KEY` taken from the environment when set and non-empty.
     pub fn from_env() -> VoiceSettings {
@@ -72,6 +76,9 @@ impl VoiceSettings {
         match flag {
             "--voice-drop-item-created" => self.faults.drop_item_created = true,
             "--voice-no-transcripts" => self.faults.no_transcripts = true,
+            "--voice-sdp-hang" => self.faults.sdp_hang = true,
+            "--voice-token-status" => self.faults.token_status = Some(error_status(flag, &need(flag)?)?),
+            "--voice-sdp-status" => self.faults.sdp_status = Some(error_status(flag, &need(flag)?)?),
             "--voice-latency-ms" => {
                 let v = need(flag)?;
                 self.faults.answer_latency_ms = Some(
@@ -100,6 +107,19 @@ fn positive(flag: &str, v: &str) -> Result<u64, String> {
     }
 }
 
+/// An HTTP error status a fault may answer with (400–599).
+fn error_status(flag: &str, v: &str) -> Result<u16, String> {
+    match v.trim().parse::<u16>() {
+        Ok(status) if ERROR_STATUSES.contains(&status) => Ok(status),
+        _ => Err(format!("{flag}: expected an HTTP error status from 400 to 599, got {v:?}")),
+    }
+}
+
+/// The statuses `token_status` and `sdp_status` may take.
+pub const ERROR_STATUSES: std::ops::RangeInclusive<u16> = 400..=599;
+/// Default of [`VoiceSettings::sdp_hang_for`].
+pub const SDP_HANG_FOR: Duration = Duration::from_secs(120);
+
 /// Faults the peer can inject, for tests and benchmarks of the kiosk.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -116,6 +136,19 @@ pub struct VoiceFaults {
     /// Close the call this long after its data channel opened.
     #[serde(default)]
     pub close_after_ms: Option<u64>,
+    /// `POST /api/v1/realtime/session` answers this status (400–599) with an OpenAI-style error
+    /// and mints no token.
+    #[serde(default)]
+    pub token_status: Option<u16>,
+    /// `POST /v1/realtime/calls` answers an offer with a valid token this status (400–599) with
+    /// an OpenAI-style error; the token stays unused.
+    #[serde(default)]
+    pub sdp_status: Option<u16>,
+    /// `POST /v1/realtime/calls` never answers an offer with a valid token: it is held open
+    /// (without a call slot) until the hub shuts down (`503`) or
+    /// [`VoiceSettings::sdp_hang_for`] passed (`504`); the token stays unused.
+    #[serde(default)]
+    pub sdp_hang: bool,
 }
 
 /// A fixed latency or a uniformly random one in `min..=max` (JSON: `250` or `{"min":100,"max":400}`).
@@ -157,15 +190,32 @@ impl LatencyMs {
 
 /// Fault knobs out of range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("answer_latency_ms must be at most {MAX_LATENCY_MS} and min <= max")]
-pub struct InvalidFaults;
+pub enum InvalidFaults {
+    #[error("answer_latency_ms must be at most {MAX_LATENCY_MS} and min <= max")]
+    Latency,
+    #[error("token_status must be an HTTP error status from 400 to 599, got {0}")]
+    TokenStatus(u16),
+    #[error("sdp_status must be an HTTP error status from 400 to 599, got {0}")]
+    SdpStatus(u16),
+    #[error("sdp_status and sdp_hang cannot both be set: an offer is either refused or never answered")]
+    SdpStatusAndHang,
+}
 
 impl VoiceFaults {
     pub fn validate(&self) -> Result<(), InvalidFaults> {
         if let Some(l) = self.answer_latency_ms
             && !l.is_valid()
         {
-            return Err(InvalidFaults);
+            return Err(InvalidFaults::Latency);
+        }
+        if let Some(status) = self.token_status.filter(|s| !ERROR_STATUSES.contains(s)) {
+            return Err(InvalidFaults::TokenStatus(status));
+        }
+        if let Some(status) = self.sdp_status.filter(|s| !ERROR_STATUSES.contains(s)) {
+            return Err(InvalidFaults::SdpStatus(status));
+        }
+        if self.sdp_status.is_some() && self.sdp_hang {
+            return Err(InvalidFaults::SdpStatusAndHang);
         }
         Ok(())
     }
@@ -194,6 +244,37 @@ mod tests {
         assert_eq!(s.faults.answer_latency_ms, Some(LatencyMs::Range { min: 100, max: 300 }));
         assert!(s.faults.no_transcripts && !s.faults.drop_item_created);
         assert_eq!(s.faults.close_after_ms, Some(500));
+    }
+
+    #[test]
+    fn error_path_flags_set_the_knobs_and_refuse_statuses_outside_400_to_599() {
+        let s = apply(&["--voice-token-status", "401", "--voice-sdp-status", "503"]).unwrap();
+        assert_eq!((s.faults.token_status, s.faults.sdp_status, s.faults.sdp_hang), (Some(401), Some(503), false));
+        assert!(apply(&["--voice-sdp-hang"]).unwrap().faults.sdp_hang);
+        for flag in ["--voice-token-status", "--voice-sdp-status"] {
+            for bad in ["399", "600", "200", "0", "-1", "abc", "70000"] {
+                let e = apply(&[flag, bad]).unwrap_err();
+                assert!(e.contains("from 400 to 599") && e.contains(flag), "{flag} {bad}: {e}");
+            }
+            for good in ["400", "599"] {
+                assert!(apply(&[flag, good]).is_ok(), "{flag} {good}");
+            }
+            assert!(apply(&[flag]).unwrap_err().contains("needs a value"));
+        }
+    }
+
+    #[test]
+    fn error_path_faults_are_validated() {
+        let f: VoiceFaults = serde_json::from_str(r#"{"token_status":429,"sdp_hang":true}"#).unwrap();
+        assert_eq!((f.token_status, f.sdp_hang, f.validate()), (Some(429), true, Ok(())));
+        let bad = |json: &str| serde_json::from_str::<VoiceFaults>(json).unwrap().validate().unwrap_err();
+        assert_eq!(bad(r#"{"token_status":399}"#), InvalidFaults::TokenStatus(399));
+        assert_eq!(bad(r#"{"sdp_status":600}"#), InvalidFaults::SdpStatus(600));
+        assert_eq!(bad(r#"{"sdp_status":503,"sdp_hang":true}"#), InvalidFaults::SdpStatusAndHang);
+        assert!(bad(r#"{"token_status":200}"#).to_string().contains("from 400 to 599, got 200"));
+        // Not a status at all: refused while parsing.
+        assert!(serde_json::from_str::<VoiceFaults>(r#"{"token_status":70000}"#).is_err());
+        assert!(serde_json::from_str::<VoiceFaults>(r#"{"sdp_status":"503"}"#).is_err());
     }
 
     #[test]

@@ -68,6 +68,11 @@ impl TokenStore {
     pub fn len(&self) -> usize {
         self.expiry.len()
     }
+
+    /// Tokens that would be accepted at `now`.
+    pub fn outstanding(&self, now: Instant) -> usize {
+        self.expiry.values().filter(|at| **at > now).count()
+    }
 }
 
 pub fn hex(bytes: &[u8]) -> String {
