@@ -257,6 +257,9 @@ async fn a_press_while_the_assistant_speaks_stops_the_reply_and_records() {
         "the assistant speaks: {}",
         status()
     );
+    // Past the button's 300 ms debounce since the tap that sent the turn (the reply lasts 1 s).
+    support::sleep(320).await;
+    assert_eq!(status()["speaking"], Value::Bool(true), "still speaking: {}", status());
     let (cleared, stopped) = (received("output_audio_buffer.cleared"), received("output_audio_buffer.stopped"));
     let pressed = js_sys::Date::now();
     click(&el, "voice-order-button");
@@ -420,9 +423,13 @@ async fn hands_free_mode_listens_mutes_by_pointer_and_keyboard_and_follows_the_s
     ));
     fake.send(r#"{"type":"response.done","event_id":"v7","response":{"id":"r1","status":"completed"}}"#);
     assert!(wait_until(Duration::from_secs(5), || all_by_testid(&el, "cart-item").len() == 1).await);
+    assert!(
+        wait_until(Duration::from_secs(2), || transport.sent_types().iter().any(|t| t == "conversation.item.create")).await,
+        "the call's output goes back: {:?}",
+        transport.sent_types()
+    );
     let sent = transport.sent_types();
     assert!(!sent.iter().any(|t| t == "input_audio_buffer.commit"), "the kiosk never commits: {sent:?}");
-    assert!(sent.iter().any(|t| t == "conversation.item.create"), "the call's output goes back: {sent:?}");
 }
 
 #[wasm_bindgen_test]

@@ -25,10 +25,14 @@ impl KioskCart {
         self.lines.into()
     }
 
-    /// Runs `f` on the cart and publishes the result; `None` once the owner is gone.
+    /// Runs `f` on the cart and publishes the result when the lines changed (so a change is seen
+    /// once, and a look that changed nothing re-renders nothing); `None` once the owner is gone.
     pub fn update<R>(&self, f: impl FnOnce(&mut Cart) -> R) -> Option<R> {
         let result = self.cart.try_update_value(f)?;
-        let _ = self.lines.try_set(self.cart.with_value(|c| c.lines().to_vec()));
+        let changed = self.cart.with_value(|c| self.lines.try_with_untracked(|l| l.as_slice() != c.lines()));
+        if changed.unwrap_or(false) {
+            let _ = self.lines.try_set(self.cart.with_value(|c| c.lines().to_vec()));
+        }
         Some(result)
     }
 
