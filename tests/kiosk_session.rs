@@ -424,7 +424,8 @@ async fn hands_free_mode_listens_mutes_by_pointer_and_keyboard_and_follows_the_s
     fake.send(r#"{"type":"response.done","event_id":"v7","response":{"id":"r1","status":"completed"}}"#);
     assert!(wait_until(Duration::from_secs(5), || all_by_testid(&el, "cart-item").len() == 1).await);
     assert!(
-        wait_until(Duration::from_secs(2), || transport.sent_types().iter().any(|t| t == "conversation.item.create")).await,
+        wait_until(Duration::from_secs(2), || transport.sent_types().iter().any(|t| t == "conversation.item.create"))
+            .await,
         "the call's output goes back: {:?}",
         transport.sent_types()
     );
@@ -578,4 +579,51 @@ async fn a_spoken_order_is_read_back_flashes_its_line_and_is_placed_only_on_a_ye
         replies()
     );
     assert_eq!(count_orders().await, before + 1);
+}
+
+#[wasm_bindgen_test]
+async fn token_and_sdp_errors_show_the_servers_message_and_touch_ordering_still_works() {
+    let quick_connect = Timeouts { connecting: Duration::from_secs(3), ..Timeouts::default() };
+    for (faults, title, says) in [
+        (r#"{"token_status":401}"#, "Voice ordering is unavailable", "Incorrect API key provided. (HTTP 401)"),
+        (
+            r#"{"token_status":500}"#,
+            "Voice ordering is unavailable",
+            "The server had an error while processing your request. (HTTP 500)",
+        ),
+        (
+            r#"{"token_status":503}"#,
+            "Voice ordering is unavailable",
+            "The voice service is temporarily unavailable. (HTTP 503)",
+        ),
+        (r#"{"sdp_status":400}"#, "Could not connect to the voice assistant", "Invalid SDP offer. (HTTP 400)"),
+        (
+            r#"{"sdp_status":503}"#,
+            "Could not connect to the voice assistant",
+            "The voice service is temporarily unavailable. (HTTP 503)",
+        ),
+        (r#"{"sdp_hang":true}"#, "Could not connect to the voice assistant.", "Tap Reconnect"),
+    ] {
+        post_json("/api/v1/dev/voice-faults", faults).await;
+        let mut m = mount_with(hub_transport(), VoiceMode::Toggle, long_customer(), quick_connect);
+        let el = m.el();
+        click(&el, "attract-start");
+        let shown = wait_until(Duration::from_secs(8), || by_testid(&el, "voice-error").is_some()).await;
+        let (got_title, got_help) = (text_of(&el, "voice-error-title"), text_of(&el, "voice-error-help"));
+        post_json("/api/v1/dev/voice-faults", "{}").await;
+        assert!(shown, "{faults}: an error is shown; state {:?}", voice_state(&el));
+        assert_eq!(got_title, title, "{faults}");
+        assert!(got_help.contains(says), "{faults}: the server's message in {got_help:?}");
+        assert_eq!(text_of(&el, "voice-retry"), "Reconnect", "{faults}");
+        tap_item(&el, "fries-small").await;
+        assert!(
+            wait_until(Duration::from_secs(2), || all_by_testid(&el, "cart-item").len() == 1).await,
+            "{faults}: touch ordering works"
+        );
+        // With the fault gone, Reconnect works.
+        click(&el, "voice-retry");
+        wait_state(&el, "idle", Duration::from_secs(15)).await;
+        assert!(by_testid(&el, "voice-error").is_none(), "{faults}");
+        m.unmount();
+    }
 }

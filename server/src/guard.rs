@@ -78,8 +78,8 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut request: Request, nex
         {
             let seconds = wait.as_secs().max(1);
             let message = format!(
-                "device {} asked for more than {VOICE_TOKENS_PER_MINUTE} voice tokens a minute; retry in {seconds} s",
-                device.0
+                "device {} asked for more than {} voice tokens a minute; retry in {seconds} s",
+                device.0, state.settings.limits.voice_token_rate
             );
             return ApiError::too_many_requests(message, seconds).into_response();
         }

@@ -116,6 +116,8 @@ const DAY_SECS: u64 = 24 * 60 * 60;
 pub struct Limits {
     /// Orders one client (paired device, else IP address) may create per minute (`--order-rate`).
     pub order_rate: u32,
+    /// Voice tokens one device may ask for per minute (`--voice-token-rate`).
+    pub voice_token_rate: u32,
     /// New orders are refused while this many are active (`--max-active-orders`).
     pub max_active_orders: u64,
     /// Open `/ws` connections (`--max-connections`).
@@ -132,6 +134,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             order_rate: 30,
+            voice_token_rate: crate::guard::VOICE_TOKENS_PER_MINUTE,
             max_active_orders: 500,
             max_connections: 256,
             hello_timeout: Duration::from_secs(10),
@@ -188,11 +191,12 @@ impl Settings {
        [--voice-latency-ms N|MIN-MAX] [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N]
        [--voice-max-calls N] [--voice-max-call-secs N] [--voice-max-mint-requests N]
        [--voice-token-status 400-599] [--voice-sdp-status 400-599] [--voice-sdp-hang]
-       [--order-rate N] [--max-active-orders N] [--max-connections N] [--hello-ms N] [--retain-days N] [--replay-bytes N]
+       [--order-rate N] [--voice-token-rate N] [--max-active-orders N] [--max-connections N] [--hello-ms N] [--retain-days N] [--replay-bytes N]
 
 tax: --tax-rate 8.875 adds 8.875 % to every order (0–50, at most 3 decimals; default 0); with --tax-inclusive
        the prices already include it
-limits (defaults): --order-rate 30 orders per minute per device (else per IP address), --max-active-orders 500,
+limits (defaults): --order-rate 30 orders per minute per device (else per IP address), --voice-token-rate 10
+       voice tokens per minute per device, --max-active-orders 500,
        --max-connections 256 WebSockets, --hello-ms 10000, --retain-days 30 (finished orders), --replay-bytes 8388608";
 
     /// The voice peer's settings: calls bind to the hub's host; dev endpoints only in dev mode.
@@ -264,6 +268,9 @@ limits (defaults): --order-rate 30 orders per minute per device (else per IP add
                 }
                 "--client-queue" => s.client_queue = positive("--client-queue", &value("--client-queue")?)? as usize,
                 "--order-rate" => s.limits.order_rate = positive("--order-rate", &value("--order-rate")?)? as u32,
+                "--voice-token-rate" => {
+                    s.limits.voice_token_rate = positive("--voice-token-rate", &value("--voice-token-rate")?)? as u32
+                }
                 "--max-active-orders" => {
                     s.limits.max_active_orders = positive("--max-active-orders", &value("--max-active-orders")?)?
                 }
@@ -522,6 +529,8 @@ mod tests {
         let s = Settings::from_args(args(&[
             "--order-rate",
             "5",
+            "--voice-token-rate",
+            "3",
             "--max-active-orders",
             "7",
             "--max-connections",
@@ -536,6 +545,7 @@ mod tests {
         .unwrap();
         let expected = Limits {
             order_rate: 5,
+            voice_token_rate: 3,
             max_active_orders: 7,
             max_connections: 3,
             hello_timeout: Duration::from_millis(250),

@@ -43,7 +43,7 @@ pub struct AppState {
     pub(crate) feed: Arc<Feed>,
     pub(crate) auth: Auth,
     pub(crate) devices: Devices,
-    /// Voice tokens per paired device ([`crate::guard::VOICE_TOKENS_PER_MINUTE`]).
+    /// Voice tokens per paired device (`--voice-token-rate`, [`crate::guard::VOICE_TOKENS_PER_MINUTE`] by default).
     pub(crate) voice_token_rate: RateLimit,
     pub(crate) calls: Arc<CallRouter>,
     pub(crate) shutdown: CancellationToken,
@@ -122,6 +122,7 @@ impl AppState {
         feed: Arc<Feed>,
     ) -> AppState {
         let order_rate = Arc::new(RateLimit::per_minute(settings.limits.order_rate));
+        let voice_token_rate = RateLimit::per_minute(settings.limits.voice_token_rate);
         let (menu, live_menu) = menu;
         AppState {
             order_rate,
@@ -133,7 +134,7 @@ impl AppState {
             feed,
             auth,
             devices,
-            voice_token_rate: RateLimit::per_minute(crate::guard::VOICE_TOKENS_PER_MINUTE),
+            voice_token_rate,
             calls: Arc::new(CallRouter::default()),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),

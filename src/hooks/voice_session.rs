@@ -657,6 +657,7 @@ pub fn use_voice_session(menu: Menu, cart: KioskCart, options: UseVoiceSessionOp
     let config = VoiceConfig {
         timeouts: options.timeouts,
         server_vad: options.mode == VoiceMode::Vad,
+        prefetch_token: options.prefetch_token,
         id_seed: u64::from_le_bytes(random_bytes()),
         ..VoiceConfig::default()
     };

@@ -48,6 +48,9 @@ impl Inner {
             // The suites post hundreds of orders from one address in a few seconds; the order
             // limits have their own tests (server/tests/abuse_limits.rs).
             .args(["--order-rate", "1000000", "--max-active-orders", "1000000"])
+            // Every kiosk a suite mounts fetches a voice token ahead, all as the one demo device;
+            // the token limit has its own tests (server/tests/abuse_auth.rs).
+            .args(["--voice-token-rate", "1000000"])
             // Orders carry tax, as at `cargo xtask serve`.
             .args(["--tax-rate", "8.875"])
             .args(&self.args)

@@ -8,12 +8,14 @@ pub const MAX_QUEUED: usize = 64;
 /// Longest utterance accepted.
 pub const MAX_UTTERANCE_CHARS: usize = 1000;
 
-pub const DEMO_SCRIPT: [&str; 5] = [
+pub const DEMO_SCRIPT: [&str; 6] = [
     "two cheeseburgers and a large fries",
     "a vanilla shake",
     "remove the fries",
     "add an apple pie",
     "that's all, checkout",
+    // The kiosk reads the order back and asks "Shall I place it?" before placing it.
+    "yes please",
 ];
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

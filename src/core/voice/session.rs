@@ -39,6 +39,9 @@ pub struct VoiceConfig {
     pub transcription_model: String,
     /// Makes client `event_id`s unique across sessions (the driver passes a random value).
     pub id_seed: u64,
+    /// Keep a token ready: fetch the next one as soon as a connection spends one (and refresh it
+    /// before it expires), so a tap connects without waiting for a token.
+    pub prefetch_token: bool,
 }
 
 impl Default for VoiceConfig {
@@ -48,6 +51,7 @@ impl Default for VoiceConfig {
             server_vad: false,
             transcription_model: "gpt-4o-mini-transcribe".to_string(),
             id_seed: 0,
+            prefetch_token: true,
         }
     }
 }
@@ -315,7 +319,9 @@ impl VoiceSession {
         self.token = None;
         self.reset_connection();
         self.commands.push_back(VoiceCommand::StartConnection);
-        self.commands.push_back(VoiceCommand::RefreshToken);
+        if self.config.prefetch_token {
+            self.commands.push_back(VoiceCommand::RefreshToken);
+        }
         self.enter(now, TurnState::Connecting);
         Ok(())
     }

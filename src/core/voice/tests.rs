@@ -1309,6 +1309,14 @@ fn connecting_spends_the_token_and_fetches_the_next_at_once() {
 }
 
 #[test]
+fn without_prefetch_each_connection_fetches_its_own_token_at_the_tap() {
+    let mut h = Harness::with_config(VoiceConfig { prefetch_token: false, ..VoiceConfig::default() });
+    h.s.handle_connect_requested(h.now).unwrap();
+    h.settle();
+    assert!(!h.cmds.contains(&VoiceCommand::RefreshToken));
+}
+
+#[test]
 fn each_connection_knows_its_realtime_session_id() {
     let mut h = Harness::new();
     h.s.handle_connect_requested(h.now).unwrap();
