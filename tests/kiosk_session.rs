@@ -99,19 +99,24 @@ fn live_peers() -> f64 {
 
 /// Dispatches a DOM event built by `constructor` on the voice button (what a finger or a key
 /// does, including the properties a synthetic `click()` cannot set).
-fn on_button(constructor: &str) {
-    js_sys::eval(&format!("document.querySelector('[data-testid=voice-order-button]').dispatchEvent({constructor})"))
-        .expect("dispatch");
+fn on_button(root: &Element, constructor: &str) {
+    let button = by_testid(root, "voice-order-button").expect("the voice button");
+    let window = web_sys::window().unwrap();
+    js_sys::Reflect::set(&window, &"__voiceButton".into(), &button).unwrap();
+    js_sys::eval(&format!("window.__voiceButton.dispatchEvent({constructor})")).expect("dispatch");
 }
 
-fn pointer(kind: &str, id: u32, primary: bool) {
-    on_button(&format!(
-        "new PointerEvent('{kind}', {{pointerId: {id}, isPrimary: {primary}, pointerType: 'touch', bubbles: true, cancelable: true}})"
-    ));
+fn pointer(root: &Element, kind: &str, id: u32, primary: bool) {
+    on_button(
+        root,
+        &format!(
+            "new PointerEvent('{kind}', {{pointerId: {id}, isPrimary: {primary}, pointerType: 'touch', bubbles: true, cancelable: true}})"
+        ),
+    );
 }
 
-fn key(kind: &str, key: &str) {
-    on_button(&format!("new KeyboardEvent('{kind}', {{key: '{key}', bubbles: true, cancelable: true}})"));
+fn key(root: &Element, kind: &str, key: &str) {
+    on_button(root, &format!("new KeyboardEvent('{kind}', {{key: '{key}', bubbles: true, cancelable: true}})"));
 }
 
 async fn post_json(path: &str, body: &str) {
@@ -290,7 +295,7 @@ async fn toggle_mode_by_pointer_and_keyboard_and_pointercancel_never_ends_a_reco
     support::sleep(320).await;
     click(&el, "voice-order-button");
     wait_state(&el, "recording", Duration::from_secs(2)).await;
-    pointer("pointercancel", 1, true);
+    pointer(&el, "pointercancel", 1, true);
     support::sleep(100).await;
     assert_eq!(voice_state(&el), "recording", "pointercancel never ends a toggle recording");
     support::sleep(320).await;
@@ -300,12 +305,12 @@ async fn toggle_mode_by_pointer_and_keyboard_and_pointercancel_never_ends_a_reco
 
     // The keyboard: Enter starts, Space sends.
     support::sleep(320).await;
-    key("keydown", "Enter");
-    key("keyup", "Enter");
+    key(&el, "keydown", "Enter");
+    key(&el, "keyup", "Enter");
     wait_state(&el, "recording", Duration::from_secs(2)).await;
     support::sleep(320).await;
-    key("keydown", " ");
-    key("keyup", " ");
+    key(&el, "keydown", " ");
+    key(&el, "keyup", " ");
     assert!(wait_until(Duration::from_secs(2), || voice_state(&el) != "recording").await, "Space sends the turn");
     assert!(transport.sent_types().iter().filter(|t| *t == "input_audio_buffer.commit").count() >= 2);
 }
@@ -319,41 +324,41 @@ async fn hold_mode_follows_the_finger_not_the_button_and_ignores_a_second_touch(
     wait_state(&el, "idle", Duration::from_secs(10)).await;
     assert_eq!(attr(&by_testid(&el, "voice-order-button").unwrap(), "data-mode"), "hold");
 
-    pointer("pointerdown", 7, true);
+    pointer(&el, "pointerdown", 7, true);
     wait_state(&el, "recording", Duration::from_secs(2)).await;
     // Sliding off the button does not end the turn; a second finger neither starts nor ends one.
-    pointer("pointerleave", 7, true);
-    pointer("pointerout", 7, true);
-    pointer("pointerdown", 8, false);
-    pointer("pointerup", 8, false);
+    pointer(&el, "pointerleave", 7, true);
+    pointer(&el, "pointerout", 7, true);
+    pointer(&el, "pointerdown", 8, false);
+    pointer(&el, "pointerup", 8, false);
     support::sleep(150).await;
     assert_eq!(voice_state(&el), "recording", "still recording while the finger is down");
-    pointer("pointerup", 7, true);
+    pointer(&el, "pointerup", 7, true);
     assert!(wait_until(Duration::from_secs(5), || all_by_testid(&el, "cart-item").len() == 1).await);
     wait_state(&el, "idle", Duration::from_secs(5)).await;
 
     // The browser takes the finger away mid-turn: the held turn ends as if released.
     support::sleep(150).await;
-    pointer("pointerdown", 9, true);
+    pointer(&el, "pointerdown", 9, true);
     wait_state(&el, "recording", Duration::from_secs(2)).await;
-    pointer("pointercancel", 9, true);
+    pointer(&el, "pointercancel", 9, true);
     assert!(wait_until(Duration::from_secs(2), || voice_state(&el) != "recording").await);
     wait_state(&el, "idle", Duration::from_secs(5)).await;
 
     // The keyboard: Space or Enter held down talks, released sends; key repeat changes nothing.
     support::sleep(150).await;
-    key("keydown", " ");
+    key(&el, "keydown", " ");
     wait_state(&el, "recording", Duration::from_secs(2)).await;
-    on_button("new KeyboardEvent('keydown', {key: ' ', repeat: true, bubbles: true})");
+    on_button(&el, "new KeyboardEvent('keydown', {key: ' ', repeat: true, bubbles: true})");
     support::sleep(100).await;
     assert_eq!(voice_state(&el), "recording");
-    key("keyup", " ");
+    key(&el, "keyup", " ");
     assert!(wait_until(Duration::from_secs(2), || voice_state(&el) != "recording").await, "released: sent");
     wait_state(&el, "idle", Duration::from_secs(5)).await;
     support::sleep(150).await;
-    key("keydown", "Enter");
+    key(&el, "keydown", "Enter");
     wait_state(&el, "recording", Duration::from_secs(2)).await;
-    key("keyup", "Enter");
+    key(&el, "keyup", "Enter");
     assert!(wait_until(Duration::from_secs(2), || voice_state(&el) != "recording").await);
 }
 
@@ -398,12 +403,12 @@ async fn hands_free_mode_listens_mutes_by_pointer_and_keyboard_and_follows_the_s
     assert_eq!(attr(&button(), "aria-pressed"), "true");
     assert_eq!(voice_state(&el), "idle", "muting is not a turn");
     support::sleep(320).await;
-    key("keydown", "Enter");
-    key("keyup", "Enter");
+    key(&el, "keydown", "Enter");
+    key(&el, "keyup", "Enter");
     assert!(wait_until(Duration::from_secs(1), || attr(&button(), "data-muted") == "false").await);
     support::sleep(320).await;
-    key("keydown", " ");
-    key("keyup", " ");
+    key(&el, "keydown", " ");
+    key(&el, "keyup", " ");
     assert!(wait_until(Duration::from_secs(1), || attr(&button(), "data-muted") == "true").await);
     support::sleep(320).await;
     click(&el, "voice-order-button");

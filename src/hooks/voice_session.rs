@@ -21,6 +21,7 @@ use crate::core::media::MicError;
 use crate::core::peer::PeerConnectionState;
 use crate::core::secure::MediaAccess;
 use crate::core::time::Millis;
+use crate::core::voice::session::RECONNECT_HELP;
 use crate::core::voice::ui::VoiceBanner;
 use crate::core::voice::{
     EntryStatus, EventChannel, OrderAction, Role, Timeouts, TranscriptUpdate, TurnState, VoiceCommand, VoiceConfig,
@@ -118,6 +119,8 @@ struct VoiceDriver {
     on_event: Option<Callback<VoiceEvent>>,
     /// The current connection reached the ready state (so losing it is a loss, not a failure).
     ready: bool,
+    /// A more specific problem than the session's next error message (the server's words).
+    problem_detail: Option<VoiceProblem>,
     /// Events for `on_event`, handed over after the current input.
     events: Vec<VoiceEvent>,
     ui: Ui,
@@ -219,9 +222,12 @@ impl VoiceDriver {
             VoiceCommand::Rejected { command, state } => {
                 log::warn!("[Voice] {command} ignored while {}", state.as_str());
             }
-            VoiceCommand::Error { message, help } => {
-                self.show_problem(message, help, false);
-            }
+            VoiceCommand::Error { message, help } => match self.problem_detail.take() {
+                Some(detail) => {
+                    let _ = self.ui.problem.try_set(Some(detail));
+                }
+                None => self.show_problem(message, help, false),
+            },
         }
     }
 
@@ -333,7 +339,7 @@ impl VoiceDriver {
                 log::error!("[Voice] {e}");
                 self.show_problem(
                     "Voice ordering is unavailable",
-                    format!("{e}. You can still order by touch."),
+                    format!("{}. You can still order by touch.", e.trim_end_matches('.')),
                     false,
                 );
                 self.tell(VoiceEvent::Failed);
@@ -390,7 +396,12 @@ impl VoiceDriver {
             }
             if let Err(e) = result {
                 log::error!("[Voice] connecting failed: {e}");
-                d.show_problem("Could not connect to the voice assistant", e.clone(), false);
+                // Shown instead of the session's general message: the server's own words.
+                d.problem_detail = Some(VoiceProblem {
+                    title: "Could not connect to the voice assistant".into(),
+                    help: format!("{}. {RECONNECT_HELP}", e.trim_end_matches('.')),
+                    mic: false,
+                });
                 d.session.handle_connection_failed(now, &e);
             }
         }));
@@ -674,6 +685,7 @@ pub fn use_voice_session(menu: Menu, cart: KioskCart, options: UseVoiceSessionOp
             on_event: options.on_event,
             ready: false,
             events: Vec::new(),
+            problem_detail: None,
             ui,
             attempt: 0,
             connect_task: None,
