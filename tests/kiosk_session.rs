@@ -200,6 +200,7 @@ async fn an_idle_kiosk_asks_then_starts_over_and_an_order_on_its_way_still_arriv
         idle: Duration::from_millis(1500),
         warning: Duration::from_secs(3),
         number_shown: Duration::from_secs(2),
+        ..CustomerConfig::default()
     };
     let m = mount_with(transport.clone(), VoiceMode::Toggle, customer, Timeouts::default());
     let el = m.el();
@@ -246,6 +247,58 @@ async fn an_idle_kiosk_asks_then_starts_over_and_an_order_on_its_way_still_arriv
     wait_phase(&el, "attract", Duration::from_secs(5)).await;
     assert!(by_testid(&el, "order-confirmation").is_none(), "the number screen goes after a while");
     assert_eq!(count_orders().await, before + 1);
+}
+
+#[wasm_bindgen_test]
+async fn the_next_customer_keeps_their_own_order_while_the_last_ones_is_still_on_its_way() {
+    let transport = Rc::new(FakeTransport::new(0, realtime_script("", COLA_ARGS)));
+    let m = mount_with(transport.clone(), VoiceMode::Toggle, long_customer(), Timeouts::default());
+    let el = m.el();
+    let count_orders = || async { support::kds::snapshot().await.orders.len() };
+    let before = count_orders().await;
+
+    // The first customer orders while the hub is down and walks away.
+    click(&el, "attract-start");
+    tap_item(&el, "fries-small").await;
+    support::hub_control("stop").await;
+    click(&el, "submit-order");
+    let waiting = wait_until(Duration::from_secs(5), || {
+        by_testid(&el, "submit-status").and_then(|e| e.get_attribute("data-state")).as_deref() == Some("retrying")
+    })
+    .await;
+    click(&el, "start-over");
+    let reset = waiting && wait_until(Duration::from_secs(2), || phase(&el) == "attract").await;
+
+    // The next customer orders; their order has to wait for the first one, and they are told.
+    click(&el, "attract-start");
+    tap_item(&el, "cola").await;
+    let told = text_of(&el, "submit-status");
+    let blocked = by_testid(&el, "submit-order").is_some_and(|b| b.has_attribute("disabled"));
+    support::hub_control("start").await;
+    assert!(reset, "the first customer's session was reset");
+    assert!(told.contains("previous order is still being sent"), "{told}");
+    assert!(blocked, "one order at a time");
+
+    // The first order arrives: the second customer sees nothing of it and keeps their cart.
+    click(&el, "submit-retry");
+    assert!(wait_until(Duration::from_secs(15), || count_orders_sync_done(&el)).await, "the first order went");
+    support::sleep(300).await;
+    assert_eq!(count_orders().await, before + 1);
+    assert_eq!(phase(&el), "active", "not the first customer's number screen");
+    assert!(by_testid(&el, "order-confirmation").is_none());
+    let lines: Vec<String> = all_by_testid(&el, "cart-item").iter().map(|e| attr(e, "data-item-id")).collect();
+    assert_eq!(lines, ["cola"], "the second customer's cart is kept");
+
+    // And their own order goes, with their number.
+    click(&el, "submit-order");
+    assert!(wait_until(Duration::from_secs(10), || by_testid(&el, "order-confirmation").is_some()).await);
+    wait_phase(&el, "placed", Duration::from_secs(2)).await;
+    assert_eq!(count_orders().await, before + 2);
+}
+
+/// The submit status no longer shows an order on its way (sent, and acknowledged quietly).
+fn count_orders_sync_done(root: &Element) -> bool {
+    by_testid(root, "submit-status").and_then(|e| e.get_attribute("data-state")).as_deref() == Some("idle")
 }
 
 #[wasm_bindgen_test]

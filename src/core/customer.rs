@@ -19,6 +19,9 @@ pub struct CustomerConfig {
     pub warning: Duration,
     /// The order-number screen is shown this long after the hub acknowledged an order.
     pub number_shown: Duration,
+    /// Busy (talking, the assistant answering) holds the idle timer off at most this long: a
+    /// lost "reply finished" event must not keep a session open after the customer has gone.
+    pub max_busy: Duration,
 }
 
 impl Default for CustomerConfig {
@@ -27,6 +30,7 @@ impl Default for CustomerConfig {
             idle: Duration::from_secs(60),
             warning: Duration::from_secs(15),
             number_shown: Duration::from_secs(15),
+            max_busy: Duration::from_secs(120),
         }
     }
 }
@@ -112,6 +116,8 @@ pub struct CustomerSession {
     deadline: Option<Millis>,
     /// Recording, or the assistant is producing or speaking a reply (Active/Warning/Placed only).
     busy: bool,
+    /// When the current busy spell began.
+    busy_since: Millis,
     /// This customer has a voice session (`ConnectVoice` was emitted for them).
     voice: bool,
     /// This customer's one automatic reconnect has been used.
@@ -131,6 +137,7 @@ impl CustomerSession {
             notice: None,
             deadline: None,
             busy: false,
+            busy_since: Millis(0),
             voice: false,
             reconnected: false,
             last: Millis(0),
@@ -200,7 +207,8 @@ impl CustomerSession {
 
     /// While `busy` (recording, the assistant producing or speaking a reply; an item sheet open is
     /// NOT busy) the idle timer does not run out; when busy ends the idle timer restarts from then.
-    /// Busy during the warning is activity: Active again.
+    /// Busy that starts during the warning is activity: Active again. Busy holds the timer off
+    /// for at most `max_busy`.
     pub fn handle_busy(&mut self, now: Millis, busy: bool) {
         let now = self.clock(now);
         if self.phase == Phase::Attract {
@@ -211,10 +219,11 @@ impl CustomerSession {
             return;
         }
         self.busy = busy;
+        if busy {
+            self.busy_since = now;
+        }
         match self.phase {
-            Phase::Active => {
-                self.deadline = if busy { None } else { Some(now.after(self.config.idle)) };
-            }
+            Phase::Active => self.deadline = Some(self.idle_deadline(now)),
             // Never busy in Warning (busy → Active), so this is busy starting.
             Phase::Warning => self.activity(now, "busy"),
             // The number screen's timer runs regardless; a reset clears the flag.
@@ -292,13 +301,43 @@ impl CustomerSession {
         }
     }
 
-    /// The customer (who started by touch) connected voice: from now on a lost connection is
-    /// reconnected once like for a voice customer.
-    pub fn handle_voice_started(&mut self, now: Millis) {
-        let _ = self.clock(now);
-        if matches!(self.phase, Phase::Active | Phase::Warning) && !self.voice {
-            log::info!("[Customer] voice started during a touch session");
-            self.voice = true;
+    /// The voice button asked to connect (or a Reconnect was tapped). In Attract: a new customer
+    /// with voice. Ordering: voice for a touch customer (`ConnectVoice`), or a manual reconnect
+    /// (`ReconnectVoice`). On the number screen: the last customer's session ends and a new
+    /// customer starts with a fresh one (never the last customer's conversation).
+    pub fn handle_voice_requested(&mut self, now: Millis) {
+        let now = self.clock(now);
+        match self.phase {
+            Phase::Attract => self.handle_start(now, true),
+            Phase::Placed => {
+                self.reset("a new customer asked for voice");
+                self.handle_start(now, true);
+            }
+            Phase::Active | Phase::Warning => {
+                self.activity(now, "voice requested");
+                if self.voice {
+                    log::info!("[Customer] reconnecting the voice session on request");
+                    self.commands.push_back(CustomerCommand::ReconnectVoice);
+                } else {
+                    log::info!("[Customer] voice started during a touch session");
+                    self.voice = true;
+                    self.commands.push_back(CustomerCommand::ConnectVoice);
+                }
+            }
+        }
+    }
+
+    /// A touch on the menu: a new touch customer in Attract, or on the number screen (the last
+    /// customer's screen goes first); otherwise activity.
+    pub fn handle_touch(&mut self, now: Millis) {
+        let now = self.clock(now);
+        match self.phase {
+            Phase::Attract => self.handle_start(now, false),
+            Phase::Placed => {
+                self.reset("a new customer touched the menu");
+                self.handle_start(now, false);
+            }
+            Phase::Active | Phase::Warning => self.activity(now, "touch"),
         }
     }
 
@@ -321,13 +360,20 @@ impl CustomerSession {
             return;
         }
         match self.phase {
-            Phase::Active if !self.busy => {
+            Phase::Active => {
+                if self.busy {
+                    log::warn!(
+                        "[Customer] busy for {} s with no end; asking whether anyone is there",
+                        self.config.max_busy.as_secs()
+                    );
+                    self.busy = false;
+                }
                 self.deadline = Some(now.after(self.config.warning));
                 self.set_phase(Phase::Warning, "idle");
             }
             Phase::Warning => self.reset("no answer to the warning"),
             Phase::Placed => self.reset("number screen done"),
-            Phase::Active | Phase::Attract => {}
+            Phase::Attract => {}
         }
     }
 
@@ -360,6 +406,15 @@ impl CustomerSession {
     // -----------------------------------------------------------------------------------------
     // Internals
 
+    /// When an ordering customer is asked whether they are still there: `idle` after `now`, or
+    /// while busy `max_busy` after busy began.
+    fn idle_deadline(&self, now: Millis) -> Millis {
+        match self.busy {
+            true => self.busy_since.after(self.config.max_busy).max(now),
+            false => now.after(self.config.idle),
+        }
+    }
+
     /// The time of an input: never earlier than the latest one seen.
     fn clock(&mut self, now: Millis) -> Millis {
         if now < self.last {
@@ -371,7 +426,7 @@ impl CustomerSession {
 
     /// The customer is there: Active, and the idle timer restarts (unless busy).
     fn activity(&mut self, now: Millis, what: &str) {
-        self.deadline = if self.busy { None } else { Some(now.after(self.config.idle)) };
+        self.deadline = Some(self.idle_deadline(now));
         if self.phase == Phase::Warning {
             self.set_phase(Phase::Active, what);
         }
@@ -510,28 +565,38 @@ mod tests {
     fn busy_holds_off_the_timeout_and_the_timer_restarts_when_busy_ends() {
         let mut s = started(Millis(0));
         s.handle_busy(Millis(10_000), true);
-        assert_eq!(s.poll_timeout(), None, "no idle timeout while busy");
-        s.handle_timeout(Millis(200_000));
+        assert_eq!(s.poll_timeout(), Some(Millis(130_000)), "busy holds the timer off for max_busy (120 s)");
+        s.handle_timeout(Millis(100_000));
         assert_eq!(cmds(&mut s), []);
         assert_eq!(s.phase(), Phase::Active);
-        s.handle_activity(Millis(210_000));
-        assert_eq!(s.poll_timeout(), None, "activity while busy does not arm the timer");
-        s.handle_busy(Millis(220_000), true);
+        s.handle_activity(Millis(110_000));
+        assert_eq!(s.poll_timeout(), Some(Millis(130_000)), "activity while busy keeps the busy limit");
+        s.handle_busy(Millis(120_000), true);
         assert_eq!(cmds(&mut s), [], "idempotent");
-        s.handle_busy(Millis(230_000), false);
-        assert_eq!(s.poll_timeout(), Some(Millis(290_000)), "restarts from when busy ended");
-        s.handle_busy(Millis(240_000), false);
-        assert_eq!(s.poll_timeout(), Some(Millis(290_000)), "a repeated not-busy changes nothing");
+        s.handle_busy(Millis(125_000), false);
+        assert_eq!(s.poll_timeout(), Some(Millis(185_000)), "restarts from when busy ended");
+        s.handle_busy(Millis(126_000), false);
+        assert_eq!(s.poll_timeout(), Some(Millis(185_000)), "a repeated not-busy changes nothing");
         assert_eq!(cmds(&mut s), []);
 
         // Speaking during the warning brings the customer back.
-        s.handle_timeout(Millis(290_000));
+        s.handle_timeout(Millis(185_000));
         assert_eq!(cmds(&mut s), [PhaseChanged(Phase::Warning)]);
-        s.handle_busy(Millis(295_000), true);
+        s.handle_busy(Millis(190_000), true);
         assert_eq!(cmds(&mut s), [PhaseChanged(Phase::Active)]);
-        assert_eq!(s.poll_timeout(), None);
-        s.handle_busy(Millis(300_000), false);
-        assert_eq!(s.poll_timeout(), Some(Millis(360_000)));
+        s.handle_busy(Millis(200_000), false);
+        assert_eq!(s.poll_timeout(), Some(Millis(260_000)));
+    }
+
+    #[test]
+    fn a_busy_that_never_ends_still_asks_and_resets() {
+        // A lost "reply finished" leaves the kiosk busy: the session still ends.
+        let mut s = started(Millis(0));
+        s.handle_busy(Millis(1_000), true);
+        s.handle_timeout(Millis(121_000));
+        assert_eq!(cmds(&mut s), [PhaseChanged(Phase::Warning)]);
+        s.handle_timeout(Millis(136_000));
+        assert_eq!(s.phase(), Phase::Attract);
     }
 
     #[test]
@@ -664,9 +729,39 @@ mod tests {
         s.handle_start(Millis(0), false);
         s.handle_voice_lost(Millis(1));
         assert_eq!(s.notice(), None, "no voice yet");
-        s.handle_voice_started(Millis(2));
+        s.handle_voice_requested(Millis(2));
+        assert_eq!(drain(|| s.poll_command()).last(), Some(&CustomerCommand::ConnectVoice));
         s.handle_voice_lost(Millis(3));
         assert_eq!(s.notice(), Some(Notice::Reconnecting));
+        // A Reconnect tapped afterwards reconnects the same customer's voice.
+        let _ = drain(|| s.poll_command());
+        s.handle_voice_requested(Millis(4));
+        assert_eq!(drain(|| s.poll_command()), [CustomerCommand::ReconnectVoice]);
+    }
+
+    #[test]
+    fn on_the_number_screen_a_touch_or_voice_starts_the_next_customer_afresh() {
+        for voice in [false, true] {
+            let mut s = CustomerSession::new(CustomerConfig::default());
+            s.handle_start(Millis(0), true);
+            s.handle_placed(Millis(1_000));
+            let _ = drain(|| s.poll_command());
+            if voice {
+                s.handle_voice_requested(Millis(2_000))
+            } else {
+                s.handle_touch(Millis(2_000))
+            }
+            let mut expected = vec![
+                CustomerCommand::ClearOrder,
+                CustomerCommand::DisconnectVoice,
+                CustomerCommand::PhaseChanged(Phase::Attract),
+                CustomerCommand::PhaseChanged(Phase::Active),
+            ];
+            if voice {
+                expected.push(CustomerCommand::ConnectVoice);
+            }
+            assert_eq!(drain(|| s.poll_command()), expected, "voice {voice}");
+        }
     }
 
     #[test]
@@ -728,6 +823,9 @@ mod tests {
             StillHere,
             VoiceLost,
             VoiceReady,
+            VoiceFailed,
+            VoiceRequested,
+            Touch,
             /// Only the clock moves, this many ms; the driver's timer fires on the way.
             Wait(u64),
         }
@@ -742,6 +840,9 @@ mod tests {
                 1 => Just(Input::StillHere),
                 2 => Just(Input::VoiceLost),
                 1 => Just(Input::VoiceReady),
+                1 => Just(Input::VoiceFailed),
+                1 => Just(Input::VoiceRequested),
+                1 => Just(Input::Touch),
                 4 => prop_oneof![0u64..1_500, 10_000u64..90_000].prop_map(Input::Wait),
             ]
         }
@@ -750,7 +851,7 @@ mod tests {
             prop_oneof![
                 3 => Just(CustomerConfig::default()),
                 1 => (0u64..5_000, 0u64..5_000, 0u64..5_000).prop_map(|(idle, warning, number_shown)| {
-                    CustomerConfig { idle: ms(idle), warning: ms(warning), number_shown: ms(number_shown) }
+                    CustomerConfig { idle: ms(idle), warning: ms(warning), number_shown: ms(number_shown), max_busy: ms(idle * 2) }
                 }),
             ]
         }
@@ -806,7 +907,11 @@ mod tests {
                     prop_assert!(!seen.voice_open, "the attract screen keeps a voice session open");
                     prop_assert_eq!(s.notice(), None);
                 }
-                Phase::Active if s.busy => prop_assert_eq!(s.poll_timeout(), None),
+                Phase::Active if s.busy => prop_assert!(
+                    s.poll_timeout().is_some_and(|t| t <= s.busy_since.after(s.config.max_busy).max(s.last)),
+                    "busy holds the timer off only so long: {:?}",
+                    s.poll_timeout()
+                ),
                 _ => prop_assert!(s.poll_timeout().is_some(), "{phase:?} without a timer"),
             }
             Ok(())
@@ -852,6 +957,9 @@ mod tests {
                         Input::StillHere => s.handle_still_here(now),
                         Input::VoiceLost => s.handle_voice_lost(now),
                         Input::VoiceReady => s.handle_voice_ready(now),
+                        Input::VoiceFailed => s.handle_voice_failed(now),
+                        Input::VoiceRequested => s.handle_voice_requested(now),
+                        Input::Touch => s.handle_touch(now),
                         Input::Wait(n) => {
                             // The driver sleeps until its timer (or the next input), whichever is first.
                             let until = now + ms(n);

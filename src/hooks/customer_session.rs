@@ -22,6 +22,8 @@ pub struct UseCustomerSessionOptions {
 #[derive(Clone, Copy)]
 struct Ui {
     phase: RwSignal<Phase>,
+    /// Counts resets: the customer now ordering is told apart from the one before.
+    generation: RwSignal<u64>,
     countdown: RwSignal<Option<u32>>,
     notice: RwSignal<Option<Notice>>,
 }
@@ -50,6 +52,9 @@ impl Driver for CustomerDriver {
             let voice = self.voice;
             match command {
                 CustomerCommand::PhaseChanged(phase) => {
+                    if phase == Phase::Attract {
+                        let _ = self.ui.generation.try_update(|g| *g += 1);
+                    }
                     let _ = self.ui.phase.try_set(phase);
                 }
                 CustomerCommand::NoticeChanged(notice) => {
@@ -80,6 +85,11 @@ impl UseCustomerSessionReturn {
         self.ui.phase.into()
     }
 
+    /// Which customer is ordering: it changes with every reset.
+    pub fn generation(&self) -> Signal<u64> {
+        self.ui.generation.into()
+    }
+
     /// Seconds left before the reset while "Are you still there?" is shown.
     pub fn countdown(&self) -> Signal<Option<u32>> {
         self.ui.countdown.into()
@@ -103,29 +113,16 @@ impl UseCustomerSessionReturn {
         });
     }
 
-    /// The voice button asked to connect: starts the customer session when none is running,
-    /// otherwise (a Reconnect) connects the voice session again.
+    /// The voice button asked to connect, or Reconnect was tapped: a new customer with voice
+    /// (also from the number screen), voice for a touch customer, or a reconnect.
     pub fn connect_voice(&self) {
-        self.driver.run(|d, now| {
-            if d.core.phase() == Phase::Attract {
-                d.core.handle_start(now, true);
-            } else {
-                d.core.handle_activity(now);
-                d.core.handle_voice_started(now);
-                if let Some(voice) = d.voice {
-                    voice.reconnect();
-                }
-            }
-        });
+        self.driver.run(|d, now| d.core.handle_voice_requested(now));
     }
 
-    /// The customer touched the screen or ordering went on (a cart change, a transcript line).
-    /// A touch on the menu while nothing runs starts a touch-only session.
+    /// A touch on the menu: starts a touch-only session when none runs (or the number screen
+    /// is up), else counts as activity.
     pub fn touched(&self) {
-        self.driver.run(|d, now| match d.core.phase() {
-            Phase::Attract => d.core.handle_start(now, false),
-            _ => d.core.handle_activity(now),
-        });
+        self.driver.run(|d, now| d.core.handle_touch(now));
     }
 
     /// Something happened that shows the customer is still there (no session is started).
@@ -164,7 +161,12 @@ impl UseCustomerSessionReturn {
 }
 
 pub fn use_customer_session(options: UseCustomerSessionOptions) -> UseCustomerSessionReturn {
-    let ui = Ui { phase: RwSignal::new(Phase::Attract), countdown: RwSignal::new(None), notice: RwSignal::new(None) };
+    let ui = Ui {
+        phase: RwSignal::new(Phase::Attract),
+        generation: RwSignal::new(0),
+        countdown: RwSignal::new(None),
+        notice: RwSignal::new(None),
+    };
     let driver = use_driver(|me: DriverRef<CustomerDriver>| CustomerDriver {
         core: CustomerSession::new(options.config),
         voice_enabled: options.voice_enabled,

@@ -29,7 +29,7 @@ use crate::core::voice::{
 };
 use crate::web::clock;
 use crate::web::debug::{DebugObject, to_js};
-use crate::web::media::open_microphone;
+use crate::web::media::Microphone;
 use crate::web::peer::{Peer, PeerEvent, PeerOptions};
 use crate::web::random::random_bytes;
 use crate::web::realtime::{TokenError, VoiceTransport};
@@ -119,6 +119,8 @@ struct VoiceDriver {
     on_event: Option<Callback<VoiceEvent>>,
     /// The current connection reached the ready state (so losing it is a loss, not a failure).
     ready: bool,
+    /// Connect as soon as the current connection is closed ([`UseVoiceSessionReturn::reconnect`]).
+    reconnect_pending: bool,
     /// A more specific problem than the session's next error message (the server's words).
     problem_detail: Option<VoiceProblem>,
     /// Events for `on_event`, handed over after the current input.
@@ -130,7 +132,8 @@ struct VoiceDriver {
     token_task: Option<Task>,
     token_value: Option<String>,
     peer: Option<Peer>,
-    mic: Option<web_sys::MediaStream>,
+    /// Stopped when dropped.
+    mic: Option<Microphone>,
     timer: DeadlineTimer,
     grace: Option<Timeout>,
     connection_state: PeerConnectionState,
@@ -159,6 +162,10 @@ impl Driver for VoiceDriver {
             self.session.flush(clock::now(), &mut PeerChannel(self.peer.as_ref()));
             let Some(command) = self.session.poll_command() else { break };
             self.execute(command, after);
+        }
+        if self.reconnect_pending && matches!(self.session.state(), TurnState::Disconnected | TurnState::Error) {
+            self.reconnect_pending = false;
+            self.connect();
         }
         let events = std::mem::take(&mut self.events);
         if let Some(on_event) = self.on_event {
@@ -280,7 +287,7 @@ impl VoiceDriver {
         let need_token = !(self.token_value.is_some() && self.session.has_token(clock::now()));
         let _ = self.ui.state.try_set(TurnState::Connecting);
         let steps = async move {
-            let mic = if need_mic { Some(open_microphone().await) } else { None };
+            let mic = if need_mic { Some(Microphone::open().await) } else { None };
             let token = if need_token { Some(transport.fetch_token().await) } else { None };
             (mic, token)
         };
@@ -296,7 +303,7 @@ impl VoiceDriver {
     fn connect_with(
         &mut self,
         now: Millis,
-        mic: Option<Result<web_sys::MediaStream, MicError>>,
+        mic: Option<Result<Microphone, MicError>>,
         token: Option<Result<RealtimeToken, TokenError>>,
     ) {
         match mic {
@@ -371,8 +378,8 @@ impl VoiceDriver {
                 return;
             }
         };
-        if let Some(stream) = &self.mic {
-            peer.add_local_audio(stream);
+        if let Some(mic) = &self.mic {
+            peer.add_local_audio(mic.stream());
         }
         let offer = peer.create_offer();
         self.peer = Some(peer);
@@ -518,6 +525,9 @@ impl VoiceDriver {
     /// The customer is gone: the connection closes and nothing of theirs stays on screen.
     fn end_customer(&mut self, now: Millis) {
         self.disconnect(now);
+        // A microphone opened for a connection that never came (a refused token) goes too.
+        self.mic = None;
+        self.reconnect_pending = false;
         self.session.forget_customer();
         let _ = self.ui.transcript.try_set(Vec::new());
         let _ = self.ui.problem.try_set(None);
@@ -601,15 +611,21 @@ impl UseVoiceSessionReturn {
         self.driver.run(|d, now| d.end_customer(now));
     }
 
-    /// Connects again after a lost connection, keeping the transcript on screen.
+    /// Connects again (a fresh Realtime session), keeping the transcript on screen: at once when
+    /// there is no connection, else once the current one is closed.
     pub fn reconnect(&self) {
         self.driver.run(|d, now| {
             let _ = d.ui.problem.try_set(None);
-            if d.session.state() != TurnState::Disconnected && d.session.state() != TurnState::Error {
+            d.reconnect_pending = true;
+            if !matches!(d.session.state(), TurnState::Disconnected | TurnState::Error) {
                 d.disconnect(now);
             }
-            d.connect();
         });
+    }
+
+    /// Why no order can be placed now (`None`: it can): a checkout by voice is answered with it.
+    pub fn set_order_blocked(&self, reason: Option<String>) {
+        self.driver.run(move |d, _| d.session.set_order_blocked(reason));
     }
 
     /// Hands-free mode: the microphone is muted.
@@ -686,6 +702,7 @@ pub fn use_voice_session(menu: Menu, cart: KioskCart, options: UseVoiceSessionOp
             ready: false,
             events: Vec::new(),
             problem_detail: None,
+            reconnect_pending: false,
             ui,
             attempt: 0,
             connect_task: None,

@@ -27,6 +27,31 @@ pub async fn open_microphone() -> Result<MediaStream, MicError> {
     })
 }
 
+/// An open microphone. Dropping it stops its tracks (the browser's recording indicator goes
+/// out), wherever it is dropped: a connection that closes, a reset, an abandoned connect.
+#[must_use = "dropping the microphone stops it"]
+pub struct Microphone(MediaStream);
+
+impl Microphone {
+    pub async fn open() -> Result<Microphone, MicError> {
+        open_microphone().await.map(Microphone)
+    }
+
+    pub fn stream(&self) -> &MediaStream {
+        &self.0
+    }
+}
+
+impl Drop for Microphone {
+    fn drop(&mut self) {
+        for track in self.0.get_tracks().iter() {
+            if let Ok(track) = track.dyn_into::<web_sys::MediaStreamTrack>() {
+                track.stop();
+            }
+        }
+    }
+}
+
 fn classify(error: wasm_bindgen::JsValue) -> MicError {
     let name = super::js_error_name(&error).unwrap_or_else(|| "Error".into());
     let message = error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default();

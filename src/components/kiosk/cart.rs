@@ -124,11 +124,20 @@ pub fn CartPanel(
     /// The assistant asked "Shall I place it?" about the order as it is now.
     #[prop(into)]
     asking: Signal<bool>,
+    /// The order on its way is the previous customer's.
+    #[prop(into)]
+    previous_pending: Signal<bool>,
 ) -> impl IntoView {
     let lines = cart.lines();
     // The lines as last shown: a line not among them (new, or its quantity or options changed)
     // flashes when it appears.
     let shown = StoredValue::new(Vec::<CartLine>::new());
+    // An emptied cart (a reset, a placed order) is forgotten: the next customer's lines are new.
+    Effect::new(move |_| {
+        if lines.with(Vec::is_empty) {
+            shown.set_value(Vec::new());
+        }
+    });
     let estimate = Signal::derive(move || {
         let tax = menu.with(|m| m.tax);
         tax.totals(lines.with(|l| l.iter().map(CartLine::line_total_cents).sum::<i64>()))
@@ -187,7 +196,11 @@ pub fn CartPanel(
                         {move || if sending() { "Sending…" } else if asking.get() { "Yes, place my order" } else { "Place order" }}
                     </button>
                     <p class="submit-status" data-testid="submit-status" aria-live="polite" data-state=move || state.with(SubmitState::as_str)>
-                        {move || state.with(submit_text)}
+                        {move || if previous_pending.get() {
+                            "The previous order is still being sent; yours can be placed as soon as it is through.".to_string()
+                        } else {
+                            state.with(submit_text)
+                        }}
                     </p>
                     <Show when=move || matches!(state.get(), SubmitState::Retrying { .. })>
                         <button class="btn" data-testid="submit-retry" on:click=move |_| submit.retry_now()>"Try now"</button>

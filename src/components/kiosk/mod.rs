@@ -226,13 +226,50 @@ pub fn KioskView(
             customer.activity();
         }
     });
+    // Whose order is on its way: the customer ordering when it was first sent. Its number is
+    // shown to that customer (or on the attract screen), never over the next customer's order.
     let submit_state = submit.state();
-    Effect::new(move |was_sent: Option<bool>| {
-        let sent = submit_state.with(|s| matches!(s, SubmitState::Sent { .. }));
-        if sent && was_sent == Some(false) {
-            customer.placed();
+    let generation = customer.generation();
+    let order_of = StoredValue::new(None::<u64>);
+    Effect::new(move |was: Option<SubmitState>| {
+        let state = submit_state.get();
+        let first_send = matches!(state, SubmitState::Sending { attempt: 1 })
+            && !matches!(was, Some(SubmitState::Sending { .. } | SubmitState::Retrying { .. }));
+        if first_send {
+            order_of.set_value(Some(generation.get_untracked()));
         }
-        sent
+        if matches!(state, SubmitState::Sent { .. }) && !matches!(was, Some(SubmitState::Sent { .. }) | None) {
+            let theirs = order_of.get_value().is_none_or(|g| g == generation.get_untracked());
+            if theirs || phase_now(customer) == Phase::Attract {
+                customer.placed();
+            } else {
+                log::info!("[Kiosk] the previous customer's order was placed; the next customer goes on ordering");
+                submit.acknowledge();
+            }
+        }
+        state
+    });
+    // A second order cannot go while one is on its way: the assistant says so instead of
+    // promising it, and the next customer is told why their order waits.
+    let pending = Signal::derive(move || {
+        submit_state.with(|s| {
+            matches!(s, SubmitState::Sending { .. } | SubmitState::Retrying { .. } | SubmitState::WaitingForPairing)
+        })
+    });
+    Effect::new(move |_| {
+        let reason = pending
+            .get()
+            .then(|| "an order is still being sent; it can be placed once that one is through".to_string());
+        voice.set_order_blocked(reason);
+    });
+    let previous_pending =
+        Signal::derive(move || pending.get() && order_of.get_value().is_some_and(|g| g != generation.get()));
+    // The number screen belongs to the customer who ordered: hands-free listening stops there.
+    let phase_signal = customer.phase();
+    Effect::new(move |_| {
+        if phase_signal.get() == Phase::Placed && voice_mode == VoiceMode::Vad {
+            voice.set_muted(true);
+        }
     });
     let source = Signal::derive(move || if used_voice.get() { OrderSource::Voice } else { OrderSource::Kiosk });
     let asking = Signal::derive(move || asked.with(|a| a.as_ref().is_some_and(|a| lines.with(|l| l == a))));
@@ -269,7 +306,7 @@ pub fn KioskView(
                 <div class="kiosk-left">
                     <section class="kiosk-voice" aria-label="Order by voice" data-testid="voice-panel">
                         <InsecureContextNotice access=media.clone()/>
-                        <VoiceButton voice mode=voice_mode on_connect/>
+                        <VoiceButton voice mode=voice_mode on_connect blocked=Signal::derive(move || phase.get() == Phase::Placed)/>
                         <Show when=move || notice.with(Option::is_some)>
                             <p class="voice-notice" role="status" data-testid="voice-notice" data-state=move || notice.get().map(Notice::as_str).unwrap_or_default()>
                                 {move || notice.get().map(Notice::text).unwrap_or_default()}
@@ -281,9 +318,12 @@ pub fn KioskView(
                                 <p data-testid="voice-error-help">{move || problem.get().map(|p| p.help).unwrap_or_default()}</p>
                                 <button class="btn" data-testid="voice-retry" on:click=move |_| {
                                     voice.dismiss_problem();
-                                    customer.connect_voice();
+                                    // Connected (a turn went wrong): the customer just talks again.
+                                    if matches!(state.get_untracked(), TurnState::Disconnected | TurnState::Error) {
+                                        customer.connect_voice();
+                                    }
                                 }>
-                                    {move || if state.get() == TurnState::Disconnected || state.get() == TurnState::Error { "Reconnect" } else { "Try again" }}
+                                    {move || if state.get() == TurnState::Disconnected || state.get() == TurnState::Error { "Reconnect" } else { "OK" }}
                                 </button>
                             </div>
                         </Show>
@@ -313,7 +353,7 @@ pub fn KioskView(
                     </section>
                     <MenuPanel menu on_pick/>
                 </div>
-                <CartPanel cart submit quote menu source on_edit on_new_order asking/>
+                <CartPanel cart submit quote menu source on_edit on_new_order asking previous_pending/>
                 <Show when=move || sheet.with(Option::is_some)>
                     <ItemSheetDialog sheet cart menu/>
                 </Show>
@@ -334,6 +374,10 @@ pub fn KioskView(
             </Show>
         </PageShell>
     }
+}
+
+fn phase_now(customer: crate::hooks::customer_session::UseCustomerSessionReturn) -> Phase {
+    customer.phase().get_untracked()
 }
 
 /// What an idle kiosk shows: one big target that starts a customer's session.

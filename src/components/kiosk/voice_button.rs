@@ -17,6 +17,9 @@ pub fn VoiceButton(
     mode: VoiceMode,
     /// A press that connects (the kiosk starts a customer session with it).
     on_connect: Callback<()>,
+    /// The button does nothing now (the last customer's number screen).
+    #[prop(into)]
+    blocked: Signal<bool>,
 ) -> impl IntoView {
     let state = voice.state();
     let speaking = voice.speaking();
@@ -58,7 +61,7 @@ pub fn VoiceButton(
                 data-testid="voice-order-button"
                 data-mode=mode.as_str()
                 data-muted=move || muted.get().to_string()
-                disabled=!available
+                disabled=move || !available || blocked.get()
                 aria-pressed=move || match mode {
                     VoiceMode::Vad => muted.get().to_string(),
                     _ => (state.get() == TurnState::Recording).to_string(),

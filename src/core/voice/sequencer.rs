@@ -42,6 +42,16 @@ impl ResponseSequencer {
         self.active = true;
     }
 
+    /// A `response.create` was sent and its `response.done` has not come yet.
+    pub fn active(&self) -> bool {
+        self.active
+    }
+
+    /// Forgets a create waiting for the running response to end (the customer started talking).
+    pub fn drop_pending(&mut self) {
+        self.pending = false;
+    }
+
     /// A response is running or one is waiting to be created.
     pub fn busy(&self) -> bool {
         self.active || self.pending

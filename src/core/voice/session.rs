@@ -157,6 +157,16 @@ pub struct VoiceSession {
     confirmation_for: Option<Vec<CartLine>>,
     /// Server turn detection only: the customer muted the microphone.
     muted: bool,
+    /// Completed customer turns (transcripts) on this connection: a placing checkout needs one
+    /// after the question was asked.
+    user_turns: u64,
+    /// `user_turns` when "Shall I place it?" was asked.
+    asked_at_turn: u64,
+    /// Why no order can be placed now (an earlier order is still on its way).
+    order_blocked: Option<String>,
+    /// A barge-in cancelled the response under way: its remaining events (`response.created`,
+    /// function calls, `response.done`) belong to it, not to the customer's new turn.
+    cancelled_response: bool,
     /// The Realtime session id of the current connection.
     session_id: Option<String>,
 }
@@ -187,6 +197,10 @@ impl VoiceSession {
             session_configured: false,
             confirmation_for: None,
             muted: false,
+            user_turns: 0,
+            asked_at_turn: 0,
+            order_blocked: None,
+            cancelled_response: false,
             session_id: None,
         }
     }
@@ -243,6 +257,11 @@ impl VoiceSession {
     /// The customer has been asked "Shall I place it?" about `cart` as it is now.
     pub fn awaiting_confirmation(&self, cart: &Cart) -> bool {
         self.confirmation_for.as_deref() == Some(cart.lines())
+    }
+
+    /// The customer was asked about `cart` as it is now and has spoken since: a checkout places.
+    fn confirmed(&self, cart: &Cart) -> bool {
+        self.awaiting_confirmation(cart) && self.user_turns > self.asked_at_turn
     }
 
     pub fn queued_events(&self) -> usize {
@@ -395,6 +414,17 @@ impl VoiceSession {
         self.transcripts = TranscriptMap::default();
         self.confirmation_for = None;
         self.muted = false;
+        self.user_turns = 0;
+        self.asked_at_turn = 0;
+    }
+
+    /// Why an order cannot be placed right now (`None`: it can). A checkout asked for meanwhile
+    /// is answered with this reason instead of being confirmed or placed.
+    pub fn set_order_blocked(&mut self, reason: Option<String>) {
+        if self.order_blocked != reason {
+            log::info!("[VoiceSession] placing orders {}", reason.as_deref().unwrap_or("possible again"));
+            self.order_blocked = reason;
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -480,10 +510,11 @@ impl VoiceSession {
 
     /// Stops the assistant's answer: cancels the response under way and clears its audio.
     fn interrupt(&mut self) {
-        let responding = self.sequencer.busy();
+        let responding = self.sequencer.active();
         if responding {
             log::info!("[VoiceSession] barge-in: cancelling the response under way");
             self.send(ClientEvent::ResponseCancel);
+            self.cancelled_response = true;
         }
         if responding || self.assistant_speaking {
             self.send(ClientEvent::OutputAudioBufferClear);
@@ -628,6 +659,9 @@ impl VoiceSession {
             // answer) and stop (it commits the audio and answers by itself).
             K::SpeechStarted if self.config.server_vad => {
                 if matches!(self.state, TurnState::Idle | TurnState::AwaitingTranscript | TurnState::AwaitingResponse) {
+                    // The server cancels its own answer; a create waiting behind it would answer
+                    // over the customer.
+                    self.sequencer.drop_pending();
                     self.set_speaking(false);
                     self.response_done_this_turn = false;
                     self.enter(now, TurnState::Recording);
@@ -646,6 +680,7 @@ impl VoiceSession {
                 self.commands.push_back(VoiceCommand::Transcript(update));
             }
             K::TranscriptionCompleted { item_id, transcript } => {
+                self.user_turns += 1;
                 let update = self.transcripts.complete(&item_id, Role::User, &transcript);
                 self.commands.push_back(VoiceCommand::Transcript(update));
                 self.user_turn_transcribed(now);
@@ -656,7 +691,14 @@ impl VoiceSession {
                 self.commands.push_back(VoiceCommand::Transcript(update));
                 self.user_turn_transcribed(now);
             }
+            K::ResponseCreated if self.cancelled_response => {
+                log::info!("[VoiceSession] response.created of the cancelled response");
+            }
             K::ResponseCreated => self.sequencer.on_created(),
+            K::ResponseDone { status, .. } if self.cancelled_response => {
+                log::info!("[VoiceSession] the cancelled response ended ({status})");
+                self.cancelled_response = false;
+            }
             K::ResponseDone { status, reason } => self.response_done(now, &status, reason.as_deref()),
             K::AssistantDelta { item_id, delta } => {
                 let update = self.transcripts.append(&item_id, Role::Assistant, &delta);
@@ -746,7 +788,25 @@ impl VoiceSession {
         cart: &mut Cart,
     ) {
         let (name, arguments) = self.calls.finish(call_id, name, arguments);
-        let asked = self.awaiting_confirmation(cart);
+        if self.cancelled_response {
+            // The customer interrupted this answer: nothing of it changes the order.
+            log::info!("[VoiceSession] function call {call_id} of the cancelled response not run");
+            let output =
+                json!({ "ok": false, "error": "interrupted by the customer; nothing was changed" }).to_string();
+            self.send(ClientEvent::FunctionCallOutput { call_id: call_id.to_string(), output });
+            return;
+        }
+        if let Some(blocked) = self.order_blocked.clone()
+            && name.as_deref() == Some("confirm_order")
+            && serde_json::from_str::<Value>(&arguments).is_ok_and(|v| v["action"] == "checkout")
+        {
+            log::warn!("[VoiceSession] checkout refused: {blocked}");
+            let output = json!({ "ok": false, "error": blocked }).to_string();
+            self.send(ClientEvent::FunctionCallOutput { call_id: call_id.to_string(), output });
+            self.request_response(now);
+            return;
+        }
+        let asked = self.confirmed(cart);
         let outcome = match name {
             Some(name) => {
                 log::info!("[VoiceSession] function call {name} ({call_id})");
@@ -758,7 +818,10 @@ impl VoiceSession {
             self.commands.push_back(VoiceCommand::CartChanged);
         }
         match outcome.action {
-            Some(OrderAction::Confirm) => self.confirmation_for = Some(cart.lines().to_vec()),
+            Some(OrderAction::Confirm) => {
+                self.confirmation_for = Some(cart.lines().to_vec());
+                self.asked_at_turn = self.user_turns;
+            }
             Some(OrderAction::Checkout | OrderAction::Cancel) => self.confirmation_for = None,
             Some(OrderAction::Review) | None => {}
         }
@@ -915,5 +978,6 @@ impl VoiceSession {
         self.response_done_this_turn = false;
         self.session_configured = false;
         self.session_id = None;
+        self.cancelled_response = false;
     }
 }

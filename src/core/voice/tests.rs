@@ -759,6 +759,7 @@ fn confirm_order_emits_the_order_action() {
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": "{\"items\":[{\"name\":\"Cola\",\"quantity\":1}]}"}));
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c2", "name": "confirm_order", "arguments": "{\"action\":\"checkout\"}"}));
     assert!(h.cmds.contains(&VoiceCommand::Order(OrderAction::Confirm)));
+    yes(&mut h);
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c2b", "name": "confirm_order", "arguments": "{\"action\":\"checkout\"}"}));
     assert!(h.cmds.contains(&VoiceCommand::Order(OrderAction::Checkout)));
     h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c3", "name": "confirm_order", "arguments": "{\"action\":\"cancel\"}"}));
@@ -1139,13 +1140,45 @@ fn a_press_is_refused_while_connecting_or_committing() {
 }
 
 #[test]
-fn a_tool_call_finishing_during_the_barge_in_is_answered_by_the_next_turn() {
+fn a_tool_call_of_the_interrupted_answer_changes_nothing_and_its_end_is_not_the_new_turns() {
     let mut h = answering(true);
     h.start().unwrap();
     h.ch.sent.clear();
-    h.frame(json!({"type": "response.function_call_arguments.done", "call_id": "c1", "name": "add_to_order", "arguments": r#"{"items":[{"name":"Cola"}]}"#}));
-    assert_eq!(h.cart.lines().len(), 1, "the server finished the call: it is run");
+    // The customer said "yes" and the model began placing; they press to say "wait, no".
+    call(&mut h, "c1", "add_to_order", r#"{"items":[{"name":"Cola"}]}"#);
+    assert!(h.cart.is_empty(), "the interrupted answer changes nothing");
+    let out: Value = serde_json::from_str(h.sent()[0]["item"]["output"].as_str().unwrap()).unwrap();
+    assert_eq!(out["ok"], false, "the model is told: {out}");
     assert_eq!(h.sent_types(), ["conversation.item.create"], "no reply is asked for while the customer talks");
+    // The new turn is committed before the cancelled response's end arrives (a slow link).
+    h.stop().unwrap();
+    h.frame(json!({"type": "input_audio_buffer.committed", "item_id": "u2"}));
+    assert_eq!(h.sent_types().last().map(String::as_str), Some("response.create"));
+    h.frame(json!({"type": "response.done", "response": {"status": "cancelled"}}));
+    assert_eq!(h.s.state(), TurnState::AwaitingTranscript, "the old response's end does not end the new turn");
+    // The new response's call runs and its follow-up is asked for at once (no stale "active").
+    h.frame(json!({"type": "response.created", "response": {}}));
+    h.ch.sent.clear();
+    call(&mut h, "c2", "add_to_order", r#"{"items":[{"name":"Cola"}]}"#);
+    assert_eq!(h.cart.lines().len(), 1);
+    assert_eq!(h.sent_types(), ["conversation.item.create"], "the follow-up waits for this response's end");
+    h.frame(json!({"type": "response.done", "response": {"status": "completed"}}));
+    assert_eq!(h.sent_types(), ["conversation.item.create", "response.create"]);
+}
+
+#[test]
+fn a_checkout_while_an_earlier_order_is_still_on_its_way_is_refused_to_the_model() {
+    let mut h = Harness::idle();
+    call(&mut h, "c1", "add_to_order", r#"{"items":[{"name":"Cola"}]}"#);
+    h.s.set_order_blocked(Some("the previous order is still being sent".into()));
+    h.ch.sent.clear();
+    call(&mut h, "c2", "confirm_order", r#"{"action":"checkout"}"#);
+    assert!(orders(&h).is_empty());
+    let out: Value = serde_json::from_str(h.sent()[0]["item"]["output"].as_str().unwrap()).unwrap();
+    assert_eq!(out["ok"], false);
+    h.s.set_order_blocked(None);
+    call(&mut h, "c3", "confirm_order", r#"{"action":"checkout"}"#);
+    assert_eq!(orders(&h), [OrderAction::Confirm]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1155,6 +1188,11 @@ fn call(h: &mut Harness, id: &str, name: &str, arguments: &str) {
     h.frame(
         json!({"type": "response.function_call_arguments.done", "call_id": id, "name": name, "arguments": arguments}),
     );
+}
+
+/// The customer answers (a completed transcription).
+fn yes(h: &mut Harness) {
+    h.frame(json!({"type": "conversation.item.input_audio_transcription.completed", "item_id": "u_yes", "transcript": "yes"}));
 }
 
 fn orders(h: &Harness) -> Vec<OrderAction> {
@@ -1171,8 +1209,13 @@ fn the_first_checkout_asks_and_only_a_yes_places_the_order() {
     let out: Value = serde_json::from_str(h.sent().last().unwrap()["item"]["output"].as_str().unwrap()).unwrap();
     assert_eq!(out["needs_confirmation"], true);
     assert!(out["message"].as_str().unwrap().contains("Shall I place it?"), "{out}");
+    // A second checkout before the customer said anything (the same answer, or the read-back's
+    // follow-up) asks again: only an answer from the customer places the order.
     call(&mut h, "c3", "confirm_order", r#"{"action":"checkout"}"#);
-    assert_eq!(orders(&h), [OrderAction::Confirm, OrderAction::Checkout]);
+    assert_eq!(orders(&h), [OrderAction::Confirm, OrderAction::Confirm]);
+    yes(&mut h);
+    call(&mut h, "c4", "confirm_order", r#"{"action":"checkout"}"#);
+    assert_eq!(orders(&h), [OrderAction::Confirm, OrderAction::Confirm, OrderAction::Checkout]);
     assert!(!h.s.awaiting_confirmation(&h.cart));
 }
 
@@ -1181,6 +1224,7 @@ fn a_change_after_the_question_asks_again() {
     let mut h = Harness::idle();
     call(&mut h, "c1", "add_to_order", r#"{"items":[{"name":"Cola"}]}"#);
     call(&mut h, "c2", "confirm_order", r#"{"action":"checkout"}"#);
+    yes(&mut h);
     call(&mut h, "c3", "add_to_order", r#"{"items":[{"name":"Cola"}]}"#);
     call(&mut h, "c4", "confirm_order", r#"{"action":"checkout"}"#);
     assert_eq!(orders(&h), [OrderAction::Confirm, OrderAction::Confirm], "the changed order is read back again");
@@ -1194,6 +1238,7 @@ fn a_new_customer_is_never_placed_by_the_last_ones_yes() {
     let mut h = Harness::idle();
     call(&mut h, "c1", "add_to_order", r#"{"items":[{"name":"Cola"}]}"#);
     call(&mut h, "c2", "confirm_order", r#"{"action":"checkout"}"#);
+    yes(&mut h);
     h.s.forget_customer();
     assert!(!h.s.awaiting_confirmation(&h.cart));
     assert!(h.s.transcript().is_empty());
