@@ -145,6 +145,24 @@ async fn talk(root: &Element) {
     click(root, "voice-order-button");
 }
 
+/// A kiosk answered by the in-page fake peer, with a customer started and the assistant ready.
+async fn started_fake(respond: Respond, mode: VoiceMode) -> (Rc<FakeTransport>, Mounted, Element) {
+    let transport = Rc::new(FakeTransport::new(0, respond));
+    let m = mount_fake(transport.clone(), mode);
+    let el = m.el();
+    click(&el, "attract-start");
+    wait_state(&el, "idle", Duration::from_secs(10)).await;
+    (transport, m, el)
+}
+
+/// A toggle-mode turn with the in-page peer: tap, tap (each after the 300 ms debounce).
+async fn fake_turn(el: &Element) {
+    support::sleep(320).await;
+    click(el, "voice-order-button");
+    support::sleep(320).await;
+    click(el, "voice-order-button");
+}
+
 #[wasm_bindgen_test]
 async fn two_customers_in_a_row_get_their_own_realtime_session_and_see_nothing_of_the_last() {
     post_json("/api/v1/dev/voice-faults", "{}").await;
@@ -340,11 +358,7 @@ async fn a_press_while_the_assistant_speaks_stops_the_reply_and_records() {
 
 #[wasm_bindgen_test]
 async fn toggle_mode_by_pointer_and_keyboard_and_pointercancel_never_ends_a_recording() {
-    let transport = Rc::new(FakeTransport::new(0, realtime_script("a cola", COLA_ARGS)));
-    let m = mount_fake(transport.clone(), VoiceMode::Toggle);
-    let el = m.el();
-    click(&el, "attract-start");
-    wait_state(&el, "idle", Duration::from_secs(10)).await;
+    let (transport, _m, el) = started_fake(realtime_script("a cola", COLA_ARGS), VoiceMode::Toggle).await;
     support::sleep(320).await;
     click(&el, "voice-order-button");
     wait_state(&el, "recording", Duration::from_secs(2)).await;
@@ -370,11 +384,7 @@ async fn toggle_mode_by_pointer_and_keyboard_and_pointercancel_never_ends_a_reco
 
 #[wasm_bindgen_test]
 async fn hold_mode_follows_the_finger_not_the_button_and_ignores_a_second_touch() {
-    let transport = Rc::new(FakeTransport::new(0, realtime_script("a cola", COLA_ARGS)));
-    let m = mount_fake(transport.clone(), VoiceMode::Hold);
-    let el = m.el();
-    click(&el, "attract-start");
-    wait_state(&el, "idle", Duration::from_secs(10)).await;
+    let (_transport, _m, el) = started_fake(realtime_script("a cola", COLA_ARGS), VoiceMode::Hold).await;
     assert_eq!(attr(&by_testid(&el, "voice-order-button").unwrap(), "data-mode"), "hold");
 
     pointer(&el, "pointerdown", 7, true);
@@ -428,11 +438,7 @@ fn vad_server() -> Respond {
 
 #[wasm_bindgen_test]
 async fn hands_free_mode_listens_mutes_by_pointer_and_keyboard_and_follows_the_servers_turns() {
-    let transport = Rc::new(FakeTransport::new(0, vad_server()));
-    let m = mount_fake(transport.clone(), VoiceMode::Vad);
-    let el = m.el();
-    click(&el, "attract-start");
-    wait_state(&el, "idle", Duration::from_secs(10)).await;
+    let (transport, _m, el) = started_fake(vad_server(), VoiceMode::Vad).await;
     let update: Value = transport
         .fake()
         .unwrap()
@@ -447,6 +453,7 @@ async fn hands_free_mode_listens_mutes_by_pointer_and_keyboard_and_follows_the_s
     assert_eq!(td["type"], "server_vad", "the session uses server turn detection: {update}");
     let button = || by_testid(&el, "voice-order-button").unwrap();
     assert_eq!(attr(&button(), "data-muted"), "false");
+    assert_eq!(status()["micEnabled"], Value::Bool(true), "listening once ready: {}", status());
     assert!(text_of(&el, "voice-status").starts_with("Listening"), "{}", text_of(&el, "voice-status"));
 
     // The button only mutes and unmutes, by pointer and by keyboard.
@@ -454,6 +461,7 @@ async fn hands_free_mode_listens_mutes_by_pointer_and_keyboard_and_follows_the_s
     click(&el, "voice-order-button");
     assert!(wait_until(Duration::from_secs(1), || attr(&button(), "data-muted") == "true").await);
     assert_eq!(attr(&button(), "aria-pressed"), "true");
+    assert_eq!(status()["micEnabled"], Value::Bool(false), "muted means the track is off: {}", status());
     assert_eq!(voice_state(&el), "idle", "muting is not a turn");
     support::sleep(320).await;
     key(&el, "keydown", "Enter");
@@ -466,6 +474,7 @@ async fn hands_free_mode_listens_mutes_by_pointer_and_keyboard_and_follows_the_s
     support::sleep(320).await;
     click(&el, "voice-order-button");
     assert!(wait_until(Duration::from_secs(1), || attr(&button(), "data-muted") == "false").await);
+    assert_eq!(status()["micEnabled"], Value::Bool(true));
 
     // The server hears the customer start and stop, commits and answers by itself.
     let fake = transport.fake().unwrap();
@@ -522,15 +531,8 @@ async fn each_microphone_error_has_its_own_message_and_touch_ordering_still_work
 
 #[wasm_bindgen_test]
 async fn a_lost_connection_reconnects_once_by_itself_keeping_the_cart_then_offers_reconnect() {
-    let transport = Rc::new(FakeTransport::new(0, realtime_script("a cola", COLA_ARGS)));
-    let m = mount_fake(transport.clone(), VoiceMode::Toggle);
-    let el = m.el();
-    click(&el, "attract-start");
-    wait_state(&el, "idle", Duration::from_secs(10)).await;
-    support::sleep(320).await;
-    click(&el, "voice-order-button");
-    support::sleep(320).await;
-    click(&el, "voice-order-button");
+    let (transport, _m, el) = started_fake(realtime_script("a cola", COLA_ARGS), VoiceMode::Toggle).await;
+    fake_turn(&el).await;
     assert!(wait_until(Duration::from_secs(5), || all_by_testid(&el, "cart-item").len() == 1).await);
     wait_state(&el, "idle", Duration::from_secs(5)).await;
     assert_eq!(transport.exchanges.get(), 1);
@@ -571,15 +573,8 @@ async fn a_turn_whose_committed_never_arrives_still_gets_its_reply() {
     let lossy: Respond = Rc::new(move |frame: &str| {
         script(frame).into_iter().filter(|f| !f.contains("\"input_audio_buffer.committed\"")).collect()
     });
-    let transport = Rc::new(FakeTransport::new(0, lossy));
-    let m = mount_fake(transport.clone(), VoiceMode::Toggle);
-    let el = m.el();
-    click(&el, "attract-start");
-    wait_state(&el, "idle", Duration::from_secs(10)).await;
-    support::sleep(320).await;
-    click(&el, "voice-order-button");
-    support::sleep(320).await;
-    click(&el, "voice-order-button");
+    let (transport, _m, el) = started_fake(lossy, VoiceMode::Toggle).await;
+    fake_turn(&el).await;
     assert!(
         wait_until(Duration::from_secs(5), || all_by_testid(&el, "cart-item").len() == 1).await,
         "the transcript alone moves the turn on; sent {:?}",

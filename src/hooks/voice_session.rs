@@ -555,6 +555,7 @@ impl VoiceDriver {
             "sessionId": self.session.session_id(),
             "hasToken": self.token_value.is_some() && self.session.has_token(clock::now()),
             "muted": self.session.is_muted(),
+            "micEnabled": self.peer.as_ref().and_then(Peer::mic_enabled),
             "speaking": self.session.assistant_speaking(),
         })
     }

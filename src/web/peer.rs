@@ -215,6 +215,12 @@ impl Peer {
         }
     }
 
+    /// Whether the microphone's tracks are on (`None` without a microphone).
+    pub fn mic_enabled(&self) -> Option<bool> {
+        let tracks = self.local_tracks.borrow();
+        (!tracks.is_empty()).then(|| tracks.iter().all(MediaStreamTrack::enabled))
+    }
+
     pub fn set_mic_enabled(&self, enabled: bool) {
         for track in self.local_tracks.borrow().iter() {
             track.set_enabled(enabled);

@@ -97,6 +97,9 @@ pub fn KioskView(
     #[prop(optional)] device: Option<UseDevicePairingReturn>,
     #[prop(optional)] secure_context: Option<bool>,
     #[prop(optional)] customer: Option<CustomerConfig>,
+    /// Keep a voice token ready (the default); off only to measure what it saves.
+    #[prop(optional)]
+    prefetch_token: Option<bool>,
 ) -> impl IntoView {
     let config = use_runtime_config();
     let device = device.unwrap_or_else(|| use_device_pairing(&config.api_base, config.mode));
@@ -153,7 +156,7 @@ pub fn KioskView(
         UseVoiceSessionOptions {
             transport,
             mode: voice_mode,
-            prefetch_token: true,
+            prefetch_token: prefetch_token.unwrap_or(true),
             on_event: Some(on_event),
             timeouts,
             on_order,
