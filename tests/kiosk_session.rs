@@ -299,7 +299,7 @@ async fn the_next_customer_keeps_their_own_order_while_the_last_ones_is_still_on
 
     // The first order arrives: the second customer sees nothing of it and keeps their cart.
     click(&el, "submit-retry");
-    assert!(wait_until(Duration::from_secs(15), || count_orders_sync_done(&el)).await, "the first order went");
+    assert!(wait_until(Duration::from_secs(15), || submit_is_idle(&el)).await, "the first order went");
     support::sleep(300).await;
     assert_eq!(count_orders().await, before + 1);
     assert_eq!(phase(&el), "active", "not the first customer's number screen");
@@ -315,7 +315,7 @@ async fn the_next_customer_keeps_their_own_order_while_the_last_ones_is_still_on
 }
 
 /// The submit status no longer shows an order on its way (sent, and acknowledged quietly).
-fn count_orders_sync_done(root: &Element) -> bool {
+fn submit_is_idle(root: &Element) -> bool {
     by_testid(root, "submit-status").and_then(|e| e.get_attribute("data-state")).as_deref() == Some("idle")
 }
 

@@ -243,7 +243,7 @@ pub fn KioskView(
         }
         if matches!(state, SubmitState::Sent { .. }) && !matches!(was, Some(SubmitState::Sent { .. }) | None) {
             let theirs = order_of.get_value().is_none_or(|g| g == generation.get_untracked());
-            if theirs || phase_now(customer) == Phase::Attract {
+            if theirs || customer.phase().get_untracked() == Phase::Attract {
                 customer.placed();
             } else {
                 log::info!("[Kiosk] the previous customer's order was placed; the next customer goes on ordering");
@@ -377,10 +377,6 @@ pub fn KioskView(
             </Show>
         </PageShell>
     }
-}
-
-fn phase_now(customer: crate::hooks::customer_session::UseCustomerSessionReturn) -> Phase {
-    customer.phase().get_untracked()
 }
 
 /// What an idle kiosk shows: one big target that starts a customer's session.
