@@ -6,11 +6,13 @@
 //! - `set-pin STATION...`: set PINs for the production hub (`manager` pairs kiosks)
 //! - `test`: native tests, wasm tests in headless Chromium, then the end-to-end suite
 //! - `bench [--sessions N]`: benchmarks; prints a table and writes docs/benchmarks.md
+//! - `speech-set [--out DIR] [--orders FILE] [--force]`: speaks the test orders for the offline recognizer
 
 mod bench;
 mod bundle;
 mod hubctl;
 mod proc;
+mod speech_set;
 mod test;
 mod tools;
 
@@ -19,7 +21,8 @@ use std::process::{Command, ExitCode};
 use tools::{Needs, setup};
 
 const USAGE: &str = "usage: cargo xtask <setup | serve [--port N] [--host H] | serve --lan [--port N] [--http-port N] \
-| set-pin STATION... | test [--native | --browser | --e2e] | bench [--sessions N]>";
+| set-pin STATION... | test [--native | --browser | --e2e] | bench [--sessions N] \
+| speech-set [--out DIR] [--orders FILE] [--force]>";
 
 /// The production hub's data folder (orders, PINs, paired devices, certificates), next to the demo's.
 const LAN_DATA: &str = ".data-lan";
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         Some("set-pin") => set_pin(&args[1..]),
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("speech-set") => speech_set::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
