@@ -8,8 +8,6 @@ pub const SILENCE_FRAME: [u8; 3] = [0xF8, 0xFF, 0xFE];
 pub const FRAME: Duration = Duration::from_millis(20);
 /// RTP ticks (48 kHz) per outbound frame.
 pub const FRAME_TICKS: u64 = 960;
-/// Length of the spoken reply.
-pub const REPLY_FRAMES: u32 = 50;
 
 /// Audio carried by one Opus packet in microseconds (RFC 6716 §3.1), 0 for an empty or
 /// malformed packet.

@@ -4,19 +4,28 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::collections::VecDeque;
 use str0m::channel::ChannelId;
 use str0m::crypto::CryptoProvider;
 use str0m::format::Codec;
 use str0m::ice::StunMessage;
 use str0m::media::{Frequency, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
+
+use restaurant_protocol::Menu;
 use str0m::{Event, IceConnectionState, IceCreds, Input, Output, Rtc};
 use tokio::net::UdpSocket;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::sleep_until;
 
-use super::audio::{FRAME, FRAME_TICKS, REPLY_FRAMES, SILENCE_FRAME};
+use super::MenuSource;
+use super::audio::{FRAME, FRAME_TICKS, SILENCE_FRAME};
 use super::conversation::{Action, Conversation};
+use super::matcher::Matcher;
+use super::speech::codec::{CALL_RATE, FRAME_SAMPLES, OpusEncoder};
+use super::speech::recognizer::Heard;
+use super::speech::vad::VadEvent;
+use super::speech::{Ear, Speech, tts};
 use super::utterances::Utterances;
 
 /// Label of the Realtime events channel.
@@ -31,6 +40,9 @@ pub struct Call {
     pub rtc: Rtc,
     pub socket: UdpSocket,
     pub conversation: Conversation,
+    pub speech: Speech,
+    /// The live menu: a change applies from the next turn.
+    pub menu: MenuSource,
     pub utterances: Arc<Utterances>,
     pub idle_timeout: Duration,
     /// The call is closed (after an `error` event) at this age.
@@ -54,8 +66,17 @@ enum End {
 /// The spoken reply being played.
 struct Playback {
     next_at: Instant,
-    frames_left: u32,
+    /// The reply at 48 kHz.
+    audio: Vec<i16>,
+    /// Frames played so far.
+    played: usize,
+    frames: usize,
+    /// Events to send as the audio reaches them, by frame.
+    timeline: VecDeque<(usize, Action)>,
 }
+
+/// A synthesized reply: its response id and audio (or why there is none).
+type Synthesized = (String, Result<Vec<i16>, String>);
 
 struct Peer {
     rtc: Rtc,
@@ -63,6 +84,15 @@ struct Peer {
     local: SocketAddr,
     conversation: Conversation,
     utterances: Arc<Utterances>,
+    speech: Speech,
+    menu_source: MenuSource,
+    /// The menu the current grammar and matcher were made from.
+    menu: Arc<Menu>,
+    ear: Ear,
+    heard: mpsc::UnboundedReceiver<Heard>,
+    synthesized_tx: mpsc::UnboundedSender<Synthesized>,
+    synthesized: mpsc::UnboundedReceiver<Synthesized>,
+    encoder: Option<OpusEncoder>,
     events: Option<ChannelId>,
     audio: Option<Mid>,
     playback: Option<Playback>,
@@ -83,8 +113,18 @@ struct Peer {
 impl Call {
     /// Drives the call until it ends; always leaves the peer closed.
     pub async fn run(self) {
-        let Call { mut rtc, socket, conversation, utterances, idle_timeout, max_call, close_after, mut shutdown } =
-            self;
+        let Call {
+            mut rtc,
+            socket,
+            conversation,
+            speech,
+            menu: menu_source,
+            utterances,
+            idle_timeout,
+            max_call,
+            close_after,
+            mut shutdown,
+        } = self;
         let local = match socket.local_addr() {
             Ok(a) => a,
             Err(e) => {
@@ -94,12 +134,27 @@ impl Call {
         };
         let ice = rtc.direct_api().local_ice_credentials();
         let started = Instant::now();
+        let menu = menu_source.current();
+        let (heard_tx, heard) = mpsc::unbounded_channel();
+        let (synthesized_tx, synthesized) = mpsc::unbounded_channel();
+        let mut ear = speech.ear(Arc::clone(&menu), heard_tx);
+        ear.set_turn_detection(conversation.turn_detection());
+        ear.begin_turn();
+        let encoder = OpusEncoder::new().map_err(|e| tracing::error!("replies are sent as silence: {e}")).ok();
         let mut peer = Peer {
             rtc,
             socket,
             local,
             conversation,
             utterances,
+            speech,
+            menu_source,
+            menu,
+            ear,
+            heard,
+            synthesized_tx,
+            synthesized,
+            encoder,
             events: None,
             audio: None,
             playback: None,
@@ -113,9 +168,10 @@ impl Call {
         };
         let end = peer.drive(&mut shutdown, idle_timeout, max_call).await;
         let ignored = peer.ignored;
+        let undecodable = peer.ear.decode_errors();
         match &end {
-            End::Failed(e) => tracing::error!(ignored, "call failed: {e}"),
-            other => tracing::info!(end = ?other, after = ?started.elapsed(), ignored, "call ended"),
+            End::Failed(e) => tracing::error!(ignored, undecodable, "call failed: {e}"),
+            other => tracing::info!(end = ?other, after = ?started.elapsed(), ignored, undecodable, "call ended"),
         }
         peer.close().await;
     }
@@ -172,6 +228,11 @@ impl Peer {
                     }
                 }
                 _ = sleep_until(frame_at.unwrap_or(idle_at).into()), if frame_at.is_some() => self.play_frame(),
+                Some(heard) = self.heard.recv() => {
+                    let actions = self.conversation.transcribed(&heard.item_id, &heard.transcript);
+                    self.apply(actions);
+                }
+                Some((response_id, audio)) = self.synthesized.recv() => self.start_playback(&response_id, audio),
                 _ = sleep_until(close_at.unwrap_or(idle_at).into()), if close_at.is_some() => {
                     // First reset the channel and let that reach the client, then end the call.
                     let Some(cid) = self.events.take() else {
@@ -240,33 +301,88 @@ impl Peer {
             Event::ChannelClose(cid) if Some(cid) == self.events => return Err(End::ChannelClosed),
             Event::ChannelData(d) if Some(d.id) == self.events => {
                 let actions = match std::str::from_utf8(&d.data) {
-                    Ok(text) if !d.binary => {
-                        let utterances = Arc::clone(&self.utterances);
-                        self.conversation.handle_text(text, &mut || utterances.next())
-                    }
+                    Ok(text) if !d.binary => self.conversation.handle_text(text),
                     _ => {
                         tracing::warn!("binary or non-UTF-8 frame on {EVENTS_CHANNEL}");
-                        self.conversation.handle_text("", &mut || String::new())
+                        self.conversation.handle_text("")
                     }
                 };
+                // A session.update may have switched between push-to-talk and turn detection.
+                self.ear.set_turn_detection(self.conversation.turn_detection());
                 self.apply(actions);
             }
-            Event::MediaData(m) if Some(m.mid) == self.audio => self.conversation.handle_audio(&m.data),
+            Event::MediaData(m) if Some(m.mid) == self.audio => {
+                self.conversation.handle_audio(&m.data);
+                for event in self.ear.packet(&m.data) {
+                    let actions = match event {
+                        VadEvent::Started { audio_start_ms } => {
+                            self.follow_menu();
+                            self.ear.begin_turn_at(audio_start_ms);
+                            self.conversation.speech_started(audio_start_ms)
+                        }
+                        VadEvent::Stopped { audio_end_ms } => self.conversation.speech_stopped(audio_end_ms),
+                    };
+                    self.apply(actions);
+                }
+            }
             _ => {}
         }
         Ok(())
     }
 
     fn apply(&mut self, actions: Vec<Action>) {
-        for action in actions {
+        let mut actions: VecDeque<Action> = actions.into();
+        while let Some(action) = actions.pop_front() {
             match action {
                 Action::Send(event) => self.send_event(&event),
-                Action::StartReply => {
-                    self.playback = Some(Playback { next_at: Instant::now(), frames_left: REPLY_FRAMES })
+                Action::Transcribe { item_id } => match self.utterances.next() {
+                    // A queued transcript (the dev knob) stands in for what was heard.
+                    Some(text) => actions.extend(self.conversation.transcribed(&item_id, &text)),
+                    None => self.ear.finish_turn(item_id),
+                },
+                Action::BeginTurn => {
+                    if self.conversation.turn_detection().is_none() {
+                        self.follow_menu();
+                        self.ear.begin_turn();
+                    }
+                }
+                Action::Speak { response_id, text } => {
+                    let (voice, tx) = (self.speech.voice.clone(), self.synthesized_tx.clone());
+                    tokio::spawn(async move {
+                        let audio = tts::synthesize(&text, &voice).await;
+                        let _ = tx.send((response_id, audio));
+                    });
                 }
                 Action::StopReply => self.playback = None,
             }
         }
+    }
+
+    /// A changed menu changes what is heard and understood from the next turn on.
+    fn follow_menu(&mut self) {
+        let menu = self.menu_source.current();
+        if Arc::ptr_eq(&menu, &self.menu) {
+            return;
+        }
+        if menu.items != self.menu.items {
+            self.conversation.set_matcher(Arc::new(Matcher::new(&menu.items)));
+            self.ear.menu(Arc::clone(&menu));
+        }
+        self.menu = menu;
+    }
+
+    /// The reply `response_id` is synthesized: it plays unless it was cancelled meanwhile.
+    fn start_playback(&mut self, response_id: &str, audio: Result<Vec<i16>, String>) {
+        let audio = audio.unwrap_or_else(|e| {
+            tracing::error!("the reply could not be spoken, silence is sent in its place: {e}");
+            vec![0; CALL_RATE as usize]
+        });
+        let frames = audio.len().div_ceil(FRAME_SAMPLES).max(1);
+        let timeline = self.conversation.reply_audio(response_id, frames);
+        if timeline.is_empty() {
+            return;
+        }
+        self.playback = Some(Playback { next_at: Instant::now(), audio, played: 0, frames, timeline: timeline.into() });
     }
 
     fn send_event(&mut self, event: &serde_json::Value) {
@@ -283,19 +399,35 @@ impl Peer {
         }
     }
 
-    /// Writes one reply frame; after the last one, finishes the response.
+    /// Writes one reply frame (and the events due with it); after the last one, finishes the
+    /// response.
     fn play_frame(&mut self) {
         let Some(p) = self.playback.as_mut() else { return };
-        p.frames_left = p.frames_left.saturating_sub(1);
+        let mut due = Vec::new();
+        while p.timeline.front().is_some_and(|(at, _)| *at <= p.played) {
+            due.extend(p.timeline.pop_front().map(|(_, a)| a));
+        }
+        let start = (p.played * FRAME_SAMPLES).min(p.audio.len());
+        let end = (start + FRAME_SAMPLES).min(p.audio.len());
+        let payload = match self.encoder.as_mut().map(|e| e.encode(&p.audio[start..end])) {
+            Some(Ok(packet)) => packet,
+            Some(Err(code)) => {
+                tracing::warn!(code, "a reply frame did not encode: silence sent");
+                SILENCE_FRAME.to_vec()
+            }
+            None => SILENCE_FRAME.to_vec(),
+        };
+        p.played += 1;
         p.next_at += FRAME;
-        let done = p.frames_left == 0;
+        let done = p.played >= p.frames;
+        self.apply(due);
         if let Some(mid) = self.audio
             && let Some(writer) = self.rtc.writer(mid)
         {
             let pt = writer.payload_params().find(|p| p.spec().codec == Codec::Opus).map(|p| p.pt());
             if let Some(pt) = pt {
                 let time = MediaTime::new(self.rtp_time, Frequency::FORTY_EIGHT_KHZ);
-                if let Err(e) = writer.write(pt, Instant::now(), time, SILENCE_FRAME.to_vec()) {
+                if let Err(e) = writer.write(pt, Instant::now(), time, payload) {
                     tracing::debug!("audio frame not written: {e}");
                 }
             }

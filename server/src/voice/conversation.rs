@@ -1,13 +1,15 @@
 //! The Realtime event protocol of one call, sans I/O: client events and inbound audio go in,
 //! server events and playback commands come out.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::audio::opus_packet_micros;
-use super::matcher::{Matcher, ToolCall};
+use super::matcher::{Change, Matcher, ToolCall};
+use super::speech::vad::VadConfig;
 
 /// Largest client event accepted.
 pub const MAX_CLIENT_EVENT_BYTES: usize = 64 * 1024;
@@ -59,10 +61,15 @@ fn word_deltas(text: &str) -> Vec<String> {
 pub enum Action {
     /// Send this server event on the data channel.
     Send(Value),
-    /// Start playing the spoken reply on the outbound track; call
-    /// [`Conversation::reply_finished`] once it has played.
-    StartReply,
-    /// Stop the reply playing now.
+    /// The user's turn ended: hear what was said in it and pass the transcript to
+    /// [`Conversation::transcribed`] for `item_id`.
+    Transcribe { item_id: String },
+    /// A new push-to-talk turn starts now (after a clear or a commit).
+    BeginTurn,
+    /// Speak `text` on the outbound track; once its audio is ready, call
+    /// [`Conversation::reply_audio`], and [`Conversation::reply_finished`] once it has played.
+    Speak { response_id: String, text: String },
+    /// Stop the reply playing (or about to) now.
     StopReply,
 }
 
@@ -70,6 +77,24 @@ pub enum Action {
 struct Speaking {
     response_id: String,
     item: Value,
+    sentence: String,
+}
+
+/// A committed user turn whose transcript is not known yet.
+struct Transcribing {
+    item_id: String,
+    previous: Option<String>,
+    /// A `response.create` came meanwhile: answer once the transcript is in.
+    respond: bool,
+}
+
+/// One line of the order as this conversation's tool calls made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line {
+    name: String,
+    quantity: u32,
+    /// As tool calls say them, sorted.
+    options: Vec<String>,
 }
 
 pub struct Conversation {
@@ -90,9 +115,16 @@ pub struct Conversation {
     /// The reply built from what the kiosk answered to `last_call` (its `function_call_output`);
     /// `None` until it answered in a form the peer reads.
     outcome_reply: Option<String>,
-    /// Names added to the order in this call, for vague removals.
-    cart: Vec<String>,
+    /// The order as this call's tool calls made it, for vague removals and changes.
+    cart: Vec<Line>,
+    /// `cart` before the last tool call, restored if the kiosk refuses it.
+    cart_before: Vec<Line>,
+    /// Tool calls still to make for the last turn (a change is a removal, then an addition).
+    queued: VecDeque<ToolCall>,
     speaking: Option<Speaking>,
+    transcribing: Option<Transcribing>,
+    /// The item id of the turn server turn detection heard start.
+    vad_item: Option<String>,
 }
 
 impl Conversation {
@@ -112,12 +144,21 @@ impl Conversation {
             last_call_id: None,
             outcome_reply: None,
             cart: Vec::new(),
+            cart_before: Vec::new(),
+            queued: VecDeque::new(),
             speaking: None,
+            transcribing: None,
+            vad_item: None,
         };
         let id = c.id("sess");
         c.session["id"] = json!(id);
         c.session["object"] = json!("realtime.session");
         c
+    }
+
+    /// Understands turns with `matcher` from now on (the menu changed).
+    pub fn set_matcher(&mut self, matcher: Arc<Matcher>) {
+        self.matcher = matcher;
     }
 
     /// `session.created`, sent when the events channel opens.
@@ -136,9 +177,23 @@ impl Conversation {
         self.turn_bytes
     }
 
-    /// One text frame from the events channel. `next_utterance` supplies the transcript of a
-    /// committed turn.
-    pub fn handle_text(&mut self, text: &str, next_utterance: &mut dyn FnMut() -> String) -> Vec<Action> {
+    /// Server turn detection's settings when the session asks for it (`server_vad` or
+    /// `semantic_vad`, GA or beta field), `None` for push-to-talk.
+    pub fn turn_detection(&self) -> Option<VadConfig> {
+        let td = self.turn_detection_value()?;
+        matches!(td.get("type").and_then(Value::as_str), Some("server_vad" | "semantic_vad"))
+            .then(|| VadConfig::from_session(td))
+    }
+
+    fn turn_detection_value(&self) -> Option<&Value> {
+        self.session
+            .get("turn_detection")
+            .or_else(|| self.session.pointer("/audio/input/turn_detection"))
+            .filter(|v| !v.is_null())
+    }
+
+    /// One text frame from the events channel.
+    pub fn handle_text(&mut self, text: &str) -> Vec<Action> {
         if text.len() > MAX_CLIENT_EVENT_BYTES {
             tracing::warn!(bytes = text.len(), "client event refused: too large");
             return self.error("invalid_request_error", "event_too_large", "Client event is too large.", None);
@@ -201,9 +256,10 @@ impl Conversation {
             },
             "input_audio_buffer.clear" => {
                 self.reset_turn();
-                vec![self.send("input_audio_buffer.cleared", json!({}))]
+                self.vad_item = None;
+                vec![self.send("input_audio_buffer.cleared", json!({})), Action::BeginTurn]
             }
-            "input_audio_buffer.commit" => self.commit(client_id, next_utterance),
+            "input_audio_buffer.commit" => self.commit(client_id),
             "conversation.item.create" => self.create_item(event.get("item"), client_id),
             "response.create" => self.respond(client_id),
             "response.cancel" => match self.speaking.is_some() {
@@ -243,11 +299,16 @@ impl Conversation {
 
     /// The spoken reply has played to its end.
     pub fn reply_finished(&mut self) -> Vec<Action> {
-        let Some(Speaking { response_id, mut item }) = self.speaking.take() else {
+        let Some(Speaking { response_id, mut item, sentence }) = self.speaking.take() else {
             return Vec::new();
         };
         item["status"] = json!("completed");
+        let item_id = item["id"].clone();
         vec![
+            self.send(
+                "response.output_audio_transcript.done",
+                json!({ "response_id": response_id, "item_id": item_id, "output_index": 0, "content_index": 0, "transcript": sentence }),
+            ),
             self.send("output_audio_buffer.stopped", json!({ "response_id": response_id })),
             self.send(
                 "response.output_item.done",
@@ -261,7 +322,68 @@ impl Conversation {
         ]
     }
 
-    fn commit(&mut self, client_id: Option<String>, next_utterance: &mut dyn FnMut() -> String) -> Vec<Action> {
+    /// The reply `response_id`'s audio is ready, `frames` long: what to send as it plays, by
+    /// frame (`output_audio_buffer.started` first, then the transcript as its words are spoken).
+    /// Empty if that reply was cancelled meanwhile.
+    pub fn reply_audio(&mut self, response_id: &str, frames: usize) -> Vec<(usize, Action)> {
+        let Some(sentence) =
+            self.speaking.as_ref().filter(|s| s.response_id == response_id).map(|s| s.sentence.clone())
+        else {
+            return Vec::new();
+        };
+        let item_id = self.speaking.as_ref().map(|s| s.item["id"].clone()).unwrap_or_default();
+        let mut out = vec![(0, self.send("output_audio_buffer.started", json!({ "response_id": response_id })))];
+        let total = sentence.chars().count().max(1);
+        let mut said = 0;
+        for delta in word_deltas(&sentence) {
+            // Each delta goes out as the audio reaches its first word.
+            let at = said * frames / total;
+            said += delta.chars().count();
+            out.push((
+                at,
+                self.send(
+                    "response.output_audio_transcript.delta",
+                    json!({ "response_id": response_id, "item_id": item_id, "output_index": 0, "content_index": 0, "delta": delta }),
+                ),
+            ));
+        }
+        out
+    }
+
+    /// Server turn detection heard speech start at `audio_start_ms` (prefix included). A reply
+    /// being spoken is interrupted unless the session's `interrupt_response` is false.
+    pub fn speech_started(&mut self, audio_start_ms: u64) -> Vec<Action> {
+        let mut out = Vec::new();
+        let interrupt = self
+            .turn_detection_value()
+            .and_then(|t| t.get("interrupt_response"))
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        if interrupt && self.speaking.is_some() {
+            out.extend(self.cancel_reply());
+        }
+        let item_id = self.id("item");
+        self.vad_item = Some(item_id.clone());
+        out.push(self.send(
+            "input_audio_buffer.speech_started",
+            json!({ "audio_start_ms": audio_start_ms, "item_id": item_id }),
+        ));
+        out
+    }
+
+    /// Server turn detection heard speech end at `audio_end_ms`: the turn is committed.
+    pub fn speech_stopped(&mut self, audio_end_ms: u64) -> Vec<Action> {
+        let item_id = self.vad_item.take().unwrap_or_else(|| self.id("item"));
+        let mut out =
+            vec![self.send(
+                "input_audio_buffer.speech_stopped",
+                json!({ "audio_end_ms": audio_end_ms, "item_id": item_id }),
+            )];
+        out.extend(self.committed(item_id));
+        out
+    }
+
+    fn commit(&mut self, client_id: Option<String>) -> Vec<Action> {
         if self.turn_micros < MIN_COMMIT_MICROS {
             let message = format!(
                 "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has {:.2}ms of audio.",
@@ -271,18 +393,40 @@ impl Conversation {
             return self.error("invalid_request_error", "input_audio_buffer_commit_empty", &message, client_id);
         }
         tracing::debug!(bytes = self.turn_bytes, micros = self.turn_micros, "audio committed");
+        let item_id = self.vad_item.take().unwrap_or_else(|| self.id("item"));
+        let mut out = self.committed(item_id);
+        out.push(Action::BeginTurn);
+        out
+    }
+
+    /// The turn `item_id` is committed: its item is added and its audio goes to be heard.
+    fn committed(&mut self, item_id: String) -> Vec<Action> {
         self.reset_turn();
-        let item_id = self.id("item");
+        if let Some(t) = self.transcribing.take() {
+            // Its transcript will still come; this turn's answer replaces its own.
+            tracing::info!(item_id = %t.item_id, "a turn was committed before the previous one was heard");
+        }
         let previous = self.last_item_id.replace(item_id.clone());
         let mut out = vec![
             self.send("input_audio_buffer.committed", json!({ "previous_item_id": previous, "item_id": item_id })),
         ];
-        let mut item = json!({
-            "id": item_id, "object": "realtime.item", "type": "message", "status": "completed",
-            "role": "user", "content": [{"type": "input_audio", "transcript": null}],
-        });
+        let item = user_item(&item_id, Value::Null);
         out.extend(self.item_added(&previous, &item));
-        let transcript = next_utterance();
+        self.transcribing = Some(Transcribing { item_id: item_id.clone(), previous, respond: false });
+        out.push(Action::Transcribe { item_id });
+        out
+    }
+
+    /// What was said in the turn `item_id` (empty when nothing was recognized): the
+    /// transcription events, then the answer if one is due.
+    pub fn transcribed(&mut self, item_id: &str, transcript: &str) -> Vec<Action> {
+        let Some(t) = self.transcribing.take_if(|t| t.item_id == item_id) else {
+            tracing::info!(%item_id, "a transcript for a turn no longer waited for: dropped");
+            return Vec::new();
+        };
+        let Transcribing { previous, respond, .. } = t;
+        let mut item = user_item(item_id, Value::Null);
+        let mut out = Vec::new();
         if !self.faults.no_transcripts {
             for delta in word_deltas(&transcript) {
                 out.push(self.send(
@@ -297,8 +441,8 @@ impl Conversation {
             item["content"][0]["transcript"] = json!(transcript);
         }
         out.push(self.send("conversation.item.done", json!({ "previous_item_id": previous, "item": item })));
-        self.pending_user = Some(transcript);
-        if self.auto_respond() {
+        self.pending_user = Some(transcript.to_string());
+        if respond || self.auto_respond() {
             out.extend(self.respond(None));
         }
         out
@@ -382,12 +526,28 @@ impl Conversation {
                 client_id,
             );
         }
+        if let Some(t) = self.transcribing.as_mut() {
+            // The answer follows the transcript.
+            t.respond = true;
+            return Vec::new();
+        }
         match self.pending_user.take() {
-            Some(text) => match self.matcher.match_utterance(&text, &self.cart) {
-                Some(call) => self.call_tool(call),
-                None if self.matcher.is_decline(&text, &self.cart) => self.speak(DECLINED_REPLY),
-                None => self.speak(NOT_UNDERSTOOD_REPLY),
-            },
+            Some(text) => {
+                self.queued.clear();
+                let names: Vec<String> = self.cart.iter().map(|l| l.name.clone()).collect();
+                if let Some(actions) = self.change(&text) {
+                    return actions;
+                }
+                match self.matcher.match_utterance(&text, &names) {
+                    Some(call) => self.call_tool(call),
+                    None if self.matcher.is_decline(&text, &names) => self.speak(DECLINED_REPLY),
+                    None => self.speak(NOT_UNDERSTOOD_REPLY),
+                }
+            }
+            None if !self.queued.is_empty() => {
+                let call = self.queued.pop_front().expect("checked non-empty");
+                self.call_tool(call)
+            }
             None => {
                 let sentence = match &self.outcome_reply {
                     Some(reply) => reply.clone(),
@@ -465,6 +625,12 @@ impl Conversation {
             );
             return;
         }
+        if serde_json::from_str::<Value>(output).ok().and_then(|v| v.get("ok").and_then(Value::as_bool)) == Some(false)
+        {
+            // The kiosk did not do it: the order is as it was, and the rest of a change is off.
+            self.cart = std::mem::take(&mut self.cart_before);
+            self.queued.clear();
+        }
         self.outcome_reply = outcome_reply(call, output);
         if self.outcome_reply.is_none() {
             tracing::info!(
@@ -494,26 +660,15 @@ impl Conversation {
             ),
         ];
         out.extend(self.item_added(&previous, &item));
-        for delta in word_deltas(sentence) {
-            out.push(self.send(
-                "response.output_audio_transcript.delta",
-                json!({ "response_id": response_id, "item_id": item_id, "output_index": 0, "content_index": 0, "delta": delta }),
-            ));
-        }
-        out.push(self.send(
-            "response.output_audio_transcript.done",
-            json!({ "response_id": response_id, "item_id": item_id, "output_index": 0, "content_index": 0, "transcript": sentence }),
-        ));
-        out.push(self.send("output_audio_buffer.started", json!({ "response_id": response_id })));
-        out.push(Action::StartReply);
+        out.push(Action::Speak { response_id: response_id.clone(), text: sentence.to_string() });
         let mut item = item;
         item["content"] = json!([{ "type": "output_audio", "transcript": sentence }]);
-        self.speaking = Some(Speaking { response_id, item });
+        self.speaking = Some(Speaking { response_id, item, sentence: sentence.to_string() });
         out
     }
 
     fn cancel_reply(&mut self) -> Vec<Action> {
-        let Some(Speaking { response_id, mut item }) = self.speaking.take() else {
+        let Some(Speaking { response_id, mut item, .. }) = self.speaking.take() else {
             return Vec::new();
         };
         item["status"] = json!("incomplete");
@@ -525,20 +680,81 @@ impl Conversation {
         ]
     }
 
+    /// Follows `call` in this conversation's copy of the order, as the kiosk's cart does it:
+    /// the same item with the same options adds up; a removal takes from the last lines first.
     fn update_cart(&mut self, call: &ToolCall) {
+        self.cart_before = self.cart.clone();
         match call.name {
             "add_to_order" => {
-                let names = call.arguments["items"].as_array().into_iter().flatten();
-                self.cart.extend(names.filter_map(|i| i["name"].as_str().map(str::to_string)));
+                for i in call.arguments["items"].as_array().into_iter().flatten() {
+                    let Some(name) = i["name"].as_str() else { continue };
+                    let quantity = i["quantity"].as_u64().and_then(|q| u32::try_from(q).ok()).unwrap_or(1);
+                    let mut options: Vec<String> = i["options"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|o| o.as_str().map(str::to_string))
+                        .collect();
+                    options.sort();
+                    match self.cart.iter().position(|l| l.name == name && l.options == options) {
+                        Some(at) => {
+                            // The same line said again becomes the last one changes apply to.
+                            let mut line = self.cart.remove(at);
+                            line.quantity += quantity;
+                            self.cart.push(line);
+                        }
+                        None => self.cart.push(Line { name: name.to_string(), quantity, options }),
+                    }
+                }
             }
             "remove_from_order" => {
-                if let Some(pos) = self.cart.iter().rposition(|n| call.arguments["name"] == n.as_str()) {
-                    self.cart.remove(pos);
+                let Some(name) = call.arguments["name"].as_str() else { return };
+                let mut left =
+                    call.arguments["quantity"].as_u64().map_or(u32::MAX, |q| u32::try_from(q).unwrap_or(u32::MAX));
+                for line in self.cart.iter_mut().rev().filter(|l| l.name == name) {
+                    let take = left.min(line.quantity);
+                    line.quantity -= take;
+                    left -= take;
                 }
+                self.cart.retain(|l| l.quantity > 0);
             }
             _ if call.arguments["action"] != "review" => self.cart.clear(),
             _ => {}
         }
+    }
+
+    /// "Make it two", "make that a large": the tool calls that change the last line, or a
+    /// reply when there is nothing to change. `None` when `text` asks for no change.
+    fn change(&mut self, text: &str) -> Option<Vec<Action>> {
+        let last = self.cart.last()?.clone();
+        let change = self.matcher.change(text, &last.name)?;
+        let calls = match change {
+            Change::Quantity(n) if n > last.quantity => vec![add_call(&last.name, n - last.quantity, &last.options)],
+            Change::Quantity(n) if n < last.quantity => vec![remove_call(&last.name, last.quantity - n)],
+            Change::Quantity(_) => Vec::new(),
+            Change::Choice { said, group } => {
+                let mut options: Vec<String> = last
+                    .options
+                    .iter()
+                    .filter(|o| self.matcher.group_of(&last.name, o) != Some(group.as_str()))
+                    .cloned()
+                    .collect();
+                options.push(said);
+                options.sort();
+                if options == last.options {
+                    Vec::new()
+                } else {
+                    vec![remove_call(&last.name, last.quantity), add_call(&last.name, last.quantity, &options)]
+                }
+            }
+        };
+        let mut calls = calls.into_iter();
+        let Some(first) = calls.next() else {
+            let reply = format!("You have {} × {} already. Anything else?", last.quantity, last.name);
+            return Some(self.speak(&reply));
+        };
+        self.queued.extend(calls);
+        Some(self.call_tool(first))
     }
 
     /// Whether a commit starts a response by itself (server VAD with `create_response`, the
@@ -587,6 +803,24 @@ impl Conversation {
         self.counter += 1;
         format!("{kind}_{}{:04}", self.prefix, self.counter)
     }
+}
+
+fn user_item(item_id: &str, transcript: Value) -> Value {
+    json!({
+        "id": item_id, "object": "realtime.item", "type": "message", "status": "completed",
+        "role": "user", "content": [{"type": "input_audio", "transcript": transcript}],
+    })
+}
+
+fn add_call(name: &str, quantity: u32, options: &[String]) -> ToolCall {
+    ToolCall {
+        name: "add_to_order",
+        arguments: json!({ "items": [{ "name": name, "quantity": quantity, "options": options }] }),
+    }
+}
+
+fn remove_call(name: &str, quantity: u32) -> ToolCall {
+    ToolCall { name: "remove_from_order", arguments: json!({ "name": name, "quantity": quantity }) }
 }
 
 fn response(id: &str, status: &str, details: Value, output: Vec<Value>) -> Value {
@@ -689,7 +923,7 @@ mod tests {
     }
 
     fn handle(c: &mut Conversation, event: &Value) -> Vec<Value> {
-        sent(c.handle_text(&event.to_string(), &mut String::new))
+        sent(c.handle_text(&event.to_string()))
     }
 
     fn session_of(c: &mut Conversation) -> Value {
@@ -754,7 +988,30 @@ mod tests {
             c.handle_audio(&crate::voice::audio::SILENCE_FRAME);
         }
         let commit = json!({"type": "input_audio_buffer.commit"}).to_string();
-        c.handle_text(&commit, &mut || transcript.to_string())
+        let actions = c.handle_text(&commit);
+        hear(c, actions, transcript)
+    }
+
+    /// `actions` with the turn they ask to transcribe heard as `transcript`, and what follows.
+    fn hear(c: &mut Conversation, actions: Vec<Action>, transcript: &str) -> Vec<Action> {
+        let item_id = actions
+            .iter()
+            .find_map(|a| if let Action::Transcribe { item_id } = a { Some(item_id.clone()) } else { None })
+            .unwrap_or_else(|| panic!("no turn to transcribe: {actions:?}"));
+        let mut all = actions;
+        all.extend(c.transcribed(&item_id, transcript));
+        all
+    }
+
+    /// The reply `actions` start speaking: its response id and text.
+    fn speak_action(actions: &[Action]) -> (String, String) {
+        actions
+            .iter()
+            .find_map(|a| match a {
+                Action::Speak { response_id, text } => Some((response_id.clone(), text.clone())),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no reply spoken: {actions:?}"))
     }
 
     /// The tool call `transcript` makes: its name, arguments and `call_id`.
@@ -771,17 +1028,22 @@ mod tests {
     /// The transcript of a spoken reply among `actions` (which must start playing it), played to
     /// its end.
     fn spoken(c: &mut Conversation, actions: Vec<Action>) -> String {
-        assert!(actions.contains(&Action::StartReply), "no reply started: {actions:?}");
-        let events = sent(actions);
-        let done = events.iter().find(|e| e["type"] == "response.output_audio_transcript.done").unwrap();
-        let transcript = done["transcript"].as_str().unwrap().to_string();
+        let (response_id, text) = speak_action(&actions);
+        let timeline = c.reply_audio(&response_id, 100);
+        let frames: Vec<usize> = timeline.iter().map(|(at, _)| *at).collect();
+        assert!(frames.windows(2).all(|w| w[0] <= w[1]) && frames.iter().all(|f| *f < 100), "{frames:?}");
+        let events = sent(timeline.into_iter().map(|(_, a)| a).collect());
+        assert_eq!(events[0]["type"], "output_audio_buffer.started");
         let deltas: String = events
             .iter()
             .filter(|e| e["type"] == "response.output_audio_transcript.delta")
             .map(|e| e["delta"].as_str().unwrap())
             .collect();
-        assert_eq!(deltas, transcript.split_whitespace().collect::<Vec<_>>().join(" "));
         let finished = sent(c.reply_finished());
+        assert_eq!(finished[0]["type"], "response.output_audio_transcript.done");
+        let transcript = finished[0]["transcript"].as_str().unwrap().to_string();
+        assert_eq!(transcript, text);
+        assert_eq!(deltas, transcript.split_whitespace().collect::<Vec<_>>().join(" "));
         assert_eq!(finished.last().unwrap()["response"]["status"], "completed");
         transcript
     }
@@ -794,7 +1056,7 @@ mod tests {
         if output.is_string() {
             assert_eq!(out.last().unwrap()["type"], "conversation.item.done", "{out:?}");
         }
-        let actions = c.handle_text(r#"{"type":"response.create"}"#, &mut String::new);
+        let actions = c.handle_text(r#"{"type":"response.create"}"#);
         spoken(c, actions)
     }
 
@@ -870,7 +1132,7 @@ mod tests {
         let mut c = kiosk_conversation();
         // An older client: no output at all.
         tool_call(&mut c, "a vanilla shake");
-        let actions = c.handle_text(r#"{"type":"response.create"}"#, &mut String::new);
+        let actions = c.handle_text(r#"{"type":"response.create"}"#);
         assert_eq!(spoken(&mut c, actions), "Got it. Anything else?");
         for output in [
             json!("not json"),
@@ -942,11 +1204,11 @@ mod tests {
         for first in ["response.cancel", "output_audio_buffer.clear"] {
             let mut c = kiosk_conversation();
             let playing = say(&mut c, "hello there");
-            assert!(playing.contains(&Action::StartReply));
+            speak_action(&playing);
             let response_id =
                 sent(playing).iter().find(|e| e["type"] == "response.created").unwrap()["response"]["id"].clone();
 
-            let actions = c.handle_text(&json!({"type": first}).to_string(), &mut String::new);
+            let actions = c.handle_text(&json!({"type": first}).to_string());
             assert_eq!(actions.first(), Some(&Action::StopReply), "{first}");
             let events = sent(actions);
             let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
@@ -986,6 +1248,157 @@ mod tests {
             let output = json!({"ok": true, "message": "Added 1 × Cola."}).to_string();
             assert_eq!(answer(&mut c, &id, json!(output)), "Added 1 × Cola. Anything else?");
         }
+    }
+
+    #[test]
+    fn a_response_asked_for_before_the_transcript_follows_it() {
+        let mut c = kiosk_conversation();
+        c.handle_text(r#"{"type":"session.update","session":{"audio":{"input":{"turn_detection":null}}}}"#);
+        assert_eq!(c.turn_detection(), None, "push-to-talk");
+        for _ in 0..10 {
+            c.handle_audio(&crate::voice::audio::SILENCE_FRAME);
+        }
+        let committed = c.handle_text(r#"{"type":"input_audio_buffer.commit"}"#);
+        assert_eq!(committed.last(), Some(&Action::BeginTurn), "the next turn starts at once");
+        // The kiosk asks for the answer before the transcript is in: nothing yet.
+        assert!(c.handle_text(r#"{"type":"response.create"}"#).is_empty());
+        let Some(Action::Transcribe { item_id }) = committed.iter().find(|a| matches!(a, Action::Transcribe { .. }))
+        else {
+            panic!("{committed:?}")
+        };
+        // A transcript for another turn is not this one's.
+        assert!(c.transcribed("item_other", "a cola").is_empty());
+        let events = sent(c.transcribed(item_id, "a cola"));
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            &kinds[..3],
+            [
+                "conversation.item.input_audio_transcription.delta",
+                "conversation.item.input_audio_transcription.completed",
+                "conversation.item.done"
+            ]
+        );
+        assert_eq!(events[1]["item_id"], json!(item_id));
+        assert!(kinds.contains(&"response.function_call_arguments.done"), "{kinds:?}");
+        // Heard twice: the second is dropped.
+        assert!(c.transcribed(item_id, "a cola").is_empty());
+    }
+
+    #[test]
+    fn an_empty_transcript_is_completed_empty_and_answered_as_not_understood() {
+        let mut c = kiosk_conversation();
+        let actions = say(&mut c, "");
+        let events = sent(actions.clone());
+        let completed =
+            events.iter().find(|e| e["type"] == "conversation.item.input_audio_transcription.completed").unwrap();
+        assert_eq!(completed["transcript"], "");
+        assert!(!events.iter().any(|e| e["type"] == "conversation.item.input_audio_transcription.delta"));
+        assert_eq!(spoken(&mut c, actions), NOT_UNDERSTOOD_REPLY);
+    }
+
+    #[test]
+    fn server_turn_detection_speaks_the_buffer_events_and_interrupts_a_reply() {
+        let mut c = kiosk_conversation();
+        assert_eq!(c.turn_detection(), Some(VadConfig::default()));
+        let started = sent(c.speech_started(700));
+        assert_eq!(started[0]["type"], "input_audio_buffer.speech_started");
+        assert_eq!(started[0]["audio_start_ms"], 700);
+        let item_id = started[0]["item_id"].as_str().unwrap().to_string();
+        let stopped = c.speech_stopped(2_400);
+        assert!(!stopped.contains(&Action::BeginTurn), "server turn detection starts turns itself");
+        let actions = hear(&mut c, stopped, "hello there");
+        let events = sent(actions.clone());
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(&kinds[..2], ["input_audio_buffer.speech_stopped", "input_audio_buffer.committed"]);
+        assert_eq!(events[0]["audio_end_ms"], 2_400);
+        assert_eq!((&events[0]["item_id"], &events[1]["item_id"]), (&json!(item_id), &json!(item_id)));
+        // Speech while the reply plays interrupts it.
+        let (response_id, _) = speak_action(&actions);
+        let timeline = c.reply_audio(&response_id, 50);
+        assert!(!timeline.is_empty());
+        let barge = c.speech_started(5_000);
+        assert_eq!(barge[0], Action::StopReply);
+        let kinds: Vec<String> = sent(barge).iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+        assert_eq!(kinds, ["output_audio_buffer.cleared", "response.done", "input_audio_buffer.speech_started"]);
+        // The reply's audio arriving late plays nothing.
+        assert!(c.reply_audio(&response_id, 50).is_empty());
+
+        // interrupt_response false: the reply plays on.
+        let mut c = kiosk_conversation();
+        c.handle_text(
+            r#"{"type":"session.update","session":{"audio":{"input":{"turn_detection":{"type":"server_vad","interrupt_response":false}}}}}"#,
+        );
+        c.speech_started(0);
+        let stopped = c.speech_stopped(900);
+        let actions = hear(&mut c, stopped, "hello");
+        let (response_id, _) = speak_action(&actions);
+        c.reply_audio(&response_id, 50);
+        let kinds: Vec<String> =
+            sent(c.speech_started(1_500)).iter().map(|e| e["type"].as_str().unwrap().to_string()).collect();
+        assert_eq!(kinds, ["input_audio_buffer.speech_started"]);
+    }
+
+    /// The kiosk answers every call `ok` until the reply, which is played: the tool calls made.
+    fn run_turn(c: &mut Conversation, transcript: &str) -> Vec<(String, Value)> {
+        let mut calls = Vec::new();
+        let mut actions = say(c, transcript);
+        loop {
+            let events = sent(actions.clone());
+            let Some(done) = events.iter().find(|e| e["type"] == "response.function_call_arguments.done") else {
+                spoken(c, actions);
+                return calls;
+            };
+            let args: Value = serde_json::from_str(done["arguments"].as_str().unwrap()).unwrap();
+            calls.push((done["name"].as_str().unwrap().to_string(), args));
+            let item = json!({"type": "conversation.item.create", "item": {"type": "function_call_output",
+                "call_id": done["call_id"], "output": r#"{"ok":true,"message":"Done."}"#}});
+            handle(c, &item);
+            actions = c.handle_text(r#"{"type":"response.create"}"#);
+        }
+    }
+
+    #[test]
+    fn make_it_two_and_make_it_large_change_the_last_line() {
+        let mut c = kiosk_conversation();
+        run_turn(&mut c, "a cheeseburger with no onions and a medium cola");
+        let calls = run_turn(&mut c, "actually make that two");
+        assert_eq!(
+            calls,
+            vec![("add_to_order".into(), json!({"items": [{"name": "Cola", "quantity": 1, "options": ["Medium"]}]}))]
+        );
+        let calls = run_turn(&mut c, "make it a large");
+        assert_eq!(
+            calls,
+            vec![
+                ("remove_from_order".into(), json!({"name": "Cola", "quantity": 2})),
+                ("add_to_order".into(), json!({"items": [{"name": "Cola", "quantity": 2, "options": ["Large"]}]})),
+            ]
+        );
+        assert_eq!(
+            run_turn(&mut c, "make it one"),
+            vec![("remove_from_order".into(), json!({"name": "Cola", "quantity": 1}))]
+        );
+        // Nothing to change: said so, nothing called.
+        let actions = say(&mut c, "make it one");
+        assert_eq!(spoken(&mut c, actions), "You have 1 × Cola already. Anything else?");
+        // A refused call leaves the order as it was: the next change works from it.
+        let (_, _, id) = tool_call(&mut c, "a small lemonade");
+        answer(&mut c, &id, json!(r#"{"ok":false,"error":"Lemonade is sold out"}"#));
+        let calls = run_turn(&mut c, "make it three");
+        assert_eq!(
+            calls,
+            vec![("add_to_order".into(), json!({"items": [{"name": "Cola", "quantity": 2, "options": ["Large"]}]}))]
+        );
+    }
+
+    #[test]
+    fn a_refused_removal_stops_the_rest_of_a_change() {
+        let mut c = kiosk_conversation();
+        run_turn(&mut c, "a small cola");
+        let (name, _, id) = tool_call(&mut c, "make it large");
+        assert_eq!(name, "remove_from_order");
+        let reply = answer(&mut c, &id, json!(r#"{"ok":false,"error":"Cola is not in the order"}"#));
+        assert_eq!(reply, "Sorry, Cola is not in the order.");
     }
 
     #[test]

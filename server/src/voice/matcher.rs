@@ -7,6 +7,17 @@ use std::collections::HashMap;
 use restaurant_protocol::{MenuItem, ModifierKind};
 use serde_json::{Value, json};
 
+use super::speech::grammar::spoken_words;
+
+/// A change to the last line said ("actually make that two", "make it a large").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The line's new quantity.
+    Quantity(u32),
+    /// A choice replacing the line's choice in the same group: what the tool call says for it.
+    Choice { said: String, group: String },
+}
+
 /// A tool call the peer makes for an utterance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolCall {
@@ -29,6 +40,8 @@ struct Line {
 struct OptionPhrase {
     words: Vec<String>,
     kind: ModifierKind,
+    /// The option's group (its id).
+    group: String,
     /// What the tool call says for it.
     said: String,
 }
@@ -43,8 +56,23 @@ pub struct Matcher {
 }
 
 const REMOVE_WORDS: [&str; 4] = ["remove", "delete", "cancel", "drop"];
-const CHECKOUT_PHRASES: [&str; 7] =
-    ["checkout", "check out", "that all", "thats all", "that is all", "pay", "place the order"];
+/// Normalized: "that's it" is "that it", "that'll be all" is "thatll be all".
+const CHECKOUT_PHRASES: [&str; 14] = [
+    "checkout",
+    "check out",
+    "that all",
+    "thats all",
+    "that is all",
+    "that it",
+    "that everything",
+    "thatll be all",
+    "that will be all",
+    "nothing else",
+    "im finished",
+    "ready to pay",
+    "pay",
+    "place the order",
+];
 const REVIEW_PHRASES: [&str; 4] = ["review", "read back", "what in my order", "whats in my order"];
 const CANCEL_PHRASES: [&str; 3] = ["cancel the order", "cancel my order", "cancel everything"];
 /// A yes to "Shall I place it?" (normalized: "that's right" is "that right", "sounds" is "sound").
@@ -84,13 +112,21 @@ impl Matcher {
                 let mut said_as: Vec<OptionPhrase> = item
                     .modifier_groups
                     .iter()
-                    .flat_map(|group| group.options.iter().map(move |o| (group.kind, o)))
-                    .flat_map(|(kind, o)| {
-                        let said = said(kind, &o.name);
+                    .flat_map(|group| group.options.iter().map(move |o| (group, o)))
+                    .flat_map(|(group, o)| {
+                        let said = said(group.kind, &o.name);
+                        let (kind, group) = (group.kind, group.id.clone());
                         std::iter::once(o.name.clone())
                             .chain(o.aliases.iter().cloned())
                             .chain(std::iter::once(o.id.replace('-', " ")))
-                            .map(move |p| OptionPhrase { words: words(&p), kind, said: said.clone() })
+                            // Digits as they are said: "4 pieces" is also "four pieces".
+                            .flat_map(|p| [spoken_words(&p).join(" "), p])
+                            .map(move |p| OptionPhrase {
+                                words: words(&p),
+                                kind,
+                                group: group.clone(),
+                                said: said.clone(),
+                            })
                     })
                     .filter(|p| !p.words.is_empty())
                     .collect();
@@ -139,6 +175,34 @@ impl Matcher {
     /// asks what to change. Anything [`Matcher::match_utterance`] matches is not a decline.
     pub fn is_decline(&self, transcript: &str, cart: &[String]) -> bool {
         contains_phrase(&words(transcript), &NO_PHRASES) && self.match_utterance(transcript, cart).is_none()
+    }
+
+    /// A change to a line of `item` ("make it two", "make that a large"), if `transcript` asks
+    /// for one.
+    pub fn change(&self, transcript: &str, item: &str) -> Option<Change> {
+        let w = words(transcript);
+        let at = w
+            .windows(2)
+            .position(|p| p[0] == "make" && matches!(p[1].as_str(), "it" | "that" | "them" | "those" | "thi"))?
+            + 2;
+        let next = w.get(at)?;
+        let article = matches!(next.as_str(), "a" | "an");
+        let rest = w.get(at + usize::from(article)..)?;
+        // A choice first: "six pieces" is a choice, not a quantity of six.
+        let choice = self
+            .options
+            .get(item)
+            .and_then(|all| all.iter().find(|p| p.kind == ModifierKind::Choice && rest.starts_with(&p.words)));
+        match choice {
+            Some(p) => Some(Change::Choice { said: p.said.clone(), group: p.group.clone() }),
+            None if !article => number(next).map(Change::Quantity),
+            None => None,
+        }
+    }
+
+    /// The group of `item`'s option said as `said` (as tool calls say it).
+    pub fn group_of(&self, item: &str, said: &str) -> Option<&str> {
+        self.options.get(item)?.iter().find(|p| p.said == said).map(|p| p.group.as_str())
     }
 
     fn removal(&self, w: &[String], cart: &[String]) -> Option<ToolCall> {
@@ -228,7 +292,10 @@ impl Matcher {
                 && let Some((said, len)) = self.option_at(&line.name, w, i + 1, &CHOSEN)
             {
                 Some((said, len + 1))
-            } else if let Some(found) = self.option_at(&line.name, w, i, &CHOSEN) {
+            } else if let Some(found) = self.option_at(&line.name, w, i, &CHOSEN)
+                // "… and a large diet coke": a choice right before an item is that item's.
+                && !self.phrases.iter().any(|(p, _)| w[i + found.1..].starts_with(p))
+            {
                 Some(found)
             } else if word == "extra"
                 && let Some(what) = next
@@ -411,6 +478,9 @@ mod tests {
     fn confirmations() {
         assert_eq!(call("that's all, checkout").unwrap(), confirm("checkout"));
         assert_eq!(call("I'm done").unwrap(), confirm("checkout"));
+        for done in ["that's it", "that's everything", "that'll be all", "nothing else thanks", "I'm finished"] {
+            assert_eq!(call(done), Some(confirm("checkout")), "{done}");
+        }
         assert_eq!(call("can you review my order").unwrap(), confirm("review"));
         assert_eq!(call("cancel my order").unwrap(), confirm("cancel"));
     }
@@ -485,6 +555,50 @@ mod tests {
         assert!(!m.is_decline("no, remove the fries", &cart));
         // Neither a yes nor a no.
         assert!(!m.is_decline("hello there", &[]) && !m.is_decline("", &[]));
+    }
+
+    #[test]
+    fn a_choice_before_the_next_item_is_that_item_s() {
+        let c = call("a small iced tea and a large diet coke").unwrap();
+        assert_eq!(
+            c.arguments,
+            json!({"items": [
+                {"name": "Iced Tea", "quantity": 1, "options": ["Small"]},
+                {"name": "Diet Cola", "quantity": 1, "options": ["Large"]}
+            ]})
+        );
+        // After the item, it is still the item's own.
+        let c = call("an iced tea large please").unwrap();
+        assert_eq!(c.arguments["items"][0]["options"], json!(["Large"]));
+    }
+
+    #[test]
+    fn changes_to_the_last_line() {
+        let m = matcher();
+        assert_eq!(m.change("actually make that two", "Cheeseburger"), Some(Change::Quantity(2)));
+        assert_eq!(m.change("make it 3 please", "Cola"), Some(Change::Quantity(3)));
+        let large = Some(Change::Choice { said: "Large".into(), group: "drink-size".into() });
+        assert_eq!(m.change("make that large", "Cola"), large);
+        assert_eq!(m.change("no make it a large", "Cola"), large);
+        assert_eq!(m.group_of("Cola", "Medium"), Some("drink-size"));
+        // Spoken digits meet the menu's: "6 pieces" is said "six pieces" or "six piece".
+        assert_eq!(
+            m.change("make it six piece", "Chicken Tenders"),
+            Some(Change::Choice { said: "6 pieces".into(), group: "pieces".into() })
+        );
+        // A choice the item does not have, or no "make it", is no change.
+        assert_eq!(m.change("make it large", "Cheeseburger"), None);
+        assert_eq!(m.change("two please", "Cola"), None);
+        assert_eq!(m.change("make it", "Cola"), None);
+    }
+
+    #[test]
+    fn spoken_numbers_meet_digits_in_option_names() {
+        let c = call("a six piece chicken tenders with honey mustard").unwrap();
+        assert_eq!(
+            c.arguments,
+            json!({"items": [{"name": "Chicken Tenders", "quantity": 1, "options": ["6 pieces", "Honey mustard"]}]})
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The Realtime-compatible voice peer: ephemeral tokens, `POST /v1/realtime/calls` answering a
 //! WebRTC offer, and one call task per peer speaking the Realtime event protocol over the
-//! `oai-events` data channel.
+//! `oai-events` data channel. The peer hears the kiosk's audio with a local recognizer and
+//! speaks its replies with a local voice ([`speech`]); no internet is needed.
 //!
 //! Routes (merge [`VoiceHub::router`] into the app):
 //! - `POST /api/v1/realtime/session` → `{"value":"ek_…","expires_at","model"}`
@@ -14,6 +15,7 @@ mod error;
 mod matcher;
 mod openai;
 mod settings;
+pub mod speech;
 mod tokens;
 mod utterances;
 
@@ -39,13 +41,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tracing::Instrument;
 
 pub use conversation::{Action, Conversation, ConversationFaults, MIN_COMMIT_MICROS};
-pub use matcher::{Matcher, ToolCall};
+pub use matcher::{Change, Matcher, ToolCall};
 pub use openai::{
     CLIENT_SECRETS_URL, MintRequest, OPENAI_REALTIME_CALLS_URL, kiosk_session, kiosk_tools, mint_request,
 };
 pub use settings::{InvalidFaults, LatencyMs, VoiceFaults, VoiceSettings};
 pub use tokens::TokenError;
-pub use utterances::DEMO_SCRIPT;
 
 use call::Call;
 use error::{Endpoint, RealtimeError};
@@ -71,6 +72,7 @@ struct Shared {
     /// The live menu (what is sold out right now), read when a session is minted or answered.
     menu: MenuSource,
     matcher: Arc<Matcher>,
+    speech: speech::Speech,
     tokens: Mutex<TokenStore>,
     utterances: Arc<Utterances>,
     faults: Mutex<VoiceFaults>,
@@ -136,10 +138,13 @@ impl VoiceHub {
         if faults != VoiceFaults::default() {
             tracing::warn!(?faults, "voice faults are on from the command line");
         }
+        let speech = speech::Speech::new(&settings.speech_model, settings.speech_voice.clone());
+        speech.prepare(menu.current());
         VoiceHub {
             shared: Arc::new(Shared {
                 rtc_ip,
                 matcher: Arc::new(Matcher::new(&menu.current().items)),
+                speech,
                 menu,
                 tokens: Mutex::new(TokenStore::default()),
                 utterances: Arc::new(Utterances::default()),
@@ -438,6 +443,8 @@ async fn start_call(
         rtc,
         socket,
         conversation,
+        speech: s.speech.clone(),
+        menu: s.menu.clone(),
         utterances: Arc::clone(&s.utterances),
         idle_timeout: s.settings.idle_timeout,
         max_call: s.settings.max_call,

@@ -35,6 +35,10 @@ pub struct VoiceSettings {
     ///
     /// [`CLIENT_SECRETS_URL`]: super::CLIENT_SECRETS_URL
     pub client_secrets_url: String,
+    /// The recognizer's model: `en-us/` and `cmudict-en-us.dict` inside.
+    pub speech_model: std::path::PathBuf,
+    /// The voice replies are spoken in (espeak-ng).
+    pub speech_voice: super::speech::tts::Voice,
     pub faults: VoiceFaults,
 }
 
@@ -52,6 +56,8 @@ impl Default for VoiceSettings {
             max_mint_requests: 4,
             sdp_hang_for: SDP_HANG_FOR,
             client_secrets_url: super::CLIENT_SECRETS_URL.to_string(),
+            speech_model: super::speech::recognizer::DEFAULT_MODEL_DIR.into(),
+            speech_voice: super::speech::tts::Voice::default(),
             faults: VoiceFaults::default(),
         }
     }
@@ -61,7 +67,7 @@ impl VoiceSettings {
     pub const USAGE: &'static str = "voice flags: [--voice-latency-ms N|MIN-MAX] \
 [--voice-drop-item-created] [--voice-no-transcripts] [--voice-close-after-ms N] [--voice-max-call-secs N] \
 [--voice-max-calls N] [--voice-max-mint-requests N] [--voice-token-status 400-599] [--voice-sdp-status 400-599] \
-[--voice-sdp-hang]";
+[--voice-sdp-hang] [--speech-model DIR] [--speech-voice NAME] [--speech-rate WPM]";
 
     /// Defaults, with `OPENAI_API_KEY` taken from the environment when set and non-empty.
     pub fn from_env() -> VoiceSettings {
@@ -93,6 +99,22 @@ impl VoiceSettings {
             "--voice-max-call-secs" => self.max_call = Duration::from_secs(positive(flag, &need(flag)?)?),
             "--voice-max-calls" => self.max_calls = positive(flag, &need(flag)?)? as usize,
             "--voice-max-mint-requests" => self.max_mint_requests = positive(flag, &need(flag)?)? as usize,
+            "--speech-model" => self.speech_model = need(flag)?.into(),
+            "--speech-voice" => {
+                let v = need(flag)?;
+                // An espeak-ng voice name ("en-us", "en-gb+f3"): it goes on a command line.
+                if v.is_empty() || v.len() > 40 || !v.chars().all(|c| c.is_ascii_alphanumeric() || "-+_".contains(c)) {
+                    return Err(format!("{flag}: expected an espeak-ng voice name like en-us or en-gb+f3, got {v:?}"));
+                }
+                self.speech_voice.name = v;
+            }
+            "--speech-rate" => {
+                let v = need(flag)?;
+                self.speech_voice.speed = match v.trim().parse::<u32>() {
+                    Ok(n) if (80..=400).contains(&n) => n,
+                    _ => return Err(format!("{flag}: expected words per minute from 80 to 400, got {v:?}")),
+                };
+            }
             _ => return Ok(false),
         }
         Ok(true)

@@ -1,4 +1,5 @@
-//! Where transcripts come from offline: queued utterances, else a rotating demo script.
+//! A dev knob: transcripts queued for the next turns (`POST /api/v1/dev/utterances`), for tests
+//! that need exact text. A queued transcript stands in for what the recognizer would hear.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -7,16 +8,6 @@ use std::sync::Mutex;
 pub const MAX_QUEUED: usize = 64;
 /// Longest utterance accepted.
 pub const MAX_UTTERANCE_CHARS: usize = 1000;
-
-pub const DEMO_SCRIPT: [&str; 6] = [
-    "two cheeseburgers and a large fries",
-    "a vanilla shake",
-    "remove the fries",
-    "add an apple pie",
-    "that's all, checkout",
-    // The kiosk reads the order back and asks "Shall I place it?" before placing it.
-    "yes please",
-];
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EnqueueError {
@@ -36,7 +27,6 @@ pub struct Utterances {
 #[derive(Default)]
 struct State {
     queue: VecDeque<String>,
-    next_demo: usize,
 }
 
 impl Utterances {
@@ -56,15 +46,9 @@ impl Utterances {
         Ok(s.queue.len())
     }
 
-    /// The oldest queued utterance, else the next line of the demo script.
-    pub fn next(&self) -> String {
-        let mut s = self.lock();
-        if let Some(t) = s.queue.pop_front() {
-            return t;
-        }
-        let line = DEMO_SCRIPT[s.next_demo % DEMO_SCRIPT.len()];
-        s.next_demo = s.next_demo.wrapping_add(1);
-        line.to_string()
+    /// The oldest queued utterance, if any.
+    pub fn next(&self) -> Option<String> {
+        self.lock().queue.pop_front()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -78,13 +62,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn queued_utterances_come_first_then_the_demo_script_rotates() {
+    fn queued_utterances_come_out_in_order_and_then_there_are_none() {
         let u = Utterances::default();
         assert_eq!(u.enqueue("  a cola "), Ok(1));
-        assert_eq!(u.next(), "a cola");
-        let script: Vec<String> = (0..DEMO_SCRIPT.len() + 1).map(|_| u.next()).collect();
-        assert_eq!(script[0], DEMO_SCRIPT[0]);
-        assert_eq!(script[DEMO_SCRIPT.len()], DEMO_SCRIPT[0]);
+        assert_eq!(u.enqueue("yes"), Ok(2));
+        assert_eq!(u.next().as_deref(), Some("a cola"));
+        assert_eq!(u.next().as_deref(), Some("yes"));
+        assert_eq!(u.next(), None, "no scripted line stands in for speech");
     }
 
     #[test]

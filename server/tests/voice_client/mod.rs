@@ -104,6 +104,8 @@ pub struct Client {
     pub mid: Mid,
     pub inbox: VecDeque<Value>,
     pub audio_packets_in: usize,
+    /// Inbound audio payloads with their arrival time (the first few thousand).
+    pub audio_in: Vec<(Instant, Vec<u8>)>,
     pub channel_closed: bool,
     pub rtp_time: u64,
 }
@@ -127,6 +129,7 @@ impl Client {
             mid,
             inbox: VecDeque::new(),
             audio_packets_in: 0,
+            audio_in: Vec::new(),
             channel_closed: false,
             rtp_time: 0,
         };
@@ -177,7 +180,12 @@ impl Client {
                 self.inbox.push_back(v);
             }
             Event::ChannelClose(_) => self.channel_closed = true,
-            Event::MediaData(_) => self.audio_packets_in += 1,
+            Event::MediaData(m) => {
+                self.audio_packets_in += 1;
+                if self.audio_in.len() < 10_000 {
+                    self.audio_in.push((Instant::now(), m.data.to_vec()));
+                }
+            }
             _ => {}
         }
     }
@@ -230,6 +238,23 @@ impl Client {
                     MediaTime::new(self.rtp_time, Frequency::FORTY_EIGHT_KHZ),
                     OPUS_FRAME.to_vec(),
                 )
+                .unwrap();
+            self.rtp_time += 960;
+            next += Duration::from_millis(20);
+            self.pump(next).await;
+        }
+    }
+
+    /// Sends 48 kHz mono `pcm` as 20 ms Opus packets in real time, like a microphone.
+    pub async fn send_speech(&mut self, pcm: &[i16]) {
+        let mut encoder = restaurant_hub::voice::speech::codec::OpusEncoder::new().expect("libopus");
+        let mut next = Instant::now();
+        for frame in pcm.chunks(960) {
+            let packet = encoder.encode(frame).unwrap();
+            let writer = self.rtc.writer(self.mid).expect("audio writer");
+            let pt = writer.payload_params().find(|p| p.spec().codec == Codec::Opus).unwrap().pt();
+            writer
+                .write(pt, Instant::now(), MediaTime::new(self.rtp_time, Frequency::FORTY_EIGHT_KHZ), packet)
                 .unwrap();
             self.rtp_time += 960;
             next += Duration::from_millis(20);

@@ -1,0 +1,365 @@
+//! The recognizer: a pocketsphinx decoder on its own thread per call, fed 16 kHz audio as it
+//! arrives, so that at the end of a turn only the last moments are left to decode.
+
+use std::collections::HashMap;
+use std::ffi::{CStr, CString, c_char};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use restaurant_protocol::Menu;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::grammar::{self, Dictionary, Grammar};
+use super::sys::{self, Opaque, Sphinx};
+
+/// Where Debian's `pocketsphinx-en-us` puts the US English model.
+pub const DEFAULT_MODEL_DIR: &str = "/usr/share/pocketsphinx/model/en-us";
+/// Longest utterance decoded: older audio of a longer one is dropped (a turn left open while
+/// the customer reads the menu must not grow without bound).
+pub const MAX_UTTERANCE_SAMPLES: usize = 30 * 16_000;
+/// Name of the grammar search inside the decoder.
+const SEARCH: &CStr = c"menu";
+
+/// What the recognizer heard in one turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heard {
+    pub item_id: String,
+    /// Empty when nothing recognisable was said (or the recognizer is unavailable).
+    pub transcript: String,
+    /// Audio decoded in the turn, in samples at 16 kHz.
+    pub samples: usize,
+}
+
+/// The model and its dictionary, shared by every call; grammars are cached per menu.
+pub struct Engine {
+    sphinx: Arc<Sphinx>,
+    model_dir: PathBuf,
+    dictionary: OnceLock<Result<Dictionary, String>>,
+    grammars: Mutex<Option<(u64, Arc<Grammar>)>>,
+    pronunciations: Mutex<HashMap<String, Option<String>>>,
+}
+
+impl Engine {
+    /// The engine for the model in `model_dir` (`en-us/` and `cmudict-en-us.dict` inside), or why
+    /// there is none.
+    pub fn new(model_dir: &Path) -> Result<Arc<Engine>, String> {
+        let sphinx = sys::sphinx()?;
+        let hmm = model_dir.join("en-us");
+        if !hmm.join("mdef").is_file() {
+            return Err(format!(
+                "no acoustic model in {}: install Debian's pocketsphinx-en-us (`cargo xtask setup` does)",
+                hmm.display()
+            ));
+        }
+        Ok(Arc::new(Engine {
+            sphinx,
+            model_dir: model_dir.to_path_buf(),
+            dictionary: OnceLock::new(),
+            grammars: Mutex::new(None),
+            pronunciations: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    fn dictionary(&self) -> Result<&Dictionary, String> {
+        self.dictionary.get_or_init(|| Dictionary::load(&self.dict_path())).as_ref().map_err(Clone::clone)
+    }
+
+    fn dict_path(&self) -> PathBuf {
+        self.model_dir.join("cmudict-en-us.dict")
+    }
+
+    /// The grammar for `menu`, built once per distinct menu; words it cannot pronounce are
+    /// logged as a warning when it is built.
+    pub fn grammar(&self, menu: &Menu) -> Result<Arc<Grammar>, String> {
+        let fingerprint = {
+            let mut h = DefaultHasher::new();
+            for item in &menu.items {
+                (&item.name, &item.aliases).hash(&mut h);
+                for g in &item.modifier_groups {
+                    for o in &g.options {
+                        (&o.name, &o.aliases, o.available, g.kind as u8).hash(&mut h);
+                    }
+                }
+            }
+            h.finish()
+        };
+        let mut cache = self.grammars.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((f, g)) = cache.as_ref()
+            && *f == fingerprint
+        {
+            return Ok(Arc::clone(g));
+        }
+        let started = Instant::now();
+        let dict = self.dictionary()?;
+        let g = Arc::new(grammar::build(menu, dict, &|w| self.pronounce(w)));
+        if !g.unknown.is_empty() {
+            tracing::warn!(
+                words = ?g.unknown,
+                "menu words with no pronunciation: phrases using them cannot be recognized (add an alias the dictionary knows)"
+            );
+        }
+        tracing::info!(
+            added = ?g.added.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>(),
+            bytes = g.jsgf.len(),
+            took = ?started.elapsed(),
+            "speech grammar built from the menu"
+        );
+        *cache = Some((fingerprint, Arc::clone(&g)));
+        Ok(g)
+    }
+
+    /// espeak-ng's pronunciation of `word` in the model's phones, remembered per word.
+    fn pronounce(&self, word: &str) -> Option<String> {
+        let mut cache = self.pronunciations.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(word.to_string())
+            .or_insert_with(|| {
+                let out = std::process::Command::new("espeak-ng").args(["-q", "-x", "-v", "en-us", word]).output();
+                match out {
+                    Ok(o) if o.status.success() => grammar::espeak_to_phones(String::from_utf8_lossy(&o.stdout).trim()),
+                    Ok(o) => {
+                        tracing::warn!(word, status = %o.status, "espeak-ng could not pronounce a menu word");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!(word, "espeak-ng is not available to pronounce a menu word: {e}");
+                        None
+                    }
+                }
+            })
+            .clone()
+    }
+}
+
+/// One pocketsphinx decoder; freed when dropped.
+pub struct Decoder {
+    sphinx: Arc<Sphinx>,
+    ps: NonNull<Opaque>,
+    in_utterance: bool,
+    samples: usize,
+}
+
+// SAFETY: the decoder is used by one thread at a time (it moves into the recognizer's thread).
+unsafe impl Send for Decoder {}
+
+impl Decoder {
+    /// A decoder for `engine`'s model with `grammar` as its search.
+    pub fn new(engine: &Engine, grammar: &Grammar) -> Result<Decoder, String> {
+        let s = &engine.sphinx;
+        let hmm = engine.model_dir.join("en-us");
+        let args = [
+            "-hmm",
+            &hmm.to_string_lossy(),
+            "-dict",
+            &engine.dict_path().to_string_lossy(),
+            "-samprate",
+            "16000",
+            "-logfn",
+            "/dev/null",
+        ]
+        .iter()
+        .map(|a| CString::new(*a).map_err(|_| "a model path contains a NUL byte".to_string()))
+        .collect::<Result<Vec<CString>, String>>()?;
+        let mut argv: Vec<*mut c_char> = args.iter().map(|a| a.as_ptr().cast_mut()).collect();
+        // SAFETY: `argv` points at NUL-terminated strings that outlive the call; the library
+        // copies what it keeps. ps_init takes its own reference to the config.
+        let ps = unsafe {
+            let config =
+                (s.cmd_ln_parse_r)(std::ptr::null_mut(), (s.ps_args)(), argv.len() as i32, argv.as_mut_ptr(), 1);
+            if config.is_null() {
+                return Err("pocketsphinx refused its configuration".into());
+            }
+            let ps = (s.ps_init)(config);
+            (s.cmd_ln_free_r)(config);
+            ps
+        };
+        let ps =
+            NonNull::new(ps).ok_or_else(|| format!("pocketsphinx could not load the model in {}", hmm.display()))?;
+        let mut decoder = Decoder { sphinx: Arc::clone(s), ps, in_utterance: false, samples: 0 };
+        decoder.set_grammar(grammar)?;
+        Ok(decoder)
+    }
+
+    /// Loads `grammar` (and its added words); only between utterances.
+    pub fn set_grammar(&mut self, grammar: &Grammar) -> Result<(), String> {
+        let s = &self.sphinx;
+        for (i, (word, phones)) in grammar.added.iter().enumerate() {
+            let (Ok(w), Ok(p)) = (CString::new(word.as_str()), CString::new(phones.as_str())) else { continue };
+            let last = i32::from(i + 1 == grammar.added.len());
+            // SAFETY: valid decoder and NUL-terminated strings. A word already there is fine.
+            unsafe { (s.ps_add_word)(self.ps.as_ptr(), w.as_ptr(), p.as_ptr(), last) };
+        }
+        let jsgf = CString::new(grammar.jsgf.as_str()).map_err(|_| "the grammar contains a NUL byte".to_string())?;
+        // SAFETY: valid decoder and NUL-terminated strings.
+        let loaded = unsafe { (s.ps_set_jsgf_string)(self.ps.as_ptr(), SEARCH.as_ptr(), jsgf.as_ptr()) };
+        if loaded < 0 {
+            return Err("pocketsphinx refused the menu grammar".into());
+        }
+        // SAFETY: as above; the search was just added.
+        if unsafe { (s.ps_set_search)(self.ps.as_ptr(), SEARCH.as_ptr()) } < 0 {
+            return Err("pocketsphinx could not select the menu grammar".into());
+        }
+        Ok(())
+    }
+
+    pub fn start(&mut self) {
+        self.end();
+        // SAFETY: valid decoder, not in an utterance.
+        self.in_utterance = unsafe { (self.sphinx.ps_start_utt)(self.ps.as_ptr()) } >= 0;
+        self.samples = 0;
+    }
+
+    pub fn process(&mut self, pcm: &[i16]) {
+        if !self.in_utterance || pcm.is_empty() {
+            return;
+        }
+        if self.samples + pcm.len() > MAX_UTTERANCE_SAMPLES {
+            tracing::info!(seconds = MAX_UTTERANCE_SAMPLES / 16_000, "turn audio over the limit: its start is dropped");
+            self.start();
+        }
+        self.samples += pcm.len();
+        // SAFETY: valid decoder in an utterance; `pcm` is readable for its length.
+        unsafe { (self.sphinx.ps_process_raw)(self.ps.as_ptr(), pcm.as_ptr(), pcm.len(), 0, 0) };
+    }
+
+    /// Ends the utterance; its best hypothesis (empty if none).
+    pub fn finish(&mut self) -> String {
+        if !self.end() {
+            return String::new();
+        }
+        let mut score = 0;
+        // SAFETY: valid decoder; the returned string belongs to it and is copied at once.
+        let hyp = unsafe { (self.sphinx.ps_get_hyp)(self.ps.as_ptr(), &mut score) };
+        if hyp.is_null() {
+            return String::new();
+        }
+        // SAFETY: a NUL-terminated string owned by the decoder until its next call.
+        unsafe { CStr::from_ptr(hyp) }.to_string_lossy().split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    pub fn samples(&self) -> usize {
+        self.samples
+    }
+
+    fn end(&mut self) -> bool {
+        let was = std::mem::take(&mut self.in_utterance);
+        if was {
+            // SAFETY: valid decoder in an utterance.
+            unsafe { (self.sphinx.ps_end_utt)(self.ps.as_ptr()) };
+        }
+        was
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        self.end();
+        // SAFETY: created by ps_init, freed once.
+        unsafe { (self.sphinx.ps_free)(self.ps.as_ptr()) };
+    }
+}
+
+enum Command {
+    Menu(Arc<Menu>),
+    Begin(Vec<i16>),
+    Audio(Vec<i16>),
+    Finish(String),
+}
+
+/// A call's recognizer thread. Dropping it ends the thread (it finishes what it is decoding).
+pub struct Recognizer {
+    tx: mpsc::Sender<Command>,
+}
+
+impl Recognizer {
+    /// Starts the thread; transcripts come back on `heard`. Without an engine every turn is
+    /// heard as empty.
+    pub fn spawn(engine: Option<Arc<Engine>>, menu: Arc<Menu>, heard: UnboundedSender<Heard>) -> Recognizer {
+        let (tx, rx) = mpsc::channel();
+        let span = tracing::Span::current();
+        let spawned = std::thread::Builder::new().name("recognizer".into()).spawn(move || {
+            let _entered = span.enter();
+            run(engine, &menu, &rx, &heard);
+        });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the recognizer thread: {e}; turns are heard as empty");
+        }
+        Recognizer { tx }
+    }
+
+    /// A changed menu: its grammar applies from the next turn.
+    pub fn menu(&self, menu: Arc<Menu>) {
+        let _ = self.tx.send(Command::Menu(menu));
+    }
+
+    /// Starts a turn with `prefix` (audio from just before it started).
+    pub fn begin(&self, prefix: Vec<i16>) {
+        let _ = self.tx.send(Command::Begin(prefix));
+    }
+
+    pub fn audio(&self, pcm: Vec<i16>) {
+        let _ = self.tx.send(Command::Audio(pcm));
+    }
+
+    /// Ends the turn; its transcript comes back for `item_id`.
+    pub fn finish(&self, item_id: String) {
+        let _ = self.tx.send(Command::Finish(item_id));
+    }
+}
+
+fn run(engine: Option<Arc<Engine>>, menu: &Menu, rx: &mpsc::Receiver<Command>, heard: &UnboundedSender<Heard>) {
+    let started = Instant::now();
+    let mut decoder = match engine.as_ref().map(|e| e.grammar(menu).and_then(|g| Ok((Decoder::new(e, &g)?, g)))) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => {
+            tracing::error!("the recognizer could not start: {e}; turns are heard as empty");
+            None
+        }
+        None => None,
+    };
+    if decoder.is_some() {
+        tracing::debug!(took = ?started.elapsed(), "recognizer ready");
+    }
+    let mut pending: Option<Arc<Grammar>> = None;
+    while let Ok(command) = rx.recv() {
+        let Some((d, current)) = decoder.as_mut() else {
+            if let Command::Finish(item_id) = command {
+                let _ = heard.send(Heard { item_id, transcript: String::new(), samples: 0 });
+            }
+            continue;
+        };
+        match command {
+            Command::Menu(menu) => match engine.as_ref().map(|e| e.grammar(&menu)) {
+                Some(Ok(g)) if !Arc::ptr_eq(&g, current) => pending = Some(g),
+                Some(Err(e)) => tracing::error!("no grammar for the changed menu: {e}"),
+                _ => {}
+            },
+            Command::Begin(prefix) => {
+                if let Some(g) = pending.take() {
+                    d.start();
+                    d.finish();
+                    match d.set_grammar(&g) {
+                        Ok(()) => *current = g,
+                        Err(e) => {
+                            tracing::error!("the changed menu's grammar did not load: {e}; the previous one stays")
+                        }
+                    }
+                }
+                d.start();
+                d.process(&prefix);
+            }
+            Command::Audio(pcm) => d.process(&pcm),
+            Command::Finish(item_id) => {
+                let samples = d.samples();
+                let began = Instant::now();
+                let transcript = d.finish();
+                tracing::debug!(%item_id, samples, took = ?began.elapsed(), %transcript, "turn recognized");
+                let _ = heard.send(Heard { item_id, transcript, samples });
+            }
+        }
+    }
+}
