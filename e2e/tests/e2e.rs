@@ -252,3 +252,63 @@ async fn e2e_6_markup_in_an_order_renders_as_text_and_runs_nothing() {
     assert_eq!(eval(&kds, "return window.__xss === undefined").await, json!(true), "no script ran");
     kds.close().await.ok();
 }
+
+/// A spoken conversation of the test set (`cargo xtask speech-set`): its WAV, what each turn
+/// says, and the expected lines as (item name, quantity).
+fn spoken_conversation(dir: &str) -> (String, Vec<String>, Vec<(String, u64)>) {
+    let root = std::path::PathBuf::from(env("E2E_SPEECH_SET"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("manifest.json")).expect("speech-set manifest"))
+            .expect("manifest JSON");
+    let item = manifest["items"].as_array().unwrap().iter().find(|i| i["dir"] == dir).expect("conversation");
+    let wav = root.join(item["conversation"].as_str().unwrap()).to_string_lossy().into_owned();
+    let turns = item["turns"].as_array().unwrap().iter().map(|t| t["text"].as_str().unwrap().to_string()).collect();
+    let expected = item["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["item"].as_str().unwrap().to_string(), l["quantity"].as_u64().unwrap()))
+        .collect();
+    (wav, turns, expected)
+}
+
+/// The whole system with real sound: a recorded customer is the kiosk's microphone (Chromium
+/// plays the WAV as its capture device), the hub's own turn detection and recognizer hear the
+/// turns, its voice answers, and the order the customer confirmed by voice reaches the kitchen.
+#[tokio::test]
+async fn e2e_7_spoken_orders_go_from_the_microphone_to_the_kitchen() {
+    set_voice_faults(json!({})).await;
+    let kds = open_kds().await;
+    for dir in ["o01-enus160-clean", "o05-enus160-clean"] {
+        let (wav, turns, expected) = spoken_conversation(dir);
+        let kiosk = browser_with(&[&format!("--use-file-for-fake-audio-capture={wav}%noloop")]).await;
+        kiosk.goto(&format!("{}/kiosk?voice_mode=vad", hub())).await.expect("kiosk page");
+        let started = Instant::now();
+        start_customer(&kiosk).await;
+        // The customer says the order, "that's all" to the read-back question, then yes.
+        let placed = Instant::now() + 60 * SEC;
+        let mut heard = Vec::new();
+        while kiosk.find(Locator::Css(&testid("order-confirmation"))).await.is_err() && Instant::now() < placed {
+            heard.clear();
+            for line in find_all(&kiosk, "transcript-customer").await {
+                heard.push(line.text().await.unwrap_or_default().to_lowercase());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        println!("[e2e] {dir}: said {turns:?}, the kiosk showed {heard:?}");
+        assert!(Instant::now() < placed, "{dir}: no order was placed by voice; the kiosk heard {heard:?}");
+        println!("[e2e] {dir}: spoken order placed {} ms after the tap", started.elapsed().as_millis());
+        assert!(heard.len() >= turns.len(), "every turn was heard: {heard:?}");
+        let number: u32 = text(&kiosk, "order-number").await.trim_start_matches('#').parse().expect("order number");
+        let order = snapshot().await.orders.into_iter().find(|o| o.number == number).expect("order on the hub");
+        let mut lines: Vec<(String, u64)> =
+            order.items.iter().map(|i| (i.name.clone(), u64::from(i.quantity))).collect();
+        lines.sort();
+        let mut want = expected.clone();
+        want.sort();
+        assert_eq!(lines, want, "{dir}: the order placed by voice");
+        wait_for(10 * SEC, "the spoken order's ticket on the KDS", || async { ticket(&kds, &order.id).await }).await;
+        kiosk.close().await.ok();
+    }
+    kds.close().await.ok();
+}

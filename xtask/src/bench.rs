@@ -85,6 +85,7 @@ pub fn run(args: &[String]) -> Result<()> {
         return Err("the page benchmarks failed (see above)".into());
     }
     lines.extend(page_lines);
+    lines.extend(speech_bench(&tools)?);
     let mut latency = Vec::new();
     for line in &lines {
         let v: Value = serde_json::from_str(line).map_err(|e| format!("unreadable benchmark line {line:?}: {e}"))?;
@@ -102,6 +103,20 @@ pub fn run(args: &[String]) -> Result<()> {
     std::fs::write(&path, doc).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("xtask: wrote {} ({total:.0} s)", path.display());
     Ok(())
+}
+
+/// The offline voice on the spoken test set: accuracy by voice and noise, and turn latency.
+fn speech_bench(tools: &Tools) -> Result<Vec<String>> {
+    crate::speech_set::run(&[])?;
+    let mut cmd = Command::new(host_cargo());
+    cmd.current_dir(&tools.root)
+        .args(["run", "--profile", "hub", "--package", "restaurant-e2e", "--bin", "speech_bench", "--"])
+        .arg(tools.root.join("target/speech-set/manifest.json"));
+    let (ok, _, lines) = proc::run_tests_collecting(&mut cmd, Some("BENCH "))?;
+    if !ok {
+        return Err("the speech benchmark failed (see above)".into());
+    }
+    Ok(lines)
 }
 
 fn rows_for(v: &Value) -> Vec<Row> {
@@ -210,6 +225,35 @@ fn rows_for(v: &Value) -> Vec<Row> {
                 n("layouts")
             ),
             target: String::new(),
+        }],
+        Some("speech_accuracy") => vec![Row {
+            name: format!("offline voice, {} (exact carts)", v["condition"].as_str().unwrap_or("?")),
+            figure: format!(
+                "{} of {} conversations ({:.1} %) placed exactly the expected cart ({} placed an order); items: precision {:.1} %, recall {:.1} %; turns heard word for word {:.1} %, word error rate {:.1} %",
+                n("exact_carts"),
+                n("conversations"),
+                n("exact_pct"),
+                n("placed"),
+                n("precision_pct"),
+                n("recall_pct"),
+                n("turns_exact_pct"),
+                n("wer_pct"),
+            ),
+            target: if v["condition"] == "all" { "≥ 90 %".into() } else { String::new() },
+        }],
+        Some("speech_latency") => vec![Row {
+            name: "offline voice turn latency (end of speech → transcript; → first reply audio)".into(),
+            figure: format!(
+                "transcript p50 {:.1} ms, p95 {:.1} ms; first reply audio p50 {:.0} ms, p95 {:.0} ms over {} turns; recognizer real-time factor {:.2} ({:.0} s)",
+                n("heard_p50_ms"),
+                n("heard_p95_ms"),
+                n("reply_p50_ms"),
+                n("reply_p95_ms"),
+                n("turns"),
+                n("realtime_factor"),
+                n("seconds"),
+            ),
+            target: "first reply audio p50 ≤ 800 ms".into(),
         }],
         _ => vec![Row { name: format!("{}", v["bench"]), figure: v.to_string(), target: String::new() }],
     }

@@ -228,7 +228,7 @@ fn tool(cmd: &mut Command) -> Result<Output> {
 }
 
 fn missing(program: &str) -> String {
-    format!("{program} not found: install espeak-ng and sox (`apt-get install espeak-ng sox libsox-fmt-all`)")
+    format!("{program} not found: run `cargo xtask setup`, which installs espeak-ng and sox")
 }
 
 /// sox with dithering off, so silence stays silent.

@@ -157,6 +157,8 @@ pub fn wasm_test_command(tools: &Tools, work: &Path, hub: &TestHub) -> Result<Co
 
 /// The release bundle served by the real hub, driven by chromedriver.
 fn e2e_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
+    // The spoken orders the real-audio tests play as the microphone.
+    crate::speech_set::run(&[])?;
     let dist = bundle::build(tools)?;
     let hub_binary = build_test_hub(tools)?;
     let work = tools.root.join("target/xtask");
@@ -178,6 +180,7 @@ fn e2e_tests(tools: &Tools, extra: &[String]) -> Result<(bool, Counts)> {
         .env("E2E_HUB_BINARY", &hub_binary)
         .env("E2E_DIST", &dist)
         .env("E2E_AXE_JS", Tools::require(&tools.axe, "axe-core")?)
+        .env("E2E_SPEECH_SET", tools.root.join("target/speech-set"))
         .env("TMPDIR", &tmp);
     let result = proc::run_tests(&mut cmd);
     drop(driver);

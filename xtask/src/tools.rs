@@ -234,6 +234,7 @@ pub fn setup(needs: Needs) -> Result<Tools> {
         axe: None,
     };
     println!("xtask: setup (tools folder {})", dir.display());
+    speech()?;
     if !needs.browser_tests && !needs.bundle {
         return Ok(tools);
     }
@@ -250,6 +251,42 @@ pub fn setup(needs: Needs) -> Result<Tools> {
         tools.axe = Some(axe_core(&dir)?);
     }
     Ok(tools)
+}
+
+/// Debian packages of the hub's offline voice: the recognizer and its US English model, the
+/// synthesizer, libopus, and sox (which makes the spoken test set).
+const SPEECH_PACKAGES: [&str; 6] =
+    ["pocketsphinx", "pocketsphinx-en-us", "espeak-ng", "libopus0", "sox", "libsox-fmt-all"];
+/// What the hub opens at run time (see `server/src/voice/speech/sys.rs`).
+const SPEECH_LIBRARIES: [&str; 3] = ["libpocketsphinx.so.3", "libsphinxbase.so.3", "libopus.so.0"];
+const SPEECH_MODEL: &str = "/usr/share/pocketsphinx/model/en-us/en-us/mdef";
+
+/// Finds, or installs, the offline voice's system packages.
+fn speech() -> Result<()> {
+    let missing = || -> Vec<String> {
+        let libraries =
+            output_of("ldconfig", &["-p"]).or_else(|| output_of("/sbin/ldconfig", &["-p"])).unwrap_or_default();
+        let mut missing: Vec<String> =
+            SPEECH_LIBRARIES.iter().filter(|l| !libraries.contains(*l)).map(|l| l.to_string()).collect();
+        missing.extend(["espeak-ng", "sox"].iter().filter(|p| which(p).is_none()).map(|p| p.to_string()));
+        if !Path::new(SPEECH_MODEL).is_file() {
+            missing.push(SPEECH_MODEL.to_string());
+        }
+        missing
+    };
+    if missing().is_empty() {
+        println!("xtask: speech: pocketsphinx, en-us model, espeak-ng, libopus, sox (installed)");
+        return Ok(());
+    }
+    if !apt_install(&SPEECH_PACKAGES)? || !missing().is_empty() {
+        return Err(format!(
+            "the offline voice needs {} (missing: {}); install them with `apt-get install {}`",
+            SPEECH_PACKAGES.join(", "),
+            missing().join(", "),
+            SPEECH_PACKAGES.join(" ")
+        ));
+    }
+    Ok(())
 }
 
 fn wasm_toolchain(dir: &Path) -> Result<WasmToolchain> {

@@ -428,7 +428,7 @@ impl Conversation {
         let mut item = user_item(item_id, Value::Null);
         let mut out = Vec::new();
         if !self.faults.no_transcripts {
-            for delta in word_deltas(&transcript) {
+            for delta in word_deltas(transcript) {
                 out.push(self.send(
                     "conversation.item.input_audio_transcription.delta",
                     json!({ "item_id": item_id, "content_index": 0, "delta": delta }),

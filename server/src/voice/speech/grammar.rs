@@ -17,6 +17,8 @@ pub const NUMBER_WORDS: [&str; 12] =
 
 /// Quantities a customer says before an item.
 const QUANTITIES: &str = "a | an | one | two | three | four | five | six | seven | eight | nine | ten";
+/// Quantities that are numbers (not "a"): enough to start a line of a list without "and".
+const NUMBERS: &str = "two | three | four | five | six | seven | eight | nine | ten";
 /// A word that may open any turn ("hi, …", "okay, that's all", "no, make it two"). One at most:
 /// short words that may repeat let the recognizer explain any noise as a string of them.
 const OPENERS: &[&str] = &["hi", "hello", "okay", "actually", "and", "also", "yes", "yeah", "no", "oh", "um"];
@@ -152,6 +154,7 @@ pub fn build(menu: &Menu, dict: &Dictionary, pronounce: &dyn Fn(&str) -> Option<
     let mut known = Known { dict, pronounce, added: BTreeMap::new(), unknown: BTreeSet::new() };
     let mut g = String::from("#JSGF V1.0;\ngrammar kiosk;\n");
     let mut item_rules = Vec::new();
+    let mut short_rules = Vec::new();
     let mut any_name = Vec::new();
     let mut any_choice = BTreeSet::new();
     for (k, item) in menu.items.iter().enumerate() {
@@ -172,7 +175,11 @@ pub fn build(menu: &Menu, dict: &Dictionary, pronounce: &dyn Fn(&str) -> Option<
         any_name.extend(names.iter().cloned());
         let rule = format!("item{k}");
         let (choices, removals, additions) = options(item, &mut known);
-        // A short alias is heard after a size ("a large coke"), where noise is not.
+        // A short alias is heard after a quantity or a size ("a pie", "a large coke"), not alone.
+        if !short.is_empty() {
+            let before = if choices.is_empty() { String::new() } else { format!("[{}] ", alt(&choices)) };
+            short_rules.push(format!("{before}({})", short.join(" | ")));
+        }
         let short = if short.is_empty() || choices.is_empty() {
             String::new()
         } else {
@@ -184,7 +191,7 @@ pub fn build(menu: &Menu, dict: &Dictionary, pronounce: &dyn Fn(&str) -> Option<
             mods.push(format!("({REMOVALS}) ({})", removals.join(" | ")));
         }
         if !additions.is_empty() {
-            mods.push(format!("[{ADDITIONS}] ({})", additions.join(" | ")));
+            mods.push(format!("({ADDITIONS}) ({})", additions.join(" | ")));
         }
         if !choices.is_empty() {
             mods.push(format!("[with | in] [a | an] ({})", choices.join(" | ")));
@@ -204,12 +211,20 @@ pub fn build(menu: &Menu, dict: &Dictionary, pronounce: &dyn Fn(&str) -> Option<
     if !item_rules.is_empty() {
         let _ = writeln!(g, "<items> = {};", item_rules.join(" | "));
         let _ = writeln!(g, "<quantity> = {QUANTITIES};");
-        // Lines follow one another after "and", or with a quantity of their own ("a cheeseburger,
-        // two small fries"): a bare name right after another is not a line, which keeps noise
-        // and long names from being heard as strings of short ones.
+        let _ = writeln!(g, "<number> = {NUMBERS};");
+        let counted = if short_rules.is_empty() {
+            "<quantity> <items>".to_string()
+        } else {
+            let _ = writeln!(g, "<short> = {};", short_rules.join(" | "));
+            "<quantity> (<items> | <short>)".to_string()
+        };
+        // An order opens with a lead ("can I get") or a quantity; lines follow one another after
+        // "and", or with a number of their own ("a cheeseburger, two small fries"). A bare name
+        // right after another is not a line: that keeps noise and long names from being heard as
+        // strings of short ones.
         let _ = writeln!(
             g,
-            "<order> = [<quantity>] <items> ([and | and also | plus | with] <quantity> <items> | and <items>)*;"
+            "<order> = (<lead> [<quantity>] <items> | {counted}) ((and | and also | plus | with) {counted} | <number> <items> | and <items>)*;"
         );
         let _ = writeln!(g, "<name> = {};", any_name.join(" | "));
         let _ =
@@ -236,7 +251,7 @@ pub fn build(menu: &Menu, dict: &Dictionary, pronounce: &dyn Fn(&str) -> Option<
     let _ = writeln!(g, "<opener> = {};", OPENERS.join(" | "));
     let _ = writeln!(g, "<lead> = {};", LEADS.join(" | "));
     let _ = writeln!(g, "<tail> = {};", TAILS.join(" | "));
-    let _ = writeln!(g, "public <turn> = [<opener>] [<lead>] ({}) [<done>] [<tail>];", bodies.join(" | "));
+    let _ = writeln!(g, "public <turn> = [<opener>] ({}) [<done>] [<tail>];", bodies.join(" | "));
     Grammar { jsgf: g, added: known.added.into_iter().collect(), unknown: known.unknown.into_iter().collect() }
 }
 
@@ -484,6 +499,6 @@ mod tests {
             ]
         );
         assert_eq!(g.unknown, vec!["zqx".to_string()]);
-        assert!(g.jsgf.contains("public <turn> = [<opener>] [<lead>] (<order> | <remove> | <change> | <done> | <yes>"));
+        assert!(g.jsgf.contains("public <turn> = [<opener>] (<order> | <remove> | <change> | <done> | <yes>"));
     }
 }
