@@ -443,6 +443,11 @@ impl Conversation {
         out.push(self.send("conversation.item.done", json!({ "previous_item_id": previous, "item": item })));
         self.pending_user = Some(transcript.to_string());
         if respond || self.auto_respond() {
+            if self.speaking.is_some() {
+                // The customer went on talking while the last answer was being said: the new
+                // turn is answered, the old answer stops.
+                out.extend(self.cancel_reply());
+            }
             out.extend(self.respond(None));
         }
         out
@@ -625,11 +630,13 @@ impl Conversation {
             );
             return;
         }
-        if serde_json::from_str::<Value>(output).ok().and_then(|v| v.get("ok").and_then(Value::as_bool)) == Some(false)
-        {
+        let answer = serde_json::from_str::<Value>(output).ok();
+        if answer.as_ref().and_then(|v| v.get("ok").and_then(Value::as_bool)) == Some(false) {
             // The kiosk did not do it: the order is as it was, and the rest of a change is off.
             self.cart = std::mem::take(&mut self.cart_before);
             self.queued.clear();
+        } else if answer.as_ref().and_then(|v| v.get("placed").and_then(Value::as_bool)) == Some(true) {
+            self.cart.clear();
         }
         self.outcome_reply = outcome_reply(call, output);
         if self.outcome_reply.is_none() {
@@ -718,7 +725,8 @@ impl Conversation {
                 }
                 self.cart.retain(|l| l.quantity > 0);
             }
-            _ if call.arguments["action"] != "review" => self.cart.clear(),
+            _ if call.arguments["action"] == "cancel" => self.cart.clear(),
+            // A checkout only asks first: the order is kept until the kiosk says it is placed.
             _ => {}
         }
     }
@@ -1389,6 +1397,46 @@ mod tests {
             calls,
             vec![("add_to_order".into(), json!({"items": [{"name": "Cola", "quantity": 2, "options": ["Large"]}]}))]
         );
+    }
+
+    #[test]
+    fn a_change_after_the_read_back_still_finds_the_line() {
+        let mut c = kiosk_conversation();
+        run_turn(&mut c, "a cheeseburger");
+        let (_, args, id) = tool_call(&mut c, "that's all");
+        assert_eq!(args, json!({"action": "checkout"}));
+        let question =
+            json!({"ok": true, "needs_confirmation": true, "message": "That's 1 × Cheeseburger. Shall I place it?"});
+        answer(&mut c, &id, json!(question.to_string()));
+        assert_eq!(
+            run_turn(&mut c, "no make it two"),
+            vec![("add_to_order".into(), json!({"items": [{"name": "Cheeseburger", "quantity": 1, "options": []}]}))]
+        );
+        // Once placed, the next order starts from nothing.
+        let (_, _, id) = tool_call(&mut c, "yes");
+        answer(&mut c, &id, json!(json!({"ok": true, "placed": true, "message": "Placing the order."}).to_string()));
+        let actions = say(&mut c, "make it three");
+        assert_eq!(spoken(&mut c, actions), NOT_UNDERSTOOD_REPLY);
+    }
+
+    #[test]
+    fn a_turn_heard_while_the_last_answer_plays_interrupts_it() {
+        let mut c = kiosk_conversation();
+        c.speech_started(0);
+        let stopped = c.speech_stopped(900);
+        let actions = hear(&mut c, stopped, "hello there");
+        let (response_id, _) = speak_action(&actions);
+        c.reply_audio(&response_id, 50);
+        // The customer goes on ("… and a cola") without the detector hearing it start over the
+        // reply (no interruption yet): the new turn's answer replaces the old one.
+        let stopped = c.speech_stopped(3_000);
+        let events = sent(hear(&mut c, stopped, "a cola"));
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        let cleared = kinds.iter().position(|k| *k == "output_audio_buffer.cleared").expect("the old answer stops");
+        let call =
+            kinds.iter().position(|k| *k == "response.function_call_arguments.done").expect("the new turn is answered");
+        assert!(cleared < call, "{kinds:?}");
+        assert!(!kinds.contains(&"error"), "{kinds:?}");
     }
 
     #[test]

@@ -141,6 +141,8 @@ pub struct Decoder {
     ps: NonNull<Opaque>,
     in_utterance: bool,
     samples: usize,
+    /// The configuration's strings: the decoder's config points into them.
+    _args: Vec<CString>,
 }
 
 // SAFETY: the decoder is used by one thread at a time (it moves into the recognizer's thread).
@@ -151,22 +153,15 @@ impl Decoder {
     pub fn new(engine: &Engine, grammar: &Grammar) -> Result<Decoder, String> {
         let s = &engine.sphinx;
         let hmm = engine.model_dir.join("en-us");
-        let args = [
-            "-hmm",
-            &hmm.to_string_lossy(),
-            "-dict",
-            &engine.dict_path().to_string_lossy(),
-            "-samprate",
-            "16000",
-            "-logfn",
-            "/dev/null",
-        ]
-        .iter()
-        .map(|a| CString::new(*a).map_err(|_| "a model path contains a NUL byte".to_string()))
-        .collect::<Result<Vec<CString>, String>>()?;
+        let args =
+            ["-hmm", &hmm.to_string_lossy(), "-dict", &engine.dict_path().to_string_lossy(), "-samprate", "16000"]
+                .iter()
+                .map(|a| CString::new(*a).map_err(|_| "a model path contains a NUL byte".to_string()))
+                .collect::<Result<Vec<CString>, String>>()?;
         let mut argv: Vec<*mut c_char> = args.iter().map(|a| a.as_ptr().cast_mut()).collect();
-        // SAFETY: `argv` points at NUL-terminated strings that outlive the call; the library
-        // copies what it keeps. ps_init takes its own reference to the config.
+        // SAFETY: `argv` points at NUL-terminated strings; the config keeps pointers to some of
+        // them, so they live in the decoder until after ps_free. ps_init takes its own
+        // reference to the config.
         let ps = unsafe {
             let config =
                 (s.cmd_ln_parse_r)(std::ptr::null_mut(), (s.ps_args)(), argv.len() as i32, argv.as_mut_ptr(), 1);
@@ -179,7 +174,7 @@ impl Decoder {
         };
         let ps =
             NonNull::new(ps).ok_or_else(|| format!("pocketsphinx could not load the model in {}", hmm.display()))?;
-        let mut decoder = Decoder { sphinx: Arc::clone(s), ps, in_utterance: false, samples: 0 };
+        let mut decoder = Decoder { sphinx: Arc::clone(s), ps, in_utterance: false, samples: 0, _args: args };
         decoder.set_grammar(grammar)?;
         Ok(decoder)
     }
@@ -273,6 +268,8 @@ enum Command {
 /// A call's recognizer thread. Dropping it ends the thread (it finishes what it is decoding).
 pub struct Recognizer {
     tx: mpsc::Sender<Command>,
+    /// Set when the thread could not start: turns are answered as empty at once.
+    heard: Option<UnboundedSender<Heard>>,
 }
 
 impl Recognizer {
@@ -281,14 +278,18 @@ impl Recognizer {
     pub fn spawn(engine: Option<Arc<Engine>>, menu: Arc<Menu>, heard: UnboundedSender<Heard>) -> Recognizer {
         let (tx, rx) = mpsc::channel();
         let span = tracing::Span::current();
+        let fallback = heard.clone();
         let spawned = std::thread::Builder::new().name("recognizer".into()).spawn(move || {
             let _entered = span.enter();
             run(engine, &menu, &rx, &heard);
         });
-        if let Err(e) = spawned {
-            tracing::error!("cannot start the recognizer thread: {e}; turns are heard as empty");
+        match spawned {
+            Ok(_) => Recognizer { tx, heard: None },
+            Err(e) => {
+                tracing::error!("cannot start the recognizer thread: {e}; turns are heard as empty");
+                Recognizer { tx, heard: Some(fallback) }
+            }
         }
-        Recognizer { tx }
     }
 
     /// A changed menu: its grammar applies from the next turn.
@@ -307,7 +308,14 @@ impl Recognizer {
 
     /// Ends the turn; its transcript comes back for `item_id`.
     pub fn finish(&self, item_id: String) {
-        let _ = self.tx.send(Command::Finish(item_id));
+        match &self.heard {
+            Some(heard) => {
+                let _ = heard.send(Heard { item_id, transcript: String::new(), samples: 0 });
+            }
+            None => {
+                let _ = self.tx.send(Command::Finish(item_id));
+            }
+        }
     }
 }
 

@@ -25,6 +25,7 @@ pub struct Sphinx {
     pub ps_process_raw: unsafe extern "C" fn(*mut Opaque, *const i16, usize, c_int, c_int) -> c_int,
     pub ps_end_utt: unsafe extern "C" fn(*mut Opaque) -> c_int,
     pub ps_get_hyp: unsafe extern "C" fn(*mut Opaque, *mut i32) -> *const c_char,
+    err_set_logfp: unsafe extern "C" fn(*mut c_void),
     // The libraries stay open as long as the pointers above may be called.
     _sphinxbase: Library,
     _pocketsphinx: Library,
@@ -84,6 +85,7 @@ impl Sphinx {
                 ps_process_raw: symbol(&pocketsphinx, "ps_process_raw")?,
                 ps_end_utt: symbol(&pocketsphinx, "ps_end_utt")?,
                 ps_get_hyp: symbol(&pocketsphinx, "ps_get_hyp")?,
+                err_set_logfp: symbol(&sphinxbase, "err_set_logfp")?,
                 _sphinxbase: sphinxbase,
                 _pocketsphinx: pocketsphinx,
             })
@@ -113,7 +115,15 @@ impl Opus {
 pub fn sphinx() -> Result<Arc<Sphinx>, String> {
     static LIB: OnceLock<Result<Arc<Sphinx>, String>> = OnceLock::new();
     LIB.get_or_init(|| {
-        Sphinx::load().map(Arc::new).map_err(|e| {
+        Sphinx::load()
+            .inspect(|s| {
+                // Its log is one process-wide FILE: turned off here, once, before any decoder
+                // exists (a per-decoder `-logfn` would close and reopen it under other calls).
+                // SAFETY: NULL disables logging; nothing else uses the log yet.
+                unsafe { (s.err_set_logfp)(std::ptr::null_mut()) };
+            })
+            .map(Arc::new)
+            .map_err(|e| {
             format!("pocketsphinx is not installed ({e}): install Debian's pocketsphinx and pocketsphinx-en-us (`cargo xtask setup` does)")
         })
     })

@@ -54,10 +54,12 @@ pub async fn synthesize(text: &str, voice: &Voice) -> Result<Vec<i16>, String> {
     if !out.status.success() {
         return Err(format!("espeak-ng failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
     }
-    let (rate, pcm) = parse_wav(&out.stdout)?;
-    let mut audio = resample(&pcm, rate, CALL_RATE);
-    audio.truncate(MAX_SAMPLES);
-    Ok(audio)
+    let (rate, mut pcm) = parse_wav(&out.stdout)?;
+    pcm.truncate((MAX_SAMPLES as u64 * u64::from(rate) / u64::from(CALL_RATE)) as usize);
+    // Resampling a long reply takes a while: not on the call's task.
+    tokio::task::spawn_blocking(move || resample(&pcm, rate, CALL_RATE))
+        .await
+        .map_err(|e| format!("resampling the reply failed: {e}"))
 }
 
 /// The sample rate and 16-bit mono samples of a WAV file. espeak-ng writing to a pipe cannot
