@@ -75,7 +75,21 @@ async fn over_plain_http_on_a_lan_name_voice_and_calls_say_they_need_https_and_t
 async fn over_https_with_only_the_hubs_ca_trusted_the_kiosk_takes_a_voice_order_and_the_kds_goes_live() {
     let hub = ProductionHub::start(true).await;
     let args = hub.browser_args();
-    let c = browser_with(&args.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    // The customer's words, as the microphone: a spoken order of the test set with 3 s of silence
+    // before it (the press comes well before the words) and 6 s after.
+    let root = std::path::PathBuf::from(env("E2E_SPEECH_SET"));
+    let spoken = root.join("o01-enus160-clean/turn1.wav");
+    let padded = std::env::temp_dir().join(format!("https-voice-{}.wav", std::process::id()));
+    let sox = std::process::Command::new("sox")
+        .arg(&spoken)
+        .arg(&padded)
+        .args(["pad", "3", "6"])
+        .status()
+        .expect("sox (installed by cargo xtask setup)");
+    assert!(sox.success(), "sox could not pad {}", spoken.display());
+    let mut mic_args = args.clone();
+    mic_args.push(format!("--use-file-for-fake-audio-capture={}%noloop", padded.display()));
+    let c = browser_with(&mic_args.iter().map(String::as_str).collect::<Vec<_>>()).await;
 
     // A tablet that types the plain address lands on HTTPS.
     c.goto(&hub.plain("/kiosk?voice_mode=toggle")).await.expect("kiosk page");
@@ -85,14 +99,15 @@ async fn over_https_with_only_the_hubs_ca_trusted_the_kiosk_takes_a_voice_order_
     assert_eq!(eval(&c, "return window.isSecureContext").await, true);
     assert!(find(&c, "insecure-context").await.is_none());
 
-    // A voice turn: the fake microphone's audio goes to the hub's voice peer over WebRTC, and its
-    // answer's function call fills the cart. The tap that starts the customer's session connects.
+    // A voice turn: the microphone's audio goes to the hub's voice peer over WebRTC, the hub hears
+    // the order, and its function call fills the cart. The tap that starts the customer's session
+    // connects.
     start_customer(&c).await;
     wait_state(&c, "voice-status", "idle", 20 * SEC).await;
     tokio::time::sleep(Duration::from_millis(350)).await;
     click(&c, "voice-order-button").await;
     wait_state(&c, "voice-status", "recording", 5 * SEC).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(8000)).await;
     click(&c, "voice-order-button").await;
     wait_for(20 * SEC, "a cart line from the voice turn", || async { (cart_count(&c).await > 0).then_some(()) }).await;
     click(&c, "submit-order").await;
@@ -107,6 +122,7 @@ async fn over_https_with_only_the_hubs_ca_trusted_the_kiosk_takes_a_voice_order_
     assert!(kds.find(Locator::Css(&testid("insecure-context"))).await.is_err());
     c.close().await.ok();
     kds.close().await.ok();
+    let _ = std::fs::remove_file(&padded);
 }
 
 #[tokio::test]

@@ -313,6 +313,20 @@ mod tests {
     }
 
     #[test]
+    fn speech_flags_set_the_model_and_voice_and_refuse_what_cannot_go_on_a_command_line() {
+        let s = apply(&["--speech-model", "/opt/model", "--speech-voice", "en-gb+f3", "--speech-rate", "150"]).unwrap();
+        assert_eq!(s.speech_model, std::path::PathBuf::from("/opt/model"));
+        assert_eq!((s.speech_voice.name.as_str(), s.speech_voice.speed), ("en-gb+f3", 150));
+        let long = "a".repeat(41);
+        for bad in ["", "en us", "-w/tmp/x", "en;rm", long.as_str()] {
+            assert!(apply(&["--speech-voice", bad]).unwrap_err().contains("voice name"), "{bad:?}");
+        }
+        for bad in ["79", "401", "fast"] {
+            assert!(apply(&["--speech-rate", bad]).unwrap_err().contains("words per minute"), "{bad}");
+        }
+    }
+
+    #[test]
     fn bad_flag_values_are_errors_and_other_flags_are_not_consumed() {
         assert!(apply(&["--voice-latency-ms", "300-100"]).unwrap_err().contains("MIN-MAX"));
         assert!(apply(&["--voice-close-after-ms"]).unwrap_err().contains("needs a value"));
