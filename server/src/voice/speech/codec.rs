@@ -122,36 +122,41 @@ impl Drop for OpusEncoder {
 /// Taps of the 48 → 16 kHz low-pass filter (odd, symmetric).
 const DECIMATE_TAPS: usize = 47;
 
-/// Streaming 48 kHz → 16 kHz conversion: a windowed-sinc low-pass at 7 kHz, then every third
-/// sample. State carries over between calls, so packet boundaries leave no seams.
+/// Streaming 48 kHz → 16 kHz conversion: a windowed-sinc low-pass at 7 kHz, computed only at
+/// every third sample. State carries over between calls, so packet boundaries leave no seams.
 pub struct Decimator {
     taps: Vec<f32>,
-    history: Vec<f32>,
-    /// Input samples consumed modulo 3.
-    phase: usize,
+    /// The last `taps.len() - 1` input samples, then the packet being converted.
+    window: Vec<f32>,
+    /// Where in `window` the next output sample ends (an index into the newest samples).
+    next: usize,
 }
 
 impl Default for Decimator {
     fn default() -> Self {
         let cutoff = 7_000.0 / CALL_RATE as f32;
-        Decimator { taps: lowpass(DECIMATE_TAPS, cutoff), history: vec![0.0; DECIMATE_TAPS], phase: 0 }
+        Decimator {
+            taps: lowpass(DECIMATE_TAPS, cutoff),
+            window: vec![0.0; DECIMATE_TAPS - 1],
+            next: DECIMATE_TAPS + 1,
+        }
     }
 }
 
 impl Decimator {
     /// Appends the 16 kHz version of `input` (48 kHz) to `out`.
     pub fn push(&mut self, input: &[i16], out: &mut Vec<i16>) {
-        for &s in input {
-            self.history.rotate_left(1);
-            if let Some(last) = self.history.last_mut() {
-                *last = f32::from(s);
-            }
-            self.phase = (self.phase + 1) % 3;
-            if self.phase == 0 {
-                let y: f32 = self.history.iter().zip(&self.taps).map(|(x, t)| x * t).sum();
-                out.push(to_i16(y));
-            }
+        self.window.extend(input.iter().map(|&s| f32::from(s)));
+        let n = self.taps.len();
+        while self.next <= self.window.len() {
+            let y: f32 = self.window[self.next - n..self.next].iter().zip(&self.taps).map(|(x, t)| x * t).sum();
+            out.push(to_i16(y));
+            self.next += 3;
         }
+        // Keep what the next outputs still need.
+        let keep_from = self.window.len() - (n - 1);
+        self.window.drain(..keep_from);
+        self.next -= keep_from;
     }
 }
 
