@@ -75,31 +75,51 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     assert!(same_card(&card));
     assert!(by_testid(&card, "ticket-bump").is_some(), "a started ticket can be bumped");
 
-    // Rush moves the card to the front (it is rebuilt there); a keyboard user's focus follows.
-    let rush: web_sys::HtmlElement = by_testid(&card, "ticket-rush").unwrap().unchecked_into();
-    rush.focus().unwrap();
-    rush.click();
-    assert!(
-        wait_until(SHORT, || ticket(&el, &order.id)
-            .is_some_and(|t| attr(&t, "data-rush") == "true" && attr(&t, "data-pending") == "false"))
-        .await
-    );
-    let card = ticket(&el, &order.id).unwrap();
-    assert!(card.class_list().contains("rush"));
-    assert_eq!(text_of(&card, "ticket-rush"), "Unrush");
-    let focused_rush = || {
-        let active = web_sys::window().unwrap().document().unwrap().active_element();
-        ticket(&el, &order.id).is_some_and(|card| {
-            active.is_some_and(|a| card.contains(Some(&a)) && attr(&a, "data-testid") == "ticket-rush")
-        })
-    };
-    assert!(wait_until(SHORT, focused_rush).await, "the rebuilt card's Rush button has the focus");
+    // Rush puts a card first on screen (the stylesheet's `order`) without rebuilding or moving
+    // it: a keyboard user's focus stays on its Rush button.
+    let _style = page_stylesheet();
     assert!(
         wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| !t.class_list().contains("ticket-new"))).await,
         "the flash ends"
     );
-    let first = all_by_testid(&el, "ticket").into_iter().next().unwrap();
-    assert_eq!(attr(&first, "data-order-id"), order.id, "a rushed ticket comes first");
+    let newer = post_simple_order().await;
+    assert!(wait_ticket(&el, &newer.id, "new", SHORT).await);
+    // Whether the grid shows `a` before `b` (reading order: rows, then columns). Other tests'
+    // orders may be on the board too: only these two are compared.
+    let shown_before = |a: &str, b: &str| {
+        let place = |id: &str| {
+            let t = ticket(&el, id).unwrap();
+            let t: &web_sys::HtmlElement = t.unchecked_ref();
+            (t.offset_top(), t.offset_left())
+        };
+        place(a) < place(b)
+    };
+    assert!(shown_before(&order.id, &newer.id), "the older ticket first");
+    let newer_card = ticket(&el, &newer.id).unwrap();
+    let rush: web_sys::HtmlElement = by_testid(&newer_card, "ticket-rush").unwrap().unchecked_into();
+    rush.focus().unwrap();
+    rush.click();
+    assert!(
+        wait_until(SHORT, || ticket(&el, &newer.id)
+            .is_some_and(|t| attr(&t, "data-rush") == "true" && attr(&t, "data-pending") == "false"))
+        .await
+    );
+    assert!(ticket(&el, &newer.id).is_some_and(|t| t.is_same_node(Some(&newer_card))), "updated in place");
+    assert!(newer_card.class_list().contains("rush"));
+    assert_eq!(text_of(&newer_card, "ticket-rush"), "Unrush");
+    let active = web_sys::window().unwrap().document().unwrap().active_element();
+    assert!(
+        active.is_some_and(|a| newer_card.contains(Some(&a)) && attr(&a, "data-testid") == "ticket-rush"),
+        "the Rush button keeps the focus"
+    );
+    assert!(shown_before(&newer.id, &order.id), "a rushed ticket is shown first");
+    click_in(&card, "ticket-rush");
+    assert!(wait_until(SHORT, || attr(&card, "data-rush") == "true").await);
+    assert!(shown_before(&order.id, &newer.id), "rushed tickets keep their age order among themselves");
+    click_in(&card, "ticket-rush");
+    assert!(wait_until(SHORT, || attr(&card, "data-rush") == "false" && attr(&card, "data-pending") == "false").await);
+    assert!(shown_before(&newer.id, &order.id), "unrushed, it goes back behind the rushed one");
+    assert!(same_card(&card), "still the same card after rush changes");
 
     click_in(&ticket(&el, &order.id).unwrap(), "ticket-bump");
     assert!(wait_ticket(&el, &order.id, "ready", SHORT).await, "bump makes it ready");

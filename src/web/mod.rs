@@ -10,6 +10,7 @@ pub mod console_log;
 pub mod debug;
 pub mod dialog;
 pub mod events;
+pub mod frame;
 pub mod http;
 pub mod media;
 pub mod peer;

@@ -60,6 +60,25 @@ impl Drop for Mounted {
     }
 }
 
+/// The app's stylesheet (`style/main.css`) on the test page while the guard lives: for the tests
+/// of what the stylesheet decides (where a card is shown).
+#[must_use = "the stylesheet is removed when the guard is dropped"]
+pub struct Stylesheet(Element);
+
+pub fn page_stylesheet() -> Stylesheet {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let style = document.create_element("style").unwrap();
+    style.set_text_content(Some(include_str!("../../style/main.css")));
+    document.head().unwrap().append_child(&style).unwrap();
+    Stylesheet(style)
+}
+
+impl Drop for Stylesheet {
+    fn drop(&mut self) {
+        self.0.remove();
+    }
+}
+
 /// The element with `data-testid="{id}"` inside `root`.
 pub fn by_testid(root: &Element, id: &str) -> Option<Element> {
     root.query_selector(&format!("[data-testid=\"{id}\"]")).unwrap()

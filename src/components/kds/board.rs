@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 
 use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
 use super::stats::TicketStatsPanel;
-use super::ticket::{AskKind, Asking, TicketCard, TicketState, VOID_REASONS, item_line};
+use super::ticket::{AskKind, Asking, CardMarks, TicketCard, TicketState, VOID_REASONS, item_line};
 use crate::core::alerts::{NewTicketAlerts, SoundSettings, SoundState};
 use crate::core::board::{Board, Command, Station, created_unix_ms};
 use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, TicketSelection, action_for};
@@ -44,23 +44,12 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let tickets = Memo::new(move |_| {
         board.with(|b| b.tickets(&station.get(), now.get()).iter().map(TicketState::from).collect::<Vec<_>>())
     });
-    // Each card's own signal, by order id; a card registers it when built and removes it when
+    // Each card's own signals, by order id; a card registers them when built and removes them when
     // dropped. A board change is pushed to the cards it changed only, so an update costs one
-    // card's worth of reactive work, not one per card on screen.
-    let cards = StoredValue::new(HashMap::<String, RwSignal<TicketState>>::new());
-    Effect::new(move |_| {
-        tickets.with(|tickets| {
-            cards.with_value(|cards| {
-                for ticket in tickets {
-                    if let Some(card) = cards.get(&ticket.order.id)
-                        && card.try_with_untracked(|shown| shown != ticket) == Some(true)
-                    {
-                        card.set(ticket.clone());
-                    }
-                }
-            })
-        })
-    });
+    // card's worth of reactive work, not one per card on screen: no card subscribes to anything
+    // the whole grid shares and every update touches (the grid, the selection, the bump-bar
+    // page, the flashing orders), whose subscriber lists would be walked on every update.
+    let cards = StoredValue::new(HashMap::<String, CardSignals>::new());
     let action_error = RwSignal::new(None::<String>);
     let send = move |order_id: String, command: Command| {
         action_error.set(feed.command(&order_id, command).err().map(|e| e.to_string()));
@@ -68,7 +57,6 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
 
     let sound = Sound::new(&home_station);
     let (flashing, voids) = new_ticket_alerts(feed, station, now, sound);
-    let refocus = StoredValue::new(None::<String>);
 
     let can_86 = SOLD_OUT_STATIONS.contains(&home_station.as_str());
     let sold_out_open = RwSignal::new(false);
@@ -91,6 +79,29 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let help_open = RwSignal::new(false);
     let BumpBar { selected, positions, page } =
         bump_bar(feed, station, tickets, recallable, asking, help_open, action_error);
+    // What each card shows of the grid around it, read where every update lands anyway.
+    let marks_of = move |id: &str| CardMarks {
+        selected: selected.with(|s| s.as_deref() == Some(id)),
+        position: positions.with(|p| p.get(id).copied()),
+        flash_started: flashing.with(|f| f.get(id).copied()),
+        asked: asking.with(|a| a.as_ref().filter(|a| a.order_id == id).map(|a| a.what)),
+    };
+    Effect::new(move |_| {
+        tickets.with(|tickets| {
+            cards.with_value(|cards| {
+                for ticket in tickets {
+                    let Some(card) = cards.get(&ticket.order.id) else { continue };
+                    if card.ticket.try_with_untracked(|shown| shown != ticket) == Some(true) {
+                        card.ticket.set(ticket.clone());
+                    }
+                    let marks = marks_of(&ticket.order.id);
+                    if card.marks.try_get_untracked().is_some_and(|shown| shown != marks) {
+                        card.marks.set(marks);
+                    }
+                }
+            })
+        })
+    });
     let all_day = Memo::new(move |_| board.with(|b| b.all_day(&station.get())));
     let failures = Memo::new(move |_| board.with(|b| b.failures().map(|f| f.message.clone()).collect::<Vec<_>>()));
 
@@ -215,29 +226,36 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                         {move || if board.with(Board::is_live) { "No active orders" } else { "Loading orders…" }}
                     </p>
                 </Show>
-                // Keyed by order id and rush. A card is updated in place (see `TicketCard`)
-                // except when rush moves it to or from the front: then it is rebuilt at its new
-                // place, which the keyed list does with one removal and one insertion, where a
-                // pure move would shift every card in between.
+                // Keyed by order id, in age order: a card is built once and updated in place (see
+                // `TicketCard`). Rush puts a card first through the stylesheet (`order`), so
+                // rushing moves no element and the list never reorders: a keyed list moves every
+                // element between a moved card's old and new place.
                 <For
-                    each=move || tickets.get()
-                    key=|t| (t.order.id.clone(), t.order.rush)
+                    each=move || {
+                        let mut grid = tickets.get();
+                        grid.sort_by_key(|t| t.age_order);
+                        grid
+                    }
+                    key=|t| t.order.id.clone()
                     children=move |first: TicketState| {
                         let id = first.order.id.clone();
-                        let ticket = RwSignal::new(first);
+                        let card = CardSignals {
+                            marks: RwSignal::new(untrack(|| marks_of(&id))),
+                            ticket: RwSignal::new(first),
+                        };
                         cards.update_value(|cards| {
-                            cards.insert(id.clone(), ticket);
+                            cards.insert(id.clone(), card);
                         });
                         on_cleanup(move || {
-                            // Only its own entry: the card that replaces it (rush toggled) may
-                            // already be registered.
+                            // Only its own entry: a card for the same order may be built before
+                            // this one is cleaned up (the station filter changed back).
                             let _ = cards.try_update_value(|cards| {
-                                if cards.get(&id) == Some(&ticket) {
+                                if cards.get(&id) == Some(&card) {
                                     cards.remove(&id);
                                 }
                             });
                         });
-                        view! { <TicketCard ticket=ticket.read_only() station now flashing refocus selected positions home asking send/> }
+                        view! { <TicketCard ticket=card.ticket.read_only() marks=card.marks.read_only() station now home asking=asking.write_only() send/> }
                     }
                 />
             </section>
@@ -594,6 +612,13 @@ fn bump_bar(
         }
     });
     BumpBar { selected, positions, page }
+}
+
+/// A card's own signals, written only by the board.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct CardSignals {
+    ticket: RwSignal<TicketState>,
+    marks: RwSignal<CardMarks>,
 }
 
 /// What the keys' selection shows on the board.

@@ -1,11 +1,10 @@
 //! One ticket card: number, source, elapsed time, items (allergies highlighted) and the actions.
 //!
-//! A card is built when its order appears (or when rush moves it, or the station filter shows it
-//! again) and is otherwise updated in place, field by field, from its [`TicketState`]: starting,
-//! bumping or a pending marker change an attribute or a button, not the whole card, so focus
-//! stays where it was. A card rebuilt by its own Rush button takes the focus back.
+//! A card is built when its order appears (or when the station filter shows it again) and is
+//! otherwise updated in place, field by field, from its [`TicketState`]: starting, bumping, rush
+//! or a pending marker change an attribute or a button, not the whole card, so focus stays where
+//! it was. The stylesheet shows a rushed card first; its element does not move.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -26,6 +25,9 @@ pub struct TicketState {
     pub progress: Vec<StationProgress>,
     pub pending: bool,
     pub age: AgeLevel,
+    /// Its place in the grid's document order ([`Ticket::age_order`]); rush is applied on top by
+    /// the stylesheet (`order`), so rushing a ticket moves no element.
+    pub age_order: (i64, u32),
 }
 
 impl From<&Ticket> for TicketState {
@@ -36,8 +38,23 @@ impl From<&Ticket> for TicketState {
             progress: ticket.progress.clone(),
             pending: ticket.pending,
             age: ticket.age,
+            age_order: ticket.age_order(),
         }
     }
+}
+
+/// What a card shows of the grid around it: written by the board only when it changes, so a card
+/// watches nothing the whole grid shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CardMarks {
+    /// The keyboard / bump bar has it selected.
+    pub selected: bool,
+    /// The number key that bumps it, on the bump bar's current page.
+    pub position: Option<u8>,
+    /// When its new-order flash started on the wall clock, while it flashes.
+    pub flash_started: Option<Millis>,
+    /// What it is asking the cook to confirm.
+    pub asked: Option<AskKind>,
 }
 
 /// The reasons a void offers (the first is what the bump bar's confirm uses).
@@ -49,21 +66,15 @@ pub fn TicketCard(
     ticket: ReadSignal<TicketState>,
     /// The station the grid shows (decides what bumping does).
     station: Memo<Station>,
+    /// Its selection, bump key, flash and confirmation; changes only when one of them does.
+    marks: ReadSignal<CardMarks>,
     /// The page's 1 Hz wall clock.
     now: RwSignal<Millis>,
-    /// New orders flashing, with when their flash started on the wall clock.
-    flashing: RwSignal<HashMap<String, Millis>>,
-    /// The order whose focused Rush button rebuilt its card: the new card takes the focus.
-    refocus: StoredValue<Option<String>>,
-    /// The ticket the keyboard / bump bar has selected.
-    selected: Memo<Option<String>>,
-    /// The numbered tickets of the bump bar's page (the key that bumps each).
-    positions: Memo<HashMap<String, u8>>,
     /// The station this screen is signed in as: it offers only what that station may do (a grill
     /// screen looking at the fryer's tickets only looks).
     home: StoredValue<String>,
-    /// The ticket whose void (or forced completion) is being confirmed, shared with the keys.
-    asking: RwSignal<Option<Asking>>,
+    /// Where a card asks for a confirmation (shared with the keys; read through `marks`).
+    asking: WriteSignal<Option<Asking>>,
     send: impl Fn(String, Command) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     // What never changes for an order.
@@ -77,13 +88,10 @@ pub fn TicketCard(
     let pending = move || ticket.with(|t| t.pending);
     let age = move || ticket.with(|t| t.age);
     let items = Memo::new(move |_| ticket.with(|t| t.order.items.clone()));
-    // A flashing card rebuilt (rush moved it) picks its flash up where it was, rather than
-    // starting it again: a negative delay puts the animation that far in.
+    // A flashing card rebuilt (the station filter hid and showed it) picks its flash up where it
+    // was, rather than starting it again: a negative delay puts the animation that far in.
     let built_at = wall_clock();
-    let flash_started = {
-        let id = id.clone();
-        Memo::new(move |_| flashing.with(|f| f.get(&id).copied()))
-    };
+    let flash_started = Memo::new(move |_| marks.with(|m| m.flash_started));
     let is_new = move || flash_started.get().is_some();
     let flash_style = move || {
         flash_started
@@ -103,19 +111,6 @@ pub fn TicketCard(
     let start_action = action.clone();
     let bump_action = action.clone();
     let rush_id = id.clone();
-    let rush_button = NodeRef::<leptos::html::Button>::new();
-    {
-        let id = id.clone();
-        Effect::new(move |_| {
-            let Some(button) = rush_button.get() else { return };
-            if refocus.with_value(|r| r.as_deref() == Some(id.as_str())) {
-                refocus.set_value(None);
-                if let Err(e) = button.focus() {
-                    log::warn!("[KDS] could not focus the Rush button of {id}: {e:?}");
-                }
-            }
-        });
-    }
     let may = move |command: &Command| home.with_value(|h| command.allowed_for(h).is_ok());
     let start = move || {
         station.with(|s| s.start_command(status())).filter(may).map(|command| {
@@ -137,18 +132,9 @@ pub fn TicketCard(
         })
     };
 
-    let is_selected = {
-        let id = id.clone();
-        move || selected.with(|s| s.as_deref() == Some(id.as_str()))
-    };
-    let position = {
-        let id = id.clone();
-        Memo::new(move |_| positions.with(|p| p.get(&id).copied()))
-    };
-    let asked = {
-        let id = id.clone();
-        Memo::new(move |_| asking.with(|a| a.as_ref().filter(|a| a.order_id == id).map(|a| a.what)))
-    };
+    let is_selected = move || marks.with(|m| m.selected);
+    let position = Memo::new(move |_| marks.with(|m| m.position));
+    let asked = Memo::new(move |_| marks.with(|m| m.asked));
     let expediting = move || station.with(Station::is_expediting) && may(&Command::Complete { force: true });
     let ask = {
         let id = id.clone();
@@ -266,7 +252,7 @@ pub fn TicketCard(
             class:rush=rush
             class:pending=pending
             class:ticket-new=is_new
-            class:selected=is_selected.clone()
+            class:selected=is_selected
             style=flash_style
             data-testid="ticket"
             data-order-id=id
@@ -308,15 +294,7 @@ pub fn TicketCard(
                     class="btn ticket-action action-rush"
                     data-testid="ticket-rush"
                     aria-pressed=move || rush().to_string()
-                    node_ref=rush_button
                     on:click=move |_| {
-                        // Rush moves the card, which rebuilds it: keep the focus on this button.
-                        let focused = document().active_element();
-                        if rush_button.get_untracked().is_some_and(|b| {
-                            focused.is_some_and(|f| f.is_same_node(Some(&b)))
-                        }) {
-                            refocus.set_value(Some(rush_id.clone()));
-                        }
                         send(rush_id.clone(), Command::Rush { rush: !ticket.with_untracked(|t| t.order.rush) })
                     }
                 >

@@ -134,9 +134,19 @@ pub struct Ticket {
     pub progress: Vec<StationProgress>,
     /// A command on it is still waiting for the hub's answer.
     pub pending: bool,
+    /// When the order was created (Unix ms), as the hub stamped it; `None` if unreadable.
+    pub created_unix_ms: Option<i64>,
     /// Since the order was created.
     pub elapsed: Duration,
     pub age: AgeLevel,
+}
+
+impl Ticket {
+    /// Where it goes in the grid before rush is applied: oldest first, then by number.
+    #[must_use]
+    pub fn age_order(&self) -> (i64, u32) {
+        (self.created_unix_ms.unwrap_or(i64::MAX), self.order.number)
+    }
 }
 
 /// One line of the all-day panel.
@@ -184,8 +194,7 @@ impl Board {
             .filter_map(|(order, pending)| self.ticket(station, order, pending, now_unix))
             .filter(|t| !matches!(station, Station::Prep(_)) || t.status != OrderStatus::Ready)
             .collect();
-        // Cached: the key parses a timestamp, once per ticket rather than per comparison.
-        tickets.sort_by_cached_key(|t| (!t.order.rush, created_unix_ms(&t.order).unwrap_or(i64::MAX), t.order.number));
+        tickets.sort_by_key(|t| (!t.order.rush, t.age_order()));
         tickets
     }
 
@@ -220,9 +229,10 @@ impl Board {
         if order.items.is_empty() {
             return None;
         }
-        let elapsed = elapsed_since(created_unix_ms(&order), now_unix);
+        let created_unix_ms = created_unix_ms(&order);
+        let elapsed = elapsed_since(created_unix_ms, now_unix);
         let age = self.age_level(elapsed);
-        Some(Ticket { order, status, progress, pending, elapsed, age })
+        Some(Ticket { order, status, progress, pending, created_unix_ms, elapsed, age })
     }
 
     /// What `station` can recall, newest first: at a prep station the orders whose items there

@@ -19,6 +19,7 @@ use crate::hooks::staff_call::CallSignal;
 use crate::web::clock;
 use crate::web::debug::DebugObject;
 use crate::web::events::{WindowListener, is_online};
+use crate::web::frame::NextFrame;
 use crate::web::random::random_bytes;
 use crate::web::socket::AttemptSocket;
 use crate::web::storage;
@@ -47,10 +48,18 @@ impl Published {
     }
 }
 
+/// The longest the page waits for a frame before writing its signals anyway (a hidden tab gets
+/// no frames).
+const PUBLISH_FALLBACK_MS: u32 = 100;
+
 pub(super) struct FeedDriver {
     pub feed: OrderFeed,
     socket: AttemptSocket,
     timer: DeadlineTimer,
+    /// The pending write of the page's signals (see [`FeedDriver::publish`]).
+    frame: Option<NextFrame>,
+    /// Set by an input from the person at the screen, for the `drive` that follows it.
+    render_now: bool,
     /// The snapshot request in flight; replacing or dropping it aborts it.
     snapshot: Option<Task>,
     sign_in: Option<SignInFuture>,
@@ -100,8 +109,9 @@ impl Driver for FeedDriver {
         }
         if changed || self.shown != Some(status) {
             self.shown = Some(status);
-            self.publish(status, after);
+            self.publish(after);
         }
+        self.render_now = false;
         if !signals.is_empty() {
             // Released first: the call may answer on this socket right away.
             let subscriber = self.call_subscriber.clone();
@@ -149,6 +159,8 @@ impl FeedDriver {
             feed,
             socket: AttemptSocket::new("OrderFeed"),
             timer,
+            frame: None,
+            render_now: false,
             snapshot: None,
             sign_in: None,
             shown: None,
@@ -164,17 +176,45 @@ impl FeedDriver {
         }
     }
 
-    /// Writes what changed to the page's signals, once the driver is released.
-    fn publish(&self, status: FeedStatus, after: &mut After) {
+    /// The next change is written to the page at once rather than at the next frame: for what
+    /// the person at the screen just did.
+    pub fn render_now(&mut self) {
+        self.render_now = true;
+    }
+
+    /// Writes the page's signals at the next frame, from the state then: events arriving faster
+    /// than frames are rendered once per frame, so a busy kitchen cannot queue up renders. What
+    /// the person at the screen did ([`FeedDriver::render_now`]) is written at once.
+    fn publish(&mut self, after: &mut After) {
+        if self.render_now {
+            self.frame = None;
+            after.push(self.published());
+            return;
+        }
+        if self.frame.as_ref().is_some_and(NextFrame::is_pending) {
+            return;
+        }
+        let me = self.me.clone();
+        self.frame = Some(NextFrame::new(PUBLISH_FALLBACK_MS, move || {
+            // Read under the driver, written once it is released (a write may call back in).
+            if let Some(write) = me.run(|d, _| d.published()) {
+                write();
+            }
+        }));
+    }
+
+    /// Writes the current status, board and station to the page's signals.
+    fn published(&self) -> impl FnOnce() + use<> {
+        let status = self.feed.status();
         let (to, board, station) = (self.published, self.feed.board().clone(), self.feed.station().cloned());
         // The feed's clock is monotonic; the banner shows wall-clock time.
         let last_update = status.last_update.map(|t| clock::unix_ms() - (clock::now_ms() - t.0 as f64));
-        after.push(move || {
+        move || {
             let _ = to.status.try_set(status);
             let _ = to.board.try_set(board);
             let _ = to.station.try_set(station);
             let _ = to.last_update.try_set(last_update);
-        });
+        }
     }
 
     fn fetch_snapshot(&mut self) {

@@ -103,7 +103,11 @@ impl UseOrderFeedReturn {
     pub fn command(&self, order_id: &str, command: Command) -> Result<(), CommandError> {
         let id = order_id.to_string();
         self.driver
-            .run(move |d, _| d.feed.command(&id, command, random_bytes::<16>()).map(|_| ()))
+            .run(move |d, _| {
+                // The cook's own action shows at once, not at the next frame.
+                d.render_now();
+                d.feed.command(&id, command, random_bytes::<16>()).map(|_| ())
+            })
             .unwrap_or_else(|| Err(CommandError::UnknownOrder(order_id.to_string())))
     }
 
@@ -113,7 +117,10 @@ impl UseOrderFeedReturn {
     }
 
     pub fn dismiss_failures(&self) {
-        self.driver.run(|d, _| d.feed.dismiss_failures());
+        self.driver.run(|d, _| {
+            d.render_now();
+            d.feed.dismiss_failures();
+        });
     }
 
     /// Sends a staff call frame on the feed's socket; `false` when it is not connected.
