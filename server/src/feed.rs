@@ -10,6 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use axum::extract::ws::Utf8Bytes;
 use restaurant_protocol::ServerMessage;
 use tokio::sync::Notify;
 
@@ -38,7 +39,7 @@ pub struct Feed {
 
 struct FeedInner {
     last_seq: u64,
-    replay: VecDeque<(u64, Arc<str>)>,
+    replay: VecDeque<(u64, Utf8Bytes)>,
     /// Total length of the frames in `replay`.
     replay_bytes: usize,
     clients: HashMap<u64, Arc<ClientQueue>>,
@@ -60,7 +61,7 @@ impl FeedInner {
 #[derive(Debug, PartialEq)]
 pub enum Catchup {
     /// The events after `since`, in order (possibly none).
-    Replay(Vec<Arc<str>>),
+    Replay(Vec<Utf8Bytes>),
     /// `since` is older than the replay window (or unknown): send `resync` with this seq.
     Resync(u64),
 }
@@ -68,7 +69,7 @@ pub enum Catchup {
 impl Feed {
     /// A feed whose last event is `last_seq`, preloaded with `recent` (oldest first).
     pub fn new(last_seq: u64, recent: Vec<Event>, replay_limits: ReplayLimits, client_queue: usize) -> Feed {
-        let replay: VecDeque<(u64, Arc<str>)> = recent.into_iter().map(|e| (e.seq, Arc::from(e.json))).collect();
+        let replay: VecDeque<(u64, Utf8Bytes)> = recent.into_iter().map(|e| (e.seq, Utf8Bytes::from(e.json))).collect();
         let replay_bytes = replay.iter().map(|(_, f)| f.len()).sum();
         let mut inner = FeedInner { last_seq, replay, replay_bytes, clients: HashMap::new() };
         inner.trim(replay_limits);
@@ -83,7 +84,7 @@ impl Feed {
 
     /// Sends an event (events must arrive in `seq` order) to every client and the replay window.
     pub fn publish(&self, event: &Event) {
-        let frame: Arc<str> = Arc::from(event.json.as_str());
+        let frame = Utf8Bytes::from(event.json.clone());
         let mut inner = self.lock();
         inner.last_seq = event.seq;
         inner.replay_bytes += frame.len();
@@ -162,7 +163,7 @@ impl Drop for Subscription {
 
 /// Bounded queue of frames for one client.
 pub struct ClientQueue {
-    frames: Mutex<VecDeque<Arc<str>>>,
+    frames: Mutex<VecDeque<Utf8Bytes>>,
     capacity: usize,
     ready: Notify,
 }
@@ -172,13 +173,13 @@ impl ClientQueue {
         ClientQueue { frames: Mutex::new(VecDeque::new()), capacity, ready: Notify::new() }
     }
 
-    fn push_event(&self, seq: u64, frame: Arc<str>) {
+    fn push_event(&self, seq: u64, frame: Utf8Bytes) {
         let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
         if frames.len() >= self.capacity {
             frames.clear();
             let resync = ServerMessage::Resync { seq };
             match serde_json::to_string(&resync) {
-                Ok(text) => frames.push_back(Arc::from(text)),
+                Ok(text) => frames.push_back(Utf8Bytes::from(text)),
                 Err(e) => tracing::error!("cannot encode resync: {e}"),
             }
             tracing::warn!(behind = self.capacity, seq, "a client fell behind: sent resync");
@@ -195,7 +196,7 @@ impl ClientQueue {
     }
 
     /// Takes every queued frame.
-    pub fn take(&self) -> VecDeque<Arc<str>> {
+    pub fn take(&self) -> VecDeque<Utf8Bytes> {
         std::mem::take(&mut *self.frames.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
@@ -212,7 +213,7 @@ mod tests {
         ReplayLimits { events: n, bytes: usize::MAX }
     }
 
-    fn texts(frames: impl IntoIterator<Item = Arc<str>>) -> Vec<String> {
+    fn texts(frames: impl IntoIterator<Item = Utf8Bytes>) -> Vec<String> {
         frames.into_iter().map(|f| f.to_string()).collect()
     }
 

@@ -13,6 +13,7 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -224,6 +225,12 @@ impl Hub {
                     ));
                 }
                 tracing::info!("listening on http://{addr} (serving {})", settings.dist.display());
+                // Small frames (an event, then its ack) must not wait for the peer's delayed ACK.
+                let main = main.tap_io(|tcp| {
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::warn!("cannot set TCP_NODELAY on a connection: {e}");
+                    }
+                });
                 Box::pin(
                     axum::serve(main, router.into_make_service_with_connect_info::<SocketAddr>())
                         .with_graceful_shutdown(token.clone().cancelled_owned())

@@ -665,7 +665,10 @@ pub(crate) async fn serve_connections(
                 }
             }
         };
-        let _ = stream.set_nodelay(true);
+        // Small frames (an event, then its ack) must not wait for the peer's delayed ACK.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::warn!(%peer, "cannot set TCP_NODELAY: {e}");
+        }
         let (router, stop, kill) = (router.clone(), stop.clone(), kill.clone());
         match tls.clone() {
             None => connections.spawn(serve_http(stream, peer, router, stop, kill)),

@@ -217,15 +217,20 @@ impl Connection {
         self.send(vec![frame.into()]).await
     }
 
+    /// The feed's frames queued for this client (shared bytes: each event is encoded once).
+    fn queued_frames(&self) -> Vec<Frame> {
+        match &self.subscription {
+            Some(sub) => sub.queue().take().into_iter().map(Frame).collect(),
+            None => Vec::new(),
+        }
+    }
+
     async fn flush_queue(&mut self) -> Result<(), Stop> {
-        let frames = match &self.subscription {
-            Some(sub) => sub.queue().take(),
-            None => return Ok(()),
-        };
+        let frames = self.queued_frames();
         if frames.is_empty() {
             return Ok(());
         }
-        self.send(frames.into_iter().map(|f| Frame(Utf8Bytes::from(&*f))).collect()).await
+        self.send(frames).await
     }
 
     async fn on_message(&mut self, message: Message) -> Result<(), Stop> {
@@ -310,7 +315,7 @@ impl Connection {
         tracing::info!(seq, ?since, "joined");
         let mut frames = vec![ServerMessage::Welcome { seq }.into()];
         match catchup {
-            Catchup::Replay(events) => frames.extend(events.iter().map(|f| Frame(Utf8Bytes::from(&**f)))),
+            Catchup::Replay(events) => frames.extend(events.into_iter().map(Frame)),
             Catchup::Resync(seq) => frames.push(ServerMessage::Resync { seq }.into()),
         }
         self.send(frames).await
@@ -346,9 +351,10 @@ impl Connection {
         }
         match self.state.apply(request_id, order_id, action, station).await {
             Ok(answer) => {
-                // The event (already queued by the store) goes out before its ack.
-                self.flush_queue().await?;
-                self.send(vec![answer.into()]).await
+                // The event (already queued by the store) goes out before its ack, in one write.
+                let mut frames = self.queued_frames();
+                frames.push(answer.into());
+                self.send(frames).await
             }
             Err(OrderError::Unavailable) => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
             Err(e) => {
