@@ -1,5 +1,10 @@
 //! The built bundle, with the SPA fallback: any path whose last segment has no file extension
 //! (`/`, `/kiosk`, `/kds`, …) gets `index.html`, so the app's router decides what to show.
+//!
+//! Assets are served as the build left them: its `.br` / `.gz` twin to a browser that accepts it
+//! (`cargo xtask` writes them; nothing is compressed per request), and for a name carrying a
+//! content hash (`app-0123456789abcdef.js`) with a year-long immutable cache, since a new build
+//! gives new names. Everything else (`index.html`, `/favicon.ico`) is revalidated on every load.
 
 use std::sync::Arc;
 
@@ -13,15 +18,40 @@ use tower_http::services::ServeDir;
 
 use crate::state::AppState;
 
-pub async fn serve(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let last_segment = req.uri().path().rsplit('/').next().unwrap_or("");
+/// Cache lifetime of a content-hashed asset.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// The page's icon, which browsers also ask for as `/favicon.ico`.
+const FAVICON: &str = "favicon.svg";
+
+pub async fn serve(State(state): State<Arc<AppState>>, mut req: Request) -> Response {
+    let last_segment = req.uri().path().rsplit('/').next().unwrap_or("").to_string();
     if !last_segment.contains('.') {
         return index_html(&state).await;
     }
-    match ServeDir::new(&state.settings.dist).oneshot(req).await {
+    if req.uri().path() == "/favicon.ico" {
+        *req.uri_mut() = axum::http::Uri::from_static("/favicon.svg");
+    }
+    let dir = ServeDir::new(&state.settings.dist).precompressed_br().precompressed_gzip();
+    let mut response = match dir.oneshot(req).await {
         Ok(response) => response.into_response(),
         Err(never) => match never {},
+    };
+    if response.status().is_success() || response.status() == axum::http::StatusCode::NOT_MODIFIED {
+        let cache = if content_hashed(&last_segment) { IMMUTABLE } else { "no-cache" };
+        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(cache));
     }
+    if last_segment == "favicon.ico" || last_segment == FAVICON {
+        response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("image/svg+xml"));
+    }
+    response
+}
+
+/// Whether a file name carries a content hash as the bundle names them: `stem-<16 hex>.ext`, or
+/// `stem-<16 hex>_bg.wasm`.
+fn content_hashed(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 async fn index_html(state: &AppState) -> Response {
@@ -68,7 +98,7 @@ pub async fn config_json(State(state): State<Arc<AppState>>) -> impl IntoRespons
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
-    use axum::http::Request;
+    use axum::http::{HeaderMap, Request};
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
@@ -115,6 +145,66 @@ mod tests {
         assert_eq!((status, body.as_str()), (200, "export {}"));
         assert!(ctype.unwrap().contains("javascript"));
         assert_eq!(get(&s, "/missing-5678.wasm").await.0, 404);
+    }
+
+    async fn get_with(settings: &Settings, path: &str, accept: &str) -> (u16, HeaderMap, Vec<u8>) {
+        let response = Hub::start(settings.clone())
+            .await
+            .unwrap()
+            .router()
+            .oneshot(Request::get(path).header("accept-encoding", accept).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+    }
+
+    #[tokio::test]
+    async fn precompressed_twins_are_served_to_browsers_that_accept_them() {
+        let (dir, s) = settings_with_dist();
+        let name = "restaurant-web-0123456789abcdef_bg.wasm";
+        std::fs::write(dir.path().join(name), b"raw wasm").unwrap();
+        std::fs::write(dir.path().join(format!("{name}.br")), b"brotli wasm").unwrap();
+        std::fs::write(dir.path().join(format!("{name}.gz")), b"gzip wasm").unwrap();
+        let path = format!("/{name}");
+        let (status, headers, body) = get_with(&s, &path, "gzip, deflate, br").await;
+        assert_eq!((status, body.as_slice()), (200, b"brotli wasm".as_slice()));
+        assert_eq!(headers["content-encoding"], "br");
+        assert_eq!(headers["content-type"], "application/wasm");
+        assert_eq!(headers["cache-control"], super::IMMUTABLE, "a hashed name never changes");
+        let (_, headers, body) = get_with(&s, &path, "gzip").await;
+        assert_eq!((headers["content-encoding"].to_str().unwrap(), body.as_slice()), ("gzip", b"gzip wasm".as_slice()));
+        let (_, headers, body) = get_with(&s, &path, "identity").await;
+        assert!(headers.get("content-encoding").is_none());
+        assert_eq!(body, b"raw wasm");
+    }
+
+    #[tokio::test]
+    async fn unhashed_files_are_revalidated_and_the_favicon_is_served() {
+        let (dir, s) = settings_with_dist();
+        std::fs::write(dir.path().join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+        for path in ["/favicon.ico", "/favicon.svg"] {
+            let (status, headers, body) = get_with(&s, path, "").await;
+            assert_eq!(status, 200, "{path}");
+            assert_eq!(headers["content-type"], "image/svg+xml", "{path}");
+            assert_eq!(headers["cache-control"], "no-cache", "{path}");
+            assert!(String::from_utf8_lossy(&body).starts_with("<svg"), "{path}");
+        }
+        // The test bundle's `app-1234.js` has no 16-digit hash: it may change under its name.
+        assert_eq!(get_with(&s, "/app-1234.js", "").await.1["cache-control"], "no-cache");
+        assert_eq!(get_with(&s, "/", "").await.1["cache-control"], "no-cache");
+    }
+
+    #[test]
+    fn content_hashes_are_recognised_in_bundle_names() {
+        for name in ["main-557bc43dc86231af.css", "restaurant-web-9cfcd6d399756a3d_bg.wasm", "app-ed917a4957098062.js"]
+        {
+            assert!(super::content_hashed(name), "{name}");
+        }
+        for name in ["favicon.svg", "index.html", "app-1234.js", "app-ed917a495709806z.js", "config.json"] {
+            assert!(!super::content_hashed(name), "{name}");
+        }
     }
 
     #[tokio::test]
