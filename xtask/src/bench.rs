@@ -22,6 +22,7 @@ struct Row {
 
 pub fn run(args: &[String]) -> Result<()> {
     let mut sessions = 1000usize;
+    let mut only: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -29,7 +30,16 @@ pub fn run(args: &[String]) -> Result<()> {
                 let v = it.next().ok_or("--sessions needs a value")?;
                 sessions = v.parse().map_err(|_| format!("--sessions: not a number: {v:?}"))?;
             }
-            other => return Err(format!("bench: unknown argument {other:?} (expected --sessions N)")),
+            "--only" => {
+                let v = it.next().ok_or("--only needs a stage: voice, pages, hub or speech")?;
+                if !["voice", "pages", "hub", "speech"].contains(&v.as_str()) {
+                    return Err(format!("--only: unknown stage {v:?} (voice, pages, hub or speech)"));
+                }
+                only = Some(v.clone());
+            }
+            other => {
+                return Err(format!("bench: unknown argument {other:?} (expected --sessions N or --only STAGE)"));
+            }
         }
     }
     let started = Instant::now();
@@ -38,13 +48,24 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let dist = bundle::build(&tools)?;
     for (name, raw, gz) in bundle::sizes(&dist)? {
-        let kind = if name.ends_with(".wasm") { "bundle .wasm" } else { "bundle .js" };
+        let ext = name.rsplit('.').next().unwrap_or_default();
         rows.push(Row {
-            name: kind.into(),
+            name: format!("bundle .{ext}"),
             figure: format!("{:.1} KB raw, {:.1} KB gzip", raw as f64 / 1000.0, gz as f64 / 1000.0),
             target: String::new(),
         });
     }
+    let (raw, gz, br) = bundle::page_load(&dist)?;
+    rows.push(Row {
+        name: "one page load (html + js + wasm + css), every page".into(),
+        figure: format!(
+            "{:.1} KB raw, {:.1} KB gzip, {:.1} KB brotli (as the hub serves it)",
+            raw as f64 / 1000.0,
+            gz as f64 / 1000.0,
+            br as f64 / 1000.0
+        ),
+        target: "≤ 150 KB gzip per page".into(),
+    });
 
     // The KDS latency baseline is served next to the bundle, from the same origin.
     let baseline = tools.root.join("benches/kds-vanilla.html");
@@ -56,36 +77,58 @@ pub fn run(args: &[String]) -> Result<()> {
     let work = tools.root.join("target/xtask");
     let hub =
         TestHub::start(&hub_binary, &work.join("bench-hub-data"), &["--demo", "--dist", &dist.to_string_lossy()])?;
-    let mut cmd = wasm_test_command(&tools, &work, &hub)?;
-    cmd.args(["--features", "bench", "--test", "bench_voice", "--", "--nocapture"])
-        .env("BENCH_SESSIONS", sessions.to_string());
-    let (ok, _, mut lines) = proc::run_tests_collecting(&mut cmd, Some("BENCH "))?;
-    if !ok {
-        return Err("the browser benchmarks failed (see above)".into());
+    let stage = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    let mut lines = Vec::new();
+    if stage("voice") {
+        let mut cmd = wasm_test_command(&tools, &work, &hub)?;
+        cmd.args(["--features", "bench", "--test", "bench_voice", "--", "--nocapture"])
+            .env("BENCH_SESSIONS", sessions.to_string());
+        let (ok, _, voice_lines) = proc::run_tests_collecting(&mut cmd, Some("BENCH "))?;
+        if !ok {
+            return Err("the browser benchmarks failed (see above)".into());
+        }
+        lines.extend(voice_lines);
     }
     // Page benchmarks: the release bundle over WebDriver, measured through DevTools.
-    let tmp = work.join("bench-tmp");
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-    let driver = ChromeDriver::start(Tools::require(&tools.chromedriver, "chromedriver")?, &tmp)?;
-    let mut pages = Command::new(host_cargo());
-    pages
-        .current_dir(&tools.root)
-        .args(["run", "--package", "restaurant-e2e", "--bin", "bench_pages"])
-        .env("E2E_HUB_URL", hub.url())
-        .env("E2E_HUB_CONTROL_URL", hub.control_url())
-        .env("E2E_WEBDRIVER_URL", driver.url())
-        .env("E2E_CHROME", Tools::require(&tools.chrome, "chromium")?)
-        .env("TMPDIR", &tmp);
-    let (ok, _, page_lines) = proc::run_tests_collecting(&mut pages, Some("BENCH "))?;
-    drop(driver);
-    drop(hub);
-    let _ = std::fs::remove_dir_all(&tmp);
-    if !ok {
-        return Err("the page benchmarks failed (see above)".into());
+    if stage("pages") {
+        let tmp = work.join("bench-tmp");
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+        let driver = ChromeDriver::start(Tools::require(&tools.chromedriver, "chromedriver")?, &tmp)?;
+        let mut pages = Command::new(host_cargo());
+        pages
+            .current_dir(&tools.root)
+            .args(["run", "--package", "restaurant-e2e", "--bin", "bench_pages"])
+            .env("E2E_HUB_URL", hub.url())
+            .env("E2E_HUB_CONTROL_URL", hub.control_url())
+            .env("E2E_WEBDRIVER_URL", driver.url())
+            .env("E2E_CHROME", Tools::require(&tools.chrome, "chromium")?)
+            .env("TMPDIR", &tmp);
+        let (ok, _, page_lines) = proc::run_tests_collecting(&mut pages, Some("BENCH "))?;
+        drop(driver);
+        let _ = std::fs::remove_dir_all(&tmp);
+        if !ok {
+            return Err("the page benchmarks failed (see above)".into());
+        }
+        lines.extend(page_lines);
     }
-    lines.extend(page_lines);
-    lines.extend(speech_bench(&tools)?);
+    // The hub under a whole restaurant's sockets, on loopback.
+    if stage("hub") {
+        let mut fanout = Command::new(host_cargo());
+        fanout
+            .current_dir(&tools.root)
+            .args(["run", "--profile", "hub", "--package", "restaurant-e2e", "--bin", "hub_bench"])
+            .env("E2E_HUB_URL", hub.url());
+        let (ok, _, fanout_lines) = proc::run_tests_collecting(&mut fanout, Some("BENCH "))?;
+        if !ok {
+            return Err("the hub fan-out benchmark failed (see above)".into());
+        }
+        lines.extend(fanout_lines);
+    }
+    drop(hub);
+    if stage("speech") {
+        lines.extend(speech_bench(&tools)?);
+    }
     let mut latency = Vec::new();
     for line in &lines {
         let v: Value = serde_json::from_str(line).map_err(|e| format!("unreadable benchmark line {line:?}: {e}"))?;
@@ -98,8 +141,18 @@ pub fn run(args: &[String]) -> Result<()> {
 
     let total = started.elapsed().as_secs_f64();
     print_table(&rows);
-    let doc = render_markdown(&rows, sessions, total);
+    if only.is_some() {
+        println!("xtask: one stage only ({total:.0} s); docs/benchmarks.md is left as it was");
+        return Ok(());
+    }
     let path = tools.root.join("docs/benchmarks.md");
+    let mut doc = render_markdown(&rows, sessions, total);
+    // The written sections after the table (analysis, what each change saved) stay.
+    if let Ok(old) = std::fs::read_to_string(&path)
+        && let Some(at) = old.find("\n## ")
+    {
+        doc.push_str(&old[at..]);
+    }
     std::fs::write(&path, doc).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("xtask: wrote {} ({total:.0} s)", path.display());
     Ok(())
@@ -226,6 +279,43 @@ fn rows_for(v: &Value) -> Vec<Row> {
             ),
             target: String::new(),
         }],
+        Some("hub_fanout") => {
+            let p = |part: &str, k: &str| v[part][k].as_f64().unwrap_or(f64::NAN);
+            vec![
+                Row {
+                    name: format!(
+                        "hub fan-out, {} KDS sockets: orders 5/s + bump and complete 10/s for {:.0} s",
+                        n("sockets"),
+                        n("seconds")
+                    ),
+                    figure: format!(
+                        "POST or command sent → event read by every socket p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms ({} deliveries, {} missing, {} out of order)",
+                        p("delivery", "p50_ms"),
+                        p("delivery", "p99_ms"),
+                        p("delivery", "p999_ms"),
+                        p("delivery", "max_ms"),
+                        p("delivery", "n"),
+                        n("missing"),
+                        n("out_of_order"),
+                    ),
+                    target: "p99 ≤ 5 ms, max ≤ 15 ms (200 sockets)".into(),
+                },
+                Row {
+                    name: format!("hub fan-out, {} KDS sockets: order POST → 201; command → ack", n("sockets")),
+                    figure: format!(
+                        "POST p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; ack p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} unanswered)",
+                        p("post", "p50_ms"),
+                        p("post", "p99_ms"),
+                        p("post", "max_ms"),
+                        p("ack", "p50_ms"),
+                        p("ack", "p99_ms"),
+                        p("ack", "max_ms"),
+                        n("unanswered_commands"),
+                    ),
+                    target: "POST p99 ≤ 10 ms".into(),
+                },
+            ]
+        }
         Some("speech_accuracy") => vec![Row {
             name: format!("offline voice, {} (exact carts)", v["condition"].as_str().unwrap_or("?")),
             figure: format!(
@@ -259,16 +349,32 @@ fn rows_for(v: &Value) -> Vec<Row> {
     }
 }
 
-/// Real page ÷ vanilla baseline, when both ran.
-fn latency_ratio(runs: &[Value]) -> Option<Row> {
-    let of = |page: &str| runs.iter().find(|v| v["page"] == page);
-    let (real, base) = (of("leptos")?, of("vanilla")?);
-    let ratio = |k: &str| real[k].as_f64().unwrap_or(f64::NAN) / base[k].as_f64().unwrap_or(f64::NAN);
-    Some(Row {
-        name: "KDS latency, real ÷ vanilla baseline".into(),
-        figure: format!("p50 ×{:.2}, p99 ×{:.2}", ratio("p50_ms"), ratio("p99_ms")),
-        target: String::new(),
-    })
+/// Real page ÷ vanilla baseline at each load both ran.
+fn latency_ratio(runs: &[Value]) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for real in runs.iter().filter(|v| v["page"] == "leptos") {
+        let Some(base) = runs.iter().find(|v| v["page"] == "vanilla" && v["tickets"] == real["tickets"]) else {
+            continue;
+        };
+        let ratio = |k: &str| real[k].as_f64().unwrap_or(f64::NAN) / base[k].as_f64().unwrap_or(f64::NAN);
+        rows.push(Row {
+            name: format!(
+                "KDS latency, real ÷ vanilla baseline: {} tickets, {} updates/s",
+                real["tickets"], real["per_second"]
+            ),
+            figure: format!(
+                "p50 ×{:.2}, p99 ×{:.2}; layout passes ×{:.2}; script time ×{:.2}; long tasks {} vs {}",
+                ratio("p50_ms"),
+                ratio("p99_ms"),
+                ratio("layouts"),
+                ratio("script_s"),
+                real["long_tasks"],
+                base["long_tasks"],
+            ),
+            target: "p50 ≤ ×1.2, p99 ≤ ×1.3, layouts ≤ ×1.1; no long task at 1000 tickets".into(),
+        });
+    }
+    rows
 }
 
 fn print_table(rows: &[Row]) {

@@ -2,8 +2,9 @@
 //! (with the `E2E_*` variables of the e2e suite): mount/unmount cycles of the real pages in the
 //! release bundle, with the JS heap (after a forced GC), DOM event listeners, open peer
 //! connections and sockets measured before and after; and the KDS reconnecting after the hub is
-//! killed and restarted; and KDS render latency under a steady stream of updates, for the real
-//! page and for the vanilla-JS baseline in `benches/`. Prints `BENCH {json}` lines.
+//! killed and restarted; and KDS render latency under a steady stream of updates (300 tickets at
+//! 100 updates/s, and 1000 at 500/s), for the real page and for the vanilla-JS baseline in
+//! `benches/`. Prints `BENCH {json}` lines.
 
 use std::time::{Duration, Instant};
 
@@ -210,29 +211,62 @@ const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], seen: new Ma
   (function frame(t) { if (!L.running) return; L.frames.push(t); requestAnimationFrame(frame); })(performance.now());
   try { new PerformanceObserver(l => { L.longtasks += l.getEntries().length; }).observe({type: 'longtask'}); } catch (e) {}";
 
-const LATENCY_TICKETS: usize = 300;
-
-/// The functions with the most self time in a DevTools CPU profile (`BENCH_PROFILE=1`).
+/// The functions with the most self time in a DevTools CPU profile (`BENCH_PROFILE=1`), then
+/// those with the most time including what they call (each sample counts once per function on
+/// its stack), which names the caller behind generic hot spots such as `malloc`.
 fn print_profile(label: &str, profile: &Value) {
-    let mut by_name: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-    let mut total = 0u64;
-    for node in profile["nodes"].as_array().into_iter().flatten() {
-        let hits = node["hitCount"].as_u64().unwrap_or(0);
-        total += hits;
+    use std::collections::{HashMap, HashSet};
+    let nodes: Vec<&Value> = profile["nodes"].as_array().into_iter().flatten().collect();
+    let name_of = |node: &Value| {
         let f = &node["callFrame"];
-        let name = format!(
+        format!(
             "{} {}",
             f["functionName"].as_str().unwrap_or("?"),
             f["url"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("")
-        );
-        *by_name.entry(name).or_default() += hits;
+        )
+    };
+    let mut by_name: HashMap<String, u64> = HashMap::new();
+    let mut total = 0u64;
+    let mut parent: HashMap<u64, u64> = HashMap::new();
+    let mut names: HashMap<u64, String> = HashMap::new();
+    for node in &nodes {
+        let hits = node["hitCount"].as_u64().unwrap_or(0);
+        total += hits;
+        let name = name_of(node);
+        *by_name.entry(name.clone()).or_default() += hits;
+        let id = node["id"].as_u64().unwrap_or(0);
+        names.insert(id, name);
+        for child in node["children"].as_array().into_iter().flatten().filter_map(Value::as_u64) {
+            parent.insert(child, id);
+        }
     }
-    let mut rows: Vec<_> = by_name.into_iter().collect();
-    rows.sort_by_key(|row| std::cmp::Reverse(row.1));
-    println!("PROFILE {label}: {total} samples");
-    for (name, hits) in rows.into_iter().take(40) {
-        println!("PROFILE {label} {:5.1}% {name}", hits as f64 * 100.0 / total.max(1) as f64);
+    let print = |title: &str, counts: HashMap<String, u64>| {
+        let mut rows: Vec<_> = counts.into_iter().collect();
+        rows.sort_by_key(|row| std::cmp::Reverse(row.1));
+        println!("PROFILE {label} {title}: {total} samples");
+        for (name, hits) in rows.into_iter().take(40) {
+            println!("PROFILE {label} {:5.1}% {name}", hits as f64 * 100.0 / total.max(1) as f64);
+        }
+    };
+    print("self", by_name);
+    let mut inclusive: HashMap<String, u64> = HashMap::new();
+    for node in &nodes {
+        let hits = node["hitCount"].as_u64().unwrap_or(0);
+        if hits == 0 {
+            continue;
+        }
+        let mut on_stack = HashSet::new();
+        let mut at = node["id"].as_u64();
+        while let Some(id) = at {
+            if let Some(name) = names.get(&id)
+                && on_stack.insert(name.as_str())
+            {
+                *inclusive.entry(name.clone()).or_default() += hits;
+            }
+            at = parent.get(&id).copied();
+        }
     }
+    print("inclusive", inclusive);
 }
 
 /// `Performance.getMetrics` as name → value.
@@ -259,8 +293,8 @@ async fn main_thread(c: &Client) -> Value {
     })
 }
 
-/// Makes sure the hub has [`LATENCY_TICKETS`] active orders (a realistic mix of items).
-async fn latency_orders() {
+/// Makes sure the hub has `tickets` active orders (a realistic mix of items).
+async fn latency_orders(tickets: usize) {
     const ITEMS: [&str; 8] = [
         "cheeseburger",
         "fries-large",
@@ -273,7 +307,7 @@ async fn latency_orders() {
     ];
     let active = snapshot().await.orders.into_iter().filter(|o| o.status.is_active()).count();
     let run = std::process::id();
-    for i in active..LATENCY_TICKETS {
+    for i in active..tickets {
         let items = json!([
             {"menu_item_id": ITEMS[i % ITEMS.len()], "quantity": 1 + i % 3},
             {"menu_item_id": ITEMS[(i + 3) % ITEMS.len()], "quantity": 1, "special_instructions": if i % 4 == 0 { json!("no onions") } else { json!(null) }},
@@ -290,8 +324,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// The hub sends `per_second` ticket updates for `seconds` while `path` shows every active ticket.
-async fn kds_latency(label: &str, path: &str, per_second: u32, seconds: u32) {
-    latency_orders().await;
+async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, seconds: u32) {
+    latency_orders(tickets).await;
     let c = page(path).await;
     if label == "leptos" {
         let pin = wait_find(&c, "pin-input", Duration::from_secs(20)).await;
@@ -300,7 +334,7 @@ async fn kds_latency(label: &str, path: &str, per_second: u32, seconds: u32) {
     }
     wait_state(&c, "connection-status", "live", Duration::from_secs(20)).await;
     let expected = snapshot().await.orders.into_iter().filter(|o| o.status.is_active()).count();
-    wait_for(Duration::from_secs(30), "every active ticket on screen", || async {
+    wait_for(Duration::from_secs(120), "every active ticket on screen", || async {
         (find_all(&c, "ticket").await.len() == expected).then_some(())
     })
     .await;
@@ -392,9 +426,14 @@ async fn main() {
     if wanted("reconnect") {
         reconnect().await;
     }
+    const VANILLA: &str = "/bench/kds-vanilla.html?pin=1234&station=kitchen";
     if wanted("latency") {
-        let (rate, seconds) = (100, 30);
-        kds_latency("leptos", "/kds", rate, seconds).await;
-        kds_latency("vanilla", "/bench/kds-vanilla.html?pin=1234&station=kitchen", rate, seconds).await;
+        kds_latency("leptos", "/kds", 300, 100, 30).await;
+        kds_latency("vanilla", VANILLA, 300, 100, 30).await;
+    }
+    // A whole evening's board at a rush-hour rate.
+    if wanted("scale") {
+        kds_latency("leptos", "/kds", 1000, 500, 30).await;
+        kds_latency("vanilla", VANILLA, 1000, 500, 30).await;
     }
 }
