@@ -46,12 +46,14 @@ pub async fn serve(State(state): State<Arc<AppState>>, mut req: Request) -> Resp
     response
 }
 
-/// Whether a file name carries a content hash as the bundle names them: `stem-<16 hex>.ext`, or
-/// `stem-<16 hex>_bg.wasm`.
+/// Whether a file name carries a content hash as the bundle names them: `stem-<hash>.ext`, or
+/// `stem-<hash>_bg.wasm`, the hash a 64-bit number in hex without leading zeros (12 to 16 digits
+/// but for one build in 65 536).
 fn content_hashed(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 async fn index_html(state: &AppState) -> Response {
