@@ -41,6 +41,14 @@ async fn screen(token: &str) -> Socket {
     }
 }
 
+/// Answers the hub's heartbeat, as a screen must to stay connected.
+async fn answer_ping(ws: &mut Socket, text: &str) {
+    if text.starts_with("{\"type\":\"ping\"") {
+        let ts = serde_json::from_str::<Value>(text).ok().and_then(|v| v["ts"].as_i64()).unwrap_or(0);
+        let _ = ws.send(Message::text(json!({"type": "pong", "ts": ts}).to_string())).await;
+    }
+}
+
 /// The bench order `k` of `run` in a frame, if the frame is one (cheap: no JSON parsing, so the
 /// screens cost the machine little next to the hub).
 fn order_mark(text: &str, run: &str) -> Option<usize> {
@@ -62,9 +70,8 @@ async fn watch(mut ws: Socket, run: String, mut stop: oneshot::Receiver<()>) -> 
                     let at = Instant::now();
                     if let Some(k) = order_mark(&text, &run) {
                         seen.entry(k).or_default().push(at);
-                    } else if text.starts_with("{\"type\":\"ping\"") {
-                        let ts = serde_json::from_str::<Value>(&text).ok().and_then(|v| v["ts"].as_i64()).unwrap_or(0);
-                        let _ = ws.send(Message::text(json!({"type": "pong", "ts": ts}).to_string())).await;
+                    } else {
+                        answer_ping(&mut ws, &text).await;
                     }
                 }
                 Some(Ok(_)) => {}
@@ -95,9 +102,8 @@ async fn command_screen(
                         let v: Value = serde_json::from_str(&text).expect("JSON from the hub");
                         assert_eq!(v["type"], "ack", "a command was refused: {text}");
                         let _ = acks.send((v["request_id"].as_str().unwrap_or_default().to_string(), at));
-                    } else if text.starts_with("{\"type\":\"ping\"") {
-                        let ts = serde_json::from_str::<Value>(&text).ok().and_then(|v| v["ts"].as_i64()).unwrap_or(0);
-                        let _ = ws.send(Message::text(json!({"type": "pong", "ts": ts}).to_string())).await;
+                    } else {
+                        answer_ping(&mut ws, &text).await;
                     }
                 }
                 Some(Ok(_)) => {}
