@@ -23,6 +23,9 @@ pub const DEFAULT_MODEL_DIR: &str = "/usr/share/pocketsphinx/model/en-us";
 pub const MAX_UTTERANCE_SAMPLES: usize = 30 * 16_000;
 /// Name of the grammar search inside the decoder.
 const SEARCH: &CStr = c"menu";
+/// Decoders kept loaded between calls: loading the model and its dictionary costs a call's
+/// start a few hundred milliseconds of CPU, which several kiosks starting at once would queue for.
+pub const IDLE_DECODERS: usize = 4;
 
 /// What the recognizer heard in one turn.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +44,8 @@ pub struct Engine {
     dictionary: OnceLock<Result<Dictionary, String>>,
     grammars: Mutex<Option<(u64, Arc<Grammar>)>>,
     pronunciations: Mutex<HashMap<String, Option<String>>>,
+    /// Decoders of ended calls, with the grammar each has loaded (at most [`IDLE_DECODERS`]).
+    idle: Mutex<Vec<(Decoder, Arc<Grammar>)>>,
 }
 
 impl Engine {
@@ -61,6 +66,7 @@ impl Engine {
             dictionary: OnceLock::new(),
             grammars: Mutex::new(None),
             pronunciations: Mutex::new(HashMap::new()),
+            idle: Mutex::new(Vec::new()),
         }))
     }
 
@@ -110,6 +116,34 @@ impl Engine {
         );
         *cache = Some((fingerprint, Arc::clone(&g)));
         Ok(g)
+    }
+
+    /// A decoder for `menu`'s grammar: an ended call's if one is idle, else a new one.
+    pub fn decoder(&self, menu: &Menu) -> Result<(Decoder, Arc<Grammar>), String> {
+        let grammar = self.grammar(menu)?;
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match idle {
+            Some((decoder, loaded)) if Arc::ptr_eq(&loaded, &grammar) => Ok((decoder, grammar)),
+            Some((mut decoder, _)) => {
+                decoder.set_grammar(&grammar)?;
+                Ok((decoder, grammar))
+            }
+            None => Ok((Decoder::new(self, &grammar)?, grammar)),
+        }
+    }
+
+    /// Keeps an ended call's decoder for the next call (or frees it when enough are kept).
+    pub fn release(&self, mut decoder: Decoder, grammar: Arc<Grammar>) {
+        decoder.end();
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < IDLE_DECODERS {
+            idle.push((decoder, grammar));
+        }
+    }
+
+    #[cfg(test)]
+    fn idle_decoders(&self) -> usize {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// espeak-ng's pronunciation of `word` in the model's phones, remembered per word.
@@ -321,7 +355,7 @@ impl Recognizer {
 
 fn run(engine: Option<Arc<Engine>>, menu: &Menu, rx: &mpsc::Receiver<Command>, heard: &UnboundedSender<Heard>) {
     let started = Instant::now();
-    let mut decoder = match engine.as_ref().map(|e| e.grammar(menu).and_then(|g| Ok((Decoder::new(e, &g)?, g)))) {
+    let mut decoder = match engine.as_ref().map(|e| e.decoder(menu)) {
         Some(Ok(d)) => Some(d),
         Some(Err(e)) => {
             tracing::error!("the recognizer could not start: {e}; turns are heard as empty");
@@ -369,5 +403,56 @@ fn run(engine: Option<Arc<Engine>>, menu: &Menu, rx: &mpsc::Receiver<Command>, h
                 let _ = heard.send(Heard { item_id, transcript, samples });
             }
         }
+    }
+    if let (Some(engine), Some((decoder, grammar))) = (engine, decoder) {
+        engine.release(decoder, grammar);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn an_ended_calls_decoder_serves_the_next_call_and_few_are_kept() {
+        let engine = Engine::new(Path::new(DEFAULT_MODEL_DIR)).expect("the model `cargo xtask setup` installs");
+        let menu = Arc::new(crate::voice::bundled_menu());
+        let (heard_tx, mut heard) = tokio::sync::mpsc::unbounded_channel();
+        let calls: Vec<Recognizer> = (0..IDLE_DECODERS + 2)
+            .map(|_| Recognizer::spawn(Some(engine.clone()), menu.clone(), heard_tx.clone()))
+            .collect();
+        for (i, call) in calls.iter().enumerate() {
+            call.begin(vec![0; 1600]);
+            call.audio(vec![0; 16_000]);
+            call.finish(format!("item_{i}"));
+        }
+        for _ in 0..calls.len() {
+            wait_for("a transcript", || !heard.is_empty());
+            let h = heard.try_recv().unwrap();
+            assert!(h.transcript.is_empty(), "silence is heard as nothing: {h:?}");
+            assert_eq!(h.samples, 17_600);
+        }
+        drop(calls);
+        wait_for("the ended calls' decoders", || engine.idle_decoders() == IDLE_DECODERS);
+        // A new call takes one (and hears as before); ending it gives it back.
+        let call = Recognizer::spawn(Some(engine.clone()), menu, heard_tx);
+        wait_for("the new call to take a decoder", || engine.idle_decoders() == IDLE_DECODERS - 1);
+        call.begin(Vec::new());
+        call.audio(vec![0; 8_000]);
+        call.finish("item_next".into());
+        wait_for("its transcript", || !heard.is_empty());
+        assert_eq!(heard.try_recv().unwrap().item_id, "item_next");
+        drop(call);
+        wait_for("its decoder back", || engine.idle_decoders() == IDLE_DECODERS);
     }
 }
