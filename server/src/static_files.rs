@@ -36,12 +36,16 @@ pub async fn serve(State(state): State<Arc<AppState>>, mut req: Request) -> Resp
         Ok(response) => response.into_response(),
         Err(never) => match never {},
     };
-    if response.status().is_success() || response.status() == axum::http::StatusCode::NOT_MODIFIED {
+    let status = response.status();
+    if status.is_success() || status == axum::http::StatusCode::NOT_MODIFIED {
         let cache = if content_hashed(&last_segment) { IMMUTABLE } else { "no-cache" };
-        response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(cache));
-    }
-    if last_segment == "favicon.ico" || last_segment == FAVICON {
-        response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("image/svg+xml"));
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static(cache));
+        // The body depends on what the browser accepts: a shared cache must key on it.
+        headers.insert(header::VARY, header::HeaderValue::from_static("accept-encoding"));
+        if status.is_success() && (last_segment == "favicon.ico" || last_segment == FAVICON) {
+            headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("image/svg+xml"));
+        }
     }
     response
 }
@@ -175,6 +179,7 @@ mod tests {
         assert_eq!(headers["content-encoding"], "br");
         assert_eq!(headers["content-type"], "application/wasm");
         assert_eq!(headers["cache-control"], super::IMMUTABLE, "a hashed name never changes");
+        assert_eq!(headers["vary"], "accept-encoding", "a shared cache keys on what the browser accepts");
         let (_, headers, body) = get_with(&s, &path, "gzip").await;
         assert_eq!((headers["content-encoding"].to_str().unwrap(), body.as_slice()), ("gzip", b"gzip wasm".as_slice()));
         let (_, headers, body) = get_with(&s, &path, "identity").await;

@@ -65,9 +65,9 @@ impl NextFrame {
 
 impl Drop for NextFrame {
     fn drop(&mut self) {
-        if let (Some(id), Some(window)) = (self.frame_id, web_sys::window())
-            && self.is_pending()
-        {
+        // Also when the fallback ran first: the frame request is still registered, and its
+        // closure is freed here. Cancelling a frame that already ran does nothing.
+        if let (Some(id), Some(window)) = (self.frame_id, web_sys::window()) {
             let _ = window.cancel_animation_frame(id);
         }
         self.work.borrow_mut().take();

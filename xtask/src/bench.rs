@@ -289,13 +289,14 @@ fn rows_for(v: &Value) -> Vec<Row> {
                         n("seconds")
                     ),
                     figure: format!(
-                        "POST or command sent → event read by every socket p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms ({} deliveries, {} missing, {} out of order)",
+                        "POST or command sent → event read by every socket p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms ({} deliveries, {} missing, {} unexpected, {} out of order)",
                         p("delivery", "p50_ms"),
                         p("delivery", "p99_ms"),
                         p("delivery", "p999_ms"),
                         p("delivery", "max_ms"),
                         p("delivery", "n"),
                         n("missing"),
+                        n("unexpected"),
                         n("out_of_order"),
                     ),
                     target: "p99 ≤ 5 ms, max ≤ 15 ms (200 sockets)".into(),

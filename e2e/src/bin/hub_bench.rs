@@ -58,10 +58,17 @@ fn order_mark(text: &str, run: &str) -> Option<usize> {
     rest[..digits].parse().ok()
 }
 
-/// What one screen read: for each bench order, when each of its events arrived (in arrival
-/// order), and the hub's pings answered on the way.
-async fn watch(mut ws: Socket, run: String, mut stop: oneshot::Receiver<()>) -> HashMap<usize, Vec<Instant>> {
-    let mut seen: HashMap<usize, Vec<Instant>> = HashMap::new();
+/// The event's `seq` (the hub numbers every event it sends on the feed).
+fn event_seq(text: &str) -> Option<u64> {
+    let at = text.find("\"seq\":")? + 6;
+    let digits = text[at..].bytes().take_while(u8::is_ascii_digit).count();
+    text[at..at + digits].parse().ok()
+}
+
+/// What one screen read: for each bench order, each of its events' `seq` and arrival time, in
+/// arrival order (the hub's pings are answered on the way).
+async fn watch(mut ws: Socket, run: String, mut stop: oneshot::Receiver<()>) -> HashMap<usize, Vec<(u64, Instant)>> {
+    let mut seen: HashMap<usize, Vec<(u64, Instant)>> = HashMap::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
@@ -69,7 +76,7 @@ async fn watch(mut ws: Socket, run: String, mut stop: oneshot::Receiver<()>) -> 
                 Some(Ok(Message::Text(text))) => {
                     let at = Instant::now();
                     if let Some(k) = order_mark(&text, &run) {
-                        seen.entry(k).or_default().push(at);
+                        seen.entry(k).or_default().push((event_seq(&text).unwrap_or(0), at));
                     } else {
                         answer_ping(&mut ws, &text).await;
                     }
@@ -205,14 +212,19 @@ async fn run_with(sockets: usize, seconds: u32) {
     for stop in stops {
         let _ = stop.send(());
     }
-    let (mut delivery_ms, mut missing, mut out_of_order) = (Vec::new(), 0usize, 0usize);
+    let (mut delivery_ms, mut missing, mut unexpected, mut out_of_order) = (Vec::new(), 0usize, 0usize, 0usize);
     for watcher in watchers {
         let seen = watcher.await.expect("screen");
         for (k, causes) in caused.iter().enumerate() {
-            let arrived = seen.get(&k).map(Vec::as_slice).unwrap_or_default();
+            let mut arrived = seen.get(&k).cloned().unwrap_or_default();
             missing += 3usize.saturating_sub(arrived.len());
-            out_of_order += arrived.windows(2).filter(|w| w[1] < w[0]).count();
-            for (cause, at) in causes.iter().zip(arrived) {
+            unexpected += arrived.len().saturating_sub(3);
+            // The hub numbers its events: a screen must read them in that order.
+            out_of_order += arrived.windows(2).filter(|w| w[1].0 <= w[0].0).count();
+            // An order's three events are caused in turn (POST, bump, complete, each sent a tick
+            // after the one before), so in seq order they are its events in that order.
+            arrived.sort_by_key(|(seq, _)| *seq);
+            for (cause, (_, at)) in causes.iter().zip(&arrived) {
                 if let Some(cause) = cause {
                     delivery_ms.push(millis(at.saturating_duration_since(*cause)));
                 }
@@ -227,6 +239,7 @@ async fn run_with(sockets: usize, seconds: u32) {
         "commands": orders * 2,
         "deliveries_expected": orders * 3 * sockets,
         "missing": missing,
+        "unexpected": unexpected,
         "out_of_order": out_of_order,
         "unanswered_commands": sent_commands.len(),
         "delivery": percentiles(delivery_ms),
