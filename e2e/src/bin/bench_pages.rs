@@ -316,13 +316,6 @@ async fn latency_orders(tickets: usize) {
     }
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 /// The hub sends `per_second` ticket updates for `seconds` while `path` shows every active ticket.
 async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, seconds: u32) {
     latency_orders(tickets).await;

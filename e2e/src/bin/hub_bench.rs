@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use restaurant_e2e::{hub, station_token};
+use restaurant_e2e::{hub, percentile, station_token};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
@@ -123,7 +123,7 @@ async fn command_screen(
 
 fn percentiles(mut ms: Vec<f64>) -> Value {
     ms.sort_by(f64::total_cmp);
-    let at = |p: f64| if ms.is_empty() { f64::NAN } else { ms[((ms.len() - 1) as f64 * p).round() as usize] };
+    let at = |p: f64| percentile(&ms, p);
     json!({"n": ms.len(), "p50_ms": at(0.5), "p99_ms": at(0.99), "p999_ms": at(0.999), "max_ms": at(1.0)})
 }
 

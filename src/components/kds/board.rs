@@ -79,26 +79,28 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let help_open = RwSignal::new(false);
     let BumpBar { selected, positions, page } =
         bump_bar(feed, station, tickets, recallable, asking, help_open, action_error);
-    // What each card shows of the grid around it, read where every update lands anyway.
-    let marks_of = move |id: &str| CardMarks {
-        selected: selected.with(|s| s.as_deref() == Some(id)),
-        position: positions.with(|p| p.get(id).copied()),
-        flash_started: flashing.with(|f| f.get(id).copied()),
-        asked: asking.with(|a| a.as_ref().filter(|a| a.order_id == id).map(|a| a.what)),
+    // What each card shows of the grid around it (read once per update, not once per card).
+    let with_marks = move |f: &mut dyn FnMut(&MarksOf)| {
+        selected.with(|s| {
+            positions
+                .with(|p| flashing.with(|fl| asking.with(|a| f(&|id| marks_for(id, s.as_deref(), p, fl, a.as_ref())))))
+        })
     };
     Effect::new(move |_| {
         tickets.with(|tickets| {
-            cards.with_value(|cards| {
-                for ticket in tickets {
-                    let Some(card) = cards.get(&ticket.order.id) else { continue };
-                    if card.ticket.try_with_untracked(|shown| shown != ticket) == Some(true) {
-                        card.ticket.set(ticket.clone());
+            with_marks(&mut |marks_of| {
+                cards.with_value(|cards| {
+                    for ticket in tickets {
+                        let Some(card) = cards.get(&ticket.order.id) else { continue };
+                        if card.ticket.try_with_untracked(|shown| shown != ticket) == Some(true) {
+                            card.ticket.set(ticket.clone());
+                        }
+                        let marks = marks_of(&ticket.order.id);
+                        if card.marks.try_get_untracked().is_some_and(|shown| shown != marks) {
+                            card.marks.set(marks);
+                        }
                     }
-                    let marks = marks_of(&ticket.order.id);
-                    if card.marks.try_get_untracked().is_some_and(|shown| shown != marks) {
-                        card.marks.set(marks);
-                    }
-                }
+                })
             })
         })
     });
@@ -240,7 +242,11 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                     children=move |first: TicketState| {
                         let id = first.order.id.clone();
                         let card = CardSignals {
-                            marks: RwSignal::new(untrack(|| marks_of(&id))),
+                            marks: RwSignal::new(untrack(|| {
+                                let mut marks = CardMarks::default();
+                                with_marks(&mut |marks_of| marks = marks_of(&id));
+                                marks
+                            })),
                             ticket: RwSignal::new(first),
                         };
                         cards.update_value(|cards| {
@@ -612,6 +618,25 @@ fn bump_bar(
         }
     });
     BumpBar { selected, positions, page }
+}
+
+/// The marks of a card by its order id.
+type MarksOf<'a> = dyn Fn(&str) -> CardMarks + 'a;
+
+/// What the card of order `id` shows of the grid around it.
+fn marks_for(
+    id: &str,
+    selected: Option<&str>,
+    positions: &HashMap<String, u8>,
+    flashing: &HashMap<String, Millis>,
+    asking: Option<&Asking>,
+) -> CardMarks {
+    CardMarks {
+        selected: selected == Some(id),
+        position: positions.get(id).copied(),
+        flash_started: flashing.get(id).copied(),
+        asked: asking.filter(|a| a.order_id == id).map(|a| a.what),
+    }
 }
 
 /// A card's own signals, written only by the board.
