@@ -125,6 +125,8 @@ pub struct Conversation {
     transcribing: Option<Transcribing>,
     /// The item id of the turn server turn detection heard start.
     vad_item: Option<String>,
+    /// The kiosk's answer to the last tool call asked to confirm the order ("Shall I place it?").
+    confirming: bool,
 }
 
 impl Conversation {
@@ -149,11 +151,18 @@ impl Conversation {
             speaking: None,
             transcribing: None,
             vad_item: None,
+            confirming: false,
         };
         let id = c.id("sess");
         c.session["id"] = json!(id);
         c.session["object"] = json!("realtime.session");
         c
+    }
+
+    /// Whether the last answer asked "Anything else?": something was ordered and the order
+    /// was not read back for confirmation since.
+    fn asked_for_more(&self) -> bool {
+        !self.confirming && !self.cart.is_empty()
     }
 
     /// Understands turns with `matcher` from now on (the menu changed).
@@ -543,7 +552,9 @@ impl Conversation {
                 if let Some(actions) = self.change(&text) {
                     return actions;
                 }
-                match self.matcher.match_utterance(&text, &names) {
+                // "No" to "Anything else?" is that's all.
+                let no_more = || self.asked_for_more().then(|| self.matcher.no_more(&text)).flatten();
+                match self.matcher.match_utterance(&text, &names).or_else(no_more) {
                     Some(call) => self.call_tool(call),
                     None if self.matcher.is_decline(&text, &names) => self.speak(DECLINED_REPLY),
                     None => self.speak(NOT_UNDERSTOOD_REPLY),
@@ -611,6 +622,7 @@ impl Conversation {
         self.last_call = Some(call);
         self.last_call_id = Some(call_id);
         self.outcome_reply = None;
+        self.confirming = false;
         out
     }
 
@@ -637,6 +649,8 @@ impl Conversation {
             self.queued.clear();
         } else if answer.as_ref().and_then(|v| v.get("placed").and_then(Value::as_bool)) == Some(true) {
             self.cart.clear();
+        } else if answer.as_ref().and_then(|v| v.get("needs_confirmation").and_then(Value::as_bool)) == Some(true) {
+            self.confirming = true;
         }
         self.outcome_reply = outcome_reply(call, output);
         if self.outcome_reply.is_none() {
@@ -1116,6 +1130,33 @@ mod tests {
         assert_eq!((name.as_str(), args), ("confirm_order", json!({"action": "checkout"})));
         let output = json!({"ok": true, "placed": true, "message": "Placing the order.", "order": {}});
         assert_eq!(answer(&mut c, &id, json!(output.to_string())), PLACED_REPLY);
+    }
+
+    #[test]
+    fn no_to_anything_else_is_that_s_all_but_not_before_an_order_or_to_the_read_back() {
+        // Nothing ordered yet: "no" asks what to change, and nothing is called.
+        let mut c = kiosk_conversation();
+        let actions = say(&mut c, "no");
+        assert!(!sent(actions.clone()).iter().any(|e| e["type"] == "response.function_call_arguments.done"));
+        assert_eq!(spoken(&mut c, actions), DECLINED_REPLY);
+
+        // "Anything else?" "No thanks." is the checkout; "not yet" is not.
+        let (_, _, id) = tool_call(&mut c, "two cheeseburgers");
+        assert_eq!(
+            answer(&mut c, &id, json!(r#"{"ok":true,"message":"Added 2 × Cheeseburger."}"#)),
+            "Added 2 × Cheeseburger. Anything else?"
+        );
+        let actions = say(&mut c, "not yet");
+        assert_eq!(spoken(&mut c, actions), DECLINED_REPLY);
+        let (name, args, id) = tool_call(&mut c, "no thanks");
+        assert_eq!((name.as_str(), args), ("confirm_order", json!({"action": "checkout"})));
+
+        // "Shall I place it?" "No." is not a checkout.
+        let question = "That's 2 × Cheeseburger, $11.98. Shall I place it?";
+        let output = json!({"ok": true, "needs_confirmation": true, "message": question});
+        assert_eq!(answer(&mut c, &id, json!(output.to_string())), question);
+        let actions = say(&mut c, "no");
+        assert_eq!(spoken(&mut c, actions), DECLINED_REPLY);
     }
 
     #[test]

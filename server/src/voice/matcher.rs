@@ -177,6 +177,19 @@ impl Matcher {
         contains_phrase(&words(transcript), &NO_PHRASES) && self.match_utterance(transcript, cart).is_none()
     }
 
+    /// The checkout a plain "no" ("nope", "no thanks") asks for as the answer to "Anything
+    /// else?"; `None` for anything more ("no, wait", "no onions", "not yet").
+    pub fn no_more(&self, transcript: &str) -> Option<ToolCall> {
+        let w = words(transcript);
+        let plain = w.iter().all(|x| {
+            matches!(
+                x.as_str(),
+                "no" | "nope" | "nah" | "thank" | "thanks" | "you" | "um" | "oh" | "okay" | "ok" | "im" | "good"
+            )
+        });
+        (plain && w.iter().any(|x| matches!(x.as_str(), "no" | "nope" | "nah"))).then(|| confirm("checkout"))
+    }
+
     /// A change to a line of `item` ("make it two", "make that a large"), if `transcript` asks
     /// for one.
     pub fn change(&self, transcript: &str, item: &str) -> Option<Change> {
@@ -555,6 +568,17 @@ mod tests {
         assert!(!m.is_decline("no, remove the fries", &cart));
         // Neither a yes nor a no.
         assert!(!m.is_decline("hello there", &[]) && !m.is_decline("", &[]));
+    }
+
+    #[test]
+    fn a_plain_no_is_no_more_and_anything_more_is_not() {
+        let m = matcher();
+        for no in ["no", "No.", "nope", "nah", "no thanks", "no, thank you", "um, no", "no, I'm good"] {
+            assert_eq!(m.no_more(no), Some(confirm("checkout")), "{no}");
+        }
+        for not in ["not yet", "no, wait", "hold on", "no onions", "no, a cola", "yes", "", "thanks"] {
+            assert_eq!(m.no_more(not), None, "{not}");
+        }
     }
 
     #[test]

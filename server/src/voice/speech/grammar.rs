@@ -85,7 +85,7 @@ const REMOVE: &str = "cancel | remove | take off | delete | drop | scratch | no 
 const REMOVALS: &str = "no | without | with no | hold the | no more";
 const ADDITIONS: &str = "with | add | extra | with extra | plus | and extra";
 /// Words that refer back to the last line ("make it two", "make that a large").
-const CHANGE: &str = "make (it | that | them | those) [a | an]";
+const CHANGE: &str = "make (it | that | them | those)";
 
 /// Lower-case spoken words of a menu text: digits read out ("4 pieces" is "four pieces"),
 /// `&` as "and", punctuation other than apostrophes dropped.
@@ -230,12 +230,14 @@ pub fn build(menu: &Menu, dict: &Dictionary, pronounce: &dyn Fn(&str) -> Option<
         let _ =
             writeln!(g, "<remove> = ({REMOVE}) [the | my | a | an | <quantity>] <name> | take [the | my] <name> off;");
         bodies.extend(["<order>", "<remove>"]);
+        // "Make it two", "make that a large"; not "make it a" (one is "one"): with "a" as a
+        // quantity, "make it two" was heard as "make it a too".
         let choice = if any_choice.is_empty() {
             String::new()
         } else {
-            format!(" | {}", any_choice.iter().cloned().collect::<Vec<_>>().join(" | "))
+            format!(" | [a | an] ({})", any_choice.iter().cloned().collect::<Vec<_>>().join(" | "))
         };
-        let _ = writeln!(g, "<change> = {CHANGE} (<quantity>{choice});");
+        let _ = writeln!(g, "<change> = {CHANGE} (one | <number>{choice});");
         bodies.push("<change>");
     }
     for (rule, phrases) in [("done", DONE), ("yes", YES), ("no", NO), ("review", REVIEW), ("cancel", CANCEL)] {
@@ -500,5 +502,7 @@ mod tests {
         );
         assert_eq!(g.unknown, vec!["zqx".to_string()]);
         assert!(g.jsgf.contains("public <turn> = [<opener>] (<order> | <remove> | <change> | <done> | <yes>"));
+        // A change names a number or a choice: "make it a" has nothing for a "too" to follow.
+        assert!(g.jsgf.contains("<change> = make (it | that | them | those) (one | <number> | [a | an] (four piece | four pieces | small));"), "{}", g.jsgf);
     }
 }

@@ -23,6 +23,12 @@ pub const DEFAULT_MODEL_DIR: &str = "/usr/share/pocketsphinx/model/en-us";
 pub const MAX_UTTERANCE_SAMPLES: usize = 30 * 16_000;
 /// Name of the grammar search inside the decoder.
 const SEARCH: &CStr = c"menu";
+/// The search's settings, chosen on the spoken test set (`cargo xtask bench`, docs/benchmarks.md):
+/// silence before, between and after words more likely than pocketsphinx's default (0.005), and
+/// wider beams, so that the right words are not pruned early while noise or an unusual voice
+/// scores them low.
+const SEARCH_SETTINGS: [(&str, &str); 4] =
+    [("-silprob", "0.1"), ("-beam", "1e-60"), ("-wbeam", "1e-45"), ("-pbeam", "1e-60")];
 /// Decoders kept loaded between calls: loading the model and its dictionary costs a call's
 /// start a few hundred milliseconds of CPU, which several kiosks starting at once would queue for.
 pub const IDLE_DECODERS: usize = 4;
@@ -187,11 +193,13 @@ impl Decoder {
     pub fn new(engine: &Engine, grammar: &Grammar) -> Result<Decoder, String> {
         let s = &engine.sphinx;
         let hmm = engine.model_dir.join("en-us");
-        let args =
-            ["-hmm", &hmm.to_string_lossy(), "-dict", &engine.dict_path().to_string_lossy(), "-samprate", "16000"]
-                .iter()
-                .map(|a| CString::new(*a).map_err(|_| "a model path contains a NUL byte".to_string()))
-                .collect::<Result<Vec<CString>, String>>()?;
+        let dict = engine.dict_path();
+        let args = [("-hmm", hmm.to_string_lossy()), ("-dict", dict.to_string_lossy()), ("-samprate", "16000".into())]
+            .into_iter()
+            .chain(SEARCH_SETTINGS.iter().map(|(k, v)| (*k, (*v).into())))
+            .flat_map(|(k, v)| [k.to_string(), v.into_owned()])
+            .map(|a| CString::new(a).map_err(|_| "a model path contains a NUL byte".to_string()))
+            .collect::<Result<Vec<CString>, String>>()?;
         let mut argv: Vec<*mut c_char> = args.iter().map(|a| a.as_ptr().cast_mut()).collect();
         // SAFETY: `argv` points at NUL-terminated strings; the config keeps pointers to some of
         // them, so they live in the decoder until after ps_free. ps_init takes its own
