@@ -19,6 +19,9 @@ pub const MAX_SESSION_UPDATE_BYTES: usize = 16 * 1024;
 pub const MAX_SESSION_BYTES: usize = 32 * 1024;
 /// A commit with less audio than this is refused like OpenAI refuses an empty buffer.
 pub const MIN_COMMIT_MICROS: u64 = 100_000;
+/// Committed turns waiting for their transcripts at most; a commit over it completes the oldest
+/// as heard empty.
+pub const MAX_TURNS_BEING_HEARD: usize = 8;
 /// Words per transcription delta.
 const WORDS_PER_DELTA: usize = 3;
 /// Characters per function-call arguments delta.
@@ -122,7 +125,11 @@ pub struct Conversation {
     /// Tool calls still to make for the last turn (a change is a removal, then an addition).
     queued: VecDeque<ToolCall>,
     speaking: Option<Speaking>,
-    transcribing: Option<Transcribing>,
+    /// Committed turns not heard yet, oldest first (at most [`MAX_TURNS_BEING_HEARD`]): each
+    /// gets its own transcript, and the answer follows the last.
+    transcribing: VecDeque<Transcribing>,
+    /// Transcripts of turns heard while a later turn still was not: answered with it.
+    heard_before: Vec<String>,
     /// The item id of the turn server turn detection heard start.
     vad_item: Option<String>,
     /// The kiosk's answer to the last tool call asked to confirm the order ("Shall I place it?").
@@ -149,7 +156,8 @@ impl Conversation {
             cart_before: Vec::new(),
             queued: VecDeque::new(),
             speaking: None,
-            transcribing: None,
+            transcribing: VecDeque::new(),
+            heard_before: Vec::new(),
             vad_item: None,
             confirming: false,
         };
@@ -411,17 +419,28 @@ impl Conversation {
     /// The turn `item_id` is committed: its item is added and its audio goes to be heard.
     fn committed(&mut self, item_id: String) -> Vec<Action> {
         self.reset_turn();
-        if let Some(t) = self.transcribing.take() {
-            // Its transcript will still come; this turn's answer replaces its own.
+        let mut out = Vec::new();
+        if let Some(t) = self.transcribing.back() {
+            // Its transcript will still come and complete its item; the answer waits for this one.
             tracing::info!(item_id = %t.item_id, "a turn was committed before the previous one was heard");
         }
+        if self.transcribing.len() >= MAX_TURNS_BEING_HEARD {
+            let oldest = self.transcribing.pop_front().expect("over the limit, so not empty");
+            tracing::warn!(
+                item_id = %oldest.item_id,
+                limit = MAX_TURNS_BEING_HEARD,
+                "too many turns waiting to be heard: the oldest is completed as heard empty"
+            );
+            out.extend(self.heard(&oldest, ""));
+        }
+        let respond = self.transcribing.back_mut().is_some_and(|t| std::mem::take(&mut t.respond));
         let previous = self.last_item_id.replace(item_id.clone());
-        let mut out = vec![
+        out.push(
             self.send("input_audio_buffer.committed", json!({ "previous_item_id": previous, "item_id": item_id })),
-        ];
+        );
         let item = user_item(&item_id, Value::Null);
         out.extend(self.item_added(&previous, &item));
-        self.transcribing = Some(Transcribing { item_id: item_id.clone(), previous, respond: false });
+        self.transcribing.push_back(Transcribing { item_id: item_id.clone(), previous, respond });
         out.push(Action::Transcribe { item_id });
         out
     }
@@ -429,11 +448,36 @@ impl Conversation {
     /// What was said in the turn `item_id` (empty when nothing was recognized): the
     /// transcription events, then the answer if one is due.
     pub fn transcribed(&mut self, item_id: &str, transcript: &str) -> Vec<Action> {
-        let Some(t) = self.transcribing.take_if(|t| t.item_id == item_id) else {
+        let Some(at) = self.transcribing.iter().position(|t| t.item_id == item_id) else {
             tracing::info!(%item_id, "a transcript for a turn no longer waited for: dropped");
             return Vec::new();
         };
-        let Transcribing { previous, respond, .. } = t;
+        let t = self.transcribing.remove(at).expect("found at this position");
+        let mut out = self.heard(&t, transcript);
+        if let Some(last) = self.transcribing.back_mut() {
+            // Turns heard together are answered together, after the last of them.
+            last.respond |= t.respond;
+            self.heard_before.push(transcript.to_string());
+            return out;
+        }
+        let mut said = std::mem::take(&mut self.heard_before);
+        said.push(transcript.to_string());
+        let said: Vec<&str> = said.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+        self.pending_user = Some(said.join(" "));
+        if t.respond || self.auto_respond() {
+            if self.speaking.is_some() {
+                // The customer went on talking while the last answer was being said: the new
+                // turn is answered, the old answer stops.
+                out.extend(self.cancel_reply());
+            }
+            out.extend(self.respond(None));
+        }
+        out
+    }
+
+    /// The transcription events completing the turn `t`'s item with `transcript`.
+    fn heard(&mut self, t: &Transcribing, transcript: &str) -> Vec<Action> {
+        let item_id = t.item_id.as_str();
         let mut item = user_item(item_id, Value::Null);
         let mut out = Vec::new();
         if !self.faults.no_transcripts {
@@ -449,16 +493,7 @@ impl Conversation {
             ));
             item["content"][0]["transcript"] = json!(transcript);
         }
-        out.push(self.send("conversation.item.done", json!({ "previous_item_id": previous, "item": item })));
-        self.pending_user = Some(transcript.to_string());
-        if respond || self.auto_respond() {
-            if self.speaking.is_some() {
-                // The customer went on talking while the last answer was being said: the new
-                // turn is answered, the old answer stops.
-                out.extend(self.cancel_reply());
-            }
-            out.extend(self.respond(None));
-        }
+        out.push(self.send("conversation.item.done", json!({ "previous_item_id": t.previous, "item": item })));
         out
     }
 
@@ -540,7 +575,7 @@ impl Conversation {
                 client_id,
             );
         }
-        if let Some(t) = self.transcribing.as_mut() {
+        if let Some(t) = self.transcribing.back_mut() {
             // The answer follows the transcript.
             t.respond = true;
             return Vec::new();
@@ -1331,6 +1366,65 @@ mod tests {
         assert!(kinds.contains(&"response.function_call_arguments.done"), "{kinds:?}");
         // Heard twice: the second is dropped.
         assert!(c.transcribed(item_id, "a cola").is_empty());
+    }
+
+    /// A push-to-talk conversation and a committed turn of 200 ms: its item id.
+    fn commit_turn(c: &mut Conversation) -> String {
+        for _ in 0..10 {
+            c.handle_audio(&crate::voice::audio::SILENCE_FRAME);
+        }
+        let committed = c.handle_text(r#"{"type":"input_audio_buffer.commit"}"#);
+        committed
+            .iter()
+            .find_map(|a| if let Action::Transcribe { item_id } = a { Some(item_id.clone()) } else { None })
+            .unwrap_or_else(|| panic!("{committed:?}"))
+    }
+
+    fn completed(events: &[Value]) -> Vec<(String, String)> {
+        events
+            .iter()
+            .filter(|e| e["type"] == "conversation.item.input_audio_transcription.completed")
+            .map(|e| (e["item_id"].as_str().unwrap().to_string(), e["transcript"].as_str().unwrap().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_turn_committed_before_the_last_was_heard_keeps_both_and_one_answer_covers_them() {
+        let mut c = kiosk_conversation();
+        c.handle_text(r#"{"type":"session.update","session":{"audio":{"input":{"turn_detection":null}}}}"#);
+        let first = commit_turn(&mut c);
+        assert!(c.handle_text(r#"{"type":"response.create"}"#).is_empty());
+        let second = commit_turn(&mut c);
+        assert!(c.handle_text(r#"{"type":"response.create"}"#).is_empty());
+        // The first is heard: its item is completed, and the answer waits for the second.
+        let events = sent(c.transcribed(&first, "two cheeseburgers"));
+        assert_eq!(completed(&events), [(first.clone(), "two cheeseburgers".to_string())]);
+        assert!(!events.iter().any(|e| e["type"] == "response.created"), "{events:?}");
+        // The second: its own transcript, then one call for what both said.
+        let events = sent(c.transcribed(&second, "and a cola"));
+        assert_eq!(completed(&events), [(second, "and a cola".to_string())]);
+        let call = events.iter().find(|e| e["type"] == "response.function_call_arguments.done").expect("a call");
+        let args: Value = serde_json::from_str(call["arguments"].as_str().unwrap()).unwrap();
+        let names: Vec<&str> = args["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Cheeseburger", "Cola"], "{args}");
+        // Nothing is left waiting.
+        assert!(c.transcribed(&first, "two cheeseburgers").is_empty());
+    }
+
+    #[test]
+    fn turns_waiting_to_be_heard_are_bounded_and_the_oldest_is_completed_empty() {
+        let mut c = kiosk_conversation();
+        c.handle_text(r#"{"type":"session.update","session":{"audio":{"input":{"turn_detection":null}}}}"#);
+        let ids: Vec<String> = (0..MAX_TURNS_BEING_HEARD).map(|_| commit_turn(&mut c)).collect();
+        for _ in 0..10 {
+            c.handle_audio(&crate::voice::audio::SILENCE_FRAME);
+        }
+        // One more: the oldest is completed as heard empty, so no client waits for it forever.
+        let events = sent(c.handle_text(r#"{"type":"input_audio_buffer.commit"}"#));
+        assert_eq!(completed(&events), [(ids[0].clone(), String::new())]);
+        // Its transcript, when it comes, is dropped; the others are still heard.
+        assert!(c.transcribed(&ids[0], "a cola").is_empty());
+        assert_eq!(completed(&sent(c.transcribed(&ids[1], "a cola"))), [(ids[1].clone(), "a cola".to_string())]);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::ffi::{CStr, CString, c_char};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -20,7 +21,11 @@ use super::sys::{self, Opaque, Sphinx};
 pub const DEFAULT_MODEL_DIR: &str = "/usr/share/pocketsphinx/model/en-us";
 /// Longest utterance decoded: older audio of a longer one is dropped (a turn left open while
 /// the customer reads the menu must not grow without bound).
-pub const MAX_UTTERANCE_SAMPLES: usize = 30 * 16_000;
+pub const MAX_UTTERANCE_SAMPLES: usize = 30 * RATE;
+/// The recognizer's sample rate.
+const RATE: usize = 16_000;
+/// Audio a call's recognizer may be behind at most: 10 s.
+pub const MAX_QUEUED_SAMPLES: usize = 10 * RATE;
 /// Name of the grammar search inside the decoder.
 const SEARCH: &CStr = c"menu";
 /// The search's settings, chosen on the spoken test set (`cargo xtask bench`, docs/benchmarks.md):
@@ -255,7 +260,7 @@ impl Decoder {
             return;
         }
         if self.samples + pcm.len() > MAX_UTTERANCE_SAMPLES {
-            tracing::info!(seconds = MAX_UTTERANCE_SAMPLES / 16_000, "turn audio over the limit: its start is dropped");
+            tracing::info!(seconds = MAX_UTTERANCE_SAMPLES / RATE, "turn audio over the limit: its start is dropped");
             self.start();
         }
         self.samples += pcm.len();
@@ -310,6 +315,10 @@ enum Command {
 /// A call's recognizer thread. Dropping it ends the thread (it finishes what it is decoding).
 pub struct Recognizer {
     tx: mpsc::Sender<Command>,
+    /// Audio samples sent and not yet taken by the thread (at most [`MAX_QUEUED_SAMPLES`]).
+    queued: Arc<AtomicUsize>,
+    /// Audio dropped because the thread was that far behind, in samples.
+    dropped: AtomicUsize,
     /// Set when the thread could not start: turns are answered as empty at once.
     heard: Option<UnboundedSender<Heard>>,
 }
@@ -321,17 +330,20 @@ impl Recognizer {
         let (tx, rx) = mpsc::channel();
         let span = tracing::Span::current();
         let fallback = heard.clone();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let taken = Arc::clone(&queued);
         let spawned = std::thread::Builder::new().name("recognizer".into()).spawn(move || {
             let _entered = span.enter();
-            run(engine, &menu, &rx, &heard);
+            run(engine, &menu, &rx, &taken, &heard);
         });
-        match spawned {
-            Ok(_) => Recognizer { tx, heard: None },
+        let heard = match spawned {
+            Ok(_) => None,
             Err(e) => {
                 tracing::error!("cannot start the recognizer thread: {e}; turns are heard as empty");
-                Recognizer { tx, heard: Some(fallback) }
+                Some(fallback)
             }
-        }
+        };
+        Recognizer { tx, queued, dropped: AtomicUsize::new(0), heard }
     }
 
     /// A changed menu: its grammar applies from the next turn.
@@ -341,10 +353,27 @@ impl Recognizer {
 
     /// Starts a turn with `prefix` (audio from just before it started).
     pub fn begin(&self, prefix: Vec<i16>) {
+        self.queued.fetch_add(prefix.len(), Ordering::Relaxed);
         let _ = self.tx.send(Command::Begin(prefix));
     }
 
+    /// Audio of the turn. When the thread is [`MAX_QUEUED_SAMPLES`] behind (the machine is
+    /// overloaded), the audio is dropped rather than queued without bound; the first drop of a
+    /// call is logged, and the total when the call ends.
     pub fn audio(&self, pcm: Vec<i16>) {
+        if self.heard.is_some() {
+            return;
+        }
+        if self.queued.load(Ordering::Relaxed) + pcm.len() > MAX_QUEUED_SAMPLES {
+            if self.dropped.fetch_add(pcm.len(), Ordering::Relaxed) == 0 {
+                tracing::warn!(
+                    seconds = MAX_QUEUED_SAMPLES / RATE,
+                    "the recognizer is that far behind the call's audio: audio is dropped until it catches up"
+                );
+            }
+            return;
+        }
+        self.queued.fetch_add(pcm.len(), Ordering::Relaxed);
         let _ = self.tx.send(Command::Audio(pcm));
     }
 
@@ -361,7 +390,22 @@ impl Recognizer {
     }
 }
 
-fn run(engine: Option<Arc<Engine>>, menu: &Menu, rx: &mpsc::Receiver<Command>, heard: &UnboundedSender<Heard>) {
+impl Drop for Recognizer {
+    fn drop(&mut self) {
+        let dropped = self.dropped.load(Ordering::Relaxed);
+        if dropped > 0 {
+            tracing::warn!(seconds = dropped as f64 / RATE as f64, "call audio the recognizer dropped while behind");
+        }
+    }
+}
+
+fn run(
+    engine: Option<Arc<Engine>>,
+    menu: &Menu,
+    rx: &mpsc::Receiver<Command>,
+    queued: &AtomicUsize,
+    heard: &UnboundedSender<Heard>,
+) {
     let started = Instant::now();
     let mut decoder = match engine.as_ref().map(|e| e.decoder(menu)) {
         Some(Ok(d)) => Some(d),
@@ -376,6 +420,9 @@ fn run(engine: Option<Arc<Engine>>, menu: &Menu, rx: &mpsc::Receiver<Command>, h
     }
     let mut pending: Option<Arc<Grammar>> = None;
     while let Ok(command) = rx.recv() {
+        if let Command::Begin(pcm) | Command::Audio(pcm) = &command {
+            queued.fetch_sub(pcm.len(), Ordering::Relaxed);
+        }
         let Some((d, current)) = decoder.as_mut() else {
             if let Command::Finish(item_id) = command {
                 let _ = heard.send(Heard { item_id, transcript: String::new(), samples: 0 });
@@ -429,6 +476,25 @@ mod tests {
             assert!(Instant::now() < deadline, "timed out waiting for {what}");
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    #[test]
+    fn audio_the_thread_has_not_taken_is_bounded() {
+        let (tx, rx) = mpsc::channel();
+        let call = Recognizer { tx, queued: Arc::new(AtomicUsize::new(0)), dropped: AtomicUsize::new(0), heard: None };
+        let second = vec![0i16; RATE];
+        for _ in 0..MAX_QUEUED_SAMPLES / RATE + 3 {
+            call.audio(second.clone());
+        }
+        call.finish("item_1".into());
+        let sent: Vec<Command> = rx.try_iter().collect();
+        assert_eq!(sent.len(), MAX_QUEUED_SAMPLES / RATE + 1, "the audio under the limit, then the finish");
+        assert!(matches!(sent.last(), Some(Command::Finish(id)) if id == "item_1"));
+        assert_eq!(call.dropped.load(Ordering::Relaxed), 3 * RATE);
+        // Once the thread takes the audio, more is queued again.
+        call.queued.store(0, Ordering::Relaxed);
+        call.audio(second);
+        assert!(matches!(rx.try_recv(), Ok(Command::Audio(pcm)) if pcm.len() == RATE));
     }
 
     #[test]
