@@ -34,6 +34,10 @@ pub const MAX_FUNCTION_OUTPUT_BYTES: usize = 16 * 1024;
 pub const MAX_SPOKEN_MESSAGE_CHARS: usize = 1000;
 /// Longest kiosk error spoken after "Sorry, ".
 pub const MAX_SPOKEN_ERROR_CHARS: usize = 300;
+/// How an answer about a changed order ends; a plain "no" to it is that's all.
+const ANYTHING_ELSE: &str = "Anything else?";
+/// The answer to an addition the kiosk said nothing readable about.
+const GOT_IT_REPLY: &str = "Got it. Anything else?";
 /// Said when the customer declines ("no", "not yet", "wait") without asking for anything.
 pub const DECLINED_REPLY: &str = "Okay, what would you like to change?";
 /// Said when the transcript asks for nothing the peer understands.
@@ -89,6 +93,8 @@ struct Transcribing {
     previous: Option<String>,
     /// A `response.create` came meanwhile: answer once the transcript is in.
     respond: bool,
+    /// Its transcript, once heard while an earlier turn still was not.
+    heard: Option<String>,
 }
 
 /// One line of the order as this conversation's tool calls made it.
@@ -132,8 +138,11 @@ pub struct Conversation {
     heard_before: Vec<String>,
     /// The item id of the turn server turn detection heard start.
     vad_item: Option<String>,
-    /// The kiosk's answer to the last tool call asked to confirm the order ("Shall I place it?").
+    /// The kiosk asked to confirm the order ("Shall I place it?") and it was neither placed nor
+    /// changed since.
     confirming: bool,
+    /// The last reply spoken ended with [`ANYTHING_ELSE`].
+    asked_more: bool,
 }
 
 impl Conversation {
@@ -160,6 +169,7 @@ impl Conversation {
             heard_before: Vec::new(),
             vad_item: None,
             confirming: false,
+            asked_more: false,
         };
         let id = c.id("sess");
         c.session["id"] = json!(id);
@@ -167,10 +177,10 @@ impl Conversation {
         c
     }
 
-    /// Whether the last answer asked "Anything else?": something was ordered and the order
-    /// was not read back for confirmation since.
+    /// Whether the last answer asked "Anything else?" about an order that is not waiting for
+    /// its confirmation.
     fn asked_for_more(&self) -> bool {
-        !self.confirming && !self.cart.is_empty()
+        self.asked_more && !self.confirming && !self.cart.is_empty()
     }
 
     /// Understands turns with `matcher` from now on (the menu changed).
@@ -426,21 +436,30 @@ impl Conversation {
         }
         if self.transcribing.len() >= MAX_TURNS_BEING_HEARD {
             let oldest = self.transcribing.pop_front().expect("over the limit, so not empty");
-            tracing::warn!(
-                item_id = %oldest.item_id,
-                limit = MAX_TURNS_BEING_HEARD,
-                "too many turns waiting to be heard: the oldest is completed as heard empty"
-            );
-            out.extend(self.heard(&oldest, ""));
+            match oldest.heard {
+                Some(text) => self.heard_before.push(text),
+                None => {
+                    tracing::warn!(
+                        item_id = %oldest.item_id,
+                        limit = MAX_TURNS_BEING_HEARD,
+                        "too many turns waiting to be heard: the oldest is completed as heard empty"
+                    );
+                    out.extend(self.heard(&oldest.item_id, &oldest.previous, ""));
+                }
+            }
+            if oldest.respond
+                && let Some(next) = self.transcribing.front_mut()
+            {
+                next.respond = true;
+            }
         }
-        let respond = self.transcribing.back_mut().is_some_and(|t| std::mem::take(&mut t.respond));
         let previous = self.last_item_id.replace(item_id.clone());
         out.push(
             self.send("input_audio_buffer.committed", json!({ "previous_item_id": previous, "item_id": item_id })),
         );
         let item = user_item(&item_id, Value::Null);
         out.extend(self.item_added(&previous, &item));
-        self.transcribing.push_back(Transcribing { item_id: item_id.clone(), previous, respond });
+        self.transcribing.push_back(Transcribing { item_id: item_id.clone(), previous, respond: false, heard: None });
         out.push(Action::Transcribe { item_id });
         out
     }
@@ -448,23 +467,24 @@ impl Conversation {
     /// What was said in the turn `item_id` (empty when nothing was recognized): the
     /// transcription events, then the answer if one is due.
     pub fn transcribed(&mut self, item_id: &str, transcript: &str) -> Vec<Action> {
-        let Some(at) = self.transcribing.iter().position(|t| t.item_id == item_id) else {
+        let Some(t) = self.transcribing.iter_mut().find(|t| t.item_id == item_id && t.heard.is_none()) else {
             tracing::info!(%item_id, "a transcript for a turn no longer waited for: dropped");
             return Vec::new();
         };
-        let t = self.transcribing.remove(at).expect("found at this position");
-        let mut out = self.heard(&t, transcript);
-        if let Some(last) = self.transcribing.back_mut() {
-            // Turns heard together are answered together, after the last of them.
-            last.respond |= t.respond;
-            self.heard_before.push(transcript.to_string());
+        t.heard = Some(transcript.to_string());
+        let previous = t.previous.clone();
+        let mut out = self.heard(item_id, &previous, transcript);
+        if self.transcribing.iter().any(|t| t.heard.is_none()) {
+            // Turns heard together are answered together, once all are heard.
             return out;
         }
+        let turns: Vec<Transcribing> = self.transcribing.drain(..).collect();
+        let respond = turns.iter().any(|t| t.respond);
         let mut said = std::mem::take(&mut self.heard_before);
-        said.push(transcript.to_string());
+        said.extend(turns.into_iter().filter_map(|t| t.heard));
         let said: Vec<&str> = said.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
         self.pending_user = Some(said.join(" "));
-        if t.respond || self.auto_respond() {
+        if respond || self.auto_respond() {
             if self.speaking.is_some() {
                 // The customer went on talking while the last answer was being said: the new
                 // turn is answered, the old answer stops.
@@ -475,9 +495,8 @@ impl Conversation {
         out
     }
 
-    /// The transcription events completing the turn `t`'s item with `transcript`.
-    fn heard(&mut self, t: &Transcribing, transcript: &str) -> Vec<Action> {
-        let item_id = t.item_id.as_str();
+    /// The transcription events completing the user item `item_id` with `transcript`.
+    fn heard(&mut self, item_id: &str, previous: &Option<String>, transcript: &str) -> Vec<Action> {
         let mut item = user_item(item_id, Value::Null);
         let mut out = Vec::new();
         if !self.faults.no_transcripts {
@@ -493,7 +512,7 @@ impl Conversation {
             ));
             item["content"][0]["transcript"] = json!(transcript);
         }
-        out.push(self.send("conversation.item.done", json!({ "previous_item_id": t.previous, "item": item })));
+        out.push(self.send("conversation.item.done", json!({ "previous_item_id": previous, "item": item })));
         out
     }
 
@@ -657,7 +676,6 @@ impl Conversation {
         self.last_call = Some(call);
         self.last_call_id = Some(call_id);
         self.outcome_reply = None;
-        self.confirming = false;
         out
     }
 
@@ -675,17 +693,28 @@ impl Conversation {
                 limit = MAX_FUNCTION_OUTPUT_BYTES,
                 "function_call_output too large to read back: the reply is the fixed sentence"
             );
+            // A checkout not known to be placed may have asked to confirm.
+            self.confirming |= call.arguments["action"] == "checkout";
             return;
         }
         let answer = serde_json::from_str::<Value>(output).ok();
-        if answer.as_ref().and_then(|v| v.get("ok").and_then(Value::as_bool)) == Some(false) {
+        let flag = |key: &str| answer.as_ref().and_then(|v| v.get(key)).and_then(Value::as_bool);
+        let action = call.arguments["action"].as_str();
+        if flag("ok") == Some(false) {
             // The kiosk did not do it: the order is as it was, and the rest of a change is off.
+            // A question the kiosk asked before still stands.
             self.cart = std::mem::take(&mut self.cart_before);
             self.queued.clear();
-        } else if answer.as_ref().and_then(|v| v.get("placed").and_then(Value::as_bool)) == Some(true) {
+        } else if flag("placed") == Some(true) {
             self.cart.clear();
-        } else if answer.as_ref().and_then(|v| v.get("needs_confirmation").and_then(Value::as_bool)) == Some(true) {
+            self.confirming = false;
+        } else if flag("needs_confirmation") == Some(true) || action == Some("checkout") {
             self.confirming = true;
+        } else if flag("ok") == Some(true)
+            && (matches!(call.name, "add_to_order" | "remove_from_order") || action == Some("cancel"))
+        {
+            // The order changed: the kiosk asks again before placing it.
+            self.confirming = false;
         }
         self.outcome_reply = outcome_reply(call, output);
         if self.outcome_reply.is_none() {
@@ -717,6 +746,7 @@ impl Conversation {
         ];
         out.extend(self.item_added(&previous, &item));
         out.push(Action::Speak { response_id: response_id.clone(), text: sentence.to_string() });
+        self.asked_more = sentence.ends_with(ANYTHING_ELSE);
         let mut item = item;
         item["content"] = json!([{ "type": "output_audio", "transcript": sentence }]);
         self.speaking = Some(Speaking { response_id, item, sentence: sentence.to_string() });
@@ -807,7 +837,7 @@ impl Conversation {
         };
         let mut calls = calls.into_iter();
         let Some(first) = calls.next() else {
-            let reply = format!("You have {} × {} already. Anything else?", last.quantity, last.name);
+            let reply = format!("You have {} × {} already. {ANYTHING_ELSE}", last.quantity, last.name);
             return Some(self.speak(&reply));
         };
         self.queued.extend(calls);
@@ -890,7 +920,7 @@ fn response(id: &str, status: &str, details: Value, output: Vec<Value>) -> Value
 /// The reply for a tool call the kiosk answered with nothing the peer reads (an older client).
 fn reply_sentence(call: Option<&ToolCall>) -> &'static str {
     match call.map(|c| (c.name, c.arguments["action"].as_str())) {
-        Some(("add_to_order", _)) => "Got it. Anything else?",
+        Some(("add_to_order", _)) => GOT_IT_REPLY,
         Some(("remove_from_order", _)) => "Okay, I removed that.",
         Some((_, Some("checkout"))) => PLACED_REPLY,
         Some((_, Some("cancel"))) => "Okay, I cancelled the order.",
@@ -925,7 +955,7 @@ fn outcome_reply(call: &ToolCall, output: &str) -> Option<String> {
     }
     let message = text("message").map(|m| sentence(&clip(m, MAX_SPOKEN_MESSAGE_CHARS)));
     match (call.name, call.arguments["action"].as_str()) {
-        ("add_to_order" | "remove_from_order", _) => message.map(|m| format!("{m} Anything else?")),
+        ("add_to_order" | "remove_from_order", _) => message.map(|m| format!("{m} {ANYTHING_ELSE}")),
         (_, Some("review")) => message,
         (_, Some("cancel")) => Some("Okay, I cancelled the order.".to_string()),
         _ => None,
@@ -1183,15 +1213,36 @@ mod tests {
         );
         let actions = say(&mut c, "not yet");
         assert_eq!(spoken(&mut c, actions), DECLINED_REPLY);
+        // That asked what to change, not "Anything else?": a "no" to it is no checkout.
+        let actions = say(&mut c, "no");
+        assert_eq!(spoken(&mut c, actions), DECLINED_REPLY);
+        let (_, _, id) = tool_call(&mut c, "a cola");
+        answer(&mut c, &id, json!(r#"{"ok":true,"message":"Added 1 × Cola."}"#));
         let (name, args, id) = tool_call(&mut c, "no thanks");
         assert_eq!((name.as_str(), args), ("confirm_order", json!({"action": "checkout"})));
 
-        // "Shall I place it?" "No." is not a checkout.
+        // "Shall I place it?" "No." is not a checkout, nor after a review or a refused change
+        // (the kiosk's question still stands: a checkout now would place the order).
         let question = "That's 2 × Cheeseburger, $11.98. Shall I place it?";
         let output = json!({"ok": true, "needs_confirmation": true, "message": question});
         assert_eq!(answer(&mut c, &id, json!(output.to_string())), question);
         let actions = say(&mut c, "no");
         assert_eq!(spoken(&mut c, actions), DECLINED_REPLY);
+        let (_, args, id) = tool_call(&mut c, "what's in my order");
+        assert_eq!(args, json!({"action": "review"}));
+        answer(&mut c, &id, json!(r#"{"ok":true,"message":"2 × Cheeseburger."}"#));
+        let actions = say(&mut c, "nope");
+        assert_eq!(spoken(&mut c, actions), DECLINED_REPLY);
+        let (_, _, id) = tool_call(&mut c, "a vanilla shake");
+        answer(&mut c, &id, json!(r#"{"ok":false,"error":"Vanilla Shake is sold out."}"#));
+        let actions = say(&mut c, "no");
+        assert_eq!(spoken(&mut c, actions), DECLINED_REPLY);
+        // A change the kiosk made needs a new question: "no" to its "Anything else?" is the
+        // checkout again.
+        let (_, _, id) = tool_call(&mut c, "a cola");
+        answer(&mut c, &id, json!(r#"{"ok":true,"message":"Added 1 × Cola."}"#));
+        let (name, args, _) = tool_call(&mut c, "no");
+        assert_eq!((name.as_str(), args), ("confirm_order", json!({"action": "checkout"})));
     }
 
     #[test]
@@ -1394,8 +1445,8 @@ mod tests {
         c.handle_text(r#"{"type":"session.update","session":{"audio":{"input":{"turn_detection":null}}}}"#);
         let first = commit_turn(&mut c);
         assert!(c.handle_text(r#"{"type":"response.create"}"#).is_empty());
+        // The kiosk asked for the answer once, before the second turn: it covers both.
         let second = commit_turn(&mut c);
-        assert!(c.handle_text(r#"{"type":"response.create"}"#).is_empty());
         // The first is heard: its item is completed, and the answer waits for the second.
         let events = sent(c.transcribed(&first, "two cheeseburgers"));
         assert_eq!(completed(&events), [(first.clone(), "two cheeseburgers".to_string())]);
@@ -1409,6 +1460,24 @@ mod tests {
         assert_eq!(names, ["Cheeseburger", "Cola"], "{args}");
         // Nothing is left waiting.
         assert!(c.transcribed(&first, "two cheeseburgers").is_empty());
+    }
+
+    #[test]
+    fn turns_heard_out_of_order_are_answered_in_the_order_they_were_said() {
+        let mut c = kiosk_conversation();
+        c.handle_text(r#"{"type":"session.update","session":{"audio":{"input":{"turn_detection":null}}}}"#);
+        let first = commit_turn(&mut c);
+        let second = commit_turn(&mut c);
+        assert!(c.handle_text(r#"{"type":"response.create"}"#).is_empty());
+        let events = sent(c.transcribed(&second, "and a cola"));
+        assert_eq!(completed(&events), [(second, "and a cola".to_string())]);
+        assert!(!events.iter().any(|e| e["type"] == "response.created"), "the first is not heard yet");
+        let events = sent(c.transcribed(&first, "two cheeseburgers"));
+        let call = events.iter().find(|e| e["type"] == "response.function_call_arguments.done").expect("a call");
+        let args: Value = serde_json::from_str(call["arguments"].as_str().unwrap()).unwrap();
+        assert_eq!(args["items"][0]["name"], "Cheeseburger", "{args}");
+        assert_eq!(args["items"][0]["quantity"], 2, "{args}");
+        assert_eq!(args["items"][1]["name"], "Cola", "{args}");
     }
 
     #[test]

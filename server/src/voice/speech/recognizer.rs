@@ -319,8 +319,11 @@ pub struct Recognizer {
     queued: Arc<AtomicUsize>,
     /// Audio dropped because the thread was that far behind, in samples.
     dropped: AtomicUsize,
-    /// Set when the thread could not start: turns are answered as empty at once.
-    heard: Option<UnboundedSender<Heard>>,
+    /// Where transcripts go: used here when the thread could not start or has ended, so that
+    /// a turn is still answered (as heard empty).
+    heard: UnboundedSender<Heard>,
+    /// Whether the thread started.
+    running: bool,
 }
 
 impl Recognizer {
@@ -336,14 +339,14 @@ impl Recognizer {
             let _entered = span.enter();
             run(engine, &menu, &rx, &taken, &heard);
         });
-        let heard = match spawned {
-            Ok(_) => None,
+        let running = match spawned {
+            Ok(_) => true,
             Err(e) => {
                 tracing::error!("cannot start the recognizer thread: {e}; turns are heard as empty");
-                Some(fallback)
+                false
             }
         };
-        Recognizer { tx, queued, dropped: AtomicUsize::new(0), heard }
+        Recognizer { tx, queued, dropped: AtomicUsize::new(0), heard: fallback, running }
     }
 
     /// A changed menu: its grammar applies from the next turn.
@@ -361,7 +364,7 @@ impl Recognizer {
     /// overloaded), the audio is dropped rather than queued without bound; the first drop of a
     /// call is logged, and the total when the call ends.
     pub fn audio(&self, pcm: Vec<i16>) {
-        if self.heard.is_some() {
+        if !self.running {
             return;
         }
         if self.queued.load(Ordering::Relaxed) + pcm.len() > MAX_QUEUED_SAMPLES {
@@ -379,14 +382,18 @@ impl Recognizer {
 
     /// Ends the turn; its transcript comes back for `item_id`.
     pub fn finish(&self, item_id: String) {
-        match &self.heard {
-            Some(heard) => {
-                let _ = heard.send(Heard { item_id, transcript: String::new(), samples: 0 });
-            }
-            None => {
-                let _ = self.tx.send(Command::Finish(item_id));
-            }
-        }
+        let item_id = match self.running {
+            true => match self.tx.send(Command::Finish(item_id)) {
+                Ok(()) => return,
+                Err(mpsc::SendError(command)) => {
+                    tracing::error!("the recognizer thread has ended: the turn is heard as empty");
+                    let Command::Finish(item_id) = command else { return };
+                    item_id
+                }
+            },
+            false => item_id,
+        };
+        let _ = self.heard.send(Heard { item_id, transcript: String::new(), samples: 0 });
     }
 }
 
@@ -481,7 +488,14 @@ mod tests {
     #[test]
     fn audio_the_thread_has_not_taken_is_bounded() {
         let (tx, rx) = mpsc::channel();
-        let call = Recognizer { tx, queued: Arc::new(AtomicUsize::new(0)), dropped: AtomicUsize::new(0), heard: None };
+        let (heard, mut answers) = tokio::sync::mpsc::unbounded_channel();
+        let call = Recognizer {
+            tx,
+            queued: Arc::new(AtomicUsize::new(0)),
+            dropped: AtomicUsize::new(0),
+            heard,
+            running: true,
+        };
         let second = vec![0i16; RATE];
         for _ in 0..MAX_QUEUED_SAMPLES / RATE + 3 {
             call.audio(second.clone());
@@ -495,6 +509,11 @@ mod tests {
         call.queued.store(0, Ordering::Relaxed);
         call.audio(second);
         assert!(matches!(rx.try_recv(), Ok(Command::Audio(pcm)) if pcm.len() == RATE));
+        // A thread that has ended: the turn is still answered, as heard empty.
+        drop(rx);
+        call.finish("item_2".into());
+        let heard = answers.try_recv().expect("answered");
+        assert_eq!((heard.item_id.as_str(), heard.transcript.as_str()), ("item_2", ""));
     }
 
     #[test]
