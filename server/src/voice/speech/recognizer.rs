@@ -57,6 +57,8 @@ pub struct Engine {
     pronunciations: Mutex<HashMap<String, Option<String>>>,
     /// Decoders of ended calls, with the grammar each has loaded (at most [`IDLE_DECODERS`]).
     idle: Mutex<Vec<(Decoder, Arc<Grammar>)>>,
+    /// Decoders handed back by ended calls (kept or freed), since the engine started.
+    released: AtomicUsize,
 }
 
 impl Engine {
@@ -78,6 +80,7 @@ impl Engine {
             grammars: Mutex::new(None),
             pronunciations: Mutex::new(HashMap::new()),
             idle: Mutex::new(Vec::new()),
+            released: AtomicUsize::new(0),
         }))
     }
 
@@ -150,6 +153,8 @@ impl Engine {
         if idle.len() < IDLE_DECODERS {
             idle.push((decoder, grammar));
         }
+        drop(idle);
+        self.released.fetch_add(1, Ordering::Relaxed);
     }
 
     #[cfg(test)]
@@ -536,7 +541,9 @@ mod tests {
             assert_eq!(h.samples, 17_600);
         }
         drop(calls);
-        wait_for("the ended calls' decoders", || engine.idle_decoders() == IDLE_DECODERS);
+        // Every ended call hands its decoder back: 4 are kept, the others freed.
+        wait_for("the ended calls' decoders", || engine.released.load(Ordering::Relaxed) == IDLE_DECODERS + 2);
+        assert_eq!(engine.idle_decoders(), IDLE_DECODERS);
         // A new call takes one (and hears as before); ending it gives it back.
         let call = Recognizer::spawn(Some(engine.clone()), menu, heard_tx);
         wait_for("the new call to take a decoder", || engine.idle_decoders() == IDLE_DECODERS - 1);
