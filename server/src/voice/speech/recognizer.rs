@@ -14,6 +14,7 @@ use std::time::Instant;
 use restaurant_protocol::Menu;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::codec::RECOGNIZER_RATE;
 use super::grammar::{self, Dictionary, Grammar};
 use super::sys::{self, Opaque, Sphinx};
 
@@ -22,8 +23,8 @@ pub const DEFAULT_MODEL_DIR: &str = "/usr/share/pocketsphinx/model/en-us";
 /// Longest utterance decoded: older audio of a longer one is dropped (a turn left open while
 /// the customer reads the menu must not grow without bound).
 pub const MAX_UTTERANCE_SAMPLES: usize = 30 * RATE;
-/// The recognizer's sample rate.
-const RATE: usize = 16_000;
+/// The recognizer's sample rate, in samples per second.
+const RATE: usize = RECOGNIZER_RATE as usize;
 /// Audio a call's recognizer may be behind at most: 10 s.
 pub const MAX_QUEUED_SAMPLES: usize = 10 * RATE;
 /// Name of the grammar search inside the decoder.
