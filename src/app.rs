@@ -1,18 +1,19 @@
-//! The app root: loads the runtime configuration, then routes by path.
+//! The app shell every page shares: load the runtime configuration, then show the page.
+//!
+//! Each page is its own wasm bundle (`src/bin/`): the hub serves `/kiosk` the kiosk's, `/kds`
+//! the kitchen display's and every other path the chooser's, so a page downloads only its own
+//! code. There is no client-side router: a link to another page is a page load.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
-use crate::components::chooser::{Chooser, NotFound};
 use crate::components::config_error::ConfigErrorPanel;
-use crate::components::kds::KdsPage;
-use crate::components::kiosk::KioskPage;
 use crate::core::config::RuntimeConfig;
 use crate::hooks::config::provide_runtime_config;
 
+/// Boots `page`: shows *Starting…* while `config.json` loads, the error panel (with *Retry*) when
+/// the configuration is invalid, and the page once it is known.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
     let config = LocalResource::new(crate::config::load);
     view! {
         <Suspense fallback=|| view! { <div class="boot" data-testid="app-loading">"Starting…"</div> }>
@@ -20,7 +21,7 @@ pub fn App() -> impl IntoView {
                 config
                     .get()
                     .map(|result| match result {
-                        Ok(cfg) => view! { <Routed config=cfg/> }.into_any(),
+                        Ok(cfg) => view! { <Configured config=cfg page/> }.into_any(),
                         Err(errors) => {
                             view! { <ConfigErrorPanel errors on_retry=move |_| config.refetch()/> }.into_any()
                         }
@@ -30,17 +31,9 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The pages, once the configuration is known.
+/// `page` with `config` provided to it and everything under it.
 #[component]
-pub fn Routed(config: RuntimeConfig) -> impl IntoView {
+pub fn Configured<V: IntoView + 'static>(config: RuntimeConfig, page: fn() -> V) -> impl IntoView {
     provide_runtime_config(config);
-    view! {
-        <Router>
-            <Routes fallback=NotFound>
-                <Route path=path!("/") view=Chooser/>
-                <Route path=path!("/kiosk") view=KioskPage/>
-                <Route path=path!("/kds") view=|| view! { <KdsPage/> }/>
-            </Routes>
-        </Router>
-    }
+    page()
 }

@@ -1,4 +1,5 @@
-//! The app shell mounts into the DOM: pages, routing by path, and the configuration error panel.
+//! The app shell mounts into the DOM: each page's bundle entry, the chooser's not-found page, and the
+//! configuration error panel.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
@@ -6,7 +7,10 @@ mod support;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use restaurant_web::app::{App, Routed};
+use restaurant_web::app::{App, Configured};
+use restaurant_web::components::chooser::Home;
+use restaurant_web::components::kds::kds;
+use restaurant_web::components::kiosk::KioskPage;
 use restaurant_web::components::shell::{ConnectionBanner, PageShell};
 use restaurant_web::core::config::RuntimeConfig;
 use support::{Location, by_testid, mount, text_of, wait_until};
@@ -55,26 +59,35 @@ async fn page_shell_has_header_banner_and_main_and_unmounts_cleanly() {
 }
 
 #[wasm_bindgen_test]
-async fn router_shows_the_page_for_the_path() {
-    for (path, page_id, title) in [("/kiosk", "kiosk-page", "Order here"), ("/kds", "kds-page", "Kitchen · grill")] {
-        let _location = Location::set(path);
-        let page = mount(|| view! { <Routed config=config("grill")/> });
+async fn each_pages_entry_shows_its_page() {
+    let kiosk = mount(|| view! { <Configured config=config("grill") page=KioskPage/> });
+    let kds_page = mount(|| view! { <Configured config=config("grill") page=kds/> });
+    for (page, page_id, title) in [(&kiosk, "kiosk-page", "Order here"), (&kds_page, "kds-page", "Kitchen · grill")] {
         let el = page.el();
         // The kiosk renders once its menu has loaded from the hub.
-        assert!(
-            wait_until(Duration::from_secs(5), || by_testid(&el, page_id).is_some()).await,
-            "{path} renders {page_id}"
-        );
+        assert!(wait_until(Duration::from_secs(5), || by_testid(&el, page_id).is_some()).await, "renders {page_id}");
         assert_eq!(text_of(&el, "page-title"), title);
-        assert!(by_testid(&el, "connection-status").is_some(), "{path} has the banner area");
+        assert!(by_testid(&el, "connection-status").is_some(), "{page_id} has the banner area");
     }
+    drop((kiosk, kds_page));
 
+    // The chooser's bundle, which the hub serves for every path that is no other page's.
     let _location = Location::set("/");
-    let page = mount(|| view! { <Routed config=config("kitchen")/> });
+    let page = mount(|| view! { <Configured config=config("kitchen") page=Home/> });
     leptos::task::tick().await;
     let el = page.el();
     assert_eq!(by_testid(&el, "link-kiosk").unwrap().get_attribute("href").as_deref(), Some("/kiosk"));
     assert_eq!(by_testid(&el, "link-kds").unwrap().get_attribute("href").as_deref(), Some("/kds"));
+    assert!(by_testid(&el, "not-found-page").is_none());
+    drop(page);
+
+    let _location = Location::set("/no-such-screen");
+    let page = mount(|| view! { <Configured config=config("kitchen") page=Home/> });
+    leptos::task::tick().await;
+    let el = page.el();
+    assert!(by_testid(&el, "not-found-page").is_some(), "an unknown path says so");
+    assert_eq!(by_testid(&el, "link-home").unwrap().get_attribute("href").as_deref(), Some("/"));
+    assert!(by_testid(&el, "chooser-page").is_none());
 }
 
 /// The whole boot path: fetch config.json (absent here → defaults), apply query overrides,
@@ -82,7 +95,7 @@ async fn router_shows_the_page_for_the_path() {
 #[wasm_bindgen_test]
 async fn bad_query_value_shows_a_panel_naming_the_key_and_retry_recovers() {
     let _location = Location::set("/kds?ticket_warning_min=abc&station=grill");
-    let page = mount(App);
+    let page = mount(|| view! { <App page=kds/> });
     let el = page.el();
     assert!(wait_until(Duration::from_secs(5), || by_testid(&el, "config-error").is_some()).await, "error panel shown");
     let item = by_testid(&el, "config-error-item").unwrap();

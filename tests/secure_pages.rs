@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use restaurant_protocol::CallMessage;
-use restaurant_web::app::{App, Routed};
-use restaurant_web::components::kds::KdsPage;
-use restaurant_web::components::kiosk::KioskView;
+use restaurant_web::app::{App, Configured};
+use restaurant_web::components::chooser::Home;
+use restaurant_web::components::kds::{KdsPage, kds};
+use restaurant_web::components::kiosk::{KioskPage, KioskView};
 use restaurant_web::core::call::CallState;
 use restaurant_web::core::config::{Mode, RuntimeConfig, VoiceMode};
 use restaurant_web::core::secure::MediaAccess;
@@ -53,13 +54,21 @@ fn mount_kiosk(config: RuntimeConfig, secure_context: bool) -> (Mounted, Rc<Fake
     (page, fake)
 }
 
+/// A page's bundle entry in the app shell, with the given configuration.
+type PageView = fn(RuntimeConfig) -> AnyView;
+
 #[wasm_bindgen_test]
 async fn the_demo_badge_shows_on_every_page_in_demo_mode_and_nowhere_in_production() {
     for mode in [Mode::Demo, Mode::Production] {
-        for (path, page_id) in [("/", "chooser-page"), ("/kiosk", "kiosk-page"), ("/kds", "kds-page")] {
-            let _location = Location::set(path);
+        let _location = Location::set("/");
+        let pages: [(&str, &str, PageView); 3] = [
+            ("/", "chooser-page", |config| view! { <Configured config page=Home/> }.into_any()),
+            ("/kiosk", "kiosk-page", |config| view! { <Configured config page=KioskPage/> }.into_any()),
+            ("/kds", "kds-page", |config| view! { <Configured config page=kds/> }.into_any()),
+        ];
+        for (path, page_id, view) in pages {
             let config = config_in(mode);
-            let page = mount(move || view! { <Routed config/> });
+            let page = mount(move || view(config));
             let el = page.el();
             assert!(
                 wait_until(SHORT, || by_testid(&el, page_id).is_some()).await,
@@ -86,7 +95,7 @@ async fn a_query_override_to_another_origin_is_refused_and_the_page_never_starts
         r#"{"token":"stored-station-token","station":"grill"}"#,
     );
     let _location = Location::set("/kds?station=grill&ws_url=ws%3A%2F%2Felsewhere.example%3A8080%2Fws");
-    let page = mount(App);
+    let page = mount(|| view! { <App page=kds/> });
     let el = page.el();
     assert!(wait_until(SHORT, || by_testid(&el, "config-error").is_some()).await, "the error panel shows");
     let items = all_by_testid(&el, "config-error-item");
@@ -99,7 +108,7 @@ async fn a_query_override_to_another_origin_is_refused_and_the_page_never_starts
 
     // The same parameter on the page's own origin is accepted.
     let _location = Location::set("/kds?station=grill&ws_url=%2Fws");
-    let page = mount(App);
+    let page = mount(|| view! { <App page=kds/> });
     let el = page.el();
     assert!(wait_until(SHORT, || by_testid(&el, "kds-page").is_some()).await, "a same-origin override is fine");
     assert!(by_testid(&el, "config-error").is_none());

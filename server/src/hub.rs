@@ -203,11 +203,14 @@ impl Hub {
         let Listeners { main, plain } = listeners.into();
         let addr: SocketAddr = main.local_addr()?;
         let settings = &self.state.settings;
-        if !settings.dist.join("index.html").is_file() {
-            tracing::warn!(
-                "{} has no index.html: build the bundle first (cargo xtask serve does)",
-                settings.dist.display()
-            );
+        let pages = crate::static_files::PAGES.iter().map(|(_, file)| *file);
+        for page in std::iter::once("index.html").chain(pages) {
+            if !settings.dist.join(page).is_file() {
+                tracing::warn!(
+                    "{} has no {page}: build the bundle first (cargo xtask serve does)",
+                    settings.dist.display()
+                );
+            }
         }
         let router = match self.cors.clone() {
             Some(cors) => router.layer(cors),

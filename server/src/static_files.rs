@@ -1,5 +1,6 @@
-//! The built bundle, with the SPA fallback: any path whose last segment has no file extension
-//! (`/`, `/kiosk`, `/kds`, …) gets `index.html`, so the app's router decides what to show.
+//! The built bundle: one HTML page per screen, each loading only its own wasm. A path whose last
+//! segment has no file extension is a page: `/kiosk…` gets `kiosk.html`, `/kds…` gets `kds.html`,
+//! and every other (`/`, or a screen that does not exist) the chooser's `index.html`, which says so.
 //!
 //! Assets are served as the build left them: its `.br` / `.gz` twin to a browser that accepts it
 //! (`cargo xtask` writes them; nothing is compressed per request), and for a name carrying a
@@ -26,7 +27,7 @@ const FAVICON: &str = "favicon.svg";
 pub async fn serve(State(state): State<Arc<AppState>>, mut req: Request) -> Response {
     let last_segment = req.uri().path().rsplit('/').next().unwrap_or("").to_string();
     if !last_segment.contains('.') {
-        return index_html(&state).await;
+        return page_html(&state, page_for(req.uri().path())).await;
     }
     if req.uri().path() == "/favicon.ico" {
         *req.uri_mut() = axum::http::Uri::from_static("/favicon.svg");
@@ -60,8 +61,18 @@ fn content_hashed(name: &str) -> bool {
         .is_some_and(|(_, hash)| (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-async fn index_html(state: &AppState) -> Response {
-    let path = state.settings.dist.join("index.html");
+/// The pages of the bundle and the first path segment each is served for; every other path gets
+/// the chooser's `index.html`.
+pub const PAGES: [(&str, &str); 2] = [("kiosk", "kiosk.html"), ("kds", "kds.html")];
+
+/// The HTML file of the page at `path`.
+fn page_for(path: &str) -> &'static str {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    PAGES.iter().find(|(segment, _)| *segment == first).map_or("index.html", |(_, file)| file)
+}
+
+async fn page_html(state: &AppState, file: &str) -> Response {
+    let path = state.settings.dist.join(file);
     match tokio::fs::read(&path).await {
         Ok(bytes) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], bytes)
             .into_response(),
@@ -113,6 +124,8 @@ mod tests {
     fn settings_with_dist() -> (tempfile::TempDir, Settings) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), "<!doctype html><title>app</title>").unwrap();
+        std::fs::write(dir.path().join("kiosk.html"), "<!doctype html><title>kiosk</title>").unwrap();
+        std::fs::write(dir.path().join("kds.html"), "<!doctype html><title>kds</title>").unwrap();
         std::fs::write(dir.path().join("app-1234.js"), "export {}").unwrap();
         let settings =
             Settings { dist: dir.path().to_path_buf(), station: "grill".into(), memory: true, ..Settings::demo() };
@@ -134,13 +147,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn page_routes_get_index_html() {
+    async fn each_page_path_gets_its_own_page_and_any_other_the_chooser() {
         let (_dir, s) = settings_with_dist();
-        for path in ["/", "/kiosk", "/kds", "/kds/"] {
+        for (path, title) in [
+            ("/", "app"),
+            ("/kiosk", "kiosk"),
+            ("/kiosk/", "kiosk"),
+            ("/kds", "kds"),
+            ("/kds/", "kds"),
+            ("/kds/grill", "kds"),
+            ("/kdsx", "app"),
+            ("/setup-elsewhere", "app"),
+            ("/nothing/kiosk", "app"),
+        ] {
             let (status, ctype, body) = get(&s, path).await;
             assert_eq!(status, 200, "{path}");
             assert!(ctype.unwrap().starts_with("text/html"), "{path}");
-            assert!(body.contains("<title>app</title>"), "{path}");
+            assert!(body.contains(&format!("<title>{title}</title>")), "{path} gets {title}: {body}");
         }
     }
 
@@ -256,7 +279,7 @@ mod tests {
         let mut text = String::new();
         stream.read_to_string(&mut text).await.unwrap();
         assert!(text.starts_with("HTTP/1.1 200"), "{text}");
-        assert!(text.contains("<title>app</title>"));
+        assert!(text.contains("<title>kds</title>"));
         stop_tx.send(()).unwrap();
         tokio::time::timeout(crate::SHUTDOWN_GRACE, server).await.unwrap().unwrap().unwrap();
     }

@@ -2,6 +2,14 @@ use leptos::prelude::*;
 
 use super::shell::DemoBadge;
 
+/// The chooser bundle's page: the hub serves it for `/` and for every path that is not another
+/// page's, so `/` shows the [`Chooser`] and anything else [`NotFound`].
+#[component]
+pub fn Home() -> impl IntoView {
+    let path = window().location().pathname().unwrap_or_default();
+    if path == "/" || path == "/index.html" { Chooser().into_any() } else { NotFound().into_any() }
+}
+
 /// `/`: pick which screen this device is.
 #[component]
 pub fn Chooser() -> impl IntoView {

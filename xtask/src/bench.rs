@@ -47,25 +47,13 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut rows = Vec::new();
 
     let dist = bundle::build(&tools)?;
-    for (name, raw, gz) in bundle::sizes(&dist)? {
-        let ext = name.rsplit('.').next().unwrap_or_default();
+    for size in bundle::page_sizes(&dist)? {
         rows.push(Row {
-            name: format!("bundle .{ext}"),
-            figure: format!("{:.1} KB raw, {:.1} KB gzip", raw as f64 / 1000.0, gz as f64 / 1000.0),
-            target: String::new(),
+            name: format!("page load {} (html + js + wasm + css)", size.page),
+            figure: size.describe(),
+            target: "≤ 150 KB gzip".into(),
         });
     }
-    let (raw, gz, br) = bundle::page_load(&dist)?;
-    rows.push(Row {
-        name: "one page load (html + js + wasm + css), every page".into(),
-        figure: format!(
-            "{:.1} KB raw, {:.1} KB gzip, {:.1} KB brotli (as the hub serves it)",
-            raw as f64 / 1000.0,
-            gz as f64 / 1000.0,
-            br as f64 / 1000.0
-        ),
-        target: "≤ 150 KB gzip per page".into(),
-    });
 
     // The KDS latency baseline is served next to the bundle, from the same origin.
     let baseline = tools.root.join("benches/kds-vanilla.html");

@@ -1,4 +1,4 @@
-//! The release bundle: `trunk build --release` into `dist/`, and its size.
+//! The release bundle: one `trunk build --release` per page into `dist/`, and its size.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,21 +7,54 @@ use std::process::Command;
 use crate::proc::{self, Result};
 use crate::tools::{Tools, host_cargo};
 
+/// The pages: each HTML file at the workspace root names its own binary (`data-bin`) and is built
+/// into its own bundle, served under the same name (the hub maps `/kiosk` to `kiosk.html`, …).
+pub const PAGES: [&str; 3] = ["index.html", "kiosk.html", "kds.html"];
+
 pub fn dist_dir(tools: &Tools) -> PathBuf {
     tools.root.join("dist")
 }
 
-/// Builds the release bundle with Trunk.
+/// Builds every page's release bundle with Trunk and puts them together in `dist/`: the pages'
+/// HTML, their content-hashed assets (the stylesheet and icon, shared, land once) and the
+/// pre-compressed twins.
 pub fn build(tools: &Tools) -> Result<PathBuf> {
     let trunk = Tools::require(&tools.trunk, "trunk")?;
+    // The binaries first, in one cargo run: its jobs link them side by side, and Trunk then finds
+    // them built.
+    let mut cargo = tools.wasm_cargo();
+    cargo.args(["build", "--release", "--target", "wasm32-unknown-unknown", "--package", "restaurant-web", "--bins"]);
+    proc::run(&mut cargo)?;
+    let stage = tools.root.join("target/xtask/pages");
     let dist = dist_dir(tools);
-    let mut cmd = Command::new(trunk);
-    tools.apply_wasm_env(&mut cmd);
-    cmd.current_dir(&tools.root).args(["build", "--release", "--dist"]).arg(&dist);
-    proc::run(&mut cmd)?;
+    for page in PAGES {
+        let out = stage.join(page.trim_end_matches(".html"));
+        let mut cmd = Command::new(trunk);
+        tools.apply_wasm_env(&mut cmd);
+        cmd.current_dir(&tools.root).args(["build", page, "--release", "--dist"]).arg(&out);
+        proc::run(&mut cmd)?;
+    }
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist).map_err(|e| format!("cannot empty {}: {e}", dist.display()))?;
+    }
+    std::fs::create_dir_all(&dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
+    for page in PAGES {
+        let out = stage.join(page.trim_end_matches(".html"));
+        let entries = std::fs::read_dir(&out).map_err(|e| format!("cannot read {}: {e}", out.display()))?;
+        for entry in entries.flatten() {
+            let from = entry.path();
+            if !from.is_file() {
+                continue;
+            }
+            let name = entry.file_name();
+            let to = if name == "index.html" { dist.join(page) } else { dist.join(&name) };
+            std::fs::copy(&from, &to)
+                .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
+        }
+    }
     precompress(&dist)?;
-    for (name, raw, gz) in sizes(&dist)? {
-        println!("xtask: bundle {name}: {} raw, {} gzip", kb(raw), kb(gz));
+    for size in page_sizes(&dist)? {
+        println!("xtask: bundle {}: {}", size.page, size.describe());
     }
     Ok(dist)
 }
@@ -79,43 +112,80 @@ fn kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
-/// What one page load downloads (`index.html` and every `.wasm`, `.js` and `.css` file): raw,
-/// gzip and brotli bytes, as [`precompress`] wrote them.
-pub fn page_load(dist: &Path) -> Result<(u64, u64, u64)> {
-    let mut total = (0, 0, 0);
-    let entries = std::fs::read_dir(dist).map_err(|e| format!("cannot read {}: {e}", dist.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if !["wasm", "js", "css", "html"].contains(&ext) {
-            continue;
-        }
-        let size = |suffix: &str| {
-            let mut name = path.clone().into_os_string();
-            name.push(suffix);
-            std::fs::metadata(&name).map(|m| m.len()).map_err(|e| format!("cannot read {}: {e}", path.display()))
-        };
-        total.0 += size("")?;
-        total.1 += size(".gz")?;
-        total.2 += size(".br")?;
-    }
-    Ok(total)
+/// What one page's load downloads: its HTML and the `.js`, `.wasm` and `.css` files it names.
+#[derive(Debug, Default, PartialEq)]
+pub struct PageSize {
+    pub page: String,
+    /// Bytes as built, gzip -9 and brotli 11 (as the hub serves them).
+    pub raw: u64,
+    pub gzip: u64,
+    pub brotli: u64,
+    /// The page's wasm alone: raw and gzip bytes.
+    pub wasm: (u64, u64),
 }
 
-/// (file name, raw bytes, gzip -9 bytes) of the `.wasm`, `.js` and `.css` files in `dist`.
-pub fn sizes(dist: &Path) -> Result<Vec<(String, u64, u64)>> {
-    let mut out = Vec::new();
-    let entries = std::fs::read_dir(dist).map_err(|e| format!("cannot read {}: {e}", dist.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if !["wasm", "js", "css"].contains(&ext) {
-            continue;
-        }
-        let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let compressed = gzip(&bytes)?;
-        out.push((entry.file_name().to_string_lossy().into_owned(), bytes.len() as u64, compressed.len() as u64));
+impl PageSize {
+    pub fn describe(&self) -> String {
+        format!(
+            "{} raw, {} gzip, {} brotli (wasm {} raw, {} gzip)",
+            kb(self.raw),
+            kb(self.gzip),
+            kb(self.brotli),
+            kb(self.wasm.0),
+            kb(self.wasm.1)
+        )
     }
-    out.sort();
+}
+
+/// The size of every page in `dist`, as [`precompress`] left it.
+pub fn page_sizes(dist: &Path) -> Result<Vec<PageSize>> {
+    let size = |name: &str, suffix: &str| {
+        let path = dist.join(format!("{name}{suffix}"));
+        std::fs::metadata(&path).map(|m| m.len()).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let mut out = Vec::new();
+    for page in PAGES {
+        let html = std::fs::read_to_string(dist.join(page))
+            .map_err(|e| format!("cannot read {}: {e}", dist.join(page).display()))?;
+        let mut files = vec![page.to_string()];
+        files.extend(assets_named_in(&html));
+        let mut total = PageSize { page: page.to_string(), ..PageSize::default() };
+        for file in &files {
+            total.raw += size(file, "")?;
+            total.gzip += size(file, ".gz")?;
+            total.brotli += size(file, ".br")?;
+            if file.ends_with(".wasm") {
+                total.wasm.0 += size(file, "")?;
+                total.wasm.1 += size(file, ".gz")?;
+            }
+        }
+        out.push(total);
+    }
     Ok(out)
+}
+
+/// The `.js`, `.wasm` and `.css` files an HTML page loads, as root-relative quoted URLs
+/// (`"/kiosk-0123_bg.wasm"`), each once.
+fn assets_named_in(html: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for token in html.split(['"', '\'']) {
+        let Some(name) = token.strip_prefix('/') else { continue };
+        let asset = [".js", ".wasm", ".css"].iter().any(|ext| name.ends_with(ext));
+        if asset && !name.contains(['/', ' ', '<', '>']) && !out.iter().any(|n| n == name) {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_page_loads_the_assets_its_html_names() {
+        let html = r#"<link rel="stylesheet" href="/main-1a2b.css" integrity="sha384-x"/>
+            <link rel="modulepreload" href="/kds-3c4d.js"><link rel="preload" href="/kds-3c4d_bg.wasm" as="fetch">
+            <script type="module">import init from '/kds-3c4d.js'; await init({ module_or_path: '/kds-3c4d_bg.wasm' });</script>
+            <link rel="icon" href="/favicon.svg"><a href="/kiosk">"#;
+        assert_eq!(super::assets_named_in(html), ["main-1a2b.css", "kds-3c4d.js", "kds-3c4d_bg.wasm"]);
+    }
 }

@@ -57,6 +57,9 @@ pub struct Tools {
     pub axe: Option<PathBuf>,
 }
 
+/// `RUSTFLAGS` of every wasm32 build.
+pub const WASM_RUSTFLAGS: &str = "--cfg erase_components";
+
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
@@ -157,6 +160,10 @@ impl Tools {
     /// Applies the wasm toolchain's environment to a command that builds for wasm32.
     pub fn apply_wasm_env(&self, cmd: &mut Command) {
         cmd.env("PATH", self.path_env());
+        // Leptos erases each component's view type (`AnyView`): fewer generic copies of the
+        // rendering code, a smaller bundle (docs/benchmarks.md). Every wasm build — the bundles,
+        // the browser tests and their lint — gets it, so they build and test the same code.
+        cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", WASM_RUSTFLAGS);
         if let Some(WasmToolchain::DebianBuildStd { rustc, linker, .. }) = &self.wasm {
             cmd.env("RUSTC", rustc)
                 .env("RUSTDOC", rustc.with_file_name("rustdoc"))

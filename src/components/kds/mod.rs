@@ -20,6 +20,11 @@ use crate::web::random::random_id;
 use board::KdsBoard;
 use sign_in::PinForm;
 
+/// The kitchen display bundle's page: [`KdsPage`] in this browser's own secure context.
+pub fn kds() -> impl IntoView {
+    view! { <KdsPage/> }
+}
+
 /// `secure_context` replaces `window.isSecureContext` when given (tests cannot make their page
 /// insecure).
 #[component]

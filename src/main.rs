@@ -1,3 +1,0 @@
-fn main() {
-    restaurant_web::start();
-}
