@@ -1,6 +1,6 @@
 //! The hub: the local backend the kiosk and KDS pages talk to.
 //!
-//! It serves the built bundle (with the SPA fallback for `/kiosk` and `/kds`), the runtime
+//! It serves the built pages (`/kiosk` the kiosk's, `/kds` the KDS's, any other path the chooser's), the runtime
 //! `config.json`, the HTTP API under `/api/v1` (menu, PIN sign-in, orders) and the order-feed
 //! WebSocket at `/ws` (which also carries the staff call signalling), backed by a SQLite store. See `docs/protocol.md`.
 //!

@@ -79,6 +79,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     // Page benchmarks: the release bundle over WebDriver, measured through DevTools.
     if stage("pages") {
+        bundle::add_bench_page(&tools, &dist)?;
         let tmp = work.join("bench-tmp");
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;

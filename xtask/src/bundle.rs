@@ -17,46 +17,89 @@ pub fn dist_dir(tools: &Tools) -> PathBuf {
 
 /// Builds every page's release bundle with Trunk and puts them together in `dist/`: the pages'
 /// HTML, their content-hashed assets (the stylesheet and icon, shared, land once) and the
-/// pre-compressed twins.
+/// pre-compressed twins. `dist/` is assembled next to it and then swapped in whole.
 pub fn build(tools: &Tools) -> Result<PathBuf> {
-    let trunk = Tools::require(&tools.trunk, "trunk")?;
     // The binaries first, in one cargo run: its jobs link them side by side, and Trunk then finds
     // them built.
     let mut cargo = tools.wasm_cargo();
     cargo.args(["build", "--release", "--target", "wasm32-unknown-unknown", "--package", "restaurant-web", "--bins"]);
     proc::run(&mut cargo)?;
-    let stage = tools.root.join("target/xtask/pages");
     let dist = dist_dir(tools);
+    let next = tools.root.join("target/xtask/dist.next");
+    fresh_dir(&next)?;
     for page in PAGES {
-        let out = stage.join(page.trim_end_matches(".html"));
-        let mut cmd = Command::new(trunk);
-        tools.apply_wasm_env(&mut cmd);
-        cmd.current_dir(&tools.root).args(["build", page, "--release", "--dist"]).arg(&out);
-        proc::run(&mut cmd)?;
+        let stage = trunk_build(tools, &tools.root.join(page), page.trim_end_matches(".html"))?;
+        merge(&stage, &next, Path::new(page))?;
     }
+    precompress(&next)?;
     if dist.exists() {
         std::fs::remove_dir_all(&dist).map_err(|e| format!("cannot empty {}: {e}", dist.display()))?;
     }
-    std::fs::create_dir_all(&dist).map_err(|e| format!("cannot create {}: {e}", dist.display()))?;
-    for page in PAGES {
-        let out = stage.join(page.trim_end_matches(".html"));
-        let entries = std::fs::read_dir(&out).map_err(|e| format!("cannot read {}: {e}", out.display()))?;
-        for entry in entries.flatten() {
-            let from = entry.path();
-            if !from.is_file() {
-                continue;
-            }
-            let name = entry.file_name();
-            let to = if name == "index.html" { dist.join(page) } else { dist.join(&name) };
-            std::fs::copy(&from, &to)
-                .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
-        }
-    }
-    precompress(&dist)?;
+    std::fs::rename(&next, &dist).map_err(|e| format!("cannot move {} to {}: {e}", next.display(), dist.display()))?;
     for size in page_sizes(&dist)? {
         println!("xtask: bundle {}: {}", size.page, size.describe());
     }
     Ok(dist)
+}
+
+/// Adds the leak benchmark's page (`benches/leaks.html`, the `bench` feature's `bench_leaks`
+/// binary: the KDS and the kiosk mounted and unmounted in one document) to a built `dist/` as
+/// `bench/leaks.html`. Only `cargo xtask bench` builds it; the shipped pages never contain it.
+pub fn add_bench_page(tools: &Tools, dist: &Path) -> Result<()> {
+    let stage = trunk_build(tools, &tools.root.join("benches/leaks.html"), "bench-leaks")?;
+    merge(&stage, dist, Path::new("bench/leaks.html"))
+}
+
+/// `trunk build <html> --release` into its own folder under `target/xtask/pages`.
+fn trunk_build(tools: &Tools, html: &Path, name: &str) -> Result<PathBuf> {
+    let trunk = Tools::require(&tools.trunk, "trunk")?;
+    let out = tools.root.join("target/xtask/pages").join(name);
+    let mut cmd = Command::new(trunk);
+    tools.apply_wasm_env(&mut cmd);
+    cmd.current_dir(&tools.root).arg("build").arg(html).args(["--release", "--dist"]).arg(&out);
+    proc::run(&mut cmd)?;
+    Ok(out)
+}
+
+fn fresh_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| format!("cannot empty {}: {e}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// Copies one Trunk output into `dist`: its `index.html` as `html`, everything else (folders such
+/// as wasm-bindgen's `snippets/` too) under its own name. Pages share the stylesheet and the icon;
+/// two pages' files of one name must be the same file.
+fn merge(stage: &Path, dist: &Path, html: &Path) -> Result<()> {
+    fn copy_tree(from: &Path, to: &Path, top: bool, html: &Path, dist: &Path) -> Result<()> {
+        let entries = std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+            let (path, name) = (entry.path(), entry.file_name());
+            // Trunk's own bookkeeping, not part of the page.
+            if top && (name == ".stage" || name == ".trunk-lock") {
+                continue;
+            }
+            if path.is_dir() {
+                copy_tree(&path, &to.join(&name), false, html, dist)?;
+                continue;
+            }
+            let target = if top && name == "index.html" { dist.join(html) } else { to.join(&name) };
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            match std::fs::read(&target) {
+                Ok(existing) if existing == bytes => continue,
+                Ok(_) => return Err(format!("two pages build different files named {}", target.display())),
+                Err(_) => {}
+            }
+            std::fs::write(&target, bytes).map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+        }
+        Ok(())
+    }
+    copy_tree(stage, dist, true, html, dist)
 }
 
 /// The assets the hub serves pre-compressed.
@@ -149,6 +192,9 @@ pub fn page_sizes(dist: &Path) -> Result<Vec<PageSize>> {
             .map_err(|e| format!("cannot read {}: {e}", dist.join(page).display()))?;
         let mut files = vec![page.to_string()];
         files.extend(assets_named_in(&html));
+        if !files.iter().any(|f| f.ends_with(".wasm")) {
+            return Err(format!("{page} names no .wasm file as a root-relative URL: cannot tell its size"));
+        }
         let mut total = PageSize { page: page.to_string(), ..PageSize::default() };
         for file in &files {
             total.raw += size(file, "")?;

@@ -83,7 +83,8 @@ fn stage(name: &'static str, f: impl FnOnce() -> Result<(bool, Counts)>) -> Stag
 }
 
 /// `cargo fmt --check`, then clippy with warnings denied: the whole workspace natively, and the
-/// frontend (library, binary, browser tests) for wasm32 as it is built for the browser.
+/// frontend (library, page binaries, browser tests and the `bench` feature's benchmarks) for
+/// wasm32 as it is built for the browser.
 fn lint(tools: &Tools) -> Result<()> {
     println!("\nxtask: ===== fmt + clippy =====");
     let t = Instant::now();
@@ -98,7 +99,8 @@ fn lint(tools: &Tools) -> Result<()> {
         true => {
             let mut wasm = tools.wasm_cargo();
             wasm.args(["clippy", "--package", "restaurant-web", "--target", "wasm32-unknown-unknown"])
-                .args(["--lib", "--bins", "--test", "*", "--", "-D", "warnings"]);
+                .args(["--lib", "--bins", "--test", "*", "--features", "bench"])
+                .args(["--", "-D", "warnings"]);
             proc::run(&mut wasm).map_err(|e| format!("clippy (wasm32): {e}"))?;
         }
         false => println!("xtask: clippy (wasm32) skipped: the wasm toolchain in use has no clippy"),

@@ -57,9 +57,6 @@ pub struct Tools {
     pub axe: Option<PathBuf>,
 }
 
-/// `RUSTFLAGS` of every wasm32 build.
-pub const WASM_RUSTFLAGS: &str = "--cfg erase_components";
-
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
@@ -160,10 +157,6 @@ impl Tools {
     /// Applies the wasm toolchain's environment to a command that builds for wasm32.
     pub fn apply_wasm_env(&self, cmd: &mut Command) {
         cmd.env("PATH", self.path_env());
-        // Leptos erases each component's view type (`AnyView`): fewer generic copies of the
-        // rendering code, a smaller bundle (docs/benchmarks.md). Every wasm build — the bundles,
-        // the browser tests and their lint — gets it, so they build and test the same code.
-        cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", WASM_RUSTFLAGS);
         if let Some(WasmToolchain::DebianBuildStd { rustc, linker, .. }) = &self.wasm {
             cmd.env("RUSTC", rustc)
                 .env("RUSTDOC", rustc.with_file_name("rustdoc"))
@@ -246,6 +239,14 @@ pub fn setup(needs: Needs) -> Result<Tools> {
         return Ok(tools);
     }
     tools.wasm = Some(wasm_toolchain(&dir)?);
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"] {
+        if env::var_os(var).is_some() {
+            println!(
+                "xtask: warning: {var} is set: it replaces .cargo/config.toml's wasm32 rustflags \
+                 (--cfg erase_components), so the pages build larger than they ship"
+            );
+        }
+    }
     tools.wasm_bindgen_dir = Some(wasm_bindgen(&root, &dir)?);
     if needs.bundle {
         tools.trunk = Some(trunk(&dir)?);

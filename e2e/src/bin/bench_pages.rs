@@ -61,22 +61,24 @@ const PEER_COUNTER: &str = "(() => { const Orig = window.RTCPeerConnection; cons
   function Counted(...a) { const pc = new Orig(...a); all.push(pc); return pc; }
   Counted.prototype = Orig.prototype; Object.setPrototypeOf(Counted, Orig); window.RTCPeerConnection = Counted; })();";
 
-/// In-page: client-side navigation (the router listens to popstate) and waiting for a selector.
-const NAV: &str = "window.__nav = (path) => { history.pushState(null, '', path); dispatchEvent(new PopStateEvent('popstate')); };
+/// In-page helpers: waiting for a selector, and the console's errors and last log lines kept for a
+/// failure's message.
+const HELPERS: &str = "
   window.__until = (test, ms) => new Promise((ok, fail) => { const t0 = performance.now();
     (function poll() { if (test()) return ok(); if (performance.now() - t0 > ms) return fail(new Error('timeout')); setTimeout(poll, 5); })(); });
   window.__q = (sel) => document.querySelector(sel);
   window.__errors = []; const __err = console.error.bind(console);
-  console.error = (...a) => { window.__errors.push(a.map(String).join(' ').slice(0, 600)); __err(...a); };";
+  console.error = (...a) => { window.__errors.push(a.map(String).join(' ').slice(0, 600)); __err(...a); };
+  window.__logs = []; const __info = console.info.bind(console);
+  console.info = (...a) => { window.__logs.push(a.map(String).join(' ').slice(0, 200)); if (window.__logs.length > 40) window.__logs.shift(); __info(...a); };";
 
 async fn page(path: &str) -> Client {
-    // Thousands of client-side navigations: Chromium would otherwise throttle history.pushState.
-    let c = browser_with(&["--disable-ipc-flooding-protection"]).await;
+    let c = browser_with(&[]).await;
     c.update_timeouts(TimeoutConfiguration::new(Some(Duration::from_secs(900)), None, None)).await.expect("timeouts");
     cdp(&c, "Page.addScriptToEvaluateOnNewDocument", json!({"source": PEER_COUNTER})).await;
     cdp(&c, "Performance.enable", json!({})).await;
     c.goto(&format!("{}{path}", hub())).await.expect("page");
-    eval(&c, NAV).await;
+    eval(&c, HELPERS).await;
     c
 }
 
@@ -92,8 +94,19 @@ fn report(name: &str, cycles: u32, before: &Value, after: &Value, seconds: f64) 
     println!("BENCH {line}");
 }
 
+/// The leak benchmark's page (`/bench/leaks.html`, built by `cargo xtask bench`) with the KDS
+/// mounted as its own bundle mounts it, in a document where it can be unmounted and mounted again
+/// (`__bench.unmount()`, `__bench.mount()`).
+async fn leak_page() -> Client {
+    let c = page("/bench/leaks.html").await;
+    let script = "const [done] = arguments; (async () => {
+        await __until(() => window.__bench, 20000); done(__bench.mount()); })().catch(e => done(String(e)));";
+    assert_eq!(c.execute_async(script, vec![]).await.expect("mount"), Value::Null, "the KDS mounted");
+    c
+}
+
 async fn kds_cycles(cycles: u32) {
-    let c = page("/kds").await;
+    let c = leak_page().await;
     let pin = wait_find(&c, "pin-input", Duration::from_secs(20)).await;
     pin.send_keys("1234").await.expect("PIN");
     click(&c, "login-submit").await;
@@ -101,16 +114,16 @@ async fn kds_cycles(cycles: u32) {
     let script = "const [n, done] = arguments; (async () => {
         for (let i = 0; i < n; i++) {
           window.__step = 'unmount ' + i;
-          __nav('/'); await __until(() => __q('[data-testid=chooser-page]'), 5000);
+          __bench.unmount(); await __until(() => !__q('[data-testid=kds-page]'), 5000);
           window.__step = 'mount ' + i;
-          __nav('/kds'); await __until(() => __q('[data-testid=connection-status][data-state=live]'), 10000);
+          __bench.mount(); await __until(() => __q('[data-testid=connection-status][data-state=live]'), 10000);
         }
-        __nav('/'); await __until(() => __q('[data-testid=chooser-page]'), 5000);
+        __bench.unmount(); await __until(() => !__q('[data-testid=kds-page]'), 5000);
         done(null); })().catch(e => { const s = __q('[data-testid=connection-status]');
           done(String(e) + ' at ' + window.__step + '; banner ' + (s && s.getAttribute('data-state') + ' ' + s.textContent)
             + '; sockets opened ' + (window.__dbgWS && window.__dbgWS.connectCount)
             + '; errors ' + JSON.stringify(window.__errors.slice(-3))
-            + '; at ' + location.pathname + ': ' + JSON.stringify(document.body.innerText.slice(0, 300))); });";
+            + '; ' + JSON.stringify(document.body.innerText.slice(0, 300))); });";
     // Warm-up cycle: the baseline includes everything loaded once.
     assert_eq!(c.execute_async(script, vec![json!(1)]).await.expect("warm-up"), Value::Null);
     let before = measure(&c).await;
@@ -124,23 +137,31 @@ async fn kds_cycles(cycles: u32) {
     c.close().await.ok();
 }
 
+/// A customer after another at the kiosk: the voice connects (the customer taps "Order by
+/// voice"), then the customer's "Start over" ends it and the attract screen comes back.
 async fn voice_cycles(cycles: u32) {
     let c = page("/kiosk").await;
     wait_find(&c, "voice-order-button", Duration::from_secs(20)).await;
-    let script = "const [n, done] = arguments; (async () => {
+    let script = "const [n, done] = arguments;
+      const voice = () => (__q('[data-testid=voice-status]') || { getAttribute: () => 'disconnected' }).getAttribute('data-state');
+      (async () => {
         for (let i = 0; i < n; i++) {
-          window.__step = 'mount ' + i;
-          if (location.pathname !== '/kiosk') __nav('/kiosk');
+          window.__step = 'ready ' + i;
           await __until(() => __q('[data-testid=voice-order-button]'), 10000);
+          // The button ignores a second tap within 300 ms of the last (a bounce), as a person's
+          // next tap would be later.
+          await new Promise((ok) => setTimeout(ok, 350));
           window.__step = 'connect ' + i;
           __q('[data-testid=voice-order-button]').click();
-          await __until(() => __q('[data-testid=voice-status][data-state=idle]'), 15000);
-          window.__step = 'unmount ' + i;
-          __nav('/'); await __until(() => __q('[data-testid=chooser-page]'), 5000);
+          await __until(() => voice() === 'idle', 15000);
+          window.__step = 'start over ' + i;
+          __q('[data-testid=start-over]').click();
+          await __until(() => __q('[data-testid=attract-start]') && voice() === 'disconnected', 10000);
         }
-        done(null); })().catch(e => { const s = __q('[data-testid=voice-status]');
-          done(String(e) + ' at ' + window.__step + '; voice state ' + (s && s.getAttribute('data-state'))
-            + '; error ' + ((__q('[data-testid=voice-error]') || {}).textContent || 'none')); });";
+        done(null); })().catch(e => {
+          done(String(e) + ' at ' + window.__step + '; voice state ' + voice()
+            + '; error ' + ((__q('[data-testid=voice-error]') || {}).textContent || 'none')
+            + '; errors ' + JSON.stringify(window.__errors.slice(-3)) + '; log ' + JSON.stringify(window.__logs)); });";
     assert_eq!(c.execute_async(script, vec![json!(1)]).await.expect("warm-up"), Value::Null);
     let before = measure(&c).await;
     let t0 = Instant::now();
