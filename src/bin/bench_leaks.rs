@@ -10,17 +10,14 @@ use std::cell::RefCell;
 use leptos::prelude::*;
 use restaurant_web::app::{App, AppProps};
 use restaurant_web::components::kds::kds;
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::*;
-
-/// A method of `window.__bench`.
-type Method = Closure<dyn Fn() -> JsValue>;
+use restaurant_web::web::debug::DebugObject;
+use wasm_bindgen::JsValue;
 
 thread_local! {
     /// The mounted page: dropping it unmounts the page and cleans its owner up.
     static MOUNTED: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
-    /// `window.__bench`'s methods, alive as long as the document.
-    static METHODS: RefCell<Vec<Method>> = const { RefCell::new(Vec::new()) };
+    /// `window.__bench`, alive as long as the document.
+    static BENCH: RefCell<Option<DebugObject>> = const { RefCell::new(None) };
 }
 
 fn unmount() {
@@ -46,24 +43,18 @@ fn mount() -> JsValue {
 fn main() {
     console_error_panic_hook::set_once();
     restaurant_web::web::console_log::init();
-    let methods: [(&str, Method); 2] = [
-        ("mount", Closure::new(mount)),
-        (
-            "unmount",
-            Closure::new(|| {
-                unmount();
-                JsValue::NULL
-            }),
-        ),
-    ];
-    let bench = js_sys::Object::new();
-    for (name, method) in methods {
-        if js_sys::Reflect::set(&bench, &name.into(), method.as_ref().unchecked_ref()).is_err() {
-            log::error!("[Bench] cannot set __bench.{name}");
-        }
-        METHODS.with(|m| m.borrow_mut().push(method));
-    }
-    if js_sys::Reflect::set(&window(), &"__bench".into(), &bench).is_err() {
-        log::error!("[Bench] cannot install window.__bench");
-    }
+    let bench = DebugObject::install(
+        "__bench",
+        vec![
+            ("mount", Box::new(mount)),
+            (
+                "unmount",
+                Box::new(|| {
+                    unmount();
+                    JsValue::NULL
+                }),
+            ),
+        ],
+    );
+    BENCH.with(|b| *b.borrow_mut() = Some(bench));
 }
