@@ -75,8 +75,8 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     assert!(same_card(&card));
     assert!(by_testid(&card, "ticket-bump").is_some(), "a started ticket can be bumped");
 
-    // Rush puts a card first on screen (the stylesheet's `order`) without rebuilding or moving
-    // it: a keyboard user's focus stays on its Rush button.
+    // Rush puts a card first on screen by moving its element alone (`moveBefore`), without
+    // rebuilding it: a keyboard user's focus stays on its Rush button.
     let _style = page_stylesheet();
     assert!(
         wait_until(SHORT, || ticket(&el, &order.id).is_some_and(|t| !t.class_list().contains("ticket-new"))).await,

@@ -5,6 +5,7 @@
 //! every behaviour here be tested natively, in simulated time.
 
 pub mod alerts;
+pub mod arrange;
 pub mod board;
 pub mod call;
 pub mod call_link;

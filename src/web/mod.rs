@@ -4,6 +4,7 @@
 //! constructed, before the underlying object can fire anything; `Drop` detaches them and releases
 //! the resource. No wrapper leaks a closure with `forget()`.
 
+pub mod arrange;
 pub mod chime;
 pub mod clock;
 pub mod console_log;

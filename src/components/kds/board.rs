@@ -18,6 +18,7 @@ use crate::core::time::Millis;
 use crate::hooks::config::use_runtime_config;
 use crate::hooks::order_feed::UseOrderFeedReturn;
 use crate::hooks::ticket_stats::use_ticket_stats;
+use crate::web::arrange::arrange;
 use crate::web::chime::Chime;
 use crate::web::clock::unix_ms;
 use crate::web::events::WindowListener;
@@ -39,10 +40,20 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
 
     let filter = RwSignal::new(home_station.clone());
     let station = Memo::new(move |_| Station::parse(&filter.get()));
-    // The grid in display order. The clock only changes it when a ticket's age level changes:
-    // cards derive their elapsed time themselves.
+    // The grid's clock: it moves to `now` only when some ticket's age level has changed since it
+    // last moved (checked on each tick and each board change, so an order that arrives already
+    // late is shown so at once). The cards derive their elapsed times from `now` themselves, so
+    // a tick recomputes no grid.
+    let age_clock = Memo::new(move |last: Option<&Millis>| {
+        let now = now.get();
+        match last {
+            Some(&last) if board.with(|b| b.next_age_change(last)).is_none_or(|due| now < due) => last,
+            _ => now,
+        }
+    });
+    // The grid in display order.
     let tickets = Memo::new(move |_| {
-        board.with(|b| b.tickets(&station.get(), now.get()).iter().map(TicketState::from).collect::<Vec<_>>())
+        board.with(|b| b.tickets(&station.get(), age_clock.get()).iter().map(TicketState::from).collect::<Vec<_>>())
     });
     // Each card's own signals, by order id; a card registers them when built and removes them when
     // dropped. A board change is pushed to the cards it changed only, so an update costs one
@@ -71,7 +82,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let voided = Memo::new(move |_| {
         voids.with(|ids| {
             board.with(|b| {
-                b.voided_tickets(&station.get(), ids, now.get()).iter().map(TicketState::from).collect::<Vec<_>>()
+                b.voided_tickets(&station.get(), ids, age_clock.get()).iter().map(TicketState::from).collect::<Vec<_>>()
             })
         })
     });
@@ -103,6 +114,30 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                 })
             })
         })
+    });
+    // The grid's elements stand in display order (rushed first): after each change the one
+    // element whose place changed is moved (`web::arrange`), once the list has added and removed
+    // its cards. See the grid's `For` below.
+    let grid = NodeRef::<leptos::html::Section>::new();
+    // The order last put in place: a change that leaves it as it was (a status, an item ready)
+    // reads no element.
+    let arranged = StoredValue::new_local(Vec::<String>::new());
+    Effect::new(move |_| {
+        tickets.track();
+        queue_microtask(move || {
+            let Some(Some(section)) = grid.try_get_untracked() else { return };
+            tickets.try_with_untracked(|tickets| {
+                let unchanged = arranged.try_with_value(|last| {
+                    last.len() == tickets.len() && last.iter().zip(tickets).all(|(id, t)| *id == t.order.id)
+                });
+                if unchanged != Some(false) {
+                    return;
+                }
+                let keys: Vec<&str> = tickets.iter().map(|t| t.order.id.as_str()).collect();
+                arrange(&section, "data-order-id", &keys);
+                arranged.set_value(tickets.iter().map(|t| t.order.id.clone()).collect());
+            });
+        });
     });
     let all_day = Memo::new(move |_| board.with(|b| b.all_day(&station.get())));
     let failures = Memo::new(move |_| board.with(|b| b.failures().map(|f| f.message.clone()).collect::<Vec<_>>()));
@@ -205,7 +240,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                     </button>
                 </div>
             </Show>
-            <section class="orders-grid" aria-label="Active orders" data-testid="orders-grid">
+            <section class="orders-grid" aria-label="Active orders" data-testid="orders-grid" node_ref=grid>
                 <For
                     each=move || voided.get()
                     key=|t| t.order.id.clone()
@@ -228,10 +263,13 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                         {move || if board.with(Board::is_live) { "No active orders" } else { "Loading orders…" }}
                     </p>
                 </Show>
-                // Keyed by order id, in age order: a card is built once and updated in place (see
-                // `TicketCard`). Rush puts a card first through the stylesheet (`order`), so
-                // rushing moves no element and the list never reorders: a keyed list moves every
-                // element between a moved card's old and new place.
+                // Keyed by order id, in age order, which never changes for an order: a card is
+                // built once and updated in place (see `TicketCard`), and this list never
+                // reorders, as a keyed list moves every element between a moved card's old and new
+                // place. A rushed card is put first by the effect above, which moves that element
+                // alone (keeping its focus). Not by the stylesheet's `order`: a change of a grid
+                // item's `order` makes the browser lay out every ticket on screen again (about
+                // four times the layout time per update under load, docs/benchmarks.md).
                 <For
                     each=move || {
                         let mut grid = tickets.get();

@@ -3,7 +3,7 @@
 //! A card is built when its order appears (or when the station filter shows it again) and is
 //! otherwise updated in place, field by field, from its [`TicketState`]: starting, bumping, rush
 //! or a pending marker change an attribute or a button, not the whole card, so focus stays where
-//! it was. The stylesheet shows a rushed card first; its element does not move.
+//! it was. The board moves a rushed card's element to the front; the card is not rebuilt.
 
 use std::sync::Arc;
 
@@ -25,8 +25,8 @@ pub struct TicketState {
     pub progress: Vec<StationProgress>,
     pub pending: bool,
     pub age: AgeLevel,
-    /// Its place in the grid's document order ([`Ticket::age_order`]); rush is applied on top by
-    /// the stylesheet (`order`), so rushing a ticket moves no element.
+    /// Its place in the grid's keyed list ([`Ticket::age_order`]), which never changes; the board
+    /// moves a rushed card's element to the front itself.
     pub age_order: (i64, u32),
 }
 

@@ -281,6 +281,24 @@ impl Board {
             .collect()
     }
 
+    /// The first instant after `now_unix` at which an active order's age level changes (it turns
+    /// warning or urgent); `None` when none will. Between now and then every ticket's level stays
+    /// as it is, so a screen recomputes its grid only then, not on every tick of its clock.
+    pub fn next_age_change(&self, now_unix: Millis) -> Option<Millis> {
+        let now = i64::try_from(now_unix.0).unwrap_or(i64::MAX);
+        let thresholds = [self.config.warning_after, self.config.urgent_after]
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self.orders
+            .values()
+            .filter_map(|o| created_unix_ms(o))
+            .filter_map(|created| {
+                thresholds.iter().map(|&after| created.saturating_add(after)).filter(|&at| at > now).min()
+            })
+            .min()
+            .and_then(|at| u64::try_from(at).ok())
+            .map(Millis)
+    }
+
     /// How late a ticket `elapsed` old is.
     pub fn age_level(&self, elapsed: Duration) -> AgeLevel {
         if elapsed >= self.config.urgent_after {
@@ -363,6 +381,24 @@ mod tests {
         assert_eq!(age_at(10), AgeLevel::Warning);
         assert_eq!(age_at(15), AgeLevel::Urgent);
         assert_eq!(board.tickets(&Station::Kitchen, T0 + ms(90_500))[0].elapsed, ms(90_500));
+
+        // The next change is the first threshold still ahead, and nothing changes before it.
+        assert_eq!(board.next_age_change(T0 + secs(60)), Some(T0 + secs(10 * 60)));
+        assert_eq!(board.next_age_change(T0 + secs(10 * 60)), Some(T0 + secs(15 * 60)));
+        assert_eq!(board.next_age_change(T0 + secs(15 * 60)), None, "urgent stays urgent");
+        let later = live(
+            1,
+            vec![order("a", 1, 0, vec![item("Fries", "fryer", 1)]), order("b", 2, 3, vec![item("Fries", "fryer", 1)])],
+        );
+        assert_eq!(later.next_age_change(T0 + secs(11 * 60)), Some(T0 + secs(13 * 60)), "b turns warning first");
+        for t in [60, 9 * 60 + 59, 10 * 60, 12 * 60, 14 * 60, 20 * 60] {
+            let (now, next) = (T0 + secs(t), later.next_age_change(T0 + secs(t)));
+            let levels = |at| later.tickets(&Station::Kitchen, at).iter().map(|t| t.age).collect::<Vec<_>>();
+            if let Some(next) = next {
+                assert_eq!(levels(now), levels(Millis(next.0 - 1)), "no change before the next one ({t} s)");
+                assert_ne!(levels(now), levels(next), "a change at it ({t} s)");
+            }
+        }
 
         let custom = Board::new(BoardConfig::with_thresholds_min(2, 4));
         assert_eq!(custom.age_level(secs(2 * 60)), AgeLevel::Warning);
