@@ -349,7 +349,9 @@ impl Peer {
                 Action::Speak { response_id, text } => {
                     let (voice, tx) = (self.speech.voice.clone(), self.synthesized_tx.clone());
                     tokio::spawn(async move {
+                        let began = std::time::Instant::now();
                         let audio = tts::synthesize(&text, &voice).await;
+                        tracing::debug!(ms = began.elapsed().as_millis() as u64, "reply synthesized");
                         let _ = tx.send((response_id, audio));
                     });
                 }

@@ -182,15 +182,79 @@ fn to_i16(x: f32) -> i16 {
     x.round().clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
 }
 
+/// Taps on each side of a resampled sample.
+const HALF: i64 = 16;
+
+/// The windowed-sinc weight of an input sample `d` input samples away from the output's position.
+fn sinc_weight(d: f64, cutoff: f64) -> f64 {
+    let sinc = if d == 0.0 {
+        2.0 * cutoff
+    } else {
+        (2.0 * std::f64::consts::PI * cutoff * d).sin() / (std::f64::consts::PI * d)
+    };
+    sinc * (0.5 + 0.5 * (std::f64::consts::PI * d / HALF as f64).cos())
+}
+
+/// The most phases a weight table is built for (the rates' ratio in lowest terms, `to / gcd`).
+const MAX_PHASES: u64 = 4096;
+
 /// `input` at `from` Hz converted to `to` Hz by windowed-sinc interpolation (for the
 /// synthesizer's whole reply at once). Downsampling also low-passes below the new Nyquist.
+///
+/// An output sample sits at input position `n · from / to`; its fractional part takes only
+/// `to / gcd(from, to)` values (320 for the synthesizer's 22 050 Hz to 48 kHz), so the weights
+/// are computed once per phase and each sample is 32 multiply-adds. Computing the sines per
+/// sample made a 5 s reply take seconds on a busy hub, all of it before the reply's first word.
 pub fn resample(input: &[i16], from: u32, to: u32) -> Vec<i16> {
     if from == to || input.is_empty() {
         return input.to_vec();
     }
-    const HALF: i64 = 16;
     let ratio = f64::from(to) / f64::from(from);
     // Cut off at the lower of the two Nyquist rates (times 0.9 for the transition band).
+    let cutoff = 0.5 * ratio.min(1.0) * 0.9;
+    let len = (input.len() as f64 * ratio).floor() as usize;
+    let g = gcd(u64::from(from), u64::from(to));
+    let (up, down) = (u64::from(to) / g, u64::from(from) / g);
+    if up > MAX_PHASES {
+        return resample_direct(input, from, to);
+    }
+    const TAPS: usize = 2 * HALF as usize;
+    // weights[p][j]: tap j (input sample centre − HALF + 1 + j) at phase p / up past the centre.
+    let weights: Vec<[f64; TAPS]> = (0..up)
+        .map(|p| {
+            let frac = p as f64 / up as f64;
+            std::array::from_fn(|j| sinc_weight(frac + (HALF - 1) as f64 - j as f64, cutoff))
+        })
+        .collect();
+    let norms: Vec<f64> = weights.iter().map(|w| w.iter().sum()).collect();
+    (0..len as u64)
+        .map(|n| {
+            let centre = (n * down / up) as i64;
+            let phase = (n * down % up) as usize;
+            let (w, first) = (&weights[phase], centre - HALF + 1);
+            let (acc, norm) = match usize::try_from(first).ok().and_then(|f| input.get(f..f + TAPS)) {
+                Some(window) => (window.iter().zip(w).map(|(&x, &w)| f64::from(x) * w).sum::<f64>(), norms[phase]),
+                // At either end: only the samples there are.
+                None => (0..TAPS)
+                    .filter_map(|j| {
+                        let k = usize::try_from(first + j as i64).ok()?;
+                        input.get(k).map(|&x| (f64::from(x) * w[j], w[j]))
+                    })
+                    .fold((0.0, 0.0), |(a, n), (x, w)| (a + x, n + w)),
+            };
+            if norm.abs() > 1e-9 { to_i16((acc / norm) as f32) } else { 0 }
+        })
+        .collect()
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// [`resample`] computing each weight where it is used: for rates whose ratio has too many phases
+/// for a table.
+fn resample_direct(input: &[i16], from: u32, to: u32) -> Vec<i16> {
+    let ratio = f64::from(to) / f64::from(from);
     let cutoff = 0.5 * ratio.min(1.0) * 0.9;
     let len = (input.len() as f64 * ratio).floor() as usize;
     (0..len)
@@ -201,15 +265,9 @@ pub fn resample(input: &[i16], from: u32, to: u32) -> Vec<i16> {
             let mut norm = 0.0f64;
             for k in centre - HALF + 1..=centre + HALF {
                 let Some(&x) = usize::try_from(k).ok().and_then(|k| input.get(k)) else { continue };
-                let d = t - k as f64;
-                let sinc = if d == 0.0 {
-                    2.0 * cutoff
-                } else {
-                    (2.0 * std::f64::consts::PI * cutoff * d).sin() / (std::f64::consts::PI * d)
-                };
-                let w = 0.5 + 0.5 * (std::f64::consts::PI * d / HALF as f64).cos();
-                acc += f64::from(x) * sinc * w;
-                norm += sinc * w;
+                let w = sinc_weight(t - k as f64, cutoff);
+                acc += f64::from(x) * w;
+                norm += w;
             }
             if norm.abs() > 1e-9 { to_i16((acc / norm) as f32) } else { 0 }
         })
@@ -253,6 +311,25 @@ mod tests {
         assert_eq!(out.len(), 48_000);
         assert!((rms(&out[2_000..46_000]) - 5_657.0).abs() < 200.0);
         assert_eq!(resample(&[], 22_050, CALL_RATE), Vec::<i16>::new());
+    }
+
+    #[test]
+    fn the_weight_table_gives_what_computing_each_weight_gives() {
+        // Speech-like input: two tones and a step, across the ends too.
+        let input: Vec<i16> = tone(440.0, 22_050, 5_000, 6_000.0)
+            .iter()
+            .zip(tone(2_900.0, 22_050, 5_000, 3_000.0))
+            .enumerate()
+            .map(|(i, (&a, b))| a.saturating_add(b).saturating_add(if i > 2_500 { 4_000 } else { 0 }))
+            .collect();
+        for (from, to) in [(22_050, CALL_RATE), (CALL_RATE, 16_000), (16_000, CALL_RATE), (44_100, CALL_RATE)] {
+            let (fast, direct) = (resample(&input, from, to), resample_direct(&input, from, to));
+            assert_eq!(fast.len(), direct.len(), "{from} → {to}");
+            let worst = fast.iter().zip(&direct).map(|(a, b)| (i32::from(*a) - i32::from(*b)).abs()).max();
+            assert!(worst.unwrap_or(0) <= 1, "{from} → {to}: off by {worst:?}");
+        }
+        // A ratio with too many phases for a table takes the direct way.
+        assert_eq!(resample(&input, 22_051, CALL_RATE), resample_direct(&input, 22_051, CALL_RATE));
     }
 
     #[test]
