@@ -112,3 +112,40 @@ async fn bad_query_value_shows_a_panel_naming_the_key_and_retry_recovers() {
     assert_eq!(text_of(&el, "page-title"), "Kitchen · grill");
     assert!(by_testid(&el, "config-error").is_none());
 }
+
+/// The whole kiosk unmounted while its voice session is connected (the hub's voice peer): the
+/// session's last input (its peer closes) writes nothing a torn-down view reads, no panic or
+/// late message follows, the peer connection is closed, and the kiosk mounts again.
+#[wasm_bindgen_test]
+async fn the_kiosk_unmounts_cleanly_while_its_voice_session_is_connected() {
+    support::kiosk::install_peer_counter();
+    support::console::capture_console();
+    let mut page = mount(|| view! { <Configured config=config("kiosk") page=KioskPage/> });
+    let el = page.el();
+    let button_ready = || by_testid(&el, "voice-order-button").is_some_and(|b| b.get_attribute("disabled").is_none());
+    assert!(wait_until(Duration::from_secs(20), button_ready).await, "the voice button");
+    // The button ignores a second tap within 300 ms of the last.
+    support::sleep(350).await;
+    support::click(&el, "voice-order-button");
+    let voice_state = || by_testid(&el, "voice-status").and_then(|s| s.get_attribute("data-state"));
+    assert!(
+        wait_until(Duration::from_secs(15), || voice_state().as_deref() == Some("idle")).await,
+        "the voice session is ready ({:?})",
+        voice_state()
+    );
+    assert_eq!(support::kiosk::peers_open(), 1, "connected");
+
+    page.unmount();
+    support::sleep(300).await;
+    let late = support::console::after_dispose_messages(&support::console::release_console());
+    assert!(late.is_empty(), "messages after unmount: {late:?}");
+    assert_eq!(support::kiosk::peers_open(), 0, "the peer connection closed");
+    drop(page);
+
+    let again = mount(|| view! { <Configured config=config("kiosk") page=KioskPage/> });
+    let el = again.el();
+    assert!(
+        wait_until(Duration::from_secs(20), || by_testid(&el, "voice-order-button").is_some()).await,
+        "the kiosk mounts again"
+    );
+}

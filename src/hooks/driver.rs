@@ -238,6 +238,22 @@ impl<D: Driver> DriverOwner<D> {
     }
 }
 
+/// Creates a hook's page-facing signals (what its driver writes and the page reads) in an owner of
+/// their own, a child of the hook's owner.
+///
+/// A reactive owner cleans up its children before running its own cleanups, so these signals are
+/// disposed before the hook's driver gets its last input ([`Driver::dispose`], run by
+/// [`use_driver`]'s cleanup): whatever that input writes to them (the peer closed, the call
+/// ended) goes nowhere. Written while they still lived, it would wake the effects of views that
+/// were torn down a moment before, which read values of theirs that are already disposed.
+pub fn page_signals<T>(make: impl FnOnce() -> T) -> T {
+    let owner = Owner::new();
+    let signals = owner.with(make);
+    // A parent holds its children weakly: this keeps them until the parent is cleaned up.
+    on_cleanup(move || drop(owner));
+    signals
+}
+
 /// Creates a driver owned by the current reactive owner. `build` gets the driver's own
 /// [`DriverRef`] for the callbacks it attaches. When the owner is cleaned up the driver gets
 /// [`Driver::dispose`] as its last input and is then dropped.

@@ -15,7 +15,7 @@ use restaurant_protocol::{CallMessage, IceCandidate};
 use serde_json::json;
 use wasm_bindgen::JsCast;
 
-use super::driver::{After, Driver, DriverHandle, DriverRef, Task, use_driver};
+use super::driver::{After, Driver, DriverHandle, DriverRef, Task, page_signals, use_driver};
 use crate::core::call::{Call, CallCommand, CallState, CallView, PeerState};
 use crate::core::peer::PeerConnectionState;
 use crate::core::secure::MediaAccess;
@@ -398,8 +398,7 @@ impl UseStaffCallReturn {
 /// ([`UseStaffCallReturn::receive`]) or is made ([`UseStaffCallReturn::call`]).
 pub fn use_staff_call(options: UseStaffCallOptions) -> UseStaffCallReturn {
     let call = Call::new(options.local_id);
-    let view = RwSignal::new(call.view());
-    let elapsed_secs = RwSignal::new(0);
+    let (view, elapsed_secs) = page_signals(|| (RwSignal::new(call.view()), RwSignal::new(0)));
     let available = options.media.allows_microphone();
     let driver = use_driver(|me: DriverRef<CallDriver>| {
         let fire = me.clone();

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use restaurant_protocol::{Menu, RealtimeToken};
 use serde_json::json;
 
-use super::driver::{After, Driver, DriverHandle, DriverRef, Task, use_driver};
+use super::driver::{After, Driver, DriverHandle, DriverRef, Task, page_signals, use_driver};
 use super::kiosk_cart::KioskCart;
 use crate::core::config::VoiceMode;
 use crate::core::media::MicError;
@@ -674,14 +674,14 @@ impl UseVoiceSessionReturn {
 /// Starts the voice session machinery for this component. Nothing connects until
 /// [`UseVoiceSessionReturn::connect`] (a tap: browsers require a gesture for the microphone).
 pub fn use_voice_session(menu: Menu, cart: KioskCart, options: UseVoiceSessionOptions) -> UseVoiceSessionReturn {
-    let ui = Ui {
+    let ui = page_signals(|| Ui {
         state: RwSignal::new(TurnState::Disconnected),
         transcript: RwSignal::new(Vec::new()),
         speaking: RwSignal::new(false),
         problem: RwSignal::new(None),
         connection: RwSignal::new(PeerConnectionState::None),
         muted: RwSignal::new(false),
-    };
+    });
     let config = VoiceConfig {
         timeouts: options.timeouts,
         server_vad: options.mode == VoiceMode::Vad,
