@@ -80,6 +80,8 @@ pub fn run(args: &[String]) -> Result<()> {
     // Page benchmarks: the release bundle over WebDriver, measured through DevTools.
     if stage("pages") {
         bundle::add_bench_page(&tools, &dist)?;
+        // The voice-path benchmark's microphone: recorded conversations of the spoken test set.
+        crate::speech_set::run(&[])?;
         let tmp = work.join("bench-tmp");
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
@@ -92,6 +94,7 @@ pub fn run(args: &[String]) -> Result<()> {
             .env("E2E_HUB_CONTROL_URL", hub.control_url())
             .env("E2E_WEBDRIVER_URL", driver.url())
             .env("E2E_CHROME", Tools::require(&tools.chrome, "chromium")?)
+            .env("E2E_SPEECH_SET", tools.root.join("target/speech-set"))
             .env("TMPDIR", &tmp);
         let (ok, _, page_lines) = proc::run_tests_collecting(&mut pages, Some("BENCH "))?;
         drop(driver);
@@ -201,6 +204,23 @@ fn rows_for(v: &Value) -> Vec<Row> {
                 n("p50_ms") / n("baseline_p50_ms"),
             ),
             target: "about 1 s".into(),
+        }],
+        Some("voice_turns") => vec![Row {
+            name: "voice path on the kiosk (hub voice peer, spoken test set): tap to send → first transcript delta; → transcript completed; → first reply audio".into(),
+            figure: format!(
+                "delta p50 {:.0} ms, p95 {:.0} ms; completed p50 {:.0} ms, p95 {:.0} ms; first reply audio p50 {:.0} ms, p95 {:.0} ms ({} turns of {} conversations; {} without a transcript delta, {} without reply audio)",
+                n("delta_p50_ms"),
+                n("delta_p95_ms"),
+                n("completed_p50_ms"),
+                n("completed_p95_ms"),
+                n("audio_p50_ms"),
+                n("audio_p95_ms"),
+                n("turns"),
+                n("conversations"),
+                n("turns") - n("delta_n"),
+                n("turns") - n("audio_n"),
+            ),
+            target: "first reply audio p50 ≤ 800 ms".into(),
         }],
         Some(kind @ ("kds_mount_cycles" | "voice_connect_cycles")) => {
             let (what, target) = if kind == "kds_mount_cycles" {
@@ -353,10 +373,11 @@ fn latency_ratio(runs: &[Value]) -> Vec<Row> {
                 real["tickets"], real["per_second"]
             ),
             figure: format!(
-                "p50 ×{:.2}, p99 ×{:.2}; layout passes ×{:.2}; script time ×{:.2}; long tasks {} vs {}",
+                "p50 ×{:.2}, p99 ×{:.2}; layout passes ×{:.2}, layout time per pass ×{:.2}; script time ×{:.2}; long tasks {} vs {}",
                 ratio("p50_ms"),
                 ratio("p99_ms"),
                 ratio("layouts"),
+                ratio("layout_s") / ratio("layouts"),
                 ratio("script_s"),
                 real["long_tasks"],
                 base["long_tasks"],

@@ -4,7 +4,11 @@
 //! connections and sockets measured before and after; and the KDS reconnecting after the hub is
 //! killed and restarted; and KDS render latency under a steady stream of updates (300 tickets at
 //! 100 updates/s, and 1000 at 500/s), for the real page and for the vanilla-JS baseline in
-//! `benches/`. Prints `BENCH {json}` lines.
+//! `benches/`; and the voice path on the kiosk with the hub's peer, a recorded customer as the
+//! microphone. Prints `BENCH {json}` lines.
+//!
+//! For finding where time goes: `BENCH_PROFILE=1` prints a CPU profile of each KDS latency run,
+//! `BENCH_TRACE=1` a DevTools trace summary (8 s runs), `BENCH_CSS="…"` adds rules to both pages.
 
 use std::time::{Duration, Instant};
 
@@ -352,8 +356,19 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
         (find_all(&c, "ticket").await.len() == expected).then_some(())
     })
     .await;
+    // An experiment (`BENCH_CSS="…"`): rules added to both pages' stylesheets for this run.
+    if let Ok(css) = std::env::var("BENCH_CSS") {
+        let add = format!(
+            "const s = document.createElement('style'); s.textContent = {}; document.head.append(s);",
+            json!(css)
+        );
+        eval(&c, &add).await;
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     eval(&c, LATENCY_PROBE).await;
+    // `BENCH_TRACE=1`: a DevTools trace of the run, summed by event (layout passes with how many
+    // objects each had to lay out).
+    let tracer = if std::env::var("BENCH_TRACE").is_ok() { Some(Tracer::start(&c).await) } else { None };
     let main_thread_before = main_thread(&c).await;
     let profile = std::env::var("BENCH_PROFILE").is_ok();
     if profile {
@@ -373,6 +388,9 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
     let sent: Value = load.json().await.expect("load report");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let main_thread_after = main_thread(&c).await;
+    if let Some(tracer) = tracer {
+        tracer.stop(label).await;
+    }
     if profile {
         print_profile(label, &cdp(&c, "Profiler.stop", json!({})).await["profile"]);
     }
@@ -424,6 +442,190 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
     println!("BENCH {line}");
 }
 
+/// Installed before any page script: when the microphone is granted (Chromium starts playing the
+/// `--use-file-for-fake-audio-capture` WAV then), and every event the voice data channel delivers,
+/// on the page's clock.
+const VOICE_PROBE: &str = "(() => { const V = window.__voice = {micAt: null, events: []};
+  const media = navigator.mediaDevices, gum = media.getUserMedia.bind(media);
+  media.getUserMedia = async (...a) => { const s = await gum(...a); if (V.micAt === null) V.micAt = performance.now(); return s; };
+  const create = RTCPeerConnection.prototype.createDataChannel;
+  RTCPeerConnection.prototype.createDataChannel = function (...a) { const ch = create.apply(this, a);
+    ch.addEventListener('message', e => { let t = ''; try { t = JSON.parse(e.data).type; } catch (_) {} V.events.push([performance.now(), t]); });
+    return ch; }; })();";
+
+/// The voice path with the hub's own peer, as a customer uses it: a recorded conversation of the
+/// spoken test set is the kiosk's microphone; the customer taps to talk before each turn and taps
+/// again (the release: the turn is sent) just after it. From that tap: the first transcript delta,
+/// the transcript completed, and the first reply audio (`output_audio_buffer.started`).
+async fn voice_turns(conversations: usize) {
+    let root = std::path::PathBuf::from(env("E2E_SPEECH_SET"));
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("manifest.json")).expect("speech-set manifest"))
+            .expect("manifest JSON");
+    let items = manifest["items"].as_array().expect("items");
+    // Spread over the set, one place further each time so the voices, speeds and noise vary.
+    let step = (items.len() / conversations.max(1)).max(1);
+    let picked = (0..conversations.min(items.len())).map(|k| &items[(k * step + k) % items.len()]);
+    let (mut delta, mut completed, mut audio) = (Vec::new(), Vec::new(), Vec::new());
+    let mut turns = 0;
+    for item in picked {
+        let wav = root.join(item["conversation"].as_str().expect("conversation WAV"));
+        // The first two turns: the order, then "that's all" after the read-back.
+        let spans: Vec<Value> =
+            item["conversation_turns_ms"].as_array().expect("turn times").iter().take(2).cloned().collect();
+        let c = browser_with(&[&format!("--use-file-for-fake-audio-capture={}%noloop", wav.display())]).await;
+        c.update_timeouts(TimeoutConfiguration::new(Some(Duration::from_secs(120)), None, None))
+            .await
+            .expect("timeouts");
+        cdp(&c, "Page.addScriptToEvaluateOnNewDocument", json!({"source": VOICE_PROBE})).await;
+        c.goto(&format!("{}/kiosk", hub())).await.expect("kiosk page");
+        eval(&c, HELPERS).await;
+        wait_find(&c, "voice-order-button", Duration::from_secs(20)).await;
+        let script = "const [spans, done] = arguments;
+          const V = window.__voice, button = () => __q('[data-testid=voice-order-button]');
+          const voice = () => (__q('[data-testid=voice-status]') || { getAttribute: () => 'disconnected' }).getAttribute('data-state');
+          const on_wav = (ms) => new Promise(ok => setTimeout(ok, Math.max(0, V.micAt + ms - performance.now())));
+          (async () => {
+            button().click();
+            await __until(() => voice() === 'idle' && V.micAt !== null, 15000);
+            const out = [];
+            for (const [start, end] of spans) {
+              await on_wav(start - 500);
+              button().click();
+              await __until(() => voice() === 'recording', 2000);
+              await on_wav(end + 300);
+              const from = V.events.length, released = performance.now();
+              button().click();
+              await __until(() => V.events.slice(from).some(e => e[1] === 'output_audio_buffer.started'), 10000).catch(() => {});
+              const first = (type) => { const e = V.events.slice(from).find(e => e[1] === type); return e ? e[0] - released : null; };
+              out.push({timeline: V.events.slice(from).map(e => Math.round(e[0] - released) + ' ' + e[1]).join(', '),
+                        delta: first('conversation.item.input_audio_transcription.delta'),
+                        completed: first('conversation.item.input_audio_transcription.completed'),
+                        audio: first('output_audio_buffer.started')});
+            }
+            done(out); })().catch(e => done(String(e) + '; voice state ' + voice() + '; errors ' + JSON.stringify(window.__errors.slice(-3))));";
+        let got = c.execute_async(script, vec![json!(spans)]).await.expect("voice turns");
+        c.close().await.ok();
+        let Some(rows) = got.as_array() else { panic!("{}: voice turns failed: {got}", item["dir"]) };
+        for row in rows {
+            // What followed the release, for reading a slow turn.
+            println!("voice_turns {}: after the release (ms): {}", item["dir"], row["timeline"].as_str().unwrap_or(""));
+            turns += 1;
+            let keep = |k: &str, into: &mut Vec<f64>| {
+                if let Some(ms) = row[k].as_f64() {
+                    into.push(ms);
+                }
+            };
+            keep("delta", &mut delta);
+            keep("completed", &mut completed);
+            keep("audio", &mut audio);
+        }
+    }
+    for v in [&mut delta, &mut completed, &mut audio] {
+        v.sort_by(f64::total_cmp);
+    }
+    let line = json!({
+        "bench": "voice_turns",
+        "conversations": conversations,
+        "turns": turns,
+        "delta_n": delta.len(), "delta_p50_ms": percentile(&delta, 0.5), "delta_p95_ms": percentile(&delta, 0.95),
+        "completed_n": completed.len(), "completed_p50_ms": percentile(&completed, 0.5), "completed_p95_ms": percentile(&completed, 0.95),
+        "audio_n": audio.len(), "audio_p50_ms": percentile(&audio, 0.5), "audio_p95_ms": percentile(&audio, 0.95),
+    });
+    println!("BENCH {line}");
+}
+
+/// A DevTools trace of the browser (`BENCH_TRACE=1`), through the browser's own DevTools socket
+/// (chromedriver's command endpoint cannot deliver a trace's events).
+struct Tracer {
+    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+/// A trace event's count, time and objects (layout: to lay out / in the tree; style: elements).
+#[derive(Default)]
+struct TraceRow {
+    count: u64,
+    ms: f64,
+    dirty: f64,
+    total: f64,
+}
+
+impl Tracer {
+    async fn start(c: &Client) -> Tracer {
+        use futures_util::SinkExt;
+        let address = c
+            .capabilities()
+            .and_then(|caps| caps["goog:chromeOptions"]["debuggerAddress"].as_str().map(str::to_string))
+            .expect("chromedriver names the browser's DevTools address");
+        let version: Value = reqwest::get(format!("http://{address}/json/version"))
+            .await
+            .expect("DevTools reachable")
+            .json()
+            .await
+            .expect("DevTools version JSON");
+        let url = version["webSocketDebuggerUrl"].as_str().expect("the browser's DevTools socket").to_string();
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("DevTools socket");
+        let start = json!({"id": 1, "method": "Tracing.start", "params": {"transferMode": "ReportEvents",
+            "traceConfig": {"includedCategories": ["devtools.timeline", "disabled-by-default-devtools.timeline"]}}});
+        ws.send(tokio_tungstenite::tungstenite::Message::text(start.to_string())).await.expect("Tracing.start");
+        Tracer { ws }
+    }
+
+    /// Ends the trace and prints, per event name, how often and how long; and the layout passes'
+    /// quartiles with how many objects each had to lay out.
+    async fn stop(mut self, label: &str) {
+        use futures_util::{SinkExt, StreamExt};
+        let end = json!({"id": 2, "method": "Tracing.end"}).to_string();
+        self.ws.send(tokio_tungstenite::tungstenite::Message::text(end)).await.expect("Tracing.end");
+        let mut by_name: std::collections::HashMap<String, TraceRow> = std::collections::HashMap::new();
+        let mut layouts: Vec<(f64, f64, f64)> = Vec::new();
+        while let Some(Ok(message)) = self.ws.next().await {
+            let Ok(text) = message.into_text() else { continue };
+            let Ok(m) = serde_json::from_str::<Value>(&text) else { continue };
+            if m["method"] == "Tracing.tracingComplete" {
+                break;
+            }
+            for event in m["params"]["value"].as_array().into_iter().flatten() {
+                let name = event["name"].as_str().unwrap_or_default();
+                let ms = event["dur"].as_f64().unwrap_or(0.0) / 1000.0;
+                let number = |k: &str| event["args"]["beginData"][k].as_f64().unwrap_or(0.0);
+                let (dirty, total) = match name {
+                    "Layout" => (number("dirtyObjects"), number("totalObjects")),
+                    "UpdateLayoutTree" => (event["args"]["elementCount"].as_f64().unwrap_or(0.0), 0.0),
+                    _ => (0.0, 0.0),
+                };
+                if name == "Layout" {
+                    layouts.push((ms, dirty, total));
+                }
+                let row = by_name.entry(name.to_string()).or_default();
+                row.count += 1;
+                row.ms += ms;
+                row.dirty += dirty;
+                row.total += total;
+            }
+        }
+        layouts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for q in [0.25, 0.5, 0.75, 0.99] {
+            if let Some((ms, dirty, total)) = layouts.get(((layouts.len() as f64 - 1.0) * q) as usize) {
+                println!("TRACE {label} layout pass q{q}: {ms:.2} ms, {dirty} of {total} objects to lay out");
+            }
+        }
+        let mut rows: Vec<_> = by_name.into_iter().collect();
+        rows.sort_by(|a, b| b.1.ms.total_cmp(&a.1.ms));
+        for (name, r) in rows.into_iter().take(20) {
+            let n = r.count as f64;
+            println!(
+                "TRACE {label} {name:40} ×{:6} {:9.1} ms (mean {:6.3} ms; objects {:6.1} of {:6.1})",
+                r.count,
+                r.ms,
+                r.ms / n,
+                r.dirty / n,
+                r.total / n
+            );
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     // BENCH_PAGES=latency,reconnect,… runs only those (all by default).
@@ -437,13 +639,19 @@ async fn main() {
     if wanted("voice-cycles") {
         voice_cycles(voice).await;
     }
+    if wanted("voice-turns") {
+        let conversations = std::env::var("BENCH_VOICE_TURNS").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
+        voice_turns(conversations).await;
+    }
     if wanted("reconnect") {
         reconnect().await;
     }
     const VANILLA: &str = "/bench/kds-vanilla.html?pin=1234&station=kitchen";
     if wanted("latency") {
-        kds_latency("leptos", "/kds", 300, 100, 30).await;
-        kds_latency("vanilla", VANILLA, 300, 100, 30).await;
+        // A trace holds every event of the run: 8 s of it is plenty.
+        let secs = if std::env::var("BENCH_TRACE").is_ok() { 8 } else { 30 };
+        kds_latency("leptos", "/kds", 300, 100, secs).await;
+        kds_latency("vanilla", VANILLA, 300, 100, secs).await;
     }
     // A whole evening's board at a rush-hour rate.
     if wanted("scale") {
