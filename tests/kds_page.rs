@@ -180,3 +180,43 @@ async fn order_text_is_rendered_as_text_never_as_markup() {
     let xss = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__xss".into()).unwrap();
     assert!(xss.is_undefined(), "no script ran");
 }
+
+/// The grid's reordering (`web::arrange`): only the ticket cards take part, a void shown with the
+/// same order id stays where it is, a rushed card is the one element moved, and a button inside
+/// it keeps the focus.
+#[wasm_bindgen_test]
+fn a_rushed_card_is_the_only_element_moved_and_keeps_its_focus() {
+    use restaurant_web::web::arrange::arrange;
+    let document = web_sys::window().unwrap().document().unwrap();
+    let grid = document.create_element("section").unwrap();
+    document.body().unwrap().append_child(&grid).unwrap();
+    let add = |testid: &str, id: &str| {
+        let card = document.create_element("article").unwrap();
+        card.set_attribute("data-testid", testid).unwrap();
+        card.set_attribute("data-order-id", id).unwrap();
+        grid.append_child(&card).unwrap();
+        card
+    };
+    add("ticket-voided", "b");
+    let (a, b, c) = (add("ticket", "a"), add("ticket", "b"), add("ticket", "c"));
+    let rush: web_sys::HtmlElement = document.create_element("button").unwrap().unchecked_into();
+    c.append_child(&rush).unwrap();
+    rush.focus().unwrap();
+    let order = || {
+        let children = grid.children();
+        (0..children.length())
+            .filter_map(|i| children.item(i))
+            .map(|e| format!("{} {}", attr(&e, "data-testid"), attr(&e, "data-order-id")))
+            .collect::<Vec<_>>()
+    };
+
+    assert_eq!(arrange(&grid, "[data-testid=ticket]", "data-order-id", &["c", "a", "b"]), 1, "one move");
+    assert_eq!(order(), ["ticket-voided b", "ticket c", "ticket a", "ticket b"]);
+    assert!(document.active_element().is_some_and(|f| f.is_same_node(Some(&rush))), "the focus stays");
+    assert_eq!(arrange(&grid, "[data-testid=ticket]", "data-order-id", &["c", "a", "b"]), 0, "in place already");
+    // Unrushed: back behind the older one; a key with no card is skipped.
+    assert_eq!(arrange(&grid, "[data-testid=ticket]", "data-order-id", &["a", "x", "b", "c"]), 1);
+    assert_eq!(order(), ["ticket-voided b", "ticket a", "ticket b", "ticket c"]);
+    assert!(a.is_connected() && b.is_connected() && c.is_connected());
+    grid.remove();
+}

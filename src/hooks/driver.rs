@@ -247,6 +247,7 @@ impl<D: Driver> DriverOwner<D> {
 /// ended) goes nowhere. Written while they still lived, it would wake the effects of views that
 /// were torn down a moment before, which read values of theirs that are already disposed.
 pub fn page_signals<T>(make: impl FnOnce() -> T) -> T {
+    debug_assert!(Owner::current().is_some(), "page_signals outside a reactive owner: they would be disposed at once");
     let owner = Owner::new();
     let signals = owner.with(make);
     // A parent holds its children weakly: this keeps them until the parent is cleaned up.

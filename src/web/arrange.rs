@@ -2,24 +2,31 @@
 //! move, each with `Element.moveBefore` where the browser has it, which keeps a moved element's
 //! focus and state; elsewhere with `insertBefore`, giving the focus back to what had it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Node};
 
 use crate::core::arrange::to_move;
 
-/// Puts the children of `parent` that carry `attribute` in the order of `keys` (their values of
-/// it), moving as few as possible. Children with other values, or without it, are left where
-/// they are; keys with no child are skipped. Returns how many elements moved.
-pub fn arrange(parent: &Element, attribute: &str, keys: &[&str]) -> usize {
+/// Puts the children of `parent` that match `selector` in the order of `keys` (their values of
+/// `attribute`), moving as few as possible. Other children, and children whose key is not in
+/// `keys` or repeats an earlier child's, are left where they are; keys with no child are skipped.
+/// Returns how many elements moved.
+pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str]) -> usize {
     let rank: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
     let children = parent.children();
     let mut placed: Vec<(Element, usize)> = Vec::with_capacity(keys.len());
+    let mut seen = HashSet::with_capacity(keys.len());
     let mut last: Option<Element> = None;
     for i in 0..children.length() {
         let Some(child) = children.item(i) else { continue };
-        if let Some(&r) = child.get_attribute(attribute).as_deref().and_then(|key| rank.get(key)) {
+        if !child.matches(selector).unwrap_or(false) {
+            continue;
+        }
+        if let Some(&r) = child.get_attribute(attribute).as_deref().and_then(|key| rank.get(key))
+            && seen.insert(r)
+        {
             last = Some(child.clone());
             placed.push((child, r));
         }

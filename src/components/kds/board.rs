@@ -47,7 +47,8 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let age_clock = Memo::new(move |last: Option<&Millis>| {
         let now = now.get();
         match last {
-            Some(&last) if board.with(|b| b.next_age_change(last)).is_none_or(|due| now < due) => last,
+            // A wall clock set back moves it back too.
+            Some(&last) if now >= last && board.with(|b| b.next_age_change(last)).is_none_or(|due| now < due) => last,
             _ => now,
         }
     });
@@ -123,20 +124,19 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     // reads no element.
     let arranged = StoredValue::new_local(Vec::<String>::new());
     Effect::new(move |_| {
-        tickets.track();
+        let ids: Vec<String> = tickets.with(|t| t.iter().map(|t| t.order.id.clone()).collect());
         queue_microtask(move || {
             let Some(Some(section)) = grid.try_get_untracked() else { return };
-            tickets.try_with_untracked(|tickets| {
-                let unchanged = arranged.try_with_value(|last| {
-                    last.len() == tickets.len() && last.iter().zip(tickets).all(|(id, t)| *id == t.order.id)
-                });
-                if unchanged != Some(false) {
-                    return;
-                }
-                let keys: Vec<&str> = tickets.iter().map(|t| t.order.id.as_str()).collect();
-                arrange(&section, "data-order-id", &keys);
-                arranged.set_value(tickets.iter().map(|t| t.order.id.clone()).collect());
-            });
+            // Only the list this run saw, which the keyed list has drawn by now: if the grid has
+            // changed since, that change queues its own run.
+            let drawn = tickets
+                .try_with_untracked(|t| t.len() == ids.len() && t.iter().zip(&ids).all(|(t, id)| t.order.id == *id));
+            if drawn != Some(true) || arranged.try_with_value(|last| *last == ids) != Some(false) {
+                return;
+            }
+            let keys: Vec<&str> = ids.iter().map(String::as_str).collect();
+            arrange(&section, "[data-testid=ticket]", "data-order-id", &keys);
+            arranged.set_value(ids);
         });
     });
     let all_day = Memo::new(move |_| board.with(|b| b.all_day(&station.get())));
@@ -264,12 +264,12 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                     </p>
                 </Show>
                 // Keyed by order id, in age order, which never changes for an order: a card is
-                // built once and updated in place (see `TicketCard`), and this list never
-                // reorders, as a keyed list moves every element between a moved card's old and new
-                // place. A rushed card is put first by the effect above, which moves that element
-                // alone (keeping its focus). Not by the stylesheet's `order`: a change of a grid
-                // item's `order` makes the browser lay out every ticket on screen again (about
-                // four times the layout time per update under load, docs/benchmarks.md).
+                // built once and updated in place (see `TicketCard`), and rushing one does not
+                // reorder this list (a keyed list moves every element between a moved card's old
+                // and new place). A rushed card is put first by the effect above, which moves that
+                // element alone, keeping its focus. Not by the stylesheet's `order`: changing a grid
+                // item's `order` makes the browser lay out every ticket on screen again (142
+                // objects a layout pass instead of 8 in a trace, docs/benchmarks.md).
                 <For
                     each=move || {
                         let mut grid = tickets.get();

@@ -288,8 +288,10 @@ impl Board {
         let now = i64::try_from(now_unix.0).unwrap_or(i64::MAX);
         let thresholds = [self.config.warning_after, self.config.urgent_after]
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        // Completed orders too: one this screen recalls is shown again before the hub confirms it.
         self.orders
             .values()
+            .chain(&self.completed)
             .filter_map(|o| created_unix_ms(o))
             .filter_map(|created| {
                 thresholds.iter().map(|&after| created.saturating_add(after)).filter(|&at| at > now).min()
