@@ -463,11 +463,13 @@ async fn voice_turns(conversations: usize) {
         serde_json::from_str(&std::fs::read_to_string(root.join("manifest.json")).expect("speech-set manifest"))
             .expect("manifest JSON");
     let items = manifest["items"].as_array().expect("items");
-    // Spread over the set, one place further each time so the voices, speeds and noise vary.
+    // One from each stretch of the set, one place further into it each time, so the voices, speeds
+    // and noise vary (distinct: the k-th lies in the k-th stretch).
+    let conversations = conversations.min(items.len());
     let step = (items.len() / conversations.max(1)).max(1);
-    let picked = (0..conversations.min(items.len())).map(|k| &items[(k * step + k) % items.len()]);
+    let picked = (0..conversations).map(|k| &items[k * step + k % step]);
     let (mut delta, mut completed, mut audio) = (Vec::new(), Vec::new(), Vec::new());
-    let mut turns = 0;
+    let (mut turns, mut failed) = (0, Vec::new());
     for item in picked {
         let wav = root.join(item["conversation"].as_str().expect("conversation WAV"));
         // The first two turns: the order, then "that's all" after the read-back.
@@ -492,7 +494,8 @@ async fn voice_turns(conversations: usize) {
             for (const [start, end] of spans) {
               await on_wav(start - 500);
               button().click();
-              await __until(() => voice() === 'recording', 2000);
+              try { await __until(() => voice() === 'recording', 2000); }
+              catch (e) { out.push({error: 'the tap to talk did not record (voice state ' + voice() + ')'}); continue; }
               await on_wav(end + 300);
               const from = V.events.length, released = performance.now();
               button().click();
@@ -506,8 +509,17 @@ async fn voice_turns(conversations: usize) {
             done(out); })().catch(e => done(String(e) + '; voice state ' + voice() + '; errors ' + JSON.stringify(window.__errors.slice(-3))));";
         let got = c.execute_async(script, vec![json!(spans)]).await.expect("voice turns");
         c.close().await.ok();
-        let Some(rows) = got.as_array() else { panic!("{}: voice turns failed: {got}", item["dir"]) };
+        let Some(rows) = got.as_array() else {
+            eprintln!("voice_turns {}: the conversation failed: {got}", item["dir"]);
+            failed.push(format!("{}: {got}", item["dir"]));
+            continue;
+        };
         for row in rows {
+            if let Some(error) = row["error"].as_str() {
+                eprintln!("voice_turns {}: a turn failed: {error}", item["dir"]);
+                failed.push(format!("{}: {error}", item["dir"]));
+                continue;
+            }
             // What followed the release, for reading a slow turn.
             println!("voice_turns {}: after the release (ms): {}", item["dir"], row["timeline"].as_str().unwrap_or(""));
             turns += 1;
@@ -528,11 +540,13 @@ async fn voice_turns(conversations: usize) {
         "bench": "voice_turns",
         "conversations": conversations,
         "turns": turns,
+        "failed": failed.len(),
         "delta_n": delta.len(), "delta_p50_ms": percentile(&delta, 0.5), "delta_p95_ms": percentile(&delta, 0.95),
         "completed_n": completed.len(), "completed_p50_ms": percentile(&completed, 0.5), "completed_p95_ms": percentile(&completed, 0.95),
         "audio_n": audio.len(), "audio_p50_ms": percentile(&audio, 0.5), "audio_p95_ms": percentile(&audio, 0.95),
     });
     println!("BENCH {line}");
+    assert!(turns > 0, "no voice turn was measured: {failed:?}");
 }
 
 /// A DevTools trace of the browser (`BENCH_TRACE=1`), through the browser's own DevTools socket
@@ -568,6 +582,19 @@ impl Tracer {
         let start = json!({"id": 1, "method": "Tracing.start", "params": {"transferMode": "ReportEvents",
             "traceConfig": {"includedCategories": ["devtools.timeline", "disabled-by-default-devtools.timeline"]}}});
         ws.send(tokio_tungstenite::tungstenite::Message::text(start.to_string())).await.expect("Tracing.start");
+        let answer = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(Ok(message)) = futures_util::StreamExt::next(&mut ws).await {
+                let answer: Value =
+                    message.into_text().ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+                if answer["id"] == 1 {
+                    return answer;
+                }
+            }
+            Value::Null
+        })
+        .await
+        .expect("Tracing.start answered within 10 s");
+        assert!(answer.get("error").is_none() && !answer.is_null(), "Tracing.start: {answer}");
         Tracer { ws }
     }
 
@@ -579,7 +606,8 @@ impl Tracer {
         self.ws.send(tokio_tungstenite::tungstenite::Message::text(end)).await.expect("Tracing.end");
         let mut by_name: std::collections::HashMap<String, TraceRow> = std::collections::HashMap::new();
         let mut layouts: Vec<(f64, f64, f64)> = Vec::new();
-        while let Some(Ok(message)) = self.ws.next().await {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, self.ws.next()).await {
             let Ok(text) = message.into_text() else { continue };
             let Ok(m) = serde_json::from_str::<Value>(&text) else { continue };
             if m["method"] == "Tracing.tracingComplete" {
