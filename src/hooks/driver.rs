@@ -17,7 +17,8 @@
 //! Callbacks hold a [`DriverRef`] (a `Weak`): once the hook's owner is cleaned up the driver is
 //! dropped — with it every RAII wrapper, so every handler is detached — and a late callback does
 //! nothing. Pages hold a [`DriverHandle`]: `Copy`, stored in the owner's arena, and equally inert
-//! after cleanup. No signal is written after that, since no input runs.
+//! after cleanup. No signal is written after that, since no input runs; and a hook whose driver
+//! has a last input creates its page signals with [`page_signals`], so that input writes none.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

@@ -40,21 +40,29 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
 
     let filter = RwSignal::new(home_station.clone());
     let station = Memo::new(move |_| Station::parse(&filter.get()));
-    // The grid's clock: it moves to `now` only when some ticket's age level has changed since it
-    // last moved (checked on each tick and each board change, so an order that arrives already
-    // late is shown so at once). The cards derive their elapsed times from `now` themselves, so
-    // a tick recomputes no grid.
+    // When the grid's age levels must be looked at again: it moves only on a tick at which some
+    // ticket's level has changed since it last moved (a wall clock set back moves it too). The
+    // cards derive their elapsed times from `now` themselves, so a tick recomputes no grid.
     let age_clock = Memo::new(move |last: Option<&Millis>| {
         let now = now.get();
         match last {
-            // A wall clock set back moves it back too.
-            Some(&last) if now >= last && board.with(|b| b.next_age_change(last)).is_none_or(|due| now < due) => last,
+            Some(&last)
+                if now >= last && board.with_untracked(|b| b.next_age_change(last)).is_none_or(|due| now < due) =>
+            {
+                last
+            }
             _ => now,
         }
     });
+    // The time the grid's age levels are taken at: the latest tick, for a board change too (an
+    // order that arrives already late is shown so at once).
+    let ages_at = move || {
+        age_clock.track();
+        now.get_untracked()
+    };
     // The grid in display order.
     let tickets = Memo::new(move |_| {
-        board.with(|b| b.tickets(&station.get(), age_clock.get()).iter().map(TicketState::from).collect::<Vec<_>>())
+        board.with(|b| b.tickets(&station.get(), ages_at()).iter().map(TicketState::from).collect::<Vec<_>>())
     });
     // Each card's own signals, by order id; a card registers them when built and removes them when
     // dropped. A board change is pushed to the cards it changed only, so an update costs one
@@ -83,7 +91,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let voided = Memo::new(move |_| {
         voids.with(|ids| {
             board.with(|b| {
-                b.voided_tickets(&station.get(), ids, age_clock.get()).iter().map(TicketState::from).collect::<Vec<_>>()
+                b.voided_tickets(&station.get(), ids, ages_at()).iter().map(TicketState::from).collect::<Vec<_>>()
             })
         })
     });
