@@ -131,15 +131,20 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     // The order last put in place: a change that leaves it as it was (a status, an item ready)
     // reads no element.
     let arranged = StoredValue::new_local(Vec::<String>::new());
+    let same_order = |ids: &[String], tickets: &[TicketState]| {
+        ids.len() == tickets.len() && ids.iter().zip(tickets).all(|(id, t)| *id == t.order.id)
+    };
     Effect::new(move |_| {
-        let ids: Vec<String> = tickets.with(|t| t.iter().map(|t| t.order.id.clone()).collect());
+        let moved = tickets.with(|t| arranged.try_with_value(|last| !same_order(last, t)));
+        if moved != Some(true) {
+            return;
+        }
+        let ids: Vec<String> = tickets.with_untracked(|t| t.iter().map(|t| t.order.id.clone()).collect());
         queue_microtask(move || {
             let Some(Some(section)) = grid.try_get_untracked() else { return };
             // Only the list this run saw, which the keyed list has drawn by now: if the grid has
             // changed since, that change queues its own run.
-            let drawn = tickets
-                .try_with_untracked(|t| t.len() == ids.len() && t.iter().zip(&ids).all(|(t, id)| t.order.id == *id));
-            if drawn != Some(true) || arranged.try_with_value(|last| *last == ids) != Some(false) {
+            if tickets.try_with_untracked(|t| same_order(&ids, t)) != Some(true) {
                 return;
             }
             let keys: Vec<&str> = ids.iter().map(String::as_str).collect();
