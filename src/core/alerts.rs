@@ -155,9 +155,9 @@ impl NewTicketAlerts {
             let recallable: HashSet<String> = board.recallable(&Station::Expo).into_iter().map(|o| o.id).collect();
             seen.retain(|id| orders.contains_key(id) || recallable.contains(id));
         }
-        let tickets = board.tickets(station, Millis(0));
-        let new = !fresh.is_empty() && tickets.iter().any(|t| fresh.contains(&t.order.id));
-        let rushed: HashSet<String> = tickets.iter().filter(|t| t.order.rush).map(|t| t.order.id.clone()).collect();
+        // Only the tickets in question are looked at, not the whole grid: this runs on every change.
+        let new = !fresh.is_empty() && !board.ticket_ids_where(station, |o| fresh.contains(&o.id)).is_empty();
+        let rushed: HashSet<String> = board.ticket_ids_where(station, |o| o.rush).into_iter().collect();
         let rush = rushed.iter().any(|id| !self.rushed.contains(id) && !fresh.contains(id));
         self.rushed = rushed;
         let mut void = false;

@@ -12,7 +12,7 @@ use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
 use super::stats::TicketStatsPanel;
 use super::ticket::{AskKind, Asking, CardMarks, TicketCard, TicketState, VOID_REASONS, item_line};
 use crate::core::alerts::{NewTicketAlerts, SoundSettings, SoundState};
-use crate::core::board::{Board, Command, Station, created_unix_ms};
+use crate::core::board::{Board, Command, Station, TicketCache};
 use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, TicketSelection, action_for};
 use crate::core::time::Millis;
 use crate::hooks::config::use_runtime_config;
@@ -60,9 +60,29 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
         age_clock.track();
         now.get_untracked()
     };
-    // The grid in display order.
-    let tickets = Memo::new(move |_| {
-        board.with(|b| b.tickets(&station.get(), ages_at()).iter().map(TicketState::from).collect::<Vec<_>>())
+    // The grid in display order; only the orders a change touched are built again.
+    let ticket_cache = StoredValue::new(TicketCache::default());
+    let tickets = Memo::new(move |_: Option<&Vec<TicketState>>| {
+        let (station, at) = (station.get(), ages_at());
+        board.with(|b| {
+            ticket_cache
+                .try_update_value(|cache| b.tickets_cached(&station, at, cache).iter().map(TicketState::from).collect())
+                .unwrap_or_default()
+        })
+    });
+    // The grid's order ids in age order: the keyed list's order, which rush does not change. It
+    // changes only when a ticket comes or goes, so an update to a ticket diffs no list.
+    let grid_ids = Memo::new_owning(move |last: Option<Vec<String>>| {
+        tickets.with(|tickets| {
+            let mut shown: Vec<&TicketState> = tickets.iter().collect();
+            shown.sort_by_key(|t| t.age_order);
+            match last {
+                Some(last) if last.len() == shown.len() && last.iter().zip(&shown).all(|(id, t)| *id == t.order.id) => {
+                    (last, false)
+                }
+                _ => (shown.iter().map(|t| t.order.id.clone()).collect(), true),
+            }
+        })
     });
     // Each card's own signals, by order id; a card registers them when built and removes them when
     // dropped. A board change is pushed to the cards it changed only, so an update costs one
@@ -284,14 +304,10 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                 // item's `order` makes the browser lay out every ticket on screen again (142
                 // objects a layout pass instead of 8 in a trace, docs/benchmarks.md).
                 <For
-                    each=move || {
-                        let mut grid = tickets.get();
-                        grid.sort_by_key(|t| t.age_order);
-                        grid
-                    }
-                    key=|t| t.order.id.clone()
-                    children=move |first: TicketState| {
-                        let id = first.order.id.clone();
+                    each=move || grid_ids.get()
+                    key=String::clone
+                    children=move |id: String| {
+                        let first = tickets.with_untracked(|t| t.iter().find(|t| t.order.id == id).cloned())?;
                         let card = CardSignals {
                             marks: RwSignal::new(untrack(|| {
                                 let mut marks = CardMarks::default();
@@ -312,7 +328,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                                 }
                             });
                         });
-                        view! { <TicketCard ticket=card.ticket.read_only() marks=card.marks.read_only() station now home asking=asking.write_only() send/> }
+                        Some(view! { <TicketCard ticket=card.ticket.read_only() marks=card.marks.read_only() station now home asking=asking.write_only() send/> })
                     }
                 />
             </section>
@@ -528,16 +544,21 @@ fn bump_bar(
     let selection = RwSignal::new(TicketSelection::new());
     let grid_of = move |tickets: &[TicketState], f: &mut dyn FnMut(&Grid<'_>)| {
         let ids: Vec<&str> = tickets.iter().map(|t| t.order.id.as_str()).collect();
-        let oldest = tickets
-            .iter()
-            .min_by_key(|t| (created_unix_ms(&t.order).unwrap_or(i64::MAX), t.order.number))
-            .map(|t| t.order.id.as_str());
+        let oldest = tickets.iter().min_by_key(|t| t.age_order).map(|t| t.order.id.as_str());
         f(&Grid { ids: &ids, oldest, page_size: PAGE_SIZE });
     };
     // The selection follows the grid: kept by id, or the ticket now in its place.
     Effect::new(move |_| {
         tickets.with(|t| {
-            grid_of(t, &mut |grid| selection.update(|s| s.sync(grid)));
+            // Written only when it moved: what reads it (the selected card, the page) is not
+            // woken by every change to the grid.
+            grid_of(t, &mut |grid| {
+                selection.maybe_update(|s| {
+                    let before = s.clone();
+                    s.sync(grid);
+                    *s != before
+                })
+            });
             // A confirmation for a ticket that left (voided elsewhere, completed) closes.
             let gone =
                 asking.with_untracked(|a| a.as_ref().is_some_and(|a| !t.iter().any(|t| t.order.id == a.order_id)));

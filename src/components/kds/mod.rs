@@ -45,19 +45,25 @@ pub fn KdsPage(#[prop(optional)] secure_context: Option<bool>) -> impl IntoView 
     });
     feed.subscribe_calls(move |signal| call.receive(signal));
     let title = format!("Kitchen · {}", config.station);
+    // The status changes with every event (its last update); what the page shows of it changes
+    // far less often, and only that wakes the views.
     let status = feed.status();
+    let banner_state = Memo::new(move |_| status.with(|s| s.banner));
+    let saved_at = Memo::new(move |_| status.with(|s| s.board_saved_at));
+    // The last update to the second, as the banner shows it.
     let last_update = feed.last_update();
-    let signed_in = move || status.get().banner.is_signed_in();
+    let last_update_s = Memo::new(move |_| last_update.get().map(|ms| (ms / 1000.0).floor()));
+    let signed_in = move || banner_state.get().is_signed_in();
 
     let banner = ViewFn::from(move || {
         view! {
             <ConnectionBanner
-                state=Signal::derive(move || status.get().banner.as_str())
-                text=Signal::derive(move || status.get().banner.text())
-                detail=Signal::derive(move || match status.get().board_saved_at {
+                state=Signal::derive(move || banner_state.get().as_str())
+                text=Signal::derive(move || banner_state.get().text())
+                detail=Signal::derive(move || match saved_at.get() {
                     // A board kept from before a reload: not live, and as of when.
                     Some(at) => format!("Not live: showing the board as of {}", clock_time(at as f64)),
-                    None => last_update.get().map(|ms| format!("Last update {}", clock_time(ms))).unwrap_or_default(),
+                    None => last_update_s.get().map(|s| format!("Last update {}", clock_time(s * 1000.0))).unwrap_or_default(),
                 })
             />
         }

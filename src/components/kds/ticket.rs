@@ -22,7 +22,7 @@ pub struct TicketState {
     pub order: Arc<Order>,
     /// This screen's part of the order (see [`Ticket::status`]).
     pub status: OrderStatus,
-    pub progress: Vec<StationProgress>,
+    pub progress: Arc<[StationProgress]>,
     pub pending: bool,
     pub age: AgeLevel,
     /// Its place in the grid's keyed list ([`Ticket::age_order`]), which never changes; the board
@@ -80,14 +80,20 @@ pub fn TicketCard(
     // What never changes for an order.
     let (id, number, source, created) = ticket
         .with_untracked(|t| (t.order.id.clone(), t.order.number, t.order.source.as_str(), created_unix_ms(&t.order)));
-    // The fields a card shows. Plain reads: a card's ticket changes only when something on it
-    // does, and the DOM is written only where a value differs. The item list, the one costly
-    // part to rebuild, is a memo.
-    let status = move || ticket.with(|t| t.status);
-    let rush = move || ticket.with(|t| t.order.rush);
-    let pending = move || ticket.with(|t| t.pending);
-    let age = move || ticket.with(|t| t.age);
+    // The fields a card shows, each a memo: a change to one field (rush, an item ready) runs only
+    // what shows that field, not every binding on the card.
+    let status = Memo::new(move |_| ticket.with(|t| t.status));
+    let status = move || status.get();
+    let rush = Memo::new(move |_| ticket.with(|t| t.order.rush));
+    let rush = move || rush.get();
+    let pending = Memo::new(move |_| ticket.with(|t| t.pending));
+    let pending = move || pending.get();
+    let age = Memo::new(move |_| ticket.with(|t| t.age));
+    let age = move || age.get();
     let items = Memo::new(move |_| ticket.with(|t| t.order.items.clone()));
+    let customer = Memo::new(move |_| ticket.with(|t| t.order.customer_name.clone()));
+    let notes = Memo::new(move |_| ticket.with(|t| t.order.notes.clone()));
+    let stations = Memo::new(move |_| ticket.with(|t| t.progress.clone()));
     // A flashing card rebuilt (the station filter hid and showed it) picks its flash up where it
     // was, rather than starting it again: a negative delay puts the animation that far in.
     let built_at = wall_clock();
@@ -216,15 +222,15 @@ pub fn TicketCard(
         })
     };
     let progress = move || {
-        ticket.with(|t| {
-            (!t.progress.is_empty()).then(|| {
-                let parts = t
-                    .progress
+        stations.with(|progress| {
+            (!progress.is_empty()).then(|| {
+                let parts = progress
                     .iter()
                     .map(|p| {
+                        let station = p.station.clone();
                         let text = match p.status {
-                            ItemStatus::Ready => format!("{} ✓", p.station),
-                            _ => format!("{} {}", p.station, clock_text(elapsed_since(created, now.get()))),
+                            ItemStatus::Ready => format!("{station} ✓").into_any(),
+                            _ => (move || format!("{station} {}", clock_text(elapsed_since(created, now.get())))).into_any(),
                         };
                         view! {
                             <li class=format!("station-progress progress-{}", p.status.as_str()) data-testid="station-progress" data-station=p.station.clone() data-status=p.status.as_str()>
@@ -275,13 +281,13 @@ pub fn TicketCard(
             </header>
             {move || pending().then(|| view! { <p class="ticket-pending" data-testid="ticket-pending">"Sending…"</p> })}
             {progress}
-            {move || ticket.with(|t| t.order.customer_name.clone()).map(|name| view! { <p class="ticket-customer">{name}</p> })}
+            {move || customer.get().map(|name| view! { <p class="ticket-customer">{name}</p> })}
             {move || items.with(|items| allergy_banner(items.iter())).map(|text| view! {
                 <p class="ticket-allergy-banner" role="alert" data-testid="ticket-allergy">{text}</p>
             })}
             <ul class="ticket-items">{move || items.get().into_iter().map(item_line).collect_view()}</ul>
             {move || {
-                let notes = ticket.with(|t| t.order.notes.clone());
+                let notes = notes.get();
                 (!notes.is_empty())
                     .then(|| view! { <p class="ticket-notes" data-testid="ticket-notes">{notes}</p> })
             }}

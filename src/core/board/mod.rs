@@ -19,7 +19,9 @@ use restaurant_protocol::{Order, SoldOut};
 
 pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
 pub use stream::SavedBoard;
-pub use view::{AgeLevel, AllDayCount, Station, StationProgress, Ticket, VOID_SHOWN, created_unix_ms, elapsed_since};
+pub use view::{
+    AgeLevel, AllDayCount, Station, StationProgress, Ticket, TicketCache, VOID_SHOWN, created_unix_ms, elapsed_since,
+};
 
 use outbox::OutboxEntry;
 use stream::Sync;

@@ -2,7 +2,8 @@
 //! with the outbox laid over them, filtered to the station), the recallable orders and the
 //! all-day counts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -131,7 +132,7 @@ pub struct Ticket {
     /// Where this screen's part is: a prep station's items, the whole order elsewhere.
     pub status: OrderStatus,
     /// Each station's part (the order's stations in order); on expo and kitchen screens.
-    pub progress: Vec<StationProgress>,
+    pub progress: Arc<[StationProgress]>,
     /// A command on it is still waiting for the hub's answer.
     pub pending: bool,
     /// When the order was created (Unix ms), as the hub stamped it; `None` if unreadable.
@@ -147,6 +148,45 @@ impl Ticket {
     pub fn age_order(&self) -> (i64, u32) {
         (self.created_unix_ms.unwrap_or(i64::MAX), self.order.number)
     }
+}
+
+/// What [`Board::tickets_cached`] keeps between calls: each order's ticket as last built, by the
+/// order it was built from.
+#[derive(Debug, Default)]
+pub struct TicketCache {
+    station: Option<Station>,
+    built: HashMap<usize, CachedTicket, BuildHasherDefault<AddressHasher>>,
+}
+
+/// Hashes an address (a `usize` key) with one multiply: the cache is looked up once per order on
+/// every change, and the default hasher's keyed rounds cost more than the rest of a lookup.
+#[derive(Debug, Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        // Addresses are aligned: their low bits carry nothing.
+        let x = (n as u64 >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = x ^ (x >> 32);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[derive(Debug)]
+struct CachedTicket {
+    /// Keeps the order's address (the key) from being reused while the entry lives.
+    _source: Arc<Order>,
+    pending: bool,
+    ticket: Option<Ticket>,
 }
 
 /// One line of the all-day panel.
@@ -188,12 +228,36 @@ impl Board {
     /// time from the hub): rush first, then oldest first. A prep station's ticket leaves its
     /// grid once its items there are all ready (bumped); it can be recalled from there.
     pub fn tickets(&self, station: &Station, now_unix: Millis) -> Vec<Ticket> {
-        let mut tickets: Vec<Ticket> = self
-            .view()
-            .into_values()
-            .filter_map(|(order, pending)| self.ticket(station, order, pending, now_unix))
-            .filter(|t| !matches!(station, Station::Prep(_)) || t.status != OrderStatus::Ready)
-            .collect();
+        self.tickets_cached(station, now_unix, &mut TicketCache::default())
+    }
+
+    /// [`Board::tickets`], building again only the tickets of orders that changed since the last
+    /// call with `cache`: a screen asks for its grid on every change, and most changes touch one
+    /// order of hundreds.
+    pub fn tickets_cached(&self, station: &Station, now_unix: Millis, cache: &mut TicketCache) -> Vec<Ticket> {
+        if cache.station.as_ref() != Some(station) {
+            *cache = TicketCache { station: Some(station.clone()), built: HashMap::default() };
+        }
+        let mut built = HashMap::with_capacity_and_hasher(cache.built.len(), BuildHasherDefault::default());
+        let mut tickets = Vec::new();
+        for (order, pending) in self.view().into_values() {
+            // Keyed by the shared order's address: a changed order is a new `Arc`, and the entry
+            // holds its `Arc`, so the address is not reused while the entry lives.
+            let key = Arc::as_ptr(&order) as usize;
+            let ticket = match cache.built.remove(&key) {
+                Some(entry) if entry.pending == pending => entry.ticket,
+                _ => self.ticket(station, Arc::clone(&order), pending, now_unix),
+            };
+            if let Some(mut ticket) = ticket.clone() {
+                ticket.elapsed = elapsed_since(ticket.created_unix_ms, now_unix);
+                ticket.age = self.age_level(ticket.elapsed);
+                if !matches!(station, Station::Prep(_)) || ticket.status != OrderStatus::Ready {
+                    tickets.push(ticket);
+                }
+            }
+            built.insert(key, CachedTicket { _source: order, pending, ticket });
+        }
+        cache.built = built;
         tickets.sort_by_key(|t| (!t.order.rush, t.age_order()));
         tickets
     }
@@ -221,7 +285,7 @@ impl Board {
                 })
                 .collect()
         } else {
-            Vec::new()
+            Arc::default()
         };
         if !order.items.iter().all(|item| station.shows_item(&item.station)) {
             Arc::make_mut(&mut order).items.retain(|item| station.shows_item(&item.station));
@@ -233,6 +297,33 @@ impl Board {
         let elapsed = elapsed_since(created_unix_ms, now_unix);
         let age = self.age_level(elapsed);
         Some(Ticket { order, status, progress, pending, created_unix_ms, elapsed, age })
+    }
+
+    /// The ids of the tickets `station` shows (those [`Board::tickets`] gives) whose order passes
+    /// `pick`, without building the tickets: cheap when `pick` is narrow (the rushed orders, the
+    /// new ones), which a screen asks on every board change.
+    pub fn ticket_ids_where(&self, station: &Station, mut pick: impl FnMut(&Order) -> bool) -> Vec<String> {
+        let with_commands: BTreeSet<&str> = self.outbox.iter().map(|e| e.order_id.as_str()).collect();
+        self.orders
+            .values()
+            .chain(&self.completed)
+            .map(|order| match with_commands.contains(order.id.as_str()) {
+                // The few with a command in flight, as displayed (the command laid over them).
+                true => self.overlaid_one(order),
+                false => Arc::clone(order),
+            })
+            .filter(|order| pick(order) && shows(station, order))
+            .map(|order| order.id.clone())
+            .collect()
+    }
+
+    /// `order` with this screen's commands on it laid over it.
+    fn overlaid_one(&self, order: &Arc<Order>) -> Arc<Order> {
+        let mut shown = Arc::clone(order);
+        for entry in self.outbox.iter().filter(|e| e.order_id == order.id) {
+            outbox::apply_to(&entry.command, Arc::make_mut(&mut shown));
+        }
+        shown
     }
 
     /// What `station` can recall, newest first: at a prep station the orders whose items there
@@ -338,6 +429,16 @@ impl Board {
     }
 }
 
+/// Whether `station`'s grid has a ticket for `order` (as displayed): what [`Board::tickets`] keeps.
+fn shows(station: &Station, order: &Order) -> bool {
+    order.status.is_active()
+        && order.items.iter().any(|item| station.shows_item(&item.station))
+        && match station {
+            Station::Prep(name) => order.station_status(name).is_some_and(|s| s != ItemStatus::Ready),
+            Station::Kitchen | Station::Expo => true,
+        }
+}
+
 /// When `order` was created, on the wall clock (Unix ms); `None` when its `created_at` is unreadable.
 #[must_use]
 pub fn created_unix_ms(order: &Order) -> Option<i64> {
@@ -358,6 +459,91 @@ mod tests {
     use super::*;
     use crate::core::board::BoardConfig;
     use crate::core::test_support::{T0, item, live, ms, order, secs, status};
+    use restaurant_protocol::OrderItem;
+
+    proptest::proptest! {
+        /// The tickets picked out without building the grid are the grid's own, and the grid
+        /// built from a cache is the grid built afresh: for every station, through commands laid
+        /// over confirmed and completed orders, the hub's changes and time passing.
+        #[test]
+        fn ticket_ids_where_and_the_cached_grid_match_the_grid(
+            orders in proptest::collection::vec(
+                (proptest::bool::ANY, 0..4u8, proptest::collection::vec((0..3u8, 0..3u8), 1..4)),
+                0..12,
+            ),
+            commands in proptest::collection::vec((0..12usize, 0..8u8), 0..12),
+        ) {
+            let stations = ["grill", "fryer", "drinks"];
+            let item_statuses = [ItemStatus::New, ItemStatus::Preparing, ItemStatus::Ready];
+            let statuses = [OrderStatus::New, OrderStatus::Preparing, OrderStatus::Ready, OrderStatus::Completed];
+            let orders: Vec<Order> = orders
+                .iter()
+                .enumerate()
+                .map(|(n, (rush, status, items))| {
+                    let items = items
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &(station, item_status))| OrderItem {
+                            id: format!("{n}-{k}"),
+                            status: item_statuses[usize::from(item_status)],
+                            ..item("Fries", stations[usize::from(station)], 1)
+                        })
+                        .collect();
+                    Order { rush: *rush, status: statuses[usize::from(*status)], ..order(&format!("o{n}"), n as u32, n as i64, items) }
+                })
+                .collect();
+            let mut board = live(1, orders.clone());
+            let stations = ["kitchen", "expo", "grill", "fryer", "drinks"].map(Station::parse);
+            // One cache per screen, kept through every change (a screen that switches station
+            // starts its cache again: the last one uses a single cache for all stations).
+            let mut caches: Vec<TicketCache> = stations.iter().map(|_| TicketCache::default()).collect();
+            let mut shared = TicketCache::default();
+            let (mut now, mut seq) = (T0, 1);
+            for &(at, kind) in &commands {
+                let Some(target) = orders.get(at) else { continue };
+                let command = match kind {
+                    0 => Command::Rush { rush: !target.rush },
+                    1 => Command::Recall { station: None },
+                    2 => Command::Recall { station: Some("grill".into()) },
+                    3 => Command::Bump { station: "grill".into() },
+                    4 => Command::Start { station: "fryer".into() },
+                    5 => Command::Complete { force: true },
+                    // The hub's word: a confirmed change replaces the order.
+                    6 => {
+                        seq += 1;
+                        board.handle_event(status(seq, &target.id, OrderStatus::Preparing));
+                        continue;
+                    }
+                    // Time passes: ages move on.
+                    _ => {
+                        now = now + secs(6 * 60);
+                        continue;
+                    }
+                };
+                // Refused commands (not allowed in the order's state) change nothing.
+                let _ = board.command(&target.id, command, [at as u8; 16]);
+                for (station, cache) in stations.iter().zip(&mut caches) {
+                    proptest::prop_assert_eq!(
+                        board.tickets_cached(station, now, cache),
+                        board.tickets(station, now),
+                        "cached tickets of {:?}", station
+                    );
+                }
+                let station = &stations[at % stations.len()];
+                proptest::prop_assert_eq!(board.tickets_cached(station, now, &mut shared), board.tickets(station, now));
+            }
+            for station in stations {
+                let tickets = board.tickets(&station, T0);
+                let ids = |rushed: bool| -> BTreeSet<String> {
+                    tickets.iter().filter(|t| !rushed || t.order.rush).map(|t| t.order.id.clone()).collect()
+                };
+                let all: BTreeSet<String> = board.ticket_ids_where(&station, |_| true).into_iter().collect();
+                let rushed: BTreeSet<String> = board.ticket_ids_where(&station, |o| o.rush).into_iter().collect();
+                proptest::prop_assert_eq!(&all, &ids(false), "every ticket of {:?}", station);
+                proptest::prop_assert_eq!(&rushed, &ids(true), "the rushed tickets of {:?}", station);
+            }
+        }
+    }
 
     #[test]
     fn sort_puts_rush_first_then_oldest() {

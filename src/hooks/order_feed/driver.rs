@@ -210,10 +210,12 @@ impl FeedDriver {
         // The feed's clock is monotonic; the banner shows wall-clock time.
         let last_update = status.last_update.map(|t| clock::unix_ms() - (clock::now_ms() - t.0 as f64));
         move || {
-            let _ = to.status.try_set(status);
+            // Each written only when it changed: a frame's events usually change the board and
+            // the time of the last update, not who is signed in or the banner.
+            let _ = to.status.try_maybe_update(|s| (std::mem::replace(s, status) != status, ()));
             let _ = to.board.try_set(board);
-            let _ = to.station.try_set(station);
-            let _ = to.last_update.try_set(last_update);
+            let _ = to.station.try_maybe_update(|s| (std::mem::replace(s, station.clone()) != station, ()));
+            let _ = to.last_update.try_maybe_update(|t| (std::mem::replace(t, last_update) != last_update, ()));
         }
     }
 
