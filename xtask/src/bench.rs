@@ -287,6 +287,11 @@ fn rows_for(v: &Value) -> Vec<Row> {
                 n("longest_frame_gap_ms"),
                 n("long_tasks")
             ) + &format!(
+                "; → first frame rendered after it p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                n("shown_p50_ms"),
+                n("shown_p99_ms"),
+                n("shown_max_ms")
+            ) + &format!(
                 "; main thread {:.1} s busy in {} s (script {:.1} s, style {:.1} s, layout {:.1} s in {} passes)",
                 n("task_s"),
                 n("seconds"),
@@ -382,9 +387,11 @@ fn latency_ratio(runs: &[Value]) -> Vec<Row> {
                 real["tickets"], real["per_second"]
             ),
             figure: format!(
-                "p50 ×{:.2}, p99 ×{:.2}; layout passes ×{:.2}, layout time per pass ×{:.2}; script time ×{:.2}; long tasks {} vs {}",
+                "DOM change p50 ×{:.2}, p99 ×{:.2}; frame rendered p50 ×{:.2}, p99 ×{:.2}; layout passes ×{:.2}, layout time per pass ×{:.2}; script time ×{:.2}; long tasks {} vs {}",
                 ratio("p50_ms"),
                 ratio("p99_ms"),
+                ratio("shown_p50_ms"),
+                ratio("shown_p99_ms"),
                 ratio("layouts"),
                 ratio("layout_s") / ratio("layouts"),
                 ratio("script_s"),
