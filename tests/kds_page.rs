@@ -48,6 +48,10 @@ async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() 
     assert_eq!(attr(&card, "data-age-level"), "ok");
     let elapsed = text_of(&card, "ticket-elapsed");
     assert!(elapsed.len() == 5 && elapsed.starts_with("00:"), "elapsed mm:ss, got {elapsed:?}");
+    assert!(
+        wait_until(SHORT, || text_of(&card, "ticket-elapsed") != elapsed).await,
+        "the elapsed time moves on with the page's clock"
+    );
     let items = all_by_testid(&card, "ticket-item");
     assert_eq!(items.len(), 2);
     let burger = items[0].text_content().unwrap();

@@ -40,6 +40,11 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
 
     let filter = RwSignal::new(home_station.clone());
     let station = Memo::new(move |_| Station::parse(&filter.get()));
+    // The same, for the cards alone. Every card's buttons watch it (about five subscriptions a
+    // card), and a node re-subscribes to what it reads each time it runs, which costs in
+    // proportion to the subscribers already there: the grid's memos, which run on every board
+    // change, watch `station`, whose list stays short.
+    let card_station = Memo::new(move |_| Station::parse(&filter.get()));
     // When the grid's age levels must be looked at again: it moves only on a tick at which some
     // ticket's level has changed since it last moved (a wall clock set back moves it too). The
     // cards derive their elapsed times from `now` themselves, so a tick recomputes no grid.
@@ -90,6 +95,18 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     // the whole grid shares and every update touches (the grid, the selection, the bump-bar
     // page, the flashing orders), whose subscriber lists would be walked on every update.
     let cards = StoredValue::new(HashMap::<String, CardSignals>::new());
+    // The clock's tick, passed on to each card's own clock. Not by every card watching `now`:
+    // a node re-subscribes to what it reads each time it runs, at a cost in proportion to the
+    // subscribers already there, so a tick would cost the square of the cards on screen (a long
+    // task at 1000 tickets).
+    Effect::new(move |_| {
+        let now = now.get();
+        cards.with_value(|cards| {
+            for card in cards.values() {
+                let _ = card.clock.try_set(now);
+            }
+        });
+    });
     let action_error = RwSignal::new(None::<String>);
     let send = move |order_id: String, command: Command| {
         action_error.set(feed.command(&order_id, command).err().map(|e| e.to_string()));
@@ -307,7 +324,11 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                     each=move || grid_ids.get()
                     key=String::clone
                     children=move |id: String| {
-                        let first = tickets.with_untracked(|t| t.iter().find(|t| t.order.id == id).cloned())?;
+                        // `grid_ids` comes from `tickets`, so its ticket is there.
+                        let Some(first) = tickets.with_untracked(|t| t.iter().find(|t| t.order.id == id).cloned()) else {
+                            log::error!("[KDS] no ticket for grid id {id}: card not built");
+                            return None;
+                        };
                         let card = CardSignals {
                             marks: RwSignal::new(untrack(|| {
                                 let mut marks = CardMarks::default();
@@ -315,6 +336,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                                 marks
                             })),
                             ticket: RwSignal::new(first),
+                            clock: RwSignal::new(now.get_untracked()),
                         };
                         cards.update_value(|cards| {
                             cards.insert(id.clone(), card);
@@ -328,7 +350,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                                 }
                             });
                         });
-                        Some(view! { <TicketCard ticket=card.ticket.read_only() marks=card.marks.read_only() station now home asking=asking.write_only() send/> })
+                        Some(view! { <TicketCard ticket=card.ticket.read_only() marks=card.marks.read_only() station=card_station now=card.clock.read_only() home asking=asking.write_only() send/> })
                     }
                 />
             </section>
@@ -716,6 +738,8 @@ fn marks_for(
 struct CardSignals {
     ticket: RwSignal<TicketState>,
     marks: RwSignal<CardMarks>,
+    /// The page clock, as this card sees it (see the clock's effect).
+    clock: RwSignal<Millis>,
 }
 
 /// What the keys' selection shows on the board.

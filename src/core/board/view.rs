@@ -232,8 +232,9 @@ impl Board {
     }
 
     /// [`Board::tickets`], building again only the tickets of orders that changed since the last
-    /// call with `cache`: a screen asks for its grid on every change, and most changes touch one
-    /// order of hundreds.
+    /// call with `cache` (and every order with a command of this screen's still in the outbox,
+    /// which is laid over a fresh copy each time): a screen asks for its grid on every change, and
+    /// most changes touch one order of hundreds.
     pub fn tickets_cached(&self, station: &Station, now_unix: Millis, cache: &mut TicketCache) -> Vec<Ticket> {
         if cache.station.as_ref() != Some(station) {
             *cache = TicketCache { station: Some(station.clone()), built: HashMap::default() };
@@ -241,8 +242,10 @@ impl Board {
         let mut built = HashMap::with_capacity_and_hasher(cache.built.len(), BuildHasherDefault::default());
         let mut tickets = Vec::new();
         for (order, pending) in self.view().into_values() {
-            // Keyed by the shared order's address: a changed order is a new `Arc`, and the entry
-            // holds its `Arc`, so the address is not reused while the entry lives.
+            // Keyed by the shared order's address. A changed order is a new `Arc` because the
+            // entry holds a reference to the old one (so `Arc::make_mut` copies rather than
+            // changing it in place), and for the same reason the old address is not reused
+            // while the entry lives.
             let key = Arc::as_ptr(&order) as usize;
             let ticket = match cache.built.remove(&key) {
                 Some(entry) if entry.pending == pending => entry.ticket,
@@ -464,14 +467,15 @@ mod tests {
     proptest::proptest! {
         /// The tickets picked out without building the grid are the grid's own, and the grid
         /// built from a cache is the grid built afresh: for every station, through commands laid
-        /// over confirmed and completed orders, the hub's changes and time passing.
+        /// over confirmed and completed orders, acked or refused, the hub's changes and time
+        /// passing.
         #[test]
         fn ticket_ids_where_and_the_cached_grid_match_the_grid(
             orders in proptest::collection::vec(
                 (proptest::bool::ANY, 0..4u8, proptest::collection::vec((0..3u8, 0..3u8), 1..4)),
                 0..12,
             ),
-            commands in proptest::collection::vec((0..12usize, 0..8u8), 0..12),
+            commands in proptest::collection::vec((0..12usize, 0..10u8), 0..16),
         ) {
             let stations = ["grill", "fryer", "drinks"];
             let item_statuses = [ItemStatus::New, ItemStatus::Preparing, ItemStatus::Ready];
@@ -498,30 +502,42 @@ mod tests {
             // starts its cache again: the last one uses a single cache for all stations).
             let mut caches: Vec<TicketCache> = stations.iter().map(|_| TicketCache::default()).collect();
             let mut shared = TicketCache::default();
-            let (mut now, mut seq) = (T0, 1);
-            for &(at, kind) in &commands {
+            let (mut now, mut seq, mut queued) = (T0, 1, Vec::new());
+            for (step, &(at, kind)) in commands.iter().enumerate() {
                 let Some(target) = orders.get(at) else { continue };
                 let command = match kind {
-                    0 => Command::Rush { rush: !target.rush },
-                    1 => Command::Recall { station: None },
-                    2 => Command::Recall { station: Some("grill".into()) },
-                    3 => Command::Bump { station: "grill".into() },
-                    4 => Command::Start { station: "fryer".into() },
-                    5 => Command::Complete { force: true },
+                    0 => Some(Command::Rush { rush: !target.rush }),
+                    1 => Some(Command::Recall { station: None }),
+                    2 => Some(Command::Recall { station: Some("grill".into()) }),
+                    3 => Some(Command::Bump { station: "grill".into() }),
+                    4 => Some(Command::Start { station: "fryer".into() }),
+                    5 => Some(Command::Complete { force: true }),
                     // The hub's word: a confirmed change replaces the order.
                     6 => {
                         seq += 1;
                         board.handle_event(status(seq, &target.id, OrderStatus::Preparing));
-                        continue;
+                        None
+                    }
+                    // The hub acks the oldest command waiting, or refuses it (it is taken back).
+                    7 | 8 if !queued.is_empty() => {
+                        let request_id: String = queued.remove(0);
+                        if kind == 7 {
+                            board.handle_ack(&request_id, seq);
+                        } else {
+                            board.handle_command_error(&request_id, "not_allowed", "refused");
+                        }
+                        None
                     }
                     // Time passes: ages move on.
                     _ => {
                         now = now + secs(6 * 60);
-                        continue;
+                        None
                     }
                 };
                 // Refused commands (not allowed in the order's state) change nothing.
-                let _ = board.command(&target.id, command, [at as u8; 16]);
+                if let Some(Ok(request_id)) = command.map(|c| board.command(&target.id, c, [step as u8; 16])) {
+                    queued.push(request_id);
+                }
                 for (station, cache) in stations.iter().zip(&mut caches) {
                     proptest::prop_assert_eq!(
                         board.tickets_cached(station, now, cache),

@@ -210,12 +210,17 @@ impl FeedDriver {
         // The feed's clock is monotonic; the banner shows wall-clock time.
         let last_update = status.last_update.map(|t| clock::unix_ms() - (clock::now_ms() - t.0 as f64));
         move || {
-            // Each written only when it changed: a frame's events usually change the board and
-            // the time of the last update, not who is signed in or the banner.
+            // Each written only when it changed (the status holds the time of the last update,
+            // so it changes with nearly every event; the station seldom does). The wall-clock
+            // time of the last update is written when the feed's own changed: worked out again
+            // from two clocks, it would differ by a fraction of a millisecond every time.
+            let updated = to.status.try_with_untracked(|s| s.last_update != status.last_update) == Some(true);
             let _ = to.status.try_maybe_update(|s| (std::mem::replace(s, status) != status, ()));
             let _ = to.board.try_set(board);
             let _ = to.station.try_maybe_update(|s| (std::mem::replace(s, station.clone()) != station, ()));
-            let _ = to.last_update.try_maybe_update(|t| (std::mem::replace(t, last_update) != last_update, ()));
+            if updated {
+                let _ = to.last_update.try_set(last_update);
+            }
         }
     }
 
