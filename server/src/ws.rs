@@ -130,14 +130,22 @@ impl Connection {
         let ping_every = heartbeat / 3;
         let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Made once and kept across the loop's turns: a turn for each event sent (hundreds of
+        // screens, each woken for every order event) registers no timer or shutdown waiter
+        // again, and those registrations share locks across the runtime's threads.
+        let shutdown = conn.state.shutdown.clone();
+        let shutting_down = shutdown.cancelled();
+        let silent = tokio::time::sleep_until(last_heard + heartbeat);
+        let no_hello = tokio::time::sleep_until(hello_by);
+        tokio::pin!(shutting_down, silent, no_hello);
         let stop = loop {
             let step = tokio::select! {
-                _ = conn.state.shutdown.cancelled() => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
-                _ = tokio::time::sleep_until(last_heard + heartbeat) => {
+                _ = &mut shutting_down => Err(Stop::Close(close::GOING_AWAY, "server shutting down")),
+                _ = &mut silent => {
                     tracing::warn!(?heartbeat, "silent for the heartbeat timeout: dropped");
                     Err(Stop::Close(close::IDLE, "heartbeat timeout"))
                 }
-                _ = tokio::time::sleep_until(hello_by), if conn.calls.is_none() => {
+                _ = &mut no_hello, if conn.calls.is_none() => {
                     tracing::warn!(?hello_timeout, "no accepted hello in time: closing 4003");
                     Err(Stop::Close(close::HELLO_TIMEOUT, "hello timeout"))
                 }
@@ -153,6 +161,7 @@ impl Connection {
                     }
                     Some(Ok(message)) => {
                         last_heard = Instant::now();
+                        silent.as_mut().reset(last_heard + heartbeat);
                         conn.on_message(message).await
                     }
                 },
@@ -184,7 +193,10 @@ impl Connection {
             }
             sink.flush().await
         };
+        // The write first: one that completes at once (the usual case) registers neither its
+        // timeout nor a shutdown waiter.
         tokio::select! {
+            biased;
             written = tokio::time::timeout(heartbeat, write) => match written {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => {
