@@ -221,26 +221,35 @@ async fn reconnect() {
 }
 
 /// Records, in the page, when each ticket's DOM shows a newer `data-updated-at` (a
-/// MutationObserver on the grid: latency = now − the hub's `updated_at` stamp), when the first
-/// frame drawn after that change has been rendered (what the cook sees: a message posted from
-/// each frame's animation callback runs once that frame's style, layout and paint are done, after
-/// every change made in the frame's callbacks), every animation frame, and long tasks. The
-/// tickets on screen now are the baseline.
-const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], shown: [], pending: [], seen: new Map(), frames: [], longtasks: 0, running: true};
+/// MutationObserver on the grid: latency = now − the hub's `updated_at` stamp); when the main
+/// thread has finished rendering the first frame that includes that change (its style, layout
+/// and paint recorded; raster, compositing and the display come after, the same for both pages);
+/// every animation frame; and long tasks. A frame's changes are those made before its
+/// ResizeObserver step (which runs after its animation callbacks and layout; an observation
+/// started again each frame fires each frame); a message posted from its animation callback runs
+/// after its rendering, and stamps them. A change made after that step waits for the next frame.
+/// The stamp can also wait behind tasks queued before the message. The tickets on screen now are
+/// the baseline.
+const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], shown: [], pending: [], batch: [], seen: new Map(), frames: [], longtasks: 0, running: true};
   const grid = document.querySelector('[data-testid=orders-grid]');
   grid.querySelectorAll('[data-testid=ticket]').forEach(t => L.seen.set(t.dataset.orderId, t.dataset.updatedAt));
   const see = (t, now) => { const id = t.dataset.orderId, at = t.dataset.updatedAt;
     if (!at || L.seen.get(id) === at) return; L.seen.set(id, at); const stamp = Date.parse(at);
     L.samples.push(now - stamp); L.pending.push(stamp); };
+  L.box = document.createElement('div');
+  L.box.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;visibility:hidden;pointer-events:none';
+  document.body.append(L.box);
+  L.step = new ResizeObserver(() => { L.batch.push(...L.pending); L.pending.length = 0; });
   L.rendered = new MessageChannel();
   L.rendered.port1.onmessage = () => { const now = performance.timeOrigin + performance.now();
-    for (const stamp of L.pending) L.shown.push(now - stamp); L.pending.length = 0; };
+    for (const stamp of L.batch) L.shown.push(now - stamp); L.batch.length = 0; };
   L.observer = new MutationObserver(records => { const now = performance.timeOrigin + performance.now();
     for (const r of records) { for (const n of (r.type === 'attributes' ? [r.target] : r.addedNodes)) {
       if (n.nodeType !== 1) continue;
       if (n.matches('[data-testid=ticket]')) see(n, now); else n.querySelectorAll('[data-testid=ticket]').forEach(t => see(t, now)); } } });
   L.observer.observe(grid, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-updated-at']});
-  (function frame(t) { if (!L.running) return; L.frames.push(t); L.rendered.port2.postMessage(0); requestAnimationFrame(frame); })(performance.now());
+  requestAnimationFrame(function frame(t) { if (!L.running) return; L.frames.push(t);
+    L.step.unobserve(L.box); L.step.observe(L.box); L.rendered.port2.postMessage(0); requestAnimationFrame(frame); });
   try { new PerformanceObserver(l => { L.longtasks += l.getEntries().length; }).observe({type: 'longtask'}); } catch (e) {}";
 
 /// The functions with the most self time in a DevTools CPU profile (`BENCH_PROFILE=1`), then
@@ -410,7 +419,7 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
     };
     let got = eval(
         &c,
-        "const L = window.__lat; L.running = false; L.observer.disconnect();
+        "const L = window.__lat; L.running = false; L.observer.disconnect(); L.step.disconnect(); L.box.remove();
          return {samples: L.samples, shown: L.shown, frames: L.frames, longtasks: L.longtasks,
                  tickets: document.querySelectorAll('[data-testid=ticket]').length};",
     )

@@ -5,18 +5,134 @@
 //! order's POST (or the command's send) each screen read it, the POST's answer time and the
 //! command's ack time. Prints `BENCH {json}` lines.
 //!
+//! Each delivery is timed twice: when the screen's program read the event, and when the event
+//! reached the screen's kernel (the socket's receive timestamp, `SO_TIMESTAMPNS`): the hub's
+//! part, without the time the screens (hundreds of them, on the same two cores as the hub) take
+//! to be scheduled and read.
+//!
 //! `HUB_BENCH_SOCKETS=50,200` and `HUB_BENCH_SECONDS=20` change the runs.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use restaurant_e2e::{hub, percentile, station_token};
 use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = tokio_tungstenite::WebSocketStream<Stamped>;
+
+/// Now on the realtime clock, in ns since the Unix epoch: the clock of the receive timestamps.
+fn wall_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// A TCP stream whose reads note when the kernel received what they return: the software
+/// receive timestamp of the last segment read (`SO_TIMESTAMPNS`), on the realtime clock. The
+/// kernel may merge queued segments and keep the later one's time, so a stamp can be later than
+/// the frame's own arrival, never earlier. Its sockets set `TCP_NODELAY`, as browsers' do.
+struct Stamped {
+    tcp: TcpStream,
+    /// The last read's timestamp (ns since the Unix epoch; 0 before any).
+    received_ns: Arc<AtomicU64>,
+}
+
+impl Stamped {
+    async fn connect(addr: &str) -> io::Result<Stamped> {
+        let tcp = TcpStream::connect(addr).await?;
+        tcp.set_nodelay(true)?;
+        let on: libc::c_int = 1;
+        // SAFETY: a valid socket and an int option of the right size.
+        let rc = unsafe {
+            libc::setsockopt(
+                tcp.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_TIMESTAMPNS,
+                (&raw const on).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Stamped { tcp, received_ns: Arc::new(AtomicU64::new(0)) })
+    }
+}
+
+/// `recvmsg` into `out`: the bytes read and the receive timestamp that came with them.
+fn recv_stamped(fd: RawFd, out: &mut [u8]) -> io::Result<(usize, Option<u64>)> {
+    let mut iov = libc::iovec { iov_base: out.as_mut_ptr().cast(), iov_len: out.len() };
+    let mut control = [0u64; 16];
+    // SAFETY: a zeroed msghdr is valid; it points at `iov` and `control`, which outlive the call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &raw mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = size_of_val(&control) as _;
+    // SAFETY: `fd` is an open socket and `msg` describes writable buffers.
+    let n = unsafe { libc::recvmsg(fd, &raw mut msg, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut stamp = None;
+    // SAFETY: the control messages the kernel wrote into `control`, walked with its macros.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&raw const msg);
+        while !cmsg.is_null() {
+            let whole = (*cmsg).cmsg_len as usize >= libc::CMSG_LEN(size_of::<libc::timespec>() as u32) as usize;
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS && whole {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                stamp = Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64);
+            }
+            cmsg = libc::CMSG_NXTHDR(&raw const msg, cmsg);
+        }
+    }
+    Ok((n as usize, stamp))
+}
+
+impl AsyncRead for Stamped {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            ready!(this.tcp.poll_read_ready(cx))?;
+            let fd = this.tcp.as_raw_fd();
+            match this.tcp.try_io(Interest::READABLE, || recv_stamped(fd, buf.initialize_unfilled())) {
+                Ok((n, stamp)) => {
+                    // A read without a timestamp leaves none (0, counted as unstamped), never
+                    // the previous read's.
+                    this.received_ns.store(stamp.unwrap_or(0), Ordering::Relaxed);
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Stamped {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+    }
+}
 
 const ORDERS_PER_SECOND: u32 = 5;
 /// The marker in every bench order's notes: `fanout-{run}-{k}`.
@@ -28,7 +144,15 @@ fn ws_url() -> String {
 
 /// A kitchen screen: connected, said hello, got its welcome.
 async fn screen(token: &str) -> Socket {
-    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url()).await.expect("WebSocket to the hub");
+    let url = ws_url();
+    // The bench's hub is plain HTTP on loopback with its port in the URL (`cargo xtask bench`).
+    let addr = url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|addr| addr.contains(':'))
+        .unwrap_or_else(|| panic!("the fan-out bench needs a ws://host:port hub, not {url}"));
+    let tcp = Stamped::connect(addr).await.expect("TCP to the hub");
+    let (mut ws, _) = tokio_tungstenite::client_async(url.as_str(), tcp).await.expect("WebSocket to the hub");
     let hello = json!({"type": "hello", "token": token, "station": "kitchen", "since": null});
     ws.send(Message::text(hello.to_string())).await.expect("hello sent");
     loop {
@@ -65,16 +189,26 @@ fn event_seq(text: &str) -> Option<u64> {
     text[at..at + digits].parse().ok()
 }
 
-/// What one screen read: for each bench order, each of its events' `seq` and arrival time, in
+/// When a screen had an event: read by the program (`Instant`), and received by its kernel
+/// (ns since the Unix epoch, the receive timestamp of the read that completed the frame; a later
+/// bound for an earlier frame of the same read).
+#[derive(Debug, Clone, Copy)]
+struct Arrival {
+    read: Instant,
+    received_ns: u64,
+}
+
+/// What one screen read: for each bench order, each of its events' `seq` and arrival, in
 /// arrival order (the hub's pings are answered on the way).
-async fn watch(mut ws: Socket, run: String, mut stop: oneshot::Receiver<()>) -> HashMap<usize, Vec<(u64, Instant)>> {
-    let mut seen: HashMap<usize, Vec<(u64, Instant)>> = HashMap::new();
+async fn watch(mut ws: Socket, run: String, mut stop: oneshot::Receiver<()>) -> HashMap<usize, Vec<(u64, Arrival)>> {
+    let received = ws.get_ref().received_ns.clone();
+    let mut seen: HashMap<usize, Vec<(u64, Arrival)>> = HashMap::new();
     loop {
         tokio::select! {
             _ = &mut stop => break,
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
-                    let at = Instant::now();
+                    let at = Arrival { read: Instant::now(), received_ns: received.load(Ordering::Relaxed) };
                     if let Some(k) = order_mark(&text, &run) {
                         seen.entry(k).or_default().push((event_seq(&text).unwrap_or(0), at));
                     } else {
@@ -151,9 +285,10 @@ async fn run_with(sockets: usize, seconds: u32) {
     let period = Duration::from_secs_f64(1.0 / f64::from(ORDERS_PER_SECOND));
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    // Per order: its id, and when each of its three events was caused (POST, bump, complete).
+    // Per order: its id, and when each of its three events was caused (POST, bump, complete),
+    // on both clocks.
     let mut ids: Vec<String> = Vec::with_capacity(orders);
-    let mut caused: Vec<[Option<Instant>; 3]> = vec![[None; 3]; orders];
+    let mut caused: Vec<[Option<(Instant, u64)>; 3]> = vec![[None; 3]; orders];
     let mut sent_commands: HashMap<String, Instant> = HashMap::new();
     let mut post_ms = Vec::with_capacity(orders);
     let started = Instant::now();
@@ -173,7 +308,7 @@ async fn run_with(sockets: usize, seconds: u32) {
                 "source": "counter",
                 "notes": format!("{MARKER}{run}-{tick}"),
             });
-            let sent = Instant::now();
+            let (sent, sent_ns) = (Instant::now(), wall_ns());
             let response = http
                 .post(format!("{}/api/v1/orders", hub()))
                 .header("Idempotency-Key", format!("fanout-{run}-{tick}"))
@@ -185,7 +320,7 @@ async fn run_with(sockets: usize, seconds: u32) {
             assert_eq!(response.status().as_u16(), 201, "order {tick} refused");
             let v: Value = response.json().await.expect("the order");
             ids.push(v["order"]["id"].as_str().expect("an order id").to_string());
-            caused[tick][0] = Some(sent);
+            caused[tick][0] = Some((sent, sent_ns));
         }
         // The order placed one tick ago is bumped, the one before it completed.
         for (back, kind, extra) in
@@ -194,7 +329,7 @@ async fn run_with(sockets: usize, seconds: u32) {
             let Some(k) = tick.checked_sub(back).filter(|k| *k < orders) else { continue };
             let (request_id, frame) = command(kind, k, &ids[k], extra);
             let now = Instant::now();
-            caused[k][back] = Some(now);
+            caused[k][back] = Some((now, wall_ns()));
             sent_commands.insert(request_id.clone(), now);
             command_tx.send((request_id, frame)).expect("commanding screen running");
         }
@@ -213,6 +348,7 @@ async fn run_with(sockets: usize, seconds: u32) {
         let _ = stop.send(());
     }
     let (mut delivery_ms, mut missing, mut unexpected, mut out_of_order) = (Vec::new(), 0usize, 0usize, 0usize);
+    let (mut kernel_ms, mut unstamped, mut stamped_early) = (Vec::new(), 0usize, 0usize);
     for watcher in watchers {
         let seen = watcher.await.expect("screen");
         for (k, causes) in caused.iter().enumerate() {
@@ -225,8 +361,14 @@ async fn run_with(sockets: usize, seconds: u32) {
             // after the one before), so in seq order they are its events in that order.
             arrived.sort_by_key(|(seq, _)| *seq);
             for (cause, (_, at)) in causes.iter().zip(&arrived) {
-                if let Some(cause) = cause {
-                    delivery_ms.push(millis(at.saturating_duration_since(*cause)));
+                if let Some((cause, cause_ns)) = cause {
+                    delivery_ms.push(millis(at.read.saturating_duration_since(*cause)));
+                    match at.received_ns {
+                        0 => unstamped += 1,
+                        // Before its cause: a stamp that cannot be this frame's (none expected).
+                        ns if ns < *cause_ns => stamped_early += 1,
+                        ns => kernel_ms.push((ns - cause_ns) as f64 / 1e6),
+                    }
                 }
             }
         }
@@ -243,6 +385,9 @@ async fn run_with(sockets: usize, seconds: u32) {
         "out_of_order": out_of_order,
         "unanswered_commands": sent_commands.len(),
         "delivery": percentiles(delivery_ms),
+        "delivery_kernel": percentiles(kernel_ms),
+        "unstamped": unstamped,
+        "stamped_before_cause": stamped_early,
         "post": percentiles(post_ms),
         "ack": percentiles(ack_ms),
     });
