@@ -40,14 +40,14 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
 
     let filter = RwSignal::new(home_station.clone());
     let station = Memo::new(move |_| Station::parse(&filter.get()));
-    // The same, for the cards alone. Every card's buttons watch it (about five subscriptions a
-    // card), and a node re-subscribes to what it reads each time it runs, which costs in
-    // proportion to the subscribers already there: the grid's memos, which run on every board
-    // change, watch `station`, whose list stays short.
-    let card_station = Memo::new(move |_| Station::parse(&filter.get()));
+    // The same, for the cards alone (derived from it, so one subscriber there). Every card's
+    // buttons watch it (about five subscriptions a card), and a node re-subscribes to what it
+    // reads each time it runs, at a cost in proportion to the subscribers already there: the
+    // grid's memos, which run on every board change, watch `station`, whose list stays short.
+    let card_station = Memo::new(move |_| station.get());
     // When the grid's age levels must be looked at again: it moves only on a tick at which some
     // ticket's level has changed since it last moved (a wall clock set back moves it too). The
-    // cards derive their elapsed times from `now` themselves, so a tick recomputes no grid.
+    // cards derive their elapsed times from their own copy of `now`, so a tick recomputes no grid.
     let age_clock = Memo::new(move |last: Option<&Millis>| {
         let now = now.get();
         match last {

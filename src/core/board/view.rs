@@ -202,14 +202,29 @@ impl Board {
     fn overlaid(&self) -> BTreeMap<&str, (Arc<Order>, bool)> {
         let mut view: BTreeMap<&str, (Arc<Order>, bool)> =
             self.orders.values().chain(&self.completed).map(|o| (o.id.as_str(), (Arc::clone(o), false))).collect();
-        for entry in &self.outbox {
-            if let Some((order, pending)) = view.get_mut(entry.order_id.as_str()) {
-                // Copy-on-write: only an order with a command in flight is copied.
-                outbox::apply_to(&entry.command, Arc::make_mut(order));
-                *pending |= entry.acked_seq.is_none();
+        for id in self.with_commands() {
+            if let Some(slot) = view.get_mut(id) {
+                let shown = self.overlay(&slot.0);
+                *slot = shown;
             }
         }
         view
+    }
+
+    /// The orders this screen has commands on in the outbox.
+    fn with_commands(&self) -> BTreeSet<&str> {
+        self.outbox.iter().map(|e| e.order_id.as_str()).collect()
+    }
+
+    /// `order` with this screen's commands on it laid over it, in the order they were given, and
+    /// whether one is still unanswered. Copy-on-write: only an order with a command is copied.
+    fn overlay(&self, order: &Arc<Order>) -> (Arc<Order>, bool) {
+        let (mut shown, mut pending) = (Arc::clone(order), false);
+        for entry in self.outbox.iter().filter(|e| e.order_id == order.id) {
+            outbox::apply_to(&entry.command, Arc::make_mut(&mut shown));
+            pending |= entry.acked_seq.is_none();
+        }
+        (shown, pending)
     }
 
     /// Active orders as displayed.
@@ -241,7 +256,7 @@ impl Board {
         }
         let mut built = HashMap::with_capacity_and_hasher(cache.built.len(), BuildHasherDefault::default());
         let mut tickets = Vec::new();
-        for (order, pending) in self.view().into_values() {
+        for (order, pending) in self.view().into_values().filter(|(order, _)| shows(station, order)) {
             // Keyed by the shared order's address. A changed order is a new `Arc` because the
             // entry holds a reference to the old one (so `Arc::make_mut` copies rather than
             // changing it in place), and for the same reason the old address is not reused
@@ -254,9 +269,7 @@ impl Board {
             if let Some(mut ticket) = ticket.clone() {
                 ticket.elapsed = elapsed_since(ticket.created_unix_ms, now_unix);
                 ticket.age = self.age_level(ticket.elapsed);
-                if !matches!(station, Station::Prep(_)) || ticket.status != OrderStatus::Ready {
-                    tickets.push(ticket);
-                }
+                tickets.push(ticket);
             }
             built.insert(key, CachedTicket { _source: order, pending, ticket });
         }
@@ -306,27 +319,18 @@ impl Board {
     /// `pick`, without building the tickets: cheap when `pick` is narrow (the rushed orders, the
     /// new ones), which a screen asks on every board change.
     pub fn ticket_ids_where(&self, station: &Station, mut pick: impl FnMut(&Order) -> bool) -> Vec<String> {
-        let with_commands: BTreeSet<&str> = self.outbox.iter().map(|e| e.order_id.as_str()).collect();
+        let with_commands = self.with_commands();
         self.orders
             .values()
             .chain(&self.completed)
             .map(|order| match with_commands.contains(order.id.as_str()) {
                 // The few with a command in flight, as displayed (the command laid over them).
-                true => self.overlaid_one(order),
+                true => self.overlay(order).0,
                 false => Arc::clone(order),
             })
             .filter(|order| pick(order) && shows(station, order))
             .map(|order| order.id.clone())
             .collect()
-    }
-
-    /// `order` with this screen's commands on it laid over it.
-    fn overlaid_one(&self, order: &Arc<Order>) -> Arc<Order> {
-        let mut shown = Arc::clone(order);
-        for entry in self.outbox.iter().filter(|e| e.order_id == order.id) {
-            outbox::apply_to(&entry.command, Arc::make_mut(&mut shown));
-        }
-        shown
     }
 
     /// What `station` can recall, newest first: at a prep station the orders whose items there
@@ -432,7 +436,9 @@ impl Board {
     }
 }
 
-/// Whether `station`'s grid has a ticket for `order` (as displayed): what [`Board::tickets`] keeps.
+/// Whether `station`'s grid has a ticket for `order` (as displayed): the one definition that
+/// [`Board::tickets`] and [`Board::ticket_ids_where`] both use. A prep station's ticket leaves
+/// its grid once its items there are all ready.
 fn shows(station: &Station, order: &Order) -> bool {
     order.status.is_active()
         && order.items.iter().any(|item| station.shows_item(&item.station))
