@@ -13,6 +13,7 @@ pub mod cart;
 pub mod config;
 pub mod customer;
 pub mod device;
+pub mod fast_hash;
 pub mod feed;
 pub mod id;
 pub mod item_sheet;

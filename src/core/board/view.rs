@@ -2,8 +2,8 @@
 //! with the outbox laid over them, filtered to the station), the recallable orders and the
 //! all-day counts.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use restaurant_protocol::time::parse_rfc3339_millis;
 use restaurant_protocol::{ItemStatus, Order, OrderStatus};
 
 use super::{Board, Command, outbox};
+use crate::core::fast_hash::FastMap;
 use crate::core::time::Millis;
 
 /// The stations every screen can switch to.
@@ -155,30 +156,10 @@ impl Ticket {
 #[derive(Debug, Default)]
 pub struct TicketCache {
     station: Option<Station>,
-    built: HashMap<usize, CachedTicket, BuildHasherDefault<AddressHasher>>,
-}
-
-/// Hashes an address (a `usize` key) with one multiply: the cache is looked up once per order on
-/// every change, and the default hasher's keyed rounds cost more than the rest of a lookup.
-#[derive(Debug, Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        // Addresses are aligned: their low bits carry nothing.
-        let x = (n as u64 >> 3).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = x ^ (x >> 32);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+    /// Keyed by address: looked up once per order on every change (see [`crate::core::fast_hash`]).
+    built: FastMap<usize, CachedTicket>,
+    /// Counts the calls; an entry not seen by the latest is of an order no longer on the board.
+    calls: u64,
 }
 
 #[derive(Debug)]
@@ -187,6 +168,8 @@ struct CachedTicket {
     _source: Arc<Order>,
     pending: bool,
     ticket: Option<Ticket>,
+    /// The call that last found this order on the board ([`TicketCache::calls`]).
+    seen: u64,
 }
 
 /// One line of the all-day panel.
@@ -197,18 +180,22 @@ pub struct AllDayCount {
 }
 
 impl Board {
-    /// Confirmed orders (active and recently completed) with the outbox applied, by id, and
-    /// whether a command on each is still unanswered.
-    fn overlaid(&self) -> BTreeMap<&str, (Arc<Order>, bool)> {
-        let mut view: BTreeMap<&str, (Arc<Order>, bool)> =
-            self.orders.values().chain(&self.completed).map(|o| (o.id.as_str(), (Arc::clone(o), false))).collect();
-        for id in self.with_commands() {
-            if let Some(slot) = view.get_mut(id) {
-                let shown = self.overlay(&slot.0);
-                *slot = shown;
-            }
-        }
-        view
+    /// Every confirmed order, active then recently completed, as displayed: with this screen's
+    /// commands laid over it, and whether one is still unanswered. Each order comes once (the
+    /// board keeps an order in one of the two), and only one with a command is copied: a screen
+    /// derives its views from this on every change.
+    fn displayed(&self) -> impl Iterator<Item = (Arc<Order>, bool)> + '_ {
+        let with_commands = self.with_commands();
+        self.orders.values().chain(&self.completed).map(move |order| match with_commands.contains(order.id.as_str()) {
+            true => self.overlay(order),
+            false => (Arc::clone(order), false),
+        })
+    }
+
+    /// The confirmed order `order_id` (active or recently completed) as displayed.
+    fn displayed_order(&self, order_id: &str) -> Option<Arc<Order>> {
+        let order = self.orders.get(order_id).or_else(|| self.completed.iter().find(|o| o.id == order_id))?;
+        Some(self.overlay(order).0)
     }
 
     /// The orders this screen has commands on in the outbox.
@@ -228,15 +215,13 @@ impl Board {
     }
 
     /// Active orders as displayed.
-    fn view(&self) -> BTreeMap<&str, (Arc<Order>, bool)> {
-        let mut view = self.overlaid();
-        view.retain(|_, (order, _)| order.status.is_active());
-        view
+    fn active_displayed(&self) -> impl Iterator<Item = (Arc<Order>, bool)> + '_ {
+        self.displayed().filter(|(order, _)| order.status.is_active())
     }
 
     /// An order as displayed, active or recently completed.
     pub(super) fn projected(&self, order_id: &str) -> Option<Order> {
-        self.overlaid().remove(order_id).map(|(order, _)| Arc::unwrap_or_clone(order))
+        self.displayed_order(order_id).map(Arc::unwrap_or_clone)
     }
 
     /// The tickets `station` shows at `now_unix` (the wall clock, since orders carry their creation
@@ -252,28 +237,38 @@ impl Board {
     /// most changes touch one order of hundreds.
     pub fn tickets_cached(&self, station: &Station, now_unix: Millis, cache: &mut TicketCache) -> Vec<Ticket> {
         if cache.station.as_ref() != Some(station) {
-            *cache = TicketCache { station: Some(station.clone()), built: HashMap::default() };
+            *cache = TicketCache { station: Some(station.clone()), ..TicketCache::default() };
         }
-        let mut built = HashMap::with_capacity_and_hasher(cache.built.len(), BuildHasherDefault::default());
-        let mut tickets = Vec::new();
-        for (order, pending) in self.view().into_values().filter(|(order, _)| shows(station, order)) {
+        cache.calls += 1;
+        let call = cache.calls;
+        let mut tickets = Vec::with_capacity(cache.built.len());
+        for (order, pending) in self.active_displayed().filter(|(order, _)| shows(station, order)) {
             // Keyed by the shared order's address. A changed order is a new `Arc` because the
             // entry holds a reference to the old one (so `Arc::make_mut` copies rather than
             // changing it in place), and for the same reason the old address is not reused
             // while the entry lives.
             let key = Arc::as_ptr(&order) as usize;
-            let ticket = match cache.built.remove(&key) {
-                Some(entry) if entry.pending == pending => entry.ticket,
-                _ => self.ticket(station, Arc::clone(&order), pending, now_unix),
+            let entry = match cache.built.entry(key) {
+                Entry::Occupied(entry) if entry.get().pending == pending => entry.into_mut(),
+                Entry::Occupied(mut entry) => {
+                    let ticket = self.ticket(station, Arc::clone(&order), pending, now_unix);
+                    entry.insert(CachedTicket { _source: order, pending, ticket, seen: call });
+                    entry.into_mut()
+                }
+                Entry::Vacant(entry) => {
+                    let ticket = self.ticket(station, Arc::clone(&order), pending, now_unix);
+                    entry.insert(CachedTicket { _source: order, pending, ticket, seen: call })
+                }
             };
-            if let Some(mut ticket) = ticket.clone() {
+            entry.seen = call;
+            if let Some(mut ticket) = entry.ticket.clone() {
                 ticket.elapsed = elapsed_since(ticket.created_unix_ms, now_unix);
                 ticket.age = self.age_level(ticket.elapsed);
                 tickets.push(ticket);
             }
-            built.insert(key, CachedTicket { _source: order, pending, ticket });
         }
-        cache.built = built;
+        // The orders gone from the board, or changed (a new `Arc`), since the last call.
+        cache.built.retain(|_, entry| entry.seen == call);
         tickets.sort_by_key(|t| (!t.order.rush, t.age_order()));
         tickets
     }
@@ -319,17 +314,9 @@ impl Board {
     /// `pick`, without building the tickets: cheap when `pick` is narrow (the rushed orders, the
     /// new ones), which a screen asks on every board change.
     pub fn ticket_ids_where(&self, station: &Station, mut pick: impl FnMut(&Order) -> bool) -> Vec<String> {
-        let with_commands = self.with_commands();
-        self.orders
-            .values()
-            .chain(&self.completed)
-            .map(|order| match with_commands.contains(order.id.as_str()) {
-                // The few with a command in flight, as displayed (the command laid over them).
-                true => self.overlay(order).0,
-                false => Arc::clone(order),
-            })
-            .filter(|order| pick(order) && shows(station, order))
-            .map(|order| order.id.clone())
+        self.displayed()
+            .filter(|(order, _)| pick(order) && shows(station, order))
+            .map(|(order, _)| order.id.clone())
             .collect()
     }
 
@@ -337,29 +324,31 @@ impl Board {
     /// are all ready (bumped, or the order completed); elsewhere the completed orders. What this
     /// screen just bumped comes first, before the hub has confirmed it.
     pub fn recallable(&self, station: &Station) -> Vec<Order> {
-        let view = self.overlaid();
         let done = |o: &Order| match station {
             Station::Prep(name) => {
                 o.status != OrderStatus::Cancelled && o.station_status(name) == Some(ItemStatus::Ready)
             }
             Station::Kitchen | Station::Expo => o.status == OrderStatus::Completed,
         };
-        // Newest first: this screen's own commands (latest first), then the confirmed history.
-        let mut confirmed: Vec<(&str, &str)> = match station {
+        // Newest first: this screen's own commands (latest first), then the confirmed history
+        // (at a prep station, by when its items there were ready, then by id).
+        let confirmed: Vec<Arc<Order>> = match station {
             Station::Prep(name) => {
-                view.values().filter_map(|(o, _)| Some((o.station_ready_at(name)?, o.id.as_str()))).collect()
+                let mut ready: Vec<Arc<Order>> =
+                    self.displayed().map(|(o, _)| o).filter(|o| o.station_ready_at(name).is_some()).collect();
+                ready.sort_by(|a, b| {
+                    b.station_ready_at(name).cmp(&a.station_ready_at(name)).then_with(|| a.id.cmp(&b.id))
+                });
+                ready
             }
-            Station::Kitchen | Station::Expo => self.completed.iter().map(|o| ("", o.id.as_str())).collect(),
+            Station::Kitchen | Station::Expo => self.completed.iter().map(|o| self.overlay(o).0).collect(),
         };
-        if matches!(station, Station::Prep(_)) {
-            confirmed.sort_by(|a, b| b.0.cmp(a.0));
-        }
-        let own = self.outbox.iter().rev().map(|e| e.order_id.as_str());
+        let own = self.outbox.iter().rev().filter_map(|e| self.displayed_order(&e.order_id));
         let mut seen = BTreeSet::new();
-        own.chain(confirmed.into_iter().map(|(_, id)| id))
-            .filter(|id| seen.insert(*id))
-            .filter_map(|id| view.get(id).map(|(o, _)| o).filter(|o| done(o)))
-            .map(|o| Order::clone(o))
+        own.chain(confirmed)
+            .filter(|o| seen.insert(o.id.clone()))
+            .filter(|o| done(o))
+            .map(Arc::unwrap_or_clone)
             .collect()
     }
 
@@ -413,24 +402,33 @@ impl Board {
     /// The stations a screen whose own station is `home` can switch to, by name: kitchen and expo,
     /// `home`, and every station an active order has items for.
     pub fn stations(&self, home: &str) -> Vec<String> {
-        let mut names: BTreeSet<&str> = ALWAYS_SHOWN.into_iter().collect();
-        names.insert(home);
-        names.extend(self.orders.values().flat_map(|o| &o.items).map(|item| item.station.as_str()));
+        // A kitchen has a handful of stations: a short list looked through beats a set here.
+        let mut names: Vec<&str> = ALWAYS_SHOWN.to_vec();
+        for name in std::iter::once(home).chain(self.orders.values().flat_map(|o| &o.items).map(|i| i.station.as_str()))
+        {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        names.sort_unstable();
         names.into_iter().map(str::to_string).collect()
     }
 
     /// Item name × total quantity over the active tickets `station` shows, most first.
     pub fn all_day(&self, station: &Station) -> Vec<AllDayCount> {
-        let view = self.view();
-        let mut totals: BTreeMap<&str, u32> = BTreeMap::new();
-        for (order, _) in view.values() {
+        let mut totals: BTreeMap<String, u32> = BTreeMap::new();
+        for (order, _) in self.active_displayed() {
             for item in order.items.iter().filter(|i| station.shows_item(&i.station) && i.status != ItemStatus::Ready) {
-                let total = totals.entry(&item.name).or_default();
-                *total = total.saturating_add(item.quantity);
+                match totals.get_mut(item.name.as_str()) {
+                    Some(total) => *total = total.saturating_add(item.quantity),
+                    None => {
+                        totals.insert(item.name.clone(), item.quantity);
+                    }
+                }
             }
         }
         let mut counts: Vec<AllDayCount> =
-            totals.into_iter().map(|(name, quantity)| AllDayCount { name: name.to_string(), quantity }).collect();
+            totals.into_iter().map(|(name, quantity)| AllDayCount { name, quantity }).collect();
         counts.sort_by(|a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
         counts
     }
