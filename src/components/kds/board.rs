@@ -13,6 +13,7 @@ use super::stats::TicketStatsPanel;
 use super::ticket::{AskKind, Asking, CardMarks, TicketCard, TicketState, VOID_REASONS, item_line};
 use crate::core::alerts::{NewTicketAlerts, SoundSettings, SoundState};
 use crate::core::board::{Board, Command, Station, TicketCache};
+use crate::core::fast_hash::FastMap;
 use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, TicketSelection, action_for};
 use crate::core::time::Millis;
 use crate::hooks::config::use_runtime_config;
@@ -94,7 +95,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     // card's worth of reactive work, not one per card on screen: no card subscribes to anything
     // the whole grid shares and every update touches (the grid, the selection, the bump-bar
     // page, the flashing orders), whose subscriber lists would be walked on every update.
-    let cards = StoredValue::new(HashMap::<String, CardSignals>::new());
+    let cards = StoredValue::new(FastMap::<String, Card>::default());
     // The clock's tick, passed on to each card's own clock. Not by every card watching `now`:
     // a node re-subscribes to what it reads each time it runs, at a cost in proportion to the
     // subscribers already there, so a tick would cost the square of the cards on screen (a long
@@ -103,7 +104,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
         let now = now.get();
         cards.with_value(|cards| {
             for card in cards.values() {
-                let _ = card.clock.try_set(now);
+                let _ = card.signals.clock.try_set(now);
             }
         });
     });
@@ -136,27 +137,73 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let help_open = RwSignal::new(false);
     let BumpBar { selected, positions, page } =
         bump_bar(feed, station, tickets, recallable, asking, help_open, action_error);
-    // What each card shows of the grid around it (read once per update, not once per card).
-    let with_marks = move |f: &mut dyn FnMut(&MarksOf)| {
-        selected.with(|s| {
-            positions
-                .with(|p| flashing.with(|fl| asking.with(|a| f(&|id| marks_for(id, s.as_deref(), p, fl, a.as_ref())))))
+    // What a card shows of the grid around it, as it is now (for a card being built).
+    let marks_now = move |id: &str| {
+        selected.with_untracked(|s| {
+            positions.with_untracked(|p| {
+                flashing.with_untracked(|fl| asking.with_untracked(|a| marks_for(id, s.as_deref(), p, fl, a.as_ref())))
+            })
         })
     };
+    // A board change: each card whose ticket changed gets it. Compared with the card's own plain
+    // copy, so an unchanged card costs one lookup and no signal access.
     Effect::new(move |_| {
-        tickets.with(|tickets| {
-            with_marks(&mut |marks_of| {
-                cards.with_value(|cards| {
-                    for ticket in tickets {
-                        let Some(card) = cards.get(&ticket.order.id) else { continue };
-                        if card.ticket.try_with_untracked(|shown| shown != ticket) == Some(true) {
-                            card.ticket.set(ticket.clone());
+        let changed: Vec<(RwSignal<TicketState>, TicketState)> = tickets.with(|tickets| {
+            cards
+                .try_update_value(|cards| {
+                    tickets
+                        .iter()
+                        .filter_map(|ticket| {
+                            let card = cards.get_mut(&ticket.order.id)?;
+                            (card.shown != *ticket).then(|| {
+                                card.shown = ticket.clone();
+                                (card.signals.ticket, ticket.clone())
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        for (signal, ticket) in changed {
+            let _ = signal.try_set(ticket);
+        }
+    });
+    // A change to the marks: only the cards marked before or now can show a different one (a
+    // bump-bar page has a few tickets, a handful flash), so this looks at those alone.
+    let marked = StoredValue::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        selected.with(|selected| {
+            positions.with(|positions| {
+                flashing.with(|flashing| {
+                    asking.with(|asking| {
+                        let now: Vec<String> = selected
+                            .iter()
+                            .chain(positions.keys())
+                            .chain(flashing.keys())
+                            .chain(asking.iter().map(|a| &a.order_id))
+                            .cloned()
+                            .collect();
+                        let before = marked.try_update_value(|marked| std::mem::replace(marked, now.clone()));
+                        let changed: Vec<(RwSignal<CardMarks>, CardMarks)> = cards
+                            .try_with_value(|cards| {
+                                before
+                                    .iter()
+                                    .flatten()
+                                    .chain(&now)
+                                    .filter_map(|id| {
+                                        let card = cards.get(id)?;
+                                        let marks =
+                                            marks_for(id, selected.as_deref(), positions, flashing, asking.as_ref());
+                                        (card.signals.marks.try_get_untracked()? != marks)
+                                            .then_some((card.signals.marks, marks))
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        for (signal, marks) in changed {
+                            let _ = signal.try_set(marks);
                         }
-                        let marks = marks_of(&ticket.order.id);
-                        if card.marks.try_get_untracked().is_some_and(|shown| shown != marks) {
-                            card.marks.set(marks);
-                        }
-                    }
+                    })
                 })
             })
         })
@@ -330,22 +377,18 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                             return None;
                         };
                         let card = CardSignals {
-                            marks: RwSignal::new(untrack(|| {
-                                let mut marks = CardMarks::default();
-                                with_marks(&mut |marks_of| marks = marks_of(&id));
-                                marks
-                            })),
-                            ticket: RwSignal::new(first),
+                            marks: RwSignal::new(marks_now(&id)),
+                            ticket: RwSignal::new(first.clone()),
                             clock: RwSignal::new(now.get_untracked()),
                         };
                         cards.update_value(|cards| {
-                            cards.insert(id.clone(), card);
+                            cards.insert(id.clone(), Card { signals: card, shown: first });
                         });
                         on_cleanup(move || {
                             // Only its own entry: a card for the same order may be built before
                             // this one is cleaned up (the station filter changed back).
                             let _ = cards.try_update_value(|cards| {
-                                if cards.get(&id) == Some(&card) {
+                                if cards.get(&id).is_some_and(|c| c.signals == card) {
                                     cards.remove(&id);
                                 }
                             });
@@ -714,9 +757,6 @@ fn bump_bar(
     BumpBar { selected, positions, page }
 }
 
-/// The marks of a card by its order id.
-type MarksOf<'a> = dyn Fn(&str) -> CardMarks + 'a;
-
 /// What the card of order `id` shows of the grid around it.
 fn marks_for(
     id: &str,
@@ -731,6 +771,13 @@ fn marks_for(
         flash_started: flashing.get(id).copied(),
         asked: asking.filter(|a| a.order_id == id).map(|a| a.what),
     }
+}
+
+/// A card on screen: its signals, and a plain copy of the ticket it shows (what a board change is
+/// compared with).
+struct Card {
+    signals: CardSignals,
+    shown: TicketState,
 }
 
 /// A card's own signals, written only by the board.
