@@ -2,55 +2,85 @@
 //! move, each with `Element.moveBefore` where the browser has it, which keeps a moved element's
 //! focus and state; elsewhere with `insertBefore`, giving the focus back to what had it.
 
-use std::collections::{HashMap, HashSet};
-
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Node};
 
 use crate::core::arrange::to_move;
+use crate::core::fast_hash::FastMap;
+
+#[wasm_bindgen(inline_js = "export function childKeys(parent, selector, attribute) {
+  const keys = [];
+  for (const child of parent.children) keys.push(child.matches(selector) ? child.getAttribute(attribute) : null);
+  return JSON.stringify(keys);
+}")]
+extern "C" {
+    /// The `attribute` of each child of `parent` that matches `selector` (`null` for the others),
+    /// in document order, as a JSON array: read in one call, where reading them one by one
+    /// would cost several calls into the browser per child, with a string each way.
+    #[wasm_bindgen(js_name = childKeys, catch)]
+    fn child_keys(parent: &Element, selector: &str, attribute: &str) -> Result<String, JsValue>;
+}
 
 /// Puts the children of `parent` that match `selector` in the order of `keys` (their values of
 /// `attribute`), moving as few as possible. Other children, and children whose key is not in
 /// `keys` or repeats an earlier child's, are left where they are; keys with no child are skipped.
 /// Returns how many elements moved.
+///
+/// The children's keys are read in one call; only the elements that move, and the ones they move
+/// before, are fetched.
 pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str]) -> usize {
-    let rank: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
-    let children = parent.children();
-    let mut placed: Vec<(Element, usize)> = Vec::with_capacity(keys.len());
-    let mut seen = HashSet::with_capacity(keys.len());
-    let mut last: Option<Element> = None;
-    for i in 0..children.length() {
-        let Some(child) = children.item(i) else { continue };
-        if !child.matches(selector).unwrap_or(false) {
-            continue;
+    let children_keys: Vec<Option<String>> = match child_keys(parent, selector, attribute)
+        .map_err(|e| super::js_error_message(&e))
+        .and_then(|json| serde_json::from_str(&json).map_err(|e| e.to_string()))
+    {
+        Ok(keys) => keys,
+        Err(e) => {
+            log::error!("[Arrange] the children's {attribute} could not be read: {e}");
+            return 0;
         }
-        if let Some(&r) = child.get_attribute(attribute).as_deref().and_then(|key| rank.get(key))
-            && seen.insert(r)
-        {
-            last = Some(child.clone());
-            placed.push((child, r));
+    };
+    let rank: FastMap<&str, usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+    let mut seen = vec![false; keys.len()];
+    // (child index, rank) of each child taking part, in document order.
+    let mut placed: Vec<(u32, usize)> = Vec::with_capacity(keys.len());
+    for (index, key) in children_keys.iter().enumerate() {
+        let Some(&r) = key.as_deref().and_then(|key| rank.get(key)) else { continue };
+        if !std::mem::replace(&mut seen[r], true) {
+            placed.push((u32::try_from(index).unwrap_or(u32::MAX), r));
         }
     }
-    let ranks: Vec<usize> = placed.iter().map(|(_, r)| *r).collect();
+    let ranks: Vec<usize> = placed.iter().map(|&(_, r)| r).collect();
     let moves = to_move(&ranks);
     if !moves.contains(&true) {
         return 0;
     }
+    // Every element a move needs is fetched before the first move: `children` is live.
+    let children = parent.children();
     // Where the last of them goes: after the last one now, before what follows it.
-    let tail: Option<Node> = last.and_then(|l| l.next_sibling());
-    let mut by_rank: Vec<(usize, Element, bool)> =
-        placed.into_iter().zip(moves).map(|((element, r), moved)| (r, element, moved)).collect();
-    by_rank.sort_unstable_by_key(|(r, _, _)| *r);
-    let mut next: Option<Node> = tail;
-    let mut moved = 0;
-    for (_, element, must_move) in by_rank.into_iter().rev() {
+    let tail: Option<Node> = placed.last().and_then(|&(index, _)| children.item(index)).and_then(|l| l.next_sibling());
+    let mut by_rank: Vec<(usize, u32, bool)> =
+        placed.into_iter().zip(moves).map(|((index, r), moved)| (r, index, moved)).collect();
+    by_rank.sort_unstable_by_key(|&(r, _, _)| r);
+    // Each move: the element, and what it goes before (the next in rank, or the tail).
+    let mut planned: Vec<(Element, Option<Node>)> = Vec::new();
+    let mut next: Option<u32> = None;
+    for &(_, index, must_move) in by_rank.iter().rev() {
         if must_move {
-            move_before(parent, &element, next.as_ref());
-            moved += 1;
+            let before = match next {
+                Some(next) => children.item(next).map(Node::from),
+                None => tail.clone(),
+            };
+            if let Some(element) = children.item(index) {
+                planned.push((element, before));
+            }
         }
-        next = Some(element.unchecked_into());
+        next = Some(index);
     }
-    moved
+    for (element, before) in &planned {
+        move_before(parent, element, before.as_ref());
+    }
+    planned.len()
 }
 
 /// `parent.moveBefore(element, before)`, or `insertBefore` and the focus given back.
