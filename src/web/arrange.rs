@@ -83,6 +83,75 @@ pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str])
     planned.len()
 }
 
+/// [`arrange`] for children whose order is known already: `current` is the keys of the children
+/// that match `selector`, in document order (what the last arrangement left, when nothing has
+/// added to `parent` since). Nothing is read but the elements that move and the ones they move
+/// before, each found by its key. `None` when one of those is not there (the caller's order is
+/// not the document's): nothing has moved then, and [`arrange`] will read the order.
+pub fn arrange_known(
+    parent: &Element,
+    selector: &str,
+    attribute: &str,
+    current: &[&str],
+    keys: &[&str],
+) -> Option<usize> {
+    let rank: FastMap<&str, usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+    let mut seen = vec![false; keys.len()];
+    // (position in `current`, rank) of each child taking part.
+    let mut placed: Vec<(usize, usize)> = Vec::with_capacity(keys.len());
+    for (position, key) in current.iter().enumerate() {
+        let Some(&r) = rank.get(key) else { continue };
+        if !std::mem::replace(&mut seen[r], true) {
+            placed.push((position, r));
+        }
+    }
+    let ranks: Vec<usize> = placed.iter().map(|&(_, r)| r).collect();
+    let moves = to_move(&ranks);
+    if !moves.contains(&true) {
+        return Some(0);
+    }
+    let find = |position: usize| -> Option<Element> {
+        let query = format!("{selector}[{attribute}=\"{}\"]", css_string(current[position]));
+        parent.query_selector(&query).ok().flatten()
+    };
+    let tail: Option<Node> = find(placed.last()?.0)?.next_sibling();
+    let mut by_rank: Vec<(usize, usize, bool)> =
+        placed.into_iter().zip(moves).map(|((position, r), moved)| (r, position, moved)).collect();
+    by_rank.sort_unstable_by_key(|&(r, _, _)| r);
+    let mut planned: Vec<(Element, Option<Node>)> = Vec::new();
+    let mut next: Option<usize> = None;
+    for &(_, position, must_move) in by_rank.iter().rev() {
+        if must_move {
+            let before = match next {
+                Some(next) => Some(Node::from(find(next)?)),
+                None => tail.clone(),
+            };
+            planned.push((find(position)?, before));
+        }
+        next = Some(position);
+    }
+    for (element, before) in &planned {
+        move_before(parent, element, before.as_ref());
+    }
+    Some(planned.len())
+}
+
+/// `value` inside a double-quoted CSS string.
+fn css_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\a "),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `parent.moveBefore(element, before)`, or `insertBefore` and the focus given back.
 fn move_before(parent: &Element, element: &Element, before: Option<&Node>) {
     let before_value: JsValue = before.map_or(JsValue::NULL, |b| b.clone().into());

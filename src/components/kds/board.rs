@@ -19,7 +19,7 @@ use crate::core::time::Millis;
 use crate::hooks::config::use_runtime_config;
 use crate::hooks::order_feed::UseOrderFeedReturn;
 use crate::hooks::ticket_stats::use_ticket_stats;
-use crate::web::arrange::arrange;
+use crate::web::arrange::{arrange, arrange_known};
 use crate::web::chime::Chime;
 use crate::web::clock::unix_ms;
 use crate::web::events::WindowListener;
@@ -213,8 +213,10 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     // its cards. See the grid's `For` below.
     let grid = NodeRef::<leptos::html::Section>::new();
     // The order last put in place: a change that leaves it as it was (a status, an item ready)
-    // reads no element.
+    // reads no element. With it, the keyed list's ids then: while they are the same, the list
+    // has added and moved nothing since, so the cards stand in that order and it need not be read.
     let arranged = StoredValue::new_local(Vec::<String>::new());
+    let arranged_grid = StoredValue::new_local(Vec::<String>::new());
     let same_order = |ids: &[String], tickets: &[TicketState]| {
         ids.len() == tickets.len() && ids.iter().zip(tickets).all(|(id, t)| *id == t.order.id)
     };
@@ -232,8 +234,23 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                 return;
             }
             let keys: Vec<&str> = ids.iter().map(String::as_str).collect();
-            arrange(&section, "[data-testid=ticket]", "data-order-id", &keys);
+            let (selector, attribute) = ("[data-testid=ticket]", "data-order-id");
+            let unchanged = grid_ids.try_with_untracked(|g| arranged_grid.with_value(|a| a == g)) == Some(true);
+            let known = unchanged
+                .then(|| {
+                    arranged.with_value(|last| {
+                        let current: Vec<&str> = last.iter().map(String::as_str).collect();
+                        arrange_known(&section, selector, attribute, &current, &keys)
+                    })
+                })
+                .flatten();
+            if known.is_none() {
+                arrange(&section, selector, attribute, &keys);
+            }
             arranged.set_value(ids);
+            if !unchanged {
+                arranged_grid.set_value(grid_ids.get_untracked());
+            }
         });
     });
     let all_day = Memo::new(move |_| board.with(|b| b.all_day(&station.get())));
