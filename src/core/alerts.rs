@@ -16,6 +16,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::board::{Board, Station, VOID_SHOWN};
+use super::fast_hash::FastSet;
 use super::time::Millis;
 
 /// Order ids remembered before the set is cut back to the active and recallable orders, so a
@@ -119,11 +120,11 @@ pub struct AlertsUpdate {
 #[derive(Debug, Default)]
 pub struct NewTicketAlerts {
     /// Every order id seen since the board first loaded (`None` until then).
-    seen: Option<HashSet<String>>,
+    seen: Option<FastSet<String>>,
     /// Orders flashing, with when their flash started.
     flashing: HashMap<String, Millis>,
     /// The rushed orders last seen on the station's tickets.
-    rushed: HashSet<String>,
+    rushed: FastSet<String>,
     /// Voided orders, with when this screen heard of them.
     voided: HashMap<String, Millis>,
     /// How many voids were showing at the last tick.
@@ -157,7 +158,7 @@ impl NewTicketAlerts {
         }
         // Only the tickets in question are looked at, not the whole grid: this runs on every change.
         let new = !fresh.is_empty() && !board.ticket_ids_where(station, |o| fresh.contains(&o.id)).is_empty();
-        let rushed: HashSet<String> = board.ticket_ids_where(station, |o| o.rush).into_iter().collect();
+        let rushed: FastSet<String> = board.ticket_ids_where(station, |o| o.rush).into_iter().collect();
         let rush = rushed.iter().any(|id| !self.rushed.contains(id) && !fresh.contains(id));
         self.rushed = rushed;
         let mut void = false;
@@ -217,7 +218,7 @@ impl NewTicketAlerts {
 
     /// How many order ids are remembered as seen.
     pub fn remembered(&self) -> usize {
-        self.seen.as_ref().map_or(0, HashSet::len)
+        self.seen.as_ref().map_or(0, FastSet::len)
     }
 }
 

@@ -7,6 +7,7 @@
 //! displayed orders are the confirmed ones with the outbox laid over them), sent once per
 //! connection until answered, and reverted by removing them when the hub says no.
 
+mod active;
 mod outbox;
 mod stream;
 mod view;
@@ -23,6 +24,7 @@ pub use view::{
     AgeLevel, AllDayCount, Station, StationProgress, Ticket, TicketCache, VOID_SHOWN, created_unix_ms, elapsed_since,
 };
 
+use active::ActiveOrders;
 use outbox::OutboxEntry;
 use stream::Sync;
 
@@ -69,7 +71,7 @@ pub struct Board {
     config: BoardConfig,
     /// Confirmed active orders. Shared (`Arc`): every view derived from the board, and every
     /// published copy of it, points at the same orders; a change replaces one.
-    orders: BTreeMap<String, Arc<Order>>,
+    orders: ActiveOrders,
     /// Confirmed completed orders, newest first, for recall.
     completed: VecDeque<Arc<Order>>,
     /// Confirmed voided orders, newest first (shown struck through for a few seconds).
@@ -90,7 +92,7 @@ impl Board {
     pub fn new(config: BoardConfig) -> Board {
         Board {
             config,
-            orders: BTreeMap::new(),
+            orders: ActiveOrders::default(),
             completed: VecDeque::new(),
             voided: VecDeque::new(),
             last_seq: None,

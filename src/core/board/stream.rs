@@ -197,7 +197,7 @@ impl Board {
 
     /// Confirmed active orders, by id (without the outbox's optimistic changes).
     pub fn confirmed_orders(&self) -> &BTreeMap<String, Arc<Order>> {
-        &self.orders
+        self.orders.by_id()
     }
 
     pub(super) fn start_resync(&mut self, clear_buffer: bool) {
@@ -252,7 +252,7 @@ impl Board {
     pub(super) fn put(&mut self, order: Arc<Order>) {
         self.take_completed(&order.id);
         if order.status.is_active() {
-            self.orders.insert(order.id.clone(), order);
+            self.orders.insert(order);
         } else {
             self.orders.remove(&order.id);
             if order.status == OrderStatus::Completed {

@@ -11,7 +11,7 @@ use restaurant_protocol::kitchen::{EXPO_STATION, KITCHEN_STATION};
 use restaurant_protocol::time::parse_rfc3339_millis;
 use restaurant_protocol::{ItemStatus, Order, OrderStatus};
 
-use super::{Board, Command, outbox};
+use super::{Board, Command, active, outbox};
 use crate::core::fast_hash::FastMap;
 use crate::core::time::Millis;
 
@@ -402,33 +402,53 @@ impl Board {
     /// The stations a screen whose own station is `home` can switch to, by name: kitchen and expo,
     /// `home`, and every station an active order has items for.
     pub fn stations(&self, home: &str) -> Vec<String> {
-        // A kitchen has a handful of stations: a short list looked through beats a set here.
         let mut names: Vec<&str> = ALWAYS_SHOWN.to_vec();
-        for name in std::iter::once(home).chain(self.orders.values().flat_map(|o| &o.items).map(|i| i.station.as_str()))
-        {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
+        names.push(home);
+        names.extend(self.orders.stations());
         names.sort_unstable();
+        names.dedup();
         names.into_iter().map(str::to_string).collect()
     }
 
     /// Item name × total quantity over the active tickets `station` shows, most first.
     pub fn all_day(&self, station: &Station) -> Vec<AllDayCount> {
-        let mut totals: BTreeMap<String, u32> = BTreeMap::new();
-        for (order, _) in self.active_displayed() {
-            for item in order.items.iter().filter(|i| station.shows_item(&i.station) && i.status != ItemStatus::Ready) {
-                match totals.get_mut(item.name.as_str()) {
-                    Some(total) => *total = total.saturating_add(item.quantity),
-                    None => {
-                        totals.insert(item.name.clone(), item.quantity);
-                    }
+        // The orders this screen has commands on count as displayed: each one's confirmed lines
+        // are taken out of the tally, and its lines as displayed put in if it is active so.
+        let mut changes: Vec<(Arc<Order>, i64)> = Vec::new();
+        for id in self.with_commands() {
+            if let Some(confirmed) = self.orders.get(id) {
+                changes.push((Arc::clone(confirmed), -1));
+            }
+            if let Some(shown) = self.displayed_order(id).filter(|o| o.status.is_active()) {
+                changes.push((shown, 1));
+            }
+        }
+        // Item name → (lines, quantity).
+        let mut totals: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        for (item_station, names) in self.orders.open_items() {
+            if station.shows_item(item_station) {
+                for (name, open) in names {
+                    let total = totals.entry(name.as_str()).or_default();
+                    total.0 += open.lines;
+                    total.1 += open.quantity;
                 }
             }
         }
-        let mut counts: Vec<AllDayCount> =
-            totals.into_iter().map(|(name, quantity)| AllDayCount { name, quantity }).collect();
+        for (order, sign) in &changes {
+            for (_, name, quantity) in active::open_lines(order).filter(|(s, _, _)| station.shows_item(s)) {
+                let total = totals.entry(name).or_default();
+                total.0 += sign;
+                total.1 += sign * i64::from(quantity);
+            }
+        }
+        let mut counts: Vec<AllDayCount> = totals
+            .into_iter()
+            .filter(|(_, (lines, _))| *lines > 0)
+            .map(|(name, (_, quantity))| AllDayCount {
+                name: name.to_string(),
+                quantity: u32::try_from(quantity.max(0)).unwrap_or(u32::MAX),
+            })
+            .collect();
         counts.sort_by(|a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
         counts
     }
@@ -468,18 +488,43 @@ mod tests {
     use crate::core::test_support::{T0, item, live, ms, order, secs, status};
     use restaurant_protocol::OrderItem;
 
+    /// The all-day counts worked out by walking every order as displayed (what the board's
+    /// running tally must always agree with).
+    fn all_day_walked(board: &Board, station: &Station) -> Vec<AllDayCount> {
+        let mut totals: BTreeMap<String, u32> = BTreeMap::new();
+        for (order, _) in board.active_displayed() {
+            for item in order.items.iter().filter(|i| station.shows_item(&i.station) && i.status != ItemStatus::Ready) {
+                let total = totals.entry(item.name.clone()).or_default();
+                *total = total.saturating_add(item.quantity);
+            }
+        }
+        let mut counts: Vec<AllDayCount> =
+            totals.into_iter().map(|(name, quantity)| AllDayCount { name, quantity }).collect();
+        counts.sort_by(|a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
+        counts
+    }
+
+    /// The station list worked out by walking every confirmed active order.
+    fn stations_walked(board: &Board, home: &str) -> Vec<String> {
+        let mut names: BTreeSet<&str> = ALWAYS_SHOWN.into_iter().collect();
+        names.insert(home);
+        names.extend(board.orders.values().flat_map(|o| &o.items).map(|item| item.station.as_str()));
+        names.into_iter().map(str::to_string).collect()
+    }
+
     proptest::proptest! {
-        /// The tickets picked out without building the grid are the grid's own, and the grid
-        /// built from a cache is the grid built afresh: for every station, through commands laid
-        /// over confirmed and completed orders, acked or refused, the hub's changes and time
-        /// passing.
+        /// The tickets picked out without building the grid are the grid's own, the grid built
+        /// from a cache is the grid built afresh, and the all-day counts and station list kept
+        /// as orders change are the ones walked from every order: for every station, through
+        /// commands laid over confirmed and completed orders, acked or refused, the hub's changes
+        /// and time passing.
         #[test]
         fn ticket_ids_where_and_the_cached_grid_match_the_grid(
             orders in proptest::collection::vec(
                 (proptest::bool::ANY, 0..4u8, proptest::collection::vec((0..3u8, 0..3u8), 1..4)),
                 0..12,
             ),
-            commands in proptest::collection::vec((0..12usize, 0..10u8), 0..16),
+            commands in proptest::collection::vec((0..12usize, 0..11u8), 0..16),
         ) {
             let stations = ["grill", "fryer", "drinks"];
             let item_statuses = [ItemStatus::New, ItemStatus::Preparing, ItemStatus::Ready];
@@ -494,7 +539,7 @@ mod tests {
                         .map(|(k, &(station, item_status))| OrderItem {
                             id: format!("{n}-{k}"),
                             status: item_statuses[usize::from(item_status)],
-                            ..item("Fries", stations[usize::from(station)], 1)
+                            ..item(["Fries", "Burger", "Cola"][(n + k) % 3], stations[usize::from(station)], 1 + k as u32)
                         })
                         .collect();
                     Order { rush: *rush, status: statuses[usize::from(*status)], ..order(&format!("o{n}"), n as u32, n as i64, items) }
@@ -520,6 +565,11 @@ mod tests {
                     6 => {
                         seq += 1;
                         board.handle_event(status(seq, &target.id, OrderStatus::Preparing));
+                        None
+                    }
+                    9 => {
+                        seq += 1;
+                        board.handle_event(status(seq, &target.id, OrderStatus::Completed));
                         None
                     }
                     // The hub acks the oldest command waiting, or refuses it (it is taken back).
@@ -551,6 +601,10 @@ mod tests {
                 }
                 let station = &stations[at % stations.len()];
                 proptest::prop_assert_eq!(board.tickets_cached(station, now, &mut shared), board.tickets(station, now));
+                for station in &stations {
+                    proptest::prop_assert_eq!(board.all_day(station), all_day_walked(&board, station), "all day at {:?}", station);
+                }
+                proptest::prop_assert_eq!(board.stations("pass"), stations_walked(&board, "pass"));
             }
             for station in stations {
                 let tickets = board.tickets(&station, T0);
