@@ -83,18 +83,13 @@ pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str])
     planned.len()
 }
 
-/// [`arrange`] for children whose order is known already: `current` is the keys of the children
-/// that match `selector`, in document order (what the last arrangement left, when nothing has
-/// added to `parent` since). Nothing is read but the elements that move and the ones they move
-/// before, each found by its key. `None` when one of those is not there (the caller's order is
-/// not the document's): nothing has moved then, and [`arrange`] will read the order.
-pub fn arrange_known(
-    parent: &Element,
-    selector: &str,
-    attribute: &str,
-    current: &[&str],
-    keys: &[&str],
-) -> Option<usize> {
+/// [`arrange`] for children whose order is known already: `current` is the keys (values of
+/// `attribute`) of the last children of `parent`, in document order (what the last arrangement
+/// left, when nothing has added to `parent` since; other children come before them). Nothing is
+/// read but the elements that move and the ones they move before, each taken by its place and
+/// checked by its key. `None` when one of those is not what `current` says (it is not the
+/// document's order): nothing has moved then, and [`arrange`] will read the order.
+pub fn arrange_known(parent: &Element, attribute: &str, current: &[&str], keys: &[&str]) -> Option<usize> {
     let rank: FastMap<&str, usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
     let mut seen = vec![false; keys.len()];
     // (position in `current`, rank) of each child taking part.
@@ -110,9 +105,12 @@ pub fn arrange_known(
     if !moves.contains(&true) {
         return Some(0);
     }
+    // Every element a move needs is fetched before the first move: `children` is live.
+    let children = parent.children();
+    let first = usize::try_from(children.length()).ok()?.checked_sub(current.len())?;
     let find = |position: usize| -> Option<Element> {
-        let query = format!("{selector}[{attribute}=\"{}\"]", css_string(current[position]));
-        parent.query_selector(&query).ok().flatten()
+        let element = children.item(u32::try_from(first + position).ok()?)?;
+        (element.get_attribute(attribute).as_deref() == Some(current[position])).then_some(element)
     };
     let tail: Option<Node> = find(placed.last()?.0)?.next_sibling();
     let mut by_rank: Vec<(usize, usize, bool)> =
@@ -134,22 +132,6 @@ pub fn arrange_known(
         move_before(parent, element, before.as_ref());
     }
     Some(planned.len())
-}
-
-/// `value` inside a double-quoted CSS string.
-fn css_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' => out.push_str("\\a "),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `parent.moveBefore(element, before)`, or `insertBefore` and the focus given back.

@@ -214,7 +214,8 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let grid = NodeRef::<leptos::html::Section>::new();
     // The order last put in place: a change that leaves it as it was (a status, an item ready)
     // reads no element. With it, the keyed list's ids then: while they are the same, the list
-    // has added and moved nothing since, so the cards stand in that order and it need not be read.
+    // has added and moved nothing since, so the cards stand in that order and it need not be read
+    // (they are the grid's last children: the voided tickets' list comes before them).
     let arranged = StoredValue::new_local(Vec::<String>::new());
     let arranged_grid = StoredValue::new_local(Vec::<String>::new());
     let same_order = |ids: &[String], tickets: &[TicketState]| {
@@ -240,7 +241,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                 .then(|| {
                     arranged.with_value(|last| {
                         let current: Vec<&str> = last.iter().map(String::as_str).collect();
-                        arrange_known(&section, selector, attribute, &current, &keys)
+                        arrange_known(&section, attribute, &current, &keys)
                     })
                 })
                 .flatten();
