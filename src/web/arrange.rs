@@ -25,11 +25,12 @@ extern "C" {
 /// Puts the children of `parent` that match `selector` in the order of `keys` (their values of
 /// `attribute`), moving as few as possible. Other children, and children whose key is not in
 /// `keys` or repeats an earlier child's, are left where they are; keys with no child are skipped.
-/// Returns how many elements moved.
+/// Returns how many elements moved; `None` when the children could not be read or an element
+/// could not be moved (logged): they may not stand in that order then.
 ///
 /// The children's keys are read in one call; only the elements that move, and the ones they move
 /// before, are fetched.
-pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str]) -> usize {
+pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str]) -> Option<usize> {
     let children_keys: Vec<Option<String>> = match child_keys(parent, selector, attribute)
         .map_err(|e| super::js_error_message(&e))
         .and_then(|json| serde_json::from_str(&json).map_err(|e| e.to_string()))
@@ -37,7 +38,7 @@ pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str])
         Ok(keys) => keys,
         Err(e) => {
             log::error!("[Arrange] the children's {attribute} could not be read: {e}");
-            return 0;
+            return None;
         }
     };
     let rank: FastMap<&str, usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
@@ -53,7 +54,7 @@ pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str])
     let ranks: Vec<usize> = placed.iter().map(|&(_, r)| r).collect();
     let moves = to_move(&ranks);
     if !moves.contains(&true) {
-        return 0;
+        return Some(0);
     }
     // Every element a move needs is fetched before the first move: `children` is live.
     let children = parent.children();
@@ -77,10 +78,7 @@ pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str])
         }
         next = Some(index);
     }
-    for (element, before) in &planned {
-        move_before(parent, element, before.as_ref());
-    }
-    planned.len()
+    carry_out(parent, &planned)
 }
 
 /// [`arrange`] for children whose order is known already: `current` is the keys (values of
@@ -88,7 +86,8 @@ pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str])
 /// left, when nothing has added to `parent` since; other children come before them). Nothing is
 /// read but the elements that move and the ones they move before, each taken by its place and
 /// checked by its key. `None` when one of those is not what `current` says (it is not the
-/// document's order): nothing has moved then, and [`arrange`] will read the order.
+/// document's order; nothing has moved then), or when a move failed: [`arrange`] will read the
+/// order.
 pub fn arrange_known(parent: &Element, attribute: &str, current: &[&str], keys: &[&str]) -> Option<usize> {
     let rank: FastMap<&str, usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
     let mut seen = vec![false; keys.len()];
@@ -128,21 +127,25 @@ pub fn arrange_known(parent: &Element, attribute: &str, current: &[&str], keys: 
         }
         next = Some(position);
     }
-    for (element, before) in &planned {
-        move_before(parent, element, before.as_ref());
-    }
-    Some(planned.len())
+    carry_out(parent, &planned)
 }
 
-/// `parent.moveBefore(element, before)`, or `insertBefore` and the focus given back.
-fn move_before(parent: &Element, element: &Element, before: Option<&Node>) {
+/// Carries out the planned moves, every one even after a failure; `None` when one failed.
+fn carry_out(parent: &Element, planned: &[(Element, Option<Node>)]) -> Option<usize> {
+    let moved = planned.iter().filter(|(element, before)| move_before(parent, element, before.as_ref())).count();
+    (moved == planned.len()).then_some(moved)
+}
+
+/// `parent.moveBefore(element, before)`, or `insertBefore` and the focus given back; `false`
+/// when the element could not be moved (logged).
+fn move_before(parent: &Element, element: &Element, before: Option<&Node>) -> bool {
     let before_value: JsValue = before.map_or(JsValue::NULL, |b| b.clone().into());
     let move_fn = js_sys::Reflect::get(parent, &JsValue::from_str("moveBefore"))
         .ok()
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
     if let Some(move_fn) = move_fn {
         match move_fn.call2(parent, element, &before_value) {
-            Ok(_) => return,
+            Ok(_) => return true,
             Err(e) => log::warn!("[Arrange] moveBefore failed ({}): inserting instead", super::js_error_message(&e)),
         }
     }
@@ -152,9 +155,10 @@ fn move_before(parent: &Element, element: &Element, before: Option<&Node>) {
         .filter(|active| element.contains(Some(active)));
     if let Err(e) = parent.insert_before(element, before) {
         log::error!("[Arrange] an element could not be moved: {}", super::js_error_message(&e));
-        return;
+        return false;
     }
     if let Some(active) = focused.and_then(|a| a.dyn_into::<web_sys::HtmlElement>().ok()) {
         let _ = active.focus();
     }
+    true
 }

@@ -13,7 +13,7 @@ use super::stats::TicketStatsPanel;
 use super::ticket::{AskKind, Asking, CardMarks, TicketCard, TicketState, VOID_REASONS, item_line};
 use crate::core::alerts::{NewTicketAlerts, SoundSettings, SoundState};
 use crate::core::board::{Board, Command, Station, TicketCache};
-use crate::core::fast_hash::FastMap;
+use crate::core::fast_hash::{FastMap, FastSet};
 use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, TicketSelection, action_for};
 use crate::core::time::Millis;
 use crate::hooks::config::use_runtime_config;
@@ -186,10 +186,14 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                         let before = marked.try_update_value(|marked| std::mem::replace(marked, now.clone()));
                         let changed: Vec<(RwSignal<CardMarks>, CardMarks)> = cards
                             .try_with_value(|cards| {
+                                // Each once: the selected card is on the page too, and most
+                                // were marked before as well.
+                                let mut looked: FastSet<&str> = FastSet::default();
                                 before
                                     .iter()
                                     .flatten()
                                     .chain(&now)
+                                    .filter(|id| looked.insert(id.as_str()))
                                     .filter_map(|id| {
                                         let card = cards.get(id)?;
                                         let marks =
@@ -245,12 +249,14 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                     })
                 })
                 .flatten();
-            if known.is_none() {
-                arrange(&section, selector, attribute, &keys);
-            }
+            let done = known.or_else(|| arrange(&section, selector, attribute, &keys));
             arranged.set_value(ids);
-            if !unchanged {
-                arranged_grid.set_value(grid_ids.get_untracked());
+            match done {
+                Some(_) if unchanged => {}
+                Some(_) => arranged_grid.set_value(grid_ids.get_untracked()),
+                // Not put in place (the read or a move failed, and was logged): the next run
+                // reads the order again.
+                None => arranged_grid.set_value(Vec::new()),
             }
         });
     });

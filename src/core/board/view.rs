@@ -186,10 +186,15 @@ impl Board {
     /// derives its views from this on every change.
     fn displayed(&self) -> impl Iterator<Item = (Arc<Order>, bool)> + '_ {
         let with_commands = self.with_commands();
-        self.orders.values().chain(&self.completed).map(move |order| match with_commands.contains(order.id.as_str()) {
+        self.orders.values().chain(&self.completed).map(move |order| self.overlay_if(order, &with_commands))
+    }
+
+    /// [`Board::overlay`] for an order in `with_commands`; the order itself, shared, otherwise.
+    fn overlay_if(&self, order: &Arc<Order>, with_commands: &BTreeSet<&str>) -> (Arc<Order>, bool) {
+        match with_commands.contains(order.id.as_str()) {
             true => self.overlay(order),
             false => (Arc::clone(order), false),
-        })
+        }
     }
 
     /// The confirmed order `order_id` (active or recently completed) as displayed.
@@ -341,7 +346,10 @@ impl Board {
                 });
                 ready
             }
-            Station::Kitchen | Station::Expo => self.completed.iter().map(|o| self.overlay(o).0).collect(),
+            Station::Kitchen | Station::Expo => {
+                let with_commands = self.with_commands();
+                self.completed.iter().map(|o| self.overlay_if(o, &with_commands).0).collect()
+            }
         };
         let own = self.outbox.iter().rev().filter_map(|e| self.displayed_order(&e.order_id));
         let mut seen = BTreeSet::new();
@@ -486,7 +494,7 @@ mod tests {
     use super::*;
     use crate::core::board::BoardConfig;
     use crate::core::test_support::{T0, item, live, ms, order, secs, status};
-    use restaurant_protocol::OrderItem;
+    use restaurant_protocol::{OrderItem, ServerMessage};
 
     /// The all-day counts worked out by walking every order as displayed (what the board's
     /// running tally must always agree with).
@@ -524,7 +532,7 @@ mod tests {
                 (proptest::bool::ANY, 0..4u8, proptest::collection::vec((0..3u8, 0..3u8), 1..4)),
                 0..12,
             ),
-            commands in proptest::collection::vec((0..12usize, 0..11u8), 0..16),
+            commands in proptest::collection::vec((0..12usize, 0..13u8), 0..16),
         ) {
             let stations = ["grill", "fryer", "drinks"];
             let item_statuses = [ItemStatus::New, ItemStatus::Preparing, ItemStatus::Ready];
@@ -570,6 +578,25 @@ mod tests {
                     9 => {
                         seq += 1;
                         board.handle_event(status(seq, &target.id, OrderStatus::Completed));
+                        None
+                    }
+                    // The hub changes an order's items (one ready, one more of another)…
+                    10 => {
+                        seq += 1;
+                        let mut changed = target.clone();
+                        if let Some(first) = changed.items.first_mut() {
+                            first.status = ItemStatus::Ready;
+                        }
+                        if let Some(last) = changed.items.last_mut() {
+                            last.quantity += 1;
+                        }
+                        board.handle_event(ServerMessage::OrderUpdated { seq, order: changed });
+                        None
+                    }
+                    // …or deletes it.
+                    11 => {
+                        seq += 1;
+                        board.handle_event(ServerMessage::OrderDeleted { seq, order_id: target.id.clone() });
                         None
                     }
                     // The hub acks the oldest command waiting, or refuses it (it is taken back).
