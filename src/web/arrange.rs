@@ -41,44 +41,9 @@ pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str])
             return None;
         }
     };
-    let rank: FastMap<&str, usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
-    let mut seen = vec![false; keys.len()];
-    // (child index, rank) of each child taking part, in document order.
-    let mut placed: Vec<(u32, usize)> = Vec::with_capacity(keys.len());
-    for (index, key) in children_keys.iter().enumerate() {
-        let Some(&r) = key.as_deref().and_then(|key| rank.get(key)) else { continue };
-        if !std::mem::replace(&mut seen[r], true) {
-            placed.push((u32::try_from(index).unwrap_or(u32::MAX), r));
-        }
-    }
-    let ranks: Vec<usize> = placed.iter().map(|&(_, r)| r).collect();
-    let moves = to_move(&ranks);
-    if !moves.contains(&true) {
-        return Some(0);
-    }
-    // Every element a move needs is fetched before the first move: `children` is live.
+    let placed = ranked(children_keys.iter().map(Option::as_deref), keys);
     let children = parent.children();
-    // Where the last of them goes: after the last one now, before what follows it.
-    let tail: Option<Node> = placed.last().and_then(|&(index, _)| children.item(index)).and_then(|l| l.next_sibling());
-    let mut by_rank: Vec<(usize, u32, bool)> =
-        placed.into_iter().zip(moves).map(|((index, r), moved)| (r, index, moved)).collect();
-    by_rank.sort_unstable_by_key(|&(r, _, _)| r);
-    // Each move: the element, and what it goes before (the next in rank, or the tail).
-    let mut planned: Vec<(Element, Option<Node>)> = Vec::new();
-    let mut next: Option<u32> = None;
-    for &(_, index, must_move) in by_rank.iter().rev() {
-        if must_move {
-            let before = match next {
-                Some(next) => children.item(next).map(Node::from),
-                None => tail.clone(),
-            };
-            if let Some(element) = children.item(index) {
-                planned.push((element, before));
-            }
-        }
-        next = Some(index);
-    }
-    carry_out(parent, &planned)
+    move_into_place(parent, placed, |index| children.item(u32::try_from(index).ok()?))
 }
 
 /// [`arrange`] for children whose order is known already: `current` is the keys (values of
@@ -89,43 +54,57 @@ pub fn arrange(parent: &Element, selector: &str, attribute: &str, keys: &[&str])
 /// document's order; nothing has moved then), or when a move failed: [`arrange`] will read the
 /// order.
 pub fn arrange_known(parent: &Element, attribute: &str, current: &[&str], keys: &[&str]) -> Option<usize> {
+    let placed = ranked(current.iter().map(|&key| Some(key)), keys);
+    let children = parent.children();
+    let first = usize::try_from(children.length()).ok()?.checked_sub(current.len())?;
+    move_into_place(parent, placed, |position| {
+        let element = children.item(u32::try_from(first + position).ok()?)?;
+        (element.get_attribute(attribute).as_deref() == Some(current[position])).then_some(element)
+    })
+}
+
+/// Each child taking part, as (its place among `now`, its rank in `keys`), in document order:
+/// those whose key is in `keys`, the first child with each key.
+fn ranked<'a>(now: impl Iterator<Item = Option<&'a str>>, keys: &[&str]) -> Vec<(usize, usize)> {
     let rank: FastMap<&str, usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
     let mut seen = vec![false; keys.len()];
-    // (position in `current`, rank) of each child taking part.
-    let mut placed: Vec<(usize, usize)> = Vec::with_capacity(keys.len());
-    for (position, key) in current.iter().enumerate() {
-        let Some(&r) = rank.get(key) else { continue };
-        if !std::mem::replace(&mut seen[r], true) {
-            placed.push((position, r));
-        }
-    }
+    now.enumerate()
+        .filter_map(|(place, key)| Some((place, *rank.get(key?)?)))
+        .filter(|&(_, r)| !std::mem::replace(&mut seen[r], true))
+        .collect()
+}
+
+/// Moves the fewest of the `placed` children (see [`ranked`]) to put them in rank order. `fetch`
+/// gives the element at a place; every element a move needs is fetched before the first move
+/// (the collections it reads are live). `None`, with nothing moved, when `fetch` finds none, or
+/// when a move failed.
+fn move_into_place(
+    parent: &Element,
+    placed: Vec<(usize, usize)>,
+    fetch: impl Fn(usize) -> Option<Element>,
+) -> Option<usize> {
     let ranks: Vec<usize> = placed.iter().map(|&(_, r)| r).collect();
     let moves = to_move(&ranks);
     if !moves.contains(&true) {
         return Some(0);
     }
-    // Every element a move needs is fetched before the first move: `children` is live.
-    let children = parent.children();
-    let first = usize::try_from(children.length()).ok()?.checked_sub(current.len())?;
-    let find = |position: usize| -> Option<Element> {
-        let element = children.item(u32::try_from(first + position).ok()?)?;
-        (element.get_attribute(attribute).as_deref() == Some(current[position])).then_some(element)
-    };
-    let tail: Option<Node> = find(placed.last()?.0)?.next_sibling();
+    // Where the last of them goes: after the last one now, before what follows it.
+    let tail: Option<Node> = fetch(placed.last()?.0)?.next_sibling();
     let mut by_rank: Vec<(usize, usize, bool)> =
-        placed.into_iter().zip(moves).map(|((position, r), moved)| (r, position, moved)).collect();
+        placed.into_iter().zip(moves).map(|((place, r), moved)| (r, place, moved)).collect();
     by_rank.sort_unstable_by_key(|&(r, _, _)| r);
+    // Each move: the element, and what it goes before (the next in rank, or the tail).
     let mut planned: Vec<(Element, Option<Node>)> = Vec::new();
     let mut next: Option<usize> = None;
-    for &(_, position, must_move) in by_rank.iter().rev() {
+    for &(_, place, must_move) in by_rank.iter().rev() {
         if must_move {
             let before = match next {
-                Some(next) => Some(Node::from(find(next)?)),
+                Some(next) => Some(Node::from(fetch(next)?)),
                 None => tail.clone(),
             };
-            planned.push((find(position)?, before));
+            planned.push((fetch(place)?, before));
         }
-        next = Some(position);
+        next = Some(place);
     }
     carry_out(parent, &planned)
 }
