@@ -2,8 +2,9 @@
 //!
 //! The order operations are shared by the HTTP API and the WebSocket: each runs on the store
 //! thread and publishes its event to the feed there, so events reach clients in `seq` order,
-//! after commit. Availability changes run there too, and new orders are checked there against
-//! the live menu, so an order committed after a `menu.updated` never has what it made unavailable.
+//! after commit and after the caller is answered ([`StoreHandle::call_publishing`]).
+//! Availability changes run there too, and new orders are checked there against the live menu,
+//! so an order committed after a `menu.updated` never has what it made unavailable.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -177,14 +178,13 @@ impl AppState {
     ) -> Result<(bool, Order), OrderError> {
         let id = format!("ord_{}", random_hex(8).map_err(OrderError::Random)?);
         let now = now_ms();
-        let feed: Arc<Feed> = self.feed.clone();
         let live_menu = self.live_menu.clone();
         let max_active = self.settings.limits.max_active_orders;
         let rate = self.order_rate.clone();
         let per_minute = self.settings.limits.order_rate;
         let created = self
             .store
-            .call(move |store| {
+            .call_publishing(&self.feed, move |store, committed| {
                 if let Some(order) = store.order_for_key(&key, now)? {
                     return Ok(Ok(Created::Existing(order)));
                 }
@@ -208,7 +208,7 @@ impl AppState {
                 }
                 let created = store.create_order(&key, id, checked, now)?;
                 if let Created::New { event, .. } = &created {
-                    feed.publish(event);
+                    committed.push(event.clone());
                 }
                 Ok::<_, StoreError>(Ok(created))
             })
@@ -229,12 +229,11 @@ impl AppState {
     ) -> Result<MenuAvailability, AvailabilityFailure> {
         let book = self.menu.clone();
         let live_menu = self.live_menu.clone();
-        let feed = self.feed.clone();
         let tax = self.settings.tax;
         let (target, id, available) = (change.target, change.id.clone(), change.available);
         let answer = self
             .store
-            .call(move |store| {
+            .call_publishing(&self.feed, move |store, committed| {
                 let after = match book.apply_change(store.sold_out(), &change) {
                     Err(refused) => return Ok(Err(refused)),
                     Ok(after) => after,
@@ -247,9 +246,10 @@ impl AppState {
                 let effective = book.effective(&after);
                 let event = store.set_sold_out(after.clone(), effective)?;
                 let live = Arc::new(LiveMenu::new(&book, Some(event.seq), &after, tax));
+                let seq = event.seq;
                 live_menu.send_replace(live.clone());
-                feed.publish(&event);
-                Ok::<_, StoreError>(Ok((true, MenuAvailability { seq: event.seq, sold_out: live.sold_out.clone() })))
+                committed.push(event);
+                Ok::<_, StoreError>(Ok((true, MenuAvailability { seq, sold_out: live.sold_out.clone() })))
             })
             .await
             .map_err(|_| AvailabilityFailure::Unavailable)?
@@ -285,15 +285,12 @@ impl AppState {
         action: KitchenAction,
         by: String,
     ) -> Result<ServerMessage, OrderError> {
-        let feed = self.feed.clone();
         let now = now_ms();
         let answered = self
             .store
-            .call(move |store| {
-                let answered = store.apply(&request_id, &order_id, &action, &by, now)?;
-                if let Some(event) = &answered.event {
-                    feed.publish(event);
-                }
+            .call_publishing(&self.feed, move |store, committed| {
+                let mut answered = store.apply(&request_id, &order_id, &action, &by, now)?;
+                committed.extend(answered.event.take());
                 Ok::<_, StoreError>(answered)
             })
             .await??;

@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use restaurant_protocol::stats::TicketSample;
 use restaurant_protocol::time::{format_rfc3339_millis, parse_rfc3339_millis};
@@ -17,7 +18,7 @@ use restaurant_protocol::{
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::feed::ReplayLimits;
+use crate::feed::{Feed, ReplayLimits};
 use crate::orders::{CheckedOrder, shown_at};
 
 /// How long an `Idempotency-Key` or a command `request_id` is remembered.
@@ -673,10 +674,38 @@ impl StoreHandle {
         &self,
         f: impl FnOnce(&mut Store) -> R + Send + 'static,
     ) -> Result<R, StoreClosed> {
+        self.run(move |store, answer| {
+            let _ = answer.send(f(store));
+        })
+        .await
+    }
+
+    /// Runs `f` on the store thread, answers with its result, then publishes to `feed` the
+    /// events `f` committed (pushed to its second argument). They are published on the store
+    /// thread before the next call runs, so clients get them in `seq` order. The caller is woken
+    /// first: its answer does not wait for the runtime to run every screen the events wake.
+    pub async fn call_publishing<R: Send + 'static>(
+        &self,
+        feed: &Arc<Feed>,
+        f: impl FnOnce(&mut Store, &mut Vec<Event>) -> R + Send + 'static,
+    ) -> Result<R, StoreClosed> {
+        let feed = feed.clone();
+        self.run(move |store, answer| {
+            let mut committed = Vec::new();
+            let _ = answer.send(f(store, &mut committed));
+            for event in &committed {
+                feed.publish(event);
+            }
+        })
+        .await
+    }
+
+    async fn run<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Store, oneshot::Sender<R>) + Send + 'static,
+    ) -> Result<R, StoreClosed> {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |store| {
-            let _ = tx.send(f(store));
-        });
+        let job: Job = Box::new(move |store| job(store, tx));
         self.tx.send(Msg::Run(job)).await.map_err(|_| StoreClosed)?;
         rx.await.map_err(|_| StoreClosed)
     }
@@ -1107,5 +1136,38 @@ mod tests {
         assert_eq!(handle.call(|s| s.last_seq() + 41).await, Ok(41));
         thread.close().await;
         assert_eq!(handle.call(|s| s.last_seq()).await, Err(StoreClosed));
+    }
+    #[tokio::test]
+    async fn a_change_is_answered_and_its_events_are_published_in_order_before_the_next_call() {
+        let (handle, thread, ()) = StoreHandle::start(Location::Memory, events(10), |_| Ok(())).await.unwrap();
+        let feed = Arc::new(Feed::new(0, Vec::new(), events(10), 10));
+        let (_, _, screen) = feed.subscribe(None);
+        let created = handle
+            .call_publishing(&feed, |store, committed| {
+                let mut numbers = Vec::new();
+                for key in ["a", "b"] {
+                    match store.create_order(key, format!("o-{key}"), checked("cheeseburger"), 1_000).unwrap() {
+                        Created::New { order, event } => {
+                            numbers.push(order.number);
+                            committed.push(event);
+                        }
+                        Created::Existing(_) => panic!("a new key made no order"),
+                    }
+                }
+                numbers
+            })
+            .await;
+        assert_eq!(created, Ok(vec![1, 2]));
+        // Published on the store thread after the answer, and before any later call runs.
+        assert_eq!(handle.call(|s| s.last_seq()).await, Ok(2));
+        let seqs: Vec<Option<u64>> = screen
+            .queue()
+            .take()
+            .iter()
+            .map(|frame| serde_json::from_str::<ServerMessage>(frame.as_str()).ok().and_then(|m| m.event_seq()))
+            .collect();
+        assert_eq!(seqs, [Some(1), Some(2)]);
+        assert_eq!(feed.last_seq(), 2);
+        thread.close().await;
     }
 }

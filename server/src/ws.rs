@@ -44,6 +44,11 @@ const CLOSE_WAIT: Duration = Duration::from_secs(1);
 const MAX_REQUEST_ID_CHARS: usize = 128;
 /// `Retry-After` of a `/ws` upgrade refused for the connection cap.
 const FULL_RETRY_AFTER_SECS: u64 = 5;
+/// How much the WebSocket layer reads from the socket at a time. Its reader zeroes this much of
+/// its buffer on every read attempt, and the connection's loop makes one each time it wakes (for
+/// every event it sends too): the default of 128 KiB made that zeroing most of a send's cost. A
+/// longer frame is read in several steps into a buffer reserved for its whole length.
+const READ_CHUNK: usize = 4 * 1024;
 
 /// One of the `--max-connections` places; given back when dropped.
 struct Slot(Arc<AtomicUsize>);
@@ -76,24 +81,26 @@ pub async fn upgrade(
         return ApiError::busy(message, FULL_RETRY_AFTER_SECS).into_response();
     };
     // If the upgrade fails, the closure (and the slot) is dropped.
-    upgrade.max_message_size(TRANSPORT_LIMIT).max_frame_size(TRANSPORT_LIMIT).on_upgrade(move |socket| {
-        // Everything the connection logs names its peer, and its station once `hello` is accepted.
-        let span = tracing::info_span!(
-            parent: None,
-            "ws",
-            %peer,
-            station = tracing::field::Empty,
-            device = tracing::field::Empty
-        );
-        let tasks = state.tasks.clone();
-        tasks.track_future(
-            async move {
-                Connection::run(socket, state, peer).await;
-                drop(slot);
-            }
-            .instrument(span),
-        )
-    })
+    upgrade.read_buffer_size(READ_CHUNK).max_message_size(TRANSPORT_LIMIT).max_frame_size(TRANSPORT_LIMIT).on_upgrade(
+        move |socket| {
+            // Everything the connection logs names its peer, and its station once `hello` is accepted.
+            let span = tracing::info_span!(
+                parent: None,
+                "ws",
+                %peer,
+                station = tracing::field::Empty,
+                device = tracing::field::Empty
+            );
+            let tasks = state.tasks.clone();
+            tasks.track_future(
+                async move {
+                    Connection::run(socket, state, peer).await;
+                    drop(slot);
+                }
+                .instrument(span),
+            )
+        },
+    )
 }
 
 /// Why a connection ends.
