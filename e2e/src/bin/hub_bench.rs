@@ -356,6 +356,9 @@ async fn run_with(sockets: usize, seconds: u32) {
     }
     let (mut delivery_ms, mut missing, mut unexpected, mut out_of_order) = (Vec::new(), 0usize, 0usize, 0usize);
     let (mut kernel_ms, mut unstamped, mut stamped_early) = (Vec::new(), 0usize, 0usize);
+    // The same, by what caused the event: a POST, a bump or a complete (sent a tick apart, the
+    // bump and the complete of two orders together, right after the tick's POST is answered).
+    let mut kernel_by_cause: [Vec<f64>; 3] = Default::default();
     for watcher in watchers {
         let seen = watcher.await.expect("screen");
         for (k, causes) in caused.iter().enumerate() {
@@ -367,14 +370,18 @@ async fn run_with(sockets: usize, seconds: u32) {
             // An order's three events are caused in turn (POST, bump, complete, each sent a tick
             // after the one before), so in seq order they are its events in that order.
             arrived.sort_by_key(|(seq, _)| *seq);
-            for (cause, (_, at)) in causes.iter().zip(&arrived) {
+            for (kind, (cause, (_, at))) in causes.iter().zip(&arrived).enumerate() {
                 if let Some((cause, cause_ns)) = cause {
                     delivery_ms.push(millis(at.read.saturating_duration_since(*cause)));
                     match at.received_ns {
                         0 => unstamped += 1,
                         // Before its cause: a stamp that cannot be this frame's (none expected).
                         ns if ns < *cause_ns => stamped_early += 1,
-                        ns => kernel_ms.push((ns - cause_ns) as f64 / 1e6),
+                        ns => {
+                            let ms = (ns - cause_ns) as f64 / 1e6;
+                            kernel_ms.push(ms);
+                            kernel_by_cause[kind].push(ms);
+                        }
                     }
                 }
             }
@@ -393,6 +400,11 @@ async fn run_with(sockets: usize, seconds: u32) {
         "unanswered_commands": sent_commands.len(),
         "delivery": percentiles(delivery_ms),
         "delivery_kernel": percentiles(kernel_ms),
+        "delivery_kernel_by_cause": {
+            "created": percentiles(std::mem::take(&mut kernel_by_cause[0])),
+            "bumped": percentiles(std::mem::take(&mut kernel_by_cause[1])),
+            "completed": percentiles(std::mem::take(&mut kernel_by_cause[2])),
+        },
         "unstamped": unstamped,
         "stamped_before_cause": stamped_early,
         "post": percentiles(post_ms),
