@@ -1,5 +1,6 @@
 //! The signed-in board: toolbar (station filter, recall), command errors, the ticket grid and the
-//! all-day panel. One 1 Hz clock drives every ticket's elapsed time.
+//! all-day panel. A 1 Hz clock drives the grid's age levels and alerts; each card's elapsed time
+//! is set as it turns over a second, within [`CARD_CLOCK_MS`].
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
 use super::stats::TicketStatsPanel;
 use super::ticket::{AskKind, Asking, CardMarks, TicketCard, TicketState, VOID_REASONS, item_line};
 use crate::core::alerts::{NewTicketAlerts, SoundSettings, SoundState};
-use crate::core::board::{Board, Command, Station, TicketCache};
+use crate::core::board::{Board, Command, ShownElapsed, Station, TicketCache, created_unix_ms};
 use crate::core::fast_hash::{FastMap, FastSet};
 use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, TicketSelection, action_for};
 use crate::core::time::Millis;
@@ -30,11 +31,14 @@ pub(super) fn wall_clock() -> Millis {
     Millis(unix_ms().max(0.0) as u64)
 }
 
+/// How often the cards' clocks are looked at: a card's time is at most this late.
+const CARD_CLOCK_MS: u32 = 100;
+
 #[component]
 pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView {
     let board = feed.board();
     let now = RwSignal::new(wall_clock());
-    // The one clock of the page; dropped (and stopped) with the board.
+    // The page's clock for ages and alerts; dropped (and stopped) with the board.
     StoredValue::new_local(Interval::new(1_000, move || {
         let _ = now.try_set(wall_clock());
     }));
@@ -96,18 +100,24 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     // the whole grid shares and every update touches (the grid, the selection, the bump-bar
     // page, the flashing orders), whose subscriber lists would be walked on every update.
     let cards = StoredValue::new(FastMap::<String, Card>::default());
-    // The clock's tick, passed on to each card's own clock. Not by every card watching `now`:
-    // a node re-subscribes to what it reads each time it runs, at a cost in proportion to the
-    // subscribers already there, so a tick would cost the square of the cards on screen (a long
-    // task at 1000 tickets).
-    Effect::new(move |_| {
-        let now = now.get();
-        cards.with_value(|cards| {
-            for card in cards.values() {
-                let _ = card.signals.clock.try_set(now);
-            }
-        });
-    });
+    // Each card's own clock, set when the time the card shows turns over a second. Each order's
+    // time turns at its own phase within the second, so a look every `CARD_CLOCK_MS` changes a
+    // few cards each time, spread over the second. Not every card on the page clock's tick: that
+    // changed every card on screen in one frame, once a second (a frame laid out again whole,
+    // the slowest of the second). Not by every card watching a clock either: a node re-subscribes
+    // to what it reads each time it runs, at a cost in proportion to the subscribers already
+    // there, so a tick would cost the square of the cards on screen.
+    StoredValue::new_local(Interval::new(CARD_CLOCK_MS, move || {
+        let now = wall_clock();
+        let turned: Vec<RwSignal<Millis>> = cards
+            .try_update_value(|cards| {
+                cards.values_mut().filter_map(|card| card.elapsed.turn(now).then_some(card.signals.clock)).collect()
+            })
+            .unwrap_or_default();
+        for clock in turned {
+            let _ = clock.try_set(now);
+        }
+    }));
     let action_error = RwSignal::new(None::<String>);
     let send = move |order_id: String, command: Command| {
         action_error.set(feed.command(&order_id, command).err().map(|e| e.to_string()));
@@ -400,13 +410,15 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                             log::error!("[KDS] no ticket for grid id {id}: card not built");
                             return None;
                         };
+                        let built_at = wall_clock();
                         let card = CardSignals {
                             marks: RwSignal::new(marks_now(&id)),
                             ticket: RwSignal::new(first.clone()),
-                            clock: RwSignal::new(now.get_untracked()),
+                            clock: RwSignal::new(built_at),
                         };
+                        let elapsed = ShownElapsed::new(created_unix_ms(&first.order), built_at);
                         cards.update_value(|cards| {
-                            cards.insert(id.clone(), Card { signals: card, shown: first });
+                            cards.insert(id.clone(), Card { signals: card, shown: first, elapsed });
                         });
                         on_cleanup(move || {
                             // Only its own entry: a card for the same order may be built before
@@ -802,6 +814,8 @@ fn marks_for(
 struct Card {
     signals: CardSignals,
     shown: TicketState,
+    /// The time its clock shows (set when that turns over a second).
+    elapsed: ShownElapsed,
 }
 
 /// A card's own signals, written only by the board.
@@ -809,7 +823,7 @@ struct Card {
 struct CardSignals {
     ticket: RwSignal<TicketState>,
     marks: RwSignal<CardMarks>,
-    /// The page clock, as this card sees it (see the clock's effect).
+    /// The wall clock, as this card sees it: set when the card's time turns over a second.
     clock: RwSignal<Millis>,
 }
 

@@ -68,7 +68,8 @@ pub fn TicketCard(
     station: Memo<Station>,
     /// Its selection, bump key, flash and confirmation; changes only when one of them does.
     marks: ReadSignal<CardMarks>,
-    /// The page's 1 Hz wall clock, this card's own copy (set by the board on each tick).
+    /// The wall clock, this card's own copy: set by the board when the time the card shows turns
+    /// over a second.
     now: ReadSignal<Millis>,
     /// The station this screen is signed in as: it offers only what that station may do (a grill
     /// screen looking at the fryer's tickets only looks).

@@ -21,7 +21,8 @@ use restaurant_protocol::{Order, SoldOut};
 pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
 pub use stream::SavedBoard;
 pub use view::{
-    AgeLevel, AllDayCount, Station, StationProgress, Ticket, TicketCache, VOID_SHOWN, created_unix_ms, elapsed_since,
+    AgeLevel, AllDayCount, ShownElapsed, Station, StationProgress, Ticket, TicketCache, VOID_SHOWN, created_unix_ms,
+    elapsed_since,
 };
 
 use active::ActiveOrders;

@@ -489,9 +489,74 @@ pub fn elapsed_since(created: Option<i64>, now_unix: Millis) -> Duration {
     Duration::from_millis(u64::try_from(elapsed_ms).unwrap_or(0))
 }
 
+/// The elapsed time a card shows, in whole seconds since its order was created. It turns over
+/// once a second at that order's own phase within the second (its creation time's milliseconds),
+/// so a screen that looks often and sets only the cards whose time turned changes a few cards
+/// at a time, spread over the second, instead of every card on screen in one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownElapsed {
+    created: Option<i64>,
+    second: u64,
+}
+
+impl ShownElapsed {
+    /// The time shown for an order created at `created` (see [`created_unix_ms`]), as of `now_unix`.
+    #[must_use]
+    pub fn new(created: Option<i64>, now_unix: Millis) -> ShownElapsed {
+        ShownElapsed { created, second: elapsed_since(created, now_unix).as_secs() }
+    }
+
+    /// Whether the time shown has changed by `now_unix` (a second turned, or the wall clock was
+    /// set back); takes the new one if so.
+    pub fn turn(&mut self, now_unix: Millis) -> bool {
+        let second = elapsed_since(self.created, now_unix).as_secs();
+        std::mem::replace(&mut self.second, second) != second
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cards_turn_their_seconds_spread_over_the_second_each_once_a_second_and_on_time() {
+        // 300 orders created over a minute, at every phase within the second.
+        let start = 1_700_000_000_000_i64;
+        let created: Vec<i64> = (0..300).map(|i| start + i * 200 + (i * 37) % 1000).collect();
+        let first = Millis(u64::try_from(start).unwrap() + 600_000);
+        let mut shown: Vec<ShownElapsed> = created.iter().map(|&c| ShownElapsed::new(Some(c), first)).collect();
+        let mut turns = vec![0u32; shown.len()];
+        const TICK_MS: u64 = 100;
+        for tick in 1..=100 {
+            let now = Millis(first.0 + tick * TICK_MS);
+            let mut this_tick = 0;
+            for (i, card) in shown.iter_mut().enumerate() {
+                if card.turn(now) {
+                    turns[i] += 1;
+                    this_tick += 1;
+                }
+                // After each look, every card shows its time as of then.
+                assert_eq!(card.second, elapsed_since(Some(created[i]), now).as_secs());
+            }
+            assert!(this_tick <= 50, "tick {tick} turned {this_tick} of 300 cards at once");
+        }
+        // Ten seconds of looks: each card turned ten times.
+        assert!(turns.iter().all(|&n| n == 10), "{turns:?}");
+        // Looked at once a second instead, every card turns on the same look.
+        let later = Millis(first.0 + 100 * TICK_MS + 1000);
+        assert_eq!(shown.iter_mut().map(|card| card.turn(later)).filter(|&turned| turned).count(), 300);
+    }
+
+    #[test]
+    fn a_clock_set_back_turns_the_time_shown_and_an_unknown_creation_never_turns() {
+        let mut card = ShownElapsed::new(Some(10_000), Millis(75_500));
+        assert!(!card.turn(Millis(75_999)), "65 s either way");
+        assert!(card.turn(Millis(76_000)));
+        assert!(card.turn(Millis(70_000)), "the wall clock set back");
+        assert_eq!(card.second, 60);
+        let mut unknown = ShownElapsed::new(None, Millis(75_500));
+        assert!(!unknown.turn(Millis(999_999)), "shown as 00:00 throughout");
+    }
     use crate::core::board::BoardConfig;
     use crate::core::test_support::{T0, item, live, ms, order, secs, status};
     use restaurant_protocol::{OrderItem, ServerMessage};
