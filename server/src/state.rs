@@ -285,12 +285,18 @@ impl AppState {
         action: KitchenAction,
         by: String,
     ) -> Result<ServerMessage, OrderError> {
+        let feed = self.feed.clone();
         let now = now_ms();
+        // Published before the answer, unlike an order or an availability change: the protocol
+        // promises the commanding screen its event before the ack (`ws` sends the two in one
+        // write), so the event must be in its queue when the answer comes.
         let answered = self
             .store
-            .call_publishing(&self.feed, move |store, committed| {
-                let mut answered = store.apply(&request_id, &order_id, &action, &by, now)?;
-                committed.extend(answered.event.take());
+            .call(move |store| {
+                let answered = store.apply(&request_id, &order_id, &action, &by, now)?;
+                if let Some(event) = &answered.event {
+                    feed.publish(event);
+                }
                 Ok::<_, StoreError>(answered)
             })
             .await??;

@@ -221,6 +221,27 @@ async fn invalid_orders_get_400_with_a_reason() {
 }
 
 #[tokio::test]
+async fn every_command_s_event_reaches_the_commanding_screen_before_its_ack() {
+    // The protocol's promise, checked many times over: a hub that answered before publishing
+    // would sometimes send the ack first.
+    let hub = start(|_| {}).await;
+    let order = create(&hub, "a").await;
+    let (mut ws, _) = joined(&hub, "kitchen", None).await;
+    for i in 0..300u64 {
+        let request_id = format!("rush-{i}");
+        send(&mut ws, json!({"type":"order.rush","request_id": request_id,"order_id": order.id,"rush": i % 2 == 0}))
+            .await;
+        let first = recv(&mut ws).await;
+        assert!(
+            matches!(&first, ServerMessage::OrderUpdated { seq, order } if *seq == i + 2 && order.rush == (i % 2 == 0)),
+            "command {i}: {first:?} came first"
+        );
+        assert_eq!(recv(&mut ws).await, ServerMessage::Ack { request_id, seq: i + 2 });
+    }
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn commands_follow_the_transitions_and_a_repeated_request_id_changes_nothing() {
     let hub = start(|_| {}).await;
     let order = create(&hub, "a").await;
