@@ -2,7 +2,8 @@
 //!
 //! The order operations are shared by the HTTP API and the WebSocket: each runs on the store
 //! thread and publishes its event to the feed there, so events reach clients in `seq` order,
-//! after commit and after the caller is answered ([`StoreHandle::call_publishing`]).
+//! after commit. A new order or availability change is answered first
+//! ([`StoreHandle::call_publishing`]); a screen's command after, so its event comes before its ack.
 //! Availability changes run there too, and new orders are checked there against the live menu,
 //! so an order committed after a `menu.updated` never has what it made unavailable.
 

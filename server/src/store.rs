@@ -681,9 +681,10 @@ impl StoreHandle {
     }
 
     /// Runs `f` on the store thread, answers with its result, then publishes to `feed` the
-    /// events `f` committed (pushed to its second argument). They are published on the store
-    /// thread before the next call runs, so clients get them in `seq` order. The caller is woken
-    /// first: its answer does not wait for the runtime to run every screen the events wake.
+    /// events `f` committed (pushed to its second argument, only once committed: whatever `f`
+    /// returns, what it pushed is published). They are published on the store thread before the
+    /// next call runs, so clients get them in `seq` order. The caller is woken first: its answer
+    /// does not wait for the runtime to run every screen the events wake.
     pub async fn call_publishing<R: Send + 'static>(
         &self,
         feed: &Arc<Feed>,
