@@ -17,9 +17,10 @@ const VOIDS_KEPT: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedBoard {
     pub seq: u64,
-    pub orders: Vec<Order>,
+    /// Shared with the board: saving copies no order (written as plain orders).
+    pub orders: Vec<Arc<Order>>,
     /// Completed orders, newest first (for recall).
-    pub recent: Vec<Order>,
+    pub recent: Vec<Arc<Order>>,
     pub sold_out: Option<SoldOut>,
     /// When it was saved, on the wall clock (filled in by whoever writes it).
     pub saved_at_unix_ms: u64,
@@ -162,8 +163,8 @@ impl Board {
         let seq = self.last_seq.filter(|_| self.is_live())?;
         Some(SavedBoard {
             seq,
-            orders: self.orders.values().map(|o| Order::clone(o)).collect(),
-            recent: self.completed.iter().map(|o| Order::clone(o)).collect(),
+            orders: self.orders.values().cloned().collect(),
+            recent: self.completed.iter().cloned().collect(),
             sold_out: self.sold_out.as_ref().map(|(_, s)| s.clone()),
             saved_at_unix_ms: 0,
         })
@@ -178,10 +179,10 @@ impl Board {
         }
         info!("[OrderFeed] showing the saved board at seq {} with {} orders", saved.seq, saved.orders.len());
         for order in saved.recent.into_iter().rev() {
-            self.put(Arc::new(order));
+            self.put(order);
         }
         for order in saved.orders {
-            self.put(Arc::new(order));
+            self.put(order);
         }
         self.sold_out = saved.sold_out.map(|s| (saved.seq, s));
         self.last_seq = Some(saved.seq);
