@@ -1138,6 +1138,7 @@ mod tests {
         thread.close().await;
         assert_eq!(handle.call(|s| s.last_seq()).await, Err(StoreClosed));
     }
+
     #[tokio::test]
     async fn a_change_is_answered_and_its_events_are_published_in_order_before_the_next_call() {
         let (handle, thread, ()) = StoreHandle::start(Location::Memory, events(10), |_| Ok(())).await.unwrap();
