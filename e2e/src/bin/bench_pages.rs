@@ -224,13 +224,13 @@ async fn reconnect() {
 /// MutationObserver on the grid: latency = now − the hub's `updated_at` stamp); when the main
 /// thread has finished rendering the first frame that includes that change (its style, layout
 /// and paint recorded; raster, compositing and the display come after, the same for both pages);
-/// every animation frame; and long tasks. A frame's changes are those made before its
+/// every animation frame; and long tasks (each one's start and length). A frame's changes are those made before its
 /// ResizeObserver step (which runs after its animation callbacks and layout; an observation
 /// started again each frame fires each frame); a message posted from its animation callback runs
 /// after its rendering, and stamps them. A change made after that step waits for the next frame.
 /// The stamp can also wait behind tasks queued before the message. The tickets on screen now are
 /// the baseline.
-const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], shown: [], pending: [], batch: [], seen: new Map(), frames: [], longtasks: 0, running: true};
+const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], shown: [], pending: [], batch: [], seen: new Map(), frames: [], longtasks: 0, longtask_list: [], running: true};
   const grid = document.querySelector('[data-testid=orders-grid]');
   grid.querySelectorAll('[data-testid=ticket]').forEach(t => L.seen.set(t.dataset.orderId, t.dataset.updatedAt));
   const see = (t, now) => { const id = t.dataset.orderId, at = t.dataset.updatedAt;
@@ -250,7 +250,8 @@ const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], shown: [], p
   L.observer.observe(grid, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-updated-at']});
   requestAnimationFrame(function frame(t) { if (!L.running) return; L.frames.push(t);
     L.step.unobserve(L.box); L.step.observe(L.box); L.rendered.port2.postMessage(0); requestAnimationFrame(frame); });
-  try { new PerformanceObserver(l => { L.longtasks += l.getEntries().length; }).observe({type: 'longtask'}); } catch (e) {}";
+  try { new PerformanceObserver(l => { for (const e of l.getEntries()) { L.longtasks += 1;
+    L.longtask_list.push([Math.round(e.startTime), Math.round(e.duration)]); } }).observe({type: 'longtask'}); } catch (e) {}";
 
 /// The functions with the most self time in a DevTools CPU profile (`BENCH_PROFILE=1`), then
 /// those with the most time including what they call (each sample counts once per function on
@@ -420,7 +421,7 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
     let got = eval(
         &c,
         "const L = window.__lat; L.running = false; L.observer.disconnect(); L.step.disconnect(); L.box.remove();
-         return {samples: L.samples, shown: L.shown, frames: L.frames, longtasks: L.longtasks,
+         return {samples: L.samples, shown: L.shown, frames: L.frames, longtasks: L.longtasks, longtask_list: L.longtask_list,
                  tickets: document.querySelectorAll('[data-testid=ticket]').length};",
     )
     .await;
@@ -460,6 +461,7 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
         "dropped_frames": dropped,
         "longest_frame_gap_ms": longest_gap,
         "long_tasks": got["longtasks"],
+        "long_task_list": got["longtask_list"],
         "script_s": busy("ScriptDuration"),
         "style_s": busy("RecalcStyleDuration"),
         "layout_s": busy("LayoutDuration"),
