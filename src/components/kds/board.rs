@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 
 use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
 use super::stats::TicketStatsPanel;
-use super::ticket::{AskKind, Asking, CardMarks, TicketCard, TicketState, VOID_REASONS, item_line};
+use super::ticket::{AskKind, Asking, CardMarks, TicketCard, TicketFields, TicketState, VOID_REASONS, item_line};
 use crate::core::alerts::{NewTicketAlerts, SoundSettings, SoundState};
 use crate::core::board::{Board, Command, ShownElapsed, Station, TicketCache, created_unix_ms};
 use crate::core::fast_hash::{FastMap, FastSet};
@@ -155,10 +155,10 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
             })
         })
     };
-    // A board change: each card whose ticket changed gets it. Compared with the card's own plain
-    // copy, so an unchanged card costs one lookup and no signal access.
+    // A board change: each card whose ticket changed gets the fields that changed. Compared with
+    // the card's own plain copy, so an unchanged card costs one lookup and no signal access.
     Effect::new(move |_| {
-        let changed: Vec<(RwSignal<TicketState>, TicketState)> = tickets.with(|tickets| {
+        let changed: Vec<(TicketFields, TicketState, TicketState)> = tickets.with(|tickets| {
             cards
                 .try_update_value(|cards| {
                     tickets
@@ -166,16 +166,16 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                         .filter_map(|ticket| {
                             let card = cards.get_mut(&ticket.order.id)?;
                             (card.shown != *ticket).then(|| {
-                                card.shown = ticket.clone();
-                                (card.signals.ticket, ticket.clone())
+                                let before = std::mem::replace(&mut card.shown, ticket.clone());
+                                (card.signals.fields, before, ticket.clone())
                             })
                         })
                         .collect()
                 })
                 .unwrap_or_default()
         });
-        for (signal, ticket) in changed {
-            let _ = signal.try_set(ticket);
+        for (fields, before, now) in changed {
+            fields.show(&before, &now);
         }
     });
     // A change to the marks: only the cards marked before or now can show a different one (a
@@ -413,10 +413,11 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                         let built_at = wall_clock();
                         let card = CardSignals {
                             marks: RwSignal::new(marks_now(&id)),
-                            ticket: RwSignal::new(first.clone()),
+                            fields: TicketFields::new(&first),
                             clock: RwSignal::new(built_at),
                         };
                         let elapsed = ShownElapsed::new(created_unix_ms(&first.order), built_at);
+                        let order = first.order.clone();
                         cards.update_value(|cards| {
                             cards.insert(id.clone(), Card { signals: card, shown: first, elapsed });
                         });
@@ -429,7 +430,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                                 }
                             });
                         });
-                        Some(view! { <TicketCard ticket=card.ticket.read_only() marks=card.marks.read_only() station=card_station now=card.clock.read_only() home asking=asking.write_only() send/> })
+                        Some(view! { <TicketCard order fields=card.fields marks=card.marks.read_only() station=card_station now=card.clock.read_only() home asking=asking.write_only() send/> })
                     }
                 />
             </section>
@@ -821,7 +822,7 @@ struct Card {
 /// A card's own signals, written only by the board.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct CardSignals {
-    ticket: RwSignal<TicketState>,
+    fields: TicketFields,
     marks: RwSignal<CardMarks>,
     /// The wall clock, as this card sees it: set when the card's time turns over a second.
     clock: RwSignal<Millis>,

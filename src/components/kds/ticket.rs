@@ -1,9 +1,9 @@
 //! One ticket card: number, source, elapsed time, items (allergies highlighted) and the actions.
 //!
 //! A card is built when its order appears (or when the station filter shows it again) and is
-//! otherwise updated in place, field by field, from its [`TicketState`]: starting, bumping, rush
-//! or a pending marker change an attribute or a button, not the whole card, so focus stays where
-//! it was. The board moves a rushed card's element to the front; the card is not rebuilt.
+//! otherwise updated in place, field by field ([`TicketFields`]): starting, bumping, rush or a
+//! pending marker change an attribute or a button, not the whole card, so focus stays where it
+//! was. The board moves a rushed card's element to the front; the card is not rebuilt.
 
 use std::sync::Arc;
 
@@ -43,6 +43,60 @@ impl From<&Ticket> for TicketState {
     }
 }
 
+/// A card's ticket, a signal for each field it shows. The board sets only the fields an update
+/// changed ([`TicketFields::show`]), so a change to one (rush, an item ready) runs only what
+/// shows that field. Not one signal for the whole ticket with a memo per field: every update then
+/// ran each of the card's memos (copying its items and notes to compare them) and cloned each
+/// one's subscribers to mark them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct TicketFields {
+    status: RwSignal<OrderStatus>,
+    rush: RwSignal<bool>,
+    pending: RwSignal<bool>,
+    age: RwSignal<AgeLevel>,
+    items: RwSignal<Vec<OrderItem>>,
+    customer: RwSignal<Option<String>>,
+    notes: RwSignal<String>,
+    progress: RwSignal<Arc<[StationProgress]>>,
+    updated_at: RwSignal<String>,
+}
+
+impl TicketFields {
+    pub fn new(t: &TicketState) -> TicketFields {
+        TicketFields {
+            status: RwSignal::new(t.status),
+            rush: RwSignal::new(t.order.rush),
+            pending: RwSignal::new(t.pending),
+            age: RwSignal::new(t.age),
+            items: RwSignal::new(t.order.items.clone()),
+            customer: RwSignal::new(t.order.customer_name.clone()),
+            notes: RwSignal::new(t.order.notes.clone()),
+            progress: RwSignal::new(t.progress.clone()),
+            updated_at: RwSignal::new(t.order.updated_at.clone()),
+        }
+    }
+
+    /// Sets each field that differs between `before` (what the card showed) and `now`.
+    pub fn show(self, before: &TicketState, now: &TicketState) {
+        set_changed(self.status, &before.status, &now.status);
+        set_changed(self.rush, &before.order.rush, &now.order.rush);
+        set_changed(self.pending, &before.pending, &now.pending);
+        set_changed(self.age, &before.age, &now.age);
+        set_changed(self.items, &before.order.items, &now.order.items);
+        set_changed(self.customer, &before.order.customer_name, &now.order.customer_name);
+        set_changed(self.notes, &before.order.notes, &now.order.notes);
+        set_changed(self.progress, &before.progress, &now.progress);
+        set_changed(self.updated_at, &before.order.updated_at, &now.order.updated_at);
+    }
+}
+
+/// Sets `signal` to `now` if that differs from `before` (a disposed card's is left alone).
+fn set_changed<T: PartialEq + Clone + Send + Sync + 'static>(signal: RwSignal<T>, before: &T, now: &T) {
+    if before != now {
+        let _ = signal.try_set(now.clone());
+    }
+}
+
 /// What a card shows of the grid around it: written by the board only when it changes, so a card
 /// watches nothing the whole grid shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,8 +116,10 @@ pub const VOID_REASONS: [&str; 4] = ["Customer left", "Wrong order", "Duplicate 
 
 #[component]
 pub fn TicketCard(
-    /// This card's ticket; changes only when something it shows changes.
-    ticket: ReadSignal<TicketState>,
+    /// The order as the card was built (its id, number, source and creation never change).
+    order: Arc<Order>,
+    /// This card's ticket, field by field; each changes only when what it shows changes.
+    fields: TicketFields,
     /// The station the grid shows (decides what bumping does).
     station: Memo<Station>,
     /// Its selection, bump key, flash and confirmation; changes only when one of them does.
@@ -79,22 +135,13 @@ pub fn TicketCard(
     send: impl Fn(String, Command) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     // What never changes for an order.
-    let (id, number, source, created) = ticket
-        .with_untracked(|t| (t.order.id.clone(), t.order.number, t.order.source.as_str(), created_unix_ms(&t.order)));
-    // The fields a card shows, each a memo: a change to one field (rush, an item ready) runs only
-    // what shows that field, not every binding on the card.
-    let status = Memo::new(move |_| ticket.with(|t| t.status));
+    let (id, number, source, created) =
+        (order.id.clone(), order.number, order.source.as_str(), created_unix_ms(&order));
+    let TicketFields { status, rush, pending, age, items, customer, notes, progress: stations, updated_at } = fields;
     let status = move || status.get();
-    let rush = Memo::new(move |_| ticket.with(|t| t.order.rush));
     let rush = move || rush.get();
-    let pending = Memo::new(move |_| ticket.with(|t| t.pending));
     let pending = move || pending.get();
-    let age = Memo::new(move |_| ticket.with(|t| t.age));
     let age = move || age.get();
-    let items = Memo::new(move |_| ticket.with(|t| t.order.items.clone()));
-    let customer = Memo::new(move |_| ticket.with(|t| t.order.customer_name.clone()));
-    let notes = Memo::new(move |_| ticket.with(|t| t.order.notes.clone()));
-    let stations = Memo::new(move |_| ticket.with(|t| t.progress.clone()));
     // A flashing card rebuilt (the station filter hid and showed it) picks its flash up where it
     // was, rather than starting it again: a negative delay puts the animation that far in.
     let built_at = wall_clock();
@@ -268,7 +315,7 @@ pub fn TicketCard(
             data-pending=move || pending().to_string()
             data-rush=move || rush().to_string()
             data-selected=move || is_selected().to_string()
-            data-updated-at=move || ticket.with(|t| t.order.updated_at.clone())
+            data-updated-at=move || updated_at.get()
             aria-label=format!("Order {number}")
         >
             <header class="ticket-head">
@@ -302,7 +349,7 @@ pub fn TicketCard(
                     data-testid="ticket-rush"
                     aria-pressed=move || rush().to_string()
                     on:click=move |_| {
-                        send(rush_id.clone(), Command::Rush { rush: !ticket.with_untracked(|t| t.order.rush) })
+                        send(rush_id.clone(), Command::Rush { rush: !fields.rush.get_untracked() })
                     }
                 >
                     {move || if rush() { "Unrush" } else { "Rush" }}
