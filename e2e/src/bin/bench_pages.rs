@@ -220,16 +220,16 @@ async fn reconnect() {
     c.close().await.ok();
 }
 
-/// Records, in the page, when each ticket's DOM shows a newer `data-updated-at` (a
-/// MutationObserver on the grid: latency = now − the hub's `updated_at` stamp); when the main
-/// thread has finished rendering the first frame that includes that change (its style, layout
-/// and paint recorded; raster, compositing and the display come after, the same for both pages);
-/// every animation frame; and long tasks (each one's start and length). A frame's changes are those made before its
-/// ResizeObserver step (which runs after its animation callbacks and layout; an observation
-/// started again each frame fires each frame); a message posted from its animation callback runs
-/// after its rendering, and stamps them. A change made after that step waits for the next frame.
-/// The stamp can also wait behind tasks queued before the message. The tickets on screen now are
-/// the baseline.
+/// Records, in the page, when each ticket's DOM shows a newer `data-updated-at` (a MutationObserver
+/// on the grid: latency = now − the hub's `updated_at` stamp); when the main thread has finished
+/// rendering the first frame that includes that change (its style, layout and paint recorded;
+/// raster, compositing and the display come after, the same for both pages); every animation frame;
+/// and long tasks (each one's start and length). A frame's changes are those made before its
+/// ResizeObserver step (which runs after its animation callbacks and layout; an observation started
+/// again each frame fires each frame); a message posted from its animation callback runs after its
+/// rendering, and stamps them. A change made after that step waits for the next frame. The stamp
+/// can also wait behind tasks queued before the message. The tickets on screen now are the
+/// baseline.
 const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], shown: [], pending: [], batch: [], seen: new Map(), frames: [], longtasks: 0, longtask_list: [], running: true};
   const grid = document.querySelector('[data-testid=orders-grid]');
   grid.querySelectorAll('[data-testid=ticket]').forEach(t => L.seen.set(t.dataset.orderId, t.dataset.updatedAt));
