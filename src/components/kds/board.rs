@@ -13,7 +13,7 @@ use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
 use super::stats::TicketStatsPanel;
 use super::ticket::{AskKind, Asking, CardMarks, TicketCard, TicketFields, TicketState, VOID_REASONS, item_line};
 use crate::core::alerts::{NewTicketAlerts, SoundSettings, SoundState};
-use crate::core::board::{Board, Command, ShownElapsed, Station, TicketCache, created_unix_ms};
+use crate::core::board::{Board, Command, ShownElapsed, Station, TicketGrid, created_unix_ms};
 use crate::core::fast_hash::{FastMap, FastSet};
 use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, TicketSelection, action_for};
 use crate::core::time::Millis;
@@ -66,33 +66,28 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     });
     // The time the grid's age levels are taken at: the latest tick, for a board change too (an
     // order that arrives already late is shown so at once).
+    // The memos below are read, not only tracked: a memo is computed when read, and one never
+    // computed has no sources of its own to wake what tracks it.
     let ages_at = move || {
-        age_clock.track();
+        let _ = age_clock.get();
         now.get_untracked()
     };
-    // The grid in display order; only the orders a change touched are built again.
-    let ticket_cache = StoredValue::new(TicketCache::default());
-    let tickets = Memo::new(move |_: Option<&Vec<TicketState>>| {
+    // The grid, kept change by change: only the orders a change touched are built again, and its
+    // journal names the tickets that changed (see `TicketGrid`). What follows looks at those, or
+    // at the whole grid only when a ticket came, went or was rushed: nothing walks every ticket
+    // on every change.
+    let grid = StoredValue::new(TicketGrid::default());
+    let version = Memo::new(move |_| {
         let (station, at) = (station.get(), ages_at());
-        board.with(|b| {
-            ticket_cache
-                .try_update_value(|cache| b.tickets_cached(&station, at, cache).iter().map(TicketState::from).collect())
-                .unwrap_or_default()
-        })
+        board.with(|b| grid.try_update_value(|g| g.update(b, &station, at))).unwrap_or_default()
     });
+    let members = Memo::new(move |_| version.get().members);
+    let order = Memo::new(move |_| version.get().order);
     // The grid's order ids in age order: the keyed list's order, which rush does not change. It
     // changes only when a ticket comes or goes, so an update to a ticket diffs no list.
-    let grid_ids = Memo::new_owning(move |last: Option<Vec<String>>| {
-        tickets.with(|tickets| {
-            let mut shown: Vec<&TicketState> = tickets.iter().collect();
-            shown.sort_by_key(|t| t.age_order);
-            match last {
-                Some(last) if last.len() == shown.len() && last.iter().zip(&shown).all(|(id, t)| *id == t.order.id) => {
-                    (last, false)
-                }
-                _ => (shown.iter().map(|t| t.order.id.clone()).collect(), true),
-            }
-        })
+    let grid_ids = Memo::new(move |_| {
+        let _ = members.get();
+        grid.try_with_value(TicketGrid::ids_by_age).unwrap_or_default()
     });
     // Each card's own signals, by order id; a card registers them when built and removes them when
     // dropped. A board change is pushed to the cards it changed only, so an update costs one
@@ -146,7 +141,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let asking = RwSignal::new(None::<Asking>);
     let help_open = RwSignal::new(false);
     let BumpBar { selected, positions, page } =
-        bump_bar(feed, station, tickets, recallable, asking, help_open, action_error);
+        bump_bar(feed, station, (grid, order), recallable, asking, help_open, action_error);
     // What a card shows of the grid around it, as it is now (for a card being built).
     let marks_now = move |id: &str| {
         selected.with_untracked(|s| {
@@ -155,26 +150,30 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
             })
         })
     };
-    // A board change: each card whose ticket changed gets the fields that changed. Compared with
-    // the card's own plain copy, so an unchanged card costs one lookup and no signal access.
+    // A board change: each card whose ticket the grid's journal names gets the fields that
+    // changed (every card, when the journal does not go back to the last change pushed).
+    // Compared with the card's own plain copy, so a card named twice is set once.
+    let pushed = StoredValue::new(None::<u64>);
     Effect::new(move |_| {
-        let changed: Vec<(TicketFields, TicketState, TicketState)> = tickets.with(|tickets| {
-            cards
-                .try_update_value(|cards| {
-                    tickets
-                        .iter()
-                        .filter_map(|ticket| {
-                            let card = cards.get_mut(&ticket.order.id)?;
-                            (card.shown != *ticket).then(|| {
-                                let before = std::mem::replace(&mut card.shown, ticket.clone());
-                                (card.signals.fields, before, ticket.clone())
-                            })
-                        })
-                        .collect()
+        let _ = version.get();
+        let changed = grid.try_with_value(|grid| {
+            let since = pushed.get_value().and_then(|v| grid.changed_since(v));
+            pushed.set_value(Some(grid.version().tickets));
+            let push = |id: &str, card: &mut Card| {
+                let ticket = TicketState::from(grid.get(id)?);
+                (card.shown != ticket).then(|| {
+                    let before = std::mem::replace(&mut card.shown, ticket.clone());
+                    (card.signals.fields, before, ticket)
                 })
-                .unwrap_or_default()
+            };
+            cards.try_update_value(|cards| -> Vec<(TicketFields, TicketState, TicketState)> {
+                match since {
+                    Some(ids) => ids.into_iter().filter_map(|id| push(id, cards.get_mut(id)?)).collect(),
+                    None => cards.iter_mut().filter_map(|(id, card)| push(id, card)).collect(),
+                }
+            })
         });
-        for (fields, before, now) in changed {
+        for (fields, before, now) in changed.flatten().unwrap_or_default() {
             fields.show(&before, &now);
         }
     });
@@ -225,27 +224,29 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     // The grid's elements stand in display order (rushed first): after each change the one
     // element whose place changed is moved (`web::arrange`), once the list has added and removed
     // its cards. See the grid's `For` below.
-    let grid = NodeRef::<leptos::html::Section>::new();
+    let grid_node = NodeRef::<leptos::html::Section>::new();
     // The order last put in place: a change that leaves it as it was (a status, an item ready)
     // reads no element. With it, the keyed list's ids then: while they are the same, the list
     // has added and moved nothing since, so the cards stand in that order and it need not be read
     // (they are the grid's last children: the voided tickets' list comes before them).
     let arranged = StoredValue::new_local(Vec::<String>::new());
     let arranged_grid = StoredValue::new_local(Vec::<String>::new());
-    let same_order = |ids: &[String], tickets: &[TicketState]| {
-        ids.len() == tickets.len() && ids.iter().zip(tickets).all(|(id, t)| *id == t.order.id)
+    // The display order now (brought up to the board first).
+    let display_order = move || {
+        version.try_with_untracked(|_| ())?;
+        grid.try_with_value(|g| g.display_order().to_vec())
     };
     Effect::new(move |_| {
-        let moved = tickets.with(|t| arranged.try_with_value(|last| !same_order(last, t)));
-        if moved != Some(true) {
+        let _ = order.get();
+        let Some(ids) = display_order() else { return };
+        if arranged.try_with_value(|last| *last == ids) != Some(false) {
             return;
         }
-        let ids: Vec<String> = tickets.with_untracked(|t| t.iter().map(|t| t.order.id.clone()).collect());
         queue_microtask(move || {
-            let Some(Some(section)) = grid.try_get_untracked() else { return };
+            let Some(Some(section)) = grid_node.try_get_untracked() else { return };
             // Only the list this run saw, which the keyed list has drawn by now: if the grid has
             // changed since, that change queues its own run.
-            if tickets.try_with_untracked(|t| same_order(&ids, t)) != Some(true) {
+            if display_order().as_ref() != Some(&ids) {
                 return;
             }
             let keys: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -371,7 +372,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                     </button>
                 </div>
             </Show>
-            <section class="orders-grid" aria-label="Active orders" data-testid="orders-grid" node_ref=grid>
+            <section class="orders-grid" aria-label="Active orders" data-testid="orders-grid" node_ref=grid_node>
                 <For
                     each=move || voided.get()
                     key=|t| t.order.id.clone()
@@ -389,7 +390,10 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                         }
                     }
                 />
-                <Show when=move || tickets.with(Vec::is_empty)>
+                <Show when=move || {
+                    let _ = members.get();
+                    grid.try_with_value(TicketGrid::is_empty).unwrap_or(true)
+                }>
                     <p class="empty" data-testid="orders-empty">
                         {move || if board.with(Board::is_live) { "No active orders" } else { "Loading orders…" }}
                     </p>
@@ -405,8 +409,8 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                     each=move || grid_ids.get()
                     key=String::clone
                     children=move |id: String| {
-                        // `grid_ids` comes from `tickets`, so its ticket is there.
-                        let Some(first) = tickets.with_untracked(|t| t.iter().find(|t| t.order.id == id).cloned()) else {
+                        // `grid_ids` comes from the grid, so its ticket is there.
+                        let Some(first) = grid.with_value(|g| g.get(&id).map(TicketState::from)) else {
                             log::error!("[KDS] no ticket for grid id {id}: card not built");
                             return None;
                         };
@@ -637,44 +641,45 @@ fn pressing_a_focused_control(key: &str) -> bool {
 fn bump_bar(
     feed: UseOrderFeedReturn,
     station: Memo<Station>,
-    tickets: Memo<Vec<TicketState>>,
+    // The grid, and its display order's version.
+    (grid, order): (StoredValue<TicketGrid>, Memo<u64>),
     recallable: Memo<Vec<restaurant_protocol::Order>>,
     asking: RwSignal<Option<Asking>>,
     help_open: RwSignal<bool>,
     action_error: RwSignal<Option<String>>,
 ) -> BumpBar {
     let selection = RwSignal::new(TicketSelection::new());
-    let grid_of = move |tickets: &[TicketState], f: &mut dyn FnMut(&Grid<'_>)| {
-        let ids: Vec<&str> = tickets.iter().map(|t| t.order.id.as_str()).collect();
-        let oldest = tickets.iter().min_by_key(|t| t.age_order).map(|t| t.order.id.as_str());
-        f(&Grid { ids: &ids, oldest, page_size: PAGE_SIZE });
+    // The grid as the keys see it: its tickets in display order and the oldest.
+    let grid_of = move |f: &mut dyn FnMut(&Grid<'_>)| {
+        grid.with_value(|g| {
+            let ids: Vec<&str> = g.display_order().iter().map(String::as_str).collect();
+            f(&Grid { ids: &ids, oldest: g.oldest(), page_size: PAGE_SIZE });
+        })
     };
-    // The selection follows the grid: kept by id, or the ticket now in its place.
+    // The selection follows the grid: kept by id, or the ticket now in its place. Only a ticket
+    // that came, went or moved can change it.
     Effect::new(move |_| {
-        tickets.with(|t| {
-            // Written only when it moved: what reads it (the selected card, the page) is not
-            // woken by every change to the grid.
-            grid_of(t, &mut |grid| {
-                selection.maybe_update(|s| {
-                    let before = s.clone();
-                    s.sync(grid);
-                    *s != before
-                })
-            });
-            // A confirmation for a ticket that left (voided elsewhere, completed) closes.
-            let gone =
-                asking.with_untracked(|a| a.as_ref().is_some_and(|a| !t.iter().any(|t| t.order.id == a.order_id)));
-            if gone {
-                asking.set(None);
-            }
+        let _ = order.get();
+        // Written only when it moved: what reads it (the selected card, the page) is not woken by
+        // every change to the grid.
+        grid_of(&mut |g| {
+            selection.maybe_update(|s| {
+                let before = s.clone();
+                s.sync(g);
+                *s != before
+            })
         });
+        // A confirmation for a ticket that left (voided elsewhere, completed) closes.
+        let gone =
+            asking.with_untracked(|a| a.as_ref().is_some_and(|a| grid.with_value(|g| g.get(&a.order_id).is_none())));
+        if gone {
+            asking.set(None);
+        }
     });
     let send = move |order_id: &str, command: Command| {
         action_error.set(feed.command(order_id, command).err().map(|e| e.to_string()));
     };
-    let status_of = move |id: &str| {
-        tickets.with_untracked(|t| t.iter().find(|t| t.order.id == id).map(|t| (t.status, t.order.rush)))
-    };
+    let status_of = move |id: &str| grid.with_value(|g| g.get(id).map(|t| (t.status, t.order.rush)));
     let on_key = move |event: web_sys::Event| {
         let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
         if key.ctrl_key() || key.alt_key() || key.meta_key() || key.default_prevented() {
@@ -701,10 +706,8 @@ fn bump_bar(
         // A confirmation is asked on the card (the same for a tap and a key): the selection's own
         // pending confirmation is closed, the answer handled here.
         let close_selection_confirm = move || {
-            tickets.with_untracked(|t| {
-                grid_of(t, &mut |grid| {
-                    let _ = selection.try_update(|s| s.apply(KeyAction::Cancel, grid));
-                })
+            grid_of(&mut |g| {
+                let _ = selection.try_update(|s| s.apply(KeyAction::Cancel, g));
             })
         };
         if ctx.confirming {
@@ -720,11 +723,8 @@ fn bump_bar(
             }
             return;
         }
-        let effect = tickets.with_untracked(|t| {
-            let mut effect = None;
-            grid_of(t, &mut |grid| effect = selection.try_update(|s| s.apply(action, grid)).flatten());
-            effect
-        });
+        let mut effect = None;
+        grid_of(&mut |g| effect = selection.try_update(|s| s.apply(action, g)).flatten());
         let here = station.get_untracked();
         match effect {
             Some(KeyEffect::Start(id)) => {
@@ -769,17 +769,20 @@ fn bump_bar(
     let selected = Memo::new(move |_| selection.with(|s| s.selected().map(str::to_string)));
     // The page the keys act on: its tickets carry the number key that bumps them.
     let page = Memo::new(move |_| {
-        let len = tickets.with(Vec::len);
+        let _ = order.get();
+        let len = grid.with_value(TicketGrid::len);
         (selection.with(TicketSelection::page), TicketSelection::page_count(len, PAGE_SIZE))
     });
     let positions = Memo::new(move |_| {
+        let _ = order.get();
         let (current, _) = page.get();
-        tickets.with(|t| {
-            t.iter()
+        grid.with_value(|g| {
+            g.display_order()
+                .iter()
                 .skip(current * PAGE_SIZE)
                 .take(PAGE_SIZE)
                 .zip(1u8..)
-                .map(|(t, n)| (t.order.id.clone(), n))
+                .map(|(id, n)| (id.clone(), n))
                 .collect::<HashMap<String, u8>>()
         })
     });

@@ -25,9 +25,6 @@ pub struct TicketState {
     pub progress: Arc<[StationProgress]>,
     pub pending: bool,
     pub age: AgeLevel,
-    /// Its place in the grid's keyed list ([`Ticket::age_order`]), which never changes; the board
-    /// moves a rushed card's element to the front itself.
-    pub age_order: (i64, u32),
 }
 
 impl From<&Ticket> for TicketState {
@@ -38,7 +35,6 @@ impl From<&Ticket> for TicketState {
             progress: ticket.progress.clone(),
             pending: ticket.pending,
             age: ticket.age,
-            age_order: ticket.age_order(),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! connection until answered, and reverted by removing them when the hub says no.
 
 mod active;
+mod grid;
 mod outbox;
 mod stream;
 mod view;
@@ -18,11 +19,11 @@ use std::time::Duration;
 
 use restaurant_protocol::{Order, SoldOut};
 
+pub use grid::{GridVersion, TicketGrid};
 pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
 pub use stream::SavedBoard;
 pub use view::{
-    AgeLevel, AllDayCount, ShownElapsed, Station, StationProgress, Ticket, TicketCache, VOID_SHOWN, created_unix_ms,
-    elapsed_since,
+    AgeLevel, AllDayCount, ShownElapsed, Station, StationProgress, Ticket, VOID_SHOWN, created_unix_ms, elapsed_since,
 };
 
 use active::ActiveOrders;

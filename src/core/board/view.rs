@@ -2,7 +2,6 @@
 //! with the outbox laid over them, filtered to the station), the recallable orders and the
 //! all-day counts.
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +10,8 @@ use restaurant_protocol::kitchen::{EXPO_STATION, KITCHEN_STATION};
 use restaurant_protocol::time::parse_rfc3339_millis;
 use restaurant_protocol::{ItemStatus, Order, OrderStatus};
 
+use super::grid::display_key;
 use super::{Board, Command, active, outbox};
-use crate::core::fast_hash::FastMap;
 use crate::core::time::Millis;
 
 /// The stations every screen can switch to.
@@ -151,27 +150,6 @@ impl Ticket {
     }
 }
 
-/// What [`Board::tickets_cached`] keeps between calls: each order's ticket as last built, by the
-/// order it was built from.
-#[derive(Debug, Default)]
-pub struct TicketCache {
-    station: Option<Station>,
-    /// Keyed by address: looked up once per order on every change (see [`crate::core::fast_hash`]).
-    built: FastMap<usize, CachedTicket>,
-    /// Counts the calls; an entry not seen by the latest is of an order no longer on the board.
-    calls: u64,
-}
-
-#[derive(Debug)]
-struct CachedTicket {
-    /// Keeps the order's address (the key) from being reused while the entry lives.
-    _source: Arc<Order>,
-    pending: bool,
-    ticket: Option<Ticket>,
-    /// The call that last found this order on the board ([`TicketCache::calls`]).
-    seen: u64,
-}
-
 /// One line of the all-day panel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllDayCount {
@@ -220,7 +198,7 @@ impl Board {
     }
 
     /// Active orders as displayed.
-    fn active_displayed(&self) -> impl Iterator<Item = (Arc<Order>, bool)> + '_ {
+    pub(super) fn active_displayed(&self) -> impl Iterator<Item = (Arc<Order>, bool)> + '_ {
         self.displayed().filter(|(order, _)| order.status.is_active())
     }
 
@@ -230,56 +208,28 @@ impl Board {
     }
 
     /// The tickets `station` shows at `now_unix` (the wall clock, since orders carry their creation
-    /// time from the hub): rush first, then oldest first. A prep station's ticket leaves its
-    /// grid once its items there are all ready (bumped); it can be recalled from there.
+    /// time from the hub): rush first, then oldest first (then by order id). A prep station's
+    /// ticket leaves its grid once its items there are all ready (bumped); it can be recalled from
+    /// there. Built afresh: a screen keeps its grid with [`super::TicketGrid`], which builds again only
+    /// what a change touched.
     pub fn tickets(&self, station: &Station, now_unix: Millis) -> Vec<Ticket> {
-        self.tickets_cached(station, now_unix, &mut TicketCache::default())
-    }
-
-    /// [`Board::tickets`], building again only the tickets of orders that changed since the last
-    /// call with `cache` (and every order with a command of this screen's still in the outbox,
-    /// which is laid over a fresh copy each time): a screen asks for its grid on every change, and
-    /// most changes touch one order of hundreds.
-    pub fn tickets_cached(&self, station: &Station, now_unix: Millis, cache: &mut TicketCache) -> Vec<Ticket> {
-        if cache.station.as_ref() != Some(station) {
-            *cache = TicketCache { station: Some(station.clone()), ..TicketCache::default() };
-        }
-        cache.calls += 1;
-        let call = cache.calls;
-        let mut tickets = Vec::with_capacity(cache.built.len());
-        for (order, pending) in self.active_displayed().filter(|(order, _)| shows(station, order)) {
-            // Keyed by the shared order's address. A changed order is a new `Arc` because the
-            // entry holds a reference to the old one (so `Arc::make_mut` copies rather than
-            // changing it in place), and for the same reason the old address is not reused
-            // while the entry lives.
-            let key = Arc::as_ptr(&order) as usize;
-            let entry = match cache.built.entry(key) {
-                Entry::Occupied(entry) if entry.get().pending == pending => entry.into_mut(),
-                Entry::Occupied(mut entry) => {
-                    let ticket = self.ticket(station, Arc::clone(&order), pending, now_unix);
-                    entry.insert(CachedTicket { _source: order, pending, ticket, seen: call });
-                    entry.into_mut()
-                }
-                Entry::Vacant(entry) => {
-                    let ticket = self.ticket(station, Arc::clone(&order), pending, now_unix);
-                    entry.insert(CachedTicket { _source: order, pending, ticket, seen: call })
-                }
-            };
-            entry.seen = call;
-            if let Some(mut ticket) = entry.ticket.clone() {
-                ticket.elapsed = elapsed_since(ticket.created_unix_ms, now_unix);
-                ticket.age = self.age_level(ticket.elapsed);
-                tickets.push(ticket);
-            }
-        }
-        // The orders gone from the board, or changed (a new `Arc`), since the last call.
-        cache.built.retain(|_, entry| entry.seen == call);
-        tickets.sort_by_key(|t| (!t.order.rush, t.age_order()));
+        let mut tickets: Vec<Ticket> = self
+            .active_displayed()
+            .filter(|(order, _)| shows(station, order))
+            .filter_map(|(order, pending)| self.ticket(station, order, pending, now_unix))
+            .collect();
+        tickets.sort_by(|a, b| display_key(a).cmp(&display_key(b)).then_with(|| a.order.id.cmp(&b.order.id)));
         tickets
     }
 
     /// `order` as `station` shows it, if it has anything there.
-    fn ticket(&self, station: &Station, mut order: Arc<Order>, pending: bool, now_unix: Millis) -> Option<Ticket> {
+    pub(super) fn ticket(
+        &self,
+        station: &Station,
+        mut order: Arc<Order>,
+        pending: bool,
+        now_unix: Millis,
+    ) -> Option<Ticket> {
         let status = match station {
             Station::Prep(name) => match order.station_status(name)? {
                 ItemStatus::New => OrderStatus::New,
@@ -465,7 +415,7 @@ impl Board {
 /// Whether `station`'s grid has a ticket for `order` (as displayed): the one definition that
 /// [`Board::tickets`] and [`Board::ticket_ids_where`] both use. A prep station's ticket leaves
 /// its grid once its items there are all ready.
-fn shows(station: &Station, order: &Order) -> bool {
+pub(super) fn shows(station: &Station, order: &Order) -> bool {
     order.status.is_active()
         && order.items.iter().any(|item| station.shows_item(&item.station))
         && match station {
@@ -578,6 +528,68 @@ mod tests {
     }
 
     /// The station list worked out by walking every confirmed active order.
+    /// A screen as the page keeps one: its grid, and each card's copy of its ticket, updated
+    /// only for the tickets the grid's journal names.
+    #[derive(Default)]
+    struct Screen {
+        grid: crate::core::board::TicketGrid,
+        cards: BTreeMap<String, Ticket>,
+        seen: crate::core::board::GridVersion,
+        order: Vec<String>,
+    }
+
+    impl Screen {
+        fn update(
+            &mut self,
+            board: &Board,
+            station: &Station,
+            now: Millis,
+        ) -> Result<(), proptest::test_runner::TestCaseError> {
+            let version = self.grid.update(board, station, now);
+            let afresh = board.tickets(station, now);
+            let kept: Vec<Ticket> = self.grid.tickets().cloned().collect();
+            proptest::prop_assert_eq!(&kept, &afresh, "the kept grid of {:?}", station);
+            proptest::prop_assert_eq!(self.grid.len(), afresh.len());
+            let by_age: Vec<String> = {
+                let mut by_age: Vec<&Ticket> = afresh.iter().collect();
+                by_age.sort_by(|a, b| a.age_order().cmp(&b.age_order()).then_with(|| a.order.id.cmp(&b.order.id)));
+                by_age.into_iter().map(|t| t.order.id.clone()).collect()
+            };
+            proptest::prop_assert_eq!(self.grid.ids_by_age(), by_age.clone());
+            proptest::prop_assert_eq!(self.grid.oldest(), by_age.first().map(String::as_str));
+            for id in self.cards.keys() {
+                if self.grid.get(id).is_none() {
+                    proptest::prop_assert!(version.members != self.seen.members, "{id} went unannounced");
+                }
+            }
+            let order: Vec<String> = afresh.iter().map(|t| t.order.id.clone()).collect();
+            if order != self.order {
+                proptest::prop_assert!(version.order != self.seen.order, "the order changed unannounced");
+            }
+            // The cards, as the page updates them.
+            match self.grid.changed_since(self.seen.tickets) {
+                Some(ids) => {
+                    for id in ids {
+                        match self.grid.get(id) {
+                            Some(ticket) => self.cards.insert(id.to_string(), ticket.clone()),
+                            None => self.cards.remove(id),
+                        };
+                    }
+                }
+                None => self.cards = afresh.iter().map(|t| (t.order.id.clone(), t.clone())).collect(),
+            }
+            // What a card shows: all but the elapsed time, which its own clock keeps.
+            let shown = |t: &Ticket| (t.order.clone(), t.status, t.progress.clone(), t.pending, t.age);
+            let cards: Vec<_> = self.cards.values().map(shown).collect();
+            let mut expected: Vec<&Ticket> = afresh.iter().collect();
+            expected.sort_by(|a, b| a.order.id.cmp(&b.order.id));
+            let expected: Vec<_> = expected.into_iter().map(shown).collect();
+            proptest::prop_assert_eq!(cards, expected, "the cards of {:?}", station);
+            (self.seen, self.order) = (version, order);
+            Ok(())
+        }
+    }
+
     fn stations_walked(board: &Board, home: &str) -> Vec<String> {
         let mut names: BTreeSet<&str> = ALWAYS_SHOWN.into_iter().collect();
         names.insert(home);
@@ -586,13 +598,14 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The tickets picked out without building the grid are the grid's own, the grid built
-        /// from a cache is the grid built afresh, and the all-day counts and station list kept
-        /// as orders change are the ones walked from every order: for every station, through
-        /// commands laid over confirmed and completed orders, acked or refused, the hub's changes
-        /// and time passing.
+        /// The tickets picked out without building the grid are the grid's own; the grid kept
+        /// change by change is the grid built afresh, and a screen that updates only the cards
+        /// its journal names shows every ticket as it is; the all-day counts and station list
+        /// kept as orders change are the ones walked from every order: for every station,
+        /// through commands laid over confirmed and completed orders, acked or refused, the
+        /// hub's changes and time passing.
         #[test]
-        fn ticket_ids_where_and_the_cached_grid_match_the_grid(
+        fn ticket_ids_where_and_the_kept_grid_match_the_grid(
             orders in proptest::collection::vec(
                 (proptest::bool::ANY, 0..4u8, proptest::collection::vec((0..3u8, 0..3u8), 1..4)),
                 0..12,
@@ -620,10 +633,11 @@ mod tests {
                 .collect();
             let mut board = live(1, orders.clone());
             let stations = ["kitchen", "expo", "grill", "fryer", "drinks"].map(Station::parse);
-            // One cache per screen, kept through every change (a screen that switches station
-            // starts its cache again: the last one uses a single cache for all stations).
-            let mut caches: Vec<TicketCache> = stations.iter().map(|_| TicketCache::default()).collect();
-            let mut shared = TicketCache::default();
+            // One grid per screen, kept through every change, with the cards it shows (a screen
+            // that switches station starts its grid again: the last one uses a single grid for
+            // all stations).
+            let mut screens: Vec<Screen> = stations.iter().map(|_| Screen::default()).collect();
+            let mut shared = Screen::default();
             let (mut now, mut seq, mut queued) = (T0, 1, Vec::new());
             for (step, &(at, kind)) in commands.iter().enumerate() {
                 let Some(target) = orders.get(at) else { continue };
@@ -684,15 +698,10 @@ mod tests {
                 if let Some(Ok(request_id)) = command.map(|c| board.command(&target.id, c, [step as u8; 16])) {
                     queued.push(request_id);
                 }
-                for (station, cache) in stations.iter().zip(&mut caches) {
-                    proptest::prop_assert_eq!(
-                        board.tickets_cached(station, now, cache),
-                        board.tickets(station, now),
-                        "cached tickets of {:?}", station
-                    );
+                for (station, screen) in stations.iter().zip(&mut screens) {
+                    screen.update(&board, station, now)?;
                 }
-                let station = &stations[at % stations.len()];
-                proptest::prop_assert_eq!(board.tickets_cached(station, now, &mut shared), board.tickets(station, now));
+                shared.update(&board, &stations[at % stations.len()], now)?;
                 for station in &stations {
                     proptest::prop_assert_eq!(board.all_day(station), all_day_walked(&board, station), "all day at {:?}", station);
                 }

@@ -1,0 +1,217 @@
+//! The grid a station's screen shows, kept as the board changes.
+//!
+//! A screen looks at its grid after every change, and most changes touch one order of hundreds.
+//! [`TicketGrid::update`] builds again only the tickets of orders that changed (each is the board's
+//! shared `Arc<Order>`, so an unchanged order is one pointer comparison), and notes in a journal
+//! which tickets changed, came or went. The screen then updates only those cards
+//! ([`TicketGrid::changed_since`]), sorts the grid only when a ticket came, went or was rushed, and
+//! recomputes ages only when the time they are taken at moved.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use restaurant_protocol::Order;
+
+use super::view::shows;
+use super::{Board, Station, Ticket, elapsed_since};
+use crate::core::fast_hash::{FastMap, FastSet};
+use crate::core::time::Millis;
+
+/// Changes the journal keeps; a screen further behind than this updates every card.
+const JOURNAL_LIMIT: usize = 4096;
+
+/// What moved in the grid: each number moves when what it names changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GridVersion {
+    /// A ticket changed, came or went (the journal's version).
+    pub tickets: u64,
+    /// A ticket came or went.
+    pub members: u64,
+    /// The display order changed: a ticket came, went or was rushed.
+    pub order: u64,
+}
+
+/// The tickets a screen shows, by order id and in display order, kept by [`TicketGrid::update`].
+#[derive(Debug, Default)]
+pub struct TicketGrid {
+    station: Option<Station>,
+    /// The time the ages were taken at.
+    at: Option<Millis>,
+    entries: FastMap<String, Entry>,
+    /// Counts the updates; an entry not seen by the latest is of an order no longer shown.
+    updates: u64,
+    /// Order ids, rush first, then oldest first.
+    order: Vec<String>,
+    version: GridVersion,
+    /// Which ticket changed at which version (`tickets`), oldest first.
+    journal: VecDeque<(u64, String)>,
+    /// The journal holds every change after this version.
+    journal_since: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// The order as displayed, which the ticket was built from. Holding it keeps its address from
+    /// being reused while the entry lives, so an order the board replaced is a new address.
+    source: Arc<Order>,
+    pending: bool,
+    ticket: Ticket,
+    /// The update that last found this order on the board ([`TicketGrid::updates`]).
+    seen: u64,
+}
+
+impl TicketGrid {
+    /// Brings the grid up to `board` as `station` shows it, with ages taken at `at`.
+    pub fn update(&mut self, board: &Board, station: &Station, at: Millis) -> GridVersion {
+        if self.station.as_ref() != Some(station) {
+            // Another station: every card is another one, nothing is kept.
+            let version = self.version.tickets + 1;
+            *self = TicketGrid {
+                station: Some(station.clone()),
+                version: GridVersion {
+                    tickets: version,
+                    members: self.version.members + 1,
+                    order: self.version.order + 1,
+                },
+                journal_since: version,
+                ..TicketGrid::default()
+            };
+        }
+        let aged = self.at != Some(at);
+        self.at = Some(at);
+        self.updates += 1;
+        let update = self.updates;
+        let version = self.version.tickets + 1;
+        let (mut changed, mut members, mut reorder) = (false, false, false);
+        for (order, pending) in board.active_displayed().filter(|(order, _)| shows(station, order)) {
+            let entry = match self.entries.get_mut(order.id.as_str()) {
+                Some(entry) if Arc::ptr_eq(&entry.source, &order) && entry.pending == pending => {
+                    entry.seen = update;
+                    if aged {
+                        let before = entry.ticket.age;
+                        entry.ticket.elapsed = elapsed_since(entry.ticket.created_unix_ms, at);
+                        entry.ticket.age = board.age_level(entry.ticket.elapsed);
+                        if entry.ticket.age != before {
+                            self.journal.push_back((version, order.id.clone()));
+                            changed = true;
+                        }
+                    }
+                    continue;
+                }
+                Some(entry) => Some(entry),
+                None => None,
+            };
+            let Some(ticket) = board.ticket(station, Arc::clone(&order), pending, at) else { continue };
+            match entry {
+                Some(entry) => {
+                    reorder |= display_key(&entry.ticket) != display_key(&ticket);
+                    if entry.ticket != ticket {
+                        self.journal.push_back((version, order.id.clone()));
+                        changed = true;
+                    }
+                    *entry = Entry { source: order, pending, ticket, seen: update };
+                }
+                None => {
+                    self.journal.push_back((version, order.id.clone()));
+                    self.entries.insert(order.id.clone(), Entry { source: order, pending, ticket, seen: update });
+                    (changed, members) = (true, true);
+                }
+            }
+        }
+        let before = self.entries.len();
+        let journal = &mut self.journal;
+        self.entries.retain(|id, entry| {
+            let shown = entry.seen == update;
+            if !shown {
+                journal.push_back((version, id.clone()));
+            }
+            shown
+        });
+        if self.entries.len() != before {
+            (changed, members) = (true, true);
+        }
+        if changed {
+            self.version.tickets = version;
+        }
+        if members {
+            self.version.members += 1;
+        }
+        if members || reorder {
+            let mut order: Vec<(&Ticket, &String)> = self.entries.iter().map(|(id, e)| (&e.ticket, id)).collect();
+            order.sort_by(|(a, a_id), (b, b_id)| display_key(a).cmp(&display_key(b)).then_with(|| a_id.cmp(b_id)));
+            if order.len() != self.order.len() || order.iter().zip(&self.order).any(|((_, id), was)| *id != was) {
+                self.order = order.into_iter().map(|(_, id)| id.clone()).collect();
+                self.version.order += 1;
+            }
+        }
+        while self.journal.len() > JOURNAL_LIMIT {
+            if let Some((dropped, _)) = self.journal.pop_front() {
+                self.journal_since = self.journal_since.max(dropped);
+            }
+        }
+        self.version
+    }
+
+    pub fn version(&self) -> GridVersion {
+        self.version
+    }
+
+    /// The ticket of order `id`, if the grid shows it.
+    pub fn get(&self, id: &str) -> Option<&Ticket> {
+        self.entries.get(id).map(|e| &e.ticket)
+    }
+
+    /// The order ids in display order: rush first, then oldest first.
+    pub fn display_order(&self) -> &[String] {
+        &self.order
+    }
+
+    /// The tickets in display order.
+    pub fn tickets(&self) -> impl Iterator<Item = &Ticket> {
+        self.order.iter().filter_map(|id| self.get(id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The order ids oldest first, which rush does not change (a keyed list's order).
+    pub fn ids_by_age(&self) -> Vec<String> {
+        let mut ids: Vec<(&Ticket, &String)> = self.entries.iter().map(|(id, e)| (&e.ticket, id)).collect();
+        ids.sort_by(|(a, a_id), (b, b_id)| a.age_order().cmp(&b.age_order()).then_with(|| a_id.cmp(b_id)));
+        ids.into_iter().map(|(_, id)| id.clone()).collect()
+    }
+
+    /// The oldest ticket's order id.
+    pub fn oldest(&self) -> Option<&str> {
+        self.entries.iter().min_by_key(|(id, e)| (e.ticket.age_order(), *id)).map(|(id, _)| id.as_str())
+    }
+
+    /// The ids of the tickets that changed, came or went after `version` (a
+    /// [`GridVersion::tickets`] from before), each once; `None` when the journal does not go
+    /// back that far (or the station changed since): then any ticket may have.
+    pub fn changed_since(&self, version: u64) -> Option<Vec<&str>> {
+        if version < self.journal_since {
+            return None;
+        }
+        let mut seen = FastSet::default();
+        Some(
+            self.journal
+                .iter()
+                .rev()
+                .take_while(|(at, _)| *at > version)
+                .map(|(_, id)| id.as_str())
+                .filter(|id| seen.insert(*id))
+                .collect(),
+        )
+    }
+}
+
+/// Where a ticket goes in the display order (then by order id): rush first, then oldest first.
+pub(super) fn display_key(ticket: &Ticket) -> (bool, (i64, u32)) {
+    (!ticket.order.rush, ticket.age_order())
+}
