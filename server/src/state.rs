@@ -178,7 +178,6 @@ impl AppState {
         new: NewOrder,
     ) -> Result<(bool, Order), OrderError> {
         let id = format!("ord_{}", random_hex(8).map_err(OrderError::Random)?);
-        let now = now_ms();
         let live_menu = self.live_menu.clone();
         let max_active = self.settings.limits.max_active_orders;
         let rate = self.order_rate.clone();
@@ -186,6 +185,9 @@ impl AppState {
         let created = self
             .store
             .call_publishing(&self.feed, move |store, committed| {
+                // Stamped on the store thread, as the change is made: the orders' times follow the
+                // events' `seq`, and a request that waited behind others is stamped when it is made.
+                let now = now_ms();
                 if let Some(order) = store.order_for_key(&key, now)? {
                     return Ok(Ok(Created::Existing(order)));
                 }
@@ -287,14 +289,14 @@ impl AppState {
         by: String,
     ) -> Result<ServerMessage, OrderError> {
         let feed = self.feed.clone();
-        let now = now_ms();
         // Published before the answer, unlike an order or an availability change: the protocol
         // promises the commanding screen its event before the ack (`ws` sends the two in one
         // write), so the event must be in its queue when the answer comes.
         let answered = self
             .store
             .call(move |store| {
-                let answered = store.apply(&request_id, &order_id, &action, &by, now)?;
+                // Stamped as the change is made (see `create_order`).
+                let answered = store.apply(&request_id, &order_id, &action, &by, now_ms())?;
                 if let Some(event) = &answered.event {
                     feed.publish(event);
                 }
