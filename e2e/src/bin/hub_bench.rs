@@ -8,7 +8,10 @@
 //! Each delivery is timed twice: when the screen's program read the event, and when the event
 //! reached the screen's kernel (the socket's receive timestamp, `SO_TIMESTAMPNS`): the hub's
 //! part, without the time the screens (hundreds of them, on the same two cores as the hub) take
-//! to be scheduled and read.
+//! to be scheduled and read. The kernel's time is also taken from the change itself: the event's
+//! `updated_at`, which the hub stamps on its store thread as it makes the change, before the
+//! commit (in whole milliseconds, so up to 1 ms early). That leaves out the request's way to the
+//! hub and its wait behind the changes before it.
 //!
 //! `HUB_BENCH_SOCKETS=50,200` and `HUB_BENCH_SECONDS=20` change the runs.
 
@@ -23,6 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use restaurant_e2e::{hub, percentile, station_token};
+use restaurant_protocol::time::parse_rfc3339_millis;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
@@ -196,13 +200,23 @@ fn event_seq(text: &str) -> Option<u64> {
     text[at..at + digits].parse().ok()
 }
 
+/// The event's `updated_at` (Unix ms): the hub stamps a change with it on its store thread, as
+/// the change is made, before its commit.
+fn event_stamp(text: &str) -> Option<i64> {
+    const KEY: &str = "\"updated_at\":\"";
+    let at = text.find(KEY)? + KEY.len();
+    let end = text[at..].find('"')?;
+    parse_rfc3339_millis(&text[at..at + end])
+}
+
 /// When a screen had an event: read by the program (`Instant`), and received by its kernel
 /// (ns since the Unix epoch, the receive timestamp of the read that completed the frame; a later
-/// bound for an earlier frame of the same read).
+/// bound for an earlier frame of the same read); and when the hub made the change (its stamp).
 #[derive(Debug, Clone, Copy)]
 struct Arrival {
     read: Instant,
     received_ns: u64,
+    stamped_ms: Option<i64>,
 }
 
 /// What one screen read: for each bench order, each of its events' `seq` and arrival, in
@@ -215,8 +229,9 @@ async fn watch(mut ws: Socket, run: String, mut stop: oneshot::Receiver<()>) -> 
             _ = &mut stop => break,
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
-                    let at = Arrival { read: Instant::now(), received_ns: received.load(Ordering::Relaxed) };
+                    let at = Arrival { read: Instant::now(), received_ns: received.load(Ordering::Relaxed), stamped_ms: None };
                     if let Some(k) = order_mark(&text, &run) {
+                        let at = Arrival { stamped_ms: event_stamp(&text), ..at };
                         seen.entry(k).or_default().push((event_seq(&text).unwrap_or(0), at));
                     } else {
                         answer_ping(&mut ws, &text).await;
@@ -359,6 +374,10 @@ async fn run_with(sockets: usize, seconds: u32) {
     // The same, by what caused the event: a POST, a bump or a complete (sent a tick apart, the
     // bump and the complete of two orders together, right after the tick's POST is answered).
     let mut kernel_by_cause: [Vec<f64>; 3] = Default::default();
+    // From the hub's stamp of the change (made on its store thread before the commit, in whole
+    // ms, so up to 1 ms early) to the screen's kernel: the hub's own part, without the request's
+    // way to the hub and its wait for the changes before it.
+    let (mut change_ms, mut change_by_cause, mut no_stamp) = (Vec::new(), <[Vec<f64>; 3]>::default(), 0usize);
     for watcher in watchers {
         let seen = watcher.await.expect("screen");
         for (k, causes) in caused.iter().enumerate() {
@@ -381,6 +400,14 @@ async fn run_with(sockets: usize, seconds: u32) {
                             let ms = (ns - cause_ns) as f64 / 1e6;
                             kernel_ms.push(ms);
                             kernel_by_cause[kind].push(ms);
+                            match at.stamped_ms {
+                                Some(stamp) => {
+                                    let ms = ns as f64 / 1e6 - stamp as f64;
+                                    change_ms.push(ms);
+                                    change_by_cause[kind].push(ms);
+                                }
+                                None => no_stamp += 1,
+                            }
                         }
                     }
                 }
@@ -405,6 +432,13 @@ async fn run_with(sockets: usize, seconds: u32) {
             "bumped": percentiles(std::mem::take(&mut kernel_by_cause[1])),
             "completed": percentiles(std::mem::take(&mut kernel_by_cause[2])),
         },
+        "delivery_from_change": percentiles(change_ms),
+        "delivery_from_change_by_cause": {
+            "created": percentiles(std::mem::take(&mut change_by_cause[0])),
+            "bumped": percentiles(std::mem::take(&mut change_by_cause[1])),
+            "completed": percentiles(std::mem::take(&mut change_by_cause[2])),
+        },
+        "events_without_stamp": no_stamp,
         "unstamped": unstamped,
         "stamped_before_cause": stamped_early,
         "post": percentiles(post_ms),
