@@ -13,7 +13,7 @@ use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
 use super::stats::TicketStatsPanel;
 use super::ticket::{AskKind, Asking, CardMarks, TicketCard, TicketFields, TicketState, VOID_REASONS, item_line};
 use crate::core::alerts::{NewTicketAlerts, SoundSettings, SoundState};
-use crate::core::board::{Board, Command, ShownElapsed, Station, TicketGrid, created_unix_ms};
+use crate::core::board::{Board, Command, GridVersion, ShownElapsed, Station, TicketGrid, created_unix_ms};
 use crate::core::fast_hash::{FastMap, FastSet};
 use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, TicketSelection, action_for};
 use crate::core::time::Millis;
@@ -74,8 +74,8 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     };
     // The grid, kept change by change: only the orders a change touched are built again, and its
     // journal names the tickets that changed (see `TicketGrid`). What follows looks at those, or
-    // at the whole grid only when a ticket came, went or was rushed: nothing walks every ticket
-    // on every change.
+    // at the whole grid only when a ticket came, went or was rushed: no change builds or compares
+    // every ticket.
     let grid = StoredValue::new(TicketGrid::default());
     let version = Memo::new(move |_| {
         let (station, at) = (station.get(), ages_at());
@@ -141,7 +141,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let asking = RwSignal::new(None::<Asking>);
     let help_open = RwSignal::new(false);
     let BumpBar { selected, positions, page } =
-        bump_bar(feed, station, (grid, order), recallable, asking, help_open, action_error);
+        bump_bar(feed, station, (grid, version, order), recallable, asking, help_open, action_error);
     // What a card shows of the grid around it, as it is now (for a card being built).
     let marks_now = move |id: &str| {
         selected.with_untracked(|s| {
@@ -152,7 +152,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     };
     // A board change: each card whose ticket the grid's journal names gets the fields that
     // changed (every card, when the journal does not go back to the last change pushed).
-    // Compared with the card's own plain copy, so a card named twice is set once.
+    // Compared with the card's own plain copy: a card built after its change has it already.
     let pushed = StoredValue::new(None::<u64>);
     Effect::new(move |_| {
         let _ = version.get();
@@ -410,7 +410,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                     key=String::clone
                     children=move |id: String| {
                         // `grid_ids` comes from the grid, so its ticket is there.
-                        let Some(first) = grid.with_value(|g| g.get(&id).map(TicketState::from)) else {
+                        let Some(first) = grid.try_with_value(|g| g.get(&id).map(TicketState::from)).flatten() else {
                             log::error!("[KDS] no ticket for grid id {id}: card not built");
                             return None;
                         };
@@ -421,7 +421,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                             clock: RwSignal::new(built_at),
                         };
                         let elapsed = ShownElapsed::new(created_unix_ms(&first.order), built_at);
-                        let order = first.order.clone();
+                        let card_order = first.order.clone();
                         cards.update_value(|cards| {
                             cards.insert(id.clone(), Card { signals: card, shown: first, elapsed });
                         });
@@ -434,7 +434,7 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
                                 }
                             });
                         });
-                        Some(view! { <TicketCard order fields=card.fields marks=card.marks.read_only() station=card_station now=card.clock.read_only() home asking=asking.write_only() send/> })
+                        Some(view! { <TicketCard order=card_order fields=card.fields marks=card.marks.read_only() station=card_station now=card.clock.read_only() home asking=asking.write_only() send/> })
                     }
                 />
             </section>
@@ -641,17 +641,23 @@ fn pressing_a_focused_control(key: &str) -> bool {
 fn bump_bar(
     feed: UseOrderFeedReturn,
     station: Memo<Station>,
-    // The grid, and its display order's version.
-    (grid, order): (StoredValue<TicketGrid>, Memo<u64>),
+    // The grid, its versions, and its display order's version.
+    (grid, version, order): (StoredValue<TicketGrid>, Memo<GridVersion>, Memo<u64>),
     recallable: Memo<Vec<restaurant_protocol::Order>>,
     asking: RwSignal<Option<Asking>>,
     help_open: RwSignal<bool>,
     action_error: RwSignal<Option<String>>,
 ) -> BumpBar {
     let selection = RwSignal::new(TicketSelection::new());
+    // The grid brought up to the board (a key may come before the effects have run).
+    let current = move |f: &mut dyn FnMut(&TicketGrid)| {
+        if version.try_with_untracked(|_| ()).is_some() {
+            grid.try_with_value(|g| f(g));
+        }
+    };
     // The grid as the keys see it: its tickets in display order and the oldest.
     let grid_of = move |f: &mut dyn FnMut(&Grid<'_>)| {
-        grid.with_value(|g| {
+        current(&mut |g| {
             let ids: Vec<&str> = g.display_order().iter().map(String::as_str).collect();
             f(&Grid { ids: &ids, oldest: g.oldest(), page_size: PAGE_SIZE });
         })
@@ -670,8 +676,9 @@ fn bump_bar(
             })
         });
         // A confirmation for a ticket that left (voided elsewhere, completed) closes.
-        let gone =
-            asking.with_untracked(|a| a.as_ref().is_some_and(|a| grid.with_value(|g| g.get(&a.order_id).is_none())));
+        let gone = asking.with_untracked(|a| {
+            a.as_ref().is_some_and(|a| grid.try_with_value(|g| g.get(&a.order_id).is_none()).unwrap_or(false))
+        });
         if gone {
             asking.set(None);
         }
@@ -679,7 +686,11 @@ fn bump_bar(
     let send = move |order_id: &str, command: Command| {
         action_error.set(feed.command(order_id, command).err().map(|e| e.to_string()));
     };
-    let status_of = move |id: &str| grid.with_value(|g| g.get(id).map(|t| (t.status, t.order.rush)));
+    let status_of = move |id: &str| {
+        let mut found = None;
+        current(&mut |g| found = g.get(id).map(|t| (t.status, t.order.rush)));
+        found
+    };
     let on_key = move |event: web_sys::Event| {
         let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
         if key.ctrl_key() || key.alt_key() || key.meta_key() || key.default_prevented() {
@@ -770,13 +781,13 @@ fn bump_bar(
     // The page the keys act on: its tickets carry the number key that bumps them.
     let page = Memo::new(move |_| {
         let _ = order.get();
-        let len = grid.with_value(TicketGrid::len);
+        let len = grid.try_with_value(TicketGrid::len).unwrap_or(0);
         (selection.with(TicketSelection::page), TicketSelection::page_count(len, PAGE_SIZE))
     });
     let positions = Memo::new(move |_| {
         let _ = order.get();
         let (current, _) = page.get();
-        grid.with_value(|g| {
+        grid.try_with_value(|g| {
             g.display_order()
                 .iter()
                 .skip(current * PAGE_SIZE)
@@ -785,6 +796,7 @@ fn bump_bar(
                 .map(|(id, n)| (id.clone(), n))
                 .collect::<HashMap<String, u8>>()
         })
+        .unwrap_or_default()
     });
     // The selected card stays in view as the selection moves.
     Effect::new(move |_| {

@@ -138,7 +138,7 @@ impl TicketGrid {
         }
         if members || reorder {
             let mut order: Vec<(&Ticket, &String)> = self.entries.iter().map(|(id, e)| (&e.ticket, id)).collect();
-            order.sort_by(|(a, a_id), (b, b_id)| display_key(a).cmp(&display_key(b)).then_with(|| a_id.cmp(b_id)));
+            order.sort_by(|a, b| display_cmp(*a, *b));
             if order.len() != self.order.len() || order.iter().zip(&self.order).any(|((_, id), was)| *id != was) {
                 self.order = order.into_iter().map(|(_, id)| id.clone()).collect();
                 self.version.order += 1;
@@ -211,7 +211,59 @@ impl TicketGrid {
     }
 }
 
-/// Where a ticket goes in the display order (then by order id): rush first, then oldest first.
-pub(super) fn display_key(ticket: &Ticket) -> (bool, (i64, u32)) {
+/// Where a ticket goes in the display order: rush first, then oldest first.
+fn display_key(ticket: &Ticket) -> (bool, (i64, u32)) {
     (!ticket.order.rush, ticket.age_order())
+}
+
+/// The display order of two tickets, each with its order id (the last tie-break).
+pub(super) fn display_cmp(a: (&Ticket, &String), b: (&Ticket, &String)) -> std::cmp::Ordering {
+    display_key(a.0).cmp(&display_key(b.0)).then_with(|| a.1.cmp(b.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use restaurant_protocol::ServerMessage;
+
+    use super::*;
+    use crate::core::test_support::{T0, burger, live};
+
+    /// Rushes `id` on and off again `times` times, each as the hub's event, the grid looking after
+    /// each; returns the seq reached.
+    fn toggle(board: &mut Board, grid: &mut TicketGrid, mut seq: u64, id: &str, times: usize) -> u64 {
+        let mut order = Order::clone(&board.confirmed_orders()[id]);
+        for _ in 0..times {
+            seq += 1;
+            order.rush = !order.rush;
+            board.handle_event(ServerMessage::OrderUpdated { seq, order: order.clone() });
+            grid.update(board, &Station::Kitchen, T0);
+        }
+        seq
+    }
+
+    #[test]
+    fn a_screen_further_behind_than_the_journal_is_told_to_look_at_every_ticket() {
+        let mut board = live(1, vec![burger("a", 1), burger("b", 2)]);
+        let mut grid = TicketGrid::default();
+        let start = grid.update(&board, &Station::Kitchen, T0).tickets;
+        let seq = toggle(&mut board, &mut grid, 1, "a", 3);
+        assert_eq!(grid.changed_since(start), Some(vec!["a"]), "three changes to one ticket, named once");
+        let seq = toggle(&mut board, &mut grid, seq, "a", JOURNAL_LIMIT);
+        assert_eq!(grid.changed_since(start), None, "the journal no longer reaches back");
+        let recent = grid.version().tickets;
+        toggle(&mut board, &mut grid, seq, "b", 1);
+        assert_eq!(grid.changed_since(recent), Some(vec!["b"]));
+        assert_eq!(grid.changed_since(grid.version().tickets), Some(vec![]));
+    }
+
+    #[test]
+    fn another_station_starts_the_grid_again() {
+        let board = live(1, vec![burger("a", 1)]);
+        let mut grid = TicketGrid::default();
+        let seen = grid.update(&board, &Station::Kitchen, T0);
+        let expo = grid.update(&board, &Station::Expo, T0);
+        assert_eq!(grid.changed_since(seen.tickets), None);
+        assert!(expo.members != seen.members && expo.order != seen.order);
+        assert_eq!(grid.display_order(), ["a".to_string()]);
+    }
 }

@@ -10,7 +10,7 @@ use restaurant_protocol::kitchen::{EXPO_STATION, KITCHEN_STATION};
 use restaurant_protocol::time::parse_rfc3339_millis;
 use restaurant_protocol::{ItemStatus, Order, OrderStatus};
 
-use super::grid::display_key;
+use super::grid::display_cmp;
 use super::{Board, Command, active, outbox};
 use crate::core::time::Millis;
 
@@ -218,7 +218,7 @@ impl Board {
             .filter(|(order, _)| shows(station, order))
             .filter_map(|(order, pending)| self.ticket(station, order, pending, now_unix))
             .collect();
-        tickets.sort_by(|a, b| display_key(a).cmp(&display_key(b)).then_with(|| a.order.id.cmp(&b.order.id)));
+        tickets.sort_by(|a, b| display_cmp((a, &a.order.id), (b, &b.order.id)));
         tickets
     }
 
@@ -413,7 +413,7 @@ impl Board {
 }
 
 /// Whether `station`'s grid has a ticket for `order` (as displayed): the one definition that
-/// [`Board::tickets`] and [`Board::ticket_ids_where`] both use. A prep station's ticket leaves
+/// [`Board::tickets`], [`Board::ticket_ids_where`] and [`super::TicketGrid`] use. A prep station's ticket leaves
 /// its grid once its items there are all ready.
 pub(super) fn shows(station: &Station, order: &Order) -> bool {
     order.status.is_active()
@@ -527,7 +527,6 @@ mod tests {
         counts
     }
 
-    /// The station list worked out by walking every confirmed active order.
     /// A screen as the page keeps one: its grid, and each card's copy of its ticket, updated
     /// only for the tickets the grid's journal names.
     #[derive(Default)]
@@ -590,6 +589,7 @@ mod tests {
         }
     }
 
+    /// The station list worked out by walking every confirmed active order.
     fn stations_walked(board: &Board, home: &str) -> Vec<String> {
         let mut names: BTreeSet<&str> = ALWAYS_SHOWN.into_iter().collect();
         names.insert(home);
