@@ -185,8 +185,9 @@ impl AppState {
         let created = self
             .store
             .call_publishing(&self.feed, move |store, committed| {
-                // Stamped on the store thread, as the change is made: the orders' times follow the
-                // events' `seq`, and a request that waited behind others is stamped when it is made.
+                // Stamped on the store thread, as the change is made: a request that waited behind
+                // others is stamped when it is made, and (while the wall clock does not step back)
+                // the orders' times follow the events' `seq`.
                 let now = now_ms();
                 if let Some(order) = store.order_for_key(&key, now)? {
                     return Ok(Ok(Created::Existing(order)));

@@ -229,9 +229,9 @@ async fn watch(mut ws: Socket, run: String, mut stop: oneshot::Receiver<()>) -> 
             _ = &mut stop => break,
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
-                    let at = Arrival { read: Instant::now(), received_ns: received.load(Ordering::Relaxed), stamped_ms: None };
+                    let (read, received_ns) = (Instant::now(), received.load(Ordering::Relaxed));
                     if let Some(k) = order_mark(&text, &run) {
-                        let at = Arrival { stamped_ms: event_stamp(&text), ..at };
+                        let at = Arrival { read, received_ns, stamped_ms: event_stamp(&text) };
                         seen.entry(k).or_default().push((event_seq(&text).unwrap_or(0), at));
                     } else {
                         answer_ping(&mut ws, &text).await;
