@@ -231,22 +231,29 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     // (they are the grid's last children: the voided tickets' list comes before them).
     let arranged = StoredValue::new_local(Vec::<String>::new());
     let arranged_grid = StoredValue::new_local(Vec::<String>::new());
-    // The display order now (brought up to the board first).
-    let display_order = move || {
+    // `f` on the display order now (brought up to the board first).
+    let with_display_order = move |f: &mut dyn FnMut(&[String]) -> bool| -> Option<bool> {
         version.try_with_untracked(|_| ())?;
-        grid.try_with_value(|g| g.display_order().to_vec())
+        grid.try_with_value(|g| f(g.display_order()))
     };
     Effect::new(move |_| {
         let _ = order.get();
-        let Some(ids) = display_order() else { return };
-        if arranged.try_with_value(|last| *last == ids) != Some(false) {
+        let mut ids = Vec::new();
+        let moved = with_display_order(&mut |now| {
+            let moved = arranged.try_with_value(|last| last.as_slice() != now) == Some(true);
+            if moved {
+                ids = now.to_vec();
+            }
+            moved
+        });
+        if moved != Some(true) {
             return;
         }
         queue_microtask(move || {
             let Some(Some(section)) = grid_node.try_get_untracked() else { return };
             // Only the list this run saw, which the keyed list has drawn by now: if the grid has
             // changed since, that change queues its own run.
-            if display_order().as_ref() != Some(&ids) {
+            if with_display_order(&mut |now| now == ids.as_slice()) != Some(true) {
                 return;
             }
             let keys: Vec<&str> = ids.iter().map(String::as_str).collect();

@@ -52,7 +52,8 @@ pub struct TicketGrid {
 #[derive(Debug)]
 struct Entry {
     /// The order as displayed, which the ticket was built from. Holding it keeps its address from
-    /// being reused while the entry lives, so an order the board replaced is a new address.
+    /// being reused while the entry lives, and makes the board's `Arc::make_mut` copy the order
+    /// rather than change it in place: an order the board changed is a new address.
     source: Arc<Order>,
     pending: bool,
     ticket: Ticket,
