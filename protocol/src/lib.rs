@@ -4,6 +4,7 @@
 //! and neither side can drift from the other.
 
 pub mod close;
+mod frame;
 pub mod kitchen;
 pub mod menu;
 pub mod stats;
@@ -11,6 +12,9 @@ pub mod time;
 pub mod voice;
 
 use serde::{Deserialize, Serialize};
+
+pub use frame::FrameError;
+use frame::tagged_frames;
 
 pub use kitchen::{ItemStatus, KitchenAction, Void};
 pub use menu::{
@@ -309,9 +313,9 @@ pub enum ErrorCode {
     Forbidden,
 }
 
+tagged_frames! {
 /// Frames a page sends on `/ws`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientMessage {
     #[serde(rename = "hello")]
     Hello { token: String, station: String, since: Option<u64> },
@@ -346,6 +350,7 @@ pub enum ClientMessage {
     Void { request_id: String, order_id: String, reason: String },
     #[serde(rename = "order.rush")]
     Rush { request_id: String, order_id: String, rush: bool },
+}
 }
 
 impl ClientMessage {
@@ -388,9 +393,9 @@ impl ClientMessage {
     }
 }
 
+tagged_frames! {
 /// Frames the hub sends on `/ws`. Order events carry a strictly increasing `seq`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerMessage {
     #[serde(rename = "welcome")]
     Welcome { seq: u64 },
@@ -426,24 +431,9 @@ pub enum ServerMessage {
     #[serde(rename = "menu.updated")]
     MenuUpdated { seq: u64, sold_out: SoldOut },
 }
+}
 
 impl ServerMessage {
-    /// The `type` names a page handles (the KDS debug surface lists them).
-    pub const TYPES: &'static [&'static str] = &[
-        "welcome",
-        "resync",
-        "auth_failed",
-        "ping",
-        "pong",
-        "ack",
-        "error",
-        "order.created",
-        "order.updated",
-        "order.status.changed",
-        "order.deleted",
-        "menu.updated",
-    ];
-
     /// The event sequence number, for the order events and `menu.updated`.
     pub fn event_seq(&self) -> Option<u64> {
         match self {
@@ -454,29 +444,6 @@ impl ServerMessage {
             | ServerMessage::MenuUpdated { seq, .. } => Some(*seq),
             _ => None,
         }
-    }
-
-    /// Parses one text frame, telling apart the ways it can be wrong.
-    pub fn parse(text: &str) -> Result<ServerMessage, FrameError> {
-        parse_tagged(text, ServerMessage::TYPES)
-    }
-}
-
-impl ClientMessage {
-    pub const TYPES: &'static [&'static str] = &[
-        "hello",
-        "ping",
-        "pong",
-        "order.start",
-        "order.bump",
-        "order.recall",
-        "order.complete",
-        "order.void",
-        "order.rush",
-    ];
-
-    pub fn parse(text: &str) -> Result<ClientMessage, FrameError> {
-        parse_tagged(text, ClientMessage::TYPES)
     }
 }
 
@@ -501,10 +468,10 @@ pub struct IceCandidate {
     pub sdp_m_line_index: Option<u16>,
 }
 
+tagged_frames! {
 /// Call signalling frames, in both directions on `/ws` (see `docs/protocol.md`, "Staff call
 /// signalling"). Every frame names its call by `call_id`, chosen by the caller; the hub routes by it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallMessage {
     /// Caller → hub → every staff screen of `to_station` (every staff screen when `None`).
     /// `from` is the caller's client id.
@@ -544,26 +511,9 @@ pub enum CallMessage {
     #[serde(rename = "call.unavailable")]
     Unavailable { call_id: String },
 }
+}
 
 impl CallMessage {
-    pub const TYPES: &'static [&'static str] = &[
-        "call.request",
-        "call.offer",
-        "call.answer",
-        "call.ice",
-        "call.accept",
-        "call.decline",
-        "call.cancel",
-        "call.hangup",
-        "call.busy",
-        "call.taken",
-        "call.unavailable",
-    ];
-
-    pub fn parse(text: &str) -> Result<CallMessage, FrameError> {
-        parse_tagged(text, CallMessage::TYPES)
-    }
-
     /// Whether a frame's `type` belongs to call signalling (it may still be unknown).
     pub fn is_call_type(kind: &str) -> bool {
         kind.starts_with("call.")
@@ -582,23 +532,6 @@ impl CallMessage {
             | CallMessage::Busy { call_id }
             | CallMessage::Taken { call_id }
             | CallMessage::Unavailable { call_id } => call_id,
-        }
-    }
-
-    /// The wire `type` of this frame.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            CallMessage::Request { .. } => "call.request",
-            CallMessage::Offer { .. } => "call.offer",
-            CallMessage::Answer { .. } => "call.answer",
-            CallMessage::Ice { .. } => "call.ice",
-            CallMessage::Accept { .. } => "call.accept",
-            CallMessage::Decline { .. } => "call.decline",
-            CallMessage::Cancel { .. } => "call.cancel",
-            CallMessage::Hangup { .. } => "call.hangup",
-            CallMessage::Busy { .. } => "call.busy",
-            CallMessage::Taken { .. } => "call.taken",
-            CallMessage::Unavailable { .. } => "call.unavailable",
         }
     }
 
@@ -627,51 +560,6 @@ impl CallMessage {
 fn is_valid_call_token(s: &str) -> bool {
     (1..=MAX_CALL_ID_CHARS).contains(&s.len())
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-}
-
-/// Why a frame was not understood. Never fatal: the receiver logs it and drops the frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FrameError {
-    TooLarge {
-        bytes: usize,
-    },
-    Malformed(String),
-    /// Valid JSON with a `type` this side does not know.
-    UnknownType(String),
-    /// A known type whose fields are missing or of the wrong kind.
-    Invalid {
-        kind: String,
-        reason: String,
-    },
-}
-
-impl std::fmt::Display for FrameError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            FrameError::TooLarge { bytes } => write!(f, "frame of {bytes} bytes exceeds {MAX_WS_FRAME_BYTES}"),
-            FrameError::Malformed(e) => write!(f, "malformed JSON: {e}"),
-            FrameError::UnknownType(t) => write!(f, "unknown message type {t:?}"),
-            FrameError::Invalid { kind, reason } => write!(f, "invalid {kind}: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for FrameError {}
-
-fn parse_tagged<T: serde::de::DeserializeOwned>(text: &str, known: &[&str]) -> Result<T, FrameError> {
-    if text.len() > MAX_WS_FRAME_BYTES {
-        return Err(FrameError::TooLarge { bytes: text.len() });
-    }
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameError::Malformed(e.to_string()))?;
-    let kind = match value.get("type") {
-        Some(serde_json::Value::String(t)) => t.clone(),
-        Some(_) => return Err(FrameError::Malformed("`type` is not a string".into())),
-        None => return Err(FrameError::Malformed("no `type` field".into())),
-    };
-    if !known.contains(&kind.as_str()) {
-        return Err(FrameError::UnknownType(kind));
-    }
-    serde_json::from_value(value).map_err(|e| FrameError::Invalid { kind, reason: e.to_string() })
 }
 
 #[cfg(test)]
@@ -808,6 +696,120 @@ mod tests {
         ));
         let big = format!(r#"{{"type":"ping","ts":1,"pad":"{}"}}"#, "x".repeat(MAX_WS_FRAME_BYTES));
         assert!(matches!(ServerMessage::parse(&big), Err(FrameError::TooLarge { .. })));
+    }
+
+    /// `parse` reads each variant's fields straight from the text; serde's derived decoder buffers
+    /// the frame first. Both read every frame of every type the same, and `kind()` is its `type`.
+    #[test]
+    fn parse_agrees_with_the_derived_decoder_on_every_type() {
+        fn check<T>(
+            frames: &[T],
+            types: &[&str],
+            kind: fn(&T) -> &'static str,
+            parse: fn(&str) -> Result<T, FrameError>,
+        ) where
+            T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            let mut seen: Vec<&str> = frames.iter().map(kind).collect();
+            seen.sort_unstable();
+            let mut all = types.to_vec();
+            all.sort_unstable();
+            assert_eq!(seen, all, "one frame of every type");
+            for frame in frames {
+                let text = serde_json::to_string(frame).unwrap();
+                assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["type"], kind(frame));
+                assert_eq!(parse(&text).as_ref(), Ok(frame), "{text}");
+                assert_eq!(&serde_json::from_str::<T>(&text).unwrap(), frame, "{text}");
+            }
+        }
+        let (r, o) = (|| "r".to_string(), || "o".to_string());
+        check(
+            &[
+                ServerMessage::Welcome { seq: 1 },
+                ServerMessage::Resync { seq: 2 },
+                ServerMessage::AuthFailed { reason: "expired".into() },
+                ServerMessage::Ping { ts: -3 },
+                ServerMessage::Pong { ts: 4 },
+                ServerMessage::Ack { request_id: r(), seq: 5 },
+                ServerMessage::Error { request_id: None, code: ErrorCode::Forbidden, message: "no".into() },
+                ServerMessage::OrderCreated { seq: 6, order: order() },
+                ServerMessage::OrderUpdated { seq: 7, order: Order { rush: true, ..order() } },
+                ServerMessage::OrderStatusChanged {
+                    seq: 8,
+                    order_id: o(),
+                    status: OrderStatus::Ready,
+                    updated_at: "t".into(),
+                },
+                ServerMessage::OrderDeleted { seq: 9, order_id: o() },
+                ServerMessage::MenuUpdated {
+                    seq: 10,
+                    sold_out: SoldOut { items: vec!["cola".into()], options: vec![] },
+                },
+            ],
+            ServerMessage::TYPES,
+            ServerMessage::kind,
+            ServerMessage::parse,
+        );
+        check(
+            &[
+                ClientMessage::Hello { token: "t".into(), station: "grill".into(), since: Some(3) },
+                ClientMessage::Ping { ts: 1 },
+                ClientMessage::Pong { ts: 2 },
+                ClientMessage::Start { request_id: r(), order_id: o(), station: "grill".into() },
+                ClientMessage::Bump { request_id: r(), order_id: o(), station: "grill".into() },
+                ClientMessage::Recall { request_id: r(), order_id: o(), station: None },
+                ClientMessage::Complete { request_id: r(), order_id: o(), force: true },
+                ClientMessage::Void { request_id: r(), order_id: o(), reason: "left".into() },
+                ClientMessage::Rush { request_id: r(), order_id: o(), rush: false },
+            ],
+            ClientMessage::TYPES,
+            ClientMessage::kind,
+            ClientMessage::parse,
+        );
+        let c = || "c1".to_string();
+        check(
+            &[
+                CallMessage::Request { call_id: c(), from: "kiosk-1".into(), to_station: None },
+                CallMessage::Offer { call_id: c(), sdp: "v=0".into() },
+                CallMessage::Answer { call_id: c(), sdp: "v=0".into() },
+                CallMessage::Ice {
+                    call_id: c(),
+                    candidate: IceCandidate { candidate: String::new(), sdp_mid: None, sdp_m_line_index: Some(1) },
+                },
+                CallMessage::Accept { call_id: c(), from: "kds-1".into() },
+                CallMessage::Decline { call_id: c() },
+                CallMessage::Cancel { call_id: c() },
+                CallMessage::Hangup { call_id: c() },
+                CallMessage::Busy { call_id: c() },
+                CallMessage::Taken { call_id: c() },
+                CallMessage::Unavailable { call_id: c() },
+            ],
+            CallMessage::TYPES,
+            CallMessage::kind,
+            CallMessage::parse,
+        );
+    }
+
+    #[test]
+    fn a_frame_without_a_string_type_is_malformed() {
+        for (text, why) in [
+            (r#"{"type":5,"seq":1}"#, "`type` is not a string"),
+            (r#"{"type":{"a":1},"seq":1}"#, "`type` is not a string"),
+            (r#"{"type":null,"seq":1}"#, "no `type` field"),
+            (r#"{"seq":1}"#, "no `type` field"),
+        ] {
+            assert_eq!(ServerMessage::parse(text), Err(FrameError::Malformed(why.into())), "{text}");
+        }
+        for text in ["[1]", "\"welcome\"", "", r#"{"type":"welcome","seq":1"#, r#"{"type":"welcome","seq":1} x"#] {
+            assert!(matches!(ServerMessage::parse(text), Err(FrameError::Malformed(_))), "{text}");
+        }
+        // A malformed field after a known type is malformed JSON, not a missing field.
+        assert!(matches!(ServerMessage::parse(r#"{"type":"welcome","seq":1,"x":tru}"#), Err(FrameError::Malformed(_))));
+        // A duplicate field is the derived decoder's error too.
+        assert!(matches!(
+            ServerMessage::parse(r#"{"type":"welcome","seq":1,"seq":2}"#),
+            Err(FrameError::Invalid { kind, .. }) if kind == "welcome"
+        ));
     }
 
     #[test]

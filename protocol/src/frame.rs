@@ -1,0 +1,119 @@
+//! Text frames tagged by their `type` field, and how one is read.
+//!
+//! serde's own decoder for an internally tagged enum buffers the whole frame (every field, as
+//! serde's private `Content` tree) before it knows the variant, and every type inside a frame is
+//! then compiled a second time to be read back from that buffer. [`tagged_frames!`] declares the
+//! enum with serde's derives (its JSON is unchanged) and a `parse` that reads the `type` first and
+//! then the variant's own fields straight from the text.
+
+use serde::Deserialize;
+
+use crate::MAX_WS_FRAME_BYTES;
+
+/// Why a frame was not understood. Never fatal: the receiver logs it and drops the frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    TooLarge {
+        bytes: usize,
+    },
+    Malformed(String),
+    /// Valid JSON with a `type` this side does not know.
+    UnknownType(String),
+    /// A known type whose fields are missing or of the wrong kind.
+    Invalid {
+        kind: String,
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::TooLarge { bytes } => write!(f, "frame of {bytes} bytes exceeds {MAX_WS_FRAME_BYTES}"),
+            FrameError::Malformed(e) => write!(f, "malformed JSON: {e}"),
+            FrameError::UnknownType(t) => write!(f, "unknown message type {t:?}"),
+            FrameError::Invalid { kind, reason } => write!(f, "invalid {kind}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+/// A frame's `type`, read over the whole text (so malformed JSON anywhere is found here) while
+/// every other field is skipped.
+pub(crate) fn frame_type(text: &str) -> Result<String, FrameError> {
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(rename = "type", default)]
+        kind: serde_json::Value,
+    }
+    if text.len() > MAX_WS_FRAME_BYTES {
+        return Err(FrameError::TooLarge { bytes: text.len() });
+    }
+    match serde_json::from_str::<Head>(text).map_err(|e| FrameError::Malformed(e.to_string()))?.kind {
+        serde_json::Value::String(kind) => Ok(kind),
+        serde_json::Value::Null => Err(FrameError::Malformed("no `type` field".into())),
+        _ => Err(FrameError::Malformed("`type` is not a string".into())),
+    }
+}
+
+/// Declares a frame enum whose variants are told apart by a `type` field (each variant names its
+/// own with `#[serde(rename = "…")]`), with:
+/// - serde's `Serialize` and `Deserialize` in their internally tagged form (`#[serde(tag = "type")]`);
+/// - `TYPES`, every `type` it has, and `kind()`, a frame's own;
+/// - `parse(text)`, which tells apart a frame that is too large, malformed, of an unknown type, or of
+///   a known type with missing or wrong fields, and reads the fields without buffering the frame.
+macro_rules! tagged_frames {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                #[serde(rename = $tag:literal)]
+                $variant:ident { $( $(#[$field_meta:meta])* $field:ident : $ty:ty ),* $(,)? }
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(serde::Serialize, serde::Deserialize)]
+        #[serde(tag = "type")]
+        $vis enum $name {
+            $(
+                $(#[doc = $doc])*
+                #[serde(rename = $tag)]
+                $variant { $( $(#[$field_meta])* $field: $ty ),* },
+            )*
+        }
+
+        impl $name {
+            /// Every `type` of these frames.
+            pub const TYPES: &'static [&'static str] = &[$($tag),*];
+
+            /// This frame's `type`.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $( $name::$variant { .. } => $tag, )*
+                }
+            }
+
+            /// Parses one text frame, telling apart the ways it can be wrong.
+            pub fn parse(text: &str) -> Result<$name, $crate::FrameError> {
+                let kind = $crate::frame::frame_type(text)?;
+                let invalid = |e: serde_json::Error| $crate::FrameError::Invalid { kind: kind.clone(), reason: e.to_string() };
+                match kind.as_str() {
+                    $(
+                        $tag => {
+                            #[derive(serde::Deserialize)]
+                            struct Fields { $( $(#[$field_meta])* $field: $ty ),* }
+                            let Fields { $($field),* } = serde_json::from_str(text).map_err(invalid)?;
+                            Ok($name::$variant { $($field),* })
+                        }
+                    )*
+                    _ => Err($crate::FrameError::UnknownType(kind)),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use tagged_frames;
