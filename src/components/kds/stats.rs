@@ -83,6 +83,15 @@ fn figures_line(label: &str, f: &TicketFigures, testid: &'static str) -> impl In
 const CHART_W: f64 = 240.0;
 const CHART_H: f64 = 80.0;
 
+/// A chart coordinate to one decimal place, in integer arithmetic: Rust's float formatting
+/// would add its whole machinery (about 13 KB) to the page for these few numbers.
+fn tenths(v: f64) -> String {
+    let t = (v * 10.0).round() as i64;
+    let sign = if t < 0 { "-" } else { "" };
+    let t = t.unsigned_abs();
+    format!("{sign}{}.{}", t / 10, t % 10)
+}
+
 /// The day's average ticket time per hour as bars, with the late threshold as a line.
 fn hourly_chart(stats: &TicketStats) -> impl IntoView + use<> {
     let hours: Vec<&HourFigures> = stats.overall.hourly.iter().take(24).collect();
@@ -110,10 +119,10 @@ fn hourly_chart(stats: &TicketStats) -> impl IntoView + use<> {
                     data-testid="stats-bar"
                     data-hour=hour
                     data-count=h.count
-                    x=format!("{:.1}", x + slot * 0.15)
-                    y=format!("{:.1}", CHART_H - height)
-                    width=format!("{:.1}", slot * 0.7)
-                    height=format!("{height:.1}")
+                    x=tenths(x + slot * 0.15)
+                    y=tenths(CHART_H - height)
+                    width=tenths(slot * 0.7)
+                    height=tenths(height)
                 >
                     <title>{title}</title>
                 </rect>
@@ -133,19 +142,19 @@ fn hourly_chart(stats: &TicketStats) -> impl IntoView + use<> {
     view! {
         <figure class="stats-chart">
             <svg
-                viewBox=format!("0 0 {CHART_W} {}", CHART_H + 12.0)
+                viewBox=format!("0 0 {} {}", tenths(CHART_W), tenths(CHART_H + 12.0))
                 role="img"
                 aria-label=summary.clone()
                 data-testid="stats-chart"
             >
                 {bars}
-                <line class="stats-late-line" x1="0" x2=CHART_W.to_string() y1=format!("{late_y:.1}") y2=format!("{late_y:.1}")/>
+                <line class="stats-late-line" x1="0" x2=tenths(CHART_W) y1=tenths(late_y) y2=tenths(late_y)/>
                 {[0usize, 6, 12, 18]
                     .into_iter()
                     .filter(|&i| i < hours.len())
                     .map(|i| {
                         view! {
-                            <text class="stats-axis" x=format!("{:.1}", slot * i as f64) y=format!("{}", CHART_H + 11.0)>
+                            <text class="stats-axis" x=tenths(slot * i as f64) y=tenths(CHART_H + 11.0)>
                                 {format!("{:02}", local_hour(hours[i].start_ms as f64))}
                             </text>
                         }
@@ -154,5 +163,21 @@ fn hourly_chart(stats: &TicketStats) -> impl IntoView + use<> {
             </svg>
             <figcaption>{summary}</figcaption>
         </figure>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tenths;
+
+    #[test]
+    fn coordinates_have_one_decimal_place() {
+        assert_eq!(tenths(0.0), "0.0");
+        assert_eq!(tenths(240.0), "240.0");
+        assert_eq!(tenths(12.34), "12.3");
+        assert_eq!(tenths(7.96), "8.0");
+        assert_eq!(tenths(0.04), "0.0");
+        assert_eq!(tenths(-0.04), "0.0");
+        assert_eq!(tenths(-1.26), "-1.3");
     }
 }
