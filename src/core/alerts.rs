@@ -207,7 +207,7 @@ impl NewTicketAlerts {
     pub fn voids_showing(&self, now: Millis) -> Vec<String> {
         let mut showing: Vec<(&String, Millis)> =
             self.voided.iter().filter(|(_, heard)| now < heard.after(VOID_SHOWN)).map(|(id, at)| (id, *at)).collect();
-        showing.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        showing.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         showing.into_iter().map(|(id, _)| id.clone()).collect()
     }
 
@@ -239,7 +239,7 @@ mod tests {
 
     fn flashing(alerts: &NewTicketAlerts) -> Vec<(&str, Millis)> {
         let mut flashing: Vec<(&str, Millis)> = alerts.flashing().iter().map(|(id, at)| (id.as_str(), *at)).collect();
-        flashing.sort();
+        flashing.sort_unstable();
         flashing
     }
 

@@ -41,7 +41,7 @@ pub fn cook_lines(options: &[ChosenOption]) -> Vec<CookLine> {
 /// NUTS, DAIRY"); `None` when no line has one.
 pub fn allergy_banner<'a>(items: impl IntoIterator<Item = &'a OrderItem>) -> Option<String> {
     let mut all: Vec<Allergen> = items.into_iter().flat_map(|i| i.allergies.iter().copied()).collect();
-    all.sort();
+    all.sort_unstable();
     all.dedup();
     (!all.is_empty()).then(|| {
         let names: Vec<String> = all.iter().map(|a| a.label().to_uppercase()).collect();

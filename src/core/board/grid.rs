@@ -139,7 +139,7 @@ impl TicketGrid {
         }
         if members || reorder {
             let mut order: Vec<(&Ticket, &String)> = self.entries.iter().map(|(id, e)| (&e.ticket, id)).collect();
-            order.sort_by(|a, b| display_cmp(*a, *b));
+            order.sort_unstable_by(|a, b| display_cmp(*a, *b));
             if order.len() != self.order.len() || order.iter().zip(&self.order).any(|((_, id), was)| *id != was) {
                 self.order = order.into_iter().map(|(_, id)| id.clone()).collect();
                 self.version.order += 1;
@@ -183,7 +183,7 @@ impl TicketGrid {
     /// The order ids oldest first, which rush does not change (a keyed list's order).
     pub fn ids_by_age(&self) -> Vec<String> {
         let mut ids: Vec<(&Ticket, &String)> = self.entries.iter().map(|(id, e)| (&e.ticket, id)).collect();
-        ids.sort_by(|(a, a_id), (b, b_id)| a.age_order().cmp(&b.age_order()).then_with(|| a_id.cmp(b_id)));
+        ids.sort_unstable_by(|(a, a_id), (b, b_id)| a.age_order().cmp(&b.age_order()).then_with(|| a_id.cmp(b_id)));
         ids.into_iter().map(|(_, id)| id.clone()).collect()
     }
 

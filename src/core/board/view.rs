@@ -218,7 +218,7 @@ impl Board {
             .filter(|(order, _)| shows(station, order))
             .filter_map(|(order, pending)| self.ticket(station, order, pending, now_unix))
             .collect();
-        tickets.sort_by(|a, b| display_cmp((a, &a.order.id), (b, &b.order.id)));
+        tickets.sort_unstable_by(|a, b| display_cmp((a, &a.order.id), (b, &b.order.id)));
         tickets
     }
 
@@ -291,7 +291,7 @@ impl Board {
             Station::Prep(name) => {
                 let mut ready: Vec<Arc<Order>> =
                     self.displayed().map(|(o, _)| o).filter(|o| o.station_ready_at(name).is_some()).collect();
-                ready.sort_by(|a, b| {
+                ready.sort_unstable_by(|a, b| {
                     b.station_ready_at(name).cmp(&a.station_ready_at(name)).then_with(|| a.id.cmp(&b.id))
                 });
                 ready
@@ -407,7 +407,7 @@ impl Board {
                 quantity: u32::try_from(quantity.max(0)).unwrap_or(u32::MAX),
             })
             .collect();
-        counts.sort_by(|a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
+        counts.sort_unstable_by(|a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
         counts
     }
 }
@@ -523,7 +523,7 @@ mod tests {
         }
         let mut counts: Vec<AllDayCount> =
             totals.into_iter().map(|(name, quantity)| AllDayCount { name, quantity }).collect();
-        counts.sort_by(|a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
+        counts.sort_unstable_by(|a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
         counts
     }
 
@@ -551,7 +551,9 @@ mod tests {
             proptest::prop_assert_eq!(self.grid.len(), afresh.len());
             let by_age: Vec<String> = {
                 let mut by_age: Vec<&Ticket> = afresh.iter().collect();
-                by_age.sort_by(|a, b| a.age_order().cmp(&b.age_order()).then_with(|| a.order.id.cmp(&b.order.id)));
+                by_age.sort_unstable_by(|a, b| {
+                    a.age_order().cmp(&b.age_order()).then_with(|| a.order.id.cmp(&b.order.id))
+                });
                 by_age.into_iter().map(|t| t.order.id.clone()).collect()
             };
             proptest::prop_assert_eq!(self.grid.ids_by_age(), by_age.clone());
