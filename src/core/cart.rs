@@ -115,7 +115,7 @@ fn build_line(item: &MenuItem, request: &LineRequest) -> Result<CartLine, CartEr
     let quantity = check_quantity(&item.name, u64::from(request.quantity))?;
     let options = item.choose(&request.options).map_err(CartError::Options)?;
     let mut allergies = request.allergies.clone();
-    allergies.sort_unstable();
+    allergies.sort();
     allergies.dedup();
     let special = request
         .special_instructions

@@ -128,7 +128,7 @@ impl ItemSheet {
             self.allergies.remove(at);
         } else {
             self.allergies.push(allergen);
-            self.allergies.sort_unstable();
+            self.allergies.sort();
         }
     }
 
