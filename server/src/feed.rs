@@ -9,6 +9,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
 use restaurant_protocol::ServerMessage;
@@ -35,7 +36,20 @@ pub struct Feed {
     replay_limits: ReplayLimits,
     client_queue: usize,
     next_id: AtomicU64,
+    /// Dev mode: when each recent event was published (see [`Feed::with_publish_log`]).
+    published: Option<Mutex<VecDeque<Published>>>,
 }
+
+/// When an event was published: its commit was done and the fan-out to the clients began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Published {
+    pub seq: u64,
+    /// On the wall clock, in ns since the Unix epoch.
+    pub at_unix_ns: u64,
+}
+
+/// Publish times a dev hub keeps, at most (the oldest leave first).
+pub const PUBLISH_LOG_LIMIT: usize = 65_536;
 
 struct FeedInner {
     last_seq: u64,
@@ -57,6 +71,12 @@ impl FeedInner {
     }
 }
 
+/// Locks `mutex`, poisoned or not: a panic while holding one of the feed's locks cannot leave
+/// what it guards inconsistent (each update is a single push/insert or pop).
+fn relock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// What a client (re)joining with `since` gets after `welcome`.
 #[derive(Debug, PartialEq)]
 pub enum Catchup {
@@ -73,17 +93,41 @@ impl Feed {
         let replay_bytes = replay.iter().map(|(_, f)| f.len()).sum();
         let mut inner = FeedInner { last_seq, replay, replay_bytes, clients: HashMap::new() };
         inner.trim(replay_limits);
-        Feed { inner: Mutex::new(inner), replay_limits, client_queue: client_queue.max(1), next_id: AtomicU64::new(1) }
+        Feed {
+            inner: Mutex::new(inner),
+            replay_limits,
+            client_queue: client_queue.max(1),
+            next_id: AtomicU64::new(1),
+            published: None,
+        }
+    }
+
+    /// Also notes when each event is published, the last [`PUBLISH_LOG_LIMIT`] of them: a dev
+    /// hub's fan-out is timed from there (`GET /api/v1/dev/published`).
+    #[must_use]
+    pub fn with_publish_log(self) -> Feed {
+        Feed { published: Some(Mutex::new(VecDeque::new())), ..self }
+    }
+
+    /// The publish times noted, oldest first (empty unless [`Feed::with_publish_log`]).
+    pub fn published(&self) -> Vec<Published> {
+        self.published.as_ref().map_or_else(Vec::new, |log| relock(log).iter().copied().collect())
     }
 
     fn lock(&self) -> MutexGuard<'_, FeedInner> {
-        // A panic while holding the lock cannot leave the fields inconsistent (each update is a
-        // single push/insert), so a poisoned lock is still usable.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        relock(&self.inner)
     }
 
     /// Sends an event (events must arrive in `seq` order) to every client and the replay window.
     pub fn publish(&self, event: &Event) {
+        if let Some(log) = &self.published {
+            let at_unix_ns = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+            let mut log = relock(log);
+            if log.len() == PUBLISH_LOG_LIMIT {
+                log.pop_front();
+            }
+            log.push_back(Published { seq: event.seq, at_unix_ns });
+        }
         let frame = Utf8Bytes::from(event.json.clone());
         let mut inner = self.lock();
         inner.last_seq = event.seq;
@@ -174,7 +218,7 @@ impl ClientQueue {
     }
 
     fn push_event(&self, seq: u64, frame: Utf8Bytes) {
-        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        let mut frames = relock(&self.frames);
         if frames.len() >= self.capacity {
             frames.clear();
             let resync = ServerMessage::Resync { seq };
@@ -197,7 +241,7 @@ impl ClientQueue {
 
     /// Takes every queued frame.
     pub fn take(&self) -> VecDeque<Utf8Bytes> {
-        std::mem::take(&mut *self.frames.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(&mut *relock(&self.frames))
     }
 }
 
@@ -288,5 +332,24 @@ mod tests {
         assert_eq!(feed.client_count(), 1);
         drop(sub);
         assert_eq!(feed.client_count(), 0);
+    }
+
+    #[test]
+    fn a_dev_feed_notes_each_publish_time_keeping_the_latest() {
+        let off = Feed::new(0, vec![], events(10), 10);
+        off.publish(&event(1));
+        assert!(off.published().is_empty(), "off unless asked for");
+
+        let feed = Feed::new(0, vec![], events(10), 10).with_publish_log();
+        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+        for seq in 1..=PUBLISH_LOG_LIMIT as u64 + 2 {
+            feed.publish(&event(seq));
+        }
+        let after = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+        let log = feed.published();
+        assert_eq!(log.len(), PUBLISH_LOG_LIMIT, "the oldest leave at the limit");
+        assert_eq!((log[0].seq, log[log.len() - 1].seq), (3, PUBLISH_LOG_LIMIT as u64 + 2));
+        assert!(log.windows(2).all(|w| w[0].seq + 1 == w[1].seq && w[0].at_unix_ns <= w[1].at_unix_ns));
+        assert!(before <= log[0].at_unix_ns && log[log.len() - 1].at_unix_ns <= after);
     }
 }

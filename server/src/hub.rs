@@ -119,7 +119,9 @@ impl Hub {
             .await
             .map_err(|source| StartError::Store { location: format!("{location:?}"), source })?;
         tracing::info!(?location, last_seq, replay = recent.len(), "store opened");
-        let feed = Arc::new(Feed::new(last_seq, recent, replay, settings.client_queue));
+        let feed = Feed::new(last_seq, recent, replay, settings.client_queue);
+        // A dev hub notes when each event is published, for the fan-out bench.
+        let feed = Arc::new(if settings.mode.is_demo() { feed.with_publish_log() } else { feed });
         if menu.known(&sold_out) != sold_out {
             tracing::warn!(
                 stored = ?sold_out,

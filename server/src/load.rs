@@ -2,13 +2,16 @@
 //! change its active orders at a steady rate — rush on, rush off, round robin — through the same
 //! path as a KDS command (store commit, then `order.updated` on the feed), so a kitchen display can
 //! be measured under a known load. Answers when the run is over with what was sent.
+//!
+//! Also dev mode only: `GET /api/v1/dev/published` lists when each recent event was published
+//! (its commit done), for timing the fan-out from there.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::time::MissedTickBehavior;
@@ -16,6 +19,7 @@ use tokio::time::MissedTickBehavior;
 use crate::api::ApiJson;
 use crate::auth::random_hex;
 use crate::error::ApiError;
+use crate::feed::Published;
 use crate::state::{AppState, OrderError};
 use restaurant_protocol::KitchenAction;
 
@@ -43,7 +47,20 @@ struct LoadReport {
 }
 
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/api/v1/dev/update-load", post(update_load))
+    Router::new().route("/api/v1/dev/update-load", post(update_load)).route("/api/v1/dev/published", get(published))
+}
+
+/// The publish times of the recent events.
+#[derive(Debug, Serialize)]
+struct PublishLog {
+    published: Vec<Published>,
+}
+
+/// `GET /api/v1/dev/published`: when each recent event was published, its commit done and its
+/// fan-out begun (the last [`PUBLISH_LOG_LIMIT`](crate::feed::PUBLISH_LOG_LIMIT), oldest first),
+/// on the wall clock: what the fan-out bench times the screens' receipt from.
+async fn published(_: DevOnly, State(state): State<Arc<AppState>>) -> Json<PublishLog> {
+    Json(PublishLog { published: state.feed.published() })
 }
 
 /// Passes only with `--dev`: dev endpoints take it first, so without it they answer 404 before

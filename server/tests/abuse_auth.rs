@@ -211,6 +211,7 @@ async fn production_has_no_default_pin_no_dev_endpoints_and_says_so_in_config_js
     let (status, _) =
         c.call("POST", "/api/v1/dev/update-load", None, Some(json!({"per_second": 1, "seconds": 1}))).await;
     assert_eq!(status, 404);
+    assert_eq!(c.call("GET", "/api/v1/dev/published", None, None).await.0, 404);
     let (_, config) = c.call("GET", "/config.json", None, None).await;
     assert_eq!((config["mode"].as_str(), config["allow_url_overrides"].as_bool()), (Some("production"), Some(false)));
 }

@@ -499,6 +499,8 @@ async fn update_load_toggles_rush_round_robin_at_the_asked_rate_in_dev_mode_only
         .unwrap()
         .status();
     assert_eq!(status.as_u16(), 404, "dev endpoints are off outside demo mode");
+    let status = reqwest::get(off.http("/api/v1/dev/published")).await.unwrap().status();
+    assert_eq!(status.as_u16(), 404, "no publish log outside demo mode");
     off.stop().await.unwrap();
 
     let hub = start(|_| {}).await;
@@ -531,6 +533,13 @@ async fn update_load_toggles_rush_round_robin_at_the_asked_rate_in_dev_mode_only
         assert_eq!(id, if k % 2 == 0 { &a.id } else { &b.id }, "round robin at {k}");
         assert_eq!(*rush, (k / 2) % 2 == 0, "toggled at {k}");
     }
+    // A dev hub notes when it published each event: the two orders, then the 40 updates.
+    let log: Value = reqwest::get(hub.http("/api/v1/dev/published")).await.unwrap().json().await.unwrap();
+    let log = log["published"].as_array().unwrap();
+    let seqs: Vec<u64> = log.iter().map(|p| p["seq"].as_u64().unwrap()).collect();
+    let times: Vec<u64> = log.iter().map(|p| p["at_unix_ns"].as_u64().unwrap()).collect();
+    assert!(seqs.len() >= 42 && seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert!(times.windows(2).all(|w| w[0] <= w[1]) && times[0] > 0, "{times:?}");
     hub.stop().await.unwrap();
 }
 

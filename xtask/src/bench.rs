@@ -306,6 +306,7 @@ fn rows_for(v: &Value) -> Vec<Row> {
             let p = |part: &str, k: &str| v[part][k].as_f64().unwrap_or(f64::NAN);
             let cause = |kind: &str, k: &str| v["delivery_kernel_by_cause"][kind][k].as_f64().unwrap_or(f64::NAN);
             let change = |kind: &str, k: &str| v["delivery_from_change_by_cause"][kind][k].as_f64().unwrap_or(f64::NAN);
+            let publish = |kind: &str, k: &str| v["delivery_from_publish_by_cause"][kind][k].as_f64().unwrap_or(f64::NAN);
             vec![
                 Row {
                     name: format!(
@@ -373,7 +374,36 @@ fn rows_for(v: &Value) -> Vec<Row> {
                         change("completed", "p50_ms"),
                         change("completed", "p99_ms"),
                     ),
-                    target: "p99 ≤ 5 ms, max ≤ 15 ms (200 sockets), from the commit".into(),
+                    // Includes the commit itself (its fsync) and its wait behind the changes
+                    // before it; the target is set from the commit (the next row).
+                    target: "set from the commit, the next row".into(),
+                },
+                Row {
+                    name: format!(
+                        "hub fan-out, {} KDS sockets: from the commit to the screens' kernel",
+                        n("sockets")
+                    ),
+                    figure: format!(
+                        "event published, its commit done (noted by the dev hub) → received by every socket's kernel p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms ({} deliveries, {} for events missing from the publish log, {} received before their publish); by cause p50 / p99: order created {:.2} / {:.2} ms, bumped {:.2} / {:.2} ms, completed {:.2} / {:.2} ms; the change's stamp → its publish p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} events)",
+                        p("delivery_from_publish", "p50_ms"),
+                        p("delivery_from_publish", "p99_ms"),
+                        p("delivery_from_publish", "p999_ms"),
+                        p("delivery_from_publish", "max_ms"),
+                        p("delivery_from_publish", "n"),
+                        n("deliveries_unpublished"),
+                        n("received_before_publish"),
+                        publish("created", "p50_ms"),
+                        publish("created", "p99_ms"),
+                        publish("bumped", "p50_ms"),
+                        publish("bumped", "p99_ms"),
+                        publish("completed", "p50_ms"),
+                        publish("completed", "p99_ms"),
+                        p("change_to_publish", "p50_ms"),
+                        p("change_to_publish", "p99_ms"),
+                        p("change_to_publish", "max_ms"),
+                        p("change_to_publish", "n"),
+                    ),
+                    target: "p99 ≤ 5 ms, max ≤ 15 ms (200 sockets)".into(),
                 },
                 Row {
                     name: format!("hub fan-out, {} KDS sockets: order POST → 201; command → ack", n("sockets")),

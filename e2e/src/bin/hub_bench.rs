@@ -11,7 +11,9 @@
 //! to be scheduled and read. The kernel's time is also taken from the change itself: the event's
 //! `updated_at`, which the hub stamps on its store thread as it makes the change, before the
 //! commit (in whole milliseconds, so up to 1 ms early). That leaves out the request's way to the
-//! hub and its wait behind the changes before it.
+//! hub and its wait behind the changes before it. And it is taken from the event's publish, which
+//! a dev hub notes (`GET /api/v1/dev/published`): its commit done, the fan-out to the screens
+//! about to begin.
 //!
 //! `HUB_BENCH_SOCKETS=50,200` and `HUB_BENCH_SECONDS=20` change the runs.
 
@@ -209,6 +211,24 @@ fn event_stamp(text: &str) -> Option<i64> {
     parse_rfc3339_millis(&text[at..at + end])
 }
 
+/// When the hub published each recent event (ns since the Unix epoch), by `seq`.
+async fn publish_log(http: &reqwest::Client) -> HashMap<u64, u64> {
+    let log: Value = http
+        .get(format!("{}/api/v1/dev/published", hub()))
+        .send()
+        .await
+        .expect("hub reachable")
+        .json()
+        .await
+        .expect("the publish log");
+    log["published"]
+        .as_array()
+        .expect("a list of publish times")
+        .iter()
+        .filter_map(|p| Some((p["seq"].as_u64()?, p["at_unix_ns"].as_u64()?)))
+        .collect()
+}
+
 /// When a screen had an event: read by the program (`Instant`), and received by its kernel
 /// (ns since the Unix epoch, the receive timestamp of the read that completed the frame; a later
 /// bound for an earlier frame of the same read); and when the hub made the change (its stamp).
@@ -378,6 +398,13 @@ async fn run_with(sockets: usize, seconds: u32) {
     // ms, so up to 1 ms early) to the screen's kernel: the hub's own part, without the request's
     // way to the hub and its wait for the changes before it.
     let (mut change_ms, mut change_by_cause, mut no_stamp) = (Vec::new(), <[Vec<f64>; 3]>::default(), 0usize);
+    // From the hub's publish of the event (its commit done, the fan-out about to begin; noted by a
+    // dev hub, `GET /api/v1/dev/published`) to the screen's kernel: the issue's own measure.
+    let published = publish_log(&http).await;
+    let (mut commit_ms, mut commit_by_cause) = (Vec::new(), <[Vec<f64>; 3]>::default());
+    let (mut unpublished, mut before_publish) = (0usize, 0usize);
+    // For each event once: from the change's stamp to its publish (the commit and its wait).
+    let mut committing: HashMap<u64, f64> = HashMap::new();
     for watcher in watchers {
         let seen = watcher.await.expect("screen");
         for (k, causes) in caused.iter().enumerate() {
@@ -389,7 +416,7 @@ async fn run_with(sockets: usize, seconds: u32) {
             // An order's three events are caused in turn (POST, bump, complete, each sent a tick
             // after the one before), so in seq order they are its events in that order.
             arrived.sort_by_key(|(seq, _)| *seq);
-            for (kind, (cause, (_, at))) in causes.iter().zip(&arrived).enumerate() {
+            for (kind, (cause, (seq, at))) in causes.iter().zip(&arrived).enumerate() {
                 if let Some((cause, cause_ns)) = cause {
                     delivery_ms.push(millis(at.read.saturating_duration_since(*cause)));
                     match at.received_ns {
@@ -407,6 +434,18 @@ async fn run_with(sockets: usize, seconds: u32) {
                                     change_by_cause[kind].push(ms);
                                 }
                                 None => no_stamp += 1,
+                            }
+                            match published.get(seq) {
+                                None => unpublished += 1,
+                                Some(&p) if ns < p => before_publish += 1,
+                                Some(&p) => {
+                                    let ms = (ns - p) as f64 / 1e6;
+                                    commit_ms.push(ms);
+                                    commit_by_cause[kind].push(ms);
+                                    if let Some(stamp) = at.stamped_ms {
+                                        committing.entry(*seq).or_insert(p as f64 / 1e6 - stamp as f64);
+                                    }
+                                }
                             }
                         }
                     }
@@ -438,6 +477,15 @@ async fn run_with(sockets: usize, seconds: u32) {
             "bumped": percentiles(std::mem::take(&mut change_by_cause[1])),
             "completed": percentiles(std::mem::take(&mut change_by_cause[2])),
         },
+        "delivery_from_publish": percentiles(commit_ms),
+        "delivery_from_publish_by_cause": {
+            "created": percentiles(std::mem::take(&mut commit_by_cause[0])),
+            "bumped": percentiles(std::mem::take(&mut commit_by_cause[1])),
+            "completed": percentiles(std::mem::take(&mut commit_by_cause[2])),
+        },
+        "change_to_publish": percentiles(committing.into_values().collect()),
+        "deliveries_unpublished": unpublished,
+        "received_before_publish": before_publish,
         "events_without_stamp": no_stamp,
         "unstamped": unstamped,
         "stamped_before_cause": stamped_early,
