@@ -6,7 +6,7 @@
 //! enum with serde's derives (its JSON is unchanged) and a `parse` that reads the `type` first and
 //! then the variant's own fields straight from the text.
 
-use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::MAX_WS_FRAME_BYTES;
 
@@ -39,21 +39,48 @@ impl std::fmt::Display for FrameError {
 
 impl std::error::Error for FrameError {}
 
-/// A frame's `type`, read over the whole text (so malformed JSON anywhere is found here) while
-/// every other field is skipped.
+/// A frame's `type`, read over the whole text while every other field is skipped: the frame must
+/// be one JSON object, and its syntax is checked to the end (serde_json does not check the `\u`
+/// escapes of the strings it skips; a field that is read checks its own).
 pub(crate) fn frame_type(text: &str) -> Result<String, FrameError> {
-    #[derive(Deserialize)]
-    struct Head {
-        #[serde(rename = "type", default)]
-        kind: serde_json::Value,
-    }
     if text.len() > MAX_WS_FRAME_BYTES {
         return Err(FrameError::TooLarge { bytes: text.len() });
     }
-    match serde_json::from_str::<Head>(text).map_err(|e| FrameError::Malformed(e.to_string()))?.kind {
-        serde_json::Value::String(kind) => Ok(kind),
-        serde_json::Value::Null => Err(FrameError::Malformed("no `type` field".into())),
-        _ => Err(FrameError::Malformed("`type` is not a string".into())),
+    let mut de = serde_json::Deserializer::from_str(text);
+    let kind = de
+        .deserialize_map(TypeField)
+        .and_then(|kind| de.end().map(|()| kind))
+        .map_err(|e| FrameError::Malformed(e.to_string()))?;
+    match kind {
+        Some(serde_json::Value::String(kind)) => Ok(kind),
+        None | Some(serde_json::Value::Null) => Err(FrameError::Malformed("no `type` field".into())),
+        Some(_) => Err(FrameError::Malformed("`type` is not a string".into())),
+    }
+}
+
+/// Reads an object's `type` field, skipping the others. Only an object will do: serde's derived
+/// decoders would also take a JSON array, its elements in field order.
+struct TypeField;
+
+impl<'de> Visitor<'de> for TypeField {
+    type Value = Option<serde_json::Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kind = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "type" {
+                map.next_value::<IgnoredAny>()?;
+            } else if kind.is_some() {
+                return Err(de::Error::duplicate_field("type"));
+            } else {
+                kind = Some(map.next_value::<serde_json::Value>()?);
+            }
+        }
+        Ok(kind)
     }
 }
 
@@ -63,6 +90,9 @@ pub(crate) fn frame_type(text: &str) -> Result<String, FrameError> {
 /// - `TYPES`, every `type` it has, and `kind()`, a frame's own;
 /// - `parse(text)`, which tells apart a frame that is too large, malformed, of an unknown type, or of
 ///   a known type with missing or wrong fields, and reads the fields without buffering the frame.
+///
+/// A variant's field attributes apply to both decoders. Give the enum no `#[serde(…)]` attribute
+/// of its own (`deny_unknown_fields`, `rename_all_fields`, …): `parse` would not see it.
 macro_rules! tagged_frames {
     (
         $(#[$meta:meta])*

@@ -800,7 +800,18 @@ mod tests {
         ] {
             assert_eq!(ServerMessage::parse(text), Err(FrameError::Malformed(why.into())), "{text}");
         }
-        for text in ["[1]", "\"welcome\"", "", r#"{"type":"welcome","seq":1"#, r#"{"type":"welcome","seq":1} x"#] {
+        // Only an object is a frame: serde's derived decoders would read an array's elements as the
+        // fields, in order (`["auth_failed"]` as an `auth_failed` with that reason).
+        for text in [
+            "[1]",
+            r#"["auth_failed"]"#,
+            r#"["call.hangup"]"#,
+            "\"welcome\"",
+            "",
+            r#"{"type":"welcome","seq":1"#,
+            r#"{"type":"welcome","seq":1} x"#,
+            r#"{"type":"welcome","type":"welcome","seq":1}"#,
+        ] {
             assert!(matches!(ServerMessage::parse(text), Err(FrameError::Malformed(_))), "{text}");
         }
         // A malformed field after a known type is malformed JSON, not a missing field.

@@ -16,6 +16,7 @@ use restaurant_protocol::ServerMessage;
 use tokio::sync::Notify;
 
 use crate::store::Event;
+use crate::sync::relock;
 
 /// Bounds of a replay window: at most `events` events and `bytes` bytes of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,12 +70,6 @@ impl FeedInner {
             }
         }
     }
-}
-
-/// Locks `mutex`, poisoned or not: a panic while holding one of the feed's locks cannot leave
-/// what it guards inconsistent (each update is a single push/insert or pop).
-fn relock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What a client (re)joining with `since` gets after `welcome`.

@@ -26,6 +26,7 @@ mod settings;
 mod state;
 mod static_files;
 mod store;
+mod sync;
 pub mod tls;
 pub mod voice;
 mod ws;

@@ -384,7 +384,7 @@ fn rows_for(v: &Value) -> Vec<Row> {
                         n("sockets")
                     ),
                     figure: format!(
-                        "event published, its commit done (noted by the dev hub) → received by every socket's kernel p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms ({} deliveries, {} for events missing from the publish log, {} received before their publish); by cause p50 / p99: order created {:.2} / {:.2} ms, bumped {:.2} / {:.2} ms, completed {:.2} / {:.2} ms; the change's stamp → its publish p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} events)",
+                        "event published, its commit done (noted by the dev hub) → received by every socket's kernel p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms ({} deliveries, {} deliveries of events missing from the publish log, {} received before their publish); by cause p50 / p99: order created {:.2} / {:.2} ms, bumped {:.2} / {:.2} ms, completed {:.2} / {:.2} ms; the change's stamp (whole ms, so up to 1 ms early) → its publish p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} events)",
                         p("delivery_from_publish", "p50_ms"),
                         p("delivery_from_publish", "p99_ms"),
                         p("delivery_from_publish", "p999_ms"),

@@ -20,7 +20,7 @@ mod tokens;
 mod utterances;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
@@ -38,6 +38,8 @@ use serde_json::json;
 use str0m::change::SdpOffer;
 use str0m::{Candidate, RtcConfig};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use crate::sync::relock as lock;
 use tracing::Instrument;
 
 pub use conversation::{Action, Conversation, ConversationFaults, MIN_COMMIT_MICROS};
@@ -235,11 +237,6 @@ impl FromRequestParts<Arc<Shared>> for DevOnly {
     async fn from_request_parts(_: &mut Parts, s: &Arc<Shared>) -> Result<DevOnly, RealtimeError> {
         if s.settings.dev_mode { Ok(DevOnly) } else { Err(RealtimeError::dev_only()) }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every update under these locks is a single step, so a poisoned lock still holds valid data.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn unix_now() -> u64 {
