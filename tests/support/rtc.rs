@@ -13,6 +13,17 @@ use web_sys::{
 
 type IceHandler = Closure<dyn FnMut(RtcPeerConnectionIceEvent)>;
 
+/// Chrome refuses a page more than 500 `RTCPeerConnection`s that are not yet garbage-collected,
+/// closed or not, so a test that makes hundreds collects garbage as it goes. The test browser
+/// exposes `gc` (`--js-flags=--expose-gc` in `webdriver.json`); returns whether it ran.
+pub fn collect_closed_peers() -> bool {
+    let global = js_sys::global();
+    match js_sys::Reflect::get(&global, &"gc".into()).map(|gc| gc.dyn_into::<js_sys::Function>()) {
+        Ok(Ok(gc)) => gc.call0(&global).is_ok(),
+        _ => false,
+    }
+}
+
 pub struct Loopback {
     pub offerer: RtcPeerConnection,
     pub answerer: RtcPeerConnection,
