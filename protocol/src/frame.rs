@@ -71,8 +71,8 @@ impl<'de> Visitor<'de> for TypeField {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut kind = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if key != "type" {
+        while let Some(IsType(is_type)) = map.next_key()? {
+            if !is_type {
                 map.next_value::<IgnoredAny>()?;
             } else if kind.is_some() {
                 return Err(de::Error::duplicate_field("type"));
@@ -81,6 +81,27 @@ impl<'de> Visitor<'de> for TypeField {
             }
         }
         Ok(kind)
+    }
+}
+
+/// Whether an object's key is `type`, compared where it lies in the text (no key is copied).
+struct IsType(bool);
+
+impl<'de> de::Deserialize<'de> for IsType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<IsType, D::Error> {
+        struct Key;
+        impl Visitor<'_> for Key {
+            type Value = IsType;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<IsType, E> {
+                Ok(IsType(key == "type"))
+            }
+        }
+        deserializer.deserialize_identifier(Key)
     }
 }
 

@@ -38,8 +38,6 @@ use serde_json::json;
 use str0m::change::SdpOffer;
 use str0m::{Candidate, RtcConfig};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
-
-use crate::sync::relock as lock;
 use tracing::Instrument;
 
 pub use conversation::{Action, Conversation, ConversationFaults, MIN_COMMIT_MICROS};
@@ -50,6 +48,7 @@ pub use openai::{
 pub use settings::{InvalidFaults, LatencyMs, VoiceFaults, VoiceSettings};
 pub use tokens::TokenError;
 
+use crate::sync::relock as lock;
 use call::Call;
 use error::{Endpoint, RealtimeError};
 use tokens::TokenStore;
