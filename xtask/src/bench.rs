@@ -408,7 +408,14 @@ fn rows_for(v: &Value) -> Vec<Row> {
                 Row {
                     name: format!("hub fan-out, {} KDS sockets: order POST → 201; command → ack", n("sockets")),
                     figure: format!(
-                        "POST p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; ack p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} unanswered)",
+                        "received by the kiosk's (the screen's) kernel: POST p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} unstamped); ack p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; read by the bench: POST p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; ack p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} unanswered); the disk's own commit in the same run (4 KiB appended and fdatasync'ed, the floor under a POST): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                        p("post_kernel", "p50_ms"),
+                        p("post_kernel", "p99_ms"),
+                        p("post_kernel", "max_ms"),
+                        n("post_unstamped"),
+                        p("ack_kernel", "p50_ms"),
+                        p("ack_kernel", "p99_ms"),
+                        p("ack_kernel", "max_ms"),
                         p("post", "p50_ms"),
                         p("post", "p99_ms"),
                         p("post", "max_ms"),
@@ -416,8 +423,11 @@ fn rows_for(v: &Value) -> Vec<Row> {
                         p("ack", "p99_ms"),
                         p("ack", "max_ms"),
                         n("unanswered_commands"),
+                        p("disk_commit", "p50_ms"),
+                        p("disk_commit", "p99_ms"),
+                        p("disk_commit", "max_ms"),
                     ),
-                    target: "POST p99 ≤ 10 ms".into(),
+                    target: "POST p99 ≤ 10 ms (at the kiosk's kernel)".into(),
                 },
             ]
         }

@@ -15,11 +15,21 @@
 //! a dev hub notes (`GET /api/v1/dev/published`): its commit done, the fan-out to the screens
 //! about to begin.
 //!
-//! `HUB_BENCH_SOCKETS=50,200` and `HUB_BENCH_SECONDS=20` change the runs.
+//! The order's POST and the command's ack are timed the same two ways: when the bench read the
+//! answer, and when it reached the kiosk's (or the commanding screen's) kernel. The kiosk speaks
+//! HTTP/1.1 itself over one kept-alive stamped socket, as a browser keeps its connection.
+//!
+//! Each run also times the disk the hub writes to, in the same run: 4 KiB appended and
+//! `fdatasync`ed, as SQLite commits an order (WAL, `synchronous = FULL`). A POST is answered only
+//! once its order is on disk, so this is the floor under the POST's time.
+//!
+//! `HUB_BENCH_SOCKETS=50,200` and `HUB_BENCH_SECONDS=20` change the runs; the disk probe writes
+//! in `HUB_BENCH_DISK_DIR` (default `target`, on the hub's disk when run by `cargo xtask bench`).
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Write};
 use std::os::fd::{AsRawFd, RawFd};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,7 +40,7 @@ use futures_util::{SinkExt, StreamExt};
 use restaurant_e2e::{hub, percentile, station_token};
 use restaurant_protocol::time::parse_rfc3339_millis;
 use serde_json::{Value, json};
-use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
@@ -141,6 +151,105 @@ impl AsyncWrite for Stamped {
     }
 }
 
+/// An HTTP answer, and when its first bytes reached the kernel (ns since the Unix epoch; 0 if
+/// the read carried no stamp).
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+    received_ns: u64,
+}
+
+/// A kiosk's kept-alive HTTP/1.1 connection to the hub over a stamped socket.
+struct Kiosk {
+    tcp: Stamped,
+    host: String,
+}
+
+impl Kiosk {
+    async fn connect(addr: &str) -> io::Result<Kiosk> {
+        Ok(Kiosk { tcp: Stamped::connect(addr).await?, host: addr.to_string() })
+    }
+
+    /// POSTs `body` (JSON) to `path` with `headers`, in one write; reads the whole answer. Returns
+    /// it with the wall-clock time (ns) just before the request was written.
+    async fn post(&mut self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> io::Result<(u64, Answer)> {
+        let mut request = Vec::with_capacity(256 + body.len());
+        write!(
+            request,
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            self.host,
+            body.len()
+        )?;
+        for (name, value) in headers {
+            write!(request, "{name}: {value}\r\n")?;
+        }
+        request.extend_from_slice(b"\r\n");
+        request.extend_from_slice(body);
+        let sent_ns = wall_ns();
+        self.tcp.write_all(&request).await?;
+        let answer = self.read_answer().await?;
+        Ok((sent_ns, answer))
+    }
+
+    /// Reads one answer with a `Content-Length` body (the hub's JSON answers have one).
+    async fn read_answer(&mut self) -> io::Result<Answer> {
+        let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("the hub's answer: {what}"));
+        let mut buf = Vec::with_capacity(1024);
+        let mut chunk = [0u8; 4096];
+        let mut received_ns = None;
+        let head_end = loop {
+            let n = self.tcp.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(bad("the connection closed"));
+            }
+            received_ns.get_or_insert(self.tcp.received_ns.load(Ordering::Relaxed));
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+        };
+        let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| bad("headers not UTF-8"))?;
+        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("no status"))?;
+        let length: usize = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse().ok())?
+            })
+            .ok_or_else(|| bad("no Content-Length"))?;
+        while buf.len() < head_end + length {
+            let n = self.tcp.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(bad("the connection closed in the body"));
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        if buf.len() > head_end + length {
+            return Err(bad("more than one answer"));
+        }
+        Ok(Answer { status, body: buf.split_off(head_end), received_ns: received_ns.unwrap_or(0) })
+    }
+}
+
+/// The disk's own commit time, measured in the same run: `n` times 4 KiB appended to a file in
+/// `dir` and `fdatasync`ed, as SQLite commits a change in WAL mode with `synchronous = FULL`.
+fn disk_commit_ms(dir: &std::path::Path, n: usize) -> Vec<f64> {
+    std::fs::create_dir_all(dir).expect("the disk probe's folder");
+    let path = dir.join(format!("hub-bench-disk-{}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&path).expect("the disk probe's file");
+    let page = [0x5au8; 4096];
+    let mut ms = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        file.write_all(&page).expect("the disk probe writes");
+        file.sync_data().expect("the disk probe syncs");
+        ms.push(millis(started.elapsed()));
+    }
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    ms
+}
+
 const ORDERS_PER_SECOND: u32 = 5;
 /// The marker in every bench order's notes: `fanout-{run}-{k}`.
 const MARKER: &str = "fanout-";
@@ -150,15 +259,20 @@ fn ws_url() -> String {
 }
 
 /// A kitchen screen: connected, said hello, got its welcome.
-async fn screen(token: &str) -> Socket {
-    let url = ws_url();
-    // The bench's hub is plain HTTP on loopback with its port in the URL (`cargo xtask bench`).
-    let addr = url
-        .strip_prefix("ws://")
+/// The hub's `host:port`: the bench's hub is plain HTTP on loopback with its port in the URL
+/// (`cargo xtask bench`).
+fn hub_addr() -> String {
+    let url = hub();
+    url.strip_prefix("http://")
         .and_then(|rest| rest.split('/').next())
         .filter(|addr| addr.contains(':'))
-        .unwrap_or_else(|| panic!("the fan-out bench needs a ws://host:port hub, not {url}"));
-    let tcp = Stamped::connect(addr).await.expect("TCP to the hub");
+        .unwrap_or_else(|| panic!("the fan-out bench needs an http://host:port hub, not {url}"))
+        .to_string()
+}
+
+async fn screen(token: &str) -> Socket {
+    let url = ws_url();
+    let tcp = Stamped::connect(&hub_addr()).await.expect("TCP to the hub");
     // A screen is a browser, whose reads cost the hub's machine little. tungstenite's reader zeroes
     // its read size on every read attempt: at its default of 128 KiB, 200 screens' zeroing took
     // more of the two cores than the hub's own sending.
@@ -267,25 +381,44 @@ async fn watch(mut ws: Socket, run: String, mut stop: oneshot::Receiver<()>) -> 
     seen
 }
 
+/// An ack as the commanding screen had it: read by the program, and, when stamped, the time from
+/// the command's write to the ack's arrival at the screen's kernel.
+struct Acked {
+    request_id: String,
+    read: Instant,
+    kernel_ms: Option<f64>,
+}
+
 /// The commanding screen: sends each command it is given and reports when its ack came.
 async fn command_screen(
     mut ws: Socket,
     mut commands: mpsc::UnboundedReceiver<(String, Value)>,
-    acks: mpsc::UnboundedSender<(String, Instant)>,
+    acks: mpsc::UnboundedSender<Acked>,
 ) {
+    let received = ws.get_ref().received_ns.clone();
+    // When each command was written (ns since the Unix epoch), by request id.
+    let mut written: HashMap<String, u64> = HashMap::new();
     loop {
         tokio::select! {
             command = commands.recv() => match command {
-                Some((_, frame)) => ws.send(Message::text(frame.to_string())).await.expect("command sent"),
+                Some((request_id, frame)) => {
+                    written.insert(request_id, wall_ns());
+                    ws.send(Message::text(frame.to_string())).await.expect("command sent");
+                }
                 None => break,
             },
             frame = ws.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
-                    let at = Instant::now();
+                    let (read, received_ns) = (Instant::now(), received.load(Ordering::Relaxed));
                     if text.starts_with("{\"type\":\"ack\"") || text.starts_with("{\"type\":\"error\"") {
                         let v: Value = serde_json::from_str(&text).expect("JSON from the hub");
                         assert_eq!(v["type"], "ack", "a command was refused: {text}");
-                        let _ = acks.send((v["request_id"].as_str().unwrap_or_default().to_string(), at));
+                        let request_id = v["request_id"].as_str().unwrap_or_default().to_string();
+                        let kernel_ms = written
+                            .remove(&request_id)
+                            .filter(|sent| received_ns >= *sent)
+                            .map(|sent| (received_ns - sent) as f64 / 1e6);
+                        let _ = acks.send(Acked { request_id, read, kernel_ms });
                     } else {
                         answer_ping(&mut ws, &text).await;
                     }
@@ -309,6 +442,8 @@ fn millis(d: Duration) -> f64 {
 }
 
 async fn run_with(sockets: usize, seconds: u32) {
+    let disk_dir = PathBuf::from(std::env::var("HUB_BENCH_DISK_DIR").unwrap_or_else(|_| "target".into()));
+    let disk_ms = disk_commit_ms(&disk_dir, 200);
     let token = station_token("kitchen").await;
     let run = format!("{}{}", std::process::id(), sockets);
     let mut stops = Vec::new();
@@ -323,6 +458,7 @@ async fn run_with(sockets: usize, seconds: u32) {
     let (ack_tx, mut ack_rx) = mpsc::unbounded_channel();
     let commander = tokio::spawn(command_screen(screen(&token).await, command_rx, ack_tx));
     // Kiosks keep their connection, as browsers do.
+    let mut kiosk = Kiosk::connect(&hub_addr()).await.expect("a kiosk's connection to the hub");
     let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("HTTP client");
     let orders = (ORDERS_PER_SECOND * seconds) as usize;
     let period = Duration::from_secs_f64(1.0 / f64::from(ORDERS_PER_SECOND));
@@ -333,7 +469,7 @@ async fn run_with(sockets: usize, seconds: u32) {
     let mut ids: Vec<String> = Vec::with_capacity(orders);
     let mut caused: Vec<[Option<(Instant, u64)>; 3]> = vec![[None; 3]; orders];
     let mut sent_commands: HashMap<String, Instant> = HashMap::new();
-    let mut post_ms = Vec::with_capacity(orders);
+    let (mut post_ms, mut post_kernel_ms, mut post_unstamped) = (Vec::with_capacity(orders), Vec::new(), 0usize);
     let started = Instant::now();
     let command = |kind: &str, k: usize, id: &str, extra: Value| {
         let request_id = format!("fanout-{run}-{k}-{kind}");
@@ -351,17 +487,20 @@ async fn run_with(sockets: usize, seconds: u32) {
                 "source": "counter",
                 "notes": format!("{MARKER}{run}-{tick}"),
             });
-            let (sent, sent_ns) = (Instant::now(), wall_ns());
-            let response = http
-                .post(format!("{}/api/v1/orders", hub()))
-                .header("Idempotency-Key", format!("fanout-{run}-{tick}"))
-                .json(&body)
-                .send()
+            let key = format!("fanout-{run}-{tick}");
+            let sent = Instant::now();
+            let (sent_ns, answer) = kiosk
+                .post("/api/v1/orders", &[("Idempotency-Key", &key)], body.to_string().as_bytes())
                 .await
                 .expect("hub reachable");
             post_ms.push(millis(sent.elapsed()));
-            assert_eq!(response.status().as_u16(), 201, "order {tick} refused");
-            let v: Value = response.json().await.expect("the order");
+            match answer.received_ns {
+                ns if ns >= sent_ns => post_kernel_ms.push((ns - sent_ns) as f64 / 1e6),
+                _ => post_unstamped += 1,
+            }
+            let text = String::from_utf8_lossy(&answer.body);
+            assert_eq!(answer.status, 201, "order {tick} refused: {text}");
+            let v: Value = serde_json::from_str(&text).expect("the order");
             ids.push(v["order"]["id"].as_str().expect("an order id").to_string());
             caused[tick][0] = Some((sent, sent_ns));
         }
@@ -381,10 +520,11 @@ async fn run_with(sockets: usize, seconds: u32) {
     tokio::time::sleep(Duration::from_secs(2)).await;
     drop(command_tx);
     commander.await.expect("commanding screen");
-    let mut ack_ms = Vec::new();
-    while let Ok((request_id, at)) = ack_rx.try_recv() {
-        if let Some(sent) = sent_commands.remove(&request_id) {
-            ack_ms.push(millis(at - sent));
+    let (mut ack_ms, mut ack_kernel_ms) = (Vec::new(), Vec::new());
+    while let Ok(acked) = ack_rx.try_recv() {
+        if let Some(sent) = sent_commands.remove(&acked.request_id) {
+            ack_ms.push(millis(acked.read - sent));
+            ack_kernel_ms.extend(acked.kernel_ms);
         }
     }
     for stop in stops {
@@ -491,7 +631,11 @@ async fn run_with(sockets: usize, seconds: u32) {
         "unstamped": unstamped,
         "stamped_before_cause": stamped_early,
         "post": percentiles(post_ms),
+        "post_kernel": percentiles(post_kernel_ms),
+        "post_unstamped": post_unstamped,
         "ack": percentiles(ack_ms),
+        "ack_kernel": percentiles(ack_kernel_ms),
+        "disk_commit": percentiles(disk_ms),
     });
     println!("BENCH {line}");
 }
