@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use super::board::{Board, Station, VOID_SHOWN};
 use super::fast_hash::FastSet;
+use super::sort;
 use super::time::Millis;
 
 /// Order ids remembered before the set is cut back to the active and recallable orders, so a
@@ -207,7 +208,7 @@ impl NewTicketAlerts {
     pub fn voids_showing(&self, now: Millis) -> Vec<String> {
         let mut showing: Vec<(&String, Millis)> =
             self.voided.iter().filter(|(_, heard)| now < heard.after(VOID_SHOWN)).map(|(id, at)| (id, *at)).collect();
-        showing.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        sort::sort_by(&mut showing, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         showing.into_iter().map(|(id, _)| id.clone()).collect()
     }
 

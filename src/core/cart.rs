@@ -6,6 +6,8 @@ use std::fmt;
 
 use restaurant_protocol::{Allergen, ChosenOption, LineProblem, Menu, MenuItem, NewOrderItem, TaxRule, Totals};
 
+use crate::core::sort;
+
 /// The hub's own bounds: a line's quantity, and the longest special instruction it keeps.
 pub use restaurant_protocol::{MAX_INSTRUCTIONS_CHARS, MAX_QUANTITY, MIN_QUANTITY};
 
@@ -115,7 +117,7 @@ fn build_line(item: &MenuItem, request: &LineRequest) -> Result<CartLine, CartEr
     let quantity = check_quantity(&item.name, u64::from(request.quantity))?;
     let options = item.choose(&request.options).map_err(CartError::Options)?;
     let mut allergies = request.allergies.clone();
-    allergies.sort();
+    sort::sort(&mut allergies);
     allergies.dedup();
     let special = request
         .special_instructions

@@ -6,6 +6,7 @@
 use restaurant_protocol::{Allergen, LineProblem, MenuItem, ModifierGroup, ModifierKind};
 
 use super::cart::{CartLine, LineKey, LineRequest, MAX_QUANTITY, MIN_QUANTITY};
+use crate::core::sort;
 
 /// One option as the sheet shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +129,7 @@ impl ItemSheet {
             self.allergies.remove(at);
         } else {
             self.allergies.push(allergen);
-            self.allergies.sort();
+            sort::sort(&mut self.allergies);
         }
     }
 

@@ -25,6 +25,7 @@ pub mod modifiers;
 pub mod peer;
 pub mod quote;
 pub mod secure;
+pub mod sort;
 pub mod submit;
 pub mod ticket_stats;
 pub mod time;

@@ -4,6 +4,8 @@
 
 use restaurant_protocol::{Allergen, ChosenOption, ModifierKind, OrderItem};
 
+use crate::core::sort;
+
 /// One option as the customer reads it on the cart.
 pub fn customer_label(option: &ChosenOption) -> String {
     match option.kind {
@@ -41,7 +43,7 @@ pub fn cook_lines(options: &[ChosenOption]) -> Vec<CookLine> {
 /// NUTS, DAIRY"); `None` when no line has one.
 pub fn allergy_banner<'a>(items: impl IntoIterator<Item = &'a OrderItem>) -> Option<String> {
     let mut all: Vec<Allergen> = items.into_iter().flat_map(|i| i.allergies.iter().copied()).collect();
-    all.sort_unstable();
+    sort::sort(&mut all);
     all.dedup();
     (!all.is_empty()).then(|| {
         let names: Vec<String> = all.iter().map(|a| a.label().to_uppercase()).collect();

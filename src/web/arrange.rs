@@ -8,6 +8,7 @@ use web_sys::{Element, Node};
 
 use crate::core::arrange::to_move;
 use crate::core::fast_hash::FastMap;
+use crate::core::sort;
 
 #[wasm_bindgen(inline_js = "export function childKeys(parent, selector, attribute) {
   const keys = [];
@@ -92,7 +93,7 @@ fn move_into_place(
     let tail: Option<Node> = fetch(placed.last()?.0)?.next_sibling();
     let mut by_rank: Vec<(usize, usize, bool)> =
         placed.into_iter().zip(moves).map(|((place, r), moved)| (r, place, moved)).collect();
-    by_rank.sort_unstable_by_key(|&(r, _, _)| r);
+    sort::sort_by_key(&mut by_rank, |&(r, _, _)| r);
     // Each move: the element, and what it goes before (the next in rank, or the tail).
     let mut planned: Vec<(Element, Option<Node>)> = Vec::new();
     let mut next: Option<usize> = None;

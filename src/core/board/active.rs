@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use restaurant_protocol::{ItemStatus, Order};
 
+use crate::core::sort;
+
 /// The active orders by id. Every change goes through here, so the tally cannot drift from them.
 #[derive(Debug, Clone, Default)]
 pub(super) struct ActiveOrders {
@@ -69,7 +71,7 @@ impl ActiveOrders {
     /// Adds (`sign` 1) or takes away (-1) what `order` holds.
     fn tally(&mut self, order: &Order, sign: i64) {
         let mut stations: Vec<&str> = order.items.iter().map(|item| item.station.as_str()).collect();
-        stations.sort_unstable();
+        sort::sort(&mut stations);
         stations.dedup();
         for station in stations {
             adjust(&mut self.stations, station, |count| *count += sign, |count| *count == 0);

@@ -15,6 +15,7 @@ use restaurant_protocol::Order;
 use super::view::shows;
 use super::{Board, Station, Ticket, elapsed_since};
 use crate::core::fast_hash::{FastMap, FastSet};
+use crate::core::sort;
 use crate::core::time::Millis;
 
 /// Changes the journal keeps; a screen further behind than this updates every card.
@@ -139,7 +140,7 @@ impl TicketGrid {
         }
         if members || reorder {
             let mut order: Vec<(&Ticket, &String)> = self.entries.iter().map(|(id, e)| (&e.ticket, id)).collect();
-            order.sort_unstable_by(|a, b| display_cmp(*a, *b));
+            sort::sort_by(&mut order, |a, b| display_cmp(*a, *b));
             if order.len() != self.order.len() || order.iter().zip(&self.order).any(|((_, id), was)| *id != was) {
                 self.order = order.into_iter().map(|(_, id)| id.clone()).collect();
                 self.version.order += 1;
@@ -183,7 +184,7 @@ impl TicketGrid {
     /// The order ids oldest first, which rush does not change (a keyed list's order).
     pub fn ids_by_age(&self) -> Vec<String> {
         let mut ids: Vec<(&Ticket, &String)> = self.entries.iter().map(|(id, e)| (&e.ticket, id)).collect();
-        ids.sort_unstable_by(|(a, a_id), (b, b_id)| a.age_order().cmp(&b.age_order()).then_with(|| a_id.cmp(b_id)));
+        sort::sort_by(&mut ids, |(a, a_id), (b, b_id)| a.age_order().cmp(&b.age_order()).then_with(|| a_id.cmp(b_id)));
         ids.into_iter().map(|(_, id)| id.clone()).collect()
     }
 

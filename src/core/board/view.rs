@@ -12,6 +12,7 @@ use restaurant_protocol::{ItemStatus, Order, OrderStatus};
 
 use super::grid::display_cmp;
 use super::{Board, Command, active, outbox};
+use crate::core::sort;
 use crate::core::time::Millis;
 
 /// The stations every screen can switch to.
@@ -218,7 +219,7 @@ impl Board {
             .filter(|(order, _)| shows(station, order))
             .filter_map(|(order, pending)| self.ticket(station, order, pending, now_unix))
             .collect();
-        tickets.sort_unstable_by(|a, b| display_cmp((a, &a.order.id), (b, &b.order.id)));
+        sort::sort_by(&mut tickets, |a, b| display_cmp((a, &a.order.id), (b, &b.order.id)));
         tickets
     }
 
@@ -291,7 +292,7 @@ impl Board {
             Station::Prep(name) => {
                 let mut ready: Vec<Arc<Order>> =
                     self.displayed().map(|(o, _)| o).filter(|o| o.station_ready_at(name).is_some()).collect();
-                ready.sort_unstable_by(|a, b| {
+                sort::sort_by(&mut ready, |a, b| {
                     b.station_ready_at(name).cmp(&a.station_ready_at(name)).then_with(|| a.id.cmp(&b.id))
                 });
                 ready
@@ -363,7 +364,7 @@ impl Board {
         let mut names: Vec<&str> = ALWAYS_SHOWN.to_vec();
         names.push(home);
         names.extend(self.orders.stations());
-        names.sort_unstable();
+        sort::sort(&mut names);
         names.dedup();
         names.into_iter().map(str::to_string).collect()
     }
@@ -407,7 +408,7 @@ impl Board {
                 quantity: u32::try_from(quantity.max(0)).unwrap_or(u32::MAX),
             })
             .collect();
-        counts.sort_unstable_by(|a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
+        sort::sort_by(&mut counts, |a, b| b.quantity.cmp(&a.quantity).then_with(|| a.name.cmp(&b.name)));
         counts
     }
 }

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::core::sort;
+
 /// Longest text kept per entry (characters); longer text is truncated.
 pub const MAX_TEXT_CHARS: usize = 10_000;
 /// Final entries kept; older finals are evicted.
@@ -57,7 +59,7 @@ impl TranscriptMap {
     /// Entries in creation order.
     pub fn entries(&self) -> Vec<&TranscriptEntry> {
         let mut all: Vec<&TranscriptEntry> = self.entries.values().collect();
-        all.sort_by_key(|e| e.seq);
+        sort::sort_by_key(&mut all, |e| e.seq);
         all
     }
 
@@ -132,7 +134,7 @@ impl TranscriptMap {
         if finals.len() <= MAX_FINAL_ENTRIES {
             return;
         }
-        finals.sort();
+        sort::sort(&mut finals);
         let excess = finals.len() - MAX_FINAL_ENTRIES;
         for (_, id) in finals.into_iter().take(excess) {
             self.entries.remove(&id);
