@@ -5,7 +5,9 @@
 //! orders of that first board are not new, nor is a recalled order (it was seen before it was
 //! bumped). A new order flashes for [`FLASH`], or until it leaves the board; the chime plays when a
 //! new order has a ticket on the screen's station. An order of another station flashes too, so its
-//! card flashes if a cook switches to that station, but rings no chime.
+//! card flashes if a cook switches to that station, but rings no chime. Tones are spaced
+//! [`TONE_GAP`] apart: a burst of orders or rushes rings once, not once per change, and only a
+//! more urgent tone (a void after a new ticket) cuts into the gap.
 //!
 //! Pure: the page feeds every board change and its clock in, redraws when the flashing orders
 //! change and plays the chime. Instants are on whichever clock the page passes, the same one
@@ -25,6 +27,9 @@ use super::time::Millis;
 pub const SEEN_LIMIT: usize = 2_000;
 /// How long a new ticket flashes (the `ticket-flash` animation: 4 × 0.5 s).
 pub const FLASH: Duration = Duration::from_secs(2);
+/// The least time from one tone to the next of the same or less urgency: the longest tone (void)
+/// lasts 0.75 s, so each is heard to its end.
+pub const TONE_GAP: Duration = Duration::from_secs(1);
 
 /// Which sound a board change calls for: each reads differently from across a kitchen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -130,6 +135,8 @@ pub struct NewTicketAlerts {
     voided: HashMap<String, Millis>,
     /// How many voids were showing at the last tick.
     voids_shown: usize,
+    /// The last tone played, and when.
+    last_tone: Option<(Millis, Tone)>,
 }
 
 impl NewTicketAlerts {
@@ -173,14 +180,29 @@ impl NewTicketAlerts {
                 void |= !board.voided_tickets(station, std::slice::from_ref(&order.id), now).is_empty();
             }
         }
-        let tone =
-            [(void, Tone::Void), (rush, Tone::Rush), (new, Tone::New)].into_iter().find(|(on, _)| *on).map(|(_, t)| t);
+        let tone = [(void, Tone::Void), (rush, Tone::Rush), (new, Tone::New)]
+            .into_iter()
+            .find(|(on, _)| *on)
+            .map(|(_, t)| t)
+            .filter(|&t| self.may_sound(now, t));
+        if let Some(tone) = tone {
+            self.last_tone = Some((now, tone));
+        }
         let flashing = self.flashing.len();
         self.flashing.retain(|id, _| orders.contains_key(id));
         let changed = !fresh.is_empty() || self.flashing.len() != flashing || voids_changed;
         self.flashing.extend(fresh.into_iter().map(|id| (id, now)));
         self.voids_shown = self.voids_showing(now).len();
         AlertsUpdate { tone, changed }
+    }
+
+    /// Whether `tone` may play at `now`: [`TONE_GAP`] after the last one, or sooner if it is more
+    /// urgent. A clock that went back (the wall clock set back) ends the gap.
+    fn may_sound(&self, now: Millis, tone: Tone) -> bool {
+        match self.last_tone {
+            Some((at, last)) if at <= now && now < at.after(TONE_GAP) => tone > last,
+            _ => true,
+        }
     }
 
     /// The clock moved on to `now`: flashes that have run for [`FLASH`] end. Returns whether
@@ -273,6 +295,30 @@ mod tests {
             AlertsUpdate::default(),
             "seen: not new again"
         );
+    }
+
+    #[test]
+    fn a_burst_rings_once_and_a_more_urgent_tone_cuts_into_the_gap() {
+        let mut board = live(1, vec![burger("a", 1)]);
+        let mut alerts = loaded(&board, &Station::Kitchen);
+        let tone = |alerts: &mut NewTicketAlerts, board: &Board, at: Millis| {
+            alerts.handle_board(at, board, &Station::Kitchen).tone
+        };
+        board.handle_event(created(2, burger("b", 2)));
+        assert_eq!(tone(&mut alerts, &board, T0), Some(Tone::New));
+        board.handle_event(created(3, burger("c", 3)));
+        assert_eq!(tone(&mut alerts, &board, T0 + ms(300)), None, "a new ticket within the gap");
+        let rushed = |seq, order: Order| ServerMessage::OrderUpdated { seq, order: Order { rush: true, ..order } };
+        board.handle_event(rushed(4, burger("c", 3)));
+        assert_eq!(tone(&mut alerts, &board, T0 + ms(400)), Some(Tone::Rush), "more urgent: rings");
+        board.handle_event(rushed(5, burger("b", 2)));
+        assert_eq!(tone(&mut alerts, &board, T0 + ms(900)), None, "a rush within the rush's gap");
+        board.handle_event(created(6, burger("d", 6)));
+        let gap_over = T0 + ms(400) + TONE_GAP;
+        assert_eq!(tone(&mut alerts, &board, gap_over), Some(Tone::New), "the gap is over");
+        // A wall clock set back ends the gap rather than muting the screen until it catches up.
+        board.handle_event(created(7, burger("e", 7)));
+        assert_eq!(tone(&mut alerts, &board, T0), Some(Tone::New));
     }
 
     #[test]
