@@ -6,8 +6,9 @@
 //! bumped). A new order flashes for [`FLASH`], or until it leaves the board; the chime plays when a
 //! new order has a ticket on the screen's station. An order of another station flashes too, so its
 //! card flashes if a cook switches to that station, but rings no chime. Tones are spaced
-//! [`TONE_GAP`] apart: a burst of orders or rushes rings once, not once per change, and only a
-//! more urgent tone (a void after a new ticket) cuts into the gap.
+//! [`TONE_GAP`] apart: a burst of orders or rushes rings once, not once per change, and a more
+//! urgent tone (a void after a new ticket) cuts into the gap. A tone held back by the gap is not
+//! lost: the most urgent one held plays at the first tick after the gap.
 //!
 //! Pure: the page feeds every board change and its clock in, redraws when the flashing orders
 //! change and plays the chime. Instants are on whichever clock the page passes, the same one
@@ -113,11 +114,12 @@ impl SoundState {
     }
 }
 
-/// What a board change did to the alerts.
+/// What a board change (or a tick of the clock) did to the alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[must_use = "the tone and the redraw are the caller's to do"]
 pub struct AlertsUpdate {
-    /// The tone to play, if any (the most urgent of what happened).
+    /// The tone to play, if any: the most urgent of what happened, unless it came within
+    /// [`TONE_GAP`] of a tone as urgent (then it is held for a tick after the gap).
     pub tone: Option<Tone>,
     /// [`NewTicketAlerts::flashing`] changed.
     pub changed: bool,
@@ -135,8 +137,11 @@ pub struct NewTicketAlerts {
     voided: HashMap<String, Millis>,
     /// How many voids were showing at the last tick.
     voids_shown: usize,
-    /// The last tone played, and when.
+    /// The last tone returned to be played, and when (the page may not play it, muted or with
+    /// audio locked; it starts the gap all the same).
     last_tone: Option<(Millis, Tone)>,
+    /// The most urgent tone held back by the gap, for the first tick after it.
+    held: Option<Tone>,
 }
 
 impl NewTicketAlerts {
@@ -184,10 +189,7 @@ impl NewTicketAlerts {
             .into_iter()
             .find(|(on, _)| *on)
             .map(|(_, t)| t)
-            .filter(|&t| self.may_sound(now, t));
-        if let Some(tone) = tone {
-            self.last_tone = Some((now, tone));
-        }
+            .and_then(|t| self.sound(now, t));
         let flashing = self.flashing.len();
         self.flashing.retain(|id, _| orders.contains_key(id));
         let changed = !fresh.is_empty() || self.flashing.len() != flashing || voids_changed;
@@ -196,33 +198,53 @@ impl NewTicketAlerts {
         AlertsUpdate { tone, changed }
     }
 
-    /// Whether `tone` may play at `now`: [`TONE_GAP`] after the last one, or sooner if it is more
-    /// urgent. A clock that went back (the wall clock set back) ends the gap.
-    fn may_sound(&self, now: Millis, tone: Tone) -> bool {
-        match self.last_tone {
-            Some((at, last)) if at <= now && now < at.after(TONE_GAP) => tone > last,
-            _ => true,
-        }
+    /// The last tone's gap, if `now` is within it. A clock that went back (the wall clock set
+    /// back) ends it.
+    fn gap(&self, now: Millis) -> Option<Tone> {
+        self.last_tone.filter(|&(at, _)| at <= now && now < at.after(TONE_GAP)).map(|(_, tone)| tone)
     }
 
-    /// The clock moved on to `now`: flashes that have run for [`FLASH`] end. Returns whether
-    /// [`NewTicketAlerts::flashing`] changed.
-    #[must_use = "a change must be redrawn"]
-    pub fn handle_tick(&mut self, now: Millis) -> bool {
+    /// `tone` at `now`: returned to be played after [`TONE_GAP`], or sooner when it is more
+    /// urgent than the last; otherwise held (the most urgent held) for a tick after the gap.
+    fn sound(&mut self, now: Millis, tone: Tone) -> Option<Tone> {
+        if self.gap(now).is_some_and(|last| tone <= last) {
+            self.held = self.held.max(Some(tone));
+            return None;
+        }
+        self.last_tone = Some((now, tone));
+        if self.held.is_some_and(|held| held <= tone) {
+            self.held = None;
+        }
+        Some(tone)
+    }
+
+    /// The clock moved on to `now`: flashes that have run for [`FLASH`] end, and a tone held back
+    /// by the gap plays once it is over.
+    pub fn handle_tick(&mut self, now: Millis) -> AlertsUpdate {
         let flashing = self.flashing.len();
         self.flashing.retain(|_, started| now < started.after(FLASH));
         let voids = self.voids_showing(now).len();
         let changed = self.flashing.len() != flashing || voids != self.voids_shown;
         self.voids_shown = voids;
-        changed
+        let tone = match self.held {
+            Some(held) if self.gap(now).is_none() => {
+                self.held = None;
+                self.last_tone = Some((now, held));
+                Some(held)
+            }
+            _ => None,
+        };
+        AlertsUpdate { tone, changed }
     }
 
-    /// When the next flash or void showing ends: [`NewTicketAlerts::handle_tick`] is due then.
+    /// When the next flash or void showing ends, or a held tone may play: [`NewTicketAlerts::handle_tick`]
+    /// is due then.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Millis> {
         let flashes = self.flashing.values().map(|started| started.after(FLASH));
         let voids = self.voided.values().map(|heard| heard.after(VOID_SHOWN)).filter(|&end| end > Millis(0));
-        flashes.chain(voids).min()
+        let held = self.held.and(self.last_tone).map(|(at, _)| at.after(TONE_GAP));
+        flashes.chain(voids).chain(held).min()
     }
 
     /// The voided orders to show struck through at `now`: those heard of less than
@@ -313,9 +335,15 @@ mod tests {
         assert_eq!(tone(&mut alerts, &board, T0 + ms(400)), Some(Tone::Rush), "more urgent: rings");
         board.handle_event(rushed(5, burger("b", 2)));
         assert_eq!(tone(&mut alerts, &board, T0 + ms(900)), None, "a rush within the rush's gap");
-        board.handle_event(created(6, burger("d", 6)));
+        // Held, not lost: it plays at the first tick after the gap, once.
         let gap_over = T0 + ms(400) + TONE_GAP;
-        assert_eq!(tone(&mut alerts, &board, gap_over), Some(Tone::New), "the gap is over");
+        assert_eq!(alerts.poll_timeout(), Some(gap_over));
+        assert_eq!(alerts.handle_tick(T0 + ms(1_399)).tone, None, "still in the gap");
+        assert_eq!(alerts.handle_tick(gap_over).tone, Some(Tone::Rush));
+        assert_eq!(alerts.handle_tick(gap_over + TONE_GAP).tone, None, "played once");
+        board.handle_event(created(6, burger("d", 6)));
+        let next_gap_over = gap_over + TONE_GAP;
+        assert_eq!(tone(&mut alerts, &board, next_gap_over), Some(Tone::New), "the gap is over");
         // A wall clock set back ends the gap rather than muting the screen until it catches up.
         board.handle_event(created(7, burger("e", 7)));
         assert_eq!(tone(&mut alerts, &board, T0), Some(Tone::New));
@@ -350,22 +378,23 @@ mod tests {
         let mut alerts = loaded(&board, &Station::Kitchen);
         board.handle_event(created(2, burger("a", 1)));
         let _ = alerts.handle_board(T0, &board, &Station::Kitchen);
+        // After the first tone's gap, so no tone is held for a tick.
         board.handle_event(created(3, burger("b", 2)));
-        let _ = alerts.handle_board(T0 + ms(700), &board, &Station::Kitchen);
+        let _ = alerts.handle_board(T0 + ms(1_100), &board, &Station::Kitchen);
         assert_eq!(alerts.poll_timeout(), Some(T0 + FLASH));
-        assert!(!alerts.handle_tick(T0 + (FLASH - ms(1))));
-        assert!(alerts.handle_tick(T0 + FLASH));
-        assert_eq!(flashing(&alerts), [("b", T0 + ms(700))]);
-        assert_eq!(alerts.poll_timeout(), Some(T0 + ms(700) + FLASH));
+        assert!(!alerts.handle_tick(T0 + (FLASH - ms(1))).changed);
+        assert!(alerts.handle_tick(T0 + FLASH).changed);
+        assert_eq!(flashing(&alerts), [("b", T0 + ms(1_100))]);
+        assert_eq!(alerts.poll_timeout(), Some(T0 + ms(1_100) + FLASH));
 
         board.handle_event(status(4, "b", OrderStatus::Cancelled));
         assert_eq!(
-            alerts.handle_board(T0 + ms(800), &board, &Station::Kitchen),
+            alerts.handle_board(T0 + ms(2_100), &board, &Station::Kitchen),
             AlertsUpdate { tone: None, changed: true }
         );
         assert!(alerts.flashing().is_empty());
         assert_eq!(alerts.poll_timeout(), None);
-        assert!(!alerts.handle_tick(T0 + ms(10_000)));
+        assert!(!alerts.handle_tick(T0 + ms(10_000)).changed);
     }
 
     #[test]
@@ -403,7 +432,7 @@ mod tests {
         board.handle_event(ServerMessage::OrderUpdated { seq: 2, order: rushed.clone() });
         assert_eq!(alerts.handle_board(T0, &board, &Station::Kitchen).tone, Some(Tone::Rush));
         board.handle_event(ServerMessage::OrderUpdated { seq: 3, order: Order { notes: "x".into(), ..rushed } });
-        assert_eq!(alerts.handle_board(T0, &board, &Station::Kitchen).tone, None, "still rushed: no tone");
+        assert_eq!(alerts.handle_board(T0 + TONE_GAP, &board, &Station::Kitchen).tone, None, "still rushed: no tone");
         let mut voided = burger("b", 2);
         voided
             .apply_action(
@@ -417,10 +446,11 @@ mod tests {
         let heard = T0 + ms(600_000);
         assert_eq!(alerts.handle_board(heard, &board, &Station::Kitchen).tone, Some(Tone::Void));
         assert_eq!(alerts.voids_showing(heard), ["b"]);
-        assert_eq!(alerts.handle_board(heard + ms(400), &board, &Station::Kitchen).tone, None, "once");
+        let later = heard + TONE_GAP + ms(1);
+        assert_eq!(alerts.handle_board(later, &board, &Station::Kitchen).tone, None, "once");
         assert_eq!(alerts.poll_timeout(), Some(heard + VOID_SHOWN));
-        assert!(!alerts.handle_tick(heard + ms(7_900)));
-        assert!(alerts.handle_tick(heard + VOID_SHOWN), "it goes after a few seconds");
+        assert!(!alerts.handle_tick(heard + ms(7_900)).changed);
+        assert!(alerts.handle_tick(heard + VOID_SHOWN).changed, "it goes after a few seconds");
         assert!(alerts.voids_showing(heard + VOID_SHOWN).is_empty());
         assert_eq!(
             loaded(&board, &Station::parse("fryer")).handle_board(T0, &board, &Station::parse("fryer")).tone,

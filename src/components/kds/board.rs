@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 use super::sold_out::{SOLD_OUT_STATIONS, SoldOutPanel};
 use super::stats::TicketStatsPanel;
 use super::ticket::{AskKind, Asking, CardMarks, TicketCard, TicketFields, TicketState, VOID_REASONS, item_line};
-use crate::core::alerts::{NewTicketAlerts, SoundSettings, SoundState};
+use crate::core::alerts::{AlertsUpdate, NewTicketAlerts, SoundSettings, SoundState};
 use crate::core::board::{Board, Command, GridVersion, ShownElapsed, Station, TicketGrid, created_unix_ms};
 use crate::core::fast_hash::{FastMap, FastSet};
 use crate::core::keymap::{Effect as KeyEffect, Grid, KeyAction, KeyContext, TicketSelection, action_for};
@@ -893,10 +893,7 @@ fn new_ticket_alerts(
             }
         }
     };
-    Effect::new(move |_| {
-        let update =
-            board.with(|b| alerts.try_update_value(|a| a.handle_board(wall_clock(), b, &station.get_untracked())));
-        let Some(update) = update else { return };
+    let apply = move |update: AlertsUpdate| {
         if update.changed {
             publish();
         }
@@ -904,12 +901,15 @@ fn new_ticket_alerts(
             let gain = sound.settings.get_untracked().gain();
             chime.with_value(|c| c.play_tone(tone, gain));
         }
+    };
+    Effect::new(move |_| {
+        let update =
+            board.with(|b| alerts.try_update_value(|a| a.handle_board(wall_clock(), b, &station.get_untracked())));
+        update.map(apply);
     });
     Effect::new(move |_| {
         let now = now.get();
-        if alerts.try_update_value(|a| a.handle_tick(now)) == Some(true) {
-            publish();
-        }
+        alerts.try_update_value(|a| a.handle_tick(now)).map(apply);
         // The browser may unlock audio on its own time (resume is asynchronous).
         sound.refresh();
     });
