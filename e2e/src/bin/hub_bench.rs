@@ -19,12 +19,12 @@
 //! answer, and when it reached the kiosk's (or the commanding screen's) kernel. The kiosk speaks
 //! HTTP/1.1 itself over one kept-alive stamped socket, as a browser keeps its connection.
 //!
-//! Each run also times the disk the hub writes to, in the same run: 4 KiB appended and
-//! `fdatasync`ed, as SQLite commits an order (WAL, `synchronous = FULL`). A POST is answered only
-//! once its order is on disk, so this is the floor under the POST's time.
+//! Just before each run the disk the hub writes to is timed: 4 KiB appended and `fdatasync`ed,
+//! close to how SQLite commits an order (WAL, `synchronous = FULL`). A POST is answered only once
+//! its order is on disk, so this is a reference for the disk's share of the POST's time.
 //!
 //! `HUB_BENCH_SOCKETS=50,200` and `HUB_BENCH_SECONDS=20` change the runs; the disk probe writes
-//! in `HUB_BENCH_DISK_DIR` (default `target`, on the hub's disk when run by `cargo xtask bench`).
+//! in `HUB_BENCH_DISK_DIR` (default `target`; `cargo xtask bench` sets the hub's data folder).
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -151,8 +151,9 @@ impl AsyncWrite for Stamped {
     }
 }
 
-/// An HTTP answer, and when its first bytes reached the kernel (ns since the Unix epoch; 0 if
-/// the read carried no stamp).
+/// An HTTP answer, and the receive timestamp of the first read that returned any of it: when the
+/// kernel received the last segment that read took (ns since the Unix epoch; 0 if the read
+/// carried no stamp).
 struct Answer {
     status: u16,
     body: Vec<u8>,
@@ -258,7 +259,6 @@ fn ws_url() -> String {
     format!("{}/ws", hub().replacen("http://", "ws://", 1).replacen("https://", "wss://", 1))
 }
 
-/// A kitchen screen: connected, said hello, got its welcome.
 /// The hub's `host:port`: the bench's hub is plain HTTP on loopback with its port in the URL
 /// (`cargo xtask bench`).
 fn hub_addr() -> String {
@@ -270,6 +270,7 @@ fn hub_addr() -> String {
         .to_string()
 }
 
+/// A kitchen screen: connected, said hello, got its welcome.
 async fn screen(token: &str) -> Socket {
     let url = ws_url();
     let tcp = Stamped::connect(&hub_addr()).await.expect("TCP to the hub");
@@ -381,8 +382,9 @@ async fn watch(mut ws: Socket, run: String, mut stop: oneshot::Receiver<()>) -> 
     seen
 }
 
-/// An ack as the commanding screen had it: read by the program, and, when stamped, the time from
-/// the command's write to the ack's arrival at the screen's kernel.
+/// An ack as the commanding screen had it: read by the program, and the time from the command's
+/// write to the ack's arrival at the screen's kernel (`None`: the read carried no stamp, or the
+/// command's write time is unknown).
 struct Acked {
     request_id: String,
     read: Instant,
@@ -489,9 +491,11 @@ async fn run_with(sockets: usize, seconds: u32) {
             });
             let key = format!("fanout-{run}-{tick}");
             let sent = Instant::now();
-            let (sent_ns, answer) = kiosk
-                .post("/api/v1/orders", &[("Idempotency-Key", &key)], body.to_string().as_bytes())
+            let (body, headers) = (body.to_string(), [("Idempotency-Key", key.as_str())]);
+            let post = kiosk.post("/api/v1/orders", &headers, body.as_bytes());
+            let (sent_ns, answer) = tokio::time::timeout(Duration::from_secs(20), post)
                 .await
+                .unwrap_or_else(|_| panic!("order {tick}: no answer from the hub in 20 s"))
                 .expect("hub reachable");
             post_ms.push(millis(sent.elapsed()));
             match answer.received_ns {
@@ -520,11 +524,14 @@ async fn run_with(sockets: usize, seconds: u32) {
     tokio::time::sleep(Duration::from_secs(2)).await;
     drop(command_tx);
     commander.await.expect("commanding screen");
-    let (mut ack_ms, mut ack_kernel_ms) = (Vec::new(), Vec::new());
+    let (mut ack_ms, mut ack_kernel_ms, mut ack_unstamped) = (Vec::new(), Vec::new(), 0usize);
     while let Ok(acked) = ack_rx.try_recv() {
         if let Some(sent) = sent_commands.remove(&acked.request_id) {
             ack_ms.push(millis(acked.read - sent));
-            ack_kernel_ms.extend(acked.kernel_ms);
+            match acked.kernel_ms {
+                Some(ms) => ack_kernel_ms.push(ms),
+                None => ack_unstamped += 1,
+            }
         }
     }
     for stop in stops {
@@ -635,6 +642,7 @@ async fn run_with(sockets: usize, seconds: u32) {
         "post_unstamped": post_unstamped,
         "ack": percentiles(ack_ms),
         "ack_kernel": percentiles(ack_kernel_ms),
+        "ack_unstamped": ack_unstamped,
         "disk_commit": percentiles(disk_ms),
     });
     println!("BENCH {line}");
