@@ -106,7 +106,7 @@ impl Allergen {
 
     /// The allergen a customer means by `word` ("milk", "tree nut", "shrimp", "wheat", …).
     pub fn from_spoken(word: &str) -> Option<Allergen> {
-        let w = word.trim().to_lowercase();
+        let w = word.trim().to_ascii_lowercase();
         let w = w.trim_end_matches(" allergy").trim();
         if let Some(a) = Allergen::ALL.into_iter().find(|a| a.as_str() == w || a.label().eq_ignore_ascii_case(w)) {
             return Some(a);

@@ -6,7 +6,7 @@
 use restaurant_protocol::{Allergen, LineProblem, MenuItem, ModifierGroup, ModifierKind};
 
 use super::cart::{CartLine, LineKey, LineRequest, MAX_QUANTITY, MIN_QUANTITY};
-use crate::core::sort;
+use crate::core::{sort, text};
 
 /// One option as the sheet shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +142,7 @@ impl ItemSheet {
         let full = chosen >= group.max;
         let single = group.max == 1;
         let rule = group.rule();
-        let mut rule = format!("{}{}", rule[..1].to_uppercase(), &rule[1..]);
+        let mut rule = text::capitalize(&rule);
         if group.is_required() {
             rule.push_str(" (required)");
         }

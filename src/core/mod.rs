@@ -27,6 +27,7 @@ pub mod quote;
 pub mod secure;
 pub mod sort;
 pub mod submit;
+pub mod text;
 pub mod ticket_stats;
 pub mod time;
 pub mod voice;

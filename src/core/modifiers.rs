@@ -4,7 +4,7 @@
 
 use restaurant_protocol::{Allergen, ChosenOption, ModifierKind, OrderItem};
 
-use crate::core::sort;
+use crate::core::{sort, text};
 
 /// One option as the customer reads it on the cart.
 pub fn customer_label(option: &ChosenOption) -> String {
@@ -29,7 +29,7 @@ pub fn cook_lines(options: &[ChosenOption]) -> Vec<CookLine> {
     for kind in [ModifierKind::Choice, ModifierKind::Remove, ModifierKind::Add] {
         for option in options.iter().filter(|o| o.kind == kind) {
             let text = match kind {
-                ModifierKind::Choice => option.name.to_uppercase(),
+                ModifierKind::Choice => text::upper(&option.name),
                 ModifierKind::Remove => format!("NO {}", option.name),
                 ModifierKind::Add => format!("ADD {}", option.name),
             };
@@ -46,7 +46,7 @@ pub fn allergy_banner<'a>(items: impl IntoIterator<Item = &'a OrderItem>) -> Opt
     sort::sort(&mut all);
     all.dedup();
     (!all.is_empty()).then(|| {
-        let names: Vec<String> = all.iter().map(|a| a.label().to_uppercase()).collect();
+        let names: Vec<String> = all.iter().map(|a| text::upper(a.label())).collect();
         format!("ALLERGY: {}", names.join(", "))
     })
 }

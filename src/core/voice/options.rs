@@ -12,6 +12,8 @@ use std::fmt;
 use restaurant_protocol::menu::MAX_OPTIONS_PER_LINE;
 use restaurant_protocol::{MenuItem, ModifierKind};
 
+use crate::core::text;
+
 /// Longest phrase (in characters) that is matched; longer ones cannot be an option name.
 const MAX_PHRASE_CHARS: usize = 120;
 /// Longest text echoed back in a message.
@@ -130,7 +132,7 @@ pub fn clip(text: &str) -> String {
 
 /// Lower-case words (letters and digits), everything else a separator.
 fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(text::lower).collect()
 }
 
 /// The form two words are compared by: a plural ending dropped ("onions" → "onion", "tomatoes" →

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::options::{clip, join_list, map_options, spoken_option};
 use crate::core::cart::{Cart, CartError, LineRequest, MAX_QUANTITY, MIN_QUANTITY};
+use crate::core::text;
 
 /// Accumulated arguments per call are capped; the `.done` event carries the full text anyway.
 pub const MAX_ARGUMENT_BYTES: usize = 64 * 1024;
@@ -381,11 +382,7 @@ fn the(item: &str) -> String {
 
 /// Capitalises the first letter ("The Cheeseburger …").
 fn sentence(text: String) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => text,
-    }
+    text::capitalize(&text)
 }
 
 /// "We're out of the Chocolate Shake today.", with what else the category still has.
@@ -428,7 +425,7 @@ fn explain(menu: &Menu, item: &MenuItem, ids: &[String], error: &CartError) -> S
             return text;
         }
         CartError::Options(LineProblem::TooFew { group, min, choices, .. }) => {
-            let group_word = group.to_lowercase();
+            let group_word = text::lower(group);
             if choices.is_empty() {
                 format!("{} can't be made right now: every {group_word} option is sold out.", the(&item.name))
             } else if *min == 1 {
@@ -454,9 +451,9 @@ fn explain(menu: &Menu, item: &MenuItem, ids: &[String], error: &CartError) -> S
                     format!("{} can leave out at most {max} things{asked}.", the(&item.name))
                 }
                 _ if *max == 1 => {
-                    format!("{} takes only one {}{asked} — which one?", the(&item.name), group.to_lowercase())
+                    format!("{} takes only one {}{asked} — which one?", the(&item.name), text::lower(group))
                 }
-                _ => format!("{} takes at most {max} {}{asked}.", the(&item.name), group.to_lowercase()),
+                _ => format!("{} takes at most {max} {}{asked}.", the(&item.name), text::lower(group)),
             }
         }
         CartError::Options(LineProblem::UnknownOption { option, .. }) => {
@@ -526,7 +523,7 @@ fn add_one(menu: &Menu, req: &AddItem, cart: &mut Cart, warnings: &mut Vec<Strin
         ));
     }
     let contained: Vec<String> =
-        item.allergens.iter().filter(|a| flagged.contains(a)).map(|a| a.label().to_lowercase()).collect();
+        item.allergens.iter().filter(|a| flagged.contains(a)).map(|a| text::lower(a.label())).collect();
     if !contained.is_empty() {
         warnings.push(format!(
             "{} contains {} — the customer flagged this allergy: tell them before they confirm.",
