@@ -19,6 +19,8 @@ pub enum FrameError {
     Malformed(String),
     /// Valid JSON with a `type` this side does not know.
     UnknownType(String),
+    /// A known `type` this receiver does not take (see `parse_only`): a kiosk is sent no orders.
+    Unexpected(String),
     /// A known type whose fields are missing or of the wrong kind.
     Invalid {
         kind: String,
@@ -32,6 +34,7 @@ impl std::fmt::Display for FrameError {
             FrameError::TooLarge { bytes } => write!(f, "frame of {bytes} bytes exceeds {MAX_WS_FRAME_BYTES}"),
             FrameError::Malformed(e) => write!(f, "malformed JSON: {e}"),
             FrameError::UnknownType(t) => write!(f, "unknown message type {t:?}"),
+            FrameError::Unexpected(t) => write!(f, "message type {t:?} is not one this receiver takes"),
             FrameError::Invalid { kind, reason } => write!(f, "invalid {kind}: {reason}"),
         }
     }
@@ -105,12 +108,50 @@ impl<'de> de::Deserialize<'de> for IsType {
     }
 }
 
+/// Whether two strings are equal, at compile time.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The set of `wanted` among `types`, one bit per type in `types`' order. A name that is not in
+/// `types` fails the build where the set is a constant.
+#[doc(hidden)]
+pub const fn kind_set(types: &[&str], wanted: &[&str]) -> u32 {
+    assert!(types.len() < 32, "a kind set holds at most 31 types");
+    let mut set = 0;
+    let mut w = 0;
+    while w < wanted.len() {
+        let mut i = 0;
+        while i < types.len() && !same(types[i], wanted[w]) {
+            i += 1;
+        }
+        assert!(i < types.len(), "no frame has this type");
+        set |= 1 << i;
+        w += 1;
+    }
+    set
+}
+
 /// Declares a frame enum whose variants are told apart by a `type` field (each variant names its
 /// own with `#[serde(rename = "…")]`), with:
 /// - serde's `Serialize` and `Deserialize` in their internally tagged form (`#[serde(tag = "type")]`);
 /// - `TYPES`, every `type` it has, and `kind()`, a frame's own;
 /// - `parse(text)`, which tells apart a frame that is too large, malformed, of an unknown type, or of
-///   a known type with missing or wrong fields, and reads the fields without buffering the frame.
+///   a known type with missing or wrong fields, and reads the fields without buffering the frame;
+/// - `parse_only::<KINDS>(text)`, the same for the set of types `KINDS` (built by `kinds`, or
+///   `ALL`): a frame of another known type is `FrameError::Unexpected`, and its fields' decoder is
+///   not compiled into a program that only ever reads the others.
 ///
 /// A variant's field attributes apply to both decoders. Give the enum no `#[serde(…)]` attribute
 /// of its own (`deny_unknown_fields`, `rename_all_fields`, …): `parse` would not see it.
@@ -147,13 +188,31 @@ macro_rules! tagged_frames {
                 }
             }
 
+            /// Every type, as a set for `parse_only`.
+            pub const ALL: u32 = $crate::frame::kind_set(Self::TYPES, Self::TYPES);
+
+            /// The set of these `types`, for `parse_only` (a type this enum does not have fails
+            /// the build where the set is a constant).
+            pub const fn kinds(types: &[&str]) -> u32 {
+                $crate::frame::kind_set(Self::TYPES, types)
+            }
+
             /// Parses one text frame, telling apart the ways it can be wrong.
             pub fn parse(text: &str) -> Result<$name, $crate::FrameError> {
+                Self::parse_only::<{ $name::ALL }>(text)
+            }
+
+            /// [`Self::parse`] for the types in `KINDS` alone: a frame of another known type is
+            /// `Unexpected`, checked before its fields are read.
+            pub fn parse_only<const KINDS: u32>(text: &str) -> Result<$name, $crate::FrameError> {
                 let kind = $crate::frame::frame_type(text)?;
                 let invalid = |e: serde_json::Error| $crate::FrameError::Invalid { kind: kind.clone(), reason: e.to_string() };
                 match kind.as_str() {
                     $(
                         $tag => {
+                            if !const { KINDS & $crate::frame::kind_set(Self::TYPES, &[$tag]) != 0 } {
+                                return Err($crate::FrameError::Unexpected(kind));
+                            }
                             #[derive(serde::Deserialize)]
                             struct Fields { $( $(#[$field_meta])* $field: $ty ),* }
                             let Fields { $($field),* } = serde_json::from_str(text).map_err(invalid)?;

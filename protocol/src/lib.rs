@@ -213,6 +213,22 @@ pub struct OrderEnvelope {
     pub order: Order,
 }
 
+/// What a kiosk reads of an [`OrderEnvelope`]: the order's id, its number and what it costs, every
+/// other field skipped. The kiosk then carries no decoder for a whole order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct OrderReceipt {
+    pub order: ReceiptOrder,
+}
+
+/// [`OrderReceipt`]'s order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ReceiptOrder {
+    pub id: String,
+    pub number: u32,
+    #[serde(default)]
+    pub totals: Totals,
+}
+
 /// `GET /api/v1/orders?station=S` → active orders as of `seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -456,6 +472,10 @@ pub const MAX_CALL_ID_CHARS: usize = 64;
 pub const MAX_ICE_CANDIDATE_CHARS: usize = 2048;
 /// The station name of the kiosk's restricted, call-only connection.
 pub const KIOSK_STATION: &str = "kiosk";
+/// What the hub sends a kiosk's connection, as a set for [`ServerMessage::parse_only`]: every
+/// server frame but the order events (a kiosk places its orders over HTTP and is sent none).
+pub const KIOSK_SERVER_FRAMES: u32 = ServerMessage::ALL
+    & !ServerMessage::kinds(&["order.created", "order.updated", "order.status.changed", "order.deleted"]);
 
 /// One ICE candidate, in the browser's `RTCIceCandidateInit` JSON shape (`candidate.toJSON()`).
 /// An empty `candidate` is the end-of-candidates marker.
@@ -680,6 +700,45 @@ mod tests {
             ClientMessage::parse(r#"{"type":"order.set_status","request_id":"r","order_id":"o","status":"ready"}"#),
             Err(FrameError::UnknownType(_))
         ));
+    }
+
+    #[test]
+    fn a_receipt_reads_the_envelope_a_kiosk_is_answered_with() {
+        let mut order: Order = serde_json::from_value(serde_json::json!({
+            "id": "o1", "number": 42, "source": "kiosk", "status": "new", "items": [],
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        (order.totals.subtotal_cents, order.totals.tax_cents, order.totals.total_cents) = (900, 90, 990);
+        let text = serde_json::to_string(&OrderEnvelope { order: order.clone() }).unwrap();
+        let receipt: OrderReceipt = serde_json::from_str(&text).unwrap();
+        assert_eq!(receipt.order, ReceiptOrder { id: order.id, number: 42, totals: order.totals });
+        assert!(serde_json::from_str::<OrderReceipt>(r#"{"order":{"id":"o1"}}"#).is_err(), "no number");
+    }
+
+    #[test]
+    fn a_receiver_reads_only_the_types_it_takes() {
+        assert_eq!(ServerMessage::ALL.count_ones() as usize, ServerMessage::TYPES.len());
+        assert_eq!(ServerMessage::kinds(&[ServerMessage::TYPES[0]]), 1);
+        assert_eq!(KIOSK_SERVER_FRAMES.count_ones() as usize, ServerMessage::TYPES.len() - 4);
+        let kiosk = ServerMessage::parse_only::<KIOSK_SERVER_FRAMES>;
+        let deleted = serde_json::to_string(&ServerMessage::OrderDeleted { seq: 1, order_id: "o".into() }).unwrap();
+        assert_eq!(kiosk(&deleted), Err(FrameError::Unexpected("order.deleted".into())));
+        assert!(ServerMessage::parse(&deleted).is_ok());
+        // Refused by its type, before its fields are read.
+        assert_eq!(kiosk(r#"{"type":"order.created","seq":"x"}"#), Err(FrameError::Unexpected("order.created".into())));
+        for text in [
+            r#"{"type":"welcome","seq":3}"#,
+            r#"{"type":"ping","ts":7}"#,
+            r#"{"type":"auth_failed","reason":"no"}"#,
+            r#"{"type":"error","code":"bad_request"}"#,
+            r#"{"type":"menu.updated","seq":2,"sold_out":{"items":["i1"],"options":[]}}"#,
+            r#"{"type":"welcome"}"#,
+            r#"{"type":"order.exploded"}"#,
+            "{nope",
+        ] {
+            assert_eq!(kiosk(text), ServerMessage::parse(text), "{text}");
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 use log::{info, warn};
-use restaurant_protocol::{CallMessage, ServerMessage};
+use restaurant_protocol::{CallMessage, KIOSK_SERVER_FRAMES, ServerMessage};
 
 use super::link::{AttemptId, Inbound, Link, LinkConfig, SocketCommand, SocketInput, greet_as_kiosk};
 use super::time::Millis;
@@ -127,7 +127,7 @@ impl SocketInput for CallLink {
     }
 
     fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) {
-        match self.link.handle_frame(now, attempt, text) {
+        match self.link.handle_frame_of::<KIOSK_SERVER_FRAMES>(now, attempt, text) {
             Some(Inbound::Server(ServerMessage::Welcome { .. } | ServerMessage::Resync { .. })) => {
                 info!("[CallLink] the hub greeted the kiosk");
                 self.greeted = Some(attempt);

@@ -243,6 +243,19 @@ impl Link {
     /// or of an unknown type are logged and dropped, and the link stays up.
     #[must_use = "the message the frame carried is dropped otherwise"]
     pub fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) -> Option<Inbound> {
+        self.handle_frame_of::<{ ServerMessage::ALL }>(now, attempt, text)
+    }
+
+    /// [`Link::handle_frame`] on a connection sent only the server frames in `KINDS` (see
+    /// [`ServerMessage::parse_only`]): another is logged and dropped as unexpected, and its
+    /// decoder is not compiled in. A kiosk's links take [`restaurant_protocol::KIOSK_SERVER_FRAMES`].
+    #[must_use = "the message the frame carried is dropped otherwise"]
+    pub fn handle_frame_of<const KINDS: u32>(
+        &mut self,
+        now: Millis,
+        attempt: AttemptId,
+        text: &str,
+    ) -> Option<Inbound> {
         let Phase::Open { attempt: current, next_ping, .. } = self.phase else {
             debug!("[Link] frame of attempt {} ignored (link not open)", attempt.0);
             return None;
@@ -253,7 +266,7 @@ impl Link {
         }
         self.phase = Phase::Open { attempt, next_ping, last_frame: now };
         self.last_heartbeat = Some(now);
-        match ServerMessage::parse(text) {
+        match ServerMessage::parse_only::<KINDS>(text) {
             Err(FrameError::UnknownType(kind)) if CallMessage::is_call_type(&kind) => match CallMessage::parse(text) {
                 Ok(message) => Some(Inbound::Call(message)),
                 Err(e) => {

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 
 use log::{info, warn};
-use restaurant_protocol::{ServerMessage, SoldOut};
+use restaurant_protocol::{KIOSK_SERVER_FRAMES, ServerMessage, SoldOut};
 
 use super::link::{AttemptId, Inbound, Link, LinkConfig, LinkState, SocketCommand, SocketInput, greet_as_kiosk};
 use super::time::Millis;
@@ -96,7 +96,7 @@ impl SocketInput for MenuLink {
     }
 
     fn handle_frame(&mut self, now: Millis, attempt: AttemptId, text: &str) {
-        match self.link.handle_frame(now, attempt, text) {
+        match self.link.handle_frame_of::<KIOSK_SERVER_FRAMES>(now, attempt, text) {
             Some(Inbound::Server(ServerMessage::Welcome { .. })) => info!("[MenuLink] the hub greeted the kiosk"),
             Some(Inbound::Server(ServerMessage::MenuUpdated { seq, sold_out })) => {
                 // A hub whose data was reset counts from 0 again: a lower seq after a reconnect
@@ -128,7 +128,7 @@ impl SocketInput for MenuLink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::test_support::{drain, picked};
+    use crate::core::test_support::{self, drain, picked};
 
     fn open(link: &mut MenuLink) -> AttemptId {
         let commands = drain(|| link.poll_command());
@@ -163,6 +163,23 @@ mod tests {
         let got = lists(&drain(|| link.poll_command()));
         assert_eq!(got.len(), 2, "the same list twice is given once: {got:?}");
         assert_eq!(got[1].items, ["cola"]);
+    }
+
+    #[test]
+    fn an_order_event_is_not_for_a_kiosk_and_is_dropped_with_the_link_up() {
+        let mut link = MenuLink::new(LinkConfig::default(), 1);
+        link.set_token(Millis(0), None);
+        let attempt = open(&mut link);
+        link.handle_socket_opened(Millis(1), attempt);
+        drain(|| link.poll_command());
+        let order = test_support::order("o1", 1, 0, vec![test_support::item("Burger", "grill", 1)]);
+        let created = serde_json::to_string(&ServerMessage::OrderCreated { seq: 1, order }).unwrap();
+        assert!(ServerMessage::parse(&created).is_ok(), "a frame a staff screen would read");
+        link.handle_frame(Millis(2), attempt, &created);
+        assert!(drain(|| link.poll_command()).is_empty());
+        assert_eq!(link.state(), LinkState::Open);
+        link.handle_frame(Millis(3), attempt, &updated(2, &["cola"]));
+        assert_eq!(lists(&drain(|| link.poll_command()))[0].items, ["cola"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use restaurant_protocol::{ApiError, NewOrder, OrderEnvelope};
+use restaurant_protocol::{ApiError, NewOrder, OrderReceipt};
 use serde::{Deserialize, Serialize};
 
 use super::device::is_device_unpaired;
@@ -179,7 +179,7 @@ impl OrderSubmitter {
             return;
         }
         match status {
-            200 | 201 => match serde_json::from_str::<OrderEnvelope>(body) {
+            200 | 201 => match serde_json::from_str::<OrderReceipt>(body) {
                 Ok(env) => {
                     self.pending = None;
                     self.retry_at = None;
