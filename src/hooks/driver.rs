@@ -83,30 +83,25 @@ impl<D> Clone for DriverRef<D> {
     }
 }
 
-impl<D: Driver> DriverRef<D> {
-    /// Applies `input`, drives, then runs the deferred work. `None` when the driver is gone, or
-    /// when the input was queued because it arrived from inside another input (it is applied as
-    /// soon as that one is done; its result is not returned).
-    pub fn run<R: 'static>(&self, input: impl FnOnce(&mut D, Millis) -> R + 'static) -> Option<R> {
-        let shell = self.0.upgrade()?;
-        let Ok(mut driver) = shell.driver.try_borrow_mut() else {
-            log::warn!("[{}] input arrived while another was running; queued until it is done", D::NAME);
-            shell.queued.borrow_mut().push_back(Box::new(move |d, now| {
-                let _ = input(d, now);
-            }));
-            return None;
+impl<D: Driver> Shell<D> {
+    /// Applies `input` unless the driver is borrowed (then `false`, and `input` is not called),
+    /// drives, runs the deferred work, then applies the inputs queued meanwhile. Takes the input
+    /// as `dyn`: one copy of this per driver, not one per call site of [`DriverRef::run`].
+    fn run_now(&self, input: &mut dyn FnMut(&mut D, Millis)) -> bool {
+        let Ok(mut driver) = self.driver.try_borrow_mut() else {
+            return false;
         };
         let mut after = After::default();
-        let result = input(&mut driver, clock::now());
+        input(&mut driver, clock::now());
         driver.drive(&mut after);
         drop(driver);
         after.run();
         loop {
-            let Some(next) = shell.queued.borrow_mut().pop_front() else { break };
-            let Ok(mut driver) = shell.driver.try_borrow_mut() else {
+            let Some(next) = self.queued.borrow_mut().pop_front() else { break };
+            let Ok(mut driver) = self.driver.try_borrow_mut() else {
                 // Only possible when this `run` is itself inside another input of this driver:
                 // that one drains the queue when it is done.
-                shell.queued.borrow_mut().push_front(next);
+                self.queued.borrow_mut().push_front(next);
                 break;
             };
             next(&mut driver, clock::now());
@@ -114,7 +109,33 @@ impl<D: Driver> DriverRef<D> {
             drop(driver);
             after.run();
         }
-        Some(result)
+        true
+    }
+
+    fn queue(&self, input: Input<D>) {
+        log::warn!("[{}] input arrived while another was running; queued until it is done", D::NAME);
+        self.queued.borrow_mut().push_back(input);
+    }
+}
+
+impl<D: Driver> DriverRef<D> {
+    /// Applies `input`, drives, then runs the deferred work. `None` when the driver is gone, or
+    /// when the input was queued because it arrived from inside another input (it is applied as
+    /// soon as that one is done; its result is not returned).
+    pub fn run<R: 'static>(&self, input: impl FnOnce(&mut D, Millis) -> R + 'static) -> Option<R> {
+        let shell = self.0.upgrade()?;
+        let (mut input, mut output) = (Some(input), None);
+        let applied = shell.run_now(&mut |d, now| {
+            if let Some(input) = input.take() {
+                output = Some(input(d, now));
+            }
+        });
+        if !applied && let Some(input) = input {
+            shell.queue(Box::new(move |d, now| {
+                let _ = input(d, now);
+            }));
+        }
+        output
     }
 
     /// Spawns `work` and feeds its output to the driver through `then` — unless the returned
