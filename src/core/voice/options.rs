@@ -130,9 +130,10 @@ pub fn clip(text: &str) -> String {
     }
 }
 
-/// Lower-case words (letters and digits), everything else a separator.
+/// Words (letters and digits) in the form they are compared in ([`text::fold`]), everything else
+/// a separator.
 fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(text::lower).collect()
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(text::fold).collect()
 }
 
 /// The form two words are compared by: a plural ending dropped ("onions" → "onion", "tomatoes" →
