@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::{Rc, Weak};
 
-use futures::future::{AbortHandle, Abortable};
+use futures::future::{AbortHandle, Abortable, LocalBoxFuture};
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
@@ -146,11 +146,20 @@ impl<D: Driver> DriverRef<D> {
         work: impl Future<Output = T> + 'static,
         then: impl FnOnce(&mut D, Millis, T) + 'static,
     ) -> Task {
+        // The work with what follows it, boxed as one future of one input: the spawning and the
+        // cancelling below are compiled once per driver, not at every call site.
+        self.spawn_input(Box::pin(async move {
+            let output = work.await;
+            Box::new(move |d: &mut D, now: Millis| then(d, now, output)) as Input<D>
+        }))
+    }
+
+    fn spawn_input(&self, work: LocalBoxFuture<'static, Input<D>>) -> Task {
         let (handle, registration) = AbortHandle::new_pair();
         let me = self.clone();
         leptos::task::spawn_local(async move {
-            if let Ok(output) = Abortable::new(work, registration).await {
-                me.run(move |d, now| then(d, now, output));
+            if let Ok(input) = Abortable::new(work, registration).await {
+                me.run(input);
             }
         });
         Task(handle)
