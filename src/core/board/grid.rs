@@ -84,7 +84,9 @@ impl TicketGrid {
         self.updates += 1;
         let update = self.updates;
         let version = self.version.tickets + 1;
-        let (mut changed, mut members, mut reorder) = (false, false, false);
+        let (mut changed, mut members) = (false, false);
+        // The tickets whose place in the display order changed (rushed or not any more).
+        let mut moved: Vec<String> = Vec::new();
         for (order, pending) in board.active_displayed().filter(|(order, _)| shows(station, order)) {
             let entry = match self.entries.get_mut(order.id.as_str()) {
                 Some(entry) if Arc::ptr_eq(&entry.source, &order) && entry.pending == pending => {
@@ -106,7 +108,9 @@ impl TicketGrid {
             let Some(ticket) = board.ticket(station, Arc::clone(&order), pending, at) else { continue };
             match entry {
                 Some(entry) => {
-                    reorder |= display_key(&entry.ticket) != display_key(&ticket);
+                    if display_key(&entry.ticket) != display_key(&ticket) {
+                        moved.push(order.id.clone());
+                    }
                     if entry.ticket != ticket {
                         self.journal.push_back((version, order.id.clone()));
                         changed = true;
@@ -138,7 +142,7 @@ impl TicketGrid {
         if members {
             self.version.members += 1;
         }
-        if members || reorder {
+        if members || (!moved.is_empty() && !self.move_in_order(&moved)) {
             let mut order: Vec<(&Ticket, &String)> = self.entries.iter().map(|(id, e)| (&e.ticket, id)).collect();
             sort::sort_by(&mut order, |a, b| display_cmp(*a, *b));
             if order.len() != self.order.len() || order.iter().zip(&self.order).any(|((_, id), was)| *id != was) {
@@ -156,6 +160,32 @@ impl TicketGrid {
 
     pub fn version(&self) -> GridVersion {
         self.version
+    }
+
+    /// Puts the `moved` tickets (the same tickets as before, a few of them rushed or no longer)
+    /// back in their places in the display order: each taken out, then put back where it now
+    /// sorts, among the others, which kept their order. A rush costs that, not a sort of the whole
+    /// grid. `false` (nothing changed) when one of them is not in the order: sort it all.
+    fn move_in_order(&mut self, moved: &[String]) -> bool {
+        let place = |id: &String| self.order.iter().position(|o| o == id).filter(|_| self.entries.contains_key(id));
+        let Some(was) = moved.iter().map(place).collect::<Option<Vec<_>>>() else {
+            return false;
+        };
+        self.order.retain(|id| !moved.contains(id));
+        let entries = &self.entries;
+        for id in moved {
+            let Some(entry) = entries.get(id.as_str()) else { continue }; // Checked above.
+            let at = self.order.partition_point(|other| {
+                entries
+                    .get(other.as_str())
+                    .is_some_and(|e| display_cmp((&e.ticket, other), (&entry.ticket, id)).is_lt())
+            });
+            self.order.insert(at, id.clone());
+        }
+        if moved.iter().zip(was).any(|(id, was)| self.order.get(was) != Some(id)) {
+            self.version.order += 1;
+        }
+        true
     }
 
     /// The ticket of order `id`, if the grid shows it.
@@ -256,6 +286,31 @@ mod tests {
         toggle(&mut board, &mut grid, seq, "b", 1);
         assert_eq!(grid.changed_since(recent), Some(vec!["b"]));
         assert_eq!(grid.changed_since(grid.version().tickets), Some(vec![]));
+    }
+
+    #[test]
+    fn a_rush_moves_its_ticket_alone_and_says_so_only_when_the_order_changed() {
+        let mut board = live(1, (1..=6).map(|n| burger(&format!("o{n}"), n)).collect());
+        let mut grid = TicketGrid::default();
+        let first = grid.update(&board, &Station::Kitchen, T0);
+        let ids = |grid: &TicketGrid| grid.display_order().to_vec();
+        assert_eq!(ids(&grid), ["o1", "o2", "o3", "o4", "o5", "o6"]);
+        // The oldest, rushed, stays first.
+        let seq = toggle(&mut board, &mut grid, 1, "o1", 1);
+        assert_eq!(ids(&grid), ["o1", "o2", "o3", "o4", "o5", "o6"]);
+        assert_eq!(grid.version().order, first.order, "the same order is not announced");
+        // Two more rushed: each goes first among the rushed, oldest first.
+        let seq = toggle(&mut board, &mut grid, seq, "o5", 1);
+        let seq = toggle(&mut board, &mut grid, seq, "o3", 1);
+        assert_eq!(ids(&grid), ["o1", "o3", "o5", "o2", "o4", "o6"]);
+        assert!(grid.version().order > first.order);
+        // Unrushed, the oldest goes back to its place among the others.
+        let before = grid.version().order;
+        toggle(&mut board, &mut grid, seq, "o1", 1);
+        assert_eq!(ids(&grid), ["o3", "o5", "o1", "o2", "o4", "o6"]);
+        assert!(grid.version().order > before);
+        let afresh: Vec<String> = board.tickets(&Station::Kitchen, T0).iter().map(|t| t.order.id.clone()).collect();
+        assert_eq!(ids(&grid), afresh);
     }
 
     #[test]
