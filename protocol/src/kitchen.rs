@@ -74,6 +74,51 @@ pub enum KitchenAction {
 }
 
 impl KitchenAction {
+    /// Every action's `kind`, as its JSON names it.
+    pub const KINDS: [&'static str; 6] = ["start", "bump", "recall", "complete", "void", "rush"];
+
+    /// This action's `kind` in its JSON (a new action must be named here, and read by
+    /// [`KitchenAction::deserialize_flat`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KitchenAction::Start { .. } => "start",
+            KitchenAction::Bump { .. } => "bump",
+            KitchenAction::Recall { .. } => "recall",
+            KitchenAction::Complete { .. } => "complete",
+            KitchenAction::Void { .. } => "void",
+            KitchenAction::Rush { .. } => "rush",
+        }
+    }
+
+    /// Reads an action as it is written (`{"kind": "bump", "station": …}`) from one flat set of
+    /// fields, for `#[serde(deserialize_with = …)]`. serde's derived decoder for this internally
+    /// tagged enum buffers the whole value first and compiles every field's decoder twice: 13 KB
+    /// of a kitchen display, which reads its stored commands back. It refuses what the derived
+    /// decoder refuses (tested), and also a field of another kind with a wrong type, which that
+    /// one ignores (nothing writes one).
+    pub fn deserialize_flat<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<KitchenAction, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        struct Fields {
+            kind: String,
+            station: Option<String>,
+            force: Option<bool>,
+            reason: Option<String>,
+            rush: Option<bool>,
+        }
+        let Fields { kind, station, force, reason, rush } = Fields::deserialize(deserializer)?;
+        let station_of = |station: Option<String>| station.ok_or_else(|| D::Error::missing_field("station"));
+        Ok(match kind.as_str() {
+            "start" => KitchenAction::Start { station: station_of(station)? },
+            "bump" => KitchenAction::Bump { station: station_of(station)? },
+            "recall" => KitchenAction::Recall { station },
+            "complete" => KitchenAction::Complete { force: force.ok_or_else(|| D::Error::missing_field("force"))? },
+            "void" => KitchenAction::Void { reason: reason.ok_or_else(|| D::Error::missing_field("reason"))? },
+            "rush" => KitchenAction::Rush { rush: rush.ok_or_else(|| D::Error::missing_field("rush"))? },
+            other => return Err(D::Error::unknown_variant(other, &Self::KINDS)),
+        })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             KitchenAction::Start { .. } => "start",
@@ -402,6 +447,60 @@ pub fn sees_every_order(station: &str) -> bool {
 mod tests {
     use super::*;
     use crate::{OrderSource, Totals};
+
+    #[test]
+    fn an_action_read_flat_is_the_action_written_and_refused_where_the_derived_decoder_refuses() {
+        #[derive(Deserialize)]
+        struct Flat(#[serde(deserialize_with = "KitchenAction::deserialize_flat")] KitchenAction);
+        let actions = [
+            KitchenAction::Start { station: "grill".into() },
+            KitchenAction::Bump { station: "fryer".into() },
+            KitchenAction::Recall { station: Some("grill".into()) },
+            KitchenAction::Recall { station: None },
+            KitchenAction::Complete { force: true },
+            KitchenAction::Complete { force: false },
+            KitchenAction::Void { reason: "walked out".into() },
+            KitchenAction::Rush { rush: true },
+        ];
+        for action in actions {
+            let text = serde_json::to_string(&action).unwrap();
+            assert!(KitchenAction::KINDS.contains(&action.kind()), "{text}");
+            assert!(text.contains(&format!(r#""kind":"{}""#, action.kind())), "{text}");
+            assert_eq!(serde_json::from_str::<Flat>(&text).unwrap().0, action, "{text}");
+        }
+        let every: std::collections::BTreeSet<&str> = actions_of_every_kind().iter().map(KitchenAction::kind).collect();
+        assert_eq!(every.len(), KitchenAction::KINDS.len());
+        for text in [
+            r#"{"kind":"start"}"#,
+            r#"{"kind":"bump","station":null}"#,
+            r#"{"kind":"complete"}"#,
+            r#"{"kind":"void"}"#,
+            r#"{"kind":"rush","rush":"yes"}"#,
+            r#"{"kind":"explode"}"#,
+            r#"{"station":"grill"}"#,
+        ] {
+            assert!(serde_json::from_str::<KitchenAction>(text).is_err(), "{text}");
+            assert!(serde_json::from_str::<Flat>(text).is_err(), "{text}");
+        }
+        let recall = serde_json::from_str::<Flat>(r#"{"kind":"recall","extra":1}"#).unwrap().0;
+        assert_eq!(recall, KitchenAction::Recall { station: None });
+    }
+
+    fn actions_of_every_kind() -> Vec<KitchenAction> {
+        KitchenAction::KINDS
+            .iter()
+            .map(|kind| {
+                let text = match *kind {
+                    "start" | "bump" => format!(r#"{{"kind":"{kind}","station":"grill"}}"#),
+                    "complete" => format!(r#"{{"kind":"{kind}","force":false}}"#),
+                    "void" => format!(r#"{{"kind":"{kind}","reason":"r"}}"#),
+                    "rush" => format!(r#"{{"kind":"{kind}","rush":true}}"#),
+                    _ => format!(r#"{{"kind":"{kind}"}}"#),
+                };
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"))
+            })
+            .collect()
+    }
 
     const T1: &str = "2026-11-29T12:00:01.000Z";
     const T2: &str = "2026-11-29T12:00:02.000Z";

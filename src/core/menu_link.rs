@@ -140,6 +140,16 @@ mod tests {
         picked!(commands, MenuLinkCommand::SoldOut(s) => s.clone())
     }
 
+    /// A link with no token, its socket open and its greeting taken.
+    fn opened() -> (MenuLink, AttemptId) {
+        let mut link = MenuLink::new(LinkConfig::default(), 1);
+        link.set_token(Millis(0), None);
+        let attempt = open(&mut link);
+        link.handle_socket_opened(Millis(1), attempt);
+        drain(|| link.poll_command());
+        (link, attempt)
+    }
+
     fn updated(seq: u64, items: &[&str]) -> String {
         let message = ServerMessage::MenuUpdated {
             seq,
@@ -167,11 +177,7 @@ mod tests {
 
     #[test]
     fn an_order_event_is_not_for_a_kiosk_and_is_dropped_with_the_link_up() {
-        let mut link = MenuLink::new(LinkConfig::default(), 1);
-        link.set_token(Millis(0), None);
-        let attempt = open(&mut link);
-        link.handle_socket_opened(Millis(1), attempt);
-        drain(|| link.poll_command());
+        let (mut link, attempt) = opened();
         let order = test_support::order("o1", 1, 0, vec![test_support::item("Burger", "grill", 1)]);
         let created = serde_json::to_string(&ServerMessage::OrderCreated { seq: 1, order }).unwrap();
         assert!(ServerMessage::parse(&created).is_ok(), "a frame a staff screen would read");
@@ -184,10 +190,7 @@ mod tests {
 
     #[test]
     fn a_lost_connection_comes_back_and_takes_the_current_list() {
-        let mut link = MenuLink::new(LinkConfig::default(), 1);
-        link.set_token(Millis(0), None);
-        let attempt = open(&mut link);
-        link.handle_socket_opened(Millis(1), attempt);
+        let (mut link, attempt) = opened();
         link.handle_frame(Millis(2), attempt, &updated(1, &["cola"]));
         link.handle_socket_closed(Millis(3), attempt, 1006);
         assert_eq!(link.state(), LinkState::Backoff);
@@ -204,11 +207,7 @@ mod tests {
 
     #[test]
     fn a_new_token_reconnects_and_an_unchanged_one_does_not() {
-        let mut link = MenuLink::new(LinkConfig::default(), 1);
-        link.set_token(Millis(0), None);
-        let first = open(&mut link);
-        link.handle_socket_opened(Millis(1), first);
-        drain(|| link.poll_command());
+        let (mut link, first) = opened();
         link.set_token(Millis(2), None);
         assert!(drain(|| link.poll_command()).is_empty());
         link.set_token(Millis(3), Some("paired".into()));

@@ -6,8 +6,7 @@ use std::fmt;
 
 use log::{debug, info, warn};
 use restaurant_protocol::{ClientMessage, Order};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::Board;
 use crate::core::id::uuid_v4;
@@ -87,7 +86,7 @@ pub struct CommandFailure {
 pub(super) struct OutboxEntry {
     request_id: String,
     pub(super) order_id: String,
-    #[serde(deserialize_with = "stored_command")]
+    #[serde(deserialize_with = "Command::deserialize_flat")]
     pub(super) command: Command,
     /// Sent on the current connection.
     #[serde(skip)]
@@ -98,32 +97,6 @@ pub(super) struct OutboxEntry {
 }
 
 const FAILURE_LIMIT: usize = 10;
-
-/// Reads a stored command as `KitchenAction` writes it (`{"kind": "bump", "station": …}`), from
-/// one flat set of fields. serde's derived decoder for that internally tagged enum buffers the
-/// whole value first, and brought 13 KB of decoding code into the kitchen display for this alone.
-fn stored_command<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Command, D::Error> {
-    #[derive(Deserialize)]
-    struct Fields {
-        kind: String,
-        station: Option<String>,
-        force: Option<bool>,
-        reason: Option<String>,
-        rush: Option<bool>,
-    }
-    const KINDS: &[&str] = &["start", "bump", "recall", "complete", "void", "rush"];
-    let Fields { kind, station, force, reason, rush } = Fields::deserialize(deserializer)?;
-    let station_of = |station: Option<String>| station.ok_or_else(|| D::Error::missing_field("station"));
-    Ok(match kind.as_str() {
-        "start" => Command::Start { station: station_of(station)? },
-        "bump" => Command::Bump { station: station_of(station)? },
-        "recall" => Command::Recall { station },
-        "complete" => Command::Complete { force: force.ok_or_else(|| D::Error::missing_field("force"))? },
-        "void" => Command::Void { reason: reason.ok_or_else(|| D::Error::missing_field("reason"))? },
-        "rush" => Command::Rush { rush: rush.ok_or_else(|| D::Error::missing_field("rush"))? },
-        other => return Err(D::Error::unknown_variant(other, KINDS)),
-    })
-}
 
 impl Board {
     /// Queues `command` for `order_id` under a request id made from `random`, and shows it at once.
@@ -415,41 +388,5 @@ mod tests {
         assert_eq!(statuses(&reloaded), vec![("a".into(), OrderStatus::Preparing, true)]);
         assert!(matches!(&reloaded.take_unsent()[..], [ClientMessage::Start { request_id, .. }] if *request_id == id));
         assert!(matches!(reloaded.restore_outbox("{not json"), Err(OutboxError::Malformed(_))));
-    }
-
-    #[test]
-    fn a_stored_command_reads_as_the_protocol_writes_and_reads_it() {
-        let commands = [
-            Command::Start { station: "grill".into() },
-            Command::Bump { station: "fryer".into() },
-            Command::Recall { station: Some("grill".into()) },
-            Command::Recall { station: None },
-            Command::Complete { force: true },
-            Command::Complete { force: false },
-            Command::Void { reason: "walked out".into() },
-            Command::Rush { rush: true },
-        ];
-        for command in commands {
-            let entry =
-                OutboxEntry { request_id: "r".into(), order_id: "o".into(), command, sent: false, acked_seq: None };
-            let text = serde_json::to_string(&entry).unwrap();
-            assert_eq!(serde_json::from_str::<OutboxEntry>(&text).unwrap(), entry, "{text}");
-        }
-        // What the protocol's own decoder refuses, this refuses too.
-        for command in [
-            r#"{"kind":"start"}"#,
-            r#"{"kind":"bump","station":null}"#,
-            r#"{"kind":"complete"}"#,
-            r#"{"kind":"void"}"#,
-            r#"{"kind":"rush","rush":"yes"}"#,
-            r#"{"kind":"explode"}"#,
-            r#"{"station":"grill"}"#,
-        ] {
-            assert!(serde_json::from_str::<Command>(command).is_err(), "{command}");
-            let entry = format!(r#"{{"request_id":"r","order_id":"o","command":{command}}}"#);
-            assert!(serde_json::from_str::<OutboxEntry>(&entry).is_err(), "{entry}");
-        }
-        let recall = r#"{"request_id":"r","order_id":"o","command":{"kind":"recall","extra":1}}"#;
-        assert_eq!(serde_json::from_str::<OutboxEntry>(recall).unwrap().command, Command::Recall { station: None });
     }
 }
