@@ -627,14 +627,17 @@ impl Tracer {
         Tracer { ws }
     }
 
-    /// Ends the trace and prints, per event name, how often and how long; and the layout passes'
-    /// quartiles with how many objects each had to lay out.
+    /// Ends the trace and prints, per event name, how often and how long; the layout passes'
+    /// quartiles with how many objects each had to lay out; and what each long task (a task of
+    /// the browser over 50 ms) was made of, by event.
     async fn stop(mut self, label: &str) {
         use futures_util::{SinkExt, StreamExt};
         let end = json!({"id": 2, "method": "Tracing.end"}).to_string();
         self.ws.send(tokio_tungstenite::tungstenite::Message::text(end)).await.expect("Tracing.end");
         let mut by_name: std::collections::HashMap<String, TraceRow> = std::collections::HashMap::new();
         let mut layouts: Vec<(f64, f64, f64)> = Vec::new();
+        // Every timed event (thread, start µs, duration ms, what), for taking the long tasks apart.
+        let mut timed: Vec<((u64, u64), f64, f64, String)> = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, self.ws.next()).await {
             let Ok(text) = message.into_text() else { continue };
@@ -654,6 +657,18 @@ impl Tracer {
                 if name == "Layout" {
                     layouts.push((ms, dirty, total));
                 }
+                if ms > 0.0 {
+                    let thread = (event["pid"].as_u64().unwrap_or(0), event["tid"].as_u64().unwrap_or(0));
+                    let data = &event["args"]["data"];
+                    let what = [data["type"].as_str(), data["functionName"].as_str(), data["url"].as_str()]
+                        .into_iter()
+                        .flatten()
+                        .filter(|s| !s.is_empty())
+                        .fold(name.to_string(), |what, detail| {
+                            format!("{what} {}", detail.rsplit('/').next().unwrap_or(detail))
+                        });
+                    timed.push((thread, event["ts"].as_f64().unwrap_or(0.0), ms, what));
+                }
                 let row = by_name.entry(name.to_string()).or_default();
                 row.count += 1;
                 row.ms += ms;
@@ -667,6 +682,7 @@ impl Tracer {
                 println!("TRACE {label} layout pass q{q}: {ms:.2} ms, {dirty} of {total} objects to lay out");
             }
         }
+        print_long_tasks(label, &mut timed);
         let mut rows: Vec<_> = by_name.into_iter().collect();
         rows.sort_by(|a, b| b.1.ms.total_cmp(&a.1.ms));
         for (name, r) in rows.into_iter().take(20) {
@@ -680,6 +696,30 @@ impl Tracer {
                 r.total / n
             );
         }
+    }
+}
+
+/// Each of the browser's tasks over 50 ms (`RunTask`), with the events inside it on its thread
+/// summed by what they were (nested events count inside their parents too), the largest first.
+fn print_long_tasks(label: &str, timed: &mut [((u64, u64), f64, f64, String)]) {
+    timed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let first = timed.iter().map(|e| e.1).fold(f64::INFINITY, f64::min);
+    for (i, (thread, start, ms, what)) in timed.iter().enumerate() {
+        if what != "RunTask" || *ms <= 50.0 {
+            continue;
+        }
+        let end = start + ms * 1000.0;
+        let mut inside: std::collections::HashMap<&str, (u32, f64)> = std::collections::HashMap::new();
+        for (_, _, ms, what) in timed[i + 1..].iter().take_while(|e| e.0 == *thread && e.1 < end) {
+            let entry = inside.entry(what.as_str()).or_default();
+            entry.0 += 1;
+            entry.1 += ms;
+        }
+        let mut inside: Vec<_> = inside.into_iter().collect();
+        inside.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
+        let parts: Vec<String> =
+            inside.iter().take(12).map(|(what, (n, ms))| format!("{what} ×{n} {ms:.1} ms")).collect();
+        println!("TRACE {label} long task at {:.0} ms, {ms:.1} ms: {}", (start - first) / 1000.0, parts.join("; "));
     }
 }
 
