@@ -59,3 +59,10 @@ impl DeadlineTimer {
         self.pending.is_some() && !self.fired.get()
     }
 }
+
+/// Resolves in a later task (a `setTimeout` of 0): long work split into slices awaits it between
+/// them, so the browser can draw a frame and handle input in between. Dropping it cancels the
+/// timeout.
+pub async fn next_task() {
+    gloo_timers::future::TimeoutFuture::new(0).await;
+}

@@ -10,6 +10,7 @@
 mod active;
 mod grid;
 mod outbox;
+mod saved;
 mod stream;
 mod view;
 
@@ -21,7 +22,7 @@ use restaurant_protocol::{Order, SoldOut};
 
 pub use grid::{GridVersion, TicketGrid};
 pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
-pub use stream::SavedBoard;
+pub use saved::{SaveError, SavedBoard, SavedBoardWriter, WriteProgress};
 pub use view::{
     AgeLevel, AllDayCount, ShownElapsed, Station, StationProgress, Ticket, VOID_SHOWN, created_unix_ms, elapsed_since,
 };

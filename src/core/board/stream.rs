@@ -5,26 +5,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use log::{debug, info, warn};
-use restaurant_protocol::{Order, OrderStatus, ServerMessage, Snapshot, SoldOut};
-use serde::{Deserialize, Serialize};
+use restaurant_protocol::{Order, OrderStatus, ServerMessage, Snapshot};
 
 use super::Board;
+use super::saved::SavedBoard;
 
 /// Voided orders the board keeps for showing, at most.
 const VOIDS_KEPT: usize = 20;
-
-/// The board as a page keeps it across a reload (see [`Board::saved`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SavedBoard {
-    pub seq: u64,
-    /// Shared with the board: saving copies no order (written as plain orders).
-    pub orders: Vec<Arc<Order>>,
-    /// Completed orders, newest first (for recall).
-    pub recent: Vec<Arc<Order>>,
-    pub sold_out: Option<SoldOut>,
-    /// When it was saved, on the wall clock (filled in by whoever writes it).
-    pub saved_at_unix_ms: u64,
-}
 
 /// Where the board stands with the event stream.
 #[derive(Debug, Clone, PartialEq, Eq)]

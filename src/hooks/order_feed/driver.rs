@@ -10,7 +10,7 @@ use restaurant_protocol::CallMessage;
 
 use super::api::{self, SignInError, StoredSession};
 use super::{BOARD_KEY, MAX_SAVED_BOARD_BYTES, OUTBOX_KEY, SESSION_KEY};
-use crate::core::board::{Board, BoardConfig, SavedBoard, Station};
+use crate::core::board::{Board, BoardConfig, SaveError, SavedBoard, SavedBoardWriter, Station, WriteProgress};
 use crate::core::config::RuntimeConfig;
 use crate::core::feed::{Banner, FeedCommand, FeedConfig, FeedStatus, OrderFeed};
 use crate::core::time::Millis;
@@ -23,7 +23,7 @@ use crate::web::frame::NextFrame;
 use crate::web::random::random_bytes;
 use crate::web::socket::AttemptSocket;
 use crate::web::storage;
-use crate::web::timer::DeadlineTimer;
+use crate::web::timer::{self, DeadlineTimer};
 
 pub(super) type SignInFuture = Shared<LocalBoxFuture<'static, Result<(), SignInError>>>;
 
@@ -52,6 +52,23 @@ impl Published {
 /// no frames).
 const PUBLISH_FALLBACK_MS: u32 = 100;
 
+/// Orders written per task when the board is saved for a reload: a slice is a millisecond or two
+/// of work on a slow tablet, and the browser draws between slices.
+const SAVE_SLICE_ORDERS: usize = 50;
+
+/// The board's text, written [`SAVE_SLICE_ORDERS`] orders per task.
+async fn write_in_slices(mut writer: SavedBoardWriter) -> Result<String, SaveError> {
+    loop {
+        match writer.write(SAVE_SLICE_ORDERS)? {
+            WriteProgress::Writing(next) => {
+                writer = next;
+                timer::next_task().await;
+            }
+            WriteProgress::Done(json) => return Ok(json),
+        }
+    }
+}
+
 pub(super) struct FeedDriver {
     pub feed: OrderFeed,
     socket: AttemptSocket,
@@ -62,6 +79,8 @@ pub(super) struct FeedDriver {
     render_now: bool,
     /// The snapshot request in flight; replacing or dropping it aborts it.
     snapshot: Option<Task>,
+    /// The board being written for a reload, a slice per task; replacing or dropping it stops it.
+    board_save: Option<Task>,
     sign_in: Option<SignInFuture>,
     /// The status last published.
     shown: Option<FeedStatus>,
@@ -105,7 +124,7 @@ impl Driver for FeedDriver {
         // The hub keeps sessions across restarts; a rejected token means signing in with the PIN.
         if status.banner == Banner::SignInFailed {
             storage::remove(SESSION_KEY);
-            storage::remove(BOARD_KEY);
+            self.forget_saved_board();
         }
         if changed || self.shown != Some(status) {
             self.shown = Some(status);
@@ -162,6 +181,7 @@ impl FeedDriver {
             frame: None,
             render_now: false,
             snapshot: None,
+            board_save: None,
             sign_in: None,
             shown: None,
             session_generation: 0,
@@ -275,7 +295,7 @@ impl FeedDriver {
         self.sign_in = None;
         self.snapshot = None;
         storage::remove(SESSION_KEY);
-        storage::remove(BOARD_KEY);
+        self.forget_saved_board();
         if let Some(token) = self.feed.token().map(str::to_string) {
             let (api_base, station) = (self.api_base.clone(), self.station.clone());
             leptos::task::spawn_local(async move { api::sign_out(&api_base, &station, &token).await });
@@ -299,35 +319,44 @@ impl FeedDriver {
             }
             Ok(_) => {
                 storage::remove(SESSION_KEY);
-                storage::remove(BOARD_KEY);
+                self.forget_saved_board();
             }
             Err(e) => {
                 log::error!("[OrderFeed] stored session ignored: {e}");
                 storage::remove(SESSION_KEY);
-                storage::remove(BOARD_KEY);
+                self.forget_saved_board();
             }
         }
     }
 
-    /// Writes the current board to local storage (a reload during an outage shows it).
+    /// Writes the current board to local storage (a reload during an outage shows it), a slice of
+    /// orders per task so that a large board never holds up a frame. A save still on its way is
+    /// dropped: the newer board wins.
     fn save_board(&mut self) {
         let Some(mut saved) = self.feed.board().saved() else { return };
         saved.saved_at_unix_ms = clock::unix_ms().max(0.0) as u64;
-        match serde_json::to_string(&saved) {
-            Ok(json) if json.len() <= MAX_SAVED_BOARD_BYTES => {
-                if !storage::set(BOARD_KEY, &json) {
-                    log::warn!("[OrderFeed] the board ({} bytes) could not be saved for a reload", json.len());
+        let writer = SavedBoardWriter::new(saved, MAX_SAVED_BOARD_BYTES);
+        self.board_save = Some(self.me.spawn(write_in_slices(writer), |d, _, written| {
+            d.board_save = None;
+            match written {
+                Ok(json) => {
+                    if !storage::set(BOARD_KEY, &json) {
+                        log::warn!("[OrderFeed] the board ({} bytes) could not be saved for a reload", json.len());
+                    }
                 }
+                Err(e @ SaveError::TooLarge { .. }) => {
+                    log::warn!("[OrderFeed] not saved for a reload: {e}");
+                    storage::remove(BOARD_KEY);
+                }
+                Err(e) => log::error!("[OrderFeed] not saved for a reload: {e}"),
             }
-            Ok(json) => {
-                log::warn!(
-                    "[OrderFeed] the board is {} bytes, over {MAX_SAVED_BOARD_BYTES}: not saved for a reload",
-                    json.len()
-                );
-                storage::remove(BOARD_KEY);
-            }
-            Err(e) => log::error!("[OrderFeed] the board could not be written as JSON: {e}"),
-        }
+        }));
+    }
+
+    /// Stops a save on its way and removes the saved board (sign-out, a refused session).
+    fn forget_saved_board(&mut self) {
+        self.board_save = None;
+        storage::remove(BOARD_KEY);
     }
 
     /// Shows the board saved before the reload, if there is one, until the hub is reached.
