@@ -1143,9 +1143,11 @@ mod tests {
 
     #[tokio::test]
     async fn handlers_see_the_peer_address_and_stop_ends_the_loop() {
-        // A loopback address of its own: the other tests bind 127.0.0.1, and one of them could
-        // take this port the moment it is free, before it is bound again below.
-        let listener = TcpListener::bind("127.0.0.3:0").await.unwrap();
+        // A loopback address of its own where there is one (Linux routes all of 127/8 to the
+        // loopback): the other tests bind 127.0.0.1, and one of them could take this port the
+        // moment it is free, before it is bound again below.
+        let own = if cfg!(target_os = "linux") { "127.0.0.3:0" } else { "127.0.0.1:0" };
+        let listener = TcpListener::bind(own).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = Router::new()
             .route("/peer", get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }));
