@@ -73,3 +73,9 @@ impl Drop for NextFrame {
         self.work.borrow_mut().take();
     }
 }
+
+/// `document.hidden`: the page is not shown (another tab, a locked screen), so it draws no frames
+/// and the browser throttles its timers. False when there is no document.
+pub fn page_hidden() -> bool {
+    web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden())
+}

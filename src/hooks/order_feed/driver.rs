@@ -19,7 +19,7 @@ use crate::hooks::staff_call::CallSignal;
 use crate::web::clock;
 use crate::web::debug::DebugObject;
 use crate::web::events::{WindowListener, is_online};
-use crate::web::frame::NextFrame;
+use crate::web::frame::{NextFrame, page_hidden};
 use crate::web::random::random_bytes;
 use crate::web::socket::AttemptSocket;
 use crate::web::storage;
@@ -56,10 +56,13 @@ const PUBLISH_FALLBACK_MS: u32 = 100;
 /// of work on a slow tablet, and the browser draws between slices.
 const SAVE_SLICE_ORDERS: usize = 50;
 
-/// The board's text, written [`SAVE_SLICE_ORDERS`] orders per task.
+/// The board's text, written [`SAVE_SLICE_ORDERS`] orders per task; all that is left at once
+/// while the page is hidden (it draws no frames, and its timers are throttled to one a second or
+/// less, which would stretch the slices over minutes).
 async fn write_in_slices(mut writer: SavedBoardWriter) -> Result<String, SaveError> {
     loop {
-        match writer.write(SAVE_SLICE_ORDERS)? {
+        let slice = if page_hidden() { usize::MAX } else { SAVE_SLICE_ORDERS };
+        match writer.write(slice)? {
             WriteProgress::Writing(next) => {
                 writer = next;
                 timer::next_task().await;
@@ -79,8 +82,10 @@ pub(super) struct FeedDriver {
     render_now: bool,
     /// The snapshot request in flight; replacing or dropping it aborts it.
     snapshot: Option<Task>,
-    /// The board being written for a reload, a slice per task; replacing or dropping it stops it.
+    /// The board being written for a reload, a slice per task; dropping it stops it.
     board_save: Option<Task>,
+    /// The board changed again while it was being written: saved again once that save is done.
+    save_again: bool,
     sign_in: Option<SignInFuture>,
     /// The status last published.
     shown: Option<FeedStatus>,
@@ -182,6 +187,7 @@ impl FeedDriver {
             render_now: false,
             snapshot: None,
             board_save: None,
+            save_again: false,
             sign_in: None,
             shown: None,
             session_generation: 0,
@@ -330,9 +336,14 @@ impl FeedDriver {
     }
 
     /// Writes the current board to local storage (a reload during an outage shows it), a slice of
-    /// orders per task so that a large board never holds up a frame. A save still on its way is
-    /// dropped: the newer board wins.
+    /// orders per task so that a large board never holds up a frame. A save on its way is not
+    /// dropped for a newer board (dropping each for the next could leave none finished): the
+    /// newer board is saved when it is done.
     fn save_board(&mut self) {
+        if self.board_save.is_some() {
+            self.save_again = true;
+            return;
+        }
         let Some(mut saved) = self.feed.board().saved() else { return };
         saved.saved_at_unix_ms = clock::unix_ms().max(0.0) as u64;
         let writer = SavedBoardWriter::new(saved, MAX_SAVED_BOARD_BYTES);
@@ -350,12 +361,16 @@ impl FeedDriver {
                 }
                 Err(e) => log::error!("[OrderFeed] not saved for a reload: {e}"),
             }
+            if std::mem::take(&mut d.save_again) {
+                d.save_board();
+            }
         }));
     }
 
     /// Stops a save on its way and removes the saved board (sign-out, a refused session).
     fn forget_saved_board(&mut self) {
         self.board_save = None;
+        self.save_again = false;
         storage::remove(BOARD_KEY);
     }
 
