@@ -636,8 +636,9 @@ impl Tracer {
         self.ws.send(tokio_tungstenite::tungstenite::Message::text(end)).await.expect("Tracing.end");
         let mut by_name: std::collections::HashMap<String, TraceRow> = std::collections::HashMap::new();
         let mut layouts: Vec<(f64, f64, f64)> = Vec::new();
-        // Every timed event (thread, start µs, duration ms, what), for taking the long tasks apart.
-        let mut timed: Vec<((u64, u64), f64, f64, String)> = Vec::new();
+        // Every timed event, and the threads' names, for taking the long tasks apart.
+        let mut timed: Vec<Timed> = Vec::new();
+        let mut threads: std::collections::HashMap<(u64, u64), String> = std::collections::HashMap::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, self.ws.next()).await {
             let Ok(text) = message.into_text() else { continue };
@@ -657,17 +658,21 @@ impl Tracer {
                 if name == "Layout" {
                     layouts.push((ms, dirty, total));
                 }
+                let thread = (event["pid"].as_u64().unwrap_or(0), event["tid"].as_u64().unwrap_or(0));
+                if event["ph"] == "M" && name == "thread_name" {
+                    threads.insert(thread, event["args"]["name"].as_str().unwrap_or_default().to_string());
+                }
                 if ms > 0.0 {
-                    let thread = (event["pid"].as_u64().unwrap_or(0), event["tid"].as_u64().unwrap_or(0));
                     let data = &event["args"]["data"];
                     let what = [data["type"].as_str(), data["functionName"].as_str(), data["url"].as_str()]
                         .into_iter()
                         .flatten()
                         .filter(|s| !s.is_empty())
                         .fold(name.to_string(), |what, detail| {
-                            format!("{what} {}", detail.rsplit('/').next().unwrap_or(detail))
+                            format!("{what} {}", detail.rsplit('/').next().unwrap_or_default())
                         });
-                    timed.push((thread, event["ts"].as_f64().unwrap_or(0.0), ms, what));
+                    let start_us = event["ts"].as_f64().unwrap_or(0.0);
+                    timed.push(Timed { thread, start_us, ms, name: name.to_string(), what });
                 }
                 let row = by_name.entry(name.to_string()).or_default();
                 row.count += 1;
@@ -682,7 +687,7 @@ impl Tracer {
                 println!("TRACE {label} layout pass q{q}: {ms:.2} ms, {dirty} of {total} objects to lay out");
             }
         }
-        print_long_tasks(label, &mut timed);
+        print_long_tasks(label, &mut timed, &threads);
         let mut rows: Vec<_> = by_name.into_iter().collect();
         rows.sort_by(|a, b| b.1.ms.total_cmp(&a.1.ms));
         for (name, r) in rows.into_iter().take(20) {
@@ -699,27 +704,42 @@ impl Tracer {
     }
 }
 
-/// Each of the browser's tasks over 50 ms (`RunTask`), with the events inside it on its thread
-/// summed by what they were (nested events count inside their parents too), the largest first.
-fn print_long_tasks(label: &str, timed: &mut [((u64, u64), f64, f64, String)]) {
-    timed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    let first = timed.iter().map(|e| e.1).fold(f64::INFINITY, f64::min);
-    for (i, (thread, start, ms, what)) in timed.iter().enumerate() {
-        if what != "RunTask" || *ms <= 50.0 {
+/// A trace event with a duration.
+struct Timed {
+    /// (process, thread)
+    thread: (u64, u64),
+    start_us: f64,
+    ms: f64,
+    name: String,
+    /// The name with the event's type, function or script where the trace gives them.
+    what: String,
+}
+
+/// Each task over 50 ms (`RunTask`) on a page's main thread (`CrRendererMain`), with the events
+/// inside it summed by what they were (nested events count inside their parents too), the largest
+/// first. Times are from the start of the trace.
+fn print_long_tasks(label: &str, timed: &mut [Timed], threads: &std::collections::HashMap<(u64, u64), String>) {
+    // By thread, then start; of two events starting together the longer (the parent) first.
+    timed.sort_by(|a, b| a.thread.cmp(&b.thread).then(a.start_us.total_cmp(&b.start_us)).then(b.ms.total_cmp(&a.ms)));
+    let first = timed.iter().map(|e| e.start_us).fold(f64::INFINITY, f64::min);
+    for (i, task) in timed.iter().enumerate() {
+        let main = threads.get(&task.thread).is_some_and(|name| name == "CrRendererMain");
+        if task.name != "RunTask" || task.ms <= 50.0 || !main {
             continue;
         }
-        let end = start + ms * 1000.0;
+        let end = task.start_us + task.ms * 1000.0;
         let mut inside: std::collections::HashMap<&str, (u32, f64)> = std::collections::HashMap::new();
-        for (_, _, ms, what) in timed[i + 1..].iter().take_while(|e| e.0 == *thread && e.1 < end) {
-            let entry = inside.entry(what.as_str()).or_default();
+        for event in timed[i + 1..].iter().take_while(|e| e.thread == task.thread && e.start_us < end) {
+            let entry = inside.entry(event.what.as_str()).or_default();
             entry.0 += 1;
-            entry.1 += ms;
+            entry.1 += event.ms;
         }
         let mut inside: Vec<_> = inside.into_iter().collect();
         inside.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
         let parts: Vec<String> =
             inside.iter().take(12).map(|(what, (n, ms))| format!("{what} ×{n} {ms:.1} ms")).collect();
-        println!("TRACE {label} long task at {:.0} ms, {ms:.1} ms: {}", (start - first) / 1000.0, parts.join("; "));
+        let at = (task.start_us - first) / 1000.0;
+        println!("TRACE {label} long task at {at:.0} ms, {:.1} ms: {}", task.ms, parts.join("; "));
     }
 }
 
