@@ -18,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use super::board::{Board, Station, VOID_SHOWN};
+use super::board::{Board, BoardMark, Station, VOID_SHOWN};
 use super::fast_hash::FastSet;
 use super::sort;
 use super::time::Millis;
@@ -133,6 +133,9 @@ pub struct NewTicketAlerts {
     flashing: HashMap<String, Millis>,
     /// The rushed orders last seen on the station's tickets.
     rushed: FastSet<String>,
+    /// The board and the station as of the last change: the next looks at what changed since.
+    mark: Option<BoardMark>,
+    station: Option<Station>,
     /// Voided orders, with when this screen heard of them.
     voided: HashMap<String, Millis>,
     /// How many voids were showing at the last tick.
@@ -151,29 +154,62 @@ impl NewTicketAlerts {
     }
 
     /// The board changed at `now` (which becomes the flash start of the orders it brings);
-    /// `station` is the one the screen shows.
+    /// `station` is the one the screen shows. After the first board, only the orders the board
+    /// says changed are looked at ([`Board::changed_since`]); every order when it cannot say, or
+    /// when the station changed.
     pub fn handle_board(&mut self, now: Millis, board: &Board, station: &Station) -> AlertsUpdate {
         if board.last_seq().is_none() {
             return AlertsUpdate::default();
         }
         let orders = board.confirmed_orders();
+        let switched = self.station.as_ref() != Some(station);
+        let changed_orders = self.mark.filter(|_| !switched).and_then(|mark| board.changed_since(mark));
+        self.mark = Some(board.mark());
+        if switched {
+            self.station = Some(station.clone());
+        }
         let Some(seen) = &mut self.seen else {
             self.seen = Some(orders.keys().cloned().collect());
-            // Voids from before the screen loaded are not news.
+            // Voids and rushes from before the screen loaded are not news.
             self.voided = board.voided_orders().map(|o| (o.id.clone(), Millis(0))).collect();
+            self.rushed = board.ticket_ids_where(station, |o| o.rush).into_iter().collect();
             return AlertsUpdate::default();
         };
-        let fresh: Vec<String> = orders.keys().filter(|id| !seen.contains(id.as_str())).cloned().collect();
+        let fresh: Vec<String> = match &changed_orders {
+            Some(ids) => ids
+                .iter()
+                .filter(|id| orders.contains_key(**id) && !seen.contains(**id))
+                .map(|id| id.to_string())
+                .collect(),
+            None => orders.keys().filter(|id| !seen.contains(id.as_str())).cloned().collect(),
+        };
         seen.extend(fresh.iter().cloned());
         if seen.len() > SEEN_LIMIT {
             let recallable: HashSet<String> = board.recallable(&Station::Expo).into_iter().map(|o| o.id).collect();
             seen.retain(|id| orders.contains_key(id) || recallable.contains(id));
         }
-        // Only the tickets in question are looked at, not the whole grid: this runs on every change.
-        let new = !fresh.is_empty() && !board.ticket_ids_where(station, |o| fresh.contains(&o.id)).is_empty();
-        let rushed: FastSet<String> = board.ticket_ids_where(station, |o| o.rush).into_iter().collect();
-        let rush = rushed.iter().any(|id| !self.rushed.contains(id) && !fresh.contains(id));
-        self.rushed = rushed;
+        let new = fresh.iter().any(|id| board.shown_order(station, id).is_some());
+        // A ticket on the station rushed since the last change, unless it is news already (a new
+        // ticket rushed rings as new). The rushed tickets of a station switched to are not news.
+        let rush = match &changed_orders {
+            Some(ids) => {
+                let mut rush = false;
+                for id in ids {
+                    if board.shown_order(station, id).is_some_and(|o| o.rush) {
+                        rush |= self.rushed.insert((*id).to_string()) && !fresh.iter().any(|f| f == id);
+                    } else {
+                        self.rushed.remove(*id);
+                    }
+                }
+                rush
+            }
+            None => {
+                let rushed: FastSet<String> = board.ticket_ids_where(station, |o| o.rush).into_iter().collect();
+                let rush = !switched && rushed.iter().any(|id| !self.rushed.contains(id) && !fresh.contains(id));
+                self.rushed = rushed;
+                rush
+            }
+        };
         let mut void = false;
         let mut voids_changed = false;
         let kept: HashSet<&str> = board.voided_orders().map(|o| o.id.as_str()).collect();
@@ -259,6 +295,13 @@ impl NewTicketAlerts {
     /// The orders flashing, by id, with when their flash started.
     pub fn flashing(&self) -> &HashMap<String, Millis> {
         &self.flashing
+    }
+
+    /// Forgets which board it saw last: the next change walks every order, as the first after
+    /// a board it cannot follow does (a test and a benchmark compare the two ways).
+    #[cfg(any(test, feature = "bench"))]
+    pub fn forget_board(&mut self) {
+        self.mark = None;
     }
 
     /// How many order ids are remembered as seen.
@@ -422,6 +465,29 @@ mod tests {
         board.handle_event(ServerMessage::OrderUpdated { seq, order: burger(forgotten, 1) });
         assert!(alerts.handle_board(T0, &board, &Station::Kitchen).changed);
         assert!(alerts.flashing().contains_key(forgotten.as_str()));
+    }
+
+    #[test]
+    fn a_rush_from_before_the_screen_loaded_or_on_a_station_switched_to_is_not_news() {
+        let rushed = |id: &str, number| Order { rush: true, ..burger(id, number) };
+        let mut board = live(1, vec![rushed("a", 1), burger("b", 2)]);
+        let mut alerts = loaded(&board, &Station::Kitchen);
+        board
+            .handle_event(ServerMessage::OrderUpdated { seq: 2, order: Order { notes: "x".into(), ..burger("b", 2) } });
+        assert_eq!(alerts.handle_board(T0, &board, &Station::Kitchen).tone, None, "a was rushed when the board loaded");
+        let fries = |id: &str, number| order(id, number, 0, vec![item("Fries", "fryer", 1)]);
+        board.handle_event(created(3, Order { rush: true, ..fries("c", 3) }));
+        // On the kitchen screen, c is a new ticket (it rings as new, not as a rush).
+        assert_eq!(alerts.handle_board(T0 + TONE_GAP, &board, &Station::Kitchen).tone, Some(Tone::New));
+        let fryer = Station::parse("fryer");
+        let later = T0 + TONE_GAP + TONE_GAP;
+        assert_eq!(alerts.handle_board(later, &board, &fryer).tone, None, "switched to the fryer: c's rush is old");
+        board.handle_event(created(4, Order { rush: true, ..fries("d", 4) }));
+        board.handle_event(ServerMessage::OrderUpdated { seq: 5, order: Order { notes: "x".into(), ..fries("c", 3) } });
+        assert_eq!(alerts.handle_board(later + TONE_GAP, &board, &fryer).tone, Some(Tone::New), "d is new");
+        let later = later + TONE_GAP + TONE_GAP;
+        board.handle_event(ServerMessage::OrderUpdated { seq: 6, order: Order { rush: true, ..fries("c", 3) } });
+        assert_eq!(alerts.handle_board(later, &board, &fryer).tone, Some(Tone::Rush), "rushed again");
     }
 
     #[test]

@@ -31,9 +31,9 @@ pub fn run(args: &[String]) -> Result<()> {
                 sessions = v.parse().map_err(|_| format!("--sessions: not a number: {v:?}"))?;
             }
             "--only" => {
-                let v = it.next().ok_or("--only needs a stage: voice, pages, hub or speech")?;
-                if !["voice", "pages", "hub", "speech"].contains(&v.as_str()) {
-                    return Err(format!("--only: unknown stage {v:?} (voice, pages, hub or speech)"));
+                let v = it.next().ok_or("--only needs a stage: voice, pages, hub, speech or board")?;
+                if !["voice", "pages", "hub", "speech", "board"].contains(&v.as_str()) {
+                    return Err(format!("--only: unknown stage {v:?} (voice, pages, hub, speech or board)"));
                 }
                 only = Some(v.clone());
             }
@@ -43,8 +43,28 @@ pub fn run(args: &[String]) -> Result<()> {
         }
     }
     let started = Instant::now();
+    let stage = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    // The board's per-frame work, natively: the first stage, needing neither browser nor hub.
+    if only.as_deref() == Some("board") {
+        let mut rows = Vec::new();
+        for line in board_bench(&tools::workspace_root())? {
+            let v: Value =
+                serde_json::from_str(&line).map_err(|e| format!("unreadable benchmark line {line:?}: {e}"))?;
+            rows.extend(rows_for(&v));
+        }
+        print_table(&rows);
+        println!(
+            "xtask: one stage only ({:.0} s); docs/benchmarks.md is left as it was",
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let tools = tools::setup(Needs::ALL)?;
     let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    if stage("board") {
+        lines.extend(board_bench(&tools.root)?);
+    }
 
     let dist = bundle::build(&tools)?;
     for size in bundle::page_sizes(&dist)? {
@@ -65,8 +85,6 @@ pub fn run(args: &[String]) -> Result<()> {
     let work = tools.root.join("target/xtask");
     let hub =
         TestHub::start(&hub_binary, &work.join("bench-hub-data"), &["--demo", "--dist", &dist.to_string_lossy()])?;
-    let stage = |name: &str| only.as_deref().is_none_or(|o| o == name);
-    let mut lines = Vec::new();
     if stage("voice") {
         let mut cmd = wasm_test_command(&tools, &work, &hub)?;
         cmd.args(["--features", "bench", "--test", "bench_voice", "--", "--nocapture"])
@@ -159,6 +177,26 @@ pub fn run(args: &[String]) -> Result<()> {
     std::fs::write(&path, doc).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("xtask: wrote {} ({total:.0} s)", path.display());
     Ok(())
+}
+
+/// The kitchen display's per-frame board work (`src/bin/bench_board.rs`), natively, in release.
+fn board_bench(root: &std::path::Path) -> Result<Vec<String>> {
+    let mut cmd = Command::new(host_cargo());
+    cmd.current_dir(root).args([
+        "run",
+        "--release",
+        "--package",
+        "restaurant-web",
+        "--features",
+        "bench",
+        "--bin",
+        "bench_board",
+    ]);
+    let (ok, _, lines) = proc::run_tests_collecting(&mut cmd, Some("BENCH "))?;
+    if !ok {
+        return Err("the board benchmark failed (see above)".into());
+    }
+    Ok(lines)
 }
 
 /// The offline voice on the spoken test set: accuracy by voice and noise, and turn latency.
@@ -449,6 +487,31 @@ fn rows_for(v: &Value) -> Vec<Row> {
             ),
             target: if v["condition"] == "all" { "≥ 90 %".into() } else { String::new() },
         }],
+        Some("kds_board") => {
+            let us = |k: &str, i: usize| v[k][i].as_f64().unwrap_or(f64::NAN);
+            let way = |k: &str| format!("p50 {:.1} µs, p99 {:.1} µs, mean {:.1} µs", us(k, 0), us(k, 1), us(k, 2));
+            let ratio = |follow: &str, walk: &str| format!("p50 ×{:.2}, mean ×{:.2}", us(follow, 0) / us(walk, 0), us(follow, 2) / us(walk, 2));
+            let name = |what: &str| {
+                format!("KDS board per frame, natively: {what} ({} orders, {} updates a frame, {} frames)", n("orders"), n("updates_per_frame"), n("frames"))
+            };
+            vec![
+                Row {
+                    name: name("the kept grid brought up to the board"),
+                    figure: format!("following the changed orders {}; walking every order {}; ÷ walking {}", way("grid_follow_us"), way("grid_walk_us"), ratio("grid_follow_us", "grid_walk_us")),
+                    target: String::new(),
+                },
+                Row {
+                    name: name("the new-ticket alerts"),
+                    figure: format!("following the changed orders {}; walking every order {}; ÷ walking {}", way("alerts_follow_us"), way("alerts_walk_us"), ratio("alerts_follow_us", "alerts_walk_us")),
+                    target: String::new(),
+                },
+                Row {
+                    name: name("the copy of the board the page publishes"),
+                    figure: way("copy_us"),
+                    target: String::new(),
+                },
+            ]
+        }
         Some("speech_latency") => vec![Row {
             name: "offline voice turn latency (end of speech → transcript; → first reply audio)".into(),
             figure: format!(

@@ -1,8 +1,9 @@
 //! The grid a station's screen shows, kept as the board changes.
 //!
 //! A screen looks at its grid after every change, and most changes touch one order of hundreds.
-//! [`TicketGrid::update`] builds again only the tickets of orders that changed (each is the board's
-//! shared `Arc<Order>`, so an unchanged order is one pointer comparison), and notes in a journal
+//! [`TicketGrid::update`] visits only the orders the board says a change touched, and builds again
+//! only the tickets of orders that changed (each is the board's shared `Arc<Order>`, so an
+//! unchanged order is one pointer comparison), and notes in a journal
 //! which tickets changed, came or went. The screen then updates only those cards
 //! ([`TicketGrid::changed_since`]), sorts the grid only when a ticket came, went or was rushed, and
 //! recomputes ages only when the time they are taken at moved.
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use restaurant_protocol::Order;
 
 use super::view::shows;
-use super::{Board, Station, Ticket, elapsed_since};
+use super::{Board, BoardMark, Station, Ticket, elapsed_since};
 use crate::core::fast_hash::{FastMap, FastSet};
 use crate::core::sort;
 use crate::core::time::Millis;
@@ -48,6 +49,22 @@ pub struct TicketGrid {
     journal: VecDeque<(u64, String)>,
     /// The journal holds every change after this version.
     journal_since: u64,
+    /// The board as of the last update, to ask it what changed since.
+    board: Option<BoardMark>,
+}
+
+/// What one update found.
+struct Pass {
+    /// The time the ages are taken at.
+    at: Millis,
+    /// The journal's version for this update's changes.
+    version: u64,
+    /// A ticket changed, came or went.
+    changed: bool,
+    /// A ticket came or went.
+    members: bool,
+    /// The tickets whose place in the display order changed (rushed or not any more).
+    moved: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -63,7 +80,10 @@ struct Entry {
 }
 
 impl TicketGrid {
-    /// Brings the grid up to `board` as `station` shows it, with ages taken at `at`.
+    /// Brings the grid up to `board` as `station` shows it, with ages taken at `at`. After the
+    /// first look, only the orders the board says changed since the last are visited
+    /// ([`Board::changed_since`]), and every ticket only when the ages' time moved; the whole
+    /// board is walked when the board cannot say.
     pub fn update(&mut self, board: &Board, station: &Station, at: Millis) -> GridVersion {
         if self.station.as_ref() != Some(station) {
             // Another station: every card is another one, nothing is kept.
@@ -82,60 +102,52 @@ impl TicketGrid {
         let aged = self.at != Some(at);
         self.at = Some(at);
         self.updates += 1;
-        let update = self.updates;
-        let version = self.version.tickets + 1;
-        let (mut changed, mut members) = (false, false);
-        // The tickets whose place in the display order changed (rushed or not any more).
-        let mut moved: Vec<String> = Vec::new();
-        for (order, pending) in board.active_displayed().filter(|(order, _)| shows(station, order)) {
-            let entry = match self.entries.get_mut(order.id.as_str()) {
-                Some(entry) if Arc::ptr_eq(&entry.source, &order) && entry.pending == pending => {
-                    entry.seen = update;
-                    if aged {
-                        let before = entry.ticket.age;
-                        entry.ticket.elapsed = elapsed_since(entry.ticket.created_unix_ms, at);
-                        entry.ticket.age = board.age_level(entry.ticket.elapsed);
-                        if entry.ticket.age != before {
-                            self.journal.push_back((version, order.id.clone()));
-                            changed = true;
-                        }
+        let mut pass =
+            Pass { at, version: self.version.tickets + 1, changed: false, members: false, moved: Vec::new() };
+        match self.board.and_then(|mark| board.changed_since(mark)) {
+            Some(ids) => {
+                for id in ids {
+                    let shown = board.active_displayed_order(id).filter(|(order, _)| shows(station, order));
+                    let kept =
+                        shown.is_some_and(|(order, pending)| self.visit(board, station, order, pending, &mut pass));
+                    if !kept && let Some((id, _)) = self.entries.remove_entry(id) {
+                        self.journal.push_back((pass.version, id));
+                        (pass.changed, pass.members) = (true, true);
                     }
-                    continue;
                 }
-                Some(entry) => Some(entry),
-                None => None,
-            };
-            let Some(ticket) = board.ticket(station, Arc::clone(&order), pending, at) else { continue };
-            match entry {
-                Some(entry) => {
-                    if display_key(&entry.ticket) != display_key(&ticket) {
-                        moved.push(order.id.clone());
-                    }
-                    if entry.ticket != ticket {
-                        self.journal.push_back((version, order.id.clone()));
-                        changed = true;
-                    }
-                    *entry = Entry { source: order, pending, ticket, seen: update };
+            }
+            None => {
+                for (order, pending) in board.active_displayed().filter(|(order, _)| shows(station, order)) {
+                    self.visit(board, station, order, pending, &mut pass);
                 }
-                None => {
-                    self.journal.push_back((version, order.id.clone()));
-                    self.entries.insert(order.id.clone(), Entry { source: order, pending, ticket, seen: update });
-                    (changed, members) = (true, true);
+                // What the walk did not find is no longer shown.
+                let (update, before) = (self.updates, self.entries.len());
+                let (journal, version) = (&mut self.journal, pass.version);
+                self.entries.retain(|id, entry| {
+                    let shown = entry.seen == update;
+                    if !shown {
+                        journal.push_back((version, id.clone()));
+                    }
+                    shown
+                });
+                if self.entries.len() != before {
+                    (pass.changed, pass.members) = (true, true);
                 }
             }
         }
-        let before = self.entries.len();
-        let journal = &mut self.journal;
-        self.entries.retain(|id, entry| {
-            let shown = entry.seen == update;
-            if !shown {
-                journal.push_back((version, id.clone()));
+        self.board = Some(board.mark());
+        if aged {
+            for (id, entry) in &mut self.entries {
+                let before = entry.ticket.age;
+                entry.ticket.elapsed = elapsed_since(entry.ticket.created_unix_ms, at);
+                entry.ticket.age = board.age_level(entry.ticket.elapsed);
+                if entry.ticket.age != before {
+                    self.journal.push_back((pass.version, id.clone()));
+                    pass.changed = true;
+                }
             }
-            shown
-        });
-        if self.entries.len() != before {
-            (changed, members) = (true, true);
         }
+        let Pass { version, changed, members, moved, .. } = pass;
         if changed {
             self.version.tickets = version;
         }
@@ -156,6 +168,48 @@ impl TicketGrid {
             }
         }
         self.version
+    }
+
+    /// `order`, as displayed and shown by `station`, is on the board: its ticket is built again
+    /// unless the order and its pending command are the ones it was built from. `false` when the
+    /// station has no ticket for it after all (the caller's pass drops the entry).
+    fn visit(&mut self, board: &Board, station: &Station, order: Arc<Order>, pending: bool, pass: &mut Pass) -> bool {
+        let update = self.updates;
+        if let Some(entry) = self.entries.get_mut(order.id.as_str())
+            && Arc::ptr_eq(&entry.source, &order)
+            && entry.pending == pending
+        {
+            entry.seen = update;
+            return true;
+        }
+        let Some(ticket) = board.ticket(station, Arc::clone(&order), pending, pass.at) else {
+            return false;
+        };
+        match self.entries.get_mut(order.id.as_str()) {
+            Some(entry) => {
+                if display_key(&entry.ticket) != display_key(&ticket) {
+                    pass.moved.push(order.id.clone());
+                }
+                if entry.ticket != ticket {
+                    self.journal.push_back((pass.version, order.id.clone()));
+                    pass.changed = true;
+                }
+                *entry = Entry { source: order, pending, ticket, seen: update };
+            }
+            None => {
+                self.journal.push_back((pass.version, order.id.clone()));
+                self.entries.insert(order.id.clone(), Entry { source: order, pending, ticket, seen: update });
+                (pass.changed, pass.members) = (true, true);
+            }
+        }
+        true
+    }
+
+    /// Forgets which board it saw last: the next update walks every order, as the first after a
+    /// board it cannot follow does (a benchmark compares the two ways).
+    #[cfg(any(test, feature = "bench"))]
+    pub fn forget_board(&mut self) {
+        self.board = None;
     }
 
     pub fn version(&self) -> GridVersion {

@@ -8,6 +8,7 @@
 //! connection until answered, and reverted by removing them when the hub says no.
 
 mod active;
+mod changes;
 mod grid;
 mod outbox;
 mod saved;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 use restaurant_protocol::{Order, SoldOut};
 
+pub use changes::BoardMark;
 pub use grid::{GridVersion, TicketGrid};
 pub use outbox::{Command, CommandError, CommandFailure, OutboxError};
 pub use saved::{SaveError, SavedBoard, SavedBoardWriter, WriteProgress};
@@ -28,6 +30,7 @@ pub use view::{
 };
 
 use active::ActiveOrders;
+use changes::ChangeLog;
 use outbox::OutboxEntry;
 use stream::Sync;
 
@@ -85,6 +88,8 @@ pub struct Board {
     failures: VecDeque<CommandFailure>,
     revision: u64,
     outbox_revision: u64,
+    /// Which orders each change touched, for the views that follow the board change by change.
+    changes: ChangeLog,
     /// What the last `menu.updated` (or snapshot) said is sold out, with its seq (`None`: none
     /// heard since the page loaded).
     sold_out: Option<(u64, SoldOut)>,
@@ -104,6 +109,7 @@ impl Board {
             failures: VecDeque::new(),
             revision: 0,
             outbox_revision: 0,
+            changes: ChangeLog::default(),
             sold_out: None,
         }
     }
@@ -114,7 +120,6 @@ impl Board {
         *self = Board { revision, outbox_revision, ..Board::new(self.config.clone()) };
     }
 
-    /// Changes whenever what the board displays changes.
     /// What the hub last said is sold out, in event order with the orders.
     pub fn sold_out(&self) -> Option<&SoldOut> {
         self.sold_out.as_ref().map(|(_, s)| s)
@@ -125,7 +130,36 @@ impl Board {
         self.sold_out.as_ref().map(|(seq, s)| (*seq, s))
     }
 
+    /// Changes whenever what the board displays changes.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// Where the board is now, to ask later what changed since ([`Board::changed_since`]).
+    pub fn mark(&self) -> BoardMark {
+        self.changes.mark(self.revision)
+    }
+
+    /// The ids of the orders whose display a change after `mark` may have touched (their
+    /// confirmed state, or this screen's commands on them), each once, in id order. `None` when the board cannot say: every order may have changed (a snapshot, a restored
+    /// board, a sign-out), or `mark` is older than the board remembers or of another board.
+    /// A copy of the board shares its history: a mark taken on one copy is good for a later one.
+    pub fn changed_since(&self, mark: BoardMark) -> Option<Vec<&str>> {
+        let mut ids: Vec<&str> = self.changes.since(mark, self.revision)?.collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Some(ids)
+    }
+
+    /// The order `order_id`'s display may have changed.
+    fn touch(&mut self, order_id: &str) {
+        self.revision += 1;
+        self.changes.touched(self.revision, order_id);
+    }
+
+    /// Every order's display may have changed.
+    fn touch_all(&mut self) {
+        self.revision += 1;
+        self.changes.touched_all(self.revision);
     }
 }

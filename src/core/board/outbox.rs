@@ -128,6 +128,7 @@ impl Board {
             sent: false,
             acked_seq: None,
         });
+        self.touch(order_id);
         self.touch_outbox();
         Ok(request_id)
     }
@@ -159,6 +160,8 @@ impl Board {
         };
         debug!("[OrderFeed] {request_id} acknowledged at seq {seq}");
         self.outbox[index].acked_seq = Some(seq);
+        let order_id = self.outbox[index].order_id.clone();
+        self.touch(&order_id);
         self.prune_acked();
         self.touch_outbox();
     }
@@ -170,6 +173,7 @@ impl Board {
             return;
         };
         let entry = self.outbox.remove(index);
+        self.touch(&entry.order_id);
         let number =
             self.projected(&entry.order_id).map_or_else(|| entry.order_id.clone(), |o| format!("#{}", o.number));
         let text = format!("Could not {} order {number}: {message} ({code})", entry.command.name());
@@ -232,6 +236,9 @@ impl Board {
             return Err(OutboxError::TooMany(fresh.len()));
         }
         let count = fresh.len();
+        for entry in &fresh {
+            self.touch(&entry.order_id);
+        }
         self.outbox.extend(fresh);
         if count > 0 {
             info!("[OrderFeed] restored {count} unanswered commands");
@@ -249,16 +256,27 @@ impl Board {
     /// flickers back to the old state in between.
     pub(super) fn prune_acked(&mut self) {
         let Some(last) = self.last_seq else { return };
-        let before = self.outbox.len();
-        self.outbox.retain(|e| e.acked_seq.is_none_or(|seq| seq > last));
-        if self.outbox.len() != before {
-            self.revision += 1;
-        }
+        self.remove_commands(|e| e.acked_seq.is_some_and(|seq| seq <= last));
     }
 
     /// Acks for seqs the hub no longer has (it restarted empty) will never be applied.
     pub(super) fn drop_unknown_acks(&mut self, hub_seq: u64) {
-        self.outbox.retain(|e| e.acked_seq.is_none_or(|seq| seq <= hub_seq));
+        self.remove_commands(|e| e.acked_seq.is_some_and(|seq| seq > hub_seq));
+    }
+
+    /// Takes the commands that `remove` picks out of the outbox; their orders' display changes.
+    fn remove_commands(&mut self, mut remove: impl FnMut(&OutboxEntry) -> bool) {
+        let mut touched = Vec::new();
+        self.outbox.retain(|e| {
+            let keep = !remove(e);
+            if !keep {
+                touched.push(e.order_id.clone());
+            }
+            keep
+        });
+        for order_id in touched {
+            self.touch(&order_id);
+        }
     }
 }
 

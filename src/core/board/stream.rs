@@ -109,7 +109,7 @@ impl Board {
             self.sold_out = Some((snapshot.seq, sold_out));
         }
         self.last_seq = Some(snapshot.seq);
-        self.revision += 1;
+        self.touch_all();
         let mut newer = buffer.split_off(&snapshot.seq.saturating_add(1));
         while self.sync == Sync::Live {
             let Some(entry) = newer.first_entry() else {
@@ -174,7 +174,7 @@ impl Board {
         self.sold_out = saved.sold_out.map(|s| (saved.seq, s));
         self.last_seq = Some(saved.seq);
         self.sync = Sync::Live;
-        self.revision += 1;
+        self.touch_all();
         true
     }
 
@@ -229,6 +229,7 @@ impl Board {
             ServerMessage::OrderDeleted { order_id, .. } => {
                 self.orders.remove(&order_id);
                 self.take_completed(&order_id);
+                self.touch(&order_id);
             }
             ServerMessage::MenuUpdated { sold_out, .. } => self.sold_out = Some((seq, sold_out)),
             other => debug!("[OrderFeed] seq {seq}: not an order event: {other:?}"),
@@ -238,6 +239,7 @@ impl Board {
 
     /// Files a confirmed order where its status puts it.
     pub(super) fn put(&mut self, order: Arc<Order>) {
+        self.touch(&order.id);
         self.take_completed(&order.id);
         if order.status.is_active() {
             self.orders.insert(order);
@@ -245,7 +247,11 @@ impl Board {
             self.orders.remove(&order.id);
             if order.status == OrderStatus::Completed {
                 self.completed.push_front(order);
-                self.completed.truncate(self.config.recall_limit);
+                while self.completed.len() > self.config.recall_limit {
+                    if let Some(oldest) = self.completed.pop_back() {
+                        self.touch(&oldest.id);
+                    }
+                }
             } else if order.void.is_some() {
                 self.voided.retain(|o| o.id != order.id);
                 self.voided.push_front(order);

@@ -203,6 +203,18 @@ impl Board {
         self.displayed().filter(|(order, _)| order.status.is_active())
     }
 
+    /// The order `order_id` as [`Board::active_displayed`] gives it, if it is there.
+    pub(super) fn active_displayed_order(&self, order_id: &str) -> Option<(Arc<Order>, bool)> {
+        let order = self.orders.get(order_id).or_else(|| self.completed.iter().find(|o| o.id == order_id))?;
+        Some(self.overlay(order)).filter(|(order, _)| order.status.is_active())
+    }
+
+    /// The order `order_id` as displayed, if `station`'s grid has a ticket for it: one of those
+    /// [`Board::ticket_ids_where`] walks the board for.
+    pub fn shown_order(&self, station: &Station, order_id: &str) -> Option<Arc<Order>> {
+        self.active_displayed_order(order_id).map(|(order, _)| order).filter(|order| shows(station, order))
+    }
+
     /// An order as displayed, active or recently completed.
     pub(super) fn projected(&self, order_id: &str) -> Option<Order> {
         self.displayed_order(order_id).map(Arc::unwrap_or_clone)
@@ -508,6 +520,7 @@ mod tests {
         let mut unknown = ShownElapsed::new(None, Millis(75_500));
         assert!(!unknown.turn(Millis(999_999)), "shown as 00:00 throughout");
     }
+    use crate::core::alerts::NewTicketAlerts;
     use crate::core::board::BoardConfig;
     use crate::core::test_support::{T0, item, live, ms, order, secs, status};
     use restaurant_protocol::{OrderItem, ServerMessage};
@@ -604,16 +617,18 @@ mod tests {
         /// The tickets picked out without building the grid are the grid's own; the grid kept
         /// change by change is the grid built afresh, and a screen that updates only the cards
         /// its journal names shows every ticket as it is; the all-day counts and station list
-        /// kept as orders change are the ones walked from every order: for every station,
-        /// through commands laid over confirmed and completed orders, acked or refused, the
-        /// hub's changes and time passing.
+        /// kept as orders change are the ones walked from every order, and so are the new-ticket
+        /// alerts that look only at the orders the board says changed: for every station,
+        /// through commands laid over confirmed and completed orders, acked (before or after
+        /// their event) or refused, new orders, the hub's changes, snapshots and reconnections,
+        /// and time passing.
         #[test]
         fn ticket_ids_where_and_the_kept_grid_match_the_grid(
             orders in proptest::collection::vec(
                 (proptest::bool::ANY, 0..4u8, proptest::collection::vec((0..3u8, 0..3u8), 1..4)),
                 0..12,
             ),
-            commands in proptest::collection::vec((0..12usize, 0..13u8), 0..16),
+            commands in proptest::collection::vec((0..12usize, 0..16u8), 0..16),
         ) {
             let stations = ["grill", "fryer", "drinks"];
             let item_statuses = [ItemStatus::New, ItemStatus::Preparing, ItemStatus::Ready];
@@ -641,6 +656,7 @@ mod tests {
             // all stations).
             let mut screens: Vec<Screen> = stations.iter().map(|_| Screen::default()).collect();
             let mut shared = Screen::default();
+            let mut alerts: Vec<(NewTicketAlerts, NewTicketAlerts)> = stations.iter().map(|_| Default::default()).collect();
             let (mut now, mut seq, mut queued) = (T0, 1, Vec::new());
             for (step, &(at, kind)) in commands.iter().enumerate() {
                 let Some(target) = orders.get(at) else { continue };
@@ -681,14 +697,36 @@ mod tests {
                         board.handle_event(ServerMessage::OrderDeleted { seq, order_id: target.id.clone() });
                         None
                     }
-                    // The hub acks the oldest command waiting, or refuses it (it is taken back).
-                    7 | 8 if !queued.is_empty() => {
+                    // The hub acks the oldest command waiting (its event applied, or still to come), or
+                    // refuses it (it is taken back).
+                    7 | 8 | 14 if !queued.is_empty() => {
                         let request_id: String = queued.remove(0);
-                        if kind == 7 {
-                            board.handle_ack(&request_id, seq);
-                        } else {
-                            board.handle_command_error(&request_id, "not_allowed", "refused");
+                        match kind {
+                            7 => board.handle_ack(&request_id, seq),
+                            14 => board.handle_ack(&request_id, seq + 1),
+                            _ => board.handle_command_error(&request_id, "not_allowed", "refused"),
                         }
+                        None
+                    }
+                    // A new order, like this one, rushed or not.
+                    12 => {
+                        seq += 1;
+                        let fresh = Order { id: format!("n{step}"), rush: step % 2 == 0, ..target.clone() };
+                        board.handle_event(ServerMessage::OrderCreated { seq, order: fresh });
+                        None
+                    }
+                    // A snapshot after a gap, this order gone from it.
+                    13 => {
+                        seq += 1;
+                        board.handle_resync(seq);
+                        proptest::prop_assert!(board.poll_snapshot_request());
+                        let orders = board.confirmed_orders().values().filter(|o| o.id != target.id).map(|o| Order::clone(o)).collect();
+                        board.apply_snapshot(restaurant_protocol::Snapshot { seq, orders, sold_out: None, recent: vec![] });
+                        None
+                    }
+                    // A new connection: acks of events the hub does not have are dropped.
+                    15 => {
+                        board.handle_welcome(seq);
                         None
                     }
                     // Time passes: ages move on.
@@ -701,10 +739,18 @@ mod tests {
                 if let Some(Ok(request_id)) = command.map(|c| board.command(&target.id, c, [step as u8; 16])) {
                     queued.push(request_id);
                 }
-                for (station, screen) in stations.iter().zip(&mut screens) {
-                    screen.update(&board, station, now)?;
+                // The screens see the copies the page publishes.
+                let published = board.clone();
+                for ((station, screen), (alerts, walking)) in stations.iter().zip(&mut screens).zip(&mut alerts) {
+                    screen.update(&published, station, now)?;
+                    // Alerts that follow the board's changes, and alerts that walk every order.
+                    walking.forget_board();
+                    let (update, walked) = (alerts.handle_board(now, &published, station), walking.handle_board(now, &published, station));
+                    proptest::prop_assert_eq!(update, walked, "alerts of {:?}", station);
+                    proptest::prop_assert_eq!(alerts.flashing(), walking.flashing());
+                    proptest::prop_assert_eq!(alerts.remembered(), walking.remembered());
                 }
-                shared.update(&board, &stations[at % stations.len()], now)?;
+                shared.update(&published, &stations[at % stations.len()], now)?;
                 for station in &stations {
                     proptest::prop_assert_eq!(board.all_day(station), all_day_walked(&board, station), "all day at {:?}", station);
                 }
