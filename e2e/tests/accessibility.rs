@@ -1,6 +1,7 @@
 //! An automated accessibility audit (axe-core, injected into the served page) of the kiosk in each
 //! step a customer sees (the menu, the item sheet, the review of a cart, the order number) and of
-//! the kitchen display as cooks see it (sign-in, a station's board, expo, the key help).
+//! the kitchen display as cooks see it (sign-in, a station's board, expo, the key help); and at
+//! each, that every button on screen is wide enough for its whole label.
 
 use std::time::Duration;
 
@@ -55,10 +56,22 @@ async fn violations(c: &Client, step: &str) -> Vec<String> {
         .collect()
 }
 
+/// The buttons on screen whose label does not fit them (cut off or spilling out): `label (its
+/// width of the width it needs)`.
+async fn clipped_buttons(c: &Client) -> Vec<String> {
+    let script = "return [...document.querySelectorAll('button')]
+        .filter((b) => b.getClientRects().length > 0 && b.scrollWidth > b.clientWidth + 1)
+        .map((b) => `${b.textContent.trim()} (${b.clientWidth} of ${b.scrollWidth} px)`)";
+    let found = eval(c, script).await;
+    found.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect()
+}
+
 async fn audit(c: &Client, step: &str) {
     let found = violations(c, step).await;
     println!("[a11y] {step}: {} violations", found.len());
     assert!(found.is_empty(), "accessibility violations at {step}:\n{}", found.join("\n"));
+    let clipped = clipped_buttons(c).await;
+    assert!(clipped.is_empty(), "buttons too narrow for their label at {step}: {}", clipped.join(", "));
 }
 
 #[tokio::test]

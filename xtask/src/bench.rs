@@ -1,4 +1,5 @@
-//! `cargo xtask bench`: figures, not pass/fail timings. Builds the release bundle, starts the
+//! `cargo xtask bench`: figures, not pass/fail timings. Times the KDS board's per-frame work
+//! natively (`src/bin/bench_board.rs`), builds the release bundle, starts the
 //! optimised hub serving it, runs the browser benchmarks (`tests/bench_*.rs`, `bench` feature)
 //! against it, prints a table and writes `docs/benchmarks.md`.
 
