@@ -13,11 +13,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Changes the log keeps. A screen reads its board every frame, some tens of changes behind at
 /// most; one further behind than this walks the whole board once. Each entry is a shared id, so
-/// copying the board (once a frame, for the page) copies no string.
+/// copying the board (once a frame, for the page) copies no text: it counts each id once more.
 const LOG_LIMIT: usize = 1024;
 
-/// Tells boards apart: each [`super::Board::new`] takes the next. A board's copies, and the board
-/// after a sign-out, keep theirs.
+/// Tells boards apart: each [`super::Board::new`] takes the next, and a board's copies keep its
+/// own. A sign-out ([`super::Board::clear`]) starts the board again from `Board::new`, so with a
+/// lineage of its own: no mark from before it is answered (its new log starts empty).
 static NEXT_LINEAGE: AtomicU64 = AtomicU64::new(1);
 
 /// A point in a board's history: what a view saw last, to ask what changed since
@@ -44,11 +45,8 @@ impl Default for ChangeLog {
 }
 
 impl ChangeLog {
-    /// The order `id` changed, making the board's revision `revision`.
+    /// The order `id` changed, making the board's revision `revision` (each change has its own).
     pub fn touched(&mut self, revision: u64, id: &str) {
-        if self.entries.back().is_some_and(|(at, last)| *at == revision && **last == *id) {
-            return;
-        }
         self.entries.push_back((revision, Arc::from(id)));
         while self.entries.len() > LOG_LIMIT {
             if let Some((dropped, _)) = self.entries.pop_front() {
@@ -68,7 +66,8 @@ impl ChangeLog {
     }
 
     /// The ids of the orders changed after `mark` (an id may come more than once), or `None` when
-    /// the log cannot say: `mark` is of another board, or older than the log reaches.
+    /// the log cannot say: `mark` is of another board, older than the log reaches, or ahead of
+    /// `revision` (a mark taken on a later copy of the board).
     pub fn since(&self, mark: BoardMark, revision: u64) -> Option<impl Iterator<Item = &str>> {
         if mark.lineage != self.lineage || mark.revision < self.complete_after || mark.revision > revision {
             return None;
@@ -80,7 +79,16 @@ impl ChangeLog {
 
 #[cfg(test)]
 mod tests {
+    use restaurant_protocol::{OrderStatus, Snapshot};
+
+    use super::super::{Board, BoardConfig, Command};
     use super::*;
+    use crate::core::test_support::{burger, created, live, status};
+
+    /// What `board` says changed since `mark`.
+    fn changed(board: &Board, mark: BoardMark) -> Option<Vec<&str>> {
+        board.changed_since(mark)
+    }
 
     fn since(log: &ChangeLog, mark: BoardMark, revision: u64) -> Option<Vec<&str>> {
         log.since(mark, revision).map(Iterator::collect)
@@ -123,5 +131,58 @@ mod tests {
         assert_eq!(since(&log, before, 3 + LOG_LIMIT as u64), None, "the oldest change was let go");
         let recent = log.mark(2 + LOG_LIMIT as u64);
         assert_eq!(since(&log, recent, 3 + LOG_LIMIT as u64), Some(vec!["c"]));
+    }
+
+    #[test]
+    fn the_board_names_what_its_changes_touched_and_says_when_it_cannot() {
+        let mut board = live(1, vec![burger("a", 1), burger("b", 2)]);
+        let mark = board.mark();
+        assert_eq!(changed(&board, mark), Some(vec![]));
+        board.handle_event(created(2, burger("c", 3)));
+        board.handle_event(status(3, "a", OrderStatus::Completed));
+        let request = board.command("b", Command::Rush { rush: true }, [1; 16]).unwrap();
+        assert_eq!(changed(&board, mark), Some(vec!["a", "b", "c"]));
+        // The screen's command acked, refused or stored and restored: its order each time.
+        let stored = board.outbox_json();
+        let after_command = board.mark();
+        board.handle_command_error(&request, "not_allowed", "no");
+        assert_eq!(changed(&board, after_command), Some(vec!["b"]));
+        let mut restored = live(3, vec![burger("b", 2), burger("c", 3)]);
+        let before_restore = restored.mark();
+        assert_eq!(restored.restore_outbox(&stored), Ok(1));
+        assert_eq!(changed(&restored, before_restore), Some(vec!["b"]));
+        // A snapshot changes every order; so does a sign-out, after which no old mark is answered.
+        let before_snapshot = board.mark();
+        board.handle_resync(4);
+        assert!(board.poll_snapshot_request());
+        board.apply_snapshot(Snapshot { seq: 4, orders: vec![burger("b", 2)], sold_out: None, recent: vec![] });
+        assert_eq!(changed(&board, before_snapshot), None);
+        let after_snapshot = board.mark();
+        assert_eq!(changed(&board, after_snapshot), Some(vec![]));
+        board.clear();
+        assert_eq!(changed(&board, after_snapshot), None, "signed out");
+        assert_eq!(changed(&board, board.mark()), Some(vec![]));
+        // A board restored from storage after a reload changes every order too.
+        let saved = restored.saved().unwrap();
+        let mut reloaded = Board::new(BoardConfig::default());
+        let empty = reloaded.mark();
+        assert!(reloaded.restore(saved));
+        assert_eq!(changed(&reloaded, empty), None);
+    }
+
+    #[test]
+    fn an_order_pushed_out_of_the_recall_list_is_named() {
+        let mut board = Board::new(BoardConfig { recall_limit: 1, ..BoardConfig::default() });
+        assert!(board.poll_snapshot_request());
+        board.apply_snapshot(Snapshot {
+            seq: 1,
+            orders: vec![burger("a", 1), burger("b", 2)],
+            sold_out: None,
+            recent: vec![],
+        });
+        board.handle_event(status(2, "a", OrderStatus::Completed));
+        let mark = board.mark();
+        board.handle_event(status(3, "b", OrderStatus::Completed));
+        assert_eq!(changed(&board, mark), Some(vec!["a", "b"]), "a left the recall list for b");
     }
 }

@@ -141,12 +141,14 @@ impl Board {
     }
 
     /// The ids of the orders whose display a change after `mark` may have touched (their
-    /// confirmed state, or this screen's commands on them), each once, in id order. `None` when the board cannot say: every order may have changed (a snapshot, a restored
-    /// board, a sign-out), or `mark` is older than the board remembers or of another board.
-    /// A copy of the board shares its history: a mark taken on one copy is good for a later one.
+    /// confirmed state, or this screen's commands on them), each once, in id order. `None` when
+    /// the board cannot say: every order may have changed (a snapshot, a restored board, a
+    /// sign-out), or `mark` is older than the board remembers, ahead of it, or of another board.
+    /// A copy of the board shares its history: a mark taken on one copy is good for a later copy
+    /// of the same board as it moves on (not for a copy changed apart from it).
     pub fn changed_since(&self, mark: BoardMark) -> Option<Vec<&str>> {
         let mut ids: Vec<&str> = self.changes.since(mark, self.revision)?.collect();
-        ids.sort_unstable();
+        crate::core::sort::sort(&mut ids);
         ids.dedup();
         Some(ids)
     }
