@@ -169,7 +169,7 @@ impl NewTicketAlerts {
             self.station = Some(station.clone());
         }
         let Some(seen) = &mut self.seen else {
-            self.seen = Some(orders.keys().cloned().collect());
+            self.seen = Some(orders.keys().map(|id| id.to_string()).collect());
             // Voids and rushes from before the screen loaded are not news.
             self.voided = board.voided_orders().map(|o| (o.id.clone(), Millis(0))).collect();
             self.rushed = board.ticket_ids_where(station, |o| o.rush).into_iter().collect();
@@ -181,12 +181,12 @@ impl NewTicketAlerts {
                 .filter(|id| orders.contains_key(**id) && !seen.contains(**id))
                 .map(|id| id.to_string())
                 .collect(),
-            None => orders.keys().filter(|id| !seen.contains(id.as_str())).cloned().collect(),
+            None => orders.keys().filter(|id| !seen.contains(&***id)).map(|id| id.to_string()).collect(),
         };
         seen.extend(fresh.iter().cloned());
         if seen.len() > SEEN_LIMIT {
             let recallable: HashSet<String> = board.recallable(&Station::Expo).into_iter().map(|o| o.id).collect();
-            seen.retain(|id| orders.contains_key(id) || recallable.contains(id));
+            seen.retain(|id| orders.contains_key(id.as_str()) || recallable.contains(id));
         }
         let new = fresh.iter().any(|id| board.shown_order(station, id).is_some());
         // A ticket on the station rushed since the last change, unless it is news already (a new
@@ -227,7 +227,7 @@ impl NewTicketAlerts {
             .map(|(_, t)| t)
             .and_then(|t| self.sound(now, t));
         let flashing = self.flashing.len();
-        self.flashing.retain(|id, _| orders.contains_key(id));
+        self.flashing.retain(|id, _| orders.contains_key(id.as_str()));
         let changed = !fresh.is_empty() || self.flashing.len() != flashing || voids_changed;
         self.flashing.extend(fresh.into_iter().map(|id| (id, now)));
         self.voids_shown = self.voids_showing(now).len();

@@ -585,11 +585,11 @@ mod tests {
             }
         }
 
-        fn active(&self) -> BTreeMap<String, std::sync::Arc<Order>> {
+        fn active(&self) -> BTreeMap<std::sync::Arc<str>, std::sync::Arc<Order>> {
             self.orders
                 .iter()
                 .filter(|(_, o)| o.status.is_active())
-                .map(|(k, o)| (k.clone(), std::sync::Arc::new(o.clone())))
+                .map(|(k, o)| (std::sync::Arc::from(k.as_str()), std::sync::Arc::new(o.clone())))
                 .collect()
         }
 
@@ -896,7 +896,7 @@ mod tests {
         assert_eq!(sent_commands(&hub).len(), 1, "sent exactly once");
         assert_eq!(feed.debug_status().pending_commands, 0, "the ack removed it");
         assert_eq!(hub.orders[&id].status, OrderStatus::Preparing);
-        assert_eq!(feed.board().confirmed_orders()[&id].status, OrderStatus::Preparing);
+        assert_eq!(feed.board().confirmed_orders()[id.as_str()].status, OrderStatus::Preparing);
         assert!(hub.answers.contains_key(&request_id));
     }
 
@@ -1313,11 +1313,11 @@ mod tests {
             prop_assert!(feed.board().is_live());
             prop_assert_eq!(feed.board().confirmed_orders(), &hub.active());
             prop_assert_eq!(feed.debug_status().pending_commands, 0);
-            let shown: BTreeMap<String, std::sync::Arc<Order>> = feed
+            let shown: BTreeMap<std::sync::Arc<str>, std::sync::Arc<Order>> = feed
                 .board()
                 .tickets(&Station::Kitchen, Millis(0))
                 .into_iter()
-                .map(|t| (t.order.id.clone(), t.order))
+                .map(|t| (std::sync::Arc::from(t.order.id.as_str()), t.order))
                 .collect();
             prop_assert_eq!(shown, hub.active());
         }

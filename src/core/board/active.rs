@@ -13,7 +13,9 @@ use crate::core::sort;
 /// The active orders by id. Every change goes through here, so the tally cannot drift from them.
 #[derive(Debug, Clone, Default)]
 pub(super) struct ActiveOrders {
-    by_id: BTreeMap<String, Arc<Order>>,
+    /// Keyed by shared ids: the page copies the board every frame, and a copy of a shared id is a
+    /// count, where a copy of a `String` is an allocation (1000 of them a frame at 1000 orders).
+    by_id: BTreeMap<Arc<str>, Arc<Order>>,
     /// Active orders with items at each station.
     stations: BTreeMap<String, i64>,
     /// Items not yet ready, by station, then by item name.
@@ -37,13 +39,18 @@ impl ActiveOrders {
         self.by_id.values()
     }
 
-    pub fn by_id(&self) -> &BTreeMap<String, Arc<Order>> {
+    pub fn by_id(&self) -> &BTreeMap<Arc<str>, Arc<Order>> {
         &self.by_id
     }
 
     pub fn insert(&mut self, order: Arc<Order>) {
         self.tally(&order, 1);
-        if let Some(old) = self.by_id.insert(order.id.clone(), order) {
+        // An order already here keeps its key.
+        let old = match self.by_id.get_mut(order.id.as_str()) {
+            Some(kept) => Some(std::mem::replace(kept, order)),
+            None => self.by_id.insert(Arc::from(order.id.as_str()), order),
+        };
+        if let Some(old) = old {
             self.tally(&old, -1);
         }
     }

@@ -184,7 +184,7 @@ impl Board {
     }
 
     /// Confirmed active orders, by id (without the outbox's optimistic changes).
-    pub fn confirmed_orders(&self) -> &BTreeMap<String, Arc<Order>> {
+    pub fn confirmed_orders(&self) -> &BTreeMap<Arc<str>, Arc<Order>> {
         self.orders.by_id()
     }
 
@@ -303,7 +303,7 @@ mod tests {
         });
         assert!(board.is_live());
         assert_eq!(board.last_seq(), Some(9));
-        let ids: Vec<String> = board.confirmed_orders().keys().cloned().collect();
+        let ids: Vec<String> = board.confirmed_orders().keys().map(|id| id.to_string()).collect();
         assert_eq!(ids, ["a", "b", "c", "d"]);
     }
 
