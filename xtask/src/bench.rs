@@ -49,9 +49,7 @@ pub fn run(args: &[String]) -> Result<()> {
     if only.as_deref() == Some("board") {
         let mut rows = Vec::new();
         for line in board_bench(&tools::workspace_root())? {
-            let v: Value =
-                serde_json::from_str(&line).map_err(|e| format!("unreadable benchmark line {line:?}: {e}"))?;
-            rows.extend(rows_for(&v));
+            rows.extend(rows_for(&parse_line(&line)?));
         }
         print_table(&rows);
         println!(
@@ -147,7 +145,7 @@ pub fn run(args: &[String]) -> Result<()> {
     }
     let mut latency = Vec::new();
     for line in &lines {
-        let v: Value = serde_json::from_str(line).map_err(|e| format!("unreadable benchmark line {line:?}: {e}"))?;
+        let v = parse_line(line)?;
         rows.extend(rows_for(&v));
         if v["bench"] == "kds_latency" {
             latency.push(v);
@@ -178,6 +176,11 @@ pub fn run(args: &[String]) -> Result<()> {
     std::fs::write(&path, doc).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("xtask: wrote {} ({total:.0} s)", path.display());
     Ok(())
+}
+
+/// A `BENCH {json}` line's JSON.
+fn parse_line(line: &str) -> Result<Value> {
+    serde_json::from_str(line).map_err(|e| format!("unreadable benchmark line {line:?}: {e}"))
 }
 
 /// The kitchen display's per-frame board work (`src/bin/bench_board.rs`), natively, in release.

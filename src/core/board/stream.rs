@@ -206,7 +206,8 @@ impl Board {
         self.revision += 1;
         match event {
             ServerMessage::OrderCreated { order, .. } | ServerMessage::OrderUpdated { order, .. } => {
-                self.put(Arc::new(order))
+                self.touch(&order.id);
+                self.put(Arc::new(order));
             }
             ServerMessage::OrderStatusChanged { order_id, status, updated_at, .. } => {
                 let known = self.orders.remove(&order_id).or_else(|| self.take_completed(&order_id));
@@ -215,6 +216,7 @@ impl Board {
                         let changed = Arc::make_mut(&mut order);
                         changed.status = status;
                         changed.updated_at = updated_at;
+                        self.touch(&order_id);
                         self.put(order);
                     }
                     None if status.is_active() => {
@@ -237,9 +239,10 @@ impl Board {
         self.prune_acked();
     }
 
-    /// Files a confirmed order where its status puts it.
+    /// Files a confirmed order where its status puts it. The caller notes the change to the order
+    /// (`touch`), or to every order after a snapshot or a restored board (`touch_all`: a board of
+    /// a thousand orders is not logged order by order only to be forgotten).
     pub(super) fn put(&mut self, order: Arc<Order>) {
-        self.touch(&order.id);
         self.take_completed(&order.id);
         if order.status.is_active() {
             self.orders.insert(order);
