@@ -362,14 +362,17 @@ async fn latency_orders(tickets: usize) {
     }
 }
 
-/// The hub sends `per_second` ticket updates for `seconds` while `path` shows every active ticket.
-async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, seconds: u32) {
-    latency_orders(tickets).await;
+/// `path` (the real KDS, signed in, or the baseline) live and showing every active ticket; how
+/// many that is.
+async fn kds_showing_all(label: &str, path: &str) -> (Client, usize) {
     let c = page(path).await;
     if label == "leptos" {
+        // Signed in from the keyboard (Enter submits the form): a click would leave WebDriver's
+        // pointer resting over the grid, and the browser would hit-test it after every layout
+        // and restyle what it hovers as the tickets move under it; a kitchen screen is worked
+        // by touch and the bump bar, and the baseline is never clicked.
         let pin = wait_find(&c, "pin-input", Duration::from_secs(20)).await;
-        pin.send_keys("1234").await.expect("PIN");
-        click(&c, "login-submit").await;
+        pin.send_keys("1234\u{E007}").await.expect("PIN and Enter");
     }
     wait_state(&c, "connection-status", "live", Duration::from_secs(20)).await;
     let expected = snapshot().await.orders.into_iter().filter(|o| o.status.is_active()).count();
@@ -377,6 +380,65 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
         (find_all(&c, "ticket").await.len() == expected).then_some(())
     })
     .await;
+    (c, expected)
+}
+
+/// Every ticket on the page in grid order, as `[order id, shape]`: its elements, their sorted
+/// classes and attributes, and their text, with each clock read as `mm:ss` (the two pages are read
+/// a moment apart). Comments and empty text (a framework's markers) are left out, adjacent text
+/// is joined; only the flash's inline animation delay is not compared.
+const TICKET_SHAPES: &str = "
+  const shape = (n) => {
+    if (n.nodeType === Node.TEXT_NODE) return JSON.stringify(n.data.replace(/\\d\\d:\\d\\d/g, 'mm:ss'));
+    const attrs = [...n.attributes].filter(a => a.name !== 'style')
+      .map(a => a.name + '=' + (a.name === 'class' ? a.value.split(/\\s+/).filter(Boolean).sort().join(' ') : a.value.replace(/\\d\\d:\\d\\d/g, 'mm:ss')))
+      .sort();
+    return '<' + n.localName + ' ' + attrs.join(' ') + '>' + [...n.childNodes].map(shape).join('') + '</' + n.localName + '>';
+  };
+  const clean = (t) => {
+    const copy = t.cloneNode(true);
+    const walker = document.createTreeWalker(copy, NodeFilter.SHOW_COMMENT | NodeFilter.SHOW_TEXT);
+    const drop = [];
+    while (walker.nextNode()) { const n = walker.currentNode; if (n.nodeType === Node.COMMENT_NODE || n.data === '') drop.push(n); }
+    drop.forEach(n => n.remove());
+    copy.normalize();
+    return copy;
+  };
+  return [...document.querySelectorAll('[data-testid=ticket]')].map(t => [t.dataset.orderId, shape(clean(t))]);";
+
+/// The baseline is only a baseline if it draws the ticket the real page draws: both pages side by
+/// side, no load, every ticket compared (read again a few times, in case an age level turned
+/// between the two reads). Fails the benchmark on the first difference.
+async fn same_tickets(vanilla: &str, tickets: usize) {
+    latency_orders(tickets).await;
+    let (real, count) = kds_showing_all("leptos", "/kds").await;
+    let (base, _) = kds_showing_all("vanilla", vanilla).await;
+    let mut difference = None;
+    for _ in 0..3 {
+        let (a, b) = (eval(&real, TICKET_SHAPES).await, eval(&base, TICKET_SHAPES).await);
+        let (a, b) = (a.as_array().cloned().unwrap_or_default(), b.as_array().cloned().unwrap_or_default());
+        difference = if a.len() != b.len() {
+            Some(format!("{} tickets on the real page, {} on the baseline", a.len(), b.len()))
+        } else {
+            a.iter().zip(&b).find(|(x, y)| x != y).map(|(x, y)| format!("real page:\n{x}\nbaseline:\n{y}"))
+        };
+        if difference.is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    real.close().await.ok();
+    base.close().await.ok();
+    if let Some(difference) = difference {
+        panic!("the baseline does not draw the real page's tickets (first difference, in grid order):\n{difference}");
+    }
+    println!("bench: the baseline draws the real page's {count} tickets, element for element");
+}
+
+/// The hub sends `per_second` ticket updates for `seconds` while `path` shows every active ticket.
+async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, seconds: u32) {
+    latency_orders(tickets).await;
+    let (c, expected) = kds_showing_all(label, path).await;
     // An experiment (`BENCH_CSS="…"`): rules added to both pages' stylesheets for this run.
     if let Ok(css) = std::env::var("BENCH_CSS") {
         let add = format!(
@@ -636,6 +698,7 @@ impl Tracer {
         self.ws.send(tokio_tungstenite::tungstenite::Message::text(end)).await.expect("Tracing.end");
         let mut by_name: std::collections::HashMap<String, TraceRow> = std::collections::HashMap::new();
         let mut layouts: Vec<(f64, f64, f64)> = Vec::new();
+        let mut forced: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
         // Every timed event, and the threads' names, for taking the long tasks apart.
         let mut timed: Vec<Timed> = Vec::new();
         let mut threads: std::collections::HashMap<(u64, u64), String> = std::collections::HashMap::new();
@@ -657,6 +720,16 @@ impl Tracer {
                 };
                 if name == "Layout" {
                     layouts.push((ms, dirty, total));
+                    // A layout the page's script forced (it read layout after a change) carries
+                    // the script's stack.
+                    if let Some(frame) = event["args"]["beginData"]["stackTrace"].as_array().and_then(|s| s.first()) {
+                        let at = format!(
+                            "{} {}",
+                            frame["functionName"].as_str().unwrap_or("?"),
+                            frame["url"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("")
+                        );
+                        *forced.entry(at).or_default() += 1;
+                    }
                 }
                 let thread = (event["pid"].as_u64().unwrap_or(0), event["tid"].as_u64().unwrap_or(0));
                 if event["ph"] == "M" && name == "thread_name" {
@@ -687,7 +760,18 @@ impl Tracer {
                 println!("TRACE {label} layout pass q{q}: {ms:.2} ms, {dirty} of {total} objects to lay out");
             }
         }
+        let mut forced: Vec<_> = forced.into_iter().collect();
+        forced.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+        println!(
+            "TRACE {label} layout passes forced by script: {} of {}",
+            forced.iter().map(|f| f.1).sum::<u64>(),
+            layouts.len()
+        );
+        for (at, n) in forced.iter().take(5) {
+            println!("TRACE {label} layout forced at {at}: ×{n}");
+        }
         print_long_tasks(label, &mut timed, &threads);
+        print_layout_parents(label, &timed, &threads);
         let mut rows: Vec<_> = by_name.into_iter().collect();
         rows.sort_by(|a, b| b.1.ms.total_cmp(&a.1.ms));
         for (name, r) in rows.into_iter().take(20) {
@@ -701,6 +785,62 @@ impl Tracer {
                 r.total / n
             );
         }
+    }
+}
+
+/// Where in its task each layout pass on a page's main thread ran: which pass of the task it was
+/// and what ran just before it in that task (at the same depth), counted, the most frequent first.
+/// `timed` is sorted as [`print_long_tasks`] leaves it.
+fn print_layout_parents(label: &str, timed: &[Timed], threads: &std::collections::HashMap<(u64, u64), String>) {
+    let mut kinds: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut shapes: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut count = |children: &[&Timed]| {
+        if children.iter().filter(|c| c.name == "Layout").count() > 1 {
+            let mut names: Vec<&str> = children.iter().map(|c| c.what.as_str()).collect();
+            names.dedup();
+            *shapes.entry(names.join(" | ")).or_default() += 1;
+        }
+        let mut nth = 0;
+        for (i, child) in children.iter().enumerate() {
+            if child.name == "Layout" {
+                nth += 1;
+                let before = if i == 0 { "nothing" } else { children[i - 1].what.as_str() };
+                *kinds.entry(format!("pass {nth} of its task, after {before}")).or_default() += 1;
+            }
+        }
+    };
+    let mut task_end = f64::NEG_INFINITY;
+    let mut children: Vec<&Timed> = Vec::new();
+    let mut child_end = f64::NEG_INFINITY;
+    let mut thread = None;
+    for event in timed {
+        if threads.get(&event.thread).is_none_or(|name| name != "CrRendererMain") {
+            continue;
+        }
+        let end = event.start_us + event.ms * 1000.0;
+        if thread != Some(event.thread) || (event.name == "RunTask" && event.start_us >= task_end) {
+            count(&children);
+            children.clear();
+            thread = Some(event.thread);
+            task_end = if event.name == "RunTask" { end } else { f64::NEG_INFINITY };
+            child_end = f64::NEG_INFINITY;
+            continue;
+        }
+        if event.start_us < task_end && event.start_us >= child_end {
+            children.push(event);
+            child_end = end;
+        }
+    }
+    count(&children);
+    let mut kinds: Vec<_> = kinds.into_iter().collect();
+    kinds.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+    for (kind, n) in kinds.iter().take(10) {
+        println!("TRACE {label} layout {kind}: ×{n}");
+    }
+    let mut shapes: Vec<_> = shapes.into_iter().collect();
+    shapes.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+    for (shape, n) in shapes.iter().take(4) {
+        println!("TRACE {label} a task with more than one layout: ×{n}: {shape}");
     }
 }
 
@@ -764,6 +904,9 @@ async fn main() {
         reconnect().await;
     }
     const VANILLA: &str = "/bench/kds-vanilla.html?pin=1234&station=kitchen";
+    if wanted("latency") || wanted("scale") {
+        same_tickets(VANILLA, 300).await;
+    }
     if wanted("latency") {
         // A trace holds every event of the run: 8 s of it is plenty.
         let secs = if std::env::var("BENCH_TRACE").is_ok() { 8 } else { 30 };
