@@ -406,15 +406,33 @@ const TICKET_SHAPES: &str = "
   };
   return [...document.querySelectorAll('[data-testid=ticket]')].map(t => [t.dataset.orderId, shape(clean(t))]);";
 
+/// Where the grid stands on the page and the first tickets in it (CSS pixels, rounded), and the
+/// size of the ticket's text: the same in both pages when the baseline has the real page's frame.
+const GRID_PLACE: &str = "
+  const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height].map(Math.round); };
+  const grid = document.querySelector('[data-testid=orders-grid]');
+  const tickets = [...grid.querySelectorAll('[data-testid=ticket]')].slice(0, 12);
+  return {grid: box(grid).slice(0, 3), tickets: tickets.map(box),
+          font: tickets.length ? getComputedStyle(tickets[0]).font : null,
+          viewport: [innerWidth, innerHeight]};";
+
 /// The baseline is only a baseline if it draws the ticket the real page draws: both pages side by
-/// side, no load, every ticket compared (read again a few times, in case an age level turned
-/// between the two reads). Fails the benchmark on the first difference.
+/// side, no load: the grid's place and the first tickets' boxes, then every ticket compared (read
+/// again a few times, in case an age level turned between the two reads). Fails the benchmark on
+/// the first difference.
 async fn same_tickets(vanilla: &str, tickets: usize) {
     latency_orders(tickets).await;
     let (real, count) = kds_showing_all("leptos", "/kds").await;
     let (base, _) = kds_showing_all("vanilla", vanilla).await;
     let mut difference = None;
     for _ in 0..3 {
+        let (place, base_place) = (eval(&real, GRID_PLACE).await, eval(&base, GRID_PLACE).await);
+        if place != base_place {
+            difference =
+                Some(format!("the grid and its first tickets stand at\nreal page:\n{place}\nbaseline:\n{base_place}"));
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
         let (a, b) = (eval(&real, TICKET_SHAPES).await, eval(&base, TICKET_SHAPES).await);
         let (a, b) = (a.as_array().cloned().unwrap_or_default(), b.as_array().cloned().unwrap_or_default());
         difference = if a.len() != b.len() {
