@@ -217,6 +217,11 @@ fn speech_bench(tools: &Tools) -> Result<Vec<String>> {
     Ok(lines)
 }
 
+/// `v[part][key]` as a number (NaN when missing: a line from an older bench).
+fn n_at(v: &Value, part: &str, key: &str) -> f64 {
+    v[part][key].as_f64().unwrap_or(f64::NAN)
+}
+
 fn rows_for(v: &Value) -> Vec<Row> {
     let n = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     match v["bench"].as_str() {
@@ -343,6 +348,10 @@ fn rows_for(v: &Value) -> Vec<Row> {
                 n("style_s"),
                 n("layout_s"),
                 n("layouts")
+            ) + &format!(
+                "; tickets skipped by `content-visibility: auto` {}, drawn again as they came into view {}",
+                n_at(v, "content_visibility", "skipped"),
+                n_at(v, "content_visibility", "shown")
             ),
             target: String::new(),
         }],

@@ -229,7 +229,9 @@ async fn reconnect() {
 /// again each frame fires each frame); a message posted from its animation callback runs after its
 /// rendering, and stamps them. A change made after that step waits for the next frame. The stamp
 /// can also wait behind tasks queued before the message. The tickets on screen now are the
-/// baseline.
+/// baseline. Also counted: the tickets `content-visibility: auto` skipped, and those it drew again
+/// as they came into view, by their place in the grid (`contentvisibilityautostatechange`); a
+/// skipped ticket drawn again costs its frame a second style and layout pass.
 const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], shown: [], pending: [], batch: [], seen: new Map(), frames: [], longtasks: 0, longtask_list: [], running: true};
   const grid = document.querySelector('[data-testid=orders-grid]');
   grid.querySelectorAll('[data-testid=ticket]').forEach(t => L.seen.set(t.dataset.orderId, t.dataset.updatedAt));
@@ -248,6 +250,12 @@ const LATENCY_PROBE: &str = "const L = window.__lat = {samples: [], shown: [], p
       if (n.nodeType !== 1) continue;
       if (n.matches('[data-testid=ticket]')) see(n, now); else n.querySelectorAll('[data-testid=ticket]').forEach(t => see(t, now)); } } });
   L.observer.observe(grid, {subtree: true, childList: true, attributes: true, attributeFilter: ['data-updated-at']});
+  L.cv = {shown: 0, skipped: 0, shown_at: {}};
+  L.cvListener = (e) => { if (!L.running || !e.target.matches('[data-testid=ticket]')) return;
+    if (e.skipped) { L.cv.skipped += 1; return; } L.cv.shown += 1;
+    const at = Array.prototype.indexOf.call(grid.children, e.target); const bucket = at < 12 ? 'top 12' : at < 40 ? '12-39' : at < 100 ? '40-99' : '100+';
+    L.cv.shown_at[bucket] = (L.cv.shown_at[bucket] || 0) + 1; };
+  grid.addEventListener('contentvisibilityautostatechange', L.cvListener, true);
   requestAnimationFrame(function frame(t) { if (!L.running) return; L.frames.push(t);
     L.step.unobserve(L.box); L.step.observe(L.box); L.rendered.port2.postMessage(0); requestAnimationFrame(frame); });
   try { new PerformanceObserver(l => { for (const e of l.getEntries()) { L.longtasks += 1;
@@ -501,7 +509,8 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
     let got = eval(
         &c,
         "const L = window.__lat; L.running = false; L.observer.disconnect(); L.step.disconnect(); L.box.remove();
-         return {samples: L.samples, shown: L.shown, frames: L.frames, longtasks: L.longtasks, longtask_list: L.longtask_list,
+         document.querySelector('[data-testid=orders-grid]').removeEventListener('contentvisibilityautostatechange', L.cvListener, true);
+         return {cv: L.cv, samples: L.samples, shown: L.shown, frames: L.frames, longtasks: L.longtasks, longtask_list: L.longtask_list,
                  tickets: document.querySelectorAll('[data-testid=ticket]').length};",
     )
     .await;
@@ -547,6 +556,7 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
         "layout_s": busy("LayoutDuration"),
         "layouts": busy("LayoutCount"),
         "task_s": busy("TaskDuration"),
+        "content_visibility": got["cv"],
     });
     println!("BENCH {line}");
 }
