@@ -9,25 +9,17 @@ use leptos::prelude::*;
 use crate::components::config_error::ConfigErrorPanel;
 use crate::core::config::RuntimeConfig;
 use crate::hooks::config::provide_runtime_config;
+use crate::hooks::load::use_load;
 
 /// Boots `page`: shows *Starting…* while `config.json` loads, the error panel (with *Retry*) when
 /// the configuration is invalid, and the page once it is known.
 #[component]
 pub fn App<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
-    let config = LocalResource::new(crate::config::load);
-    view! {
-        <Suspense fallback=|| view! { <div class="boot" data-testid="app-loading">"Starting…"</div> }>
-            {move || {
-                config
-                    .get()
-                    .map(|result| match result {
-                        Ok(cfg) => view! { <Configured config=cfg page/> }.into_any(),
-                        Err(errors) => {
-                            view! { <ConfigErrorPanel errors on_retry=move |_| config.refetch()/> }.into_any()
-                        }
-                    })
-            }}
-        </Suspense>
+    let config = use_load(crate::config::load);
+    move || match config.get() {
+        None => view! { <div class="boot" data-testid="app-loading">"Starting…"</div> }.into_any(),
+        Some(Ok(cfg)) => view! { <Configured config=cfg page/> }.into_any(),
+        Some(Err(errors)) => view! { <ConfigErrorPanel errors on_retry=move |_| config.reload()/> }.into_any(),
     }
 }
 

@@ -11,12 +11,14 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use restaurant_protocol::{AvailabilityChange, AvailabilityTarget, Menu, format_price};
-use restaurant_web::components::kiosk::KioskView;
+use restaurant_web::app::Configured;
+use restaurant_web::components::kiosk::{KioskPage, KioskView};
 use restaurant_web::core::config::{RuntimeConfig, VoiceMode};
 use restaurant_web::core::voice::Timeouts;
 use restaurant_web::hooks::config::provide_runtime_config;
 use restaurant_web::web::http;
 use restaurant_web::web::realtime::VoiceTransport;
+use support::fetch_stub::FetchStub;
 use support::kds::{
     SHORT, clear_storage, click_in, mount_page, sign_in_via_form, snapshot, station_token, wait_ticket,
 };
@@ -373,4 +375,39 @@ async fn a_voice_turn_asking_for_a_sold_out_item_is_answered_that_we_are_out() {
     let output = output().unwrap();
     assert!(output.contains("We're out of the Chocolate Shake today"), "{output}");
     assert!(by_testid(&el, "cart-item").is_none(), "nothing was added");
+}
+
+/// A menu the hub could not give: the kiosk says so and *Retry* loads it; the kitchen's 86 panel
+/// likewise (it used to show "Loading the menu…" for good). Each page asks the hub once more.
+#[wasm_bindgen_test]
+async fn a_menu_that_cannot_be_loaded_is_said_and_retry_loads_it_on_the_kiosk_and_the_86_panel() {
+    let stub = FetchStub::install();
+    let unavailable = r#"{"error":{"code":"unavailable","message":"the hub is starting"}}"#;
+    stub.respond("GET", "/api/v1/menu", 503, &[("content-type", "application/json")], unavailable);
+    let kiosk = mount(|| view! { <Configured config=hub_config() page=KioskPage/> });
+    let el = kiosk.el();
+    assert!(wait_until(SHORT, || by_testid(&el, "menu-error").is_some()).await, "the kiosk says the menu failed");
+    assert!(text_of(&el, "menu-error").contains("HTTP 503"), "{}", text_of(&el, "menu-error"));
+    assert!(by_testid(&el, "menu-item").is_none());
+    click(&el, "menu-retry");
+    assert!(wait_until(SHORT, || by_testid(&el, "menu-item").is_some()).await, "Retry loads the menu");
+    assert!(by_testid(&el, "menu-error").is_none());
+    assert_eq!(stub.calls("GET", "/api/v1/menu").len(), 2, "one request, and one on Retry");
+    drop(kiosk);
+
+    clear_storage();
+    let kds = mount_page("expo");
+    let kel = kds.el();
+    sign_in_via_form(&kel).await;
+    stub.respond("GET", "/api/v1/menu", 503, &[("content-type", "application/json")], unavailable);
+    click(&kel, "open-sold-out");
+    assert!(
+        wait_until(SHORT, || by_testid(&kel, "sold-out-load-error").is_some()).await,
+        "the 86 panel says the menu failed"
+    );
+    assert!(text_of(&kel, "sold-out-load-error").contains("HTTP 503"));
+    assert!(by_testid(&kel, "sold-out-loading").is_none(), "not loading for good");
+    click(&kel, "sold-out-retry");
+    assert!(wait_until(SHORT, || by_testid(&kel, "sold-out-item").is_some()).await, "Retry lists the menu");
+    assert!(by_testid(&kel, "sold-out-load-error").is_none());
 }

@@ -155,14 +155,11 @@ impl<D: Driver> DriverRef<D> {
     }
 
     fn spawn_input(&self, work: LocalBoxFuture<'static, Input<D>>) -> Task {
-        let (handle, registration) = AbortHandle::new_pair();
         let me = self.clone();
-        leptos::task::spawn_local(async move {
-            if let Ok(input) = Abortable::new(work, registration).await {
-                me.run(input);
-            }
-        });
-        Task(handle)
+        spawn_task(Box::pin(async move {
+            let input = work.await;
+            me.run(input);
+        }))
     }
 
     /// Reads the driver (e.g. for a debug surface). `None` when it is gone or busy.
@@ -207,10 +204,19 @@ pub fn socket_command<D: Driver, M: SocketInput + 'static>(
     }
 }
 
-/// Work spawned by [`DriverRef::spawn`]; dropping it cancels the work (the future is dropped at
-/// its next poll, so its output never reaches the driver).
+/// Work spawned by [`DriverRef::spawn`] or [`spawn_task`]; dropping it cancels the work (the
+/// future is dropped at its next poll, so its output never reaches the driver).
 #[must_use = "dropping the task cancels it"]
 pub struct Task(AbortHandle);
+
+/// Spawns `work` on the page's task queue; dropping the returned [`Task`] cancels it.
+pub fn spawn_task(work: LocalBoxFuture<'static, ()>) -> Task {
+    let (handle, registration) = AbortHandle::new_pair();
+    leptos::task::spawn_local(async move {
+        let _ = Abortable::new(work, registration).await;
+    });
+    Task(handle)
+}
 
 impl Drop for Task {
     fn drop(&mut self) {

@@ -9,6 +9,7 @@ pub mod driver;
 pub mod kiosk_call;
 pub mod kiosk_cart;
 pub mod live_menu;
+pub mod load;
 pub mod media_access;
 pub mod order_feed;
 pub mod order_quote;

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use restaurant_protocol::{ApiError, AvailabilityChange, AvailabilityTarget, Menu, MenuAvailability};
 
+use crate::hooks::load::use_load;
 use crate::hooks::order_feed::UseOrderFeedReturn;
 use crate::web::http;
 
@@ -45,16 +46,20 @@ async fn set_availability(
 #[component]
 pub fn SoldOutPanel(feed: UseOrderFeedReturn, api_base: String) -> impl IntoView {
     let menu_url = format!("{api_base}/api/v1/menu");
-    let loaded = LocalResource::new(move || {
+    let loaded = use_load(move || {
         let url = menu_url.clone();
         async move {
-            let r = http::send("GET", &url, &[], None).await.map_err(|e| e.to_string())?;
-            if !r.is_success() {
-                return Err(format!("HTTP {}", r.status));
-            }
-            serde_json::from_str::<Menu>(&r.body).map_err(|e| format!("unreadable menu: {e}"))
+            let loaded = async {
+                let r = http::send("GET", &url, &[], None).await.map_err(|e| e.to_string())?;
+                if !r.is_success() {
+                    return Err(format!("HTTP {}", r.status));
+                }
+                serde_json::from_str::<Menu>(&r.body).map_err(|e| format!("unreadable menu: {e}"))
+            };
+            loaded.await.inspect_err(|e| log::error!("[KDS] the menu for the sold-out panel could not be loaded: {e}"))
         }
     });
+    let load_error = move || loaded.get().and_then(Result::err);
     let board = feed.board();
     let answered = RwSignal::new(None::<MenuAvailability>);
     let error = RwSignal::new(None::<String>);
@@ -123,7 +128,16 @@ pub fn SoldOutPanel(feed: UseOrderFeedReturn, api_base: String) -> impl IntoView
                 <p class="kds-sold-out-error" role="alert" data-testid="sold-out-error">{move || error.get()}</p>
             </Show>
             {move || match menu.get() {
-                None => view! { <p data-testid="sold-out-loading">"Loading the menu…"</p> }.into_any(),
+                None => match load_error() {
+                    None => view! { <p data-testid="sold-out-loading">"Loading the menu…"</p> }.into_any(),
+                    Some(e) => view! {
+                        <p class="kds-sold-out-error" role="alert" data-testid="sold-out-load-error">
+                            "The menu could not be loaded: "{e}
+                        </p>
+                        <button class="btn" data-testid="sold-out-retry" on:click=move |_| loaded.reload()>"Retry"</button>
+                    }
+                    .into_any(),
+                },
                 Some(menu) => {
                     let row = row.clone();
                     let items = menu

@@ -31,6 +31,7 @@ use crate::hooks::device_pairing::{UseDevicePairingReturn, use_device_pairing};
 use crate::hooks::kiosk_call::use_kiosk_call;
 use crate::hooks::kiosk_cart::use_kiosk_cart;
 use crate::hooks::live_menu::use_live_menu;
+use crate::hooks::load::use_load;
 use crate::hooks::media_access::use_media_access;
 use crate::hooks::order_quote::use_order_quote;
 use crate::hooks::order_submit::use_order_submit;
@@ -44,7 +45,7 @@ pub fn KioskPage() -> impl IntoView {
     let config = use_runtime_config();
     let device = use_device_pairing(&config.api_base, config.mode);
     let menu_url = format!("{}/api/v1/menu", config.api_base);
-    let menu = LocalResource::new(move || {
+    let menu = use_load(move || {
         let url = menu_url.clone();
         async move {
             let r = http::get(&url).await.map_err(|e| e.to_string())?;
@@ -56,31 +57,28 @@ pub fn KioskPage() -> impl IntoView {
     });
     let (token_url, realtime_url, voice_mode) = (config.token_url, config.realtime_url, config.voice_mode);
     view! {
-        <Suspense fallback=|| view! { <p class="boot" data-testid="menu-loading">"Loading the menu…"</p> }>
-            {move || {
-                menu.get().map(|result| match result {
-                    Ok(menu) => {
-                        let transport: Rc<dyn VoiceTransport> = Rc::new(HttpTransport {
-                            token_url: token_url.clone(),
-                            realtime_url: realtime_url.clone(),
-                            device_token: Rc::new(move || device.current_token()),
-                        });
-                        view! { <KioskView menu=menu transport voice_mode timeouts=Timeouts::default() device/> }.into_any()
-                    }
-                    Err(e) => {
-                        log::error!("[Kiosk] menu could not be loaded: {e}");
-                        view! {
-                            <div class="config-error" role="alert" data-testid="menu-error">
-                                <h1>"The menu could not be loaded"</h1>
-                                <p>{e}</p>
-                                <button class="btn" data-testid="menu-retry" on:click=move |_| menu.refetch()>"Retry"</button>
-                            </div>
-                        }
-                        .into_any()
-                    }
-                })
-            }}
-        </Suspense>
+        {move || match menu.get() {
+            None => view! { <p class="boot" data-testid="menu-loading">"Loading the menu…"</p> }.into_any(),
+            Some(Ok(menu)) => {
+                let transport: Rc<dyn VoiceTransport> = Rc::new(HttpTransport {
+                    token_url: token_url.clone(),
+                    realtime_url: realtime_url.clone(),
+                    device_token: Rc::new(move || device.current_token()),
+                });
+                view! { <KioskView menu=menu transport voice_mode timeouts=Timeouts::default() device/> }.into_any()
+            }
+            Some(Err(e)) => {
+                log::error!("[Kiosk] menu could not be loaded: {e}");
+                view! {
+                    <div class="config-error" role="alert" data-testid="menu-error">
+                        <h1>"The menu could not be loaded"</h1>
+                        <p>{e}</p>
+                        <button class="btn" data-testid="menu-retry" on:click=move |_| menu.reload()>"Retry"</button>
+                    </div>
+                }
+                .into_any()
+            }
+        }}
     }
 }
 
