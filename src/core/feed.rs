@@ -527,6 +527,8 @@ fn error_code(code: ErrorCode) -> &'static str {
 mod tests {
     use std::collections::{BTreeMap, HashMap};
 
+    use crate::core::sorted_map::SortedMap;
+
     use proptest::prelude::*;
     use restaurant_protocol::{Order, OrderStatus};
 
@@ -585,7 +587,7 @@ mod tests {
             }
         }
 
-        fn active(&self) -> BTreeMap<std::sync::Arc<str>, std::sync::Arc<Order>> {
+        fn active(&self) -> SortedMap<std::sync::Arc<str>, std::sync::Arc<Order>> {
             self.orders
                 .iter()
                 .filter(|(_, o)| o.status.is_active())
@@ -1313,7 +1315,7 @@ mod tests {
             prop_assert!(feed.board().is_live());
             prop_assert_eq!(feed.board().confirmed_orders(), &hub.active());
             prop_assert_eq!(feed.debug_status().pending_commands, 0);
-            let shown: BTreeMap<std::sync::Arc<str>, std::sync::Arc<Order>> = feed
+            let shown: SortedMap<std::sync::Arc<str>, std::sync::Arc<Order>> = feed
                 .board()
                 .tickets(&Station::Kitchen, Millis(0))
                 .into_iter()

@@ -26,6 +26,7 @@ pub mod peer;
 pub mod quote;
 pub mod secure;
 pub mod sort;
+pub mod sorted_map;
 pub mod submit;
 pub mod text;
 pub mod ticket_stats;

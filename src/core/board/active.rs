@@ -3,23 +3,23 @@
 //! every change (the station list, the all-day panel); kept as orders come and go, they cost a
 //! few map updates per event instead of a walk over every order on every change.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use restaurant_protocol::{ItemStatus, Order};
 
 use crate::core::sort;
+use crate::core::sorted_map::SortedMap;
 
 /// The active orders by id. Every change goes through here, so the tally cannot drift from them.
 #[derive(Debug, Clone, Default)]
 pub(super) struct ActiveOrders {
     /// Keyed by shared ids: the page copies the board every frame, and a copy of a shared id is a
     /// count, where a copy of a `String` is an allocation (1000 of them a frame at 1000 orders).
-    by_id: BTreeMap<Arc<str>, Arc<Order>>,
+    by_id: SortedMap<Arc<str>, Arc<Order>>,
     /// Active orders with items at each station.
-    stations: BTreeMap<String, i64>,
+    stations: SortedMap<String, i64>,
     /// Items not yet ready, by station, then by item name.
-    open: BTreeMap<String, BTreeMap<String, OpenItems>>,
+    open: SortedMap<String, SortedMap<String, OpenItems>>,
 }
 
 /// Order lines of one item at one station that are not ready yet.
@@ -39,7 +39,7 @@ impl ActiveOrders {
         self.by_id.values()
     }
 
-    pub fn by_id(&self) -> &BTreeMap<Arc<str>, Arc<Order>> {
+    pub fn by_id(&self) -> &SortedMap<Arc<str>, Arc<Order>> {
         &self.by_id
     }
 
@@ -71,7 +71,7 @@ impl ActiveOrders {
     }
 
     /// The items not yet ready at each station, by station, then by item name.
-    pub fn open_items(&self) -> &BTreeMap<String, BTreeMap<String, OpenItems>> {
+    pub fn open_items(&self) -> &SortedMap<String, SortedMap<String, OpenItems>> {
         &self.open
     }
 
@@ -84,10 +84,7 @@ impl ActiveOrders {
             adjust(&mut self.stations, station, |count| *count += sign, |count| *count == 0);
         }
         for (station, name, quantity) in open_lines(order) {
-            let names = match self.open.get_mut(station) {
-                Some(names) => names,
-                None => self.open.entry(station.to_string()).or_default(),
-            };
+            let names = self.open.entry_or_default(station, str::to_string);
             adjust(
                 names,
                 name,
@@ -115,15 +112,12 @@ pub(super) fn open_lines(order: &Order) -> impl Iterator<Item = (&str, &str, u32
 
 /// Changes the entry `key` of `map` (made when missing) and removes it once `gone` says so.
 fn adjust<V: Default>(
-    map: &mut BTreeMap<String, V>,
+    map: &mut SortedMap<String, V>,
     key: &str,
     change: impl FnOnce(&mut V),
     gone: impl FnOnce(&V) -> bool,
 ) {
-    let value = match map.get_mut(key) {
-        Some(value) => value,
-        None => map.entry(key.to_string()).or_default(),
-    };
+    let value = map.entry_or_default(key, str::to_string);
     change(value);
     if gone(value) {
         map.remove(key);

@@ -15,7 +15,7 @@ mod saved;
 mod stream;
 mod view;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +29,7 @@ pub use view::{
     AgeLevel, AllDayCount, ShownElapsed, Station, StationProgress, Ticket, VOID_SHOWN, created_unix_ms, elapsed_since,
 };
 
+use crate::core::sorted_map::SortedMap;
 use active::ActiveOrders;
 use changes::ChangeLog;
 use outbox::OutboxEntry;
@@ -104,7 +105,7 @@ impl Board {
             completed: VecDeque::new(),
             voided: VecDeque::new(),
             last_seq: None,
-            sync: Sync::Resync { fetching: false, buffer: BTreeMap::new() },
+            sync: Sync::Resync { fetching: false, buffer: SortedMap::new() },
             outbox: Vec::new(),
             failures: VecDeque::new(),
             revision: 0,

@@ -1,7 +1,6 @@
 //! The board's side of the event stream: a snapshot, then events applied strictly by `seq`; a
 //! duplicate is ignored, a gap buffers what keeps arriving and asks for a fresh snapshot.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use log::{debug, info, warn};
@@ -9,6 +8,7 @@ use restaurant_protocol::{Order, OrderStatus, ServerMessage, Snapshot};
 
 use super::Board;
 use super::saved::SavedBoard;
+use crate::core::sorted_map::SortedMap;
 
 /// Voided orders the board keeps for showing, at most.
 const VOIDS_KEPT: usize = 20;
@@ -19,7 +19,7 @@ pub(super) enum Sync {
     /// Applying events as they come.
     Live,
     /// Waiting for a snapshot, buffering events (by seq) meanwhile.
-    Resync { fetching: bool, buffer: BTreeMap<u64, ServerMessage> },
+    Resync { fetching: bool, buffer: SortedMap<u64, ServerMessage> },
 }
 
 impl Board {
@@ -110,17 +110,21 @@ impl Board {
         }
         self.last_seq = Some(snapshot.seq);
         self.touch_all();
-        let mut newer = buffer.split_off(&snapshot.seq.saturating_add(1));
+        // In seq order; what cannot be applied yet stays buffered.
+        let mut newer = buffer.split_off(&snapshot.seq.saturating_add(1)).into_iter().peekable();
         while self.sync == Sync::Live {
-            let Some(entry) = newer.first_entry() else {
+            let Some(&(seq, _)) = newer.peek() else {
                 break;
             };
-            let seq = *entry.key();
             if self.last_seq.is_none_or(|last| seq != last + 1) {
                 break;
             }
-            self.apply_in_order(seq, entry.remove());
+            let Some((seq, event)) = newer.next() else {
+                break;
+            };
+            self.apply_in_order(seq, event);
         }
+        let newer: SortedMap<u64, ServerMessage> = newer.collect();
         if !newer.is_empty() {
             match &mut self.sync {
                 Sync::Live => {
@@ -184,7 +188,7 @@ impl Board {
     }
 
     /// Confirmed active orders, by id (without the outbox's optimistic changes).
-    pub fn confirmed_orders(&self) -> &BTreeMap<Arc<str>, Arc<Order>> {
+    pub fn confirmed_orders(&self) -> &SortedMap<Arc<str>, Arc<Order>> {
         self.orders.by_id()
     }
 
@@ -195,7 +199,7 @@ impl Board {
                     buffer.clear();
                 }
             }
-            Sync::Live => self.sync = Sync::Resync { fetching: false, buffer: BTreeMap::new() },
+            Sync::Live => self.sync = Sync::Resync { fetching: false, buffer: SortedMap::new() },
         }
     }
 

@@ -2,7 +2,6 @@
 //! with the outbox laid over them, filtered to the station), the recallable orders and the
 //! all-day counts.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use restaurant_protocol::{ItemStatus, Order, OrderStatus};
 use super::grid::display_cmp;
 use super::{Board, Command, active, outbox};
 use crate::core::sort;
+use crate::core::sorted_map::{SortedMap, SortedSet};
 use crate::core::time::Millis;
 
 /// The stations every screen can switch to.
@@ -169,8 +169,8 @@ impl Board {
     }
 
     /// [`Board::overlay`] for an order in `with_commands`; the order itself, shared, otherwise.
-    fn overlay_if(&self, order: &Arc<Order>, with_commands: &BTreeSet<&str>) -> (Arc<Order>, bool) {
-        match with_commands.contains(order.id.as_str()) {
+    fn overlay_if(&self, order: &Arc<Order>, with_commands: &SortedSet<&str>) -> (Arc<Order>, bool) {
+        match with_commands.contains_key(order.id.as_str()) {
             true => self.overlay(order),
             false => (Arc::clone(order), false),
         }
@@ -183,8 +183,8 @@ impl Board {
     }
 
     /// The orders this screen has commands on in the outbox.
-    fn with_commands(&self) -> BTreeSet<&str> {
-        self.outbox.iter().map(|e| e.order_id.as_str()).collect()
+    fn with_commands(&self) -> SortedSet<&str> {
+        self.outbox.iter().map(|e| (e.order_id.as_str(), ())).collect()
     }
 
     /// `order` with this screen's commands on it laid over it, in the order they were given, and
@@ -315,9 +315,9 @@ impl Board {
             }
         };
         let own = self.outbox.iter().rev().filter_map(|e| self.displayed_order(&e.order_id));
-        let mut seen = BTreeSet::new();
+        let mut seen = SortedSet::new();
         own.chain(confirmed)
-            .filter(|o| seen.insert(o.id.clone()))
+            .filter(|o| seen.insert_key(o.id.clone()))
             .filter(|o| done(o))
             .map(Arc::unwrap_or_clone)
             .collect()
@@ -386,7 +386,7 @@ impl Board {
         // The orders this screen has commands on count as displayed: each one's confirmed lines
         // are taken out of the tally, and its lines as displayed put in if it is active so.
         let mut changes: Vec<(Arc<Order>, i64)> = Vec::new();
-        for id in self.with_commands() {
+        for (id, ()) in self.with_commands() {
             if let Some(confirmed) = self.orders.get(id) {
                 changes.push((Arc::clone(confirmed), -1));
             }
@@ -395,11 +395,11 @@ impl Board {
             }
         }
         // Item name → (lines, quantity).
-        let mut totals: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        let mut totals: SortedMap<&str, (i64, i64)> = SortedMap::new();
         for (item_station, names) in self.orders.open_items() {
             if station.shows_item(item_station) {
                 for (name, open) in names {
-                    let total = totals.entry(name.as_str()).or_default();
+                    let total = totals.entry_or_default(&name.as_str(), |name| *name);
                     total.0 += open.lines;
                     total.1 += open.quantity;
                 }
@@ -407,7 +407,7 @@ impl Board {
         }
         for (order, sign) in &changes {
             for (_, name, quantity) in active::open_lines(order).filter(|(s, _, _)| station.shows_item(s)) {
-                let total = totals.entry(name).or_default();
+                let total = totals.entry_or_default(&name, |name| *name);
                 total.0 += sign;
                 total.1 += sign * i64::from(quantity);
             }
@@ -479,6 +479,8 @@ impl ShownElapsed {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
     use super::*;
 
     #[test]

@@ -3,7 +3,7 @@
 //! [`VoiceSession::flush`], drains [`VoiceSession::poll_command`] and re-arms its single timer from
 //! [`VoiceSession::poll_timeout`].
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
 use restaurant_protocol::Menu;
@@ -19,6 +19,7 @@ use super::tools::{CallAccumulator, CallOutcome, OrderAction, instructions, run_
 use super::transcript::{Role, TranscriptEntry, TranscriptMap, TranscriptUpdate};
 use super::turn::{Timeouts, TurnState};
 use crate::core::cart::{Cart, CartLine};
+use crate::core::sorted_map::SortedMap;
 use crate::core::time::Millis;
 
 /// What to do after a failed turn.
@@ -139,7 +140,7 @@ pub struct VoiceSession {
     transcripts: TranscriptMap,
     calls: CallAccumulator,
     sequencer: ResponseSequencer,
-    counts: BTreeMap<String, u64>,
+    counts: SortedMap<String, u64>,
     logged_unknown: HashSet<String>,
     commands: VecDeque<VoiceCommand>,
     last_error: Option<String>,
@@ -185,7 +186,7 @@ impl VoiceSession {
             transcripts: TranscriptMap::default(),
             calls: CallAccumulator::default(),
             sequencer: ResponseSequencer::default(),
-            counts: BTreeMap::new(),
+            counts: SortedMap::new(),
             logged_unknown: HashSet::new(),
             commands: VecDeque::new(),
             last_error: None,
@@ -222,7 +223,7 @@ impl VoiceSession {
     }
 
     /// Received events by (GA) type name.
-    pub fn event_counts(&self) -> &BTreeMap<String, u64> {
+    pub fn event_counts(&self) -> &SortedMap<String, u64> {
         &self.counts
     }
 
@@ -615,16 +616,16 @@ impl VoiceSession {
     }
 
     fn count(&mut self, kind: &ServerEventKind) {
-        let mut name = kind.name().to_string();
         if let ServerEventKind::Unknown { event_type } = kind
             && self.logged_unknown.insert(event_type.clone())
         {
             log::warn!("[VoiceSession] unknown server event type {event_type:?} ignored");
         }
-        if !self.counts.contains_key(&name) && self.counts.len() >= MAX_COUNTED_TYPES {
-            name = OTHER_UNKNOWN_TYPES.to_string();
+        let mut name = kind.name();
+        if !self.counts.contains_key(name) && self.counts.len() >= MAX_COUNTED_TYPES {
+            name = OTHER_UNKNOWN_TYPES;
         }
-        *self.counts.entry(name).or_insert(0) += 1;
+        *self.counts.entry_or_default(name, str::to_string) += 1;
     }
 
     fn apply(&mut self, now: Millis, kind: ServerEventKind, cart: &mut Cart) {
