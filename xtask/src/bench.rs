@@ -159,8 +159,11 @@ pub fn run(args: &[String]) -> Result<()> {
         println!("xtask: one stage only ({total:.0} s); docs/benchmarks.md is left as it was");
         return Ok(());
     }
-    // An experiment's figures (a traced 8 s run, added stylesheet rules) are not the pages' own.
-    if let Some(knob) = ["BENCH_TRACE", "BENCH_CSS", "BENCH_PAGES"].into_iter().find(|k| std::env::var_os(k).is_some())
+    // An experiment's figures (a traced 8 s run, a profiled one, added stylesheet rules) are not the
+    // pages' own.
+    if let Some(knob) = ["BENCH_TRACE", "BENCH_HEAP", "BENCH_PROFILE", "BENCH_CSS", "BENCH_PAGES"]
+        .into_iter()
+        .find(|k| std::env::var_os(k).is_some())
     {
         println!("xtask: {knob} is set ({total:.0} s); docs/benchmarks.md is left as it was");
         return Ok(());

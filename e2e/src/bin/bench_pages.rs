@@ -8,7 +8,9 @@
 //! microphone. Prints `BENCH {json}` lines.
 //!
 //! For finding where time goes: `BENCH_PROFILE=1` prints a CPU profile of each KDS latency run,
-//! `BENCH_TRACE=1` a DevTools trace summary (8 s runs), `BENCH_CSS="…"` adds rules to both pages.
+//! `BENCH_TRACE=1` a DevTools trace summary (8 s runs), `BENCH_HEAP=1` where the JS heap's
+//! allocations were made (sampled, the collected ones included), `BENCH_CSS="…"` adds rules to both
+//! pages.
 
 use std::time::{Duration, Instant};
 
@@ -323,6 +325,47 @@ fn print_profile(label: &str, profile: &Value) {
     print("inclusive, this project's functions", ours);
 }
 
+/// Where the JS heap's allocations were made during a run (`BENCH_HEAP=1`): a sampled allocation
+/// profile, the objects collected since included, summed by the function that allocated (self)
+/// and by every function on its stack (inclusive). Garbage the baseline does not make is what
+/// brings the collections it does not have.
+fn print_heap_profile(label: &str, profile: &Value) {
+    use std::collections::{HashMap, HashSet};
+    fn walk(node: &Value, stack: &mut Vec<String>, out: &mut Vec<(Vec<String>, f64)>) {
+        let f = &node["callFrame"];
+        let name = format!(
+            "{} {}",
+            f["functionName"].as_str().filter(|n| !n.is_empty()).unwrap_or("(anonymous)"),
+            f["url"].as_str().unwrap_or("").rsplit('/').next().unwrap_or("")
+        );
+        stack.push(name);
+        out.push((stack.clone(), node["selfSize"].as_f64().unwrap_or(0.0)));
+        for child in node["children"].as_array().into_iter().flatten() {
+            walk(child, stack, out);
+        }
+        stack.pop();
+    }
+    let mut nodes = Vec::new();
+    walk(&profile["head"], &mut Vec::new(), &mut nodes);
+    let total: f64 = nodes.iter().map(|n| n.1).sum();
+    let (mut own, mut inclusive): (HashMap<String, f64>, HashMap<String, f64>) = Default::default();
+    for (stack, size) in nodes.iter().filter(|n| n.1 > 0.0) {
+        *own.entry(stack.last().cloned().unwrap_or_default()).or_default() += size;
+        let mut seen = HashSet::new();
+        for name in stack.iter().filter(|name| seen.insert(name.as_str())) {
+            *inclusive.entry(name.clone()).or_default() += size;
+        }
+    }
+    for (title, counts) in [("self", own), ("inclusive", inclusive)] {
+        let mut rows: Vec<_> = counts.into_iter().collect();
+        rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+        println!("HEAP {label} {title}: {:.1} MB allocated (sampled)", total / 1e6);
+        for (name, size) in rows.into_iter().take(30) {
+            println!("HEAP {label} {:5.1}% {:8.1} KB {name}", size * 100.0 / total.max(1.0), size / 1e3);
+        }
+    }
+}
+
 /// `Performance.getMetrics` as name → value.
 async fn metrics(c: &Client) -> std::collections::HashMap<String, f64> {
     let metrics = cdp(c, "Performance.getMetrics", json!({})).await;
@@ -484,6 +527,17 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
         cdp(&c, "Profiler.enable", json!({})).await;
         cdp(&c, "Profiler.start", json!({})).await;
     }
+    let heap = std::env::var("BENCH_HEAP").is_ok();
+    if heap {
+        cdp(&c, "HeapProfiler.enable", json!({})).await;
+        cdp(
+            &c,
+            "HeapProfiler.startSampling",
+            json!({"samplingInterval": 16384, "includeObjectsCollectedByMajorGC": true,
+                   "includeObjectsCollectedByMinorGC": true}),
+        )
+        .await;
+    }
     let load = reqwest::Client::builder()
         .timeout(Duration::from_secs(u64::from(seconds) + 60))
         .build()
@@ -502,6 +556,9 @@ async fn kds_latency(label: &str, path: &str, tickets: usize, per_second: u32, s
     }
     if profile {
         print_profile(label, &cdp(&c, "Profiler.stop", json!({})).await["profile"]);
+    }
+    if heap {
+        print_heap_profile(label, &cdp(&c, "HeapProfiler.stopSampling", json!({})).await["profile"]);
     }
     let busy = |k: &str| {
         main_thread_after[k].as_f64().unwrap_or(f64::NAN) - main_thread_before[k].as_f64().unwrap_or(f64::NAN)
