@@ -55,9 +55,87 @@ pub(crate) fn frame_type(text: &str) -> Result<String, FrameError> {
         .and_then(|kind| de.end().map(|()| kind))
         .map_err(|e| FrameError::Malformed(e.to_string()))?;
     match kind {
-        Some(serde_json::Value::String(kind)) => Ok(kind),
-        None | Some(serde_json::Value::Null) => Err(FrameError::Malformed("no `type` field".into())),
+        Some(Shallow::Text(kind)) => Ok(kind),
+        None | Some(Shallow::Null) => Err(FrameError::Malformed("no `type` field".into())),
         Some(_) => Err(FrameError::Malformed("`type` is not a string".into())),
+    }
+}
+
+/// One JSON value read with only what a reader of scalars needs: a scalar as it is, an object's
+/// members in the order written, an array checked and skipped. For a frame's `type` and the page's
+/// `config.json`: the one reader of any value the pages carry for them (`serde_json::Value` would
+/// bring its own map, tree and printer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shallow {
+    Null,
+    Bool(bool),
+    /// A whole number, in decimal.
+    Whole(String),
+    /// A number with a fraction or an exponent.
+    Fraction,
+    Text(String),
+    Array,
+    Object(Vec<(String, Shallow)>),
+}
+
+impl std::fmt::Display for Shallow {
+    /// As an error message names it: scalars as JSON writes them, the others by their kind.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shallow::Null => f.write_str("null"),
+            Shallow::Bool(b) => write!(f, "{b}"),
+            Shallow::Whole(n) => f.write_str(n),
+            Shallow::Fraction => f.write_str("a number with a fraction or an exponent"),
+            Shallow::Text(s) => write!(f, "{s:?}"),
+            Shallow::Array => f.write_str("an array"),
+            Shallow::Object(_) => f.write_str("an object"),
+        }
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Shallow {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Shallow, D::Error> {
+        struct Any;
+        impl<'de> Visitor<'de> for Any {
+            type Value = Shallow;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Shallow, E> {
+                Ok(Shallow::Text(text.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Shallow, E> {
+                Ok(Shallow::Text(text))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Shallow, E> {
+                Ok(Shallow::Null)
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Shallow, E> {
+                Ok(Shallow::Bool(b))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Shallow, E> {
+                Ok(Shallow::Whole(n.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Shallow, E> {
+                Ok(Shallow::Whole(n.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Shallow, E> {
+                Ok(Shallow::Fraction)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Shallow, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Shallow::Array)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shallow, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Shallow>()? {
+                    members.push(member);
+                }
+                Ok(Shallow::Object(members))
+            }
+        }
+        deserializer.deserialize_any(Any)
     }
 }
 
@@ -66,7 +144,7 @@ pub(crate) fn frame_type(text: &str) -> Result<String, FrameError> {
 struct TypeField;
 
 impl<'de> Visitor<'de> for TypeField {
-    type Value = Option<serde_json::Value>;
+    type Value = Option<Shallow>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object")
@@ -80,7 +158,7 @@ impl<'de> Visitor<'de> for TypeField {
             } else if kind.is_some() {
                 return Err(de::Error::duplicate_field("type"));
             } else {
-                kind = Some(map.next_value::<serde_json::Value>()?);
+                kind = Some(map.next_value::<Shallow>()?);
             }
         }
         Ok(kind)

@@ -13,8 +13,8 @@ pub mod voice;
 
 use serde::{Deserialize, Serialize};
 
-pub use frame::FrameError;
 use frame::tagged_frames;
+pub use frame::{FrameError, Shallow};
 
 pub use kitchen::{ItemStatus, KitchenAction, Void};
 pub use menu::{

@@ -9,7 +9,9 @@
 
 use std::fmt;
 
-use serde_json::Value;
+use restaurant_protocol::Shallow;
+
+use crate::core::sorted_map::SortedMap;
 
 /// Every key a deployment can set, in the order they are documented.
 pub const KEYS: &[&str] = &[
@@ -181,12 +183,12 @@ impl RuntimeConfig {
         let origin = Origin::parse(origin).map_err(|e| vec![e])?;
         // (key, value, from the query string)
         let mut raw: Vec<(String, String, bool)> = Vec::new();
-        let mut hub: Vec<(String, Value)> = Vec::new();
+        let mut hub: Vec<(String, Shallow)> = Vec::new();
         let mut errors = Vec::new();
 
         if let Some(text) = config_json {
-            match serde_json::from_str::<Value>(text) {
-                Ok(Value::Object(map)) => {
+            match read_object(text) {
+                Ok(map) => {
                     for (key, value) in map {
                         if HUB_KEYS.contains(&key.as_str()) {
                             hub.push((key, value));
@@ -197,9 +199,9 @@ impl RuntimeConfig {
                             continue;
                         }
                         match value {
-                            Value::String(s) => raw.push((key, s, false)),
-                            Value::Number(n) => raw.push((key, n.to_string(), false)),
-                            Value::Null => {}
+                            Shallow::Text(s) => raw.push((key, s, false)),
+                            Shallow::Whole(n) => raw.push((key, n, false)),
+                            Shallow::Null => {}
                             other => errors.push(ConfigError {
                                 key,
                                 message: format!("expected a string or number in config.json, got {other}"),
@@ -207,12 +209,7 @@ impl RuntimeConfig {
                         }
                     }
                 }
-                Ok(_) => {
-                    errors.push(ConfigError { key: "config.json".into(), message: "must be a JSON object".into() })
-                }
-                Err(e) => {
-                    errors.push(ConfigError { key: "config.json".into(), message: format!("is not valid JSON: {e}") })
-                }
+                Err(message) => errors.push(ConfigError { key: "config.json".into(), message }),
             }
         }
 
@@ -257,18 +254,18 @@ impl RuntimeConfig {
     }
 
     /// A key only `config.json` sets.
-    fn set_hub(&mut self, key: &str, value: Value) -> Result<(), String> {
+    fn set_hub(&mut self, key: &str, value: Shallow) -> Result<(), String> {
         match (key, value) {
-            (_, Value::Null) => {}
-            ("mode", Value::String(s)) => {
+            (_, Shallow::Null) => {}
+            ("mode", Shallow::Text(s)) => {
                 self.mode = match s.as_str() {
                     "demo" => Mode::Demo,
                     "production" => Mode::Production,
                     _ => return Err(format!("must be \"demo\" or \"production\", got {s:?}")),
                 }
             }
-            ("allow_url_overrides", Value::Bool(b)) => self.allow_url_overrides = b,
-            ("https_url", Value::String(s)) => {
+            ("allow_url_overrides", Shallow::Bool(b)) => self.allow_url_overrides = b,
+            ("https_url", Shallow::Text(s)) => {
                 let origin = Origin::parse(s.trim()).map_err(|_| format!("must be https://host[:port], got {s:?}"))?;
                 if !origin.secure {
                     return Err(format!("must be an https:// address, got {s:?}"));
@@ -313,6 +310,18 @@ impl RuntimeConfig {
             _ => unreachable!("set() is only called with keys from KEYS"),
         }
         Ok(())
+    }
+}
+
+/// The members of `config.json`, in key order; a key given twice keeps its last value. Read as a
+/// [`Shallow`] (the file holds strings, numbers and booleans), not as a `serde_json::Value`, whose
+/// map, tree and printer the pages would carry for this alone. `Err` says what is wrong with the
+/// file: not JSON, or not an object.
+fn read_object(text: &str) -> Result<SortedMap<String, Shallow>, String> {
+    match serde_json::from_str::<Shallow>(text) {
+        Ok(Shallow::Object(members)) => Ok(members.into_iter().collect()),
+        Ok(_) => Err("must be a JSON object".into()),
+        Err(e) => Err(format!("is not valid JSON: {e}")),
     }
 }
 
@@ -562,6 +571,64 @@ mod tests {
     fn non_scalar_json_value_is_rejected() {
         let errors = RuntimeConfig::resolve(ORIGIN, Some(r#"{"station":["a"]}"#), "").unwrap_err();
         assert_eq!(keys(&errors), ["station"]);
+    }
+
+    /// `config.json` is read member by member, each value from its text: the same members, values
+    /// and order as a JSON tree (`serde_json::Value`, whose objects are sorted maps) gives.
+    #[test]
+    fn config_json_reads_as_a_json_tree_reads_it() {
+        use std::ops::Not;
+
+        use serde_json::Value;
+        for text in [
+            r#"{"b":1,"a":"x","c":null,"d":true,"e":false,"f":[1, 2],"g":{"h":[]},"a":"y"}"#,
+            " \n{ \"station\" : \"grill\" ,\"ticket_warning_min\":\t8 } \n",
+            r#"{"n":-1.5e3,"z":0,"m":-7,"big":18446744073709551615,"s":"tab\tand \u00e9 \"quoted\"","k":"\ud83c\udf54"}"#,
+            "{}",
+        ] {
+            let ours = read_object(text).unwrap();
+            let tree: Value = serde_json::from_str(text).unwrap();
+            let Value::Object(tree) = tree else { panic!("{text} is an object") };
+            assert_eq!(ours.keys().collect::<Vec<_>>(), tree.keys().collect::<Vec<_>>(), "{text}");
+            for ((key, ours), (_, theirs)) in ours.iter().zip(&tree) {
+                let same = match (ours, theirs) {
+                    (Shallow::Null, Value::Null) => true,
+                    (Shallow::Bool(a), Value::Bool(b)) => a == b,
+                    (Shallow::Text(a), Value::String(b)) => a == b,
+                    (Shallow::Whole(a), Value::Number(b)) => b.is_f64().not() && *a == b.to_string(),
+                    (Shallow::Fraction, Value::Number(b)) => b.is_f64(),
+                    (Shallow::Array, Value::Array(_)) | (Shallow::Object(_), Value::Object(_)) => true,
+                    _ => false,
+                };
+                assert!(same, "{key} in {text}: {ours:?} against {theirs:?}");
+            }
+        }
+        for (text, message) in [
+            ("[1]", "must be a JSON object"),
+            (r#""x""#, "must be a JSON object"),
+            ("3", "must be a JSON object"),
+            ("null", "must be a JSON object"),
+            ("{", "is not valid JSON"),
+            ("{} x", "is not valid JSON"),
+            (r#"{"a":}"#, "is not valid JSON"),
+            ("", "is not valid JSON"),
+        ] {
+            let error = read_object(text).unwrap_err();
+            assert!(error.starts_with(message), "{text:?}: {error}");
+        }
+        // What a wrong value is reported as: the value as written.
+        let errors =
+            RuntimeConfig::resolve(ORIGIN, Some(r#"{"station":{"a": [1]},"mode":7,"allow_url_overrides":"yes"}"#), "")
+                .unwrap_err();
+        let messages: Vec<(&str, &str)> = errors.iter().map(|e| (e.key.as_str(), e.message.as_str())).collect();
+        assert_eq!(
+            messages,
+            [
+                ("station", "expected a string or number in config.json, got an object"),
+                ("allow_url_overrides", r#"expected true or false in config.json, got "yes""#),
+                ("mode", "expected a string in config.json, got 7"),
+            ]
+        );
     }
 
     #[test]

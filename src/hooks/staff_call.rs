@@ -12,7 +12,6 @@ use std::rc::Rc;
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use restaurant_protocol::{CallMessage, IceCandidate};
-use serde_json::json;
 use wasm_bindgen::JsCast;
 
 use super::driver::{After, Driver, DriverHandle, DriverRef, Task, page_signals, use_driver};
@@ -310,18 +309,31 @@ impl CallDriver {
         }
     }
 
-    fn status(&self) -> serde_json::Value {
+    fn status(&self) -> CallStatus {
         let view = self.call.view();
-        json!({
-            "state": view.state.as_str(),
-            "callId": view.call_id,
-            "remote": view.remote,
-            "muted": view.muted,
-            "ended": view.ended.map(|r| r.message()),
-            "ringing": self.ring.as_ref().is_some_and(RingTone::is_ringing),
-            "hasPeer": self.peer.is_some(),
-        })
+        CallStatus {
+            state: view.state.as_str(),
+            call_id: view.call_id,
+            remote: view.remote,
+            muted: view.muted,
+            ended: view.ended.map(|r| r.message()),
+            ringing: self.ring.as_ref().is_some_and(RingTone::is_ringing),
+            has_peer: self.peer.is_some(),
+        }
     }
+}
+
+/// `__kdsCall.getStatus()` / `__kioskCall.getStatus()`: the call as a test reads it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallStatus {
+    state: &'static str,
+    call_id: Option<String>,
+    remote: Option<String>,
+    muted: bool,
+    ended: Option<&'static str>,
+    ringing: bool,
+    has_peer: bool,
 }
 
 fn stop_tracks(stream: &web_sys::MediaStream) {
@@ -442,7 +454,7 @@ fn install_debug(name: &'static str, driver: DriverRef<CallDriver>) -> DebugObje
                             return Ok(wasm_bindgen::JsValue::NULL);
                         };
                         let bytes = step.await.map_err(|e| wasm_bindgen::JsValue::from_str(&e))?;
-                        Ok(to_js(&json!({ "inbound": bytes.inbound, "outbound": bytes.outbound })))
+                        Ok(to_js(&bytes))
                     })
                     .into()
                 }),

@@ -12,7 +12,6 @@ use std::time::Duration;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use restaurant_protocol::{Menu, RealtimeToken};
-use serde_json::json;
 
 use super::driver::{After, Driver, DriverHandle, DriverRef, Task, page_signals, use_driver};
 use super::kiosk_cart::KioskCart;
@@ -20,6 +19,7 @@ use crate::core::config::VoiceMode;
 use crate::core::media::MicError;
 use crate::core::peer::PeerConnectionState;
 use crate::core::secure::MediaAccess;
+use crate::core::sorted_map::SortedMap;
 use crate::core::time::Millis;
 use crate::core::voice::session::RECONNECT_HELP;
 use crate::core::voice::ui::VoiceBanner;
@@ -541,24 +541,43 @@ impl VoiceDriver {
         let _ = self.ui.muted.try_set(self.session.is_muted());
     }
 
-    fn status(&self) -> serde_json::Value {
+    fn status(&self) -> VoiceStatus<'_> {
         let channel = self.peer.as_ref().and_then(|p| p.channel());
-        json!({
-            "connectionState": self.connection_state.as_str(),
-            "turnState": self.session.state().as_str(),
-            "transcriptMapSize": self.session.transcript().len(),
-            "hasDataChannel": channel.is_some(),
-            "dataChannelReady": self.peer.as_ref().is_some_and(Peer::channel_is_open),
-            "eventsReceived": self.session.event_counts(),
-            "isStuck": self.session.is_stuck(clock::now()),
-            "queuedEvents": self.session.queued_events(),
-            "sessionId": self.session.session_id(),
-            "hasToken": self.token_value.is_some() && self.session.has_token(clock::now()),
-            "muted": self.session.is_muted(),
-            "micEnabled": self.peer.as_ref().and_then(Peer::mic_enabled),
-            "speaking": self.session.assistant_speaking(),
-        })
+        VoiceStatus {
+            connection_state: self.connection_state.as_str(),
+            turn_state: self.session.state().as_str(),
+            transcript_map_size: self.session.transcript().len(),
+            has_data_channel: channel.is_some(),
+            data_channel_ready: self.peer.as_ref().is_some_and(Peer::channel_is_open),
+            events_received: self.session.event_counts(),
+            is_stuck: self.session.is_stuck(clock::now()),
+            queued_events: self.session.queued_events(),
+            session_id: self.session.session_id(),
+            has_token: self.token_value.is_some() && self.session.has_token(clock::now()),
+            muted: self.session.is_muted(),
+            mic_enabled: self.peer.as_ref().and_then(Peer::mic_enabled),
+            speaking: self.session.assistant_speaking(),
+        }
     }
+}
+
+/// `__voiceClient.getStatus()`: the session as a test reads it.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VoiceStatus<'a> {
+    connection_state: &'static str,
+    turn_state: &'static str,
+    transcript_map_size: usize,
+    has_data_channel: bool,
+    data_channel_ready: bool,
+    events_received: &'a SortedMap<String, u64>,
+    is_stuck: bool,
+    queued_events: usize,
+    session_id: Option<&'a str>,
+    has_token: bool,
+    muted: bool,
+    mic_enabled: Option<bool>,
+    speaking: bool,
 }
 
 impl UseVoiceSessionReturn {

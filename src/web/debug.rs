@@ -60,7 +60,8 @@ pub fn bump_counter(object: &str, field: &str, delta: f64) -> f64 {
     next
 }
 
-/// A JSON value as a plain JS object (for `getStatus()` results).
-pub fn to_js(value: &serde_json::Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+/// A value as a plain JS object, through its JSON (for `getStatus()` results); `null` when it
+/// cannot be written.
+pub fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
+    serde_json::to_string(value).ok().and_then(|json| js_sys::JSON::parse(&json).ok()).unwrap_or(JsValue::NULL)
 }

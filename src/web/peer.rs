@@ -42,7 +42,7 @@ pub enum PeerEvent {
 }
 
 /// Audio RTP payload bytes so far, from `getStats()` (`inbound-rtp` / `outbound-rtp`, kind audio).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct AudioBytes {
     pub inbound: u64,
     pub outbound: u64,

@@ -8,12 +8,7 @@ use crate::hooks::driver::DriverRef;
 use crate::web::debug::{DebugObject, to_js};
 
 pub(super) fn install(driver: DriverRef<FeedDriver>) -> DebugObject {
-    let get_status = move || {
-        driver
-            .with(|d| d.feed.debug_status())
-            .and_then(|status| serde_json::to_value(status).ok())
-            .map_or(JsValue::NULL, |value| to_js(&value))
-    };
+    let get_status = move || driver.with(|d| d.feed.debug_status()).map_or(JsValue::NULL, |status| to_js(&status));
     let get_subscriptions =
         || ServerMessage::TYPES.iter().map(|t| JsValue::from_str(t)).collect::<js_sys::Array>().into();
     DebugObject::install(
