@@ -856,6 +856,10 @@ mod tests {
             (r#"{"type":{"a":1},"seq":1}"#, "`type` is not a string"),
             (r#"{"type":null,"seq":1}"#, "no `type` field"),
             (r#"{"seq":1}"#, "no `type` field"),
+            (r#"{"type":true,"seq":1}"#, "`type` is not a string"),
+            (r#"{"type":-2.5e3,"seq":1}"#, "`type` is not a string"),
+            (r#"{"type":["welcome"],"seq":1}"#, "`type` is not a string"),
+            (r#"{"type":{"type":"welcome"},"seq":1}"#, "`type` is not a string"),
         ] {
             assert_eq!(ServerMessage::parse(text), Err(FrameError::Malformed(why.into())), "{text}");
         }
@@ -873,6 +877,9 @@ mod tests {
         ] {
             assert!(matches!(ServerMessage::parse(text), Err(FrameError::Malformed(_))), "{text}");
         }
+        // A `type` nested deeper than the parser goes is refused, not followed down the stack.
+        let deep = format!(r#"{{"type":{}1{},"seq":1}}"#, r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
+        assert!(matches!(ServerMessage::parse(&deep), Err(FrameError::Malformed(_))));
         // A malformed field after a known type is malformed JSON, not a missing field.
         assert!(matches!(ServerMessage::parse(r#"{"type":"welcome","seq":1,"x":tru}"#), Err(FrameError::Malformed(_))));
         // A duplicate field is the derived decoder's error too.
