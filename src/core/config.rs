@@ -204,7 +204,7 @@ impl RuntimeConfig {
                             Shallow::Null => {}
                             other => errors.push(ConfigError {
                                 key,
-                                message: format!("expected a string or number in config.json, got {other}"),
+                                message: format!("expected a string or a whole number in config.json, got {other}"),
                             }),
                         }
                     }
@@ -614,7 +614,7 @@ mod tests {
             let error = read_object(text).unwrap_err();
             assert!(error.starts_with(message), "{text:?}: {error}");
         }
-        // What a wrong value is reported as: the value as written.
+        // What a wrong value is reported as: a scalar as written, an array or object by its kind.
         let errors =
             RuntimeConfig::resolve(ORIGIN, Some(r#"{"station":{"a": [1]},"mode":7,"allow_url_overrides":"yes"}"#), "")
                 .unwrap_err();
@@ -622,7 +622,7 @@ mod tests {
         assert_eq!(
             messages,
             [
-                ("station", "expected a string or number in config.json, got an object"),
+                ("station", "expected a string or a whole number in config.json, got an object"),
                 ("allow_url_overrides", r#"expected true or false in config.json, got "yes""#),
                 ("mode", "expected a string in config.json, got 7"),
             ]
