@@ -240,3 +240,63 @@ fn a_rushed_card_is_the_only_element_moved_and_keeps_its_focus() {
     assert!(quoted.is_connected());
     grid.remove();
 }
+
+/// The front of the grid is drawn always: the first 24 tickets carry `first-screen`, which the
+/// stylesheet makes `content-visibility: visible`, and the rest are left to `auto`. A rush moves
+/// the mark with the ticket: the rushed one gains it, the one pushed out of the front loses it.
+#[wasm_bindgen_test]
+async fn the_first_screen_of_tickets_is_drawn_always_and_the_mark_follows_a_rush() {
+    const FIRST_SCREEN: usize = 24;
+    clear_storage();
+    let _style = page_stylesheet();
+    let page = mount_page("kitchen");
+    let el = page.el();
+    sign_in_via_form(&el).await;
+    let mut last = None;
+    for _ in 0..FIRST_SCREEN + 2 {
+        last = Some(post_simple_order().await);
+    }
+    let last = last.unwrap();
+    assert!(wait_ticket(&el, &last.id, "new", SHORT).await);
+    let cards = || {
+        let grid = by_testid(&el, "orders-grid").unwrap();
+        let list = grid.query_selector_all(":scope > [data-testid=ticket]").unwrap();
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .map(|n| n.unchecked_into::<web_sys::Element>())
+            .collect::<Vec<_>>()
+    };
+    let visibility = |card: &web_sys::Element| {
+        let style = web_sys::window().unwrap().get_computed_style(card).unwrap().unwrap();
+        style.get_property_value("content-visibility").unwrap()
+    };
+    // Every card of the front, and only those, marked and drawn always.
+    let front_is_marked = || {
+        let cards = cards();
+        cards.len() > FIRST_SCREEN
+            && cards.iter().enumerate().all(|(at, card)| {
+                let first = at < FIRST_SCREEN;
+                card.class_list().contains("first-screen") == first
+                    && visibility(card) == if first { "visible" } else { "auto" }
+            })
+    };
+    assert!(wait_until(SHORT, front_is_marked).await, "the first {FIRST_SCREEN} tickets are marked");
+    let last_card = ticket(&el, &last.id).unwrap();
+    assert!(!last_card.class_list().contains("first-screen"), "the newest is behind the front");
+    let pushed_out = cards()[FIRST_SCREEN - 1].clone();
+
+    click_in(&last_card, "ticket-rush");
+    let in_front = || cards().iter().take(FIRST_SCREEN).any(|c| c.is_same_node(Some(&last_card)));
+    assert!(wait_until(SHORT, in_front).await, "rushed to the front");
+    assert!(wait_until(SHORT, front_is_marked).await, "the mark follows the order");
+    assert!(last_card.class_list().contains("first-screen"));
+    assert!(!pushed_out.class_list().contains("first-screen"), "the ticket pushed out of the front lost it");
+    click_in(&last_card, "ticket-rush");
+    assert!(
+        wait_until(SHORT, || attr(&last_card, "data-rush") == "false" && attr(&last_card, "data-pending") == "false")
+            .await
+    );
+    assert!(wait_until(SHORT, front_is_marked).await, "unrushed, back behind the front");
+    assert!(!last_card.class_list().contains("first-screen"));
+    assert!(pushed_out.class_list().contains("first-screen"), "and the one it had pushed out is back in it");
+}

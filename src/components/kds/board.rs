@@ -142,11 +142,21 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
     let help_open = RwSignal::new(false);
     let BumpBar { selected, positions, page } =
         bump_bar(feed, station, (grid, version, order), recallable, asking, help_open, action_error);
+    // The first screenful of the grid, drawn always (see `FIRST_SCREEN`).
+    let first_screen = Memo::new(move |_| {
+        let _ = order.get();
+        grid.try_with_value(|g| g.display_order().iter().take(FIRST_SCREEN).cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    });
     // What a card shows of the grid around it, as it is now (for a card being built).
     let marks_now = move |id: &str| {
         selected.with_untracked(|s| {
             positions.with_untracked(|p| {
-                flashing.with_untracked(|fl| asking.with_untracked(|a| marks_for(id, s.as_deref(), p, fl, a.as_ref())))
+                flashing.with_untracked(|fl| {
+                    asking.with_untracked(|a| {
+                        first_screen.with_untracked(|first| marks_for(id, s.as_deref(), p, fl, a.as_ref(), first))
+                    })
+                })
             })
         })
     };
@@ -185,37 +195,46 @@ pub fn KdsBoard(feed: UseOrderFeedReturn, home_station: String) -> impl IntoView
             positions.with(|positions| {
                 flashing.with(|flashing| {
                     asking.with(|asking| {
-                        let now: Vec<String> = selected
-                            .iter()
-                            .chain(positions.keys())
-                            .chain(flashing.keys())
-                            .chain(asking.iter().map(|a| &a.order_id))
-                            .cloned()
-                            .collect();
-                        let before = marked.try_update_value(|marked| std::mem::replace(marked, now.clone()));
-                        let changed: Vec<(RwSignal<CardMarks>, CardMarks)> = cards
-                            .try_with_value(|cards| {
-                                // Each once: the selected card is on the page too, and most
-                                // were marked before as well.
-                                let mut looked: FastSet<&str> = FastSet::default();
-                                before
-                                    .iter()
-                                    .flatten()
-                                    .chain(&now)
-                                    .filter(|id| looked.insert(id.as_str()))
-                                    .filter_map(|id| {
-                                        let card = cards.get(id)?;
-                                        let marks =
-                                            marks_for(id, selected.as_deref(), positions, flashing, asking.as_ref());
-                                        (card.signals.marks.try_get_untracked()? != marks)
-                                            .then_some((card.signals.marks, marks))
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        for (signal, marks) in changed {
-                            let _ = signal.try_set(marks);
-                        }
+                        first_screen.with(|first_screen| {
+                            let now: Vec<String> = selected
+                                .iter()
+                                .chain(positions.keys())
+                                .chain(flashing.keys())
+                                .chain(asking.iter().map(|a| &a.order_id))
+                                .chain(first_screen)
+                                .cloned()
+                                .collect();
+                            let before = marked.try_update_value(|marked| std::mem::replace(marked, now.clone()));
+                            let changed: Vec<(RwSignal<CardMarks>, CardMarks)> = cards
+                                .try_with_value(|cards| {
+                                    // Each once: the selected card is on the page too, and most
+                                    // were marked before as well.
+                                    let mut looked: FastSet<&str> = FastSet::default();
+                                    before
+                                        .iter()
+                                        .flatten()
+                                        .chain(&now)
+                                        .filter(|id| looked.insert(id.as_str()))
+                                        .filter_map(|id| {
+                                            let card = cards.get(id)?;
+                                            let marks = marks_for(
+                                                id,
+                                                selected.as_deref(),
+                                                positions,
+                                                flashing,
+                                                asking.as_ref(),
+                                                first_screen,
+                                            );
+                                            (card.signals.marks.try_get_untracked()? != marks)
+                                                .then_some((card.signals.marks, marks))
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                            for (signal, marks) in changed {
+                                let _ = signal.try_set(marks);
+                            }
+                        })
                     })
                 })
             })
@@ -583,6 +602,14 @@ fn SoundControls(sound: Sound) -> impl IntoView {
 /// Tickets per bump-bar page (the `1`–`9` keys bump within the page).
 const PAGE_SIZE: usize = 9;
 
+/// The tickets at the front of the grid that are drawn always, not skipped by
+/// `content-visibility: auto` when off screen (a 1080p kitchen screen shows about 20). When a
+/// ticket leaves the front, those behind it move up: one the browser skipped, coming into view,
+/// would be laid out a second time in that frame (its skipped state is decided after the first
+/// layout pass). Marked by a class that the board moves with the order, not by `:nth-child`,
+/// which would restyle every ticket behind a moved one (docs/benchmarks.md).
+const FIRST_SCREEN: usize = 24;
+
 /// The key map (see [`crate::core::keymap`]), as the help overlay and the README list it.
 pub const KEY_HELP: [(&str, &str); 12] = [
     ("← ↑ / → ↓", "previous / next ticket"),
@@ -823,8 +850,10 @@ fn marks_for(
     positions: &HashMap<String, u8>,
     flashing: &HashMap<String, Millis>,
     asking: Option<&Asking>,
+    first_screen: &[String],
 ) -> CardMarks {
     CardMarks {
+        first_screen: first_screen.iter().any(|first| first == id),
         selected: selected == Some(id),
         position: positions.get(id).copied(),
         flash_started: flashing.get(id).copied(),

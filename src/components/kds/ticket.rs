@@ -105,6 +105,8 @@ pub struct CardMarks {
     pub flash_started: Option<Millis>,
     /// What it is asking the cook to confirm.
     pub asked: Option<AskKind>,
+    /// Among the first screenful of the grid: drawn even when off screen.
+    pub first_screen: bool,
 }
 
 /// The reasons a void offers (the first is what the bump bar's confirm uses).
@@ -303,6 +305,7 @@ pub fn TicketCard(
             class:pending=pending
             class:ticket-new=is_new
             class:selected=is_selected
+            class:first-screen=move || marks.with(|m| m.first_screen)
             style=flash_style
             data-testid="ticket"
             data-order-id=id
