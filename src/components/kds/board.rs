@@ -603,7 +603,8 @@ fn SoundControls(sound: Sound) -> impl IntoView {
 const PAGE_SIZE: usize = 9;
 
 /// The tickets at the front of the grid that are drawn always, not skipped by
-/// `content-visibility: auto` when off screen (a 1080p kitchen screen shows about 20). When a
+/// `content-visibility: auto` when off screen (by the stylesheet's 300 px columns and 16rem
+/// placeholder height, a 1920×1080 screen holds about five columns of four). When a
 /// ticket leaves the front, those behind it move up: one the browser skipped, coming into view,
 /// would be laid out a second time in that frame (its skipped state is decided after the first
 /// layout pass). Marked by a class that the board moves with the order, not by `:nth-child`,
