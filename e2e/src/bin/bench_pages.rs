@@ -8,7 +8,8 @@
 //! microphone. Prints `BENCH {json}` lines.
 //!
 //! For finding where time goes: `BENCH_PROFILE=1` prints a CPU profile of each KDS latency run,
-//! `BENCH_TRACE=1` a DevTools trace summary (8 s runs), `BENCH_HEAP=1` where the JS heap's
+//! `BENCH_TRACE=1` a DevTools trace summary (8 s runs; `BENCH_TRACE=invalidations` adds what marked
+//! layout dirty, `BENCH_TRACE=blink` the engine's own spans around each layout), `BENCH_HEAP=1` where the JS heap's
 //! allocations were made (sampled, the collected ones included), `BENCH_CSS="…"` adds rules to both
 //! pages.
 
@@ -755,8 +756,17 @@ impl Tracer {
             .expect("DevTools version JSON");
         let url = version["webSocketDebuggerUrl"].as_str().expect("the browser's DevTools socket").to_string();
         let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("DevTools socket");
+        // `BENCH_TRACE=invalidations` also records what marked layout dirty (slower: each mark is
+        // an event).
+        let mut categories = vec!["devtools.timeline", "disabled-by-default-devtools.timeline"];
+        match std::env::var("BENCH_TRACE").as_deref() {
+            Ok("invalidations") => categories.push("disabled-by-default-devtools.timeline.invalidationTracking"),
+            // The engine's own spans: what a layout pass ran inside.
+            Ok("blink") => categories.push("blink"),
+            _ => {}
+        }
         let start = json!({"id": 1, "method": "Tracing.start", "params": {"transferMode": "ReportEvents",
-            "traceConfig": {"includedCategories": ["devtools.timeline", "disabled-by-default-devtools.timeline"]}}});
+            "traceConfig": {"includedCategories": categories}}});
         ws.send(tokio_tungstenite::tungstenite::Message::text(start.to_string())).await.expect("Tracing.start");
         let answer = tokio::time::timeout(Duration::from_secs(10), async {
             while let Some(Ok(message)) = futures_util::StreamExt::next(&mut ws).await {
@@ -787,6 +797,8 @@ impl Tracer {
         // Every timed event, and the threads' names, for taking the long tasks apart.
         let mut timed: Vec<Timed> = Vec::new();
         let mut threads: std::collections::HashMap<(u64, u64), String> = std::collections::HashMap::new();
+        // Each mark of layout as dirty: (thread, time, reason and node).
+        let mut invalidations: Vec<((u64, u64), f64, String)> = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, self.ws.next()).await {
             let Ok(text) = message.into_text() else { continue };
@@ -817,6 +829,16 @@ impl Tracer {
                     }
                 }
                 let thread = (event["pid"].as_u64().unwrap_or(0), event["tid"].as_u64().unwrap_or(0));
+                if name == "LayoutInvalidationTracking" {
+                    let data = &event["args"]["data"];
+                    let node = data["nodeName"].as_str().unwrap_or("?");
+                    // An element's name is followed by its id and classes; the first class is enough.
+                    let node = node
+                        .split_once(' ')
+                        .map_or(node, |(tag, rest)| if rest.contains("ticket") { "a ticket's element" } else { tag });
+                    let what = format!("{} on {node}", data["reason"].as_str().unwrap_or("?"));
+                    invalidations.push((thread, event["ts"].as_f64().unwrap_or(0.0), what));
+                }
                 if event["ph"] == "M" && name == "thread_name" {
                     threads.insert(thread, event["args"]["name"].as_str().unwrap_or_default().to_string());
                 }
@@ -829,6 +851,13 @@ impl Tracer {
                         .fold(name.to_string(), |what, detail| {
                             format!("{what} {}", detail.rsplit('/').next().unwrap_or_default())
                         });
+                    // The engine's spans (`BENCH_TRACE=blink`) name their reason in their arguments.
+                    let what = match event["args"].as_object() {
+                        Some(args) if data.is_null() && !args.is_empty() && event["cat"] == "blink" => {
+                            format!("{what} {}", Value::Object(args.clone()))
+                        }
+                        _ => what,
+                    };
                     let start_us = event["ts"].as_f64().unwrap_or(0.0);
                     timed.push(Timed { thread, start_us, ms, name: name.to_string(), what });
                 }
@@ -856,7 +885,9 @@ impl Tracer {
             println!("TRACE {label} layout forced at {at}: ×{n}");
         }
         print_long_tasks(label, &mut timed, &threads);
-        print_layout_parents(label, &timed, &threads);
+        let first_layouts = print_layout_parents(label, &timed, &threads);
+        print_invalidations(label, &invalidations, &timed, &first_layouts);
+        print_early_layouts(label, &timed);
         let mut rows: Vec<_> = by_name.into_iter().collect();
         rows.sort_by(|a, b| b.1.ms.total_cmp(&a.1.ms));
         for (name, r) in rows.into_iter().take(20) {
@@ -876,7 +907,14 @@ impl Tracer {
 /// Where in its task each layout pass on a page's main thread ran: which pass of the task it was
 /// and what ran just before it in that task (at the same depth), counted, the most frequent first.
 /// `timed` is sorted as [`print_long_tasks`] leaves it.
-fn print_layout_parents(label: &str, timed: &[Timed], threads: &std::collections::HashMap<(u64, u64), String>) {
+///
+/// Returns the (thread, start) of each layout pass that was the first thing its task did.
+fn print_layout_parents(
+    label: &str,
+    timed: &[Timed],
+    threads: &std::collections::HashMap<(u64, u64), String>,
+) -> std::collections::HashSet<((u64, u64), u64)> {
+    let mut first_layouts = std::collections::HashSet::new();
     let mut kinds: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut shapes: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut count = |children: &[&Timed]| {
@@ -890,6 +928,9 @@ fn print_layout_parents(label: &str, timed: &[Timed], threads: &std::collections
             if child.name == "Layout" {
                 nth += 1;
                 let before = if i == 0 { "nothing" } else { children[i - 1].what.as_str() };
+                if i == 0 {
+                    first_layouts.insert((child.thread, child.start_us as u64));
+                }
                 *kinds.entry(format!("pass {nth} of its task, after {before}")).or_default() += 1;
             }
         }
@@ -926,6 +967,73 @@ fn print_layout_parents(label: &str, timed: &[Timed], threads: &std::collections
     shapes.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     for (shape, n) in shapes.iter().take(4) {
         println!("TRACE {label} a task with more than one layout: ×{n}: {shape}");
+    }
+    first_layouts
+}
+
+/// The layout passes a task ran before its animation-frame callbacks, and the spans each ran
+/// inside (the outermost first), counted. `timed` is sorted as [`print_long_tasks`] leaves it.
+fn print_early_layouts(label: &str, timed: &[Timed]) {
+    let mut chains: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    for (t, task) in timed.iter().enumerate() {
+        if task.name != "RunTask" {
+            continue;
+        }
+        let task_end = task.start_us + task.ms * 1000.0;
+        let inside: Vec<&Timed> =
+            timed[t + 1..].iter().take_while(|e| e.thread == task.thread && e.start_us < task_end).collect();
+        let Some(frame) = inside.iter().position(|e| e.name == "FireAnimationFrame") else { continue };
+        for (i, layout) in inside[..frame].iter().enumerate() {
+            if layout.name != "Layout" {
+                continue;
+            }
+            let end = layout.start_us + layout.ms * 1000.0;
+            let chain: Vec<&str> =
+                inside[..i].iter().filter(|e| e.start_us + e.ms * 1000.0 >= end).map(|e| e.what.as_str()).collect();
+            *chains.entry(chain.join(" > ")).or_default() += 1;
+            // The first few in full: everything the task ran before it.
+            if chains.values().sum::<u64>() <= 3 {
+                let before: Vec<&str> = inside[..i].iter().map(|e| e.what.as_str()).collect();
+                println!("TRACE {label} a layout before the animation frames, after [{}]", before.join(" | "));
+            }
+        }
+    }
+    let mut chains: Vec<_> = chains.into_iter().collect();
+    chains.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+    for (chain, n) in chains.iter().take(6) {
+        println!("TRACE {label} a layout before the animation frames, inside [{chain}] ×{n}");
+    }
+}
+
+/// What marked layout dirty (`BENCH_TRACE=invalidations`), counted by reason and node, apart for
+/// the layout passes that were the first thing their task did and for the rest: each mark is
+/// charged to the next layout pass on its thread.
+fn print_invalidations(
+    label: &str,
+    invalidations: &[((u64, u64), f64, String)],
+    timed: &[Timed],
+    first_layouts: &std::collections::HashSet<((u64, u64), u64)>,
+) {
+    if invalidations.is_empty() {
+        return;
+    }
+    let mut layouts: Vec<((u64, u64), f64)> =
+        timed.iter().filter(|e| e.name == "Layout").map(|e| (e.thread, e.start_us)).collect();
+    layouts.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut counts: std::collections::HashMap<(bool, &str), u64> = std::collections::HashMap::new();
+    for (thread, at, what) in invalidations {
+        let next = layouts.partition_point(|(t, start)| (*t, *start) < (*thread, *at));
+        let Some((t, start)) = layouts.get(next).filter(|(t, _)| t == thread) else { continue };
+        let first = first_layouts.contains(&(*t, *start as u64));
+        *counts.entry((first, what.as_str())).or_default() += 1;
+    }
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort_by_key(|entry| std::cmp::Reverse(entry.1));
+    for first in [true, false] {
+        let which = if first { "before a task's first layout" } else { "before other layouts" };
+        for ((_, what), n) in counts.iter().filter(|((f, _), _)| *f == first).take(8) {
+            println!("TRACE {label} layout marked dirty {which}: {what} ×{n}");
+        }
     }
 }
 
