@@ -30,6 +30,28 @@ async fn wrong_pin_shows_an_error_and_opens_no_socket() {
     page.unmount();
 }
 
+/// A PIN sent from its field (Enter: the field keeps the focus as the form is replaced by the
+/// board) leaves no caret in the page and no focus on the removed field. A caret left behind
+/// costs every frame after a clock's tick a second layout pass (`web::selection`).
+#[wasm_bindgen_test]
+async fn signing_in_from_the_focused_pin_field_leaves_no_caret() {
+    clear_storage();
+    let page = mount_page("kitchen");
+    let el = page.el();
+    type_into(&el, "pin-input", PIN);
+    let field: web_sys::HtmlElement = by_testid(&el, "pin-input").unwrap().unchecked_into();
+    field.focus().unwrap();
+    // A scripted click submits the form and, unlike a tap, leaves the focus in the field.
+    click(&el, "login-submit");
+    assert!(wait_banner(&el, "live", LONG).await, "live after sign-in (banner {})", banner_state(&el));
+    assert!(by_testid(&el, "pin-input").is_none(), "the sign-in form is gone");
+    let window = web_sys::window().unwrap();
+    let selection = window.get_selection().unwrap().expect("the document's selection");
+    assert_eq!(selection.range_count(), 0, "no caret left where the form stood ({})", selection.type_());
+    let focused = window.document().unwrap().active_element();
+    assert!(focused.is_none_or(|f| f.is_connected() && f.tag_name() == "BODY"), "the focus is on the page's body");
+}
+
 #[wasm_bindgen_test]
 async fn a_new_order_appears_and_moves_through_start_bump_complete_and_recall() {
     clear_storage();

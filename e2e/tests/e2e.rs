@@ -314,3 +314,29 @@ async fn e2e_7_spoken_orders_go_from_the_microphone_to_the_kitchen() {
     }
     kds.close().await.ok();
 }
+
+/// A cook signs in by typing the PIN and pressing Enter (a tablet keyboard's Go): the form and its
+/// focused field go away, and no caret may be left in the page. While a text field's caret stays
+/// behind, Chromium lays the board out at the start of every frame after a clock's tick, before
+/// the frame's own work and again after it (docs/benchmarks.md, "A caret left by the sign-in").
+#[tokio::test]
+async fn e2e_8_signing_in_with_enter_leaves_no_caret_behind() {
+    let c = browser().await;
+    c.goto(&format!("{}/kds", hub())).await.expect("KDS page");
+    for round in ["first", "after signing out"] {
+        let pin = wait_find(&c, "pin-input", 20 * SEC).await;
+        pin.send_keys("1234\u{E007}").await.expect("PIN and Enter");
+        wait_state(&c, "connection-status", "live", 15 * SEC).await;
+        let left = eval(
+            &c,
+            "const s = getSelection(); const a = document.activeElement;
+             return {type: s.type, ranges: s.rangeCount, focus: a ? a.tagName : null};",
+        )
+        .await;
+        assert_eq!(left["type"], "None", "{round} sign-in: the document's selection ({left})");
+        assert_eq!(left["ranges"], 0, "{round} sign-in: {left}");
+        assert_eq!(left["focus"], "BODY", "{round} sign-in: the focus ({left})");
+        click(&c, "logout").await;
+    }
+    c.close().await.ok();
+}

@@ -2,7 +2,12 @@
 
 use leptos::prelude::*;
 
+use crate::web::selection::release_text_focus;
+
 /// `<label class=label_class>{label}<input class=class type=password …></label>`, bound to `pin`.
+///
+/// When the field leaves the page (the form it is in was submitted with Enter and replaced), it
+/// takes its focus and caret with it ([`release_on_cleanup`]).
 #[component]
 pub fn PinField(
     label: &'static str,
@@ -11,10 +16,13 @@ pub fn PinField(
     testid: &'static str,
     pin: RwSignal<String>,
 ) -> impl IntoView {
+    let input = NodeRef::new();
+    release_on_cleanup(input);
     view! {
         <label class=label_class>
             {label}
             <input
+                node_ref=input
                 class=class
                 type="password"
                 inputmode="numeric"
@@ -25,4 +33,10 @@ pub fn PinField(
             />
         </label>
     }
+}
+
+/// When the current view is cleaned up, takes the focus and a caret from the text field `input`
+/// ([`release_text_focus`]): a form submitted with Enter and replaced leaves none behind.
+pub(crate) fn release_on_cleanup(input: NodeRef<leptos::html::Input>) {
+    on_cleanup(move || release_text_focus(input.try_get_untracked().flatten().as_deref()));
 }

@@ -18,6 +18,7 @@ pub mod peer;
 pub mod random;
 pub mod realtime;
 pub mod secure_context;
+pub mod selection;
 pub mod socket;
 pub mod storage;
 pub mod timer;

@@ -3,7 +3,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::pin_field::PinField;
+use crate::components::pin_field::{PinField, release_on_cleanup};
 use crate::core::device::{DEFAULT_DEVICE_NAME, PairingState};
 use crate::hooks::device_pairing::UseDevicePairingReturn;
 
@@ -22,6 +22,9 @@ pub fn PairingScreen(device: UseDevicePairingReturn) -> impl IntoView {
             pin.set(String::new());
         }
     });
+    // Enter in the name field submits the form, which is then replaced with the field focused.
+    let name_field = NodeRef::new();
+    release_on_cleanup(name_field);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         device.pair(pin.get_untracked(), name.get_untracked());
@@ -36,6 +39,7 @@ pub fn PairingScreen(device: UseDevicePairingReturn) -> impl IntoView {
             <label class="pairing-label">
                 "Kiosk name"
                 <input
+                    node_ref=name_field
                     class="pairing-name"
                     type="text"
                     maxlength="64"
