@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::web::selection::release_text_focus;
+use super::release_on_cleanup;
 
 /// `<label class=label_class>{label}<input class=class type=password …></label>`, bound to `pin`.
 ///
@@ -33,10 +33,4 @@ pub fn PinField(
             />
         </label>
     }
-}
-
-/// When the current view is cleaned up, takes the focus and a caret from the text field `input`
-/// ([`release_text_focus`]): a form submitted with Enter and replaced leaves none behind.
-pub(crate) fn release_on_cleanup(input: NodeRef<leptos::html::Input>) {
-    on_cleanup(move || release_text_focus(input.try_get_untracked().flatten().as_deref()));
 }

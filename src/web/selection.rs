@@ -12,9 +12,9 @@
 use web_sys::HtmlElement;
 
 /// Takes the focus from `field` if it has it, and drops a caret (a collapsed selection) left in
-/// the document. Called as a text field leaves the page, before or after its element is removed:
-/// blurred first, the field leaves no caret on removal; removed first, the caret it left is
-/// dropped. A selection of text (a range) is kept, and so is a focus elsewhere.
+/// the document. Called as a text field's view is cleaned up; the KDS's browser and e2e tests
+/// check that its sign-in, sent with the field focused, leaves no caret. A selection of text (a
+/// range) is kept, and so is a focus elsewhere.
 pub fn release_text_focus(field: Option<&HtmlElement>) {
     let Some(window) = web_sys::window() else { return };
     let focused = window.document().and_then(|d| d.active_element());

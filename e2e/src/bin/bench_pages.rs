@@ -832,7 +832,8 @@ impl Tracer {
                 if name == "LayoutInvalidationTracking" {
                     let data = &event["args"]["data"];
                     let node = data["nodeName"].as_str().unwrap_or("?");
-                    // An element's name is followed by its id and classes; the first class is enough.
+                    // An element's name is followed by its id and classes: a ticket's elements are
+                    // counted together, any other by its tag.
                     let node = node
                         .split_once(' ')
                         .map_or(node, |(tag, rest)| if rest.contains("ticket") { "a ticket's element" } else { tag });
@@ -885,9 +886,9 @@ impl Tracer {
             println!("TRACE {label} layout forced at {at}: ×{n}");
         }
         print_long_tasks(label, &mut timed, &threads);
-        let first_layouts = print_layout_parents(label, &timed, &threads);
-        print_invalidations(label, &invalidations, &timed, &first_layouts);
-        print_early_layouts(label, &timed);
+        print_layout_parents(label, &timed, &threads);
+        let early = print_early_layouts(label, &timed);
+        print_invalidations(label, &invalidations, &timed, &early);
         let mut rows: Vec<_> = by_name.into_iter().collect();
         rows.sort_by(|a, b| b.1.ms.total_cmp(&a.1.ms));
         for (name, r) in rows.into_iter().take(20) {
@@ -907,14 +908,7 @@ impl Tracer {
 /// Where in its task each layout pass on a page's main thread ran: which pass of the task it was
 /// and what ran just before it in that task (at the same depth), counted, the most frequent first.
 /// `timed` is sorted as [`print_long_tasks`] leaves it.
-///
-/// Returns the (thread, start) of each layout pass that was the first thing its task did.
-fn print_layout_parents(
-    label: &str,
-    timed: &[Timed],
-    threads: &std::collections::HashMap<(u64, u64), String>,
-) -> std::collections::HashSet<((u64, u64), u64)> {
-    let mut first_layouts = std::collections::HashSet::new();
+fn print_layout_parents(label: &str, timed: &[Timed], threads: &std::collections::HashMap<(u64, u64), String>) {
     let mut kinds: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut shapes: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut count = |children: &[&Timed]| {
@@ -928,9 +922,6 @@ fn print_layout_parents(
             if child.name == "Layout" {
                 nth += 1;
                 let before = if i == 0 { "nothing" } else { children[i - 1].what.as_str() };
-                if i == 0 {
-                    first_layouts.insert((child.thread, child.start_us as u64));
-                }
                 *kinds.entry(format!("pass {nth} of its task, after {before}")).or_default() += 1;
             }
         }
@@ -968,12 +959,13 @@ fn print_layout_parents(
     for (shape, n) in shapes.iter().take(4) {
         println!("TRACE {label} a task with more than one layout: ×{n}: {shape}");
     }
-    first_layouts
 }
 
 /// The layout passes a task ran before its animation-frame callbacks, and the spans each ran
 /// inside (the outermost first), counted. `timed` is sorted as [`print_long_tasks`] leaves it.
-fn print_early_layouts(label: &str, timed: &[Timed]) {
+/// Returns each such pass's (thread, start).
+fn print_early_layouts(label: &str, timed: &[Timed]) -> std::collections::HashSet<((u64, u64), u64)> {
+    let mut early = std::collections::HashSet::new();
     let mut chains: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for (t, task) in timed.iter().enumerate() {
         if task.name != "RunTask" {
@@ -987,6 +979,7 @@ fn print_early_layouts(label: &str, timed: &[Timed]) {
             if layout.name != "Layout" {
                 continue;
             }
+            early.insert((layout.thread, layout.start_us as u64));
             let end = layout.start_us + layout.ms * 1000.0;
             let chain: Vec<&str> =
                 inside[..i].iter().filter(|e| e.start_us + e.ms * 1000.0 >= end).map(|e| e.what.as_str()).collect();
@@ -1003,16 +996,17 @@ fn print_early_layouts(label: &str, timed: &[Timed]) {
     for (chain, n) in chains.iter().take(6) {
         println!("TRACE {label} a layout before the animation frames, inside [{chain}] ×{n}");
     }
+    early
 }
 
 /// What marked layout dirty (`BENCH_TRACE=invalidations`), counted by reason and node, apart for
-/// the layout passes that were the first thing their task did and for the rest: each mark is
-/// charged to the next layout pass on its thread.
+/// the layout passes run before a frame's animation callbacks (`early`) and for the rest: each
+/// mark is charged to the next layout pass on its thread.
 fn print_invalidations(
     label: &str,
     invalidations: &[((u64, u64), f64, String)],
     timed: &[Timed],
-    first_layouts: &std::collections::HashSet<((u64, u64), u64)>,
+    early: &std::collections::HashSet<((u64, u64), u64)>,
 ) {
     if invalidations.is_empty() {
         return;
@@ -1024,13 +1018,13 @@ fn print_invalidations(
     for (thread, at, what) in invalidations {
         let next = layouts.partition_point(|(t, start)| (*t, *start) < (*thread, *at));
         let Some((t, start)) = layouts.get(next).filter(|(t, _)| t == thread) else { continue };
-        let first = first_layouts.contains(&(*t, *start as u64));
+        let first = early.contains(&(*t, *start as u64));
         *counts.entry((first, what.as_str())).or_default() += 1;
     }
     let mut counts: Vec<_> = counts.into_iter().collect();
     counts.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     for first in [true, false] {
-        let which = if first { "before a task's first layout" } else { "before other layouts" };
+        let which = if first { "before a layout ahead of a frame's callbacks" } else { "before other layouts" };
         for ((_, what), n) in counts.iter().filter(|((f, _), _)| *f == first).take(8) {
             println!("TRACE {label} layout marked dirty {which}: {what} ×{n}");
         }

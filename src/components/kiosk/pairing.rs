@@ -3,7 +3,8 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
-use crate::components::pin_field::{PinField, release_on_cleanup};
+use crate::components::pin_field::PinField;
+use crate::components::release_on_cleanup;
 use crate::core::device::{DEFAULT_DEVICE_NAME, PairingState};
 use crate::hooks::device_pairing::UseDevicePairingReturn;
 
